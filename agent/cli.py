@@ -1,0 +1,69 @@
+"""The ``near-agent`` command line.
+
+Start-up must stay fast: command modules import their heavy dependencies (py-near, langchain,
+openai, the devnet runtime) inside the command functions, never at module level.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.home import Home
+
+app = typer.Typer(
+    name="near-agent",
+    help="An agent that acts on NEAR for you, only within the limits you granted.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar="NEAR_AGENT_HOME",
+            help="Folder for configuration, keys and databases [default: ~/.near-agent].",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = Home.resolve(home)
+
+
+@app.command()
+def devnet(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3030,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the chain here across restarts [default: HOME/devnet]."),
+    ] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Start again from genesis.")] = False,
+    manifest: Annotated[
+        bool, typer.Option("--manifest", help="Print the running devnet's manifest and exit.")
+    ] = False,
+) -> None:
+    """Run the local NEAR-compatible network (JSON-RPC on 127.0.0.1)."""
+    from devnet.server import manifest_path, serve_forever
+
+    home: Home = ctx.obj
+    folder = state_dir or home.devnet_dir
+    if manifest:
+        path = manifest_path(folder)
+        if not path.exists():
+            typer.echo(f"No devnet manifest at {path}: start one with `near-agent devnet`.", err=True)
+            raise typer.Exit(1)
+        typer.echo(path.read_text())
+        return
+    serve_forever(state_dir=folder, port=port, reset=reset)
+
+
+def main() -> None:
+    app()

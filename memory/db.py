@@ -1,0 +1,24 @@
+"""Opening the project's SQLite databases the one way they are opened."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+
+def connect(path: Path | str, *, durable: bool = True) -> sqlite_utils.Database:
+    """A sqlite-utils database in WAL mode that waits for locks instead of failing.
+
+    ``durable`` selects ``synchronous=FULL`` so a committed row survives a power cut, not just a
+    process crash; caches that can be rebuilt may pass False.
+    """
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return sqlite_utils.Database(conn)
