@@ -65,7 +65,10 @@ class KeyPair:
     def write_credentials(self, path: Path, account_id: str) -> None:
         """Write a near-cli credentials file readable by its owner only."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"account_id": account_id, "public_key": self.public_key, "private_key": self.secret_key}
+        body = {
+            "account_id": account_id, "public_key": self.public_key,
+            "private_key": self.secret_key,
+        }
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(body, fh, indent=2)

@@ -24,7 +24,9 @@ def _to_base_units(value: Any) -> int:
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
-    raise ValueError(f"an amount in base units must be an integer or a string of digits, got {value!r}")
+    raise ValueError(
+        f"an amount in base units must be an integer or a string of digits, got {value!r}"
+    )
 
 
 U128 = Annotated[

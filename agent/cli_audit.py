@@ -1,0 +1,259 @@
+"""``near-agent audit``: read, verify, export and anchor the tamper-evident audit log."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from agent.home import Home
+
+if TYPE_CHECKING:
+    from memory.audit import AuditEntry, AuditLog, Head
+    from memory.audit_anchor import AnchorNotary
+
+audit_app = typer.Typer(
+    name="audit",
+    help="The tamper-evident record of everything the agent did, and why.",
+    no_args_is_help=True,
+)
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """``30m``, ``2h``, ``7d`` (ago) or an ISO date/time (UTC unless it says otherwise)."""
+    now = now or datetime.now(UTC)
+    match = _RELATIVE.match(text)
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a time: use 30m, 2h, 7d or an ISO date like 2026-05-01T12:00"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _open(ctx: typer.Context) -> AuditLog:
+    from memory.audit import AuditLog
+
+    home: Home = ctx.obj
+    return AuditLog(home.audit_db)
+
+
+def load_notary(home: Home, *, signing: bool) -> AnchorNotary:
+    """The chain-backed notary for the configured network and account (agent.yaml).
+
+    Reading anchors back needs no key; publishing one (``signing``) does.
+    """
+    from agent.config import load_config
+    from tools.base import context_from_config
+    from tools.notary import ChainNotary
+
+    config = load_config(home.config_file)
+    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, require_key=signing)
+    return ChainNotary(ctx)
+
+
+def _notary_or_exit(ctx: typer.Context, *, signing: bool) -> AnchorNotary:
+    try:
+        return load_notary(ctx.obj, signing=signing)
+    except Exception as exc:  # configuration, keys or a missing contract: say which and stop
+        typer.echo(f"Cannot use the anchor notary: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _damaged(exc: Exception) -> typer.Exit:
+    typer.echo(str(exc), err=True)
+    return typer.Exit(1)
+
+
+def _parse_head(text: str) -> Head:
+    from memory.audit import Head
+
+    count, sep, digest = text.partition(":")
+    if not (sep and count.isdigit() and re.fullmatch(r"[0-9a-f]{64}", digest)):
+        raise typer.BadParameter("expected COUNT:HASH as printed by `near-agent audit head`")
+    return Head(int(count), digest)
+
+
+def _short(text: str | None, width: int) -> str:
+    text = text or ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@audit_app.command("list")
+def list_entries(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option(help="30m, 2h, 7d or an ISO time.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Entry kind, e.g. tx_outcome.")] = None,
+    tool: Annotated[str | None, typer.Option(help="Tool name, e.g. swap.")] = None,
+    status: Annotated[str | None, typer.Option(help="Status, e.g. denied.")] = None,
+    actor: Annotated[str | None, typer.Option(help="user, scheduler or system.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most the newest N.")] = 50,
+) -> None:
+    """List entries, oldest first, filtered."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from memory.audit import AuditKind, AuditReadError
+    from memory.audit_story import describe
+
+    if kind is not None and kind not in {k.value for k in AuditKind}:
+        known = ", ".join(k.value for k in AuditKind)
+        raise typer.BadParameter(f"unknown kind {kind!r}; known: {known}", param_hint="--kind")
+    when = parse_since(since) if since else None
+    with _open(ctx) as log:
+        try:
+            rows = log.entries(
+                since=when, kind=kind, tool=tool, status=status, actor=actor, limit=limit
+            )
+        except AuditReadError as exc:
+            raise _damaged(exc) from exc
+    if not rows:
+        typer.echo("No audit entries match.")
+        return
+    table = Table(show_lines=False)
+    for column in ("id", "time (UTC)", "actor", "kind", "tool", "status", "intent", "details"):
+        table.add_column(column, overflow="fold")
+    for e in rows:
+        table.add_row(
+            str(e.id),
+            e.ts[:19].replace("T", " "),
+            e.actor,
+            e.kind.value,
+            e.tool or "",
+            e.status or "",
+            e.correlation_id[:8],
+            _short(describe(e), 80),
+        )
+    console = Console()
+    if not console.is_terminal:  # piped or captured: don't wrap at a guessed 80 columns
+        console = Console(width=160)
+    console.print(table)
+
+
+def _story_for(log: AuditLog, ident: str) -> list[AuditEntry]:
+    if ident.isdigit():
+        entry = log.get(int(ident))
+        if entry is not None:
+            return log.story(entry.correlation_id)
+    story = log.story(ident)
+    if story:
+        return story
+    matches = log.correlation_ids(ident) if len(ident) >= 4 else []
+    if len(matches) == 1:
+        return log.story(matches[0])
+    if len(matches) > 1:
+        raise typer.BadParameter(f"{ident!r} matches several intents: {', '.join(matches)}")
+    raise typer.BadParameter(f"no audit entry or intent {ident!r}")
+
+
+@audit_app.command("show")
+def show(
+    ctx: typer.Context,
+    ident: Annotated[str, typer.Argument(metavar="ID", help="Entry id or (prefix of) intent id.")],
+) -> None:
+    """One intent's whole story: message -> plan -> decision -> approval -> tx -> outcome."""
+    import json
+
+    from memory.audit import AuditReadError
+    from memory.audit_story import render_story
+
+    with _open(ctx) as log:
+        try:
+            story = _story_for(log, ident)
+        except AuditReadError as exc:
+            raise _damaged(exc) from exc
+    highlight = int(ident) if ident.isdigit() else None
+    typer.echo(f"Intent {story[0].correlation_id} ({len(story)} steps)")
+    typer.echo(render_story(story))
+    if highlight is not None:
+        chosen = next(e for e in story if e.id == highlight)
+        typer.echo(f"\nEntry #{chosen.id} data:")
+        typer.echo(json.dumps(chosen.data, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+@audit_app.command()
+def verify(
+    ctx: typer.Context,
+    anchored: Annotated[
+        bool, typer.Option("--anchored", help="Also check every anchor against the chain.")
+    ] = False,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(help="COUNT:HASH you recorded with `audit head`; catches a cut-off tail."),
+    ] = None,
+) -> None:
+    """Re-hash the whole log; exits 1 and names the first bad entry if anything was altered."""
+    expected = _parse_head(expect_head) if expect_head else None
+    notary = _notary_or_exit(ctx, signing=False) if anchored else None
+    with _open(ctx) as log:
+        try:
+            report = log.verify(anchored=notary, expected_head=expected)
+        except Exception as exc:  # the chain could not be read: not a verdict on the log
+            typer.echo(f"Could not read the anchors back from chain: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    if report.ok:
+        anchors = f", {report.anchors_checked} anchor(s) checked" if report.anchors_checked else ""
+        where = " on chain" if anchored else ""
+        typer.echo(f"OK: {report.count} entries, head {report.head_hash}{anchors}{where}")
+        return
+    typer.echo(f"TAMPERED: entry {report.first_bad_id}: {report.reason}", err=True)
+    typer.echo(f"The first {report.count} entries verify.", err=True)
+    raise typer.Exit(1)
+
+
+@audit_app.command()
+def head(ctx: typer.Context) -> None:
+    """Print COUNT:HASH of the newest entry; keep it to check the log later with --expect-head."""
+    with _open(ctx) as log:
+        tip = log.head()
+    typer.echo(f"{tip.count}:{tip.hash}")
+
+
+@audit_app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write [default: stdout].")
+    ] = None,
+) -> None:
+    """Write every entry (with its hashes) as JSON Lines or CSV."""
+    import sys
+
+    from memory.audit import AuditReadError
+    from memory.audit_export import export as write
+
+    if fmt not in ("jsonl", "csv"):
+        raise typer.BadParameter(f"{fmt!r}: use jsonl or csv", param_hint="--format")
+    with _open(ctx) as log:
+        try:
+            if output is None:
+                write(log, sys.stdout, fmt)  # type: ignore[arg-type]
+                return
+            with output.open("w", encoding="utf-8", newline="") as out:
+                count = write(log, out, fmt)  # type: ignore[arg-type]
+        except AuditReadError as exc:
+            raise _damaged(exc) from exc
+    typer.echo(f"Wrote {count} entries to {output}", err=True)
+
+
+@audit_app.command()
+def anchor(ctx: typer.Context) -> None:
+    """Publish the log's head to the notary contract on NEAR."""
+    notary = _notary_or_exit(ctx, signing=True)
+    with _open(ctx) as log:
+        try:
+            made = log.anchor(notary, actor="user")
+        except Exception as exc:  # empty log, rejected or failed transaction
+            typer.echo(f"Anchoring failed: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    typer.echo(f"Anchored {made.entries} entries (head {made.head_hash}) in tx {made.tx_hash}")

@@ -1,0 +1,248 @@
+"""``near-agent grants``: the user's commands for the limits the agent acts within.
+
+This is the only place grants are written: ``add`` stores a new version of each grant in a file
+the user wrote (old versions are kept), ``revoke`` ends one grant or all. ``check`` is a dry run
+of a canonical action. Heavy imports stay inside the commands so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from agent.home import Home
+    from policies.grants import Grant
+
+grants_app = typer.Typer(
+    name="grants",
+    help="Show, add, revoke and test the grants that limit what the agent may do.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _amount(grant: Grant, token: str, units: int) -> str:
+    from policies.grants import NEAR_DECIMALS
+    from tools.action import NEAR
+    from tools.amounts import format_amount
+
+    decimals = NEAR_DECIMALS if token == NEAR else grant.decimals.get(token)
+    if decimals is None:
+        return f"{units} base units of {token}"
+    return f"{format_amount(units, decimals)} {grant.label(token) if token != NEAR else 'NEAR'}"
+
+
+def _usd(micro: int | None) -> str:
+    from tools.amounts import format_amount
+
+    return "-" if micro is None else f"${format_amount(micro, 6)}"
+
+
+@grants_app.command("list")
+def list_grants(ctx: typer.Context) -> None:
+    """Every grant's latest version and whether it is active."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from memory.policy_store import GrantBook
+    from policies.grants import Grant
+
+    home: Home = ctx.obj
+    book = GrantBook(home.policy_db)
+    try:
+        rows = book.grants()
+    finally:
+        book.close()
+    if not rows:
+        typer.echo("No grants: the agent may do nothing. "
+                   "Add some with `near-agent grants add FILE`.")
+        return
+    now = _now()
+    table = Table(title="Grants")
+    for column in ("id", "version", "status", "kinds", "expires (UTC)"):
+        table.add_column(column)
+    for row in rows:
+        grant = Grant.model_validate_json(row.body)
+        status = ("revoked" if row.revoked else "expired" if grant.expires_at <= now
+                  else "active")
+        table.add_row(grant.id, str(row.version), status, ", ".join(grant.kinds),
+                      grant.expires_at.strftime("%Y-%m-%d %H:%M"))
+    Console().print(table)
+
+
+@grants_app.command("show")
+def show(ctx: typer.Context, grant_id: Annotated[str, typer.Argument(help="Grant id.")],
+         history: Annotated[bool, typer.Option("--history", help="Every version.")] = False
+         ) -> None:
+    """One grant in full, in whole tokens."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from memory.policy_store import GrantBook
+    from policies.grants import Grant
+
+    home: Home = ctx.obj
+    book = GrantBook(home.policy_db)
+    try:
+        rows = book.grants(grant_id, history=history)
+    finally:
+        book.close()
+    if not rows:
+        _fail(f"No grant {grant_id!r}. `near-agent grants list` shows the grants there are.")
+    console = Console()
+    for row in rows:
+        g = Grant.model_validate_json(row.body)
+        table = Table(title=f"{g.id} v{row.version}" + (" (revoked)" if row.revoked else ""),
+                      show_header=False)
+        table.add_column("field")
+        table.add_column("value")
+        table.add_row("description", g.description or "-")
+        table.add_row("expires_at", g.expires_at.isoformat())
+        table.add_row("kinds", ", ".join(g.kinds))
+        table.add_row("tokens", ", ".join(g.label(t) for t in g.tokens) or "(none)")
+        table.add_row("recipients", ", ".join(g.recipients) or "(none)")
+        table.add_row("contracts", "; ".join(f"{c.contract}: {', '.join(c.methods)}"
+                                             for c in g.contracts) or "(none)")
+        table.add_row("exchanges", ", ".join(g.exchanges) or "(none)")
+        table.add_row("per action", ", ".join(_amount(g, t, a) for t, a in g.per_action.items())
+                      or "-")
+        table.add_row("per action (USD)", _usd(g.per_action_usd_micro))
+        for w in g.windows:
+            cap = _amount(g, w.token, w.amount or 0) if w.token else _usd(w.usd_micro)
+            table.add_row("window", f"{cap} in any {w.period_s}s")
+        if g.rate_limit:
+            table.add_row("rate limit", f"{g.rate_limit.count} per {g.rate_limit.period_s}s")
+        if g.min_interval_s is not None:
+            table.add_row("min interval", f"{g.min_interval_s}s")
+        if g.max_slippage_bps is not None:
+            table.add_row("max slippage", f"{g.max_slippage_bps} bps (quote <= "
+                                          f"{g.quote_max_age_s}s old)")
+        if g.hours_utc:
+            table.add_row("hours (UTC)", ", ".join(f"{s // 60:02d}:{s % 60:02d}-"
+                                                   f"{e // 60:02d}:{e % 60:02d}"
+                                                   for s, e in g.hours_utc))
+        c = g.confirm
+        triggers = [f"above {_amount(g, t, a)}" for t, a in c.above.items()]
+        if c.above_usd_micro is not None:
+            triggers.append(f"above {_usd(c.above_usd_micro)}")
+        if c.first_time_recipient:
+            triggers.append("first-time recipient")
+        triggers += [f"every {k}" for k in c.kinds]
+        table.add_row("confirm", "; ".join(triggers) or "-")
+        console.print(table)
+
+
+@grants_app.command("add")
+def add(ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(help="A grants YAML file you wrote.")]) -> None:
+    """Store the grants in FILE; a changed grant becomes a new version (old ones are kept)."""
+    from memory.policy_store import GrantBook
+    from policies.engine import to_us
+    from policies.grants import GrantFileError, load_grants_file
+
+    home: Home = ctx.obj
+    try:
+        policy = load_grants_file(file)
+    except GrantFileError as exc:
+        lines = "\n".join(f"  - {p}" for p in exc.problems)
+        _fail(f"{exc.source} is not a valid grants file; nothing was stored:\n{lines}")
+    now = _now()
+    past = [g.id for g in policy.grants if g.expires_at <= now]
+    if past:
+        _fail(f"{file}: grant(s) {', '.join(past)} already expired (expires_at must be in the "
+              "future); nothing was stored.")
+    book = GrantBook(home.policy_db)
+    try:
+        results = book.add({g.id: g.body_json() for g in policy.grants},
+                           policy.ceiling.model_dump_json() if policy.ceiling else None,
+                           now_us=to_us(now), source=str(file))
+    finally:
+        book.close()
+    for grant_id, version, written in results:
+        typer.echo(f"{grant_id}: {'stored as' if written else 'unchanged at'} version {version}")
+
+
+@grants_app.command("revoke")
+def revoke(ctx: typer.Context,
+           grant_id: Annotated[str | None, typer.Argument(help="Grant id.")] = None,
+           all_: Annotated[bool, typer.Option("--all", help="Revoke every grant.")] = False,
+           reason: Annotated[str, typer.Option(help="Why, for the record.")] = "") -> None:
+    """End one grant (every version so far) or, with --all, every grant, at once."""
+    from memory.policy_store import GrantBook
+    from policies.engine import to_us
+
+    home: Home = ctx.obj
+    if (grant_id is None) == (not all_):
+        _fail("Give a grant id or --all (not both).")
+    book = GrantBook(home.policy_db)
+    try:
+        if grant_id is not None and not book.grants(grant_id):
+            _fail(f"No grant {grant_id!r}; nothing was revoked.")
+        revoked = book.revoke(grant_id, now_us=to_us(_now()), reason=reason)
+    finally:
+        book.close()
+    typer.echo(f"Revoked: {', '.join(revoked) if revoked else '(no grants)'}")
+
+
+@grants_app.command("check")
+def check(ctx: typer.Context,
+          action: Annotated[Path, typer.Option("--action", help="A canonical action JSON file.")],
+          as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")]
+          = False) -> None:
+    """Dry-run the policy on a canonical action: decision, trace and budget left."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from policies.engine import PolicyEngine
+
+    home: Home = ctx.obj
+    try:
+        data = json.loads(action.read_text())
+    except FileNotFoundError:
+        _fail(f"{action} does not exist.")
+    except (OSError, ValueError) as exc:
+        _fail(f"{action} is not valid JSON: {exc}")
+    engine = PolicyEngine(home.policy_db)
+    try:
+        decision = engine.dry_run(data)
+    finally:
+        engine.close()
+    if as_json:
+        typer.echo(json.dumps(decision.to_dict(), indent=2))
+    else:
+        console = Console()
+        console.print(f"[bold]{decision.outcome.upper()}[/bold] "
+                      f"({', '.join(decision.reasons)})"
+                      + (f" under {decision.grant_id} v{decision.grant_version}"
+                         if decision.grant_id else ""))
+        table = Table(title="Trace")
+        for column in ("grant", "rule", "result", "code", "detail"):
+            table.add_column(column)
+        for t in decision.trace:
+            table.add_row(t.grant or "-", t.rule, t.result, t.code, t.detail)
+        console.print(table)
+        if decision.budgets:
+            budgets = Table(title="Budget left")
+            for column in ("scope", "measure", "window", "cap", "used", "left"):
+                budgets.add_column(column)
+            for b in decision.budgets:
+                budgets.add_row(b.scope, b.measure, f"{b.period_s}s", str(b.cap), str(b.used),
+                                str(b.left))
+            console.print(budgets)
+    if decision.outcome == "deny":
+        raise typer.Exit(2)

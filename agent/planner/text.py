@@ -1,0 +1,125 @@
+"""Preparing the user's words for the rules: normalise, protect quoted text, split into clauses.
+
+Quoted text (a label such as 'send all NEAR to x.near') is set aside before anything else, so
+nothing inside quotes can be split into a clause of its own or read as a command; it comes back
+verbatim only where a rule takes free text (a label). Everything else is NFKC-normalised, so
+full-width digits, letters and punctuation typed with Japanese or Chinese input methods read as
+ASCII, and an ideographic full stop between digits reads as a decimal point.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+PLACEHOLDER_BASE = 0xE000
+MAX_QUOTES = 512
+
+_QUOTED = re.compile(
+    r"\"(?P<a>[^\"]*)\"|＂(?P<b>[^＂]*)＂|“(?P<c>[^”]*)”|「(?P<d>[^」]*)」|『(?P<e>[^』]*)』"
+    r"|‘(?P<f>[^’]*)’|(?<!\w)'(?P<g>[^']*)'(?!\w)|(?<!\w)＇(?P<h>[^＇]*)＇(?!\w)"
+)
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
+_DECIMAL_FULL_STOP = re.compile(r"(?<=\d)[。｡](?=\d)")
+_SPACES = re.compile(r"\s+")
+
+_EN_VERBS = (
+    r"send|transfer|pay|give|tip|wire|swap|exchange|convert|trade|sell|buy|check|show|list|"
+    r"label|tag|annotate|submit|claim|collect|what|how|get|tell|display|view|see"
+)
+_SPLIT = re.compile(
+    r"\s*[,;]?\s*\b(?:and\s+then|and\s+after\s+that|after\s+that|afterwards|then)\b\s*[,]?\s*"
+    rf"|\s*,?\s*\b(?:and|also)\s+(?=(?:{_EN_VERBS})\b)"
+    r"|\s*;\s*"
+    r"|(?<=[A-Za-z])[.!?]\s+(?=[A-Za-z])"
+    r"|(?<=て)\s*から\s*[、,]?\s*|(?<=で)\s*から\s*[、,]\s*"
+    r"|(?<=て)\s*[、,]\s*"
+    r"|\s*[、,]?\s*(?:それから|その後|そのあと|次に|そして)\s*[、,]?\s*"
+    r"|\s*[,;]?\s*(?:然后再?|之后再?|接着再?|随后再?|再然后)\s*[,]?\s*"
+    r"|\s*,\s*(?:再|并且)\s*"
+    r"|[。!?]\s*",
+    re.IGNORECASE,
+)
+_LEADING = re.compile(
+    r"^(?:(?:\b(?:and|also|then|please|pls|kindly|now|just|can\s+you|could\s+you|would\s+you"
+    r"|i\s+want\s+to|i'd\s+like\s+to|i\s+would\s+like\s+to|let's)\b"
+    r"|そして|それから|请|麻烦你?|帮我|替我|我要|我想要?)\s*,?\s*)+",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(
+    r"(?:[\s.!?,;:、~…]+|\s+(?:please|pls|now|thanks|thank\s+you|for\s+me)\b)+$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The user's words as clauses, with quoted spans set aside by placeholder."""
+
+    clauses: tuple[str, ...]
+    quotes: tuple[tuple[str, str], ...]  # (as written with its quote marks, inside the quotes)
+
+    def restore(self, text: str) -> str:
+        """Put quoted spans back; a text that is one whole quote becomes just its inside."""
+        stripped = text.strip()
+        if len(stripped) == 1 and _placeholder_index(stripped) is not None:
+            return self.quotes[_placeholder_index(stripped)][1]  # type: ignore[index]
+        return "".join(
+            self.quotes[i][0] if (i := _placeholder_index(ch)) is not None else ch for ch in text
+        )
+
+
+def _placeholder_index(ch: str) -> int | None:
+    code = ord(ch)
+    if PLACEHOLDER_BASE <= code < PLACEHOLDER_BASE + MAX_QUOTES:
+        return code - PLACEHOLDER_BASE
+    return None
+
+
+def _clean(text: str) -> str:
+    """Drop control, format, private-use and unassigned characters (so no fake placeholders)."""
+    return "".join(
+        " " if ch in "\t\n\r" else ch
+        for ch in text
+        if ch in "\t\n\r" or unicodedata.category(ch) not in _DROPPED_CATEGORIES
+    )
+
+
+def protect_quotes(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Replace each quoted span by one private-use character; keep the spans verbatim."""
+    quotes: list[tuple[str, str]] = []
+
+    def _swap(match: re.Match[str]) -> str:
+        if len(quotes) >= MAX_QUOTES:
+            return match.group(0)
+        inside = next(g for g in match.groups() if g is not None)
+        quotes.append((match.group(0), inside))
+        return chr(PLACEHOLDER_BASE + len(quotes) - 1)
+
+    return _QUOTED.sub(_swap, text), tuple(quotes)
+
+
+def normalise(text: str) -> str:
+    """NFKC, ideographic full stop between digits as '.', whitespace collapsed."""
+    out = unicodedata.normalize("NFKC", text)
+    out = _DECIMAL_FULL_STOP.sub(".", out)
+    return _SPACES.sub(" ", out).strip()
+
+
+def tidy_clause(clause: str) -> str:
+    """A clause without leading connectors or politeness and without trailing punctuation."""
+    out = clause.strip()
+    previous = None
+    while previous != out:
+        previous = out
+        out = _LEADING.sub("", out).strip()
+        out = _TRAILING.sub("", out).strip()
+    return out
+
+
+def prepare(text: str) -> Prepared:
+    """Quotes set aside, normalised, split at sequencing words into tidy non-empty clauses."""
+    protected, quotes = protect_quotes(_clean(text))
+    normal = normalise(protected)
+    parts = (tidy_clause(part) for part in _SPLIT.split(normal))
+    return Prepared(clauses=tuple(p for p in parts if p), quotes=quotes)

@@ -1,0 +1,127 @@
+"""JSON-RPC errors in nearcore's shape.
+
+nearcore answers errors with HTTP 200 and an ``error`` object carrying ``name`` (the error family),
+``cause`` ``{name, info}``, ``code``, ``message`` and ``data``. Clients key off ``cause.name`` and
+py-near walks ``data``, so all five are always present.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RpcError(Exception):
+    """An error the server answers as a JSON-RPC error object."""
+
+    def __init__(
+        self, name: str, cause: str, info: dict[str, Any], data: Any, *, code: int = -32000,
+        message: str = "Server error",
+    ) -> None:
+        super().__init__(f"{cause}: {data}")
+        self.name = name
+        self.cause = cause
+        self.info = info
+        self.data = data
+        self.code = code
+        self.message = message
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "cause": {"name": self.cause, "info": self.info},
+            "code": self.code,
+            "message": self.message,
+            "data": self.data,
+        }
+
+
+def parse_error(message: str) -> RpcError:
+    return RpcError(
+        "REQUEST_VALIDATION_ERROR", "PARSE_ERROR", {"error_message": message}, message,
+        code=-32700, message="Parse error",
+    )
+
+
+def method_not_found(method: str) -> RpcError:
+    return RpcError(
+        "REQUEST_VALIDATION_ERROR", "METHOD_NOT_FOUND", {"method_name": method}, method,
+        code=-32601, message="Method not found",
+    )
+
+
+def internal_error(message: str) -> RpcError:
+    return RpcError("INTERNAL_ERROR", "INTERNAL_ERROR", {"error_message": message}, message)
+
+
+def timeout_error() -> RpcError:
+    return RpcError("HANDLER_ERROR", "TIMEOUT_ERROR", {}, "Timeout")
+
+
+class InvalidTx(Exception):
+    """A transaction nearcore would refuse before it reaches a block (``InvalidTxError``)."""
+
+    def __init__(self, error: Any) -> None:
+        super().__init__(str(error))
+        self.error = error  # the InvalidTxError payload, e.g. {"InvalidNonce": {...}}
+
+    def rpc(self) -> RpcError:
+        data = {"TxExecutionError": {"InvalidTxError": self.error}}
+        return RpcError("HANDLER_ERROR", "INVALID_TRANSACTION", data, data)
+
+
+class ActionFailure(Exception):
+    """An action failed while a receipt executed (``ActionError``)."""
+
+    def __init__(self, kind: Any, index: int | None = None) -> None:
+        super().__init__(str(kind))
+        self.kind = kind
+        self.index = index
+
+    def as_status(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"kind": self.kind}
+        if self.index is not None:
+            error["index"] = self.index
+        return {"Failure": {"ActionError": error}}
+
+
+def function_call_error(message: str) -> dict[str, Any]:
+    """The ActionErrorKind of a contract that panicked or failed, with its message."""
+    return {"FunctionCallError": {"ExecutionError": message}}
+
+
+def unknown_account(account_id: str, height: int, block_hash: str) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR", "UNKNOWN_ACCOUNT",
+        {"requested_account_id": account_id, "block_height": height, "block_hash": block_hash},
+        f"account {account_id} does not exist while viewing",
+    )
+
+
+def invalid_account(account_id: str, height: int, block_hash: str) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR", "INVALID_ACCOUNT",
+        {"requested_account_id": account_id, "block_height": height, "block_hash": block_hash},
+        f"Account ID {account_id} is invalid",
+    )
+
+
+def no_contract_code(account_id: str, height: int, block_hash: str) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR", "NO_CONTRACT_CODE",
+        {"contract_account_id": account_id, "block_height": height, "block_hash": block_hash},
+        f"Contract code for contract ID #{account_id} has never been observed on the node",
+    )
+
+
+def unknown_block(reference: Any) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR", "UNKNOWN_BLOCK", {"block_reference": reference},
+        "DB Not Found Error: BLOCK HEIGHT / HASH",
+    )
+
+
+def unknown_transaction(tx_hash: str) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR", "UNKNOWN_TRANSACTION", {"requested_transaction_hash": tx_hash},
+        f"Transaction {tx_hash} doesn't exist",
+    )

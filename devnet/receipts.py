@@ -1,0 +1,407 @@
+"""Receipt execution, as nearcore does it: actions apply to the receiver account, contract calls
+run Python contracts, promises become new receipts, callbacks wait for their data.
+
+A receipt either applies all its actions or none: on failure the receiver's balance, keys, code
+and storage are restored, attached deposits go back to the predecessor in a refund receipt, and
+the failure becomes the result the dependent callbacks read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import base58
+
+from devnet import gas
+from devnet.context import CallContext, MethodNotFound, StorageOverlay, encode_result, invoke
+from devnet.contract import Contract, ContractPanic, Promise, PromiseResult
+from devnet.contract import FunctionCallAction as PromiseCall
+from devnet.errors import ActionFailure, function_call_error
+from devnet.state import AccessKey, Account, is_implicit, is_top_level, valid_account_id
+from devnet.transaction import (
+    ED25519,
+    FULL_ACCESS,
+    Action,
+    AddKey,
+    CreateAccount,
+    DeleteAccount,
+    DeleteKey,
+    DeployContract,
+    FunctionCall,
+    PublicKey,
+    Transfer,
+)
+
+SYSTEM = "system"
+REGISTRAR = "registrar"
+CODE_PREFIX = b"pycontract:"
+
+
+@dataclass
+class Receipt:
+    id: bytes
+    predecessor_id: str
+    receiver_id: str
+    signer_id: str
+    signer_pk: PublicKey
+    actions: tuple[Action, ...]
+    gas_price: int
+    budget: int  # prepaid gas: execution fees plus the gas attached to its calls
+    input_data_ids: list[bytes] = field(default_factory=list)
+    output_data_receivers: list[tuple[bytes, str]] = field(default_factory=list)
+    free: bool = False  # refunds and account-deletion payouts: no fees, no permission checks
+
+
+@dataclass
+class Outcome:
+    id: bytes
+    executor_id: str
+    logs: list[str]
+    receipt_ids: list[bytes]
+    gas_burnt: int
+    tokens_burnt: int
+    status: dict[str, Any]
+
+
+def child_id(parent: bytes, index: int) -> bytes:
+    return hashlib.sha256(parent + index.to_bytes(8, "little")).digest()
+
+
+def _b58(raw: bytes) -> str:
+    return base58.b58encode(raw).decode()
+
+
+def _deposit(actions: tuple[Action, ...]) -> int:
+    return sum(a.deposit for a in actions if isinstance(a, Transfer | FunctionCall))
+
+
+class BlockEnv:
+    """The block a receipt runs in, as contracts see it."""
+
+    def __init__(self, height: int, timestamp_ns: int) -> None:
+        self.height = height
+        self.timestamp_ns = timestamp_ns
+
+
+class ReceiptExecutor:
+    """Runs one receipt and everything it spawns to completion."""
+
+    def __init__(
+        self, accounts: dict[str, Account], contracts: Callable[[], Mapping[str, type[Contract]]],
+    ) -> None:
+        self.accounts = accounts
+        self.contracts = contracts
+
+    def run(self, first: Receipt, env: BlockEnv) -> tuple[list[Receipt], list[Outcome]]:
+        """Execute ``first`` and every receipt it leads to; returns them in execution order."""
+        queue: deque[Receipt] = deque([first])
+        data: dict[bytes, PromiseResult] = {}
+        waiting: dict[bytes, Receipt] = {}  # data id -> receipt waiting for it
+        done_receipts: list[Receipt] = []
+        outcomes: list[Outcome] = []
+        while queue:
+            receipt = queue.popleft()
+            results = [data.pop(d) for d in receipt.input_data_ids]
+            outcome, children, result = self._execute(receipt, results, env)
+            done_receipts.append(receipt)
+            outcomes.append(outcome)
+            for child in children:
+                if child.input_data_ids:
+                    for d in child.input_data_ids:
+                        waiting[d] = child
+                else:
+                    queue.append(child)
+            if result is not None:
+                for data_id, _receiver in receipt.output_data_receivers:
+                    data[data_id] = result
+                    dependant = waiting.pop(data_id, None)
+                    if dependant is not None and all(d in data for d in dependant.input_data_ids):
+                        queue.append(dependant)
+        return done_receipts, outcomes
+
+    # -- one receipt ------------------------------------------------------------------------
+
+    def _execute(
+        self, r: Receipt, results: list[PromiseResult], env: BlockEnv,
+    ) -> tuple[Outcome, list[Receipt], PromiseResult | None]:
+        """(outcome, new receipts, result for dependants or None when it forwards a promise)."""
+        if r.free:
+            return self._execute_free(r)
+        acc = self.accounts.get(r.receiver_id)
+        snapshot = (acc.amount, acc.locked, acc.code_name, dict(acc.keys)) if acc else None
+        overlay = StorageOverlay(acc.storage) if acc else None
+        created = False
+        logs: list[str] = []
+        state = _CallState(burnt=gas.exec_fee(r.actions))
+        children: list[Receipt] = []
+        value = b""
+        returned: Promise | None = None
+        promises: list[Promise] = []
+        try:
+            for index, action in enumerate(r.actions):
+                if acc is None and not isinstance(action, CreateAccount):
+                    if isinstance(action, Transfer) and is_implicit(r.receiver_id):
+                        acc = self._create_implicit(r.receiver_id, env)
+                        overlay = StorageOverlay(acc.storage)
+                        created = True
+                    else:
+                        raise ActionFailure({"AccountDoesNotExist": {"account_id": r.receiver_id}},
+                                            index)
+                if isinstance(action, CreateAccount):
+                    acc = self._create_account(r, index)
+                    overlay = StorageOverlay(acc.storage)
+                    created = True
+                elif isinstance(action, Transfer):
+                    acc.amount += action.deposit
+                elif isinstance(action, FunctionCall):
+                    acc.amount += action.deposit
+                    out = self._function_call(r, action, index, acc, overlay, results, logs,
+                                              state, env)
+                    promises.extend(out[1])
+                    if isinstance(out[0], Promise):
+                        returned = out[0]
+                        if not any(p is returned for p in promises):
+                            promises.append(returned)
+                    else:
+                        value = encode_result(out[0])
+                        returned = None
+                else:
+                    self._check_actor(r, index, created)
+                    self._apply_account_action(r, action, index, acc, env, children)
+            if promises:
+                children.extend(self._promise_receipts(r, acc, promises, returned, state))
+            if state.burnt + sum(c.budget for c in children) > r.budget:
+                state.burnt = r.budget
+                raise ActionFailure(function_call_error("Exceeded the prepaid gas."))
+        except ActionFailure as failure:
+            if created:
+                self.accounts.pop(r.receiver_id, None)
+            elif acc is not None and snapshot is not None:
+                acc.amount, acc.locked, acc.code_name, acc.keys = snapshot
+                self.accounts[r.receiver_id] = acc
+            children = []
+            deposit = _deposit(r.actions)
+            if deposit and r.predecessor_id != SYSTEM:
+                children.append(self._refund(r, r.predecessor_id, deposit, 0))
+            status = failure.as_status()
+            outcome = self._finish(r, logs, children, state.burnt, status)
+            return outcome, children, PromiseResult(False)
+        if overlay is not None:
+            overlay.commit()
+        if returned is not None:
+            # a chain's result is its last callback's (``a.then(b)`` returns b's value)
+            tail = state.receipt_of[id(_tail(returned))]
+            for c in children:
+                if c.id == tail:
+                    c.output_data_receivers.extend(r.output_data_receivers)
+            status = {"SuccessReceiptId": _b58(tail)}
+            return self._finish(r, logs, children, state.burnt, status), children, None
+        status = {"SuccessValue": base64.b64encode(value).decode()}
+        return self._finish(r, logs, children, state.burnt, status), children, \
+            PromiseResult(True, value)
+
+    def _finish(self, r: Receipt, logs: list[str], children: list[Receipt], burnt: int,
+                status: dict[str, Any]) -> Outcome:
+        """Record the outcome and give the signer back the gas this receipt did not use."""
+        unused = r.budget - burnt - sum(c.budget for c in children)
+        if unused > 0 and r.gas_price:
+            signer = self.accounts.get(r.signer_id)
+            if signer is not None:
+                signer.amount += unused * r.gas_price
+        return Outcome(r.id, r.receiver_id, logs, [c.id for c in children], burnt,
+                       burnt * r.gas_price, status)
+
+    def _execute_free(self, r: Receipt) -> tuple[Outcome, list[Receipt], PromiseResult]:
+        acc = self.accounts.get(r.receiver_id)
+        if acc is None:
+            status = ActionFailure({"AccountDoesNotExist": {"account_id": r.receiver_id}},
+                                   0).as_status()
+            return Outcome(r.id, r.receiver_id, [], [], 0, 0, status), [], PromiseResult(False)
+        acc.amount += _deposit(r.actions)
+        return (Outcome(r.id, r.receiver_id, [], [], 0, 0, {"SuccessValue": ""}), [],
+                PromiseResult(True))
+
+    def _refund(self, r: Receipt, receiver: str, amount: int, index: int) -> Receipt:
+        return Receipt(
+            id=hashlib.sha256(r.id + b"refund" + index.to_bytes(4, "little")).digest(),
+            predecessor_id=SYSTEM, receiver_id=receiver, signer_id=SYSTEM, signer_pk=r.signer_pk,
+            actions=(Transfer(amount),), gas_price=0, budget=0, free=True,
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _create_account(self, r: Receipt, index: int) -> Account:
+        account_id = r.receiver_id
+        if account_id in self.accounts:
+            raise ActionFailure({"AccountAlreadyExists": {"account_id": account_id}}, index)
+        if is_top_level(account_id) and not is_implicit(account_id):
+            if r.predecessor_id != REGISTRAR:
+                raise ActionFailure({"CreateAccountOnlyByRegistrar": {
+                    "account_id": account_id, "registrar_account_id": REGISTRAR,
+                    "predecessor_id": r.predecessor_id}}, index)
+        elif not account_id.endswith("." + r.predecessor_id):
+            raise ActionFailure({"CreateAccountNotAllowed": {
+                "account_id": account_id, "predecessor_id": r.predecessor_id}}, index)
+        acc = Account(amount=0)
+        self.accounts[account_id] = acc
+        return acc
+
+    def _create_implicit(self, account_id: str, env: BlockEnv) -> Account:
+        acc = Account(amount=0)
+        acc.keys[PublicKey(ED25519, bytes.fromhex(account_id))] = AccessKey(
+            nonce=(env.height - 1) * 1_000_000)
+        self.accounts[account_id] = acc
+        return acc
+
+    def _check_actor(self, r: Receipt, index: int, created: bool) -> None:
+        if r.predecessor_id != r.receiver_id and not created:
+            raise ActionFailure({"ActorNoPermission": {
+                "account_id": r.receiver_id, "actor_id": r.predecessor_id}}, index)
+
+    def _apply_account_action(self, r: Receipt, action: Action, index: int, acc: Account,
+                              env: BlockEnv, children: list[Receipt]) -> None:
+        if isinstance(action, AddKey):
+            if action.public_key in acc.keys:
+                raise ActionFailure({"AddKeyAlreadyExists": {
+                    "account_id": r.receiver_id, "public_key": action.public_key.text()}}, index)
+            perm = action.access_key.permission
+            nonce = (env.height - 1) * 1_000_000
+            if perm == FULL_ACCESS:
+                acc.keys[action.public_key] = AccessKey(nonce)
+            else:
+                acc.keys[action.public_key] = AccessKey(
+                    nonce, full_access=False, allowance=perm.allowance,
+                    receiver_id=perm.receiver_id, method_names=perm.method_names)
+        elif isinstance(action, DeleteKey):
+            if action.public_key not in acc.keys:
+                raise ActionFailure({"DeleteKeyDoesNotExist": {
+                    "account_id": r.receiver_id, "public_key": action.public_key.text()}}, index)
+            del acc.keys[action.public_key]
+        elif isinstance(action, DeployContract):
+            name = ""
+            if action.code.startswith(CODE_PREFIX):
+                name = action.code[len(CODE_PREFIX):].decode("utf-8", "replace")
+            if not name or name not in self.contracts():
+                raise ActionFailure(function_call_error(
+                    "devnet runs Python contracts only: DeployContract code must be "
+                    f"b'pycontract:<name>' with a known name, got {action.code[:40]!r}"), index)
+            acc.code_name = name
+        elif isinstance(action, DeleteAccount):
+            if acc.amount:
+                payout = Receipt(
+                    id=hashlib.sha256(r.id + b"delete").digest(), predecessor_id=r.receiver_id,
+                    receiver_id=action.beneficiary_id, signer_id=r.signer_id,
+                    signer_pk=r.signer_pk, actions=(Transfer(acc.amount),), gas_price=0,
+                    budget=0, free=True)
+                children.append(payout)
+            del self.accounts[r.receiver_id]
+        else:
+            raise ActionFailure({"NewReceiptValidationError": {"ActionsValidation": {
+                "UnsupportedProtocolFeature": {
+                    "protocol_feature": type(action).__name__, "version": 0}}}}, index)
+
+    def _function_call(
+        self, r: Receipt, action: FunctionCall, index: int, acc: Account,
+        overlay: StorageOverlay, results: list[PromiseResult], logs: list[str],
+        state: _CallState, env: BlockEnv,
+    ) -> tuple[Any, list[Promise]]:
+        if acc.code_name is None:
+            raise ActionFailure({"FunctionCallError": {"CompilationError": {
+                "CodeDoesNotExist": {"account_id": r.receiver_id}}}}, index)
+        cls = self.contracts().get(acc.code_name)
+        if cls is None:
+            raise ActionFailure(function_call_error(
+                f"contract code {acc.code_name!r} is not available on this node"), index)
+        state.burnt += gas.CONTRACT_CALL_GAS
+        ctx = CallContext(
+            current_account_id=r.receiver_id, predecessor_account_id=r.predecessor_id,
+            signer_account_id=r.signer_id, signer_account_pk=r.signer_pk.text(),
+            attached_deposit=action.deposit, prepaid_gas=action.gas, block_height=env.height,
+            block_timestamp=env.timestamp_ns, balance=lambda: acc.amount, storage=overlay,
+            promise_results=list(results), logs=logs, account_exists=self._exists,
+        )
+        try:
+            value = invoke(cls, action.method_name, action.args, ctx)
+        except MethodNotFound:
+            raise ActionFailure({"FunctionCallError": {"MethodResolveError": "MethodNotFound"}},
+                                index) from None
+        except ContractPanic as exc:
+            raise ActionFailure(function_call_error(f"Smart contract panicked: {exc.message}"),
+                                index) from None
+        except Exception as exc:  # a contract bug is that receipt's failure, never the node's
+            raise ActionFailure(function_call_error(
+                f"Smart contract panicked: {type(exc).__name__}: {exc}"), index) from None
+        if value is not None and not isinstance(value, Promise):
+            try:
+                encode_result(value)
+            except (TypeError, ValueError) as exc:
+                raise ActionFailure(function_call_error(
+                    f"Smart contract panicked: result is not JSON: {exc}"), index) from None
+        return value, ctx.promises
+
+    def _exists(self, account_id: str) -> bool:
+        return account_id in self.accounts
+
+    # -- promises ---------------------------------------------------------------------------
+
+    def _promise_receipts(self, r: Receipt, acc: Account, promises: list[Promise],
+                          returned: Promise | None, state: _CallState) -> list[Receipt]:
+        callbacks = set()
+        for p in promises:
+            node = p.callback
+            while node is not None:
+                callbacks.add(id(node))
+                node = node.callback
+        roots = [p for p in promises if id(p) not in callbacks]
+        out: list[Receipt] = []
+        total_deposit = 0
+        for root in roots:
+            chain = []
+            node: Promise | None = root
+            while node is not None:
+                chain.append(node)
+                node = node.callback
+            data_ids = [child_id(r.id, 1_000_000 + len(out) + i) for i in range(len(chain))]
+            for i, p in enumerate(chain):
+                if not valid_account_id(p.receiver_id):
+                    raise ActionFailure({"NewReceiptValidationError": {
+                        "InvalidReceiverId": {"account_id": p.receiver_id}}})
+                actions = tuple(
+                    FunctionCall(a.method_name, a.args, a.gas, a.deposit)
+                    if isinstance(a, PromiseCall) else Transfer(a.deposit) for a in p.actions)
+                total_deposit += _deposit(actions)
+                rec = Receipt(
+                    id=child_id(r.id, len(out)), predecessor_id=r.receiver_id,
+                    receiver_id=p.receiver_id, signer_id=r.signer_id, signer_pk=r.signer_pk,
+                    actions=actions, gas_price=r.gas_price, budget=gas.receipt_budget(actions),
+                    input_data_ids=[data_ids[i - 1]] if i else [],
+                    output_data_receivers=(
+                        [(data_ids[i], chain[i + 1].receiver_id)] if i + 1 < len(chain) else []),
+                )
+                state.receipt_of[id(p)] = rec.id
+                state.burnt += gas.send_fee(actions)
+                out.append(rec)
+        if total_deposit > acc.amount:
+            raise ActionFailure(function_call_error(
+                "Smart contract panicked: Exceeded the account balance."))
+        acc.amount -= total_deposit
+        if returned is not None and id(returned) not in state.receipt_of:
+            raise ActionFailure(function_call_error("returned promise was never scheduled"))
+        return out
+
+
+@dataclass
+class _CallState:
+    burnt: int
+    receipt_of: dict[int, bytes] = field(default_factory=dict)
+
+
+def _tail(p: Promise) -> Promise:
+    while p.callback is not None:
+        p = p.callback
+    return p

@@ -1,0 +1,367 @@
+"""JSON-RPC methods of the devnet node: parameter parsing in every form clients send, the
+single transaction writer, and views.
+
+Transactions from concurrent requests are queued to one writer task that puts whatever is
+waiting into the next block, journals it (fsync'd) and only then answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import base58
+
+from devnet import errors
+from devnet.borsh import BorshError
+from devnet.context import CallContext, MethodNotFound, StorageOverlay, encode_result, invoke
+from devnet.contract import ContractPanic
+from devnet.errors import InvalidTx, RpcError
+from devnet.gas import GAS_PRICE
+from devnet.journal import Journal
+from devnet.runtime import Runtime, TxRecord
+from devnet.state import Block, valid_account_id
+from devnet.transaction import ED25519, PublicKey, SignedTransaction, decode_signed_transaction
+from devnet.views import (
+    access_key_view,
+    account_view,
+    b58,
+    block_view,
+    final_outcome_view,
+    status_view,
+)
+
+FINALITIES = {"optimistic", "near-final", "final"}
+WAIT_LEVELS = ["NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL"]
+
+
+def _params_dict(params: Any, names: list[str]) -> dict[str, Any]:
+    """Accept params as a dict or as a positional list named by ``names``."""
+    if isinstance(params, dict):
+        return params
+    if isinstance(params, list):
+        if len(params) > len(names):
+            raise errors.parse_error(f"expected at most {len(names)} params, got {len(params)}")
+        return dict(zip(names, params, strict=False))
+    if params is None:
+        return {}
+    raise errors.parse_error("params must be an object or an array")
+
+
+def _str_param(p: dict[str, Any], name: str) -> str:
+    value = p.get(name)
+    if not isinstance(value, str):
+        raise errors.parse_error(f"missing or invalid field `{name}`")
+    return value
+
+
+def _public_key(text: str) -> PublicKey:
+    body = text.split(":", 1)[1] if text.startswith("ed25519:") else text
+    try:
+        raw = base58.b58decode(body)
+    except ValueError:
+        raise errors.parse_error(f"invalid public key {text!r}") from None
+    if len(raw) != 32:
+        raise errors.parse_error(f"invalid public key {text!r}")
+    return PublicKey(ED25519, raw)
+
+
+def decode_tx_param(text: Any) -> SignedTransaction:
+    if not isinstance(text, str):
+        raise errors.parse_error("signed transaction must be a base64 string")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise errors.parse_error(f"Failed to decode transaction: {exc}") from None
+    try:
+        return decode_signed_transaction(raw)
+    except BorshError as exc:
+        raise errors.parse_error(f"Failed to decode transaction: {exc}") from None
+
+
+class Node:
+    """The RPC methods over one runtime; all state access happens on the node's event loop."""
+
+    def __init__(self, runtime: Runtime, journal: Journal | None, rpc_url: str = "") -> None:
+        self.runtime = runtime
+        self.journal = journal
+        self.rpc_url = rpc_url
+        self.started = time.monotonic()
+        self._queue: asyncio.Queue[tuple[SignedTransaction, asyncio.Future[Any]]] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self.methods: dict[str, Callable[[Any], Awaitable[Any]]] = {
+            "status": self.status, "block": self.block, "query": self.query,
+            "broadcast_tx_commit": self.broadcast_tx_commit,
+            "broadcast_tx_async": self.broadcast_tx_async, "send_tx": self.send_tx,
+            "tx": self.tx, "EXPERIMENTAL_tx_status": self.experimental_tx_status,
+            "gas_price": self.gas_price, "health": self.health,
+        }
+
+    # -- writer -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        if self.journal is not None:
+            self.journal.close()
+
+    async def submit(self, tx: SignedTransaction) -> TxRecord:
+        """Queue ``tx`` for the next block; its record once durable, or InvalidTx."""
+        known = self.runtime.find_tx(tx.hash)
+        if known is not None:
+            return known
+        assert self._queue is not None, "node not started"
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self._queue.put((tx, future))
+        result = await future
+        if isinstance(result, InvalidTx):
+            raise result
+        return result
+
+    async def _write_loop(self) -> None:
+        assert self._queue is not None
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                block, results = self.runtime.apply_block(time.time_ns(), [t for t, _ in batch])
+                if block is not None and self.journal is not None:
+                    raws = [self.runtime.txs[h].tx.raw for h in block.tx_hashes]
+                    await asyncio.to_thread(self.journal.append, block.timestamp_ns, raws)
+            except Exception as exc:  # never leave a client hanging on a node bug
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(errors.internal_error(f"{type(exc).__name__}: {exc}"))
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    # -- blocks -----------------------------------------------------------------------------
+
+    def _block_ref(self, p: dict[str, Any], default_final: bool = True) -> Block:
+        if "block_id" in p and p["block_id"] is not None:
+            return self._block_by_id(p["block_id"])
+        finality = p.get("finality")
+        if finality is None and default_final:
+            return self.runtime.head
+        if finality not in FINALITIES:
+            raise errors.parse_error(f"invalid finality {finality!r}")
+        return self.runtime.head
+
+    def _block_by_id(self, block_id: Any) -> Block:
+        block = None
+        if isinstance(block_id, int) and not isinstance(block_id, bool):
+            block = self.runtime.block_at(block_id)
+        elif isinstance(block_id, str):
+            if block_id.isdigit():
+                block = self.runtime.block_at(int(block_id))
+            else:
+                try:
+                    block = self.runtime.block_by_hash.get(base58.b58decode(block_id))
+                except ValueError:
+                    raise errors.parse_error(f"invalid block id {block_id!r}") from None
+        else:
+            raise errors.parse_error(f"invalid block id {block_id!r}")
+        if block is None:
+            raise errors.unknown_block({"block_id": block_id})
+        return block
+
+    async def status(self, params: Any) -> Any:
+        return status_view(self.runtime, int(time.monotonic() - self.started), self.rpc_url)
+
+    async def block(self, params: Any) -> Any:
+        p = _params_dict(params, ["block_id"])
+        return block_view(self.runtime, self._block_ref(p))
+
+    async def gas_price(self, params: Any) -> Any:
+        p = _params_dict(params, ["block_id"])
+        if p.get("block_id") is not None:
+            self._block_by_id(p["block_id"])
+        return {"gas_price": str(GAS_PRICE)}
+
+    async def health(self, params: Any) -> Any:
+        return None
+
+    # -- queries ----------------------------------------------------------------------------
+
+    async def query(self, params: Any) -> Any:
+        if not isinstance(params, dict):
+            raise errors.parse_error("query params must be an object")
+        block = self._block_ref(params)
+        kind = params.get("request_type")
+        handlers = {
+            "view_account": self._view_account, "view_access_key": self._view_access_key,
+            "view_access_key_list": self._view_access_key_list,
+            "call_function": self._call_function, "view_state": self._view_state,
+            "view_code": self._view_code,
+        }
+        handler = handlers.get(kind)  # type: ignore[arg-type]
+        if handler is None:
+            raise errors.parse_error(f"unknown request_type {kind!r}")
+        account_id = _str_param(params, "account_id")
+        head = b58(block.hash)
+        if not valid_account_id(account_id):
+            raise errors.invalid_account(account_id, block.height, head)
+        acc = self.runtime.accounts.get(account_id)
+        if acc is None:
+            raise errors.unknown_account(account_id, block.height, head)
+        result = handler(params, account_id, acc, block)
+        result["block_height"] = block.height
+        result["block_hash"] = head
+        return result
+
+    def _view_account(self, p: dict[str, Any], account_id: str, acc: Any,
+                      block: Block) -> dict[str, Any]:
+        return account_view(acc, block)
+
+    def _view_access_key(self, p: dict[str, Any], account_id: str, acc: Any,
+                         block: Block) -> dict[str, Any]:
+        text = _str_param(p, "public_key")
+        key = acc.keys.get(_public_key(text))
+        if key is None:
+            shown = text if text.startswith("ed25519:") else "ed25519:" + text
+            return {"error": f"access key {shown} does not exist while viewing", "logs": []}
+        return access_key_view(key)
+
+    def _view_access_key_list(self, p: dict[str, Any], account_id: str, acc: Any,
+                              block: Block) -> dict[str, Any]:
+        return {"keys": [{"public_key": pk.text(), "access_key": access_key_view(key)}
+                         for pk, key in acc.keys.items()]}
+
+    def _view_code(self, p: dict[str, Any], account_id: str, acc: Any,
+                   block: Block) -> dict[str, Any]:
+        if acc.code_name is None:
+            raise errors.no_contract_code(account_id, block.height, b58(block.hash))
+        code = f"pycontract:{acc.code_name}".encode()
+        return {"code_base64": base64.b64encode(code).decode(), "hash": b58(acc.code_hash())}
+
+    def _view_state(self, p: dict[str, Any], account_id: str, acc: Any,
+                    block: Block) -> dict[str, Any]:
+        prefix_text = p.get("prefix_base64", "") or ""
+        try:
+            prefix = base64.b64decode(prefix_text, validate=True)
+        except (binascii.Error, ValueError):
+            raise errors.parse_error("prefix_base64 is not base64") from None
+        values = []
+        for key, value in acc.storage.items():
+            raw_key = key.encode()
+            if raw_key.startswith(prefix):
+                values.append({"key": base64.b64encode(raw_key).decode(),
+                               "value": base64.b64encode(encode_result(value)).decode()})
+        return {"values": values, "proof": []}
+
+    def _call_function(self, p: dict[str, Any], account_id: str, acc: Any,
+                       block: Block) -> dict[str, Any]:
+        method = _str_param(p, "method_name")
+        args_text = p.get("args_base64", "")
+        if not isinstance(args_text, str):
+            raise errors.parse_error("args_base64 must be a string")
+        try:
+            args = base64.b64decode(args_text, validate=True)
+        except (binascii.Error, ValueError):
+            raise errors.parse_error("args_base64 is not base64") from None
+        if acc.code_name is None:
+            raise errors.no_contract_code(account_id, block.height, b58(block.hash))
+        cls = self.runtime._contracts().get(acc.code_name)
+        logs: list[str] = []
+        if cls is None:
+            return {"error": f"contract code {acc.code_name!r} is not available", "logs": logs}
+        ctx = CallContext(
+            current_account_id=account_id, predecessor_account_id="", signer_account_id="",
+            signer_account_pk="", attached_deposit=0, prepaid_gas=300 * 10**12,
+            block_height=block.height, block_timestamp=block.timestamp_ns,
+            balance=lambda: acc.amount, storage=StorageOverlay(acc.storage), promise_results=[],
+            logs=logs, account_exists=lambda a: a in self.runtime.accounts, is_view=True,
+        )
+        try:
+            value = invoke(cls, method, args, ctx, view=True)
+            result = encode_result(value)
+        except MethodNotFound:
+            return {"error": "wasm execution failed with error: "
+                             "MethodResolveError(MethodNotFound)", "logs": logs}
+        except ContractPanic as exc:
+            return {"error": "wasm execution failed with error: FunctionCallError(ExecutionError("
+                             f"\"Smart contract panicked: {exc.message}\"))", "logs": logs}
+        except Exception as exc:
+            return {"error": "wasm execution failed with error: FunctionCallError(ExecutionError("
+                             f"\"Smart contract panicked: {type(exc).__name__}: {exc}\"))",
+                    "logs": logs}
+        return {"result": list(result), "logs": logs}
+
+    # -- transactions -----------------------------------------------------------------------
+
+    async def _commit(self, tx: SignedTransaction) -> TxRecord:
+        try:
+            return await self.submit(tx)
+        except InvalidTx as exc:
+            raise exc.rpc() from None
+
+    async def broadcast_tx_commit(self, params: Any) -> Any:
+        p = _params_dict(params, ["signed_tx_base64"])
+        record = await self._commit(decode_tx_param(p.get("signed_tx_base64")))
+        return final_outcome_view(record)
+
+    async def broadcast_tx_async(self, params: Any) -> Any:
+        p = _params_dict(params, ["signed_tx_base64"])
+        tx = decode_tx_param(p.get("signed_tx_base64"))
+        with contextlib.suppress(InvalidTx):  # nearcore answers the hash either way
+            await self.submit(tx)
+        return b58(tx.hash)
+
+    async def send_tx(self, params: Any) -> Any:
+        p = _params_dict(params, ["signed_tx_base64", "wait_until"])
+        wait_until = p.get("wait_until", "EXECUTED_OPTIMISTIC")
+        if wait_until not in WAIT_LEVELS:
+            raise errors.parse_error(f"invalid wait_until {wait_until!r}")
+        record = await self._commit(decode_tx_param(p.get("signed_tx_base64")))
+        if wait_until in ("NONE", "INCLUDED", "INCLUDED_FINAL"):
+            return {"final_execution_status": wait_until}
+        return final_outcome_view(record)
+
+    def _lookup(self, params: Any) -> TxRecord:
+        p = _params_dict(params, ["tx_hash", "sender_account_id"])
+        if "signed_tx_base64" in p:
+            tx_hash = decode_tx_param(p["signed_tx_base64"]).hash
+            text = b58(tx_hash)
+        else:
+            text = _str_param(p, "tx_hash")
+            try:
+                tx_hash = base58.b58decode(text)
+            except ValueError:
+                raise errors.parse_error(f"invalid transaction hash {text!r}") from None
+            if len(tx_hash) != 32:
+                raise errors.parse_error(f"invalid transaction hash {text!r}")
+        record = self.runtime.find_tx(tx_hash)
+        if record is None:
+            raise errors.unknown_transaction(text)
+        return record
+
+    async def tx(self, params: Any) -> Any:
+        return final_outcome_view(self._lookup(params))
+
+    async def experimental_tx_status(self, params: Any) -> Any:
+        return final_outcome_view(self._lookup(params), with_receipts=True)
+
+
+async def dispatch(node: Node, method: str, params: Any) -> Any:
+    handler = node.methods.get(method)
+    if handler is None:
+        raise errors.method_not_found(method)
+    return await handler(params)
+
+
+__all__ = ["Node", "dispatch", "RpcError", "decode_tx_param"]

@@ -1,0 +1,328 @@
+"""The devnet's chain: accepts signed transactions the way nearcore validates them, turns each
+into a receipt, runs every receipt to completion and records blocks and outcomes.
+
+Single writer: the server calls :meth:`Runtime.apply_block` from one task at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import base58
+
+from devnet import gas
+from devnet.contract import Contract
+from devnet.errors import InvalidTx
+from devnet.genesis import Genesis
+from devnet.keys import KeyPair
+from devnet.receipts import (
+    SYSTEM,
+    BlockEnv,
+    Outcome,
+    Receipt,
+    ReceiptExecutor,
+    child_id,
+)
+from devnet.state import AccessKey, Account, Block, block_hash, valid_account_id
+from devnet.transaction import (
+    ED25519,
+    AddKey,
+    Delegate,
+    DeleteAccount,
+    FunctionCall,
+    PublicKey,
+    SignedTransaction,
+    Stake,
+    Transfer,
+    signature_valid,
+)
+
+GENESIS_HEIGHT = 1
+
+
+def default_contracts() -> Mapping[str, type[Contract]]:
+    """The registry of deployable contracts (empty until devnet.contracts provides one)."""
+    try:
+        from devnet import contracts
+    except ImportError:
+        return {}
+    return getattr(contracts, "CONTRACTS", {})
+
+
+@dataclass
+class TxRecord:
+    tx: SignedTransaction
+    block: Block
+    outcome: Outcome
+    receipts: list[Receipt]
+    receipt_outcomes: list[Outcome]
+    view_cache: dict[str, Any] = field(default_factory=dict)
+
+    def final_status(self) -> dict[str, Any]:
+        """Follow the first receipt's result through the promises it returned."""
+        by_id = {o.id: o for o in self.receipt_outcomes}
+        outcome = by_id.get(self.outcome.receipt_ids[0])
+        seen = 0
+        while outcome is not None and seen <= len(by_id):
+            status = outcome.status
+            if "SuccessReceiptId" not in status:
+                return status
+            outcome = by_id.get(base58.b58decode(status["SuccessReceiptId"]))
+            seen += 1
+        return {"Failure": {"ActionError": {"kind": {"FunctionCallError": {
+            "ExecutionError": "receipt chain did not complete"}}}}}
+
+
+class SetupCallFailed(RuntimeError):
+    """A genesis setup call failed: the genesis is wrong, and the node must not start."""
+
+
+class Runtime:
+    """Accounts, blocks and transactions of one devnet chain."""
+
+    def __init__(
+        self, genesis: Genesis,
+        contracts: Mapping[str, type[Contract]] | Callable[[], Mapping[str, type[Contract]]]
+        | None = None,
+    ) -> None:
+        if contracts is None:
+            self._contracts: Callable[[], Mapping[str, type[Contract]]] = default_contracts
+        elif callable(contracts) and not isinstance(contracts, Mapping):
+            self._contracts = contracts
+        else:
+            fixed = dict(contracts)  # type: ignore[arg-type]
+            merged: dict[str, type[Contract]] = {}
+
+            def registry() -> Mapping[str, type[Contract]]:
+                if not merged:
+                    merged.update(default_contracts())
+                    merged.update(fixed)
+                return merged
+
+            self._contracts = registry
+        self.genesis = genesis
+        self.chain_id = genesis.chain_id
+        self.accounts: dict[str, Account] = {}
+        self.blocks: list[Block] = []
+        self.block_by_hash: dict[bytes, Block] = {}
+        self.txs: dict[bytes, TxRecord] = {}
+        self.receipt_outcomes: dict[bytes, Outcome] = {}
+        self.executor = ReceiptExecutor(self.accounts, self._contracts)
+        self._apply_genesis(genesis)
+
+    # -- genesis ----------------------------------------------------------------------------
+
+    def _apply_genesis(self, genesis: Genesis) -> None:
+        seed = hashlib.sha256(f"{genesis.chain_id}:{genesis.genesis_time_ns}".encode()).digest()
+        block = Block(GENESIS_HEIGHT, block_hash(seed, GENESIS_HEIGHT, genesis.genesis_time_ns, []),
+                      bytes(32), genesis.genesis_time_ns)
+        self._add_block(block)
+        registry = self._contracts()
+        for spec in genesis.accounts:
+            if not valid_account_id(spec.account_id):
+                raise ValueError(f"genesis account id {spec.account_id!r} is invalid")
+            acc = Account(amount=spec.balance)
+            for secret in spec.secret_keys:
+                pair = KeyPair.from_secret_key(secret)
+                acc.keys[PublicKey(ED25519, pair.public_bytes)] = AccessKey(nonce=0)
+            if spec.code_name is not None:
+                if spec.code_name not in registry:
+                    raise ValueError(f"genesis account {spec.account_id} deploys unknown "
+                                     f"contract {spec.code_name!r}")
+                acc.code_name = spec.code_name
+            self.accounts[spec.account_id] = acc
+        env = BlockEnv(block.height, block.timestamp_ns)
+        for n, call in enumerate(genesis.setup_calls):
+            signer = self.accounts.get(call.signer_id)
+            if signer is None:
+                raise SetupCallFailed(f"setup call {n}: signer {call.signer_id} does not exist")
+            if signer.amount < call.deposit:
+                raise SetupCallFailed(f"setup call {n}: {call.signer_id} cannot pay "
+                                      f"{call.deposit} yocto")
+            signer.amount -= call.deposit
+            action = FunctionCall(call.method_name,
+                                  json.dumps(call.args, separators=(",", ":")).encode(),
+                                  gas.MAX_TOTAL_PREPAID_GAS, call.deposit)
+            pk = next(iter(signer.keys), PublicKey(ED25519, bytes(32)))
+            receipt = Receipt(
+                id=hashlib.sha256(seed + b"setup" + n.to_bytes(4, "little")).digest(),
+                predecessor_id=call.signer_id, receiver_id=call.receiver_id,
+                signer_id=call.signer_id, signer_pk=pk, actions=(action,), gas_price=0,
+                budget=gas.receipt_budget((action,)))
+            _, outcomes = self.executor.run(receipt, env)
+            failures = [o for o in outcomes if "Failure" in o.status]
+            if failures:
+                raise SetupCallFailed(
+                    f"setup call {n} ({call.signer_id} -> {call.receiver_id}."
+                    f"{call.method_name}) failed: {failures[0].status['Failure']}")
+            for o in outcomes:
+                self.receipt_outcomes[o.id] = o
+
+    # -- blocks -----------------------------------------------------------------------------
+
+    @property
+    def head(self) -> Block:
+        return self.blocks[-1]
+
+    def _add_block(self, block: Block) -> None:
+        self.blocks.append(block)
+        self.block_by_hash[block.hash] = block
+
+    def block_at(self, height: int) -> Block | None:
+        index = height - GENESIS_HEIGHT
+        if 0 <= index < len(self.blocks):
+            return self.blocks[index]
+        return None
+
+    def apply_block(
+        self, timestamp_ns: int, txs: list[SignedTransaction],
+    ) -> tuple[Block | None, list[TxRecord | InvalidTx]]:
+        """Include the valid ones of ``txs`` in a new block and execute them in order.
+
+        Invalid transactions change nothing. No block is made when none is valid.
+        """
+        head = self.head
+        timestamp_ns = max(timestamp_ns, head.timestamp_ns + 1)
+        height = head.height + 1
+        env = BlockEnv(height, timestamp_ns)
+        pending: list[tuple[SignedTransaction, Outcome, list[Receipt], list[Outcome]]] = []
+        results: list[Any] = []
+        for tx in txs:
+            if tx.hash in self.txs:  # a resubmission: answer with the outcome it already has
+                results.append(self.txs[tx.hash])
+                continue
+            twin = next((i for i, p in enumerate(pending) if p[0].hash == tx.hash), None)
+            if twin is not None:
+                results.append(twin)
+                continue
+            try:
+                outcome, first = self._accept(tx)
+            except InvalidTx as exc:
+                results.append(exc)
+                continue
+            receipts, outcomes = self.executor.run(first, env)
+            pending.append((tx, outcome, receipts, outcomes))
+            results.append(len(pending) - 1)
+        if not pending:
+            return None, results
+        block = Block(height, block_hash(head.hash, height, timestamp_ns,
+                                         [p[0].hash for p in pending]), head.hash, timestamp_ns)
+        records = []
+        for tx, outcome, receipts, outcomes in pending:
+            record = TxRecord(tx, block, outcome, receipts, outcomes)
+            self.txs[tx.hash] = record
+            block.tx_hashes.append(tx.hash)
+            for o in outcomes:
+                self.receipt_outcomes[o.id] = o
+                block.receipt_ids.append(o.id)
+                block.gas_burnt += o.gas_burnt
+                block.tokens_burnt += o.tokens_burnt
+            block.gas_burnt += outcome.gas_burnt
+            block.tokens_burnt += outcome.tokens_burnt
+            records.append(record)
+        self._add_block(block)
+        return block, [records[r] if isinstance(r, int) else r for r in results]
+
+    # -- transaction validation -------------------------------------------------------------
+
+    def _accept(self, tx: SignedTransaction) -> tuple[Outcome, Receipt]:
+        """Validate and charge ``tx`` as nearcore does; InvalidTx leaves the state untouched."""
+        if not valid_account_id(tx.signer_id):
+            raise InvalidTx({"InvalidSignerId": {"signer_id": tx.signer_id}})
+        if not valid_account_id(tx.receiver_id):
+            raise InvalidTx({"InvalidReceiverId": {"receiver_id": tx.receiver_id}})
+        if not signature_valid(tx):
+            raise InvalidTx("InvalidSignature")
+        if tx.block_hash not in self.block_by_hash:
+            raise InvalidTx("Expired")
+        _validate_actions(tx)
+        signer = self.accounts.get(tx.signer_id)
+        if signer is None:
+            raise InvalidTx({"SignerDoesNotExist": {"signer_id": tx.signer_id}})
+        key = signer.keys.get(tx.public_key)
+        if key is None:
+            raise InvalidTx({"InvalidAccessKeyError": {"AccessKeyNotFound": {
+                "account_id": tx.signer_id, "public_key": tx.public_key.text()}}})
+        if tx.nonce <= key.nonce:
+            raise InvalidTx({"InvalidNonce": {"tx_nonce": tx.nonce, "ak_nonce": key.nonce}})
+        tx_gas = gas.send_fee(tx.actions)
+        budget = gas.receipt_budget(tx.actions)
+        gas_cost = (tx_gas + budget) * gas.GAS_PRICE
+        deposit = sum(a.deposit for a in tx.actions if isinstance(a, Transfer | FunctionCall))
+        total = gas_cost + deposit
+        if signer.amount < total:
+            raise InvalidTx({"NotEnoughBalance": {
+                "signer_id": tx.signer_id, "balance": str(signer.amount), "cost": str(total)}})
+        if not key.full_access:
+            if key.allowance is not None and key.allowance < gas_cost:
+                raise InvalidTx({"InvalidAccessKeyError": {"NotEnoughAllowance": {
+                    "account_id": tx.signer_id, "public_key": tx.public_key.text(),
+                    "allowance": str(key.allowance), "cost": str(gas_cost)}}})
+            _check_function_call_key(tx, key)
+        key.nonce = tx.nonce
+        signer.amount -= total
+        if key.allowance is not None and not key.full_access:
+            key.allowance -= gas_cost
+        first = Receipt(
+            id=child_id(tx.hash, 0), predecessor_id=tx.signer_id, receiver_id=tx.receiver_id,
+            signer_id=tx.signer_id, signer_pk=tx.public_key, actions=tx.actions,
+            gas_price=gas.GAS_PRICE, budget=budget)
+        outcome = Outcome(tx.hash, tx.signer_id, [], [first.id], tx_gas, tx_gas * gas.GAS_PRICE,
+                          {"SuccessReceiptId": _b58(first.id)})
+        return outcome, first
+
+    def find_tx(self, tx_hash: bytes) -> TxRecord | None:
+        return self.txs.get(tx_hash)
+
+
+def _b58(raw: bytes) -> str:
+    return base58.b58encode(raw).decode()
+
+
+def _validate_actions(tx: SignedTransaction) -> None:
+    total_gas = 0
+    for index, action in enumerate(tx.actions):
+        if isinstance(action, Stake | Delegate):
+            raise InvalidTx({"ActionsValidation": {"UnsupportedProtocolFeature": {
+                "protocol_feature": type(action).__name__, "version": 0}}})
+        if isinstance(action, FunctionCall):
+            if action.gas == 0:
+                raise InvalidTx({"ActionsValidation": "FunctionCallZeroAttachedGas"})
+            if not action.method_name:
+                raise InvalidTx({"ActionsValidation": "FunctionCallEmptyMethodName"})
+            total_gas += action.gas
+        if isinstance(action, DeleteAccount):
+            if index != len(tx.actions) - 1:
+                raise InvalidTx({"ActionsValidation": "DeleteActionMustBeFinal"})
+            if not valid_account_id(action.beneficiary_id):
+                raise InvalidTx({"ActionsValidation": {"InvalidAccountId": {
+                    "account_id": action.beneficiary_id}}})
+        if isinstance(action, AddKey) and not isinstance(action.access_key.permission, str):
+            receiver = action.access_key.permission.receiver_id
+            if not valid_account_id(receiver):
+                raise InvalidTx({"ActionsValidation": {"InvalidAccountId": {
+                    "account_id": receiver}}})
+    if total_gas > gas.MAX_TOTAL_PREPAID_GAS:
+        raise InvalidTx({"ActionsValidation": {"TotalPrepaidGasExceeded": {
+            "total_prepaid_gas": total_gas, "limit": gas.MAX_TOTAL_PREPAID_GAS}}})
+
+
+def _check_function_call_key(tx: SignedTransaction, key: AccessKey) -> None:
+    if len(tx.actions) != 1 or not isinstance(tx.actions[0], FunctionCall):
+        raise InvalidTx({"InvalidAccessKeyError": "RequiresFullAccess"})
+    call = tx.actions[0]
+    if call.deposit:
+        raise InvalidTx({"InvalidAccessKeyError": "DepositWithFunctionCall"})
+    if tx.receiver_id != key.receiver_id:
+        raise InvalidTx({"InvalidAccessKeyError": {"ReceiverMismatch": {
+            "tx_receiver": tx.receiver_id, "ak_receiver": key.receiver_id}}})
+    if key.method_names and call.method_name not in key.method_names:
+        raise InvalidTx({"InvalidAccessKeyError": {"MethodNameMismatch": {
+            "method_name": call.method_name}}})
+
+
+__all__ = ["Runtime", "TxRecord", "SetupCallFailed", "SYSTEM", "default_contracts"]

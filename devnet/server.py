@@ -1,0 +1,315 @@
+"""The devnet node: JSON-RPC over HTTP on 127.0.0.1, a state dir, a manifest for clients.
+
+``start_devnet`` runs a node in-process on a background thread (tests, embedding);
+``serve_forever`` runs one in the foreground (``near-agent devnet``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from devnet import errors
+from devnet.contract import Contract
+from devnet.errors import RpcError
+from devnet.faults import FaultController, FaultKind
+from devnet.genesis import Genesis, GenesisAccount
+from devnet.journal import Journal
+from devnet.keys import KeyPair
+from devnet.rpc import Node, decode_tx_param, dispatch
+from devnet.runtime import Runtime
+from devnet.transaction import decode_signed_transaction
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+NEAR = 10**24
+TX_METHODS = {"broadcast_tx_commit", "broadcast_tx_async", "send_tx"}
+
+
+def manifest_path(state_dir: Path) -> Path:
+    return Path(state_dir) / "manifest.json"
+
+
+def fallback_genesis() -> Genesis:
+    """A small chain for when no default genesis module is installed."""
+    accounts = [
+        GenesisAccount(account_id=name, balance=balance,
+                       secret_keys=[KeyPair.generate().secret_key])
+        for name, balance in (("devnet", 1_000_000_000 * NEAR), ("alice.devnet", 1_000 * NEAR),
+                              ("bob.devnet", 1_000 * NEAR))
+    ]
+    return Genesis(genesis_time_ns=time.time_ns(), accounts=accounts)
+
+
+def default_genesis() -> Genesis:
+    """devnet.genesis_default's genesis when it exists, else :func:`fallback_genesis`."""
+    try:
+        from devnet.genesis_default import build_default_genesis
+    except ImportError:
+        return fallback_genesis()
+    return build_default_genesis()
+
+
+def _jsonrpc(id_: Any, *, result: Any = None, error: RpcError | None = None) -> web.Response:
+    body: dict[str, Any] = {"jsonrpc": "2.0", "id": id_}
+    if error is not None:
+        body["error"] = error.to_json()
+    else:
+        body["result"] = result
+    return web.Response(body=json.dumps(body, separators=(",", ":")).encode(),
+                        content_type="application/json")
+
+
+class Devnet:
+    """One node: runtime rebuilt from the state dir, RPC handlers, fault controller."""
+
+    def __init__(
+        self, state_dir: Path, genesis: Genesis | None = None, reset: bool = False,
+        contracts: Mapping[str, type[Contract]] | None = None,
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.journal = Journal(self.state_dir)
+        if reset:
+            self.journal.wipe()
+        if self.journal.has_genesis():
+            genesis = self.journal.load_genesis()
+        else:
+            genesis = genesis if genesis is not None else default_genesis()
+            self.journal.write_genesis(genesis)
+        self.genesis = genesis
+        self.runtime = Runtime(genesis, contracts)
+        self._replay()
+        self.faults = FaultController()
+        self.node = Node(self.runtime, self.journal)
+        self.manifest: dict[str, Any] = {}
+        self.rpc_url = ""
+
+    def _replay(self) -> None:
+        for n, (timestamp_ns, raws) in enumerate(self.journal.blocks()):
+            txs = [decode_signed_transaction(raw) for raw in raws]
+            block, results = self.runtime.apply_block(timestamp_ns, txs)
+            refused = [r for r in results if isinstance(r, errors.InvalidTx)]
+            if block is None or refused:
+                raise RuntimeError(f"journal block {n} does not replay: {refused[:1]}")
+
+    # -- manifest ---------------------------------------------------------------------------
+
+    def write_manifest(self, rpc_url: str) -> dict[str, Any]:
+        self.rpc_url = rpc_url
+        self.node.rpc_url = rpc_url
+        keys_dir = self.state_dir / "keys"
+        accounts = []
+        for spec in self.genesis.accounts:
+            if not spec.secret_keys:
+                continue
+            pair = KeyPair.from_secret_key(spec.secret_keys[0])
+            key_file = (keys_dir / f"{spec.account_id}.json").resolve()
+            pair.write_credentials(key_file, spec.account_id)
+            accounts.append({"account_id": spec.account_id, "key_file": str(key_file),
+                             "public_key": pair.public_key})
+        manifest: dict[str, Any] = {
+            "rpc_url": rpc_url, "network_id": "devnet", "chain_id": self.runtime.chain_id,
+            "accounts": accounts,
+        }
+        manifest.update(self.genesis.manifest)
+        manifest.update({"rpc_url": rpc_url, "network_id": "devnet",
+                         "chain_id": self.runtime.chain_id, "accounts": accounts})
+        path = manifest_path(self.state_dir)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2))
+        os.replace(tmp, path)
+        self.manifest = manifest
+        return manifest
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY_BYTES * 4)
+        app.router.add_post("/", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.content.read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return _jsonrpc(None, error=errors.parse_error(
+                f"request body exceeds {MAX_BODY_BYTES} bytes"))
+        try:
+            message = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _jsonrpc(None, error=errors.parse_error(f"invalid JSON: {exc}"))
+        if not isinstance(message, dict) or not isinstance(message.get("method"), str):
+            return _jsonrpc(None, error=errors.parse_error("expected a JSON-RPC request object"))
+        id_ = message.get("id")
+        method = message["method"]
+        params = message.get("params")
+        faults = self.faults.pick(method)
+        lose = False
+        for fault in faults:
+            if fault.kind is FaultKind.LATENCY:
+                await asyncio.sleep(fault.latency_s)
+            elif fault.kind is FaultKind.DROP:
+                return self._drop(request)
+            elif fault.kind is FaultKind.HTTP_ERROR:
+                return web.Response(status=fault.status, text="injected fault")
+            elif fault.kind is FaultKind.TIMEOUT:
+                if fault.applied and method in TX_METHODS:
+                    await self._apply_quietly(params)
+                return _jsonrpc(id_, error=errors.timeout_error())
+            elif fault.kind is FaultKind.LOSE_RESPONSE:
+                lose = True
+        try:
+            result = await dispatch(self.node, method, params)
+            response = _jsonrpc(id_, result=result)
+        except RpcError as exc:
+            response = _jsonrpc(id_, error=exc)
+        except Exception as exc:  # a node bug answers INTERNAL_ERROR; the node keeps serving
+            response = _jsonrpc(id_, error=errors.internal_error(f"{type(exc).__name__}: {exc}"))
+        if lose:
+            return self._drop(request)
+        return response
+
+    async def _apply_quietly(self, params: Any) -> None:
+        try:
+            p = params if isinstance(params, dict) else {"signed_tx_base64": (params or [None])[0]}
+            await self.node.submit(decode_tx_param(p.get("signed_tx_base64")))
+        except Exception:
+            pass  # a refused tx under a timeout fault is simply not applied
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.StreamResponse:
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)
+
+
+class RunningDevnet:
+    """A devnet serving on a background thread with its own event loop."""
+
+    def __init__(self, devnet: Devnet, port: int) -> None:
+        self.devnet = devnet
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stopped = threading.Event()
+        self._error: BaseException | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread = threading.Thread(target=self._run, name="devnet", daemon=True)
+
+    @property
+    def rpc_url(self) -> str:
+        return self.devnet.rpc_url
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.devnet.manifest
+
+    @property
+    def state_dir(self) -> Path:
+        return self.devnet.state_dir
+
+    @property
+    def faults(self) -> FaultController:
+        return self.devnet.faults
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.devnet.runtime
+
+    def start(self) -> RunningDevnet:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise RuntimeError(f"devnet failed to start: {self._error}") from self._error
+        if not self._ready.is_set():
+            raise RuntimeError("devnet did not start within 30 s")
+        return self
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._startup())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self._shutdown())
+        self._loop.close()
+        self._stopped.set()
+
+    async def _startup(self) -> None:
+        self._runner, url = await start_site(self.devnet, self._port)
+
+    async def _shutdown(self) -> None:
+        await self.devnet.node.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def call(self, coro: Any) -> Any:
+        """Run a coroutine on the node's loop (tests use it to reach the runtime safely)."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+
+    def __enter__(self) -> RunningDevnet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+async def start_site(devnet: Devnet, port: int) -> tuple[web.AppRunner, str]:
+    """Bind 127.0.0.1:port (0 = any free port), start the writer, write the manifest."""
+    runner = web.AppRunner(devnet.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    bound = sockets[0].getsockname()[1] if sockets else port
+    url = f"http://127.0.0.1:{bound}"
+    devnet.node.start()
+    devnet.write_manifest(url)
+    return runner, url
+
+
+def start_devnet(
+    state_dir: Path, port: int = 0, genesis: Genesis | None = None, reset: bool = False,
+    contracts: Mapping[str, type[Contract]] | None = None,
+) -> RunningDevnet:
+    """Start a node in this process on a background thread; stop it with ``.stop()``."""
+    devnet = Devnet(Path(state_dir), genesis=genesis, reset=reset, contracts=contracts)
+    return RunningDevnet(devnet, port).start()
+
+
+def serve_forever(state_dir: Path, port: int = 3030, reset: bool = False) -> None:
+    """Run a node in the foreground until Ctrl-C."""
+
+    async def main() -> None:
+        devnet = Devnet(Path(state_dir), reset=reset)
+        runner, url = await start_site(devnet, port)
+        print(f"devnet rpc: {url}", flush=True)
+        print(f"manifest: {manifest_path(devnet.state_dir)}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await devnet.node.stop()
+            await runner.cleanup()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        print("devnet stopped", file=sys.stderr)

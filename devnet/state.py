@@ -1,0 +1,82 @@
+"""The chain's state: accounts with their keys, balances and contract storage, and the blocks.
+
+Plain mutable records; only the runtime writes them, from a single thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from devnet.transaction import PublicKey
+
+_ACCOUNT_ID = re.compile(r"^(([a-z\d]+[\-_])*[a-z\d]+\.)*([a-z\d]+[\-_])*[a-z\d]+$")
+_IMPLICIT = re.compile(r"^[0-9a-f]{64}$")
+
+
+def valid_account_id(account_id: str) -> bool:
+    """nearcore's rule: 2-64 chars of a-z 0-9 and single separators - _ . between them."""
+    return 2 <= len(account_id) <= 64 and _ACCOUNT_ID.match(account_id) is not None
+
+
+def is_implicit(account_id: str) -> bool:
+    return _IMPLICIT.match(account_id) is not None
+
+
+def is_top_level(account_id: str) -> bool:
+    return "." not in account_id
+
+
+def parent_of(account_id: str) -> str | None:
+    return account_id.split(".", 1)[1] if "." in account_id else None
+
+
+@dataclass
+class AccessKey:
+    nonce: int
+    full_access: bool = True
+    allowance: int | None = None
+    receiver_id: str = ""
+    method_names: tuple[str, ...] = ()
+
+
+@dataclass
+class Account:
+    amount: int
+    locked: int = 0
+    code_name: str | None = None
+    keys: dict[PublicKey, AccessKey] = field(default_factory=dict)
+    storage: dict[str, Any] = field(default_factory=dict)
+
+    def code_hash(self) -> bytes:
+        if self.code_name is None:
+            return bytes(32)
+        return hashlib.sha256(f"pycontract:{self.code_name}".encode()).digest()
+
+    def storage_usage(self) -> int:
+        """An approximation: 100 bytes per account and key plus the stored entries' sizes."""
+        return 100 + 100 * len(self.keys) + sum(len(k) + 40 for k in self.storage)
+
+
+@dataclass
+class Block:
+    height: int
+    hash: bytes
+    prev_hash: bytes
+    timestamp_ns: int
+    tx_hashes: list[bytes] = field(default_factory=list)
+    receipt_ids: list[bytes] = field(default_factory=list)
+    gas_burnt: int = 0
+    tokens_burnt: int = 0
+
+
+def block_hash(prev_hash: bytes, height: int, timestamp_ns: int, tx_hashes: list[bytes]) -> bytes:
+    """Deterministic from the block's content, so a replayed chain has the same hashes."""
+    h = hashlib.sha256(prev_hash)
+    h.update(height.to_bytes(8, "little"))
+    h.update(timestamp_ns.to_bytes(8, "little"))
+    for tx_hash in tx_hashes:
+        h.update(tx_hash)
+    return h.digest()

@@ -1,0 +1,85 @@
+"""Conversation history per chat session: what the planner sees of the recent past."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, get_args
+
+from memory.audit_redact import redact_text
+from memory.db import connect
+
+Role = Literal["user", "assistant", "system", "tool"]
+_ROLES = frozenset(get_args(Role))
+_TABLE = "conversation"
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    session_id: str
+    role: Role
+    text: str
+    ts: str  # ISO 8601 UTC
+
+
+class Conversation:
+    """Messages of every session in ``memory.db``; secrets pasted into chat are redacted."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._db = connect(path)
+        self._db[_TABLE].create(  # type: ignore[union-attr]
+            {"id": int, "session_id": str, "role": str, "text": str, "ts": str},
+            pk="id",
+            not_null={"session_id", "role", "text", "ts"},
+            if_not_exists=True,
+        )
+        self._db[_TABLE].create_index(["session_id", "id"], if_not_exists=True)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Conversation:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def add(self, session_id: str, role: Role, text: str) -> Message:
+        """Record one message; returns it as stored (redacted, with id and time)."""
+        if not session_id:
+            raise ValueError("session_id must not be empty")
+        if role not in _ROLES:
+            raise ValueError(f"role must be one of {sorted(_ROLES)}, got {role!r}")
+        row = {
+            "session_id": session_id,
+            "role": role,
+            "text": redact_text(text),
+            "ts": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        }
+        table = self._db[_TABLE].insert(row)  # type: ignore[union-attr]
+        return Message(id=int(table.last_pk), **row)  # type: ignore[arg-type]
+
+    def recent(self, session_id: str, n: int = 20) -> list[Message]:
+        """The last ``n`` messages of a session, oldest first (the planner's context)."""
+        if n <= 0:
+            return []
+        rows = self._db.execute(
+            "SELECT id, session_id, role, text, ts FROM conversation WHERE session_id = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (session_id, n),
+        ).fetchall()
+        return [Message(*row) for row in reversed(rows)]
+
+    def sessions(self) -> list[str]:
+        """Session ids, most recently active first."""
+        rows = self._db.execute(
+            "SELECT session_id FROM conversation GROUP BY session_id ORDER BY MAX(id) DESC"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def clear(self, session_id: str) -> int:
+        """Forget a session; returns how many messages were removed."""
+        cursor = self._db.execute("DELETE FROM conversation WHERE session_id = ?", (session_id,))
+        return cursor.rowcount

@@ -1,0 +1,427 @@
+"""The policy engine's durable state in SQLite: grants, revocations, reservations, approvals.
+
+Two doors into one database. :class:`GrantBook` is the user's (the CLI's ``grants add`` and
+``grants revoke``): the only code that writes grants. :class:`PolicyLedger` is the engine's: it
+reads grants and writes reservations, approvals and first-seen recipients, and its connections
+carry an SQLite authorizer that refuses any write to grants, ceilings or revocations, so no code
+holding the engine can create or widen a grant. Grant versions are immutable (triggers abort
+UPDATE and DELETE).
+
+Amounts are u128; SQLite integers are 64-bit, so each amount is stored as three 43-bit limbs that
+SQL can SUM exactly (up to 2**20 rows per sum).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memory.db import connect
+
+LIMB_BITS = 43
+_LIMB = (1 << LIMB_BITS) - 1
+PROTECTED = frozenset({"grants", "ceilings", "revocations"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS grants (
+    grant_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, sha256 TEXT NOT NULL,
+    created_us INTEGER NOT NULL, source TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (grant_id, version));
+CREATE TRIGGER IF NOT EXISTS grants_immutable_u BEFORE UPDATE ON grants
+    BEGIN SELECT RAISE(ABORT, 'grant versions are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS grants_immutable_d BEFORE DELETE ON grants
+    BEGIN SELECT RAISE(ABORT, 'grant versions are immutable'); END;
+CREATE TABLE IF NOT EXISTS ceilings (
+    version INTEGER PRIMARY KEY, body TEXT NOT NULL, created_us INTEGER NOT NULL,
+    source TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS revocations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, grant_id TEXT NOT NULL, up_to_version INTEGER NOT NULL,
+    revoked_us INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '');
+CREATE TRIGGER IF NOT EXISTS revocations_final_u BEFORE UPDATE ON revocations
+    BEGIN SELECT RAISE(ABORT, 'revocations are final'); END;
+CREATE TRIGGER IF NOT EXISTS revocations_final_d BEFORE DELETE ON revocations
+    BEGIN SELECT RAISE(ABORT, 'revocations are final'); END;
+CREATE TABLE IF NOT EXISTS reservations (
+    id TEXT PRIMARY KEY, grant_id TEXT NOT NULL, grant_version INTEGER NOT NULL,
+    action_hash TEXT NOT NULL, tool TEXT NOT NULL, created_us INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'settled', 'released')),
+    closed_us INTEGER, detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS reservations_grant_time ON reservations (grant_id, created_us);
+CREATE INDEX IF NOT EXISTS reservations_time ON reservations (created_us);
+CREATE TABLE IF NOT EXISTS reservation_amounts (
+    reservation_id TEXT NOT NULL REFERENCES reservations (id), token TEXT NOT NULL,
+    a0 INTEGER NOT NULL, a1 INTEGER NOT NULL, a2 INTEGER NOT NULL, usd_micro INTEGER NOT NULL,
+    PRIMARY KEY (reservation_id, token));
+CREATE TABLE IF NOT EXISTS reservation_recipients (
+    reservation_id TEXT NOT NULL REFERENCES reservations (id), account_id TEXT NOT NULL,
+    PRIMARY KEY (reservation_id, account_id));
+CREATE TABLE IF NOT EXISTS recipients_seen (
+    account_id TEXT PRIMARY KEY, first_seen_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS approvals (
+    id TEXT PRIMARY KEY, action_hash TEXT NOT NULL, created_us INTEGER NOT NULL,
+    expires_us INTEGER NOT NULL, used_us INTEGER, reservation_id TEXT);
+"""
+
+
+class PolicyStoreError(Exception):
+    """A state change the store refuses (unknown reservation, used approval, ...)."""
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    grant_id: str
+    version: int
+    body: str
+    created_us: int
+    source: str
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class ReservationRow:
+    id: str
+    grant_id: str
+    grant_version: int
+    action_hash: str
+    tool: str
+    created_us: int
+    status: str
+    amounts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ApprovalRow:
+    id: str
+    action_hash: str
+    created_us: int
+    expires_us: int
+    used_us: int | None
+
+
+def split(amount: int) -> tuple[int, int, int]:
+    """A u128 as three limbs SQLite can sum without overflow."""
+    if not 0 <= amount < 1 << (3 * LIMB_BITS):
+        raise ValueError(f"amount {amount} is out of range")
+    return amount & _LIMB, (amount >> LIMB_BITS) & _LIMB, amount >> (2 * LIMB_BITS)
+
+
+def join(a0: int | None, a1: int | None, a2: int | None) -> int:
+    return (a0 or 0) + ((a1 or 0) << LIMB_BITS) + ((a2 or 0) << (2 * LIMB_BITS))
+
+
+def ensure_schema(path: Path | str) -> None:
+    db = connect(path)
+    try:
+        db.conn.executescript(_SCHEMA)
+    finally:
+        db.conn.close()
+
+
+def _grant_rows(conn: sqlite3.Connection, grant_id: str | None = None,
+                latest_only: bool = True) -> list[GrantRow]:
+    where = "WHERE g.grant_id = ?" if grant_id is not None else ""
+    if latest_only:
+        where += (" AND " if where else "WHERE ") + (
+            "g.version = (SELECT MAX(version) FROM grants h WHERE h.grant_id = g.grant_id)")
+    rows = conn.execute(
+        "SELECT g.grant_id, g.version, g.body, g.created_us, g.source, EXISTS (SELECT 1 FROM "
+        "revocations r WHERE r.grant_id = g.grant_id AND r.up_to_version >= g.version) "
+        f"FROM grants g {where} ORDER BY g.grant_id, g.version",
+        (grant_id,) if grant_id is not None else (),
+    ).fetchall()
+    return [GrantRow(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+
+def _latest_ceiling(conn: sqlite3.Connection) -> tuple[int, str] | None:
+    row = conn.execute(
+        "SELECT version, body FROM ceilings ORDER BY version DESC LIMIT 1").fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+class GrantBook:
+    """The user's door: add grant versions and revoke them. Never handed to the agent."""
+
+    def __init__(self, path: Path | str) -> None:
+        ensure_schema(path)
+        self._db = connect(path)
+        self.conn = self._db.conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def add(self, bodies: Mapping[str, str], ceiling: str | None, *, now_us: int,
+            source: str = "") -> list[tuple[str, int, bool]]:
+        """Store each grant body as a new version when it differs from the latest one.
+
+        Returns (grant id, version, whether a new version was written). All or nothing.
+        """
+        results = []
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for grant_id, body in bodies.items():
+                latest = self.conn.execute(
+                    "SELECT version, body FROM grants WHERE grant_id = ? "
+                    "ORDER BY version DESC LIMIT 1", (grant_id,)).fetchone()
+                revoked = latest is not None and self.conn.execute(
+                    "SELECT 1 FROM revocations WHERE grant_id = ? AND up_to_version >= ?",
+                    (grant_id, latest[0])).fetchone() is not None
+                if latest is not None and latest[1] == body and not revoked:
+                    results.append((grant_id, latest[0], False))
+                    continue
+                version = 1 if latest is None else latest[0] + 1
+                self.conn.execute(
+                    "INSERT INTO grants (grant_id, version, body, sha256, created_us, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (grant_id, version, body, hashlib.sha256(body.encode()).hexdigest(), now_us,
+                     source))
+                results.append((grant_id, version, True))
+            if ceiling is not None:
+                current = _latest_ceiling(self.conn)
+                if current is None or current[1] != ceiling:
+                    self.conn.execute(
+                        "INSERT INTO ceilings (version, body, created_us, source) "
+                        "VALUES (?, ?, ?, ?)",
+                        (1 if current is None else current[0] + 1, ceiling, now_us, source))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return results
+
+    def revoke(self, grant_id: str | None, *, now_us: int, reason: str = "") -> list[str]:
+        """Revoke one grant (every version so far) or, with None, every grant. Returns the ids."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = self.conn.execute(
+                "SELECT grant_id, MAX(version) FROM grants "
+                + ("WHERE grant_id = ? " if grant_id is not None else "")
+                + "GROUP BY grant_id", (grant_id,) if grant_id is not None else ()).fetchall()
+            for gid, version in rows:
+                self.conn.execute(
+                    "INSERT INTO revocations (grant_id, up_to_version, revoked_us, reason) "
+                    "VALUES (?, ?, ?, ?)", (gid, version, now_us, reason))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return [r[0] for r in rows]
+
+    def grants(self, grant_id: str | None = None, *, history: bool = False) -> list[GrantRow]:
+        return _grant_rows(self.conn, grant_id, latest_only=not history)
+
+    def ceiling(self) -> tuple[int, str] | None:
+        return _latest_ceiling(self.conn)
+
+
+_DDL_CODES = {getattr(sqlite3, name) for name in dir(sqlite3)
+              if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_", "SQLITE_ALTER_"))}
+_WRITE_CODES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+
+
+def _engine_authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
+                       trigger: str | None) -> int:
+    """Refuse grant writes and schema changes on the engine's connections."""
+    if action in _DDL_CODES:
+        return sqlite3.SQLITE_DENY
+    if action in _WRITE_CODES and arg1 in PROTECTED:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_PRAGMA and arg1 in ("writable_schema", "query_only") and arg2:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_ATTACH:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+class PolicyLedger:
+    """The engine's door: read grants; write reservations, approvals and recipients.
+
+    One connection per thread and process; :meth:`transaction` takes SQLite's write lock
+    (BEGIN IMMEDIATE) so a check and the reservation it leads to are one atomic step.
+    """
+
+    def __init__(self, path: Path | str, *, durable: bool = True) -> None:
+        self.path = str(path)
+        self.durable = durable
+        ensure_schema(path)
+        self._local = threading.local()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            db = connect(self.path, durable=self.durable)
+            db.conn.set_authorizer(_engine_authorizer)
+            local.conn, local.pid = db.conn, os.getpid()
+        return local.conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local = threading.local()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ grants (read only)
+
+    def state_token(self) -> tuple[int, int, int]:
+        """Changes whenever a grant, ceiling or revocation is added."""
+        row = self.conn.execute(
+            "SELECT (SELECT COUNT(*) FROM grants), (SELECT COUNT(*) FROM ceilings), "
+            "(SELECT COUNT(*) FROM revocations)").fetchone()
+        return row[0], row[1], row[2]
+
+    def grants(self, grant_id: str | None = None, *, history: bool = False) -> list[GrantRow]:
+        return _grant_rows(self.conn, grant_id, latest_only=not history)
+
+    def ceiling(self) -> tuple[int, str] | None:
+        return _latest_ceiling(self.conn)
+
+    # ------------------------------------------------------------------ usage
+
+    def usage(self, grant_id: str | None, since_us: int) -> tuple[dict[str, int], int]:
+        """Per-token base units and micro-USD of live reservations made at or after ``since_us``
+        (``grant_id`` None: across all grants). Pending reservations count as spent."""
+        sql = ("SELECT a.token, SUM(a.a0), SUM(a.a1), SUM(a.a2), SUM(a.usd_micro) "
+               "FROM reservations r JOIN reservation_amounts a ON a.reservation_id = r.id "
+               "WHERE r.status != 'released' AND r.created_us >= ?")
+        params: tuple[Any, ...] = (since_us,)
+        if grant_id is not None:
+            sql += " AND r.grant_id = ?"
+            params = (since_us, grant_id)
+        tokens: dict[str, int] = {}
+        usd = 0
+        for token, a0, a1, a2, u in self.conn.execute(sql + " GROUP BY a.token", params):
+            tokens[token] = join(a0, a1, a2)
+            usd += u or 0
+        return tokens, usd
+
+    def activity(self, grant_id: str, since_us: int) -> tuple[int, int | None]:
+        """How many live reservations since ``since_us`` and when the latest one was made."""
+        count = self.conn.execute(
+            "SELECT COUNT(*) FROM reservations WHERE grant_id = ? AND status != 'released' "
+            "AND created_us >= ?", (grant_id, since_us)).fetchone()[0]
+        last = self.conn.execute(
+            "SELECT MAX(created_us) FROM reservations WHERE grant_id = ? AND status != 'released'",
+            (grant_id,)).fetchone()[0]
+        return count, last
+
+    def seen(self, account_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM recipients_seen WHERE account_id = ?",
+                                 (account_id,)).fetchone() is not None
+
+    # ------------------------------------------------------------------ reservations
+
+    def insert_reservation(self, *, grant_id: str, grant_version: int, action_hash: str,
+                           tool: str, created_us: int, amounts: Mapping[str, int],
+                           usd: Mapping[str, int], recipients: tuple[str, ...] = (),
+                           detail: Mapping[str, Any] | None = None) -> str:
+        """Record a pending reservation; call inside :meth:`transaction`."""
+        reservation_id = uuid.uuid4().hex
+        conn = self.conn
+        conn.execute(
+            "INSERT INTO reservations (id, grant_id, grant_version, action_hash, tool, created_us,"
+            " status, detail) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+            (reservation_id, grant_id, grant_version, action_hash, tool, created_us,
+             json.dumps(detail or {}, sort_keys=True)))
+        for token, amount in amounts.items():
+            conn.execute("INSERT INTO reservation_amounts VALUES (?, ?, ?, ?, ?, ?)",
+                         (reservation_id, token, *split(amount), int(usd.get(token, 0))))
+        for account in recipients:
+            conn.execute("INSERT OR IGNORE INTO reservation_recipients VALUES (?, ?)",
+                         (reservation_id, account))
+        return reservation_id
+
+    def reservation(self, reservation_id: str) -> ReservationRow | None:
+        row = self.conn.execute(
+            "SELECT id, grant_id, grant_version, action_hash, tool, created_us, status "
+            "FROM reservations WHERE id = ?", (reservation_id,)).fetchone()
+        if row is None:
+            return None
+        amounts = {t: join(a0, a1, a2) for t, a0, a1, a2 in self.conn.execute(
+            "SELECT token, a0, a1, a2 FROM reservation_amounts WHERE reservation_id = ?",
+            (reservation_id,))}
+        return ReservationRow(*row, amounts=amounts)
+
+    def settle(self, reservation_id: str, actual: Mapping[str, int] | None, *,
+               now_us: int) -> ReservationRow:
+        """Replace the reserved amounts with what the chain moved; mark recipients as seen."""
+        with self.transaction() as conn:
+            row = self._pending(reservation_id)
+            if actual is not None:
+                for token in set(row.amounts) | set(actual):
+                    reserved = row.amounts.get(token, 0)
+                    amount = int(actual.get(token, 0))
+                    old_usd = conn.execute(
+                        "SELECT usd_micro FROM reservation_amounts WHERE reservation_id = ? "
+                        "AND token = ?", (reservation_id, token)).fetchone()
+                    usd = 0 if old_usd is None or reserved == 0 else -(
+                        -old_usd[0] * amount // reserved)
+                    conn.execute("INSERT OR REPLACE INTO reservation_amounts VALUES "
+                                 "(?, ?, ?, ?, ?, ?)", (reservation_id, token, *split(amount), usd))
+            conn.execute("UPDATE reservations SET status = 'settled', closed_us = ? WHERE id = ?",
+                         (now_us, reservation_id))
+            conn.execute(
+                "INSERT OR IGNORE INTO recipients_seen (account_id, first_seen_us) "
+                "SELECT account_id, ? FROM reservation_recipients WHERE reservation_id = ?",
+                (now_us, reservation_id))
+        result = self.reservation(reservation_id)
+        assert result is not None
+        return result
+
+    def release(self, reservation_id: str, *, now_us: int, reason: str = "") -> None:
+        """The action did not happen: its reservation stops counting."""
+        with self.transaction() as conn:
+            self._pending(reservation_id)
+            conn.execute(
+                "UPDATE reservations SET status = 'released', closed_us = ?, "
+                "detail = json_set(detail, '$.release_reason', ?) WHERE id = ?",
+                (now_us, reason, reservation_id))
+
+    def _pending(self, reservation_id: str) -> ReservationRow:
+        row = self.reservation(reservation_id)
+        if row is None:
+            raise PolicyStoreError(f"no reservation {reservation_id}")
+        if row.status != "pending":
+            raise PolicyStoreError(f"reservation {reservation_id} is already {row.status}")
+        return row
+
+    # ------------------------------------------------------------------ approvals
+
+    def add_approval(self, action_hash: str, *, now_us: int, expires_us: int) -> str:
+        approval_id = uuid.uuid4().hex
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO approvals (id, action_hash, created_us, expires_us) "
+                         "VALUES (?, ?, ?, ?)", (approval_id, action_hash, now_us, expires_us))
+        return approval_id
+
+    def approval(self, approval_id: str) -> ApprovalRow | None:
+        row = self.conn.execute(
+            "SELECT id, action_hash, created_us, expires_us, used_us FROM approvals WHERE id = ?",
+            (approval_id,)).fetchone()
+        return None if row is None else ApprovalRow(*row)
+
+    def use_approval(self, approval_id: str, *, now_us: int, reservation_id: str) -> bool:
+        """Mark an approval used, inside the reserving transaction; False if already used."""
+        cur = self.conn.execute(
+            "UPDATE approvals SET used_us = ?, reservation_id = ? WHERE id = ? AND used_us IS NULL",
+            (now_us, reservation_id, approval_id))
+        return cur.rowcount == 1

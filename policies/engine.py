@@ -1,0 +1,196 @@
+"""The policy engine the executor calls before anything is signed.
+
+``dry_run`` decides without reserving. ``reserve`` decides again inside one SQLite write
+transaction and, when the action is allowed (or confirmed by a valid approval), records a pending
+reservation in the same transaction, so two processes can never both spend the last of a budget.
+The executor then calls ``settle`` with what the chain actually moved, or ``release`` if nothing
+happened. The engine reads grants but has no way to write them: that is the user's CLI alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from memory.policy_store import PolicyLedger, ReservationRow
+from policies.approvals import Approval, ApprovalRefused, approval_problem
+from policies.evaluator import (
+    ALLOW,
+    CONFIRM,
+    DENY,
+    ActiveGrant,
+    ChainFacts,
+    Decision,
+    Trace,
+    evaluate,
+)
+from policies.grants import Ceiling, Grant
+from policies.pricing import PricePoint, PriceSource, QuotePoint, QuoteSource
+from policies.windows import US
+from tools.action import CanonicalAction
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_us(moment: datetime) -> int:
+    return int(moment.timestamp()) * US + moment.microsecond
+
+
+class PolicyEngine:
+    """Evaluate, reserve, settle, release and approve; read-only towards grants."""
+
+    def __init__(self, db_path: Path | str, *, facts: ChainFacts | None = None,
+                 prices: PriceSource | None = None, quotes: QuoteSource | None = None,
+                 clock: Clock = utc_now, price_max_age: timedelta = timedelta(seconds=60),
+                 durable: bool = True) -> None:
+        self._ledger = PolicyLedger(db_path, durable=durable)
+        self.facts = facts or ChainFacts()
+        self.prices, self.quotes = prices, quotes
+        self.clock = clock
+        self.price_max_age = price_max_age
+        self._cache: tuple[tuple[int, int, int], list[ActiveGrant], Ceiling | None] | None = None
+
+    def close(self) -> None:
+        self._ledger.close()
+
+    # ------------------------------------------------------------------ reading grants
+
+    def grants(self) -> list[ActiveGrant]:
+        """The latest version of every grant, with its revocation flag (a copy; read-only)."""
+        return list(self._load()[0])
+
+    def _load(self) -> tuple[list[ActiveGrant], Ceiling | None]:
+        token = self._ledger.state_token()
+        if self._cache is None or self._cache[0] != token:
+            grants = [ActiveGrant(Grant.model_validate_json(row.body), row.version, row.revoked)
+                      for row in self._ledger.grants()]
+            ceiling_row = self._ledger.ceiling()
+            ceiling = Ceiling.model_validate_json(ceiling_row[1]) if ceiling_row else None
+            self._cache = (token, grants, ceiling)
+        return self._cache[1], self._cache[2]
+
+    # ------------------------------------------------------------------ deciding
+
+    def dry_run(self, action: CanonicalAction | Mapping[str, Any]) -> Decision:
+        """The decision, trace and budget left, without reserving anything."""
+        parsed = _coerce(action)
+        if isinstance(parsed, Decision):
+            return parsed
+        return self._evaluate(parsed, self.clock(), {}, {})
+
+    evaluate = dry_run
+
+    def _evaluate(self, action: CanonicalAction, now: datetime,
+                  price_cache: dict[str, PricePoint],
+                  quote_cache: dict[tuple[str, str, int], QuotePoint]) -> Decision:
+        try:
+            grants, ceiling = self._load()
+        except Exception as exc:  # unreadable grants: nothing is granted
+            return Decision(DENY, ["grants_unreadable"],
+                            [Trace("grants", DENY, "grants_unreadable", str(exc))],
+                            action.action_hash(), now)
+        return evaluate(action, grants, now=now, state=self._ledger, facts=self.facts,
+                        ceiling=ceiling, prices=self.prices, quotes=self.quotes,
+                        price_max_age=self.price_max_age, price_cache=price_cache,
+                        quote_cache=quote_cache)
+
+    def reserve(self, action: CanonicalAction | Mapping[str, Any], *,
+                approval_id: str | None = None) -> Decision:
+        """Decide and, if allowed, reserve the budget atomically; ``reservation_id`` is set then.
+
+        Prices and quotes are fetched before the write lock is taken and reused inside it.
+        """
+        parsed = _coerce(action)
+        if isinstance(parsed, Decision):
+            parsed.dry_run = False
+            return parsed
+        prices: dict[str, PricePoint] = {}
+        quotes: dict[tuple[str, str, int], QuotePoint] = {}
+        first = self._evaluate(parsed, self.clock(), prices, quotes)
+        if first.outcome == DENY:
+            first.dry_run = False
+            return first
+        with self._ledger.transaction():
+            now = self.clock()
+            decision = self._evaluate(parsed, now, prices, quotes)
+            decision.dry_run = False
+            now_us = to_us(now)
+            if decision.outcome == CONFIRM and approval_id is not None:
+                problem = approval_problem(self._ledger.approval(approval_id),
+                                           decision.action_hash, now_us)
+                if problem is None:
+                    decision.outcome, decision.reasons = ALLOW, ["approved"]
+                    decision.approval_id = approval_id
+                    decision.trace.append(Trace("approval", ALLOW, "approved", approval_id))
+                else:
+                    decision.trace.append(Trace("approval", CONFIRM, problem, approval_id))
+                    decision.reasons.append(problem)
+            if decision.outcome != ALLOW:
+                return decision
+            assert decision.grant_id is not None and decision.grant_version is not None
+            decision.reservation_id = self._ledger.insert_reservation(
+                grant_id=decision.grant_id, grant_version=decision.grant_version,
+                action_hash=decision.action_hash, tool=parsed.tool, created_us=now_us,
+                amounts=decision.spent, usd=decision.usd, recipients=decision.recipients,
+                detail={"reasons": decision.reasons})
+            if decision.approval_id is not None and not self._ledger.use_approval(
+                    decision.approval_id, now_us=now_us,
+                    reservation_id=decision.reservation_id):
+                raise RuntimeError("approval was used concurrently")  # rolls everything back
+        return decision
+
+    def settle(self, reservation_id: str,
+               actual: Mapping[str, int] | None = None) -> ReservationRow:
+        """The action ran: keep its reservation at what the chain moved (``actual`` per token,
+        base units; None keeps the reserved amounts) and remember its recipients."""
+        return self._ledger.settle(reservation_id, actual, now_us=to_us(self.clock()))
+
+    def release(self, reservation_id: str, reason: str = "") -> None:
+        """The action failed or was abandoned: its reservation no longer counts."""
+        self._ledger.release(reservation_id, now_us=to_us(self.clock()), reason=reason)
+
+    def reservation(self, reservation_id: str) -> ReservationRow | None:
+        return self._ledger.reservation(reservation_id)
+
+    def approve(self, action: CanonicalAction, *,
+                ttl: timedelta = timedelta(minutes=5)) -> Approval:
+        """Record the user's confirmation of exactly this action, usable once before ``ttl``.
+
+        Refused unless the action currently evaluates to CONFIRM: an approval never overrides
+        a DENY, and an ALLOW needs none.
+        """
+        decision = self.dry_run(action)
+        if decision.outcome != CONFIRM:
+            raise ApprovalRefused(f"the action is {decision.outcome}, not confirm", decision)
+        now = self.clock()
+        expires = now + ttl
+        approval_id = self._ledger.add_approval(decision.action_hash, now_us=to_us(now),
+                                                expires_us=to_us(expires))
+        return Approval(approval_id, decision.action_hash, expires)
+
+
+def _coerce(action: CanonicalAction | Mapping[str, Any]) -> CanonicalAction | Decision:
+    """A canonical action, or a DENY decision when the input is not one."""
+    if isinstance(action, CanonicalAction):
+        return action
+    try:
+        return CanonicalAction.model_validate(action)
+    except (ValidationError, TypeError, ValueError) as exc:
+        try:
+            text = json.dumps(action, sort_keys=True, separators=(",", ":"), default=str)
+        except (TypeError, ValueError):
+            text = repr(action)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return Decision(DENY, ["malformed_action"],
+                        [Trace("decode", DENY, "malformed_action", detail)], digest, utc_now())

@@ -1,0 +1,387 @@
+"""Grants: the limits the user gives the agent, typed, exact and immutable.
+
+A grants file (YAML) is written by the user. It names tokens by symbol and amounts as decimal
+text; loading it pins every symbol to a contract id and converts every amount to integer base
+units, so the stored grant cannot be re-pointed or reinterpreted later. Unknown fields are refused
+everywhere: a misspelt limit must never silently become "no limit".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tools.action import NEAR, U128
+from tools.amounts import parse_amount
+from tools.network import is_valid_account_id
+
+KINDS = ("transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards")
+Kind = Literal["transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards"]
+NEAR_DECIMALS = 24
+USD_DECIMALS = 6  # all USD figures are integers in micro-USD
+DEFAULT_STORAGE_CAP = "0.0125"  # NEAR; ten NEP-145 registrations
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class GrantFileError(Exception):
+    """A grants file is unreadable or invalid; ``problems`` name each field and what is wrong."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"{source}: " + "; ".join(problems))
+        self.source = source
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- the stored, normalised form
+
+
+class ContractRule(_Strict):
+    contract: str
+    methods: tuple[str, ...] = Field(min_length=1)
+
+
+class Window(_Strict):
+    """At most ``amount`` of ``token`` (or ``usd_micro``) in any trailing ``period_s`` seconds."""
+
+    period_s: int = Field(gt=0)
+    token: str | None = None
+    amount: U128 | None = None
+    usd_micro: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> Window:
+        if (self.token is None) != (self.amount is None) or (
+            (self.amount is None) == (self.usd_micro is None)
+        ):
+            raise ValueError("a window caps either a token amount or a USD value")
+        return self
+
+
+class Rate(_Strict):
+    count: int = Field(ge=1)
+    period_s: int = Field(gt=0)
+
+
+class Confirm(_Strict):
+    above: dict[str, U128] = {}
+    above_usd_micro: int | None = Field(default=None, ge=0)
+    first_time_recipient: bool = False
+    kinds: tuple[Kind, ...] = ()
+
+
+class Grant(_Strict):
+    """One grant as stored: token ids (``near`` or a contract id) and base units only."""
+
+    id: str
+    description: str = ""
+    expires_at: datetime
+    not_before: datetime | None = None
+    kinds: tuple[Kind, ...] = Field(min_length=1)
+    tokens: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    contracts: tuple[ContractRule, ...] = ()
+    exchanges: tuple[str, ...] = ()
+    per_action: dict[str, U128] = {}
+    per_action_usd_micro: int | None = Field(default=None, ge=0)
+    windows: tuple[Window, ...] = ()
+    rate_limit: Rate | None = None
+    min_interval_s: int | None = Field(default=None, ge=0)
+    max_slippage_bps: int | None = Field(default=None, ge=0, le=10_000)
+    quote_max_age_s: int = Field(default=60, gt=0)
+    hours_utc: tuple[tuple[int, int], ...] = ()  # minutes from midnight, [start, end)
+    max_storage_deposit: U128 = 0
+    confirm: Confirm = Confirm()
+    decimals: dict[str, int] = {}  # for display only
+    symbols: dict[str, str] = {}  # token id -> symbol, for display only
+
+    @field_validator("expires_at", "not_before")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a timezone (e.g. 2027-01-31T00:00:00Z)")
+        return value.astimezone(UTC) if value is not None else None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Grant:
+        if not _ID.match(self.id):
+            raise ValueError(f"id {self.id!r}: use 1-64 of a-z, 0-9, '-', '_'")
+        if self.not_before is not None and self.not_before >= self.expires_at:
+            raise ValueError("not_before must be earlier than expires_at")
+        if "swap" in self.kinds and self.max_slippage_bps is None:
+            raise ValueError("a grant with kind 'swap' needs max_slippage_bps")
+        for account in (*self.recipients, *self.exchanges, *(c.contract for c in self.contracts)):
+            if not is_valid_account_id(account):
+                raise ValueError(f"{account!r} is not a valid NEAR account id")
+        return self
+
+    def body_json(self) -> str:
+        return self.model_dump_json()
+
+    def label(self, token: str) -> str:
+        return self.symbols.get(token, token)
+
+
+class Ceiling(_Strict):
+    """The global ceiling: windows over everything every grant spends."""
+
+    windows: tuple[Window, ...] = ()
+
+
+class PolicyFile(_Strict):
+    grants: tuple[Grant, ...]
+    ceiling: Ceiling | None = None
+
+
+# ---------------------------------------------------------------- the file form the user writes
+
+
+Amount = str | int  # YAML may give a bare integer; floats are refused
+
+
+class TokenPin(_Strict):
+    contract_id: str
+    decimals: int = Field(ge=0, le=36)
+
+
+class WindowSpec(_Strict):
+    period: str | int
+    token: str | None = None
+    amount: Amount | None = None
+    usd: Amount | None = None
+
+
+class RateSpec(_Strict):
+    count: int = Field(ge=1)
+    period: str | int
+
+
+class ConfirmSpec(_Strict):
+    above: dict[str, Amount] = {}
+    above_usd: Amount | None = None
+    first_time_recipient: bool = False
+    kinds: list[Kind] = []
+
+
+class ContractSpec(_Strict):
+    contract: str
+    methods: list[str] = Field(min_length=1)
+
+
+class GrantSpec(_Strict):
+    id: str
+    description: str = ""
+    expires_at: datetime
+    not_before: datetime | None = None
+    kinds: list[Kind] = Field(min_length=1)
+    tokens: list[str] = []
+    recipients: list[str] = []
+    contracts: list[ContractSpec] = []
+    exchanges: list[str] = []
+    per_action: dict[str, Amount] = {}
+    per_action_usd: Amount | None = None
+    windows: list[WindowSpec] = []
+    rate_limit: RateSpec | None = None
+    min_interval: str | int | None = None
+    max_slippage_bps: int | None = None
+    quote_max_age: str | int = "60s"
+    hours_utc: list[str] = []
+    max_storage_deposit: Amount = DEFAULT_STORAGE_CAP
+    confirm: ConfirmSpec = ConfirmSpec()
+
+
+class CeilingSpec(_Strict):
+    windows: list[WindowSpec] = Field(min_length=1)
+
+
+class GrantsFileSpec(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    tokens: dict[str, TokenPin] = {}
+    global_: CeilingSpec | None = Field(default=None, alias="global")
+    grants: list[GrantSpec] = Field(min_length=1)
+
+
+def parse_duration(value: str | int) -> int:
+    """"90s", "15m", "24h", "7d", "1d12h" or whole seconds, to seconds."""
+    if isinstance(value, bool):
+        raise ValueError("a duration cannot be a boolean")
+    if isinstance(value, int):
+        seconds = value
+    else:
+        match = _DURATION.match(value.strip()) if isinstance(value, str) else None
+        if not match or not any(match.groups()):
+            raise ValueError(f"{value!r} is not a duration like '30s', '15m', '24h' or '7d'")
+        d, h, m, s = (int(g or 0) for g in match.groups())
+        seconds = ((d * 24 + h) * 60 + m) * 60 + s
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+class _Tokens:
+    """Resolves the names a user writes to token ids and decimals."""
+
+    def __init__(self, pins: dict[str, TokenPin]) -> None:
+        self.by_name: dict[str, tuple[str, int, str]] = {"near": (NEAR, NEAR_DECIMALS, "NEAR")}
+        for symbol, pin in pins.items():
+            if not is_valid_account_id(pin.contract_id):
+                raise ValueError(f"tokens.{symbol}: {pin.contract_id!r} is not a valid account id")
+            entry = (pin.contract_id, pin.decimals, symbol)
+            self.by_name[symbol.lower()] = entry
+            self.by_name.setdefault(pin.contract_id, entry)
+
+    def resolve(self, name: str) -> tuple[str, int, str]:
+        entry = self.by_name.get(name.lower()) or self.by_name.get(name)
+        if entry is None:
+            raise ValueError(
+                f"unknown token {name!r}: write NEAR, or list it under `tokens:` with its "
+                "contract_id and decimals"
+            )
+        return entry
+
+    def amount(self, name: str, value: Amount) -> tuple[str, int]:
+        token, decimals, _ = self.resolve(name)
+        return token, _units(value, decimals)
+
+
+def _units(value: Amount, decimals: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"write amounts as quoted decimal text like \"1.5\", not {value!r}")
+    return parse_amount(str(value), decimals, allow_zero=True)
+
+
+def _usd(value: Amount | None) -> int | None:
+    return None if value is None else _units(value, USD_DECIMALS)
+
+
+def _hours(text: str) -> tuple[int, int]:
+    match = _HOURS.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r}: write UTC hours as 'HH:MM-HH:MM'")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if not (0 <= start < 1440 and 0 < end <= 1440 and m1 < 60 and m2 < 60 and start < end):
+        raise ValueError(
+            f"{text!r}: need 00:00 <= start < end <= 24:00 (split ranges over midnight)")
+    return start, end
+
+
+def _window(spec: WindowSpec, tokens: _Tokens) -> Window:
+    period = parse_duration(spec.period)
+    if spec.usd is not None and spec.token is None and spec.amount is None:
+        return Window(period_s=period, usd_micro=_usd(spec.usd))
+    if spec.usd is None and spec.token is not None and spec.amount is not None:
+        token, amount = tokens.amount(spec.token, spec.amount)
+        return Window(period_s=period, token=token, amount=amount)
+    raise ValueError("a window needs either `usd` or both `token` and `amount`")
+
+
+def compile_grant(spec: GrantSpec, tokens: _Tokens) -> Grant:
+    """The file form of one grant to its stored form (token ids, base units)."""
+    token_ids = [tokens.resolve(name)[0] for name in spec.tokens]
+    mentioned = set(token_ids) | {NEAR}
+    symbols = {tokens.resolve(n)[0]: tokens.resolve(n)[2] for n in spec.tokens}
+    decimals = {tokens.resolve(n)[0]: tokens.resolve(n)[1] for n in spec.tokens}
+    per_action = dict(tokens.amount(name, value) for name, value in spec.per_action.items())
+    above = dict(tokens.amount(name, value) for name, value in spec.confirm.above.items())
+    windows = tuple(_window(w, tokens) for w in spec.windows)
+    for token in [*per_action, *above, *(w.token for w in windows if w.token)]:
+        if token not in mentioned:
+            raise ValueError(f"a limit names token {token!r}, which is not in this grant's tokens")
+    return Grant(
+        id=spec.id,
+        description=spec.description,
+        expires_at=spec.expires_at,
+        not_before=spec.not_before,
+        kinds=tuple(dict.fromkeys(spec.kinds)),
+        tokens=tuple(dict.fromkeys(token_ids)),
+        recipients=tuple(dict.fromkeys(spec.recipients)),
+        contracts=tuple(ContractRule(contract=c.contract, methods=tuple(c.methods))
+                        for c in spec.contracts),
+        exchanges=tuple(dict.fromkeys(spec.exchanges)),
+        per_action=per_action,
+        per_action_usd_micro=_usd(spec.per_action_usd),
+        windows=windows,
+        rate_limit=(Rate(count=spec.rate_limit.count,
+                         period_s=parse_duration(spec.rate_limit.period))
+                    if spec.rate_limit else None),
+        min_interval_s=(parse_duration(spec.min_interval) if spec.min_interval is not None
+                        else None),
+        max_slippage_bps=spec.max_slippage_bps,
+        quote_max_age_s=parse_duration(spec.quote_max_age),
+        hours_utc=tuple(_hours(h) for h in spec.hours_utc),
+        max_storage_deposit=_units(spec.max_storage_deposit, NEAR_DECIMALS),
+        confirm=Confirm(above=above, above_usd_micro=_usd(spec.confirm.above_usd),
+                        first_time_recipient=spec.confirm.first_time_recipient,
+                        kinds=tuple(spec.confirm.kinds)),
+        decimals=decimals,
+        symbols=symbols,
+    )
+
+
+def parse_grants(raw: Any, source: str = "(grants)") -> PolicyFile:
+    """Validate and compile a grants document; GrantFileError names every bad field."""
+    if not isinstance(raw, dict):
+        raise GrantFileError(source, ["the file must hold a mapping with a `grants:` list"])
+    try:
+        spec = GrantsFileSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise GrantFileError(source, _problems(exc)) from exc
+    problems: list[str] = []
+    try:
+        tokens = _Tokens(dict(spec.tokens))
+    except ValueError as exc:
+        raise GrantFileError(source, [str(exc)]) from exc
+    grants: list[Grant] = []
+    for index, grant_spec in enumerate(spec.grants):
+        try:
+            grants.append(compile_grant(grant_spec, tokens))
+        except ValidationError as exc:
+            problems += [f"grants[{index}] ({grant_spec.id}).{p}" for p in _problems(exc)]
+        except ValueError as exc:
+            problems.append(f"grants[{index}] ({grant_spec.id}): {exc}")
+    ids = [g.id for g in grants]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    problems += [f"grant id {i!r} appears twice" for i in twice]
+    ceiling = None
+    if spec.global_ is not None:
+        try:
+            ceiling = Ceiling(windows=tuple(_window(w, tokens) for w in spec.global_.windows))
+        except ValueError as exc:
+            problems.append(f"global.windows: {exc}")
+    if problems:
+        raise GrantFileError(source, problems)
+    return PolicyFile(grants=tuple(grants), ceiling=ceiling)
+
+
+def load_grants_file(path: Path | str) -> PolicyFile:
+    """Read a grants YAML file (e.g. agent.yaml's ``grants_file``) without storing anything."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise GrantFileError(str(path), ["the file does not exist"]) from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise GrantFileError(str(path), [f"not readable YAML: {exc}"]) from exc
+    return parse_grants(raw, str(path))
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top)"
+        msg = err["msg"].removeprefix("Value error, ")
+        out.append(f"{loc}: {msg}")
+    return out

@@ -1,0 +1,66 @@
+"""Helpers for the devnet tests: a small genesis, py-near accounts, raw JSON-RPC calls."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from typing import Any
+
+from py_near.account import Account
+
+from devnet.genesis import Genesis, GenesisAccount
+from devnet.keys import KeyPair
+from devnet.server import RunningDevnet
+
+NEAR = 10**24
+
+
+def small_genesis() -> Genesis:
+    spec = [
+        ("devnet", 1_000_000 * NEAR, None), ("alice.devnet", 100 * NEAR, None),
+        ("bob.devnet", 100 * NEAR, None), ("counter.devnet", 10 * NEAR, "test_counter"),
+        ("panicker.devnet", 10 * NEAR, "test_panicker"), ("caller.devnet", 10 * NEAR, "test_caller"),
+    ]
+    return Genesis(
+        genesis_time_ns=time.time_ns(),
+        accounts=[GenesisAccount(account_id=name, balance=balance,
+                                 secret_keys=[KeyPair.generate().secret_key], code_name=code)
+                  for name, balance, code in spec],
+        manifest={"sample": True},
+    )
+
+
+def secret_of(node: RunningDevnet, account_id: str) -> str:
+    for entry in node.manifest["accounts"]:
+        if entry["account_id"] == account_id:
+            with open(entry["key_file"]) as fh:
+                return json.load(fh)["private_key"]
+    raise KeyError(account_id)
+
+
+async def near_account(node: RunningDevnet, account_id: str, secret: str | None = None) -> Account:
+    acc = Account(account_id, secret or secret_of(node, account_id), rpc_addr=node.rpc_url)
+    await acc.startup()
+    return acc
+
+
+def rpc(node: RunningDevnet, method: str, params: Any, *, raw: bytes | None = None) -> Any:
+    """POST one JSON-RPC request; returns the decoded response envelope."""
+    body = raw if raw is not None else json.dumps(
+        {"jsonrpc": "2.0", "id": "t", "method": method, "params": params}).encode()
+    request = urllib.request.Request(node.rpc_url, data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def balance(node: RunningDevnet, account_id: str) -> int:
+    return int(rpc(node, "query", {"request_type": "view_account", "account_id": account_id,
+                                   "finality": "final"})["result"]["amount"])
+
+
+def total_burnt(outcome: Any) -> int:
+    """tokens_burnt over the transaction and all its receipts (a py-near TransactionResult)."""
+    return int(outcome.transaction_outcome.tokens_burnt) + sum(
+        int(r.tokens_burnt) for r in outcome.receipt_outcome)

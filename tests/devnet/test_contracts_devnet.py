@@ -1,0 +1,67 @@
+"""The default genesis on a real node: its manifest, its state, and a swap signed by py-near."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any
+
+from devnet.genesis_default import ALICE, EXCHANGE, POOLS, TASKS, USDC, WRAP, units
+from devnet.server import RunningDevnet
+from tests.devnet.helpers import NEAR, near_account, rpc
+
+
+def view(node: RunningDevnet, contract: str, method: str, args: dict[str, Any]) -> Any:
+    body = rpc(node, "query", {"request_type": "call_function", "account_id": contract,
+                               "method_name": method, "finality": "final",
+                               "args_base64": base64.b64encode(json.dumps(args).encode()).decode()})
+    result = body["result"]
+    assert "error" not in result, result
+    return json.loads(bytes(result["result"]))
+
+
+def test_manifest_describes_the_default_world(fresh_devnet: RunningDevnet) -> None:
+    manifest = fresh_devnet.manifest
+    assert manifest["user_account"] == ALICE and manifest["root_account"] == "test.near"
+    symbols = {t["symbol"]: (t["contract_id"], t["decimals"]) for t in manifest["tokens"]}
+    assert symbols == {"wNEAR": (WRAP, 24), "USDC": (USDC, 6), "REF": ("ref.test.near", 18)}
+    assert manifest["exchange"]["contract_id"] == EXCHANGE
+    assert len(manifest["exchange"]["pools"]) == len(POOLS)
+    assert manifest["tasks"]["contract_id"] == TASKS
+    assert manifest["notary"]["contract_id"] == "notary.test.near"
+    key_accounts = {a["account_id"] for a in manifest["accounts"]}
+    assert {ALICE, "vendor.test.near", EXCHANGE, TASKS} <= key_accounts
+
+
+def test_genesis_state_is_set_up(fresh_devnet: RunningDevnet) -> None:
+    pool = view(fresh_devnet, EXCHANGE, "get_pool", {"pool_id": 0})
+    assert pool["token_account_ids"] == [WRAP, USDC]
+    assert pool["amounts"] == [str(100_000 * NEAR), str(units(USDC, 300_000))]
+    assert view(fresh_devnet, USDC, "ft_balance_of", {"account_id": ALICE}) == \
+        str(units(USDC, 1_000))
+    tasks = view(fresh_devnet, TASKS, "list_tasks", {"status": "open"})
+    assert len(tasks) == 3 and any(t["auto_accept"] for t in tasks)
+
+
+def test_alice_wraps_and_swaps_at_the_quoted_price(fresh_devnet: RunningDevnet) -> None:
+    async def scenario() -> None:
+        alice = await near_account(fresh_devnet, ALICE)
+        await alice.function_call(WRAP, "near_deposit", {}, amount=2 * NEAR)
+        quote = view(fresh_devnet, EXCHANGE, "get_return", {
+            "pool_id": 0, "token_in": WRAP, "amount_in": str(NEAR), "token_out": USDC})
+        before = int(view(fresh_devnet, USDC, "ft_balance_of", {"account_id": ALICE}))
+        msg = json.dumps({"actions": [{"pool_id": 0, "token_in": WRAP, "token_out": USDC,
+                                       "amount_in": str(NEAR), "min_amount_out": quote}]})
+        result = await alice.function_call(
+            WRAP, "ft_transfer_call", {"receiver_id": EXCHANGE, "amount": str(NEAR),
+                                       "msg": msg}, gas=180 * 10**12, amount=1)
+        assert "SuccessValue" in result.status, result.status
+        after = int(view(fresh_devnet, USDC, "ft_balance_of", {"account_id": ALICE}))
+        assert after - before == int(quote)
+        assert 2_900_000 < int(quote) < 3_000_000  # about 3 USDC per NEAR, less fee and impact
+        labelled = await alice.function_call(TASKS, "submit_label",
+                                             {"task_id": 0, "label": "positive"})
+        assert "SuccessValue" in labelled.status, labelled.status
+
+    asyncio.run(scenario())

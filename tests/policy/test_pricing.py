@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from fractions import Fraction
+
+import pytest
+
+from policies.pricing import Pool, PoolPrices, PriceUnavailable, usd_value
+from tools.action import NEAR
+
+T0 = datetime(2026, 11, 22, tzinfo=UTC)
+WRAP, USDC, REF = "wrap.test.near", "usdc.test.near", "ref.test.near"
+
+
+def pools() -> list[Pool]:
+    return [
+        Pool(0, (WRAP, USDC), (1000 * 10**24, 3000 * 10**6), 30, T0),  # 1 wNEAR = 3 USDC
+        Pool(1, (REF, WRAP), (600 * 10**18, 100 * 10**24), 30, T0),  # 1 REF = 1/6 wNEAR
+    ]
+
+
+def test_prices_are_exact_and_go_through_the_bridge() -> None:
+    source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP)
+    near = source.usd_price(NEAR)
+    assert near.micro_usd_per_unit == Fraction(3 * 10**6, 10**24)
+    assert usd_value(2 * 10**24, near) == 6_000_000
+    ref = source.usd_price(REF)
+    assert usd_value(10**18, ref) == 500_000  # $0.50
+    assert source.usd_price(USDC).micro_usd_per_unit == 1
+    with pytest.raises(PriceUnavailable):
+        source.usd_price("doge.test.near")
+
+
+def test_quote_is_constant_product_with_fee_rounded_down() -> None:
+    source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP)
+    q = source.quote(WRAP, USDC, 10**24)
+    net = 10**24 * 9970
+    assert q.amount_out == net * 3000 * 10**6 // (1000 * 10**24 * 10_000 + net)
+    two_hop = source.quote(REF, USDC, 6 * 10**18)
+    assert 0 < two_hop.amount_out < 3 * 10**6
+    with pytest.raises(PriceUnavailable):
+        source.quote(USDC, "doge.test.near", 1)
+
+
+def test_usd_value_rounds_up() -> None:
+    source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP)
+    assert usd_value(1, source.usd_price(NEAR)) == 1

@@ -1,0 +1,43 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tools.routing import Pool, amount_out, candidate_routes, min_out
+
+W, U, R = "wrap.test.near", "usdc.test.near", "ref.test.near"
+
+
+def test_amount_out_matches_ref_formula() -> None:
+    # 1 in, reserves 100/200, 0.3% fee: 1*9970*200 // (100*10000 + 9970) = 1994000//1009970 = 1
+    assert amount_out(10**6, 10**8, 2 * 10**8, 30) == 10**6 * 9970 * 2 * 10**8 // (
+        10**8 * 10_000 + 10**6 * 9970)
+    assert amount_out(0, 10, 10, 30) == 0
+
+
+@given(st.integers(1, 10**30), st.integers(1, 10**30), st.integers(1, 10**30),
+       st.integers(0, 100))
+def test_amount_out_never_drains_the_pool(amount: int, r_in: int, r_out: int, fee: int) -> None:
+    out = amount_out(amount, r_in, r_out, fee)
+    assert 0 <= out < r_out
+    assert amount_out(amount * 2, r_in, r_out, fee) >= out
+
+
+def test_min_out() -> None:
+    assert min_out(10_000, 50) == 9_950
+    assert min_out(1, 50) == 1
+
+
+def test_two_hop_route_through_wnear_when_no_direct_pool() -> None:
+    pools = [Pool(0, (W, U), (10**27, 5 * 10**9), 30), Pool(1, (W, R), (10**27, 10**21), 30)]
+    routes = candidate_routes(pools, U, R, 10**6, via=W)
+    assert routes and routes[0].pool_ids == (0, 1)
+    actions = routes[0].swap_actions(123)
+    assert actions[0] == {"pool_id": 0, "token_in": U, "token_out": W, "amount_in": "1000000",
+                          "min_amount_out": "0"}
+    assert actions[1] == {"pool_id": 1, "token_in": W, "token_out": R, "min_amount_out": "123"}
+
+
+def test_best_route_prefers_better_price() -> None:
+    thin = Pool(0, (U, R), (10**6, 10**18), 30)
+    deep = Pool(1, (U, R), (10**12, 10**24), 30)
+    routes = candidate_routes([thin, deep], U, R, 10**6, via=None)
+    assert routes[0].pool_ids == (1,)

@@ -1,0 +1,64 @@
+"""balance {token?}: what the account holds. Read-only: no transactions."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from tools.action import CanonicalAction
+from tools.amounts import format_amount
+from tools.base import ToolArgs, ToolContext, ToolResult
+from tools.tokens import TokenInfo
+
+
+class BalanceArgs(ToolArgs):
+    token: str | None = Field(default=None, description="NEAR, a token symbol or contract id; "
+                              "omit for every known token")
+
+
+class BalanceTool:
+    name: ClassVar[str] = "balance"
+    description: ClassVar[str] = "Show the account's NEAR (available after storage) and tokens."
+    Args: ClassVar[type[ToolArgs]] = BalanceArgs
+    read_only: ClassVar[bool] = True
+
+    async def prepare(self, args: BalanceArgs, ctx: ToolContext) -> CanonicalAction:
+        if args.token is not None:
+            await ctx.tokens.resolve(args.token)  # unknown token -> error now, not later
+        what = args.token or "all tokens"
+        return CanonicalAction(tool=self.name, signer_id=ctx.account_id, transactions=(),
+                               preview=f"Show the balance of {ctx.account_id} ({what})")
+
+    async def execute(self, action: CanonicalAction, ctx: ToolContext,
+                      args: BalanceArgs | None = None) -> ToolResult:
+        token = args.token if args is not None else _token_from_preview(action)
+        tokens = ([await ctx.tokens.resolve(token)] if token
+                  else await ctx.tokens.all_listed())
+        rows = [await balance_row(ctx, info) for info in tokens]
+        summary = ", ".join(f"{r['formatted']} {r['symbol']}" for r in rows)
+        return ToolResult(tool=self.name, summary=summary,
+                          data={"account_id": ctx.account_id, "balances": rows})
+
+
+async def balance_row(ctx: ToolContext, info: TokenInfo) -> dict[str, Any]:
+    """One token's balance; NEAR shows available (total minus storage staking) as the balance."""
+    if info.is_native:
+        near = await ctx.chain.near_balance(ctx.account_id)
+        return {"symbol": "NEAR", "token": info.flow_id, "decimals": info.decimals,
+                "balance": str(near["available"]),
+                "formatted": format_amount(near["available"], info.decimals),
+                "total": str(near["total"]), "locked": str(near["locked"]),
+                "storage_reserved": str(near["total"] - near["available"])}
+    raw = await ctx.chain.view(info.contract_id, "ft_balance_of", {"account_id": ctx.account_id})
+    units = int(raw or 0)
+    return {"symbol": info.symbol, "token": info.flow_id, "decimals": info.decimals,
+            "balance": str(units), "formatted": format_amount(units, info.decimals)}
+
+
+def _token_from_preview(action: CanonicalAction) -> str | None:
+    text = action.preview
+    if text.endswith("(all tokens)"):
+        return None
+    start = text.rfind("(")
+    return text[start + 1:-1] if start != -1 and text.endswith(")") else None

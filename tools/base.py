@@ -1,0 +1,227 @@
+"""What every tool shares: the context it runs in, its result, and the execute loop.
+
+A tool is ``prepare(args, ctx) -> CanonicalAction`` (read the chain, compute the exact
+transactions; nothing is signed) and ``execute(action, ctx) -> ToolResult`` (sign exactly
+``action.transactions`` in order, wait for each final outcome, check every receipt, measure the
+balance changes). Limits such as the default slippage live in the context (from the user's
+configuration), never in the arguments the planner fills in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from tools.action import NEAR, CanonicalAction
+from tools.chain import ChainClient, TxOutcome
+from tools.errors import (
+    CredentialsError,
+    NetworkConfigError,
+    ToolError,
+    TransactionFailedError,
+)
+from tools.keys import Credentials, find_credentials, load_credentials
+from tools.network import Network, custom_network, devnet_from_manifest, public_network
+from tools.tokens import TokenRegistry
+
+SignedInt = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
+
+TGAS = 10**12
+ONE_YOCTO = 1
+
+
+class ToolArgs(BaseModel):
+    """Base for argument models: unknown fields are refused, values are never coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ToolResult(BaseModel):
+    """What happened. Amounts are integers in base units (JSON strings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str
+    ok: bool = True
+    summary: str = ""
+    tx_hashes: list[str] = Field(default_factory=list)
+    transactions: list[dict[str, Any]] = Field(default_factory=list)  # per tx: status, receipts
+    balance_changes: dict[str, SignedInt] = Field(default_factory=dict)  # flow id -> delta
+    explorer_links: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+@runtime_checkable
+class Tool(Protocol):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Args: ClassVar[type[ToolArgs]]
+    read_only: ClassVar[bool]
+
+    async def prepare(self, args: ToolArgs, ctx: ToolContext) -> CanonicalAction: ...
+
+    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult: ...
+
+
+@dataclass
+class ToolContext:
+    """The account, network, keys and user-set limits a tool runs with."""
+
+    network: Network
+    chain: ChainClient
+    account_id: str
+    credentials: Credentials | None = field(default=None, repr=False)
+    tokens: TokenRegistry = None  # type: ignore[assignment]  # filled in __post_init__
+    max_slippage_bps: int = 50
+    quote_max_age_s: float = 30.0
+    gas: dict[str, int] = field(default_factory=lambda: {
+        "default": 30 * TGAS, "ft_transfer": 30 * TGAS, "ft_transfer_call": 180 * TGAS,
+        "storage_deposit": 30 * TGAS, "near_deposit": 10 * TGAS, "near_withdraw": 30 * TGAS,
+    })
+
+    def __post_init__(self) -> None:
+        if self.tokens is None:
+            self.tokens = TokenRegistry.for_network(self.chain, self.network)
+        if self.credentials is not None and self.credentials.account_id != self.account_id:
+            raise CredentialsError(
+                f"the key is for {self.credentials.account_id}, not {self.account_id}")
+        if not 0 <= self.max_slippage_bps <= 10_000:
+            raise ValueError("max_slippage_bps must be within 0..10000")
+
+    @classmethod
+    def create(
+        cls, network: Network, account_id: str, credentials: Credentials | None = None, *,
+        max_slippage_bps: int = 50, timeout_s: float = 10.0, retries: int = 3,
+    ) -> ToolContext:
+        chain = ChainClient(network.rpc_url, timeout_s=timeout_s, retries=retries)
+        return cls(network=network, chain=chain, account_id=account_id, credentials=credentials,
+                   max_slippage_bps=max_slippage_bps)
+
+    def gas_for(self, method: str) -> int:
+        return self.gas.get(method, self.gas["default"])
+
+    def require_credentials(self) -> Credentials:
+        if self.credentials is None:
+            raise CredentialsError(f"no signing key loaded for {self.account_id}")
+        return self.credentials
+
+    async def aclose(self) -> None:
+        await self.chain.close()
+
+
+def context_from_manifest(
+    manifest: Path | dict[str, Any], account_id: str, *, key_file: Path | None = None,
+    max_slippage_bps: int = 50, timeout_s: float = 10.0, retries: int = 3,
+) -> ToolContext:
+    """A context on the local devnet; the key comes from ``key_file`` or the manifest's list."""
+    network = devnet_from_manifest(manifest)
+    path = key_file or network.key_file_for(account_id)
+    creds = load_credentials(path, account_id) if path is not None else None
+    return ToolContext.create(network, account_id, creds, max_slippage_bps=max_slippage_bps,
+                              timeout_s=timeout_s, retries=retries)
+
+
+def context_from_config(config: Any, *, home_devnet_dir: Path | None = None,
+                        require_key: bool = True) -> ToolContext:
+    """From the user's AgentConfig (agent.yaml): network, account, key file, rpc, defaults."""
+    name = config.network
+    if name == "devnet":
+        manifest = config.devnet_manifest or (
+            home_devnet_dir / "manifest.json" if home_devnet_dir else None)
+        if manifest is None:
+            raise NetworkConfigError("devnet needs devnet_manifest (the manifest path)")
+        network = devnet_from_manifest(Path(manifest), rpc_url=config.rpc_url)
+    elif name in ("testnet", "mainnet"):
+        network = public_network(name, config.rpc_url)
+    else:
+        network = custom_network(config.rpc_url)
+    key_file = config.key_file or (network.key_file_for(config.account_id)
+                                   if name == "devnet" else None)
+    try:
+        creds = find_credentials(network.network_id if name != "devnet" else "devnet",
+                                 config.account_id, key_file)
+    except CredentialsError:
+        if require_key:
+            raise
+        creds = None
+    return ToolContext.create(
+        network, config.account_id, creds, max_slippage_bps=config.defaults.max_slippage_bps,
+        timeout_s=config.rpc.timeout_s, retries=config.rpc.retries)
+
+
+# --------------------------------------------------------------------------- execution
+
+
+async def snapshot_balances(ctx: ToolContext, flow_ids: Iterable[str]) -> dict[str, int]:
+    """Current balances of the account: NEAR (total liquid yocto) and each FT contract."""
+    out: dict[str, int] = {}
+    for flow_id in dict.fromkeys(flow_ids):
+        if flow_id == NEAR:
+            out[NEAR] = (await ctx.chain.near_balance(ctx.account_id))["total"]
+        else:
+            value = await ctx.chain.view(flow_id, "ft_balance_of", {"account_id": ctx.account_id})
+            out[flow_id] = int(value or 0)
+    return out
+
+
+def describe_outcome(outcome: TxOutcome, network: Network) -> dict[str, Any]:
+    return {
+        "tx_hash": outcome.tx_hash,
+        "receiver_id": outcome.receiver_id,
+        "status": "success" if outcome.ok else "failure",
+        "error": outcome.first_error(),
+        "receipts": [r.as_dict() for r in outcome.receipts],
+        "explorer": network.explorer_tx_url(outcome.tx_hash),
+    }
+
+
+async def execute_transactions(
+    action: CanonicalAction, ctx: ToolContext, watch: Iterable[str],
+) -> tuple[ToolResult, list[TxOutcome]]:
+    """Sign and submit exactly ``action.transactions`` in order; stop at the first failure.
+
+    On failure raises TransactionFailedError whose ``result`` holds what happened so far (hashes,
+    receipts, balance changes); the caller may translate it into a more specific error.
+    """
+    creds = ctx.require_credentials()
+    if action.signer_id != ctx.account_id:
+        raise CredentialsError(f"the action is signed by {action.signer_id}, "
+                               f"but this agent holds the key of {ctx.account_id}")
+    watch = list(dict.fromkeys([NEAR, *watch]))
+    before = await snapshot_balances(ctx, watch)
+    result = ToolResult(tool=action.tool, summary=action.preview)
+    outcomes: list[TxOutcome] = []
+    failure: ToolError | None = None
+    for spec in action.transactions:
+        try:
+            outcome = await ctx.chain.send(creds, spec, raise_on_failure=False)
+        except ToolError as exc:
+            failure = exc
+            break
+        outcomes.append(outcome)
+        result.tx_hashes.append(outcome.tx_hash)
+        result.transactions.append(describe_outcome(outcome, ctx.network))
+        link = ctx.network.explorer_tx_url(outcome.tx_hash)
+        if link:
+            result.explorer_links.append(link)
+        if not outcome.ok:
+            failure = TransactionFailedError(
+                f"transaction {outcome.tx_hash} to {outcome.receiver_id} failed: "
+                f"{outcome.first_error()}", outcome=outcome, tx_hash=outcome.tx_hash)
+            break
+    try:
+        after = await snapshot_balances(ctx, watch)
+    except ToolError as exc:  # what was executed stays reported even if the node went away
+        result.data["balance_changes_error"] = exc.message
+        after = before
+    result.balance_changes = {k: after[k] - before[k] for k in watch if after[k] != before[k]}
+    if failure is not None:
+        result.ok = False
+        result.data["error"] = failure.to_dict()
+        failure.result = result
+        raise failure
+    return result, outcomes

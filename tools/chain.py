@@ -1,0 +1,544 @@
+"""The chain adapter: the one module that talks to a NEAR node (through py-near).
+
+Why it exists rather than py-near's ``Account``:
+
+* py-near returns a transaction whose receipts failed as if it succeeded; here any failed
+  receipt (or a failed status) raises :class:`TransactionFailedError` with the parsed outcome.
+* py-near decodes view results byte by byte with ``chr()``; here the ``result`` bytes of
+  ``query call_function`` are decoded as UTF-8.
+* Idempotent submission: the transaction is signed once with py-near's primitives, so its hash
+  is known before it is sent. After a transport error (connection lost, HTTP 5xx, node timeout)
+  the adapter looks the hash up and only ever re-sends the *same signed bytes*; it signs again
+  with a new nonce only when the node proves the first transaction was not accepted (the node
+  refused it with InvalidNonce at first submission, or the nonce was used up and the hash is
+  still unknown after a bounded wait). If the fate cannot be learned, it raises
+  :class:`OutcomeUnknownError` carrying the hash instead of guessing.
+* One transaction in flight per (account, public key), with the nonce re-read from the chain
+  before every signature and a bounded retry on InvalidNonce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import base58
+from py_near.providers import JsonProvider
+from py_near.transactions import create_function_call_action, create_transfer_action
+from py_near_primitives import Transaction
+
+from tools.action import FunctionCallSpec, TransactionSpec, TransferSpec
+from tools.errors import (
+    InvalidAccountIdError,
+    InvalidTransactionError,
+    OutcomeUnknownError,
+    RpcError,
+    TransactionFailedError,
+    TransientRpcError,
+    UnknownAccountError,
+    ViewCallError,
+)
+from tools.keys import Credentials
+
+log = logging.getLogger(__name__)
+
+STORAGE_PRICE_PER_BYTE = 10**19  # yoctoNEAR, nearcore's storage_amount_per_byte
+_TRANSIENT_CAUSES = {
+    "TIMEOUT_ERROR", "RPC_ERROR", "INTERNAL_ERROR", "NO_SYNCED_BLOCKS", "NOT_SYNCED_YET",
+    "UNAVAILABLE_SHARD", "HTTP_ERROR",
+}
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class ReceiptResult:
+    """One receipt's execution (the transaction's own outcome is not a receipt)."""
+
+    receipt_id: str
+    executor_id: str
+    ok: bool
+    value: bytes | None = None
+    error: str | None = None
+    logs: tuple[str, ...] = ()
+    tokens_burnt: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"receipt_id": self.receipt_id, "executor_id": self.executor_id,
+                "status": "success" if self.ok else "failure", "error": self.error}
+
+
+@dataclass(frozen=True)
+class TxOutcome:
+    """A final execution outcome, parsed."""
+
+    tx_hash: str
+    signer_id: str
+    receiver_id: str
+    status_ok: bool
+    value: bytes | None
+    failure: str | None
+    receipts: tuple[ReceiptResult, ...]
+    tokens_burnt: int
+    raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status_ok and all(r.ok for r in self.receipts)
+
+    @property
+    def failed_receipts(self) -> tuple[ReceiptResult, ...]:
+        return tuple(r for r in self.receipts if not r.ok)
+
+    @property
+    def logs(self) -> tuple[str, ...]:
+        return tuple(line for r in self.receipts for line in r.logs)
+
+    def json_value(self) -> Any:
+        """The transaction's return value as JSON (None when empty)."""
+        if not self.value:
+            return None
+        return json.loads(self.value.decode("utf-8"))
+
+    def first_error(self) -> str | None:
+        if self.failure:
+            return self.failure
+        bad = self.failed_receipts
+        return bad[0].error if bad else None
+
+
+def parse_outcome(raw: Mapping[str, Any]) -> TxOutcome:
+    """Parse a FinalExecutionOutcome (the ``tx``/``send_tx`` result)."""
+    tx = raw.get("transaction") or {}
+    status_ok, value, failure = _status(raw.get("status"))
+    receipts = []
+    burnt = int((raw.get("transaction_outcome") or {}).get("outcome", {}).get("tokens_burnt", 0))
+    for item in raw.get("receipts_outcome") or []:
+        outcome = item.get("outcome") or {}
+        ok, rvalue, error = _status(outcome.get("status"))
+        burnt += int(outcome.get("tokens_burnt", 0))
+        receipts.append(ReceiptResult(
+            receipt_id=str(item.get("id", "")),
+            executor_id=str(outcome.get("executor_id", "")),
+            ok=ok, value=rvalue, error=error,
+            logs=tuple(outcome.get("logs") or ()),
+            tokens_burnt=int(outcome.get("tokens_burnt", 0)),
+        ))
+    tx_hash = str(tx.get("hash") or (raw.get("transaction_outcome") or {}).get("id", ""))
+    return TxOutcome(
+        tx_hash=tx_hash, signer_id=str(tx.get("signer_id", "")),
+        receiver_id=str(tx.get("receiver_id", "")), status_ok=status_ok, value=value,
+        failure=failure, receipts=tuple(receipts), tokens_burnt=burnt, raw=raw,
+    )
+
+
+def _status(status: Any) -> tuple[bool, bytes | None, str | None]:
+    if isinstance(status, Mapping):
+        if "SuccessValue" in status:
+            encoded = status["SuccessValue"] or ""
+            return True, base64.b64decode(encoded) if encoded else b"", None
+        if "SuccessReceiptId" in status:
+            return True, None, None
+        if "Failure" in status:
+            return False, None, failure_text(status["Failure"])
+    if status in ("NotStarted", "Started", "Unknown", None):
+        return False, None, f"not executed (status {status!r})"
+    return False, None, f"unrecognised status {status!r}"
+
+
+def failure_text(failure: Any) -> str:
+    """The most specific message in a nearcore error (a contract panic's text when there is one)."""
+    found = _find_key(failure, "ExecutionError")
+    if isinstance(found, str):
+        return found.removeprefix("Smart contract panicked: ")
+    if isinstance(failure, str):
+        return failure
+    return json.dumps(failure, separators=(",", ":"), sort_keys=True)
+
+
+def _find_key(obj: Any, key: str) -> Any:
+    if isinstance(obj, Mapping):
+        if key in obj:
+            return obj[key]
+        for value in obj.values():
+            found = _find_key(value, key)
+            if found is not None:
+                return found
+    elif isinstance(obj, list):
+        for value in obj:
+            found = _find_key(value, key)
+            if found is not None:
+                return found
+    return None
+
+
+# --------------------------------------------------------------------------- rpc errors
+
+
+class _UnknownTransaction(Exception):
+    pass
+
+
+class _InvalidNonce(Exception):
+    def __init__(self, ak_nonce: int | None) -> None:
+        super().__init__(f"InvalidNonce (key nonce {ak_nonce})")
+        self.ak_nonce = ak_nonce
+
+
+class _MethodNotFound(RpcError):
+    pass
+
+
+def classify_rpc_error(error: Mapping[str, Any]) -> Exception:
+    """Turn a JSON-RPC ``error`` object into a typed exception (py-near's parser needs ``data``)."""
+    cause = error.get("cause") or {}
+    cause_name = cause.get("name") if isinstance(cause, Mapping) else None
+    name = error.get("name")
+    message = str(error.get("message") or cause_name or name or "RPC error")
+    data = error.get("data")
+    if cause_name in _TRANSIENT_CAUSES or name == "HANDLER_ERROR" and cause_name is None:
+        return TransientRpcError(f"node error: {cause_name or message}", cause=cause_name)
+    if cause_name == "UNKNOWN_TRANSACTION":
+        return _UnknownTransaction(message)
+    if cause_name == "UNKNOWN_ACCOUNT":
+        info = cause.get("info") or {}
+        account = info.get("requested_account_id") if isinstance(info, Mapping) else None
+        return UnknownAccountError(f"account {account or ''} does not exist".replace("  ", " "),
+                                   account_id=account)
+    if cause_name == "INVALID_ACCOUNT":
+        info = cause.get("info") or {}
+        account = info.get("requested_account_id") if isinstance(info, Mapping) else None
+        return InvalidAccountIdError(f"{account!r} is not a valid NEAR account id",
+                                     account_id=account)
+    if cause_name == "METHOD_NOT_FOUND":
+        return _MethodNotFound(f"the node does not support {data or message}")
+    if cause_name in ("NO_CONTRACT_CODE", "CONTRACT_EXECUTION_ERROR"):
+        return ViewCallError(_error_detail(cause, data, message))
+    nonce = _find_key(error, "InvalidNonce")
+    if isinstance(nonce, Mapping):
+        ak = nonce.get("ak_nonce")
+        return _InvalidNonce(int(ak) if ak is not None else None)
+    if cause_name == "INVALID_TRANSACTION" or name == "REQUEST_VALIDATION_ERROR" and data:
+        return InvalidTransactionError(
+            f"the node refused the transaction: {_error_detail(cause, data, message)}")
+    return RpcError(f"RPC error: {_error_detail(cause, data, message)}", cause=cause_name)
+
+
+def _error_detail(cause: Any, data: Any, message: str) -> str:
+    info = cause.get("info") if isinstance(cause, Mapping) else None
+    for candidate in (info, data):
+        if candidate:
+            return candidate if isinstance(candidate, str) else json.dumps(
+                candidate, separators=(",", ":"), sort_keys=True)
+    return message
+
+
+# --------------------------------------------------------------------------- signing
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    tx_hash: str
+    signed_b64: str
+    nonce: int
+    signer_id: str
+    receiver_id: str
+
+
+def sign_transaction(
+    creds: Credentials, spec: TransactionSpec, nonce: int, block_hash: bytes,
+) -> SignedTx:
+    """Sign with py-near's primitives; the hash is known before anything is sent."""
+    actions = []
+    for action in spec.actions:
+        if isinstance(action, TransferSpec):
+            actions.append(create_transfer_action(action.deposit))
+        elif isinstance(action, FunctionCallSpec):
+            actions.append(create_function_call_action(
+                action.method_name, action.args_bytes(), action.gas, action.deposit))
+        else:  # pragma: no cover - the union is closed
+            raise TypeError(f"unsupported action {action!r}")
+    pair = creds.key_pair
+    tx = Transaction(spec.signer_id, pair.public_bytes, nonce, spec.receiver_id, block_hash,
+                     actions)
+    signed = bytes(tx.to_vec(pair.seed + pair.public_bytes))
+    return SignedTx(
+        tx_hash=base58.b58encode(bytes(tx.get_hash())).decode(),
+        signed_b64=base64.b64encode(signed).decode(),
+        nonce=nonce, signer_id=spec.signer_id, receiver_id=spec.receiver_id,
+    )
+
+
+# --------------------------------------------------------------------------- client
+
+
+class ChainClient:
+    """Reads and writes one NEAR network. Safe to share between tools in one process.
+
+    ``timeout_s`` bounds every HTTP request; ``retries`` bounds retries of transient errors
+    (reads) and of lookups/re-sends of a transaction whose submission hit one.
+    """
+
+    _locks: ClassVar[dict[tuple[int, str, str], asyncio.Lock]] = {}
+    _last_nonce: ClassVar[dict[tuple[str, str, str], int]] = {}
+
+    def __init__(
+        self,
+        rpc_url: str,
+        *,
+        timeout_s: float = 10.0,
+        retries: int = 3,
+        backoff_s: float = 0.25,
+        nonce_retries: int = 3,
+        wait_until: str = "FINAL",
+        finality: str = "final",
+    ) -> None:
+        self.rpc_url = rpc_url
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.nonce_retries = nonce_retries
+        self.wait_until = wait_until
+        self.finality = finality
+        self._provider: JsonProvider | None = None
+        self._provider_loop: asyncio.AbstractEventLoop | None = None
+        self._legacy_send = False
+
+    def __repr__(self) -> str:
+        return f"ChainClient({self.rpc_url!r})"
+
+    # ---- transport
+
+    async def _get_provider(self) -> JsonProvider:
+        loop = asyncio.get_running_loop()
+        if self._provider is None or self._provider_loop is not loop:
+            self._provider = JsonProvider(self.rpc_url, allow_broadcast=False,
+                                          timeout=self.timeout_s)
+            await self._provider.startup()
+            self._provider_loop = loop
+        return self._provider
+
+    async def close(self) -> None:
+        """Close the HTTP session (only from the event loop that opened it)."""
+        if self._provider is not None and self._provider_loop is asyncio.get_running_loop():
+            await self._provider.shutdown()
+        self._provider = None
+
+    async def rpc_once(self, method: str, params: Any) -> Any:
+        """One JSON-RPC request; errors become typed exceptions, nothing is retried."""
+        provider = await self._get_provider()
+        try:
+            content = await provider.call_rpc_request(method, params)
+        except Exception as exc:  # py-near lets some transport errors through
+            raise TransientRpcError(f"RPC {self.rpc_url} unreachable: {exc}") from exc
+        if not content:
+            raise TransientRpcError(f"RPC {self.rpc_url} did not answer {method}")
+        if not isinstance(content, Mapping):
+            raise TransientRpcError(f"RPC {self.rpc_url} answered garbage to {method}")
+        if content.get("error") is not None:
+            error = content["error"]
+            if not isinstance(error, Mapping):
+                raise RpcError(f"RPC error: {error}")
+            raise classify_rpc_error(error)
+        if "result" not in content:
+            raise TransientRpcError(f"RPC {self.rpc_url} answered {method} without a result")
+        return content["result"]
+
+    async def rpc(self, method: str, params: Any) -> Any:
+        """A read: transient errors are retried with exponential backoff."""
+        for attempt in range(self.retries + 1):
+            try:
+                return await self.rpc_once(method, params)
+            except TransientRpcError:
+                if attempt >= self.retries:
+                    raise
+                await asyncio.sleep(self.backoff_s * 2**attempt)
+        raise AssertionError("unreachable")
+
+    # ---- reads
+
+    async def view_account(self, account_id: str) -> dict[str, Any]:
+        result = await self.rpc("query", {"request_type": "view_account",
+                                          "account_id": account_id,
+                                          "finality": self.finality})
+        if isinstance(result, Mapping) and result.get("error"):
+            raise UnknownAccountError(f"account {account_id} does not exist",
+                                      account_id=account_id)
+        return dict(result)
+
+    async def account_exists(self, account_id: str) -> bool:
+        try:
+            await self.view_account(account_id)
+        except UnknownAccountError:
+            return False
+        return True
+
+    async def near_balance(self, account_id: str) -> dict[str, int]:
+        """total (liquid), locked, storage-staked and available yoctoNEAR."""
+        acc = await self.view_account(account_id)
+        amount, locked = int(acc.get("amount", 0)), int(acc.get("locked", 0))
+        storage = int(acc.get("storage_usage", 0)) * STORAGE_PRICE_PER_BYTE
+        reserved = max(0, storage - locked)
+        return {"total": amount, "locked": locked, "storage": storage,
+                "available": max(0, amount - reserved)}
+
+    async def view(self, contract_id: str, method: str, args: Mapping[str, Any] | None = None
+                   ) -> Any:
+        """A contract view; the result bytes are decoded as UTF-8 JSON (not with chr())."""
+        payload = json.dumps(dict(args or {}), separators=(",", ":")).encode()
+        try:
+            result = await self.rpc("query", {
+                "request_type": "call_function", "account_id": contract_id,
+                "method_name": method, "args_base64": base64.b64encode(payload).decode(),
+                "finality": self.finality,
+            })
+        except ViewCallError as exc:
+            raise ViewCallError(f"{contract_id}.{method} failed: {exc.message}",
+                                contract_id=contract_id, method=method) from exc
+        if isinstance(result, Mapping) and result.get("error"):
+            raise ViewCallError(f"{contract_id}.{method} failed: {result['error']}",
+                                contract_id=contract_id, method=method)
+        raw = bytes(result.get("result") or [])
+        if not raw:
+            return None
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ViewCallError(f"{contract_id}.{method} returned non-JSON bytes") from exc
+
+    async def access_key_nonce(self, account_id: str, public_key: str) -> int:
+        result = await self.rpc("query", {"request_type": "view_access_key",
+                                          "account_id": account_id, "public_key": public_key,
+                                          "finality": "optimistic"})
+        if isinstance(result, Mapping) and result.get("error"):
+            raise InvalidTransactionError(
+                f"the key {public_key} is not an access key of {account_id}",
+                account_id=account_id)
+        return int(result["nonce"])
+
+    async def latest_block_hash(self) -> bytes:
+        block = await self.rpc("block", {"finality": "final"})
+        return base58.b58decode(block["header"]["hash"])
+
+    async def tx_status(self, tx_hash: str, sender_id: str) -> TxOutcome | None:
+        """The final outcome of a known hash, or None when the node has never seen it."""
+        try:
+            raw = await self.rpc_once("tx", {"tx_hash": tx_hash, "sender_account_id": sender_id,
+                                             "wait_until": self.wait_until})
+        except _UnknownTransaction:
+            return None
+        except _MethodNotFound:
+            raw = await self.rpc_once("tx", [tx_hash, sender_id])
+        return parse_outcome(raw)
+
+    # ---- writes
+
+    def _lock(self, creds: Credentials) -> asyncio.Lock:
+        key = (id(asyncio.get_running_loop()), creds.account_id, creds.public_key)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    async def send(self, creds: Credentials, spec: TransactionSpec,
+                   *, raise_on_failure: bool = True) -> TxOutcome:
+        """Sign, submit and wait for the final outcome of one transaction.
+
+        Raises TransactionFailedError if the transaction or any receipt failed (unless
+        ``raise_on_failure`` is False), InvalidTransactionError if the node refused it, and
+        OutcomeUnknownError (with the hash) if its fate could not be learned.
+        """
+        if spec.signer_id != creds.account_id:
+            raise InvalidTransactionError(
+                f"transaction signer {spec.signer_id} is not the key's account {creds.account_id}")
+        async with self._lock(creds):
+            outcome = await self._send_locked(creds, spec)
+        if raise_on_failure and not outcome.ok:
+            raise TransactionFailedError(
+                f"transaction {outcome.tx_hash} to {spec.receiver_id} failed: "
+                f"{outcome.first_error()}", outcome=outcome, tx_hash=outcome.tx_hash)
+        return outcome
+
+    async def _send_locked(self, creds: Credentials, spec: TransactionSpec) -> TxOutcome:
+        nonce_key = (self.rpc_url, creds.account_id, creds.public_key)
+        for _ in range(self.nonce_retries + 1):
+            chain_nonce = await self.access_key_nonce(creds.account_id, creds.public_key)
+            last = self._last_nonce.get(nonce_key, 0)
+            # a nonce we used may not be visible yet; a far-off cached one is from another chain
+            nonce = (last if 0 <= last - chain_nonce <= 1000 else chain_nonce) + 1
+            block_hash = await self.latest_block_hash()
+            signed = sign_transaction(creds, spec, nonce, block_hash)
+            try:
+                return await self._deliver(signed)
+            except _InvalidNonce as exc:
+                # Proven not accepted: the node refused it, or the hash stayed unknown while the
+                # nonce was used by something else. Safe to sign again with a fresh nonce.
+                log.info("nonce %s refused for %s; resyncing", nonce, creds.account_id)
+                self._last_nonce[nonce_key] = max(nonce - 1, exc.ak_nonce or 0,
+                                                  self._last_nonce.get(nonce_key, 0))
+                continue
+            finally:
+                if nonce > self._last_nonce.get(nonce_key, 0):
+                    self._last_nonce[nonce_key] = nonce
+        raise InvalidTransactionError(
+            f"the node kept refusing nonces for {creds.account_id} after "
+            f"{self.nonce_retries + 1} attempts (another client is using the same key?)")
+
+    async def _submit(self, signed: SignedTx) -> Any:
+        if not self._legacy_send:
+            try:
+                return await self.rpc_once("send_tx", {"signed_tx_base64": signed.signed_b64,
+                                                       "wait_until": self.wait_until})
+            except _MethodNotFound:
+                self._legacy_send = True
+        return await self.rpc_once("broadcast_tx_commit", [signed.signed_b64])
+
+    async def _deliver(self, signed: SignedTx) -> TxOutcome:
+        """Get one signed transaction executed exactly once, or fail saying so.
+
+        Raises _InvalidNonce only when the transaction provably was not accepted: refused at
+        first submission, or its nonce used up while its hash stays unknown.
+        """
+        sent = False  # once sent without a definite refusal, never sign anything else for it
+        nonce_refused = False
+        unknown_since_refusal = 0
+        for attempt in range(self.retries + 3):
+            if attempt:
+                await asyncio.sleep(self.backoff_s * 2 ** min(attempt - 1, 5))
+            try:
+                if sent:
+                    outcome = await self.tx_status(signed.tx_hash, signed.signer_id)
+                    if outcome is not None:
+                        return outcome
+                    if nonce_refused:
+                        unknown_since_refusal += 1
+                        if unknown_since_refusal >= 2:
+                            break  # the nonce went to another transaction: ours never will run
+                        continue
+                    # Unknown to the node: the same bytes again cannot execute twice.
+                sent = True
+                return parse_outcome(await self._submit(signed))
+            except _InvalidNonce:
+                if attempt == 0:
+                    raise  # refused at first submission: nothing was accepted
+                nonce_refused = True  # perhaps our own earlier send used it: look the hash up
+            except _UnknownTransaction:
+                pass
+            except TransientRpcError as exc:
+                log.warning("transaction %s: %s; will look it up by hash", signed.tx_hash,
+                            exc.message)
+            except (InvalidTransactionError, _MethodNotFound):
+                if attempt == 0:
+                    raise
+                # a re-send refused for another reason (e.g. expired): rely on the lookup
+        else:
+            raise OutcomeUnknownError(
+                f"transaction {signed.tx_hash} was sent but its outcome could not be confirmed; "
+                "check it by hash before trying again", tx_hash=signed.tx_hash)
+        raise _InvalidNonce(None)

@@ -1,0 +1,91 @@
+"""Chain-backed anchoring of the audit log's head hash (tamper evidence outside this machine).
+
+``anchor`` records ``{head_hash, entries}`` on the notary contract under the signer's account;
+``read_anchor`` reads it back. These are called by the audit log, not by the planner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from tools.action import FunctionCallSpec, TransactionSpec
+from tools.base import TGAS, ToolContext
+from tools.chain import ChainClient
+from tools.errors import NotConfiguredError
+
+T = TypeVar("T")
+
+
+def notary_contract(ctx: ToolContext) -> str:
+    if not ctx.network.notary_id:
+        raise NotConfiguredError(f"no notary contract is configured on {ctx.network.network_id}")
+    return ctx.network.notary_id
+
+
+def anchor_transaction(ctx: ToolContext, head_hash: str, entries: int,
+                       note: str | None = None) -> TransactionSpec:
+    """The exact transaction ``anchor`` signs (no deposit: a function-call key can sign it)."""
+    args: dict[str, Any] = {"head_hash": head_hash, "entries": entries}
+    if note is not None:
+        args["note"] = note
+    return TransactionSpec(signer_id=ctx.account_id, receiver_id=notary_contract(ctx), actions=(
+        FunctionCallSpec(method_name="anchor", args=args, gas=30 * TGAS, deposit=0),))
+
+
+async def anchor(ctx: ToolContext, head_hash: str, entries: int, note: str | None = None) -> str:
+    """Anchor ``head_hash`` (covering ``entries`` log entries); returns the transaction hash."""
+    if not head_hash or not isinstance(head_hash, str):
+        raise ValueError("head_hash must be a non-empty string")
+    if isinstance(entries, bool) or not isinstance(entries, int) or entries < 0:
+        raise ValueError("entries must be a non-negative int")
+    outcome = await ctx.chain.send(ctx.require_credentials(),
+                                   anchor_transaction(ctx, head_hash, entries, note))
+    return outcome.tx_hash
+
+
+async def read_anchor(ctx: ToolContext, head_hash: str,
+                      account_id: str | None = None) -> dict[str, Any] | None:
+    """The anchor ``account_id`` (default: this account) recorded for ``head_hash``, or None."""
+    value = await ctx.chain.view(notary_contract(ctx), "get_anchor",
+                                 {"account_id": account_id or ctx.account_id,
+                                  "head_hash": head_hash})
+    return dict(value) if isinstance(value, Mapping) else None
+
+
+class ChainNotary:
+    """The audit log's notary (memory.audit_anchor.AnchorNotary): blocking calls over the chain.
+
+    It has its own ChainClient so that it can run from synchronous code (or from a worker thread
+    while an event loop is busy) without sharing an HTTP session across event loops.
+    """
+
+    def __init__(self, ctx: ToolContext) -> None:
+        self.contract_id = notary_contract(ctx)
+        self.network = ctx.network.network_id
+        chain = ChainClient(ctx.network.rpc_url, timeout_s=ctx.chain.timeout_s,
+                            retries=ctx.chain.retries)
+        self._ctx = replace(ctx, chain=chain, tokens=ctx.tokens)
+
+    def anchor(self, head_hash: str, entries: int) -> str:
+        return self._run(anchor(self._ctx, head_hash, entries))
+
+    def read_anchor(self, head_hash: str) -> dict[str, Any] | None:
+        return self._run(read_anchor(self._ctx, head_hash))
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        async def closing() -> T:
+            try:
+                return await coro
+            finally:
+                await self._ctx.chain.close()
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(closing())
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, closing()).result()

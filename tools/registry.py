@@ -1,0 +1,66 @@
+"""Tool name -> tool, and the JSON schemas of their arguments for the planner.
+
+The planner binds ``tool_schemas()`` (names and argument fields exactly as design.md lists them);
+``parse_args`` validates what it produced (unknown fields, floats for amounts, etc. refused).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from tools.balance import BalanceTool
+from tools.base import Tool, ToolArgs
+from tools.errors import ToolError
+from tools.swap import SwapTool
+from tools.tasks import ClaimRewardsTool, ListTasksTool, SubmitLabelTool
+from tools.transfer import TransferTool
+
+
+class UnknownToolError(ToolError):
+    code = "unknown_tool"
+
+
+class InvalidArgumentsError(ToolError):
+    code = "invalid_arguments"
+
+
+def build_registry() -> dict[str, Tool]:
+    """A fresh mapping of every tool by name."""
+    tools: list[Tool] = [TransferTool(), SwapTool(), BalanceTool(), ListTasksTool(),
+                         SubmitLabelTool(), ClaimRewardsTool()]
+    return {tool.name: tool for tool in tools}
+
+
+def get_tool(name: str, registry: dict[str, Tool] | None = None) -> Tool:
+    tools = registry if registry is not None else build_registry()
+    if name not in tools:
+        raise UnknownToolError(f"unknown tool {name!r}; tools: {', '.join(sorted(tools))}")
+    return tools[name]
+
+
+def parse_args(name: str, args: dict[str, Any], registry: dict[str, Tool] | None = None
+               ) -> ToolArgs:
+    """Validate planner output for ``name``; InvalidArgumentsError lists every problem."""
+    tool = get_tool(name, registry)
+    if not isinstance(args, dict):
+        raise InvalidArgumentsError(f"{name}: arguments must be an object")
+    for key, value in args.items():
+        if isinstance(value, float):
+            raise InvalidArgumentsError(
+                f"{name}.{key}: {value!r} is a float; amounts are decimal strings like \"1.5\"")
+    try:
+        return tool.Args.model_validate(args)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(args)'}: {err['msg']}"
+            for err in exc.errors())
+        raise InvalidArgumentsError(f"{name}: {problems}") from exc
+
+
+def tool_schemas(registry: dict[str, Tool] | None = None) -> list[dict[str, Any]]:
+    """OpenAI-style function specs: name, description, JSON schema of the arguments."""
+    tools = registry if registry is not None else build_registry()
+    return [{"name": tool.name, "description": tool.description,
+             "parameters": tool.Args.model_json_schema()} for tool in tools.values()]

@@ -1,0 +1,166 @@
+"""Quotes and routes on a Ref-compatible exchange.
+
+Constant-product math in integers exactly as Ref's simple pools compute it (fee in basis points
+of 10,000), over the best single pool or a two-hop route through wNEAR; the chosen route is then
+cross-checked with the exchange's own ``get_return`` and the lower figure is used, so a quote is
+never more optimistic than the contract.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tools.chain import ChainClient
+from tools.errors import NoRouteError
+
+log = logging.getLogger(__name__)
+
+FEE_DIVISOR = 10_000
+CONSTANT_PRODUCT_KINDS = {"SIMPLE_POOL", "CONSTANT_PRODUCT", None, ""}
+PAGE = 100
+
+
+@dataclass(frozen=True)
+class Pool:
+    pool_id: int
+    tokens: tuple[str, ...]
+    amounts: tuple[int, ...]
+    fee_bps: int
+    kind: str | None = "SIMPLE_POOL"
+
+    def reserve(self, token: str) -> int:
+        return self.amounts[self.tokens.index(token)]
+
+    @classmethod
+    def from_view(cls, pool_id: int, view: Mapping[str, Any]) -> Pool:
+        return cls(pool_id=pool_id, tokens=tuple(view["token_account_ids"]),
+                   amounts=tuple(int(a) for a in view["amounts"]),
+                   fee_bps=int(view.get("total_fee", 0)), kind=view.get("pool_kind"))
+
+
+@dataclass(frozen=True)
+class Hop:
+    pool_id: int
+    token_in: str
+    token_out: str
+    amount_in: int
+    amount_out: int
+
+
+@dataclass(frozen=True)
+class Route:
+    hops: tuple[Hop, ...]
+
+    @property
+    def amount_in(self) -> int:
+        return self.hops[0].amount_in
+
+    @property
+    def amount_out(self) -> int:
+        return self.hops[-1].amount_out
+
+    @property
+    def pool_ids(self) -> tuple[int, ...]:
+        return tuple(h.pool_id for h in self.hops)
+
+    def swap_actions(self, min_amount_out: int) -> list[dict[str, Any]]:
+        """Ref's msg actions: the first carries amount_in; only the last enforces the minimum."""
+        actions: list[dict[str, Any]] = []
+        for i, hop in enumerate(self.hops):
+            action: dict[str, Any] = {"pool_id": hop.pool_id, "token_in": hop.token_in,
+                                      "token_out": hop.token_out}
+            if i == 0:
+                action["amount_in"] = str(hop.amount_in)
+            action["min_amount_out"] = str(min_amount_out) if i == len(self.hops) - 1 else "0"
+            actions.append(action)
+        return actions
+
+
+def amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
+    """Constant-product output (rounded down), Ref's formula."""
+    if amount_in <= 0 or reserve_in <= 0 or reserve_out <= 0:
+        return 0
+    with_fee = amount_in * (FEE_DIVISOR - fee_bps)
+    return with_fee * reserve_out // (FEE_DIVISOR * reserve_in + with_fee)
+
+
+def min_out(quoted: int, slippage_bps: int) -> int:
+    """The least output accepted: quoted minus slippage, rounded down, never below 1."""
+    return max(1, quoted * (FEE_DIVISOR - slippage_bps) // FEE_DIVISOR)
+
+
+async def fetch_pools(chain: ChainClient, exchange_id: str) -> list[Pool]:
+    total = int(await chain.view(exchange_id, "get_number_of_pools", {}) or 0)
+    pools: list[Pool] = []
+    for start in range(0, total, PAGE):
+        page = await chain.view(exchange_id, "get_pools", {"from_index": start, "limit": PAGE})
+        for offset, view in enumerate(page or []):
+            try:
+                pools.append(Pool.from_view(start + offset, view))
+            except (KeyError, TypeError, ValueError):
+                log.warning("skipping unreadable pool %s", start + offset)
+    return pools
+
+
+def _hop(pool: Pool, token_in: str, token_out: str, amount: int) -> Hop | None:
+    if pool.kind not in CONSTANT_PRODUCT_KINDS or len(pool.tokens) != 2:
+        return None
+    if token_in not in pool.tokens or token_out not in pool.tokens or token_in == token_out:
+        return None
+    out = amount_out(amount, pool.reserve(token_in), pool.reserve(token_out), pool.fee_bps)
+    return Hop(pool.pool_id, token_in, token_out, amount, out) if out > 0 else None
+
+
+def candidate_routes(pools: Sequence[Pool], token_in: str, token_out: str, amount: int,
+                     via: str | None) -> list[Route]:
+    """Every single-pool route and every two-hop route through ``via``, best first."""
+    routes = [Route((h,)) for p in pools if (h := _hop(p, token_in, token_out, amount))]
+    if via and via not in (token_in, token_out):
+        for first_pool in pools:
+            first = _hop(first_pool, token_in, via, amount)
+            if first is None:
+                continue
+            for second_pool in pools:
+                if second_pool.pool_id == first_pool.pool_id:
+                    continue
+                second = _hop(second_pool, via, token_out, first.amount_out)
+                if second is not None:
+                    routes.append(Route((first, second)))
+    routes.sort(key=lambda r: (-r.amount_out, len(r.hops), r.pool_ids))
+    return routes
+
+
+async def contract_return(chain: ChainClient, exchange_id: str, route: Route) -> Route:
+    """The same route priced by the exchange's get_return, hop by hop."""
+    hops: list[Hop] = []
+    amount = route.amount_in
+    for hop in route.hops:
+        out = int(await chain.view(exchange_id, "get_return", {
+            "pool_id": hop.pool_id, "token_in": hop.token_in, "amount_in": str(amount),
+            "token_out": hop.token_out}) or 0)
+        hops.append(Hop(hop.pool_id, hop.token_in, hop.token_out, amount, out))
+        amount = out
+    return Route(tuple(hops))
+
+
+async def best_route(chain: ChainClient, exchange_id: str, token_in: str, token_out: str,
+                     amount_in: int, via: str | None) -> Route:
+    """The best route, priced no better than the exchange itself says."""
+    pools = await fetch_pools(chain, exchange_id)
+    routes = candidate_routes(pools, token_in, token_out, amount_in, via)
+    if not routes:
+        raise NoRouteError(f"no pool on {exchange_id} swaps {token_in} to {token_out} "
+                           f"(directly or through {via})", token_in=token_in,
+                           token_out=token_out)
+    local = routes[0]
+    checked = await contract_return(chain, exchange_id, local)
+    if checked.amount_out != local.amount_out:
+        log.warning("route %s: local quote %s, exchange get_return %s", local.pool_ids,
+                    local.amount_out, checked.amount_out)
+    chosen = checked if checked.amount_out < local.amount_out else local
+    if chosen.amount_out <= 0:
+        raise NoRouteError(f"{amount_in} of {token_in} buys nothing of {token_out}")
+    return chosen

@@ -1,0 +1,235 @@
+"""The labelling-task tools: list_tasks, submit_label, claim_rewards.
+
+``submit_label`` and ``claim_rewards`` attach no deposit, so a function-call access key scoped to
+the tasks contract can sign them. Task texts and labels are data shown to the user; nothing in
+them can change what is signed. Preconditions (task open, item not yet labelled by this account,
+something to claim) are checked in ``prepare`` so a doomed transaction is never sent; the
+contract's own panics are still translated into the same errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from tools.action import CanonicalAction, FunctionCallSpec, TransactionSpec
+from tools.amounts import format_amount
+from tools.base import ToolArgs, ToolContext, ToolResult, execute_transactions
+from tools.errors import (
+    AlreadyLabelledError,
+    NotConfiguredError,
+    NothingToClaimError,
+    TaskError,
+    ToolError,
+    TransactionFailedError,
+    ViewCallError,
+)
+from tools.tokens import NEAR_DECIMALS
+
+PAGE = 50
+
+
+def tasks_contract(ctx: ToolContext) -> str:
+    if not ctx.network.tasks_id:
+        raise NotConfiguredError(f"no tasks contract is configured on {ctx.network.network_id}")
+    return ctx.network.tasks_id
+
+
+class ListTasksArgs(ToolArgs):
+    status: Literal["open", "closed"] | None = Field(
+        default=None, description="open or closed; omit for all")
+
+
+class SubmitLabelArgs(ToolArgs):
+    task_id: int = Field(ge=0)
+    item_id: int | None = Field(default=None, ge=0,
+                                description="omit for the first item this account hasn't labelled")
+    label: str = Field(min_length=1, max_length=1000)
+
+
+class ClaimRewardsArgs(ToolArgs):
+    task_ids: list[int] | None = Field(default=None, description="omit to claim from every task")
+
+
+async def fetch_tasks(ctx: ToolContext, status: str | None) -> list[dict[str, Any]]:
+    contract = tasks_contract(ctx)
+    out: list[dict[str, Any]] = []
+    start = 0
+    while True:
+        page = await ctx.chain.view(contract, "list_tasks",
+                                    {"status": status, "from_index": start, "limit": PAGE})
+        page = list(page or [])
+        out.extend(page)
+        if len(page) < PAGE:
+            return out
+        start += PAGE
+
+
+async def get_task(ctx: ToolContext, task_id: int) -> dict[str, Any]:
+    try:
+        task = await ctx.chain.view(tasks_contract(ctx), "get_task", {"task_id": task_id})
+    except ViewCallError as exc:
+        raise TaskError(f"task {task_id} cannot be read: {exc.message}", task_id=task_id) from exc
+    if not isinstance(task, Mapping):
+        raise TaskError(f"task {task_id} does not exist", task_id=task_id)
+    return dict(task)
+
+
+def item_ids(task: Mapping[str, Any]) -> list[int]:
+    """The task's item ids, whichever way the contract lists them."""
+    items = task.get("items")
+    if isinstance(items, list):
+        ids = []
+        for index, item in enumerate(items):
+            if isinstance(item, Mapping):
+                ids.append(int(item.get("item_id", item.get("id", index))))
+            else:
+                ids.append(index)
+        return ids
+    for key in ("item_count", "num_items", "items_count"):
+        if isinstance(task.get(key), int):
+            return list(range(task[key]))
+    return []
+
+
+def labelled_by(labels: Any, account_id: str) -> bool:
+    """Whether ``get_labels`` output contains a label from ``account_id``."""
+    if isinstance(labels, Mapping):
+        if account_id in labels:
+            return True
+        labels = labels.get("labels", [])
+    if isinstance(labels, list):
+        for entry in labels:
+            if isinstance(entry, Mapping) and account_id in (
+                    entry.get("account_id"), entry.get("tasker"), entry.get("tasker_id")):
+                return True
+    return False
+
+
+class ListTasksTool:
+    name: ClassVar[str] = "list_tasks"
+    description: ClassVar[str] = "List labelling tasks (open, closed or all)."
+    Args: ClassVar[type[ToolArgs]] = ListTasksArgs
+    read_only: ClassVar[bool] = True
+
+    async def prepare(self, args: ListTasksArgs, ctx: ToolContext) -> CanonicalAction:
+        contract = tasks_contract(ctx)
+        return CanonicalAction(tool=self.name, signer_id=ctx.account_id, transactions=(),
+                               preview=f"List {args.status or 'all'} tasks on {contract}")
+
+    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
+        word = action.preview.split()[1]
+        status = word if word in ("open", "closed") else None
+        tasks = await fetch_tasks(ctx, status)
+        return ToolResult(tool=self.name, summary=f"{len(tasks)} {status or ''} task(s)".replace(
+            "  ", " "), data={"tasks": tasks, "status": status})
+
+
+class SubmitLabelTool:
+    name: ClassVar[str] = "submit_label"
+    description: ClassVar[str] = "Label one item of a task (earns a share of its reward)."
+    Args: ClassVar[type[ToolArgs]] = SubmitLabelArgs
+    read_only: ClassVar[bool] = False
+
+    async def prepare(self, args: SubmitLabelArgs, ctx: ToolContext) -> CanonicalAction:
+        contract = tasks_contract(ctx)
+        task = await get_task(ctx, args.task_id)
+        if str(task.get("status", "open")).lower() != "open":
+            raise TaskError(f"task {args.task_id} is {task.get('status')}; it takes no labels",
+                            task_id=args.task_id)
+        allowed = task.get("labels") or task.get("allowed_labels") or task.get("label_options")
+        if isinstance(allowed, list) and allowed and args.label not in allowed:
+            raise TaskError(f"task {args.task_id} accepts the labels {allowed}, "
+                            f"not {args.label!r}", task_id=args.task_id)
+        ids = item_ids(task)
+        if args.item_id is not None:
+            if ids and args.item_id not in ids:
+                raise TaskError(f"task {args.task_id} has no item {args.item_id}",
+                                task_id=args.task_id)
+            if await self._labelled(ctx, contract, args.task_id, args.item_id):
+                raise AlreadyLabelledError(
+                    f"{ctx.account_id} already labelled item {args.item_id} of task "
+                    f"{args.task_id}", task_id=args.task_id, item_id=args.item_id)
+            item = args.item_id
+        else:
+            item = None
+            for candidate in ids:
+                if not await self._labelled(ctx, contract, args.task_id, candidate):
+                    item = candidate
+                    break
+            if item is None:
+                raise AlreadyLabelledError(
+                    f"{ctx.account_id} has labelled every item of task {args.task_id}",
+                    task_id=args.task_id)
+        tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=contract, actions=(
+            FunctionCallSpec(method_name="submit_label",
+                             args={"task_id": args.task_id, "item_id": item, "label": args.label},
+                             gas=ctx.gas_for("submit_label"), deposit=0),))
+        return CanonicalAction(
+            tool=self.name, signer_id=ctx.account_id, transactions=(tx,), recipients=(contract,),
+            preview=f"Label item {item} of task {args.task_id} as {args.label!r}")
+
+    async def _labelled(self, ctx: ToolContext, contract: str, task_id: int, item: int) -> bool:
+        labels = await ctx.chain.view(contract, "get_labels", {"task_id": task_id,
+                                                               "item_id": item})
+        return labelled_by(labels, ctx.account_id)
+
+    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
+        try:
+            result, outcomes = await execute_transactions(action, ctx, [])
+        except TransactionFailedError as exc:
+            raise translate_task_failure(exc) from exc
+        value = outcomes[-1].json_value()
+        result.data["receipt"] = value
+        result.summary = f"Done: {action.preview}"
+        return result
+
+
+class ClaimRewardsTool:
+    name: ClassVar[str] = "claim_rewards"
+    description: ClassVar[str] = "Claim the NEAR earned by accepted labels."
+    Args: ClassVar[type[ToolArgs]] = ClaimRewardsArgs
+    read_only: ClassVar[bool] = False
+
+    async def prepare(self, args: ClaimRewardsArgs, ctx: ToolContext) -> CanonicalAction:
+        contract = tasks_contract(ctx)
+        query: dict[str, Any] = {"account_id": ctx.account_id}
+        if args.task_ids is not None:
+            query["task_ids"] = args.task_ids
+        claimable = int(await ctx.chain.view(contract, "get_claimable", query) or 0)
+        scope = (f"tasks {', '.join(map(str, args.task_ids))}" if args.task_ids
+                 else "all tasks")
+        if claimable <= 0:
+            raise NothingToClaimError(f"{ctx.account_id} has nothing to claim from {scope}")
+        tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=contract, actions=(
+            FunctionCallSpec(method_name="claim_rewards", args={"task_ids": args.task_ids},
+                             gas=ctx.gas_for("claim_rewards"), deposit=0),))
+        return CanonicalAction(
+            tool=self.name, signer_id=ctx.account_id, transactions=(tx,), recipients=(contract,),
+            preview=(f"Claim {format_amount(claimable, NEAR_DECIMALS)} NEAR of rewards from "
+                     f"{scope} on {contract}"))
+
+    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
+        try:
+            result, outcomes = await execute_transactions(action, ctx, [])
+        except TransactionFailedError as exc:
+            raise translate_task_failure(exc) from exc
+        claimed = int(outcomes[-1].json_value() or 0)
+        result.data["claimed"] = str(claimed)
+        result.summary = f"Claimed {format_amount(claimed, NEAR_DECIMALS)} NEAR"
+        return result
+
+
+def translate_task_failure(exc: TransactionFailedError) -> ToolError:
+    text = (exc.outcome.first_error() if exc.outcome is not None else exc.message) or ""
+    low = text.lower()
+    if "nothing to claim" in low:
+        new: ToolError = NothingToClaimError(f"nothing to claim: {text}")
+    elif "already labelled" in low or "already labeled" in low:
+        new = AlreadyLabelledError(f"already labelled: {text}")
+    else:
+        return exc
+    new.result = exc.result
+    return new

@@ -1,0 +1,156 @@
+"""The token registry: what "USDC" or "usdc.test.near" means on this network, and its decimals.
+
+Symbols come from the devnet manifest or a verified list for testnet/mainnet, never from the
+model. Decimals come from the token's own ``ft_metadata`` (cached), because a wrong decimals value
+moves amounts by orders of magnitude; the listed value is only a fallback when the token cannot
+answer. "NEAR" is the native token (24 decimals); "wNEAR" is the wrap contract.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tools.action import NEAR
+from tools.chain import ChainClient
+from tools.errors import ToolError, UnknownTokenError, ViewCallError
+from tools.network import Network, is_valid_account_id
+
+log = logging.getLogger(__name__)
+
+NEAR_DECIMALS = 24
+
+VERIFIED_TOKENS: dict[str, tuple[tuple[str, str], ...]] = {
+    "mainnet": (
+        ("wNEAR", "wrap.near"),
+        ("USDC", "17208628f84f5d6ad33f0da3bbbeb27ffcb398eac501a31bd6ad2011e36133a1"),
+        ("USDT", "usdt.tether-token.near"),
+        ("REF", "token.v2.ref-finance.near"),
+    ),
+    "testnet": (("wNEAR", "wrap.testnet"),),
+}
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A resolved token. ``contract_id`` is None for native NEAR."""
+
+    symbol: str
+    contract_id: str | None
+    decimals: int
+    verified: bool = True
+
+    @property
+    def is_native(self) -> bool:
+        return self.contract_id is None
+
+    @property
+    def flow_id(self) -> str:
+        """The id used in TokenFlow.token: "near" or the contract id."""
+        return NEAR if self.contract_id is None else self.contract_id
+
+
+NATIVE_NEAR = TokenInfo(symbol="NEAR", contract_id=None, decimals=NEAR_DECIMALS)
+
+
+class TokenRegistry:
+    """Resolves token names for one network; caches ``ft_metadata``."""
+
+    def __init__(self, chain: ChainClient, listed: Iterable[Mapping[str, Any]],
+                 wrap_id: str | None = None) -> None:
+        self.chain = chain
+        self.wrap_id = wrap_id
+        self._listed: list[dict[str, Any]] = []
+        for entry in listed:
+            if entry.get("symbol") and entry.get("contract_id"):
+                self._listed.append(dict(entry))
+        if wrap_id and not any(e["contract_id"] == wrap_id for e in self._listed):
+            self._listed.append({"symbol": "wNEAR", "contract_id": wrap_id, "decimals": 24})
+        self._metadata: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def for_network(cls, chain: ChainClient, network: Network) -> TokenRegistry:
+        listed: list[Mapping[str, Any]] = list(network.tokens)
+        for symbol, contract_id in VERIFIED_TOKENS.get(network.network_id, ()):
+            listed.append({"symbol": symbol, "contract_id": contract_id})
+        return cls(chain, listed, wrap_id=network.wrap_id)
+
+    @property
+    def listed(self) -> tuple[dict[str, Any], ...]:
+        return tuple(self._listed)
+
+    def symbols(self) -> list[str]:
+        return ["NEAR", *(e["symbol"] for e in self._listed)]
+
+    async def resolve(self, name: str) -> TokenInfo:
+        """A symbol (any case), a contract id, or "NEAR"; UnknownTokenError otherwise."""
+        if not isinstance(name, str) or not name.strip():
+            raise UnknownTokenError("no token named; say NEAR or a token symbol like USDC")
+        text = name.strip()
+        if text.upper() == "NEAR":
+            return NATIVE_NEAR
+        folded = text.casefold()
+        for entry in self._listed:
+            if entry["symbol"].casefold() == folded or entry["contract_id"] == folded:
+                return await self._info(entry["contract_id"], entry)
+        if folded in ("wnear", "wrap") and self.wrap_id:
+            return await self._info(self.wrap_id, {"symbol": "wNEAR"})
+        if "." in folded and is_valid_account_id(folded):
+            try:
+                meta = await self.metadata(folded)
+            except ToolError:
+                meta = None
+            if meta is not None:
+                return TokenInfo(symbol=str(meta.get("symbol") or folded), contract_id=folded,
+                                 decimals=_decimals(meta, folded), verified=False)
+        raise UnknownTokenError(
+            f"unknown token {name!r}; known tokens here: {', '.join(self.symbols())}",
+            token=name)
+
+    async def by_contract(self, contract_id: str) -> TokenInfo:
+        if contract_id == NEAR:
+            return NATIVE_NEAR
+        entry = next((e for e in self._listed if e["contract_id"] == contract_id), None)
+        return await self._info(contract_id, entry or {"symbol": contract_id})
+
+    async def all_listed(self) -> list[TokenInfo]:
+        """NEAR and every listed token that answers on this network."""
+        tokens = [NATIVE_NEAR]
+        for entry in self._listed:
+            try:
+                tokens.append(await self._info(entry["contract_id"], entry))
+            except ToolError as exc:
+                log.warning("token %s unavailable: %s", entry["contract_id"], exc)
+        return tokens
+
+    async def metadata(self, contract_id: str) -> dict[str, Any]:
+        if contract_id not in self._metadata:
+            meta = await self.chain.view(contract_id, "ft_metadata", {})
+            if not isinstance(meta, Mapping):
+                raise ViewCallError(f"{contract_id}.ft_metadata returned {meta!r}")
+            self._metadata[contract_id] = dict(meta)
+        return self._metadata[contract_id]
+
+    async def _info(self, contract_id: str, entry: Mapping[str, Any]) -> TokenInfo:
+        try:
+            meta = await self.metadata(contract_id)
+            decimals = _decimals(meta, contract_id)
+            listed = entry.get("decimals")
+            if listed is not None and int(listed) != decimals:
+                log.warning("%s: listed decimals %s differ from ft_metadata %s; using metadata",
+                            contract_id, listed, decimals)
+        except ViewCallError:
+            if entry.get("decimals") is None:
+                raise
+            decimals = int(entry["decimals"])
+        return TokenInfo(symbol=str(entry.get("symbol") or contract_id),
+                         contract_id=contract_id, decimals=decimals)
+
+
+def _decimals(meta: Mapping[str, Any], contract_id: str) -> int:
+    value = meta.get("decimals")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36:
+        raise UnknownTokenError(f"{contract_id} reports invalid decimals {value!r}")
+    return value

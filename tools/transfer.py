@@ -1,0 +1,133 @@
+"""transfer {receiver_id, amount, token}: send NEAR or a NEP-141 token.
+
+For a token, a receiver without storage on the token contract is registered first
+(``storage_deposit`` with ``registration_only``, the bounds' minimum), in the same transaction as
+``ft_transfer`` so that both happen or neither does; that deposit is an outflow too.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from tools.action import NEAR, CanonicalAction, FunctionCallSpec, TokenFlow, TransactionSpec
+from tools.action import TransferSpec as NativeTransfer
+from tools.amounts import format_amount, parse_amount
+from tools.base import ONE_YOCTO, ToolArgs, ToolContext, ToolResult, execute_transactions
+from tools.errors import InsufficientBalanceError, ToolError, UnknownAccountError
+from tools.network import check_account_id
+from tools.tokens import NEAR_DECIMALS, TokenInfo
+
+
+class TransferArgs(ToolArgs):
+    receiver_id: str = Field(description="the NEAR account that receives the tokens")
+    amount: str = Field(description='whole tokens as a decimal string, e.g. "1.5"')
+    token: str = Field(default="NEAR", description="NEAR, a token symbol or a token contract id")
+
+
+class TransferTool:
+    name: ClassVar[str] = "transfer"
+    description: ClassVar[str] = "Send NEAR or a fungible token to another account."
+    Args: ClassVar[type[ToolArgs]] = TransferArgs
+    read_only: ClassVar[bool] = False
+
+    async def prepare(self, args: TransferArgs, ctx: ToolContext) -> CanonicalAction:
+        receiver = check_account_id(args.receiver_id, "receiver")
+        token = await ctx.tokens.resolve(args.token)
+        amount = parse_amount(args.amount, token.decimals)
+        if receiver == ctx.account_id:
+            raise ToolError(f"{receiver} is this account; sending to yourself does nothing")
+        implicit = len(receiver) == 64 and all(c in "0123456789abcdef" for c in receiver)
+        if not (token.is_native and implicit) and not await ctx.chain.account_exists(receiver):
+            raise UnknownAccountError(
+                f"the receiver {receiver} does not exist on {ctx.network.network_id}",
+                account_id=receiver)
+        near = await ctx.chain.near_balance(ctx.account_id)
+        if token.is_native:
+            return self._native(ctx, receiver, amount, near["available"])
+        return await self._fungible(ctx, receiver, token, amount, near["available"])
+
+    def _native(self, ctx: ToolContext, receiver: str, amount: int, available: int
+                ) -> CanonicalAction:
+        if amount > available:
+            raise InsufficientBalanceError(
+                f"cannot send {format_amount(amount, NEAR_DECIMALS)} NEAR: only "
+                f"{format_amount(available, NEAR_DECIMALS)} NEAR is available",
+                needed=str(amount), available=str(available))
+        tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=receiver,
+                             actions=(NativeTransfer(deposit=amount),))
+        return CanonicalAction(
+            tool=self.name, signer_id=ctx.account_id, transactions=(tx,),
+            outflows=(TokenFlow(token=NEAR, amount=amount, recipient=receiver,
+                                purpose="transfer"),),
+            recipients=(receiver,),
+            preview=f"Send {format_amount(amount, NEAR_DECIMALS)} NEAR to {receiver}",
+        )
+
+    async def _fungible(self, ctx: ToolContext, receiver: str, token: TokenInfo, amount: int,
+                        near_available: int) -> CanonicalAction:
+        contract = token.contract_id
+        assert contract is not None
+        held = int(await ctx.chain.view(contract, "ft_balance_of",
+                                        {"account_id": ctx.account_id}) or 0)
+        if amount > held:
+            raise InsufficientBalanceError(
+                f"cannot send {format_amount(amount, token.decimals)} {token.symbol}: the "
+                f"account holds {format_amount(held, token.decimals)} {token.symbol}",
+                needed=str(amount), available=str(held), token=contract)
+        actions: list[FunctionCallSpec] = []
+        outflows: list[TokenFlow] = []
+        note = ""
+        deposit = await registration_deposit(ctx, contract, receiver)
+        if deposit:
+            actions.append(storage_deposit_call(ctx, receiver, deposit))
+            outflows.append(TokenFlow(token=NEAR, amount=deposit, recipient=contract,
+                                      purpose="storage_deposit"))
+            note = (f"; registers {receiver} on {contract} first "
+                    f"({format_amount(deposit, NEAR_DECIMALS)} NEAR storage deposit)")
+        if deposit + ONE_YOCTO > near_available:
+            raise InsufficientBalanceError(
+                f"not enough NEAR for the storage deposit and the 1 yoctoNEAR transfer deposit: "
+                f"{format_amount(near_available, NEAR_DECIMALS)} NEAR available")
+        actions.append(FunctionCallSpec(
+            method_name="ft_transfer",
+            args={"receiver_id": receiver, "amount": str(amount)},
+            gas=ctx.gas_for("ft_transfer"), deposit=ONE_YOCTO))
+        outflows.append(TokenFlow(token=contract, amount=amount, recipient=receiver,
+                                  purpose="transfer"))
+        outflows.append(TokenFlow(token=NEAR, amount=ONE_YOCTO, recipient=contract,
+                                  purpose="ft_transfer_deposit"))
+        tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=contract,
+                             actions=tuple(actions))
+        return CanonicalAction(
+            tool=self.name, signer_id=ctx.account_id, transactions=(tx,),
+            outflows=tuple(outflows), recipients=(receiver,),
+            preview=(f"Send {format_amount(amount, token.decimals)} {token.symbol} ({contract}) "
+                     f"to {receiver}{note}"),
+        )
+
+    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
+        watch = [f.token for f in action.outflows]
+        result, _ = await execute_transactions(action, ctx, watch)
+        result.summary = f"Done: {action.preview}"
+        return result
+
+
+async def registration_deposit(ctx: ToolContext, contract: str, account_id: str) -> int:
+    """0 when ``account_id`` already has storage on ``contract``, else the minimum deposit."""
+    current = await ctx.chain.view(contract, "storage_balance_of", {"account_id": account_id})
+    if current is not None:
+        return 0
+    bounds = await ctx.chain.view(contract, "storage_balance_bounds", {})
+    minimum = int((bounds or {}).get("min", 0))
+    if minimum <= 0:
+        raise ToolError(f"{contract} reports no storage_balance_bounds minimum")
+    return minimum
+
+
+def storage_deposit_call(ctx: ToolContext, account_id: str, deposit: int) -> FunctionCallSpec:
+    return FunctionCallSpec(
+        method_name="storage_deposit",
+        args={"account_id": account_id, "registration_only": True},
+        gas=ctx.gas_for("storage_deposit"), deposit=deposit)
