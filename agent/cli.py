@@ -11,6 +11,9 @@ from typing import Annotated
 
 import typer
 
+from agent.cli_audit import audit_app
+from agent.cli_contacts import contacts_app, prefs_app
+from agent.cli_grants import grants_app
 from agent.home import Home
 
 app = typer.Typer(
@@ -21,6 +24,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+app.add_typer(audit_app, name="audit")
+app.add_typer(grants_app, name="grants")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(prefs_app, name="prefs")
+
 
 @app.callback()
 def _root(
@@ -30,7 +38,7 @@ def _root(
         typer.Option(
             "--home",
             envvar="NEAR_AGENT_HOME",
-            help="Folder for configuration, keys and databases [default: ~/.near-agent].",
+            help="Folder for configuration, keys and databases (default: ~/.near-agent).",
         ),
     ] = None,
 ) -> None:
@@ -43,7 +51,7 @@ def devnet(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3030,
     state_dir: Annotated[
         Path | None,
-        typer.Option(help="Keep the chain here across restarts [default: HOME/devnet]."),
+        typer.Option(help="Keep the chain here across restarts (default: HOME/devnet)."),
     ] = None,
     reset: Annotated[bool, typer.Option("--reset", help="Start again from genesis.")] = False,
     manifest: Annotated[

@@ -210,6 +210,25 @@ def verify(
     raise typer.Exit(1)
 
 
+@audit_app.command("verify-export")
+def verify_export(
+    file: Annotated[Path, typer.Argument(help="A JSON Lines file from `audit export`.")],
+    expect_head: Annotated[
+        str | None, typer.Option(help="COUNT:HASH the export must end at.")
+    ] = None,
+) -> None:
+    """Check an exported log on its own, without the database (exits 1 if it was altered)."""
+    from memory.audit_export import verify_jsonl
+
+    expected = _parse_head(expect_head) if expect_head else None
+    with file.open(encoding="utf-8") as lines:
+        report = verify_jsonl(lines, expected_head=expected)
+    if not report.ok:
+        typer.echo(f"TAMPERED: entry {report.first_bad_id}: {report.reason}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"OK: {report.count} entries, head {report.head_hash}")
+
+
 @audit_app.command()
 def head(ctx: typer.Context) -> None:
     """Print COUNT:HASH of the newest entry; keep it to check the log later with --expect-head."""

@@ -53,6 +53,28 @@ def _usd(micro: int | None) -> str:
     return "-" if micro is None else f"${format_amount(micro, 6)}"
 
 
+def _facts(home: Home) -> Any:
+    """The exchange and wNEAR ids of the configured network, when it can be read offline."""
+    from policies.engine import chain_facts
+    from policies.evaluator import ChainFacts
+
+    try:
+        from agent.config import load_config
+        from tools.network import devnet_from_manifest, public_network
+
+        config = load_config(home.config_file)
+        if config.network == "devnet":
+            from devnet.server import manifest_path
+
+            manifest = config.devnet_manifest or manifest_path(home.devnet_dir)
+            return chain_facts(devnet_from_manifest(manifest))
+        if config.network in ("testnet", "mainnet"):
+            return chain_facts(public_network(config.network, config.rpc_url))
+    except Exception:  # no config or no manifest: swaps are decoded via the grants' exchanges
+        pass
+    return ChainFacts()
+
+
 @grants_app.command("list")
 def list_grants(ctx: typer.Context) -> None:
     """Every grant's latest version and whether it is active."""
@@ -199,6 +221,21 @@ def revoke(ctx: typer.Context,
     typer.echo(f"Revoked: {', '.join(revoked) if revoked else '(no grants)'}")
 
 
+def _shower(measure: str, units: dict[str, tuple[int, str]]) -> Any:
+    from policies.grants import NEAR_DECIMALS
+    from tools.action import NEAR
+    from tools.amounts import format_amount
+
+    if measure == "usd":
+        return lambda micro: f"${format_amount(micro, 6)}"
+    if measure == NEAR:
+        units[NEAR] = (NEAR_DECIMALS, "NEAR")
+    if measure in units:
+        decimals = units[measure][0]
+        return lambda amount: format_amount(amount, decimals)
+    return str
+
+
 @grants_app.command("check")
 def check(ctx: typer.Context,
           action: Annotated[Path, typer.Option("--action", help="A canonical action JSON file.")],
@@ -217,9 +254,11 @@ def check(ctx: typer.Context,
         _fail(f"{action} does not exist.")
     except (OSError, ValueError) as exc:
         _fail(f"{action} is not valid JSON: {exc}")
-    engine = PolicyEngine(home.policy_db)
+    engine = PolicyEngine(home.policy_db, facts=_facts(home))
     try:
         decision = engine.dry_run(data)
+        units = {t: (d, g.grant.label(t)) for g in engine.grants()
+                 for t, d in g.grant.decimals.items()}
     finally:
         engine.close()
     if as_json:
@@ -241,8 +280,9 @@ def check(ctx: typer.Context,
             for column in ("scope", "measure", "window", "cap", "used", "left"):
                 budgets.add_column(column)
             for b in decision.budgets:
-                budgets.add_row(b.scope, b.measure, f"{b.period_s}s", str(b.cap), str(b.used),
-                                str(b.left))
+                show = _shower(b.measure, units)
+                budgets.add_row(b.scope, units.get(b.measure, (0, b.measure))[1],
+                                f"{b.period_s}s", show(b.cap), show(b.used), show(b.left))
             console.print(budgets)
     if decision.outcome == "deny":
         raise typer.Exit(2)

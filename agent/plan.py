@@ -126,10 +126,6 @@ def normalise_amount(value: Any) -> str:
     return canonical
 
 
-def _amount(value: Any) -> str:
-    return normalise_amount(value)
-
-
 def _account(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be a NEAR account id string, not a {type(value).__name__}")
@@ -163,10 +159,20 @@ def _label(value: Any) -> str:
     return value
 
 
-Amount = Annotated[str, BeforeValidator(_amount)]
-AccountId = Annotated[str, BeforeValidator(_account)]
-Token = Annotated[str, BeforeValidator(_token)]
-Label = Annotated[str, BeforeValidator(_label)]
+Amount = Annotated[
+    str,
+    BeforeValidator(normalise_amount),
+    Field(description='Decimal string in whole tokens exactly as the user wrote it, e.g. "2.5"'),
+]
+AccountId = Annotated[
+    str, BeforeValidator(_account), Field(description="NEAR account id, e.g. bob.near")
+]
+Token = Annotated[
+    str,
+    BeforeValidator(_token),
+    Field(description='"NEAR", a token symbol such as "USDC", or a token contract id'),
+]
+Label = Annotated[str, BeforeValidator(_label), Field(description="The label text")]
 TaskId = Annotated[StrictInt, Field(ge=0, le=MAX_TASK_ID)]
 
 

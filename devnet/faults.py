@@ -1,7 +1,13 @@
 """Fault injection for the devnet's RPC server: the network failures clients must survive.
 
 Off by default. Tests switch faults on at runtime; each fault fires either for the next N
-matching requests or with a probability, optionally only for given JSON-RPC methods.
+matching requests or with a probability, optionally only for given JSON-RPC methods::
+
+    node.faults.lose_response(next_n=1, methods=["broadcast_tx_commit"])  # applied, no answer
+    node.faults.timeout(next_n=2, applied=True)  # TIMEOUT_ERROR after applying the tx
+    node.faults.http_error(502, probability=0.2)
+    node.faults.latency(0.5, methods=["query"], probability=1.0)
+    node.faults.clear()
 """
 
 from __future__ import annotations

@@ -15,8 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import base58
-
 from devnet import gas
 from devnet.context import CallContext, MethodNotFound, StorageOverlay, encode_result, invoke
 from devnet.contract import Contract, ContractPanic, Promise, PromiseResult
@@ -65,15 +63,11 @@ class Outcome:
     receipt_ids: list[bytes]
     gas_burnt: int
     tokens_burnt: int
-    status: dict[str, Any]
+    status: dict[str, Any]  # SuccessValue (base64) | SuccessReceiptId (raw id) | Failure
 
 
 def child_id(parent: bytes, index: int) -> bytes:
     return hashlib.sha256(parent + index.to_bytes(8, "little")).digest()
-
-
-def _b58(raw: bytes) -> str:
-    return base58.b58encode(raw).decode()
 
 
 def _deposit(actions: tuple[Action, ...]) -> int:
@@ -185,6 +179,7 @@ class ReceiptExecutor:
                 acc.amount, acc.locked, acc.code_name, acc.keys = snapshot
                 self.accounts[r.receiver_id] = acc
             children = []
+            state.burnt = min(state.burnt, r.budget)  # never more than the signer prepaid
             deposit = _deposit(r.actions)
             if deposit and r.predecessor_id != SYSTEM:
                 children.append(self._refund(r, r.predecessor_id, deposit, 0))
@@ -199,7 +194,7 @@ class ReceiptExecutor:
             for c in children:
                 if c.id == tail:
                     c.output_data_receivers.extend(r.output_data_receivers)
-            status = {"SuccessReceiptId": _b58(tail)}
+            status = {"SuccessReceiptId": tail}  # raw id; views encode it
             return self._finish(r, logs, children, state.burnt, status), children, None
         status = {"SuccessValue": base64.b64encode(value).decode()}
         return self._finish(r, logs, children, state.burnt, status), children, \

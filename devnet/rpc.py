@@ -94,6 +94,7 @@ class Node:
         self.started = time.monotonic()
         self._queue: asyncio.Queue[tuple[SignedTransaction, asyncio.Future[Any]]] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
         self.methods: dict[str, Callable[[Any], Awaitable[Any]]] = {
             "status": self.status, "block": self.block, "query": self.query,
             "broadcast_tx_commit": self.broadcast_tx_commit,
@@ -106,10 +107,14 @@ class Node:
 
     def start(self) -> None:
         self._queue = asyncio.Queue()
+        self._idle = asyncio.Event()
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     async def stop(self) -> None:
+        """Finish the block being written (so nothing applied goes unjournaled), then stop."""
         if self._writer is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), 30)
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
@@ -133,7 +138,9 @@ class Node:
     async def _write_loop(self) -> None:
         assert self._queue is not None
         while True:
+            self._idle.set()
             batch = [await self._queue.get()]
+            self._idle.clear()
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
@@ -155,6 +162,11 @@ class Node:
     def _block_ref(self, p: dict[str, Any], default_final: bool = True) -> Block:
         if "block_id" in p and p["block_id"] is not None:
             return self._block_by_id(p["block_id"])
+        checkpoint = p.get("sync_checkpoint")
+        if checkpoint is not None:
+            if checkpoint not in ("genesis", "earliest_available"):
+                raise errors.parse_error(f"invalid sync_checkpoint {checkpoint!r}")
+            return self.runtime.blocks[0]  # every block is kept
         finality = p.get("finality")
         if finality is None and default_final:
             return self.runtime.head
@@ -276,7 +288,7 @@ class Node:
             raise errors.parse_error("args_base64 is not base64") from None
         if acc.code_name is None:
             raise errors.no_contract_code(account_id, block.height, b58(block.hash))
-        cls = self.runtime._contracts().get(acc.code_name)
+        cls = self.runtime.contracts().get(acc.code_name)
         logs: list[str] = []
         if cls is None:
             return {"error": f"contract code {acc.code_name!r} is not available", "logs": logs}

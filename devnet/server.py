@@ -34,6 +34,10 @@ NEAR = 10**24
 TX_METHODS = {"broadcast_tx_commit", "broadcast_tx_async", "send_tx"}
 
 
+class ReplayError(RuntimeError):
+    """The state dir's journal does not rebuild the chain (edited, or from other code)."""
+
+
 def manifest_path(state_dir: Path) -> Path:
     return Path(state_dir) / "manifest.json"
 
@@ -76,7 +80,7 @@ class Devnet:
         contracts: Mapping[str, type[Contract]] | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # genesis.json holds keys
         self.journal = Journal(self.state_dir)
         if reset:
             self.journal.wipe()
@@ -96,10 +100,11 @@ class Devnet:
     def _replay(self) -> None:
         for n, (timestamp_ns, raws) in enumerate(self.journal.blocks()):
             txs = [decode_signed_transaction(raw) for raw in raws]
-            block, results = self.runtime.apply_block(timestamp_ns, txs)
+            block, results = self.runtime.apply_block(timestamp_ns, txs, verify_signatures=False)
             refused = [r for r in results if isinstance(r, errors.InvalidTx)]
             if block is None or refused:
-                raise RuntimeError(f"journal block {n} does not replay: {refused[:1]}")
+                raise ReplayError(f"journal block {n} in {self.journal.blocks_path} does not "
+                                  f"replay ({refused[:1]}); start again with reset")
 
     # -- manifest ---------------------------------------------------------------------------
 
@@ -116,11 +121,7 @@ class Devnet:
             pair.write_credentials(key_file, spec.account_id)
             accounts.append({"account_id": spec.account_id, "key_file": str(key_file),
                              "public_key": pair.public_key})
-        manifest: dict[str, Any] = {
-            "rpc_url": rpc_url, "network_id": "devnet", "chain_id": self.runtime.chain_id,
-            "accounts": accounts,
-        }
-        manifest.update(self.genesis.manifest)
+        manifest: dict[str, Any] = dict(self.genesis.manifest)  # tokens, exchange, tasks...
         manifest.update({"rpc_url": rpc_url, "network_id": "devnet",
                          "chain_id": self.runtime.chain_id, "accounts": accounts})
         path = manifest_path(self.state_dir)
@@ -135,7 +136,13 @@ class Devnet:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES * 4)
         app.router.add_post("/", self.handle)
+        app.router.add_get("/status", self.handle_status)
         return app
+
+    async def handle_status(self, request: web.Request) -> web.Response:
+        """nearcore's plain ``GET /status``, which health checks and some tools use."""
+        status = await self.node.status(None)
+        return web.Response(body=json.dumps(status).encode(), content_type="application/json")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.content.read(MAX_BODY_BYTES + 1)
@@ -248,12 +255,12 @@ class RunningDevnet:
         self._stopped.set()
 
     async def _startup(self) -> None:
-        self._runner, url = await start_site(self.devnet, self._port)
+        self._runner, _ = await start_site(self.devnet, self._port)
 
     async def _shutdown(self) -> None:
-        await self.devnet.node.stop()
         if self._runner is not None:
             await self._runner.cleanup()
+        await self.devnet.node.stop()
 
     def call(self, coro: Any) -> Any:
         """Run a coroutine on the node's loop (tests use it to reach the runtime safely)."""
@@ -306,10 +313,13 @@ def serve_forever(state_dir: Path, port: int = 3030, reset: bool = False) -> Non
         try:
             await asyncio.Event().wait()
         finally:
-            await devnet.node.stop()
             await runner.cleanup()
+            await devnet.node.stop()
 
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
         print("devnet stopped", file=sys.stderr)
+    except (OSError, ReplayError) as exc:  # port taken, unreadable state dir, bad journal
+        print(f"devnet cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -26,8 +26,13 @@ class PublicKey:
     data: bytes
 
     def text(self) -> str:
-        prefix = "ed25519:" if self.key_type == ED25519 else "secp256k1:"
-        return prefix + base58.b58encode(self.data).decode()
+        return _key_text(self.key_type, self.data)
+
+
+@lru_cache(maxsize=4096)
+def _key_text(key_type: int, data: bytes) -> str:
+    prefix = "ed25519:" if key_type == ED25519 else "secp256k1:"
+    return prefix + base58.b58encode(data).decode()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import base58
@@ -33,7 +34,9 @@ EMPTY_HASH = "11111111111111111111111111111111"
 METADATA = {"version": 3, "gas_profile": []}
 
 
+@lru_cache(maxsize=8192)
 def b58(raw: bytes) -> str:
+    """Cached: block hashes and keys repeat across the outcomes of every response."""
     return base58.b58encode(raw).decode()
 
 
@@ -95,13 +98,21 @@ def action_view(action: Action) -> Any:
     raise TypeError(f"no view for {action!r}")
 
 
+def status_json(status: dict[str, Any]) -> dict[str, Any]:
+    receipt_id = status.get("SuccessReceiptId")
+    if isinstance(receipt_id, bytes):
+        return {"SuccessReceiptId": b58(receipt_id)}
+    return status
+
+
 def outcome_view(outcome: Outcome, block: Block) -> dict[str, Any]:
     return {
         "id": b58(outcome.id),
         "outcome": {
             "logs": outcome.logs, "receipt_ids": [b58(r) for r in outcome.receipt_ids],
             "gas_burnt": outcome.gas_burnt, "tokens_burnt": str(outcome.tokens_burnt),
-            "executor_id": outcome.executor_id, "status": outcome.status, "metadata": METADATA,
+            "executor_id": outcome.executor_id, "status": status_json(outcome.status),
+            "metadata": METADATA,
         },
         "block_hash": b58(block.hash),
         "proof": [],
@@ -132,7 +143,7 @@ def final_outcome_view(record: TxRecord, *, with_receipts: bool = False) -> dict
     tx = record.tx
     view: dict[str, Any] = {
         "final_execution_status": "FINAL",
-        "status": record.final_status(),
+        "status": status_json(record.final_status()),
         "transaction": {
             "signer_id": tx.signer_id, "public_key": tx.public_key.text(), "nonce": tx.nonce,
             "receiver_id": tx.receiver_id, "actions": [action_view(a) for a in tx.actions],

@@ -9,7 +9,6 @@ and a chat session) can append to one file without forking the chain.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sqlite3
@@ -31,6 +30,7 @@ from memory.audit_canonical import (
     normalize,
 )
 from memory.audit_redact import redact, redact_text
+from memory.audit_verify import Broken, VerifyReport, truncation, walk_chain
 from memory.db import connect
 
 __all__ = [
@@ -73,6 +73,7 @@ class AuditKind(StrEnum):
 Actor = Literal["user", "scheduler", "system"]
 _ACTORS = frozenset(get_args(Actor))
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+MAX_ENTRY_BYTES = 1 << 20
 _DATA_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 _SCHEMA_VERSION = 1
@@ -182,25 +183,6 @@ class Head:
 
     count: int
     hash: str
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """The verdict of :meth:`AuditLog.verify`; ``first_bad_id`` names where the chain broke."""
-
-    ok: bool
-    count: int
-    head_hash: str
-    first_bad_id: int | None = None
-    reason: str | None = None
-    anchors_checked: int = 0
-
-
-class _Broken(Exception):
-    def __init__(self, entry_id: int, reason: str) -> None:
-        super().__init__(reason)
-        self.entry_id = entry_id
-        self.reason = reason
 
 
 class AuditReadError(Exception):
@@ -332,6 +314,11 @@ class AuditLog:
                 for offset, fields in enumerate(prepared, start=1):
                     fields["ts"] = ts
                     body = body_for(last_id + offset, fields)
+                    if len(body) > MAX_ENTRY_BYTES:
+                        raise AuditPayloadError(
+                            f"an entry of {len(body):,} bytes is over the {MAX_ENTRY_BYTES:,}-byte "
+                            "limit: record a hash or a summary of large outputs instead"
+                        )
                     digest = chain_hash(prev, body)
                     written.append((last_id + offset, body, prev, digest))
                     prev = digest
@@ -543,7 +530,10 @@ class AuditLog:
         """
         checkpoints: dict[int, tuple[str, str]] = {}
         problems: list[tuple[int, str]] = []
-        anchors = self._known_anchors()
+        try:
+            anchors = self._known_anchors()
+        except sqlite3.DatabaseError:
+            anchors = []  # an unreadable anchors table vouches for nothing; the walk still runs
         for a in anchors:
             checkpoints.setdefault(a.entries, (a.head_hash, f"anchor tx {a.tx_hash or '?'}"))
             if anchored is not None:
@@ -553,69 +543,17 @@ class AuditLog:
         if expected_head is not None and expected_head.count > 0:
             checkpoints[expected_head.count] = (expected_head.hash, "the recorded head")
 
-        count, head_hash, broken = self._walk(checkpoints)
-        if broken is None:
-            for position, (_, label) in sorted(checkpoints.items()):
-                if position > count:
-                    broken = _Broken(
-                        count + 1,
-                        f"the log is truncated: {label} covers {position} entries "
-                        f"but only {count} remain (entry {count + 1} onwards is missing)",
-                    )
-                    break
+        # A connection of its own: a long walk neither blocks nor interleaves with appends.
+        reader = sqlite3.connect(str(self.path), timeout=30.0)
+        try:
+            count, head_hash, broken = walk_chain(reader, checkpoints)
+        finally:
+            reader.close()
+        broken = broken or truncation(count, checkpoints)
         if broken is None and problems:
-            broken = _Broken(*min(problems))
+            broken = Broken(*min(problems))
         if broken is not None:
             return VerifyReport(
                 False, count, head_hash, broken.entry_id, broken.reason, len(anchors)
             )
         return VerifyReport(True, count, head_hash, anchors_checked=len(anchors))
-
-    def _walk(self, checkpoints: dict[int, tuple[str, str]]) -> tuple[int, str, _Broken | None]:
-        """Hash every stored entry in id order; stop at the first inconsistency.
-
-        Returns how many entries verified, the last good hash, and what broke (if anything).
-        """
-        sha256 = hashlib.sha256
-        prev = GENESIS_HASH.encode()
-        expected = 1
-        broken: _Broken | None = None
-        cur = self._conn.execute(
-            "SELECT id, CAST(body AS BLOB), CAST(prev_hash AS BLOB), CAST(hash AS BLOB)"
-            " FROM entries ORDER BY id"
-        )
-        try:
-            for entry_id, body, prev_hash, hash_ in cur:
-                if entry_id != expected:
-                    broken = _out_of_sequence(entry_id, expected)
-                elif prev_hash != prev:
-                    broken = _Broken(
-                        entry_id,
-                        f"entry {entry_id}'s prev_hash does not match entry "
-                        f"{expected - 1}'s hash (an entry before it was removed or replaced)",
-                    )
-                elif not body.startswith(b'{"id":%d,' % entry_id):
-                    broken = _Broken(entry_id, f"entry {entry_id}'s contents name another id")
-                elif sha256(prev + body).hexdigest().encode() != hash_:
-                    broken = _Broken(
-                        entry_id, f"entry {entry_id} was altered: its hash does not match it"
-                    )
-                elif entry_id in checkpoints and checkpoints[entry_id][0].encode() != hash_:
-                    broken = _Broken(
-                        entry_id,
-                        f"entry {entry_id} does not match {checkpoints[entry_id][1]}: "
-                        "the log up to here was rewritten",
-                    )
-                if broken is not None:
-                    break
-                prev = hash_
-                expected += 1
-        finally:
-            cur.close()
-        return expected - 1, prev.decode(errors="replace"), broken
-
-
-def _out_of_sequence(found: int, expected: int) -> _Broken:
-    if found > expected:
-        return _Broken(expected, f"entry {expected} is missing (the next stored entry is {found})")
-    return _Broken(found, f"entry {found} is out of sequence (expected entry {expected})")

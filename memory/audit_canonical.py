@@ -73,10 +73,5 @@ def body_for(entry_id: int, fields: dict[str, Any]) -> bytes:
     return (f'{{"id":{entry_id},' + rest[1:]).encode()
 
 
-def id_prefix(entry_id: int) -> bytes:
-    """What every body of entry ``entry_id`` starts with (checked cheaply on verify)."""
-    return b'{"id":%d,' % entry_id
-
-
 def chain_hash(prev_hash: str, body: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + body).hexdigest()

@@ -1,15 +1,21 @@
 """Exporting the audit log for other tools: JSON Lines (lossless) or CSV (for spreadsheets).
 
-Both carry ``prev_hash`` and ``hash`` so an exported copy can be checked against a recorded head.
+Both carry ``prev_hash`` and ``hash``. A JSON Lines export can be re-verified without the
+database (:func:`verify_jsonl`): the canonical bytes are rebuilt from the fields and re-hashed.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from typing import Literal, TextIO
 
-from memory.audit import AuditLog
+from memory.audit import AuditLog, Head
+from memory.audit_canonical import GENESIS_HASH, body_for, chain_hash
+from memory.audit_verify import VerifyReport
+
+_FIELDS = ("ts", "kind", "actor", "correlation_id", "tool", "status", "data")
 
 ExportFormat = Literal["jsonl", "csv"]
 CSV_COLUMNS = (
@@ -44,3 +50,24 @@ def export(log: AuditLog, out: TextIO, fmt: ExportFormat = "jsonl") -> int:
         writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_COLUMNS})
         count += 1
     return count
+
+
+def verify_jsonl(lines: Iterable[str], expected_head: Head | None = None) -> VerifyReport:
+    """Check an exported JSON Lines file on its own: every link and hash, in order."""
+    prev, count = GENESIS_HASH, 0
+    for number, line in enumerate((ln for ln in lines if ln.strip()), start=1):
+        try:
+            row = json.loads(line)
+            body = body_for(row["id"], {k: row[k] for k in _FIELDS})
+            ok = row["id"] == number and row["prev_hash"] == prev
+            ok = ok and chain_hash(prev, body) == row["hash"]
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        if not ok:
+            reason = f"exported entry on line {number} does not match the chain"
+            return VerifyReport(False, count, prev, number, reason)
+        prev, count = row["hash"], number
+    if expected_head is not None and (count, prev) != (expected_head.count, expected_head.hash):
+        reason = f"the export ends at {count}:{prev}, not at the recorded head"
+        return VerifyReport(False, count, prev, min(count + 1, expected_head.count), reason)
+    return VerifyReport(True, count, prev)

@@ -20,6 +20,7 @@ _SECRET_FIELD = re.compile(
 )
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ED25519 = re.compile(rf"(?i:ed25519):([{_B58}]{{40,100}})")
+_BARE_B58 = re.compile(rf"(?<![{_B58}])[{_B58}]{{64,90}}(?![{_B58}])")
 _OPENAI_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]{8,}")
 
@@ -38,10 +39,24 @@ def _ed25519_secret(match: re.Match[str]) -> str:
     return f"ed25519:{REDACTED}" if size != 32 else match.group(0)
 
 
+def _bare_secret(match: re.Match[str]) -> str:
+    try:
+        size = len(base58.b58decode(match.group(0)))
+    except ValueError:
+        size = 0
+    return REDACTED if size == 64 else match.group(0)
+
+
 def redact_text(text: str) -> str:
-    """Replace secret keys, ``sk-`` API keys and Bearer tokens found anywhere inside ``text``."""
+    """Replace secret keys, ``sk-`` API keys and Bearer tokens found anywhere inside ``text``.
+
+    Any 64-byte ed25519 value is treated as a secret key, with or without its ``ed25519:``
+    prefix (a signature looks the same and loses nothing by being hidden).
+    """
     if "ed25519:" in text.lower():
         text = _ED25519.sub(_ed25519_secret, text)
+    if len(text) >= 64:
+        text = _BARE_B58.sub(_bare_secret, text)
     if "sk-" in text:
         text = _OPENAI_KEY.sub(REDACTED, text)
     if "earer" in text or "EARER" in text:

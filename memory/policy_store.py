@@ -28,6 +28,8 @@ from typing import Any
 from memory.db import connect
 
 LIMB_BITS = 43
+BUCKET_US = 60_000_000  # usage is also kept per minute so a window sums buckets, not rows
+GLOBAL = "*"
 _LIMB = (1 << LIMB_BITS) - 1
 PROTECTED = frozenset({"grants", "ceilings", "revocations"})
 
@@ -64,6 +66,13 @@ CREATE TABLE IF NOT EXISTS reservation_amounts (
 CREATE TABLE IF NOT EXISTS reservation_recipients (
     reservation_id TEXT NOT NULL REFERENCES reservations (id), account_id TEXT NOT NULL,
     PRIMARY KEY (reservation_id, account_id));
+CREATE TABLE IF NOT EXISTS usage_buckets (
+    scope TEXT NOT NULL, bucket INTEGER NOT NULL, token TEXT NOT NULL,
+    a0 INTEGER NOT NULL, a1 INTEGER NOT NULL, a2 INTEGER NOT NULL, usd_micro INTEGER NOT NULL,
+    PRIMARY KEY (scope, bucket, token));
+CREATE TABLE IF NOT EXISTS activity_buckets (
+    grant_id TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (grant_id, bucket));
 CREATE TABLE IF NOT EXISTS recipients_seen (
     account_id TEXT PRIMARY KEY, first_seen_us INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS approvals (
@@ -116,6 +125,30 @@ def split(amount: int) -> tuple[int, int, int]:
 
 def join(a0: int | None, a1: int | None, a2: int | None) -> int:
     return (a0 or 0) + ((a1 or 0) << LIMB_BITS) + ((a2 or 0) << (2 * LIMB_BITS))
+
+
+def _bucket_add(
+    conn: sqlite3.Connection, grant_id: str, created_us: int, token: str, delta: int, usd_delta: int
+) -> None:
+    """Add (or, negative, remove) an amount in the minute buckets of the grant and of all."""
+    sign = -1 if delta < 0 else 1
+    limbs = [sign * limb for limb in split(abs(delta))]
+    bucket = created_us // BUCKET_US
+    for scope in (grant_id, GLOBAL):
+        conn.execute(
+            "INSERT INTO usage_buckets VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+            "a0 = a0 + excluded.a0, a1 = a1 + excluded.a1, a2 = a2 + excluded.a2, "
+            "usd_micro = usd_micro + excluded.usd_micro",
+            (scope, bucket, token, *limbs, usd_delta),
+        )
+
+
+def _activity_add(conn: sqlite3.Connection, grant_id: str, created_us: int, delta: int) -> None:
+    conn.execute(
+        "INSERT INTO activity_buckets VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+        "count = count + excluded.count",
+        (grant_id, created_us // BUCKET_US, delta),
+    )
 
 
 def ensure_schema(path: Path | str) -> None:
@@ -282,11 +315,12 @@ class PolicyLedger:
 
     # ------------------------------------------------------------------ grants (read only)
 
-    def state_token(self) -> tuple[int, int, int]:
+    def state_token(self) -> tuple[int | None, int | None, int | None]:
         """Changes whenever a grant, ceiling or revocation is added."""
         row = self.conn.execute(
-            "SELECT (SELECT COUNT(*) FROM grants), (SELECT COUNT(*) FROM ceilings), "
-            "(SELECT COUNT(*) FROM revocations)").fetchone()
+            "SELECT (SELECT MAX(rowid) FROM grants), (SELECT MAX(rowid) FROM ceilings), "
+            "(SELECT MAX(rowid) FROM revocations)"
+        ).fetchone()
         return row[0], row[1], row[2]
 
     def grants(self, grant_id: str | None = None, *, history: bool = False) -> list[GrantRow]:
@@ -300,29 +334,53 @@ class PolicyLedger:
     def usage(self, grant_id: str | None, since_us: int) -> tuple[dict[str, int], int]:
         """Per-token base units and micro-USD of live reservations made at or after ``since_us``
         (``grant_id`` None: across all grants). Pending reservations count as spent."""
-        sql = ("SELECT a.token, SUM(a.a0), SUM(a.a1), SUM(a.a2), SUM(a.usd_micro) "
-               "FROM reservations r JOIN reservation_amounts a ON a.reservation_id = r.id "
-               "WHERE r.status != 'released' AND r.created_us >= ?")
-        params: tuple[Any, ...] = (since_us,)
+        first_full = -(-since_us // BUCKET_US)  # buckets wholly inside the window
+        edge_sql = (
+            "SELECT a.token, SUM(a.a0), SUM(a.a1), SUM(a.a2), SUM(a.usd_micro) "
+            "FROM reservations r JOIN reservation_amounts a ON a.reservation_id = r.id "
+            "WHERE r.status != 'released' AND r.created_us >= ? AND r.created_us < ?"
+        )
+        edge_params: tuple[Any, ...] = (since_us, first_full * BUCKET_US)
         if grant_id is not None:
-            sql += " AND r.grant_id = ?"
-            params = (since_us, grant_id)
+            edge_sql += " AND r.grant_id = ?"
+            edge_params += (grant_id,)
         tokens: dict[str, int] = {}
         usd = 0
-        for token, a0, a1, a2, u in self.conn.execute(sql + " GROUP BY a.token", params):
-            tokens[token] = join(a0, a1, a2)
-            usd += u or 0
+        for sql, params in (
+            (edge_sql + " GROUP BY a.token", edge_params),
+            (
+                "SELECT token, SUM(a0), SUM(a1), SUM(a2), SUM(usd_micro) FROM usage_buckets "
+                "WHERE scope = ? AND bucket >= ? GROUP BY token",
+                (grant_id if grant_id is not None else GLOBAL, first_full),
+            ),
+        ):
+            for token, a0, a1, a2, u in self.conn.execute(sql, params):
+                tokens[token] = tokens.get(token, 0) + join(a0, a1, a2)
+                usd += u or 0
         return tokens, usd
 
-    def activity(self, grant_id: str, since_us: int) -> tuple[int, int | None]:
+    def activity(self, grant_id: str, since_us: int, *,
+                 want_last: bool = True) -> tuple[int, int | None]:
         """How many live reservations since ``since_us`` and when the latest one was made."""
-        count = self.conn.execute(
+        first_full = -(-since_us // BUCKET_US)
+        edge = self.conn.execute(
             "SELECT COUNT(*) FROM reservations WHERE grant_id = ? AND status != 'released' "
-            "AND created_us >= ?", (grant_id, since_us)).fetchone()[0]
+            "AND created_us >= ? AND created_us < ?",
+            (grant_id, since_us, first_full * BUCKET_US),
+        ).fetchone()[0]
+        full = self.conn.execute(
+            "SELECT COALESCE(SUM(count), 0) FROM activity_buckets WHERE grant_id = ? "
+            "AND bucket >= ?",
+            (grant_id, first_full),
+        ).fetchone()[0]
+        if not want_last:
+            return edge + full, None
         last = self.conn.execute(
-            "SELECT MAX(created_us) FROM reservations WHERE grant_id = ? AND status != 'released'",
-            (grant_id,)).fetchone()[0]
-        return count, last
+            "SELECT created_us FROM reservations WHERE grant_id = ? AND status != 'released' "
+            "ORDER BY created_us DESC LIMIT 1",
+            (grant_id,),
+        ).fetchone()
+        return edge + full, None if last is None else last[0]
 
     def seen(self, account_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM recipients_seen WHERE account_id = ?",
@@ -335,7 +393,9 @@ class PolicyLedger:
                            usd: Mapping[str, int], recipients: tuple[str, ...] = (),
                            detail: Mapping[str, Any] | None = None) -> str:
         """Record a pending reservation; call inside :meth:`transaction`."""
-        reservation_id = uuid.uuid4().hex
+        # time-ordered ids append to the end of the primary-key index instead of touching a
+        # random page per insert, which keeps each durable commit small
+        reservation_id = f"{created_us:015x}{uuid.uuid4().hex[:17]}"
         conn = self.conn
         conn.execute(
             "INSERT INTO reservations (id, grant_id, grant_version, action_hash, tool, created_us,"
@@ -345,6 +405,8 @@ class PolicyLedger:
         for token, amount in amounts.items():
             conn.execute("INSERT INTO reservation_amounts VALUES (?, ?, ?, ?, ?, ?)",
                          (reservation_id, token, *split(amount), int(usd.get(token, 0))))
+            _bucket_add(conn, grant_id, created_us, token, amount, int(usd.get(token, 0)))
+        _activity_add(conn, grant_id, created_us, 1)
         for account in recipients:
             conn.execute("INSERT OR IGNORE INTO reservation_recipients VALUES (?, ?)",
                          (reservation_id, account))
@@ -361,6 +423,14 @@ class PolicyLedger:
             (reservation_id,))}
         return ReservationRow(*row, amounts=amounts)
 
+    def pending(self, created_by_us: int | None = None) -> list[ReservationRow]:
+        """Reservations neither settled nor released (to reconcile after a restart)."""
+        ids = [r[0] for r in self.conn.execute(
+            "SELECT id FROM reservations WHERE status = 'pending' AND created_us <= ? "
+            "ORDER BY created_us", (created_by_us if created_by_us is not None
+                                    else 2**62,))]
+        return [row for i in ids if (row := self.reservation(i)) is not None]
+
     def settle(self, reservation_id: str, actual: Mapping[str, int] | None, *,
                now_us: int) -> ReservationRow:
         """Replace the reserved amounts with what the chain moved; mark recipients as seen."""
@@ -372,17 +442,35 @@ class PolicyLedger:
                     amount = int(actual.get(token, 0))
                     old_usd = conn.execute(
                         "SELECT usd_micro FROM reservation_amounts WHERE reservation_id = ? "
-                        "AND token = ?", (reservation_id, token)).fetchone()
-                    usd = 0 if old_usd is None or reserved == 0 else -(
-                        -old_usd[0] * amount // reserved)
-                    conn.execute("INSERT OR REPLACE INTO reservation_amounts VALUES "
-                                 "(?, ?, ?, ?, ?, ?)", (reservation_id, token, *split(amount), usd))
-            conn.execute("UPDATE reservations SET status = 'settled', closed_us = ? WHERE id = ?",
-                         (now_us, reservation_id))
+                        "AND token = ?",
+                        (reservation_id, token),
+                    ).fetchone()
+                    usd = (
+                        0
+                        if old_usd is None or reserved == 0
+                        else -(-old_usd[0] * amount // reserved)
+                    )
+                    conn.execute(
+                        "INSERT OR REPLACE INTO reservation_amounts VALUES (?, ?, ?, ?, ?, ?)",
+                        (reservation_id, token, *split(amount), usd),
+                    )
+                    _bucket_add(
+                        conn,
+                        row.grant_id,
+                        row.created_us,
+                        token,
+                        amount - reserved,
+                        usd - (old_usd[0] if old_usd else 0),
+                    )
+            conn.execute(
+                "UPDATE reservations SET status = 'settled', closed_us = ? WHERE id = ?",
+                (now_us, reservation_id),
+            )
             conn.execute(
                 "INSERT OR IGNORE INTO recipients_seen (account_id, first_seen_us) "
                 "SELECT account_id, ? FROM reservation_recipients WHERE reservation_id = ?",
-                (now_us, reservation_id))
+                (now_us, reservation_id),
+            )
         result = self.reservation(reservation_id)
         assert result is not None
         return result
@@ -390,7 +478,14 @@ class PolicyLedger:
     def release(self, reservation_id: str, *, now_us: int, reason: str = "") -> None:
         """The action did not happen: its reservation stops counting."""
         with self.transaction() as conn:
-            self._pending(reservation_id)
+            row = self._pending(reservation_id)
+            for token, a0, a1, a2, usd in conn.execute(
+                "SELECT token, a0, a1, a2, usd_micro FROM reservation_amounts "
+                "WHERE reservation_id = ?",
+                (reservation_id,),
+            ).fetchall():
+                _bucket_add(conn, row.grant_id, row.created_us, token, -join(a0, a1, a2), -usd)
+            _activity_add(conn, row.grant_id, row.created_us, -1)
             conn.execute(
                 "UPDATE reservations SET status = 'released', closed_us = ?, "
                 "detail = json_set(detail, '$.release_reason', ?) WHERE id = ?",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from policies.evaluator import (
 )
 from policies.grants import Ceiling, Grant
 from policies.pricing import PricePoint, PriceSource, QuotePoint, QuoteSource
-from policies.windows import US
+from policies.windows import NoState, State, to_us
 from tools.action import CanonicalAction
 
 Clock = Callable[[], datetime]
@@ -40,10 +40,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def to_us(moment: datetime) -> int:
-    return int(moment.timestamp()) * US + moment.microsecond
 
 
 class PolicyEngine:
@@ -58,7 +54,7 @@ class PolicyEngine:
         self.prices, self.quotes = prices, quotes
         self.clock = clock
         self.price_max_age = price_max_age
-        self._cache: tuple[tuple[int, int, int], list[ActiveGrant], Ceiling | None] | None = None
+        self._cache: tuple[tuple[Any, ...], list[ActiveGrant], Ceiling | None] | None = None
 
     def close(self) -> None:
         self._ledger.close()
@@ -83,7 +79,7 @@ class PolicyEngine:
 
     def dry_run(self, action: CanonicalAction | Mapping[str, Any]) -> Decision:
         """The decision, trace and budget left, without reserving anything."""
-        parsed = _coerce(action)
+        parsed = _coerce(action, self.clock)
         if isinstance(parsed, Decision):
             return parsed
         return self._evaluate(parsed, self.clock(), {}, {})
@@ -92,61 +88,87 @@ class PolicyEngine:
 
     def _evaluate(self, action: CanonicalAction, now: datetime,
                   price_cache: dict[str, PricePoint],
-                  quote_cache: dict[tuple[str, str, int], QuotePoint]) -> Decision:
+                  quote_cache: dict[tuple[str, str, int], QuotePoint],
+                  state: State | None = None, action_hash: str | None = None) -> Decision:
         try:
             grants, ceiling = self._load()
         except Exception as exc:  # unreadable grants: nothing is granted
             return Decision(DENY, ["grants_unreadable"],
                             [Trace("grants", DENY, "grants_unreadable", str(exc))],
                             action.action_hash(), now)
-        return evaluate(action, grants, now=now, state=self._ledger, facts=self.facts,
+        return evaluate(action, grants, now=now, state=state or self._ledger, facts=self.facts,
                         ceiling=ceiling, prices=self.prices, quotes=self.quotes,
                         price_max_age=self.price_max_age, price_cache=price_cache,
-                        quote_cache=quote_cache)
+                        quote_cache=quote_cache, action_hash=action_hash)
 
     def reserve(self, action: CanonicalAction | Mapping[str, Any], *,
                 approval_id: str | None = None) -> Decision:
         """Decide and, if allowed, reserve the budget atomically; ``reservation_id`` is set then.
 
-        Prices and quotes are fetched before the write lock is taken and reused inside it.
+        Prices and quotes are fetched before the write lock is taken (by a first pass without
+        history: state only adds denials, so a DENY there is final) and reused inside it.
         """
-        parsed = _coerce(action)
-        if isinstance(parsed, Decision):
-            parsed.dry_run = False
-            return parsed
-        prices: dict[str, PricePoint] = {}
-        quotes: dict[tuple[str, str, int], QuotePoint] = {}
-        first = self._evaluate(parsed, self.clock(), prices, quotes)
-        if first.outcome == DENY:
-            first.dry_run = False
-            return first
-        with self._ledger.transaction():
-            now = self.clock()
-            decision = self._evaluate(parsed, now, prices, quotes)
-            decision.dry_run = False
-            now_us = to_us(now)
-            if decision.outcome == CONFIRM and approval_id is not None:
-                problem = approval_problem(self._ledger.approval(approval_id),
-                                           decision.action_hash, now_us)
-                if problem is None:
-                    decision.outcome, decision.reasons = ALLOW, ["approved"]
-                    decision.approval_id = approval_id
-                    decision.trace.append(Trace("approval", ALLOW, "approved", approval_id))
-                else:
-                    decision.trace.append(Trace("approval", CONFIRM, problem, approval_id))
-                    decision.reasons.append(problem)
-            if decision.outcome != ALLOW:
-                return decision
-            assert decision.grant_id is not None and decision.grant_version is not None
-            decision.reservation_id = self._ledger.insert_reservation(
-                grant_id=decision.grant_id, grant_version=decision.grant_version,
-                action_hash=decision.action_hash, tool=parsed.tool, created_us=now_us,
-                amounts=decision.spent, usd=decision.usd, recipients=decision.recipients,
-                detail={"reasons": decision.reasons})
-            if decision.approval_id is not None and not self._ledger.use_approval(
-                    decision.approval_id, now_us=now_us,
-                    reservation_id=decision.reservation_id):
-                raise RuntimeError("approval was used concurrently")  # rolls everything back
+        return self.reserve_many([(action, approval_id)])[0]
+
+    def reserve_many(self, items: Sequence[tuple[CanonicalAction | Mapping[str, Any],
+                                                 str | None]]) -> list[Decision]:
+        """Several ``reserve`` calls in one write transaction (one disk sync), in order: each
+        action is decided against the budget the earlier ones in the batch left."""
+        results: list[Decision | None] = []
+        pending: list[tuple[int, CanonicalAction, str | None, dict[str, PricePoint],
+                            dict[tuple[str, str, int], QuotePoint], str]] = []
+        for action, approval_id in items:
+            parsed = _coerce(action, self.clock)
+            if isinstance(parsed, Decision):
+                parsed.dry_run = False
+                results.append(parsed)
+                continue
+            prices: dict[str, PricePoint] = {}
+            quotes: dict[tuple[str, str, int], QuotePoint] = {}
+            first = self._evaluate(parsed, self.clock(), prices, quotes, NoState())
+            if first.outcome == DENY:
+                first.dry_run = False
+                results.append(first)
+                continue
+            pending.append((len(results), parsed, approval_id, prices, quotes,
+                            first.action_hash))
+            results.append(None)
+        if pending:
+            with self._ledger.transaction():
+                for index, parsed, approval_id, prices, quotes, digest in pending:
+                    results[index] = self._reserve_locked(parsed, approval_id, prices, quotes,
+                                                          digest)
+        return [r for r in results if r is not None]
+
+    def _reserve_locked(self, parsed: CanonicalAction, approval_id: str | None,
+                        prices: dict[str, PricePoint],
+                        quotes: dict[tuple[str, str, int], QuotePoint], digest: str) -> Decision:
+        """The decision and reservation, inside the write transaction."""
+        now = self.clock()
+        decision = self._evaluate(parsed, now, prices, quotes, action_hash=digest)
+        decision.dry_run = False
+        now_us = to_us(now)
+        if decision.outcome == CONFIRM and approval_id is not None:
+            problem = approval_problem(self._ledger.approval(approval_id),
+                                       decision.action_hash, now_us)
+            if problem is None:
+                decision.outcome, decision.reasons = ALLOW, ["approved"]
+                decision.approval_id = approval_id
+                decision.trace.append(Trace("approval", ALLOW, "approved", approval_id))
+            else:
+                decision.trace.append(Trace("approval", CONFIRM, problem, approval_id))
+                decision.reasons.append(problem)
+        if decision.outcome != ALLOW:
+            return decision
+        assert decision.grant_id is not None and decision.grant_version is not None
+        decision.reservation_id = self._ledger.insert_reservation(
+            grant_id=decision.grant_id, grant_version=decision.grant_version,
+            action_hash=decision.action_hash, tool=parsed.tool, created_us=now_us,
+            amounts=decision.spent, usd=decision.usd, recipients=decision.recipients,
+            detail={"reasons": decision.reasons})
+        if decision.approval_id is not None and not self._ledger.use_approval(
+                decision.approval_id, now_us=now_us, reservation_id=decision.reservation_id):
+            raise RuntimeError("approval was used concurrently")  # rolls everything back
         return decision
 
     def settle(self, reservation_id: str,
@@ -161,6 +183,11 @@ class PolicyEngine:
 
     def reservation(self, reservation_id: str) -> ReservationRow | None:
         return self._ledger.reservation(reservation_id)
+
+    def pending(self, older_than: timedelta = timedelta(0)) -> list[ReservationRow]:
+        """Reservations still pending (they keep counting as spent until settled or released);
+        the executor reconciles them against the chain after a restart."""
+        return self._ledger.pending(to_us(self.clock() - older_than))
 
     def approve(self, action: CanonicalAction, *,
                 ttl: timedelta = timedelta(minutes=5)) -> Approval:
@@ -179,7 +206,15 @@ class PolicyEngine:
         return Approval(approval_id, decision.action_hash, expires)
 
 
-def _coerce(action: CanonicalAction | Mapping[str, Any]) -> CanonicalAction | Decision:
+def chain_facts(network: Any) -> ChainFacts:
+    """ChainFacts from a ``tools.network.Network`` (its exchange and wNEAR contract ids)."""
+    exchange = getattr(network, "exchange_id", None)
+    return ChainFacts(exchanges=frozenset({exchange} if exchange else ()),
+                      wrap_id=getattr(network, "wrap_id", None))
+
+
+def _coerce(action: CanonicalAction | Mapping[str, Any],
+            clock: Clock = utc_now) -> CanonicalAction | Decision:
     """A canonical action, or a DENY decision when the input is not one."""
     if isinstance(action, CanonicalAction):
         return action
@@ -193,4 +228,4 @@ def _coerce(action: CanonicalAction | Mapping[str, Any]) -> CanonicalAction | De
         digest = hashlib.sha256(text.encode()).hexdigest()
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Decision(DENY, ["malformed_action"],
-                        [Trace("decode", DENY, "malformed_action", detail)], digest, utc_now())
+                        [Trace("decode", DENY, "malformed_action", detail)], digest, clock())

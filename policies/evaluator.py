@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
-from policies.decode import SPEND, Decoded, Undecodable, decode
-from policies.grants import Ceiling, Grant
+from policies.decode import SPEND, STORAGE, Decoded, Undecodable, decode
+from policies.grants import NEAR_DECIMALS, Ceiling, Grant
 from policies.pricing import (
     PricePoint,
     PriceSource,
@@ -25,18 +24,19 @@ from policies.pricing import (
     QuoteSource,
     usd_value,
 )
-from policies.windows import US, BudgetLine, State, check_windows
-from tools.action import CanonicalAction
+from policies.windows import US, BudgetLine, State, check_windows, to_us
+from tools.action import NEAR, CanonicalAction
+from tools.amounts import format_amount
 
 ALLOW, CONFIRM, DENY = "allow", "confirm", "deny"
 _RANK = {ALLOW: 0, CONFIRM: 1, DENY: 2}
+_OUTCOMES = (ALLOW, CONFIRM, DENY)
 _IMPLIED = {"transfer": "transfer", "swap": "swap", "balance": "read_only",
             "list_tasks": "read_only", "submit_label": "submit_label",
             "claim_rewards": "claim_rewards"}
 
 
-@dataclass(frozen=True, slots=True)
-class Trace:
+class Trace(NamedTuple):
     rule: str
     result: str  # allow | confirm | deny
     code: str
@@ -44,8 +44,7 @@ class Trace:
     grant: str = ""  # the grant the rule was checked against ("" for global rules)
 
     def to_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "result": self.result, "code": self.code,
-                "detail": self.detail, "grant": self.grant}
+        return self._asdict()
 
 
 @dataclass
@@ -57,7 +56,7 @@ class Decision:
     evaluated_at: datetime
     grant_id: str | None = None
     grant_version: int | None = None
-    prices: dict[str, dict[str, str]] = field(default_factory=dict)
+    prices: dict[str, PricePoint] = field(default_factory=dict)  # the prices the rules used
     budgets: list[BudgetLine] = field(default_factory=list)
     reservation_id: str | None = None
     approval_id: str | None = None
@@ -76,7 +75,10 @@ class Decision:
             "outcome": self.outcome, "reasons": self.reasons,
             "trace": [t.to_dict() for t in self.trace], "action_hash": self.action_hash,
             "evaluated_at": self.evaluated_at.isoformat(), "grant_id": self.grant_id,
-            "grant_version": self.grant_version, "prices": self.prices,
+            "grant_version": self.grant_version,
+            "prices": {t: {"micro_usd_per_unit": str(p.micro_usd_per_unit),
+                           "fetched_at": p.fetched_at.isoformat(), "source": p.source}
+                       for t, p in self.prices.items()},
             "budgets": [b.to_dict() for b in self.budgets],
             "reservation_id": self.reservation_id, "approval_id": self.approval_id,
             "dry_run": self.dry_run, "spent": {t: str(a) for t, a in self.spent.items()},
@@ -114,7 +116,7 @@ class Context:
                  price_max_age: timedelta, price_cache: dict[str, PricePoint],
                  quote_cache: dict[tuple[str, str, int], QuotePoint]) -> None:
         self.action, self.decoded, self.now, self.state = action, decoded, now, state
-        self.now_us = int(now.timestamp()) * US + now.microsecond
+        self.now_us = to_us(now)
         self.price_source, self.quote_source = prices, quotes
         self.price_max_age = price_max_age
         self.price_cache, self.quote_cache = price_cache, quote_cache
@@ -160,6 +162,18 @@ class Context:
 Rule = Callable[[Context, Grant], "tuple[str, str, str] | None"]
 
 
+def _fmt(g: Grant, token: str, amount: int) -> str:
+    """Whole tokens for people where the grant knows the decimals, base units otherwise."""
+    decimals = NEAR_DECIMALS if token == NEAR else g.decimals.get(token)
+    if decimals is None:
+        return f"{amount} (base units of {token})"
+    return f"{format_amount(amount, decimals)} {'NEAR' if token == NEAR else g.label(token)}"
+
+
+def _fmt_usd(micro: int) -> str:
+    return f"${format_amount(micro, 6)}"
+
+
 # ---------------------------------------------------------------- per-grant rules
 # Each returns None (nothing to say: allow) or (result, code, detail); raising denies.
 
@@ -180,9 +194,8 @@ def rule_time(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
 
 
 def rule_contracts(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
-    allowed = {(c.contract, m) for c in g.contracts for m in c.methods}
     for call in ctx.decoded.calls:
-        if (call.contract, call.method) not in allowed:
+        if (call.contract, call.method) not in g.allowed_calls:
             return DENY, "method_not_allowed", f"{call.contract}.{call.method} is not allowlisted"
         if call.deposit and call.method not in ("submit_label", "claim_rewards"):
             return DENY, "unknown_method_moves_value", (
@@ -198,20 +211,30 @@ def rule_exchanges(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
 
 
 def rule_recipients(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
-    outside = sorted(ctx.decoded.recipients - set(g.recipients))
+    if ctx.decoded.recipients <= g.recipient_set:
+        return None
+    outside = sorted(ctx.decoded.recipients - g.recipient_set)
     if outside:
         return DENY, "recipient_not_allowed", f"{outside} not in the recipient allowlist"
     return None
 
 
 def rule_tokens(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
-    outside = sorted(ctx.decoded.tokens - set(g.tokens))
+    if ctx.decoded.tokens <= g.token_set:
+        return None
+    outside = sorted(ctx.decoded.tokens - g.token_set)
     if outside:
         return DENY, "token_not_allowed", f"{outside} not in the token allowlist"
     return None
 
 
 def rule_storage(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
+    for flow in ctx.decoded.flows:
+        if flow.category == STORAGE and not (flow.recipient in g.token_set
+                                             or flow.recipient in g.exchange_set):
+            return DENY, "storage_deposit_not_allowed", (
+                f"storage deposit to {flow.recipient}, which is neither a granted token nor "
+                "a granted exchange")
     storage = ctx.decoded.storage()
     if storage > g.max_storage_deposit:
         return DENY, "storage_deposit_cap", (
@@ -225,12 +248,13 @@ def rule_per_action(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
         if cap is None and g.per_action_usd_micro is None:
             return DENY, "no_cap_for_token", f"the grant caps no spending of {g.label(token)}"
         if cap is not None and amount > cap:
-            return DENY, "per_action_cap", f"{amount} {g.label(token)} exceeds {cap} per action"
+            return DENY, "per_action_cap", (
+                f"{_fmt(g, token, amount)} exceeds {_fmt(g, token, cap)} per action")
     if g.per_action_usd_micro is not None and ctx.spent:
         total = ctx.usd_total()
         if total > g.per_action_usd_micro:
             return DENY, "per_action_usd_cap", (
-                f"{total} micro-USD exceeds {g.per_action_usd_micro} per action")
+                f"{_fmt_usd(total)} exceeds {_fmt_usd(g.per_action_usd_micro)} per action")
     return None
 
 
@@ -242,9 +266,11 @@ def rule_windows(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
     ctx.budgets.extend(lines)
     for line in lines:
         if not line.fits:
+            show = (_fmt_usd if line.measure == "usd"
+                    else lambda a, t=line.measure: _fmt(g, t, a))
             return DENY, "window_cap", (
-                f"{line.measure}: {line.used} used + {line.requested} > {line.cap} "
-                f"in any {line.period_s}s")
+                f"{show(line.used)} used + {show(line.requested)} would pass "
+                f"{show(line.cap)} in any {line.period_s}s")
     return None
 
 
@@ -252,7 +278,8 @@ def rule_rate(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
     if g.rate_limit is None and g.min_interval_s is None:
         return None
     period = g.rate_limit.period_s if g.rate_limit else 0
-    count, last = ctx.state.activity(g.id, ctx.now_us - period * US)
+    count, last = ctx.state.activity(g.id, ctx.now_us - period * US,
+                                     want_last=g.min_interval_s is not None)
     if g.rate_limit is not None and count + 1 > g.rate_limit.count:
         return DENY, "rate_limit", (
             f"{count} actions in the last {g.rate_limit.period_s}s; at most {g.rate_limit.count}")
@@ -285,9 +312,10 @@ def rule_confirm(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
     for token, threshold in c.above.items():
         if ctx.spent.get(token, 0) > threshold:
             return CONFIRM, "confirm_above", (
-                f"{ctx.spent[token]} {g.label(token)} is above {threshold}")
+                f"{_fmt(g, token, ctx.spent[token])} is above {_fmt(g, token, threshold)}")
     if c.above_usd_micro is not None and ctx.spent and ctx.usd_total() > c.above_usd_micro:
-        return CONFIRM, "confirm_above_usd", f"{ctx.usd_total()} micro-USD is above the threshold"
+        return CONFIRM, "confirm_above_usd", (
+            f"{_fmt_usd(ctx.usd_total())} is above {_fmt_usd(c.above_usd_micro)}")
     if c.first_time_recipient:
         new = sorted(r for r in ctx.decoded.recipients if not ctx.state.seen(r))
         if new:
@@ -357,19 +385,20 @@ def rule_ceiling(ctx: Context, ceiling: Ceiling | None) -> tuple[str, str, str] 
 # ---------------------------------------------------------------- evaluation
 
 
-def _run(name: str, fn: Callable[[], tuple[str, str, str] | None], grant: str,
-         trace: list[Trace]) -> str:
+def _run(name: str, fn: Callable[..., tuple[str, str, str] | None], args: tuple[Any, ...],
+         grant: str, trace: list[Trace]) -> int:
+    """Apply one rule and trace it; returns the outcome's rank (0 allow, 1 confirm, 2 deny)."""
     try:
-        result = fn()
+        result = fn(*args)
     except PriceUnavailable as exc:
         result = (DENY, "price_unavailable", str(exc))
     except Exception as exc:  # an erroring rule denies; it is never "no match"
         result = (DENY, "rule_error", f"{name}: {type(exc).__name__}: {exc}")
     if result is None:
         trace.append(Trace(name, ALLOW, "ok", "", grant))
-        return ALLOW
+        return 0
     trace.append(Trace(name, result[0], result[1], result[2], grant))
-    return result[0]
+    return _RANK[result[0]]
 
 
 def _grant_state(ctx: Context, ag: ActiveGrant) -> tuple[str, str, str] | None:
@@ -393,7 +422,7 @@ def evaluate(action: CanonicalAction, grants: list[ActiveGrant], *, now: datetim
     """Decide on ``action``. Pure apart from reading ``state``, ``prices`` and ``quotes``."""
     trace: list[Trace] = []
     digest = action_hash or action.action_hash()
-    exchanges = facts.exchanges.union(*(ag.grant.exchanges for ag in grants))
+    exchanges = facts.exchanges.union(*(ag.grant.exchange_set for ag in grants))
     try:
         decoded = decode(action, exchanges=exchanges, wrap_id=facts.wrap_id)
     except Undecodable as exc:
@@ -407,33 +436,35 @@ def evaluate(action: CanonicalAction, grants: list[ActiveGrant], *, now: datetim
                   {} if price_cache is None else price_cache,
                   {} if quote_cache is None else quote_cache)
 
-    worst = ALLOW
-    for name, global_rule in (("label", rule_label), ("declared", rule_declared)):
-        worst = max(worst, _run(name, lambda r=global_rule: r(ctx), "", trace), key=_RANK.get)
+    worst = max(_run("label", rule_label, (ctx,), "", trace),
+                _run("declared", rule_declared, (ctx,), "", trace))
 
     candidates = [ag for ag in grants if action.tool in ag.grant.kinds]
     if not candidates:
         trace.append(Trace("grant", DENY, "no_grant", f"no grant covers {action.tool}"))
         return _finish(ctx, DENY, trace, None, digest)
-    chosen: tuple[str, ActiveGrant] | None = None
-    for ag in sorted(candidates, key=lambda a: a.grant.id):
-        g_outcome = _run("grant_active", lambda a=ag: _grant_state(ctx, a), ag.grant.id, trace)
-        if g_outcome != DENY:
+    if len(candidates) > 1:
+        candidates.sort(key=lambda a: a.grant.id)
+    chosen: tuple[int, ActiveGrant] | None = None
+    for ag in candidates:
+        gid = ag.grant.id
+        g_rank = _run("grant_active", _grant_state, (ctx, ag), gid, trace)
+        if g_rank < 2:
             for name, rule in GRANT_RULES:
-                result = _run(name, lambda r=rule, g=ag.grant: r(ctx, g), ag.grant.id, trace)
-                g_outcome = max(g_outcome, result, key=_RANK.get)
-                if g_outcome == DENY:
-                    break
-        if chosen is None or _RANK[g_outcome] < _RANK[chosen[0]]:
-            chosen = (g_outcome, ag)
-        if g_outcome == ALLOW:
+                rank = _run(name, rule, (ctx, ag.grant), gid, trace)
+                if rank > g_rank:
+                    g_rank = rank
+                    if rank == 2:
+                        break
+        if chosen is None or g_rank < chosen[0]:
+            chosen = (g_rank, ag)
+        if g_rank == 0:
             break
     assert chosen is not None
-    worst = max(worst, chosen[0], key=_RANK.get)
-    if worst != DENY:
-        worst = max(worst, _run("global_ceiling", lambda: rule_ceiling(ctx, ceiling), "", trace),
-                    key=_RANK.get)
-    return _finish(ctx, worst, trace, chosen[1] if chosen[0] != DENY else None, digest)
+    worst = max(worst, chosen[0])
+    if worst < 2:
+        worst = max(worst, _run("global_ceiling", rule_ceiling, (ctx, ceiling), "", trace))
+    return _finish(ctx, _OUTCOMES[worst], trace, chosen[1] if chosen[0] < 2 else None, digest)
 
 
 def _finish(ctx: Context, outcome: str, trace: list[Trace], chosen: ActiveGrant | None,
@@ -450,9 +481,7 @@ def _finish(ctx: Context, outcome: str, trace: list[Trace], chosen: ActiveGrant 
             usd = ctx.usd()
         except Exception:  # valuation for the record only; rules that needed it already denied
             usd = {}
-    prices = {t: {"micro_usd_per_unit": str(Fraction(p.micro_usd_per_unit)),
-                  "fetched_at": p.fetched_at.isoformat(), "source": p.source}
-              for t, p in ctx.used_prices.items()}
+    prices = dict(ctx.used_prices)
     return Decision(outcome, reasons, trace, digest, ctx.now,
                     grant_id=chosen.grant.id if chosen else None,
                     grant_version=chosen.version if chosen else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -128,6 +129,23 @@ class Grant(_Strict):
 
     def body_json(self) -> str:
         return self.model_dump_json()
+
+    # sets for the evaluator's hot path, computed once per (immutable) grant
+    @cached_property
+    def recipient_set(self) -> frozenset[str]:
+        return frozenset(self.recipients)
+
+    @cached_property
+    def token_set(self) -> frozenset[str]:
+        return frozenset(self.tokens)
+
+    @cached_property
+    def exchange_set(self) -> frozenset[str]:
+        return frozenset(self.exchanges)
+
+    @cached_property
+    def allowed_calls(self) -> frozenset[tuple[str, str]]:
+        return frozenset((c.contract, m) for c in self.contracts for m in c.methods)
 
     def label(self, token: str) -> str:
         return self.symbols.get(token, token)

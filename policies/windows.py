@@ -9,11 +9,18 @@ boundary to straddle.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from policies.grants import Window
 
 US = 1_000_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_us(moment: datetime) -> int:
+    """Exact microseconds since the epoch (no float rounding) for an aware datetime."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 class State(Protocol):
@@ -21,7 +28,8 @@ class State(Protocol):
 
     def usage(self, grant_id: str | None, since_us: int) -> tuple[dict[str, int], int]: ...
 
-    def activity(self, grant_id: str, since_us: int) -> tuple[int, int | None]: ...
+    def activity(self, grant_id: str, since_us: int, *,
+                 want_last: bool = True) -> tuple[int, int | None]: ...
 
     def seen(self, account_id: str) -> bool: ...
 
@@ -32,7 +40,8 @@ class NoState:
     def usage(self, grant_id: str | None, since_us: int) -> tuple[dict[str, int], int]:
         return {}, 0
 
-    def activity(self, grant_id: str, since_us: int) -> tuple[int, int | None]:
+    def activity(self, grant_id: str, since_us: int, *,
+                 want_last: bool = True) -> tuple[int, int | None]:
         return 0, None
 
     def seen(self, account_id: str) -> bool:

@@ -9,14 +9,14 @@ configuration), never in the arguments the planner fills in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from tools.action import NEAR, CanonicalAction
+from tools.action import NEAR, CanonicalAction, TransactionSpec
 from tools.chain import ChainClient, TxOutcome
 from tools.errors import (
     CredentialsError,
@@ -78,6 +78,8 @@ class ToolContext:
     tokens: TokenRegistry = None  # type: ignore[assignment]  # filled in __post_init__
     max_slippage_bps: int = 50
     quote_max_age_s: float = 30.0
+    # called with (tx_hash, TransactionSpec) before each transaction is first sent: journal it
+    on_signed: Callable[[str, TransactionSpec], Any] | None = None
     gas: dict[str, int] = field(default_factory=lambda: {
         "default": 30 * TGAS, "ft_transfer": 30 * TGAS, "ft_transfer_call": 180 * TGAS,
         "storage_deposit": 30 * TGAS, "near_deposit": 10 * TGAS, "near_withdraw": 30 * TGAS,
@@ -179,6 +181,13 @@ def describe_outcome(outcome: TxOutcome, network: Network) -> dict[str, Any]:
     }
 
 
+def _journal_hook(ctx: ToolContext, spec: TransactionSpec) -> Callable[[Any], None] | None:
+    hook = ctx.on_signed
+    if hook is None:
+        return None
+    return lambda signed: hook(signed.tx_hash, spec)
+
+
 async def execute_transactions(
     action: CanonicalAction, ctx: ToolContext, watch: Iterable[str],
 ) -> tuple[ToolResult, list[TxOutcome]]:
@@ -198,7 +207,8 @@ async def execute_transactions(
     failure: ToolError | None = None
     for spec in action.transactions:
         try:
-            outcome = await ctx.chain.send(creds, spec, raise_on_failure=False)
+            outcome = await ctx.chain.send(creds, spec, raise_on_failure=False,
+                                           on_signed=_journal_hook(ctx, spec))
         except ToolError as exc:
             failure = exc
             break

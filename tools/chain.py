@@ -23,13 +23,18 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import base58
 from py_near.providers import JsonProvider
-from py_near.transactions import create_function_call_action, create_transfer_action
+from py_near.transactions import (
+    create_delete_access_key_action,
+    create_function_call_access_key_action,
+    create_function_call_action,
+    create_transfer_action,
+)
 from py_near_primitives import Transaction
 
 from tools.action import FunctionCallSpec, TransactionSpec, TransferSpec
@@ -251,11 +256,38 @@ class SignedTx:
     receiver_id: str
 
 
-def sign_transaction(
-    creds: Credentials, spec: TransactionSpec, nonce: int, block_hash: bytes,
-) -> SignedTx:
-    """Sign with py-near's primitives; the hash is known before anything is sent."""
-    actions = []
+@dataclass(frozen=True)
+class FunctionCallKeyGrant:
+    """An access key limited to calling ``method_names`` (empty = any) on ``receiver_id``
+    without deposits, paying at most ``allowance`` yoctoNEAR of gas (None = unlimited)."""
+
+    public_key: str
+    receiver_id: str
+    method_names: tuple[str, ...] = ()
+    allowance: int | None = None
+
+
+@dataclass(frozen=True)
+class KeyTransaction:
+    """Add and/or delete access keys of the signer's own account (never built by a planner)."""
+
+    signer_id: str
+    add: tuple[FunctionCallKeyGrant, ...] = ()
+    delete: tuple[str, ...] = ()  # public keys
+
+    @property
+    def receiver_id(self) -> str:
+        return self.signer_id
+
+
+def _py_near_actions(spec: TransactionSpec | KeyTransaction) -> list[Any]:
+    actions: list[Any] = []
+    if isinstance(spec, KeyTransaction):
+        for grant in spec.add:
+            actions.append(create_function_call_access_key_action(
+                grant.public_key, grant.allowance, grant.receiver_id, list(grant.method_names)))
+        actions.extend(create_delete_access_key_action(pk) for pk in spec.delete)
+        return actions
     for action in spec.actions:
         if isinstance(action, TransferSpec):
             actions.append(create_transfer_action(action.deposit))
@@ -264,9 +296,16 @@ def sign_transaction(
                 action.method_name, action.args_bytes(), action.gas, action.deposit))
         else:  # pragma: no cover - the union is closed
             raise TypeError(f"unsupported action {action!r}")
+    return actions
+
+
+def sign_transaction(
+    creds: Credentials, spec: TransactionSpec | KeyTransaction, nonce: int, block_hash: bytes,
+) -> SignedTx:
+    """Sign with py-near's primitives; the hash is known before anything is sent."""
     pair = creds.key_pair
     tx = Transaction(spec.signer_id, pair.public_bytes, nonce, spec.receiver_id, block_hash,
-                     actions)
+                     _py_near_actions(spec))
     signed = bytes(tx.to_vec(pair.seed + pair.public_bytes))
     return SignedTx(
         tx_hash=base58.b58encode(bytes(tx.get_hash())).decode(),
@@ -446,26 +485,30 @@ class ChainClient:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    async def send(self, creds: Credentials, spec: TransactionSpec,
-                   *, raise_on_failure: bool = True) -> TxOutcome:
+    async def send(self, creds: Credentials, spec: TransactionSpec | KeyTransaction,
+                   *, raise_on_failure: bool = True,
+                   on_signed: Callable[[SignedTx], Any] | None = None) -> TxOutcome:
         """Sign, submit and wait for the final outcome of one transaction.
 
         Raises TransactionFailedError if the transaction or any receipt failed (unless
         ``raise_on_failure`` is False), InvalidTransactionError if the node refused it, and
-        OutcomeUnknownError (with the hash) if its fate could not be learned.
+        OutcomeUnknownError (with the hash) if its fate could not be learned. ``on_signed`` is
+        called with each signed transaction before it is first sent, so that a caller can journal
+        the hash and, after a crash, resolve it with :meth:`tx_status` instead of sending again.
         """
         if spec.signer_id != creds.account_id:
             raise InvalidTransactionError(
                 f"transaction signer {spec.signer_id} is not the key's account {creds.account_id}")
         async with self._lock(creds):
-            outcome = await self._send_locked(creds, spec)
+            outcome = await self._send_locked(creds, spec, on_signed)
         if raise_on_failure and not outcome.ok:
             raise TransactionFailedError(
                 f"transaction {outcome.tx_hash} to {spec.receiver_id} failed: "
                 f"{outcome.first_error()}", outcome=outcome, tx_hash=outcome.tx_hash)
         return outcome
 
-    async def _send_locked(self, creds: Credentials, spec: TransactionSpec) -> TxOutcome:
+    async def _send_locked(self, creds: Credentials, spec: TransactionSpec | KeyTransaction,
+                           on_signed: Callable[[SignedTx], Any] | None) -> TxOutcome:
         nonce_key = (self.rpc_url, creds.account_id, creds.public_key)
         for _ in range(self.nonce_retries + 1):
             chain_nonce = await self.access_key_nonce(creds.account_id, creds.public_key)
@@ -474,6 +517,8 @@ class ChainClient:
             nonce = (last if 0 <= last - chain_nonce <= 1000 else chain_nonce) + 1
             block_hash = await self.latest_block_hash()
             signed = sign_transaction(creds, spec, nonce, block_hash)
+            if on_signed is not None:
+                on_signed(signed)
             try:
                 return await self._deliver(signed)
             except _InvalidNonce as exc:

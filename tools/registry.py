@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tools.action import CanonicalAction
 from tools.balance import BalanceTool
-from tools.base import Tool, ToolArgs
+from tools.base import Tool, ToolArgs, ToolContext, ToolResult
 from tools.errors import ToolError
 from tools.swap import SwapTool
 from tools.tasks import ClaimRewardsTool, ListTasksTool, SubmitLabelTool
@@ -64,3 +65,16 @@ def tool_schemas(registry: dict[str, Tool] | None = None) -> list[dict[str, Any]
     tools = registry if registry is not None else build_registry()
     return [{"name": tool.name, "description": tool.description,
              "parameters": tool.Args.model_json_schema()} for tool in tools.values()]
+
+
+async def prepare(name: str, args: dict[str, Any], ctx: ToolContext,
+                  registry: dict[str, Tool] | None = None) -> CanonicalAction:
+    """Validate planner arguments and prepare the action (nothing is signed)."""
+    tool = get_tool(name, registry)
+    return await tool.prepare(parse_args(name, args, registry), ctx)
+
+
+async def execute(action: CanonicalAction, ctx: ToolContext,
+                  registry: dict[str, Tool] | None = None) -> ToolResult:
+    """Execute an approved action with the tool that prepared it."""
+    return await get_tool(action.tool, registry).execute(action, ctx)

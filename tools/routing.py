@@ -8,6 +8,7 @@ never more optimistic than the contract.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -92,12 +93,21 @@ def min_out(quoted: int, slippage_bps: int) -> int:
     return max(1, quoted * (FEE_DIVISOR - slippage_bps) // FEE_DIVISOR)
 
 
-async def fetch_pools(chain: ChainClient, exchange_id: str) -> list[Pool]:
+async def fetch_pools(chain: ChainClient, exchange_id: str, concurrency: int = 8) -> list[Pool]:
+    """Every pool with fresh reserves; pages are read concurrently (mainnet Ref has thousands)."""
     total = int(await chain.view(exchange_id, "get_number_of_pools", {}) or 0)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def read(start: int) -> list[Any]:
+        async with gate:
+            return list(await chain.view(exchange_id, "get_pools",
+                                         {"from_index": start, "limit": PAGE}) or [])
+
+    starts = list(range(0, total, PAGE))
+    pages = await asyncio.gather(*(read(start) for start in starts))
     pools: list[Pool] = []
-    for start in range(0, total, PAGE):
-        page = await chain.view(exchange_id, "get_pools", {"from_index": start, "limit": PAGE})
-        for offset, view in enumerate(page or []):
+    for start, page in zip(starts, pages, strict=True):
+        for offset, view in enumerate(page):
             try:
                 pools.append(Pool.from_view(start + offset, view))
             except (KeyError, TypeError, ValueError):

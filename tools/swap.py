@@ -187,10 +187,14 @@ class SwapTool:
         if quote.token_out == NEAR:
             received += quote.min_amount_out if len(outcomes) == len(action.transactions) else 0
         if str(used) == "0" or received < quote.min_amount_out:
-            exc = SwapFailedError(
-                "the swap did not happen: the exchange refunded the input (price moved beyond "
-                f"{quote.max_slippage_bps} bps); only gas was spent",
-                tx_hash=swap_outcome.tx_hash, used=str(used))
+            if str(used) == "0":
+                text = ("the swap did not happen: the exchange refunded the input (price moved "
+                        f"beyond {quote.max_slippage_bps} bps); only gas was spent")
+            else:
+                text = (f"the exchange took the input (used {used}) but only {received} of "
+                        f"{quote.token_out} arrived, below the minimum {quote.min_amount_out}; "
+                        "check the account on the exchange")
+            exc = SwapFailedError(text, tx_hash=swap_outcome.tx_hash, used=str(used))
             result.ok = False
             result.data["error"] = exc.to_dict()
             exc.result = result

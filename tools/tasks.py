@@ -108,6 +108,15 @@ def labelled_by(labels: Any, account_id: str) -> bool:
     return False
 
 
+def _full(task: Mapping[str, Any], labels: Any) -> bool:
+    """Whether an item's label slots are taken (rejected labels free theirs)."""
+    per_item = task.get("labels_per_item")
+    if not isinstance(per_item, int) or not isinstance(labels, list):
+        return False
+    active = [e for e in labels if not (isinstance(e, Mapping) and e.get("status") == "rejected")]
+    return len(active) >= per_item
+
+
 class ListTasksTool:
     name: ClassVar[str] = "list_tasks"
     description: ClassVar[str] = "List labelling tasks (open, closed or all)."
@@ -143,26 +152,26 @@ class SubmitLabelTool:
         if isinstance(allowed, list) and allowed and args.label not in allowed:
             raise TaskError(f"task {args.task_id} accepts the labels {allowed}, "
                             f"not {args.label!r}", task_id=args.task_id)
+        if task.get("vendor_id") == ctx.account_id:
+            raise TaskError(f"{ctx.account_id} posted task {args.task_id} and cannot label it",
+                            task_id=args.task_id)
         ids = item_ids(task)
         if args.item_id is not None:
             if ids and args.item_id not in ids:
                 raise TaskError(f"task {args.task_id} has no item {args.item_id}",
                                 task_id=args.task_id)
-            if await self._labelled(ctx, contract, args.task_id, args.item_id):
+            labels = await ctx.chain.view(contract, "get_labels", {"task_id": args.task_id,
+                                                                   "item_id": args.item_id})
+            if labelled_by(labels, ctx.account_id):
                 raise AlreadyLabelledError(
                     f"{ctx.account_id} already labelled item {args.item_id} of task "
                     f"{args.task_id}", task_id=args.task_id, item_id=args.item_id)
+            if _full(task, labels):
+                raise TaskError(f"item {args.item_id} of task {args.task_id} has all its labels",
+                                task_id=args.task_id, item_id=args.item_id)
             item = args.item_id
         else:
-            item = None
-            for candidate in ids:
-                if not await self._labelled(ctx, contract, args.task_id, candidate):
-                    item = candidate
-                    break
-            if item is None:
-                raise AlreadyLabelledError(
-                    f"{ctx.account_id} has labelled every item of task {args.task_id}",
-                    task_id=args.task_id)
+            item = await self._next_item(ctx, contract, task, ids)
         tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=contract, actions=(
             FunctionCallSpec(method_name="submit_label",
                              args={"task_id": args.task_id, "item_id": item, "label": args.label},
@@ -171,10 +180,31 @@ class SubmitLabelTool:
             tool=self.name, signer_id=ctx.account_id, transactions=(tx,), recipients=(contract,),
             preview=f"Label item {item} of task {args.task_id} as {args.label!r}")
 
-    async def _labelled(self, ctx: ToolContext, contract: str, task_id: int, item: int) -> bool:
-        labels = await ctx.chain.view(contract, "get_labels", {"task_id": task_id,
-                                                               "item_id": item})
-        return labelled_by(labels, ctx.account_id)
+    async def _next_item(self, ctx: ToolContext, contract: str, task: Mapping[str, Any],
+                         ids: list[int]) -> int:
+        """The first item this account has not labelled and that still has a free slot."""
+        task_id = int(task.get("task_id", 0))
+        try:  # one view instead of one per item, where the contract offers it
+            found = await ctx.chain.view(contract, "get_next_item",
+                                         {"task_id": task_id, "account_id": ctx.account_id})
+        except ViewCallError:
+            found = False
+        if isinstance(found, Mapping) and isinstance(found.get("item_id"), int):
+            return int(found["item_id"])
+        any_mine = False
+        for candidate in ids:
+            labels = await ctx.chain.view(contract, "get_labels", {"task_id": task_id,
+                                                                   "item_id": candidate})
+            if labelled_by(labels, ctx.account_id):
+                any_mine = True
+                continue
+            if not _full(task, labels):
+                return candidate
+        if any_mine:
+            raise AlreadyLabelledError(
+                f"{ctx.account_id} has labelled every item of task {task_id} it can",
+                task_id=task_id)
+        raise TaskError(f"task {task_id} has no item left to label", task_id=task_id)
 
     async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
         try:

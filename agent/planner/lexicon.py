@@ -12,13 +12,13 @@ from types import MappingProxyType
 
 def amount(name: str = "amount") -> str:
     """Anything that looks like a number, signs and exponents included, so they can be refused."""
-    return rf"(?P<{name}>[-+]?(?:\d[\d,._]*|\.\d[\d,._]*)(?:[eE][-+]?\d+)?)"
+    return rf"(?P<{name}>[-+]?(?:\d[\d,._]{{0,100}}|\.\d[\d,._]{{0,100}})(?:[eE][-+]?\d{{1,9}})?)"
 
 
 # Words that are never a token symbol, so an optional token slot does not swallow them.
 _NOT_TOKEN = (
     r"(?!(?:my|the|wallet|account|total|to|for|into|with|using|and|of|in|on|me|do|i|is|are"
-    r"|have|from|as)\b)"
+    r"|have|from|as|send|transfer|pay|give|swap|exchange|convert|trade|sell|buy|claim|label)\b)"
 )
 
 
@@ -81,7 +81,7 @@ VAGUE_AMOUNT = (
 MONEY_VERB = rf"\b(?:{EN_SEND_WORDS}|{EN_SWAP_WORDS}|buy)\b|{JA_SEND}|{JA_SWAP}|{ZH_SEND}|换|兑"
 
 PCT = (
-    r"(?P<pct>\d+(?:\.\d+)?)\s*"
+    r"(?<![\d.,])(?P<pct>\d{1,6}(?:\.\d{1,8})?)\s*"
     r"(?P<unit>%|percent|pct|bps|basis\s+points?|ベーシスポイント|bp|个基点|基点)"
 )
 SLIPPAGE_WORD = r"slippage|slip|スリッページ|滑点"

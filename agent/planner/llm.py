@@ -16,9 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from agent.plan import Plan, PlanStep
 from agent.planner.grounding import ungrounded
 
-SYSTEM_PROMPT = """You are the planner of near-agent, which acts on the NEAR blockchain for its user.
+SYSTEM_PROMPT = """You are the planner of near-agent, which acts on NEAR for its user.
 Turn the user's request into calls of the provided tools, in the order they must run, all in
 this one answer. Rules:
 - Amounts are decimal strings in whole tokens, exactly as the user wrote them (never base units).
@@ -152,7 +153,8 @@ class LLMPlanner:
             if model is None:
                 known = ", ".join(sorted(self._tool_models))
                 return ModelAnswer(
-                    [], error=f"step {index}: the model called unknown tool {name!r} (known: {known})"
+                    [],
+                    error=f"step {index}: the model called unknown tool {name!r} (known: {known})",
                 )
             try:
                 validated = model.model_validate(args)
@@ -175,3 +177,16 @@ class LLMPlanner:
                 return ModelAnswer([], error=f"step {index} ({name}): " + "; ".join(problems))
             steps.append(ProposedStep(name, clean))
         return ModelAnswer(steps)
+
+    def plan(self, text: str, context: PlannerContext | None = None) -> Plan:
+        """The user's intent as a Plan; a question or a refusal comes back as the plan's error."""
+        answer = self.propose(text, context)
+        if answer.error is not None:
+            return Plan.refuse(text, answer.error, "llm")
+        if answer.question is not None:
+            return Plan.refuse(text, f"question: {answer.question}", "llm")
+        return Plan(
+            intent=text,
+            steps=[PlanStep(tool=s.tool, args=s.args) for s in answer.steps],
+            planner="llm",
+        )

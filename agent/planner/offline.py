@@ -87,21 +87,25 @@ class OfflinePlanner:
         steps: list[PlanStep] = []
         for index, clause in enumerate(prepared.clauses, start=1):
             try:
-                tool, args = self._step(clause, prepared, intent)
-                steps.append(PlanStep(tool=tool, args=check_args(tool, args, index)))  # type: ignore[arg-type]
+                tool, args = self._step(clause, prepared)
+                steps.append(
+                    PlanStep.model_validate({"tool": tool, "args": check_args(tool, args, index)})
+                )
             except Refusal as refusal:
-                return self._refuse(intent, str(refusal), examples=refusal.examples)
+                message = prepared.restore_all(str(refusal))
+                return self._refuse(intent, message, examples=refusal.examples)
             except StepError as exc:
-                return self._refuse(intent, f'Cannot plan "{clause}": {exc}.')
+                message = prepared.restore_all(f'Cannot plan "{clause}": {exc}.')
+                return self._refuse(intent, message)
         return Plan(intent=intent, steps=steps, planner="offline")
 
     def _refuse(self, intent: str, error: str, *, examples: bool = True) -> Plan:
         message = f"{error} {examples_for(intent)}" if examples else error
         return Plan.refuse(intent, message, "offline")
 
-    def _step(self, clause: str, prepared: Prepared, intent: str) -> tuple[str, dict[str, Any]]:
+    def _step(self, clause: str, prepared: Prepared) -> tuple[str, dict[str, Any]]:
         bare, bps = _take_slippage(clause)
-        matched = match_clause(bare)
+        matched = match_clause(bare) or match_clause(bare.replace("、", " "))
         if matched is None:
             raise Refusal(_why_not(clause))
         tool, slots = matched
@@ -109,7 +113,7 @@ class OfflinePlanner:
             raise Refusal(f'Slippage only applies to a swap, but "{clause}" is not one.')
         if tool == "transfer":
             return tool, {
-                "receiver_id": self._recipient(slots["recipient"], intent),
+                "receiver_id": self._recipient(slots["recipient"]),
                 "amount": _amount(slots["amount"], clause),
                 "token": self._token(slots.get("token"), clause, default=True),
             }
@@ -148,7 +152,7 @@ class OfflinePlanner:
             )
         return token
 
-    def _recipient(self, raw: str, intent: str) -> str:
+    def _recipient(self, raw: str) -> str:
         """An account id as written, or a contact's account; never a guess."""
         if "." in raw or len(raw) == 64:
             if is_account_id(raw):
@@ -160,6 +164,8 @@ class OfflinePlanner:
                 '"." with no separator at either end or twice in a row).'
             )
         account = self._lookup(raw)
+        if account is None and not is_account_id(raw.lower()):
+            raise Refusal(f'"{raw}" is neither a known contact nor a valid NEAR account id.')
         if account is None:
             raise Refusal(unknown_contact(raw), examples=False)
         if not is_account_id(account):
@@ -222,8 +228,8 @@ def _task_ids(raw: str) -> list[int]:
 
 
 def _label_args(slots: dict[str, str], prepared: Prepared, clause: str) -> dict[str, Any]:
-    label = prepared.restore(slots["label"]).strip()
-    if not label:
+    label = prepared.restore(slots["label"].strip())  # quoted text comes back exactly
+    if not label.strip():
         raise Refusal(f'The label in "{clause}" is empty.')
     args: dict[str, Any] = {"task_id": int(slots["task"]), "label": label}
     if "item" in slots:

@@ -23,6 +23,7 @@ _QUOTED = re.compile(
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
 _DECIMAL_FULL_STOP = re.compile(r"(?<=\d)[。｡](?=\d)")
 _SPACES = re.compile(r"\s+")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85]+")
 
 _EN_VERBS = (
     r"send|transfer|pay|give|tip|wire|swap|exchange|convert|trade|sell|buy|check|show|list|"
@@ -30,7 +31,7 @@ _EN_VERBS = (
 )
 _SPLIT = re.compile(
     r"\s*[,;]?\s*\b(?:and\s+then|and\s+after\s+that|after\s+that|afterwards|then)\b\s*[,]?\s*"
-    rf"|\s*,?\s*\b(?:and|also)\s+(?=(?:{_EN_VERBS})\b)"
+    rf"|\s*,?\s*\b(?:and\s+also|and|also)\s+(?=(?:{_EN_VERBS})\b)"
     r"|\s*;\s*"
     r"|(?<=[A-Za-z])[.!?]\s+(?=[A-Za-z])"
     r"|(?<=て)\s*から\s*[、,]?\s*|(?<=で)\s*から\s*[、,]\s*"
@@ -42,14 +43,13 @@ _SPLIT = re.compile(
     re.IGNORECASE,
 )
 _LEADING = re.compile(
-    r"^(?:(?:\b(?:and|also|then|please|pls|kindly|now|just|can\s+you|could\s+you|would\s+you"
-    r"|i\s+want\s+to|i'd\s+like\s+to|i\s+would\s+like\s+to|let's)\b"
-    r"|そして|それから|请|麻烦你?|帮我|替我|我要|我想要?)\s*,?\s*)+",
+    r"^(?:\b(?:and|also|then|please|pls|kindly|now|just|can you|could you|would you"
+    r"|i want to|i'd like to|i would like to|let's)\b"
+    r"|そして|それから|请|麻烦你?|帮我|替我|我要|我想要?)(?: ?,)? ?",
     re.IGNORECASE,
 )
-_TRAILING = re.compile(
-    r"(?:[\s.!?,;:、~…]+|\s+(?:please|pls|now|thanks|thank\s+you|for\s+me)\b)+$", re.IGNORECASE
-)
+_TRAILING_PUNCTUATION = " .!?,;:、~…"
+_TRAILING_WORD = re.compile(r"\s(?:please|pls|now|thanks|thank you|for me)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,10 @@ class Prepared:
         stripped = text.strip()
         if len(stripped) == 1 and _placeholder_index(stripped) is not None:
             return self.quotes[_placeholder_index(stripped)][1]  # type: ignore[index]
+        return self.restore_all(text)
+
+    def restore_all(self, text: str) -> str:
+        """Put every quoted span back with its quote marks (for showing a clause to the user)."""
         return "".join(
             self.quotes[i][0] if (i := _placeholder_index(ch)) is not None else ch for ch in text
         )
@@ -79,9 +83,7 @@ def _placeholder_index(ch: str) -> int | None:
 def _clean(text: str) -> str:
     """Drop control, format, private-use and unassigned characters (so no fake placeholders)."""
     return "".join(
-        " " if ch in "\t\n\r" else ch
-        for ch in text
-        if ch in "\t\n\r" or unicodedata.category(ch) not in _DROPPED_CATEGORIES
+        ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) not in _DROPPED_CATEGORIES
     )
 
 
@@ -100,9 +102,10 @@ def protect_quotes(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 
 def normalise(text: str) -> str:
-    """NFKC, ideographic full stop between digits as '.', whitespace collapsed."""
+    """NFKC, ideographic full stop between digits as '.', line breaks as ';', spaces collapsed."""
     out = unicodedata.normalize("NFKC", text)
     out = _DECIMAL_FULL_STOP.sub(".", out)
+    out = _LINE_BREAKS.sub(" ; ", out)
     return _SPACES.sub(" ", out).strip()
 
 
@@ -112,8 +115,8 @@ def tidy_clause(clause: str) -> str:
     previous = None
     while previous != out:
         previous = out
-        out = _LEADING.sub("", out).strip()
-        out = _TRAILING.sub("", out).strip()
+        out = _LEADING.sub("", out, count=1).strip()
+        out = _TRAILING_WORD.sub("", out.rstrip(_TRAILING_PUNCTUATION)).strip()
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -64,6 +65,7 @@ PHRASINGS = [
     ("１０ NEARをbobに送ってください", [transfer("bob.near", "10")]),
     ("２。５ NEARをbobに送って", [transfer("bob.near", "2.5")]),
     ("bob に 1 NEAR 送って", [transfer("bob.near", "1")]),
+    ("bobに、1 NEARを送って", [transfer("bob.near", "1")]),
     ("给 bob.near 转 2 NEAR", [transfer("bob.near", "2")]),
     ("向bob转账1.5个NEAR", [transfer("bob.near", "1.5")]),
     ("转2个NEAR给bob", [transfer("bob.near", "2")]),
@@ -105,6 +107,7 @@ PHRASINGS = [
     ("submit label cat for task 3 item 2", [label(3, "cat", 2)]),
     ("タスク3のアイテム2に cat とラベル付け", [label(3, "cat", 2)]),
     ("タスク3に「犬と猫」とラベル付けして", [label(3, "犬と猫")]),
+    ("タスク3に 犬、猫 とラベル付け", [label(3, "犬、猫")]),
     ("给任务3的第2项标注 cat", [label(3, "cat", 2)]),
     ("任务3第2项标注为猫", [label(3, "猫", 2)]),
     # claim_rewards
@@ -113,6 +116,7 @@ PHRASINGS = [
     ("claim rewards from task 3", [claim(3)]),
     ("報酬を受け取って", [claim()]),
     ("タスク1と2の報酬を受け取って", [claim(1, 2)]),
+    ("タスク1、2の報酬を受け取って", [claim(1, 2)]),
     ("领取奖励", [claim()]),
     ("领取任务1和2的奖励", [claim(1, 2)]),
     # several steps, in order
@@ -189,6 +193,7 @@ REFUSALS = [
     ("send 5 tokens to bob", '"tokens"'),
     ("send 5 NEAR to Bob.near", "lowercase"),
     ("send 5 NEAR to bob..near", "not a valid NEAR account id"),
+    ("send 5 NEAR to bob-", "neither a known contact nor a valid NEAR account id"),
     ("send 5 NEAR to bob and 3 NEAR to carol", "did not understand"),
     ("swap 5 NEAR to near", "both 'NEAR'"),
     ("swap 5 NEAR to USDC with 0.001% slippage", "basis point"),
@@ -425,3 +430,75 @@ def test_multi_step_plans_keep_each_clause_in_order(pairs: list[tuple[Decimal, s
     plan = OfflinePlanner(contacts=CONTACTS.get).plan(text)
     assert [(Decimal(s.args["amount"]), s.args["token"]) for s in plan.steps] == pairs
     assert all(s.args["receiver_id"] == "carol.testnet" for s in plan.steps)
+
+
+def test_line_breaks_separate_clauses(planner: OfflinePlanner) -> None:
+    plan = planner.plan("send 1 NEAR to alice.near\nsend 2 NEAR to bob")
+    assert plan.to_json_dict()["steps"] == [transfer("alice.near", "1"), transfer("bob.near", "2")]
+
+
+def test_and_also_before_a_verb_starts_a_new_clause(planner: OfflinePlanner) -> None:
+    plan = planner.plan("send 1 NEAR to bob and also claim rewards")
+    assert plan.to_json_dict()["steps"] == [transfer("bob.near", "1"), claim()]
+
+
+def test_full_width_text_is_normalised(planner: OfflinePlanner) -> None:
+    plan = planner.plan("ｓｅｎｄ　１，０００．５　ＮＥＡＲ　ｔｏ　ｂｏｂ．ｎｅａｒ")
+    assert plan.to_json_dict()["steps"] == [transfer("bob.near", "1000.5")]
+
+
+def test_refusal_shows_quoted_text_as_written(planner: OfflinePlanner) -> None:
+    plan = planner.plan("send 'five' NEAR to bob")
+    assert plan.steps == [] and "send 'five' NEAR to bob" in plan.error
+    assert "\ue000" not in plan.error
+
+
+def test_private_use_characters_in_the_text_cannot_pose_as_quotes(planner: OfflinePlanner) -> None:
+    plan = planner.plan("label 'cat' task 3 as \ue000")
+    assert plan.steps == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "send " + "." * 1990 + "x",
+        "1" * 2000,
+        "send " + "1" * 1990 + " x",
+        "swap 5 NEAR to USDC with " + "1" * 1900 + "% slippage",
+        "label task 3 as " + "と" * 1980,
+        "タスク3に" + "とラベ" * 600,
+        "send 5 NEAR to " + "a." * 990,
+        "claim rewards for tasks " + "1 " * 990,
+        "please " * 280,
+        "'a' " * 500,
+    ],
+    ids=lambda t: t[:24],
+)
+def test_adversarial_text_is_planned_quickly(planner: OfflinePlanner, text: str) -> None:
+    started = time.perf_counter()
+    plan = planner.plan(text)
+    assert time.perf_counter() - started < 2.0
+    assert isinstance(plan, Plan)
+
+
+def test_a_quoted_command_alone_is_not_run(planner: OfflinePlanner) -> None:
+    plan = planner.plan("'send 5 NEAR to bob.near'")
+    assert plan.steps == [] and "'send 5 NEAR to bob.near'" in plan.error
+
+
+LABEL_TEXT = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cc", "Cf", "Co", "Cs", "Cn"), blacklist_characters="'「」"
+    ),
+    min_size=1,
+    max_size=200,
+).filter(lambda s: s.strip() != "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(LABEL_TEXT, st.integers(min_value=0, max_value=2**64 - 1))
+def test_quoted_label_is_one_step_with_exactly_that_text(text: str, task: int) -> None:
+    planner = OfflinePlanner(contacts=CONTACTS.get)
+    for sentence in (f"label task {task} as '{text}'", f"タスク{task}に「{text}」とラベル付けして"):
+        plan = planner.plan(sentence)
+        assert plan.to_json_dict()["steps"] == [label(task, text)], sentence

@@ -20,7 +20,8 @@ def small_genesis() -> Genesis:
     spec = [
         ("devnet", 1_000_000 * NEAR, None), ("alice.devnet", 100 * NEAR, None),
         ("bob.devnet", 100 * NEAR, None), ("counter.devnet", 10 * NEAR, "test_counter"),
-        ("panicker.devnet", 10 * NEAR, "test_panicker"), ("caller.devnet", 10 * NEAR, "test_caller"),
+        ("panicker.devnet", 10 * NEAR, "test_panicker"),
+        ("caller.devnet", 10 * NEAR, "test_caller"),
     ]
     return Genesis(
         genesis_time_ns=time.time_ns(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devnet.contract import Contract, ContractPanic, Context, call, view
+from devnet.contract import Context, Contract, ContractPanic, call, view
 
 
 class Counter(Contract):

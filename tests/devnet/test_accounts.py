@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import base58
 import pytest
@@ -11,8 +12,8 @@ from py_near.exceptions.provider import (
     InvalidAccessKeyError,
     InvalidNonce,
     InvalidSignature,
-    NotEnoughBalance,
     InvalidTransactionError,
+    NotEnoughBalance,
     UnknownAccount,
 )
 
@@ -133,9 +134,9 @@ def test_bad_signature_is_refused(net):
         status = await alice.provider.get_status()
         tx = _signed(alice, "bob.devnet", [transactions.create_transfer_action(NEAR)],
                      key.nonce + 1, status["sync_info"]["latest_block_hash"])
-        raw = bytearray(__import__("base64").b64decode(tx))
+        raw = bytearray(base64.b64decode(tx))
         raw[-5] ^= 0xFF  # inside the signature
-        forged = __import__("base64").b64encode(bytes(raw)).decode()
+        forged = base64.b64encode(bytes(raw)).decode()
         try:
             await alice.provider.send_tx_and_wait(forged)
         finally:

@@ -56,10 +56,7 @@ def test_bad_requests_get_errors_and_change_nothing(net):
         "bad block id": ("block", [{"x": 1}]),
     }
     for name, (method, params) in cases.items():
-        if method is None:
-            response = rpc(net, "", None, raw=params)
-        else:
-            response = rpc(net, method, params)
+        response = rpc(net, "", None, raw=params) if method is None else rpc(net, method, params)
         assert "error" in response, name
         error = response["error"]
         assert {"name", "cause", "code", "message", "data"} <= set(error), name
@@ -96,3 +93,19 @@ def test_unknown_block_hash_is_expired(net):
         bytes(range(32)))
     error = rpc(net, "broadcast_tx_commit", [tx])["error"]
     assert error["data"] == {"TxExecutionError": {"InvalidTxError": "Expired"}}
+
+
+def test_async_broadcast_of_an_invalid_tx_is_never_found(net):
+    secret = secret_of(net, "alice.devnet")
+    pk = base58.b58decode(secret.split(":")[1])
+    head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
+    tx = transactions.sign_and_serialize_transaction(
+        "alice.devnet", pk, "bob.devnet", 0, [transactions.create_transfer_action(1)],
+        base58.b58decode(head))  # nonce 0 is never above the key's nonce
+    before = _snapshot(net)
+    tx_hash = rpc(net, "broadcast_tx_async", [tx])["result"]
+    assert rpc(net, "tx", [tx_hash, "alice.devnet"])["error"]["cause"]["name"] == \
+        "UNKNOWN_TRANSACTION"
+    nonce_error = rpc(net, "send_tx", {"signed_tx_base64": tx, "wait_until": "NONE"})["error"]
+    assert "InvalidNonce" in nonce_error["data"]["TxExecutionError"]["InvalidTxError"]
+    assert _snapshot(net) == before

@@ -65,3 +65,33 @@ def test_alice_wraps_and_swaps_at_the_quoted_price(fresh_devnet: RunningDevnet) 
         assert "SuccessValue" in labelled.status, labelled.status
 
     asyncio.run(scenario())
+
+
+def test_slippage_refund_and_lostfound_through_receipts(fresh_devnet: RunningDevnet) -> None:
+    async def scenario() -> None:
+        bob = await near_account(fresh_devnet, "bob.test.near")
+        await bob.function_call(WRAP, "near_deposit", {}, amount=3 * NEAR)  # registers bob
+        held = int(view(fresh_devnet, WRAP, "ft_balance_of", {"account_id": "bob.test.near"}))
+        quote = view(fresh_devnet, EXCHANGE, "get_return", {
+            "pool_id": 0, "token_in": WRAP, "amount_in": str(NEAR), "token_out": USDC})
+
+        def swap_args(min_out: int) -> dict[str, str]:
+            msg = json.dumps({"actions": [{"pool_id": 0, "token_in": WRAP, "token_out": USDC,
+                                           "amount_in": str(NEAR),
+                                           "min_amount_out": str(min_out)}]})
+            return {"receiver_id": EXCHANGE, "amount": str(NEAR), "msg": msg}
+
+        refused = await bob.function_call(WRAP, "ft_transfer_call", swap_args(int(quote) + 1),
+                                          gas=180 * 10**12, amount=1)
+        assert refused.status == {"SuccessValue": base64.b64encode(b'"0"').decode()}
+        assert int(view(fresh_devnet, WRAP, "ft_balance_of",
+                        {"account_id": "bob.test.near"})) == held
+        # bob is registered on neither USDC nor the exchange: Ref parks the output with its owner
+        parked = await bob.function_call(WRAP, "ft_transfer_call", swap_args(0),
+                                         gas=180 * 10**12, amount=1)
+        assert "SuccessValue" in parked.status
+        assert view(fresh_devnet, EXCHANGE, "get_deposit",
+                    {"account_id": "test.near", "token_id": USDC}) == quote
+        assert view(fresh_devnet, USDC, "ft_balance_of", {"account_id": "bob.test.near"}) == "0"
+
+    asyncio.run(scenario())

@@ -272,3 +272,25 @@ def test_constant_product_never_decreases(swaps: list[tuple[bool, int]]) -> None
         sent = [json.loads(p.actions[0].args)["amount"] for p in out.promises
                 if p.receiver_id == token_out]
         assert sent == ([] if quoted == "0" else [quoted])  # a zero output is not sent
+
+
+def test_token_registration_and_storage_limits(chain: Chain) -> None:
+    deploy_token(chain, "d.near", "alice.near", 10**6, symbol="D")
+    register(chain, "d.near", EX)
+    out = chain.call(EX, "storage_deposit", {"registration_only": True}, by="alice.near",
+                     deposit=NEAR)
+    assert out.value == {"total": str(MIN_STORAGE_BALANCE), "available": "0"}
+    on_transfer = next(c for c in ft_call(chain, "d.near", "alice.near", 10, "").calls
+                       if c.method == "ft_on_transfer")
+    assert on_transfer.error == "E12: token not whitelisted"
+    # holding a token costs storage the minimum registration does not cover
+    out = chain.call(EX, "register_tokens", {"token_ids": ["d.near"]}, by="alice.near",
+                     deposit=1)
+    assert out.error == "E11: insufficient $NEAR storage deposit"
+    chain.call(EX, "storage_deposit", {}, by="alice.near", deposit=NEAR // 100)
+    assert chain.call(EX, "register_tokens", {"token_ids": ["d.near"]}, by="alice.near",
+                      deposit=1).ok
+    assert ft_call(chain, "d.near", "alice.near", 10, "").ok
+    assert chain.view(EX, "get_deposits", account_id="alice.near") == {"d.near": "10"}
+    assert chain.call(EX, "unregister_tokens", {"token_ids": ["d.near"]}, by="alice.near",
+                      deposit=1).error == "E24: non-zero token balance"

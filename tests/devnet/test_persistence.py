@@ -6,6 +6,10 @@ import asyncio
 import json
 import os
 import stat
+from pathlib import Path
+
+import base58
+import pytest
 
 from devnet.keys import KeyPair
 from devnet.server import manifest_path, start_devnet
@@ -91,7 +95,7 @@ def test_manifest_and_key_files(net):
         assert os.path.isabs(entry["key_file"])
         mode = stat.S_IMODE(os.stat(entry["key_file"]).st_mode)
         assert mode == 0o600
-        body = json.loads(open(entry["key_file"]).read())
+        body = json.loads(Path(entry["key_file"]).read_text())
         assert body["account_id"] == entry["account_id"]
         assert body["public_key"] == entry["public_key"]
         assert KeyPair.from_secret_key(body["private_key"]).public_key == entry["public_key"]
@@ -131,3 +135,67 @@ def test_torn_journal_tail_is_ignored(tmp_path):
         assert balance(third, "bob.devnet") == bob + 5
     finally:
         third.stop()
+
+
+def test_a_journal_that_does_not_replay_is_refused(tmp_path):
+    from devnet.server import ReplayError
+
+    state_dir = tmp_path / "chain"
+    node = start_devnet(state_dir, genesis=small_genesis(), contracts=SAMPLE_CONTRACTS)
+
+    async def scenario():
+        alice = await near_account(node, "alice.devnet")
+        await alice.send_money("bob.devnet", 5)
+        await alice.shutdown()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        node.stop()
+    journal = state_dir / "blocks.jsonl"
+    journal.write_bytes(journal.read_bytes() * 2)  # the same block twice
+    with pytest.raises(ReplayError, match="reset"):
+        start_devnet(state_dir, contracts=SAMPLE_CONTRACTS)
+
+
+def test_no_acknowledged_transaction_is_lost_when_stopped_under_load(tmp_path):
+    state_dir = tmp_path / "chain"
+    node = start_devnet(state_dir, genesis=small_genesis(), contracts=SAMPLE_CONTRACTS)
+    keys = [KeyPair.generate() for _ in range(6)]
+
+    async def setup():
+        root = await near_account(node, "devnet")
+        for i, pair in enumerate(keys):
+            await root.create_account(f"l{i}.devnet", pair.public_key, 10 * NEAR)
+        await root.shutdown()
+
+    acknowledged: list[str] = []
+
+    async def load():
+        clients = [await near_account(node, f"l{i}.devnet", pair.secret_key)
+                   for i, pair in enumerate(keys)]
+
+        async def worker(acc):
+            while True:
+                try:
+                    outcome = await acc.send_money("bob.devnet", 1)
+                except Exception:
+                    return
+                acknowledged.append(outcome.transaction.hash)
+
+        tasks = [asyncio.create_task(worker(c)) for c in clients]
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(node.stop)
+        await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        for c in clients:
+            await c.shutdown()
+
+    asyncio.run(setup())
+    asyncio.run(load())
+    assert len(acknowledged) > 10
+    again = start_devnet(state_dir, contracts=SAMPLE_CONTRACTS)
+    try:
+        for tx_hash in acknowledged:
+            assert again.runtime.find_tx(base58.b58decode(tx_hash)) is not None
+    finally:
+        again.stop()

@@ -166,3 +166,32 @@ def test_gas_exceeded_burns_prepaid_gas(net):
     assert kind == {"FunctionCallError": {"ExecutionError": "Exceeded the prepaid gas."}}
     assert balance(net, "alice.devnet") == before - total_burnt(outcome)
     assert _view(net, "counter.devnet", "get")["result"] == list(b"0")
+
+
+def test_gas_accounting_conserves_supply_across_receipts(net):
+    def supply():
+        return sum(a.amount + a.locked for a in net.runtime.accounts.values())
+
+    async def scenario():
+        alice = await near_account(net, "alice.devnet")
+        outcomes = [
+            await alice.function_call("caller.devnet", "relay",
+                                      {"target": "panicker.devnet", "method": "boom",
+                                       "deposit": str(NEAR)}, amount=2 * NEAR),
+            await alice.function_call("caller.devnet", "relay",
+                                      {"target": "counter.devnet", "method": "increment"}),
+            await alice.function_call("panicker.devnet", "boom", {}, amount=NEAR),
+            await alice.function_call("counter.devnet", "increment", {}, gas=10**12),
+            await alice.send_money("ghost.devnet", NEAR),
+        ]
+        await alice.shutdown()
+        return outcomes
+
+    before = supply()
+    outcomes = asyncio.run(scenario())
+    burnt = sum(total_burnt(o) for o in outcomes)
+    assert burnt > 0
+    assert supply() == before - burnt
+    for o in outcomes:  # every receipt's tokens_burnt is its gas at the devnet's gas price
+        for r in [o.transaction_outcome, *o.receipt_outcome]:
+            assert int(r.tokens_burnt) == r.gas_burnt * 100_000_000

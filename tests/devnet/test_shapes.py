@@ -40,7 +40,7 @@ def _err(model, response):
 
 def test_status_block_gas_price_shapes(net):
     _ok(m.JsonRpcResponseForRpcStatusResponseAndRpcStatusError, rpc(net, "status", []))
-    for params in ({"finality": "final"}, [1], {"block_id": 1}):
+    for params in ({"finality": "final"}, [1], {"block_id": 1}, {"sync_checkpoint": "genesis"}):
         _ok(m.JsonRpcResponseForRpcBlockResponseAndRpcBlockError, rpc(net, "block", params))
     head = rpc(net, "block", {"finality": "final"})["result"]["header"]["hash"]
     _ok(m.JsonRpcResponseForRpcBlockResponseAndRpcBlockError, rpc(net, "block", [head]))
@@ -154,3 +154,22 @@ def test_failure_status_matches_schema(net):
         m.RpcTransactionResponse)
     m.FinalExecutionStatus.model_validate(response["result"]["status"])
     assert "Failure" in response["result"]["status"]
+
+
+def test_plain_get_status(net):
+    import urllib.request
+
+    with urllib.request.urlopen(net.rpc_url + "/status", timeout=10) as response:
+        body = json.loads(response.read())
+    m.RpcStatusResponse.model_validate(body)
+    assert body["chain_id"] == "devnet"
+
+
+def test_session_devnet_fixture_serves_the_default_genesis(devnet):
+    status = rpc(devnet, "status", [])["result"]
+    assert status["chain_id"] == devnet.manifest["chain_id"]
+    for entry in devnet.manifest["accounts"]:
+        view = rpc(devnet, "query", {"request_type": "view_account",
+                                     "account_id": entry["account_id"], "finality": "final"})
+        _ok(m.JsonRpcResponseForRpcQueryResponseAndRpcQueryError, view,
+            m.RpcQueryResponseAccountView)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 
 from memory.audit import AuditDraft, AuditKind, AuditLog
 
@@ -34,7 +35,8 @@ def main() -> None:
             for entry in log.append_many(drafts):
                 print(entry.id, entry.hash, flush=True)
             written += size
-            sys.stdout.flush()
+            if count is not None:
+                time.sleep(rng.random() / 500)  # real writers pause; SQLite's lock isn't fair
 
 
 if __name__ == "__main__":

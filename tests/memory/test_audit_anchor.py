@@ -9,7 +9,7 @@ import pytest
 
 from memory.audit import AuditKind, AuditLog
 from memory.audit_anchor import AnchorNotary
-from memory.audit_export import export
+from memory.audit_export import export, verify_jsonl
 from memory.audit_labels import label_content_hash, record_label, trace_label
 
 from .conftest import MemoryNotary
@@ -144,3 +144,27 @@ def test_export_jsonl_and_csv_carry_every_field(log: AuditLog) -> None:
     assert table[0]["tool"] == ""
     with pytest.raises(ValueError, match="jsonl or csv"):
         export(log, io.StringIO(), "xml")  # type: ignore[arg-type]
+
+
+def test_a_jsonl_export_verifies_on_its_own(log: AuditLog) -> None:
+    for i in range(4):
+        log.append(
+            AuditKind.PLAN,
+            actor="system",
+            correlation_id=f"c{i}",
+            data={"amount": str(10**30 + i), "text": "送金 ✓", "big": 2**70},
+        )
+    out = io.StringIO()
+    export(log, out, "jsonl")
+    lines = out.getvalue().splitlines()
+    head = log.head()
+    report = verify_jsonl(lines, expected_head=head)
+    assert report.ok and report.count == 4 and report.head_hash == head.hash
+    edited = lines.copy()
+    edited[2] = edited[2].replace("送金", "返金")
+    bad = verify_jsonl(edited)
+    assert not bad.ok and bad.first_bad_id == 3
+    cut = verify_jsonl(lines[:3], expected_head=head)
+    assert not cut.ok and cut.first_bad_id == 4
+    swapped = [lines[1], lines[0], *lines[2:]]
+    assert verify_jsonl(swapped).first_bad_id == 1

@@ -232,3 +232,53 @@ def test_a_canonical_action_is_stored_as_its_action_hash_covers_it(log: AuditLog
     stored = CanonicalAction.model_validate(entry.data["action"])
     assert stored.action_hash() == entry.data["action_hash"] == action.action_hash()
     assert entry.data["action"]["outflows"][0]["amount"] == str(2 * 10**24)
+
+
+def test_oversized_entries_are_refused(log: AuditLog) -> None:
+    from memory.audit import MAX_ENTRY_BYTES
+
+    with pytest.raises(AuditPayloadError, match="limit"):
+        log.append(
+            AuditKind.TX_OUTCOME,
+            actor="system",
+            correlation_id="c",
+            data={"logs": "x" * MAX_ENTRY_BYTES},
+        )
+    assert log.head().count == 0
+    assert log.append(AuditKind.TX_OUTCOME, actor="system", correlation_id="c").id == 1
+
+
+def test_threads_sharing_one_log_and_separate_handles_keep_one_chain(audit_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = AuditLog(audit_path)
+
+    def write(worker: int) -> list[int]:
+        if worker % 2:
+            return [
+                shared.append(AuditKind.PLAN, actor="system", correlation_id=f"t{worker}").id
+                for _ in range(50)
+            ]
+        with AuditLog(audit_path) as own:
+            return [
+                own.append(AuditKind.PLAN, actor="system", correlation_id=f"t{worker}").id
+                for _ in range(50)
+            ]
+
+    with ThreadPoolExecutor(6) as pool:
+        ids = [i for batch in pool.map(write, range(6)) for i in batch]
+    assert sorted(ids) == list(range(1, 301))
+    report = shared.verify()
+    shared.close()
+    assert report.ok and report.count == 300
+
+
+def test_a_dropped_table_is_reported_not_raised(log: AuditLog, audit_path: Path) -> None:
+    import sqlite3
+
+    log.append(AuditKind.PAUSED, actor="user", correlation_id="c")
+    with sqlite3.connect(audit_path) as conn:
+        conn.execute("DROP TABLE entries")
+        conn.execute("DROP TABLE anchors")
+    report = log.verify()
+    assert not report.ok and report.first_bad_id == 1 and "cannot be read" in report.reason

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -90,5 +91,5 @@ def test_concurrent_appenders_never_fork_the_chain(tmp_path: Path) -> None:
         entries = list(log.iter_all())
         parents = [e.prev_hash for e in entries]
         assert len(set(parents)) == len(parents)  # no two entries share a parent
-        switches = sum(a.correlation_id != b.correlation_id for a, b in zip(entries, entries[1:]))
+        switches = sum(a.correlation_id != b.correlation_id for a, b in pairwise(entries))
         assert switches > 4, "the writers never interleaved; the test proved nothing"

@@ -65,6 +65,7 @@ def test_no_secret_survives_in_the_database_bytes(
         "note": f"{before}{secret}{after}",
         "llm": {"headers": {"Authorization": f"Bearer {token}"}, "error": f"bad key {sk_key}"},
         "steps": [["signed with", secret], {field: words}],
+        "bare": f"exported key:{secret.split(':')[1]}\n",
         secret: "secret as a key",
     }
     with tempfile.TemporaryDirectory() as folder:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from memory.audit import AuditDraft, AuditKind, AuditLog
+from memory.audit import AuditDraft, AuditKind, AuditLog, VerifyReport
 
 from .tampering import flip_byte, insert_forged, open_raw, rehash_all, swap_rows
 
 N = 12
+CopyOf = Callable[[], Path]
 COLUMNS = ("body", "prev_hash", "hash")
 
 
@@ -40,7 +42,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def copy_of(pristine: Path) -> Iterator[callable]:
+def copy_of(pristine: Path) -> Iterator[CopyOf]:
     folders: list[str] = []
 
     def make() -> Path:
@@ -53,7 +55,7 @@ def copy_of(pristine: Path) -> Iterator[callable]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _verify(path: Path, **kwargs: object):
+def _verify(path: Path, **kwargs: Any) -> VerifyReport:
     with AuditLog(path) as log:
         return log.verify(**kwargs)
 
@@ -75,7 +77,9 @@ def test_pristine_log_verifies(pristine: Path) -> None:
     pos=st.integers(0, 10_000),
     xor=st.integers(1, 255),
 )
-def test_any_changed_byte_is_named(copy_of, entry: int, column: str, pos: int, xor: int) -> None:
+def test_any_changed_byte_is_named(
+    copy_of: CopyOf, entry: int, column: str, pos: int, xor: int
+) -> None:
     path = copy_of()
     with open_raw(path) as conn:
         flip_byte(conn, entry, column, pos, xor)
@@ -87,7 +91,7 @@ def test_any_changed_byte_is_named(copy_of, entry: int, column: str, pos: int, x
 
 @_settings
 @given(entry=st.integers(1, N), new_id=st.integers(-50, 3 * N))
-def test_a_changed_id_is_named(copy_of, entry: int, new_id: int) -> None:
+def test_a_changed_id_is_named(copy_of: CopyOf, entry: int, new_id: int) -> None:
     assume(not 1 <= new_id <= N)
     path = copy_of()
     with open_raw(path) as conn:
@@ -99,7 +103,7 @@ def test_a_changed_id_is_named(copy_of, entry: int, new_id: int) -> None:
 
 @_settings
 @given(entry=st.integers(1, N))
-def test_a_deleted_entry_is_named(copy_of, entry: int) -> None:
+def test_a_deleted_entry_is_named(copy_of: CopyOf, entry: int) -> None:
     path = copy_of()
     head = None
     with AuditLog(path) as log:
@@ -113,7 +117,7 @@ def test_a_deleted_entry_is_named(copy_of, entry: int) -> None:
 
 @_settings
 @given(pair=st.lists(st.integers(1, N), min_size=2, max_size=2, unique=True))
-def test_a_swapped_pair_is_named(copy_of, pair: list[int]) -> None:
+def test_a_swapped_pair_is_named(copy_of: CopyOf, pair: list[int]) -> None:
     path = copy_of()
     with open_raw(path) as conn:
         swap_rows(conn, *pair)
@@ -124,7 +128,7 @@ def test_a_swapped_pair_is_named(copy_of, pair: list[int]) -> None:
 
 @_settings
 @given(at=st.integers(1, N))
-def test_an_inserted_entry_is_named(copy_of, at: int) -> None:
+def test_an_inserted_entry_is_named(copy_of: CopyOf, at: int) -> None:
     path = copy_of()
     with open_raw(path) as conn:
         insert_forged(conn, at)
@@ -134,7 +138,7 @@ def test_an_inserted_entry_is_named(copy_of, at: int) -> None:
     assert report.first_bad_id in {at, at + 1}, report.reason
 
 
-def test_a_consistent_rewrite_is_caught_by_the_recorded_head(copy_of) -> None:
+def test_a_consistent_rewrite_is_caught_by_the_recorded_head(copy_of: CopyOf) -> None:
     path = copy_of()
     with AuditLog(path) as log:
         head = log.head()
@@ -152,7 +156,7 @@ def test_a_consistent_rewrite_is_caught_by_the_recorded_head(copy_of) -> None:
     assert report.first_bad_id == N and "rewritten" in report.reason
 
 
-def test_a_cut_tail_is_caught_by_the_recorded_head(copy_of) -> None:
+def test_a_cut_tail_is_caught_by_the_recorded_head(copy_of: CopyOf) -> None:
     path = copy_of()
     with AuditLog(path) as log:
         head = log.head()

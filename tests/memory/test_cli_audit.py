@@ -211,3 +211,16 @@ def test_reading_a_damaged_log_says_so(app: typer.Typer, filled: dict, tmp_path:
     assert exported.exit_code == 1 and "damaged" in exported.output
     verified = runner.invoke(app, ["audit", "verify"])
     assert verified.exit_code == 1 and "entry 7" in verified.output
+
+
+def test_an_export_can_be_verified_without_the_database(
+    app: typer.Typer, filled: dict, tmp_path: Path
+) -> None:
+    out = tmp_path / "audit.jsonl"
+    runner.invoke(app, ["audit", "export", "--output", str(out)])
+    head = runner.invoke(app, ["audit", "head"]).output.strip()
+    ok = runner.invoke(app, ["audit", "verify-export", str(out), "--expect-head", head])
+    assert ok.exit_code == 0 and "OK: 7 entries" in ok.output
+    out.write_text(out.read_text().replace("daily budget spent", "nothing to see"))
+    bad = runner.invoke(app, ["audit", "verify-export", str(out)])
+    assert bad.exit_code == 1 and "TAMPERED: entry 7" in bad.output

@@ -272,3 +272,22 @@ def test_exchange_must_be_granted(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", grants_doc(swap_grant(exchanges=["dex.test.near"])))
     assert engine.dry_run(swap(WRAP, USDC, YOCTO, 2_980_000)).reasons == ["exchange_not_allowed"]
     assert EXCHANGE
+
+
+def test_storage_deposits_go_only_to_granted_tokens_and_exchanges(tmp_path: Path) -> None:
+    engine, _ = make_engine(tmp_path / "p.db", ALL)
+    reg = call("storage_deposit", {"account_id": BOB, "registration_only": True},
+               1_250_000_000_000_000_000_000)
+    for contract, expected in ((USDC, "allow"), ("evil.test.near", DENY)):
+        send = call("ft_transfer", {"receiver_id": BOB, "amount": "5"}, 1)
+        tx = TransactionSpec(signer_id=ALICE, receiver_id=USDC, actions=(send,))
+        reg_tx = TransactionSpec(signer_id=ALICE, receiver_id=contract, actions=(reg,))
+        action = _action("transfer", [reg_tx, tx],
+                         [TokenFlow(token=USDC, amount=5, recipient=BOB)], [BOB])
+        decision = engine.dry_run(action)
+        assert decision.outcome == expected, decision.reasons
+    assert decision.reasons == ["storage_deposit_not_allowed"]
+    too_much = call("storage_deposit", {"account_id": BOB}, YOCTO)
+    tx = TransactionSpec(signer_id=ALICE, receiver_id=USDC, actions=(too_much, send))
+    action = _action("transfer", [tx], [TokenFlow(token=USDC, amount=5, recipient=BOB)], [BOB])
+    assert engine.dry_run(action).reasons == ["storage_deposit_cap"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from helpers import (
@@ -126,3 +127,25 @@ def test_processes_reserving_against_one_budget_never_overspend(tmp_path: Path) 
     tokens, _ = ledger.usage("pay", 0)
     assert tokens[NEAR] == 15 * YOCTO
     ledger.close()
+
+
+def test_pending_reservations_are_listed_for_reconciliation(tmp_path: Path) -> None:
+    engine, clock = make_engine(tmp_path / "p.db", grants_doc(transfer_grant()), prices=False)
+    first = engine.reserve(near_transfer(BOB, YOCTO)).reservation_id
+    clock.advance(minutes=10)
+    second = engine.reserve(near_transfer(BOB, YOCTO)).reservation_id
+    assert [r.id for r in engine.pending()] == [first, second]
+    assert [r.id for r in engine.pending(older_than=timedelta(minutes=5))] == [first]
+    engine.settle(first)
+    assert [r.id for r in engine.pending()] == [second]
+
+
+def test_a_batch_is_decided_in_order_against_one_budget(tmp_path: Path) -> None:
+    doc = grants_doc(transfer_grant(windows=[{"token": "NEAR", "amount": "5", "period": "24h"}]))
+    engine, _ = make_engine(tmp_path / "p.db", doc, prices=False)
+    batch = [(near_transfer(BOB, 2 * YOCTO), None)] * 3 + [({"tool": "transfer"}, None)]
+    decisions = engine.reserve_many(batch)
+    assert [bool(d.reservation_id) for d in decisions] == [True, True, False, False]
+    assert decisions[2].reasons == ["window_cap"]
+    assert decisions[3].reasons == ["malformed_action"]
+    assert len(engine.pending()) == 2

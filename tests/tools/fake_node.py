@@ -9,14 +9,14 @@ per submission: "drop" (HTTP 503, nothing applied), "lose" (applied, then HTTP 5
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import base58
 from aiohttp import web
-from py_near_primitives import Transaction
+
+from devnet.transaction import Transfer, decode_signed_transaction, signature_valid
 
 
 def _err(cause: str, info: Any = None, name: str = "HANDLER_ERROR", data: Any = None) -> dict:
@@ -66,10 +66,9 @@ class FakeNode:
             if fault == "drop":
                 return web.Response(status=503, text="dropped")
             if fault == "steal":  # another client's transaction takes this nonce first
-                tx = Transaction.deserialize(base64.b64decode(
+                tx = decode_signed_transaction(base64.b64decode(
                     params["signed_tx_base64"] if isinstance(params, dict) else params[0]))
-                pk = "ed25519:" + base58.b58encode(bytes(tx.public_key)).decode()
-                self.nonces[(tx.signer_id, pk)] = tx.nonce
+                self.nonces[(tx.signer_id, tx.public_key.text())] = tx.nonce
                 return web.Response(status=503, text="dropped")
             signed = params["signed_tx_base64"] if isinstance(params, dict) else params[0]
             result = self._apply(base64.b64decode(signed))
@@ -118,10 +117,10 @@ class FakeNode:
         return _err("METHOD_NOT_FOUND", name="REQUEST_VALIDATION_ERROR", data=method)
 
     def _apply(self, signed: bytes) -> dict:
-        tx = Transaction.deserialize(signed)
-        unsigned = bytes(tx.serialize())
-        tx_hash = base58.b58encode(hashlib.sha256(unsigned).digest()).decode()
-        pk = "ed25519:" + base58.b58encode(bytes(tx.public_key)).decode()
+        tx = decode_signed_transaction(signed)  # an independent decoder checks the bytes
+        assert signature_valid(tx), "the adapter produced a bad signature"
+        tx_hash = base58.b58encode(tx.hash).decode()
+        pk = tx.public_key.text()
         key = (tx.signer_id, pk)
         if tx_hash in self.txs and not self.resend_gives_invalid_nonce:
             return {"result": self.txs[tx_hash]}  # a known transaction is answered, not re-run
@@ -129,8 +128,8 @@ class FakeNode:
             return _err("INVALID_TRANSACTION", name="HANDLER_ERROR", data={
                 "TxExecutionError": {"InvalidTxError": {"InvalidNonce": {
                     "tx_nonce": tx.nonce, "ak_nonce": self.nonces.get(key, 0)}}}})
-        assert unsigned[-17] == 3, "the fake node only understands a single Transfer"
-        amount = int.from_bytes(unsigned[-16:], "little")
+        assert len(tx.actions) == 1 and isinstance(tx.actions[0], Transfer), "one Transfer only"
+        amount = tx.actions[0].deposit
         self.nonces[key] = tx.nonce
         self.applied += 1
         receipt_status: dict = {"SuccessValue": ""}

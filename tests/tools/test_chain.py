@@ -190,3 +190,17 @@ def test_parse_outcome_detects_failed_receipt_under_successful_status() -> None:
     assert outcome.json_value() == "0"
     assert outcome.first_error() == "E68: slippage error"
     assert outcome.tokens_burnt == 5
+
+
+def test_on_signed_sees_every_hash_before_it_is_sent() -> None:
+    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+        journal: list[tuple[str, bool]] = []
+        node.faults = ["steal"]
+        outcome = await chain.send(
+            creds, transfer(5), on_signed=lambda s: journal.append((s.tx_hash, s.tx_hash
+                                                                    in node.txs)))
+        assert len(journal) == 2, "signed again only after the first was proven dead"
+        assert all(not known for _, known in journal), "journaled before the node had it"
+        assert journal[-1][0] == outcome.tx_hash and journal[0][0] not in node.txs
+
+    run(scenario)

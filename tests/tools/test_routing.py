@@ -41,3 +41,23 @@ def test_best_route_prefers_better_price() -> None:
     deep = Pool(1, (U, R), (10**12, 10**24), 30)
     routes = candidate_routes([thin, deep], U, R, 10**6, via=None)
     assert routes[0].pool_ids == (1,)
+
+
+def test_fetch_pools_reads_every_page_in_order() -> None:
+    import asyncio
+    from typing import Any
+
+    from tools.routing import fetch_pools
+
+    class Chain:
+        async def view(self, contract: str, method: str, args: dict[str, Any]) -> Any:
+            if method == "get_number_of_pools":
+                return 250
+            start, limit = args["from_index"], args["limit"]
+            return [{"pool_kind": "SIMPLE_POOL", "token_account_ids": [W, U],
+                     "amounts": [str(i + 1), "1"], "total_fee": 30}
+                    for i in range(start, min(start + limit, 250))]
+
+    pools = asyncio.run(fetch_pools(Chain(), "ex"))  # type: ignore[arg-type]
+    assert [p.pool_id for p in pools] == list(range(250))
+    assert all(p.reserve(W) == p.pool_id + 1 for p in pools)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.tools.conftest import ALICE, make_context, run
-from tools.action import NEAR, FunctionCallSpec, TransferSpec
+from tools.action import NEAR, FunctionCallSpec, TransactionSpec, TransferSpec
 from tools.base import ToolContext
 from tools.errors import (
     AlreadyLabelledError,
@@ -119,6 +119,9 @@ def test_transfer_failures_move_nothing(alice: ToolContext) -> None:
         with pytest.raises(UnknownTokenError):
             await prepare(alice, "transfer", receiver_id="bob.test.near", amount="1",
                           token="SHIB")
+        with pytest.raises(UnknownTokenError):  # an account that is no token contract
+            await prepare(alice, "transfer", receiver_id="bob.test.near", amount="1",
+                          token=alice.network.tasks_id)
         with pytest.raises(ToolError, match="decimal places"):
             await prepare(alice, "transfer", receiver_id="bob.test.near", amount="0.0000001",
                           token="USDC")
@@ -244,6 +247,13 @@ def test_swap_refusals(alice: ToolContext) -> None:
         with pytest.raises(InsufficientBalanceError):
             await prepare(alice, "swap", token_in="USDC", token_out="REF",
                           amount_in="100000000000")
+        usdc = await token_id(alice, "USDC")
+        action = await prepare(alice, "swap", token_in="USDC", token_out="REF", amount_in="1")
+        before = await holdings(alice, ALICE, usdc)
+        alice.quote_max_age_s = 0
+        with pytest.raises(SwapFailedError, match="prepare the swap again"):
+            await TOOLS["swap"].execute(action, alice)
+        assert await holdings(alice, ALICE, usdc) == before  # nothing signed, not even gas
 
     run(alice, scenario)
 
@@ -274,6 +284,47 @@ def test_tasks_label_and_claim(alice: ToolContext) -> None:
         with pytest.raises(AlreadyLabelledError):
             await TOOLS["submit_label"].execute(second, alice)
         assert_only_gas(before, await holdings(alice, ALICE))
+
+    run(alice, scenario)
+
+
+def test_claim_rewards_after_review(chain_env: Any) -> None:
+    alice = make_context(chain_env)
+    vendor = make_context(chain_env, "vendor.test.near")
+
+    async def scenario() -> None:
+        task = (await alice.chain.view(alice.network.tasks_id, "list_tasks",
+                                       {"status": "open"}))[0]
+        task_id, reward = task["task_id"], int(task["reward_per_label"])
+        with pytest.raises(ToolError, match="cannot label"):
+            await prepare(vendor, "submit_label", task_id=task_id, label=_a_label(task))
+        action, _ = await prepare_execute(alice, "submit_label", task_id=task_id, item_id=0,
+                                          label=_a_label(task))
+        with pytest.raises(NothingToClaimError):
+            await prepare(alice, "claim_rewards", task_ids=[task_id])
+        review = TransactionSpec(
+            signer_id=vendor.account_id, receiver_id=alice.network.tasks_id,
+            actions=(FunctionCallSpec(method_name="review", args={
+                "task_id": task_id, "item_id": 0, "tasker_id": ALICE, "accept": True},
+                gas=30 * 10**12),))
+        assert vendor.credentials is not None
+        await vendor.chain.send(vendor.credentials, review)
+        before = await holdings(alice, ALICE)
+        claim = await prepare(alice, "claim_rewards")
+        stale = await prepare(alice, "claim_rewards", task_ids=[task_id])
+        result = await TOOLS["claim_rewards"].execute(claim, alice)
+        assert claim.outflows == () and int(result.data["claimed"]) == reward
+        gained = (await holdings(alice, ALICE))[NEAR] - before[NEAR]
+        assert 0 < reward - gained < GAS_BOUND
+        # prepared while there was something to claim: the contract refuses, only gas is spent
+        before = await holdings(alice, ALICE)
+        with pytest.raises(NothingToClaimError) as info:
+            await TOOLS["claim_rewards"].execute(stale, alice)
+        assert info.value.result is not None and info.value.result.tx_hashes
+        assert_only_gas(before, await holdings(alice, ALICE))
+        with pytest.raises(NothingToClaimError):
+            await prepare(alice, "claim_rewards")
+        await vendor.aclose()
 
     run(alice, scenario)
 
@@ -312,3 +363,66 @@ def test_notary_anchor_round_trip(alice: ToolContext) -> None:
         assert found is not None and found["head_hash"] == head and found["entries"] == 7
 
     run(alice, scenario)
+
+
+def test_chain_notary_blocking_interface(chain_env: Any) -> None:
+    from memory.audit_anchor import AnchorNotary
+    from tools.notary import ChainNotary
+
+    notary = ChainNotary(make_context(chain_env))
+    assert isinstance(notary, AnchorNotary)
+    head = "cd" * 32
+    assert notary.read_anchor(head) is None
+    assert notary.anchor(head, 3)
+    found = notary.read_anchor(head)
+    assert found is not None and found["entries"] == 3
+    assert notary.contract_id == chain_env.manifest["notary"]["contract_id"]
+
+
+def test_read_only_tools_need_no_key(chain_env: Any) -> None:
+    ctx = make_context(chain_env)
+    ctx.credentials = None
+
+    async def scenario() -> None:
+        _, result = await prepare_execute(ctx, "balance", token="NEAR")
+        assert int(result.data["balances"][0]["balance"]) > 0
+        _, tasks = await prepare_execute(ctx, "list_tasks")
+        assert tasks.data["tasks"]
+        action = await prepare(ctx, "transfer", receiver_id="bob.test.near", amount="1",
+                               token="NEAR")
+        with pytest.raises(ToolError, match="no signing key"):
+            await TOOLS["transfer"].execute(action, ctx)
+
+    run(ctx, scenario)
+
+
+def test_function_call_key_signs_labels_but_not_payments(chain_env: Any) -> None:
+    from dataclasses import replace
+
+    from devnet.keys import KeyPair
+    from tools.chain import FunctionCallKeyGrant, KeyTransaction
+    from tools.errors import InvalidTransactionError
+    from tools.keys import Credentials
+
+    owner = make_context(chain_env)
+    scoped_key = KeyPair.generate()
+    scoped = replace(owner, credentials=Credentials(ALICE, scoped_key))
+
+    async def scenario() -> None:
+        assert owner.credentials is not None and owner.network.tasks_id
+        await owner.chain.send(owner.credentials, KeyTransaction(signer_id=ALICE, add=(
+            FunctionCallKeyGrant(scoped_key.public_key, owner.network.tasks_id,
+                                 ("submit_label", "claim_rewards"), 10**23),)))
+        task = (await owner.chain.view(owner.network.tasks_id, "list_tasks",
+                                       {"status": "open"}))[0]
+        _, result = await prepare_execute(scoped, "submit_label", task_id=task["task_id"],
+                                          label=_a_label(task))
+        assert result.ok
+        before = await holdings(owner, ALICE)
+        action = await prepare(scoped, "transfer", receiver_id="bob.test.near", amount="1",
+                               token="NEAR")
+        with pytest.raises(InvalidTransactionError, match="RequiresFullAccess|FullAccess"):
+            await TOOLS["transfer"].execute(action, scoped)
+        assert await holdings(owner, ALICE) == before  # refused before execution: no gas either
+
+    run(owner, scenario)

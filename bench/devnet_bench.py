@@ -1,0 +1,157 @@
+"""Devnet throughput end to end through py-near: signed transfers/s and view calls/s.
+
+Run by hand: ``python -m bench.devnet_bench [--accounts 16] [--seconds 10] [--in-process]``.
+The node runs in a separate process (as ``near-agent devnet`` does) unless ``--in-process``;
+each account keeps one transaction in flight at a time, as py-near asks. Prints figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from py_near.account import Account
+
+from devnet.keys import KeyPair
+
+NEAR = 10**24
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_node(state_dir: Path, in_process: bool) -> tuple[dict[str, Any], Any]:
+    if in_process:
+        from devnet.server import start_devnet
+
+        node = start_devnet(state_dir, reset=True)
+        return node.manifest, node.stop
+    port = _free_port()
+    code = ("import sys; from pathlib import Path; from devnet.server import serve_forever; "
+            f"serve_forever(Path({str(state_dir)!r}), port={port}, reset=True)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
+    manifest_file = state_dir / "manifest.json"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if manifest_file.exists():
+            manifest = json.loads(manifest_file.read_text())
+            if manifest.get("rpc_url", "").endswith(f":{port}"):
+                return manifest, lambda: (proc.terminate(), proc.wait(10))
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("devnet did not start")
+
+
+def _funder(manifest: dict[str, Any]) -> tuple[str, str]:
+    entry = manifest["accounts"][0]
+    with open(entry["key_file"]) as fh:
+        return entry["account_id"], json.load(fh)["private_key"]
+
+
+async def _make_accounts(rpc: str, funder_id: str, funder_key: str,
+                         n: int) -> list[tuple[str, str]]:
+    funder = Account(funder_id, funder_key, rpc_addr=rpc)
+    await funder.startup()
+    made = []
+    for i in range(n):
+        pair = KeyPair.generate()
+        account_id = f"bench{i}.{funder_id}"
+        outcome = await funder.create_account(account_id, pair.public_key, 50 * NEAR)
+        if "Failure" in outcome.status:
+            raise RuntimeError(f"cannot create {account_id}: {outcome.status}")
+        made.append((account_id, pair.secret_key))
+    await funder.shutdown()
+    return made
+
+
+async def _transfers(rpc: str, accounts: list[tuple[str, str]], receiver: str,
+                     seconds: float) -> tuple[int, float]:
+    clients = []
+    for account_id, secret in accounts:
+        acc = Account(account_id, secret, rpc_addr=rpc)
+        await acc.startup()
+        clients.append(acc)
+    done = 0
+    stop_at = time.monotonic() + seconds
+
+    async def worker(acc: Account) -> None:
+        nonlocal done
+        while time.monotonic() < stop_at:
+            outcome = await acc.send_money(receiver, 1)
+            if "SuccessValue" not in outcome.status:
+                raise RuntimeError(f"transfer failed: {outcome.status}")
+            done += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(c) for c in clients))
+    elapsed = time.monotonic() - started
+    for c in clients:
+        await c.shutdown()
+    return done, elapsed
+
+
+async def _views(rpc: str, account_ids: list[str], seconds: float,
+                 contract: tuple[str, str, dict[str, Any]] | None) -> tuple[int, float]:
+    reader = Account(account_ids[0], rpc_addr=rpc)
+    await reader.startup()
+    done = 0
+    stop_at = time.monotonic() + seconds
+
+    async def worker(i: int) -> None:
+        nonlocal done
+        while time.monotonic() < stop_at:
+            if contract is not None and i % 2:
+                await reader.view_function(*contract)
+            else:
+                await reader.get_balance(account_ids[i % len(account_ids)])
+            done += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(i) for i in range(len(account_ids))))
+    elapsed = time.monotonic() - started
+    await reader.shutdown()
+    return done, elapsed
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--in-process", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest, stop = _start_node(Path(tmp) / "state", args.in_process)
+        try:
+            rpc = manifest["rpc_url"]
+            funder_id, funder_key = _funder(manifest)
+            accounts = asyncio.run(_make_accounts(rpc, funder_id, funder_key, args.accounts))
+            sent, elapsed = asyncio.run(_transfers(rpc, accounts, funder_id, args.seconds))
+            print(f"transfers: {sent} in {elapsed:.1f} s = {sent / elapsed:.0f} tx/s "
+                  f"({args.accounts} accounts, one tx in flight per key, cpus={os.cpu_count()})")
+            tokens = manifest.get("tokens") or []
+            contract = None
+            if tokens:
+                contract = (tokens[-1]["contract_id"], "ft_balance_of",
+                            {"account_id": funder_id})
+            ids = [a for a, _ in accounts]
+            views, elapsed = asyncio.run(_views(rpc, ids, args.seconds, contract))
+            kind = "view_account + call_function" if contract else "view_account"
+            print(f"views: {views} in {elapsed:.1f} s = {views / elapsed:.0f} calls/s ({kind})")
+        finally:
+            stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Actions shaped exactly as the tool layer builds them decode and pass the demo grants."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers import (
+    ALICE,
+    BOB,
+    EXCHANGE,
+    TASKS,
+    TGAS,
+    USDC,
+    WRAP,
+    YOCTO,
+    call,
+    make_engine,
+)
+
+from policies.grants import load_grants_file
+from tools.action import NEAR, CanonicalAction, TokenFlow, TransactionSpec
+
+EXAMPLE = Path(__file__).parents[2] / "policies" / "examples" / "demo-grant.yaml"
+STORAGE = 1_250_000_000_000_000_000_000
+
+
+def _doc() -> dict:
+    import yaml
+
+    return yaml.safe_load(EXAMPLE.read_text())
+
+
+def near_to_usdc_swap(amount_in: int, minimum: int) -> CanonicalAction:
+    reg = call("storage_deposit", {"account_id": ALICE, "registration_only": True}, STORAGE)
+    msg = json.dumps({"actions": [
+        {"pool_id": 0, "token_in": WRAP, "token_out": USDC, "amount_in": str(amount_in),
+         "min_amount_out": str(minimum)}]}, separators=(",", ":"))
+    txs = (
+        TransactionSpec(signer_id=ALICE, receiver_id=WRAP,
+                        actions=(reg, call("near_deposit", {}, amount_in))),
+        TransactionSpec(signer_id=ALICE, receiver_id=USDC, actions=(reg,)),
+        TransactionSpec(signer_id=ALICE, receiver_id=WRAP, actions=(call(
+            "ft_transfer_call", {"receiver_id": EXCHANGE, "amount": str(amount_in), "msg": msg},
+            1, 180 * TGAS),)),
+    )
+    outflows = (
+        TokenFlow(token=NEAR, amount=STORAGE, recipient=WRAP, purpose="storage_deposit"),
+        TokenFlow(token=NEAR, amount=amount_in, recipient=WRAP, purpose="wrap"),
+        TokenFlow(token=NEAR, amount=STORAGE, recipient=USDC, purpose="storage_deposit"),
+        TokenFlow(token=WRAP, amount=amount_in, recipient=EXCHANGE, purpose="swap_in"),
+        TokenFlow(token=NEAR, amount=1, recipient=WRAP, purpose="ft_transfer_deposit"),
+    )
+    return CanonicalAction(tool="swap", signer_id=ALICE, transactions=txs, outflows=outflows,
+                           recipients=(EXCHANGE,), preview="swap")
+
+
+def test_tool_shaped_swap_passes_demo_grants(tmp_path: Path) -> None:
+    engine, _ = make_engine(tmp_path / "p.db", _doc())
+    assert load_grants_file(EXAMPLE)
+    ok = engine.dry_run(near_to_usdc_swap(YOCTO, 2_970_000))
+    assert ok.outcome == "allow", ok.trace
+    assert ok.grant_id == "demo-swaps" and ok.spent == {WRAP: YOCTO}
+    big = engine.dry_run(near_to_usdc_swap(3 * YOCTO, 3 * 2_970_000))
+    assert big.outcome == "confirm" and big.reasons == ["confirm_above"]
+    over_usd = engine.dry_run(near_to_usdc_swap(17 * YOCTO, 17 * 2_970_000))  # $51
+    assert over_usd.reasons == ["per_action_usd_cap"]
+
+
+def test_tool_shaped_ft_transfer_with_registration(tmp_path: Path) -> None:
+    engine, _ = make_engine(tmp_path / "p.db", _doc())
+    tx = TransactionSpec(signer_id=ALICE, receiver_id=USDC, actions=(
+        call("storage_deposit", {"account_id": BOB, "registration_only": True}, STORAGE),
+        call("ft_transfer", {"receiver_id": BOB, "amount": "5000000"}, 1)))
+    action = CanonicalAction(
+        tool="transfer", signer_id=ALICE, transactions=(tx,), recipients=(BOB,), preview="x",
+        outflows=(TokenFlow(token=NEAR, amount=STORAGE, recipient=USDC),
+                  TokenFlow(token=USDC, amount=5_000_000, recipient=BOB),
+                  TokenFlow(token=NEAR, amount=1, recipient=USDC)))
+    decision = engine.dry_run(action)
+    # the demo transfer grant allows NEAR only: USDC is refused by the token allowlist
+    assert decision.outcome == "deny" and decision.reasons == ["token_not_allowed"]
+
+
+def test_tool_shaped_submit_label_declares_the_contract(tmp_path: Path) -> None:
+    engine, _ = make_engine(tmp_path / "p.db", _doc())
+    tx = TransactionSpec(signer_id=ALICE, receiver_id=TASKS, actions=(
+        call("submit_label", {"task_id": 1, "item_id": 0, "label": "cat"}),))
+    action = CanonicalAction(tool="submit_label", signer_id=ALICE, transactions=(tx,),
+                             recipients=(TASKS,), preview="label")
+    assert engine.dry_run(action).outcome == "allow"
