@@ -56,23 +56,23 @@ CREATE TABLE IF NOT EXISTS reservations (
     id TEXT PRIMARY KEY, grant_id TEXT NOT NULL, grant_version INTEGER NOT NULL,
     action_hash TEXT NOT NULL, tool TEXT NOT NULL, created_us INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('pending', 'settled', 'released')),
-    closed_us INTEGER, detail TEXT NOT NULL DEFAULT '');
+    closed_us INTEGER, detail TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS reservations_grant_time ON reservations (grant_id, created_us);
 CREATE INDEX IF NOT EXISTS reservations_time ON reservations (created_us);
 CREATE TABLE IF NOT EXISTS reservation_amounts (
     reservation_id TEXT NOT NULL REFERENCES reservations (id), token TEXT NOT NULL,
     a0 INTEGER NOT NULL, a1 INTEGER NOT NULL, a2 INTEGER NOT NULL, usd_micro INTEGER NOT NULL,
-    PRIMARY KEY (reservation_id, token));
+    PRIMARY KEY (reservation_id, token)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS reservation_recipients (
     reservation_id TEXT NOT NULL REFERENCES reservations (id), account_id TEXT NOT NULL,
-    PRIMARY KEY (reservation_id, account_id));
+    PRIMARY KEY (reservation_id, account_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS usage_buckets (
     scope TEXT NOT NULL, bucket INTEGER NOT NULL, token TEXT NOT NULL,
     a0 INTEGER NOT NULL, a1 INTEGER NOT NULL, a2 INTEGER NOT NULL, usd_micro INTEGER NOT NULL,
-    PRIMARY KEY (scope, bucket, token));
+    PRIMARY KEY (scope, bucket, token)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS activity_buckets (
     grant_id TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
-    PRIMARY KEY (grant_id, bucket));
+    PRIMARY KEY (grant_id, bucket)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS recipients_seen (
     account_id TEXT PRIMARY KEY, first_seen_us INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS approvals (
