@@ -14,6 +14,7 @@ import typer
 from agent.cli_audit import audit_app
 from agent.cli_contacts import contacts_app, prefs_app
 from agent.cli_grants import grants_app
+from agent.cli_intents import chat, do, plan
 from agent.home import Home
 
 app = typer.Typer(
@@ -28,6 +29,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(grants_app, name="grants")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(prefs_app, name="prefs")
+app.command()(plan)
+app.command()(do)
+app.command()(chat)
 
 
 @app.callback()
@@ -66,11 +70,62 @@ def devnet(
     if manifest:
         path = manifest_path(folder)
         if not path.exists():
-            typer.echo(f"No devnet manifest at {path}: start one with `near-agent devnet`.", err=True)
+            typer.echo(
+                f"No devnet manifest at {path}: start one with `near-agent devnet`.", err=True
+            )
             raise typer.Exit(1)
         typer.echo(path.read_text())
         return
     serve_forever(state_dir=folder, port=port, reset=reset)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Option("--account", help="Your NEAR account id.")],
+    network: Annotated[
+        str, typer.Option("--network", help="devnet, testnet or mainnet.")
+    ] = "devnet",
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="near-cli credentials file (default: the devnet manifest's, or "
+            "~/.near-credentials/NETWORK/ACCOUNT.json).",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing agent.yaml.")] = False,
+) -> None:
+    """Write HOME/agent.yaml for an account (with devnet, from the running devnet's manifest)."""
+    from agent.config import ConfigError
+    from agent.setup_home import write_config
+
+    home: Home = ctx.obj
+    if network not in ("devnet", "testnet", "mainnet"):
+        typer.echo(f"Unknown network {network!r}: use devnet, testnet or mainnet.", err=True)
+        raise typer.Exit(2)
+    try:
+        path = write_config(
+            home, network=network, account_id=account, key_file=key_file, overwrite=force
+        )
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"Wrote {path}. Grant the agent limits next: near-agent grants add FILE")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Where to keep the demo's home (default: a new temp folder)."),
+    ] = None,
+) -> None:
+    """Run the whole agent on an in-process devnet: a short session, then its audit log."""
+    from agent.demo import run_demo
+
+    raise typer.Exit(run_demo(folder))
 
 
 def main() -> None:

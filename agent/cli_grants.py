@@ -91,8 +91,9 @@ def list_grants(ctx: typer.Context) -> None:
     finally:
         book.close()
     if not rows:
-        typer.echo("No grants: the agent may do nothing. "
-                   "Add some with `near-agent grants add FILE`.")
+        typer.echo(
+            "No grants: the agent may do nothing. Add some with `near-agent grants add FILE`."
+        )
         return
     now = _now()
     table = Table(title="Grants")
@@ -100,17 +101,23 @@ def list_grants(ctx: typer.Context) -> None:
         table.add_column(column)
     for row in rows:
         grant = Grant.model_validate_json(row.body)
-        status = ("revoked" if row.revoked else "expired" if grant.expires_at <= now
-                  else "active")
-        table.add_row(grant.id, str(row.version), status, ", ".join(grant.kinds),
-                      grant.expires_at.strftime("%Y-%m-%d %H:%M"))
+        status = "revoked" if row.revoked else "expired" if grant.expires_at <= now else "active"
+        table.add_row(
+            grant.id,
+            str(row.version),
+            status,
+            ", ".join(grant.kinds),
+            grant.expires_at.strftime("%Y-%m-%d %H:%M"),
+        )
     Console().print(table)
 
 
 @grants_app.command("show")
-def show(ctx: typer.Context, grant_id: Annotated[str, typer.Argument(help="Grant id.")],
-         history: Annotated[bool, typer.Option("--history", help="Every version.")] = False
-         ) -> None:
+def show(
+    ctx: typer.Context,
+    grant_id: Annotated[str, typer.Argument(help="Grant id.")],
+    history: Annotated[bool, typer.Option("--history", help="Every version.")] = False,
+) -> None:
     """One grant in full, in whole tokens."""
     from rich.console import Console
     from rich.table import Table
@@ -129,8 +136,10 @@ def show(ctx: typer.Context, grant_id: Annotated[str, typer.Argument(help="Grant
     console = Console()
     for row in rows:
         g = Grant.model_validate_json(row.body)
-        table = Table(title=f"{g.id} v{row.version}" + (" (revoked)" if row.revoked else ""),
-                      show_header=False)
+        table = Table(
+            title=f"{g.id} v{row.version}" + (" (revoked)" if row.revoked else ""),
+            show_header=False,
+        )
         table.add_column("field")
         table.add_column("value")
         table.add_row("description", g.description or "-")
@@ -138,11 +147,14 @@ def show(ctx: typer.Context, grant_id: Annotated[str, typer.Argument(help="Grant
         table.add_row("kinds", ", ".join(g.kinds))
         table.add_row("tokens", ", ".join(g.label(t) for t in g.tokens) or "(none)")
         table.add_row("recipients", ", ".join(g.recipients) or "(none)")
-        table.add_row("contracts", "; ".join(f"{c.contract}: {', '.join(c.methods)}"
-                                             for c in g.contracts) or "(none)")
+        table.add_row(
+            "contracts",
+            "; ".join(f"{c.contract}: {', '.join(c.methods)}" for c in g.contracts) or "(none)",
+        )
         table.add_row("exchanges", ", ".join(g.exchanges) or "(none)")
-        table.add_row("per action", ", ".join(_amount(g, t, a) for t, a in g.per_action.items())
-                      or "-")
+        table.add_row(
+            "per action", ", ".join(_amount(g, t, a) for t, a in g.per_action.items()) or "-"
+        )
         table.add_row("per action (USD)", _usd(g.per_action_usd_micro))
         for w in g.windows:
             cap = _amount(g, w.token, w.amount or 0) if w.token else _usd(w.usd_micro)
@@ -152,12 +164,16 @@ def show(ctx: typer.Context, grant_id: Annotated[str, typer.Argument(help="Grant
         if g.min_interval_s is not None:
             table.add_row("min interval", f"{g.min_interval_s}s")
         if g.max_slippage_bps is not None:
-            table.add_row("max slippage", f"{g.max_slippage_bps} bps (quote <= "
-                                          f"{g.quote_max_age_s}s old)")
+            table.add_row(
+                "max slippage", f"{g.max_slippage_bps} bps (quote <= {g.quote_max_age_s}s old)"
+            )
         if g.hours_utc:
-            table.add_row("hours (UTC)", ", ".join(f"{s // 60:02d}:{s % 60:02d}-"
-                                                   f"{e // 60:02d}:{e % 60:02d}"
-                                                   for s, e in g.hours_utc))
+            table.add_row(
+                "hours (UTC)",
+                ", ".join(
+                    f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in g.hours_utc
+                ),
+            )
         c = g.confirm
         triggers = [f"above {_amount(g, t, a)}" for t, a in c.above.items()]
         if c.above_usd_micro is not None:
@@ -170,8 +186,9 @@ def show(ctx: typer.Context, grant_id: Annotated[str, typer.Argument(help="Grant
 
 
 @grants_app.command("add")
-def add(ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(help="A grants YAML file you wrote.")]) -> None:
+def add(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A grants YAML file you wrote.")]
+) -> None:
     """Store the grants in FILE; a changed grant becomes a new version (old ones are kept)."""
     from memory.policy_store import GrantBook
     from policies.engine import to_us
@@ -186,13 +203,18 @@ def add(ctx: typer.Context,
     now = _now()
     past = [g.id for g in policy.grants if g.expires_at <= now]
     if past:
-        _fail(f"{file}: grant(s) {', '.join(past)} already expired (expires_at must be in the "
-              "future); nothing was stored.")
+        _fail(
+            f"{file}: grant(s) {', '.join(past)} already expired (expires_at must be in the "
+            "future); nothing was stored."
+        )
     book = GrantBook(home.policy_db)
     try:
-        results = book.add({g.id: g.body_json() for g in policy.grants},
-                           policy.ceiling.model_dump_json() if policy.ceiling else None,
-                           now_us=to_us(now), source=str(file))
+        results = book.add(
+            {g.id: g.body_json() for g in policy.grants},
+            policy.ceiling.model_dump_json() if policy.ceiling else None,
+            now_us=to_us(now),
+            source=str(file),
+        )
     finally:
         book.close()
     for grant_id, version, written in results:
@@ -200,10 +222,12 @@ def add(ctx: typer.Context,
 
 
 @grants_app.command("revoke")
-def revoke(ctx: typer.Context,
-           grant_id: Annotated[str | None, typer.Argument(help="Grant id.")] = None,
-           all_: Annotated[bool, typer.Option("--all", help="Revoke every grant.")] = False,
-           reason: Annotated[str, typer.Option(help="Why, for the record.")] = "") -> None:
+def revoke(
+    ctx: typer.Context,
+    grant_id: Annotated[str | None, typer.Argument(help="Grant id.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Revoke every grant.")] = False,
+    reason: Annotated[str, typer.Option(help="Why, for the record.")] = "",
+) -> None:
     """End one grant (every version so far) or, with --all, every grant, at once."""
     from memory.policy_store import GrantBook
     from policies.engine import to_us
@@ -237,10 +261,11 @@ def _shower(measure: str, units: dict[str, tuple[int, str]]) -> Any:
 
 
 @grants_app.command("check")
-def check(ctx: typer.Context,
-          action: Annotated[Path, typer.Option("--action", help="A canonical action JSON file.")],
-          as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")]
-          = False) -> None:
+def check(
+    ctx: typer.Context,
+    action: Annotated[Path, typer.Option("--action", help="A canonical action JSON file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
+) -> None:
     """Dry-run the policy on a canonical action: decision, trace and budget left."""
     from rich.console import Console
     from rich.table import Table
@@ -257,18 +282,20 @@ def check(ctx: typer.Context,
     engine = PolicyEngine(home.policy_db, facts=_facts(home))
     try:
         decision = engine.dry_run(data)
-        units = {t: (d, g.grant.label(t)) for g in engine.grants()
-                 for t, d in g.grant.decimals.items()}
+        units = {
+            t: (d, g.grant.label(t)) for g in engine.grants() for t, d in g.grant.decimals.items()
+        }
     finally:
         engine.close()
     if as_json:
         typer.echo(json.dumps(decision.to_dict(), indent=2))
     else:
         console = Console()
-        console.print(f"[bold]{decision.outcome.upper()}[/bold] "
-                      f"({', '.join(decision.reasons)})"
-                      + (f" under {decision.grant_id} v{decision.grant_version}"
-                         if decision.grant_id else ""))
+        console.print(
+            f"[bold]{decision.outcome.upper()}[/bold] "
+            f"({', '.join(decision.reasons)})"
+            + (f" under {decision.grant_id} v{decision.grant_version}" if decision.grant_id else "")
+        )
         table = Table(title="Trace")
         for column in ("grant", "rule", "result", "code", "detail"):
             table.add_column(column)
@@ -281,8 +308,14 @@ def check(ctx: typer.Context,
                 budgets.add_column(column)
             for b in decision.budgets:
                 show = _shower(b.measure, units)
-                budgets.add_row(b.scope, units.get(b.measure, (0, b.measure))[1],
-                                f"{b.period_s}s", show(b.cap), show(b.used), show(b.left))
+                budgets.add_row(
+                    b.scope,
+                    units.get(b.measure, (0, b.measure))[1],
+                    f"{b.period_s}s",
+                    show(b.cap),
+                    show(b.used),
+                    show(b.left),
+                )
             console.print(budgets)
     if decision.outcome == "deny":
         raise typer.Exit(2)

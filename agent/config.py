@@ -39,6 +39,7 @@ class RpcConfig(_Strict):
 class Defaults(_Strict):
     max_slippage_bps: int = Field(default=50, ge=0, le=10_000)
     token: str = "NEAR"
+    stablecoin: str = "USDC"  # what USD limits are priced against, through the exchange's pools
 
 
 class AgentConfig(_Strict):

@@ -328,7 +328,7 @@ class ReceiptExecutor:
         except ContractPanic as exc:
             raise ActionFailure(function_call_error(f"Smart contract panicked: {exc.message}"),
                                 index) from None
-        except Exception as exc:  # a contract bug is that receipt's failure, never the node's
+        except (Exception, SystemExit) as exc:  # a contract bug fails its receipt, not the node
             raise ActionFailure(function_call_error(
                 f"Smart contract panicked: {type(exc).__name__}: {exc}"), index) from None
         if value is not None and not isinstance(value, Promise):

@@ -308,7 +308,7 @@ class Node:
         except ContractPanic as exc:
             return {"error": "wasm execution failed with error: FunctionCallError(ExecutionError("
                              f"\"Smart contract panicked: {exc.message}\"))", "logs": logs}
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             return {"error": "wasm execution failed with error: FunctionCallError(ExecutionError("
                              f"\"Smart contract panicked: {type(exc).__name__}: {exc}\"))",
                     "logs": logs}

@@ -134,7 +134,7 @@ class Devnet:
     # -- HTTP -------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY_BYTES * 4)
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post("/", self.handle)
         app.router.add_get("/status", self.handle_status)
         return app
@@ -145,10 +145,13 @@ class Devnet:
         return web.Response(body=json.dumps(status).encode(), content_type="application/json")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.content.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
-            return _jsonrpc(None, error=errors.parse_error(
-                f"request body exceeds {MAX_BODY_BYTES} bytes"))
+        too_large = errors.parse_error(f"request body exceeds {MAX_BODY_BYTES} bytes")
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return _jsonrpc(None, error=too_large)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:  # a chunked body that kept going
+            return _jsonrpc(None, error=too_large)
         try:
             message = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -280,7 +283,7 @@ class RunningDevnet:
 
 async def start_site(devnet: Devnet, port: int) -> tuple[web.AppRunner, str]:
     """Bind 127.0.0.1:port (0 = any free port), start the writer, write the manifest."""
-    runner = web.AppRunner(devnet.app(), access_log=None)
+    runner = web.AppRunner(devnet.app(), access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

@@ -65,7 +65,9 @@ class PolicyEngine:
         """The latest version of every grant, with its revocation flag (a copy; read-only)."""
         return list(self._load()[0])
 
-    def _load(self) -> tuple[list[ActiveGrant], Ceiling | None]:
+    def _load(self, refresh: bool = True) -> tuple[list[ActiveGrant], Ceiling | None]:
+        if self._cache is not None and not refresh:
+            return self._cache[1], self._cache[2]
         token = self._ledger.state_token()
         if self._cache is None or self._cache[0] != token:
             grants = [ActiveGrant(Grant.model_validate_json(row.body), row.version, row.revoked)
@@ -89,9 +91,10 @@ class PolicyEngine:
     def _evaluate(self, action: CanonicalAction, now: datetime,
                   price_cache: dict[str, PricePoint],
                   quote_cache: dict[tuple[str, str, int], QuotePoint],
-                  state: State | None = None, action_hash: str | None = None) -> Decision:
+                  state: State | None = None, action_hash: str | None = None,
+                  refresh: bool = True) -> Decision:
         try:
-            grants, ceiling = self._load()
+            grants, ceiling = self._load(refresh)
         except Exception as exc:  # unreadable grants: nothing is granted
             return Decision(DENY, ["grants_unreadable"],
                             [Trace("grants", DENY, "grants_unreadable", str(exc))],
@@ -125,7 +128,11 @@ class PolicyEngine:
                 continue
             prices: dict[str, PricePoint] = {}
             quotes: dict[tuple[str, str, int], QuotePoint] = {}
-            first = self._evaluate(parsed, self.clock(), prices, quotes, NoState())
+            # the first pass may use cached grants; a DENY is confirmed with fresh ones
+            first = self._evaluate(parsed, self.clock(), prices, quotes, NoState(),
+                                   refresh=False)
+            if first.outcome == DENY:
+                first = self._evaluate(parsed, self.clock(), prices, quotes, NoState())
             if first.outcome == DENY:
                 first.dry_run = False
                 results.append(first)

@@ -45,6 +45,16 @@ class Panicker(Contract):
         ctx.storage["accepted"] = ctx.storage.get("accepted", 0) + 1
         return "accepted"
 
+    @call
+    def crash(self, ctx: Context, kind: str) -> None:
+        """Contract bugs rather than panics: they must fail the receipt, never the node."""
+        ctx.storage["touched"] = True
+        if kind == "exit":
+            raise SystemExit(3)
+        if kind == "recursion":
+            self.crash(ctx, kind)
+        raise KeyError(kind)
+
     @view
     def touched(self, ctx: Context) -> bool:
         return bool(ctx.storage.get("touched", False))

@@ -109,3 +109,42 @@ def test_async_broadcast_of_an_invalid_tx_is_never_found(net):
     nonce_error = rpc(net, "send_tx", {"signed_tx_base64": tx, "wait_until": "NONE"})["error"]
     assert "InvalidNonce" in nonce_error["data"]["TxExecutionError"]["InvalidTxError"]
     assert _snapshot(net) == before
+
+
+def test_large_valid_request_is_read_whole(net):
+    secret = secret_of(net, "alice.devnet")
+    pk = base58.b58decode(secret.split(":")[1])
+    public = base58.b58encode(pk[32:]).decode()
+    key = rpc(net, "query", {"request_type": "view_access_key", "account_id": "alice.devnet",
+                             "public_key": public, "finality": "final"})["result"]
+    head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
+    args = json.dumps({"by": 1, "padding": "x" * (2 * 1024 * 1024)}).encode()
+    tx = transactions.sign_and_serialize_transaction(
+        "alice.devnet", pk, "counter.devnet", key["nonce"] + 1,
+        [transactions.create_function_call_action("increment", args, 30 * 10**12, 0)],
+        base58.b58decode(head))
+    outcome = rpc(net, "broadcast_tx_commit", [tx])["result"]
+    # the whole 2.7 MB request arrived: the contract saw the unknown argument and refused it
+    assert "Failed to deserialize" in json.dumps(outcome["status"])
+
+
+def test_chunked_oversize_body_is_refused(net):
+    import http.client
+    from urllib.parse import urlparse
+
+    url = urlparse(net.rpc_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    head = b'{"jsonrpc":"2.0","id":"c","method":"status","params":["'
+
+    def chunks():
+        yield head
+        for _ in range(5):
+            yield b"A" * (1024 * 1024)
+        yield b'"]}'
+
+    conn.request("POST", "/", body=chunks(), headers={"Content-Type": "application/json"},
+                 encode_chunked=True)
+    response = json.loads(conn.getresponse().read())
+    conn.close()
+    assert response["error"]["cause"]["name"] == "PARSE_ERROR"
+    assert "result" in rpc(net, "status", [])

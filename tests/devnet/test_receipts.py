@@ -195,3 +195,24 @@ def test_gas_accounting_conserves_supply_across_receipts(net):
     for o in outcomes:  # every receipt's tokens_burnt is its gas at the devnet's gas price
         for r in [o.transaction_outcome, *o.receipt_outcome]:
             assert int(r.tokens_burnt) == r.gas_burnt * 100_000_000
+
+
+def test_contract_bugs_fail_the_receipt_not_the_node(net):
+    async def scenario():
+        alice = await near_account(net, "alice.devnet")
+        outcomes = [await alice.function_call("panicker.devnet", "crash", {"kind": kind})
+                    for kind in ("exit", "recursion", "key")]
+        bad_args = await alice.function_call("panicker.devnet", "crash", {"nope": 1})
+        await alice.shutdown()
+        return outcomes, bad_args
+
+    outcomes, bad_args = asyncio.run(scenario())
+    messages = [o.status["Failure"]["ActionError"]["kind"]["FunctionCallError"]["ExecutionError"]
+                for o in outcomes]
+    assert "SystemExit" in messages[0]
+    assert "RecursionError" in messages[1]
+    assert "KeyError" in messages[2]
+    assert bad_args.status["Failure"]["ActionError"]["kind"]["FunctionCallError"] == {
+        "ExecutionError": "Smart contract panicked: Failed to deserialize input from JSON."}
+    assert _view(net, "panicker.devnet", "touched")["result"] == list(b"false")
+    assert "result" in rpc(net, "status", [])

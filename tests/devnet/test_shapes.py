@@ -173,3 +173,22 @@ def test_session_devnet_fixture_serves_the_default_genesis(devnet):
                                      "account_id": entry["account_id"], "finality": "final"})
         _ok(m.JsonRpcResponseForRpcQueryResponseAndRpcQueryError, view,
             m.RpcQueryResponseAccountView)
+
+
+def test_health_and_context_manager(tmp_path):
+    from devnet.server import start_devnet
+    from tests.devnet.helpers import small_genesis
+    from tests.devnet.sample_contracts import SAMPLE_CONTRACTS
+
+    with start_devnet(tmp_path / "s", genesis=small_genesis(),
+                      contracts=SAMPLE_CONTRACTS) as node:
+        health = rpc(node, "health", [])
+        m.JsonRpcResponseForNullableRpcHealthResponseAndRpcStatusError.model_validate(health)
+        assert health["result"] is None
+        url = node.rpc_url
+    try:
+        rpc(node, "status", [])
+    except OSError:
+        pass
+    else:
+        raise AssertionError(f"{url} still answers after the context exited")

@@ -1,6 +1,1 @@
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
+"""Policy engine tests; builders live in tests/policy/helpers.py."""

@@ -4,11 +4,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import BOB, CAROL, YOCTO, grants_doc, make_engine, near_transfer, transfer_grant
 
 from memory.policy_store import GrantBook
 from policies.approvals import ApprovalRefused
 from policies.evaluator import CONFIRM, DENY
+from tests.policy.helpers import (
+    BOB,
+    CAROL,
+    YOCTO,
+    grants_doc,
+    make_engine,
+    near_transfer,
+    transfer_grant,
+)
 
 CONFIRMING = grants_doc(transfer_grant(
     confirm={"above": {"NEAR": "2"}},

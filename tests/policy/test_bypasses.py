@@ -7,7 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import (
+
+from policies import evaluator
+from policies.evaluator import DENY
+from tests.policy.helpers import (
     ALICE,
     BOB,
     CAROL,
@@ -30,9 +33,6 @@ from helpers import (
     tasks_grant,
     transfer_grant,
 )
-
-from policies import evaluator
-from policies.evaluator import DENY
 from tools.action import NEAR, TokenFlow, TransactionSpec, TransferSpec
 
 ALL = grants_doc(transfer_grant(), swap_grant(), tasks_grant())

@@ -5,11 +5,19 @@ from pathlib import Path
 
 import pytest
 import typer
-from helpers import BOB, EVE, YOCTO, grants_doc, near_transfer, transfer_grant, write_yaml
 from typer.testing import CliRunner
 
 from agent.cli_grants import grants_app
 from agent.home import Home
+from tests.policy.helpers import (
+    BOB,
+    EVE,
+    YOCTO,
+    grants_doc,
+    near_transfer,
+    transfer_grant,
+    write_yaml,
+)
 
 EXAMPLE = Path(__file__).parents[2] / "policies" / "examples" / "demo-grant.yaml"
 

@@ -4,10 +4,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import BOB, grants_doc, store_grants, transfer_grant
 
 from memory.policy_store import GrantBook
 from policies.grants import GrantFileError, load_grants_file, parse_grants
+from tests.policy.helpers import BOB, grants_doc, store_grants, transfer_grant
 from tools.action import NEAR
 
 EXAMPLE = Path(__file__).parents[2] / "policies" / "examples" / "demo-grant.yaml"

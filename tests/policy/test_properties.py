@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policies.evaluator import _RANK, DENY, ActiveGrant, evaluate
+from policies.grants import parse_grants
+from policies.windows import NoState
+from tests.policy.helpers import (
     BOB,
     CAROL,
     EVE,
@@ -19,12 +25,6 @@ from helpers import (
     grants_doc,
     near_transfer,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from policies.evaluator import _RANK, DENY, ActiveGrant, evaluate
-from policies.grants import parse_grants
-from policies.windows import NoState
 
 PEOPLE = [BOB, CAROL, EVE]
 

@@ -3,7 +3,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from helpers import (
+from policies.engine import PolicyEngine
+from policies.evaluator import DENY
+from policies.pricing import Pool, PoolPrices
+from tests.policy.helpers import (
     BOB,
     CAROL,
     START,
@@ -18,10 +21,6 @@ from helpers import (
     swap_grant,
     transfer_grant,
 )
-
-from policies.engine import PolicyEngine
-from policies.evaluator import DENY
-from policies.pricing import Pool, PoolPrices
 
 
 def test_utc_hours(tmp_path: Path) -> None:
@@ -96,7 +95,7 @@ def test_engine_with_pool_prices_and_staleness(tmp_path: Path) -> None:
 
     source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP)
     make_engine(tmp_path / "p.db", grants_doc(swap_grant()))
-    from helpers import FACTS
+    from tests.policy.helpers import FACTS
 
     engine = PolicyEngine(tmp_path / "p.db", facts=FACTS, prices=source, quotes=source,
                           clock=clock, durable=False)

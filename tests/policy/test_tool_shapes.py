@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import (
+from policies.grants import load_grants_file
+from tests.policy.helpers import (
     ALICE,
     BOB,
     EXCHANGE,
@@ -17,8 +18,6 @@ from helpers import (
     call,
     make_engine,
 )
-
-from policies.grants import load_grants_file
 from tools.action import NEAR, CanonicalAction, TokenFlow, TransactionSpec
 
 EXAMPLE = Path(__file__).parents[2] / "policies" / "examples" / "demo-grant.yaml"

@@ -7,7 +7,12 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from helpers import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from memory.policy_store import PolicyLedger
+from policies.evaluator import DENY
+from tests.policy.helpers import (
     BOB,
     START,
     YOCTO,
@@ -19,11 +24,6 @@ from helpers import (
     store_grants,
     transfer_grant,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from memory.policy_store import PolicyLedger
-from policies.evaluator import DENY
 from tools.action import NEAR
 
 HOUR, DAY = 3600, 86_400
@@ -106,7 +106,7 @@ def test_usd_window_counts_every_token_at_its_price(tmp_path: Path) -> None:
     doc = grants_doc(transfer_grant(per_action={"NEAR": "5", "USDC": "100"},
                                     windows=[{"usd": "10", "period": "24h"}]))
     engine, _ = make_engine(tmp_path / "p.db", doc)
-    from helpers import USDC, ft_transfer
+    from tests.policy.helpers import USDC, ft_transfer
 
     first = engine.reserve(near_transfer(BOB, 2 * YOCTO))  # $6
     assert first.reservation_id and first.usd == {NEAR: 6_000_000}

@@ -1,0 +1,154 @@
+"""``near-agent demo``: the whole product in one command, on an in-process devnet.
+
+It starts a local network, sets up a home with a grant and two contacts, then runs a short
+session through the same planner, policy engine, executor and audit log a user gets: a transfer
+(confirmed, first-time recipient), a swap, a label submission the vendor accepts, a reward claim,
+an over-limit transfer the policy denies and a confirmation the user declines. It ends by
+printing the audit log and verifying its hash chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from agent.executor import RunReport
+from agent.home import Home
+from agent.session import AgentSession
+from agent.setup_home import write_config
+from policies.evaluator import Decision
+from tools.action import CanonicalAction
+
+USER = "alice.test.near"
+CONTACTS = {"bob": "bob.test.near", "carol": "carol.test.near"}
+
+# (what the user types, whether the user approves if the policy asks for a confirmation)
+SCRIPT: tuple[tuple[str, bool], ...] = (
+    ("what's my balance", True),
+    ("send 1 NEAR to bob", True),
+    ("swap 2 NEAR to USDC", True),
+    ("label task 0 item 0 as positive", True),
+    ("claim my rewards", True),
+    ("send 50 NEAR to bob", True),
+    ("carolに3 NEARを送って", False),
+)
+
+
+def demo_grants(expires_at: datetime) -> str:
+    """The shipped example grant with an expiry the demo sets (a grant must always expire)."""
+    text = resources.files("policies").joinpath("examples/demo-grant.yaml").read_text()
+    body = yaml.safe_load(text)
+    for grant in body["grants"]:
+        grant["expires_at"] = expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return yaml.safe_dump(body, sort_keys=False)
+
+
+def run_demo(root: Path | None = None, console: Console | None = None) -> int:
+    """Run the demo; returns the process exit code (0 when every expectation held)."""
+    return asyncio.run(_demo(root, console or Console()))
+
+
+async def _demo(root: Path | None, console: Console) -> int:
+    from devnet.server import start_devnet
+
+    home = Home.resolve(root or tempfile.mkdtemp(prefix="near-agent-demo-"))
+    console.rule("[bold]near-agent demo")
+    console.print(f"home: {home.root}")
+    node = start_devnet(home.devnet_dir, port=0, reset=True)
+    try:
+        console.print(f"devnet: {node.rpc_url} (manifest {home.devnet_dir / 'manifest.json'})")
+        write_config(home, network="devnet", account_id=USER, overwrite=True)
+        grants_file = home.root / "grants.yaml"
+        grants_file.write_text(demo_grants(datetime.now(UTC) + timedelta(days=1)))
+        session = await AgentSession.open(home)
+        try:
+            for grant_id, version in session.sync_grants_file():
+                console.print(f"grant {grant_id} v{version} given by the user")
+            for name, account in CONTACTS.items():
+                session.contacts.add(name, account, replace=True)
+            outcomes = [await _turn(session, console, text, approve) for text, approve in SCRIPT]
+            if outcomes[3].ok:
+                await _vendor_accepts(session, console, node.manifest)
+                outcomes[4] = await _turn(session, console, SCRIPT[4][0], True)
+            return _finish(session, console, outcomes)
+        finally:
+            await session.close()
+    finally:
+        node.stop()
+
+
+async def _turn(session: AgentSession, console: Console, text: str, approve: bool) -> RunReport:
+    console.print()
+    console.print(f"[bold cyan]you>[/] {text}")
+
+    def confirm(action: CanonicalAction, decision: Decision) -> bool:
+        console.print(f"  [yellow]confirm?[/] {action.preview}  ({', '.join(decision.reasons)})")
+        console.print(f"  [yellow]you answer:[/] {'yes' if approve else 'no'}")
+        return approve
+
+    report = await session.run(text, confirm)
+    if not report.plan.ok:
+        console.print(f"  [red]not understood:[/] {report.plan.error}")
+    for step in report.steps:
+        colour = {"done": "green", "denied": "red", "declined": "yellow"}.get(step.status, "red")
+        console.print(f"  [{colour}]{step.tool}: {step.status}[/] {step.message}")
+    return report
+
+
+async def _vendor_accepts(session: AgentSession, console: Console, manifest: dict) -> None:
+    """The vendor reviews the demo's label from its own account, as a real vendor would."""
+    from tools.action import FunctionCallSpec, TransactionSpec
+    from tools.keys import load_credentials
+
+    vendor = manifest["vendor_account"]
+    key_file = next(a["key_file"] for a in manifest["accounts"] if a["account_id"] == vendor)
+    creds = load_credentials(Path(key_file), vendor)
+    review = FunctionCallSpec(
+        method_name="review",
+        args={"task_id": 0, "item_id": 0, "tasker_id": USER, "accept": True},
+        gas=30 * 10**12,
+    )
+    spec = TransactionSpec(
+        signer_id=vendor, receiver_id=manifest["tasks"]["contract_id"], actions=(review,)
+    )
+    await session.ctx.chain.send(creds, spec)
+    console.print()
+    console.print(f"[dim]{vendor} reviews the label and accepts it[/]")
+
+
+def _finish(session: AgentSession, console: Console, outcomes: list[RunReport]) -> int:
+    expected = ["done", "done", "done", "done", "done", "denied", "declined"]
+    seen = [r.steps[0].status if r.steps else "refused" for r in outcomes]
+    console.print()
+    console.rule("[bold]audit log")
+    table = Table("id", "kind", "actor", "tool", "status", "intent")
+    entries = session.audit.entries(limit=None)
+    for entry in entries:
+        table.add_row(
+            str(entry.id),
+            str(entry.kind),
+            entry.actor,
+            entry.tool or "",
+            entry.status or "",
+            entry.correlation_id[:8],
+        )
+    console.print(table)
+    report = session.audit.verify()
+    if report.ok:
+        console.print(
+            f"[green]audit log verified:[/] {report.count} entries, head {report.head_hash[:16]}…"
+        )
+    else:
+        console.print(f"[red]audit log broken at entry {report.first_bad_id}:[/] {report.reason}")
+    if seen != expected:
+        console.print(f"[red]the demo expected {expected}, got {seen}[/]")
+        return 1
+    console.print(f"Review it yourself: near-agent --home {session.home.root} audit list")
+    return 0 if report.ok else 1

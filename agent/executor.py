@@ -1,0 +1,245 @@
+"""From a plan to policy-checked NEAR actions, one step at a time, every step audited.
+
+plan -> prepare -> policy (reserve) -> confirmation -> execute -> settle -> audit. The first step
+that does not complete stops the run; the report says what happened and what did not. Nothing
+here decides limits: the policy engine does, on the canonical action the tool prepared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from agent.plan import Plan, PlanStep
+from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
+from policies.approvals import ApprovalRefused
+from policies.engine import PolicyEngine
+from policies.evaluator import ALLOW, CONFIRM, Decision
+from tools import registry as tool_registry
+from tools.action import CanonicalAction, TransactionSpec
+from tools.base import Tool, ToolContext, ToolResult
+from tools.errors import OutcomeUnknownError, ToolError
+
+StepStatus = Literal["done", "refused", "denied", "declined", "failed", "unknown", "not_run"]
+
+Confirm = Callable[[CanonicalAction, Decision], bool]
+"""Asked when the policy wants the user's confirmation; True approves exactly this action."""
+
+
+@dataclass
+class StepReport:
+    tool: str
+    status: StepStatus
+    message: str
+    preview: str = ""
+    decision: dict[str, Any] | None = None
+    result: ToolResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "done"
+
+
+@dataclass
+class RunReport:
+    correlation_id: str
+    plan: Plan
+    steps: list[StepReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.plan.ok and all(step.ok for step in self.steps)
+
+
+class Executor:
+    """Runs plans for one account under one policy engine, writing one audit story per plan."""
+
+    def __init__(
+        self,
+        *,
+        ctx: ToolContext,
+        policy: PolicyEngine,
+        audit: AuditLog,
+        confirm: Confirm | None = None,
+        review: Confirm | None = None,
+        actor: Actor = "user",
+        tools: dict[str, Tool] | None = None,
+        before_evaluate: Callable[[ToolContext], Awaitable[None]] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.policy = policy
+        self.audit = audit
+        self.confirm = confirm
+        self.review = review  # asked before signing what the policy allows outright
+        self.actor: Actor = actor
+        self.tools = tools if tools is not None else tool_registry.build_registry()
+        self.before_evaluate = before_evaluate  # e.g. refresh the prices the policy reads
+
+    async def run(self, plan: Plan, *, correlation_id: str | None = None) -> RunReport:
+        cid = correlation_id or new_correlation_id()
+        report = RunReport(cid, plan)
+        self._log(AuditKind.USER_MESSAGE, cid, {"text": plan.intent})
+        self._log(AuditKind.PLAN, cid, plan.to_json_dict(), status="ok" if plan.ok else "refused")
+        if not plan.ok:
+            return report
+        for index, step in enumerate(plan.steps):
+            outcome = await self._run_step(step, cid)
+            report.steps.append(outcome)
+            if not outcome.ok:
+                for rest in plan.steps[index + 1 :]:
+                    report.steps.append(
+                        StepReport(
+                            rest.tool, "not_run", "not run: an earlier step did not complete"
+                        )
+                    )
+                break
+        return report
+
+    async def _run_step(self, step: PlanStep, cid: str) -> StepReport:
+        tool = step.tool
+        try:
+            action = await tool_registry.prepare(tool, step.args, self.ctx, self.tools)
+        except ToolError as exc:
+            self._log(AuditKind.ERROR, cid, {"stage": "prepare", **exc.to_dict()}, tool, "refused")
+            return StepReport(tool, "refused", exc.message)
+        self._log(AuditKind.ACTION_PREPARED, cid, {"action": action}, tool)
+
+        if self.before_evaluate is not None and action.transactions:
+            try:
+                await self.before_evaluate(self.ctx)
+            except ToolError as exc:  # no fresh prices: the policy denies what needs them
+                self._log(AuditKind.ERROR, cid, {"stage": "prices", **exc.to_dict()}, tool)
+        decision = self.policy.reserve(action)
+        self._log_decision(decision, cid, tool)
+        if decision.outcome == CONFIRM:
+            decision = self._confirm(action, decision, cid)
+            if decision.outcome == CONFIRM:
+                return StepReport(
+                    tool, "declined", "you declined; nothing was sent", action.preview
+                )
+        elif (
+            decision.outcome == ALLOW
+            and action.transactions
+            and self.review is not None
+            and not self.review(action, decision)
+        ):
+            if decision.reservation_id is not None:
+                self.policy.release(decision.reservation_id, "declined by the user")
+            self._log(AuditKind.APPROVAL_DENIED, cid, {"action_hash": decision.action_hash}, tool)
+            return StepReport(tool, "declined", "you declined; nothing was sent", action.preview)
+        if decision.outcome != ALLOW:
+            why = ", ".join(decision.reasons) or "denied"
+            return StepReport(
+                tool, "denied", f"the policy denied it ({why})", action.preview, decision.to_dict()
+            )
+        return await self._execute(action, decision, cid)
+
+    def _confirm(self, action: CanonicalAction, decision: Decision, cid: str) -> Decision:
+        """Ask the user; an approval is bound to this action's hash and is evaluated again."""
+        tool = action.tool
+        self._log(
+            AuditKind.APPROVAL_REQUESTED,
+            cid,
+            {
+                "action_hash": decision.action_hash,
+                "preview": action.preview,
+                "reasons": decision.reasons,
+            },
+            tool,
+        )
+        if self.confirm is None or not self.confirm(action, decision):
+            self._log(AuditKind.APPROVAL_DENIED, cid, {"action_hash": decision.action_hash}, tool)
+            return decision
+        try:
+            approval = self.policy.approve(action)
+        except ApprovalRefused as exc:  # the situation changed since the question was asked
+            self._log(AuditKind.ERROR, cid, {"stage": "approve", "message": str(exc)}, tool)
+            return exc.decision if isinstance(exc.decision, Decision) else decision
+        self._log(
+            AuditKind.APPROVAL_GRANTED,
+            cid,
+            {
+                "approval_id": approval.id,
+                "action_hash": approval.action_hash,
+                "expires_at": approval.expires_at.isoformat(),
+            },
+            tool,
+        )
+        again = self.policy.reserve(action, approval_id=approval.id)
+        self._log_decision(again, cid, tool)
+        return again
+
+    async def _execute(self, action: CanonicalAction, decision: Decision, cid: str) -> StepReport:
+        tool = action.tool
+        reservation = decision.reservation_id
+
+        def journal(tx_hash: str, spec: TransactionSpec) -> None:
+            self._log(
+                AuditKind.TX_SUBMITTED,
+                cid,
+                {
+                    "tx_hash": tx_hash,
+                    "receiver_id": spec.receiver_id,
+                    "reservation_id": reservation,
+                },
+                tool,
+                "signed",
+            )
+
+        previous_hook = self.ctx.on_signed
+        self.ctx.on_signed = journal
+        try:
+            result = await tool_registry.execute(action, self.ctx, self.tools)
+        except OutcomeUnknownError as exc:
+            # The transaction may have landed: keep the reservation counting as spent.
+            self._log(AuditKind.ERROR, cid, {"stage": "execute", **exc.to_dict()}, tool, "unknown")
+            return StepReport(tool, "unknown", exc.message, action.preview, decision.to_dict())
+        except ToolError as exc:
+            partial = exc.result if isinstance(exc.result, ToolResult) else None
+            self._settle_or_release(reservation, partial, failed=True)
+            data = {"stage": "execute", **exc.to_dict()}
+            if partial is not None:
+                data["result"] = partial.model_dump(mode="json")
+            self._log(AuditKind.TX_OUTCOME, cid, data, tool, "failed")
+            return StepReport(
+                tool, "failed", exc.message, action.preview, decision.to_dict(), partial
+            )
+        finally:
+            self.ctx.on_signed = previous_hook
+        self._settle_or_release(reservation, result, failed=False)
+        self._log(AuditKind.TX_OUTCOME, cid, {"result": result.model_dump(mode="json")}, tool, "ok")
+        return StepReport(tool, "done", result.summary, action.preview, decision.to_dict(), result)
+
+    def _settle_or_release(
+        self, reservation: str | None, result: ToolResult | None, *, failed: bool
+    ) -> None:
+        """Settle at what left the account; release when nothing was sent at all."""
+        if reservation is None:
+            return
+        if failed and (result is None or not result.tx_hashes):
+            self.policy.release(reservation, "nothing was sent")
+            return
+        actual = None
+        if result is not None and result.balance_changes:
+            row = self.policy.reservation(reservation)
+            reserved = row.amounts if row is not None else {}
+            actual = {
+                token: max(0, -int(result.balance_changes.get(token, 0))) for token in reserved
+            }
+        self.policy.settle(reservation, actual)
+
+    def _log_decision(self, decision: Decision, cid: str, tool: str) -> None:
+        self._log(AuditKind.POLICY_DECISION, cid, decision.to_dict(), tool, decision.outcome)
+
+    def _log(
+        self,
+        kind: AuditKind,
+        cid: str,
+        data: dict[str, Any],
+        tool: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        self.audit.append(
+            kind, actor=self.actor, correlation_id=cid, data=data, tool=tool, status=status
+        )

@@ -1,0 +1,191 @@
+"""One agent session: the configured account, planner, policy engine, audit log and memory.
+
+This is the composition root the CLI commands share (``do``, ``plan``, ``chat``, ``demo``): it
+reads the home's agent.yaml and opens every store once. Heavy modules (py-near through the tool
+layer, the LLM client) are imported here, never on the CLI's start-up path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.config import AgentConfig, load_config
+from agent.executor import Confirm, Executor, RunReport
+from agent.home import Home
+from agent.plan import Plan, PlanStep, StepArgs
+from agent.planner import OfflinePlanner
+from agent.planner.llm import LLMPlanner, PlannerContext
+from agent.price_feed import PoolFeed, pool_prices
+from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
+from memory.contacts import AddressBook
+from memory.conversation import Conversation
+from memory.preferences import PreferencesStore
+from policies.engine import PolicyEngine, chain_facts
+from policies.store_grants import store_grants_file
+from tools.base import ToolContext, context_from_config
+from tools.errors import ToolError
+
+
+@dataclass
+class AgentSession:
+    home: Home
+    config: AgentConfig
+    ctx: ToolContext
+    policy: PolicyEngine
+    audit: AuditLog
+    contacts: AddressBook
+    preferences: PreferencesStore
+    conversation: Conversation
+    feed: PoolFeed
+    session_id: str = field(default_factory=new_correlation_id)
+
+    @classmethod
+    async def open(cls, home: Home, *, require_key: bool = True) -> AgentSession:
+        config = load_config(home.config_file)
+        ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, require_key=require_key)
+        feed = PoolFeed()
+        try:
+            prices: Any = await pool_prices(ctx, feed, config.defaults.stablecoin)
+        except ToolError:
+            prices = None  # no stablecoin on this network: every USD rule denies
+        policy = PolicyEngine(
+            home.policy_db, facts=chain_facts(ctx.network), prices=prices, quotes=prices
+        )
+        return cls(
+            home=home,
+            config=config,
+            ctx=ctx,
+            policy=policy,
+            audit=AuditLog(home.audit_db),
+            contacts=AddressBook(home.memory_db),
+            preferences=PreferencesStore(home.memory_db),
+            conversation=Conversation(home.memory_db),
+            feed=feed,
+        )
+
+    async def close(self) -> None:
+        await self.ctx.aclose()
+        for store in (self.policy, self.audit, self.contacts, self.preferences, self.conversation):
+            store.close()
+
+    def sync_grants_file(self) -> list[tuple[str, int]]:
+        """Store the grants file agent.yaml names (the user's own file) as new versions.
+
+        Returns the (grant id, version) pairs that changed; each is audited as grant_added.
+        """
+        path = self.config.grants_file
+        if path is None or not path.exists():
+            return []
+        changed = [
+            (gid, ver)
+            for gid, ver, written in store_grants_file(self.home.policy_db, path)
+            if written
+        ]
+        for grant_id, version in changed:
+            self.audit.append(
+                AuditKind.GRANT_ADDED,
+                actor="user",
+                correlation_id=new_correlation_id(),
+                data={"grant_id": grant_id, "version": version, "source": str(path)},
+            )
+        return changed
+
+    def _resolve_contact(self, name: str) -> str | None:
+        contact = self.contacts.get(name)
+        return contact.account_id if contact is not None else None
+
+    def planner(self) -> OfflinePlanner | LLMPlanner:
+        settings = self.config.planner
+        if settings.kind == "offline":
+            prefs = self.preferences.load()
+            return OfflinePlanner(contacts=self._resolve_contact, default_token=prefs.default_token)
+        assert settings.base_url is not None and settings.model is not None
+        return LLMPlanner(
+            base_url=settings.base_url,
+            model=settings.model,
+            api_key=os.environ.get(settings.api_key_env),
+            tool_models=StepArgs,
+            max_slippage_bps=self.config.defaults.max_slippage_bps,
+            resolve_contact=self._resolve_contact,
+            timeout_s=settings.timeout_s,
+        )
+
+    def plan(self, text: str) -> Plan:
+        """The user's words as a plan; swaps without a stated slippage get the preference."""
+        planner = self.planner()
+        if isinstance(planner, LLMPlanner):
+            prefs = self.preferences.load()
+            history = [
+                (m.role, m.text)
+                for m in self.conversation.recent(self.session_id, prefs.context_messages)
+            ]
+            contacts = {c.name: c.account_id for c in self.contacts.list()}
+            plan = planner.plan(
+                text,
+                PlannerContext(contacts=contacts, preferences=prefs.model_dump(), history=history),
+            )
+        else:
+            plan = planner.plan(text)
+        return self._with_default_slippage(plan)
+
+    def _with_default_slippage(self, plan: Plan) -> Plan:
+        if not plan.ok:
+            return plan
+        default = min(
+            self.preferences.load().default_slippage_bps, self.config.defaults.max_slippage_bps
+        )
+        steps = [
+            PlanStep(tool=s.tool, args={**s.args, "max_slippage_bps": default})
+            if s.tool == "swap" and "max_slippage_bps" not in s.args
+            else s
+            for s in plan.steps
+        ]
+        return plan.model_copy(update={"steps": steps})
+
+    def executor(
+        self, confirm: Confirm | None, review: Confirm | None = None, actor: Actor = "user"
+    ) -> Executor:
+        return Executor(
+            ctx=self.ctx,
+            policy=self.policy,
+            audit=self.audit,
+            confirm=confirm,
+            review=review,
+            actor=actor,
+            before_evaluate=self.feed.refresh,
+        )
+
+    async def run(
+        self,
+        text: str,
+        confirm: Confirm | None,
+        review: Confirm | None = None,
+        actor: Actor = "user",
+    ) -> RunReport:
+        """Plan the user's words and carry the plan out under the policy."""
+        self.conversation.add(self.session_id, "user", text)
+        report = await self.run_plan(self.plan(text), confirm, review, actor)
+        self.conversation.add(self.session_id, "assistant", describe(report))
+        return report
+
+    async def run_plan(
+        self,
+        plan: Plan,
+        confirm: Confirm | None,
+        review: Confirm | None = None,
+        actor: Actor = "user",
+    ) -> RunReport:
+        return await self.executor(confirm, review, actor).run(plan)
+
+
+def describe(report: RunReport) -> str:
+    """A plain account of what happened and what did not."""
+    if not report.plan.ok:
+        return report.plan.error or "not understood"
+    lines = []
+    for step in report.steps:
+        mark = {"done": "done", "not_run": "not run"}.get(step.status, step.status)
+        lines.append(f"{step.tool}: {mark}: {step.message}")
+    return "\n".join(lines)
