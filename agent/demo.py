@@ -29,15 +29,18 @@ from tools.action import CanonicalAction
 USER = "alice.test.near"
 CONTACTS = {"bob": "bob.test.near", "carol": "carol.test.near"}
 
-# (what the user types, whether the user approves if the policy asks for a confirmation)
-SCRIPT: tuple[tuple[str, bool], ...] = (
-    ("what's my balance", True),
-    ("send 1 NEAR to bob", True),
-    ("swap 2 NEAR to USDC", True),
-    ("label task 0 item 0 as positive", True),
-    ("claim my rewards", True),
-    ("send 50 NEAR to bob", True),
-    ("carolに3 NEARを送って", False),
+VENDOR_REVIEWS = "(the vendor reviews the label)"
+
+# (what the user types, whether the user approves if the policy asks, the expected outcome)
+SCRIPT: tuple[tuple[str, bool, str], ...] = (
+    ("what's my balance", True, "done"),
+    ("send 1 NEAR to bob", True, "done"),
+    ("swap 2 NEAR to USDC", True, "done"),
+    ("label task 0 item 0 as positive", True, "done"),
+    (VENDOR_REVIEWS, True, "done"),
+    ("claim my rewards", True, "done"),
+    ("send 50 NEAR to bob", True, "denied"),
+    ("carolに3 NEARを送って", False, "declined"),
 )
 
 
@@ -73,11 +76,14 @@ async def _demo(root: Path | None, console: Console) -> int:
                 console.print(f"grant {grant_id} v{version} given by the user")
             for name, account in CONTACTS.items():
                 session.contacts.add(name, account, replace=True)
-            outcomes = [await _turn(session, console, text, approve) for text, approve in SCRIPT]
-            if outcomes[3].ok:
-                await _vendor_accepts(session, console, node.manifest)
-                outcomes[4] = await _turn(session, console, SCRIPT[4][0], True)
-            return _finish(session, console, outcomes)
+            seen: list[str] = []
+            for text, approve, _ in SCRIPT:
+                if text == VENDOR_REVIEWS:
+                    seen.append(await _vendor_accepts(session, console, node.manifest))
+                    continue
+                report = await _turn(session, console, text, approve)
+                seen.append(report.steps[0].status if report.steps else "refused")
+            return _finish(session, console, seen)
         finally:
             await session.close()
     finally:
@@ -102,9 +108,10 @@ async def _turn(session: AgentSession, console: Console, text: str, approve: boo
     return report
 
 
-async def _vendor_accepts(session: AgentSession, console: Console, manifest: dict) -> None:
+async def _vendor_accepts(session: AgentSession, console: Console, manifest: dict) -> str:
     """The vendor reviews the demo's label from its own account, as a real vendor would."""
     from tools.action import FunctionCallSpec, TransactionSpec
+    from tools.errors import ToolError
     from tools.keys import load_credentials
 
     vendor = manifest["vendor_account"]
@@ -118,14 +125,18 @@ async def _vendor_accepts(session: AgentSession, console: Console, manifest: dic
     spec = TransactionSpec(
         signer_id=vendor, receiver_id=manifest["tasks"]["contract_id"], actions=(review,)
     )
-    await session.ctx.chain.send(creds, spec)
     console.print()
-    console.print(f"[dim]{vendor} reviews the label and accepts it[/]")
+    try:
+        await session.ctx.chain.send(creds, spec)
+    except ToolError as exc:
+        console.print(f"[red]{vendor} could not review the label:[/] {exc.message}")
+        return "failed"
+    console.print(f"[dim]{vendor} reviews the label from its own account and accepts it[/]")
+    return "done"
 
 
-def _finish(session: AgentSession, console: Console, outcomes: list[RunReport]) -> int:
-    expected = ["done", "done", "done", "done", "done", "denied", "declined"]
-    seen = [r.steps[0].status if r.steps else "refused" for r in outcomes]
+def _finish(session: AgentSession, console: Console, seen: list[str]) -> int:
+    expected = [outcome for _, _, outcome in SCRIPT]
     console.print()
     console.rule("[bold]audit log")
     table = Table("id", "kind", "actor", "tool", "status", "intent")
