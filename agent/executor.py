@@ -214,20 +214,18 @@ class Executor:
     def _settle_or_release(
         self, reservation: str | None, result: ToolResult | None, *, failed: bool
     ) -> None:
-        """Settle at what left the account; release when nothing was sent at all."""
+        """Release when nothing was sent; otherwise keep the reservation at what was authorised.
+
+        Net balance changes cannot measure spending (a NEAR -> token swap wraps NEAR into wNEAR
+        and spends it, netting wNEAR to zero), and an action that sent anything may have moved
+        everything it asked for, so the budget keeps counting the reserved amounts.
+        """
         if reservation is None:
             return
         if failed and (result is None or not result.tx_hashes):
             self.policy.release(reservation, "nothing was sent")
-            return
-        actual = None
-        if result is not None and result.balance_changes:
-            row = self.policy.reservation(reservation)
-            reserved = row.amounts if row is not None else {}
-            actual = {
-                token: max(0, -int(result.balance_changes.get(token, 0))) for token in reserved
-            }
-        self.policy.settle(reservation, actual)
+        else:
+            self.policy.settle(reservation)
 
     def _log_decision(self, decision: Decision, cid: str, tool: str) -> None:
         self._log(AuditKind.POLICY_DECISION, cid, decision.to_dict(), tool, decision.outcome)
