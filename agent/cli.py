@@ -94,6 +94,12 @@ def init(
             "~/.near-credentials/NETWORK/ACCOUNT.json).",
         ),
     ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--manifest", help="The devnet manifest (default: HOME/devnet/manifest.json)."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing agent.yaml.")] = False,
 ) -> None:
     """Write HOME/agent.yaml for an account (with devnet, from the running devnet's manifest)."""
@@ -106,7 +112,12 @@ def init(
         raise typer.Exit(2)
     try:
         path = write_config(
-            home, network=network, account_id=account, key_file=key_file, overwrite=force
+            home,
+            network=network,
+            account_id=account,
+            key_file=key_file,
+            devnet_manifest=manifest,
+            overwrite=force,
         )
     except ConfigError as exc:
         typer.echo(str(exc), err=True)

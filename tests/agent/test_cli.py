@@ -1,0 +1,91 @@
+"""The CLI's intent commands and the demo, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agent.cli import app
+from agent.home import Home
+
+runner = CliRunner()
+
+
+def cli(home: Home, *args: str):
+    return runner.invoke(app, ["--home", str(home.root), *args])
+
+
+def test_plan_json_shape_with_a_dry_run_check(home: Home) -> None:
+    assert cli(home, "contacts", "add", "bob", "bob.test.near").exit_code == 0
+    result = cli(home, "plan", "send 2 NEAR to bob", "--json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["intent"] == "send 2 NEAR to bob"
+    assert body["planner"] == "offline"
+    assert body["steps"] == [
+        {
+            "tool": "transfer",
+            "args": {"receiver_id": "bob.test.near", "amount": "2", "token": "NEAR"},
+        }
+    ]
+    assert body["checks"][0]["outcome"] in ("allow", "confirm")
+
+
+def test_plan_json_for_what_is_not_understood(tmp_path: Path) -> None:
+    result = cli(Home(tmp_path), "plan", "make me rich", "--json")
+    body = json.loads(result.output)
+    assert body["steps"] == [] and body["error"]
+    assert set(body) == {"intent", "steps", "error"}
+
+
+def test_do_without_a_terminal_declines_what_needs_confirmation(home: Home) -> None:
+    result = cli(home, "do", "send 1 NEAR to carol.test.near", "--yes")
+    assert result.exit_code == 1
+    assert "declined" in result.output
+
+
+def test_do_yes_runs_what_the_policy_allows(home: Home) -> None:
+    result = cli(home, "do", "what's my balance", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "NEAR" in result.output
+
+
+def test_init_writes_a_home_from_the_devnet_manifest(devnet, tmp_path: Path) -> None:
+    other = Home(tmp_path / "other")
+    manifest = str(devnet.state_dir / "manifest.json")
+    args = ["--home", str(other.root), "init", "--account", "bob.test.near", "--manifest", manifest]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "bob.test.near" in other.config_file.read_text()
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_init_names_what_is_wrong(devnet, tmp_path: Path) -> None:
+    other = Home(tmp_path / "other")
+    result = runner.invoke(app, ["--home", str(other.root), "init", "--account", "x.test.near"])
+    assert result.exit_code == 2 and "no devnet manifest" in result.output
+    manifest = str(devnet.state_dir / "manifest.json")
+    result = runner.invoke(
+        app,
+        [
+            "--home",
+            str(other.root),
+            "init",
+            "--account",
+            "nobody.test.near",
+            "--manifest",
+            manifest,
+        ],
+    )
+    assert result.exit_code == 2 and "has no account 'nobody.test.near'" in result.output
+    assert not other.config_file.exists()
+
+
+def test_demo_runs_and_verifies_its_audit_log(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "policy denied" in result.output
+    assert "audit log verified" in result.output
