@@ -14,7 +14,7 @@ import typer
 from agent.cli_audit import audit_app
 from agent.cli_contacts import contacts_app, prefs_app
 from agent.cli_grants import grants_app
-from agent.cli_intents import chat, do, plan
+from agent.cli_intents import chat, do, plan, reconcile
 from agent.home import Home
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.add_typer(prefs_app, name="prefs")
 app.command()(plan)
 app.command()(do)
 app.command()(chat)
+app.command()(reconcile)
 
 
 @app.callback()

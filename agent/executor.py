@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from agent import failpoints
 from agent.plan import Plan, PlanStep
 from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
 from policies.approvals import ApprovalRefused
@@ -173,19 +174,23 @@ class Executor:
     async def _execute(self, action: CanonicalAction, decision: Decision, cid: str) -> StepReport:
         tool = action.tool
         reservation = decision.reservation_id
+        failpoints.hit("after_reserve")
 
         def journal(tx_hash: str, spec: TransactionSpec) -> None:
+            """Durably before the transaction leaves: a crash after this can be reconciled."""
             self._log(
                 AuditKind.TX_SUBMITTED,
                 cid,
                 {
                     "tx_hash": tx_hash,
+                    "signer_id": spec.signer_id,
                     "receiver_id": spec.receiver_id,
                     "reservation_id": reservation,
                 },
                 tool,
                 "signed",
             )
+            failpoints.hit("after_sign")
 
         previous_hook = self.ctx.on_signed
         self.ctx.on_signed = journal
@@ -207,6 +212,7 @@ class Executor:
             )
         finally:
             self.ctx.on_signed = previous_hook
+        failpoints.hit("before_settle")
         self._settle_or_release(reservation, result, failed=False)
         self._log(AuditKind.TX_OUTCOME, cid, {"result": result.model_dump(mode="json")}, tool, "ok")
         return StepReport(tool, "done", result.summary, action.preview, decision.to_dict(), result)

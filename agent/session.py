@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from agent.config import AgentConfig, load_config
@@ -18,6 +19,7 @@ from agent.plan import Plan, PlanStep, StepArgs
 from agent.planner import OfflinePlanner
 from agent.planner.llm import LLMPlanner, PlannerContext
 from agent.price_feed import PoolFeed, pool_prices
+from agent.reconcile import Reconciled, reconcile_pending
 from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
 from memory.contacts import AddressBook
 from memory.conversation import Conversation
@@ -91,6 +93,12 @@ class AgentSession:
                 data={"grant_id": grant_id, "version": version, "source": str(path)},
             )
         return changed
+
+    async def reconcile(self, older_than: timedelta = timedelta(minutes=2)) -> list[Reconciled]:
+        """Settle or release what an interrupted run left pending; never resends anything."""
+        return await reconcile_pending(
+            self.policy, self.audit, self.ctx.chain, older_than=older_than
+        )
 
     def _resolve_contact(self, name: str) -> str | None:
         contact = self.contacts.get(name)

@@ -1,0 +1,89 @@
+"""After a crash: settle or release every reservation an interrupted run left pending.
+
+The executor journals each transaction's hash in the audit log before sending it, so a pending
+reservation tells its own story: no journalled hash means nothing was signed (release); a hash
+the chain knows means it landed (settle, whatever the outcome); a hash the chain has never seen
+was never accepted (release). Nothing is ever sent again: the user decides what to do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+from memory.audit import AuditKind, AuditLog
+from policies.engine import PolicyEngine
+from tools.chain import ChainClient
+
+Verdict = Literal["settled", "released"]
+
+
+@dataclass
+class Reconciled:
+    reservation_id: str
+    tool: str
+    verdict: Verdict
+    landed: list[str] = field(default_factory=list)  # hashes the chain has, with their status
+    failed: list[str] = field(default_factory=list)
+    unseen: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if not (self.landed or self.failed or self.unseen):
+            return f"{self.tool}: interrupted before anything was signed; its budget is released"
+        parts = []
+        if self.landed:
+            parts.append(f"{len(self.landed)} transaction(s) landed ({', '.join(self.landed)})")
+        if self.failed:
+            parts.append(f"{len(self.failed)} landed but failed ({', '.join(self.failed)})")
+        if self.unseen:
+            parts.append(f"{len(self.unseen)} never reached the chain")
+        verdict = "counted against your budget" if self.verdict == "settled" else "released"
+        return (
+            f"{self.tool}: interrupted; " + "; ".join(parts) + f"; {verdict}. Nothing was resent."
+        )
+
+
+async def reconcile_pending(
+    policy: PolicyEngine,
+    audit: AuditLog,
+    chain: ChainClient,
+    *,
+    older_than: timedelta = timedelta(minutes=2),
+) -> list[Reconciled]:
+    """Resolve pending reservations older than ``older_than`` (younger ones may be in flight)."""
+    results: list[Reconciled] = []
+    for row in policy.pending(older_than):
+        journal = audit.entries(kind=AuditKind.TX_SUBMITTED, data_match={"reservation_id": row.id})
+        item = Reconciled(row.id, row.tool, "released")
+        for entry in journal:
+            tx_hash, signer = entry.data["tx_hash"], entry.data.get("signer_id", "")
+            outcome = await chain.tx_status(tx_hash, signer)
+            if outcome is None:
+                item.unseen.append(tx_hash)
+            elif outcome.ok:
+                item.landed.append(tx_hash)
+            else:
+                item.failed.append(tx_hash)
+        if item.landed or item.failed:
+            item.verdict = "settled"
+            policy.settle(row.id)
+        else:
+            policy.release(row.id, "reconciled: nothing reached the chain")
+        correlation = journal[0].correlation_id if journal else row.id
+        audit.append(
+            AuditKind.TX_OUTCOME,
+            actor="system",
+            correlation_id=correlation,
+            tool=row.tool,
+            status="reconciled",
+            data={
+                "reservation_id": row.id,
+                "verdict": item.verdict,
+                "landed": item.landed,
+                "failed": item.failed,
+                "unseen": item.unseen,
+            },
+        )
+        results.append(item)
+    return results

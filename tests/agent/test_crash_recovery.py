@@ -1,0 +1,95 @@
+"""SIGKILL at each step of execution; on restart nothing is sent twice and budgets are right."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from agent.home import Home
+from agent.session import AgentSession
+from devnet.server import RunningDevnet
+from memory.audit import AuditLog
+from tests.devnet.helpers import rpc
+
+INTENT = "swap 1 NEAR to USDC"
+
+
+def near_agent(home: Home, *args: str, failpoint: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "NEAR_AGENT_FAILPOINT"}
+    if failpoint:
+        env["NEAR_AGENT_FAILPOINT"] = failpoint
+    command = [sys.executable, "-m", "agent", "--home", str(home.root), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def usdc_and_nonce(devnet: RunningDevnet) -> tuple[int, int]:
+    """alice's USDC and the sum of her keys' nonces, read over RPC."""
+    args = base64.b64encode(json.dumps({"account_id": "alice.test.near"}).encode()).decode()
+    view = rpc(
+        devnet,
+        "query",
+        {
+            "request_type": "call_function",
+            "finality": "final",
+            "account_id": "usdc.test.near",
+            "method_name": "ft_balance_of",
+            "args_base64": args,
+        },
+    )
+    keys = rpc(
+        devnet,
+        "query",
+        {
+            "request_type": "view_access_key_list",
+            "finality": "final",
+            "account_id": "alice.test.near",
+        },
+    )
+    nonces = sum(k["access_key"]["nonce"] for k in keys["result"]["keys"])
+    return int(json.loads(bytes(view["result"]["result"]))), nonces
+
+
+async def _pending(home: Home) -> int:
+    session = await AgentSession.open(home)
+    try:
+        return len(session.policy.pending())
+    finally:
+        await session.close()
+
+
+@pytest.mark.parametrize(
+    ("failpoint", "landed"),
+    [("after_reserve", False), ("after_sign", False), ("before_settle", True)],
+)
+def test_kill_9_then_reconcile(
+    home: Home, devnet: RunningDevnet, failpoint: str, landed: bool
+) -> None:
+    usdc_before, nonce_before = usdc_and_nonce(devnet)
+    crashed = near_agent(home, "do", INTENT, "--yes", failpoint=failpoint)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    usdc_mid, _ = usdc_and_nonce(devnet)
+    assert (usdc_mid > usdc_before) is landed
+    assert asyncio.run(_pending(home)) == 1  # the interrupted reservation still counts as spent
+
+    recovered = near_agent(home, "reconcile", "--now")
+    assert recovered.returncode == 0, recovered.stderr
+    assert ("counted against your budget" if landed else "released") in recovered.stdout
+    assert asyncio.run(_pending(home)) == 0
+
+    usdc_after, nonce_after = usdc_and_nonce(devnet)
+    assert usdc_after == usdc_mid  # reconciling never sends anything
+    if not landed:
+        assert nonce_after == nonce_before  # nothing ever reached the chain
+    again = near_agent(home, "reconcile", "--now")
+    assert "Nothing to recover." in again.stdout
+    with AuditLog(home.audit_db) as log:
+        assert log.verify().ok
+        reconciled = log.entries(kind="tx_outcome", status="reconciled")
+        assert len(reconciled) == 1
