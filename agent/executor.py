@@ -14,11 +14,12 @@ from typing import Any, Literal
 from agent import failpoints
 from agent.plan import Plan, PlanStep
 from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
+from memory.audit_labels import label_content_hash, record_label
 from policies.approvals import ApprovalRefused
 from policies.engine import PolicyEngine
 from policies.evaluator import ALLOW, CONFIRM, Decision
 from tools import registry as tool_registry
-from tools.action import CanonicalAction, TransactionSpec
+from tools.action import CanonicalAction, FunctionCallSpec, TransactionSpec
 from tools.base import Tool, ToolContext, ToolResult
 from tools.errors import OutcomeUnknownError, ToolError
 
@@ -215,6 +216,8 @@ class Executor:
         failpoints.hit("before_settle")
         self._settle_or_release(reservation, result, failed=False)
         self._log(AuditKind.TX_OUTCOME, cid, {"result": result.model_dump(mode="json")}, tool, "ok")
+        if tool == "submit_label":
+            self._record_label(action, result, cid)
         return StepReport(tool, "done", result.summary, action.preview, decision.to_dict(), result)
 
     def _settle_or_release(
@@ -232,6 +235,24 @@ class Executor:
             self.policy.release(reservation, "nothing was sent")
         else:
             self.policy.settle(reservation)
+
+    def _record_label(self, action: CanonicalAction, result: ToolResult, cid: str) -> None:
+        """Label provenance: the content hash we computed, checked against the contract's."""
+        call = action.transactions[0].actions[0]
+        args = call.args if isinstance(call, FunctionCallSpec) else {}
+        receipt = result.data.get("receipt") or {}
+        ours = label_content_hash(str(args.get("label", "")))
+        on_chain = receipt.get("content_hash") if isinstance(receipt, dict) else None
+        record_label(
+            self.audit,
+            task_id=args.get("task_id", ""),
+            item_id=args.get("item_id"),
+            label=str(args.get("label", "")),
+            tx_hash=result.tx_hashes[-1] if result.tx_hashes else "",
+            actor=self.actor,
+            correlation_id=cid,
+            status="submitted" if on_chain in (None, ours) else "hash_mismatch",
+        )
 
     def _log_decision(self, decision: Decision, cid: str, tool: str) -> None:
         self._log(AuditKind.POLICY_DECISION, cid, decision.to_dict(), tool, decision.outcome)

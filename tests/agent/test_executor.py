@@ -152,3 +152,20 @@ def test_reviewer_can_decline_an_allowed_action(home: Home) -> None:
         assert session.policy.pending() == []
 
     run(home, body)
+
+
+def test_a_submitted_label_is_traceable_by_its_content_hash(home: Home) -> None:
+    from memory.audit_labels import label_content_hash, trace_label
+
+    async def body(session: AgentSession) -> None:
+        report = await session.run("label task 2 item 2 as hello", confirm=lambda a, d: True)
+        assert report.ok, report.steps
+        found = trace_label(session.audit, label="hello", task_id=2)
+        assert len(found) == 1
+        entry = found[0]
+        assert entry.status == "submitted"
+        assert entry.data["content_hash"] == label_content_hash("hello")
+        assert entry.data["tx_hash"] == report.steps[0].result.tx_hashes[-1]
+        assert entry.correlation_id == report.correlation_id
+
+    run(home, body)
