@@ -319,3 +319,66 @@ def check(
             console.print(budgets)
     if decision.outcome == "deny":
         raise typer.Exit(2)
+
+
+@grants_app.command("onchain")
+def onchain(
+    ctx: typer.Context,
+    tasks_key: Annotated[
+        bool,
+        typer.Option(
+            "--tasks-key/--no-tasks-key",
+            help="Add a function-call key that can only call submit_label and claim_rewards on "
+            "the tasks contract (no deposits, a gas allowance); the agent then signs those "
+            "actions with it instead of your full-access key.",
+        ),
+    ] = True,
+    trading_account: Annotated[
+        str | None,
+        typer.Option(
+            "--trading-account",
+            help="Also create NAME.<your account>, funded with --fund and holding its own key. "
+            "Trade from it: whatever happens to the agent's checks, the most it can lose is "
+            "that account's balance, never your main account's.",
+        ),
+    ] = None,
+    fund: Annotated[
+        str | None,
+        typer.Option(
+            "--fund",
+            help="NEAR to move into the trading account (e.g. \"5\"); refused when above the "
+            "grant's NEAR budget (its smallest NEAR window cap, or the global ceiling's).",
+        ),
+    ] = None,
+    grant: Annotated[
+        str | None,
+        typer.Option("--grant", help="The grant whose budget caps --fund (default: the swap "
+                     "grant, when there is exactly one)."),
+    ] = None,
+    allowance: Annotated[
+        str, typer.Option("--allowance", help="NEAR of gas the function-call key may burn.")
+    ] = "0.25",
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Delete the function-call key from the chain.")
+    ] = False,
+) -> None:
+    """Back the grants with limits the chain itself enforces (safe to run again)."""
+    import asyncio
+
+    from agent.config import ConfigError
+    from agent.onchain import OnchainError, apply_onchain
+    from policies.grants import NEAR_DECIMALS
+    from tools.amounts import parse_amount
+    from tools.errors import ToolError
+
+    home: Home = ctx.obj
+    try:
+        report = asyncio.run(apply_onchain(
+            home, tasks_key=tasks_key, revoke=revoke, trading_account=trading_account,
+            fund=fund, grant_id=grant, allowance=parse_amount(allowance, NEAR_DECIMALS)))
+    except (OnchainError, ConfigError) as exc:
+        _fail(f"Nothing more was done: {exc}")
+    except ToolError as exc:
+        _fail(f"Nothing more was done: {exc.message}")
+    for line in report.lines:
+        typer.echo(line)

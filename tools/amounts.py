@@ -1,13 +1,18 @@
 """Decimal amount text <-> integer base units, exactly.
 
-What is accepted (after Unicode NFKC normalisation, so full-width digits typed in Japanese or
-Chinese input methods work): ASCII digits with at most one ``.``; ``,`` only as a thousands
-separator in correctly grouped integer parts ("1,000.25"); surrounding whitespace. Refused, each
-with its own message: non-strings (floats above all: they cannot hold most amounts exactly),
-empty text, signs, NaN/infinity, exponents ("1e3"), underscores ("1_000", Python syntax a user
-does not type), badly grouped commas ("1,5" could mean 1.5), more fractional digits than the token
-has (unless they are zeros), zero where a positive amount is needed, and anything at or above
-2**128 base units.
+One grammar for amounts, used by the plan gate (``tools.args``) and by the tools
+(``parse_amount``). What is accepted (after Unicode NFKC normalisation, so full-width digits typed
+in Japanese or Chinese input methods work): digits with at most one ``.``; ``,`` only as a
+thousands separator in correctly grouped integer parts ("1,000.25"); surrounding whitespace.
+Refused, each with its own message: non-strings (floats above all: they cannot hold most amounts
+exactly), empty text, vague words ("all", "max"), NaN/infinity, signs, exponents ("1e3"),
+underscores ("1_000", Python syntax a user does not type), badly grouped commas ("1,5" could mean
+1.5), text without digits, zero where a positive amount is needed; and, in ``parse_amount``, more
+fractional digits than the token has (unless they are zeros) and anything at or above 2**128 base
+units.
+
+Messages are phrased to follow a field name ("field 'amount' is empty; ...") and still read on
+their own; each AmountError keeps the text it was given.
 """
 
 from __future__ import annotations
@@ -23,51 +28,80 @@ MAX_U128 = 2**128 - 1
 
 _PLAIN = re.compile(r"^(?P<int>\d*)(?:\.(?P<frac>\d*))?$")
 _GROUPED = re.compile(r"^(?P<int>\d{1,3}(?:,\d{3})+)(?:\.(?P<frac>\d*))?$")
-_SPECIALS = {"nan", "snan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+_EXPONENT = re.compile(r"[\d.,]*\d[\d.,]*e[+-]?\d*")
+_BAD_COMMAS = re.compile(r"[\d,]*(?:\.\d*)?")
+_SPECIALS = frozenset({"nan", "snan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+_VAGUE = frozenset({"all", "everything", "max", "maximum", "half", "some", "any"})
+
+
+def normalise_amount_text(
+    text: Any, *, allow_zero: bool = False, trailing_point: bool = True,
+    max_chars: int | None = None,
+) -> str:
+    """Exact canonical decimal text of ``text``: separators removed, the value never changed.
+
+    "1,000.25" -> "1000.25", ".5" -> "0.5", "007" -> "7", "2.50" stays "2.50". Numbers (float
+    above all, int and bool too) are refused: a float cannot hold most amounts exactly, and an
+    int is a sign that a unit was guessed. ``trailing_point=False`` refuses "2." (a planner's
+    amount must not look cut off); ``max_chars`` bounds the length of what a planner may write.
+    """
+    if isinstance(text, bool) or not isinstance(text, str):
+        kind = type(text).__name__
+        raise AmountError(
+            f'must be a decimal string such as "2.5", not a {kind} ({text!r}); '
+            "numbers lose precision, so write the amount in quotes", text)
+    s = unicodedata.normalize("NFKC", text).strip()
+    if not s:
+        raise AmountError("is empty; write a positive decimal number such as 2.5", text)
+    if max_chars is not None and len(s) > max_chars:
+        raise AmountError(f"is longer than {max_chars} characters", text)
+    low = s.lower()
+    if low in _VAGUE:
+        raise AmountError(f"{text!r} is not an exact amount; write the number, such as 2.5", text)
+    if low in _SPECIALS:
+        raise AmountError(f"{text!r} is not a number of tokens; write one such as 2.5", text)
+    if s.startswith("-"):
+        raise AmountError(f"{text!r} has a minus sign; amounts are never negative, so write a "
+                          "positive number such as 2.5", text)
+    if s.startswith("+"):
+        raise AmountError(f"{text!r} has a sign; write just the number, such as 2.5", text)
+    if _EXPONENT.fullmatch(low):
+        raise AmountError(f"{text!r} uses an exponent; write the number out in full", text)
+    if "_" in s:
+        raise AmountError(f"{text!r} contains '_'; write digits only "
+                          "(',' may separate thousands)", text)
+    match = _PLAIN.match(s) or _GROUPED.match(s)
+    if match is None:
+        if "," in s and _BAD_COMMAS.fullmatch(s):
+            raise AmountError(f"{text!r} has a misplaced ','; use '.' for the decimal point and "
+                              "',' only between groups of three digits", text)
+        raise AmountError(f"{text!r} is not a decimal number; write it like 2.5 or 1,000.25",
+                          text)
+    int_part = match.group("int").replace(",", "").lstrip("0")
+    frac = match.group("frac")
+    if not int_part and not frac and "0" not in match.group("int"):
+        raise AmountError(f"{text!r} has no digits", text)
+    if frac == "" and not trailing_point:
+        raise AmountError(f"{text!r} ends with '.'; write the digits after it, or no point",
+                          text)
+    canonical = f"{int_part or '0'}.{frac}" if frac else int_part or "0"
+    if not allow_zero and Decimal(canonical) == 0:
+        raise AmountError(f"{text!r} is zero; the amount must be positive", text)
+    return canonical
 
 
 def parse_amount(text: Any, decimals: int, *, allow_zero: bool = False) -> int:
     """Whole-token text (e.g. "1.5") to base units; AmountError when it is not exact."""
     _check_decimals(decimals)
-    if isinstance(text, bool) or not isinstance(text, str):
-        kind = type(text).__name__
-        hint = " (floats cannot represent most amounts exactly)" if isinstance(text, float) else ""
-        raise AmountError(f"an amount must be a decimal string like \"1.5\", not a {kind}{hint}",
-                          text)
-    s = unicodedata.normalize("NFKC", text).strip()
-    if not s:
-        raise AmountError("the amount is empty", text)
-    low = s.lower()
-    if low in _SPECIALS:
-        raise AmountError(f"{text!r} is not a number of tokens", text)
-    if s.startswith("-"):
-        raise AmountError(f"the amount {text!r} is negative", text)
-    if s.startswith("+"):
-        raise AmountError(f"the amount {text!r} has a sign; write just the number", text)
-    if "e" in low and re.fullmatch(r"[\d.,]*e[+-]?\d*", low):
-        raise AmountError(f"the amount {text!r} uses an exponent; write it out in full", text)
-    if "_" in s:
-        raise AmountError(f"the amount {text!r} contains '_'; write digits only "
-                          "(',' may separate thousands)", text)
-    match = _PLAIN.match(s) or _GROUPED.match(s)
-    if match is None:
-        if "," in s and re.fullmatch(r"[\d,]*(\.\d*)?", s):
-            raise AmountError(f"the amount {text!r} has a misplaced ','; use '.' for the decimal "
-                              "point and ',' only between groups of three digits", text)
-        raise AmountError(f"{text!r} is not a decimal amount", text)
-    int_part = match.group("int").replace(",", "")
-    frac = match.group("frac") or ""
-    if not int_part and not frac:
-        raise AmountError(f"{text!r} has no digits", text)
+    canonical = normalise_amount_text(text, allow_zero=allow_zero)
+    int_part, _, frac = canonical.partition(".")
     significant = frac.rstrip("0")
     if len(significant) > decimals:
         raise AmountError(
             f"the amount {text!r} has more than {decimals} decimal places, "
             f"the most this token allows", text)
-    units = int(int_part or "0") * 10**decimals + int((significant or "0").ljust(decimals, "0")
-                                                      if decimals else "0")
-    if units == 0 and not allow_zero:
-        raise AmountError(f"the amount {text!r} is zero; it must be positive", text)
+    units = int(int_part) * 10**decimals + (int(significant.ljust(decimals, "0"))
+                                            if significant else 0)
     if units > MAX_U128:
         raise AmountError(f"the amount {text!r} is too large", text)
     return units

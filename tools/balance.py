@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
-
 from tools.action import CanonicalAction
 from tools.amounts import format_amount
+from tools.args import BalanceArgs
 from tools.base import ToolArgs, ToolContext, ToolResult
 from tools.tokens import TokenInfo
-
-
-class BalanceArgs(ToolArgs):
-    token: str | None = Field(default=None, description="NEAR, a token symbol or contract id; "
-                              "omit for every known token")
 
 
 class BalanceTool:

@@ -25,7 +25,9 @@ from tools.errors import (
     TransactionFailedError,
 )
 from tools.keys import Credentials, find_credentials, load_credentials
+from tools.keystore import Keystore
 from tools.network import Network, custom_network, devnet_from_manifest, public_network
+from tools.signers import KeyRing, keyring_from_keystore
 from tools.tokens import TokenRegistry
 
 SignedInt = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
@@ -75,6 +77,8 @@ class ToolContext:
     chain: ChainClient
     account_id: str
     credentials: Credentials | None = field(default=None, repr=False)
+    # the keys to sign with, narrowest first (function-call keys); None = only ``credentials``
+    keyring: KeyRing | None = field(default=None, repr=False)
     tokens: TokenRegistry = None  # type: ignore[assignment]  # filled in __post_init__
     max_slippage_bps: int = 50
     quote_max_age_s: float = 30.0
@@ -111,6 +115,17 @@ class ToolContext:
             raise CredentialsError(f"no signing key loaded for {self.account_id}")
         return self.credentials
 
+    def holds_key_for(self, account_id: str) -> bool:
+        if self.keyring is not None and self.keyring.holds(account_id):
+            return True
+        return self.credentials is not None and self.credentials.account_id == account_id
+
+    def credentials_for(self, spec: TransactionSpec) -> Credentials:
+        """The narrowest key that can sign ``spec`` (a function-call key when one fits)."""
+        if self.keyring is None:
+            return self.require_credentials()
+        return self.keyring.for_spec(spec)
+
     async def aclose(self) -> None:
         await self.chain.close()
 
@@ -128,8 +143,12 @@ def context_from_manifest(
 
 
 def context_from_config(config: Any, *, home_devnet_dir: Path | None = None,
-                        require_key: bool = True) -> ToolContext:
-    """From the user's AgentConfig (agent.yaml): network, account, key file, rpc, defaults."""
+                        require_key: bool = True, keys_dir: Path | None = None) -> ToolContext:
+    """From the user's AgentConfig (agent.yaml): network, account, key file, rpc, defaults.
+
+    With ``keys_dir`` (HOME/keys) the keys the agent stored there join the key ring, so that
+    actions a function-call key can sign are signed with it.
+    """
     name = config.network
     if name == "devnet":
         manifest = config.devnet_manifest or (
@@ -150,22 +169,28 @@ def context_from_config(config: Any, *, home_devnet_dir: Path | None = None,
         if require_key:
             raise
         creds = None
-    return ToolContext.create(
+    ctx = ToolContext.create(
         network, config.account_id, creds, max_slippage_bps=config.defaults.max_slippage_bps,
         timeout_s=config.rpc.timeout_s, retries=config.rpc.retries)
+    if keys_dir is not None and creds is not None:
+        ctx.keyring = keyring_from_keystore(Keystore(keys_dir), [config.account_id],
+                                            KeyRing.of(creds))
+    return ctx
 
 
 # --------------------------------------------------------------------------- execution
 
 
-async def snapshot_balances(ctx: ToolContext, flow_ids: Iterable[str]) -> dict[str, int]:
+async def snapshot_balances(ctx: ToolContext, flow_ids: Iterable[str],
+                            account_id: str | None = None) -> dict[str, int]:
     """Current balances of the account: NEAR (total liquid yocto) and each FT contract."""
+    account = account_id or ctx.account_id
     out: dict[str, int] = {}
     for flow_id in dict.fromkeys(flow_ids):
         if flow_id == NEAR:
-            out[NEAR] = (await ctx.chain.near_balance(ctx.account_id))["total"]
+            out[NEAR] = (await ctx.chain.near_balance(account))["total"]
         else:
-            value = await ctx.chain.view(flow_id, "ft_balance_of", {"account_id": ctx.account_id})
+            value = await ctx.chain.view(flow_id, "ft_balance_of", {"account_id": account})
             out[flow_id] = int(value or 0)
     return out
 
@@ -196,16 +221,17 @@ async def execute_transactions(
     On failure raises TransactionFailedError whose ``result`` holds what happened so far (hashes,
     receipts, balance changes); the caller may translate it into a more specific error.
     """
-    creds = ctx.require_credentials()
-    if action.signer_id != ctx.account_id:
+    if not ctx.holds_key_for(action.signer_id):
+        ctx.require_credentials()
         raise CredentialsError(f"the action is signed by {action.signer_id}, "
                                f"but this agent holds the key of {ctx.account_id}")
+    signers = [ctx.credentials_for(spec) for spec in action.transactions]  # fail before sending
     watch = list(dict.fromkeys([NEAR, *watch]))
-    before = await snapshot_balances(ctx, watch)
+    before = await snapshot_balances(ctx, watch, action.signer_id)
     result = ToolResult(tool=action.tool, summary=action.preview)
     outcomes: list[TxOutcome] = []
     failure: ToolError | None = None
-    for spec in action.transactions:
+    for spec, creds in zip(action.transactions, signers, strict=True):
         try:
             outcome = await ctx.chain.send(creds, spec, raise_on_failure=False,
                                            on_signed=_journal_hook(ctx, spec))
@@ -224,7 +250,7 @@ async def execute_transactions(
                 f"{outcome.first_error()}", outcome=outcome, tx_hash=outcome.tx_hash)
             break
     try:
-        after = await snapshot_balances(ctx, watch)
+        after = await snapshot_balances(ctx, watch, action.signer_id)
     except ToolError as exc:  # what was executed stays reported even if the node went away
         result.data["balance_changes_error"] = exc.message
         after = before

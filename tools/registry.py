@@ -1,19 +1,19 @@
 """Tool name -> tool, and the JSON schemas of their arguments for the planner.
 
 The planner binds ``tool_schemas()`` (names and argument fields exactly as design.md lists them);
-``parse_args`` validates what it produced (unknown fields, floats for amounts, etc. refused).
+``parse_args`` validates what it produced through the same gate the plan uses
+(``tools.args.validate_args``), so a tool never sees arguments a plan would have refused.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from tools.action import CanonicalAction
+from tools.args import StepError, validate_args
 from tools.balance import BalanceTool
 from tools.base import Tool, ToolArgs, ToolContext, ToolResult
-from tools.errors import ToolError
+from tools.errors import InvalidAccountIdError, ToolError
 from tools.swap import SwapTool
 from tools.tasks import ClaimRewardsTool, ListTasksTool, SubmitLabelTool
 from tools.transfer import TransferTool
@@ -43,21 +43,18 @@ def get_tool(name: str, registry: dict[str, Tool] | None = None) -> Tool:
 
 def parse_args(name: str, args: dict[str, Any], registry: dict[str, Tool] | None = None
                ) -> ToolArgs:
-    """Validate planner output for ``name``; InvalidArgumentsError lists every problem."""
-    tool = get_tool(name, registry)
-    if not isinstance(args, dict):
-        raise InvalidArgumentsError(f"{name}: arguments must be an object")
-    for key, value in args.items():
-        if isinstance(value, float):
-            raise InvalidArgumentsError(
-                f"{name}.{key}: {value!r} is a float; amounts are decimal strings like \"1.5\"")
+    """Validate planner output for ``name``; InvalidArgumentsError lists every problem.
+
+    An invalid account id keeps its own error (InvalidAccountIdError), as the tools report it.
+    """
+    get_tool(name, registry)
     try:
-        return tool.Args.model_validate(args)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(args)'}: {err['msg']}"
-            for err in exc.errors())
-        raise InvalidArgumentsError(f"{name}: {problems}") from exc
+        return validate_args(name, args)
+    except StepError as exc:
+        if isinstance(exc.cause, InvalidAccountIdError):
+            raise exc.cause from None
+        problems = "; ".join(exc.problems) or exc.detail
+        raise InvalidArgumentsError(f"{name}: {problems}") from None
 
 
 def tool_schemas(registry: dict[str, Tool] | None = None) -> list[dict[str, Any]]:

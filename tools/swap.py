@@ -18,8 +18,6 @@ import json
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from pydantic import Field
-
 from tools.action import (
     NEAR,
     CanonicalAction,
@@ -29,6 +27,7 @@ from tools.action import (
     TransactionSpec,
 )
 from tools.amounts import format_amount, parse_amount
+from tools.args import SwapArgs
 from tools.base import ONE_YOCTO, ToolArgs, ToolContext, ToolResult, execute_transactions
 from tools.errors import (
     InsufficientBalanceError,
@@ -41,15 +40,6 @@ from tools.errors import (
 from tools.routing import best_route, min_out
 from tools.tokens import NEAR_DECIMALS
 from tools.transfer import registration_deposit, storage_deposit_call
-
-
-class SwapArgs(ToolArgs):
-    token_in: str = Field(description="what to sell: NEAR, a symbol or a contract id")
-    token_out: str = Field(description="what to buy: NEAR, a symbol or a contract id")
-    amount_in: str = Field(description='whole tokens to sell as a decimal string, e.g. "5"')
-    max_slippage_bps: int | None = Field(
-        default=None, ge=0, le=10_000,
-        description="optional; may only lower the user's configured maximum")
 
 
 class SwapTool:

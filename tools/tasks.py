@@ -10,12 +10,11 @@ contract's own panics are still translated into the same errors.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
-
-from pydantic import Field
+from typing import Any, ClassVar
 
 from tools.action import CanonicalAction, FunctionCallSpec, TransactionSpec
 from tools.amounts import format_amount
+from tools.args import ClaimRewardsArgs, ListTasksArgs, SubmitLabelArgs
 from tools.base import ToolArgs, ToolContext, ToolResult, execute_transactions
 from tools.errors import (
     AlreadyLabelledError,
@@ -35,22 +34,6 @@ def tasks_contract(ctx: ToolContext) -> str:
     if not ctx.network.tasks_id:
         raise NotConfiguredError(f"no tasks contract is configured on {ctx.network.network_id}")
     return ctx.network.tasks_id
-
-
-class ListTasksArgs(ToolArgs):
-    status: Literal["open", "closed"] | None = Field(
-        default=None, description="open or closed; omit for all")
-
-
-class SubmitLabelArgs(ToolArgs):
-    task_id: int = Field(ge=0)
-    item_id: int | None = Field(default=None, ge=0,
-                                description="omit for the first item this account hasn't labelled")
-    label: str = Field(min_length=1, max_length=1000)
-
-
-class ClaimRewardsArgs(ToolArgs):
-    task_ids: list[int] | None = Field(default=None, description="omit to claim from every task")
 
 
 async def fetch_tasks(ctx: ToolContext, status: str | None) -> list[dict[str, Any]]:

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
-
 from tools.action import NEAR, CanonicalAction, FunctionCallSpec, TokenFlow, TransactionSpec
 from tools.action import TransferSpec as NativeTransfer
 from tools.amounts import format_amount, parse_amount
+from tools.args import TransferArgs
 from tools.base import ONE_YOCTO, ToolArgs, ToolContext, ToolResult, execute_transactions
 from tools.errors import InsufficientBalanceError, ToolError, UnknownAccountError
 from tools.network import check_account_id
 from tools.tokens import NEAR_DECIMALS, TokenInfo
-
-
-class TransferArgs(ToolArgs):
-    receiver_id: str = Field(description="the NEAR account that receives the tokens")
-    amount: str = Field(description='whole tokens as a decimal string, e.g. "1.5"')
-    token: str = Field(default="NEAR", description="NEAR, a token symbol or a token contract id")
 
 
 class TransferTool:

@@ -42,10 +42,10 @@ def test_parse_accepts(text: str, decimals: int, units: int) -> None:
     ("", "empty"),
     ("   ", "empty"),
     (".", "no digits"),
-    ("abc", "not a decimal amount"),
-    ("1.2.3", "not a decimal amount"),
-    ("0x10", "not a decimal amount"),
-    ("5 NEAR", "not a decimal amount"),
+    ("abc", "not a decimal number"),
+    ("1.2.3", "not a decimal number"),
+    ("0x10", "not a decimal number"),
+    ("5 NEAR", "not a decimal number"),
     ("340282366920938463463374607431768211456", "too large"),
 ])
 def test_parse_refuses_with_specific_message(text: str, fragment: str) -> None:

@@ -1,0 +1,346 @@
+"""The on-chain backstop behind the off-chain policy engine (``near-agent grants onchain``).
+
+Why: the policy engine is code, and code can be bypassed. What NEAR itself enforces cannot:
+
+* a function-call access key limited to the tasks contract's ``submit_label`` and
+  ``claim_rewards`` (no deposit, a gas allowance) signs those two actions, so the key the agent
+  uses most often can never move funds;
+* optionally, a trading sub-account (``<name>.<account>``) funded with no more than a grant's
+  NEAR budget and holding its own key: swaps run from it, so a bypass of the engine there loses
+  at most that balance, never the main account's.
+
+Every step is idempotent (existing keys are found with ``view_access_key_list``) and audited.
+The new secret is written to HOME/keys (0600, sealed when the keystore is encrypted) *before*
+the transaction adding it is sent, so a crash can never leave an on-chain key nobody holds.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import base58
+
+from agent.config import load_config
+from agent.home import Home
+from devnet.keys import KeyPair
+from memory.audit import AuditKind, AuditLog, new_correlation_id
+from policies.grants import NEAR_DECIMALS, Ceiling, Grant
+from tools.action import NEAR
+from tools.amounts import format_amount, parse_amount
+from tools.base import ToolContext, context_from_config
+from tools.chain import (
+    FunctionCallKeyGrant,
+    KeyTransaction,
+    SignedTx,
+    TxOutcome,
+)
+from tools.errors import InvalidTransactionError, ToolError, TransactionFailedError
+from tools.keys import Credentials
+from tools.keystore import FunctionCallPermission, KeyEntry, Keystore
+from tools.network import is_valid_account_id
+
+TASK_METHODS = ("submit_label", "claim_rewards")
+DEFAULT_ALLOWANCE = 25 * 10**22  # 0.25 NEAR of gas for the function-call key
+SPENDING_KINDS = ("swap", "transfer")
+
+
+class OnchainError(Exception):
+    """The on-chain setup cannot be done as asked; the message says why and what to do."""
+
+
+@dataclass
+class OnchainReport:
+    """What was found, created or deleted (public keys and hashes only)."""
+
+    lines: list[str] = field(default_factory=list)
+    tasks_key: str | None = None
+    trading_account: str | None = None
+    tx_hashes: list[str] = field(default_factory=list)
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+
+
+# --------------------------------------------------------------------------- the budget
+
+
+def grant_budget(grant: Grant, ceiling: Ceiling | None) -> int | None:
+    """The most NEAR the engine lets this grant spend in any window (None: no NEAR cap)."""
+    windows = [*grant.windows, *(ceiling.windows if ceiling else ())]
+    caps = [w.amount for w in windows if w.token == NEAR and w.amount is not None]
+    return min(caps) if caps else None
+
+
+def choose_budget(
+    grants: Sequence[tuple[Grant, bool]], ceiling: Ceiling | None, grant_id: str | None,
+    now: datetime,
+) -> tuple[Grant, int]:
+    """The grant that funds the trading account and its NEAR budget; OnchainError otherwise."""
+    live = [g for g, revoked in grants if not revoked and g.expires_at > now]
+    if grant_id is not None:
+        chosen = [g for g in live if g.id == grant_id]
+        if not chosen:
+            raise OnchainError(f"no active grant {grant_id!r}: `near-agent grants list` shows them")
+        if not set(chosen[0].kinds) & set(SPENDING_KINDS):
+            raise OnchainError(f"grant {grant_id!r} allows no swap or transfer, so it has no "
+                               "budget to fund a trading account with")
+    else:
+        swaps = [g for g in live if "swap" in g.kinds]
+        chosen = swaps or [g for g in live if "transfer" in g.kinds]
+        if not chosen:
+            raise OnchainError("no active grant lets the agent swap or transfer NEAR; a trading "
+                               "account is funded from such a grant's budget")
+        if len(chosen) > 1:
+            names = ", ".join(g.id for g in chosen)
+            raise OnchainError(f"several grants could fund the trading account ({names}): "
+                               "pick one with --grant ID")
+    grant = chosen[0]
+    budget = grant_budget(grant, ceiling)
+    if budget is None:
+        raise OnchainError(f"grant {grant.id!r} has no NEAR window cap (nor does the global "
+                           "ceiling), so it has no budget to fund a trading account with")
+    return grant, budget
+
+
+def _grants(home: Home) -> tuple[list[tuple[Grant, bool]], Ceiling | None]:
+    from memory.policy_store import GrantBook
+
+    book = GrantBook(home.policy_db)
+    try:
+        rows = book.grants()
+        ceiling_row = book.ceiling()
+    finally:
+        book.close()
+    ceiling = Ceiling.model_validate_json(ceiling_row[1]) if ceiling_row else None
+    return [(Grant.model_validate_json(r.body), r.revoked) for r in rows], ceiling
+
+
+# --------------------------------------------------------------------------- chain helpers
+
+
+async def access_keys(ctx: ToolContext, account_id: str) -> dict[str, Any]:
+    """public key -> permission, from ``view_access_key_list``."""
+    result = await ctx.chain.rpc("query", {"request_type": "view_access_key_list",
+                                           "account_id": account_id, "finality": "final"})
+    if not isinstance(result, dict) or result.get("error"):
+        raise OnchainError(f"cannot list the access keys of {account_id}")
+    return {k["public_key"]: k["access_key"]["permission"] for k in result.get("keys", [])}
+
+
+def _same_permission(onchain: Any, wanted: FunctionCallPermission) -> bool:
+    fc = onchain.get("FunctionCall") if isinstance(onchain, dict) else None
+    return (isinstance(fc, dict) and fc.get("receiver_id") == wanted.receiver_id
+            and sorted(fc.get("method_names") or []) == sorted(wanted.method_names))
+
+
+async def send_create_account(ctx: ToolContext, creds: Credentials, new_account: str,
+                              fund: int, public_key: str) -> TxOutcome:
+    """CreateAccount + Transfer(fund) + AddKey(full access) in one transaction.
+
+    The chain adapter's transaction types cover calls, transfers and function-call keys only, so
+    this signs with py-near's primitives and delivers through the adapter (same per-key lock,
+    nonce cache and exactly-once delivery).
+    """
+    from py_near.transactions import (
+        create_create_account_action,
+        create_full_access_key_action,
+        create_transfer_action,
+    )
+    from py_near_primitives import Transaction
+
+    chain = ctx.chain
+    actions = [create_create_account_action(), create_transfer_action(fund),
+               create_full_access_key_action(public_key)]
+    pair = creds.key_pair
+    nonce_key = (chain.rpc_url, creds.account_id, creds.public_key)
+    async with chain._lock(creds):
+        chain_nonce = await chain.access_key_nonce(creds.account_id, creds.public_key)
+        last = chain._last_nonce.get(nonce_key, 0)
+        nonce = (last if 0 <= last - chain_nonce <= 1000 else chain_nonce) + 1
+        block_hash = await chain.latest_block_hash()
+        tx = Transaction(creds.account_id, pair.public_bytes, nonce, new_account, block_hash,
+                         actions)
+        signed = SignedTx(
+            tx_hash=base58.b58encode(bytes(tx.get_hash())).decode(),
+            signed_b64=base64.b64encode(bytes(tx.to_vec(pair.seed + pair.public_bytes))).decode(),
+            nonce=nonce, signer_id=creds.account_id, receiver_id=new_account)
+        chain._last_nonce[nonce_key] = max(nonce, last)
+        try:
+            outcome = await chain._deliver(signed)
+        except ToolError:
+            raise
+        except Exception as exc:  # the adapter's private nonce refusal
+            raise InvalidTransactionError(
+                f"the node refused to create {new_account} ({type(exc).__name__}); "
+                "nothing happened, try again") from None
+    if not outcome.ok:
+        raise TransactionFailedError(
+            f"creating {new_account} failed: {outcome.first_error()}", outcome=outcome,
+            tx_hash=outcome.tx_hash)
+    return outcome
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def _audit(home: Home, kind: AuditKind, data: dict[str, Any]) -> None:
+    with AuditLog(home.audit_db) as log:
+        log.append(kind, actor="user", correlation_id=new_correlation_id(), data=data)
+
+
+def _stored_task_keys(store: Keystore, account: str, receiver: str) -> list[KeyEntry]:
+    return [e for e in store.entries() if e.account_id == account and e.permission is not None
+            and e.permission.receiver_id == receiver]
+
+
+async def ensure_tasks_key(home: Home, ctx: ToolContext, store: Keystore, report: OnchainReport,
+                           allowance: int) -> None:
+    """Add the function-call key for the tasks contract unless it is already there."""
+    account, receiver = ctx.account_id, _tasks_contract(ctx)
+    wanted = FunctionCallPermission(receiver, TASK_METHODS, allowance)
+    onchain = await access_keys(ctx, account)
+    for entry in _stored_task_keys(store, account, receiver):
+        if entry.public_key in onchain and _same_permission(onchain[entry.public_key], wanted):
+            report.tasks_key = entry.public_key
+            report.say(f"function-call key {entry.public_key} for {receiver} "
+                       f"({', '.join(TASK_METHODS)}) is already on {account}: nothing to do")
+            return
+    stored = [e for e in _stored_task_keys(store, account, receiver)
+              if e.public_key not in onchain]
+    if stored:  # written by an earlier run whose transaction never landed: add that one
+        entry = stored[0]
+        wanted = entry.permission or wanted
+    else:
+        entry = store.store(account, KeyPair.generate(), permission=wanted,
+                            note=f"function-call key for {receiver}")
+    grant = FunctionCallKeyGrant(entry.public_key, receiver, TASK_METHODS, wanted.allowance)
+    outcome = await ctx.chain.send(ctx.require_credentials(),
+                                   KeyTransaction(signer_id=account, add=(grant,)))
+    report.tx_hashes.append(outcome.tx_hash)
+    report.tasks_key = entry.public_key
+    _audit(home, AuditKind.GRANT_ADDED, {
+        "onchain_key": entry.public_key, "account_id": account, "tx_hash": outcome.tx_hash,
+        "permission": {"FunctionCall": wanted.to_json()}, "key_file": str(entry.path)})
+    allowance_text = ("unlimited" if wanted.allowance is None
+                      else f"{format_amount(wanted.allowance, NEAR_DECIMALS)} NEAR")
+    report.say(f"added function-call key {entry.public_key} to {account}: it can call only "
+               f"{', '.join(TASK_METHODS)} on {receiver}, with no deposit and {allowance_text} "
+               f"of gas (tx {outcome.tx_hash}); the agent now signs those actions with it")
+
+
+async def revoke_tasks_key(home: Home, ctx: ToolContext, store: Keystore,
+                           report: OnchainReport) -> None:
+    """Delete the agent's function-call key(s) for the tasks contract from the chain."""
+    account, receiver = ctx.account_id, _tasks_contract(ctx)
+    onchain = await access_keys(ctx, account)
+    entries = _stored_task_keys(store, account, receiver)
+    if not entries:
+        report.say(f"the agent holds no function-call key for {receiver}: nothing to revoke")
+    for entry in entries:
+        if entry.public_key in onchain:
+            outcome = await ctx.chain.send(
+                ctx.require_credentials(),
+                KeyTransaction(signer_id=account, delete=(entry.public_key,)))
+            report.tx_hashes.append(outcome.tx_hash)
+            report.say(f"deleted function-call key {entry.public_key} from {account} "
+                       f"(tx {outcome.tx_hash})")
+            tx_hash: str | None = outcome.tx_hash
+        else:
+            report.say(f"function-call key {entry.public_key} was not on {account}; forgot it")
+            tx_hash = None
+        store.remove(entry)
+        _audit(home, AuditKind.GRANT_REVOKED, {
+            "onchain_key": entry.public_key, "account_id": account, "tx_hash": tx_hash})
+
+
+def trading_account_id(name: str, parent: str) -> str:
+    """``name`` under ``parent`` (a full ``name.parent`` is accepted too); one level only."""
+    sub = name if name.endswith("." + parent) else f"{name}.{parent}"
+    label = sub[: -len(parent) - 1]
+    if not label or "." in label or not is_valid_account_id(sub):
+        raise OnchainError(f"{name!r} does not make a valid sub-account of {parent}: use a "
+                           "name like 'trading' (lowercase letters, digits, - and _)")
+    return sub
+
+
+async def ensure_trading_account(home: Home, ctx: ToolContext, store: Keystore,
+                                 report: OnchainReport, name: str, fund: int,
+                                 grant_id: str | None) -> None:
+    """Create and fund the trading sub-account unless it exists with a key the agent holds."""
+    grants, ceiling = _grants(home)
+    grant, budget = choose_budget(grants, ceiling, grant_id, datetime.now(UTC))
+    near = lambda units: f"{format_amount(units, NEAR_DECIMALS)} NEAR"  # noqa: E731
+    if fund > budget:
+        raise OnchainError(f"--fund {near(fund)} exceeds the budget of grant {grant.id!r} "
+                           f"({near(budget)} in any window); fund it with at most that")
+    parent = ctx.account_id
+    sub = trading_account_id(name, parent)
+    report.trading_account = sub
+    held = [e for e in store.entries() if e.account_id == sub and e.full_access]
+    if await ctx.chain.account_exists(sub):
+        onchain = await access_keys(ctx, sub)
+        if any(e.public_key in onchain for e in held):
+            balance = (await ctx.chain.near_balance(sub))["total"]
+            report.say(f"trading account {sub} already exists with the agent's key "
+                       f"(balance {near(balance)}): nothing to do")
+            return
+        raise OnchainError(f"{sub} already exists but the agent holds none of its keys; "
+                           "choose another --trading-account name")
+    entry = held[0] if held else store.store(
+        sub, KeyPair.generate(), note=f"trading sub-account of {parent}, budget of {grant.id}")
+    outcome = await send_create_account(ctx, ctx.require_credentials(), sub, fund,
+                                        entry.public_key)
+    report.tx_hashes.append(outcome.tx_hash)
+    _audit(home, AuditKind.GRANT_ADDED, {
+        "onchain_account": sub, "onchain_key": entry.public_key, "permission": "FullAccess",
+        "fund": str(fund), "grant_id": grant.id, "budget": str(budget),
+        "tx_hash": outcome.tx_hash, "key_file": str(entry.path)})
+    report.say(f"created {sub} funded with {near(fund)} (grant {grant.id!r} allows "
+               f"{near(budget)} per window) and its own full-access key {entry.public_key} "
+               f"(tx {outcome.tx_hash}); it can lose at most its balance. To trade from it, "
+               f"use an agent home with account_id {sub} and key_file {entry.path}")
+
+
+def _tasks_contract(ctx: ToolContext) -> str:
+    if not ctx.network.tasks_id:
+        raise OnchainError(f"no tasks contract is configured on {ctx.network.network_id}")
+    return ctx.network.tasks_id
+
+
+async def _require_full_access(ctx: ToolContext) -> None:
+    creds = ctx.require_credentials()
+    keys = await access_keys(ctx, ctx.account_id)
+    if keys.get(creds.public_key) != "FullAccess":
+        raise OnchainError(f"the key file for {ctx.account_id} must hold a full-access key to "
+                           f"add or delete keys (its key {creds.public_key} is not one)")
+
+
+async def apply_onchain(
+    home: Home, *, tasks_key: bool = True, revoke: bool = False,
+    trading_account: str | None = None, fund: str | None = None, grant_id: str | None = None,
+    allowance: int = DEFAULT_ALLOWANCE, keystore: Keystore | None = None,
+) -> OnchainReport:
+    """Run the requested steps; raises OnchainError, ToolError or ConfigError with a clear text."""
+    if (trading_account is None) != (fund is None):
+        raise OnchainError("--trading-account and --fund go together")
+    fund_units = parse_amount(fund, NEAR_DECIMALS) if fund is not None else None
+    config = load_config(home.config_file)
+    store = keystore or Keystore(home.keys_dir)
+    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir)
+    report = OnchainReport()
+    try:
+        await _require_full_access(ctx)
+        if revoke:
+            await revoke_tasks_key(home, ctx, store, report)
+        elif tasks_key:
+            await ensure_tasks_key(home, ctx, store, report, allowance)
+        if trading_account is not None and fund_units is not None and not revoke:
+            await ensure_trading_account(home, ctx, store, report, trading_account,
+                                         fund_units, grant_id)
+    finally:
+        await ctx.aclose()
+    return report

@@ -1,0 +1,1 @@
+"""Scheduled strategies that act unattended, only within the user's grants and guard rails."""

@@ -1,0 +1,1 @@
+"""Keys: file safety, the encrypted keystore, the narrowest signer, the on-chain backstop."""

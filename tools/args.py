@@ -1,0 +1,258 @@
+"""The arguments of every tool call, and the one gate that validates them.
+
+A planner (offline rules or an LLM) proposes ``{"tool": ..., "args": {...}}``; the plan checks it
+with ``check_args`` and the tool layer parses it again with the very same models before anything
+is prepared, so what a plan shows is exactly what a tool receives. The models are strict: unknown
+or missing fields, wrong types and float amounts are refused with a message naming the field;
+account ids follow NEAR's rules, token symbols are put in their canonical case, and amounts become
+exact decimal text in whole tokens (the grammar lives in ``tools.amounts``).
+
+``transfer`` requires its ``token``: design.md's contract is ``transfer {receiver_id, amount,
+token}``, and a transfer whose token was left out is too ambiguous to default to NEAR.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, StrictInt, ValidationError, model_validator
+
+from tools.amounts import normalise_amount_text
+from tools.base import ToolArgs
+from tools.errors import AmountError, InvalidAccountIdError
+from tools.network import check_account_id, is_valid_account_id
+
+__all__ = [
+    "CANONICAL_SYMBOLS", "MAX_AMOUNT_CHARS", "MAX_LABEL_CHARS", "MAX_TASK_ID", "TOOL_ARGS",
+    "TOOL_NAMES", "AccountIdError", "AmountError", "BalanceArgs", "ClaimRewardsArgs",
+    "ListTasksArgs", "StepError", "SubmitLabelArgs", "SwapArgs", "TransferArgs",
+    "canonical_token", "check_args", "is_account_id", "normalise_amount", "validate_args",
+]
+
+MAX_AMOUNT_CHARS = 80
+MAX_LABEL_CHARS = 1000
+MAX_TASK_ID = 2**64 - 1
+
+_SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,15}$")
+
+CANONICAL_SYMBOLS: Mapping[str, str] = MappingProxyType(
+    {"near": "NEAR", "wnear": "wNEAR", "usdc": "USDC", "usdt": "USDT", "ref": "REF"}
+)
+
+
+class AccountIdError(InvalidAccountIdError, ValueError):
+    """An invalid account id in the arguments; a ValueError so pydantic reports it per field."""
+
+
+def is_account_id(text: str) -> bool:
+    """NEAR account id rules: 2-64 chars, lowercase a-z 0-9 - _ ., no edge or doubled separators.
+
+    Implicit accounts (64 lowercase hex chars) satisfy the same rule. The rule itself lives in
+    ``tools.network`` so the plan and the tools can never disagree about it.
+    """
+    return is_valid_account_id(text)
+
+
+def canonical_token(text: str) -> str | None:
+    """A known symbol in its canonical case, a symbol as written, or a contract id; else None.
+
+    Symbols are compared case-insensitively ("usdc" -> "USDC"); a contract id is any valid
+    account id containing a dot, or a 64-hex implicit account, passed through unchanged.
+    """
+    if not isinstance(text, str):
+        return None
+    word = text.strip()
+    known = CANONICAL_SYMBOLS.get(word.lower())
+    if known is not None:
+        return known
+    if ("." in word or len(word) == 64) and is_account_id(word):
+        return word
+    if _SYMBOL.match(word):
+        return word
+    return None
+
+
+def normalise_amount(value: Any) -> str:
+    """Exact decimal text of a positive amount as a planner may write it: "1,000.25" -> "1000.25".
+
+    The shared grammar of ``tools.amounts``, plus what a plan must not contain: more than
+    ``MAX_AMOUNT_CHARS`` characters, or a trailing "." that makes the number look cut off.
+    """
+    return normalise_amount_text(value, trailing_point=False, max_chars=MAX_AMOUNT_CHARS)
+
+
+def _account(value: Any) -> str:
+    if not isinstance(value, str):
+        raise AccountIdError(f"must be a NEAR account id string, not a {type(value).__name__}")
+    try:
+        return check_account_id(value)
+    except InvalidAccountIdError as exc:
+        raise AccountIdError(exc.message, **exc.details) from None
+
+
+def _token(value: Any) -> str:
+    if not isinstance(value, str):
+        kind = type(value).__name__
+        raise ValueError(f"must be a token symbol or contract id string, not {kind}")
+    token = canonical_token(value)
+    if token is None:
+        raise ValueError(
+            f"{value!r} is neither a token symbol (like NEAR or USDC) nor a contract account id"
+        )
+    return token
+
+
+def _label(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not a {type(value).__name__}")
+    if not value.strip():
+        raise ValueError("is empty")
+    if len(value) > MAX_LABEL_CHARS:
+        raise ValueError(f"is longer than {MAX_LABEL_CHARS} characters")
+    return value
+
+
+Amount = Annotated[
+    str,
+    BeforeValidator(normalise_amount),
+    Field(description='Decimal string in whole tokens exactly as the user wrote it, e.g. "2.5"'),
+]
+AccountId = Annotated[
+    str, BeforeValidator(_account), Field(description="NEAR account id, e.g. bob.near")
+]
+Token = Annotated[
+    str,
+    BeforeValidator(_token),
+    Field(description='"NEAR", a token symbol such as "USDC", or a token contract id'),
+]
+Label = Annotated[str, BeforeValidator(_label), Field(description="The label text")]
+TaskId = Annotated[StrictInt, Field(ge=0, le=MAX_TASK_ID)]
+
+
+class TransferArgs(ToolArgs):
+    """Send an amount of NEAR or a fungible token to an account."""
+
+    receiver_id: AccountId = Field(description="the NEAR account that receives the tokens")
+    amount: Amount = Field(description='whole tokens as a decimal string, e.g. "1.5"')
+    token: Token = Field(description="NEAR, a token symbol or a token contract id")
+
+
+class SwapArgs(ToolArgs):
+    """Swap an exact amount of one token for another on the exchange."""
+
+    token_in: Token = Field(description="what to sell: NEAR, a symbol or a contract id")
+    token_out: Token = Field(description="what to buy: NEAR, a symbol or a contract id")
+    amount_in: Amount = Field(description='whole tokens to sell as a decimal string, e.g. "5"')
+    max_slippage_bps: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = Field(
+        default=None, description="optional; may only lower the user's configured maximum")
+
+    @model_validator(mode="after")
+    def _different_tokens(self) -> SwapArgs:
+        if self.token_in.lower() == self.token_out.lower():
+            raise ValueError(f"token_in and token_out are both {self.token_in!r}")
+        return self
+
+
+class BalanceArgs(ToolArgs):
+    """Show the balance of one token, or of every known token."""
+
+    token: Token | None = Field(
+        default=None, description="NEAR, a token symbol or contract id; omit for every known token")
+
+
+class ListTasksArgs(ToolArgs):
+    """List labelling tasks, optionally only open or closed ones."""
+
+    status: Literal["open", "closed"] | None = Field(
+        default=None, description="open or closed; omit for all")
+
+
+class SubmitLabelArgs(ToolArgs):
+    """Submit a label for an item of a labelling task."""
+
+    task_id: TaskId
+    item_id: TaskId | None = Field(
+        default=None, description="omit for the first item this account hasn't labelled")
+    label: Label
+
+
+class ClaimRewardsArgs(ToolArgs):
+    """Claim the rewards earned on labelling tasks (all of them when no ids are given)."""
+
+    task_ids: Annotated[list[TaskId], Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="omit to claim from every task")
+
+
+TOOL_ARGS: Mapping[str, type[ToolArgs]] = MappingProxyType(
+    {
+        "transfer": TransferArgs,
+        "swap": SwapArgs,
+        "balance": BalanceArgs,
+        "list_tasks": ListTasksArgs,
+        "submit_label": SubmitLabelArgs,
+        "claim_rewards": ClaimRewardsArgs,
+    }
+)
+TOOL_NAMES: tuple[str, ...] = tuple(TOOL_ARGS)
+
+
+class StepError(ValueError):
+    """A step whose tool or arguments do not match the tool contract.
+
+    ``detail`` is the message without the step prefix; ``cause`` is the validator's own error
+    (an AmountError, an AccountIdError, ...) when there is one; ``problems`` lists every problem
+    pydantic found as ``field: message``, for callers that report them all.
+    """
+
+    def __init__(self, where: str, detail: str, *, cause: Exception | None = None,
+                 problems: tuple[str, ...] = ()) -> None:
+        super().__init__(f"{where}: {detail}")
+        self.detail = detail
+        self.cause = cause
+        self.problems = problems
+
+
+def _describe(error: Mapping[str, Any], model: type[ToolArgs]) -> str:
+    field = ".".join(str(p) for p in error["loc"]) or "(args)"
+    kind = error["type"]
+    if kind == "missing":
+        return f"missing required field {field!r}"
+    if kind == "extra_forbidden":
+        allowed = ", ".join(model.model_fields)
+        return f"unknown field {field!r} (allowed: {allowed})"
+    if kind == "value_error":
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        if field == "(args)":
+            return message
+        joiner = " " if message.startswith(("is ", "must ", "has ")) else ": "
+        return f"field {field!r}{joiner}{message}"
+    return f"field {field!r}: {error['msg']} (got {error.get('input')!r})"
+
+
+def validate_args(tool: Any, args: Any, index: int | None = None) -> ToolArgs:
+    """The validated arguments model for one call of ``tool``; StepError naming what is wrong."""
+    where = f"step {index}" if index is not None else "step"
+    model = TOOL_ARGS.get(tool) if isinstance(tool, str) else None
+    if model is None:
+        raise StepError(where, f"unknown tool {tool!r} (known: {', '.join(TOOL_NAMES)})")
+    where = f"{where} ({tool})"
+    if not isinstance(args, Mapping):
+        raise StepError(where, f"args must be an object, not {type(args).__name__}")
+    try:
+        return model.model_validate(dict(args))
+    except ValidationError as exc:
+        errors = exc.errors()
+        problems = tuple(
+            f"{'.'.join(str(p) for p in err['loc']) or '(args)'}: {err['msg']}" for err in errors)
+        cause = errors[0].get("ctx", {}).get("error")
+        raise StepError(where, _describe(errors[0], model),
+                        cause=cause if isinstance(cause, Exception) else None,
+                        problems=problems) from None
+
+
+def check_args(tool: Any, args: Any, index: int | None = None) -> dict[str, Any]:
+    """Validated, normalised arguments for one call of ``tool`` as plain JSON-ready data."""
+    return validate_args(tool, args, index).model_dump(exclude_none=True)

@@ -1,0 +1,112 @@
+"""Choosing the narrowest key that can sign a transaction.
+
+Why: a full-access key can do anything to an account, a function-call key only what the protocol
+lets it (one zero-deposit call to its receiver, with a listed method). Signing every action the
+protocol allows with the narrow key means a bug in the signing path cannot move funds with it,
+and the node enforces that, not this code. The rules mirror nearcore's: a function-call key signs
+only a transaction whose one action is a FunctionCall with no deposit to its ``receiver_id``
+with a method in ``method_names`` (empty = any method).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tools.action import FunctionCallSpec, TransactionSpec
+from tools.chain import KeyTransaction
+from tools.errors import CredentialsError
+from tools.keys import Credentials
+from tools.keystore import FunctionCallPermission, Keystore
+
+
+@dataclass(frozen=True)
+class FunctionCallKey:
+    """A function-call access key and what the chain lets it sign."""
+
+    credentials: Credentials = field(repr=False)
+    permission: FunctionCallPermission
+
+    @property
+    def account_id(self) -> str:
+        return self.credentials.account_id
+
+    @property
+    def public_key(self) -> str:
+        return self.credentials.public_key
+
+    def can_sign(self, spec: TransactionSpec | KeyTransaction) -> bool:
+        if not isinstance(spec, TransactionSpec) or len(spec.actions) != 1:
+            return False
+        action = spec.actions[0]
+        methods = self.permission.method_names
+        return (isinstance(action, FunctionCallSpec) and action.deposit == 0
+                and spec.signer_id == self.account_id
+                and spec.receiver_id == self.permission.receiver_id
+                and (not methods or action.method_name in methods))
+
+
+@dataclass
+class KeyRing:
+    """The keys this agent holds: full-access ones per account, plus function-call keys."""
+
+    full_access: dict[str, Credentials] = field(default_factory=dict, repr=False)
+    function_call: list[FunctionCallKey] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, *credentials: Credentials | None) -> KeyRing:
+        return cls(full_access={c.account_id: c for c in credentials if c is not None})
+
+    def add_full_access(self, credentials: Credentials) -> None:
+        self.full_access[credentials.account_id] = credentials
+
+    def add_function_call(self, credentials: Credentials,
+                          permission: FunctionCallPermission) -> None:
+        self.function_call = [k for k in self.function_call
+                              if k.public_key != credentials.public_key]
+        self.function_call.append(FunctionCallKey(credentials, permission))
+
+    def accounts(self) -> set[str]:
+        return set(self.full_access) | {k.account_id for k in self.function_call}
+
+    def holds(self, account_id: str) -> bool:
+        return account_id in self.accounts()
+
+    def for_spec(self, spec: TransactionSpec | KeyTransaction) -> Credentials:
+        """The narrowest key that can sign ``spec``; CredentialsError when none can."""
+        for key in self.function_call:
+            if key.can_sign(spec):
+                return key.credentials
+        creds = self.full_access.get(spec.signer_id)
+        if creds is None:
+            raise CredentialsError(f"no key held for {spec.signer_id} can sign this transaction "
+                                   f"to {spec.receiver_id}")
+        return creds
+
+    def public_keys(self) -> list[str]:
+        """Every public key in the ring (for display; secrets never leave the ring)."""
+        return [c.public_key for c in self.full_access.values()] + [
+            k.public_key for k in self.function_call]
+
+
+def keyring_from_keystore(
+    keystore: Keystore, accounts: Iterable[str], base: KeyRing | None = None,
+) -> KeyRing:
+    """Add the stored keys of ``accounts`` (and of their sub-accounts) to a ring.
+
+    A sub-account's full-access key is included so that an action whose signer is the trading
+    sub-account is signed with that account's own key, never the parent's.
+    """
+    ring = base or KeyRing()
+    wanted = tuple(accounts)
+    for entry in keystore.entries():
+        mine = entry.account_id in wanted or any(
+            entry.account_id.endswith("." + a) for a in wanted)
+        if not mine:
+            continue
+        creds = Credentials(entry.account_id, keystore.load(entry))
+        if entry.permission is not None:
+            ring.add_function_call(creds, entry.permission)
+        elif entry.account_id not in ring.full_access:
+            ring.add_full_access(creds)
+    return ring
