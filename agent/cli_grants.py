@@ -362,7 +362,14 @@ def onchain(
         bool, typer.Option("--revoke", help="Delete the function-call key from the chain.")
     ] = False,
 ) -> None:
-    """Back the grants with limits the chain itself enforces (safe to run again)."""
+    """Back the grants with limits the chain itself enforces (safe to run again).
+
+    The tasks key caps what the key the agent uses most can do: NEAR itself refuses it any
+    transfer, deposit or other contract, so it can label and claim but never move funds. The
+    trading account caps what a bypass of the off-chain policy could lose: at most its own
+    balance, which --fund keeps within the grant's NEAR budget. Every key is stored in
+    HOME/keys (owner-only, encrypted when the keystore is) and recorded in the audit log.
+    """
     import asyncio
 
     from agent.config import ConfigError
@@ -373,9 +380,10 @@ def onchain(
 
     home: Home = ctx.obj
     try:
+        gas_allowance = parse_amount(allowance, NEAR_DECIMALS)
         report = asyncio.run(apply_onchain(
             home, tasks_key=tasks_key, revoke=revoke, trading_account=trading_account,
-            fund=fund, grant_id=grant, allowance=parse_amount(allowance, NEAR_DECIMALS)))
+            fund=fund, grant_id=grant, allowance=gas_allowance))
     except (OnchainError, ConfigError) as exc:
         _fail(f"Nothing more was done: {exc}")
     except ToolError as exc:

@@ -137,6 +137,12 @@ def _same_permission(onchain: Any, wanted: FunctionCallPermission) -> bool:
             and sorted(fc.get("method_names") or []) == sorted(wanted.method_names))
 
 
+def _nearly_spent(onchain: Any, wanted: FunctionCallPermission) -> bool:
+    """Less than a tenth of the allowance asked for is left (None on chain = unlimited)."""
+    left = onchain["FunctionCall"].get("allowance")
+    return left is not None and wanted.allowance is not None and int(left) < wanted.allowance // 10
+
+
 async def send_create_account(ctx: ToolContext, creds: Credentials, new_account: str,
                               fund: int, public_key: str) -> TxOutcome:
     """CreateAccount + Transfer(fund) + AddKey(full access) in one transaction.
@@ -203,12 +209,15 @@ async def ensure_tasks_key(home: Home, ctx: ToolContext, store: Keystore, report
     account, receiver = ctx.account_id, _tasks_contract(ctx)
     wanted = FunctionCallPermission(receiver, TASK_METHODS, allowance)
     onchain = await access_keys(ctx, account)
+    spent: list[KeyEntry] = []
     for entry in _stored_task_keys(store, account, receiver):
         if entry.public_key in onchain and _same_permission(onchain[entry.public_key], wanted):
-            report.tasks_key = entry.public_key
-            report.say(f"function-call key {entry.public_key} for {receiver} "
-                       f"({', '.join(TASK_METHODS)}) is already on {account}: nothing to do")
-            return
+            if not _nearly_spent(onchain[entry.public_key], wanted):
+                report.tasks_key = entry.public_key
+                report.say(f"function-call key {entry.public_key} for {receiver} "
+                           f"({', '.join(TASK_METHODS)}) is already on {account}: nothing to do")
+                return
+            spent.append(entry)  # its gas allowance is (nearly) used up: replace it
     stored = [e for e in _stored_task_keys(store, account, receiver)
               if e.public_key not in onchain]
     if stored:  # written by an earlier run whose transaction never landed: add that one
@@ -218,13 +227,17 @@ async def ensure_tasks_key(home: Home, ctx: ToolContext, store: Keystore, report
         entry = store.store(account, KeyPair.generate(), permission=wanted,
                             note=f"function-call key for {receiver}")
     grant = FunctionCallKeyGrant(entry.public_key, receiver, TASK_METHODS, wanted.allowance)
-    outcome = await ctx.chain.send(ctx.require_credentials(),
-                                   KeyTransaction(signer_id=account, add=(grant,)))
+    outcome = await ctx.chain.send(ctx.require_credentials(), KeyTransaction(
+        signer_id=account, add=(grant,), delete=tuple(e.public_key for e in spent)))
     report.tx_hashes.append(outcome.tx_hash)
     report.tasks_key = entry.public_key
+    for old in spent:
+        store.remove(old)
+        report.say(f"replaced function-call key {old.public_key}: its gas allowance was spent")
     _audit(home, AuditKind.GRANT_ADDED, {
         "onchain_key": entry.public_key, "account_id": account, "tx_hash": outcome.tx_hash,
-        "permission": {"FunctionCall": wanted.to_json()}, "key_file": str(entry.path)})
+        "permission": {"FunctionCall": wanted.to_json()}, "key_file": str(entry.path),
+        "replaces": [e.public_key for e in spent]})
     allowance_text = ("unlimited" if wanted.allowance is None
                       else f"{format_amount(wanted.allowance, NEAR_DECIMALS)} NEAR")
     report.say(f"added function-call key {entry.public_key} to {account}: it can call only "
@@ -327,6 +340,9 @@ async def apply_onchain(
     """Run the requested steps; raises OnchainError, ToolError or ConfigError with a clear text."""
     if (trading_account is None) != (fund is None):
         raise OnchainError("--trading-account and --fund go together")
+    if revoke and trading_account is not None:
+        raise OnchainError("--revoke deletes the tasks key only; create the trading account in "
+                           "a separate run")
     fund_units = parse_amount(fund, NEAR_DECIMALS) if fund is not None else None
     config = load_config(home.config_file)
     store = keystore or Keystore(home.keys_dir)
@@ -338,7 +354,7 @@ async def apply_onchain(
             await revoke_tasks_key(home, ctx, store, report)
         elif tasks_key:
             await ensure_tasks_key(home, ctx, store, report, allowance)
-        if trading_account is not None and fund_units is not None and not revoke:
+        if trading_account is not None and fund_units is not None:
             await ensure_trading_account(home, ctx, store, report, trading_account,
                                          fund_units, grant_id)
     finally:

@@ -159,6 +159,11 @@ async def _devnet_round(n: int, seconds: float, every_s: int, tick_s: float) -> 
         switch = KillSwitch(home.memory_db, session.audit)
         scheduler = Scheduler(store, SessionRunner(session, Inbox(store, session.audit)),
                               ExchangeMarket(session.ctx), session.audit, switch)
+        from agent.plan import Plan, PlanStep
+
+        warm = Plan(intent="warm-up", planner="offline", steps=[PlanStep(
+            tool="swap", args={"token_in": "NEAR", "token_out": "USDC", "amount_in": "0.01"})])
+        await session.run_plan(warm, None, actor="scheduler")  # registrations, token metadata
         start = datetime.now(UTC) + timedelta(seconds=1)
         many = {"max_trades": 100_000, "per": "1h"}
         for i in range(n):

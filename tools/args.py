@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StrictInt, ValidationError, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 
 from tools.amounts import normalise_amount_text
 from tools.base import ToolArgs
@@ -132,7 +139,13 @@ Label = Annotated[str, BeforeValidator(_label), Field(description="The label tex
 TaskId = Annotated[StrictInt, Field(ge=0, le=MAX_TASK_ID)]
 
 
-class TransferArgs(ToolArgs):
+class _Args(ToolArgs):
+    """Values are kept exactly as validated: a label is submitted as the plan shows it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class TransferArgs(_Args):
     """Send an amount of NEAR or a fungible token to an account."""
 
     receiver_id: AccountId = Field(description="the NEAR account that receives the tokens")
@@ -140,7 +153,7 @@ class TransferArgs(ToolArgs):
     token: Token = Field(description="NEAR, a token symbol or a token contract id")
 
 
-class SwapArgs(ToolArgs):
+class SwapArgs(_Args):
     """Swap an exact amount of one token for another on the exchange."""
 
     token_in: Token = Field(description="what to sell: NEAR, a symbol or a contract id")
@@ -156,21 +169,21 @@ class SwapArgs(ToolArgs):
         return self
 
 
-class BalanceArgs(ToolArgs):
+class BalanceArgs(_Args):
     """Show the balance of one token, or of every known token."""
 
     token: Token | None = Field(
         default=None, description="NEAR, a token symbol or contract id; omit for every known token")
 
 
-class ListTasksArgs(ToolArgs):
+class ListTasksArgs(_Args):
     """List labelling tasks, optionally only open or closed ones."""
 
     status: Literal["open", "closed"] | None = Field(
         default=None, description="open or closed; omit for all")
 
 
-class SubmitLabelArgs(ToolArgs):
+class SubmitLabelArgs(_Args):
     """Submit a label for an item of a labelling task."""
 
     task_id: TaskId
@@ -179,7 +192,7 @@ class SubmitLabelArgs(ToolArgs):
     label: Label
 
 
-class ClaimRewardsArgs(ToolArgs):
+class ClaimRewardsArgs(_Args):
     """Claim the rewards earned on labelling tasks (all of them when no ids are given)."""
 
     task_ids: Annotated[list[TaskId], Field(min_length=1, max_length=100)] | None = Field(
@@ -202,15 +215,15 @@ TOOL_NAMES: tuple[str, ...] = tuple(TOOL_ARGS)
 class StepError(ValueError):
     """A step whose tool or arguments do not match the tool contract.
 
-    ``detail`` is the message without the step prefix; ``cause`` is the validator's own error
-    (an AmountError, an AccountIdError, ...) when there is one; ``problems`` lists every problem
-    pydantic found as ``field: message``, for callers that report them all.
+    ``detail`` is the message without its "step N (tool)" prefix; ``cause`` is the validator's
+    own error (an AmountError, an AccountIdError, ...) when there is one; ``problems`` lists
+    every problem pydantic found as ``field: message``, for callers that report them all.
     """
 
-    def __init__(self, where: str, detail: str, *, cause: Exception | None = None,
-                 problems: tuple[str, ...] = ()) -> None:
-        super().__init__(f"{where}: {detail}")
-        self.detail = detail
+    def __init__(self, message: str, *, detail: str | None = None,
+                 cause: Exception | None = None, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.detail = message if detail is None else detail
         self.cause = cause
         self.problems = problems
 
@@ -237,20 +250,22 @@ def validate_args(tool: Any, args: Any, index: int | None = None) -> ToolArgs:
     where = f"step {index}" if index is not None else "step"
     model = TOOL_ARGS.get(tool) if isinstance(tool, str) else None
     if model is None:
-        raise StepError(where, f"unknown tool {tool!r} (known: {', '.join(TOOL_NAMES)})")
+        detail = f"unknown tool {tool!r} (known: {', '.join(TOOL_NAMES)})"
+        raise StepError(f"{where}: {detail}", detail=detail)
     where = f"{where} ({tool})"
     if not isinstance(args, Mapping):
-        raise StepError(where, f"args must be an object, not {type(args).__name__}")
+        detail = f"args must be an object, not {type(args).__name__}"
+        raise StepError(f"{where}: {detail}", detail=detail)
     try:
         return model.model_validate(dict(args))
     except ValidationError as exc:
         errors = exc.errors()
+        detail = _describe(errors[0], model)
+        cause = errors[0].get("ctx", {}).get("error")
         problems = tuple(
             f"{'.'.join(str(p) for p in err['loc']) or '(args)'}: {err['msg']}" for err in errors)
-        cause = errors[0].get("ctx", {}).get("error")
-        raise StepError(where, _describe(errors[0], model),
-                        cause=cause if isinstance(cause, Exception) else None,
-                        problems=problems) from None
+        raise StepError(f"{where}: {detail}", detail=detail, problems=problems,
+                        cause=cause if isinstance(cause, Exception) else None) from None
 
 
 def check_args(tool: Any, args: Any, index: int | None = None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from tools.errors import (
 from tools.keys import Credentials, find_credentials, load_credentials
 from tools.keystore import Keystore
 from tools.network import Network, custom_network, devnet_from_manifest, public_network
-from tools.signers import KeyRing, keyring_from_keystore
+from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
 from tools.tokens import TokenRegistry
 
 SignedInt = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
@@ -173,8 +173,12 @@ def context_from_config(config: Any, *, home_devnet_dir: Path | None = None,
         network, config.account_id, creds, max_slippage_bps=config.defaults.max_slippage_bps,
         timeout_s=config.rpc.timeout_s, retries=config.rpc.retries)
     if keys_dir is not None and creds is not None:
-        ctx.keyring = keyring_from_keystore(Keystore(keys_dir), [config.account_id],
-                                            KeyRing.of(creds))
+        try:
+            ctx.keyring = keyring_from_keystore(Keystore(keys_dir), [config.account_id],
+                                                KeyRing.of(creds))
+        except CredentialsError:
+            if require_key:
+                raise
     return ctx
 
 
@@ -233,7 +237,8 @@ async def execute_transactions(
     failure: ToolError | None = None
     for spec, creds in zip(action.transactions, signers, strict=True):
         try:
-            outcome = await ctx.chain.send(creds, spec, raise_on_failure=False,
+            outcome = await send_narrowest(ctx.chain, ctx.keyring, creds, spec,
+                                           raise_on_failure=False,
                                            on_signed=_journal_hook(ctx, spec))
         except ToolError as exc:
             failure = exc

@@ -239,16 +239,19 @@ class Keystore:
             self.store(entry.account_id, pair, permission=entry.permission, note=entry.note,
                        path=entry.path)
 
-    def path_for(self, account_id: str, permission: FunctionCallPermission | None) -> Path:
+    def path_for(self, account_id: str, public_key: str,
+                 permission: FunctionCallPermission | None) -> Path:
+        """One file per full-access account; function-call keys are also named by their key."""
         if permission is None:
             return self.root / f"{account_id}.json"
-        return self.root / f"{account_id}.fc.{permission.receiver_id}.json"
+        tag = public_key.removeprefix("ed25519:")[:12]
+        return self.root / f"{account_id}.fc.{permission.receiver_id}.{tag}.json"
 
     def store(self, account_id: str, pair: KeyPair, *,
               permission: FunctionCallPermission | None = None, note: str = "",
               path: Path | None = None) -> KeyEntry:
         """Write one key (sealed when the keystore is encrypted); returns its description."""
-        target = path or self.path_for(account_id, permission)
+        target = path or self.path_for(account_id, pair.public_key, permission)
         body: dict[str, Any] = {"account_id": account_id, "public_key": pair.public_key}
         if self.encrypted:
             body["encrypted"] = seal(pair.secret_key.encode("ascii"), self._passphrase(),

@@ -10,14 +10,18 @@ with a method in ``method_names`` (empty = any method).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tools.action import FunctionCallSpec, TransactionSpec
-from tools.chain import KeyTransaction
-from tools.errors import CredentialsError
+from tools.chain import ChainClient, KeyTransaction, TxOutcome
+from tools.errors import CredentialsError, InvalidTransactionError
 from tools.keys import Credentials
 from tools.keystore import FunctionCallPermission, Keystore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,3 +114,22 @@ def keyring_from_keystore(
         elif entry.account_id not in ring.full_access:
             ring.add_full_access(creds)
     return ring
+
+
+async def send_narrowest(
+    chain: ChainClient, ring: KeyRing | None, creds: Credentials,
+    spec: TransactionSpec | KeyTransaction, **kwargs: Any,
+) -> TxOutcome:
+    """Send signed by ``creds``; when a function-call key has burnt its gas allowance, the node
+    refused the transaction (nothing happened), so it is signed again by the full-access key."""
+    try:
+        return await chain.send(creds, spec, **kwargs)
+    except InvalidTransactionError as exc:
+        wider = ring.full_access.get(spec.signer_id) if ring is not None else None
+        if (wider is None or wider.public_key == creds.public_key
+                or "NotEnoughAllowance" not in exc.message):
+            raise
+    log.warning("the function-call key %s has no gas allowance left; signing with the "
+                "full-access key instead (`near-agent grants onchain` replaces it)",
+                creds.public_key)
+    return await chain.send(wider, spec, **kwargs)

@@ -265,8 +265,13 @@ class Scheduler:
                        None, outcome.status)
             for job, _, outcome, _ in done
         ]
+        for job, c, outcome, _ in done:
+            if c.decision is not None and c.decision.one_shot:  # say how its one fire went
+                self.store.set_status(job.strategy_id, "completed",
+                                      f"fired once: {outcome.status}")
         failing = {job.strategy_id: (job, c) for job, c, outcome, _ in done
-                   if outcome.status in ("failed", "unknown")}
+                   if outcome.status in ("failed", "unknown")
+                   and not (c.decision is not None and c.decision.one_shot)}
         for strategy_id, (job, candidate) in failing.items():
             failures = guards.should_auto_pause(self.store, strategy_id,
                                                 candidate.strategy.guards)

@@ -2,7 +2,8 @@
 
 Unlike ``tests.tools.fake_node`` (a faithful node with scripted faults), every answer here comes
 from a per-method override, so any field of any response can be malformed. Methods not overridden
-get sane answers so that a test reaches the step it means to break.
+get sane answers so that a test reaches the step it means to break, or, with ``upstream`` set,
+are forwarded to a real node (a devnet) and optionally rewritten on the way back: a lying proxy.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import base58
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 Reply = bytes | dict[str, Any] | Callable[[Any], bytes | dict[str, Any]]
+Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def sane(method: str, params: Any) -> dict[str, Any]:
@@ -28,8 +30,7 @@ def sane(method: str, params: Any) -> dict[str, Any]:
     if kind == "view_access_key":
         return {"nonce": 7, "permission": "FullAccess", "block_height": 10, "block_hash": "x"}
     if kind == "call_function":
-        return {"result": list(b'{"ok":true}'), "logs": [], "block_height": 10,
-                "block_hash": "x"}
+        return {"result": list(b'{"ok":true}'), "logs": [], "block_height": 10, "block_hash": "x"}
     return {}
 
 
@@ -39,6 +40,8 @@ class RogueNode:
     (bytes) or the envelope (a dict, sent as JSON) or a function of the params giving either."""
 
     replies: dict[str, Reply] = field(default_factory=dict)
+    upstream: str | None = None  # forward what is not overridden to a real node
+    rewrites: dict[str, Rewrite] = field(default_factory=dict)  # edit a forwarded envelope
     seen: list[str] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -66,11 +69,24 @@ class RogueNode:
         reply = self.replies.get(key)
         if callable(reply):
             reply = reply(params)
+        if reply is None and self.upstream is not None:
+            reply = await self._forward(body)
+            if key in self.rewrites:
+                reply = self.rewrites[key](reply)
         if reply is None:
             reply = {"jsonrpc": "2.0", "id": body.get("id"), "result": sane(method, params)}
         if isinstance(reply, bytes):
             return web.Response(body=reply, content_type="application/json")
         return web.Response(body=json.dumps(reply).encode(), content_type="application/json")
+
+    async def _forward(self, body: dict[str, Any]) -> dict[str, Any]:
+        assert self.upstream is not None
+        return await _forward_to(self.upstream, body)
+
+
+async def _forward_to(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    async with ClientSession() as session, session.post(url, json=body) as response:
+        return await response.json(content_type=None)
 
 
 def envelope(result: Any) -> dict[str, Any]:

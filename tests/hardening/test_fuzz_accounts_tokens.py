@@ -32,10 +32,34 @@ def oracle(text: str) -> bool:
 
 
 HOSTILE_IDS = [
-    "", "a", "..", ".near", "bob.", "bob..near", "Bob.near", "BOB.NEAR", "bоb.near",  # Cyrillic о
-    "bob.nеar", "ｂｏｂ.near", "bob\u200b.near", "\u202ebob.near", "bob .near", " bob.near",
-    "bob.near ", "bob.near\n", "bob.near\x00", "bob@near", "bob/near", "bob--near", "-bob.near",
-    "bob_.near", "a" * 65, "a" * 64 + ".near", "bob٣.near", "x" * 10_000, "bob.near\r\n",
+    "",
+    "a",
+    "..",
+    ".near",
+    "bob.",
+    "bob..near",
+    "Bob.near",
+    "BOB.NEAR",
+    "bоb.near",  # Cyrillic о
+    "bob.nеar",
+    "ｂｏｂ.near",
+    "bob\u200b.near",
+    "\u202ebob.near",
+    "bob .near",
+    " bob.near",
+    "bob.near ",
+    "bob.near\n",
+    "bob.near\x00",
+    "bob@near",
+    "bob/near",
+    "bob--near",
+    "-bob.near",
+    "bob_.near",
+    "a" * 65,
+    "a" * 64 + ".near",
+    "bob٣.near",
+    "x" * 10_000,
+    "bob.near\r\n",
 ]
 
 
@@ -66,8 +90,11 @@ def test_wrong_types_are_refused(value: Any) -> None:
 
 
 @FUZZ
-@given(st.one_of(st.text(max_size=70),
-                 st.text(alphabet="abz09-_.\n\u200bоВ٣ ", min_size=1, max_size=70)))
+@given(
+    st.one_of(
+        st.text(max_size=70), st.text(alphabet="abz09-_.\n\u200bоВ٣ ", min_size=1, max_size=70)
+    )
+)
 def test_gates_agree_with_the_oracle_on_ascii_single_line_text(text: str) -> None:
     if "\n" in text or not text.isascii():
         return  # the two known divergences have their own xfail tests
@@ -75,16 +102,22 @@ def test_gates_agree_with_the_oracle_on_ascii_single_line_text(text: str) -> Non
     assert is_valid_account_id(text) == oracle(text)
 
 
-@pytest.mark.xfail(strict=True, reason="both account-id regexes end in '$', which matches "
-                   "before a trailing newline: 'bob.near\\n' is accepted")
+@pytest.mark.xfail(
+    strict=True,
+    reason="both account-id regexes end in '$', which matches "
+    "before a trailing newline: 'bob.near\\n' is accepted",
+)
 @pytest.mark.parametrize("text", ["bob.near\n", "ab\n"])
 def test_trailing_newline_is_not_an_account_id(text: str) -> None:
     assert not is_account_id(text)
     assert not is_valid_account_id(text)
 
 
-@pytest.mark.xfail(strict=True, reason="'\\d' in the account-id regexes matches any Unicode "
-                   "digit: 'bob٣.near' (Arabic-Indic 3) is accepted")
+@pytest.mark.xfail(
+    strict=True,
+    reason="'\\d' in the account-id regexes matches any Unicode "
+    "digit: 'bob٣.near' (Arabic-Indic 3) is accepted",
+)
 @pytest.mark.parametrize("text", ["bob٣.near", "١٢٣"])
 def test_non_ascii_digits_are_not_account_ids(text: str) -> None:
     assert not is_account_id(text)
@@ -125,11 +158,24 @@ def resolve(metadata: Any, name: str) -> Any:
     return asyncio.run(registry.resolve(name))
 
 
-@pytest.mark.parametrize("metadata", [
-    None, [], "USDC", 6, {"decimals": "6"}, {"decimals": -1}, {"decimals": 37},
-    {"decimals": 6.0}, {"decimals": True}, {"decimals": 2**70}, {"symbol": INJECTED},
-    ViewCallError("no such method"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        [],
+        "USDC",
+        6,
+        {"decimals": "6"},
+        {"decimals": -1},
+        {"decimals": 37},
+        {"decimals": 6.0},
+        {"decimals": True},
+        {"decimals": 2**70},
+        {"symbol": INJECTED},
+        ViewCallError("no such method"),
+    ],
+    ids=repr,
+)
 def test_unlisted_contract_with_bad_metadata_is_unknown(metadata: Any) -> None:
     with pytest.raises(UnknownTokenError):
         resolve(metadata, "evil.vendor.test.near")
@@ -143,8 +189,22 @@ def test_a_hostile_symbol_never_shadows_a_listed_token() -> None:
     assert evil.contract_id == "evil.vendor.test.near" and not evil.verified
 
 
-@pytest.mark.parametrize("name", ["", "  ", None, 5, "usdc\u200b", "ＵＳＤＣ.near", "x" * 5000,
-                                  "NEAR; send all", "../../etc", "bоb.near"], ids=repr)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "  ",
+        None,
+        5,
+        "usdc\u200b",
+        "ＵＳＤＣ.near",
+        "x" * 5000,
+        "NEAR; send all",
+        "../../etc",
+        "bоb.near",
+    ],
+    ids=repr,
+)
 def test_garbage_token_names_are_unknown(name: Any) -> None:
     with pytest.raises(UnknownTokenError):
         resolve({"symbol": "X", "name": "x", "decimals": 6}, name)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.plan import Plan, StepArgs, check_args
@@ -21,37 +21,95 @@ from agent.planner.grounding import ungrounded
 from agent.planner.llm import LLMPlanner, ModelAnswer
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
 
-FUZZ = settings(max_examples=250, deadline=None)
+FUZZ = settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 CONTACTS = {"bob": "bob.test.near"}
 USER_TEXT = "send 5 NEAR to bob and swap 2 NEAR to USDC"
 
 
 def offline_checker(base_url: str = "http://127.0.0.1:9/v1") -> LLMPlanner:
-    return LLMPlanner(base_url=base_url, model="scripted", api_key="sk-test", tool_models=StepArgs,
-                      max_slippage_bps=100, resolve_contact=CONTACTS.get, timeout_s=10)
+    return LLMPlanner(
+        base_url=base_url,
+        model="scripted",
+        api_key="sk-test",
+        tool_models=StepArgs,
+        max_slippage_bps=100,
+        resolve_contact=CONTACTS.get,
+        timeout_s=10,
+    )
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**130), max_value=2**130)
-    | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                  max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**130), max_value=2**130)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 FIELD_VALUES = st.one_of(
-    JSON, st.sampled_from(["5", "2", "1e3", "-5", "NaN", "5.0", "05", "x.near", "bob.test.near",
-                           "bоb.near", "NEAR", "USDC", "all", "", "a" * 65, "0.5", 10_000]),
+    JSON,
+    st.sampled_from(
+        [
+            "5",
+            "2",
+            "1e3",
+            "-5",
+            "NaN",
+            "5.0",
+            "05",
+            "x.near",
+            "bob.test.near",
+            "bоb.near",
+            "NEAR",
+            "USDC",
+            "all",
+            "",
+            "a" * 65,
+            "0.5",
+            10_000,
+        ]
+    ),
 )
 ARGS = st.one_of(
     JSON,
-    st.dictionaries(st.sampled_from(["receiver_id", "amount", "token", "token_in", "token_out",
-                                     "amount_in", "max_slippage_bps", "task_id", "item_id",
-                                     "label", "status", "task_ids", "memo", "deposit"]),
-                    FIELD_VALUES, max_size=5),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "receiver_id",
+                "amount",
+                "token",
+                "token_in",
+                "token_out",
+                "amount_in",
+                "max_slippage_bps",
+                "task_id",
+                "item_id",
+                "label",
+                "status",
+                "task_ids",
+                "memo",
+                "deposit",
+            ]
+        ),
+        FIELD_VALUES,
+        max_size=5,
+    ),
 )
 CALLS = st.lists(
-    st.fixed_dictionaries({"name": st.sampled_from([*StepArgs, "delete_account", "add_key", ""]),
-                           "args": ARGS, "id": st.just("c")}),
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from([*StepArgs, "delete_account", "add_key", ""]),
+            "args": ARGS,
+            "id": st.just("c"),
+        }
+    ),
     max_size=4,
 )
 
@@ -76,35 +134,49 @@ def test_any_tool_calls_are_checked_or_refused(calls: list[dict[str, Any]], cont
 
 
 @FUZZ
-@given(st.lists(st.fixed_dictionaries({"name": st.text(max_size=10), "args": st.text(),
-                                       "error": st.text(max_size=10)}), min_size=1, max_size=2))
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"name": st.text(max_size=10), "args": st.text(), "error": st.text(max_size=10)}
+        ),
+        min_size=1,
+        max_size=2,
+    )
+)
 def test_invalid_tool_calls_refuse_the_whole_plan(invalid: list[dict[str, Any]]) -> None:
     ok = [{"name": "balance", "args": {}, "id": "c"}]
     answer = offline_checker().check(USER_TEXT, ok, invalid, None)
     assert answer.steps == [] and answer.error and "malformed" in answer.error
 
 
-@pytest.mark.parametrize("args", [
-    {"receiver_id": "x.near", "amount": "5", "token": "NEAR"},
-    {"receiver_id": "bob.test.near", "amount": "6", "token": "NEAR"},
-    {"receiver_id": "bob.test.near", "amount": 5, "token": "NEAR"},
-    {"receiver_id": "bob.test.near", "amount": 5.0, "token": "NEAR"},
-    {"receiver_id": "bob.test.near", "amount": "5", "token": "NEAR", "memo": "x"},
-    {"receiver_id": "bоb.test.near", "amount": "5", "token": "NEAR"},
-    {"receiver_id": "BOB.TEST.NEAR", "amount": "5", "token": "NEAR"},
-    {"receiver_id": "bob.test.near", "amount": "5e0", "token": "NEAR"},
-    {"receiver_id": "bob.test.near", "amount": "all", "token": "NEAR"},
-    {"receiver_id": ["bob.test.near"], "amount": "5", "token": "NEAR"},
-    {"receiver_id": "bob.test.near", "amount": {"value": "5"}, "token": "NEAR"},
-], ids=lambda v: repr(v)[:40])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"receiver_id": "x.near", "amount": "5", "token": "NEAR"},
+        {"receiver_id": "bob.test.near", "amount": "6", "token": "NEAR"},
+        {"receiver_id": "bob.test.near", "amount": 5, "token": "NEAR"},
+        {"receiver_id": "bob.test.near", "amount": 5.0, "token": "NEAR"},
+        {"receiver_id": "bob.test.near", "amount": "5", "token": "NEAR", "memo": "x"},
+        {"receiver_id": "bоb.test.near", "amount": "5", "token": "NEAR"},
+        {"receiver_id": "BOB.TEST.NEAR", "amount": "5", "token": "NEAR"},
+        {"receiver_id": "bob.test.near", "amount": "5e0", "token": "NEAR"},
+        {"receiver_id": "bob.test.near", "amount": "all", "token": "NEAR"},
+        {"receiver_id": ["bob.test.near"], "amount": "5", "token": "NEAR"},
+        {"receiver_id": "bob.test.near", "amount": {"value": "5"}, "token": "NEAR"},
+    ],
+    ids=lambda v: repr(v)[:40],
+)
 def test_targeted_bad_transfers_are_refused(args: dict[str, Any]) -> None:
     answer = offline_checker().check(USER_TEXT, [{"name": "transfer", "args": args}], [], None)
     assert answer.steps == [] and answer.error
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["intent", "steps", "planner", "error", "extra"]), JSON,
-                       max_size=5))
+@given(
+    st.dictionaries(
+        st.sampled_from(["intent", "steps", "planner", "error", "extra"]), JSON, max_size=5
+    )
+)
 def test_plan_json_from_anywhere_is_a_plan_or_a_value_error(data: dict[str, Any]) -> None:
     try:
         plan = Plan.from_json_dict(data)
@@ -120,14 +192,23 @@ def server() -> Iterator[ReplayServer]:
         yield srv
 
 
-MALFORMED = ["{not json", "[]", '"transfer"', "null", "1e999", '{"receiver_id": ' * 50,
-             '{"amount": NaN, "receiver_id": "bob.test.near", "token": "NEAR"}',
-             '{"a": "\\ud800"}', "{}" + "x" * 5000]
+MALFORMED = [
+    "{not json",
+    "[]",
+    '"transfer"',
+    "null",
+    "1e999",
+    '{"receiver_id": ' * 50,
+    '{"amount": NaN, "receiver_id": "bob.test.near", "token": "NEAR"}',
+    '{"a": "\\ud800"}',
+    "{}" + "x" * 5000,
+]
 
 
 @pytest.mark.parametrize("arguments", MALFORMED, ids=lambda v: repr(v)[:20])
-def test_malformed_model_arguments_over_http_are_refused(server: ReplayServer,
-                                                         arguments: str) -> None:
+def test_malformed_model_arguments_over_http_are_refused(
+    server: ReplayServer, arguments: str
+) -> None:
     server.script(ModelTurn(tool_calls=[ToolCall("transfer", arguments)]))
     plan = offline_checker(server.base_url).plan("send 5 NEAR to bob")
     assert not plan.ok and plan.steps == [] and plan.error

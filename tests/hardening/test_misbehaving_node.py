@@ -32,6 +32,7 @@ Scenario = Callable[[ChainClient], Awaitable[Any]]
 
 def attempt(replies: dict[str, Reply], scenario: Scenario) -> tuple[Any, BaseException | None]:
     """Run the scenario against a node scripted with ``replies``; (result, exception)."""
+
     async def main() -> tuple[Any, BaseException | None]:
         async with RogueNode(replies) as node:
             chain = ChainClient(node.url, timeout_s=3, retries=1, backoff_s=0.01)
@@ -58,33 +59,69 @@ async def send(chain: ChainClient) -> Any:
     return await chain.send(Credentials(ALICE, KEY), spec)
 
 
-def outcome(tx_hash: str, *, status: Any = None, receipt_status: Any = None,
-            burnt: Any = "0", receipts: Any = None) -> dict[str, Any]:
-    receipt = {"id": "r1", "outcome": {"logs": [], "receipt_ids": [], "gas_burnt": 1,
-                                       "tokens_burnt": burnt, "executor_id": BOB,
-                                       "status": receipt_status or {"SuccessValue": ""}}}
+def outcome(
+    tx_hash: str,
+    *,
+    status: Any = None,
+    receipt_status: Any = None,
+    burnt: Any = "0",
+    receipts: Any = None,
+) -> dict[str, Any]:
+    receipt = {
+        "id": "r1",
+        "outcome": {
+            "logs": [],
+            "receipt_ids": [],
+            "gas_burnt": 1,
+            "tokens_burnt": burnt,
+            "executor_id": BOB,
+            "status": receipt_status or {"SuccessValue": ""},
+        },
+    }
     return {
         "status": status or {"SuccessValue": ""},
-        "transaction": {"hash": tx_hash, "signer_id": ALICE, "receiver_id": BOB, "nonce": 8,
-                        "public_key": KEY.public_key, "actions": []},
-        "transaction_outcome": {"id": tx_hash, "outcome": {
-            "logs": [], "receipt_ids": ["r1"], "gas_burnt": 1, "tokens_burnt": "0",
-            "status": {"SuccessReceiptId": "r1"}, "executor_id": ALICE}},
+        "transaction": {
+            "hash": tx_hash,
+            "signer_id": ALICE,
+            "receiver_id": BOB,
+            "nonce": 8,
+            "public_key": KEY.public_key,
+            "actions": [],
+        },
+        "transaction_outcome": {
+            "id": tx_hash,
+            "outcome": {
+                "logs": [],
+                "receipt_ids": ["r1"],
+                "gas_burnt": 1,
+                "tokens_burnt": "0",
+                "status": {"SuccessReceiptId": "r1"},
+                "executor_id": ALICE,
+            },
+        },
         "receipts_outcome": [receipt] if receipts is None else receipts,
     }
 
 
 def tx_reply(make: Callable[[str], Any]) -> Callable[[Any], dict[str, Any]]:
     """A send_tx answer built from the hash of the transaction actually submitted."""
+
     def reply(params: Any) -> dict[str, Any]:
         signed = params["signed_tx_base64"] if isinstance(params, dict) else params[0]
         tx_hash = base58.b58encode(decode_signed_transaction(base64.b64decode(signed)).hash)
         return envelope(make(tx_hash.decode()))
+
     return reply
 
 
-FAILED = {"Failure": {"ActionError": {"index": 0, "kind": {"FunctionCallError": {
-    "ExecutionError": "Smart contract panicked: boom"}}}}}
+FAILED = {
+    "Failure": {
+        "ActionError": {
+            "index": 0,
+            "kind": {"FunctionCallError": {"ExecutionError": "Smart contract panicked: boom"}},
+        }
+    }
+}
 
 # (id, replies, scenario): the adapter must raise a ToolError and return nothing.
 ROBUST: list[tuple[str, dict[str, Reply], Scenario]] = [
@@ -92,29 +129,44 @@ ROBUST: list[tuple[str, dict[str, Reply], Scenario]] = [
     ("non-utf8 body", {"view_account": b"\xff\xfe\x00garbage"}, balance),
     ("empty body", {"view_account": b""}, balance),
     ("json array envelope", {"view_account": b"[1,2,3]"}, balance),
-    ("error is a string", {"view_account": {"jsonrpc": "2.0", "id": "x", "error": "boom"}},
-     balance),
-    ("error without data", {"view_account": {"jsonrpc": "2.0", "id": "x",
-                                             "error": {"name": "HANDLER_ERROR"}}}, balance),
+    (
+        "error is a string",
+        {"view_account": {"jsonrpc": "2.0", "id": "x", "error": "boom"}},
+        balance,
+    ),
+    (
+        "error without data",
+        {"view_account": {"jsonrpc": "2.0", "id": "x", "error": {"name": "HANDLER_ERROR"}}},
+        balance,
+    ),
     ("no result", {"view_account": {"jsonrpc": "2.0", "id": "x"}}, balance),
     ("view error field", {"call_function": envelope({"error": "wasm trap", "logs": []})}, view),
-    ("view bytes not utf-8", {"call_function": envelope({"result": [0xff, 0xfe], "logs": []})},
-     view),
+    (
+        "view bytes not utf-8",
+        {"call_function": envelope({"result": [0xFF, 0xFE], "logs": []})},
+        view,
+    ),
     ("view bytes not json", {"call_function": envelope({"result": list(b"not json")})}, view),
-    ("failed receipt under success status",
-     {"send_tx": tx_reply(lambda h: outcome(h, receipt_status=FAILED))}, send),
+    (
+        "failed receipt under success status",
+        {"send_tx": tx_reply(lambda h: outcome(h, receipt_status=FAILED))},
+        send,
+    ),
     ("failure status", {"send_tx": tx_reply(lambda h: outcome(h, status=FAILED))}, send),
     ("status unknown", {"send_tx": tx_reply(lambda h: outcome(h, status="Unknown"))}, send),
-    ("status not started", {"send_tx": tx_reply(lambda h: outcome(h, status="NotStarted"))},
-     send),
-    ("receipt status garbage",
-     {"send_tx": tx_reply(lambda h: outcome(h, receipt_status={"Weird": 1}))}, send),
+    ("status not started", {"send_tx": tx_reply(lambda h: outcome(h, status="NotStarted"))}, send),
+    (
+        "receipt status garbage",
+        {"send_tx": tx_reply(lambda h: outcome(h, receipt_status={"Weird": 1}))},
+        send,
+    ),
 ]
 
 
 @pytest.mark.parametrize("name,replies,scenario", ROBUST, ids=[c[0] for c in ROBUST])
-def test_bad_answers_are_typed_errors(name: str, replies: dict[str, Reply],
-                                      scenario: Scenario) -> None:
+def test_bad_answers_are_typed_errors(
+    name: str, replies: dict[str, Reply], scenario: Scenario
+) -> None:
     result, exc = attempt(replies, scenario)
     assert result is None, f"{name}: returned {result!r}"
     assert isinstance(exc, ToolError), f"{name}: {type(exc).__name__}: {exc}"
@@ -132,49 +184,117 @@ def test_a_sane_node_still_works() -> None:
 
 
 KNOWN_BUGS: list[tuple[str, dict[str, Reply], Scenario, str]] = [
-    ("result is a list", {"view_account": envelope([1, 2])}, balance,
-     "view_account does dict(result) on any shape: a list result is a zero balance"),
-    ("result is a string", {"view_account": envelope("rich")}, balance,
-     "view_account: dict('rich') raises ValueError"),
-    ("amount missing", {"view_account": envelope({"locked": "0"})}, balance,
-     "near_balance reads a missing amount as 0 instead of refusing the answer"),
-    ("amount not a number", {"view_account": envelope({"amount": "lots"})}, balance,
-     "near_balance: int('lots') raises ValueError"),
-    ("negative balance", {"view_account": envelope({"amount": "-5"})}, balance,
-     "near_balance reports a negative balance as fact"),
-    ("balance above u128", {"view_account": envelope({"amount": str(2**200)})}, balance,
-     "near_balance accepts an amount above 2**128"),
-    ("view result not an object", {"call_function": envelope(["a"])}, view,
-     "view: result.get on a list raises AttributeError"),
-    ("view bytes out of range", {"call_function": envelope({"result": [300, -1]})}, view,
-     "view: bytes([300]) raises ValueError"),
-    ("view bytes are a string", {"call_function": envelope({"result": "eyJvayI6MX0="})}, view,
-     "view: bytes('...') raises TypeError"),
-    ("access key without nonce", {"view_access_key": envelope({"permission": "FullAccess"})},
-     send, "access_key_nonce: result['nonce'] raises KeyError"),
-    ("block without header", {"block": envelope({"height": 1})}, send,
-     "latest_block_hash: block['header'] raises KeyError"),
-    ("block hash not base58", {"block": envelope({"header": {"hash": "0OIl!"}})}, send,
-     "latest_block_hash: base58 decoding raises ValueError"),
-    ("garbage base64 value",
-     {"send_tx": tx_reply(lambda h: outcome(h, status={"SuccessValue": "!!!not base64"}))},
-     send, "parse_outcome: base64 decoding raises binascii.Error"),
-    ("tokens_burnt not a number", {"send_tx": tx_reply(lambda h: outcome(h, burnt="much"))},
-     send, "parse_outcome: int('much') raises ValueError"),
-    ("receipts_outcome not a list", {"send_tx": tx_reply(lambda h: outcome(h, receipts="x"))},
-     send, "parse_outcome iterates a string and calls .get on its characters"),
-    ("outcome is a list", {"send_tx": tx_reply(lambda h: [h])}, send,
-     "parse_outcome: raw.get on a list raises AttributeError"),
-    ("outcome of another transaction",
-     {"send_tx": tx_reply(lambda h: outcome(base58.b58encode(bytes(32)).decode()))}, send,
-     "send returns success for an outcome whose hash is not the transaction it signed"),
+    (
+        "result is a list",
+        {"view_account": envelope([1, 2])},
+        balance,
+        "view_account does dict(result) on any shape: a list result is a zero balance",
+    ),
+    (
+        "result is a string",
+        {"view_account": envelope("rich")},
+        balance,
+        "view_account: dict('rich') raises ValueError",
+    ),
+    (
+        "amount missing",
+        {"view_account": envelope({"locked": "0"})},
+        balance,
+        "near_balance reads a missing amount as 0 instead of refusing the answer",
+    ),
+    (
+        "amount not a number",
+        {"view_account": envelope({"amount": "lots"})},
+        balance,
+        "near_balance: int('lots') raises ValueError",
+    ),
+    (
+        "negative balance",
+        {"view_account": envelope({"amount": "-5"})},
+        balance,
+        "near_balance reports a negative balance as fact",
+    ),
+    (
+        "balance above u128",
+        {"view_account": envelope({"amount": str(2**200)})},
+        balance,
+        "near_balance accepts an amount above 2**128",
+    ),
+    (
+        "view result not an object",
+        {"call_function": envelope(["a"])},
+        view,
+        "view: result.get on a list raises AttributeError",
+    ),
+    (
+        "view bytes out of range",
+        {"call_function": envelope({"result": [300, -1]})},
+        view,
+        "view: bytes([300]) raises ValueError",
+    ),
+    (
+        "view bytes are a string",
+        {"call_function": envelope({"result": "eyJvayI6MX0="})},
+        view,
+        "view: bytes('...') raises TypeError",
+    ),
+    (
+        "access key without nonce",
+        {"view_access_key": envelope({"permission": "FullAccess"})},
+        send,
+        "access_key_nonce: result['nonce'] raises KeyError",
+    ),
+    (
+        "block without header",
+        {"block": envelope({"height": 1})},
+        send,
+        "latest_block_hash: block['header'] raises KeyError",
+    ),
+    (
+        "block hash not base58",
+        {"block": envelope({"header": {"hash": "0OIl!"}})},
+        send,
+        "latest_block_hash: base58 decoding raises ValueError",
+    ),
+    (
+        "garbage base64 value",
+        {"send_tx": tx_reply(lambda h: outcome(h, status={"SuccessValue": "!!!not base64"}))},
+        send,
+        "parse_outcome: base64 decoding raises binascii.Error",
+    ),
+    (
+        "tokens_burnt not a number",
+        {"send_tx": tx_reply(lambda h: outcome(h, burnt="much"))},
+        send,
+        "parse_outcome: int('much') raises ValueError",
+    ),
+    (
+        "receipts_outcome not a list",
+        {"send_tx": tx_reply(lambda h: outcome(h, receipts="x"))},
+        send,
+        "parse_outcome iterates a string and calls .get on its characters",
+    ),
+    (
+        "outcome is a list",
+        {"send_tx": tx_reply(lambda h: [h])},
+        send,
+        "parse_outcome: raw.get on a list raises AttributeError",
+    ),
+    (
+        "outcome of another transaction",
+        {"send_tx": tx_reply(lambda h: outcome(base58.b58encode(bytes(32)).decode()))},
+        send,
+        "send returns success for an outcome whose hash is not the transaction it signed",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     "name,replies,scenario",
-    [pytest.param(n, r, s, id=n, marks=pytest.mark.xfail(strict=True, reason=why))
-     for n, r, s, why in KNOWN_BUGS],
+    [
+        pytest.param(n, r, s, id=n, marks=pytest.mark.xfail(strict=True, reason=why))
+        for n, r, s, why in KNOWN_BUGS
+    ],
 )
 def test_known_crashes_and_lies(name: str, replies: dict[str, Reply], scenario: Scenario) -> None:
     result, exc = attempt(replies, scenario)

@@ -71,6 +71,7 @@ def test_limit_order_fires_once_when_the_price_crosses_and_never_again(rig: Rig)
                                             "amount_in": "10"}
     row = rig.store.strategy("dip")
     assert row.status == "completed" and row.next_fire_at is None
+    assert row.status_reason == "fired once: done"
 
 
 def test_stale_price_never_triggers(rig: Rig) -> None:
