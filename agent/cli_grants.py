@@ -346,14 +346,17 @@ def onchain(
         str | None,
         typer.Option(
             "--fund",
-            help="NEAR to move into the trading account (e.g. \"5\"); refused when above the "
+            help='NEAR to move into the trading account (e.g. "5"); refused when above the '
             "grant's NEAR budget (its smallest NEAR window cap, or the global ceiling's).",
         ),
     ] = None,
     grant: Annotated[
         str | None,
-        typer.Option("--grant", help="The grant whose budget caps --fund (default: the swap "
-                     "grant, when there is exactly one)."),
+        typer.Option(
+            "--grant",
+            help="The grant whose budget caps --fund (default: the swap "
+            "grant, when there is exactly one).",
+        ),
     ] = None,
     allowance: Annotated[
         str, typer.Option("--allowance", help="NEAR of gas the function-call key may burn.")
@@ -381,9 +384,17 @@ def onchain(
     home: Home = ctx.obj
     try:
         gas_allowance = parse_amount(allowance, NEAR_DECIMALS)
-        report = asyncio.run(apply_onchain(
-            home, tasks_key=tasks_key, revoke=revoke, trading_account=trading_account,
-            fund=fund, grant_id=grant, allowance=gas_allowance))
+        report = asyncio.run(
+            apply_onchain(
+                home,
+                tasks_key=tasks_key,
+                revoke=revoke,
+                trading_account=trading_account,
+                fund=fund,
+                grant_id=grant,
+                allowance=gas_allowance,
+            )
+        )
     except (OnchainError, ConfigError) as exc:
         _fail(f"Nothing more was done: {exc}")
     except ToolError as exc:

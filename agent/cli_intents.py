@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -22,7 +21,7 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-async def _open(home: Home, *, reconcile_after: timedelta | None = None) -> AgentSession:
+async def _open(home: Home, *, recover: bool = False) -> AgentSession:
     """Open the session, store the user's grants file, and report what a crash left behind."""
     from agent.config import ConfigError
     from agent.session import AgentSession
@@ -33,29 +32,22 @@ async def _open(home: Home, *, reconcile_after: timedelta | None = None) -> Agen
     except (ConfigError, ToolError) as exc:
         _fail(str(exc))
     session.sync_grants_file()
-    if reconcile_after is not None:
-        for item in await session.reconcile(reconcile_after):
+    if recover:
+        for item in await session.reconcile():
             typer.echo(f"recovered: {item.describe()}")
     return session
 
 
-def reconcile(
-    ctx: typer.Context,
-    now: Annotated[
-        bool,
-        typer.Option(
-            "--now",
-            help="Also resolve actions interrupted in the last 2 minutes (only when no other "
-            "near-agent process is running).",
-        ),
-    ] = False,
-) -> None:
-    """Resolve actions a crash interrupted: settle what landed, release what did not."""
+def reconcile(ctx: typer.Context) -> None:
+    """Resolve actions a crash interrupted: settle what landed, release what did not.
+
+    Actions whose process is still running are left alone; nothing is ever sent again.
+    """
 
     async def run() -> None:
         session = await _open(ctx.obj)
         try:
-            items = await session.reconcile(timedelta(0) if now else timedelta(minutes=2))
+            items = await session.reconcile()
         finally:
             await session.close()
         for item in items:
@@ -165,7 +157,7 @@ def do(
 
 
 async def _do(home: Home, intent: str, yes: bool) -> RunReport:
-    session = await _open(home, reconcile_after=timedelta(minutes=2))
+    session = await _open(home, recover=True)
     try:
         report = await session.run(intent, _ask, review=None if yes else _ask)
     finally:
@@ -206,7 +198,7 @@ async def _chat(home: Home) -> None:
     from rich.console import Console
 
     console = Console()
-    session = await _open(home, reconcile_after=timedelta(minutes=2))
+    session = await _open(home, recover=True)
     console.print(
         f"near-agent on {session.config.network} as {session.config.account_id}. /help for help."
     )

@@ -32,8 +32,9 @@ def _fail(message: str) -> None:
 def _keystore(home: Home, *, confirm: bool = False) -> Keystore:
     from tools.keystore import Keystore, passphrase_from_env_or_prompt
 
-    return Keystore(home.keys_dir,
-                    passphrase=lambda: passphrase_from_env_or_prompt(confirm=confirm))
+    return Keystore(
+        home.keys_dir, passphrase=lambda: passphrase_from_env_or_prompt(confirm=confirm)
+    )
 
 
 def _point_config_at(home: Home, account_id: str, key_file: Path) -> bool:
@@ -64,8 +65,11 @@ def import_key(
     ] = None,
     encrypt: Annotated[
         bool,
-        typer.Option("--encrypt", help="Encrypt the keystore with a passphrase "
-                     "($NEAR_AGENT_PASSPHRASE or asked on the terminal)."),
+        typer.Option(
+            "--encrypt",
+            help="Encrypt the keystore with a passphrase "
+            "($NEAR_AGENT_PASSPHRASE or asked on the terminal).",
+        ),
     ] = False,
 ) -> None:
     """Copy a key into HOME/keys (0600; sealed when the keystore is encrypted)."""
@@ -86,8 +90,9 @@ def import_key(
     except (ConfigError, ValueError) as exc:
         _fail(f"the key was stored but agent.yaml was not changed: {exc}")
     state = "encrypted" if entry.encrypted else "not encrypted"
-    typer.echo(f"Stored the key {entry.public_key} of {entry.account_id} in {entry.path} "
-               f"({state}).")
+    typer.echo(
+        f"Stored the key {entry.public_key} of {entry.account_id} in {entry.path} ({state})."
+    )
     if pointed:
         typer.echo(f"agent.yaml now signs with it (key_file: {entry.path}).")
 
@@ -108,12 +113,18 @@ def list_keys(ctx: typer.Context) -> None:
         if e.permission is None:
             scope = "full access"
         else:
-            allowance = ("unlimited gas" if e.permission.allowance is None
-                         else f"{format_amount(e.permission.allowance, 24)} NEAR of gas")
-            scope = (f"calls {', '.join(e.permission.method_names) or 'any method'} on "
-                     f"{e.permission.receiver_id}, {allowance}")
-        typer.echo(f"{e.account_id}  {e.public_key}  {scope}"
-                   f"{'  (encrypted)' if e.encrypted else ''}")
+            allowance = (
+                "unlimited gas"
+                if e.permission.allowance is None
+                else f"{format_amount(e.permission.allowance, 24)} NEAR of gas"
+            )
+            scope = (
+                f"calls {', '.join(e.permission.method_names) or 'any method'} on "
+                f"{e.permission.receiver_id}, {allowance}"
+            )
+        typer.echo(
+            f"{e.account_id}  {e.public_key}  {scope}{'  (encrypted)' if e.encrypted else ''}"
+        )
 
 
 @keys_app.command("encrypt")
@@ -127,5 +138,4 @@ def encrypt(ctx: typer.Context) -> None:
         store.enable_encryption()
     except CredentialsError as exc:
         _fail(exc.message)
-    typer.echo(f"The keystore {home.keys_dir} is encrypted "
-               f"({len(store.entries())} key(s)).")
+    typer.echo(f"The keystore {home.keys_dir} is encrypted ({len(store.entries())} key(s)).")

@@ -85,15 +85,25 @@ def add(
     ctx: typer.Context,
     pairs: Annotated[
         list[str] | None,
-        typer.Argument(help="key=value settings, e.g. kind=dca id=d1 sell=USDC buy=NEAR "
-                       "amount=10 every=1d guards.max_trades=1"),
+        typer.Argument(
+            help="key=value settings, e.g. kind=dca id=d1 sell=USDC buy=NEAR "
+            "amount=10 every=1d guards.max_trades=1"
+        ),
     ] = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="A YAML or JSON file holding one strategy.")
     ] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace one with this id.")] = False,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="First fire, e.g. 2026-12-01T09:00:00Z (default: now); "
+            "later fires follow every interval from it.",
+        ),
+    ] = None,
 ) -> None:
-    """Add a strategy; the daemon's next tick picks it up (its first fire is due at once)."""
+    """Add a strategy; the daemon's next tick picks it up."""
     import sqlite3
 
     import yaml
@@ -108,13 +118,26 @@ def add(
     except (ValidationError, ValueError, OSError, yaml.YAMLError) as exc:
         raise _fail(f"Not a valid strategy: {exc}", 2) from exc
     now = datetime.now(UTC)
+    try:
+        first = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else now
+    except ValueError as exc:
+        raise _fail(f"--start {start!r} is not an ISO time like 2026-12-01T09:00:00Z", 2) from exc
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=UTC)
     with _store(ctx) as store:
         try:
-            store.add_strategy(strategy.id, strategy.kind, strategy.model_dump(mode="json"),
-                               source="cli", next_fire_at=now, now=now, replace=replace)
+            store.add_strategy(
+                strategy.id,
+                strategy.kind,
+                strategy.model_dump(mode="json"),
+                source="cli",
+                next_fire_at=first,
+                now=now,
+                replace=replace,
+            )
         except sqlite3.IntegrityError as exc:
             raise _fail(f"A strategy {strategy.id!r} exists already (use --replace).") from exc
-    typer.echo(f"Added {strategy.id}: {strategy.describe()}")
+    typer.echo(f"Added {strategy.id}: {strategy.describe()}; first fire {_when(first)}")
 
 
 @schedule_app.command("list")
@@ -164,12 +187,17 @@ def show(
     say(f"{row.id} ({row.kind}, from {row.source}): {strategy.describe()}")
     say(f"status: {row.status}" + (f" ({row.status_reason})" if row.status_reason else ""))
     say(f"next fire: {_when(row.next_fire_at)}   last: {row.last_note or '-'}")
-    coalesce = ("coalesce: missed fires run once, at the latest due time" if strategy.coalesce
-                else "no coalescing: each due fire runs in turn")
+    coalesce = (
+        "coalesce: missed fires run once, at the latest due time"
+        if strategy.coalesce
+        else "no coalescing: each due fire runs in turn"
+    )
     say(f"misfires: a fire later than {strategy.misfire_grace} is missed (never run); {coalesce}")
     cooldown = f", cooldown {g.cooldown}" if g.cooldown else ""
-    say(f"guards: {used} of {g.max_trades} trades used per {g.per}{cooldown}; auto-pause after "
-        f"{g.max_failures} failures in a row ({failures} now)")
+    say(
+        f"guards: {used} of {g.max_trades} trades used per {g.per}{cooldown}; auto-pause after "
+        f"{g.max_failures} failures in a row ({failures} now)"
+    )
     say("config: " + json.dumps(row.config, sort_keys=True))
     if not recent:
         say("fires: none yet")
@@ -181,6 +209,8 @@ def show(
         text = detail.get("recovered") or detail.get("message") or detail.get("guard") or ""
         hashes = detail.get("tx_hashes") or []
         tail = f" tx {', '.join(hashes)}" if hashes else ""
+        if detail.get("inbox"):
+            tail += f" [inbox {detail['inbox']}]"
         say(f"  #{fire.id} {_when(fire.scheduled_at)} +{late} {fire.status}: {text}{tail}")
 
 
@@ -197,8 +227,12 @@ def _set_status(ctx: typer.Context, strategy_id: str, status: str, reason: str) 
         store.set_status(strategy_id, status, reason)
     kind = AuditKind.PAUSED if status == "paused" else AuditKind.RESUMED
     with AuditLog(home.audit_db) as audit:
-        audit.append(kind, actor="user", correlation_id=new_correlation_id(),
-                     data={"strategy_id": strategy_id, "reason": reason})
+        audit.append(
+            kind,
+            actor="user",
+            correlation_id=new_correlation_id(),
+            data={"strategy_id": strategy_id, "reason": reason},
+        )
     typer.echo(f"{strategy_id} is {status}.")
 
 
@@ -270,8 +304,9 @@ def daemon(
     from agent.scheduler.daemon import run_daemon
 
     try:
-        code = asyncio.run(run_daemon(ctx.obj, tick_s=tick, run_for=run_for,
-                                      say=lambda s: typer.echo(s)))
+        code = asyncio.run(
+            run_daemon(ctx.obj, tick_s=tick, run_for=run_for, say=lambda s: typer.echo(s))
+        )
     except (ConfigError, ValueError) as exc:
         raise _fail(str(exc), 2) from exc
     raise typer.Exit(code)

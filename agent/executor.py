@@ -7,6 +7,7 @@ here decides limits: the policy engine does, on the canonical action the tool pr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -112,11 +113,12 @@ class Executor:
                 await self.before_evaluate(self.ctx)
             except ToolError as exc:  # no fresh prices: the policy denies what needs them
                 self._log(AuditKind.ERROR, cid, {"stage": "prices", **exc.to_dict()}, tool)
-        decision = self.policy.reserve(action)
+        decision = self.policy.dry_run(action)
         self._log_decision(decision, cid, tool)
+        approval_id: str | None = None
         if decision.outcome == CONFIRM:
-            decision = self._confirm(action, decision, cid)
-            if decision.outcome == CONFIRM:
+            approval_id = self._confirm(action, decision, cid)
+            if approval_id is None:
                 return StepReport(
                     tool, "declined", "you declined; nothing was sent", action.preview
                 )
@@ -126,10 +128,12 @@ class Executor:
             and self.review is not None
             and not self.review(action, decision)
         ):
-            if decision.reservation_id is not None:
-                self.policy.release(decision.reservation_id, "declined by the user")
             self._log(AuditKind.APPROVAL_DENIED, cid, {"action_hash": decision.action_hash}, tool)
             return StepReport(tool, "declined", "you declined; nothing was sent", action.preview)
+        if decision.outcome in (ALLOW, CONFIRM):
+            # Reserve right before signing: decided again, against the budget as it is now.
+            decision = self.policy.reserve(action, approval_id=approval_id)
+            self._log_decision(decision, cid, tool)
         if decision.outcome != ALLOW:
             why = ", ".join(decision.reasons) or "denied"
             return StepReport(
@@ -137,8 +141,8 @@ class Executor:
             )
         return await self._execute(action, decision, cid)
 
-    def _confirm(self, action: CanonicalAction, decision: Decision, cid: str) -> Decision:
-        """Ask the user; an approval is bound to this action's hash and is evaluated again."""
+    def _confirm(self, action: CanonicalAction, decision: Decision, cid: str) -> str | None:
+        """Ask the user; a yes becomes a single-use approval bound to this action's hash."""
         tool = action.tool
         self._log(
             AuditKind.APPROVAL_REQUESTED,
@@ -152,12 +156,12 @@ class Executor:
         )
         if self.confirm is None or not self.confirm(action, decision):
             self._log(AuditKind.APPROVAL_DENIED, cid, {"action_hash": decision.action_hash}, tool)
-            return decision
+            return None
         try:
             approval = self.policy.approve(action)
         except ApprovalRefused as exc:  # the situation changed since the question was asked
             self._log(AuditKind.ERROR, cid, {"stage": "approve", "message": str(exc)}, tool)
-            return exc.decision if isinstance(exc.decision, Decision) else decision
+            return None
         self._log(
             AuditKind.APPROVAL_GRANTED,
             cid,
@@ -168,14 +172,13 @@ class Executor:
             },
             tool,
         )
-        again = self.policy.reserve(action, approval_id=approval.id)
-        self._log_decision(again, cid, tool)
-        return again
+        return approval.id
 
     async def _execute(self, action: CanonicalAction, decision: Decision, cid: str) -> StepReport:
         tool = action.tool
         reservation = decision.reservation_id
         failpoints.hit("after_reserve")
+        journalled: list[str] = []
 
         def journal(tx_hash: str, spec: TransactionSpec) -> None:
             """Durably before the transaction leaves: a crash after this can be reconciled."""
@@ -187,10 +190,12 @@ class Executor:
                     "signer_id": spec.signer_id,
                     "receiver_id": spec.receiver_id,
                     "reservation_id": reservation,
+                    "owner_pid": os.getpid(),
                 },
                 tool,
                 "signed",
             )
+            journalled.append(tx_hash)
             failpoints.hit("after_sign")
 
         previous_hook = self.ctx.on_signed
@@ -203,7 +208,7 @@ class Executor:
             return StepReport(tool, "unknown", exc.message, action.preview, decision.to_dict())
         except ToolError as exc:
             partial = exc.result if isinstance(exc.result, ToolResult) else None
-            self._settle_or_release(reservation, partial, failed=True)
+            self._settle_or_release(reservation, sent=bool(journalled))
             data = {"stage": "execute", **exc.to_dict()}
             if partial is not None:
                 data["result"] = partial.model_dump(mode="json")
@@ -211,30 +216,38 @@ class Executor:
             return StepReport(
                 tool, "failed", exc.message, action.preview, decision.to_dict(), partial
             )
+        except Exception as exc:  # a bug or the unexpected: never guess what reached the chain
+            data = {"stage": "execute", "error": f"{type(exc).__name__}: {exc}"}
+            if journalled:
+                self._log(AuditKind.ERROR, cid, data, tool, "unknown")
+                message = "interrupted after sending; `near-agent reconcile` will resolve it"
+                return StepReport(tool, "unknown", message, action.preview, decision.to_dict())
+            self._settle_or_release(reservation, sent=False)
+            self._log(AuditKind.ERROR, cid, data, tool, "failed")
+            return StepReport(tool, "failed", data["error"], action.preview, decision.to_dict())
         finally:
             self.ctx.on_signed = previous_hook
         failpoints.hit("before_settle")
-        self._settle_or_release(reservation, result, failed=False)
+        self._settle_or_release(reservation, sent=True)
         self._log(AuditKind.TX_OUTCOME, cid, {"result": result.model_dump(mode="json")}, tool, "ok")
         if tool == "submit_label":
             self._record_label(action, result, cid)
         return StepReport(tool, "done", result.summary, action.preview, decision.to_dict(), result)
 
-    def _settle_or_release(
-        self, reservation: str | None, result: ToolResult | None, *, failed: bool
-    ) -> None:
-        """Release when nothing was sent; otherwise keep the reservation at what was authorised.
+    def _settle_or_release(self, reservation: str | None, *, sent: bool) -> None:
+        """Release only when no transaction left; otherwise keep what was authorised.
 
-        Net balance changes cannot measure spending (a NEAR -> token swap wraps NEAR into wNEAR
-        and spends it, netting wNEAR to zero), and an action that sent anything may have moved
-        everything it asked for, so the budget keeps counting the reserved amounts.
+        Whether anything left is known from the journal (a hash is journalled before its
+        transaction is sent), not from the error: a node can fail a request it has forwarded.
+        Net balance changes cannot measure spending either (a NEAR -> token swap wraps NEAR into
+        wNEAR and spends it), so the budget keeps counting the reserved amounts.
         """
         if reservation is None:
             return
-        if failed and (result is None or not result.tx_hashes):
-            self.policy.release(reservation, "nothing was sent")
-        else:
+        if sent:
             self.policy.settle(reservation)
+        else:
+            self.policy.release(reservation, "nothing was sent")
 
     def _record_label(self, action: CanonicalAction, result: ToolResult, cid: str) -> None:
         """Label provenance: the content hash we computed, checked against the contract's."""
@@ -255,7 +268,10 @@ class Executor:
         )
 
     def _log_decision(self, decision: Decision, cid: str, tool: str) -> None:
-        self._log(AuditKind.POLICY_DECISION, cid, decision.to_dict(), tool, decision.outcome)
+        data = decision.to_dict()
+        if decision.reservation_id is not None:
+            data["owner_pid"] = os.getpid()  # reconcile leaves a live owner's reservation alone
+        self._log(AuditKind.POLICY_DECISION, cid, data, tool, decision.outcome)
 
     def _log(
         self,

@@ -76,7 +76,9 @@ def grant_budget(grant: Grant, ceiling: Ceiling | None) -> int | None:
 
 
 def choose_budget(
-    grants: Sequence[tuple[Grant, bool]], ceiling: Ceiling | None, grant_id: str | None,
+    grants: Sequence[tuple[Grant, bool]],
+    ceiling: Ceiling | None,
+    grant_id: str | None,
     now: datetime,
 ) -> tuple[Grant, int]:
     """The grant that funds the trading account and its NEAR budget; OnchainError otherwise."""
@@ -86,23 +88,30 @@ def choose_budget(
         if not chosen:
             raise OnchainError(f"no active grant {grant_id!r}: `near-agent grants list` shows them")
         if not set(chosen[0].kinds) & set(SPENDING_KINDS):
-            raise OnchainError(f"grant {grant_id!r} allows no swap or transfer, so it has no "
-                               "budget to fund a trading account with")
+            raise OnchainError(
+                f"grant {grant_id!r} allows no swap or transfer, so it has no "
+                "budget to fund a trading account with"
+            )
     else:
         swaps = [g for g in live if "swap" in g.kinds]
         chosen = swaps or [g for g in live if "transfer" in g.kinds]
         if not chosen:
-            raise OnchainError("no active grant lets the agent swap or transfer NEAR; a trading "
-                               "account is funded from such a grant's budget")
+            raise OnchainError(
+                "no active grant lets the agent swap or transfer NEAR; a trading "
+                "account is funded from such a grant's budget"
+            )
         if len(chosen) > 1:
             names = ", ".join(g.id for g in chosen)
-            raise OnchainError(f"several grants could fund the trading account ({names}): "
-                               "pick one with --grant ID")
+            raise OnchainError(
+                f"several grants could fund the trading account ({names}): pick one with --grant ID"
+            )
     grant = chosen[0]
     budget = grant_budget(grant, ceiling)
     if budget is None:
-        raise OnchainError(f"grant {grant.id!r} has no NEAR window cap (nor does the global "
-                           "ceiling), so it has no budget to fund a trading account with")
+        raise OnchainError(
+            f"grant {grant.id!r} has no NEAR window cap (nor does the global "
+            "ceiling), so it has no budget to fund a trading account with"
+        )
     return grant, budget
 
 
@@ -124,8 +133,10 @@ def _grants(home: Home) -> tuple[list[tuple[Grant, bool]], Ceiling | None]:
 
 async def access_keys(ctx: ToolContext, account_id: str) -> dict[str, Any]:
     """public key -> permission, from ``view_access_key_list``."""
-    result = await ctx.chain.rpc("query", {"request_type": "view_access_key_list",
-                                           "account_id": account_id, "finality": "final"})
+    result = await ctx.chain.rpc(
+        "query",
+        {"request_type": "view_access_key_list", "account_id": account_id, "finality": "final"},
+    )
     if not isinstance(result, dict) or result.get("error"):
         raise OnchainError(f"cannot list the access keys of {account_id}")
     return {k["public_key"]: k["access_key"]["permission"] for k in result.get("keys", [])}
@@ -133,8 +144,11 @@ async def access_keys(ctx: ToolContext, account_id: str) -> dict[str, Any]:
 
 def _same_permission(onchain: Any, wanted: FunctionCallPermission) -> bool:
     fc = onchain.get("FunctionCall") if isinstance(onchain, dict) else None
-    return (isinstance(fc, dict) and fc.get("receiver_id") == wanted.receiver_id
-            and sorted(fc.get("method_names") or []) == sorted(wanted.method_names))
+    return (
+        isinstance(fc, dict)
+        and fc.get("receiver_id") == wanted.receiver_id
+        and sorted(fc.get("method_names") or []) == sorted(wanted.method_names)
+    )
 
 
 def _nearly_spent(onchain: Any, wanted: FunctionCallPermission) -> bool:
@@ -143,8 +157,9 @@ def _nearly_spent(onchain: Any, wanted: FunctionCallPermission) -> bool:
     return left is not None and wanted.allowance is not None and int(left) < wanted.allowance // 10
 
 
-async def send_create_account(ctx: ToolContext, creds: Credentials, new_account: str,
-                              fund: int, public_key: str) -> TxOutcome:
+async def send_create_account(
+    ctx: ToolContext, creds: Credentials, new_account: str, fund: int, public_key: str
+) -> TxOutcome:
     """CreateAccount + Transfer(fund) + AddKey(full access) in one transaction.
 
     The chain adapter's transaction types cover calls, transfers and function-call keys only, so
@@ -159,8 +174,11 @@ async def send_create_account(ctx: ToolContext, creds: Credentials, new_account:
     from py_near_primitives import Transaction
 
     chain = ctx.chain
-    actions = [create_create_account_action(), create_transfer_action(fund),
-               create_full_access_key_action(public_key)]
+    actions = [
+        create_create_account_action(),
+        create_transfer_action(fund),
+        create_full_access_key_action(public_key),
+    ]
     pair = creds.key_pair
     nonce_key = (chain.rpc_url, creds.account_id, creds.public_key)
     async with chain._lock(creds):
@@ -168,12 +186,16 @@ async def send_create_account(ctx: ToolContext, creds: Credentials, new_account:
         last = chain._last_nonce.get(nonce_key, 0)
         nonce = (last if 0 <= last - chain_nonce <= 1000 else chain_nonce) + 1
         block_hash = await chain.latest_block_hash()
-        tx = Transaction(creds.account_id, pair.public_bytes, nonce, new_account, block_hash,
-                         actions)
+        tx = Transaction(
+            creds.account_id, pair.public_bytes, nonce, new_account, block_hash, actions
+        )
         signed = SignedTx(
             tx_hash=base58.b58encode(bytes(tx.get_hash())).decode(),
             signed_b64=base64.b64encode(bytes(tx.to_vec(pair.seed + pair.public_bytes))).decode(),
-            nonce=nonce, signer_id=creds.account_id, receiver_id=new_account)
+            nonce=nonce,
+            signer_id=creds.account_id,
+            receiver_id=new_account,
+        )
         chain._last_nonce[nonce_key] = max(nonce, last)
         try:
             outcome = await chain._deliver(signed)
@@ -182,11 +204,14 @@ async def send_create_account(ctx: ToolContext, creds: Credentials, new_account:
         except Exception as exc:  # the adapter's private nonce refusal
             raise InvalidTransactionError(
                 f"the node refused to create {new_account} ({type(exc).__name__}); "
-                "nothing happened, try again") from None
+                "nothing happened, try again"
+            ) from None
     if not outcome.ok:
         raise TransactionFailedError(
-            f"creating {new_account} failed: {outcome.first_error()}", outcome=outcome,
-            tx_hash=outcome.tx_hash)
+            f"creating {new_account} failed: {outcome.first_error()}",
+            outcome=outcome,
+            tx_hash=outcome.tx_hash,
+        )
     return outcome
 
 
@@ -199,12 +224,18 @@ def _audit(home: Home, kind: AuditKind, data: dict[str, Any]) -> None:
 
 
 def _stored_task_keys(store: Keystore, account: str, receiver: str) -> list[KeyEntry]:
-    return [e for e in store.entries() if e.account_id == account and e.permission is not None
-            and e.permission.receiver_id == receiver]
+    return [
+        e
+        for e in store.entries()
+        if e.account_id == account
+        and e.permission is not None
+        and e.permission.receiver_id == receiver
+    ]
 
 
-async def ensure_tasks_key(home: Home, ctx: ToolContext, store: Keystore, report: OnchainReport,
-                           allowance: int) -> None:
+async def ensure_tasks_key(
+    home: Home, ctx: ToolContext, store: Keystore, report: OnchainReport, allowance: int
+) -> None:
     """Add the function-call key for the tasks contract unless it is already there."""
     account, receiver = ctx.account_id, _tasks_contract(ctx)
     wanted = FunctionCallPermission(receiver, TASK_METHODS, allowance)
@@ -214,39 +245,57 @@ async def ensure_tasks_key(home: Home, ctx: ToolContext, store: Keystore, report
         if entry.public_key in onchain and _same_permission(onchain[entry.public_key], wanted):
             if not _nearly_spent(onchain[entry.public_key], wanted):
                 report.tasks_key = entry.public_key
-                report.say(f"function-call key {entry.public_key} for {receiver} "
-                           f"({', '.join(TASK_METHODS)}) is already on {account}: nothing to do")
+                report.say(
+                    f"function-call key {entry.public_key} for {receiver} "
+                    f"({', '.join(TASK_METHODS)}) is already on {account}: nothing to do"
+                )
                 return
             spent.append(entry)  # its gas allowance is (nearly) used up: replace it
-    stored = [e for e in _stored_task_keys(store, account, receiver)
-              if e.public_key not in onchain]
+    stored = [e for e in _stored_task_keys(store, account, receiver) if e.public_key not in onchain]
     if stored:  # written by an earlier run whose transaction never landed: add that one
         entry = stored[0]
         wanted = entry.permission or wanted
     else:
-        entry = store.store(account, KeyPair.generate(), permission=wanted,
-                            note=f"function-call key for {receiver}")
+        entry = store.store(
+            account, KeyPair.generate(), permission=wanted, note=f"function-call key for {receiver}"
+        )
     grant = FunctionCallKeyGrant(entry.public_key, receiver, TASK_METHODS, wanted.allowance)
-    outcome = await ctx.chain.send(ctx.require_credentials(), KeyTransaction(
-        signer_id=account, add=(grant,), delete=tuple(e.public_key for e in spent)))
+    outcome = await ctx.chain.send(
+        ctx.require_credentials(),
+        KeyTransaction(signer_id=account, add=(grant,), delete=tuple(e.public_key for e in spent)),
+    )
     report.tx_hashes.append(outcome.tx_hash)
     report.tasks_key = entry.public_key
     for old in spent:
         store.remove(old)
         report.say(f"replaced function-call key {old.public_key}: its gas allowance was spent")
-    _audit(home, AuditKind.GRANT_ADDED, {
-        "onchain_key": entry.public_key, "account_id": account, "tx_hash": outcome.tx_hash,
-        "permission": {"FunctionCall": wanted.to_json()}, "key_file": str(entry.path),
-        "replaces": [e.public_key for e in spent]})
-    allowance_text = ("unlimited" if wanted.allowance is None
-                      else f"{format_amount(wanted.allowance, NEAR_DECIMALS)} NEAR")
-    report.say(f"added function-call key {entry.public_key} to {account}: it can call only "
-               f"{', '.join(TASK_METHODS)} on {receiver}, with no deposit and {allowance_text} "
-               f"of gas (tx {outcome.tx_hash}); the agent now signs those actions with it")
+    _audit(
+        home,
+        AuditKind.GRANT_ADDED,
+        {
+            "onchain_key": entry.public_key,
+            "account_id": account,
+            "tx_hash": outcome.tx_hash,
+            "permission": {"FunctionCall": wanted.to_json()},
+            "key_file": str(entry.path),
+            "replaces": [e.public_key for e in spent],
+        },
+    )
+    allowance_text = (
+        "unlimited"
+        if wanted.allowance is None
+        else f"{format_amount(wanted.allowance, NEAR_DECIMALS)} NEAR"
+    )
+    report.say(
+        f"added function-call key {entry.public_key} to {account}: it can call only "
+        f"{', '.join(TASK_METHODS)} on {receiver}, with no deposit and {allowance_text} "
+        f"of gas (tx {outcome.tx_hash}); the agent now signs those actions with it"
+    )
 
 
-async def revoke_tasks_key(home: Home, ctx: ToolContext, store: Keystore,
-                           report: OnchainReport) -> None:
+async def revoke_tasks_key(
+    home: Home, ctx: ToolContext, store: Keystore, report: OnchainReport
+) -> None:
     """Delete the agent's function-call key(s) for the tasks contract from the chain."""
     account, receiver = ctx.account_id, _tasks_contract(ctx)
     onchain = await access_keys(ctx, account)
@@ -257,17 +306,23 @@ async def revoke_tasks_key(home: Home, ctx: ToolContext, store: Keystore,
         if entry.public_key in onchain:
             outcome = await ctx.chain.send(
                 ctx.require_credentials(),
-                KeyTransaction(signer_id=account, delete=(entry.public_key,)))
+                KeyTransaction(signer_id=account, delete=(entry.public_key,)),
+            )
             report.tx_hashes.append(outcome.tx_hash)
-            report.say(f"deleted function-call key {entry.public_key} from {account} "
-                       f"(tx {outcome.tx_hash})")
+            report.say(
+                f"deleted function-call key {entry.public_key} from {account} "
+                f"(tx {outcome.tx_hash})"
+            )
             tx_hash: str | None = outcome.tx_hash
         else:
             report.say(f"function-call key {entry.public_key} was not on {account}; forgot it")
             tx_hash = None
         store.remove(entry)
-        _audit(home, AuditKind.GRANT_REVOKED, {
-            "onchain_key": entry.public_key, "account_id": account, "tx_hash": tx_hash})
+        _audit(
+            home,
+            AuditKind.GRANT_REVOKED,
+            {"onchain_key": entry.public_key, "account_id": account, "tx_hash": tx_hash},
+        )
 
 
 def trading_account_id(name: str, parent: str) -> str:
@@ -275,21 +330,31 @@ def trading_account_id(name: str, parent: str) -> str:
     sub = name if name.endswith("." + parent) else f"{name}.{parent}"
     label = sub[: -len(parent) - 1]
     if not label or "." in label or not is_valid_account_id(sub):
-        raise OnchainError(f"{name!r} does not make a valid sub-account of {parent}: use a "
-                           "name like 'trading' (lowercase letters, digits, - and _)")
+        raise OnchainError(
+            f"{name!r} does not make a valid sub-account of {parent}: use a "
+            "name like 'trading' (lowercase letters, digits, - and _)"
+        )
     return sub
 
 
-async def ensure_trading_account(home: Home, ctx: ToolContext, store: Keystore,
-                                 report: OnchainReport, name: str, fund: int,
-                                 grant_id: str | None) -> None:
+async def ensure_trading_account(
+    home: Home,
+    ctx: ToolContext,
+    store: Keystore,
+    report: OnchainReport,
+    name: str,
+    fund: int,
+    grant_id: str | None,
+) -> None:
     """Create and fund the trading sub-account unless it exists with a key the agent holds."""
     grants, ceiling = _grants(home)
     grant, budget = choose_budget(grants, ceiling, grant_id, datetime.now(UTC))
     near = lambda units: f"{format_amount(units, NEAR_DECIMALS)} NEAR"  # noqa: E731
     if fund > budget:
-        raise OnchainError(f"--fund {near(fund)} exceeds the budget of grant {grant.id!r} "
-                           f"({near(budget)} in any window); fund it with at most that")
+        raise OnchainError(
+            f"--fund {near(fund)} exceeds the budget of grant {grant.id!r} "
+            f"({near(budget)} in any window); fund it with at most that"
+        )
     parent = ctx.account_id
     sub = trading_account_id(name, parent)
     report.trading_account = sub
@@ -298,24 +363,44 @@ async def ensure_trading_account(home: Home, ctx: ToolContext, store: Keystore,
         onchain = await access_keys(ctx, sub)
         if any(e.public_key in onchain for e in held):
             balance = (await ctx.chain.near_balance(sub))["total"]
-            report.say(f"trading account {sub} already exists with the agent's key "
-                       f"(balance {near(balance)}): nothing to do")
+            report.say(
+                f"trading account {sub} already exists with the agent's key "
+                f"(balance {near(balance)}): nothing to do"
+            )
             return
-        raise OnchainError(f"{sub} already exists but the agent holds none of its keys; "
-                           "choose another --trading-account name")
-    entry = held[0] if held else store.store(
-        sub, KeyPair.generate(), note=f"trading sub-account of {parent}, budget of {grant.id}")
-    outcome = await send_create_account(ctx, ctx.require_credentials(), sub, fund,
-                                        entry.public_key)
+        raise OnchainError(
+            f"{sub} already exists but the agent holds none of its keys; "
+            "choose another --trading-account name"
+        )
+    entry = (
+        held[0]
+        if held
+        else store.store(
+            sub, KeyPair.generate(), note=f"trading sub-account of {parent}, budget of {grant.id}"
+        )
+    )
+    outcome = await send_create_account(ctx, ctx.require_credentials(), sub, fund, entry.public_key)
     report.tx_hashes.append(outcome.tx_hash)
-    _audit(home, AuditKind.GRANT_ADDED, {
-        "onchain_account": sub, "onchain_key": entry.public_key, "permission": "FullAccess",
-        "fund": str(fund), "grant_id": grant.id, "budget": str(budget),
-        "tx_hash": outcome.tx_hash, "key_file": str(entry.path)})
-    report.say(f"created {sub} funded with {near(fund)} (grant {grant.id!r} allows "
-               f"{near(budget)} per window) and its own full-access key {entry.public_key} "
-               f"(tx {outcome.tx_hash}); it can lose at most its balance. To trade from it, "
-               f"use an agent home with account_id {sub} and key_file {entry.path}")
+    _audit(
+        home,
+        AuditKind.GRANT_ADDED,
+        {
+            "onchain_account": sub,
+            "onchain_key": entry.public_key,
+            "permission": "FullAccess",
+            "fund": str(fund),
+            "grant_id": grant.id,
+            "budget": str(budget),
+            "tx_hash": outcome.tx_hash,
+            "key_file": str(entry.path),
+        },
+    )
+    report.say(
+        f"created {sub} funded with {near(fund)} (grant {grant.id!r} allows "
+        f"{near(budget)} per window) and its own full-access key {entry.public_key} "
+        f"(tx {outcome.tx_hash}); it can lose at most its balance. To trade from it, "
+        f"use an agent home with account_id {sub} and key_file {entry.path}"
+    )
 
 
 def _tasks_contract(ctx: ToolContext) -> str:
@@ -328,21 +413,30 @@ async def _require_full_access(ctx: ToolContext) -> None:
     creds = ctx.require_credentials()
     keys = await access_keys(ctx, ctx.account_id)
     if keys.get(creds.public_key) != "FullAccess":
-        raise OnchainError(f"the key file for {ctx.account_id} must hold a full-access key to "
-                           f"add or delete keys (its key {creds.public_key} is not one)")
+        raise OnchainError(
+            f"the key file for {ctx.account_id} must hold a full-access key to "
+            f"add or delete keys (its key {creds.public_key} is not one)"
+        )
 
 
 async def apply_onchain(
-    home: Home, *, tasks_key: bool = True, revoke: bool = False,
-    trading_account: str | None = None, fund: str | None = None, grant_id: str | None = None,
-    allowance: int = DEFAULT_ALLOWANCE, keystore: Keystore | None = None,
+    home: Home,
+    *,
+    tasks_key: bool = True,
+    revoke: bool = False,
+    trading_account: str | None = None,
+    fund: str | None = None,
+    grant_id: str | None = None,
+    allowance: int = DEFAULT_ALLOWANCE,
+    keystore: Keystore | None = None,
 ) -> OnchainReport:
     """Run the requested steps; raises OnchainError, ToolError or ConfigError with a clear text."""
     if (trading_account is None) != (fund is None):
         raise OnchainError("--trading-account and --fund go together")
     if revoke and trading_account is not None:
-        raise OnchainError("--revoke deletes the tasks key only; create the trading account in "
-                           "a separate run")
+        raise OnchainError(
+            "--revoke deletes the tasks key only; create the trading account in a separate run"
+        )
     fund_units = parse_amount(fund, NEAR_DECIMALS) if fund is not None else None
     config = load_config(home.config_file)
     store = keystore or Keystore(home.keys_dir)
@@ -355,8 +449,9 @@ async def apply_onchain(
         elif tasks_key:
             await ensure_tasks_key(home, ctx, store, report, allowance)
         if trading_account is not None and fund_units is not None:
-            await ensure_trading_account(home, ctx, store, report, trading_account,
-                                         fund_units, grant_id)
+            await ensure_trading_account(
+                home, ctx, store, report, trading_account, fund_units, grant_id
+            )
     finally:
         await ctx.aclose()
     return report

@@ -47,10 +47,28 @@ from tools.args import (
 )
 
 __all__ = [
-    "CANONICAL_SYMBOLS", "MAX_AMOUNT_CHARS", "MAX_LABEL_CHARS", "MAX_TASK_ID", "TOOL_NAMES",
-    "AmountError", "BalanceArgs", "ClaimRewardsArgs", "ListTasksArgs", "Plan", "PlanStep",
-    "PlannerName", "StepArgs", "StepError", "SubmitLabelArgs", "SwapArgs", "ToolName",
-    "TransferArgs", "canonical_token", "check_args", "is_account_id", "normalise_amount",
+    "CANONICAL_SYMBOLS",
+    "MAX_AMOUNT_CHARS",
+    "MAX_LABEL_CHARS",
+    "MAX_TASK_ID",
+    "TOOL_NAMES",
+    "AmountError",
+    "BalanceArgs",
+    "ClaimRewardsArgs",
+    "ListTasksArgs",
+    "Plan",
+    "PlanStep",
+    "PlannerName",
+    "StepArgs",
+    "StepError",
+    "SubmitLabelArgs",
+    "SwapArgs",
+    "ToolName",
+    "TransferArgs",
+    "canonical_token",
+    "check_args",
+    "is_account_id",
+    "normalise_amount",
 ]
 
 ToolName = Literal["transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards"]

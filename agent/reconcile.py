@@ -1,5 +1,8 @@
 """After a crash: settle or release every reservation an interrupted run left pending.
 
+A reservation whose owner process is still alive is left alone (it may be waiting on the chain);
+only those whose owner is gone are resolved.
+
 The executor journals each transaction's hash in the audit log before sending it, so a pending
 reservation tells its own story: no journalled hash means nothing was signed (release); a hash
 the chain knows means it landed (settle, whatever the outcome); a hash the chain has never seen
@@ -8,6 +11,7 @@ was never accepted (release). Nothing is ever sent again: the user decides what 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
@@ -49,11 +53,13 @@ async def reconcile_pending(
     audit: AuditLog,
     chain: ChainClient,
     *,
-    older_than: timedelta = timedelta(minutes=2),
+    older_than: timedelta = timedelta(0),
 ) -> list[Reconciled]:
-    """Resolve pending reservations older than ``older_than`` (younger ones may be in flight)."""
+    """Resolve pending reservations whose owner process has gone."""
     results: list[Reconciled] = []
     for row in policy.pending(older_than):
+        if _owner_alive(audit, row.id):
+            continue
         journal = audit.entries(kind=AuditKind.TX_SUBMITTED, data_match={"reservation_id": row.id})
         item = Reconciled(row.id, row.tool, "released")
         for entry in journal:
@@ -87,3 +93,20 @@ async def reconcile_pending(
         )
         results.append(item)
     return results
+
+
+def _owner_alive(audit: AuditLog, reservation_id: str) -> bool:
+    """Whether the process that made the reservation (recorded with its decision) still runs."""
+    decisions = audit.entries(
+        kind=AuditKind.POLICY_DECISION, data_match={"reservation_id": reservation_id}
+    )
+    pid = decisions[-1].data.get("owner_pid") if decisions else None
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True

@@ -94,7 +94,7 @@ class AgentSession:
             )
         return changed
 
-    async def reconcile(self, older_than: timedelta = timedelta(minutes=2)) -> list[Reconciled]:
+    async def reconcile(self, older_than: timedelta = timedelta(0)) -> list[Reconciled]:
         """Settle or release what an interrupted run left pending; never resends anything."""
         return await reconcile_pending(
             self.policy, self.audit, self.ctx.chain, older_than=older_than

@@ -98,8 +98,15 @@ class Scheduler:
     """Runs strategies from a JobStore through a Runner; see the module docstring."""
 
     def __init__(
-        self, store: JobStore, runner: Runner, market: Market, audit: AuditLog,
-        switch: Switch, *, clock: Callable[[], datetime] = utc_now, concurrency: int = 1,
+        self,
+        store: JobStore,
+        runner: Runner,
+        market: Market,
+        audit: AuditLog,
+        switch: Switch,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        concurrency: int = 1,
     ) -> None:
         """``concurrency`` is how many fires act at once. Keep 1 for one account: the tool
         layer judges a swap's outcome by the account's balance change, which another action
@@ -114,12 +121,25 @@ class Scheduler:
 
     # ------------------------------------------------------------------ strategies
 
-    def add(self, strategy: Strategy, *, source: str = "cli", replace: bool = False,
-            now: datetime | None = None) -> None:
+    def add(
+        self,
+        strategy: Strategy,
+        *,
+        source: str = "cli",
+        replace: bool = False,
+        now: datetime | None = None,
+    ) -> None:
         """Store a strategy; its first fire is due at once (``now``)."""
         when = now or self.clock()
-        self.store.add_strategy(strategy.id, strategy.kind, strategy.model_dump(mode="json"),
-                                source=source, next_fire_at=when, now=when, replace=replace)
+        self.store.add_strategy(
+            strategy.id,
+            strategy.kind,
+            strategy.model_dump(mode="json"),
+            source=source,
+            next_fire_at=when,
+            now=when,
+            replace=replace,
+        )
 
     # ------------------------------------------------------------------ ticking
 
@@ -158,12 +178,19 @@ class Scheduler:
             self.audit.append_many(skipped)
         if jobs:
             outcomes = await asyncio.gather(*(self._act(job) for job, _ in jobs))
-            reports.extend(self._finish([(job, c, outcome, started) for (job, c), (outcome, started)
-                                         in zip(jobs, outcomes, strict=True)]))
+            reports.extend(
+                self._finish(
+                    [
+                        (job, c, outcome, started)
+                        for (job, c), (outcome, started) in zip(jobs, outcomes, strict=True)
+                    ]
+                )
+            )
         return reports
 
-    def _plan_fire(self, row: StrategyRow, now: datetime, reports: list[FireReport],
-                   skipped: list[AuditDraft]) -> _Candidate | None:
+    def _plan_fire(
+        self, row: StrategyRow, now: datetime, reports: list[FireReport], skipped: list[AuditDraft]
+    ) -> _Candidate | None:
         """Which scheduled time fires now, under the strategy's misfire policy."""
         try:
             strategy = parse_strategy(row.config)
@@ -198,15 +225,25 @@ class Scheduler:
             return None
         return _Candidate(row, strategy, first, first + interval, "")
 
-    def _skip(self, candidate: _Candidate, now: datetime, reason: str,
-              reports: list[FireReport], skipped: list[AuditDraft]) -> None:
+    def _skip(
+        self,
+        candidate: _Candidate,
+        now: datetime,
+        reason: str,
+        reports: list[FireReport],
+        skipped: list[AuditDraft],
+    ) -> None:
         sid = candidate.row.id
         if self.store.record_fire(sid, candidate.scheduled, "skipped", now, {"guard": reason}):
             skipped.append(self._draft(sid, candidate.scheduled, "skipped", {"guard": reason}))
             reports.append(FireReport(sid, candidate.scheduled, now, "skipped", reason))
 
-    def _start(self, candidates: list[_Candidate], advances: list[tuple[str, datetime | None, str]],
-               now: datetime) -> list[tuple[FireJob, _Candidate]]:
+    def _start(
+        self,
+        candidates: list[_Candidate],
+        advances: list[tuple[str, datetime | None, str]],
+        now: datetime,
+    ) -> list[tuple[FireJob, _Candidate]]:
         """Record acting fires as started and advance every due strategy, in one transaction."""
         for c in candidates:
             assert c.decision is not None
@@ -216,9 +253,14 @@ class Scheduler:
             self.store.set_next(advances)
             return []
         fires = [
-            (c.row.id, c.scheduled, c.cid, {"step": c.decision.step.model_dump(mode="json"),
-                                            "note": c.decision.note})
-            for c in candidates if c.decision is not None and c.decision.step is not None
+            (
+                c.row.id,
+                c.scheduled,
+                c.cid,
+                {"step": c.decision.step.model_dump(mode="json"), "note": c.decision.note},
+            )
+            for c in candidates
+            if c.decision is not None and c.decision.step is not None
         ]
         one_shots = [c.row.id for c in candidates if c.decision and c.decision.one_shot]
         started = self.store.start_fires(fires, now, complete=one_shots, advance=advances)
@@ -229,14 +271,26 @@ class Scheduler:
             if fire_id is None or c.decision is None or c.decision.step is None:
                 continue  # already in the ledger: it ran (or is running) once already
             intent = f"scheduled {c.strategy.kind} {c.row.id}: {c.strategy.describe()}"
-            jobs.append((FireJob(fire_id, c.row.id, c.scheduled, c.cid, c.decision.step, intent),
-                         c))
-            drafts.append(AuditDraft(
-                AuditKind.SCHEDULE_FIRED, "scheduler", c.cid,
-                {"strategy_id": c.row.id, "fire_id": fire_id, "scheduled_at": ts(c.scheduled),
-                 "late_ms": int((now - c.scheduled) / timedelta(milliseconds=1)),
-                 "note": c.decision.note, "step": c.decision.step.model_dump(mode="json")},
-                None, STARTED))
+            jobs.append(
+                (FireJob(fire_id, c.row.id, c.scheduled, c.cid, c.decision.step, intent), c)
+            )
+            drafts.append(
+                AuditDraft(
+                    AuditKind.SCHEDULE_FIRED,
+                    "scheduler",
+                    c.cid,
+                    {
+                        "strategy_id": c.row.id,
+                        "fire_id": fire_id,
+                        "scheduled_at": ts(c.scheduled),
+                        "late_ms": int((now - c.scheduled) / timedelta(milliseconds=1)),
+                        "note": c.decision.note,
+                        "step": c.decision.step.model_dump(mode="json"),
+                    },
+                    None,
+                    STARTED,
+                )
+            )
         self.audit.append_many(drafts)
         return jobs
 
@@ -250,43 +304,75 @@ class Scheduler:
             except Exception as exc:  # the ledger must still hear how it ended
                 return FireOutcome("failed", f"{type(exc).__name__}: {exc}"), started_at
 
-    def _finish(self, done: list[tuple[FireJob, _Candidate, FireOutcome, datetime]]
-                ) -> list[FireReport]:
+    def _finish(
+        self, done: list[tuple[FireJob, _Candidate, FireOutcome, datetime]]
+    ) -> list[FireReport]:
         """Outcomes into the ledger and the audit log (one transaction each), then auto-pause."""
         now = self.clock()
         self.store.finish_fires(
-            [(job.fire_id, outcome.status,
-              {"message": outcome.message, "tx_hashes": outcome.tx_hashes, **outcome.detail})
-             for job, _, outcome, _ in done], now)
+            [
+                (
+                    job.fire_id,
+                    outcome.status,
+                    {"message": outcome.message, "tx_hashes": outcome.tx_hashes, **outcome.detail},
+                )
+                for job, _, outcome, _ in done
+            ],
+            now,
+        )
         drafts = [
-            AuditDraft(AuditKind.SCHEDULE_FIRED, "scheduler", job.correlation_id,
-                       {"strategy_id": job.strategy_id, "fire_id": job.fire_id,
-                        "message": outcome.message, "tx_hashes": outcome.tx_hashes},
-                       None, outcome.status)
+            AuditDraft(
+                AuditKind.SCHEDULE_FIRED,
+                "scheduler",
+                job.correlation_id,
+                {
+                    "strategy_id": job.strategy_id,
+                    "fire_id": job.fire_id,
+                    "message": outcome.message,
+                    "tx_hashes": outcome.tx_hashes,
+                },
+                None,
+                outcome.status,
+            )
             for job, _, outcome, _ in done
         ]
         for job, c, outcome, _ in done:
             if c.decision is not None and c.decision.one_shot:  # say how its one fire went
-                self.store.set_status(job.strategy_id, "completed",
-                                      f"fired once: {outcome.status}")
-        failing = {job.strategy_id: (job, c) for job, c, outcome, _ in done
-                   if outcome.status in ("failed", "unknown")
-                   and not (c.decision is not None and c.decision.one_shot)}
+                self.store.set_status(job.strategy_id, "completed", f"fired once: {outcome.status}")
+        failing = {
+            job.strategy_id: (job, c)
+            for job, c, outcome, _ in done
+            if outcome.status in ("failed", "unknown", "refused")
+            and not (c.decision is not None and c.decision.one_shot)
+        }
         for strategy_id, (job, candidate) in failing.items():
-            failures = guards.should_auto_pause(self.store, strategy_id,
-                                                candidate.strategy.guards)
+            failures = guards.should_auto_pause(self.store, strategy_id, candidate.strategy.guards)
             if failures is None:
                 continue
             reason = f"auto-paused after {failures} consecutive failures"
             self.store.set_status(strategy_id, "paused", reason)
-            drafts.append(AuditDraft(AuditKind.PAUSED, "scheduler", job.correlation_id,
-                                     {"strategy_id": strategy_id, "reason": reason}))
+            drafts.append(
+                AuditDraft(
+                    AuditKind.PAUSED,
+                    "scheduler",
+                    job.correlation_id,
+                    {"strategy_id": strategy_id, "reason": reason},
+                )
+            )
         self.audit.append_many(drafts)
-        return [FireReport(job.strategy_id, job.scheduled_at, started, outcome.status,
-                           outcome.message) for job, _, outcome, started in done]
+        return [
+            FireReport(job.strategy_id, job.scheduled_at, started, outcome.status, outcome.message)
+            for job, _, outcome, started in done
+        ]
 
-    def _draft(self, strategy_id: str, scheduled: datetime, status: str,
-               data: dict[str, Any]) -> AuditDraft:
-        return AuditDraft(AuditKind.SCHEDULE_FIRED, "scheduler", uuid.uuid4().hex,
-                          {"strategy_id": strategy_id, "scheduled_at": ts(scheduled), **data},
-                          None, status)
+    def _draft(
+        self, strategy_id: str, scheduled: datetime, status: str, data: dict[str, Any]
+    ) -> AuditDraft:
+        return AuditDraft(
+            AuditKind.SCHEDULE_FIRED,
+            "scheduler",
+            uuid.uuid4().hex,
+            {"strategy_id": strategy_id, "scheduled_at": ts(scheduled), **data},
+            None,
+            status,
+        )

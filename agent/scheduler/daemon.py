@@ -32,8 +32,9 @@ def jobs_db(home: Home) -> Path:
     return home.root / "jobs.db"
 
 
-def sync_config_strategies(store: JobStore, items: list[dict[str, Any]],
-                           now: datetime) -> list[str]:
+def sync_config_strategies(
+    store: JobStore, items: list[dict[str, Any]], now: datetime
+) -> list[str]:
     """Make the store match agent.yaml's ``strategies:`` (only those that came from it).
 
     A changed config replaces the stored one (its schedule starts again); one removed from the
@@ -48,8 +49,15 @@ def sync_config_strategies(store: JobStore, items: list[dict[str, Any]],
             raise ValueError(f"strategy id {strategy.id!r} is already used by `schedule add`")
         if stored is not None and stored.config == config:
             continue
-        store.add_strategy(strategy.id, strategy.kind, config, source="config",
-                           next_fire_at=now, now=now, replace=True)
+        store.add_strategy(
+            strategy.id,
+            strategy.kind,
+            config,
+            source="config",
+            next_fire_at=now,
+            now=now,
+            replace=True,
+        )
         changes.append(f"{'updated' if stored else 'added'} {strategy.id} from agent.yaml")
     for row in store.strategies():
         if row.source == "config" and row.id not in wanted:
@@ -59,8 +67,12 @@ def sync_config_strategies(store: JobStore, items: list[dict[str, Any]],
 
 
 async def run_daemon(
-    home: Home, *, tick_s: float = 0.2, run_for: float | None = None,
-    stop: asyncio.Event | None = None, say: Callable[[str], None] = print,
+    home: Home,
+    *,
+    tick_s: float = 0.2,
+    run_for: float | None = None,
+    stop: asyncio.Event | None = None,
+    say: Callable[[str], None] = print,
 ) -> int:
     """Run until SIGINT/SIGTERM, ``stop`` or ``run_for`` seconds; returns an exit code."""
     from agent.scheduler.fires import recover_started
@@ -84,19 +96,27 @@ async def run_daemon(
         for fire in await recover_started(store, session.audit, session.ctx.chain, now):
             say(f"fire {fire.fire.id} of {fire.fire.strategy_id}: {fire.status} ({fire.note})")
         inbox = Inbox(store, session.audit)
-        scheduler = Scheduler(store, SessionRunner(session, inbox), ExchangeMarket(session.ctx),
-                              session.audit, switch)
+        scheduler = Scheduler(
+            store, SessionRunner(session, inbox), ExchangeMarket(session.ctx), session.audit, switch
+        )
         active = len(store.strategies("active"))
-        say(f"daemon running: {active} active strateg{'y' if active == 1 else 'ies'}"
-            f"{' (PAUSED: near-agent resume to start)' if switch.is_paused() else ''}")
+        say(
+            f"daemon running: {active} active strateg{'y' if active == 1 else 'ies'}"
+            f"{' (PAUSED: near-agent resume to start)' if switch.is_paused() else ''}"
+        )
 
         async def reconcile() -> None:  # reservations a crash left pending, once they are old
             for item in await session.reconcile():
                 say(item.describe())
 
-        await drive(scheduler, tick_s=tick_s, stop=stop, run_for=run_for,
-                    on_report=lambda r: say(_line(r)),
-                    extra=[(inbox.expire, 30.0), (reconcile, 300.0)])
+        await drive(
+            scheduler,
+            tick_s=tick_s,
+            stop=stop,
+            run_for=run_for,
+            on_report=lambda r: say(_line(r)),
+            extra=[(inbox.expire, 30.0), (reconcile, 300.0)],
+        )
         return 0
     finally:
         switch.close()
@@ -105,7 +125,11 @@ async def run_daemon(
 
 
 async def drive(
-    scheduler: Scheduler, *, tick_s: float, stop: asyncio.Event, run_for: float | None = None,
+    scheduler: Scheduler,
+    *,
+    tick_s: float,
+    stop: asyncio.Event,
+    run_for: float | None = None,
     on_report: Callable[[FireReport], None] | None = None,
     extra: list[tuple[Callable[[], Any], float]] | None = None,
 ) -> None:
@@ -135,11 +159,18 @@ async def drive(
     if skips.level == logging.NOTSET:
         skips.setLevel(logging.ERROR)
     aps = AsyncIOScheduler(timezone=UTC)
-    aps.add_job(heartbeat, IntervalTrigger(seconds=tick_s), id="heartbeat", coalesce=True,
-                max_instances=1, misfire_grace_time=None)
+    aps.add_job(
+        heartbeat,
+        IntervalTrigger(seconds=tick_s),
+        id="heartbeat",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
     for n, (func, every) in enumerate(extra or []):
-        aps.add_job(func, IntervalTrigger(seconds=every), id=f"extra-{n}", coalesce=True,
-                    max_instances=1)
+        aps.add_job(
+            func, IntervalTrigger(seconds=every), id=f"extra-{n}", coalesce=True, max_instances=1
+        )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -174,8 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-for", type=float, default=None)
     parser.add_argument("--tick", type=float, default=0.2)
     args = parser.parse_args(argv)
-    return asyncio.run(run_daemon(Home.resolve(args.home), tick_s=args.tick,
-                                  run_for=args.run_for, say=lambda s: print(s, flush=True)))
+    return asyncio.run(
+        run_daemon(
+            Home.resolve(args.home),
+            tick_s=args.tick,
+            run_for=args.run_for,
+            say=lambda s: print(s, flush=True),
+        )
+    )
 
 
 if __name__ == "__main__":

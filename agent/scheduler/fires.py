@@ -24,8 +24,9 @@ class Recovered:
     note: str
 
 
-async def recover_started(store: JobStore, audit: AuditLog, chain: Any,
-                          now: datetime) -> list[Recovered]:
+async def recover_started(
+    store: JobStore, audit: AuditLog, chain: Any, now: datetime
+) -> list[Recovered]:
     """Resolve fires left "started" by a crash; nothing is ever sent again."""
     out: list[Recovered] = []
     for fire in store.fires(status=STARTED):
@@ -50,9 +51,19 @@ async def recover_started(store: JobStore, audit: AuditLog, chain: Any,
             status, note = "abandoned", "interrupted before anything was signed"
         note += "; not run again"
         store.finish_fire(fire.id, status, now, {"recovered": note, "tx_hashes": landed + failed})
-        audit.append(AuditKind.SCHEDULE_FIRED, actor="system",
-                     correlation_id=fire.correlation_id, status=f"recovered_{status}",
-                     data={"strategy_id": fire.strategy_id, "fire_id": fire.id, "note": note,
-                           "landed": landed, "failed": failed, "unseen": unseen})
+        audit.append(
+            AuditKind.SCHEDULE_FIRED,
+            actor="system",
+            correlation_id=fire.correlation_id,
+            status=f"recovered_{status}",
+            data={
+                "strategy_id": fire.strategy_id,
+                "fire_id": fire.id,
+                "note": note,
+                "landed": landed,
+                "failed": failed,
+                "unseen": unseen,
+            },
+        )
         out.append(Recovered(fire, status, note))
     return out

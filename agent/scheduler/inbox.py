@@ -27,24 +27,55 @@ def _now() -> datetime:
 
 
 class Inbox:
-    def __init__(self, store: JobStore, audit: AuditLog, *, ttl: timedelta = DEFAULT_TTL,
-                 clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        audit: AuditLog,
+        *,
+        ttl: timedelta = DEFAULT_TTL,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
         self.store = store
         self.audit = audit
         self.ttl = ttl
         self.clock = clock
 
-    def ask(self, *, strategy_id: str, fire_id: int | None, tool: str, args: dict[str, Any],
-            preview: str, reasons: list[str], correlation_id: str) -> str:
+    def ask(
+        self,
+        *,
+        strategy_id: str,
+        fire_id: int | None,
+        tool: str,
+        args: dict[str, Any],
+        preview: str,
+        reasons: list[str],
+        correlation_id: str,
+    ) -> str:
         """File a request; the executor has already audited approval_requested under this id."""
         now = self.clock()
-        item_id = self.store.add_inbox(strategy_id=strategy_id, fire_id=fire_id, tool=tool,
-                                       args=args, preview=preview, reasons=reasons, now=now,
-                                       expires_at=now + self.ttl)
-        self.audit.append(AuditKind.APPROVAL_REQUESTED, actor="scheduler",
-                          correlation_id=correlation_id, tool=tool, status="inbox",
-                          data={"inbox_id": item_id, "strategy_id": strategy_id,
-                                "expires_at": ts(now + self.ttl), "preview": preview})
+        item_id = self.store.add_inbox(
+            strategy_id=strategy_id,
+            fire_id=fire_id,
+            tool=tool,
+            args=args,
+            preview=preview,
+            reasons=reasons,
+            now=now,
+            expires_at=now + self.ttl,
+        )
+        self.audit.append(
+            AuditKind.APPROVAL_REQUESTED,
+            actor="scheduler",
+            correlation_id=correlation_id,
+            tool=tool,
+            status="inbox",
+            data={
+                "inbox_id": item_id,
+                "strategy_id": strategy_id,
+                "expires_at": ts(now + self.ttl),
+                "preview": preview,
+            },
+        )
         return item_id
 
     def expire(self, now: datetime | None = None) -> list[str]:
@@ -54,9 +85,13 @@ class Inbox:
         for item in self.store.inbox("pending"):
             if item.expires_at <= now and self.store.resolve_inbox(item.id, "expired", now):
                 gone.append(item.id)
-                self.audit.append(AuditKind.APPROVAL_EXPIRED, actor="system",
-                                  correlation_id=new_correlation_id(), tool=item.tool,
-                                  data={"inbox_id": item.id, "strategy_id": item.strategy_id})
+                self.audit.append(
+                    AuditKind.APPROVAL_EXPIRED,
+                    actor="system",
+                    correlation_id=new_correlation_id(),
+                    tool=item.tool,
+                    data={"inbox_id": item.id, "strategy_id": item.strategy_id},
+                )
         return gone
 
     def pending(self) -> list[InboxRow]:
@@ -70,14 +105,18 @@ class Inbox:
         if item is None:
             raise InboxError(f"no approval request {item_id!r}")
         if item.status != "pending":
-            raise InboxError(f"request {item_id} is {item.status}; only pending ones can be "
-                             "approved")
+            raise InboxError(
+                f"request {item_id} is {item.status}; only pending ones can be approved"
+            )
         if not self.store.resolve_inbox(item_id, "approving", self.clock()):
             raise InboxError(f"request {item_id} was resolved by someone else just now")
         return item
 
     def finish(self, item_id: str, status: str, detail: str) -> None:
         self.store.resolve_inbox(item_id, status, self.clock(), detail, only_from="approving")
+        item = self.store.inbox_item(item_id)
+        if item is not None and item.fire_id is not None:
+            self.store.note_fire(item.fire_id, {"inbox": f"{status}: {detail}"})
 
     def deny(self, item_id: str) -> None:
         self.expire()
@@ -86,13 +125,18 @@ class Inbox:
             raise InboxError(f"no approval request {item_id!r}")
         if not self.store.resolve_inbox(item_id, "denied", self.clock()):
             raise InboxError(f"request {item_id} is {item.status}; only pending ones can be denied")
-        self.audit.append(AuditKind.APPROVAL_DENIED, actor="user",
-                          correlation_id=new_correlation_id(), tool=item.tool,
-                          data={"inbox_id": item_id, "strategy_id": item.strategy_id})
+        self.audit.append(
+            AuditKind.APPROVAL_DENIED,
+            actor="user",
+            correlation_id=new_correlation_id(),
+            tool=item.tool,
+            data={"inbox_id": item_id, "strategy_id": item.strategy_id},
+        )
 
 
-async def approve_item(session: Any, inbox: Inbox, item_id: str,
-                       confirm: Callable[[Any, Any], bool]) -> Any:
+async def approve_item(
+    session: Any, inbox: Inbox, item_id: str, confirm: Callable[[Any, Any], bool]
+) -> Any:
     """Run an inbox item's tool call now, as the user, after a fresh preview.
 
     The call is prepared again (today's quote, today's balances); ``confirm`` sees that fresh
@@ -103,8 +147,11 @@ async def approve_item(session: Any, inbox: Inbox, item_id: str,
     from agent.plan import Plan, PlanStep
 
     item = inbox.claim(item_id)
-    plan = Plan(intent=f"approve scheduled request {item_id} ({item.strategy_id})",
-                steps=[PlanStep(tool=item.tool, args=item.args)], planner="offline")
+    plan = Plan(
+        intent=f"approve scheduled request {item_id} ({item.strategy_id})",
+        steps=[PlanStep(tool=item.tool, args=item.args)],
+        planner="offline",
+    )
     try:
         report = await session.executor(confirm, actor="user").run(plan)
     except BaseException:

@@ -23,8 +23,12 @@ class ExchangeMarket:
     """The ``Market`` strategies read, over a ToolContext (chain, token registry, account)."""
 
     def __init__(
-        self, ctx: Any, *, max_age: timedelta = timedelta(seconds=30),
-        refresh: timedelta = timedelta(seconds=2), clock: Callable[[], datetime] = _now,
+        self,
+        ctx: Any,
+        *,
+        max_age: timedelta = timedelta(seconds=30),
+        refresh: timedelta = timedelta(seconds=2),
+        clock: Callable[[], datetime] = _now,
     ) -> None:
         self.ctx = ctx
         self.max_age = max_age

@@ -23,10 +23,17 @@ class SessionRunner:
         asked: list[str] = []
 
         def confirm(action: Any, decision: Any) -> bool:
-            asked.append(self.inbox.ask(
-                strategy_id=job.strategy_id, fire_id=job.fire_id, tool=job.step.tool,
-                args=dict(job.step.args), preview=action.preview,
-                reasons=list(decision.reasons), correlation_id=job.correlation_id))
+            asked.append(
+                self.inbox.ask(
+                    strategy_id=job.strategy_id,
+                    fire_id=job.fire_id,
+                    tool=job.step.tool,
+                    args=dict(job.step.args),
+                    preview=action.preview,
+                    reasons=list(decision.reasons),
+                    correlation_id=job.correlation_id,
+                )
+            )
             return False
 
         plan = Plan(intent=job.intent, steps=[job.step], planner="offline")
@@ -37,6 +44,10 @@ class SessionRunner:
         step = report.steps[0]
         hashes = list(step.result.tx_hashes) if step.result is not None else []
         if step.status == "declined" and asked:
-            return FireOutcome("awaiting_approval", f"waiting in the inbox as {asked[0]}",
-                               hashes, {"inbox_id": asked[0]})
+            return FireOutcome(
+                "awaiting_approval",
+                f"waiting in the inbox as {asked[0]}",
+                hashes,
+                {"inbox_id": asked[0]},
+            )
         return FireOutcome(step.status, step.message, hashes)

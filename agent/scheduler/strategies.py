@@ -172,16 +172,21 @@ class _PriceTrigger(_Base):
         raise NotImplementedError
 
     def describe(self) -> str:
-        return (f"when {self.price_of} is {self._level_text()} {self.price_in}: "
-                f"swap {self.amount} {self.sell} to {self.buy} (once)")
+        return (
+            f"when {self.price_of} is {self._level_text()} {self.price_in}: "
+            f"swap {self.amount} {self.sell} to {self.buy} (once)"
+        )
 
     async def decide(self, market: Market) -> Decision:
         price = await market.price(self.price_of, self.price_in)
         shown = show_price(price)
         if not self._crossed(price):
             return Decision(None, f"{self.price_of} at {shown} {self.price_in}: waiting")
-        return Decision(self.swap(self.sell, self.buy, self.amount),
-                        f"{self.price_of} at {shown} {self.price_in}: triggered", one_shot=True)
+        return Decision(
+            self.swap(self.sell, self.buy, self.amount),
+            f"{self.price_of} at {shown} {self.price_in}: triggered",
+            one_shot=True,
+        )
 
 
 class LimitOrder(_PriceTrigger):
@@ -264,8 +269,9 @@ class Rebalance(_Base):
         for token in self.weights:
             decimals[token] = await market.decimals(token)
             units = await market.balance(token)
-            price = (Fraction(1) if token == self.value_in
-                     else await market.price(token, self.value_in))
+            price = (
+                Fraction(1) if token == self.value_in else await market.price(token, self.value_in)
+            )
             prices[token] = price
             values[token] = Fraction(units, 10 ** decimals[token]) * price
         total = sum(values.values(), Fraction(0))

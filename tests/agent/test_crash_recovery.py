@@ -78,7 +78,7 @@ def test_kill_9_then_reconcile(
     assert (usdc_mid > usdc_before) is landed
     assert asyncio.run(_pending(home)) == 1  # the interrupted reservation still counts as spent
 
-    recovered = near_agent(home, "reconcile", "--now")
+    recovered = near_agent(home, "reconcile")
     assert recovered.returncode == 0, recovered.stderr
     assert ("counted against your budget" if landed else "released") in recovered.stdout
     assert asyncio.run(_pending(home)) == 0
@@ -87,7 +87,7 @@ def test_kill_9_then_reconcile(
     assert usdc_after == usdc_mid  # reconciling never sends anything
     if not landed:
         assert nonce_after == nonce_before  # nothing ever reached the chain
-    again = near_agent(home, "reconcile", "--now")
+    again = near_agent(home, "reconcile")
     assert "Nothing to recover." in again.stdout
     with AuditLog(home.audit_db) as log:
         assert log.verify().ok

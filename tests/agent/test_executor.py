@@ -169,3 +169,37 @@ def test_a_submitted_label_is_traceable_by_its_content_hash(home: Home) -> None:
         assert entry.correlation_id == report.correlation_id
 
     run(home, body)
+
+
+def test_nothing_is_reserved_while_the_user_is_asked(home: Home) -> None:
+    """A slow answer cannot have its budget released under it: reserving waits for the yes."""
+    seen: list[int] = []
+
+    async def body(session: AgentSession) -> None:
+        def review(action: Any, decision: Any) -> bool:
+            seen.append(len(session.policy.pending()))
+            return True
+
+        report = await session.run("swap 1 NEAR to USDC", confirm=lambda a, d: True, review=review)
+        assert report.ok, report.steps
+        assert seen == [0]
+        assert session.policy.pending() == []
+
+    run(home, body)
+
+
+def test_reconcile_leaves_a_live_owners_reservation_alone(home: Home) -> None:
+    async def body(session: AgentSession) -> None:
+        plan = session.plan("swap 1 NEAR to USDC")
+        from tools import registry
+
+        action = await registry.prepare("swap", plan.steps[0].args, session.ctx)
+        await session.feed.refresh(session.ctx)
+        decision = session.policy.reserve(action)
+        assert decision.reservation_id is not None
+        session.executor(None)._log_decision(decision, "test", "swap")  # as the executor records it
+        assert await session.reconcile() == []
+        assert [r.id for r in session.policy.pending()] == [decision.reservation_id]
+        session.policy.release(decision.reservation_id, "test over")
+
+    run(home, body)
