@@ -15,6 +15,7 @@ from agent.cli_audit import audit_app
 from agent.cli_contacts import contacts_app, prefs_app
 from agent.cli_grants import grants_app
 from agent.cli_intents import chat, do, plan, reconcile
+from agent.cli_keys import keys_app
 from agent.home import Home
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 
 app.add_typer(audit_app, name="audit")
 app.add_typer(grants_app, name="grants")
+app.add_typer(keys_app, name="keys")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(prefs_app, name="prefs")
 app.command()(plan)

@@ -46,7 +46,9 @@ class AgentSession:
     @classmethod
     async def open(cls, home: Home, *, require_key: bool = True) -> AgentSession:
         config = load_config(home.config_file)
-        ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, require_key=require_key)
+        ctx = context_from_config(
+            config, home_devnet_dir=home.devnet_dir, require_key=require_key, keys_dir=home.keys_dir
+        )
         feed = PoolFeed()
         try:
             prices: Any = await pool_prices(ctx, feed, config.defaults.stablecoin)

@@ -53,6 +53,8 @@ class Row:
     measured: str
     target: str
     met: str
+    value: float | None = None  # the raw figure, for ``--json``
+    unit: str = ""
 
 
 def _number(text: str) -> float:
@@ -278,6 +280,8 @@ def rows_for(spec: Spec, full: bool, timeout_s: float) -> list[Row]:
                 _format(value, unit),
                 target.text if target else "-",
                 ("yes" if target.met(value) else "NO") if target else "-",
+                value,
+                unit,
             )
         )
     for figure, target in spec.targets.items():

@@ -575,7 +575,9 @@ class ChainClient:
                 nonce_refused = True  # perhaps our own earlier send used it: look the hash up
             except _UnknownTransaction:
                 pass
-            except TransientRpcError as exc:
+            except RpcError as exc:
+                # Transient or not (e.g. REQUEST_ROUTED: forwarded, will execute), the bytes may
+                # have reached a node: only the hash can tell, never a second signature.
                 log.warning("transaction %s: %s; will look it up by hash", signed.tx_hash,
                             exc.message)
             except (InvalidTransactionError, _MethodNotFound):

@@ -3,7 +3,7 @@
 It understands only what the adapter needs (block, view_account, view_access_key, call_function,
 send_tx / broadcast_tx_commit, tx) and transactions holding one Transfer. Faults are consumed one
 per submission: "drop" (HTTP 503, nothing applied), "lose" (applied, then HTTP 500),
-"timeout" (applied, then TIMEOUT_ERROR), "steal" (dropped, and another transaction takes its nonce).
+"timeout" (applied, then TIMEOUT_ERROR), "routed" (applied, then REQUEST_ROUTED), "steal" (dropped, and another transaction takes its nonce).
 """
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ class FakeNode:
             result = self._apply(base64.b64decode(signed))
             if fault == "lose":
                 return web.Response(status=500, text="lost")
+            if fault == "routed" and "result" in result:  # forwarded to another node; will run
+                return web.json_response({"jsonrpc": "2.0", "id": body["id"],
+                                          **_err("REQUEST_ROUTED", {"transaction_hash": "h"})})
             if fault == "timeout" and "result" in result:
                 return web.json_response({"jsonrpc": "2.0", "id": body["id"],
                                           **_err("TIMEOUT_ERROR")})

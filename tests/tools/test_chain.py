@@ -56,7 +56,7 @@ def test_send_success_increments_nonce_once() -> None:
     run(scenario)
 
 
-@pytest.mark.parametrize("fault", ["lose", "timeout", "drop"])
+@pytest.mark.parametrize("fault", ["lose", "timeout", "drop", "routed"])
 def test_transient_fault_neither_loses_nor_duplicates(fault: str) -> None:
     async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
         node.faults = [fault]
