@@ -67,13 +67,19 @@ class Decoded:
     recipients: set[str] = field(default_factory=set)  # accounts other than the user paid
     tokens: set[str] = field(default_factory=set)  # every token moved, converted or bought
     implied_kind: str = ""
+    wrap_id: str | None = None
 
     def spent(self) -> dict[str, int]:
-        """Per token, what leaves the user for good (the amounts caps apply to)."""
+        """Per token, what leaves the user for good (the amounts caps apply to).
+
+        wNEAR is NEAR: a swap that wraps NEAR and sells the wNEAR spends NEAR, and NEAR caps,
+        windows and the global ceiling must see it.
+        """
         out: dict[str, int] = {}
         for f in self.flows:
             if f.category == SPEND:
-                out[f.token] = out.get(f.token, 0) + f.amount
+                token = NEAR if f.token == self.wrap_id else f.token
+                out[token] = out.get(token, 0) + f.amount
         return out
 
     def storage(self) -> int:
@@ -91,7 +97,7 @@ _VALUE_METHODS = {"ft_transfer", "ft_transfer_call", "storage_deposit", "near_de
 def decode(action: CanonicalAction, *, exchanges: frozenset[str] | set[str],
            wrap_id: str | None) -> Decoded:
     """Every flow, swap, call and recipient in ``action``; Undecodable when unsure."""
-    out = Decoded()
+    out = Decoded(wrap_id=wrap_id)
     signer = action.signer_id
     for t_index, tx in enumerate(action.transactions):
         if tx.signer_id != signer:

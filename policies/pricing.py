@@ -73,15 +73,22 @@ class PoolPrices:
 
     ``stablecoin`` is worth one USD per whole token; other tokens are priced from a pool against
     it, directly or through ``bridge`` (wNEAR). Native NEAR is priced as ``bridge``.
+
+    Exchanges let anyone create a pool, so a price must not come from a pool anyone can make for
+    a few cents: pools holding less than ``min_liquidity_usd`` on their priced side are ignored,
+    and when both a direct and a bridged price exist the higher one is used, so a manipulated
+    pool can only make spending look larger (more denials), never smaller.
     """
 
     def __init__(self, pools: Callable[[], Sequence[Pool]], *, stablecoin: str,
-                 stable_decimals: int, bridge: str | None = None, source: str = "pools") -> None:
+                 stable_decimals: int, bridge: str | None = None, source: str = "pools",
+                 min_liquidity_usd: int = 1_000) -> None:
         self._pools = pools
         self.stablecoin = stablecoin
         self.stable_decimals = stable_decimals
         self.bridge = bridge
         self.source = source
+        self.min_stable_units = min_liquidity_usd * 10**stable_decimals
 
     def usd_price(self, token: str) -> PricePoint:
         if token == NEAR:
@@ -93,17 +100,23 @@ class PoolPrices:
         if token == self.stablecoin:
             return PricePoint(token, unit, min((p.fetched_at for p in pools), default=_far()),
                               self.source)
-        direct = _spot(pools, token, self.stablecoin)
+        candidates: list[tuple[Fraction, datetime]] = []
+        direct = _spot(pools, token, self.stablecoin, self.min_stable_units)
         if direct is not None:
-            ratio, at = direct
-            return PricePoint(token, ratio * unit, at, self.source)
+            candidates.append((direct[0] * unit, direct[1]))
         if self.bridge is not None and token != self.bridge:
-            first = _spot(pools, token, self.bridge)
-            second = _spot(pools, self.bridge, self.stablecoin)
-            if first is not None and second is not None:
-                return PricePoint(token, first[0] * second[0] * unit, min(first[1], second[1]),
-                                  self.source)
-        raise PriceUnavailable(f"no pool prices {token} against {self.stablecoin}")
+            second = _spot(pools, self.bridge, self.stablecoin, self.min_stable_units)
+            if second is not None:
+                bridge_floor = -(-self.min_stable_units * second[0].denominator
+                                 // second[0].numerator)  # bridge units worth the floor
+                first = _spot(pools, token, self.bridge, bridge_floor)
+                if first is not None:
+                    candidates.append((first[0] * second[0] * unit, min(first[1], second[1])))
+        if not candidates:
+            raise PriceUnavailable(
+                f"no pool with enough liquidity prices {token} against {self.stablecoin}")
+        price, at = max(candidates, key=lambda c: c[0])
+        return PricePoint(token, price, at, self.source)
 
     def quote(self, token_in: str, token_out: str, amount_in: int) -> QuotePoint:
         pools = list(self._pools())
@@ -128,15 +141,17 @@ class PoolPrices:
         return QuotePoint(token_in, token_out, amount_in, best[0], best[1], self.source)
 
 
-def _spot(pools: Sequence[Pool], token: str, quote: str) -> tuple[Fraction, datetime] | None:
-    """Price of one base unit of ``token`` in base units of ``quote``: the deepest pool's."""
+def _spot(pools: Sequence[Pool], token: str, quote: str,
+          min_quote: int = 1) -> tuple[Fraction, datetime] | None:
+    """Price of one base unit of ``token`` in base units of ``quote``: the deepest pool's
+    among those holding at least ``min_quote`` of ``quote``."""
     best: tuple[int, Fraction, datetime] | None = None
     for pool in pools:
         if set(pool.tokens) != {token, quote}:
             continue
         r_token = pool.reserves[pool.tokens.index(token)]
         r_quote = pool.reserves[pool.tokens.index(quote)]
-        if r_token <= 0 or r_quote <= 0:
+        if r_token <= 0 or r_quote < max(1, min_quote):
             continue
         if best is None or r_quote > best[0]:
             best = (r_quote, Fraction(r_quote, r_token), pool.fetched_at)

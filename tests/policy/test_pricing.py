@@ -20,7 +20,9 @@ def pools() -> list[Pool]:
 
 
 def test_prices_are_exact_and_go_through_the_bridge() -> None:
-    source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP)
+    source = PoolPrices(
+        pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP, min_liquidity_usd=100
+    )
     near = source.usd_price(NEAR)
     assert near.micro_usd_per_unit == Fraction(3 * 10**6, 10**24)
     assert usd_value(2 * 10**24, near) == 6_000_000
@@ -32,7 +34,9 @@ def test_prices_are_exact_and_go_through_the_bridge() -> None:
 
 
 def test_quote_is_constant_product_with_fee_rounded_down() -> None:
-    source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP)
+    source = PoolPrices(
+        pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP, min_liquidity_usd=100
+    )
     q = source.quote(WRAP, USDC, 10**24)
     net = 10**24 * 9970
     assert q.amount_out == net * 3000 * 10**6 // (1000 * 10**24 * 10_000 + net)
@@ -43,5 +47,41 @@ def test_quote_is_constant_product_with_fee_rounded_down() -> None:
 
 
 def test_usd_value_rounds_up() -> None:
-    source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP)
+    source = PoolPrices(
+        pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP, min_liquidity_usd=100
+    )
     assert usd_value(1, source.usd_price(NEAR)) == 1
+
+
+def test_a_pool_anyone_can_create_for_cents_cannot_lower_a_price() -> None:
+    """A 1 REF / 0.000001 USDC pool would price 100,000 REF at $0.10; it is ignored."""
+    honest = PoolPrices(
+        pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP, min_liquidity_usd=100
+    )
+
+    def with_dust_pool() -> list[Pool]:
+        return [*pools(), Pool(9, (REF, USDC), (10**18, 1), 30, T0)]
+
+    rigged = PoolPrices(
+        with_dust_pool, stablecoin=USDC, stable_decimals=6, bridge=WRAP, min_liquidity_usd=100
+    )
+    amount = 100_000 * 10**18
+    assert usd_value(amount, rigged.usd_price(REF)) == usd_value(amount, honest.usd_price(REF))
+
+
+def test_a_deep_but_skewed_direct_pool_can_only_raise_a_price() -> None:
+    def skewed() -> list[Pool]:  # a direct pool pricing REF at $0.05 instead of $0.50
+        return [*pools(), Pool(9, (REF, USDC), (40_000 * 10**18, 2_000 * 10**6), 30, T0)]
+
+    source = PoolPrices(
+        skewed, stablecoin=USDC, stable_decimals=6, bridge=WRAP, min_liquidity_usd=100
+    )
+    assert usd_value(10**18, source.usd_price(REF)) == 500_000  # the higher, bridged price
+
+
+def test_without_enough_liquidity_there_is_no_price() -> None:
+    source = PoolPrices(
+        pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP, min_liquidity_usd=10_000
+    )
+    with pytest.raises(PriceUnavailable, match="enough liquidity"):
+        source.usd_price(REF)

@@ -93,7 +93,8 @@ def test_engine_with_pool_prices_and_staleness(tmp_path: Path) -> None:
     def pools() -> list[Pool]:
         return [Pool(0, (WRAP, USDC), (1000 * YOCTO, 3000 * 10**6), 30, fetched["at"])]
 
-    source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP)
+    source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP,
+                        min_liquidity_usd=100)
     make_engine(tmp_path / "p.db", grants_doc(swap_grant()))
     from tests.policy.helpers import FACTS
 

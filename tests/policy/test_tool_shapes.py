@@ -59,7 +59,7 @@ def test_tool_shaped_swap_passes_demo_grants(tmp_path: Path) -> None:
     assert load_grants_file(EXAMPLE)
     ok = engine.dry_run(near_to_usdc_swap(YOCTO, 2_970_000))
     assert ok.outcome == "allow", ok.trace
-    assert ok.grant_id == "demo-swaps" and ok.spent == {WRAP: YOCTO}
+    assert ok.grant_id == "demo-swaps" and ok.spent == {NEAR: YOCTO}  # wNEAR counts as NEAR
     big = engine.dry_run(near_to_usdc_swap(3 * YOCTO, 3 * 2_970_000))
     assert big.outcome == "confirm" and big.reasons == ["confirm_above"]
     over_usd = engine.dry_run(near_to_usdc_swap(17 * YOCTO, 17 * 2_970_000))  # $51
@@ -88,3 +88,17 @@ def test_tool_shaped_submit_label_declares_the_contract(tmp_path: Path) -> None:
     action = CanonicalAction(tool="submit_label", signer_id=ALICE, transactions=(tx,),
                              recipients=(TASKS,), preview="label")
     assert engine.dry_run(action).outcome == "allow"
+
+
+def test_near_sold_through_swaps_counts_against_the_global_near_ceiling(tmp_path: Path) -> None:
+    """The demo's 25 NEAR / 24 h ceiling covers swaps that wrap NEAR, not only transfers."""
+    engine, _ = make_engine(tmp_path / "p.db", _doc())
+    allowed = 0
+    for _ in range(40):
+        decision = engine.reserve(near_to_usdc_swap(YOCTO, 2_970_000))
+        if decision.outcome != "allow":
+            assert "ceiling" in " ".join(decision.reasons), decision.reasons
+            break
+        engine.settle(decision.reservation_id)
+        allowed += 1
+    assert allowed == 25
