@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent.plan import Plan, PlanStep
-from agent.planner.grounding import ungrounded
+from agent.planner.grounding import ungrounded_plan
 
 SYSTEM_PROMPT = """You are the planner of near-agent, which acts on NEAR for its user.
 Turn the user's request into calls of the provided tools, in the order they must run, all in
@@ -172,10 +172,10 @@ class LLMPlanner:
                     error=f"step {index} ({name}): the model asked for {slippage} bps slippage, "
                     f"above your setting of {self._max_slippage_bps} bps",
                 )
-            problems = ungrounded(name, clean, text, self._resolve_contact)
-            if problems:
-                return ModelAnswer([], error=f"step {index} ({name}): " + "; ".join(problems))
             steps.append(ProposedStep(name, clean))
+        problems = ungrounded_plan([(s.tool, s.args) for s in steps], text, self._resolve_contact)
+        if problems:
+            return ModelAnswer([], error="; ".join(problems))
         return ModelAnswer(steps)
 
     def plan(self, text: str, context: PlannerContext | None = None) -> Plan:

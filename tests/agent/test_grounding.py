@@ -3,7 +3,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.planner.grounding import numbers_in, ungrounded
+from agent.planner.grounding import numbers_in, ungrounded, ungrounded_plan
 
 CONTACTS = {"bob": "bob.near"}
 
@@ -40,3 +40,39 @@ def test_any_written_amount_is_grounded(amount: Decimal) -> None:
     text = f"send {amount:f} NEAR to bob.near"
     args = {"receiver_id": "bob.near", "amount": f"{amount:f}", "token": "NEAR"}
     assert ungrounded("transfer", args, text) == []
+
+
+def test_the_token_must_be_the_one_written_next_to_the_amount() -> None:
+    args = {"receiver_id": "bob.near", "amount": "5", "token": "NEAR"}
+    assert ungrounded("transfer", args, "send 5 USDC to bob.near") != []
+    swapped = {"token_in": "NEAR", "token_out": "USDC", "amount_in": "10"}
+    assert ungrounded("swap", swapped, "把 10 USDC 换成 NEAR") != []
+    assert (
+        ungrounded(
+            "swap", {**swapped, "token_in": "USDC", "token_out": "NEAR"}, "把 10 USDC 换成 NEAR"
+        )
+        == []
+    )
+
+
+def test_digits_inside_account_names_and_lists_are_not_amounts() -> None:
+    assert numbers_in("send 1 NEAR to user5000.near") == {Decimal(1)}
+    assert numbers_in("label tasks 1,2,3 and send 0.5 NEAR to bob") == {Decimal("0.5")}
+
+
+def test_one_written_amount_backs_one_step() -> None:
+    step = ("transfer", {"receiver_id": "bob.near", "amount": "2", "token": "NEAR"})
+    problems = ungrounded_plan([step, step, step], "send 2 NEAR to bob", CONTACTS.get)
+    assert [p.split(":")[0] for p in problems] == ["step 2 (transfer)", "step 3 (transfer)"]
+    assert (
+        ungrounded_plan([step, step], "send 2 NEAR to bob, then 2 NEAR to bob again", CONTACTS.get)
+        == []
+    )
+
+
+def test_a_question_mentioning_a_number_is_not_a_payment_of_it() -> None:
+    args = {"receiver_id": "bob.near", "amount": "40", "token": "NEAR"}
+    assert (
+        ungrounded("transfer", args, "how much did bob pay me for the 40 labels?", CONTACTS.get)
+        != []
+    )
