@@ -16,6 +16,7 @@ from agent.cli_contacts import contacts_app, prefs_app
 from agent.cli_grants import grants_app
 from agent.cli_intents import chat, do, plan, reconcile
 from agent.cli_keys import keys_app
+from agent.cli_schedule import approvals_app, daemon, pause, resume, schedule_app
 from agent.home import Home
 
 app = typer.Typer(
@@ -31,10 +32,15 @@ app.add_typer(grants_app, name="grants")
 app.add_typer(keys_app, name="keys")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(prefs_app, name="prefs")
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(approvals_app, name="approvals")
 app.command()(plan)
 app.command()(do)
 app.command()(chat)
 app.command()(reconcile)
+app.command()(daemon)
+app.command()(pause)
+app.command()(resume)
 
 
 @app.callback()
@@ -64,6 +70,14 @@ def devnet(
     manifest: Annotated[
         bool, typer.Option("--manifest", help="Print the running devnet's manifest and exit.")
     ] = False,
+    market: Annotated[
+        bool,
+        typer.Option(
+            "--market", help="Simulate market activity: random swaps from market.test.near."
+        ),
+    ] = False,
+    market_interval: Annotated[float, typer.Option(help="Seconds between simulated trades.")] = 2.0,
+    seed: Annotated[int | None, typer.Option(help="Make the simulated trades repeatable.")] = None,
 ) -> None:
     """Run the local NEAR-compatible network (JSON-RPC on 127.0.0.1)."""
     from devnet.server import manifest_path, serve_forever
@@ -79,7 +93,18 @@ def devnet(
             raise typer.Exit(1)
         typer.echo(path.read_text())
         return
-    serve_forever(state_dir=folder, port=port, reset=reset)
+    handle = None
+    if market:
+        from devnet.market import start_market
+
+        handle = start_market(
+            f"http://127.0.0.1:{port}", manifest_path(folder), seed=seed, interval_s=market_interval
+        )
+    try:
+        serve_forever(state_dir=folder, port=port, reset=reset)
+    finally:
+        if handle is not None:
+            handle.stop()
 
 
 @app.command()

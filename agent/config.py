@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ConfigError(Exception):
@@ -53,6 +53,15 @@ class AgentConfig(_Strict):
     defaults: Defaults = Defaults()
     grants_file: Path | None = None
     strategies: list[dict[str, Any]] = []
+
+    @field_validator("strategies")
+    @classmethod
+    def _typed_strategies(cls, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each entry must be a valid strategy (agent/scheduler/strategies.py)."""
+        from agent.scheduler.strategies import parse_strategies
+
+        parse_strategies(items)
+        return items
 
     @model_validator(mode="after")
     def _custom_needs_rpc(self) -> AgentConfig:

@@ -273,7 +273,7 @@ async def ensure_tasks_key(
         home,
         AuditKind.GRANT_ADDED,
         {
-            "onchain_key": entry.public_key,
+            "onchain_public_key": entry.public_key,
             "account_id": account,
             "tx_hash": outcome.tx_hash,
             "permission": {"FunctionCall": wanted.to_json()},
@@ -321,7 +321,7 @@ async def revoke_tasks_key(
         _audit(
             home,
             AuditKind.GRANT_REVOKED,
-            {"onchain_key": entry.public_key, "account_id": account, "tx_hash": tx_hash},
+            {"onchain_public_key": entry.public_key, "account_id": account, "tx_hash": tx_hash},
         )
 
 
@@ -386,7 +386,7 @@ async def ensure_trading_account(
         AuditKind.GRANT_ADDED,
         {
             "onchain_account": sub,
-            "onchain_key": entry.public_key,
+            "onchain_public_key": entry.public_key,
             "permission": "FullAccess",
             "fund": str(fund),
             "grant_id": grant.id,

@@ -86,8 +86,9 @@ def _time_ticks(scheduler: object, result: _Result, after: object = None) -> Non
     scheduler.tick = timed_tick  # type: ignore[attr-defined]
 
 
-async def _round(n: int, seconds: float, every_s: int, tick_s: float, work_ms: float,
-                 seed: int) -> _Result:
+async def _round(
+    n: int, seconds: float, every_s: int, tick_s: float, work_ms: float, seed: int
+) -> _Result:
     from agent.scheduler.core import Scheduler
     from agent.scheduler.daemon import drive
     from agent.scheduler.strategies import parse_strategy
@@ -109,13 +110,28 @@ async def _round(n: int, seconds: float, every_s: int, tick_s: float, work_ms: f
         first = start + timedelta(seconds=every_s * i / n)
         if i % 10 == 9:  # a limit order checking a moving price
             cents = rng.randint(250, 300)
-            spec = {"id": f"lim{i}", "kind": "limit", "sell": "USDC", "buy": "NEAR",
-                    "amount": "1", "price_of": "NEAR", "price_in": "USDC",
-                    "below": f"{cents // 100}.{cents % 100:02d}", "every": f"{every_s}s",
-                    "guards": many}
+            spec = {
+                "id": f"lim{i}",
+                "kind": "limit",
+                "sell": "USDC",
+                "buy": "NEAR",
+                "amount": "1",
+                "price_of": "NEAR",
+                "price_in": "USDC",
+                "below": f"{cents // 100}.{cents % 100:02d}",
+                "every": f"{every_s}s",
+                "guards": many,
+            }
         else:
-            spec = {"id": f"dca{i}", "kind": "dca", "sell": "USDC", "buy": "NEAR",
-                    "amount": "1", "every": f"{every_s}s", "guards": many}
+            spec = {
+                "id": f"dca{i}",
+                "kind": "dca",
+                "sell": "USDC",
+                "buy": "NEAR",
+                "amount": "1",
+                "every": f"{every_s}s",
+                "guards": many,
+            }
         scheduler.add(parse_strategy(spec), now=first)
     result = _Result(n, 0, seconds)
 
@@ -124,8 +140,9 @@ async def _round(n: int, seconds: float, every_s: int, tick_s: float, work_ms: f
         result.lateness_ms.append(late)
 
     _time_ticks(scheduler, result, market.step)
-    await drive(scheduler, tick_s=tick_s, stop=asyncio.Event(), run_for=seconds + 1,
-                on_report=on_report)
+    await drive(
+        scheduler, tick_s=tick_s, stop=asyncio.Event(), run_for=seconds + 1, on_report=on_report
+    )
     result.fires = len(result.lateness_ms)
     switch.close()
     audit.close()
@@ -157,18 +174,37 @@ async def _devnet_round(n: int, seconds: float, every_s: int, tick_s: float) -> 
         session.sync_grants_file()
         store = JobStore(home.root / "jobs.db")
         switch = KillSwitch(home.memory_db, session.audit)
-        scheduler = Scheduler(store, SessionRunner(session, Inbox(store, session.audit)),
-                              ExchangeMarket(session.ctx), session.audit, switch)
+        scheduler = Scheduler(
+            store,
+            SessionRunner(session, Inbox(store, session.audit)),
+            ExchangeMarket(session.ctx),
+            session.audit,
+            switch,
+        )
         from agent.plan import Plan, PlanStep
 
-        warm = Plan(intent="warm-up", planner="offline", steps=[PlanStep(
-            tool="swap", args={"token_in": "NEAR", "token_out": "USDC", "amount_in": "0.01"})])
+        warm = Plan(
+            intent="warm-up",
+            planner="offline",
+            steps=[
+                PlanStep(
+                    tool="swap", args={"token_in": "NEAR", "token_out": "USDC", "amount_in": "0.01"}
+                )
+            ],
+        )
         await session.run_plan(warm, None, actor="scheduler")  # registrations, token metadata
         start = datetime.now(UTC) + timedelta(seconds=1)
         many = {"max_trades": 100_000, "per": "1h"}
         for i in range(n):
-            spec = {"id": f"dca{i}", "kind": "dca", "sell": "NEAR", "buy": "USDC",
-                    "amount": "0.01", "every": f"{every_s}s", "guards": many}
+            spec = {
+                "id": f"dca{i}",
+                "kind": "dca",
+                "sell": "NEAR",
+                "buy": "USDC",
+                "amount": "0.01",
+                "every": f"{every_s}s",
+                "guards": many,
+            }
             scheduler.add(parse_strategy(spec), now=start + timedelta(seconds=every_s * i / n))
         result = _Result(n, 0, seconds)
         _time_ticks(scheduler, result)
@@ -179,8 +215,9 @@ async def _devnet_round(n: int, seconds: float, every_s: int, tick_s: float) -> 
             status = report.status  # type: ignore[attr-defined]
             statuses[status] = statuses.get(status, 0) + 1
 
-        await drive(scheduler, tick_s=tick_s, stop=asyncio.Event(), run_for=seconds + 1,
-                    on_report=on_report)
+        await drive(
+            scheduler, tick_s=tick_s, stop=asyncio.Event(), run_for=seconds + 1, on_report=on_report
+        )
         result.fires = len(result.lateness_ms)
         print(f"  devnet outcomes: {statuses}")
         switch.close()
@@ -219,23 +256,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=0.1, help="heartbeat (s)")
     parser.add_argument("--work-ms", type=float, default=5.0, help="simulated chain time per fire")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--devnet", action="store_true",
-                        help="real swaps on an in-process devnet instead of a simulated chain")
+    parser.add_argument(
+        "--devnet",
+        action="store_true",
+        help="real swaps on an in-process devnet instead of a simulated chain",
+    )
     args = parser.parse_args(argv)
     chain = "real devnet swaps" if args.devnet else f"{args.work_ms} ms simulated chain time"
-    print(f"interval {args.every}s per strategy, heartbeat {args.tick}s, {chain} per fire, "
-          f"{args.seconds}s per round")
-    print(f"{'strategies':>10} {'fires':>7} {'fires/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'tick p99 ms':>12}")
+    print(
+        f"interval {args.every}s per strategy, heartbeat {args.tick}s, {chain} per fire, "
+        f"{args.seconds}s per round"
+    )
+    print(
+        f"{'strategies':>10} {'fires':>7} {'fires/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8} {'tick p99 ms':>12}"
+    )
     best = 0
     for n in args.strategies:
         r = asyncio.run(
-            _devnet_round(n, args.seconds, args.every, args.tick) if args.devnet
-            else _round(n, args.seconds, args.every, args.tick, args.work_ms, args.seed))
+            _devnet_round(n, args.seconds, args.every, args.tick)
+            if args.devnet
+            else _round(n, args.seconds, args.every, args.tick, args.work_ms, args.seed)
+        )
         p50, p99 = r.pct(r.lateness_ms, 0.5), r.pct(r.lateness_ms, 0.99)
         worst = max(r.lateness_ms, default=0.0)
-        print(f"{n:>10} {r.fires:>7} {r.fires / r.seconds:>8.1f} {p50:>8.1f} {p99:>8.1f} "
-              f"{worst:>8.1f} {r.pct(r.ticks_ms, 0.99):>12.1f}")
+        print(
+            f"{n:>10} {r.fires:>7} {r.fires / r.seconds:>8.1f} {p50:>8.1f} {p99:>8.1f} "
+            f"{worst:>8.1f} {r.pct(r.ticks_ms, 0.99):>12.1f}"
+        )
         if p99 < 1000 and r.fires:
             best = max(best, n)
     print(f"most strategies with p99 lateness under 1 s: {best}")

@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 # (sell, buy, whole tokens per NEAR of value, roughly): what the market maker trades
 PAIRS: tuple[tuple[str, str, int], ...] = (
-    ("NEAR", "USDC", 1), ("USDC", "NEAR", 3), ("NEAR", "REF", 1), ("REF", "NEAR", 6),
+    ("NEAR", "USDC", 1),
+    ("USDC", "NEAR", 3),
+    ("NEAR", "REF", 1),
+    ("REF", "NEAR", 6),
 )
 
 
@@ -43,8 +46,9 @@ class MarketHandle:
         return self.thread.is_alive()
 
 
-def _manifest_and_url(target: Any, manifest: dict[str, Any] | Path | str | None
-                      ) -> tuple[dict[str, Any] | Path, str | None]:
+def _manifest_and_url(
+    target: Any, manifest: dict[str, Any] | Path | str | None
+) -> tuple[dict[str, Any] | Path, str | None]:
     if isinstance(target, str):
         if manifest is None:
             raise ValueError("start_market needs the manifest when given an RPC URL")
@@ -52,9 +56,15 @@ def _manifest_and_url(target: Any, manifest: dict[str, Any] | Path | str | None
     return (manifest if manifest is not None else target.manifest), target.rpc_url
 
 
-def start_market(target: Any, manifest: dict[str, Any] | Path | str | None = None, *,
-                 seed: int | None = None, interval_s: float = 2.0,
-                 max_trade_near: int = 300, max_trades: int | None = None) -> MarketHandle:
+def start_market(
+    target: Any,
+    manifest: dict[str, Any] | Path | str | None = None,
+    *,
+    seed: int | None = None,
+    interval_s: float = 2.0,
+    max_trade_near: int = 300,
+    max_trades: int | None = None,
+) -> MarketHandle:
     """Start random swaps every ``interval_s`` against a RunningDevnet or an RPC URL.
 
     ``seed`` makes the sequence of trades repeatable; ``max_trades`` ends the loop by itself.
@@ -68,19 +78,30 @@ def start_market(target: Any, manifest: dict[str, Any] | Path | str | None = Non
 
     def run() -> None:
         if isinstance(chosen_manifest, Path) and not _wait_for_manifest(
-                chosen_manifest, started, stopping):
+            chosen_manifest, started, stopping
+        ):
             handle.errors.append(f"no fresh devnet manifest at {chosen_manifest}")
             return
-        asyncio.run(_loop(handle, chosen_manifest, rpc_url, random.Random(seed), interval_s,
-                          max_trade_near, max_trades))
+        asyncio.run(
+            _loop(
+                handle,
+                chosen_manifest,
+                rpc_url,
+                random.Random(seed),
+                interval_s,
+                max_trade_near,
+                max_trades,
+            )
+        )
 
     handle.thread = threading.Thread(target=run, name="devnet-market", daemon=True)
     handle.thread.start()
     return handle
 
 
-def _wait_for_manifest(path: Path, since: float, stopping: threading.Event,
-                       timeout_s: float = 60.0) -> bool:
+def _wait_for_manifest(
+    path: Path, since: float, stopping: threading.Event, timeout_s: float = 60.0
+) -> bool:
     """Started next to a node that is still booting: wait for the manifest it writes.
 
     A manifest older than ``since`` belongs to an earlier run (other keys, another port).
@@ -96,9 +117,15 @@ def _wait_for_manifest(path: Path, since: float, stopping: threading.Event,
     return False
 
 
-async def _loop(handle: MarketHandle, manifest: dict[str, Any] | Path, rpc_url: str | None,
-                rng: random.Random, interval_s: float, max_trade_near: int,
-                max_trades: int | None) -> None:
+async def _loop(
+    handle: MarketHandle,
+    manifest: dict[str, Any] | Path,
+    rpc_url: str | None,
+    rng: random.Random,
+    interval_s: float,
+    max_trade_near: int,
+    max_trades: int | None,
+) -> None:
     from tools import registry
     from tools.base import ToolContext
     from tools.errors import ToolError
@@ -112,8 +139,9 @@ async def _loop(handle: MarketHandle, manifest: dict[str, Any] | Path, rpc_url: 
     if key_file is None:
         handle.errors.append(f"no key for {account} in the manifest")
         return
-    ctx = ToolContext.create(network, account, load_credentials(Path(key_file), account),
-                             max_slippage_bps=1_000)
+    ctx = ToolContext.create(
+        network, account, load_credentials(Path(key_file), account), max_slippage_bps=1_000
+    )
     tools = registry.build_registry()
     try:
         while not handle.stopping.is_set():
@@ -121,8 +149,12 @@ async def _loop(handle: MarketHandle, manifest: dict[str, Any] | Path, rpc_url: 
                 break
             sell, buy, per_near = rng.choice(PAIRS)
             amount = str(rng.randint(1, max_trade_near) * per_near)
-            args = {"token_in": sell, "token_out": buy, "amount_in": amount,
-                    "max_slippage_bps": 1_000}
+            args = {
+                "token_in": sell,
+                "token_out": buy,
+                "amount_in": amount,
+                "max_slippage_bps": 1_000,
+            }
             try:
                 action = await registry.prepare("swap", args, ctx, tools)
                 await registry.execute(action, ctx, tools)
@@ -130,7 +162,6 @@ async def _loop(handle: MarketHandle, manifest: dict[str, Any] | Path, rpc_url: 
             except ToolError as exc:
                 handle.errors.append(exc.message)
                 log.warning("market maker swap failed: %s", exc.message)
-            await asyncio.get_running_loop().run_in_executor(
-                None, handle.stopping.wait, interval_s)
+            await asyncio.get_running_loop().run_in_executor(None, handle.stopping.wait, interval_s)
     finally:
         await ctx.aclose()

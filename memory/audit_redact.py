@@ -31,12 +31,20 @@ def is_secret_field(name: str) -> bool:
 
 
 def _ed25519_secret(match: re.Match[str]) -> str:
+    """Always hidden: a 64-byte value is a secret key, and so may be a 32-byte one (a seed)."""
+    return f"ed25519:{REDACTED}"
+
+
+def _public_key(match: re.Match[str]) -> str:
+    """Under a field named as a public key, a 32-byte value is the key that signed: keep it."""
     try:
         size = len(base58.b58decode(match.group(1)))
     except ValueError:
         size = 0
-    # A 32-byte public key is fine to keep (it names the signer); 64 bytes is a secret key.
-    return f"ed25519:{REDACTED}" if size != 32 else match.group(0)
+    return match.group(0) if size == 32 else f"ed25519:{REDACTED}"
+
+
+_PUBLIC_KEY_FIELD = re.compile(r"(?i)(^|_)(public_key|pk)$")
 
 
 def _bare_secret(match: re.Match[str]) -> str:
@@ -47,14 +55,14 @@ def _bare_secret(match: re.Match[str]) -> str:
     return REDACTED if size == 64 else match.group(0)
 
 
-def redact_text(text: str) -> str:
+def redact_text(text: str, *, public_key_field: bool = False) -> str:
     """Replace secret keys, ``sk-`` API keys and Bearer tokens found anywhere inside ``text``.
 
     Any 64-byte ed25519 value is treated as a secret key, with or without its ``ed25519:``
     prefix (a signature looks the same and loses nothing by being hidden).
     """
     if "ed25519:" in text.lower():
-        text = _ED25519.sub(_ed25519_secret, text)
+        text = _ED25519.sub(_public_key if public_key_field else _ed25519_secret, text)
     if len(text) >= 64:
         text = _BARE_B58.sub(_bare_secret, text)
     if "sk-" in text:
@@ -74,6 +82,8 @@ def redact(value: Any) -> Any:
             clean_key = redact_text(key) if isinstance(key, str) else key
             if isinstance(key, str) and is_secret_field(key) and item not in (None, ""):
                 out[clean_key] = REDACTED
+            elif isinstance(key, str) and isinstance(item, str) and _PUBLIC_KEY_FIELD.search(key):
+                out[clean_key] = redact_text(item, public_key_field=True)
             else:
                 out[clean_key] = redact(item)
         return out

@@ -63,10 +63,9 @@ CREATE TABLE IF NOT EXISTS inbox (
 
 # Fire statuses. "started" is the only one a crash can leave behind.
 STARTED = "started"
-FINAL_FIRE_STATUSES = (
-    "done", "failed", "unknown", "denied", "declined", "refused", "skipped", "missed",
-    "abandoned", "awaiting_approval",
-)
+# Final statuses: done, failed, unknown (sent, outcome not known), denied (policy), declined,
+# refused (the tool would not prepare it), skipped (a guard), missed (late past the grace),
+# abandoned (interrupted before anything was sent, or paused), awaiting_approval (in the inbox).
 TRADE_STATUSES = ("started", "done", "unknown", "failed")  # counted by trade-per-period guards
 
 
@@ -157,22 +156,33 @@ class JobStore:
     # ------------------------------------------------------------------ strategies
 
     def add_strategy(
-        self, strategy_id: str, kind: str, config: dict[str, Any], *, source: str,
-        next_fire_at: datetime | None, now: datetime, replace: bool = False,
+        self,
+        strategy_id: str,
+        kind: str,
+        config: dict[str, Any],
+        *,
+        source: str,
+        next_fire_at: datetime | None,
+        now: datetime,
+        replace: bool = False,
     ) -> None:
         verb = "INSERT OR REPLACE" if replace else "INSERT"
         with self.transaction() as conn:
             conn.execute(
                 f"{verb} INTO strategies (id, kind, config, source, status, next_fire_at,"
                 " created_at) VALUES (?, ?, ?, ?, 'active', ?, ?)",
-                (strategy_id, kind, json.dumps(config, sort_keys=True), source,
-                 ts(next_fire_at) if next_fire_at else None, ts(now)),
+                (
+                    strategy_id,
+                    kind,
+                    json.dumps(config, sort_keys=True),
+                    source,
+                    ts(next_fire_at) if next_fire_at else None,
+                    ts(now),
+                ),
             )
 
     def strategy(self, strategy_id: str) -> StrategyRow | None:
-        row = self.conn.execute(
-            "SELECT * FROM strategies WHERE id = ?", (strategy_id,)
-        ).fetchone()
+        row = self.conn.execute("SELECT * FROM strategies WHERE id = ?", (strategy_id,)).fetchone()
         return _strategy(row) if row else None
 
     def strategies(self, status: str | None = None) -> list[StrategyRow]:
@@ -221,8 +231,11 @@ class JobStore:
     # ------------------------------------------------------------------ fires
 
     def start_fires(
-        self, fires: Iterable[tuple[str, datetime, str, dict[str, Any]]], now: datetime,
-        *, complete: Iterable[str] = (),
+        self,
+        fires: Iterable[tuple[str, datetime, str, dict[str, Any]]],
+        now: datetime,
+        *,
+        complete: Iterable[str] = (),
         advance: Iterable[tuple[str, datetime | None, str]] = (),
     ) -> dict[tuple[str, str], int]:
         """Record fires as started, durably, before any of them acts.
@@ -257,7 +270,11 @@ class JobStore:
         return started
 
     def record_fire(
-        self, strategy_id: str, scheduled: datetime, status: str, now: datetime,
+        self,
+        strategy_id: str,
+        scheduled: datetime,
+        status: str,
+        now: datetime,
         detail: dict[str, Any],
     ) -> bool:
         """A fire that never acts (skipped by a guard, missed): written once, final at once."""
@@ -266,8 +283,15 @@ class JobStore:
                 conn.execute(
                     "INSERT INTO fires (strategy_id, scheduled_at, started_at, finished_at,"
                     " status, correlation_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (strategy_id, ts(scheduled), ts(now), ts(now), status, uuid.uuid4().hex,
-                     json.dumps(detail)),
+                    (
+                        strategy_id,
+                        ts(scheduled),
+                        ts(now),
+                        ts(now),
+                        status,
+                        uuid.uuid4().hex,
+                        json.dumps(detail),
+                    ),
                 )
         except sqlite3.IntegrityError:
             return False
@@ -284,8 +308,7 @@ class JobStore:
                 (status, ts(now), json.dumps(merged, default=str), fire_id),
             )
 
-    def finish_fires(self, items: Iterable[tuple[int, str, dict[str, Any]]],
-                     now: datetime) -> None:
+    def finish_fires(self, items: Iterable[tuple[int, str, dict[str, Any]]], now: datetime) -> None:
         """Several ``finish_fire`` calls in one transaction (one disk sync)."""
         with self.transaction() as conn:
             for fire_id, status, detail in items:
@@ -296,13 +319,27 @@ class JobStore:
                     (status, ts(now), json.dumps(merged, default=str), fire_id),
                 )
 
+    def note_fire(self, fire_id: int, detail: dict[str, Any]) -> None:
+        """Add to a fire's detail without changing its status (e.g. how its inbox item ended)."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT detail FROM fires WHERE id = ?", (fire_id,)).fetchone()
+            if row is not None:
+                conn.execute(
+                    "UPDATE fires SET detail = ? WHERE id = ?",
+                    (json.dumps({**json.loads(row[0]), **detail}, default=str), fire_id),
+                )
+
     def fire(self, fire_id: int) -> FireRow | None:
         row = self.conn.execute("SELECT * FROM fires WHERE id = ?", (fire_id,)).fetchone()
         return _fire(row) if row else None
 
     def fires(
-        self, strategy_id: str | None = None, *, status: str | None = None,
-        since: datetime | None = None, limit: int | None = None,
+        self,
+        strategy_id: str | None = None,
+        *,
+        status: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
     ) -> list[FireRow]:
         where, params = [], []  # type: ignore[var-annotated]
         if strategy_id is not None:
@@ -340,11 +377,12 @@ class JobStore:
         return parse_ts(row[0]) if row and row[0] else None
 
     def consecutive_failures(self, strategy_id: str) -> int:
-        """Failed or unknown fires since the last one that completed (done)."""
+        """Failed, unknown or refused fires since the last one that completed (done)."""
         count = 0
         for (status,) in self.conn.execute(
             "SELECT status FROM fires WHERE strategy_id = ? AND status IN"
-            " ('done', 'failed', 'unknown') ORDER BY scheduled_at DESC, id DESC LIMIT 1000",
+            " ('done', 'failed', 'unknown', 'refused')"
+            " ORDER BY scheduled_at DESC, id DESC LIMIT 1000",
             (strategy_id,),
         ):
             if status == "done":
@@ -355,16 +393,33 @@ class JobStore:
     # ------------------------------------------------------------------ inbox
 
     def add_inbox(
-        self, *, strategy_id: str, fire_id: int | None, tool: str, args: dict[str, Any],
-        preview: str, reasons: list[str], now: datetime, expires_at: datetime,
+        self,
+        *,
+        strategy_id: str,
+        fire_id: int | None,
+        tool: str,
+        args: dict[str, Any],
+        preview: str,
+        reasons: list[str],
+        now: datetime,
+        expires_at: datetime,
     ) -> str:
         item_id = uuid.uuid4().hex[:12]
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO inbox (id, strategy_id, fire_id, tool, args, preview, reasons,"
                 " created_at, expires_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-                (item_id, strategy_id, fire_id, tool, json.dumps(args), preview,
-                 json.dumps(reasons), ts(now), ts(expires_at)),
+                (
+                    item_id,
+                    strategy_id,
+                    fire_id,
+                    tool,
+                    json.dumps(args),
+                    preview,
+                    json.dumps(reasons),
+                    ts(now),
+                    ts(expires_at),
+                ),
             )
         return item_id
 
@@ -379,8 +434,13 @@ class JobStore:
         return _inbox(row) if row else None
 
     def resolve_inbox(
-        self, item_id: str, status: str, now: datetime, detail: str = "",
-        *, only_from: str = "pending",
+        self,
+        item_id: str,
+        status: str,
+        now: datetime,
+        detail: str = "",
+        *,
+        only_from: str = "pending",
     ) -> bool:
         """Move an item out of ``only_from``; False if someone else resolved it first."""
         with self.transaction() as conn:
@@ -394,18 +454,46 @@ class JobStore:
 
 def _strategy(row: tuple[Any, ...]) -> StrategyRow:
     sid, kind, config, source, status, reason, nxt, created, note = row
-    return StrategyRow(sid, kind, json.loads(config), source, status, reason,
-                       parse_ts(nxt) if nxt else None, parse_ts(created), note)
+    return StrategyRow(
+        sid,
+        kind,
+        json.loads(config),
+        source,
+        status,
+        reason,
+        parse_ts(nxt) if nxt else None,
+        parse_ts(created),
+        note,
+    )
 
 
 def _fire(row: tuple[Any, ...]) -> FireRow:
     fid, sid, sched, started, finished, status, cid, detail = row
-    return FireRow(fid, sid, parse_ts(sched), parse_ts(started),
-                   parse_ts(finished) if finished else None, status, cid, json.loads(detail))
+    return FireRow(
+        fid,
+        sid,
+        parse_ts(sched),
+        parse_ts(started),
+        parse_ts(finished) if finished else None,
+        status,
+        cid,
+        json.loads(detail),
+    )
 
 
 def _inbox(row: tuple[Any, ...]) -> InboxRow:
     iid, sid, fid, tool, args, preview, reasons, created, expires, status, resolved, detail = row
-    return InboxRow(iid, sid, fid, tool, json.loads(args), preview, json.loads(reasons),
-                    parse_ts(created), parse_ts(expires), status,
-                    parse_ts(resolved) if resolved else None, detail)
+    return InboxRow(
+        iid,
+        sid,
+        fid,
+        tool,
+        json.loads(args),
+        preview,
+        json.loads(reasons),
+        parse_ts(created),
+        parse_ts(expires),
+        status,
+        parse_ts(resolved) if resolved else None,
+        detail,
+    )

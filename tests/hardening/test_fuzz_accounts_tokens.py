@@ -104,7 +104,7 @@ def test_gates_agree_with_the_oracle_on_ascii_single_line_text(text: str) -> Non
 
 @pytest.mark.xfail(
     strict=True,
-    reason="both account-id regexes end in '$', which matches "
+    reason="tools.network's account-id regex ends in '$', which matches "
     "before a trailing newline: 'bob.near\\n' is accepted",
 )
 @pytest.mark.parametrize("text", ["bob.near\n", "ab\n"])
@@ -115,7 +115,7 @@ def test_trailing_newline_is_not_an_account_id(text: str) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="'\\d' in the account-id regexes matches any Unicode "
+    reason="'\\d' in tools.network's account-id regex matches any Unicode "
     "digit: 'bob٣.near' (Arabic-Indic 3) is accepted",
 )
 @pytest.mark.parametrize("text", ["bob٣.near", "١٢٣"])
@@ -218,3 +218,14 @@ def test_any_token_name_resolves_or_is_unknown(name: str) -> None:
     except UnknownTokenError:
         return
     assert info.is_native or info.contract_id == "usdc.test.near" or not info.verified
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TokenRegistry.resolve names an unlisted token by its own ft_metadata symbol, so a "
+    "contract calling itself 'USDC' (or an instruction) is shown to the user under that name",
+)
+@pytest.mark.parametrize("symbol", ["USDC", "NEAR", INJECTED])
+def test_an_unlisted_token_is_not_shown_under_its_self_chosen_symbol(symbol: str) -> None:
+    info = resolve({"symbol": symbol, "name": INJECTED, "decimals": 6}, "evil.vendor.test.near")
+    assert info.symbol == "evil.vendor.test.near"

@@ -77,7 +77,7 @@ def test_tasks_key_signs_labels_and_cannot_move_funds(home: Home) -> None:
     assert int(fc["allowance"]) == NEAR // 4
     with AuditLog(home.audit_db) as log:
         added = [e for e in log.entries(kind=AuditKind.GRANT_ADDED, limit=None)
-                 if e.data.get("onchain_key") == entry.public_key]
+                 if e.data.get("onchain_public_key") == entry.public_key]
     assert len(added) == 1 and added[0].data["permission"]["FunctionCall"]["receiver_id"] == TASKS
 
     # idempotent: a second run finds the key and adds nothing
@@ -120,7 +120,7 @@ def test_tasks_key_signs_labels_and_cannot_move_funds(home: Home) -> None:
     assert entry.public_key not in run(_keys(ctx, ALICE))
     assert not entry.path.exists()
     with AuditLog(home.audit_db) as log:
-        assert [e.data["onchain_key"] for e in log.entries(kind=AuditKind.GRANT_REVOKED,
+        assert [e.data["onchain_public_key"] for e in log.entries(kind=AuditKind.GRANT_REVOKED,
                                                            limit=None)] == [entry.public_key]
     assert run(_label(home, 2, "hello")) == full_key
     run(ctx.aclose())
@@ -146,7 +146,7 @@ def test_trading_sub_account_is_capped_by_the_grant_budget(home: Home) -> None:
         (audited,) = [e for e in log.entries(kind=AuditKind.GRANT_ADDED, limit=None)
                       if e.data.get("onchain_account") == sub]
     assert audited.data["fund"] == str(3 * NEAR) and audited.data["grant_id"] == "demo-swaps"
-    assert audited.data["onchain_key"] == entry.public_key
+    assert audited.data["onchain_public_key"] == entry.public_key
 
     again = cli(home, "grants", "onchain", "--no-tasks-key", "--trading-account", "trading",
                 "--fund", "3")

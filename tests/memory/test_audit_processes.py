@@ -49,8 +49,8 @@ def test_sigkill_mid_append_loses_no_committed_entry(tmp_path: Path, seed: int) 
         os.kill(child.pid, signal.SIGKILL)
     printed: dict[int, str] = {}
     for child, first in zip(children, first_lines, strict=True):
-        out, _ = child.communicate(timeout=30)
-        assert child.returncode == -signal.SIGKILL
+        out, err = child.communicate(timeout=30)
+        assert child.returncode == -signal.SIGKILL, err
         printed |= _committed(first + out)
     assert printed, "the children committed nothing before being killed"
     with AuditLog(path) as log:

@@ -105,3 +105,14 @@ def test_redact_leaves_ordinary_values_alone() -> None:
         "text": "skip the bearer of bad news; sk-short",
     }
     assert redact(data) == data
+
+
+def test_a_32_byte_seed_is_hidden_unless_it_is_a_public_key_field() -> None:
+    import base58
+
+    from memory.audit_redact import REDACTED, redact
+
+    seed = "ed25519:" + base58.b58encode(bytes(range(32))).decode()
+    out = redact({"note": f"my key is {seed}", "public_key": seed, "signer_public_key": seed})
+    assert out["note"] == f"my key is ed25519:{REDACTED}"
+    assert out["public_key"] == seed and out["signer_public_key"] == seed

@@ -23,21 +23,31 @@ def swap_grant(cap_near: str = "5", confirm_above: str | None = None) -> str:
         "max_slippage_bps": 100,
         "quote_max_age": "60s",
         "per_action": {"NEAR": "3", "wNEAR": "3", "USDC": "100"},
-        "windows": [{"token": "NEAR", "amount": cap_near, "period": "24h"},
-                    {"token": "wNEAR", "amount": cap_near, "period": "24h"}],
+        "windows": [
+            {"token": "NEAR", "amount": cap_near, "period": "24h"},
+            {"token": "wNEAR", "amount": cap_near, "period": "24h"},
+        ],
     }
     if confirm_above is not None:
         grant["confirm"] = {"above": {"NEAR": confirm_above, "wNEAR": confirm_above}}
     body = {
-        "tokens": {"wNEAR": {"contract_id": "wrap.test.near", "decimals": 24},
-                   "USDC": {"contract_id": "usdc.test.near", "decimals": 6}},
+        "tokens": {
+            "wNEAR": {"contract_id": "wrap.test.near", "decimals": 24},
+            "USDC": {"contract_id": "usdc.test.near", "decimals": 6},
+        },
         "grants": [grant],
     }
     return yaml.safe_dump(body, sort_keys=False)
 
 
-def make_home(root: Path, manifest: Path, *, cap_near: str = "5",
-              confirm_above: str | None = None, strategies: list[dict] | None = None) -> Home:
+def make_home(
+    root: Path,
+    manifest: Path,
+    *,
+    cap_near: str = "5",
+    confirm_above: str | None = None,
+    strategies: list[dict] | None = None,
+) -> Home:
     home = Home(root)
     write_config(home, network="devnet", account_id="alice.test.near", devnet_manifest=manifest)
     (home.root / "grants.yaml").write_text(swap_grant(cap_near, confirm_above))

@@ -38,12 +38,24 @@ def run(home: Home, *args: str) -> tuple[int, str]:
 
 def test_add_list_show_pause_resume_remove(tmp_path: Path) -> None:
     home = Home(tmp_path)
-    code, out = run(home, "schedule", "add", "kind=dca", "id=d1", "sell=USDC", "buy=NEAR",
-                    "amount=10", "every=1d", "guards.max_trades=1", "coalesce=false")
+    code, out = run(
+        home,
+        "schedule",
+        "add",
+        "kind=dca",
+        "id=d1",
+        "sell=USDC",
+        "buy=NEAR",
+        "amount=10",
+        "every=1d",
+        "guards.max_trades=1",
+        "coalesce=false",
+    )
     assert code == 0, out
     assert "every 1d: swap 10 USDC to NEAR" in out
-    code, out = run(home, "schedule", "add", "kind=dca", "id=d1", "sell=USDC", "buy=NEAR",
-                    "amount=10")
+    code, out = run(
+        home, "schedule", "add", "kind=dca", "id=d1", "sell=USDC", "buy=NEAR", "amount=10"
+    )
     assert code == 1 and "exists already" in out
     code, out = run(home, "schedule", "add", "kind=dca", "id=bad", "amount=1.5.5")
     assert code == 2 and "Not a valid strategy" in out
@@ -58,6 +70,18 @@ def test_add_list_show_pause_resume_remove(tmp_path: Path) -> None:
         assert store.strategy("d1").status == "paused"
     assert run(home, "schedule", "resume", "d1")[0] == 0
     assert run(home, "schedule", "remove", "d1")[0] == 0
+    code, out = run(
+        home,
+        "schedule",
+        "add",
+        "kind=claim_rewards",
+        "id=c",
+        "every=1d",
+        "--start",
+        "2030-01-01T09:00:00Z",
+    )
+    assert code == 0 and "first fire 2030-01-01 09:00:00 UTC" in out
+    assert run(home, "schedule", "add", "kind=claim_rewards", "id=e", "--start", "9am")[0] == 2
     assert run(home, "schedule", "show", "d1")[0] == 1
 
 
@@ -80,13 +104,26 @@ def test_approvals_list_and_deny_and_expiry(tmp_path: Path) -> None:
     home = Home(tmp_path)
     now = datetime.now(UTC)
     with JobStore(jobs_db(home)) as store:
-        keep = store.add_inbox(strategy_id="d", fire_id=None, tool="swap",
-                               args={"token_in": "NEAR", "token_out": "USDC", "amount_in": "2"},
-                               preview="Swap 2 NEAR", reasons=["above"], now=now,
-                               expires_at=now + timedelta(hours=1))
-        old = store.add_inbox(strategy_id="d", fire_id=None, tool="swap", args={},
-                              preview="old", reasons=["above"], now=now - timedelta(hours=2),
-                              expires_at=now - timedelta(hours=1))
+        keep = store.add_inbox(
+            strategy_id="d",
+            fire_id=None,
+            tool="swap",
+            args={"token_in": "NEAR", "token_out": "USDC", "amount_in": "2"},
+            preview="Swap 2 NEAR",
+            reasons=["above"],
+            now=now,
+            expires_at=now + timedelta(hours=1),
+        )
+        old = store.add_inbox(
+            strategy_id="d",
+            fire_id=None,
+            tool="swap",
+            args={},
+            preview="old",
+            reasons=["above"],
+            now=now - timedelta(hours=2),
+            expires_at=now - timedelta(hours=1),
+        )
     code, out = run(home, "approvals", "list")
     assert keep in out and old not in out
     code, out = run(home, "approvals", "approve", old)

@@ -6,6 +6,8 @@ import asyncio
 from datetime import timedelta
 from fractions import Fraction
 
+import pytest
+
 from agent.scheduler.strategies import parse_strategy
 from memory.jobs import ts
 from tests.scheduler.helpers import T0, FakeRunner, Rig
@@ -14,13 +16,30 @@ HOUR = timedelta(hours=1)
 
 
 def dca(**extra: object) -> dict:
-    return {"id": "dca", "kind": "dca", "sell": "NEAR", "buy": "USDC", "amount": "1",
-            "every": "4h", **extra}
+    return {
+        "id": "dca",
+        "kind": "dca",
+        "sell": "NEAR",
+        "buy": "USDC",
+        "amount": "1",
+        "every": "4h",
+        **extra,
+    }
 
 
 def limit(**extra: object) -> dict:
-    return {"id": "dip", "kind": "limit", "sell": "USDC", "buy": "NEAR", "amount": "10",
-            "price_of": "NEAR", "price_in": "USDC", "below": "2.5", "every": "30s", **extra}
+    return {
+        "id": "dip",
+        "kind": "limit",
+        "sell": "USDC",
+        "buy": "NEAR",
+        "amount": "10",
+        "price_of": "NEAR",
+        "price_in": "USDC",
+        "below": "2.5",
+        "every": "30s",
+        **extra,
+    }
 
 
 def tick(rig: Rig, delta: timedelta = timedelta(0)) -> list:
@@ -41,8 +60,9 @@ def test_dca_fires_each_interval_straight_to_the_tool(rig: Rig) -> None:
 
 
 def test_dca_stops_at_the_trade_cap_and_resumes_next_period(rig: Rig) -> None:
-    rig.scheduler.add(parse_strategy(dca(every="1h", guards={"max_trades": 3, "per": "24h"})),
-                      now=T0)
+    rig.scheduler.add(
+        parse_strategy(dca(every="1h", guards={"max_trades": 3, "per": "24h"})), now=T0
+    )
     for _ in range(30):
         tick(rig)
         rig.clock.advance(HOUR)
@@ -67,8 +87,11 @@ def test_limit_order_fires_once_when_the_price_crosses_and_never_again(rig: Rig)
         rig.market.prices[("NEAR", "USDC")] = Fraction(price)
         tick(rig, half_minute)
     assert len(rig.runner.jobs) == 1
-    assert rig.runner.jobs[0].step.args == {"token_in": "USDC", "token_out": "NEAR",
-                                            "amount_in": "10"}
+    assert rig.runner.jobs[0].step.args == {
+        "token_in": "USDC",
+        "token_out": "NEAR",
+        "amount_in": "10",
+    }
     row = rig.store.strategy("dip")
     assert row.status == "completed" and row.next_fire_at is None
     assert row.status_reason == "fired once: done"
@@ -126,8 +149,7 @@ def test_coalesced_misfires_run_once_and_are_shown(rig: Rig) -> None:
 
 
 def test_without_coalescing_late_fires_are_missed_not_run(rig: Rig) -> None:
-    rig.scheduler.add(parse_strategy(dca(every="1h", coalesce=False, misfire_grace="90m")),
-                      now=T0)
+    rig.scheduler.add(parse_strategy(dca(every="1h", coalesce=False, misfire_grace="90m")), now=T0)
     tick(rig)
     tick(rig, 3 * HOUR + timedelta(minutes=30))  # 1h is past the 90 min grace; 2h and 3h are not
     for _ in range(3):
@@ -137,8 +159,9 @@ def test_without_coalescing_late_fires_are_missed_not_run(rig: Rig) -> None:
     assert [f.scheduled_at for f in missed] == [T0 + HOUR]
 
 
-def test_consecutive_failures_pause_the_strategy(rig: Rig) -> None:
-    rig.runner.status = "failed"
+@pytest.mark.parametrize("status", ["failed", "unknown", "refused"])
+def test_consecutive_failures_pause_the_strategy(rig: Rig, status: str) -> None:
+    rig.runner.status = status
     rig.scheduler.add(parse_strategy(dca(every="1h", guards={"max_failures": 2})), now=T0)
     for _ in range(5):
         tick(rig)
@@ -170,8 +193,12 @@ def test_a_recorded_fire_never_runs_again(rig: Rig) -> None:
 def test_rebalance_moves_the_overweight_token(rig: Rig) -> None:
     rig.market.prices[("NEAR", "USDC")] = Fraction(2)
     rig.market.balances.update({"NEAR": 30_000_000, "USDC": 20_000_000})  # 60 vs 20 USDC
-    spec = {"id": "rb", "kind": "rebalance", "weights": {"NEAR": 50, "USDC": 50},
-            "value_in": "USDC"}
+    spec = {
+        "id": "rb",
+        "kind": "rebalance",
+        "weights": {"NEAR": 50, "USDC": 50},
+        "value_in": "USDC",
+    }
     rig.scheduler.add(parse_strategy(spec), now=T0)
     tick(rig)
     (job,) = rig.runner.jobs
@@ -179,8 +206,7 @@ def test_rebalance_moves_the_overweight_token(rig: Rig) -> None:
 
 
 def test_claim_rewards_runs_the_claim_tool(rig: Rig) -> None:
-    rig.scheduler.add(parse_strategy({"id": "c", "kind": "claim_rewards", "task_ids": [0]}),
-                      now=T0)
+    rig.scheduler.add(parse_strategy({"id": "c", "kind": "claim_rewards", "task_ids": [0]}), now=T0)
     tick(rig)
     assert rig.runner.jobs[0].step.tool == "claim_rewards"
     assert rig.runner.jobs[0].step.args == {"task_ids": [0]}

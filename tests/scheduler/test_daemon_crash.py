@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import signal
 import subprocess
@@ -14,33 +16,79 @@ from agent.home import Home
 from devnet.server import RunningDevnet
 from memory.audit import AuditLog
 from memory.jobs import JobStore
-from tests.agent.test_crash_recovery import usdc_and_nonce
+from tests.devnet.helpers import rpc
 from tests.scheduler.devnet_home import make_home
+
+
+def usdc_and_nonce(devnet: RunningDevnet) -> tuple[int, int]:
+    """alice's USDC and the sum of her keys' nonces, read over RPC (what the chain holds)."""
+    args = base64.b64encode(json.dumps({"account_id": "alice.test.near"}).encode()).decode()
+    view = rpc(
+        devnet,
+        "query",
+        {
+            "request_type": "call_function",
+            "finality": "final",
+            "account_id": "usdc.test.near",
+            "method_name": "ft_balance_of",
+            "args_base64": args,
+        },
+    )
+    keys = rpc(
+        devnet,
+        "query",
+        {
+            "request_type": "view_access_key_list",
+            "finality": "final",
+            "account_id": "alice.test.near",
+        },
+    )
+    nonces = sum(k["access_key"]["nonce"] for k in keys["result"]["keys"])
+    return int(json.loads(bytes(view["result"]["result"]))), nonces
+
 
 DCA = {"id": "dca", "kind": "dca", "sell": "NEAR", "buy": "USDC", "amount": "1", "every": "1h"}
 
 
-def daemon(home: Home, *, run_for: float, failpoint: str | None = None
-           ) -> subprocess.CompletedProcess:
+def daemon(
+    home: Home, *, run_for: float, failpoint: str | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "NEAR_AGENT_FAILPOINT"}
     if failpoint:
         env["NEAR_AGENT_FAILPOINT"] = failpoint
-    command = [sys.executable, "-m", "agent.scheduler.daemon", "--home", str(home.root),
-               "--run-for", str(run_for), "--tick", "0.1"]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[2])
+    command = [
+        sys.executable,
+        "-m",
+        "agent.scheduler.daemon",
+        "--home",
+        str(home.root),
+        "--run-for",
+        str(run_for),
+        "--tick",
+        "0.1",
+    ]
+    return subprocess.run(
+        command,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
 
 
 @pytest.mark.parametrize(
     ("failpoint", "landed", "verdict"),
-    [("after_reserve", False, "abandoned"), ("after_sign", False, "abandoned"),
-     ("before_settle", True, "done")],
+    [
+        ("after_reserve", False, "abandoned"),
+        ("after_sign", False, "abandoned"),
+        ("before_settle", True, "done"),
+    ],
 )
 def test_sigkill_during_a_fire_then_restart_runs_it_at_most_once(
     fresh_devnet: RunningDevnet, tmp_path: Path, failpoint: str, landed: bool, verdict: str
 ) -> None:
-    home = make_home(tmp_path / "home", fresh_devnet.state_dir / "manifest.json",
-                     strategies=[DCA])
+    home = make_home(tmp_path / "home", fresh_devnet.state_dir / "manifest.json", strategies=[DCA])
     usdc_before, nonce_before = usdc_and_nonce(fresh_devnet)
     crashed = daemon(home, run_for=30, failpoint=failpoint)
     assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
@@ -70,4 +118,6 @@ def test_sigkill_during_a_fire_then_restart_runs_it_at_most_once(
         expected = {"after_reserve": 0, "after_sign": 1}.get(failpoint)
         assert len(signed) == expected if expected is not None else len(signed) >= 1
         assert [e.status for e in story if e.kind == "schedule_fired"] == [
-            "started", f"recovered_{verdict}"]
+            "started",
+            f"recovered_{verdict}",
+        ]

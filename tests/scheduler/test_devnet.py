@@ -45,8 +45,9 @@ async def live(devnet: RunningDevnet, root: Path, **home_args: object) -> AsyncI
     clock = Clock()
     inbox = Inbox(store, session.audit, clock=clock, ttl=timedelta(minutes=30))
     market = ExchangeMarket(session.ctx, refresh=timedelta(0))
-    scheduler = Scheduler(store, SessionRunner(session, inbox), market, session.audit, switch,
-                          clock=clock)
+    scheduler = Scheduler(
+        store, SessionRunner(session, inbox), market, session.audit, switch, clock=clock
+    )
     try:
         yield Live(session, scheduler, store, inbox, clock)
     finally:
@@ -56,8 +57,11 @@ async def live(devnet: RunningDevnet, root: Path, **home_args: object) -> AsyncI
 
 
 async def usdc(session: AgentSession) -> int:
-    return int(await session.ctx.chain.view("usdc.test.near", "ft_balance_of",
-                                            {"account_id": "alice.test.near"}))
+    return int(
+        await session.ctx.chain.view(
+            "usdc.test.near", "ft_balance_of", {"account_id": "alice.test.near"}
+        )
+    )
 
 
 def test_dca_that_would_exceed_the_daily_cap_stops_at_the_cap(
@@ -66,8 +70,14 @@ def test_dca_that_would_exceed_the_daily_cap_stops_at_the_cap(
     async def scenario() -> None:
         async with live(fresh_devnet, tmp_path / "home", cap_near="5") as rig:
             before = await usdc(rig.session)
-            spec = {"id": "dca", "kind": "dca", "sell": "NEAR", "buy": "USDC", "amount": "2",
-                    "every": "1h"}
+            spec = {
+                "id": "dca",
+                "kind": "dca",
+                "sell": "NEAR",
+                "buy": "USDC",
+                "amount": "2",
+                "every": "1h",
+            }
             rig.scheduler.add(parse_strategy(spec), now=rig.clock.now)
             statuses = []
             for _ in range(5):
@@ -89,8 +99,14 @@ def test_confirmation_goes_to_the_inbox_and_nothing_waits(
 ) -> None:
     async def scenario() -> None:
         async with live(fresh_devnet, tmp_path / "home", confirm_above="1") as rig:
-            spec = {"id": "big", "kind": "dca", "sell": "NEAR", "buy": "USDC", "amount": "2",
-                    "every": "1h"}
+            spec = {
+                "id": "big",
+                "kind": "dca",
+                "sell": "NEAR",
+                "buy": "USDC",
+                "amount": "2",
+                "every": "1h",
+            }
             rig.scheduler.add(parse_strategy(spec), now=rig.clock.now)
             (report,) = await rig.scheduler.tick(rig.clock.now)
             assert report.status == "awaiting_approval"
@@ -108,6 +124,10 @@ def test_confirmation_goes_to_the_inbox_and_nothing_waits(
             result = await approve_item(rig.session, rig.inbox, item.id, yes)
             assert result.ok and seen and await usdc(rig.session) > before
             assert rig.store.inbox_item(item.id).status == "approved"
+            (fire,) = rig.store.fires("big")
+            assert fire.status == "awaiting_approval" and fire.detail["inbox"].startswith(
+                "approved: done"
+            )
             with pytest.raises(InboxError):  # single use
                 await approve_item(rig.session, rig.inbox, item.id, yes)
             granted = rig.session.audit.entries(kind="approval_granted", actor="user")
@@ -131,8 +151,12 @@ async def market_sells(devnet: RunningDevnet, amount: str) -> None:
 
     ctx = context_from_manifest(devnet.manifest, "market.test.near", max_slippage_bps=5_000)
     try:
-        args = {"token_in": "NEAR", "token_out": "USDC", "amount_in": amount,
-                "max_slippage_bps": 5_000}
+        args = {
+            "token_in": "NEAR",
+            "token_out": "USDC",
+            "amount_in": amount,
+            "max_slippage_bps": 5_000,
+        }
         await registry.execute(await registry.prepare("swap", args, ctx), ctx)
     finally:
         await ctx.aclose()
@@ -143,17 +167,27 @@ def test_stop_loss_fires_once_on_chain_when_the_market_falls(
 ) -> None:
     async def scenario() -> None:
         async with live(fresh_devnet, tmp_path / "home") as rig:
-            spec = {"id": "stop", "kind": "stop_loss", "sell": "NEAR", "buy": "USDC",
-                    "amount": "1", "price_of": "NEAR", "price_in": "USDC", "below": "2.8",
-                    "every": "30s"}
+            spec = {
+                "id": "stop",
+                "kind": "stop_loss",
+                "sell": "NEAR",
+                "buy": "USDC",
+                "amount": "1",
+                "price_of": "NEAR",
+                "price_in": "USDC",
+                "below": "2.8",
+                "every": "30s",
+            }
             rig.scheduler.add(parse_strategy(spec), now=rig.clock.now)
             assert await rig.scheduler.tick(rig.clock.now) == []  # ~2.99: waiting
             before = await usdc(rig.session)
             await market_sells(fresh_devnet, "5000")  # ~2.72 after the dump
             statuses = []
             for _ in range(4):
-                statuses += [r.status for r in
-                             await rig.scheduler.tick(rig.clock.advance(timedelta(seconds=30)))]
+                statuses += [
+                    r.status
+                    for r in await rig.scheduler.tick(rig.clock.advance(timedelta(seconds=30)))
+                ]
             assert statuses == ["done"]
             assert await usdc(rig.session) > before
             assert rig.store.strategy("stop").status == "completed"

@@ -33,9 +33,16 @@ def test_no_tick_sequence_trades_past_the_cap_or_twice(
     with tempfile.TemporaryDirectory() as folder:
         rig = make_rig(Path(folder))
         try:
-            spec = {"id": "d", "kind": "dca", "sell": "NEAR", "buy": "USDC", "amount": "1",
-                    "every": f"{every_min}m", "coalesce": coalesce,
-                    "guards": {"max_trades": max_trades, "per": "24h"}}
+            spec = {
+                "id": "d",
+                "kind": "dca",
+                "sell": "NEAR",
+                "buy": "USDC",
+                "amount": "1",
+                "every": f"{every_min}m",
+                "coalesce": coalesce,
+                "guards": {"max_trades": max_trades, "per": "24h"},
+            }
             rig.scheduler.add(parse_strategy(spec), now=T0)
             for gap in gaps:
                 asyncio.run(rig.scheduler.tick(rig.clock.advance(timedelta(seconds=gap))))
@@ -87,16 +94,22 @@ def test_no_sequence_of_dca_fires_exceeds_the_grant_cap(
         rig = make_rig(root)
         engine, _ = make_engine(
             root / "policy.db",
-            grants_doc(transfer_grant(windows=[{"token": "NEAR", "amount": "3",
-                                                "period": "24h"}])),
+            grants_doc(transfer_grant(windows=[{"token": "NEAR", "amount": "3", "period": "24h"}])),
             clock=PolicyClock(T0),
         )
         engine.clock = rig.clock  # one clock for the scheduler and the policy
         runner = PolicyRunner(engine)
         rig.scheduler.runner = runner
         try:
-            spec = {"id": "d", "kind": "dca", "sell": "NEAR", "buy": "USDC", "amount": amount,
-                    "every": f"{every_min}m", "guards": {"max_trades": 1000, "per": "24h"}}
+            spec = {
+                "id": "d",
+                "kind": "dca",
+                "sell": "NEAR",
+                "buy": "USDC",
+                "amount": amount,
+                "every": f"{every_min}m",
+                "guards": {"max_trades": 1000, "per": "24h"},
+            }
             rig.scheduler.add(parse_strategy(spec), now=T0)
             for gap in gaps:
                 asyncio.run(rig.scheduler.tick(rig.clock.advance(timedelta(seconds=gap))))

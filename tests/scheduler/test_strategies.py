@@ -25,12 +25,21 @@ def test_amounts_must_be_decimal_text_never_floats() -> None:
 
 def test_agent_yaml_list_names_each_problem() -> None:
     with pytest.raises(ValueError) as caught:
-        parse_strategies([
-            {"id": "a", "kind": "dca", "sell": "NEAR"},
-            {"id": "b", "kind": "limit", "sell": "USDC", "buy": "NEAR", "amount": "1",
-             "price_of": "NEAR", "price_in": "USDC"},
-            {"id": "c", "kind": "teleport"},
-        ])
+        parse_strategies(
+            [
+                {"id": "a", "kind": "dca", "sell": "NEAR"},
+                {
+                    "id": "b",
+                    "kind": "limit",
+                    "sell": "USDC",
+                    "buy": "NEAR",
+                    "amount": "1",
+                    "price_of": "NEAR",
+                    "price_in": "USDC",
+                },
+                {"id": "c", "kind": "teleport"},
+            ]
+        )
     text = str(caught.value)
     assert "strategies[0] (a) buy: Field required" in text
     assert "exactly one of 'below' or 'above'" in text
@@ -41,13 +50,18 @@ def test_agent_yaml_list_names_each_problem() -> None:
 
 def test_rebalance_weights_must_sum_to_100() -> None:
     with pytest.raises(ValueError):
-        parse_strategy({"id": "r", "kind": "rebalance", "weights": {"NEAR": 60, "USDC": 60},
-                        "value_in": "USDC"})
+        parse_strategy(
+            {
+                "id": "r",
+                "kind": "rebalance",
+                "weights": {"NEAR": 60, "USDC": 60},
+                "value_in": "USDC",
+            }
+        )
 
 
 def test_take_profit_and_stop_loss_levels() -> None:
-    common = {"sell": "NEAR", "buy": "USDC", "amount": "1", "price_of": "NEAR",
-              "price_in": "USDC"}
+    common = {"sell": "NEAR", "buy": "USDC", "amount": "1", "price_of": "NEAR", "price_in": "USDC"}
     tp = parse_strategy({"id": "tp", "kind": "take_profit", "above": "4", **common})
     sl = parse_strategy({"id": "sl", "kind": "stop_loss", "below": "2", **common})
     market = FakeMarket(prices={("NEAR", "USDC"): Fraction(4)})
