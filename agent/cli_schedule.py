@@ -109,13 +109,16 @@ def add(
     import yaml
     from pydantic import ValidationError
 
+    from agent.config import describe_validation_error
     from agent.scheduler.strategies import parse_strategy
 
     try:
         spec = yaml.safe_load(file.read_text()) if file else {}
         spec = {**(spec or {}), **spec_from_pairs(pairs or [])}
         strategy = parse_strategy(spec)
-    except (ValidationError, ValueError, OSError, yaml.YAMLError) as exc:
+    except ValidationError as exc:
+        raise _fail(f"Not a valid strategy: {describe_validation_error(exc)}", 2) from exc
+    except (ValueError, OSError, yaml.YAMLError) as exc:
         raise _fail(f"Not a valid strategy: {exc}", 2) from exc
     now = datetime.now(UTC)
     try:

@@ -83,11 +83,7 @@ def load_config(path: Path) -> AgentConfig:
     try:
         config = AgentConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from exc
     base = path.resolve().parent
     updates = {
         name: (base / value) if value is not None and not value.is_absolute() else value
@@ -95,3 +91,10 @@ def load_config(path: Path) -> AgentConfig:
         if (value := getattr(config, name)) is not None
     }
     return config.model_copy(update=updates)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, ``field.path: message``, without pydantic's links."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+    )
