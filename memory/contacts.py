@@ -16,8 +16,9 @@ from tools.errors import InvalidAccountIdError
 from tools.network import check_account_id
 
 _TABLE = "contacts"
-_NAME = re.compile(r"^[^\W\d_][\w\- ]{0,31}$")
-_IMPLICIT = re.compile(r"^(?:[0-9a-f]{64}|0x[0-9a-f]{40})$")
+# Both are used with fullmatch, never match + "$" (which also accepts a trailing newline).
+_NAME = re.compile(r"[^\W\d_][\w\- ]{0,31}")  # a letter of any script first
+_IMPLICIT = re.compile(r"[0-9a-f]{64}|0x[0-9a-f]{40}")
 
 
 class ContactError(ValueError):
@@ -44,7 +45,7 @@ def name_key(name: str) -> str:
 def validate_name(name: str) -> str:
     """A display name: starts with a letter (any script), then letters, digits, space, - or _."""
     cleaned = name.strip().removeprefix("@").strip()
-    if not _NAME.match(cleaned):
+    if not _NAME.fullmatch(cleaned):
         raise ContactError(
             f"{name!r} is not a usable contact name: start with a letter, then up to 31 letters, "
             "digits, spaces, '-' or '_' (no dots, so a name never looks like an account id)"
@@ -66,7 +67,7 @@ def is_full_account_id(text: str) -> bool:
         check_account_id(text)
     except InvalidAccountIdError:
         return False
-    return "." in text or bool(_IMPLICIT.match(text))
+    return "." in text or bool(_IMPLICIT.fullmatch(text))
 
 
 class AddressBook:

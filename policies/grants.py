@@ -27,9 +27,12 @@ NEAR_DECIMALS = 24
 USD_DECIMALS = 6  # all USD figures are integers in micro-USD
 DEFAULT_STORAGE_CAP = "0.0125"  # NEAR; ten NEP-145 registrations
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+MAX_DURATION_S = 3650 * 86_400  # 10 years: any longer period is a typo, and overflows datetime
+
+# ASCII digits and fullmatch: "\d" admits any Unicode digit and "$" a trailing newline.
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.ASCII)
+_DURATION = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
+_HOURS = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
 
 
 class GrantFileError(Exception):
@@ -116,7 +119,7 @@ class Grant(_Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> Grant:
-        if not _ID.match(self.id):
+        if not _ID.fullmatch(self.id):
             raise ValueError(f"id {self.id!r}: use 1-64 of a-z, 0-9, '-', '_'")
         if self.not_before is not None and self.not_before >= self.expires_at:
             raise ValueError("not_before must be earlier than expires_at")
@@ -232,19 +235,30 @@ class GrantsFileSpec(_Strict):
 
 
 def parse_duration(value: str | int) -> int:
-    """"90s", "15m", "24h", "7d", "1d12h" or whole seconds, to seconds."""
+    """"90s", "15m", "24h", "7d", "1d12h" or whole seconds, to seconds; at most 10 years.
+
+    The cap keeps every later window or rate computation inside what datetime can represent.
+    """
     if isinstance(value, bool):
         raise ValueError("a duration cannot be a boolean")
     if isinstance(value, int):
         seconds = value
     else:
-        match = _DURATION.match(value.strip()) if isinstance(value, str) else None
+        match = _DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
         if not match or not any(match.groups()):
             raise ValueError(f"{value!r} is not a duration like '30s', '15m', '24h' or '7d'")
+        if any(len(g) > 12 for g in match.groups() if g):  # also keeps int() well in its limits
+            raise ValueError(
+                f"a duration with a {max(len(g) for g in match.groups() if g)}-digit number is "
+                f"longer than 10 years ({MAX_DURATION_S // 86_400}d)")
         d, h, m, s = (int(g or 0) for g in match.groups())
         seconds = ((d * 24 + h) * 60 + m) * 60 + s
     if seconds <= 0:
         raise ValueError("a duration must be positive")
+    if seconds > MAX_DURATION_S:
+        raise ValueError(
+            f"{value!r} is longer than 10 years ({MAX_DURATION_S // 86_400}d); "
+            "write a shorter period")
     return seconds
 
 
@@ -285,7 +299,7 @@ def _usd(value: Amount | None) -> int | None:
 
 
 def _hours(text: str) -> tuple[int, int]:
-    match = _HOURS.match(text.strip())
+    match = _HOURS.fullmatch(text.strip())
     if not match:
         raise ValueError(f"{text!r}: write UTC hours as 'HH:MM-HH:MM'")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
@@ -388,9 +402,15 @@ def load_grants_file(path: Path | str) -> PolicyFile:
     """Read a grants YAML file (e.g. agent.yaml's ``grants_file``) without storing anything."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_bytes().decode("utf-8"))
     except FileNotFoundError as exc:
         raise GrantFileError(str(path), ["the file does not exist"]) from exc
+    except UnicodeDecodeError as exc:
+        raise GrantFileError(str(path), [
+            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8"]) from exc
+    except RecursionError as exc:
+        raise GrantFileError(str(path), ["not readable YAML: it is nested too deeply"]) from exc
     except (OSError, yaml.YAMLError) as exc:
         raise GrantFileError(str(path), [f"not readable YAML: {exc}"]) from exc
     return parse_grants(raw, str(path))

@@ -2,7 +2,8 @@
 
 One grammar for amounts, used by the plan gate (``tools.args``) and by the tools
 (``parse_amount``). What is accepted (after Unicode NFKC normalisation, so full-width digits typed
-in Japanese or Chinese input methods work): digits with at most one ``.``; ``,`` only as a
+in Japanese or Chinese input methods work, and every other Unicode decimal digit, Arabic-Indic
+or Devanagari say, read as its ASCII digit): digits with at most one ``.``; ``,`` only as a
 thousands separator in correctly grouped integer parts ("1,000.25"); surrounding whitespace.
 Refused, each with its own message: non-strings (floats above all: they cannot hold most amounts
 exactly), empty text, vague words ("all", "max"), NaN/infinity, signs, exponents ("1e3"),
@@ -26,10 +27,13 @@ from tools.errors import AmountError
 
 MAX_U128 = 2**128 - 1
 
-_PLAIN = re.compile(r"^(?P<int>\d*)(?:\.(?P<frac>\d*))?$")
-_GROUPED = re.compile(r"^(?P<int>\d{1,3}(?:,\d{3})+)(?:\.(?P<frac>\d*))?$")
-_EXPONENT = re.compile(r"[\d.,]*\d[\d.,]*e[+-]?\d*")
-_BAD_COMMAS = re.compile(r"[\d,]*(?:\.\d*)?")
+MAX_U128_DIGITS = len(str(MAX_U128))  # 39: a longer integer part cannot fit in base units
+
+# re.ASCII and fullmatch: canonical text holds ASCII digits only, and nothing after them.
+_PLAIN = re.compile(r"(?P<int>\d*)(?:\.(?P<frac>\d*))?", re.ASCII)
+_GROUPED = re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+)(?:\.(?P<frac>\d*))?", re.ASCII)
+_EXPONENT = re.compile(r"[\d.,]*\d[\d.,]*e[+-]?\d*", re.ASCII)
+_BAD_COMMAS = re.compile(r"[\d,]*(?:\.\d*)?", re.ASCII)
 _SPECIALS = frozenset({"nan", "snan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 _VAGUE = frozenset({"all", "everything", "max", "maximum", "half", "some", "any"})
 
@@ -50,7 +54,7 @@ def normalise_amount_text(
         raise AmountError(
             f'must be a decimal string such as "2.5", not a {kind} ({text!r}); '
             "numbers lose precision, so write the amount in quotes", text)
-    s = unicodedata.normalize("NFKC", text).strip()
+    s = _ascii_digits(unicodedata.normalize("NFKC", text)).strip()
     if not s:
         raise AmountError("is empty; write a positive decimal number such as 2.5", text)
     if max_chars is not None and len(s) > max_chars:
@@ -70,7 +74,7 @@ def normalise_amount_text(
     if "_" in s:
         raise AmountError(f"{text!r} contains '_'; write digits only "
                           "(',' may separate thousands)", text)
-    match = _PLAIN.match(s) or _GROUPED.match(s)
+    match = _PLAIN.fullmatch(s) or _GROUPED.fullmatch(s)
     if match is None:
         if "," in s and _BAD_COMMAS.fullmatch(s):
             raise AmountError(f"{text!r} has a misplaced ','; use '.' for the decimal point and "
@@ -95,6 +99,11 @@ def parse_amount(text: Any, decimals: int, *, allow_zero: bool = False) -> int:
     _check_decimals(decimals)
     canonical = normalise_amount_text(text, allow_zero=allow_zero)
     int_part, _, frac = canonical.partition(".")
+    if len(int_part) > MAX_U128_DIGITS:
+        # refused before int(): thousands of digits would hit Python's int_max_str_digits limit
+        raise AmountError(
+            f"the amount {_shown(text)} is too large: {len(int_part)} digits before the point, "
+            f"more than the {MAX_U128_DIGITS} any token amount can have", text)
     significant = frac.rstrip("0")
     if len(significant) > decimals:
         raise AmountError(
@@ -123,6 +132,29 @@ def format_amount(units: int, decimals: int) -> str:
 def to_decimal(units: int, decimals: int) -> Decimal:
     """For display and ratios only; never feed the result back into a transaction."""
     return Decimal(format_amount(units, decimals))
+
+
+def _ascii_digits(text: str) -> str:
+    """Every Unicode decimal digit as its ASCII digit, so the canonical text is plain ASCII.
+
+    Without this "١٢" (Arabic-Indic) would reach a plan, and a preview, exactly as written.
+    """
+    if text.isascii():
+        return text
+    return "".join(_ascii_digit(ch) for ch in text)
+
+
+def _ascii_digit(ch: str) -> str:
+    value = unicodedata.decimal(ch, None)
+    return ch if value is None else str(value)
+
+
+def _shown(text: Any) -> str:
+    """The amount as written, shortened so an error about a huge amount stays readable."""
+    shown = repr(text)
+    if len(shown) <= 60:
+        return shown
+    return f"{shown[:28]}...{shown[-28:]} ({len(str(text))} characters)"
 
 
 def _check_decimals(decimals: int) -> None:

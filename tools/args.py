@@ -43,7 +43,7 @@ MAX_AMOUNT_CHARS = 80
 MAX_LABEL_CHARS = 1000
 MAX_TASK_ID = 2**64 - 1
 
-_SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,15}$")
+_SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9]{0,15}", re.ASCII)
 
 CANONICAL_SYMBOLS: Mapping[str, str] = MappingProxyType(
     {"near": "NEAR", "wnear": "wNEAR", "usdc": "USDC", "usdt": "USDT", "ref": "REF"}
@@ -77,7 +77,7 @@ def canonical_token(text: str) -> str | None:
         return known
     if ("." in word or len(word) == 64) and is_account_id(word):
         return word
-    if _SYMBOL.match(word):
+    if _SYMBOL.fullmatch(word):
         return word
     return None
 

@@ -219,11 +219,14 @@ def _journal_hook(ctx: ToolContext, spec: TransactionSpec) -> Callable[[Any], No
 
 async def execute_transactions(
     action: CanonicalAction, ctx: ToolContext, watch: Iterable[str],
+    verify: Callable[[int, TxOutcome], ToolError | None] | None = None,
 ) -> tuple[ToolResult, list[TxOutcome]]:
     """Sign and submit exactly ``action.transactions`` in order; stop at the first failure.
 
     On failure raises TransactionFailedError whose ``result`` holds what happened so far (hashes,
     receipts, balance changes); the caller may translate it into a more specific error.
+    ``verify(index, outcome)`` may refuse a successful outcome (e.g. a swap the exchange refunded)
+    so that the transactions depending on it are not sent; its error is raised the same way.
     """
     if not ctx.holds_key_for(action.signer_id):
         ctx.require_credentials()
@@ -253,6 +256,8 @@ async def execute_transactions(
             failure = TransactionFailedError(
                 f"transaction {outcome.tx_hash} to {outcome.receiver_id} failed: "
                 f"{outcome.first_error()}", outcome=outcome, tx_hash=outcome.tx_hash)
+            break
+        if verify is not None and (failure := verify(len(outcomes) - 1, outcome)) is not None:
             break
     try:
         after = await snapshot_balances(ctx, watch, action.signer_id)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -106,10 +107,14 @@ class TxOutcome:
         return tuple(line for r in self.receipts for line in r.logs)
 
     def json_value(self) -> Any:
-        """The transaction's return value as JSON (None when empty)."""
+        """The transaction's return value as JSON (None when empty); a typed error otherwise."""
         if not self.value:
             return None
-        return json.loads(self.value.decode("utf-8"))
+        try:
+            return json.loads(self.value.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise MalformedOutcomeError(
+                f"transaction {self.tx_hash} returned a value that is not JSON") from exc
 
     def first_error(self) -> str | None:
         if self.failure:
@@ -118,24 +123,100 @@ class TxOutcome:
         return bad[0].error if bad else None
 
 
-def parse_outcome(raw: Mapping[str, Any]) -> TxOutcome:
-    """Parse a FinalExecutionOutcome (the ``tx``/``send_tx`` result)."""
-    tx = raw.get("transaction") or {}
-    status_ok, value, failure = _status(raw.get("status"))
+class MalformedOutcomeError(RpcError):
+    """The node's execution outcome does not have the shape nearcore gives it.
+
+    Raised instead of a guess: an outcome that cannot be read proves nothing about success.
+    """
+
+    code = "malformed_outcome"
+
+
+U128_MAX = 2**128 - 1
+U64_MAX = 2**64 - 1
+
+
+def parse_uint(value: Any, what: str, *, limit: int = U128_MAX,
+               error: type[RpcError] = RpcError) -> int:
+    """A JSON u128/u64 (decimal string or integer) as an int, refusing anything else.
+
+    Nodes send u128 as strings; a bool, a float, a sign or a value beyond ``limit`` means the
+    answer is not what nearcore sends, and reading it as a number would turn a lie into money.
+    """
+    if isinstance(value, bool):
+        raise error(f"the node sent {what} as {value!r}, not an unsigned integer")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 40:
+        number = int(value)
+    else:
+        raise error(f"the node sent {what} as {_short(value)}, not an unsigned integer")
+    if not 0 <= number <= limit:
+        raise error(f"the node sent {what} = {number}, outside 0..{limit}")
+    return number
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_outcome(raw: Any) -> TxOutcome:
+    """Parse a FinalExecutionOutcome (the ``tx``/``send_tx`` result).
+
+    Raises MalformedOutcomeError on any shape nearcore does not produce: a receipt list that
+    cannot be read could hide a failed receipt, so nothing is assumed.
+    """
+    bad = MalformedOutcomeError
+    if not isinstance(raw, Mapping):
+        raise bad(f"the node's execution outcome is {_short(raw)}, not an object")
+    tx = raw.get("transaction")
+    tx_outcome = raw.get("transaction_outcome")
+    if tx is None:
+        tx = {}
+    if tx_outcome is None:
+        tx_outcome = {}
+    if not isinstance(tx, Mapping) or not isinstance(tx_outcome, Mapping):
+        raise bad("the node's execution outcome has a malformed transaction")
+    tx_hash = tx.get("hash")
+    outcome_id = tx_outcome.get("id")
+    if tx_hash is None:
+        tx_hash = outcome_id
+    if not isinstance(tx_hash, str) or not tx_hash:
+        raise bad("the node's execution outcome names no transaction hash")
+    if outcome_id is not None and outcome_id != tx_hash:
+        raise bad(f"the node's execution outcome names two transactions: {_short(tx_hash)} "
+                  f"and {_short(outcome_id)}")
+    if "status" not in raw:
+        raise bad(f"the execution outcome of {tx_hash} has no status")
+    status_ok, value, failure = _status(raw["status"])
+    receipts_raw = raw.get("receipts_outcome")
+    if not isinstance(receipts_raw, list):
+        raise bad(f"the execution outcome of {tx_hash} has no receipt list")
+    own = tx_outcome.get("outcome")
+    if own is None:
+        own = {}
+    if not isinstance(own, Mapping):
+        raise bad(f"the execution outcome of {tx_hash} has a malformed transaction outcome")
+    burnt = parse_uint(own.get("tokens_burnt", 0), "tokens_burnt", error=bad)
     receipts = []
-    burnt = int((raw.get("transaction_outcome") or {}).get("outcome", {}).get("tokens_burnt", 0))
-    for item in raw.get("receipts_outcome") or []:
-        outcome = item.get("outcome") or {}
+    for item in receipts_raw:
+        outcome = item.get("outcome") if isinstance(item, Mapping) else None
+        if not isinstance(outcome, Mapping):
+            raise bad(f"the execution outcome of {tx_hash} has a malformed receipt")
         ok, rvalue, error = _status(outcome.get("status"))
-        burnt += int(outcome.get("tokens_burnt", 0))
+        receipt_burnt = parse_uint(outcome.get("tokens_burnt", 0), "tokens_burnt", error=bad)
+        burnt += receipt_burnt
+        logs = outcome.get("logs")
+        if logs is None:
+            logs = []
+        if not isinstance(logs, list) or not all(isinstance(line, str) for line in logs):
+            raise bad(f"the execution outcome of {tx_hash} has malformed logs")
         receipts.append(ReceiptResult(
             receipt_id=str(item.get("id", "")),
             executor_id=str(outcome.get("executor_id", "")),
-            ok=ok, value=rvalue, error=error,
-            logs=tuple(outcome.get("logs") or ()),
-            tokens_burnt=int(outcome.get("tokens_burnt", 0)),
+            ok=ok, value=rvalue, error=error, logs=tuple(logs), tokens_burnt=receipt_burnt,
         ))
-    tx_hash = str(tx.get("hash") or (raw.get("transaction_outcome") or {}).get("id", ""))
     return TxOutcome(
         tx_hash=tx_hash, signer_id=str(tx.get("signer_id", "")),
         receiver_id=str(tx.get("receiver_id", "")), status_ok=status_ok, value=value,
@@ -147,14 +228,20 @@ def _status(status: Any) -> tuple[bool, bytes | None, str | None]:
     if isinstance(status, Mapping):
         if "SuccessValue" in status:
             encoded = status["SuccessValue"] or ""
-            return True, base64.b64decode(encoded) if encoded else b"", None
+            if not isinstance(encoded, str):
+                raise MalformedOutcomeError(f"a SuccessValue is {_short(encoded)}, not base64")
+            try:
+                return True, base64.b64decode(encoded, validate=True) if encoded else b"", None
+            except (binascii.Error, ValueError) as exc:
+                raise MalformedOutcomeError(
+                    f"a SuccessValue is not valid base64: {_short(encoded)}") from exc
         if "SuccessReceiptId" in status:
             return True, None, None
         if "Failure" in status:
             return False, None, failure_text(status["Failure"])
     if status in ("NotStarted", "Started", "Unknown", None):
         return False, None, f"not executed (status {status!r})"
-    return False, None, f"unrecognised status {status!r}"
+    return False, None, f"unrecognised status {_short(status)}"
 
 
 def failure_text(failure: Any) -> str:
@@ -228,7 +315,11 @@ def classify_rpc_error(error: Mapping[str, Any]) -> Exception:
     nonce = _find_key(error, "InvalidNonce")
     if isinstance(nonce, Mapping):
         ak = nonce.get("ak_nonce")
-        return _InvalidNonce(int(ak) if ak is not None else None)
+        try:
+            ak_nonce = parse_uint(ak, "ak_nonce", limit=U64_MAX) if ak is not None else None
+        except RpcError:
+            ak_nonce = None
+        return _InvalidNonce(ak_nonce)
     if cause_name == "INVALID_TRANSACTION" or name == "REQUEST_VALIDATION_ERROR" and data:
         return InvalidTransactionError(
             f"the node refused the transaction: {_error_detail(cause, data, message)}")
@@ -403,10 +494,14 @@ class ChainClient:
     # ---- reads
 
     async def view_account(self, account_id: str) -> dict[str, Any]:
+        """The account's view; an answer that is not an object is refused, never read as 0."""
         result = await self.rpc("query", {"request_type": "view_account",
                                           "account_id": account_id,
                                           "finality": self.finality})
-        if isinstance(result, Mapping) and result.get("error"):
+        if not isinstance(result, Mapping):
+            raise RpcError(f"the node answered view_account of {account_id} with "
+                           f"{_short(result)}, not an account")
+        if result.get("error"):
             raise UnknownAccountError(f"account {account_id} does not exist",
                                       account_id=account_id)
         return dict(result)
@@ -421,8 +516,12 @@ class ChainClient:
     async def near_balance(self, account_id: str) -> dict[str, int]:
         """total (liquid), locked, storage-staked and available yoctoNEAR."""
         acc = await self.view_account(account_id)
-        amount, locked = int(acc.get("amount", 0)), int(acc.get("locked", 0))
-        storage = int(acc.get("storage_usage", 0)) * STORAGE_PRICE_PER_BYTE
+        if "amount" not in acc:
+            raise RpcError(f"the node's view of {account_id} has no amount")
+        amount = parse_uint(acc["amount"], f"the balance of {account_id}")
+        locked = parse_uint(acc.get("locked", 0), f"the locked balance of {account_id}")
+        storage = parse_uint(acc.get("storage_usage", 0), f"the storage usage of {account_id}",
+                             limit=U64_MAX) * STORAGE_PRICE_PER_BYTE
         reserved = max(0, storage - locked)
         return {"total": amount, "locked": locked, "storage": storage,
                 "available": max(0, amount - reserved)}
@@ -440,10 +539,18 @@ class ChainClient:
         except ViewCallError as exc:
             raise ViewCallError(f"{contract_id}.{method} failed: {exc.message}",
                                 contract_id=contract_id, method=method) from exc
-        if isinstance(result, Mapping) and result.get("error"):
+        if not isinstance(result, Mapping):
+            raise ViewCallError(f"{contract_id}.{method}: the node answered {_short(result)}, "
+                                "not a call result", contract_id=contract_id, method=method)
+        if result.get("error"):
             raise ViewCallError(f"{contract_id}.{method} failed: {result['error']}",
                                 contract_id=contract_id, method=method)
-        raw = bytes(result.get("result") or [])
+        data = result.get("result")
+        if not isinstance(data, list) or not all(
+                isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in data):
+            raise ViewCallError(f"{contract_id}.{method}: the node's result is not a list of "
+                                "bytes", contract_id=contract_id, method=method)
+        raw = bytes(data)
         if not raw:
             return None
         try:
@@ -455,18 +562,36 @@ class ChainClient:
         result = await self.rpc("query", {"request_type": "view_access_key",
                                           "account_id": account_id, "public_key": public_key,
                                           "finality": "optimistic"})
-        if isinstance(result, Mapping) and result.get("error"):
+        if not isinstance(result, Mapping):
+            raise RpcError(f"the node answered view_access_key with {_short(result)}")
+        if result.get("error"):
             raise InvalidTransactionError(
                 f"the key {public_key} is not an access key of {account_id}",
                 account_id=account_id)
-        return int(result["nonce"])
+        if "nonce" not in result:
+            raise RpcError(f"the node's view of the key of {account_id} has no nonce")
+        return parse_uint(result["nonce"], "the access key nonce", limit=U64_MAX)
 
     async def latest_block_hash(self) -> bytes:
+        """The final block's hash (32 bytes); anything else would sign an unusable transaction."""
         block = await self.rpc("block", {"finality": "final"})
-        return base58.b58decode(block["header"]["hash"])
+        header = block.get("header") if isinstance(block, Mapping) else None
+        encoded = header.get("hash") if isinstance(header, Mapping) else None
+        if not isinstance(encoded, str):
+            raise RpcError("the node's latest block has no header hash")
+        try:
+            decoded = base58.b58decode(encoded)
+        except ValueError as exc:
+            raise RpcError(f"the node's block hash {_short(encoded)} is not base58") from exc
+        if len(decoded) != 32:
+            raise RpcError(f"the node's block hash {_short(encoded)} is not 32 bytes")
+        return decoded
 
     async def tx_status(self, tx_hash: str, sender_id: str) -> TxOutcome | None:
-        """The final outcome of a known hash, or None when the node has never seen it."""
+        """The final outcome of a known hash, or None when the node has never seen it.
+
+        Raises MalformedOutcomeError when the answer is unreadable or is another transaction's.
+        """
         try:
             raw = await self.rpc_once("tx", {"tx_hash": tx_hash, "sender_account_id": sender_id,
                                              "wait_until": self.wait_until})
@@ -474,7 +599,11 @@ class ChainClient:
             return None
         except _MethodNotFound:
             raw = await self.rpc_once("tx", [tx_hash, sender_id])
-        return parse_outcome(raw)
+        outcome = parse_outcome(raw)
+        if outcome.tx_hash != tx_hash:
+            raise MalformedOutcomeError(
+                f"asked for transaction {tx_hash}, the node answered with {outcome.tx_hash}")
+        return outcome
 
     # ---- writes
 
@@ -544,6 +673,21 @@ class ChainClient:
                 self._legacy_send = True
         return await self.rpc_once("broadcast_tx_commit", [signed.signed_b64])
 
+    async def _own_outcome(self, signed: SignedTx, raw: Any) -> TxOutcome:
+        """The outcome of *this* transaction: an answer about another hash is looked up again."""
+        outcome = parse_outcome(raw)
+        if outcome.tx_hash == signed.tx_hash:
+            return outcome
+        log.warning("the node answered transaction %s with the outcome of %s; looking it up",
+                    signed.tx_hash, outcome.tx_hash)
+        found = await self.tx_status(signed.tx_hash, signed.signer_id)
+        if found is None:
+            raise OutcomeUnknownError(
+                f"transaction {signed.tx_hash} was sent but the node answered with another "
+                "transaction's outcome and does not know this one; check it by hash before "
+                "trying again", tx_hash=signed.tx_hash)
+        return found
+
     async def _deliver(self, signed: SignedTx) -> TxOutcome:
         """Get one signed transaction executed exactly once, or fail saying so.
 
@@ -568,7 +712,13 @@ class ChainClient:
                         continue
                     # Unknown to the node: the same bytes again cannot execute twice.
                 sent = True
-                return parse_outcome(await self._submit(signed))
+                return await self._own_outcome(signed, await self._submit(signed))
+            except MalformedOutcomeError as exc:
+                # the bytes reached a node, so the transaction may well be on chain
+                raise OutcomeUnknownError(
+                    f"transaction {signed.tx_hash} was sent but the node's answer about it cannot "
+                    f"be trusted ({exc.message}); check it by hash before trying again",
+                    tx_hash=signed.tx_hash) from exc
             except _InvalidNonce:
                 if attempt == 0:
                     raise  # refused at first submission: nothing was accepted

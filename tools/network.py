@@ -130,7 +130,10 @@ def _contract(data: dict[str, Any], name: str) -> str | None:
     return None
 
 
-_ACCOUNT_ID = re.compile(r"^(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$")
+# ASCII classes and fullmatch on purpose: "\d" would admit any Unicode digit ("bob\u0663.near"),
+# and "$" matches before a trailing newline ("bob.near\n"); neither is a NEAR account id.
+_ACCOUNT_PART = r"[a-z0-9]+(?:[-_][a-z0-9]+)*"
+_ACCOUNT_ID = re.compile(rf"{_ACCOUNT_PART}(?:\.{_ACCOUNT_PART})*", re.ASCII)
 
 
 def is_valid_account_id(account_id: str) -> bool:
@@ -139,7 +142,7 @@ def is_valid_account_id(account_id: str) -> bool:
     Implicit accounts (64 hex chars) pass too.
     """
     return (isinstance(account_id, str) and 2 <= len(account_id) <= 64
-            and _ACCOUNT_ID.match(account_id) is not None)
+            and _ACCOUNT_ID.fullmatch(account_id) is not None)
 
 
 def check_account_id(account_id: str, what: str = "account") -> str:
@@ -152,6 +155,16 @@ def check_account_id(account_id: str, what: str = "account") -> str:
             f"(did you mean {account_id.lower()!r}?)", account_id=account_id)
     if not is_valid_account_id(account_id):
         raise InvalidAccountIdError(
-            f"{account_id!r} is not a valid NEAR {what} id (2-64 characters of a-z, 0-9, "
-            "'-', '_', '.', no leading, trailing or doubled separators)", account_id=account_id)
+            f"{account_id!r} is not a valid NEAR {what} id{_invalid_because(account_id)} "
+            "(2-64 characters of a-z, 0-9, '-', '_', '.', no leading, trailing or doubled "
+            "separators)", account_id=account_id)
     return account_id
+
+
+def _invalid_because(account_id: str) -> str:
+    """The reason look-alike ids fail, which the general rule alone does not make obvious."""
+    if any(ch.isspace() or not ch.isprintable() for ch in account_id):
+        return ": it contains whitespace or invisible characters"
+    if not account_id.isascii():
+        return ": it contains non-ASCII characters"
+    return ""

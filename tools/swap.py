@@ -8,15 +8,22 @@ received above the minimum stays as wNEAR). The slippage default is the user's (
 and a requested slippage above it is refused.
 
 Ref refunds the input when the minimum is not met, and the transaction still "succeeds"; such a
-swap is reported as :class:`SwapFailedError` by checking the receipts, the used amount that
-``ft_transfer_call`` returns, and the balances.
+swap is reported as :class:`SwapFailedError`. The verdict and the amounts come from the
+``ft_transfer_call`` outcome alone, never from balance deltas (another action of the same account
+may run at the same time and move the same tokens): its final value is the input the exchange
+used (NEP-141; "0" = fully refunded), the exchange's receipts log each pool swap ("Swapped X
+token_in for Y token_out"), and the output token's receipts carry the delivery to the user (a
+NEP-297 ``ft_transfer`` event). An output the exchange could not deliver stays with the exchange
+(the user's deposit there, or its owner's "lostfound") and is reported as such.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from tools.action import (
     NEAR,
@@ -29,6 +36,7 @@ from tools.action import (
 from tools.amounts import format_amount, parse_amount
 from tools.args import SwapArgs
 from tools.base import ONE_YOCTO, ToolArgs, ToolContext, ToolResult, execute_transactions
+from tools.chain import TxOutcome
 from tools.errors import (
     InsufficientBalanceError,
     NotConfiguredError,
@@ -166,50 +174,201 @@ class SwapTool:
         wrap = ctx.network.wrap_id or ctx.tokens.wrap_id or ""
         eff_in = wrap if quote.token_in == NEAR else quote.token_in
         eff_out = wrap if quote.token_out == NEAR else quote.token_out
+        exchange = ctx.network.exchange_id or quote.source
         watch = [NEAR, eff_in, eff_out]
+        index = _swap_index(action)
+        judged: list[SwapReceipts] = []
+
+        def verify(i: int, outcome: TxOutcome) -> ToolError | None:
+            """Judge the swap before anything after it (the unwrap) is sent."""
+            if i != index:
+                return None
+            seen = read_swap(outcome, exchange=exchange, user=action.signer_id,
+                             token_in=eff_in, token_out=eff_out)
+            judged.append(seen)
+            problem = _judge(seen, quote, eff_out)
+            if problem is None:
+                return None
+            return SwapFailedError(problem, tx_hash=outcome.tx_hash, used=str(seen.used),
+                                   amount_out=str(seen.amount_out))
+
         try:
-            result, outcomes = await execute_transactions(action, ctx, watch)
+            result, outcomes = await execute_transactions(action, ctx, watch, verify)
         except TransactionFailedError as exc:
-            raise self._as_swap_failure(exc, action, eff_in) from exc
-        swap_outcome = outcomes[_swap_index(action)]
-        used = swap_outcome.json_value()
-        received = result.balance_changes.get(eff_out, 0)
-        if quote.token_out == NEAR:
-            received += quote.min_amount_out if len(outcomes) == len(action.transactions) else 0
-        if str(used) == "0" or received < quote.min_amount_out:
-            if str(used) == "0":
-                text = ("the swap did not happen: the exchange refunded the input (price moved "
-                        f"beyond {quote.max_slippage_bps} bps); only gas was spent")
-            else:
-                text = (f"the exchange took the input (used {used}) but only {received} of "
-                        f"{quote.token_out} arrived, below the minimum {quote.min_amount_out}; "
-                        "check the account on the exchange")
-            exc = SwapFailedError(text, tx_hash=swap_outcome.tx_hash, used=str(used))
-            result.ok = False
-            result.data["error"] = exc.to_dict()
-            exc.result = result
-            raise exc
+            raise self._as_swap_failure(exc, action, index, exchange, eff_in, eff_out) from exc
+        except SwapFailedError as exc:
+            if exc.result is not None and judged:
+                exc.result.data["swap_receipts"] = judged[-1].as_dict()
+            raise
+        seen = judged[-1]
+        result.data["swap_receipts"] = seen.as_dict()
+        received = seen.delivered
         tout = await ctx.tokens.by_contract(quote.token_out)
-        result.data.update({"amount_in": str(quote.amount_in), "amount_out": str(received),
+        result.data.update({"amount_in": str(seen.used), "amount_out": str(received),
                             "min_amount_out": str(quote.min_amount_out),
-                            "pool_ids": list(quote.pool_ids)})
+                            "pool_ids": list(quote.pool_ids), "source": "receipts"})
+        unwrapped = ""
+        if quote.token_out == NEAR and len(outcomes) == len(action.transactions):
+            result.data["unwrapped"] = str(quote.min_amount_out)
+            if received > quote.min_amount_out:
+                unwrapped = (f"; {format_amount(received - quote.min_amount_out, tout.decimals)}"
+                             " stays as wNEAR")
         result.summary = (f"Swapped: received {format_amount(received, tout.decimals)} "
-                          f"{tout.symbol} ({action.preview})")
+                          f"{tout.symbol}{unwrapped} ({action.preview})")
         return result
 
-    def _as_swap_failure(self, exc: TransactionFailedError, action: CanonicalAction,
-                         eff_in: str) -> ToolError:
+    def _as_swap_failure(self, exc: TransactionFailedError, action: CanonicalAction, index: int,
+                         exchange: str, eff_in: str, eff_out: str) -> ToolError:
         outcome = exc.outcome
         failed_index = len(exc.result.tx_hashes) - 1 if exc.result is not None else -1
-        if outcome is None or failed_index != _swap_index(action):
+        if outcome is None or failed_index != index:
             return exc
-        refunded = SwapFailedError(
-            f"the swap failed and the input was refunded: {outcome.first_error()}; "
-            "only gas was spent" + (" (the NEAR wrapped for it stays as wNEAR)"
-                                    if action.quote and action.quote.token_in == NEAR else ""),
-            tx_hash=outcome.tx_hash)
-        refunded.result = exc.result
-        return refunded
+        seen = read_swap(outcome, exchange=exchange, user=action.signer_id,
+                         token_in=eff_in, token_out=eff_out)
+        if exc.result is not None:
+            exc.result.data["swap_receipts"] = seen.as_dict()
+        if seen.amount_out > 0 and seen.used:
+            where = ("the exchange owner's lost-and-found (you were not registered there); ask "
+                     f"{exchange} to recover it" if seen.lostfound else
+                     f"your deposit on {exchange}; withdraw it from there")
+            reason = "; ".join(seen.delivery_errors) or outcome.first_error()
+            failure: ToolError = SwapFailedError(
+                f"the swap happened (used {seen.used} of {eff_in}, {seen.amount_out} of {eff_out} "
+                f"out) but the output was not delivered ({reason}): it is parked in {where}",
+                tx_hash=outcome.tx_hash, used=str(seen.used), amount_out=str(seen.amount_out),
+                parked=True, lostfound=seen.lostfound)
+        else:
+            failure = SwapFailedError(
+                f"the swap failed and the input was refunded: {outcome.first_error()}; "
+                "only gas was spent" + (" (the NEAR wrapped for it stays as wNEAR)"
+                                        if action.quote and action.quote.token_in == NEAR
+                                        else ""),
+                tx_hash=outcome.tx_hash)
+        failure.result = exc.result
+        return failure
+
+
+_SWAP_LOG = re.compile(r"Swapped (\d+) (\S+) for (\d+) (\S+)")
+_EVENT_PREFIX = "EVENT_JSON:"
+_LOSTFOUND_LOG = "Depositing to owner"
+
+
+@dataclass(frozen=True)
+class SwapReceipts:
+    """What one ft_transfer_call outcome proves about a swap (integers in base units)."""
+
+    used: int | None  # the value ft_transfer_call returned; None when it is not a U128
+    swapped_in: int  # token_in that went into pools, by the exchange's logs
+    amount_out: int  # token_out the pools produced, by the exchange's logs
+    delivered: int  # token_out sent from the exchange to the user by successful receipts
+    delivery_errors: tuple[str, ...] = ()  # failed receipts of the output token
+    lostfound: bool = False  # the exchange logged that the output went to its owner
+    delivery_by_event: bool = True  # False: delivery inferred from receipt success only
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"used": None if self.used is None else str(self.used),
+                "swapped_in": str(self.swapped_in), "amount_out": str(self.amount_out),
+                "delivered": str(self.delivered), "delivery_errors": list(self.delivery_errors),
+                "lostfound": self.lostfound, "delivery_by_event": self.delivery_by_event}
+
+
+def read_swap(outcome: TxOutcome, *, exchange: str, user: str, token_in: str,
+              token_out: str) -> SwapReceipts:
+    """Read a swap's result from its own receipts, which no concurrent action can disturb."""
+    used = _u128_value(outcome.value)
+    swapped_in = produced = delivered = 0
+    delivery_errors: list[str] = []
+    out_receipts_ok = 0
+    events = False
+    lostfound = False
+    for receipt in outcome.receipts:
+        if receipt.executor_id == exchange:
+            lostfound = lostfound or (receipt.ok and any(_LOSTFOUND_LOG in line
+                                                         for line in receipt.logs))
+            if not receipt.ok:
+                continue  # a failed receipt's state changes were reverted
+            for line in receipt.logs:
+                match = _SWAP_LOG.fullmatch(line.strip())
+                if match is None:
+                    continue
+                amount_in, tin, amount_out, tout = match.groups()
+                if tin == token_in:
+                    swapped_in += int(amount_in)
+                if tout == token_in:
+                    swapped_in -= int(amount_out)
+                if tout == token_out:
+                    produced += int(amount_out)
+                if tin == token_out:
+                    produced -= int(amount_in)
+        elif receipt.executor_id == token_out:
+            if not receipt.ok:
+                delivery_errors.append(receipt.error or "failed receipt")
+                continue
+            out_receipts_ok += 1
+            for data in _ft_transfers(receipt.logs):
+                events = True
+                if data.get("old_owner_id") == exchange and data.get("new_owner_id") == user:
+                    delivered += _u128_text(data.get("amount")) or 0
+    by_event = events or not out_receipts_ok
+    if not events and out_receipts_ok and not delivery_errors:
+        delivered = max(produced, 0)  # a token without NEP-297 events: its receipt succeeded
+    return SwapReceipts(used=used, swapped_in=max(swapped_in, 0), amount_out=max(produced, 0),
+                        delivered=delivered, delivery_errors=tuple(delivery_errors),
+                        lostfound=lostfound, delivery_by_event=by_event)
+
+
+def _judge(seen: SwapReceipts, quote: Quote, token_out: str) -> str | None:
+    """Why a swap whose receipts all succeeded is still not a success (None: it is one)."""
+    if seen.used is None:
+        return ("the exchange's answer does not say how much input it used, so the swap cannot "
+                "be confirmed; check the account on the exchange")
+    if seen.used == 0:
+        return ("the swap did not happen: the exchange refunded the input (price moved "
+                f"beyond {quote.max_slippage_bps} bps); only gas was spent")
+    if seen.amount_out < quote.min_amount_out:
+        return (f"the exchange took the input (used {seen.used}) but its receipts show only "
+                f"{seen.amount_out} of {token_out} swapped out, below the minimum "
+                f"{quote.min_amount_out}; check the account on the exchange")
+    if seen.delivered < seen.amount_out:
+        return (f"the exchange swapped {seen.used} for {seen.amount_out} of {token_out} but "
+                f"delivered only {seen.delivered} to the account; the rest is parked on the "
+                "exchange (withdraw it from your deposit there)")
+    return None
+
+
+def _u128_value(raw: bytes | None) -> int | None:
+    """A NEP-141 U128 JSON string (``"123"``) as an int; None for anything else."""
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return _u128_text(value)
+
+
+def _u128_text(value: Any) -> int | None:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 39:
+        number = int(value)
+        return number if number < 2**128 else None
+    return None
+
+
+def _ft_transfers(logs: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The entries of NEP-141 ``ft_transfer`` events (NEP-297) in a receipt's logs."""
+    out: list[dict[str, Any]] = []
+    for line in logs:
+        if not line.startswith(_EVENT_PREFIX):
+            continue
+        try:
+            event = json.loads(line[len(_EVENT_PREFIX):])
+        except ValueError:
+            continue
+        if not isinstance(event, dict) or event.get("standard") != "nep141" \
+                or event.get("event") != "ft_transfer" or not isinstance(event.get("data"), list):
+            continue
+        out.extend(item for item in event["data"] if isinstance(item, dict))
+    return out
 
 
 def _swap_index(action: CanonicalAction) -> int:

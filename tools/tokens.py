@@ -3,14 +3,16 @@
 Symbols come from the devnet manifest or a verified list for testnet/mainnet, never from the
 model. Decimals come from the token's own ``ft_metadata`` (cached), because a wrong decimals value
 moves amounts by orders of magnitude; the listed value is only a fallback when the token cannot
-answer. "NEAR" is the native token (24 decimals); "wNEAR" is the wrap contract.
+answer. "NEAR" is the native token (24 decimals); "wNEAR" is the wrap contract. A contract that
+is not listed is shown under its contract id, never under the symbol its own metadata claims:
+anyone can deploy a token that calls itself "USDC", or an instruction.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tools.action import NEAR
@@ -35,12 +37,23 @@ VERIFIED_TOKENS: dict[str, tuple[tuple[str, str], ...]] = {
 
 @dataclass(frozen=True)
 class TokenInfo:
-    """A resolved token. ``contract_id`` is None for native NEAR."""
+    """A resolved token. ``contract_id`` is None for native NEAR.
+
+    ``symbol`` is what previews show: a listed symbol, or the contract id when ``verified`` is
+    False, because an unlisted token's self-declared symbol is not to be trusted.
+    """
 
     symbol: str
     contract_id: str | None
     decimals: int
     verified: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse an unverified token named by anything but its id, whoever builds it."""
+        if not self.verified and self.symbol != self.contract_id:
+            raise ValueError(
+                f"an unverified token is shown by its contract id {self.contract_id!r}, "
+                f"not by the symbol {self.symbol!r}")
 
     @property
     def is_native(self) -> bool:
@@ -103,17 +116,21 @@ class TokenRegistry:
             except ToolError:
                 meta = None
             if meta is not None:
-                return TokenInfo(symbol=str(meta.get("symbol") or folded), contract_id=folded,
+                return TokenInfo(symbol=folded, contract_id=folded,
                                  decimals=_decimals(meta, folded), verified=False)
         raise UnknownTokenError(
             f"unknown token {name!r}; known tokens here: {', '.join(self.symbols())}",
             token=name)
 
     async def by_contract(self, contract_id: str) -> TokenInfo:
+        """The token a contract id names; an unlisted one is unverified, shown by its id."""
         if contract_id == NEAR:
             return NATIVE_NEAR
         entry = next((e for e in self._listed if e["contract_id"] == contract_id), None)
-        return await self._info(contract_id, entry or {"symbol": contract_id})
+        if entry is None:
+            info = await self._info(contract_id, {"symbol": contract_id})
+            return replace(info, verified=False)
+        return await self._info(contract_id, entry)
 
     async def all_listed(self) -> list[TokenInfo]:
         """NEAR and every listed token that answers on this network."""

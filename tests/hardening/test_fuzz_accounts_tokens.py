@@ -65,8 +65,6 @@ HOSTILE_IDS = [
 
 @pytest.mark.parametrize("text", HOSTILE_IDS, ids=lambda v: repr(v)[:20])
 def test_hostile_account_ids_are_refused_with_a_typed_error(text: str) -> None:
-    if text in ("bob.near\n", "bob٣.near", "bob.near\r\n"):
-        pytest.skip("covered by the xfail tests below")
     assert not is_account_id(text)
     assert not is_valid_account_id(text)
     with pytest.raises(InvalidAccountIdError):
@@ -95,29 +93,17 @@ def test_wrong_types_are_refused(value: Any) -> None:
         st.text(max_size=70), st.text(alphabet="abz09-_.\n\u200bоВ٣ ", min_size=1, max_size=70)
     )
 )
-def test_gates_agree_with_the_oracle_on_ascii_single_line_text(text: str) -> None:
-    if "\n" in text or not text.isascii():
-        return  # the two known divergences have their own xfail tests
+def test_gates_agree_with_the_oracle(text: str) -> None:
     assert is_account_id(text) == oracle(text)
     assert is_valid_account_id(text) == oracle(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tools.network's account-id regex ends in '$', which matches "
-    "before a trailing newline: 'bob.near\\n' is accepted",
-)
 @pytest.mark.parametrize("text", ["bob.near\n", "ab\n"])
 def test_trailing_newline_is_not_an_account_id(text: str) -> None:
     assert not is_account_id(text)
     assert not is_valid_account_id(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'\\d' in tools.network's account-id regex matches any Unicode "
-    "digit: 'bob٣.near' (Arabic-Indic 3) is accepted",
-)
 @pytest.mark.parametrize("text", ["bob٣.near", "١٢٣"])
 def test_non_ascii_digits_are_not_account_ids(text: str) -> None:
     assert not is_account_id(text)
@@ -220,11 +206,6 @@ def test_any_token_name_resolves_or_is_unknown(name: str) -> None:
     assert info.is_native or info.contract_id == "usdc.test.near" or not info.verified
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TokenRegistry.resolve names an unlisted token by its own ft_metadata symbol, so a "
-    "contract calling itself 'USDC' (or an instruction) is shown to the user under that name",
-)
 @pytest.mark.parametrize("symbol", ["USDC", "NEAR", INJECTED])
 def test_an_unlisted_token_is_not_shown_under_its_self_chosen_symbol(symbol: str) -> None:
     info = resolve({"symbol": symbol, "name": INJECTED, "decimals": 6}, "evil.vendor.test.near")

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import base58
-import pytest
 
 from agent.home import Home
 from agent.session import AgentSession
@@ -55,12 +54,15 @@ def lying(edit: Edit) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return rewrite
 
 
-def run_through_liar(devnet: RunningDevnet, home: Home, edit: Edit, text: str) -> Any:
+SUBMISSIONS = ("send_tx", "broadcast_tx_commit")
+
+
+def run_through_liar(
+    devnet: RunningDevnet, home: Home, edit: Edit, text: str, methods: tuple[str, ...] = SUBMISSIONS
+) -> Any:
     async def body() -> Any:
         rewrite = lying(edit)
-        proxy = RogueNode(
-            upstream=devnet.rpc_url, rewrites={"send_tx": rewrite, "broadcast_tx_commit": rewrite}
-        )
+        proxy = RogueNode(upstream=devnet.rpc_url, rewrites={m: rewrite for m in methods})
         async with proxy:
             manifest = json.loads((devnet.state_dir / "manifest.json").read_text())
             manifest["rpc_url"] = proxy.url
@@ -100,11 +102,24 @@ def test_garbage_return_value_is_a_typed_failure(devnet: RunningDevnet, home: Ho
     assert ("error", "unknown") in story
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ChainClient.send never checks that the outcome's hash is the signed transaction's: "
-    "an outcome of another transaction is reported as done",
-)
 def test_outcome_of_another_transaction_is_not_done(devnet: RunningDevnet, home: Home) -> None:
-    report, story, _ = run_through_liar(devnet, home, other_hash, "send 1 NEAR to bob.test.near")
-    assert [s.status for s in report.steps] != ["done"]
+    """The node lies on submission and on lookup: the step stays unknown, never done."""
+    report, story, seen = run_through_liar(
+        devnet, home, other_hash, "send 1 NEAR to bob.test.near", (*SUBMISSIONS, "tx")
+    )
+    assert "tx" in seen
+    assert [s.status for s in report.steps] == ["unknown"]
+    assert ("error", "unknown") in story
+
+
+def test_outcome_of_another_transaction_is_looked_up_by_hash(
+    devnet: RunningDevnet, home: Home
+) -> None:
+    """Only the submission lies: the real outcome, found by the signed hash, is reported."""
+    report, _, seen = run_through_liar(devnet, home, other_hash, "send 1 NEAR to bob.test.near")
+    assert "tx" in seen
+    assert [s.status for s in report.steps] == ["done"]
+    fake = base58.b58encode(bytes(range(32))).decode()
+    result = report.steps[0].result
+    assert result is not None and result.ok and len(result.tx_hashes) == 1
+    assert result.tx_hashes[0] != fake

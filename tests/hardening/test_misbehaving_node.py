@@ -21,7 +21,7 @@ from devnet.transaction import decode_signed_transaction
 from tests.hardening.rogue_node import Reply, RogueNode, envelope
 from tools.action import TransactionSpec, TransferSpec
 from tools.chain import ChainClient
-from tools.errors import ToolError, TransactionFailedError
+from tools.errors import OutcomeUnknownError, ToolError, TransactionFailedError
 from tools.keys import Credentials
 
 ALICE, BOB = "alice.test.near", "bob.test.near"
@@ -183,7 +183,8 @@ def test_a_sane_node_still_works() -> None:
     assert exc is None and result.ok
 
 
-KNOWN_BUGS: list[tuple[str, dict[str, Reply], Scenario, str]] = [
+# (id, replies, scenario, what a naive adapter did with it): each must now be a typed error.
+MALFORMED: list[tuple[str, dict[str, Reply], Scenario, str]] = [
     (
         "result is a list",
         {"view_account": envelope([1, 2])},
@@ -296,13 +297,44 @@ KNOWN_BUGS: list[tuple[str, dict[str, Reply], Scenario, str]] = [
 
 
 @pytest.mark.parametrize(
-    "name,replies,scenario",
-    [
-        pytest.param(n, r, s, id=n, marks=pytest.mark.xfail(strict=True, reason=why))
-        for n, r, s, why in KNOWN_BUGS
-    ],
+    "name,replies,scenario,naive",
+    [pytest.param(n, r, s, why, id=n) for n, r, s, why in MALFORMED],
 )
-def test_known_crashes_and_lies(name: str, replies: dict[str, Reply], scenario: Scenario) -> None:
+def test_malformed_answers_are_refused(
+    name: str, replies: dict[str, Reply], scenario: Scenario, naive: str
+) -> None:
     result, exc = attempt(replies, scenario)
-    assert result is None, f"{name}: returned {result!r}"
-    assert isinstance(exc, ToolError), f"{name}: {type(exc).__name__}: {exc}"
+    assert result is None, f"{name}: returned {result!r} ({naive})"
+    assert isinstance(exc, ToolError), f"{name}: {type(exc).__name__}: {exc} ({naive})"
+
+
+def test_outcome_of_another_transaction_is_unknown_not_done() -> None:
+    """The lookup by hash answers nothing trustworthy either: the hash is reported, not success."""
+    other = base58.b58encode(bytes(32)).decode()
+    _, exc = attempt({"send_tx": tx_reply(lambda h: outcome(other))}, send)
+    assert isinstance(exc, OutcomeUnknownError)
+    assert exc.details["tx_hash"] != other
+
+
+def test_outcome_of_another_transaction_is_looked_up_by_hash() -> None:
+    """When the node answers the send with another outcome but knows ours, ours is used."""
+    other = base58.b58encode(bytes(32)).decode()
+    submitted: list[str] = []
+
+    def send_tx(params: Any) -> dict[str, Any]:
+        reply = tx_reply(lambda h: submitted.append(h) or outcome(other))
+        return reply(params)
+
+    def tx(params: Any) -> dict[str, Any]:
+        tx_hash = params["tx_hash"] if isinstance(params, dict) else params[0]
+        return envelope(outcome(tx_hash, receipt_status=FAILED if tx_hash != submitted[-1]
+                                else None))
+
+    result, exc = attempt({"send_tx": send_tx, "tx": tx}, send)
+    assert exc is None and result.ok and result.tx_hash == submitted[-1] != other
+
+
+def test_malformed_outcome_while_sending_is_unknown_with_the_hash() -> None:
+    bad = {"send_tx": tx_reply(lambda h: outcome(h, status={"SuccessValue": "!!!"}))}
+    _, exc = attempt(bad, send)
+    assert isinstance(exc, OutcomeUnknownError) and exc.details.get("tx_hash")

@@ -3,7 +3,8 @@
 It understands only what the adapter needs (block, view_account, view_access_key, call_function,
 send_tx / broadcast_tx_commit, tx) and transactions holding one Transfer. Faults are consumed one
 per submission: "drop" (HTTP 503, nothing applied), "lose" (applied, then HTTP 500),
-"timeout" (applied, then TIMEOUT_ERROR), "routed" (applied, then REQUEST_ROUTED), "steal" (dropped, and another transaction takes its nonce).
+"timeout" (applied, then TIMEOUT_ERROR), "routed" (applied, then REQUEST_ROUTED), "steal"
+(dropped, and another transaction takes its nonce).
 """
 
 from __future__ import annotations
