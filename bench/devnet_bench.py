@@ -39,8 +39,10 @@ def _start_node(state_dir: Path, in_process: bool) -> tuple[dict[str, Any], Any]
         node = start_devnet(state_dir, reset=True)
         return node.manifest, node.stop
     port = _free_port()
-    code = ("import sys; from pathlib import Path; from devnet.server import serve_forever; "
-            f"serve_forever(Path({str(state_dir)!r}), port={port}, reset=True)")
+    code = (
+        "import sys; from pathlib import Path; from devnet.server import serve_forever; "
+        f"serve_forever(Path({str(state_dir)!r}), port={port}, reset=True)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
     manifest_file = state_dir / "manifest.json"
     deadline = time.monotonic() + 30
@@ -60,8 +62,9 @@ def _funder(manifest: dict[str, Any]) -> tuple[str, str]:
         return entry["account_id"], json.load(fh)["private_key"]
 
 
-async def _make_accounts(rpc: str, funder_id: str, funder_key: str,
-                         n: int) -> list[tuple[str, str]]:
+async def _make_accounts(
+    rpc: str, funder_id: str, funder_key: str, n: int
+) -> list[tuple[str, str]]:
     funder = Account(funder_id, funder_key, rpc_addr=rpc)
     await funder.startup()
     made = []
@@ -76,8 +79,9 @@ async def _make_accounts(rpc: str, funder_id: str, funder_key: str,
     return made
 
 
-async def _transfers(rpc: str, accounts: list[tuple[str, str]], receiver: str,
-                     seconds: float) -> tuple[int, float]:
+async def _transfers(
+    rpc: str, accounts: list[tuple[str, str]], receiver: str, seconds: float
+) -> tuple[int, float]:
     clients = []
     for account_id, secret in accounts:
         acc = Account(account_id, secret, rpc_addr=rpc)
@@ -102,8 +106,12 @@ async def _transfers(rpc: str, accounts: list[tuple[str, str]], receiver: str,
     return done, elapsed
 
 
-async def _views(rpc: str, account_ids: list[str], seconds: float,
-                 contract: tuple[str, str, dict[str, Any]] | None) -> tuple[int, float]:
+async def _views(
+    rpc: str,
+    account_ids: list[str],
+    seconds: float,
+    contract: tuple[str, str, dict[str, Any]] | None,
+) -> tuple[int, float]:
     reader = Account(account_ids[0], rpc_addr=rpc)
     await reader.startup()
     done = 0
@@ -138,13 +146,14 @@ def main(argv: list[str] | None = None) -> None:
             funder_id, funder_key = _funder(manifest)
             accounts = asyncio.run(_make_accounts(rpc, funder_id, funder_key, args.accounts))
             sent, elapsed = asyncio.run(_transfers(rpc, accounts, funder_id, args.seconds))
-            print(f"transfers: {sent} in {elapsed:.1f} s = {sent / elapsed:.0f} tx/s "
-                  f"({args.accounts} accounts, one tx in flight per key, cpus={os.cpu_count()})")
+            print(
+                f"transfers: {sent} in {elapsed:.1f} s = {sent / elapsed:.0f} tx/s "
+                f"({args.accounts} accounts, one tx in flight per key, cpus={os.cpu_count()})"
+            )
             tokens = manifest.get("tokens") or []
             contract = None
             if tokens:
-                contract = (tokens[-1]["contract_id"], "ft_balance_of",
-                            {"account_id": funder_id})
+                contract = (tokens[-1]["contract_id"], "ft_balance_of", {"account_id": funder_id})
             ids = [a for a, _ in accounts]
             views, elapsed = asyncio.run(_views(rpc, ids, args.seconds, contract))
             kind = "view_account + call_function" if contract else "view_account"

@@ -33,30 +33,59 @@ from tools.action import (
 )
 
 ALICE, BOB = "alice.test.near", "bob.test.near"
-WRAP, USDC, EXCHANGE, TASKS = ("wrap.test.near", "usdc.test.near", "exchange.test.near",
-                               "tasks.test.near")
+WRAP, USDC, EXCHANGE, TASKS = (
+    "wrap.test.near",
+    "usdc.test.near",
+    "exchange.test.near",
+    "tasks.test.near",
+)
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 FACTS = ChainFacts(exchanges=frozenset({EXCHANGE}), wrap_id=WRAP)
 
 GRANTS = {
-    "tokens": {"wNEAR": {"contract_id": WRAP, "decimals": 24},
-               "USDC": {"contract_id": USDC, "decimals": 6}},
+    "tokens": {
+        "wNEAR": {"contract_id": WRAP, "decimals": 24},
+        "USDC": {"contract_id": USDC, "decimals": 6},
+    },
     "grants": [
-        {"id": "pay", "expires_at": "2030-01-01T00:00:00Z", "kinds": ["transfer"],
-         "tokens": ["NEAR", "USDC"], "recipients": [BOB, "carol.test.near"],
-         "per_action": {"NEAR": "5", "USDC": "100"}},
-        {"id": "swap", "expires_at": "2030-01-01T00:00:00Z", "kinds": ["swap"],
-         "tokens": ["NEAR", "wNEAR", "USDC"], "exchanges": [EXCHANGE], "per_action_usd": "50",
-         "max_slippage_bps": 100},
-        {"id": "tasks", "expires_at": "2030-01-01T00:00:00Z", "kinds": ["submit_label"],
-         "contracts": [{"contract": TASKS, "methods": ["submit_label"]}]},
+        {
+            "id": "pay",
+            "expires_at": "2030-01-01T00:00:00Z",
+            "kinds": ["transfer"],
+            "tokens": ["NEAR", "USDC"],
+            "recipients": [BOB, "carol.test.near"],
+            "per_action": {"NEAR": "5", "USDC": "100"},
+        },
+        {
+            "id": "swap",
+            "expires_at": "2030-01-01T00:00:00Z",
+            "kinds": ["swap"],
+            "tokens": ["NEAR", "wNEAR", "USDC"],
+            "exchanges": [EXCHANGE],
+            "per_action_usd": "50",
+            "max_slippage_bps": 100,
+        },
+        {
+            "id": "tasks",
+            "expires_at": "2030-01-01T00:00:00Z",
+            "kinds": ["submit_label"],
+            "contracts": [{"contract": TASKS, "methods": ["submit_label"]}],
+        },
     ],
 }
 RESERVE_GRANTS = {
-    "grants": [{"id": "pay", "expires_at": "2030-01-01T00:00:00Z", "kinds": ["transfer"],
-                "tokens": ["NEAR"], "recipients": [BOB], "per_action": {"NEAR": "5"},
-                "windows": [{"token": "NEAR", "amount": "1000000000", "period": "24h"}],
-                "rate_limit": {"count": 1000000, "period": "1h"}}],
+    "grants": [
+        {
+            "id": "pay",
+            "expires_at": "2030-01-01T00:00:00Z",
+            "kinds": ["transfer"],
+            "tokens": ["NEAR"],
+            "recipients": [BOB],
+            "per_action": {"NEAR": "5"},
+            "windows": [{"token": "NEAR", "amount": "1000000000", "period": "24h"}],
+            "rate_limit": {"count": 1000000, "period": "1h"},
+        }
+    ],
 }
 
 
@@ -80,27 +109,75 @@ def _fc(method: str, args: dict, deposit: int = 0) -> FunctionCallSpec:
 def sample_actions() -> list[CanonicalAction]:
     yocto = 10**24
     transfer = CanonicalAction(
-        tool="transfer", signer_id=ALICE, preview="send 1 NEAR to bob",
-        transactions=(TransactionSpec(signer_id=ALICE, receiver_id=BOB,
-                                      actions=(TransferSpec(deposit=yocto),)),),
-        outflows=(TokenFlow(token=NEAR, amount=yocto, recipient=BOB),), recipients=(BOB,))
+        tool="transfer",
+        signer_id=ALICE,
+        preview="send 1 NEAR to bob",
+        transactions=(
+            TransactionSpec(
+                signer_id=ALICE, receiver_id=BOB, actions=(TransferSpec(deposit=yocto),)
+            ),
+        ),
+        outflows=(TokenFlow(token=NEAR, amount=yocto, recipient=BOB),),
+        recipients=(BOB,),
+    )
     ft = CanonicalAction(
-        tool="transfer", signer_id=ALICE, preview="send 5 USDC to bob",
-        transactions=(TransactionSpec(signer_id=ALICE, receiver_id=USDC, actions=(
-            _fc("ft_transfer", {"receiver_id": BOB, "amount": "5000000"}, 1),)),),
-        outflows=(TokenFlow(token=USDC, amount=5_000_000, recipient=BOB),), recipients=(BOB,))
-    msg = json.dumps({"actions": [{"pool_id": 0, "token_in": WRAP, "token_out": USDC,
-                                   "amount_in": str(yocto), "min_amount_out": "2980000"}]})
+        tool="transfer",
+        signer_id=ALICE,
+        preview="send 5 USDC to bob",
+        transactions=(
+            TransactionSpec(
+                signer_id=ALICE,
+                receiver_id=USDC,
+                actions=(_fc("ft_transfer", {"receiver_id": BOB, "amount": "5000000"}, 1),),
+            ),
+        ),
+        outflows=(TokenFlow(token=USDC, amount=5_000_000, recipient=BOB),),
+        recipients=(BOB,),
+    )
+    msg = json.dumps(
+        {
+            "actions": [
+                {
+                    "pool_id": 0,
+                    "token_in": WRAP,
+                    "token_out": USDC,
+                    "amount_in": str(yocto),
+                    "min_amount_out": "2980000",
+                }
+            ]
+        }
+    )
     swap = CanonicalAction(
-        tool="swap", signer_id=ALICE, preview="swap 1 wNEAR to USDC",
-        transactions=(TransactionSpec(signer_id=ALICE, receiver_id=WRAP, actions=(
-            _fc("ft_transfer_call", {"receiver_id": EXCHANGE, "amount": str(yocto),
-                                     "msg": msg}, 1),)),),
-        outflows=(TokenFlow(token=WRAP, amount=yocto, recipient=EXCHANGE),))
+        tool="swap",
+        signer_id=ALICE,
+        preview="swap 1 wNEAR to USDC",
+        transactions=(
+            TransactionSpec(
+                signer_id=ALICE,
+                receiver_id=WRAP,
+                actions=(
+                    _fc(
+                        "ft_transfer_call",
+                        {"receiver_id": EXCHANGE, "amount": str(yocto), "msg": msg},
+                        1,
+                    ),
+                ),
+            ),
+        ),
+        outflows=(TokenFlow(token=WRAP, amount=yocto, recipient=EXCHANGE),),
+    )
     label = CanonicalAction(
-        tool="submit_label", signer_id=ALICE, preview="label item 3 of task 1",
-        transactions=(TransactionSpec(signer_id=ALICE, receiver_id=TASKS, actions=(
-            _fc("submit_label", {"task_id": 1, "item_id": 3, "label": "cat"}),)),))
+        tool="submit_label",
+        signer_id=ALICE,
+        preview="label item 3 of task 1",
+        transactions=(
+            TransactionSpec(
+                signer_id=ALICE,
+                receiver_id=TASKS,
+                actions=(_fc("submit_label", {"task_id": 1, "item_id": 3, "label": "cat"}),),
+            ),
+        ),
+    )
     return [transfer, ft, swap, label]
 
 
@@ -113,8 +190,16 @@ def bench_stateless(n: int) -> float:
     start = time.perf_counter()
     for i in range(n):
         k = i % len(actions)
-        d = evaluate(actions[k], grants, now=NOW, state=state, facts=FACTS, prices=prices,
-                     quotes=prices, action_hash=hashes[k])
+        d = evaluate(
+            actions[k],
+            grants,
+            now=NOW,
+            state=state,
+            facts=FACTS,
+            prices=prices,
+            quotes=prices,
+            action_hash=hashes[k],
+        )
         outcomes.add(d.outcome)
     elapsed = time.perf_counter() - start
     assert outcomes <= {"allow", "confirm"}, outcomes
@@ -134,8 +219,7 @@ def _engine(folder: Path, doc: dict, durable: bool) -> PolicyEngine:
         return clock_state["t"]
 
     prices = StaticPrices()
-    return PolicyEngine(db, facts=FACTS, prices=prices, quotes=prices, clock=clock,
-                        durable=durable)
+    return PolicyEngine(db, facts=FACTS, prices=prices, quotes=prices, clock=clock, durable=durable)
 
 
 def bench_dry_run(n: int, folder: Path) -> float:
@@ -212,19 +296,48 @@ forbid (principal, action, resource) when { context.expired };
 def cedar_requests() -> list[dict]:
     agent = 'Agent::"alice.test.near"'
     return [
-        {"principal": agent, "action": 'Action::"transfer"', "resource": 'Account::"bob"',
-         "context": {"recipient": BOB, "token": "near", "amount": 1000000,
-                     "deposit_to_other": 0, "expired": False}},
-        {"principal": agent, "action": 'Action::"transfer"', "resource": 'Account::"bob"',
-         "context": {"recipient": BOB, "token": USDC, "amount": 5000000,
-                     "deposit_to_other": 0, "expired": False}},
-        {"principal": agent, "action": 'Action::"swap"',
-         "resource": 'Exchange::"exchange.test.near"',
-         "context": {"token_in": WRAP, "token_out": USDC, "usd_micro": 3000000,
-                     "slippage_bps": 67, "expired": False}},
-        {"principal": agent, "action": 'Action::"submit_label"',
-         "resource": 'Contract::"tasks.test.near"',
-         "context": {"deposit": 0, "expired": False}},
+        {
+            "principal": agent,
+            "action": 'Action::"transfer"',
+            "resource": 'Account::"bob"',
+            "context": {
+                "recipient": BOB,
+                "token": "near",
+                "amount": 1000000,
+                "deposit_to_other": 0,
+                "expired": False,
+            },
+        },
+        {
+            "principal": agent,
+            "action": 'Action::"transfer"',
+            "resource": 'Account::"bob"',
+            "context": {
+                "recipient": BOB,
+                "token": USDC,
+                "amount": 5000000,
+                "deposit_to_other": 0,
+                "expired": False,
+            },
+        },
+        {
+            "principal": agent,
+            "action": 'Action::"swap"',
+            "resource": 'Exchange::"exchange.test.near"',
+            "context": {
+                "token_in": WRAP,
+                "token_out": USDC,
+                "usd_micro": 3000000,
+                "slippage_bps": 67,
+                "expired": False,
+            },
+        },
+        {
+            "principal": agent,
+            "action": 'Action::"submit_label"',
+            "resource": 'Contract::"tasks.test.near"',
+            "context": {"deposit": 0, "expired": False},
+        },
     ]
 
 
@@ -248,26 +361,38 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20_000, help="stateless decisions")
     parser.add_argument("--reserve-n", type=int, default=3_000, help="reserved decisions")
     args = parser.parse_args()
-    print(f"stateless rules (evaluator, 4 action kinds): {bench_stateless(args.n):>10,.0f} "
-          "decisions/s  (target 20,000)")
+    print(
+        f"stateless rules (evaluator, 4 action kinds): {bench_stateless(args.n):>10,.0f} "
+        "decisions/s  (target 20,000)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "a").mkdir()
         (folder / "b").mkdir()
         (folder / "c").mkdir()
         (folder / "d").mkdir()
-        print(f"engine.dry_run (grants read from SQLite):     "
-              f"{bench_dry_run(args.n // 2, folder / 'a'):>10,.0f} decisions/s")
-        print(f"engine.reserve, durable (synchronous=FULL):   "
-              f"{bench_reserve(args.reserve_n, folder / 'b'):>10,.0f} decisions/s  "
-              "(target 2,000)")
-        print(f"engine.reserve_many, durable, batches of 16:  "
-              f"{bench_reserve_batched(args.reserve_n, folder / 'd'):>10,.0f} decisions/s")
-        print(f"raw one-row commit, synchronous=FULL (disk):  "
-              f"{bench_raw_commit(args.reserve_n, folder):>10,.0f} commits/s")
-        print(f"engine.reserve, synchronous=NORMAL:           "
-              f"{bench_reserve(args.reserve_n, folder / 'c', durable=False):>10,.0f} "
-              "decisions/s")
+        print(
+            f"engine.dry_run (grants read from SQLite):     "
+            f"{bench_dry_run(args.n // 2, folder / 'a'):>10,.0f} decisions/s"
+        )
+        print(
+            f"engine.reserve, durable (synchronous=FULL):   "
+            f"{bench_reserve(args.reserve_n, folder / 'b'):>10,.0f} decisions/s  "
+            "(target 2,000)"
+        )
+        print(
+            f"engine.reserve_many, durable, batches of 16:  "
+            f"{bench_reserve_batched(args.reserve_n, folder / 'd'):>10,.0f} decisions/s"
+        )
+        print(
+            f"raw one-row commit, synchronous=FULL (disk):  "
+            f"{bench_raw_commit(args.reserve_n, folder):>10,.0f} commits/s"
+        )
+        print(
+            f"engine.reserve, synchronous=NORMAL:           "
+            f"{bench_reserve(args.reserve_n, folder / 'c', durable=False):>10,.0f} "
+            "decisions/s"
+        )
     cedar = bench_cedar(args.n)
     if cedar is None:
         print("cedarpy: not installed (pip install cedarpy to compare)")

@@ -30,7 +30,7 @@ class Reader:
         end = self.pos + n
         if n < 0 or end > len(self.data):
             raise BorshError(f"unexpected end of data: wanted {n} bytes at offset {self.pos}")
-        chunk = self.data[self.pos:end]
+        chunk = self.data[self.pos : end]
         self.pos = end
         return chunk
 

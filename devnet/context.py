@@ -83,11 +83,22 @@ class CallContext:
     """The runtime's implementation of :class:`devnet.contract.Context` for one call."""
 
     def __init__(
-        self, *, current_account_id: str, predecessor_account_id: str, signer_account_id: str,
-        signer_account_pk: str, attached_deposit: int, prepaid_gas: int, block_height: int,
-        block_timestamp: int, balance: Callable[[], int], storage: MutableMapping[str, Any],
-        promise_results: list[PromiseResult], logs: list[str],
-        account_exists: Callable[[str], bool], is_view: bool = False,
+        self,
+        *,
+        current_account_id: str,
+        predecessor_account_id: str,
+        signer_account_id: str,
+        signer_account_pk: str,
+        attached_deposit: int,
+        prepaid_gas: int,
+        block_height: int,
+        block_timestamp: int,
+        balance: Callable[[], int],
+        storage: MutableMapping[str, Any],
+        promise_results: list[PromiseResult],
+        logs: list[str],
+        account_exists: Callable[[str], bool],
+        is_view: bool = False,
     ) -> None:
         self.current_account_id = current_account_id
         self.predecessor_account_id = predecessor_account_id
@@ -136,7 +147,8 @@ class MethodNotFound(Exception):
 
 @lru_cache(maxsize=1024)
 def _method_info(
-    cls: type[Contract], name: str,
+    cls: type[Contract],
+    name: str,
 ) -> tuple[str, bool, bool, bool, inspect.Signature] | None:
     """(kind, payable, private, takes_ctx, signature) of a decorated public method, or None."""
     if name.startswith("_"):
@@ -148,12 +160,18 @@ def _method_info(
     signature = inspect.signature(fn)
     params = list(signature.parameters.values())[1:]
     takes_ctx = bool(params) and params[0].name in ("ctx", "context")
-    return (kind, bool(getattr(fn, "_near_payable", False)),
-            bool(getattr(fn, "_near_private", False)), takes_ctx, signature)
+    return (
+        kind,
+        bool(getattr(fn, "_near_payable", False)),
+        bool(getattr(fn, "_near_private", False)),
+        takes_ctx,
+        signature,
+    )
 
 
-def invoke(cls: type[Contract], method_name: str, args: bytes, ctx: CallContext,
-           *, view: bool = False) -> Any:
+def invoke(
+    cls: type[Contract], method_name: str, args: bytes, ctx: CallContext, *, view: bool = False
+) -> Any:
     """Run one contract method; ContractPanic for every failure the contract is blamed for."""
     info = _method_info(cls, method_name)
     if info is None:

@@ -80,7 +80,11 @@ class Promise:
     callback: Promise | None = None
 
     def function_call(
-        self, method_name: str, args: dict[str, Any] | None = None, *, deposit: int = 0,
+        self,
+        method_name: str,
+        args: dict[str, Any] | None = None,
+        *,
+        deposit: int = 0,
         gas: int = DEFAULT_CALL_GAS,
     ) -> Promise:
         payload = json.dumps(args or {}, separators=(",", ":")).encode()

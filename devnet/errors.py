@@ -14,7 +14,13 @@ class RpcError(Exception):
     """An error the server answers as a JSON-RPC error object."""
 
     def __init__(
-        self, name: str, cause: str, info: dict[str, Any], data: Any, *, code: int = -32000,
+        self,
+        name: str,
+        cause: str,
+        info: dict[str, Any],
+        data: Any,
+        *,
+        code: int = -32000,
         message: str = "Server error",
     ) -> None:
         super().__init__(f"{cause}: {data}")
@@ -37,15 +43,23 @@ class RpcError(Exception):
 
 def parse_error(message: str) -> RpcError:
     return RpcError(
-        "REQUEST_VALIDATION_ERROR", "PARSE_ERROR", {"error_message": message}, message,
-        code=-32700, message="Parse error",
+        "REQUEST_VALIDATION_ERROR",
+        "PARSE_ERROR",
+        {"error_message": message},
+        message,
+        code=-32700,
+        message="Parse error",
     )
 
 
 def method_not_found(method: str) -> RpcError:
     return RpcError(
-        "REQUEST_VALIDATION_ERROR", "METHOD_NOT_FOUND", {"method_name": method}, method,
-        code=-32601, message="Method not found",
+        "REQUEST_VALIDATION_ERROR",
+        "METHOD_NOT_FOUND",
+        {"method_name": method},
+        method,
+        code=-32601,
+        message="Method not found",
     )
 
 
@@ -91,7 +105,8 @@ def function_call_error(message: str) -> dict[str, Any]:
 
 def unknown_account(account_id: str, height: int, block_hash: str) -> RpcError:
     return RpcError(
-        "HANDLER_ERROR", "UNKNOWN_ACCOUNT",
+        "HANDLER_ERROR",
+        "UNKNOWN_ACCOUNT",
         {"requested_account_id": account_id, "block_height": height, "block_hash": block_hash},
         f"account {account_id} does not exist while viewing",
     )
@@ -99,7 +114,8 @@ def unknown_account(account_id: str, height: int, block_hash: str) -> RpcError:
 
 def invalid_account(account_id: str, height: int, block_hash: str) -> RpcError:
     return RpcError(
-        "HANDLER_ERROR", "INVALID_ACCOUNT",
+        "HANDLER_ERROR",
+        "INVALID_ACCOUNT",
         {"requested_account_id": account_id, "block_height": height, "block_hash": block_hash},
         f"Account ID {account_id} is invalid",
     )
@@ -107,7 +123,8 @@ def invalid_account(account_id: str, height: int, block_hash: str) -> RpcError:
 
 def no_contract_code(account_id: str, height: int, block_hash: str) -> RpcError:
     return RpcError(
-        "HANDLER_ERROR", "NO_CONTRACT_CODE",
+        "HANDLER_ERROR",
+        "NO_CONTRACT_CODE",
         {"contract_account_id": account_id, "block_height": height, "block_hash": block_hash},
         f"Contract code for contract ID #{account_id} has never been observed on the node",
     )
@@ -115,13 +132,17 @@ def no_contract_code(account_id: str, height: int, block_hash: str) -> RpcError:
 
 def unknown_block(reference: Any) -> RpcError:
     return RpcError(
-        "HANDLER_ERROR", "UNKNOWN_BLOCK", {"block_reference": reference},
+        "HANDLER_ERROR",
+        "UNKNOWN_BLOCK",
+        {"block_reference": reference},
         "DB Not Found Error: BLOCK HEIGHT / HASH",
     )
 
 
 def unknown_transaction(tx_hash: str) -> RpcError:
     return RpcError(
-        "HANDLER_ERROR", "UNKNOWN_TRANSACTION", {"requested_transaction_hash": tx_hash},
+        "HANDLER_ERROR",
+        "UNKNOWN_TRANSACTION",
+        {"requested_transaction_hash": tx_hash},
         f"Transaction {tx_hash} doesn't exist",
     )

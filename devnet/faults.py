@@ -53,16 +53,28 @@ class FaultController:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(
-        self, kind: FaultKind | str, *, probability: float = 0.0, next_n: int | None = None,
-        methods: Iterable[str] | None = None, latency_s: float = 0.0, status: int = 503,
+        self,
+        kind: FaultKind | str,
+        *,
+        probability: float = 0.0,
+        next_n: int | None = None,
+        methods: Iterable[str] | None = None,
+        latency_s: float = 0.0,
+        status: int = 503,
         applied: bool = False,
     ) -> FaultRule:
         """Activate a fault; give ``next_n`` (a count) or ``probability`` (0..1)."""
         if next_n is None and not 0.0 < probability <= 1.0:
             raise ValueError("a fault needs next_n or a probability in (0, 1]")
-        rule = FaultRule(FaultKind(kind), probability, next_n,
-                         frozenset(methods) if methods is not None else None, latency_s, status,
-                         applied)
+        rule = FaultRule(
+            FaultKind(kind),
+            probability,
+            next_n,
+            frozenset(methods) if methods is not None else None,
+            latency_s,
+            status,
+            applied,
+        )
         with self._lock:
             self.rules.append(rule)
         return rule

@@ -58,9 +58,13 @@ TASK_SPECS: tuple[dict[str, Any], ...] = (
     {
         "title": "Sentiment of product reviews",
         "description": "Label each review as positive, negative or neutral.",
-        "items": ["Battery lasts two days, love it.", "Arrived broken and support ignored me.",
-                  "It is a phone case. It holds the phone.", "Best purchase this year!",
-                  "Stopped charging after a week."],
+        "items": [
+            "Battery lasts two days, love it.",
+            "Arrived broken and support ignored me.",
+            "It is a phone case. It holds the phone.",
+            "Best purchase this year!",
+            "Stopped charging after a week.",
+        ],
         "reward_per_label": str(NEAR // 100),
         "labels_per_item": 1,
         "allowed_labels": ["positive", "negative", "neutral"],
@@ -69,9 +73,11 @@ TASK_SPECS: tuple[dict[str, Any], ...] = (
     {
         "title": "Does the caption match the image description?",
         "description": "Answer yes or no; three taskers per item, the majority is accepted.",
-        "items": ["Image: a red bicycle by a wall. Caption: a red bike parked outside.",
-                  "Image: two cats on a sofa. Caption: a dog in the snow.",
-                  "Image: Mount Fuji at dawn. Caption: a mountain at sunrise."],
+        "items": [
+            "Image: a red bicycle by a wall. Caption: a red bike parked outside.",
+            "Image: two cats on a sofa. Caption: a dog in the snow.",
+            "Image: Mount Fuji at dawn. Caption: a mountain at sunrise.",
+        ],
         "reward_per_label": str(NEAR // 200),
         "labels_per_item": 3,
         "allowed_labels": ["yes", "no"],
@@ -95,9 +101,15 @@ def units(contract: str, whole: int) -> int:
 
 
 def _accounts() -> list[GenesisAccount]:
-    return [GenesisAccount(account_id=account, balance=balance,
-                           secret_keys=[KeyPair.generate().secret_key], code_name=code)
-            for account, balance, code in ACCOUNTS]
+    return [
+        GenesisAccount(
+            account_id=account,
+            balance=balance,
+            secret_keys=[KeyPair.generate().secret_key],
+            code_name=code,
+        )
+        for account, balance, code in ACCOUNTS
+    ]
 
 
 def _init_calls() -> list[SetupCall]:
@@ -105,19 +117,41 @@ def _init_calls() -> list[SetupCall]:
     for symbol, contract, decimals, supply in TOKENS:
         if contract == WRAP:
             continue
-        metadata = {"spec": "ft-1.0.0", "name": symbol, "symbol": symbol, "icon": None,
-                    "reference": None, "reference_hash": None, "decimals": decimals}
-        calls.append(SetupCall(signer_id=contract, receiver_id=contract, method_name="new",
-                               args={"owner_id": MARKET,
-                                     "total_supply": str(units(contract, supply)),
-                                     "metadata": metadata}))
+        metadata = {
+            "spec": "ft-1.0.0",
+            "name": symbol,
+            "symbol": symbol,
+            "icon": None,
+            "reference": None,
+            "reference_hash": None,
+            "decimals": decimals,
+        }
+        calls.append(
+            SetupCall(
+                signer_id=contract,
+                receiver_id=contract,
+                method_name="new",
+                args={
+                    "owner_id": MARKET,
+                    "total_supply": str(units(contract, supply)),
+                    "metadata": metadata,
+                },
+            )
+        )
     calls += [
-        SetupCall(signer_id=EXCHANGE, receiver_id=EXCHANGE, method_name="new",
-                  args={"owner_id": ROOT, "exchange_fee": 0, "referral_fee": 0}),
-        SetupCall(signer_id=ROOT, receiver_id=EXCHANGE, method_name="extend_whitelisted_tokens",
-                  args={"tokens": [contract for _, contract, _, _ in TOKENS]}),
-        SetupCall(signer_id=TASKS, receiver_id=TASKS, method_name="new",
-                  args={"owner_id": ROOT}),
+        SetupCall(
+            signer_id=EXCHANGE,
+            receiver_id=EXCHANGE,
+            method_name="new",
+            args={"owner_id": ROOT, "exchange_fee": 0, "referral_fee": 0},
+        ),
+        SetupCall(
+            signer_id=ROOT,
+            receiver_id=EXCHANGE,
+            method_name="extend_whitelisted_tokens",
+            args={"tokens": [contract for _, contract, _, _ in TOKENS]},
+        ),
+        SetupCall(signer_id=TASKS, receiver_id=TASKS, method_name="new", args={"owner_id": ROOT}),
     ]
     return calls
 
@@ -129,51 +163,97 @@ def _registration_calls() -> list[SetupCall]:
         for account in (EXCHANGE, MARKET, ALICE):
             if account == MARKET and contract != WRAP:
                 continue  # the owner was registered by ``new``
-            calls.append(SetupCall(signer_id=ROOT, receiver_id=contract,
-                                   method_name="storage_deposit", args={"account_id": account},
-                                   deposit=STORAGE_BALANCE))
+            calls.append(
+                SetupCall(
+                    signer_id=ROOT,
+                    receiver_id=contract,
+                    method_name="storage_deposit",
+                    args={"account_id": account},
+                    deposit=STORAGE_BALANCE,
+                )
+            )
     return calls
 
 
 def _liquidity_calls() -> list[SetupCall]:
     wrapped = sum(amount for left, amount, _, _ in POOLS if left == WRAP)
     calls = [
-        SetupCall(signer_id=MARKET, receiver_id=WRAP, method_name="near_deposit", args={},
-                  deposit=wrapped * NEAR),
-        SetupCall(signer_id=MARKET, receiver_id=EXCHANGE, method_name="storage_deposit",
-                  args={}, deposit=NEAR),
+        SetupCall(
+            signer_id=MARKET,
+            receiver_id=WRAP,
+            method_name="near_deposit",
+            args={},
+            deposit=wrapped * NEAR,
+        ),
+        SetupCall(
+            signer_id=MARKET,
+            receiver_id=EXCHANGE,
+            method_name="storage_deposit",
+            args={},
+            deposit=NEAR,
+        ),
     ]
     deposits: dict[str, int] = {}
     for left, left_amount, right, right_amount in POOLS:
         deposits[left] = deposits.get(left, 0) + units(left, left_amount)
         deposits[right] = deposits.get(right, 0) + units(right, right_amount)
     for token, amount in deposits.items():
-        calls.append(SetupCall(signer_id=MARKET, receiver_id=token, method_name="ft_transfer_call",
-                               args={"receiver_id": EXCHANGE, "amount": str(amount), "msg": ""},
-                               deposit=1))
+        calls.append(
+            SetupCall(
+                signer_id=MARKET,
+                receiver_id=token,
+                method_name="ft_transfer_call",
+                args={"receiver_id": EXCHANGE, "amount": str(amount), "msg": ""},
+                deposit=1,
+            )
+        )
     for pool_id, (left, left_amount, right, right_amount) in enumerate(POOLS):
-        calls.append(SetupCall(signer_id=MARKET, receiver_id=EXCHANGE,
-                               method_name="add_simple_pool",
-                               args={"tokens": [left, right], "fee": POOL_FEE_BPS},
-                               deposit=POOL_STORAGE_COST))
-        calls.append(SetupCall(signer_id=MARKET, receiver_id=EXCHANGE,
-                               method_name="add_liquidity",
-                               args={"pool_id": pool_id,
-                                     "amounts": [str(units(left, left_amount)),
-                                                 str(units(right, right_amount))]},
-                               deposit=LP_STORAGE_COST))
+        calls.append(
+            SetupCall(
+                signer_id=MARKET,
+                receiver_id=EXCHANGE,
+                method_name="add_simple_pool",
+                args={"tokens": [left, right], "fee": POOL_FEE_BPS},
+                deposit=POOL_STORAGE_COST,
+            )
+        )
+        calls.append(
+            SetupCall(
+                signer_id=MARKET,
+                receiver_id=EXCHANGE,
+                method_name="add_liquidity",
+                args={
+                    "pool_id": pool_id,
+                    "amounts": [str(units(left, left_amount)), str(units(right, right_amount))],
+                },
+                deposit=LP_STORAGE_COST,
+            )
+        )
     return calls
 
 
 def _user_calls() -> list[SetupCall]:
-    calls = [SetupCall(signer_id=MARKET, receiver_id=token, method_name="ft_transfer",
-                       args={"receiver_id": ALICE, "amount": str(units(token, amount))},
-                       deposit=1)
-             for token, amount in ALICE_TOKENS.items()]
+    calls = [
+        SetupCall(
+            signer_id=MARKET,
+            receiver_id=token,
+            method_name="ft_transfer",
+            args={"receiver_id": ALICE, "amount": str(units(token, amount))},
+            deposit=1,
+        )
+        for token, amount in ALICE_TOKENS.items()
+    ]
     for spec in TASK_SPECS:
         pool = int(spec["reward_per_label"]) * len(spec["items"]) * spec["labels_per_item"]
-        calls.append(SetupCall(signer_id=VENDOR, receiver_id=TASKS, method_name="create_task",
-                               args=dict(spec), deposit=pool))
+        calls.append(
+            SetupCall(
+                signer_id=VENDOR,
+                receiver_id=TASKS,
+                method_name="create_task",
+                args=dict(spec),
+                deposit=pool,
+            )
+        )
     return calls
 
 
@@ -184,13 +264,16 @@ def _manifest() -> dict[str, Any]:
         "vendor_account": VENDOR,
         "market_account": MARKET,
         "wrap_id": WRAP,
-        "tokens": [{"symbol": symbol, "contract_id": contract, "decimals": decimals}
-                   for symbol, contract, decimals, _ in TOKENS],
+        "tokens": [
+            {"symbol": symbol, "contract_id": contract, "decimals": decimals}
+            for symbol, contract, decimals, _ in TOKENS
+        ],
         "exchange": {
             "contract_id": EXCHANGE,
-            "pools": [{"pool_id": pool_id, "token_account_ids": [left, right],
-                       "total_fee": POOL_FEE_BPS}
-                      for pool_id, (left, _, right, _) in enumerate(POOLS)],
+            "pools": [
+                {"pool_id": pool_id, "token_account_ids": [left, right], "total_fee": POOL_FEE_BPS}
+                for pool_id, (left, _, right, _) in enumerate(POOLS)
+            ],
         },
         "tasks": {"contract_id": TASKS},
         "notary": {"contract_id": NOTARY},

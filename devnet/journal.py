@@ -56,8 +56,9 @@ class Journal:
                 yield entry["t"], [base64.b64decode(tx) for tx in entry["txs"]]
 
     def append(self, timestamp_ns: int, raw_txs: list[bytes]) -> None:
-        line = json.dumps({"t": timestamp_ns,
-                           "txs": [base64.b64encode(tx).decode() for tx in raw_txs]})
+        line = json.dumps(
+            {"t": timestamp_ns, "txs": [base64.b64encode(tx).decode() for tx in raw_txs]}
+        )
         if self._fh is None:
             self._truncate_torn_tail()
             self._fh = open(self.blocks_path, "ab")  # noqa: SIM115 - kept open for appends

@@ -15,7 +15,7 @@ PREFIX = "ed25519:"
 
 def decode_public_key(text: str) -> bytes:
     """32 raw bytes from ``ed25519:<base58>`` or bare base58; ValueError when it is not a key."""
-    body = text[len(PREFIX):] if text.startswith(PREFIX) else text
+    body = text[len(PREFIX) :] if text.startswith(PREFIX) else text
     try:
         raw = base58.b58decode(body)
     except ValueError as exc:
@@ -41,7 +41,7 @@ class KeyPair:
 
     @classmethod
     def from_secret_key(cls, text: str) -> KeyPair:
-        body = text[len(PREFIX):] if text.startswith(PREFIX) else text
+        body = text[len(PREFIX) :] if text.startswith(PREFIX) else text
         raw = base58.b58decode(body)
         if len(raw) not in (32, 64):
             raise ValueError("an ed25519 secret key is 32 or 64 bytes")
@@ -66,7 +66,8 @@ class KeyPair:
         """Write a near-cli credentials file readable by its owner only."""
         path.parent.mkdir(parents=True, exist_ok=True)
         body = {
-            "account_id": account_id, "public_key": self.public_key,
+            "account_id": account_id,
+            "public_key": self.public_key,
             "private_key": self.secret_key,
         }
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -86,7 +86,9 @@ class ReceiptExecutor:
     """Runs one receipt and everything it spawns to completion."""
 
     def __init__(
-        self, accounts: dict[str, Account], contracts: Callable[[], Mapping[str, type[Contract]]],
+        self,
+        accounts: dict[str, Account],
+        contracts: Callable[[], Mapping[str, type[Contract]]],
     ) -> None:
         self.accounts = accounts
         self.contracts = contracts
@@ -121,7 +123,10 @@ class ReceiptExecutor:
     # -- one receipt ------------------------------------------------------------------------
 
     def _execute(
-        self, r: Receipt, results: list[PromiseResult], env: BlockEnv,
+        self,
+        r: Receipt,
+        results: list[PromiseResult],
+        env: BlockEnv,
     ) -> tuple[Outcome, list[Receipt], PromiseResult | None]:
         """(outcome, new receipts, result for dependants or None when it forwards a promise)."""
         if r.free:
@@ -144,8 +149,9 @@ class ReceiptExecutor:
                         overlay = StorageOverlay(acc.storage)
                         created = True
                     else:
-                        raise ActionFailure({"AccountDoesNotExist": {"account_id": r.receiver_id}},
-                                            index)
+                        raise ActionFailure(
+                            {"AccountDoesNotExist": {"account_id": r.receiver_id}}, index
+                        )
                 if isinstance(action, CreateAccount):
                     acc = self._create_account(r, index)
                     overlay = StorageOverlay(acc.storage)
@@ -154,8 +160,9 @@ class ReceiptExecutor:
                     acc.amount += action.deposit
                 elif isinstance(action, FunctionCall):
                     acc.amount += action.deposit
-                    out = self._function_call(r, action, index, acc, overlay, results, logs,
-                                              state, env)
+                    out = self._function_call(
+                        r, action, index, acc, overlay, results, logs, state, env
+                    )
                     promises.extend(out[1])
                     if isinstance(out[0], Promise):
                         returned = out[0]
@@ -197,35 +204,55 @@ class ReceiptExecutor:
             status = {"SuccessReceiptId": tail}  # raw id; views encode it
             return self._finish(r, logs, children, state.burnt, status), children, None
         status = {"SuccessValue": base64.b64encode(value).decode()}
-        return self._finish(r, logs, children, state.burnt, status), children, \
-            PromiseResult(True, value)
+        return (
+            self._finish(r, logs, children, state.burnt, status),
+            children,
+            PromiseResult(True, value),
+        )
 
-    def _finish(self, r: Receipt, logs: list[str], children: list[Receipt], burnt: int,
-                status: dict[str, Any]) -> Outcome:
+    def _finish(
+        self,
+        r: Receipt,
+        logs: list[str],
+        children: list[Receipt],
+        burnt: int,
+        status: dict[str, Any],
+    ) -> Outcome:
         """Record the outcome and give the signer back the gas this receipt did not use."""
         unused = r.budget - burnt - sum(c.budget for c in children)
         if unused > 0 and r.gas_price:
             signer = self.accounts.get(r.signer_id)
             if signer is not None:
                 signer.amount += unused * r.gas_price
-        return Outcome(r.id, r.receiver_id, logs, [c.id for c in children], burnt,
-                       burnt * r.gas_price, status)
+        return Outcome(
+            r.id, r.receiver_id, logs, [c.id for c in children], burnt, burnt * r.gas_price, status
+        )
 
     def _execute_free(self, r: Receipt) -> tuple[Outcome, list[Receipt], PromiseResult]:
         acc = self.accounts.get(r.receiver_id)
         if acc is None:
-            status = ActionFailure({"AccountDoesNotExist": {"account_id": r.receiver_id}},
-                                   0).as_status()
+            status = ActionFailure(
+                {"AccountDoesNotExist": {"account_id": r.receiver_id}}, 0
+            ).as_status()
             return Outcome(r.id, r.receiver_id, [], [], 0, 0, status), [], PromiseResult(False)
         acc.amount += _deposit(r.actions)
-        return (Outcome(r.id, r.receiver_id, [], [], 0, 0, {"SuccessValue": ""}), [],
-                PromiseResult(True))
+        return (
+            Outcome(r.id, r.receiver_id, [], [], 0, 0, {"SuccessValue": ""}),
+            [],
+            PromiseResult(True),
+        )
 
     def _refund(self, r: Receipt, receiver: str, amount: int, index: int) -> Receipt:
         return Receipt(
             id=hashlib.sha256(r.id + b"refund" + index.to_bytes(4, "little")).digest(),
-            predecessor_id=SYSTEM, receiver_id=receiver, signer_id=SYSTEM, signer_pk=r.signer_pk,
-            actions=(Transfer(amount),), gas_price=0, budget=0, free=True,
+            predecessor_id=SYSTEM,
+            receiver_id=receiver,
+            signer_id=SYSTEM,
+            signer_pk=r.signer_pk,
+            actions=(Transfer(amount),),
+            gas_price=0,
+            budget=0,
+            free=True,
         )
 
     # -- actions ----------------------------------------------------------------------------
@@ -236,12 +263,26 @@ class ReceiptExecutor:
             raise ActionFailure({"AccountAlreadyExists": {"account_id": account_id}}, index)
         if is_top_level(account_id) and not is_implicit(account_id):
             if r.predecessor_id != REGISTRAR:
-                raise ActionFailure({"CreateAccountOnlyByRegistrar": {
-                    "account_id": account_id, "registrar_account_id": REGISTRAR,
-                    "predecessor_id": r.predecessor_id}}, index)
+                raise ActionFailure(
+                    {
+                        "CreateAccountOnlyByRegistrar": {
+                            "account_id": account_id,
+                            "registrar_account_id": REGISTRAR,
+                            "predecessor_id": r.predecessor_id,
+                        }
+                    },
+                    index,
+                )
         elif not account_id.endswith("." + r.predecessor_id):
-            raise ActionFailure({"CreateAccountNotAllowed": {
-                "account_id": account_id, "predecessor_id": r.predecessor_id}}, index)
+            raise ActionFailure(
+                {
+                    "CreateAccountNotAllowed": {
+                        "account_id": account_id,
+                        "predecessor_id": r.predecessor_id,
+                    }
+                },
+                index,
+            )
         acc = Account(amount=0)
         self.accounts[account_id] = acc
         return acc
@@ -249,94 +290,172 @@ class ReceiptExecutor:
     def _create_implicit(self, account_id: str, env: BlockEnv) -> Account:
         acc = Account(amount=0)
         acc.keys[PublicKey(ED25519, bytes.fromhex(account_id))] = AccessKey(
-            nonce=(env.height - 1) * 1_000_000)
+            nonce=(env.height - 1) * 1_000_000
+        )
         self.accounts[account_id] = acc
         return acc
 
     def _check_actor(self, r: Receipt, index: int, created: bool) -> None:
         if r.predecessor_id != r.receiver_id and not created:
-            raise ActionFailure({"ActorNoPermission": {
-                "account_id": r.receiver_id, "actor_id": r.predecessor_id}}, index)
+            raise ActionFailure(
+                {"ActorNoPermission": {"account_id": r.receiver_id, "actor_id": r.predecessor_id}},
+                index,
+            )
 
-    def _apply_account_action(self, r: Receipt, action: Action, index: int, acc: Account,
-                              env: BlockEnv, children: list[Receipt]) -> None:
+    def _apply_account_action(
+        self,
+        r: Receipt,
+        action: Action,
+        index: int,
+        acc: Account,
+        env: BlockEnv,
+        children: list[Receipt],
+    ) -> None:
         if isinstance(action, AddKey):
             if action.public_key in acc.keys:
-                raise ActionFailure({"AddKeyAlreadyExists": {
-                    "account_id": r.receiver_id, "public_key": action.public_key.text()}}, index)
+                raise ActionFailure(
+                    {
+                        "AddKeyAlreadyExists": {
+                            "account_id": r.receiver_id,
+                            "public_key": action.public_key.text(),
+                        }
+                    },
+                    index,
+                )
             perm = action.access_key.permission
             nonce = (env.height - 1) * 1_000_000
             if perm == FULL_ACCESS:
                 acc.keys[action.public_key] = AccessKey(nonce)
             else:
                 acc.keys[action.public_key] = AccessKey(
-                    nonce, full_access=False, allowance=perm.allowance,
-                    receiver_id=perm.receiver_id, method_names=perm.method_names)
+                    nonce,
+                    full_access=False,
+                    allowance=perm.allowance,
+                    receiver_id=perm.receiver_id,
+                    method_names=perm.method_names,
+                )
         elif isinstance(action, DeleteKey):
             if action.public_key not in acc.keys:
-                raise ActionFailure({"DeleteKeyDoesNotExist": {
-                    "account_id": r.receiver_id, "public_key": action.public_key.text()}}, index)
+                raise ActionFailure(
+                    {
+                        "DeleteKeyDoesNotExist": {
+                            "account_id": r.receiver_id,
+                            "public_key": action.public_key.text(),
+                        }
+                    },
+                    index,
+                )
             del acc.keys[action.public_key]
         elif isinstance(action, DeployContract):
             name = ""
             if action.code.startswith(CODE_PREFIX):
-                name = action.code[len(CODE_PREFIX):].decode("utf-8", "replace")
+                name = action.code[len(CODE_PREFIX) :].decode("utf-8", "replace")
             if not name or name not in self.contracts():
-                raise ActionFailure(function_call_error(
-                    "devnet runs Python contracts only: DeployContract code must be "
-                    f"b'pycontract:<name>' with a known name, got {action.code[:40]!r}"), index)
+                raise ActionFailure(
+                    function_call_error(
+                        "devnet runs Python contracts only: DeployContract code must be "
+                        f"b'pycontract:<name>' with a known name, got {action.code[:40]!r}"
+                    ),
+                    index,
+                )
             acc.code_name = name
         elif isinstance(action, DeleteAccount):
             if acc.amount:
                 payout = Receipt(
-                    id=hashlib.sha256(r.id + b"delete").digest(), predecessor_id=r.receiver_id,
-                    receiver_id=action.beneficiary_id, signer_id=r.signer_id,
-                    signer_pk=r.signer_pk, actions=(Transfer(acc.amount),), gas_price=0,
-                    budget=0, free=True)
+                    id=hashlib.sha256(r.id + b"delete").digest(),
+                    predecessor_id=r.receiver_id,
+                    receiver_id=action.beneficiary_id,
+                    signer_id=r.signer_id,
+                    signer_pk=r.signer_pk,
+                    actions=(Transfer(acc.amount),),
+                    gas_price=0,
+                    budget=0,
+                    free=True,
+                )
                 children.append(payout)
             del self.accounts[r.receiver_id]
         else:
-            raise ActionFailure({"NewReceiptValidationError": {"ActionsValidation": {
-                "UnsupportedProtocolFeature": {
-                    "protocol_feature": type(action).__name__, "version": 0}}}}, index)
+            raise ActionFailure(
+                {
+                    "NewReceiptValidationError": {
+                        "ActionsValidation": {
+                            "UnsupportedProtocolFeature": {
+                                "protocol_feature": type(action).__name__,
+                                "version": 0,
+                            }
+                        }
+                    }
+                },
+                index,
+            )
 
     def _function_call(
-        self, r: Receipt, action: FunctionCall, index: int, acc: Account,
-        overlay: StorageOverlay, results: list[PromiseResult], logs: list[str],
-        state: _CallState, env: BlockEnv,
+        self,
+        r: Receipt,
+        action: FunctionCall,
+        index: int,
+        acc: Account,
+        overlay: StorageOverlay,
+        results: list[PromiseResult],
+        logs: list[str],
+        state: _CallState,
+        env: BlockEnv,
     ) -> tuple[Any, list[Promise]]:
         if acc.code_name is None:
-            raise ActionFailure({"FunctionCallError": {"CompilationError": {
-                "CodeDoesNotExist": {"account_id": r.receiver_id}}}}, index)
+            raise ActionFailure(
+                {
+                    "FunctionCallError": {
+                        "CompilationError": {"CodeDoesNotExist": {"account_id": r.receiver_id}}
+                    }
+                },
+                index,
+            )
         cls = self.contracts().get(acc.code_name)
         if cls is None:
-            raise ActionFailure(function_call_error(
-                f"contract code {acc.code_name!r} is not available on this node"), index)
+            raise ActionFailure(
+                function_call_error(
+                    f"contract code {acc.code_name!r} is not available on this node"
+                ),
+                index,
+            )
         state.burnt += gas.CONTRACT_CALL_GAS
         ctx = CallContext(
-            current_account_id=r.receiver_id, predecessor_account_id=r.predecessor_id,
-            signer_account_id=r.signer_id, signer_account_pk=r.signer_pk.text(),
-            attached_deposit=action.deposit, prepaid_gas=action.gas, block_height=env.height,
-            block_timestamp=env.timestamp_ns, balance=lambda: acc.amount, storage=overlay,
-            promise_results=list(results), logs=logs, account_exists=self._exists,
+            current_account_id=r.receiver_id,
+            predecessor_account_id=r.predecessor_id,
+            signer_account_id=r.signer_id,
+            signer_account_pk=r.signer_pk.text(),
+            attached_deposit=action.deposit,
+            prepaid_gas=action.gas,
+            block_height=env.height,
+            block_timestamp=env.timestamp_ns,
+            balance=lambda: acc.amount,
+            storage=overlay,
+            promise_results=list(results),
+            logs=logs,
+            account_exists=self._exists,
         )
         try:
             value = invoke(cls, action.method_name, action.args, ctx)
         except MethodNotFound:
-            raise ActionFailure({"FunctionCallError": {"MethodResolveError": "MethodNotFound"}},
-                                index) from None
+            raise ActionFailure(
+                {"FunctionCallError": {"MethodResolveError": "MethodNotFound"}}, index
+            ) from None
         except ContractPanic as exc:
-            raise ActionFailure(function_call_error(f"Smart contract panicked: {exc.message}"),
-                                index) from None
+            raise ActionFailure(
+                function_call_error(f"Smart contract panicked: {exc.message}"), index
+            ) from None
         except (Exception, SystemExit) as exc:  # a contract bug fails its receipt, not the node
-            raise ActionFailure(function_call_error(
-                f"Smart contract panicked: {type(exc).__name__}: {exc}"), index) from None
+            raise ActionFailure(
+                function_call_error(f"Smart contract panicked: {type(exc).__name__}: {exc}"), index
+            ) from None
         if value is not None and not isinstance(value, Promise):
             try:
                 encode_result(value)
             except (TypeError, ValueError) as exc:
-                raise ActionFailure(function_call_error(
-                    f"Smart contract panicked: result is not JSON: {exc}"), index) from None
+                raise ActionFailure(
+                    function_call_error(f"Smart contract panicked: result is not JSON: {exc}"),
+                    index,
+                ) from None
         return value, ctx.promises
 
     def _exists(self, account_id: str) -> bool:
@@ -344,8 +463,14 @@ class ReceiptExecutor:
 
     # -- promises ---------------------------------------------------------------------------
 
-    def _promise_receipts(self, r: Receipt, acc: Account, promises: list[Promise],
-                          returned: Promise | None, state: _CallState) -> list[Receipt]:
+    def _promise_receipts(
+        self,
+        r: Receipt,
+        acc: Account,
+        promises: list[Promise],
+        returned: Promise | None,
+        state: _CallState,
+    ) -> list[Receipt]:
         callbacks = set()
         for p in promises:
             node = p.callback
@@ -364,26 +489,41 @@ class ReceiptExecutor:
             data_ids = [child_id(r.id, 1_000_000 + len(out) + i) for i in range(len(chain))]
             for i, p in enumerate(chain):
                 if not valid_account_id(p.receiver_id):
-                    raise ActionFailure({"NewReceiptValidationError": {
-                        "InvalidReceiverId": {"account_id": p.receiver_id}}})
+                    raise ActionFailure(
+                        {
+                            "NewReceiptValidationError": {
+                                "InvalidReceiverId": {"account_id": p.receiver_id}
+                            }
+                        }
+                    )
                 actions = tuple(
                     FunctionCall(a.method_name, a.args, a.gas, a.deposit)
-                    if isinstance(a, PromiseCall) else Transfer(a.deposit) for a in p.actions)
+                    if isinstance(a, PromiseCall)
+                    else Transfer(a.deposit)
+                    for a in p.actions
+                )
                 total_deposit += _deposit(actions)
                 rec = Receipt(
-                    id=child_id(r.id, len(out)), predecessor_id=r.receiver_id,
-                    receiver_id=p.receiver_id, signer_id=r.signer_id, signer_pk=r.signer_pk,
-                    actions=actions, gas_price=r.gas_price, budget=gas.receipt_budget(actions),
+                    id=child_id(r.id, len(out)),
+                    predecessor_id=r.receiver_id,
+                    receiver_id=p.receiver_id,
+                    signer_id=r.signer_id,
+                    signer_pk=r.signer_pk,
+                    actions=actions,
+                    gas_price=r.gas_price,
+                    budget=gas.receipt_budget(actions),
                     input_data_ids=[data_ids[i - 1]] if i else [],
                     output_data_receivers=(
-                        [(data_ids[i], chain[i + 1].receiver_id)] if i + 1 < len(chain) else []),
+                        [(data_ids[i], chain[i + 1].receiver_id)] if i + 1 < len(chain) else []
+                    ),
                 )
                 state.receipt_of[id(p)] = rec.id
                 state.burnt += gas.send_fee(actions)
                 out.append(rec)
         if total_deposit > acc.amount:
-            raise ActionFailure(function_call_error(
-                "Smart contract panicked: Exceeded the account balance."))
+            raise ActionFailure(
+                function_call_error("Smart contract panicked: Exceeded the account balance.")
+            )
         acc.amount -= total_deposit
         if returned is not None and id(returned) not in state.receipt_of:
             raise ActionFailure(function_call_error("returned promise was never scheduled"))

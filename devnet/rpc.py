@@ -96,11 +96,16 @@ class Node:
         self._writer: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self.methods: dict[str, Callable[[Any], Awaitable[Any]]] = {
-            "status": self.status, "block": self.block, "query": self.query,
+            "status": self.status,
+            "block": self.block,
+            "query": self.query,
             "broadcast_tx_commit": self.broadcast_tx_commit,
-            "broadcast_tx_async": self.broadcast_tx_async, "send_tx": self.send_tx,
-            "tx": self.tx, "EXPERIMENTAL_tx_status": self.experimental_tx_status,
-            "gas_price": self.gas_price, "health": self.health,
+            "broadcast_tx_async": self.broadcast_tx_async,
+            "send_tx": self.send_tx,
+            "tx": self.tx,
+            "EXPERIMENTAL_tx_status": self.experimental_tx_status,
+            "gas_price": self.gas_price,
+            "health": self.health,
         }
 
     # -- writer -----------------------------------------------------------------------------
@@ -216,9 +221,11 @@ class Node:
         block = self._block_ref(params)
         kind = params.get("request_type")
         handlers = {
-            "view_account": self._view_account, "view_access_key": self._view_access_key,
+            "view_account": self._view_account,
+            "view_access_key": self._view_access_key,
             "view_access_key_list": self._view_access_key_list,
-            "call_function": self._call_function, "view_state": self._view_state,
+            "call_function": self._call_function,
+            "view_state": self._view_state,
             "view_code": self._view_code,
         }
         handler = handlers.get(kind)  # type: ignore[arg-type]
@@ -236,12 +243,14 @@ class Node:
         result["block_hash"] = head
         return result
 
-    def _view_account(self, p: dict[str, Any], account_id: str, acc: Any,
-                      block: Block) -> dict[str, Any]:
+    def _view_account(
+        self, p: dict[str, Any], account_id: str, acc: Any, block: Block
+    ) -> dict[str, Any]:
         return account_view(acc, block)
 
-    def _view_access_key(self, p: dict[str, Any], account_id: str, acc: Any,
-                         block: Block) -> dict[str, Any]:
+    def _view_access_key(
+        self, p: dict[str, Any], account_id: str, acc: Any, block: Block
+    ) -> dict[str, Any]:
         text = _str_param(p, "public_key")
         key = acc.keys.get(_public_key(text))
         if key is None:
@@ -249,20 +258,27 @@ class Node:
             return {"error": f"access key {shown} does not exist while viewing", "logs": []}
         return access_key_view(key)
 
-    def _view_access_key_list(self, p: dict[str, Any], account_id: str, acc: Any,
-                              block: Block) -> dict[str, Any]:
-        return {"keys": [{"public_key": pk.text(), "access_key": access_key_view(key)}
-                         for pk, key in acc.keys.items()]}
+    def _view_access_key_list(
+        self, p: dict[str, Any], account_id: str, acc: Any, block: Block
+    ) -> dict[str, Any]:
+        return {
+            "keys": [
+                {"public_key": pk.text(), "access_key": access_key_view(key)}
+                for pk, key in acc.keys.items()
+            ]
+        }
 
-    def _view_code(self, p: dict[str, Any], account_id: str, acc: Any,
-                   block: Block) -> dict[str, Any]:
+    def _view_code(
+        self, p: dict[str, Any], account_id: str, acc: Any, block: Block
+    ) -> dict[str, Any]:
         if acc.code_name is None:
             raise errors.no_contract_code(account_id, block.height, b58(block.hash))
         code = f"pycontract:{acc.code_name}".encode()
         return {"code_base64": base64.b64encode(code).decode(), "hash": b58(acc.code_hash())}
 
-    def _view_state(self, p: dict[str, Any], account_id: str, acc: Any,
-                    block: Block) -> dict[str, Any]:
+    def _view_state(
+        self, p: dict[str, Any], account_id: str, acc: Any, block: Block
+    ) -> dict[str, Any]:
         prefix_text = p.get("prefix_base64", "") or ""
         try:
             prefix = base64.b64decode(prefix_text, validate=True)
@@ -272,12 +288,17 @@ class Node:
         for key, value in acc.storage.items():
             raw_key = key.encode()
             if raw_key.startswith(prefix):
-                values.append({"key": base64.b64encode(raw_key).decode(),
-                               "value": base64.b64encode(encode_result(value)).decode()})
+                values.append(
+                    {
+                        "key": base64.b64encode(raw_key).decode(),
+                        "value": base64.b64encode(encode_result(value)).decode(),
+                    }
+                )
         return {"values": values, "proof": []}
 
-    def _call_function(self, p: dict[str, Any], account_id: str, acc: Any,
-                       block: Block) -> dict[str, Any]:
+    def _call_function(
+        self, p: dict[str, Any], account_id: str, acc: Any, block: Block
+    ) -> dict[str, Any]:
         method = _str_param(p, "method_name")
         args_text = p.get("args_base64", "")
         if not isinstance(args_text, str):
@@ -293,25 +314,41 @@ class Node:
         if cls is None:
             return {"error": f"contract code {acc.code_name!r} is not available", "logs": logs}
         ctx = CallContext(
-            current_account_id=account_id, predecessor_account_id="", signer_account_id="",
-            signer_account_pk="", attached_deposit=0, prepaid_gas=300 * 10**12,
-            block_height=block.height, block_timestamp=block.timestamp_ns,
-            balance=lambda: acc.amount, storage=StorageOverlay(acc.storage), promise_results=[],
-            logs=logs, account_exists=lambda a: a in self.runtime.accounts, is_view=True,
+            current_account_id=account_id,
+            predecessor_account_id="",
+            signer_account_id="",
+            signer_account_pk="",
+            attached_deposit=0,
+            prepaid_gas=300 * 10**12,
+            block_height=block.height,
+            block_timestamp=block.timestamp_ns,
+            balance=lambda: acc.amount,
+            storage=StorageOverlay(acc.storage),
+            promise_results=[],
+            logs=logs,
+            account_exists=lambda a: a in self.runtime.accounts,
+            is_view=True,
         )
         try:
             value = invoke(cls, method, args, ctx, view=True)
             result = encode_result(value)
         except MethodNotFound:
-            return {"error": "wasm execution failed with error: "
-                             "MethodResolveError(MethodNotFound)", "logs": logs}
+            return {
+                "error": "wasm execution failed with error: MethodResolveError(MethodNotFound)",
+                "logs": logs,
+            }
         except ContractPanic as exc:
-            return {"error": "wasm execution failed with error: FunctionCallError(ExecutionError("
-                             f"\"Smart contract panicked: {exc.message}\"))", "logs": logs}
+            return {
+                "error": "wasm execution failed with error: FunctionCallError(ExecutionError("
+                f'"Smart contract panicked: {exc.message}"))',
+                "logs": logs,
+            }
         except (Exception, SystemExit) as exc:
-            return {"error": "wasm execution failed with error: FunctionCallError(ExecutionError("
-                             f"\"Smart contract panicked: {type(exc).__name__}: {exc}\"))",
-                    "logs": logs}
+            return {
+                "error": "wasm execution failed with error: FunctionCallError(ExecutionError("
+                f'"Smart contract panicked: {type(exc).__name__}: {exc}"))',
+                "logs": logs,
+            }
         return {"result": list(result), "logs": logs}
 
     # -- transactions -----------------------------------------------------------------------

@@ -71,8 +71,15 @@ class TxRecord:
                 return status
             outcome = by_id.get(status["SuccessReceiptId"])
             seen += 1
-        return {"Failure": {"ActionError": {"kind": {"FunctionCallError": {
-            "ExecutionError": "receipt chain did not complete"}}}}}
+        return {
+            "Failure": {
+                "ActionError": {
+                    "kind": {
+                        "FunctionCallError": {"ExecutionError": "receipt chain did not complete"}
+                    }
+                }
+            }
+        }
 
 
 class SetupCallFailed(RuntimeError):
@@ -83,8 +90,10 @@ class Runtime:
     """Accounts, blocks and transactions of one devnet chain."""
 
     def __init__(
-        self, genesis: Genesis,
-        contracts: Mapping[str, type[Contract]] | Callable[[], Mapping[str, type[Contract]]]
+        self,
+        genesis: Genesis,
+        contracts: Mapping[str, type[Contract]]
+        | Callable[[], Mapping[str, type[Contract]]]
         | None = None,
     ) -> None:
         if contracts is None:
@@ -116,8 +125,12 @@ class Runtime:
 
     def _apply_genesis(self, genesis: Genesis) -> None:
         seed = hashlib.sha256(f"{genesis.chain_id}:{genesis.genesis_time_ns}".encode()).digest()
-        block = Block(GENESIS_HEIGHT, block_hash(seed, GENESIS_HEIGHT, genesis.genesis_time_ns, []),
-                      bytes(32), genesis.genesis_time_ns)
+        block = Block(
+            GENESIS_HEIGHT,
+            block_hash(seed, GENESIS_HEIGHT, genesis.genesis_time_ns, []),
+            bytes(32),
+            genesis.genesis_time_ns,
+        )
         self._add_block(block)
         registry = self._contracts()
         for spec in genesis.accounts:
@@ -129,8 +142,10 @@ class Runtime:
                 acc.keys[PublicKey(ED25519, pair.public_bytes)] = AccessKey(nonce=0)
             if spec.code_name is not None:
                 if spec.code_name not in registry:
-                    raise ValueError(f"genesis account {spec.account_id} deploys unknown "
-                                     f"contract {spec.code_name!r}")
+                    raise ValueError(
+                        f"genesis account {spec.account_id} deploys unknown "
+                        f"contract {spec.code_name!r}"
+                    )
                 acc.code_name = spec.code_name
             self.accounts[spec.account_id] = acc
         env = BlockEnv(block.height, block.timestamp_ns)
@@ -139,24 +154,34 @@ class Runtime:
             if signer is None:
                 raise SetupCallFailed(f"setup call {n}: signer {call.signer_id} does not exist")
             if signer.amount < call.deposit:
-                raise SetupCallFailed(f"setup call {n}: {call.signer_id} cannot pay "
-                                      f"{call.deposit} yocto")
+                raise SetupCallFailed(
+                    f"setup call {n}: {call.signer_id} cannot pay {call.deposit} yocto"
+                )
             signer.amount -= call.deposit
-            action = FunctionCall(call.method_name,
-                                  json.dumps(call.args, separators=(",", ":")).encode(),
-                                  gas.MAX_TOTAL_PREPAID_GAS, call.deposit)
+            action = FunctionCall(
+                call.method_name,
+                json.dumps(call.args, separators=(",", ":")).encode(),
+                gas.MAX_TOTAL_PREPAID_GAS,
+                call.deposit,
+            )
             pk = next(iter(signer.keys), PublicKey(ED25519, bytes(32)))
             receipt = Receipt(
                 id=hashlib.sha256(seed + b"setup" + n.to_bytes(4, "little")).digest(),
-                predecessor_id=call.signer_id, receiver_id=call.receiver_id,
-                signer_id=call.signer_id, signer_pk=pk, actions=(action,), gas_price=0,
-                budget=gas.receipt_budget((action,)))
+                predecessor_id=call.signer_id,
+                receiver_id=call.receiver_id,
+                signer_id=call.signer_id,
+                signer_pk=pk,
+                actions=(action,),
+                gas_price=0,
+                budget=gas.receipt_budget((action,)),
+            )
             _, outcomes = self.executor.run(receipt, env)
             failures = [o for o in outcomes if "Failure" in o.status]
             if failures:
                 raise SetupCallFailed(
                     f"setup call {n} ({call.signer_id} -> {call.receiver_id}."
-                    f"{call.method_name}) failed: {failures[0].status['Failure']}")
+                    f"{call.method_name}) failed: {failures[0].status['Failure']}"
+                )
             for o in outcomes:
                 self.receipt_outcomes[o.id] = o
 
@@ -177,7 +202,11 @@ class Runtime:
         return None
 
     def apply_block(
-        self, timestamp_ns: int, txs: list[SignedTransaction], *, verify_signatures: bool = True,
+        self,
+        timestamp_ns: int,
+        txs: list[SignedTransaction],
+        *,
+        verify_signatures: bool = True,
     ) -> tuple[Block | None, list[TxRecord | InvalidTx]]:
         """Include the valid ones of ``txs`` in a new block and execute them in order.
 
@@ -208,8 +237,12 @@ class Runtime:
             results.append(len(pending) - 1)
         if not pending:
             return None, results
-        block = Block(height, block_hash(head.hash, height, timestamp_ns,
-                                         [p[0].hash for p in pending]), head.hash, timestamp_ns)
+        block = Block(
+            height,
+            block_hash(head.hash, height, timestamp_ns, [p[0].hash for p in pending]),
+            head.hash,
+            timestamp_ns,
+        )
         records = []
         for tx, outcome, receipts, outcomes in pending:
             record = TxRecord(tx, block, outcome, receipts, outcomes)
@@ -228,8 +261,11 @@ class Runtime:
 
     # -- transaction validation -------------------------------------------------------------
 
-    def _accept(self, tx: SignedTransaction, verify_signature: bool = True,
-                ) -> tuple[Outcome, Receipt]:
+    def _accept(
+        self,
+        tx: SignedTransaction,
+        verify_signature: bool = True,
+    ) -> tuple[Outcome, Receipt]:
         """Validate and charge ``tx`` as nearcore does; InvalidTx leaves the state untouched."""
         if not valid_account_id(tx.signer_id):
             raise InvalidTx({"InvalidSignerId": {"signer_id": tx.signer_id}})
@@ -245,8 +281,16 @@ class Runtime:
             raise InvalidTx({"SignerDoesNotExist": {"signer_id": tx.signer_id}})
         key = signer.keys.get(tx.public_key)
         if key is None:
-            raise InvalidTx({"InvalidAccessKeyError": {"AccessKeyNotFound": {
-                "account_id": tx.signer_id, "public_key": tx.public_key.text()}}})
+            raise InvalidTx(
+                {
+                    "InvalidAccessKeyError": {
+                        "AccessKeyNotFound": {
+                            "account_id": tx.signer_id,
+                            "public_key": tx.public_key.text(),
+                        }
+                    }
+                }
+            )
         if tx.nonce <= key.nonce:
             raise InvalidTx({"InvalidNonce": {"tx_nonce": tx.nonce, "ak_nonce": key.nonce}})
         tx_gas = gas.send_fee(tx.actions)
@@ -255,24 +299,53 @@ class Runtime:
         deposit = sum(a.deposit for a in tx.actions if isinstance(a, Transfer | FunctionCall))
         total = gas_cost + deposit
         if signer.amount < total:
-            raise InvalidTx({"NotEnoughBalance": {
-                "signer_id": tx.signer_id, "balance": str(signer.amount), "cost": str(total)}})
+            raise InvalidTx(
+                {
+                    "NotEnoughBalance": {
+                        "signer_id": tx.signer_id,
+                        "balance": str(signer.amount),
+                        "cost": str(total),
+                    }
+                }
+            )
         if not key.full_access:
             if key.allowance is not None and key.allowance < gas_cost:
-                raise InvalidTx({"InvalidAccessKeyError": {"NotEnoughAllowance": {
-                    "account_id": tx.signer_id, "public_key": tx.public_key.text(),
-                    "allowance": str(key.allowance), "cost": str(gas_cost)}}})
+                raise InvalidTx(
+                    {
+                        "InvalidAccessKeyError": {
+                            "NotEnoughAllowance": {
+                                "account_id": tx.signer_id,
+                                "public_key": tx.public_key.text(),
+                                "allowance": str(key.allowance),
+                                "cost": str(gas_cost),
+                            }
+                        }
+                    }
+                )
             _check_function_call_key(tx, key)
         key.nonce = tx.nonce
         signer.amount -= total
         if key.allowance is not None and not key.full_access:
             key.allowance -= gas_cost
         first = Receipt(
-            id=child_id(tx.hash, 0), predecessor_id=tx.signer_id, receiver_id=tx.receiver_id,
-            signer_id=tx.signer_id, signer_pk=tx.public_key, actions=tx.actions,
-            gas_price=gas.GAS_PRICE, budget=budget)
-        outcome = Outcome(tx.hash, tx.signer_id, [], [first.id], tx_gas, tx_gas * gas.GAS_PRICE,
-                          {"SuccessReceiptId": first.id})
+            id=child_id(tx.hash, 0),
+            predecessor_id=tx.signer_id,
+            receiver_id=tx.receiver_id,
+            signer_id=tx.signer_id,
+            signer_pk=tx.public_key,
+            actions=tx.actions,
+            gas_price=gas.GAS_PRICE,
+            budget=budget,
+        )
+        outcome = Outcome(
+            tx.hash,
+            tx.signer_id,
+            [],
+            [first.id],
+            tx_gas,
+            tx_gas * gas.GAS_PRICE,
+            {"SuccessReceiptId": first.id},
+        )
         return outcome, first
 
     def contracts(self) -> Mapping[str, type[Contract]]:
@@ -287,8 +360,16 @@ def _validate_actions(tx: SignedTransaction) -> None:
     total_gas = 0
     for index, action in enumerate(tx.actions):
         if isinstance(action, Stake | Delegate):
-            raise InvalidTx({"ActionsValidation": {"UnsupportedProtocolFeature": {
-                "protocol_feature": type(action).__name__, "version": 0}}})
+            raise InvalidTx(
+                {
+                    "ActionsValidation": {
+                        "UnsupportedProtocolFeature": {
+                            "protocol_feature": type(action).__name__,
+                            "version": 0,
+                        }
+                    }
+                }
+            )
         if isinstance(action, FunctionCall):
             if action.gas == 0:
                 raise InvalidTx({"ActionsValidation": "FunctionCallZeroAttachedGas"})
@@ -299,16 +380,30 @@ def _validate_actions(tx: SignedTransaction) -> None:
             if index != len(tx.actions) - 1:
                 raise InvalidTx({"ActionsValidation": "DeleteActionMustBeFinal"})
             if not valid_account_id(action.beneficiary_id):
-                raise InvalidTx({"ActionsValidation": {"InvalidAccountId": {
-                    "account_id": action.beneficiary_id}}})
+                raise InvalidTx(
+                    {
+                        "ActionsValidation": {
+                            "InvalidAccountId": {"account_id": action.beneficiary_id}
+                        }
+                    }
+                )
         if isinstance(action, AddKey) and not isinstance(action.access_key.permission, str):
             receiver = action.access_key.permission.receiver_id
             if not valid_account_id(receiver):
-                raise InvalidTx({"ActionsValidation": {"InvalidAccountId": {
-                    "account_id": receiver}}})
+                raise InvalidTx(
+                    {"ActionsValidation": {"InvalidAccountId": {"account_id": receiver}}}
+                )
     if total_gas > gas.MAX_TOTAL_PREPAID_GAS:
-        raise InvalidTx({"ActionsValidation": {"TotalPrepaidGasExceeded": {
-            "total_prepaid_gas": total_gas, "limit": gas.MAX_TOTAL_PREPAID_GAS}}})
+        raise InvalidTx(
+            {
+                "ActionsValidation": {
+                    "TotalPrepaidGasExceeded": {
+                        "total_prepaid_gas": total_gas,
+                        "limit": gas.MAX_TOTAL_PREPAID_GAS,
+                    }
+                }
+            }
+        )
 
 
 def _check_function_call_key(tx: SignedTransaction, key: AccessKey) -> None:
@@ -318,11 +413,20 @@ def _check_function_call_key(tx: SignedTransaction, key: AccessKey) -> None:
     if call.deposit:
         raise InvalidTx({"InvalidAccessKeyError": "DepositWithFunctionCall"})
     if tx.receiver_id != key.receiver_id:
-        raise InvalidTx({"InvalidAccessKeyError": {"ReceiverMismatch": {
-            "tx_receiver": tx.receiver_id, "ak_receiver": key.receiver_id}}})
+        raise InvalidTx(
+            {
+                "InvalidAccessKeyError": {
+                    "ReceiverMismatch": {
+                        "tx_receiver": tx.receiver_id,
+                        "ak_receiver": key.receiver_id,
+                    }
+                }
+            }
+        )
     if key.method_names and call.method_name not in key.method_names:
-        raise InvalidTx({"InvalidAccessKeyError": {"MethodNameMismatch": {
-            "method_name": call.method_name}}})
+        raise InvalidTx(
+            {"InvalidAccessKeyError": {"MethodNameMismatch": {"method_name": call.method_name}}}
+        )
 
 
 __all__ = ["Runtime", "TxRecord", "SetupCallFailed", "SYSTEM", "default_contracts"]

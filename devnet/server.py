@@ -45,10 +45,14 @@ def manifest_path(state_dir: Path) -> Path:
 def fallback_genesis() -> Genesis:
     """A small chain for when no default genesis module is installed."""
     accounts = [
-        GenesisAccount(account_id=name, balance=balance,
-                       secret_keys=[KeyPair.generate().secret_key])
-        for name, balance in (("devnet", 1_000_000_000 * NEAR), ("alice.devnet", 1_000 * NEAR),
-                              ("bob.devnet", 1_000 * NEAR))
+        GenesisAccount(
+            account_id=name, balance=balance, secret_keys=[KeyPair.generate().secret_key]
+        )
+        for name, balance in (
+            ("devnet", 1_000_000_000 * NEAR),
+            ("alice.devnet", 1_000 * NEAR),
+            ("bob.devnet", 1_000 * NEAR),
+        )
     ]
     return Genesis(genesis_time_ns=time.time_ns(), accounts=accounts)
 
@@ -68,15 +72,19 @@ def _jsonrpc(id_: Any, *, result: Any = None, error: RpcError | None = None) -> 
         body["error"] = error.to_json()
     else:
         body["result"] = result
-    return web.Response(body=json.dumps(body, separators=(",", ":")).encode(),
-                        content_type="application/json")
+    return web.Response(
+        body=json.dumps(body, separators=(",", ":")).encode(), content_type="application/json"
+    )
 
 
 class Devnet:
     """One node: runtime rebuilt from the state dir, RPC handlers, fault controller."""
 
     def __init__(
-        self, state_dir: Path, genesis: Genesis | None = None, reset: bool = False,
+        self,
+        state_dir: Path,
+        genesis: Genesis | None = None,
+        reset: bool = False,
         contracts: Mapping[str, type[Contract]] | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
@@ -103,8 +111,10 @@ class Devnet:
             block, results = self.runtime.apply_block(timestamp_ns, txs, verify_signatures=False)
             refused = [r for r in results if isinstance(r, errors.InvalidTx)]
             if block is None or refused:
-                raise ReplayError(f"journal block {n} in {self.journal.blocks_path} does not "
-                                  f"replay ({refused[:1]}); start again with reset")
+                raise ReplayError(
+                    f"journal block {n} in {self.journal.blocks_path} does not "
+                    f"replay ({refused[:1]}); start again with reset"
+                )
 
     # -- manifest ---------------------------------------------------------------------------
 
@@ -119,11 +129,22 @@ class Devnet:
             pair = KeyPair.from_secret_key(spec.secret_keys[0])
             key_file = (keys_dir / f"{spec.account_id}.json").resolve()
             pair.write_credentials(key_file, spec.account_id)
-            accounts.append({"account_id": spec.account_id, "key_file": str(key_file),
-                             "public_key": pair.public_key})
+            accounts.append(
+                {
+                    "account_id": spec.account_id,
+                    "key_file": str(key_file),
+                    "public_key": pair.public_key,
+                }
+            )
         manifest: dict[str, Any] = dict(self.genesis.manifest)  # tokens, exchange, tasks...
-        manifest.update({"rpc_url": rpc_url, "network_id": "devnet",
-                         "chain_id": self.runtime.chain_id, "accounts": accounts})
+        manifest.update(
+            {
+                "rpc_url": rpc_url,
+                "network_id": "devnet",
+                "chain_id": self.runtime.chain_id,
+                "accounts": accounts,
+            }
+        )
         path = manifest_path(self.state_dir)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(manifest, indent=2))
@@ -297,7 +318,10 @@ async def start_site(devnet: Devnet, port: int) -> tuple[web.AppRunner, str]:
 
 
 def start_devnet(
-    state_dir: Path, port: int = 0, genesis: Genesis | None = None, reset: bool = False,
+    state_dir: Path,
+    port: int = 0,
+    genesis: Genesis | None = None,
+    reset: bool = False,
     contracts: Mapping[str, type[Contract]] | None = None,
 ) -> RunningDevnet:
     """Start a node in this process on a background thread; stop it with ``.stop()``."""

@@ -123,8 +123,15 @@ class Delegate:
 
 
 Action = (
-    CreateAccount | DeployContract | FunctionCall | Transfer | Stake | AddKey | DeleteKey
-    | DeleteAccount | Delegate
+    CreateAccount
+    | DeployContract
+    | FunctionCall
+    | Transfer
+    | Stake
+    | AddKey
+    | DeleteKey
+    | DeleteAccount
+    | Delegate
 )
 
 
@@ -216,8 +223,15 @@ def decode_signed_transaction(raw: bytes) -> SignedTransaction:
     if not r.done():
         raise BorshError(f"{len(raw) - r.pos} trailing bytes after the signed transaction")
     return SignedTransaction(
-        signer_id, public_key, nonce, receiver_id, block_hash, actions, signature,
-        hashlib.sha256(raw[:tx_end]).digest(), raw,
+        signer_id,
+        public_key,
+        nonce,
+        receiver_id,
+        block_hash,
+        actions,
+        signature,
+        hashlib.sha256(raw[:tx_end]).digest(),
+        raw,
     )
 
 

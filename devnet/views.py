@@ -43,9 +43,13 @@ def b58(raw: bytes) -> str:
 def permission_view(key: AccessKey) -> Any:
     if key.full_access:
         return "FullAccess"
-    return {"FunctionCall": {
-        "allowance": None if key.allowance is None else str(key.allowance),
-        "receiver_id": key.receiver_id, "method_names": list(key.method_names)}}
+    return {
+        "FunctionCall": {
+            "allowance": None if key.allowance is None else str(key.allowance),
+            "receiver_id": key.receiver_id,
+            "method_names": list(key.method_names),
+        }
+    }
 
 
 def access_key_view(key: AccessKey) -> dict[str, Any]:
@@ -54,9 +58,13 @@ def access_key_view(key: AccessKey) -> dict[str, Any]:
 
 def account_view(acc: Account, block: Block) -> dict[str, Any]:
     return {
-        "amount": str(acc.amount), "locked": str(acc.locked), "code_hash": b58(acc.code_hash()),
-        "storage_usage": acc.storage_usage(), "storage_paid_at": 0,
-        "block_height": block.height, "block_hash": b58(block.hash),
+        "amount": str(acc.amount),
+        "locked": str(acc.locked),
+        "code_hash": b58(acc.code_hash()),
+        "storage_usage": acc.storage_usage(),
+        "storage_paid_at": 0,
+        "block_height": block.height,
+        "block_hash": b58(block.hash),
     }
 
 
@@ -64,12 +72,20 @@ def action_view(action: Action) -> Any:
     if isinstance(action, CreateAccount):
         return "CreateAccount"
     if isinstance(action, DeployContract):
-        return {"DeployContract": {
-            "code": base64.b64encode(hashlib.sha256(action.code).digest()).decode()}}
+        return {
+            "DeployContract": {
+                "code": base64.b64encode(hashlib.sha256(action.code).digest()).decode()
+            }
+        }
     if isinstance(action, FunctionCall):
-        return {"FunctionCall": {
-            "method_name": action.method_name, "args": base64.b64encode(action.args).decode(),
-            "gas": action.gas, "deposit": str(action.deposit)}}
+        return {
+            "FunctionCall": {
+                "method_name": action.method_name,
+                "args": base64.b64encode(action.args).decode(),
+                "gas": action.gas,
+                "deposit": str(action.deposit),
+            }
+        }
     if isinstance(action, Transfer):
         return {"Transfer": {"deposit": str(action.deposit)}}
     if isinstance(action, Stake):
@@ -79,22 +95,38 @@ def action_view(action: Action) -> Any:
         if perm == FULL_ACCESS:
             perm_view: Any = "FullAccess"
         else:
-            perm_view = {"FunctionCall": {
-                "allowance": None if perm.allowance is None else str(perm.allowance),
-                "receiver_id": perm.receiver_id, "method_names": list(perm.method_names)}}
-        return {"AddKey": {"public_key": action.public_key.text(), "access_key": {
-            "nonce": action.access_key.nonce, "permission": perm_view}}}
+            perm_view = {
+                "FunctionCall": {
+                    "allowance": None if perm.allowance is None else str(perm.allowance),
+                    "receiver_id": perm.receiver_id,
+                    "method_names": list(perm.method_names),
+                }
+            }
+        return {
+            "AddKey": {
+                "public_key": action.public_key.text(),
+                "access_key": {"nonce": action.access_key.nonce, "permission": perm_view},
+            }
+        }
     if isinstance(action, DeleteKey):
         return {"DeleteKey": {"public_key": action.public_key.text()}}
     if isinstance(action, DeleteAccount):
         return {"DeleteAccount": {"beneficiary_id": action.beneficiary_id}}
     if isinstance(action, Delegate):
         d = action.delegate_action
-        return {"Delegate": {"delegate_action": {
-            "sender_id": d.sender_id, "receiver_id": d.receiver_id,
-            "actions": [action_view(a) for a in d.actions], "nonce": d.nonce,
-            "max_block_height": d.max_block_height, "public_key": d.public_key.text()},
-            "signature": action.signature.text()}}
+        return {
+            "Delegate": {
+                "delegate_action": {
+                    "sender_id": d.sender_id,
+                    "receiver_id": d.receiver_id,
+                    "actions": [action_view(a) for a in d.actions],
+                    "nonce": d.nonce,
+                    "max_block_height": d.max_block_height,
+                    "public_key": d.public_key.text(),
+                },
+                "signature": action.signature.text(),
+            }
+        }
     raise TypeError(f"no view for {action!r}")
 
 
@@ -109,9 +141,12 @@ def outcome_view(outcome: Outcome, block: Block) -> dict[str, Any]:
     return {
         "id": b58(outcome.id),
         "outcome": {
-            "logs": outcome.logs, "receipt_ids": [b58(r) for r in outcome.receipt_ids],
-            "gas_burnt": outcome.gas_burnt, "tokens_burnt": str(outcome.tokens_burnt),
-            "executor_id": outcome.executor_id, "status": status_json(outcome.status),
+            "logs": outcome.logs,
+            "receipt_ids": [b58(r) for r in outcome.receipt_ids],
+            "gas_burnt": outcome.gas_burnt,
+            "tokens_burnt": str(outcome.tokens_burnt),
+            "executor_id": outcome.executor_id,
+            "status": status_json(outcome.status),
             "metadata": METADATA,
         },
         "block_hash": b58(block.hash),
@@ -121,16 +156,23 @@ def outcome_view(outcome: Outcome, block: Block) -> dict[str, Any]:
 
 def receipt_view(r: Receipt) -> dict[str, Any]:
     return {
-        "predecessor_id": r.predecessor_id, "receiver_id": r.receiver_id,
-        "receipt_id": b58(r.id), "priority": 0,
-        "receipt": {"Action": {
-            "signer_id": r.signer_id, "signer_public_key": r.signer_pk.text(),
-            "gas_price": str(r.gas_price),
-            "output_data_receivers": [{"data_id": b58(d), "receiver_id": rid}
-                                      for d, rid in r.output_data_receivers],
-            "input_data_ids": [b58(d) for d in r.input_data_ids],
-            "actions": [action_view(a) for a in r.actions], "is_promise_yield": False,
-        }},
+        "predecessor_id": r.predecessor_id,
+        "receiver_id": r.receiver_id,
+        "receipt_id": b58(r.id),
+        "priority": 0,
+        "receipt": {
+            "Action": {
+                "signer_id": r.signer_id,
+                "signer_public_key": r.signer_pk.text(),
+                "gas_price": str(r.gas_price),
+                "output_data_receivers": [
+                    {"data_id": b58(d), "receiver_id": rid} for d, rid in r.output_data_receivers
+                ],
+                "input_data_ids": [b58(d) for d in r.input_data_ids],
+                "actions": [action_view(a) for a in r.actions],
+                "is_promise_yield": False,
+            }
+        },
     }
 
 
@@ -145,9 +187,14 @@ def final_outcome_view(record: TxRecord, *, with_receipts: bool = False) -> dict
         "final_execution_status": "FINAL",
         "status": status_json(record.final_status()),
         "transaction": {
-            "signer_id": tx.signer_id, "public_key": tx.public_key.text(), "nonce": tx.nonce,
-            "receiver_id": tx.receiver_id, "actions": [action_view(a) for a in tx.actions],
-            "signature": tx.signature.text(), "hash": b58(tx.hash), "priority_fee": 0,
+            "signer_id": tx.signer_id,
+            "public_key": tx.public_key.text(),
+            "nonce": tx.nonce,
+            "receiver_id": tx.receiver_id,
+            "actions": [action_view(a) for a in tx.actions],
+            "signature": tx.signature.text(),
+            "hash": b58(tx.hash),
+            "priority_fee": 0,
         },
         "transaction_outcome": outcome_view(record.outcome, record.block),
         "receipts_outcome": [outcome_view(o, record.block) for o in record.receipt_outcomes],
@@ -174,16 +221,23 @@ def status_view(rt: Runtime, uptime_sec: int, rpc_addr: str | None) -> dict[str,
         "node_key": None,
         "rpc_addr": rpc_addr,
         "sync_info": {
-            "latest_block_hash": b58(head.hash), "latest_block_height": head.height,
-            "latest_block_time": _iso(head.timestamp_ns), "latest_state_root": b58(head.hash),
+            "latest_block_hash": b58(head.hash),
+            "latest_block_height": head.height,
+            "latest_block_time": _iso(head.timestamp_ns),
+            "latest_state_root": b58(head.hash),
             "syncing": False,
-            "earliest_block_hash": b58(genesis.hash), "earliest_block_height": genesis.height,
+            "earliest_block_hash": b58(genesis.hash),
+            "earliest_block_height": genesis.height,
             "earliest_block_time": _iso(genesis.timestamp_ns),
         },
         "uptime_sec": uptime_sec,
         "validators": [],
-        "version": {"build": "devnet", "commit": "devnet", "version": "2.0.0-devnet",
-                    "rustc_version": ""},
+        "version": {
+            "build": "devnet",
+            "commit": "devnet",
+            "version": "2.0.0-devnet",
+            "rustc_version": "",
+        },
     }
 
 
@@ -192,26 +246,54 @@ def block_view(rt: Runtime, block: Block) -> dict[str, Any]:
     chunk_hash = b58(hashlib.sha256(block.hash + b"chunk").digest())
     total_supply = sum(a.amount + a.locked for a in rt.accounts.values())
     header = {
-        "height": block.height, "prev_height": block.height - 1 if block.height > 1 else None,
-        "epoch_id": EMPTY_HASH, "next_epoch_id": EMPTY_HASH, "hash": h,
-        "prev_hash": b58(block.prev_hash), "prev_state_root": h, "chunk_receipts_root": h,
-        "chunk_headers_root": h, "chunk_tx_root": h, "outcome_root": h, "chunks_included": 1,
-        "challenges_root": EMPTY_HASH, "timestamp": block.timestamp_ns,
-        "timestamp_nanosec": str(block.timestamp_ns), "random_value": h,
-        "validator_proposals": [], "chunk_mask": [True], "gas_price": str(gas.GAS_PRICE),
-        "block_ordinal": block.height, "total_supply": str(total_supply),
-        "challenges_result": [], "last_final_block": h, "last_ds_final_block": h,
-        "next_bp_hash": EMPTY_HASH, "block_merkle_root": h, "epoch_sync_data_hash": None,
-        "approvals": [], "signature": "ed25519:" + "1" * 64,
+        "height": block.height,
+        "prev_height": block.height - 1 if block.height > 1 else None,
+        "epoch_id": EMPTY_HASH,
+        "next_epoch_id": EMPTY_HASH,
+        "hash": h,
+        "prev_hash": b58(block.prev_hash),
+        "prev_state_root": h,
+        "chunk_receipts_root": h,
+        "chunk_headers_root": h,
+        "chunk_tx_root": h,
+        "outcome_root": h,
+        "chunks_included": 1,
+        "challenges_root": EMPTY_HASH,
+        "timestamp": block.timestamp_ns,
+        "timestamp_nanosec": str(block.timestamp_ns),
+        "random_value": h,
+        "validator_proposals": [],
+        "chunk_mask": [True],
+        "gas_price": str(gas.GAS_PRICE),
+        "block_ordinal": block.height,
+        "total_supply": str(total_supply),
+        "challenges_result": [],
+        "last_final_block": h,
+        "last_ds_final_block": h,
+        "next_bp_hash": EMPTY_HASH,
+        "block_merkle_root": h,
+        "epoch_sync_data_hash": None,
+        "approvals": [],
+        "signature": "ed25519:" + "1" * 64,
         "latest_protocol_version": PROTOCOL_VERSION,
     }
     chunk = {
-        "chunk_hash": chunk_hash, "prev_block_hash": b58(block.prev_hash),
-        "outcome_root": h, "prev_state_root": h, "encoded_merkle_root": h, "encoded_length": 0,
-        "height_created": block.height, "height_included": block.height, "shard_id": 0,
-        "gas_used": block.gas_burnt, "gas_limit": 1_000 * gas.TGAS,
-        "validator_reward": "0", "balance_burnt": str(block.tokens_burnt),
-        "outgoing_receipts_root": h, "tx_root": h, "validator_proposals": [],
+        "chunk_hash": chunk_hash,
+        "prev_block_hash": b58(block.prev_hash),
+        "outcome_root": h,
+        "prev_state_root": h,
+        "encoded_merkle_root": h,
+        "encoded_length": 0,
+        "height_created": block.height,
+        "height_included": block.height,
+        "shard_id": 0,
+        "gas_used": block.gas_burnt,
+        "gas_limit": 1_000 * gas.TGAS,
+        "validator_reward": "0",
+        "balance_burnt": str(block.tokens_burnt),
+        "outgoing_receipts_root": h,
+        "tx_root": h,
+        "validator_proposals": [],
         "signature": "ed25519:" + "1" * 64,
     }
     return {"author": "devnet", "header": header, "chunks": [chunk]}

@@ -156,12 +156,14 @@ def ensure_schema(path: Path | str) -> None:
         db.conn.close()
 
 
-def _grant_rows(conn: sqlite3.Connection, grant_id: str | None = None,
-                latest_only: bool = True) -> list[GrantRow]:
+def _grant_rows(
+    conn: sqlite3.Connection, grant_id: str | None = None, latest_only: bool = True
+) -> list[GrantRow]:
     where = "WHERE g.grant_id = ?" if grant_id is not None else ""
     if latest_only:
         where += (" AND " if where else "WHERE ") + (
-            "g.version = (SELECT MAX(version) FROM grants h WHERE h.grant_id = g.grant_id)")
+            "g.version = (SELECT MAX(version) FROM grants h WHERE h.grant_id = g.grant_id)"
+        )
     rows = conn.execute(
         "SELECT g.grant_id, g.version, g.body, g.created_us, g.source, EXISTS (SELECT 1 FROM "
         "revocations r WHERE r.grant_id = g.grant_id AND r.up_to_version >= g.version) "
@@ -173,7 +175,8 @@ def _grant_rows(conn: sqlite3.Connection, grant_id: str | None = None,
 
 def _latest_ceiling(conn: sqlite3.Connection) -> tuple[int, str] | None:
     row = conn.execute(
-        "SELECT version, body FROM ceilings ORDER BY version DESC LIMIT 1").fetchone()
+        "SELECT version, body FROM ceilings ORDER BY version DESC LIMIT 1"
+    ).fetchone()
     return None if row is None else (row[0], row[1])
 
 
@@ -188,8 +191,9 @@ class GrantBook:
     def close(self) -> None:
         self.conn.close()
 
-    def add(self, bodies: Mapping[str, str], ceiling: str | None, *, now_us: int,
-            source: str = "") -> list[tuple[str, int, bool]]:
+    def add(
+        self, bodies: Mapping[str, str], ceiling: str | None, *, now_us: int, source: str = ""
+    ) -> list[tuple[str, int, bool]]:
         """Store each grant body as a new version when it differs from the latest one.
 
         Returns (grant id, version, whether a new version was written). All or nothing.
@@ -200,10 +204,17 @@ class GrantBook:
             for grant_id, body in bodies.items():
                 latest = self.conn.execute(
                     "SELECT version, body FROM grants WHERE grant_id = ? "
-                    "ORDER BY version DESC LIMIT 1", (grant_id,)).fetchone()
-                revoked = latest is not None and self.conn.execute(
-                    "SELECT 1 FROM revocations WHERE grant_id = ? AND up_to_version >= ?",
-                    (grant_id, latest[0])).fetchone() is not None
+                    "ORDER BY version DESC LIMIT 1",
+                    (grant_id,),
+                ).fetchone()
+                revoked = (
+                    latest is not None
+                    and self.conn.execute(
+                        "SELECT 1 FROM revocations WHERE grant_id = ? AND up_to_version >= ?",
+                        (grant_id, latest[0]),
+                    ).fetchone()
+                    is not None
+                )
                 if latest is not None and latest[1] == body and not revoked:
                     results.append((grant_id, latest[0], False))
                     continue
@@ -211,8 +222,15 @@ class GrantBook:
                 self.conn.execute(
                     "INSERT INTO grants (grant_id, version, body, sha256, created_us, source) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    (grant_id, version, body, hashlib.sha256(body.encode()).hexdigest(), now_us,
-                     source))
+                    (
+                        grant_id,
+                        version,
+                        body,
+                        hashlib.sha256(body.encode()).hexdigest(),
+                        now_us,
+                        source,
+                    ),
+                )
                 results.append((grant_id, version, True))
             if ceiling is not None:
                 current = _latest_ceiling(self.conn)
@@ -220,7 +238,8 @@ class GrantBook:
                     self.conn.execute(
                         "INSERT INTO ceilings (version, body, created_us, source) "
                         "VALUES (?, ?, ?, ?)",
-                        (1 if current is None else current[0] + 1, ceiling, now_us, source))
+                        (1 if current is None else current[0] + 1, ceiling, now_us, source),
+                    )
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -234,11 +253,15 @@ class GrantBook:
             rows = self.conn.execute(
                 "SELECT grant_id, MAX(version) FROM grants "
                 + ("WHERE grant_id = ? " if grant_id is not None else "")
-                + "GROUP BY grant_id", (grant_id,) if grant_id is not None else ()).fetchall()
+                + "GROUP BY grant_id",
+                (grant_id,) if grant_id is not None else (),
+            ).fetchall()
             for gid, version in rows:
                 self.conn.execute(
                     "INSERT INTO revocations (grant_id, up_to_version, revoked_us, reason) "
-                    "VALUES (?, ?, ?, ?)", (gid, version, now_us, reason))
+                    "VALUES (?, ?, ?, ?)",
+                    (gid, version, now_us, reason),
+                )
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -252,13 +275,17 @@ class GrantBook:
         return _latest_ceiling(self.conn)
 
 
-_DDL_CODES = {getattr(sqlite3, name) for name in dir(sqlite3)
-              if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_", "SQLITE_ALTER_"))}
+_DDL_CODES = {
+    getattr(sqlite3, name)
+    for name in dir(sqlite3)
+    if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_", "SQLITE_ALTER_"))
+}
 _WRITE_CODES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
 
 
-def _engine_authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
-                       trigger: str | None) -> int:
+def _engine_authorizer(
+    action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None
+) -> int:
     """Refuse grant writes and schema changes on the engine's connections."""
     if action in _DDL_CODES:
         return sqlite3.SQLITE_DENY
@@ -359,8 +386,9 @@ class PolicyLedger:
                 usd += u or 0
         return tokens, usd
 
-    def activity(self, grant_id: str, since_us: int, *,
-                 want_last: bool = True) -> tuple[int, int | None]:
+    def activity(
+        self, grant_id: str, since_us: int, *, want_last: bool = True
+    ) -> tuple[int, int | None]:
         """How many live reservations since ``since_us`` and when the latest one was made."""
         first_full = -(-since_us // BUCKET_US)
         edge = self.conn.execute(
@@ -383,15 +411,28 @@ class PolicyLedger:
         return edge + full, None if last is None else last[0]
 
     def seen(self, account_id: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM recipients_seen WHERE account_id = ?",
-                                 (account_id,)).fetchone() is not None
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM recipients_seen WHERE account_id = ?", (account_id,)
+            ).fetchone()
+            is not None
+        )
 
     # ------------------------------------------------------------------ reservations
 
-    def insert_reservation(self, *, grant_id: str, grant_version: int, action_hash: str,
-                           tool: str, created_us: int, amounts: Mapping[str, int],
-                           usd: Mapping[str, int], recipients: tuple[str, ...] = (),
-                           detail: Mapping[str, Any] | None = None) -> str:
+    def insert_reservation(
+        self,
+        *,
+        grant_id: str,
+        grant_version: int,
+        action_hash: str,
+        tool: str,
+        created_us: int,
+        amounts: Mapping[str, int],
+        usd: Mapping[str, int],
+        recipients: tuple[str, ...] = (),
+        detail: Mapping[str, Any] | None = None,
+    ) -> str:
         """Record a pending reservation; call inside :meth:`transaction`."""
         # time-ordered ids append to the end of the primary-key index instead of touching a
         # random page per insert, which keeps each durable commit small
@@ -400,11 +441,21 @@ class PolicyLedger:
         conn.execute(
             "INSERT INTO reservations (id, grant_id, grant_version, action_hash, tool, created_us,"
             " status, detail) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-            (reservation_id, grant_id, grant_version, action_hash, tool, created_us,
-             json.dumps({**(detail or {}), "recipients": list(recipients)}, sort_keys=True)))
+            (
+                reservation_id,
+                grant_id,
+                grant_version,
+                action_hash,
+                tool,
+                created_us,
+                json.dumps({**(detail or {}), "recipients": list(recipients)}, sort_keys=True),
+            ),
+        )
         for token, amount in amounts.items():
-            conn.execute("INSERT INTO reservation_amounts VALUES (?, ?, ?, ?, ?, ?)",
-                         (reservation_id, token, *split(amount), int(usd.get(token, 0))))
+            conn.execute(
+                "INSERT INTO reservation_amounts VALUES (?, ?, ?, ?, ?, ?)",
+                (reservation_id, token, *split(amount), int(usd.get(token, 0))),
+            )
             _bucket_add(conn, grant_id, created_us, token, amount, int(usd.get(token, 0)))
         _activity_add(conn, grant_id, created_us, 1)
         return reservation_id
@@ -412,24 +463,35 @@ class PolicyLedger:
     def reservation(self, reservation_id: str) -> ReservationRow | None:
         row = self.conn.execute(
             "SELECT id, grant_id, grant_version, action_hash, tool, created_us, status "
-            "FROM reservations WHERE id = ?", (reservation_id,)).fetchone()
+            "FROM reservations WHERE id = ?",
+            (reservation_id,),
+        ).fetchone()
         if row is None:
             return None
-        amounts = {t: join(a0, a1, a2) for t, a0, a1, a2 in self.conn.execute(
-            "SELECT token, a0, a1, a2 FROM reservation_amounts WHERE reservation_id = ?",
-            (reservation_id,))}
+        amounts = {
+            t: join(a0, a1, a2)
+            for t, a0, a1, a2 in self.conn.execute(
+                "SELECT token, a0, a1, a2 FROM reservation_amounts WHERE reservation_id = ?",
+                (reservation_id,),
+            )
+        }
         return ReservationRow(*row, amounts=amounts)
 
     def pending(self, created_by_us: int | None = None) -> list[ReservationRow]:
         """Reservations neither settled nor released (to reconcile after a restart)."""
-        ids = [r[0] for r in self.conn.execute(
-            "SELECT id FROM reservations WHERE status = 'pending' AND created_us <= ? "
-            "ORDER BY created_us", (created_by_us if created_by_us is not None
-                                    else 2**62,))]
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM reservations WHERE status = 'pending' AND created_us <= ? "
+                "ORDER BY created_us",
+                (created_by_us if created_by_us is not None else 2**62,),
+            )
+        ]
         return [row for i in ids if (row := self.reservation(i)) is not None]
 
-    def settle(self, reservation_id: str, actual: Mapping[str, int] | None, *,
-               now_us: int) -> ReservationRow:
+    def settle(
+        self, reservation_id: str, actual: Mapping[str, int] | None, *, now_us: int
+    ) -> ReservationRow:
         """Replace the reserved amounts with what the chain moved; mark recipients as seen."""
         with self.transaction() as conn:
             row = self._pending(reservation_id)
@@ -487,7 +549,8 @@ class PolicyLedger:
             conn.execute(
                 "UPDATE reservations SET status = 'released', closed_us = ?, "
                 "detail = json_set(detail, '$.release_reason', ?) WHERE id = ?",
-                (now_us, reason, reservation_id))
+                (now_us, reason, reservation_id),
+            )
 
     def _pending(self, reservation_id: str) -> ReservationRow:
         row = self.reservation(reservation_id)
@@ -502,19 +565,24 @@ class PolicyLedger:
     def add_approval(self, action_hash: str, *, now_us: int, expires_us: int) -> str:
         approval_id = uuid.uuid4().hex
         with self.transaction() as conn:
-            conn.execute("INSERT INTO approvals (id, action_hash, created_us, expires_us) "
-                         "VALUES (?, ?, ?, ?)", (approval_id, action_hash, now_us, expires_us))
+            conn.execute(
+                "INSERT INTO approvals (id, action_hash, created_us, expires_us) "
+                "VALUES (?, ?, ?, ?)",
+                (approval_id, action_hash, now_us, expires_us),
+            )
         return approval_id
 
     def approval(self, approval_id: str) -> ApprovalRow | None:
         row = self.conn.execute(
             "SELECT id, action_hash, created_us, expires_us, used_us FROM approvals WHERE id = ?",
-            (approval_id,)).fetchone()
+            (approval_id,),
+        ).fetchone()
         return None if row is None else ApprovalRow(*row)
 
     def use_approval(self, approval_id: str, *, now_us: int, reservation_id: str) -> bool:
         """Mark an approval used, inside the reserving transaction; False if already used."""
         cur = self.conn.execute(
             "UPDATE approvals SET used_us = ?, reservation_id = ? WHERE id = ? AND used_us IS NULL",
-            (now_us, reservation_id, approval_id))
+            (now_us, reservation_id, approval_id),
+        )
         return cur.rowcount == 1

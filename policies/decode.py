@@ -90,19 +90,26 @@ _FT_TRANSFER_ARGS = {"receiver_id", "amount", "memo"}
 _FT_TRANSFER_CALL_ARGS = {"receiver_id", "amount", "memo", "msg"}
 _REF_MSG_KEYS = {"actions", "referral_id", "skip_unwrap_near", "force", "receiver_id"}
 _REF_ACTION_KEYS = {"pool_id", "token_in", "token_out", "amount_in", "min_amount_out"}
-_VALUE_METHODS = {"ft_transfer", "ft_transfer_call", "storage_deposit", "near_deposit",
-                  "near_withdraw"}
+_VALUE_METHODS = {
+    "ft_transfer",
+    "ft_transfer_call",
+    "storage_deposit",
+    "near_deposit",
+    "near_withdraw",
+}
 
 
-def decode(action: CanonicalAction, *, exchanges: frozenset[str] | set[str],
-           wrap_id: str | None) -> Decoded:
+def decode(
+    action: CanonicalAction, *, exchanges: frozenset[str] | set[str], wrap_id: str | None
+) -> Decoded:
     """Every flow, swap, call and recipient in ``action``; Undecodable when unsure."""
     out = Decoded(wrap_id=wrap_id)
     signer = action.signer_id
     for t_index, tx in enumerate(action.transactions):
         if tx.signer_id != signer:
-            raise Undecodable("foreign_signer",
-                              f"transaction {t_index} is signed by {tx.signer_id}, not {signer}")
+            raise Undecodable(
+                "foreign_signer", f"transaction {t_index} is signed by {tx.signer_id}, not {signer}"
+            )
         for spec in tx.actions:
             if isinstance(spec, TransferSpec):
                 if tx.receiver_id == signer:
@@ -111,8 +118,9 @@ def decode(action: CanonicalAction, *, exchanges: frozenset[str] | set[str],
                 out.recipients.add(tx.receiver_id)
             elif isinstance(spec, FunctionCallSpec):
                 if tx.receiver_id == signer:
-                    raise Undecodable("self_call",
-                                      f"{spec.method_name} on the signer's own account")
+                    raise Undecodable(
+                        "self_call", f"{spec.method_name} on the signer's own account"
+                    )
                 _function_call(out, signer, tx.receiver_id, spec, exchanges, wrap_id)
             else:  # pragma: no cover - the action model admits no other kinds
                 raise Undecodable("unknown_action", type(spec).__name__)
@@ -120,16 +128,23 @@ def decode(action: CanonicalAction, *, exchanges: frozenset[str] | set[str],
     return out
 
 
-def _flow(out: Decoded, token: str, amount: int, recipient: str, category: str,
-          method: str) -> None:
+def _flow(
+    out: Decoded, token: str, amount: int, recipient: str, category: str, method: str
+) -> None:
     if amount > 0:
         out.flows.append(Flow(token, amount, recipient, category, method))
         if category in (SPEND, WRAP):
             out.tokens.add(token)
 
 
-def _function_call(out: Decoded, signer: str, contract: str, spec: FunctionCallSpec,
-                   exchanges: frozenset[str] | set[str], wrap_id: str | None) -> None:
+def _function_call(
+    out: Decoded,
+    signer: str,
+    contract: str,
+    spec: FunctionCallSpec,
+    exchanges: frozenset[str] | set[str],
+    wrap_id: str | None,
+) -> None:
     method, args, deposit = spec.method_name, spec.args, spec.deposit
     if method == "ft_transfer":
         _exact_keys(args, _FT_TRANSFER_ARGS, {"receiver_id", "amount"}, method)
@@ -158,9 +173,11 @@ def _function_call(out: Decoded, signer: str, contract: str, spec: FunctionCallS
             _flow(out, contract, amount, receiver, SPEND, method)
             out.recipients.add(receiver)
         else:
-            raise Undecodable("undecodable_msg",
-                              f"ft_transfer_call to {receiver} carries a msg this engine cannot "
-                              "read; it could name any recipient")
+            raise Undecodable(
+                "undecodable_msg",
+                f"ft_transfer_call to {receiver} carries a msg this engine cannot "
+                "read; it could name any recipient",
+            )
     elif method == "storage_deposit":
         _exact_keys(args, {"account_id", "registration_only"}, set(), method)
         if "account_id" in args:
@@ -180,8 +197,9 @@ def _function_call(out: Decoded, signer: str, contract: str, spec: FunctionCallS
         _one_yocto(out, contract, deposit, method)
         out.tokens.update((wrap_id, NEAR))
     elif method in _VALUE_METHODS:
-        raise Undecodable("unknown_contract",
-                          f"{method} on {contract}, which is not the configured wrap contract")
+        raise Undecodable(
+            "unknown_contract", f"{method} on {contract}, which is not the configured wrap contract"
+        )
     else:
         # submit_label, claim_rewards and anything else: governed by the contract allowlist; a
         # deposit is a NEAR payment to the contract and is checked like any other.
@@ -198,12 +216,14 @@ def _ref_swap(signer: str, exchange: str, token_contract: str, amount: int, msg:
         raise Undecodable("undecodable_msg", f"swap msg is not JSON: {exc}") from exc
     if not isinstance(body, dict) or set(body) - _REF_MSG_KEYS:
         extra = sorted(set(body) - _REF_MSG_KEYS) if isinstance(body, dict) else body
-        raise Undecodable("undecodable_msg",
-                          f"swap msg has fields this engine cannot read: {extra}")
+        raise Undecodable(
+            "undecodable_msg", f"swap msg has fields this engine cannot read: {extra}"
+        )
     if "referral_id" in body:
         raise Undecodable("undecodable_msg", "swap msg pays a referral fee to another account")
-    if body.get("force", 0) not in (0, 1) or not isinstance(body.get("skip_unwrap_near", False),
-                                                            bool):
+    if body.get("force", 0) not in (0, 1) or not isinstance(
+        body.get("skip_unwrap_near", False), bool
+    ):
         raise Undecodable("undecodable_msg", "swap msg has an unexpected force/skip_unwrap_near")
     legs = body.get("actions")
     if not isinstance(legs, list) or not legs:
@@ -216,8 +236,10 @@ def _ref_swap(signer: str, exchange: str, token_contract: str, amount: int, msg:
         if isinstance(pool, bool) or not isinstance(pool, int) or pool < 0:
             raise Undecodable("undecodable_msg", f"swap action {i} has no valid pool_id")
         if leg.get("token_in") != current:
-            raise Undecodable("undecodable_msg",
-                              f"swap action {i} takes {leg.get('token_in')!r}, expected {current}")
+            raise Undecodable(
+                "undecodable_msg",
+                f"swap action {i} takes {leg.get('token_in')!r}, expected {current}",
+            )
         if i == 0 and "amount_in" in leg and _u128(leg["amount_in"], "swap") != amount:
             raise Undecodable("amount_mismatch", "swap amount_in differs from the amount sent")
         if i > 0 and "amount_in" in leg:
@@ -246,24 +268,30 @@ def _implied_kind(out: Decoded) -> str:
         return "submit_label"
     if methods == {"claim_rewards"} and not out.flows:
         return "claim_rewards"
-    if not methods and spend_methods and spend_methods <= {"Transfer", "ft_transfer",
-                                                           "ft_transfer_call"}:
+    if (
+        not methods
+        and spend_methods
+        and spend_methods <= {"Transfer", "ft_transfer", "ft_transfer_call"}
+    ):
         return "transfer"
     return "other"
 
 
 def _exact_keys(args: dict[str, Any], allowed: set[str], required: set[str], method: str) -> None:
     if set(args) - allowed:
-        raise Undecodable("bad_args",
-                          f"{method} has unexpected arguments {sorted(set(args) - allowed)}")
+        raise Undecodable(
+            "bad_args", f"{method} has unexpected arguments {sorted(set(args) - allowed)}"
+        )
     if required - set(args):
         raise Undecodable("bad_args", f"{method} lacks arguments {sorted(required - set(args))}")
 
 
 def _one_yocto(out: Decoded, contract: str, deposit: int, method: str) -> None:
     if deposit != ONE_YOCTO:
-        raise Undecodable("unexpected_deposit",
-                          f"{method} must attach exactly 1 yoctoNEAR, this one attaches {deposit}")
+        raise Undecodable(
+            "unexpected_deposit",
+            f"{method} must attach exactly 1 yoctoNEAR, this one attaches {deposit}",
+        )
     out.flows.append(Flow(NEAR, ONE_YOCTO, contract, SECURITY, method))
 
 

@@ -45,10 +45,17 @@ def utc_now() -> datetime:
 class PolicyEngine:
     """Evaluate, reserve, settle, release and approve; read-only towards grants."""
 
-    def __init__(self, db_path: Path | str, *, facts: ChainFacts | None = None,
-                 prices: PriceSource | None = None, quotes: QuoteSource | None = None,
-                 clock: Clock = utc_now, price_max_age: timedelta = timedelta(seconds=60),
-                 durable: bool = True) -> None:
+    def __init__(
+        self,
+        db_path: Path | str,
+        *,
+        facts: ChainFacts | None = None,
+        prices: PriceSource | None = None,
+        quotes: QuoteSource | None = None,
+        clock: Clock = utc_now,
+        price_max_age: timedelta = timedelta(seconds=60),
+        durable: bool = True,
+    ) -> None:
         self._ledger = PolicyLedger(db_path, durable=durable)
         self.facts = facts or ChainFacts()
         self.prices, self.quotes = prices, quotes
@@ -70,8 +77,10 @@ class PolicyEngine:
             return self._cache[1], self._cache[2]
         token = self._ledger.state_token()
         if self._cache is None or self._cache[0] != token:
-            grants = [ActiveGrant(Grant.model_validate_json(row.body), row.version, row.revoked)
-                      for row in self._ledger.grants()]
+            grants = [
+                ActiveGrant(Grant.model_validate_json(row.body), row.version, row.revoked)
+                for row in self._ledger.grants()
+            ]
             ceiling_row = self._ledger.ceiling()
             ceiling = Ceiling.model_validate_json(ceiling_row[1]) if ceiling_row else None
             self._cache = (token, grants, ceiling)
@@ -88,24 +97,44 @@ class PolicyEngine:
 
     evaluate = dry_run
 
-    def _evaluate(self, action: CanonicalAction, now: datetime,
-                  price_cache: dict[str, PricePoint],
-                  quote_cache: dict[tuple[str, str, int], QuotePoint],
-                  state: State | None = None, action_hash: str | None = None,
-                  refresh: bool = True) -> Decision:
+    def _evaluate(
+        self,
+        action: CanonicalAction,
+        now: datetime,
+        price_cache: dict[str, PricePoint],
+        quote_cache: dict[tuple[str, str, int], QuotePoint],
+        state: State | None = None,
+        action_hash: str | None = None,
+        refresh: bool = True,
+    ) -> Decision:
         try:
             grants, ceiling = self._load(refresh)
         except Exception as exc:  # unreadable grants: nothing is granted
-            return Decision(DENY, ["grants_unreadable"],
-                            [Trace("grants", DENY, "grants_unreadable", str(exc))],
-                            action.action_hash(), now)
-        return evaluate(action, grants, now=now, state=state or self._ledger, facts=self.facts,
-                        ceiling=ceiling, prices=self.prices, quotes=self.quotes,
-                        price_max_age=self.price_max_age, price_cache=price_cache,
-                        quote_cache=quote_cache, action_hash=action_hash)
+            return Decision(
+                DENY,
+                ["grants_unreadable"],
+                [Trace("grants", DENY, "grants_unreadable", str(exc))],
+                action.action_hash(),
+                now,
+            )
+        return evaluate(
+            action,
+            grants,
+            now=now,
+            state=state or self._ledger,
+            facts=self.facts,
+            ceiling=ceiling,
+            prices=self.prices,
+            quotes=self.quotes,
+            price_max_age=self.price_max_age,
+            price_cache=price_cache,
+            quote_cache=quote_cache,
+            action_hash=action_hash,
+        )
 
-    def reserve(self, action: CanonicalAction | Mapping[str, Any], *,
-                approval_id: str | None = None) -> Decision:
+    def reserve(
+        self, action: CanonicalAction | Mapping[str, Any], *, approval_id: str | None = None
+    ) -> Decision:
         """Decide and, if allowed, reserve the budget atomically; ``reservation_id`` is set then.
 
         Prices and quotes are fetched before the write lock is taken (by a first pass without
@@ -113,13 +142,22 @@ class PolicyEngine:
         """
         return self.reserve_many([(action, approval_id)])[0]
 
-    def reserve_many(self, items: Sequence[tuple[CanonicalAction | Mapping[str, Any],
-                                                 str | None]]) -> list[Decision]:
+    def reserve_many(
+        self, items: Sequence[tuple[CanonicalAction | Mapping[str, Any], str | None]]
+    ) -> list[Decision]:
         """Several ``reserve`` calls in one write transaction (one disk sync), in order: each
         action is decided against the budget the earlier ones in the batch left."""
         results: list[Decision | None] = []
-        pending: list[tuple[int, CanonicalAction, str | None, dict[str, PricePoint],
-                            dict[tuple[str, str, int], QuotePoint], str]] = []
+        pending: list[
+            tuple[
+                int,
+                CanonicalAction,
+                str | None,
+                dict[str, PricePoint],
+                dict[tuple[str, str, int], QuotePoint],
+                str,
+            ]
+        ] = []
         for action, approval_id in items:
             parsed = _coerce(action, self.clock)
             if isinstance(parsed, Decision):
@@ -129,35 +167,40 @@ class PolicyEngine:
             prices: dict[str, PricePoint] = {}
             quotes: dict[tuple[str, str, int], QuotePoint] = {}
             # the first pass may use cached grants; a DENY is confirmed with fresh ones
-            first = self._evaluate(parsed, self.clock(), prices, quotes, NoState(),
-                                   refresh=False)
+            first = self._evaluate(parsed, self.clock(), prices, quotes, NoState(), refresh=False)
             if first.outcome == DENY:
                 first = self._evaluate(parsed, self.clock(), prices, quotes, NoState())
             if first.outcome == DENY:
                 first.dry_run = False
                 results.append(first)
                 continue
-            pending.append((len(results), parsed, approval_id, prices, quotes,
-                            first.action_hash))
+            pending.append((len(results), parsed, approval_id, prices, quotes, first.action_hash))
             results.append(None)
         if pending:
             with self._ledger.transaction():
                 for index, parsed, approval_id, prices, quotes, digest in pending:
-                    results[index] = self._reserve_locked(parsed, approval_id, prices, quotes,
-                                                          digest)
+                    results[index] = self._reserve_locked(
+                        parsed, approval_id, prices, quotes, digest
+                    )
         return [r for r in results if r is not None]
 
-    def _reserve_locked(self, parsed: CanonicalAction, approval_id: str | None,
-                        prices: dict[str, PricePoint],
-                        quotes: dict[tuple[str, str, int], QuotePoint], digest: str) -> Decision:
+    def _reserve_locked(
+        self,
+        parsed: CanonicalAction,
+        approval_id: str | None,
+        prices: dict[str, PricePoint],
+        quotes: dict[tuple[str, str, int], QuotePoint],
+        digest: str,
+    ) -> Decision:
         """The decision and reservation, inside the write transaction."""
         now = self.clock()
         decision = self._evaluate(parsed, now, prices, quotes, action_hash=digest)
         decision.dry_run = False
         now_us = to_us(now)
         if decision.outcome == CONFIRM and approval_id is not None:
-            problem = approval_problem(self._ledger.approval(approval_id),
-                                       decision.action_hash, now_us)
+            problem = approval_problem(
+                self._ledger.approval(approval_id), decision.action_hash, now_us
+            )
             if problem is None:
                 decision.outcome, decision.reasons = ALLOW, ["approved"]
                 decision.approval_id = approval_id
@@ -169,17 +212,25 @@ class PolicyEngine:
             return decision
         assert decision.grant_id is not None and decision.grant_version is not None
         decision.reservation_id = self._ledger.insert_reservation(
-            grant_id=decision.grant_id, grant_version=decision.grant_version,
-            action_hash=decision.action_hash, tool=parsed.tool, created_us=now_us,
-            amounts=decision.spent, usd=decision.usd, recipients=decision.recipients,
-            detail={"reasons": decision.reasons})
+            grant_id=decision.grant_id,
+            grant_version=decision.grant_version,
+            action_hash=decision.action_hash,
+            tool=parsed.tool,
+            created_us=now_us,
+            amounts=decision.spent,
+            usd=decision.usd,
+            recipients=decision.recipients,
+            detail={"reasons": decision.reasons},
+        )
         if decision.approval_id is not None and not self._ledger.use_approval(
-                decision.approval_id, now_us=now_us, reservation_id=decision.reservation_id):
+            decision.approval_id, now_us=now_us, reservation_id=decision.reservation_id
+        ):
             raise RuntimeError("approval was used concurrently")  # rolls everything back
         return decision
 
-    def settle(self, reservation_id: str,
-               actual: Mapping[str, int] | None = None) -> ReservationRow:
+    def settle(
+        self, reservation_id: str, actual: Mapping[str, int] | None = None
+    ) -> ReservationRow:
         """The action ran: keep its reservation at what the chain moved (``actual`` per token,
         base units; None keeps the reserved amounts) and remember its recipients."""
         return self._ledger.settle(reservation_id, actual, now_us=to_us(self.clock()))
@@ -196,8 +247,9 @@ class PolicyEngine:
         the executor reconciles them against the chain after a restart."""
         return self._ledger.pending(to_us(self.clock() - older_than))
 
-    def approve(self, action: CanonicalAction, *,
-                ttl: timedelta = timedelta(minutes=5)) -> Approval:
+    def approve(
+        self, action: CanonicalAction, *, ttl: timedelta = timedelta(minutes=5)
+    ) -> Approval:
         """Record the user's confirmation of exactly this action, usable once before ``ttl``.
 
         Refused unless the action currently evaluates to CONFIRM: an approval never overrides
@@ -208,20 +260,24 @@ class PolicyEngine:
             raise ApprovalRefused(f"the action is {decision.outcome}, not confirm", decision)
         now = self.clock()
         expires = now + ttl
-        approval_id = self._ledger.add_approval(decision.action_hash, now_us=to_us(now),
-                                                expires_us=to_us(expires))
+        approval_id = self._ledger.add_approval(
+            decision.action_hash, now_us=to_us(now), expires_us=to_us(expires)
+        )
         return Approval(approval_id, decision.action_hash, expires)
 
 
 def chain_facts(network: Any) -> ChainFacts:
     """ChainFacts from a ``tools.network.Network`` (its exchange and wNEAR contract ids)."""
     exchange = getattr(network, "exchange_id", None)
-    return ChainFacts(exchanges=frozenset({exchange} if exchange else ()),
-                      wrap_id=getattr(network, "wrap_id", None))
+    return ChainFacts(
+        exchanges=frozenset({exchange} if exchange else ()),
+        wrap_id=getattr(network, "wrap_id", None),
+    )
 
 
-def _coerce(action: CanonicalAction | Mapping[str, Any],
-            clock: Clock = utc_now) -> CanonicalAction | Decision:
+def _coerce(
+    action: CanonicalAction | Mapping[str, Any], clock: Clock = utc_now
+) -> CanonicalAction | Decision:
     """A canonical action, or a DENY decision when the input is not one."""
     if isinstance(action, CanonicalAction):
         return action
@@ -234,5 +290,10 @@ def _coerce(action: CanonicalAction | Mapping[str, Any],
             text = repr(action)
         digest = hashlib.sha256(text.encode()).hexdigest()
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return Decision(DENY, ["malformed_action"],
-                        [Trace("decode", DENY, "malformed_action", detail)], digest, clock())
+        return Decision(
+            DENY,
+            ["malformed_action"],
+            [Trace("decode", DENY, "malformed_action", detail)],
+            digest,
+            clock(),
+        )

@@ -31,9 +31,14 @@ from tools.amounts import format_amount
 ALLOW, CONFIRM, DENY = "allow", "confirm", "deny"
 _RANK = {ALLOW: 0, CONFIRM: 1, DENY: 2}
 _OUTCOMES = (ALLOW, CONFIRM, DENY)
-_IMPLIED = {"transfer": "transfer", "swap": "swap", "balance": "read_only",
-            "list_tasks": "read_only", "submit_label": "submit_label",
-            "claim_rewards": "claim_rewards"}
+_IMPLIED = {
+    "transfer": "transfer",
+    "swap": "swap",
+    "balance": "read_only",
+    "list_tasks": "read_only",
+    "submit_label": "submit_label",
+    "claim_rewards": "claim_rewards",
+}
 
 
 class Trace(NamedTuple):
@@ -72,16 +77,26 @@ class Decision:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the audit log and ``grants check``."""
         return {
-            "outcome": self.outcome, "reasons": self.reasons,
-            "trace": [t.to_dict() for t in self.trace], "action_hash": self.action_hash,
-            "evaluated_at": self.evaluated_at.isoformat(), "grant_id": self.grant_id,
+            "outcome": self.outcome,
+            "reasons": self.reasons,
+            "trace": [t.to_dict() for t in self.trace],
+            "action_hash": self.action_hash,
+            "evaluated_at": self.evaluated_at.isoformat(),
+            "grant_id": self.grant_id,
             "grant_version": self.grant_version,
-            "prices": {t: {"micro_usd_per_unit": str(p.micro_usd_per_unit),
-                           "fetched_at": p.fetched_at.isoformat(), "source": p.source}
-                       for t, p in self.prices.items()},
+            "prices": {
+                t: {
+                    "micro_usd_per_unit": str(p.micro_usd_per_unit),
+                    "fetched_at": p.fetched_at.isoformat(),
+                    "source": p.source,
+                }
+                for t, p in self.prices.items()
+            },
             "budgets": [b.to_dict() for b in self.budgets],
-            "reservation_id": self.reservation_id, "approval_id": self.approval_id,
-            "dry_run": self.dry_run, "spent": {t: str(a) for t, a in self.spent.items()},
+            "reservation_id": self.reservation_id,
+            "approval_id": self.approval_id,
+            "dry_run": self.dry_run,
+            "spent": {t: str(a) for t, a in self.spent.items()},
             "usd_micro": {t: str(a) for t, a in self.usd.items()},
             "recipients": list(self.recipients),
         }
@@ -111,10 +126,18 @@ class _Deny(Exception):
 class Context:
     """Everything the rules may read about one evaluation; prices and quotes are fetched once."""
 
-    def __init__(self, action: CanonicalAction, decoded: Decoded, now: datetime, state: State,
-                 prices: PriceSource | None, quotes: QuoteSource | None,
-                 price_max_age: timedelta, price_cache: dict[str, PricePoint],
-                 quote_cache: dict[tuple[str, str, int], QuotePoint]) -> None:
+    def __init__(
+        self,
+        action: CanonicalAction,
+        decoded: Decoded,
+        now: datetime,
+        state: State,
+        prices: PriceSource | None,
+        quotes: QuoteSource | None,
+        price_max_age: timedelta,
+        price_cache: dict[str, PricePoint],
+        quote_cache: dict[tuple[str, str, int], QuotePoint],
+    ) -> None:
         self.action, self.decoded, self.now, self.state = action, decoded, now, state
         self.now_us = to_us(now)
         self.price_source, self.quote_source = prices, quotes
@@ -198,8 +221,11 @@ def rule_contracts(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
         if (call.contract, call.method) not in g.allowed_calls:
             return DENY, "method_not_allowed", f"{call.contract}.{call.method} is not allowlisted"
         if call.deposit and call.method not in ("submit_label", "claim_rewards"):
-            return DENY, "unknown_method_moves_value", (
-                f"{call.contract}.{call.method} attaches {call.deposit} yoctoNEAR")
+            return (
+                DENY,
+                "unknown_method_moves_value",
+                (f"{call.contract}.{call.method} attaches {call.deposit} yoctoNEAR"),
+            )
     return None
 
 
@@ -230,15 +256,24 @@ def rule_tokens(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
 
 def rule_storage(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
     for flow in ctx.decoded.flows:
-        if flow.category == STORAGE and not (flow.recipient in g.token_set
-                                             or flow.recipient in g.exchange_set):
-            return DENY, "storage_deposit_not_allowed", (
-                f"storage deposit to {flow.recipient}, which is neither a granted token nor "
-                "a granted exchange")
+        if flow.category == STORAGE and not (
+            flow.recipient in g.token_set or flow.recipient in g.exchange_set
+        ):
+            return (
+                DENY,
+                "storage_deposit_not_allowed",
+                (
+                    f"storage deposit to {flow.recipient}, which is neither a granted token nor "
+                    "a granted exchange"
+                ),
+            )
     storage = ctx.decoded.storage()
     if storage > g.max_storage_deposit:
-        return DENY, "storage_deposit_cap", (
-            f"storage deposits of {storage} yoctoNEAR exceed {g.max_storage_deposit}")
+        return (
+            DENY,
+            "storage_deposit_cap",
+            (f"storage deposits of {storage} yoctoNEAR exceed {g.max_storage_deposit}"),
+        )
     return None
 
 
@@ -248,13 +283,19 @@ def rule_per_action(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
         if cap is None and g.per_action_usd_micro is None:
             return DENY, "no_cap_for_token", f"the grant caps no spending of {g.label(token)}"
         if cap is not None and amount > cap:
-            return DENY, "per_action_cap", (
-                f"{_fmt(g, token, amount)} exceeds {_fmt(g, token, cap)} per action")
+            return (
+                DENY,
+                "per_action_cap",
+                (f"{_fmt(g, token, amount)} exceeds {_fmt(g, token, cap)} per action"),
+            )
     if g.per_action_usd_micro is not None and ctx.spent:
         total = ctx.usd_total()
         if total > g.per_action_usd_micro:
-            return DENY, "per_action_usd_cap", (
-                f"{_fmt_usd(total)} exceeds {_fmt_usd(g.per_action_usd_micro)} per action")
+            return (
+                DENY,
+                "per_action_usd_cap",
+                (f"{_fmt_usd(total)} exceeds {_fmt_usd(g.per_action_usd_micro)} per action"),
+            )
     return None
 
 
@@ -266,11 +307,15 @@ def rule_windows(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
     ctx.budgets.extend(lines)
     for line in lines:
         if not line.fits:
-            show = (_fmt_usd if line.measure == "usd"
-                    else lambda a, t=line.measure: _fmt(g, t, a))
-            return DENY, "window_cap", (
-                f"{show(line.used)} used + {show(line.requested)} would pass "
-                f"{show(line.cap)} in any {line.period_s}s")
+            show = _fmt_usd if line.measure == "usd" else lambda a, t=line.measure: _fmt(g, t, a)
+            return (
+                DENY,
+                "window_cap",
+                (
+                    f"{show(line.used)} used + {show(line.requested)} would pass "
+                    f"{show(line.cap)} in any {line.period_s}s"
+                ),
+            )
     return None
 
 
@@ -278,13 +323,20 @@ def rule_rate(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
     if g.rate_limit is None and g.min_interval_s is None:
         return None
     period = g.rate_limit.period_s if g.rate_limit else 0
-    count, last = ctx.state.activity(g.id, ctx.now_us - period * US,
-                                     want_last=g.min_interval_s is not None)
+    count, last = ctx.state.activity(
+        g.id, ctx.now_us - period * US, want_last=g.min_interval_s is not None
+    )
     if g.rate_limit is not None and count + 1 > g.rate_limit.count:
-        return DENY, "rate_limit", (
-            f"{count} actions in the last {g.rate_limit.period_s}s; at most {g.rate_limit.count}")
-    if g.min_interval_s is not None and last is not None and (
-            ctx.now_us - last < g.min_interval_s * US):
+        return (
+            DENY,
+            "rate_limit",
+            (f"{count} actions in the last {g.rate_limit.period_s}s; at most {g.rate_limit.count}"),
+        )
+    if (
+        g.min_interval_s is not None
+        and last is not None
+        and (ctx.now_us - last < g.min_interval_s * US)
+    ):
         return DENY, "min_interval", f"less than {g.min_interval_s}s since the last action"
     return None
 
@@ -299,9 +351,14 @@ def rule_slippage(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
             return DENY, "stale_quote", f"independent quote is {age} old"
         floor = -(-quote.amount_out * (10_000 - g.max_slippage_bps) // 10_000)
         if quote.amount_out <= 0 or swap.min_amount_out < floor:
-            return DENY, "slippage_exceeded", (
-                f"min_amount_out {swap.min_amount_out} is below {floor} ({g.max_slippage_bps} bps "
-                f"under the independent quote {quote.amount_out})")
+            return (
+                DENY,
+                "slippage_exceeded",
+                (
+                    f"min_amount_out {swap.min_amount_out} is below {floor} "
+                    f"({g.max_slippage_bps} bps under the independent quote {quote.amount_out})"
+                ),
+            )
     return None
 
 
@@ -311,11 +368,17 @@ def rule_confirm(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
         return CONFIRM, "confirm_kind", f"{ctx.action.tool} always needs confirmation"
     for token, threshold in c.above.items():
         if ctx.spent.get(token, 0) > threshold:
-            return CONFIRM, "confirm_above", (
-                f"{_fmt(g, token, ctx.spent[token])} is above {_fmt(g, token, threshold)}")
+            return (
+                CONFIRM,
+                "confirm_above",
+                (f"{_fmt(g, token, ctx.spent[token])} is above {_fmt(g, token, threshold)}"),
+            )
     if c.above_usd_micro is not None and ctx.spent and ctx.usd_total() > c.above_usd_micro:
-        return CONFIRM, "confirm_above_usd", (
-            f"{_fmt_usd(ctx.usd_total())} is above {_fmt_usd(c.above_usd_micro)}")
+        return (
+            CONFIRM,
+            "confirm_above_usd",
+            (f"{_fmt_usd(ctx.usd_total())} is above {_fmt_usd(c.above_usd_micro)}"),
+        )
     if c.first_time_recipient:
         new = sorted(r for r in ctx.decoded.recipients if not ctx.state.seen(r))
         if new:
@@ -324,10 +387,18 @@ def rule_confirm(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
 
 
 GRANT_RULES: tuple[tuple[str, Rule], ...] = (
-    ("kind", rule_kind), ("hours_utc", rule_time), ("contracts", rule_contracts),
-    ("exchanges", rule_exchanges), ("recipients", rule_recipients), ("tokens", rule_tokens),
-    ("storage", rule_storage), ("per_action", rule_per_action), ("windows", rule_windows),
-    ("rate_limit", rule_rate), ("slippage", rule_slippage), ("confirm", rule_confirm),
+    ("kind", rule_kind),
+    ("hours_utc", rule_time),
+    ("contracts", rule_contracts),
+    ("exchanges", rule_exchanges),
+    ("recipients", rule_recipients),
+    ("tokens", rule_tokens),
+    ("storage", rule_storage),
+    ("per_action", rule_per_action),
+    ("windows", rule_windows),
+    ("rate_limit", rule_rate),
+    ("slippage", rule_slippage),
+    ("confirm", rule_confirm),
 )
 
 
@@ -339,9 +410,14 @@ def rule_label(ctx: Context) -> tuple[str, str, str] | None:
     if expected is None:
         return DENY, "unknown_kind", f"no such action kind {ctx.action.tool!r}"
     if ctx.decoded.implied_kind != expected:
-        return DENY, "label_mismatch", (
-            f"labelled {ctx.action.tool} but the transactions amount to "
-            f"{ctx.decoded.implied_kind}")
+        return (
+            DENY,
+            "label_mismatch",
+            (
+                f"labelled {ctx.action.tool} but the transactions amount to "
+                f"{ctx.decoded.implied_kind}"
+            ),
+        )
     return None
 
 
@@ -351,13 +427,21 @@ def rule_declared(ctx: Context) -> tuple[str, str, str] | None:
     for declared in ctx.action.outflows:
         for i, flow in enumerate(decoded):
             if (flow.token, flow.amount, flow.recipient) == (
-                    declared.token, declared.amount, declared.recipient):
+                declared.token,
+                declared.amount,
+                declared.recipient,
+            ):
                 del decoded[i]
                 break
         else:
-            return DENY, "declared_flow_mismatch", (
-                f"declared {declared.amount} {declared.token} to {declared.recipient} "
-                "does not happen")
+            return (
+                DENY,
+                "declared_flow_mismatch",
+                (
+                    f"declared {declared.amount} {declared.token} to {declared.recipient} "
+                    "does not happen"
+                ),
+            )
     hidden = [f for f in decoded if f.category == SPEND]
     if hidden:
         f = hidden[0]
@@ -376,17 +460,27 @@ def rule_ceiling(ctx: Context, ceiling: Ceiling | None) -> tuple[str, str, str] 
     ctx.budgets.extend(lines)
     for line in lines:
         if not line.fits:
-            return DENY, "global_ceiling", (
-                f"{line.measure}: {line.used} used + {line.requested} > {line.cap} "
-                f"in any {line.period_s}s across all grants")
+            return (
+                DENY,
+                "global_ceiling",
+                (
+                    f"{line.measure}: {line.used} used + {line.requested} > {line.cap} "
+                    f"in any {line.period_s}s across all grants"
+                ),
+            )
     return None
 
 
 # ---------------------------------------------------------------- evaluation
 
 
-def _run(name: str, fn: Callable[..., tuple[str, str, str] | None], args: tuple[Any, ...],
-         grant: str, trace: list[Trace]) -> int:
+def _run(
+    name: str,
+    fn: Callable[..., tuple[str, str, str] | None],
+    args: tuple[Any, ...],
+    grant: str,
+    trace: list[Trace],
+) -> int:
     """Apply one rule and trace it; returns the outcome's rank (0 allow, 1 confirm, 2 deny)."""
     try:
         result = fn(*args)
@@ -412,13 +506,21 @@ def _grant_state(ctx: Context, ag: ActiveGrant) -> tuple[str, str, str] | None:
     return None
 
 
-def evaluate(action: CanonicalAction, grants: list[ActiveGrant], *, now: datetime,
-             state: State, facts: ChainFacts, ceiling: Ceiling | None = None,
-             prices: PriceSource | None = None, quotes: QuoteSource | None = None,
-             price_max_age: timedelta = timedelta(seconds=60),
-             price_cache: dict[str, PricePoint] | None = None,
-             quote_cache: dict[tuple[str, str, int], QuotePoint] | None = None,
-             action_hash: str | None = None) -> Decision:
+def evaluate(
+    action: CanonicalAction,
+    grants: list[ActiveGrant],
+    *,
+    now: datetime,
+    state: State,
+    facts: ChainFacts,
+    ceiling: Ceiling | None = None,
+    prices: PriceSource | None = None,
+    quotes: QuoteSource | None = None,
+    price_max_age: timedelta = timedelta(seconds=60),
+    price_cache: dict[str, PricePoint] | None = None,
+    quote_cache: dict[tuple[str, str, int], QuotePoint] | None = None,
+    action_hash: str | None = None,
+) -> Decision:
     """Decide on ``action``. Pure apart from reading ``state``, ``prices`` and ``quotes``."""
     trace: list[Trace] = []
     digest = action_hash or action.action_hash()
@@ -432,12 +534,22 @@ def evaluate(action: CanonicalAction, grants: list[ActiveGrant], *, now: datetim
         trace.append(Trace("decode", DENY, "rule_error", f"decode: {type(exc).__name__}: {exc}"))
         return Decision(DENY, ["rule_error"], trace, digest, now)
     trace.append(Trace("decode", ALLOW, "ok", f"implies {decoded.implied_kind}"))
-    ctx = Context(action, decoded, now, state, prices, quotes, price_max_age,
-                  {} if price_cache is None else price_cache,
-                  {} if quote_cache is None else quote_cache)
+    ctx = Context(
+        action,
+        decoded,
+        now,
+        state,
+        prices,
+        quotes,
+        price_max_age,
+        {} if price_cache is None else price_cache,
+        {} if quote_cache is None else quote_cache,
+    )
 
-    worst = max(_run("label", rule_label, (ctx,), "", trace),
-                _run("declared", rule_declared, (ctx,), "", trace))
+    worst = max(
+        _run("label", rule_label, (ctx,), "", trace),
+        _run("declared", rule_declared, (ctx,), "", trace),
+    )
 
     candidates = [ag for ag in grants if action.tool in ag.grant.kinds]
     if not candidates:
@@ -467,8 +579,9 @@ def evaluate(action: CanonicalAction, grants: list[ActiveGrant], *, now: datetim
     return _finish(ctx, _OUTCOMES[worst], trace, chosen[1] if chosen[0] < 2 else None, digest)
 
 
-def _finish(ctx: Context, outcome: str, trace: list[Trace], chosen: ActiveGrant | None,
-            digest: str) -> Decision:
+def _finish(
+    ctx: Context, outcome: str, trace: list[Trace], chosen: ActiveGrant | None, digest: str
+) -> Decision:
     if outcome == DENY:
         reasons = list(dict.fromkeys(t.code for t in trace if t.result == DENY))
     elif outcome == CONFIRM:
@@ -482,8 +595,17 @@ def _finish(ctx: Context, outcome: str, trace: list[Trace], chosen: ActiveGrant 
         except Exception:  # valuation for the record only; rules that needed it already denied
             usd = {}
     prices = dict(ctx.used_prices)
-    return Decision(outcome, reasons, trace, digest, ctx.now,
-                    grant_id=chosen.grant.id if chosen else None,
-                    grant_version=chosen.version if chosen else None,
-                    prices=prices, budgets=ctx.budgets, spent=dict(ctx.spent), usd=dict(usd),
-                    recipients=tuple(sorted(ctx.decoded.recipients)))
+    return Decision(
+        outcome,
+        reasons,
+        trace,
+        digest,
+        ctx.now,
+        grant_id=chosen.grant.id if chosen else None,
+        grant_version=chosen.version if chosen else None,
+        prices=prices,
+        budgets=ctx.budgets,
+        spent=dict(ctx.spent),
+        usd=dict(usd),
+        recipients=tuple(sorted(ctx.decoded.recipients)),
+    )

@@ -235,7 +235,7 @@ class GrantsFileSpec(_Strict):
 
 
 def parse_duration(value: str | int) -> int:
-    """"90s", "15m", "24h", "7d", "1d12h" or whole seconds, to seconds; at most 10 years.
+    """ "90s", "15m", "24h", "7d", "1d12h" or whole seconds, to seconds; at most 10 years.
 
     The cap keeps every later window or rate computation inside what datetime can represent.
     """
@@ -250,7 +250,8 @@ def parse_duration(value: str | int) -> int:
         if any(len(g) > 12 for g in match.groups() if g):  # also keeps int() well in its limits
             raise ValueError(
                 f"a duration with a {max(len(g) for g in match.groups() if g)}-digit number is "
-                f"longer than 10 years ({MAX_DURATION_S // 86_400}d)")
+                f"longer than 10 years ({MAX_DURATION_S // 86_400}d)"
+            )
         d, h, m, s = (int(g or 0) for g in match.groups())
         seconds = ((d * 24 + h) * 60 + m) * 60 + s
     if seconds <= 0:
@@ -258,7 +259,8 @@ def parse_duration(value: str | int) -> int:
     if seconds > MAX_DURATION_S:
         raise ValueError(
             f"{value!r} is longer than 10 years ({MAX_DURATION_S // 86_400}d); "
-            "write a shorter period")
+            "write a shorter period"
+        )
     return seconds
 
 
@@ -290,7 +292,7 @@ class _Tokens:
 
 def _units(value: Amount, decimals: int) -> int:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"write amounts as quoted decimal text like \"1.5\", not {value!r}")
+        raise ValueError(f'write amounts as quoted decimal text like "1.5", not {value!r}')
     return parse_amount(str(value), decimals, allow_zero=True)
 
 
@@ -306,7 +308,8 @@ def _hours(text: str) -> tuple[int, int]:
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if not (0 <= start < 1440 and 0 < end <= 1440 and m1 < 60 and m2 < 60 and start < end):
         raise ValueError(
-            f"{text!r}: need 00:00 <= start < end <= 24:00 (split ranges over midnight)")
+            f"{text!r}: need 00:00 <= start < end <= 24:00 (split ranges over midnight)"
+        )
     return start, end
 
 
@@ -340,24 +343,31 @@ def compile_grant(spec: GrantSpec, tokens: _Tokens) -> Grant:
         kinds=tuple(dict.fromkeys(spec.kinds)),
         tokens=tuple(dict.fromkeys(token_ids)),
         recipients=tuple(dict.fromkeys(spec.recipients)),
-        contracts=tuple(ContractRule(contract=c.contract, methods=tuple(c.methods))
-                        for c in spec.contracts),
+        contracts=tuple(
+            ContractRule(contract=c.contract, methods=tuple(c.methods)) for c in spec.contracts
+        ),
         exchanges=tuple(dict.fromkeys(spec.exchanges)),
         per_action=per_action,
         per_action_usd_micro=_usd(spec.per_action_usd),
         windows=windows,
-        rate_limit=(Rate(count=spec.rate_limit.count,
-                         period_s=parse_duration(spec.rate_limit.period))
-                    if spec.rate_limit else None),
-        min_interval_s=(parse_duration(spec.min_interval) if spec.min_interval is not None
-                        else None),
+        rate_limit=(
+            Rate(count=spec.rate_limit.count, period_s=parse_duration(spec.rate_limit.period))
+            if spec.rate_limit
+            else None
+        ),
+        min_interval_s=(
+            parse_duration(spec.min_interval) if spec.min_interval is not None else None
+        ),
         max_slippage_bps=spec.max_slippage_bps,
         quote_max_age_s=parse_duration(spec.quote_max_age),
         hours_utc=tuple(_hours(h) for h in spec.hours_utc),
         max_storage_deposit=_units(spec.max_storage_deposit, NEAR_DECIMALS),
-        confirm=Confirm(above=above, above_usd_micro=_usd(spec.confirm.above_usd),
-                        first_time_recipient=spec.confirm.first_time_recipient,
-                        kinds=tuple(spec.confirm.kinds)),
+        confirm=Confirm(
+            above=above,
+            above_usd_micro=_usd(spec.confirm.above_usd),
+            first_time_recipient=spec.confirm.first_time_recipient,
+            kinds=tuple(spec.confirm.kinds),
+        ),
         decimals=decimals,
         symbols=symbols,
     )
@@ -406,9 +416,13 @@ def load_grants_file(path: Path | str) -> PolicyFile:
     except FileNotFoundError as exc:
         raise GrantFileError(str(path), ["the file does not exist"]) from exc
     except UnicodeDecodeError as exc:
-        raise GrantFileError(str(path), [
-            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
-            "save the file as UTF-8"]) from exc
+        raise GrantFileError(
+            str(path),
+            [
+                f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+                "save the file as UTF-8"
+            ],
+        ) from exc
     except RecursionError as exc:
         raise GrantFileError(str(path), ["not readable YAML: it is nested too deeply"]) from exc
     except (OSError, yaml.YAMLError) as exc:

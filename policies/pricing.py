@@ -80,9 +80,16 @@ class PoolPrices:
     pool can only make spending look larger (more denials), never smaller.
     """
 
-    def __init__(self, pools: Callable[[], Sequence[Pool]], *, stablecoin: str,
-                 stable_decimals: int, bridge: str | None = None, source: str = "pools",
-                 min_liquidity_usd: int = 1_000) -> None:
+    def __init__(
+        self,
+        pools: Callable[[], Sequence[Pool]],
+        *,
+        stablecoin: str,
+        stable_decimals: int,
+        bridge: str | None = None,
+        source: str = "pools",
+        min_liquidity_usd: int = 1_000,
+    ) -> None:
         self._pools = pools
         self.stablecoin = stablecoin
         self.stable_decimals = stable_decimals
@@ -98,8 +105,9 @@ class PoolPrices:
         unit = Fraction(10**6, 10**self.stable_decimals)  # micro-USD per stable base unit
         pools = list(self._pools())
         if token == self.stablecoin:
-            return PricePoint(token, unit, min((p.fetched_at for p in pools), default=_far()),
-                              self.source)
+            return PricePoint(
+                token, unit, min((p.fetched_at for p in pools), default=_far()), self.source
+            )
         candidates: list[tuple[Fraction, datetime]] = []
         direct = _spot(pools, token, self.stablecoin, self.min_stable_units)
         if direct is not None:
@@ -107,14 +115,16 @@ class PoolPrices:
         if self.bridge is not None and token != self.bridge:
             second = _spot(pools, self.bridge, self.stablecoin, self.min_stable_units)
             if second is not None:
-                bridge_floor = -(-self.min_stable_units * second[0].denominator
-                                 // second[0].numerator)  # bridge units worth the floor
+                bridge_floor = -(
+                    -self.min_stable_units * second[0].denominator // second[0].numerator
+                )  # bridge units worth the floor
                 first = _spot(pools, token, self.bridge, bridge_floor)
                 if first is not None:
                     candidates.append((first[0] * second[0] * unit, min(first[1], second[1])))
         if not candidates:
             raise PriceUnavailable(
-                f"no pool with enough liquidity prices {token} against {self.stablecoin}")
+                f"no pool with enough liquidity prices {token} against {self.stablecoin}"
+            )
         price, at = max(candidates, key=lambda c: c[0])
         return PricePoint(token, price, at, self.source)
 
@@ -141,8 +151,9 @@ class PoolPrices:
         return QuotePoint(token_in, token_out, amount_in, best[0], best[1], self.source)
 
 
-def _spot(pools: Sequence[Pool], token: str, quote: str,
-          min_quote: int = 1) -> tuple[Fraction, datetime] | None:
+def _spot(
+    pools: Sequence[Pool], token: str, quote: str, min_quote: int = 1
+) -> tuple[Fraction, datetime] | None:
     """Price of one base unit of ``token`` in base units of ``quote``: the deepest pool's
     among those holding at least ``min_quote`` of ``quote``."""
     best: tuple[int, Fraction, datetime] | None = None

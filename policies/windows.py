@@ -28,8 +28,9 @@ class State(Protocol):
 
     def usage(self, grant_id: str | None, since_us: int) -> tuple[dict[str, int], int]: ...
 
-    def activity(self, grant_id: str, since_us: int, *,
-                 want_last: bool = True) -> tuple[int, int | None]: ...
+    def activity(
+        self, grant_id: str, since_us: int, *, want_last: bool = True
+    ) -> tuple[int, int | None]: ...
 
     def seen(self, account_id: str) -> bool: ...
 
@@ -40,8 +41,9 @@ class NoState:
     def usage(self, grant_id: str | None, since_us: int) -> tuple[dict[str, int], int]:
         return {}, 0
 
-    def activity(self, grant_id: str, since_us: int, *,
-                 want_last: bool = True) -> tuple[int, int | None]:
+    def activity(
+        self, grant_id: str, since_us: int, *, want_last: bool = True
+    ) -> tuple[int, int | None]:
         return 0, None
 
     def seen(self, account_id: str) -> bool:
@@ -68,12 +70,24 @@ class BudgetLine:
         return self.used + self.requested <= self.cap
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "cap": str(self.cap), "used": str(self.used),
-                "requested": str(self.requested), "left": str(self.left)}
+        return {
+            **asdict(self),
+            "cap": str(self.cap),
+            "used": str(self.used),
+            "requested": str(self.requested),
+            "left": str(self.left),
+        }
 
 
-def check_windows(scope: str, windows: tuple[Window, ...], state: State, grant_id: str | None,
-                  now_us: int, spent: dict[str, int], usd_total: int | None) -> list[BudgetLine]:
+def check_windows(
+    scope: str,
+    windows: tuple[Window, ...],
+    state: State,
+    grant_id: str | None,
+    now_us: int,
+    spent: dict[str, int],
+    usd_total: int | None,
+) -> list[BudgetLine]:
     """Each window's line; ``usd_total`` None means the action could not be priced."""
     lines = []
     cache: dict[int, tuple[dict[str, int], int]] = {}
@@ -84,12 +98,21 @@ def check_windows(scope: str, windows: tuple[Window, ...], state: State, grant_i
         tokens, usd = cache[since]
         if window.token is not None:
             assert window.amount is not None
-            lines.append(BudgetLine(scope, window.token, window.period_s, window.amount,
-                                    tokens.get(window.token, 0), spent.get(window.token, 0)))
+            lines.append(
+                BudgetLine(
+                    scope,
+                    window.token,
+                    window.period_s,
+                    window.amount,
+                    tokens.get(window.token, 0),
+                    spent.get(window.token, 0),
+                )
+            )
         else:
             if usd_total is None:
                 raise LookupError("a USD window needs a price for every token spent")
             assert window.usd_micro is not None
-            lines.append(BudgetLine(scope, "usd", window.period_s, window.usd_micro, usd,
-                                    usd_total))
+            lines.append(
+                BudgetLine(scope, "usd", window.period_s, window.usd_micro, usd, usd_total)
+            )
     return lines

@@ -39,7 +39,10 @@ _VAGUE = frozenset({"all", "everything", "max", "maximum", "half", "some", "any"
 
 
 def normalise_amount_text(
-    text: Any, *, allow_zero: bool = False, trailing_point: bool = True,
+    text: Any,
+    *,
+    allow_zero: bool = False,
+    trailing_point: bool = True,
     max_chars: int | None = None,
 ) -> str:
     """Exact canonical decimal text of ``text``: separators removed, the value never changed.
@@ -53,7 +56,9 @@ def normalise_amount_text(
         kind = type(text).__name__
         raise AmountError(
             f'must be a decimal string such as "2.5", not a {kind} ({text!r}); '
-            "numbers lose precision, so write the amount in quotes", text)
+            "numbers lose precision, so write the amount in quotes",
+            text,
+        )
     s = _ascii_digits(unicodedata.normalize("NFKC", text)).strip()
     if not s:
         raise AmountError("is empty; write a positive decimal number such as 2.5", text)
@@ -65,29 +70,34 @@ def normalise_amount_text(
     if low in _SPECIALS:
         raise AmountError(f"{text!r} is not a number of tokens; write one such as 2.5", text)
     if s.startswith("-"):
-        raise AmountError(f"{text!r} has a minus sign; amounts are never negative, so write a "
-                          "positive number such as 2.5", text)
+        raise AmountError(
+            f"{text!r} has a minus sign; amounts are never negative, so write a "
+            "positive number such as 2.5",
+            text,
+        )
     if s.startswith("+"):
         raise AmountError(f"{text!r} has a sign; write just the number, such as 2.5", text)
     if _EXPONENT.fullmatch(low):
         raise AmountError(f"{text!r} uses an exponent; write the number out in full", text)
     if "_" in s:
-        raise AmountError(f"{text!r} contains '_'; write digits only "
-                          "(',' may separate thousands)", text)
+        raise AmountError(
+            f"{text!r} contains '_'; write digits only (',' may separate thousands)", text
+        )
     match = _PLAIN.fullmatch(s) or _GROUPED.fullmatch(s)
     if match is None:
         if "," in s and _BAD_COMMAS.fullmatch(s):
-            raise AmountError(f"{text!r} has a misplaced ','; use '.' for the decimal point and "
-                              "',' only between groups of three digits", text)
-        raise AmountError(f"{text!r} is not a decimal number; write it like 2.5 or 1,000.25",
-                          text)
+            raise AmountError(
+                f"{text!r} has a misplaced ','; use '.' for the decimal point and "
+                "',' only between groups of three digits",
+                text,
+            )
+        raise AmountError(f"{text!r} is not a decimal number; write it like 2.5 or 1,000.25", text)
     int_part = match.group("int").replace(",", "").lstrip("0")
     frac = match.group("frac")
     if not int_part and not frac and "0" not in match.group("int"):
         raise AmountError(f"{text!r} has no digits", text)
     if frac == "" and not trailing_point:
-        raise AmountError(f"{text!r} ends with '.'; write the digits after it, or no point",
-                          text)
+        raise AmountError(f"{text!r} ends with '.'; write the digits after it, or no point", text)
     canonical = f"{int_part or '0'}.{frac}" if frac else int_part or "0"
     if not allow_zero and Decimal(canonical) == 0:
         raise AmountError(f"{text!r} is zero; the amount must be positive", text)
@@ -103,14 +113,19 @@ def parse_amount(text: Any, decimals: int, *, allow_zero: bool = False) -> int:
         # refused before int(): thousands of digits would hit Python's int_max_str_digits limit
         raise AmountError(
             f"the amount {_shown(text)} is too large: {len(int_part)} digits before the point, "
-            f"more than the {MAX_U128_DIGITS} any token amount can have", text)
+            f"more than the {MAX_U128_DIGITS} any token amount can have",
+            text,
+        )
     significant = frac.rstrip("0")
     if len(significant) > decimals:
         raise AmountError(
             f"the amount {text!r} has more than {decimals} decimal places, "
-            f"the most this token allows", text)
-    units = int(int_part) * 10**decimals + (int(significant.ljust(decimals, "0"))
-                                            if significant else 0)
+            f"the most this token allows",
+            text,
+        )
+    units = int(int_part) * 10**decimals + (
+        int(significant.ljust(decimals, "0")) if significant else 0
+    )
     if units > MAX_U128:
         raise AmountError(f"the amount {text!r} is too large", text)
     return units

@@ -33,10 +33,26 @@ from tools.errors import AmountError, InvalidAccountIdError
 from tools.network import check_account_id, is_valid_account_id
 
 __all__ = [
-    "CANONICAL_SYMBOLS", "MAX_AMOUNT_CHARS", "MAX_LABEL_CHARS", "MAX_TASK_ID", "TOOL_ARGS",
-    "TOOL_NAMES", "AccountIdError", "AmountError", "BalanceArgs", "ClaimRewardsArgs",
-    "ListTasksArgs", "StepError", "SubmitLabelArgs", "SwapArgs", "TransferArgs",
-    "canonical_token", "check_args", "is_account_id", "normalise_amount", "validate_args",
+    "CANONICAL_SYMBOLS",
+    "MAX_AMOUNT_CHARS",
+    "MAX_LABEL_CHARS",
+    "MAX_TASK_ID",
+    "TOOL_ARGS",
+    "TOOL_NAMES",
+    "AccountIdError",
+    "AmountError",
+    "BalanceArgs",
+    "ClaimRewardsArgs",
+    "ListTasksArgs",
+    "StepError",
+    "SubmitLabelArgs",
+    "SwapArgs",
+    "TransferArgs",
+    "canonical_token",
+    "check_args",
+    "is_account_id",
+    "normalise_amount",
+    "validate_args",
 ]
 
 MAX_AMOUNT_CHARS = 80
@@ -160,7 +176,8 @@ class SwapArgs(_Args):
     token_out: Token = Field(description="what to buy: NEAR, a symbol or a contract id")
     amount_in: Amount = Field(description='whole tokens to sell as a decimal string, e.g. "5"')
     max_slippage_bps: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = Field(
-        default=None, description="optional; may only lower the user's configured maximum")
+        default=None, description="optional; may only lower the user's configured maximum"
+    )
 
     @model_validator(mode="after")
     def _different_tokens(self) -> SwapArgs:
@@ -173,14 +190,16 @@ class BalanceArgs(_Args):
     """Show the balance of one token, or of every known token."""
 
     token: Token | None = Field(
-        default=None, description="NEAR, a token symbol or contract id; omit for every known token")
+        default=None, description="NEAR, a token symbol or contract id; omit for every known token"
+    )
 
 
 class ListTasksArgs(_Args):
     """List labelling tasks, optionally only open or closed ones."""
 
     status: Literal["open", "closed"] | None = Field(
-        default=None, description="open or closed; omit for all")
+        default=None, description="open or closed; omit for all"
+    )
 
 
 class SubmitLabelArgs(_Args):
@@ -188,7 +207,8 @@ class SubmitLabelArgs(_Args):
 
     task_id: TaskId
     item_id: TaskId | None = Field(
-        default=None, description="omit for the first item this account hasn't labelled")
+        default=None, description="omit for the first item this account hasn't labelled"
+    )
     label: Label
 
 
@@ -196,7 +216,8 @@ class ClaimRewardsArgs(_Args):
     """Claim the rewards earned on labelling tasks (all of them when no ids are given)."""
 
     task_ids: Annotated[list[TaskId], Field(min_length=1, max_length=100)] | None = Field(
-        default=None, description="omit to claim from every task")
+        default=None, description="omit to claim from every task"
+    )
 
 
 TOOL_ARGS: Mapping[str, type[ToolArgs]] = MappingProxyType(
@@ -220,8 +241,14 @@ class StepError(ValueError):
     every problem pydantic found as ``field: message``, for callers that report them all.
     """
 
-    def __init__(self, message: str, *, detail: str | None = None,
-                 cause: Exception | None = None, problems: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        cause: Exception | None = None,
+        problems: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.detail = message if detail is None else detail
         self.cause = cause
@@ -263,9 +290,14 @@ def validate_args(tool: Any, args: Any, index: int | None = None) -> ToolArgs:
         detail = _describe(errors[0], model)
         cause = errors[0].get("ctx", {}).get("error")
         problems = tuple(
-            f"{'.'.join(str(p) for p in err['loc']) or '(args)'}: {err['msg']}" for err in errors)
-        raise StepError(f"{where}: {detail}", detail=detail, problems=problems,
-                        cause=cause if isinstance(cause, Exception) else None) from None
+            f"{'.'.join(str(p) for p in err['loc']) or '(args)'}: {err['msg']}" for err in errors
+        )
+        raise StepError(
+            f"{where}: {detail}",
+            detail=detail,
+            problems=problems,
+            cause=cause if isinstance(cause, Exception) else None,
+        ) from None
 
 
 def check_args(tool: Any, args: Any, index: int | None = None) -> dict[str, Any]:

@@ -21,33 +21,48 @@ class BalanceTool:
         if args.token is not None:
             await ctx.tokens.resolve(args.token)  # unknown token -> error now, not later
         what = args.token or "all tokens"
-        return CanonicalAction(tool=self.name, signer_id=ctx.account_id, transactions=(),
-                               preview=f"Show the balance of {ctx.account_id} ({what})")
+        return CanonicalAction(
+            tool=self.name,
+            signer_id=ctx.account_id,
+            transactions=(),
+            preview=f"Show the balance of {ctx.account_id} ({what})",
+        )
 
-    async def execute(self, action: CanonicalAction, ctx: ToolContext,
-                      args: BalanceArgs | None = None) -> ToolResult:
+    async def execute(
+        self, action: CanonicalAction, ctx: ToolContext, args: BalanceArgs | None = None
+    ) -> ToolResult:
         token = args.token if args is not None else _token_from_preview(action)
-        tokens = ([await ctx.tokens.resolve(token)] if token
-                  else await ctx.tokens.all_listed())
+        tokens = [await ctx.tokens.resolve(token)] if token else await ctx.tokens.all_listed()
         rows = [await balance_row(ctx, info) for info in tokens]
         summary = ", ".join(f"{r['formatted']} {r['symbol']}" for r in rows)
-        return ToolResult(tool=self.name, summary=summary,
-                          data={"account_id": ctx.account_id, "balances": rows})
+        return ToolResult(
+            tool=self.name, summary=summary, data={"account_id": ctx.account_id, "balances": rows}
+        )
 
 
 async def balance_row(ctx: ToolContext, info: TokenInfo) -> dict[str, Any]:
     """One token's balance; NEAR shows available (total minus storage staking) as the balance."""
     if info.is_native:
         near = await ctx.chain.near_balance(ctx.account_id)
-        return {"symbol": "NEAR", "token": info.flow_id, "decimals": info.decimals,
-                "balance": str(near["available"]),
-                "formatted": format_amount(near["available"], info.decimals),
-                "total": str(near["total"]), "locked": str(near["locked"]),
-                "storage_reserved": str(near["total"] - near["available"])}
+        return {
+            "symbol": "NEAR",
+            "token": info.flow_id,
+            "decimals": info.decimals,
+            "balance": str(near["available"]),
+            "formatted": format_amount(near["available"], info.decimals),
+            "total": str(near["total"]),
+            "locked": str(near["locked"]),
+            "storage_reserved": str(near["total"] - near["available"]),
+        }
     raw = await ctx.chain.view(info.contract_id, "ft_balance_of", {"account_id": ctx.account_id})
     units = int(raw or 0)
-    return {"symbol": info.symbol, "token": info.flow_id, "decimals": info.decimals,
-            "balance": str(units), "formatted": format_amount(units, info.decimals)}
+    return {
+        "symbol": info.symbol,
+        "token": info.flow_id,
+        "decimals": info.decimals,
+        "balance": str(units),
+        "formatted": format_amount(units, info.decimals),
+    }
 
 
 def _token_from_preview(action: CanonicalAction) -> str | None:
@@ -55,4 +70,4 @@ def _token_from_preview(action: CanonicalAction) -> str | None:
     if text.endswith("(all tokens)"):
         return None
     start = text.rfind("(")
-    return text[start + 1:-1] if start != -1 and text.endswith(")") else None
+    return text[start + 1 : -1] if start != -1 and text.endswith(")") else None

@@ -84,28 +84,46 @@ class ToolContext:
     quote_max_age_s: float = 30.0
     # called with (tx_hash, TransactionSpec) before each transaction is first sent: journal it
     on_signed: Callable[[str, TransactionSpec], Any] | None = None
-    gas: dict[str, int] = field(default_factory=lambda: {
-        "default": 30 * TGAS, "ft_transfer": 30 * TGAS, "ft_transfer_call": 180 * TGAS,
-        "storage_deposit": 30 * TGAS, "near_deposit": 10 * TGAS, "near_withdraw": 30 * TGAS,
-    })
+    gas: dict[str, int] = field(
+        default_factory=lambda: {
+            "default": 30 * TGAS,
+            "ft_transfer": 30 * TGAS,
+            "ft_transfer_call": 180 * TGAS,
+            "storage_deposit": 30 * TGAS,
+            "near_deposit": 10 * TGAS,
+            "near_withdraw": 30 * TGAS,
+        }
+    )
 
     def __post_init__(self) -> None:
         if self.tokens is None:
             self.tokens = TokenRegistry.for_network(self.chain, self.network)
         if self.credentials is not None and self.credentials.account_id != self.account_id:
             raise CredentialsError(
-                f"the key is for {self.credentials.account_id}, not {self.account_id}")
+                f"the key is for {self.credentials.account_id}, not {self.account_id}"
+            )
         if not 0 <= self.max_slippage_bps <= 10_000:
             raise ValueError("max_slippage_bps must be within 0..10000")
 
     @classmethod
     def create(
-        cls, network: Network, account_id: str, credentials: Credentials | None = None, *,
-        max_slippage_bps: int = 50, timeout_s: float = 10.0, retries: int = 3,
+        cls,
+        network: Network,
+        account_id: str,
+        credentials: Credentials | None = None,
+        *,
+        max_slippage_bps: int = 50,
+        timeout_s: float = 10.0,
+        retries: int = 3,
     ) -> ToolContext:
         chain = ChainClient(network.rpc_url, timeout_s=timeout_s, retries=retries)
-        return cls(network=network, chain=chain, account_id=account_id, credentials=credentials,
-                   max_slippage_bps=max_slippage_bps)
+        return cls(
+            network=network,
+            chain=chain,
+            account_id=account_id,
+            credentials=credentials,
+            max_slippage_bps=max_slippage_bps,
+        )
 
     def gas_for(self, method: str) -> int:
         return self.gas.get(method, self.gas["default"])
@@ -131,19 +149,35 @@ class ToolContext:
 
 
 def context_from_manifest(
-    manifest: Path | dict[str, Any], account_id: str, *, key_file: Path | None = None,
-    max_slippage_bps: int = 50, timeout_s: float = 10.0, retries: int = 3,
+    manifest: Path | dict[str, Any],
+    account_id: str,
+    *,
+    key_file: Path | None = None,
+    max_slippage_bps: int = 50,
+    timeout_s: float = 10.0,
+    retries: int = 3,
 ) -> ToolContext:
     """A context on the local devnet; the key comes from ``key_file`` or the manifest's list."""
     network = devnet_from_manifest(manifest)
     path = key_file or network.key_file_for(account_id)
     creds = load_credentials(path, account_id) if path is not None else None
-    return ToolContext.create(network, account_id, creds, max_slippage_bps=max_slippage_bps,
-                              timeout_s=timeout_s, retries=retries)
+    return ToolContext.create(
+        network,
+        account_id,
+        creds,
+        max_slippage_bps=max_slippage_bps,
+        timeout_s=timeout_s,
+        retries=retries,
+    )
 
 
-def context_from_config(config: Any, *, home_devnet_dir: Path | None = None,
-                        require_key: bool = True, keys_dir: Path | None = None) -> ToolContext:
+def context_from_config(
+    config: Any,
+    *,
+    home_devnet_dir: Path | None = None,
+    require_key: bool = True,
+    keys_dir: Path | None = None,
+) -> ToolContext:
     """From the user's AgentConfig (agent.yaml): network, account, key file, rpc, defaults.
 
     With ``keys_dir`` (HOME/keys) the keys the agent stored there join the key ring, so that
@@ -152,7 +186,8 @@ def context_from_config(config: Any, *, home_devnet_dir: Path | None = None,
     name = config.network
     if name == "devnet":
         manifest = config.devnet_manifest or (
-            home_devnet_dir / "manifest.json" if home_devnet_dir else None)
+            home_devnet_dir / "manifest.json" if home_devnet_dir else None
+        )
         if manifest is None:
             raise NetworkConfigError("devnet needs devnet_manifest (the manifest path)")
         network = devnet_from_manifest(Path(manifest), rpc_url=config.rpc_url)
@@ -160,22 +195,30 @@ def context_from_config(config: Any, *, home_devnet_dir: Path | None = None,
         network = public_network(name, config.rpc_url)
     else:
         network = custom_network(config.rpc_url)
-    key_file = config.key_file or (network.key_file_for(config.account_id)
-                                   if name == "devnet" else None)
+    key_file = config.key_file or (
+        network.key_file_for(config.account_id) if name == "devnet" else None
+    )
     try:
-        creds = find_credentials(network.network_id if name != "devnet" else "devnet",
-                                 config.account_id, key_file)
+        creds = find_credentials(
+            network.network_id if name != "devnet" else "devnet", config.account_id, key_file
+        )
     except CredentialsError:
         if require_key:
             raise
         creds = None
     ctx = ToolContext.create(
-        network, config.account_id, creds, max_slippage_bps=config.defaults.max_slippage_bps,
-        timeout_s=config.rpc.timeout_s, retries=config.rpc.retries)
+        network,
+        config.account_id,
+        creds,
+        max_slippage_bps=config.defaults.max_slippage_bps,
+        timeout_s=config.rpc.timeout_s,
+        retries=config.rpc.retries,
+    )
     if keys_dir is not None and creds is not None:
         try:
-            ctx.keyring = keyring_from_keystore(Keystore(keys_dir), [config.account_id],
-                                                KeyRing.of(creds))
+            ctx.keyring = keyring_from_keystore(
+                Keystore(keys_dir), [config.account_id], KeyRing.of(creds)
+            )
         except CredentialsError:
             if require_key:
                 raise
@@ -185,8 +228,9 @@ def context_from_config(config: Any, *, home_devnet_dir: Path | None = None,
 # --------------------------------------------------------------------------- execution
 
 
-async def snapshot_balances(ctx: ToolContext, flow_ids: Iterable[str],
-                            account_id: str | None = None) -> dict[str, int]:
+async def snapshot_balances(
+    ctx: ToolContext, flow_ids: Iterable[str], account_id: str | None = None
+) -> dict[str, int]:
     """Current balances of the account: NEAR (total liquid yocto) and each FT contract."""
     account = account_id or ctx.account_id
     out: dict[str, int] = {}
@@ -218,7 +262,9 @@ def _journal_hook(ctx: ToolContext, spec: TransactionSpec) -> Callable[[Any], No
 
 
 async def execute_transactions(
-    action: CanonicalAction, ctx: ToolContext, watch: Iterable[str],
+    action: CanonicalAction,
+    ctx: ToolContext,
+    watch: Iterable[str],
     verify: Callable[[int, TxOutcome], ToolError | None] | None = None,
 ) -> tuple[ToolResult, list[TxOutcome]]:
     """Sign and submit exactly ``action.transactions`` in order; stop at the first failure.
@@ -230,8 +276,10 @@ async def execute_transactions(
     """
     if not ctx.holds_key_for(action.signer_id):
         ctx.require_credentials()
-        raise CredentialsError(f"the action is signed by {action.signer_id}, "
-                               f"but this agent holds the key of {ctx.account_id}")
+        raise CredentialsError(
+            f"the action is signed by {action.signer_id}, "
+            f"but this agent holds the key of {ctx.account_id}"
+        )
     signers = [ctx.credentials_for(spec) for spec in action.transactions]  # fail before sending
     watch = list(dict.fromkeys([NEAR, *watch]))
     before = await snapshot_balances(ctx, watch, action.signer_id)
@@ -240,9 +288,14 @@ async def execute_transactions(
     failure: ToolError | None = None
     for spec, creds in zip(action.transactions, signers, strict=True):
         try:
-            outcome = await send_narrowest(ctx.chain, ctx.keyring, creds, spec,
-                                           raise_on_failure=False,
-                                           on_signed=_journal_hook(ctx, spec))
+            outcome = await send_narrowest(
+                ctx.chain,
+                ctx.keyring,
+                creds,
+                spec,
+                raise_on_failure=False,
+                on_signed=_journal_hook(ctx, spec),
+            )
         except ToolError as exc:
             failure = exc
             break
@@ -255,7 +308,10 @@ async def execute_transactions(
         if not outcome.ok:
             failure = TransactionFailedError(
                 f"transaction {outcome.tx_hash} to {outcome.receiver_id} failed: "
-                f"{outcome.first_error()}", outcome=outcome, tx_hash=outcome.tx_hash)
+                f"{outcome.first_error()}",
+                outcome=outcome,
+                tx_hash=outcome.tx_hash,
+            )
             break
         if verify is not None and (failure := verify(len(outcomes) - 1, outcome)) is not None:
             break

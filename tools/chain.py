@@ -55,8 +55,13 @@ log = logging.getLogger(__name__)
 
 STORAGE_PRICE_PER_BYTE = 10**19  # yoctoNEAR, nearcore's storage_amount_per_byte
 _TRANSIENT_CAUSES = {
-    "TIMEOUT_ERROR", "RPC_ERROR", "INTERNAL_ERROR", "NO_SYNCED_BLOCKS", "NOT_SYNCED_YET",
-    "UNAVAILABLE_SHARD", "HTTP_ERROR",
+    "TIMEOUT_ERROR",
+    "RPC_ERROR",
+    "INTERNAL_ERROR",
+    "NO_SYNCED_BLOCKS",
+    "NOT_SYNCED_YET",
+    "UNAVAILABLE_SHARD",
+    "HTTP_ERROR",
 }
 
 
@@ -76,8 +81,12 @@ class ReceiptResult:
     tokens_burnt: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"receipt_id": self.receipt_id, "executor_id": self.executor_id,
-                "status": "success" if self.ok else "failure", "error": self.error}
+        return {
+            "receipt_id": self.receipt_id,
+            "executor_id": self.executor_id,
+            "status": "success" if self.ok else "failure",
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,8 @@ class TxOutcome:
             return json.loads(self.value.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise MalformedOutcomeError(
-                f"transaction {self.tx_hash} returned a value that is not JSON") from exc
+                f"transaction {self.tx_hash} returned a value that is not JSON"
+            ) from exc
 
     def first_error(self) -> str | None:
         if self.failure:
@@ -136,8 +146,9 @@ U128_MAX = 2**128 - 1
 U64_MAX = 2**64 - 1
 
 
-def parse_uint(value: Any, what: str, *, limit: int = U128_MAX,
-               error: type[RpcError] = RpcError) -> int:
+def parse_uint(
+    value: Any, what: str, *, limit: int = U128_MAX, error: type[RpcError] = RpcError
+) -> int:
     """A JSON u128/u64 (decimal string or integer) as an int, refusing anything else.
 
     Nodes send u128 as strings; a bool, a float, a sign or a value beyond ``limit`` means the
@@ -185,8 +196,10 @@ def parse_outcome(raw: Any) -> TxOutcome:
     if not isinstance(tx_hash, str) or not tx_hash:
         raise bad("the node's execution outcome names no transaction hash")
     if outcome_id is not None and outcome_id != tx_hash:
-        raise bad(f"the node's execution outcome names two transactions: {_short(tx_hash)} "
-                  f"and {_short(outcome_id)}")
+        raise bad(
+            f"the node's execution outcome names two transactions: {_short(tx_hash)} "
+            f"and {_short(outcome_id)}"
+        )
     if "status" not in raw:
         raise bad(f"the execution outcome of {tx_hash} has no status")
     status_ok, value, failure = _status(raw["status"])
@@ -212,15 +225,27 @@ def parse_outcome(raw: Any) -> TxOutcome:
             logs = []
         if not isinstance(logs, list) or not all(isinstance(line, str) for line in logs):
             raise bad(f"the execution outcome of {tx_hash} has malformed logs")
-        receipts.append(ReceiptResult(
-            receipt_id=str(item.get("id", "")),
-            executor_id=str(outcome.get("executor_id", "")),
-            ok=ok, value=rvalue, error=error, logs=tuple(logs), tokens_burnt=receipt_burnt,
-        ))
+        receipts.append(
+            ReceiptResult(
+                receipt_id=str(item.get("id", "")),
+                executor_id=str(outcome.get("executor_id", "")),
+                ok=ok,
+                value=rvalue,
+                error=error,
+                logs=tuple(logs),
+                tokens_burnt=receipt_burnt,
+            )
+        )
     return TxOutcome(
-        tx_hash=tx_hash, signer_id=str(tx.get("signer_id", "")),
-        receiver_id=str(tx.get("receiver_id", "")), status_ok=status_ok, value=value,
-        failure=failure, receipts=tuple(receipts), tokens_burnt=burnt, raw=raw,
+        tx_hash=tx_hash,
+        signer_id=str(tx.get("signer_id", "")),
+        receiver_id=str(tx.get("receiver_id", "")),
+        status_ok=status_ok,
+        value=value,
+        failure=failure,
+        receipts=tuple(receipts),
+        tokens_burnt=burnt,
+        raw=raw,
     )
 
 
@@ -234,7 +259,8 @@ def _status(status: Any) -> tuple[bool, bytes | None, str | None]:
                 return True, base64.b64decode(encoded, validate=True) if encoded else b"", None
             except (binascii.Error, ValueError) as exc:
                 raise MalformedOutcomeError(
-                    f"a SuccessValue is not valid base64: {_short(encoded)}") from exc
+                    f"a SuccessValue is not valid base64: {_short(encoded)}"
+                ) from exc
         if "SuccessReceiptId" in status:
             return True, None, None
         if "Failure" in status:
@@ -301,13 +327,15 @@ def classify_rpc_error(error: Mapping[str, Any]) -> Exception:
     if cause_name == "UNKNOWN_ACCOUNT":
         info = cause.get("info") or {}
         account = info.get("requested_account_id") if isinstance(info, Mapping) else None
-        return UnknownAccountError(f"account {account or ''} does not exist".replace("  ", " "),
-                                   account_id=account)
+        return UnknownAccountError(
+            f"account {account or ''} does not exist".replace("  ", " "), account_id=account
+        )
     if cause_name == "INVALID_ACCOUNT":
         info = cause.get("info") or {}
         account = info.get("requested_account_id") if isinstance(info, Mapping) else None
-        return InvalidAccountIdError(f"{account!r} is not a valid NEAR account id",
-                                     account_id=account)
+        return InvalidAccountIdError(
+            f"{account!r} is not a valid NEAR account id", account_id=account
+        )
     if cause_name == "METHOD_NOT_FOUND":
         return _MethodNotFound(f"the node does not support {data or message}")
     if cause_name in ("NO_CONTRACT_CODE", "CONTRACT_EXECUTION_ERROR"):
@@ -322,7 +350,8 @@ def classify_rpc_error(error: Mapping[str, Any]) -> Exception:
         return _InvalidNonce(ak_nonce)
     if cause_name == "INVALID_TRANSACTION" or name == "REQUEST_VALIDATION_ERROR" and data:
         return InvalidTransactionError(
-            f"the node refused the transaction: {_error_detail(cause, data, message)}")
+            f"the node refused the transaction: {_error_detail(cause, data, message)}"
+        )
     return RpcError(f"RPC error: {_error_detail(cause, data, message)}", cause=cause_name)
 
 
@@ -330,8 +359,11 @@ def _error_detail(cause: Any, data: Any, message: str) -> str:
     info = cause.get("info") if isinstance(cause, Mapping) else None
     for candidate in (info, data):
         if candidate:
-            return candidate if isinstance(candidate, str) else json.dumps(
-                candidate, separators=(",", ":"), sort_keys=True)
+            return (
+                candidate
+                if isinstance(candidate, str)
+                else json.dumps(candidate, separators=(",", ":"), sort_keys=True)
+            )
     return message
 
 
@@ -375,33 +407,50 @@ def _py_near_actions(spec: TransactionSpec | KeyTransaction) -> list[Any]:
     actions: list[Any] = []
     if isinstance(spec, KeyTransaction):
         for grant in spec.add:
-            actions.append(create_function_call_access_key_action(
-                grant.public_key, grant.allowance, grant.receiver_id, list(grant.method_names)))
+            actions.append(
+                create_function_call_access_key_action(
+                    grant.public_key, grant.allowance, grant.receiver_id, list(grant.method_names)
+                )
+            )
         actions.extend(create_delete_access_key_action(pk) for pk in spec.delete)
         return actions
     for action in spec.actions:
         if isinstance(action, TransferSpec):
             actions.append(create_transfer_action(action.deposit))
         elif isinstance(action, FunctionCallSpec):
-            actions.append(create_function_call_action(
-                action.method_name, action.args_bytes(), action.gas, action.deposit))
+            actions.append(
+                create_function_call_action(
+                    action.method_name, action.args_bytes(), action.gas, action.deposit
+                )
+            )
         else:  # pragma: no cover - the union is closed
             raise TypeError(f"unsupported action {action!r}")
     return actions
 
 
 def sign_transaction(
-    creds: Credentials, spec: TransactionSpec | KeyTransaction, nonce: int, block_hash: bytes,
+    creds: Credentials,
+    spec: TransactionSpec | KeyTransaction,
+    nonce: int,
+    block_hash: bytes,
 ) -> SignedTx:
     """Sign with py-near's primitives; the hash is known before anything is sent."""
     pair = creds.key_pair
-    tx = Transaction(spec.signer_id, pair.public_bytes, nonce, spec.receiver_id, block_hash,
-                     _py_near_actions(spec))
+    tx = Transaction(
+        spec.signer_id,
+        pair.public_bytes,
+        nonce,
+        spec.receiver_id,
+        block_hash,
+        _py_near_actions(spec),
+    )
     signed = bytes(tx.to_vec(pair.seed + pair.public_bytes))
     return SignedTx(
         tx_hash=base58.b58encode(bytes(tx.get_hash())).decode(),
         signed_b64=base64.b64encode(signed).decode(),
-        nonce=nonce, signer_id=spec.signer_id, receiver_id=spec.receiver_id,
+        nonce=nonce,
+        signer_id=spec.signer_id,
+        receiver_id=spec.receiver_id,
     )
 
 
@@ -448,8 +497,9 @@ class ChainClient:
     async def _get_provider(self) -> JsonProvider:
         loop = asyncio.get_running_loop()
         if self._provider is None or self._provider_loop is not loop:
-            self._provider = JsonProvider(self.rpc_url, allow_broadcast=False,
-                                          timeout=self.timeout_s)
+            self._provider = JsonProvider(
+                self.rpc_url, allow_broadcast=False, timeout=self.timeout_s
+            )
             await self._provider.startup()
             self._provider_loop = loop
         return self._provider
@@ -495,15 +545,17 @@ class ChainClient:
 
     async def view_account(self, account_id: str) -> dict[str, Any]:
         """The account's view; an answer that is not an object is refused, never read as 0."""
-        result = await self.rpc("query", {"request_type": "view_account",
-                                          "account_id": account_id,
-                                          "finality": self.finality})
+        result = await self.rpc(
+            "query",
+            {"request_type": "view_account", "account_id": account_id, "finality": self.finality},
+        )
         if not isinstance(result, Mapping):
-            raise RpcError(f"the node answered view_account of {account_id} with "
-                           f"{_short(result)}, not an account")
+            raise RpcError(
+                f"the node answered view_account of {account_id} with "
+                f"{_short(result)}, not an account"
+            )
         if result.get("error"):
-            raise UnknownAccountError(f"account {account_id} does not exist",
-                                      account_id=account_id)
+            raise UnknownAccountError(f"account {account_id} does not exist", account_id=account_id)
         return dict(result)
 
     async def account_exists(self, account_id: str) -> bool:
@@ -520,36 +572,63 @@ class ChainClient:
             raise RpcError(f"the node's view of {account_id} has no amount")
         amount = parse_uint(acc["amount"], f"the balance of {account_id}")
         locked = parse_uint(acc.get("locked", 0), f"the locked balance of {account_id}")
-        storage = parse_uint(acc.get("storage_usage", 0), f"the storage usage of {account_id}",
-                             limit=U64_MAX) * STORAGE_PRICE_PER_BYTE
+        storage = (
+            parse_uint(
+                acc.get("storage_usage", 0), f"the storage usage of {account_id}", limit=U64_MAX
+            )
+            * STORAGE_PRICE_PER_BYTE
+        )
         reserved = max(0, storage - locked)
-        return {"total": amount, "locked": locked, "storage": storage,
-                "available": max(0, amount - reserved)}
+        return {
+            "total": amount,
+            "locked": locked,
+            "storage": storage,
+            "available": max(0, amount - reserved),
+        }
 
-    async def view(self, contract_id: str, method: str, args: Mapping[str, Any] | None = None
-                   ) -> Any:
+    async def view(
+        self, contract_id: str, method: str, args: Mapping[str, Any] | None = None
+    ) -> Any:
         """A contract view; the result bytes are decoded as UTF-8 JSON (not with chr())."""
         payload = json.dumps(dict(args or {}), separators=(",", ":")).encode()
         try:
-            result = await self.rpc("query", {
-                "request_type": "call_function", "account_id": contract_id,
-                "method_name": method, "args_base64": base64.b64encode(payload).decode(),
-                "finality": self.finality,
-            })
+            result = await self.rpc(
+                "query",
+                {
+                    "request_type": "call_function",
+                    "account_id": contract_id,
+                    "method_name": method,
+                    "args_base64": base64.b64encode(payload).decode(),
+                    "finality": self.finality,
+                },
+            )
         except ViewCallError as exc:
-            raise ViewCallError(f"{contract_id}.{method} failed: {exc.message}",
-                                contract_id=contract_id, method=method) from exc
+            raise ViewCallError(
+                f"{contract_id}.{method} failed: {exc.message}",
+                contract_id=contract_id,
+                method=method,
+            ) from exc
         if not isinstance(result, Mapping):
-            raise ViewCallError(f"{contract_id}.{method}: the node answered {_short(result)}, "
-                                "not a call result", contract_id=contract_id, method=method)
+            raise ViewCallError(
+                f"{contract_id}.{method}: the node answered {_short(result)}, not a call result",
+                contract_id=contract_id,
+                method=method,
+            )
         if result.get("error"):
-            raise ViewCallError(f"{contract_id}.{method} failed: {result['error']}",
-                                contract_id=contract_id, method=method)
+            raise ViewCallError(
+                f"{contract_id}.{method} failed: {result['error']}",
+                contract_id=contract_id,
+                method=method,
+            )
         data = result.get("result")
         if not isinstance(data, list) or not all(
-                isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in data):
-            raise ViewCallError(f"{contract_id}.{method}: the node's result is not a list of "
-                                "bytes", contract_id=contract_id, method=method)
+            isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in data
+        ):
+            raise ViewCallError(
+                f"{contract_id}.{method}: the node's result is not a list of bytes",
+                contract_id=contract_id,
+                method=method,
+            )
         raw = bytes(data)
         if not raw:
             return None
@@ -559,15 +638,21 @@ class ChainClient:
             raise ViewCallError(f"{contract_id}.{method} returned non-JSON bytes") from exc
 
     async def access_key_nonce(self, account_id: str, public_key: str) -> int:
-        result = await self.rpc("query", {"request_type": "view_access_key",
-                                          "account_id": account_id, "public_key": public_key,
-                                          "finality": "optimistic"})
+        result = await self.rpc(
+            "query",
+            {
+                "request_type": "view_access_key",
+                "account_id": account_id,
+                "public_key": public_key,
+                "finality": "optimistic",
+            },
+        )
         if not isinstance(result, Mapping):
             raise RpcError(f"the node answered view_access_key with {_short(result)}")
         if result.get("error"):
             raise InvalidTransactionError(
-                f"the key {public_key} is not an access key of {account_id}",
-                account_id=account_id)
+                f"the key {public_key} is not an access key of {account_id}", account_id=account_id
+            )
         if "nonce" not in result:
             raise RpcError(f"the node's view of the key of {account_id} has no nonce")
         return parse_uint(result["nonce"], "the access key nonce", limit=U64_MAX)
@@ -593,8 +678,10 @@ class ChainClient:
         Raises MalformedOutcomeError when the answer is unreadable or is another transaction's.
         """
         try:
-            raw = await self.rpc_once("tx", {"tx_hash": tx_hash, "sender_account_id": sender_id,
-                                             "wait_until": self.wait_until})
+            raw = await self.rpc_once(
+                "tx",
+                {"tx_hash": tx_hash, "sender_account_id": sender_id, "wait_until": self.wait_until},
+            )
         except _UnknownTransaction:
             return None
         except _MethodNotFound:
@@ -602,7 +689,8 @@ class ChainClient:
         outcome = parse_outcome(raw)
         if outcome.tx_hash != tx_hash:
             raise MalformedOutcomeError(
-                f"asked for transaction {tx_hash}, the node answered with {outcome.tx_hash}")
+                f"asked for transaction {tx_hash}, the node answered with {outcome.tx_hash}"
+            )
         return outcome
 
     # ---- writes
@@ -614,9 +702,14 @@ class ChainClient:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    async def send(self, creds: Credentials, spec: TransactionSpec | KeyTransaction,
-                   *, raise_on_failure: bool = True,
-                   on_signed: Callable[[SignedTx], Any] | None = None) -> TxOutcome:
+    async def send(
+        self,
+        creds: Credentials,
+        spec: TransactionSpec | KeyTransaction,
+        *,
+        raise_on_failure: bool = True,
+        on_signed: Callable[[SignedTx], Any] | None = None,
+    ) -> TxOutcome:
         """Sign, submit and wait for the final outcome of one transaction.
 
         Raises TransactionFailedError if the transaction or any receipt failed (unless
@@ -627,17 +720,25 @@ class ChainClient:
         """
         if spec.signer_id != creds.account_id:
             raise InvalidTransactionError(
-                f"transaction signer {spec.signer_id} is not the key's account {creds.account_id}")
+                f"transaction signer {spec.signer_id} is not the key's account {creds.account_id}"
+            )
         async with self._lock(creds):
             outcome = await self._send_locked(creds, spec, on_signed)
         if raise_on_failure and not outcome.ok:
             raise TransactionFailedError(
                 f"transaction {outcome.tx_hash} to {spec.receiver_id} failed: "
-                f"{outcome.first_error()}", outcome=outcome, tx_hash=outcome.tx_hash)
+                f"{outcome.first_error()}",
+                outcome=outcome,
+                tx_hash=outcome.tx_hash,
+            )
         return outcome
 
-    async def _send_locked(self, creds: Credentials, spec: TransactionSpec | KeyTransaction,
-                           on_signed: Callable[[SignedTx], Any] | None) -> TxOutcome:
+    async def _send_locked(
+        self,
+        creds: Credentials,
+        spec: TransactionSpec | KeyTransaction,
+        on_signed: Callable[[SignedTx], Any] | None,
+    ) -> TxOutcome:
         nonce_key = (self.rpc_url, creds.account_id, creds.public_key)
         for _ in range(self.nonce_retries + 1):
             chain_nonce = await self.access_key_nonce(creds.account_id, creds.public_key)
@@ -654,21 +755,25 @@ class ChainClient:
                 # Proven not accepted: the node refused it, or the hash stayed unknown while the
                 # nonce was used by something else. Safe to sign again with a fresh nonce.
                 log.info("nonce %s refused for %s; resyncing", nonce, creds.account_id)
-                self._last_nonce[nonce_key] = max(nonce - 1, exc.ak_nonce or 0,
-                                                  self._last_nonce.get(nonce_key, 0))
+                self._last_nonce[nonce_key] = max(
+                    nonce - 1, exc.ak_nonce or 0, self._last_nonce.get(nonce_key, 0)
+                )
                 continue
             finally:
                 if nonce > self._last_nonce.get(nonce_key, 0):
                     self._last_nonce[nonce_key] = nonce
         raise InvalidTransactionError(
             f"the node kept refusing nonces for {creds.account_id} after "
-            f"{self.nonce_retries + 1} attempts (another client is using the same key?)")
+            f"{self.nonce_retries + 1} attempts (another client is using the same key?)"
+        )
 
     async def _submit(self, signed: SignedTx) -> Any:
         if not self._legacy_send:
             try:
-                return await self.rpc_once("send_tx", {"signed_tx_base64": signed.signed_b64,
-                                                       "wait_until": self.wait_until})
+                return await self.rpc_once(
+                    "send_tx",
+                    {"signed_tx_base64": signed.signed_b64, "wait_until": self.wait_until},
+                )
             except _MethodNotFound:
                 self._legacy_send = True
         return await self.rpc_once("broadcast_tx_commit", [signed.signed_b64])
@@ -678,14 +783,19 @@ class ChainClient:
         outcome = parse_outcome(raw)
         if outcome.tx_hash == signed.tx_hash:
             return outcome
-        log.warning("the node answered transaction %s with the outcome of %s; looking it up",
-                    signed.tx_hash, outcome.tx_hash)
+        log.warning(
+            "the node answered transaction %s with the outcome of %s; looking it up",
+            signed.tx_hash,
+            outcome.tx_hash,
+        )
         found = await self.tx_status(signed.tx_hash, signed.signer_id)
         if found is None:
             raise OutcomeUnknownError(
                 f"transaction {signed.tx_hash} was sent but the node answered with another "
                 "transaction's outcome and does not know this one; check it by hash before "
-                "trying again", tx_hash=signed.tx_hash)
+                "trying again",
+                tx_hash=signed.tx_hash,
+            )
         return found
 
     async def _deliver(self, signed: SignedTx) -> TxOutcome:
@@ -718,7 +828,8 @@ class ChainClient:
                 raise OutcomeUnknownError(
                     f"transaction {signed.tx_hash} was sent but the node's answer about it cannot "
                     f"be trusted ({exc.message}); check it by hash before trying again",
-                    tx_hash=signed.tx_hash) from exc
+                    tx_hash=signed.tx_hash,
+                ) from exc
             except _InvalidNonce:
                 if attempt == 0:
                     raise  # refused at first submission: nothing was accepted
@@ -728,8 +839,9 @@ class ChainClient:
             except RpcError as exc:
                 # Transient or not (e.g. REQUEST_ROUTED: forwarded, will execute), the bytes may
                 # have reached a node: only the hash can tell, never a second signature.
-                log.warning("transaction %s: %s; will look it up by hash", signed.tx_hash,
-                            exc.message)
+                log.warning(
+                    "transaction %s: %s; will look it up by hash", signed.tx_hash, exc.message
+                )
             except (InvalidTransactionError, _MethodNotFound):
                 if attempt == 0:
                     raise
@@ -737,5 +849,7 @@ class ChainClient:
         else:
             raise OutcomeUnknownError(
                 f"transaction {signed.tx_hash} was sent but its outcome could not be confirmed; "
-                "check it by hash before trying again", tx_hash=signed.tx_hash)
+                "check it by hash before trying again",
+                tx_hash=signed.tx_hash,
+            )
         raise _InvalidNonce(None)

@@ -25,8 +25,10 @@ class ToolError(Exception):
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if isinstance(v, str | int | bool | list | dict | None) else str(v))
-            for k, v in details.items()}
+    return {
+        k: (v if isinstance(v, str | int | bool | list | dict | None) else str(v))
+        for k, v in details.items()
+    }
 
 
 class AmountError(ToolError, ValueError):

@@ -54,11 +54,15 @@ def check_permissions(path: Path) -> None:
     if mode & 0o077:
         raise CredentialsError(
             f"key file {path} is accessible by other users (mode {mode:04o}); a key must be "
-            f"readable by its owner only. Fix it with: chmod 600 {path}", path=str(path))
+            f"readable by its owner only. Fix it with: chmod 600 {path}",
+            path=str(path),
+        )
 
 
 def load_credentials(
-    path: Path, account_id: str | None = None, *,
+    path: Path,
+    account_id: str | None = None,
+    *,
     passphrase: Callable[[], str] | None = None,
 ) -> Credentials:
     """Read a near-cli (or encrypted keystore) key file.
@@ -90,24 +94,26 @@ def load_credentials(
             pair = KeyPair.from_secret_key(secret)
         except ValueError:
             raise CredentialsError(
-                f"key file {path}: the private_key is not an ed25519 key") from None
+                f"key file {path}: the private_key is not an ed25519 key"
+            ) from None
     file_account = raw.get("account_id")
     if account_id and file_account and file_account != account_id:
-        raise CredentialsError(
-            f"key file {path} is for {file_account!r}, not {account_id!r}")
+        raise CredentialsError(f"key file {path} is for {file_account!r}, not {account_id!r}")
     chosen = account_id or file_account
     if not chosen:
         raise CredentialsError(f"key file {path} names no account_id; pass the account")
     declared = raw.get("public_key")
     if declared and declared.removeprefix("ed25519:") != pair.public_key.removeprefix("ed25519:"):
-        raise CredentialsError(
-            f"key file {path}: public_key does not match the private_key")
+        raise CredentialsError(f"key file {path}: public_key does not match the private_key")
     check_permissions(path)  # after the content checks, so a broken file says what is broken
     return Credentials(account_id=chosen, key_pair=pair)
 
 
 def find_credentials(
-    network_id: str, account_id: str, key_file: Path | None = None, home: Path | None = None,
+    network_id: str,
+    account_id: str,
+    key_file: Path | None = None,
+    home: Path | None = None,
 ) -> Credentials:
     """The explicit key file if given, else near-cli's default location."""
     path = key_file or default_credentials_path(network_id, account_id, home)

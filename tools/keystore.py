@@ -87,11 +87,11 @@ def open_box(box: Mapping[str, Any], passphrase: str, aad: bytes, where: str) ->
         return AESGCM(key).decrypt(nonce, data, aad)
     except InvalidTag:
         raise CredentialsError(
-            f"{where}: wrong passphrase (or the encrypted key was altered)") from None
+            f"{where}: wrong passphrase (or the encrypted key was altered)"
+        ) from None
 
 
-def passphrase_from_env_or_prompt(*, confirm: bool = False,
-                                  interactive: bool | None = None) -> str:
+def passphrase_from_env_or_prompt(*, confirm: bool = False, interactive: bool | None = None) -> str:
     """``$NEAR_AGENT_PASSPHRASE`` if set, else a prompt on the terminal, else a clear error."""
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
@@ -100,7 +100,8 @@ def passphrase_from_env_or_prompt(*, confirm: bool = False,
         interactive = sys.stdin.isatty()
     if not interactive:
         raise CredentialsError(
-            f"the keystore is encrypted: set {PASSPHRASE_ENV} or run in a terminal to be asked")
+            f"the keystore is encrypted: set {PASSPHRASE_ENV} or run in a terminal to be asked"
+        )
     first = getpass.getpass("Keystore passphrase: ")
     if confirm and getpass.getpass("Repeat the passphrase: ") != first:
         raise CredentialsError("the two passphrases differ; nothing was changed")
@@ -159,15 +160,20 @@ class FunctionCallPermission:
     allowance: int | None = None  # yoctoNEAR for gas; None = unlimited
 
     def to_json(self) -> dict[str, Any]:
-        return {"receiver_id": self.receiver_id, "method_names": list(self.method_names),
-                "allowance": None if self.allowance is None else str(self.allowance)}
+        return {
+            "receiver_id": self.receiver_id,
+            "method_names": list(self.method_names),
+            "allowance": None if self.allowance is None else str(self.allowance),
+        }
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> FunctionCallPermission:
         allowance = raw.get("allowance")
-        return cls(receiver_id=str(raw["receiver_id"]),
-                   method_names=tuple(str(m) for m in raw.get("method_names") or ()),
-                   allowance=None if allowance is None else int(allowance))
+        return cls(
+            receiver_id=str(raw["receiver_id"]),
+            method_names=tuple(str(m) for m in raw.get("method_names") or ()),
+            allowance=None if allowance is None else int(allowance),
+        )
 
 
 @dataclass(frozen=True)
@@ -236,26 +242,41 @@ class Keystore:
         write_private_file(self.marker, {"encrypted": True, "verifier": verifier})
         self._cached = value
         for entry, pair in pairs:
-            self.store(entry.account_id, pair, permission=entry.permission, note=entry.note,
-                       path=entry.path)
+            self.store(
+                entry.account_id,
+                pair,
+                permission=entry.permission,
+                note=entry.note,
+                path=entry.path,
+            )
 
-    def path_for(self, account_id: str, public_key: str,
-                 permission: FunctionCallPermission | None) -> Path:
+    def path_for(
+        self, account_id: str, public_key: str, permission: FunctionCallPermission | None
+    ) -> Path:
         """One file per full-access account; function-call keys are also named by their key."""
         if permission is None:
             return self.root / f"{account_id}.json"
         tag = public_key.removeprefix("ed25519:")[:12]
         return self.root / f"{account_id}.fc.{permission.receiver_id}.{tag}.json"
 
-    def store(self, account_id: str, pair: KeyPair, *,
-              permission: FunctionCallPermission | None = None, note: str = "",
-              path: Path | None = None) -> KeyEntry:
+    def store(
+        self,
+        account_id: str,
+        pair: KeyPair,
+        *,
+        permission: FunctionCallPermission | None = None,
+        note: str = "",
+        path: Path | None = None,
+    ) -> KeyEntry:
         """Write one key (sealed when the keystore is encrypted); returns its description."""
         target = path or self.path_for(account_id, pair.public_key, permission)
         body: dict[str, Any] = {"account_id": account_id, "public_key": pair.public_key}
         if self.encrypted:
-            body["encrypted"] = seal(pair.secret_key.encode("ascii"), self._passphrase(),
-                                     _aad(account_id, pair.public_key))
+            body["encrypted"] = seal(
+                pair.secret_key.encode("ascii"),
+                self._passphrase(),
+                _aad(account_id, pair.public_key),
+            )
         else:
             body["private_key"] = pair.secret_key
         if permission is not None:
@@ -276,11 +297,16 @@ class Keystore:
             try:
                 raw = json.loads(path.read_text())
                 perm = raw.get("permission")
-                out.append(KeyEntry(
-                    path=path, account_id=str(raw["account_id"]),
-                    public_key=str(raw["public_key"]), encrypted=is_encrypted_file(raw),
-                    permission=FunctionCallPermission.from_json(perm) if perm else None,
-                    note=str(raw.get("note", ""))))
+                out.append(
+                    KeyEntry(
+                        path=path,
+                        account_id=str(raw["account_id"]),
+                        public_key=str(raw["public_key"]),
+                        encrypted=is_encrypted_file(raw),
+                        permission=FunctionCallPermission.from_json(perm) if perm else None,
+                        note=str(raw.get("note", "")),
+                    )
+                )
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # not one of ours; never fatal for listing
         return out

@@ -94,7 +94,8 @@ def devnet_from_manifest(manifest: Path | dict[str, Any], rpc_url: str | None = 
         except FileNotFoundError as exc:
             raise NetworkConfigError(
                 f"devnet manifest {path} does not exist: start the network with "
-                "`near-agent devnet` first") from exc
+                "`near-agent devnet` first"
+            ) from exc
         except (OSError, json.JSONDecodeError) as exc:
             raise NetworkConfigError(f"devnet manifest {path} is unreadable: {exc}") from exc
     else:
@@ -141,8 +142,11 @@ def is_valid_account_id(account_id: str) -> bool:
 
     Implicit accounts (64 hex chars) pass too.
     """
-    return (isinstance(account_id, str) and 2 <= len(account_id) <= 64
-            and _ACCOUNT_ID.fullmatch(account_id) is not None)
+    return (
+        isinstance(account_id, str)
+        and 2 <= len(account_id) <= 64
+        and _ACCOUNT_ID.fullmatch(account_id) is not None
+    )
 
 
 def check_account_id(account_id: str, what: str = "account") -> str:
@@ -152,12 +156,16 @@ def check_account_id(account_id: str, what: str = "account") -> str:
     if account_id != account_id.lower():
         raise InvalidAccountIdError(
             f"{account_id!r} is not a valid NEAR {what} id: ids are lowercase "
-            f"(did you mean {account_id.lower()!r}?)", account_id=account_id)
+            f"(did you mean {account_id.lower()!r}?)",
+            account_id=account_id,
+        )
     if not is_valid_account_id(account_id):
         raise InvalidAccountIdError(
             f"{account_id!r} is not a valid NEAR {what} id{_invalid_because(account_id)} "
             "(2-64 characters of a-z, 0-9, '-', '_', '.', no leading, trailing or doubled "
-            "separators)", account_id=account_id)
+            "separators)",
+            account_id=account_id,
+        )
     return account_id
 
 

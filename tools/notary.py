@@ -26,14 +26,18 @@ def notary_contract(ctx: ToolContext) -> str:
     return ctx.network.notary_id
 
 
-def anchor_transaction(ctx: ToolContext, head_hash: str, entries: int,
-                       note: str | None = None) -> TransactionSpec:
+def anchor_transaction(
+    ctx: ToolContext, head_hash: str, entries: int, note: str | None = None
+) -> TransactionSpec:
     """The exact transaction ``anchor`` signs (no deposit: a function-call key can sign it)."""
     args: dict[str, Any] = {"head_hash": head_hash, "entries": entries}
     if note is not None:
         args["note"] = note
-    return TransactionSpec(signer_id=ctx.account_id, receiver_id=notary_contract(ctx), actions=(
-        FunctionCallSpec(method_name="anchor", args=args, gas=30 * TGAS, deposit=0),))
+    return TransactionSpec(
+        signer_id=ctx.account_id,
+        receiver_id=notary_contract(ctx),
+        actions=(FunctionCallSpec(method_name="anchor", args=args, gas=30 * TGAS, deposit=0),),
+    )
 
 
 async def anchor(ctx: ToolContext, head_hash: str, entries: int, note: str | None = None) -> str:
@@ -42,17 +46,21 @@ async def anchor(ctx: ToolContext, head_hash: str, entries: int, note: str | Non
         raise ValueError("head_hash must be a non-empty string")
     if isinstance(entries, bool) or not isinstance(entries, int) or entries < 0:
         raise ValueError("entries must be a non-negative int")
-    outcome = await ctx.chain.send(ctx.require_credentials(),
-                                   anchor_transaction(ctx, head_hash, entries, note))
+    outcome = await ctx.chain.send(
+        ctx.require_credentials(), anchor_transaction(ctx, head_hash, entries, note)
+    )
     return outcome.tx_hash
 
 
-async def read_anchor(ctx: ToolContext, head_hash: str,
-                      account_id: str | None = None) -> dict[str, Any] | None:
+async def read_anchor(
+    ctx: ToolContext, head_hash: str, account_id: str | None = None
+) -> dict[str, Any] | None:
     """The anchor ``account_id`` (default: this account) recorded for ``head_hash``, or None."""
-    value = await ctx.chain.view(notary_contract(ctx), "get_anchor",
-                                 {"account_id": account_id or ctx.account_id,
-                                  "head_hash": head_hash})
+    value = await ctx.chain.view(
+        notary_contract(ctx),
+        "get_anchor",
+        {"account_id": account_id or ctx.account_id, "head_hash": head_hash},
+    )
     return dict(value) if isinstance(value, Mapping) else None
 
 
@@ -66,8 +74,9 @@ class ChainNotary:
     def __init__(self, ctx: ToolContext) -> None:
         self.contract_id = notary_contract(ctx)
         self.network = ctx.network.network_id
-        chain = ChainClient(ctx.network.rpc_url, timeout_s=ctx.chain.timeout_s,
-                            retries=ctx.chain.retries)
+        chain = ChainClient(
+            ctx.network.rpc_url, timeout_s=ctx.chain.timeout_s, retries=ctx.chain.retries
+        )
         self._ctx = replace(ctx, chain=chain, tokens=ctx.tokens)
 
     def anchor(self, head_hash: str, entries: int) -> str:

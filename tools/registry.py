@@ -29,8 +29,14 @@ class InvalidArgumentsError(ToolError):
 
 def build_registry() -> dict[str, Tool]:
     """A fresh mapping of every tool by name."""
-    tools: list[Tool] = [TransferTool(), SwapTool(), BalanceTool(), ListTasksTool(),
-                         SubmitLabelTool(), ClaimRewardsTool()]
+    tools: list[Tool] = [
+        TransferTool(),
+        SwapTool(),
+        BalanceTool(),
+        ListTasksTool(),
+        SubmitLabelTool(),
+        ClaimRewardsTool(),
+    ]
     return {tool.name: tool for tool in tools}
 
 
@@ -41,8 +47,9 @@ def get_tool(name: str, registry: dict[str, Tool] | None = None) -> Tool:
     return tools[name]
 
 
-def parse_args(name: str, args: dict[str, Any], registry: dict[str, Tool] | None = None
-               ) -> ToolArgs:
+def parse_args(
+    name: str, args: dict[str, Any], registry: dict[str, Tool] | None = None
+) -> ToolArgs:
     """Validate planner output for ``name``; InvalidArgumentsError lists every problem.
 
     An invalid account id keeps its own error (InvalidAccountIdError), as the tools report it.
@@ -60,18 +67,26 @@ def parse_args(name: str, args: dict[str, Any], registry: dict[str, Tool] | None
 def tool_schemas(registry: dict[str, Tool] | None = None) -> list[dict[str, Any]]:
     """OpenAI-style function specs: name, description, JSON schema of the arguments."""
     tools = registry if registry is not None else build_registry()
-    return [{"name": tool.name, "description": tool.description,
-             "parameters": tool.Args.model_json_schema()} for tool in tools.values()]
+    return [
+        {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.Args.model_json_schema(),
+        }
+        for tool in tools.values()
+    ]
 
 
-async def prepare(name: str, args: dict[str, Any], ctx: ToolContext,
-                  registry: dict[str, Tool] | None = None) -> CanonicalAction:
+async def prepare(
+    name: str, args: dict[str, Any], ctx: ToolContext, registry: dict[str, Tool] | None = None
+) -> CanonicalAction:
     """Validate planner arguments and prepare the action (nothing is signed)."""
     tool = get_tool(name, registry)
     return await tool.prepare(parse_args(name, args, registry), ctx)
 
 
-async def execute(action: CanonicalAction, ctx: ToolContext,
-                  registry: dict[str, Tool] | None = None) -> ToolResult:
+async def execute(
+    action: CanonicalAction, ctx: ToolContext, registry: dict[str, Tool] | None = None
+) -> ToolResult:
     """Execute an approved action with the tool that prepared it."""
     return await get_tool(action.tool, registry).execute(action, ctx)

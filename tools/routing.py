@@ -37,9 +37,13 @@ class Pool:
 
     @classmethod
     def from_view(cls, pool_id: int, view: Mapping[str, Any]) -> Pool:
-        return cls(pool_id=pool_id, tokens=tuple(view["token_account_ids"]),
-                   amounts=tuple(int(a) for a in view["amounts"]),
-                   fee_bps=int(view.get("total_fee", 0)), kind=view.get("pool_kind"))
+        return cls(
+            pool_id=pool_id,
+            tokens=tuple(view["token_account_ids"]),
+            amounts=tuple(int(a) for a in view["amounts"]),
+            fee_bps=int(view.get("total_fee", 0)),
+            kind=view.get("pool_kind"),
+        )
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,11 @@ class Route:
         """Ref's msg actions: the first carries amount_in; only the last enforces the minimum."""
         actions: list[dict[str, Any]] = []
         for i, hop in enumerate(self.hops):
-            action: dict[str, Any] = {"pool_id": hop.pool_id, "token_in": hop.token_in,
-                                      "token_out": hop.token_out}
+            action: dict[str, Any] = {
+                "pool_id": hop.pool_id,
+                "token_in": hop.token_in,
+                "token_out": hop.token_out,
+            }
             if i == 0:
                 action["amount_in"] = str(hop.amount_in)
             action["min_amount_out"] = str(min_amount_out) if i == len(self.hops) - 1 else "0"
@@ -100,8 +107,10 @@ async def fetch_pools(chain: ChainClient, exchange_id: str, concurrency: int = 8
 
     async def read(start: int) -> list[Any]:
         async with gate:
-            return list(await chain.view(exchange_id, "get_pools",
-                                         {"from_index": start, "limit": PAGE}) or [])
+            return list(
+                await chain.view(exchange_id, "get_pools", {"from_index": start, "limit": PAGE})
+                or []
+            )
 
     starts = list(range(0, total, PAGE))
     pages = await asyncio.gather(*(read(start) for start in starts))
@@ -124,8 +133,9 @@ def _hop(pool: Pool, token_in: str, token_out: str, amount: int) -> Hop | None:
     return Hop(pool.pool_id, token_in, token_out, amount, out) if out > 0 else None
 
 
-def candidate_routes(pools: Sequence[Pool], token_in: str, token_out: str, amount: int,
-                     via: str | None) -> list[Route]:
+def candidate_routes(
+    pools: Sequence[Pool], token_in: str, token_out: str, amount: int, via: str | None
+) -> list[Route]:
     """Every single-pool route and every two-hop route through ``via``, best first."""
     routes = [Route((h,)) for p in pools if (h := _hop(p, token_in, token_out, amount))]
     if via and via not in (token_in, token_out):
@@ -148,28 +158,50 @@ async def contract_return(chain: ChainClient, exchange_id: str, route: Route) ->
     hops: list[Hop] = []
     amount = route.amount_in
     for hop in route.hops:
-        out = int(await chain.view(exchange_id, "get_return", {
-            "pool_id": hop.pool_id, "token_in": hop.token_in, "amount_in": str(amount),
-            "token_out": hop.token_out}) or 0)
+        out = int(
+            await chain.view(
+                exchange_id,
+                "get_return",
+                {
+                    "pool_id": hop.pool_id,
+                    "token_in": hop.token_in,
+                    "amount_in": str(amount),
+                    "token_out": hop.token_out,
+                },
+            )
+            or 0
+        )
         hops.append(Hop(hop.pool_id, hop.token_in, hop.token_out, amount, out))
         amount = out
     return Route(tuple(hops))
 
 
-async def best_route(chain: ChainClient, exchange_id: str, token_in: str, token_out: str,
-                     amount_in: int, via: str | None) -> Route:
+async def best_route(
+    chain: ChainClient,
+    exchange_id: str,
+    token_in: str,
+    token_out: str,
+    amount_in: int,
+    via: str | None,
+) -> Route:
     """The best route, priced no better than the exchange itself says."""
     pools = await fetch_pools(chain, exchange_id)
     routes = candidate_routes(pools, token_in, token_out, amount_in, via)
     if not routes:
-        raise NoRouteError(f"no pool on {exchange_id} swaps {token_in} to {token_out} "
-                           f"(directly or through {via})", token_in=token_in,
-                           token_out=token_out)
+        raise NoRouteError(
+            f"no pool on {exchange_id} swaps {token_in} to {token_out} (directly or through {via})",
+            token_in=token_in,
+            token_out=token_out,
+        )
     local = routes[0]
     checked = await contract_return(chain, exchange_id, local)
     if checked.amount_out != local.amount_out:
-        log.warning("route %s: local quote %s, exchange get_return %s", local.pool_ids,
-                    local.amount_out, checked.amount_out)
+        log.warning(
+            "route %s: local quote %s, exchange get_return %s",
+            local.pool_ids,
+            local.amount_out,
+            checked.amount_out,
+        )
     chosen = checked if checked.amount_out < local.amount_out else local
     if chosen.amount_out <= 0:
         raise NoRouteError(f"{amount_in} of {token_in} buys nothing of {token_out}")

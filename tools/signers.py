@@ -44,10 +44,13 @@ class FunctionCallKey:
             return False
         action = spec.actions[0]
         methods = self.permission.method_names
-        return (isinstance(action, FunctionCallSpec) and action.deposit == 0
-                and spec.signer_id == self.account_id
-                and spec.receiver_id == self.permission.receiver_id
-                and (not methods or action.method_name in methods))
+        return (
+            isinstance(action, FunctionCallSpec)
+            and action.deposit == 0
+            and spec.signer_id == self.account_id
+            and spec.receiver_id == self.permission.receiver_id
+            and (not methods or action.method_name in methods)
+        )
 
 
 @dataclass
@@ -64,10 +67,12 @@ class KeyRing:
     def add_full_access(self, credentials: Credentials) -> None:
         self.full_access[credentials.account_id] = credentials
 
-    def add_function_call(self, credentials: Credentials,
-                          permission: FunctionCallPermission) -> None:
-        self.function_call = [k for k in self.function_call
-                              if k.public_key != credentials.public_key]
+    def add_function_call(
+        self, credentials: Credentials, permission: FunctionCallPermission
+    ) -> None:
+        self.function_call = [
+            k for k in self.function_call if k.public_key != credentials.public_key
+        ]
         self.function_call.append(FunctionCallKey(credentials, permission))
 
     def accounts(self) -> set[str]:
@@ -83,18 +88,22 @@ class KeyRing:
                 return key.credentials
         creds = self.full_access.get(spec.signer_id)
         if creds is None:
-            raise CredentialsError(f"no key held for {spec.signer_id} can sign this transaction "
-                                   f"to {spec.receiver_id}")
+            raise CredentialsError(
+                f"no key held for {spec.signer_id} can sign this transaction to {spec.receiver_id}"
+            )
         return creds
 
     def public_keys(self) -> list[str]:
         """Every public key in the ring (for display; secrets never leave the ring)."""
         return [c.public_key for c in self.full_access.values()] + [
-            k.public_key for k in self.function_call]
+            k.public_key for k in self.function_call
+        ]
 
 
 def keyring_from_keystore(
-    keystore: Keystore, accounts: Iterable[str], base: KeyRing | None = None,
+    keystore: Keystore,
+    accounts: Iterable[str],
+    base: KeyRing | None = None,
 ) -> KeyRing:
     """Add the stored keys of ``accounts`` (and of their sub-accounts) to a ring.
 
@@ -104,8 +113,7 @@ def keyring_from_keystore(
     ring = base or KeyRing()
     wanted = tuple(accounts)
     for entry in keystore.entries():
-        mine = entry.account_id in wanted or any(
-            entry.account_id.endswith("." + a) for a in wanted)
+        mine = entry.account_id in wanted or any(entry.account_id.endswith("." + a) for a in wanted)
         if not mine:
             continue
         creds = Credentials(entry.account_id, keystore.load(entry))
@@ -117,8 +125,11 @@ def keyring_from_keystore(
 
 
 async def send_narrowest(
-    chain: ChainClient, ring: KeyRing | None, creds: Credentials,
-    spec: TransactionSpec | KeyTransaction, **kwargs: Any,
+    chain: ChainClient,
+    ring: KeyRing | None,
+    creds: Credentials,
+    spec: TransactionSpec | KeyTransaction,
+    **kwargs: Any,
 ) -> TxOutcome:
     """Send signed by ``creds``; when a function-call key has burnt its gas allowance, the node
     refused the transaction (nothing happened), so it is signed again by the full-access key."""
@@ -126,10 +137,15 @@ async def send_narrowest(
         return await chain.send(creds, spec, **kwargs)
     except InvalidTransactionError as exc:
         wider = ring.full_access.get(spec.signer_id) if ring is not None else None
-        if (wider is None or wider.public_key == creds.public_key
-                or "NotEnoughAllowance" not in exc.message):
+        if (
+            wider is None
+            or wider.public_key == creds.public_key
+            or "NotEnoughAllowance" not in exc.message
+        ):
             raise
-    log.warning("the function-call key %s has no gas allowance left; signing with the "
-                "full-access key instead (`near-agent grants onchain` replaces it)",
-                creds.public_key)
+    log.warning(
+        "the function-call key %s has no gas allowance left; signing with the "
+        "full-access key instead (`near-agent grants onchain` replaces it)",
+        creds.public_key,
+    )
     return await chain.send(wider, spec, **kwargs)

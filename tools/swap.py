@@ -68,8 +68,9 @@ class SwapTool:
         slippage = ctx.max_slippage_bps if args.max_slippage_bps is None else args.max_slippage_bps
         if slippage > ctx.max_slippage_bps:
             raise ToolError(
-                f"max_slippage_bps {slippage} is above the configured limit "
-                f"{ctx.max_slippage_bps}", code_hint="slippage_above_limit")
+                f"max_slippage_bps {slippage} is above the configured limit {ctx.max_slippage_bps}",
+                code_hint="slippage_above_limit",
+            )
         amount_in = parse_amount(args.amount_in, tin.decimals)
         eff_in = wrap if tin.is_native else tin.contract_id
         eff_out = wrap if tout.is_native else tout.contract_id
@@ -79,13 +80,17 @@ class SwapTool:
 
         near_avail = (await ctx.chain.near_balance(ctx.account_id))["available"]
         if not tin.is_native:
-            held = int(await ctx.chain.view(eff_in, "ft_balance_of",
-                                            {"account_id": ctx.account_id}) or 0)
+            held = int(
+                await ctx.chain.view(eff_in, "ft_balance_of", {"account_id": ctx.account_id}) or 0
+            )
             if amount_in > held:
                 raise InsufficientBalanceError(
                     f"cannot swap {format_amount(amount_in, tin.decimals)} {tin.symbol}: the "
                     f"account holds {format_amount(held, tin.decimals)} {tin.symbol}",
-                    needed=str(amount_in), available=str(held), token=eff_in)
+                    needed=str(amount_in),
+                    available=str(held),
+                    token=eff_in,
+                )
 
         route = await best_route(ctx.chain, exchange, eff_in, eff_out, amount_in, via=wrap)
         minimum = min_out(route.amount_out, slippage)
@@ -105,8 +110,9 @@ class SwapTool:
             if not deposit:
                 return None
             near_needed += deposit
-            outflows.append(TokenFlow(token=NEAR, amount=deposit, recipient=contract,
-                                      purpose="storage_deposit"))
+            outflows.append(
+                TokenFlow(token=NEAR, amount=deposit, recipient=contract, purpose="storage_deposit")
+            )
             return storage_deposit_call(ctx, me, deposit)
 
         registered: set[str] = set()
@@ -115,11 +121,16 @@ class SwapTool:
             if (reg := await register(wrap)) is not None:
                 actions.append(reg)
             registered.add(wrap)
-            actions.append(FunctionCallSpec(method_name="near_deposit", args={},
-                                            gas=ctx.gas_for("near_deposit"), deposit=amount_in))
+            actions.append(
+                FunctionCallSpec(
+                    method_name="near_deposit",
+                    args={},
+                    gas=ctx.gas_for("near_deposit"),
+                    deposit=amount_in,
+                )
+            )
             near_needed += amount_in
-            outflows.append(TokenFlow(token=NEAR, amount=amount_in, recipient=wrap,
-                                      purpose="wrap"))
+            outflows.append(TokenFlow(token=NEAR, amount=amount_in, recipient=wrap, purpose="wrap"))
             txs.append(TransactionSpec(signer_id=me, receiver_id=wrap, actions=tuple(actions)))
         for contract in (eff_out, exchange):
             if contract in registered:
@@ -128,39 +139,81 @@ class SwapTool:
             if (reg := await register(contract)) is not None:
                 txs.append(TransactionSpec(signer_id=me, receiver_id=contract, actions=(reg,)))
         msg = json.dumps({"actions": route.swap_actions(minimum)}, separators=(",", ":"))
-        txs.append(TransactionSpec(signer_id=me, receiver_id=eff_in, actions=(FunctionCallSpec(
-            method_name="ft_transfer_call",
-            args={"receiver_id": exchange, "amount": str(amount_in), "msg": msg},
-            gas=ctx.gas_for("ft_transfer_call"), deposit=ONE_YOCTO),)))
-        outflows.append(TokenFlow(token=eff_in, amount=amount_in, recipient=exchange,
-                                  purpose="swap_in"))
-        outflows.append(TokenFlow(token=NEAR, amount=ONE_YOCTO, recipient=eff_in,
-                                  purpose="ft_transfer_deposit"))
+        txs.append(
+            TransactionSpec(
+                signer_id=me,
+                receiver_id=eff_in,
+                actions=(
+                    FunctionCallSpec(
+                        method_name="ft_transfer_call",
+                        args={"receiver_id": exchange, "amount": str(amount_in), "msg": msg},
+                        gas=ctx.gas_for("ft_transfer_call"),
+                        deposit=ONE_YOCTO,
+                    ),
+                ),
+            )
+        )
+        outflows.append(
+            TokenFlow(token=eff_in, amount=amount_in, recipient=exchange, purpose="swap_in")
+        )
+        outflows.append(
+            TokenFlow(token=NEAR, amount=ONE_YOCTO, recipient=eff_in, purpose="ft_transfer_deposit")
+        )
         if tout.is_native:
-            txs.append(TransactionSpec(signer_id=me, receiver_id=wrap, actions=(FunctionCallSpec(
-                method_name="near_withdraw", args={"amount": str(minimum)},
-                gas=ctx.gas_for("near_withdraw"), deposit=ONE_YOCTO),)))
+            txs.append(
+                TransactionSpec(
+                    signer_id=me,
+                    receiver_id=wrap,
+                    actions=(
+                        FunctionCallSpec(
+                            method_name="near_withdraw",
+                            args={"amount": str(minimum)},
+                            gas=ctx.gas_for("near_withdraw"),
+                            deposit=ONE_YOCTO,
+                        ),
+                    ),
+                )
+            )
             near_needed += ONE_YOCTO
-            outflows.append(TokenFlow(token=NEAR, amount=ONE_YOCTO, recipient=wrap,
-                                      purpose="near_withdraw_deposit"))
+            outflows.append(
+                TokenFlow(
+                    token=NEAR, amount=ONE_YOCTO, recipient=wrap, purpose="near_withdraw_deposit"
+                )
+            )
         if near_needed > near_avail:
             raise InsufficientBalanceError(
                 f"the swap needs {format_amount(near_needed, NEAR_DECIMALS)} NEAR (input and "
                 f"deposits) but {format_amount(near_avail, NEAR_DECIMALS)} NEAR is available",
-                needed=str(near_needed), available=str(near_avail))
+                needed=str(near_needed),
+                available=str(near_avail),
+            )
         quote = Quote(
-            token_in=tin.flow_id, token_out=tout.flow_id, amount_in=amount_in,
-            amount_out=route.amount_out, min_amount_out=minimum, pool_ids=route.pool_ids,
-            max_slippage_bps=slippage, fetched_at=datetime.now(UTC), source=exchange)
+            token_in=tin.flow_id,
+            token_out=tout.flow_id,
+            amount_in=amount_in,
+            amount_out=route.amount_out,
+            min_amount_out=minimum,
+            pool_ids=route.pool_ids,
+            max_slippage_bps=slippage,
+            fetched_at=datetime.now(UTC),
+            source=exchange,
+        )
         preview = (
             f"Swap {format_amount(amount_in, tin.decimals)} {tin.symbol} for about "
             f"{format_amount(route.amount_out, tout.decimals)} {tout.symbol} (at least "
             f"{format_amount(minimum, tout.decimals)}, slippage {slippage} bps) on {exchange} "
             f"via pool{'s' if len(route.pool_ids) > 1 else ''} "
-            f"{', '.join(map(str, route.pool_ids))}")
+            f"{', '.join(map(str, route.pool_ids))}"
+        )
         return CanonicalAction(
-            tool=self.name, signer_id=me, transactions=tuple(txs), outflows=tuple(outflows),
-            recipients=(exchange,), quote=quote, preview=preview)
+            tool=self.name,
+            signer_id=me,
+            transactions=tuple(txs),
+            outflows=tuple(outflows),
+            recipients=(exchange,),
+            quote=quote,
+            preview=preview,
+        )
 
     async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
         quote = action.quote
@@ -170,7 +223,9 @@ class SwapTool:
         if age > ctx.quote_max_age_s:
             raise SwapFailedError(
                 f"the quote is {age:.0f}s old (limit {ctx.quote_max_age_s:.0f}s); "
-                "prepare the swap again for a fresh price", quote_age_s=int(age))
+                "prepare the swap again for a fresh price",
+                quote_age_s=int(age),
+            )
         wrap = ctx.network.wrap_id or ctx.tokens.wrap_id or ""
         eff_in = wrap if quote.token_in == NEAR else quote.token_in
         eff_out = wrap if quote.token_out == NEAR else quote.token_out
@@ -183,14 +238,23 @@ class SwapTool:
             """Judge the swap before anything after it (the unwrap) is sent."""
             if i != index:
                 return None
-            seen = read_swap(outcome, exchange=exchange, user=action.signer_id,
-                             token_in=eff_in, token_out=eff_out)
+            seen = read_swap(
+                outcome,
+                exchange=exchange,
+                user=action.signer_id,
+                token_in=eff_in,
+                token_out=eff_out,
+            )
             judged.append(seen)
             problem = _judge(seen, quote, eff_out)
             if problem is None:
                 return None
-            return SwapFailedError(problem, tx_hash=outcome.tx_hash, used=str(seen.used),
-                                   amount_out=str(seen.amount_out))
+            return SwapFailedError(
+                problem,
+                tx_hash=outcome.tx_hash,
+                used=str(seen.used),
+                amount_out=str(seen.amount_out),
+            )
 
         try:
             result, outcomes = await execute_transactions(action, ctx, watch, verify)
@@ -204,51 +268,80 @@ class SwapTool:
         result.data["swap_receipts"] = seen.as_dict()
         received = seen.delivered
         tout = await ctx.tokens.by_contract(quote.token_out)
-        result.data.update({"amount_in": str(seen.used), "amount_out": str(received),
-                            "min_amount_out": str(quote.min_amount_out),
-                            "pool_ids": list(quote.pool_ids), "source": "receipts"})
+        result.data.update(
+            {
+                "amount_in": str(seen.used),
+                "amount_out": str(received),
+                "min_amount_out": str(quote.min_amount_out),
+                "pool_ids": list(quote.pool_ids),
+                "source": "receipts",
+            }
+        )
         unwrapped = ""
         if quote.token_out == NEAR and len(outcomes) == len(action.transactions):
             result.data["unwrapped"] = str(quote.min_amount_out)
             if received > quote.min_amount_out:
-                unwrapped = (f"; {format_amount(received - quote.min_amount_out, tout.decimals)}"
-                             " stays as wNEAR")
-        result.summary = (f"Swapped: received {format_amount(received, tout.decimals)} "
-                          f"{tout.symbol}{unwrapped} ({action.preview})")
+                unwrapped = (
+                    f"; {format_amount(received - quote.min_amount_out, tout.decimals)}"
+                    " stays as wNEAR"
+                )
+        result.summary = (
+            f"Swapped: received {format_amount(received, tout.decimals)} "
+            f"{tout.symbol}{unwrapped} ({action.preview})"
+        )
         return result
 
-    def _as_swap_failure(self, exc: TransactionFailedError, action: CanonicalAction, index: int,
-                         exchange: str, eff_in: str, eff_out: str) -> ToolError:
+    def _as_swap_failure(
+        self,
+        exc: TransactionFailedError,
+        action: CanonicalAction,
+        index: int,
+        exchange: str,
+        eff_in: str,
+        eff_out: str,
+    ) -> ToolError:
         outcome = exc.outcome
         failed_index = len(exc.result.tx_hashes) - 1 if exc.result is not None else -1
         if outcome is None or failed_index != index:
             return exc
-        seen = read_swap(outcome, exchange=exchange, user=action.signer_id,
-                         token_in=eff_in, token_out=eff_out)
+        seen = read_swap(
+            outcome, exchange=exchange, user=action.signer_id, token_in=eff_in, token_out=eff_out
+        )
         if exc.result is not None:
             exc.result.data["swap_receipts"] = seen.as_dict()
         if seen.amount_out > 0 and seen.used:
-            where = ("the exchange owner's lost-and-found (you were not registered there); ask "
-                     f"{exchange} to recover it" if seen.lostfound else
-                     f"your deposit on {exchange}; withdraw it from there")
+            where = (
+                "the exchange owner's lost-and-found (you were not registered there); ask "
+                f"{exchange} to recover it"
+                if seen.lostfound
+                else f"your deposit on {exchange}; withdraw it from there"
+            )
             reason = "; ".join(seen.delivery_errors) or outcome.first_error()
             failure: ToolError = SwapFailedError(
                 f"the swap happened (used {seen.used} of {eff_in}, {seen.amount_out} of {eff_out} "
                 f"out) but the output was not delivered ({reason}): it is parked in {where}",
-                tx_hash=outcome.tx_hash, used=str(seen.used), amount_out=str(seen.amount_out),
-                parked=True, lostfound=seen.lostfound)
+                tx_hash=outcome.tx_hash,
+                used=str(seen.used),
+                amount_out=str(seen.amount_out),
+                parked=True,
+                lostfound=seen.lostfound,
+            )
         else:
             failure = SwapFailedError(
                 f"the swap failed and the input was refunded: {outcome.first_error()}; "
-                "only gas was spent" + (" (the NEAR wrapped for it stays as wNEAR)"
-                                        if action.quote and action.quote.token_in == NEAR
-                                        else ""),
-                tx_hash=outcome.tx_hash)
+                "only gas was spent"
+                + (
+                    " (the NEAR wrapped for it stays as wNEAR)"
+                    if action.quote and action.quote.token_in == NEAR
+                    else ""
+                ),
+                tx_hash=outcome.tx_hash,
+            )
         failure.result = exc.result
         return failure
 
 
-_SWAP_LOG = re.compile(r"Swapped (\d+) (\S+) for (\d+) (\S+)")
+_SWAP_LOG = re.compile(r"Swapped ([0-9]{1,39}) (\S+) for ([0-9]{1,39}) (\S+)")
 _EVENT_PREFIX = "EVENT_JSON:"
 _LOSTFOUND_LOG = "Depositing to owner"
 
@@ -266,14 +359,20 @@ class SwapReceipts:
     delivery_by_event: bool = True  # False: delivery inferred from receipt success only
 
     def as_dict(self) -> dict[str, Any]:
-        return {"used": None if self.used is None else str(self.used),
-                "swapped_in": str(self.swapped_in), "amount_out": str(self.amount_out),
-                "delivered": str(self.delivered), "delivery_errors": list(self.delivery_errors),
-                "lostfound": self.lostfound, "delivery_by_event": self.delivery_by_event}
+        return {
+            "used": None if self.used is None else str(self.used),
+            "swapped_in": str(self.swapped_in),
+            "amount_out": str(self.amount_out),
+            "delivered": str(self.delivered),
+            "delivery_errors": list(self.delivery_errors),
+            "lostfound": self.lostfound,
+            "delivery_by_event": self.delivery_by_event,
+        }
 
 
-def read_swap(outcome: TxOutcome, *, exchange: str, user: str, token_in: str,
-              token_out: str) -> SwapReceipts:
+def read_swap(
+    outcome: TxOutcome, *, exchange: str, user: str, token_in: str, token_out: str
+) -> SwapReceipts:
     """Read a swap's result from its own receipts, which no concurrent action can disturb."""
     used = _u128_value(outcome.value)
     swapped_in = produced = delivered = 0
@@ -283,8 +382,9 @@ def read_swap(outcome: TxOutcome, *, exchange: str, user: str, token_in: str,
     lostfound = False
     for receipt in outcome.receipts:
         if receipt.executor_id == exchange:
-            lostfound = lostfound or (receipt.ok and any(_LOSTFOUND_LOG in line
-                                                         for line in receipt.logs))
+            lostfound = lostfound or (
+                receipt.ok and any(_LOSTFOUND_LOG in line for line in receipt.logs)
+            )
             if not receipt.ok:
                 continue  # a failed receipt's state changes were reverted
             for line in receipt.logs:
@@ -312,27 +412,41 @@ def read_swap(outcome: TxOutcome, *, exchange: str, user: str, token_in: str,
     by_event = events or not out_receipts_ok
     if not events and out_receipts_ok and not delivery_errors:
         delivered = max(produced, 0)  # a token without NEP-297 events: its receipt succeeded
-    return SwapReceipts(used=used, swapped_in=max(swapped_in, 0), amount_out=max(produced, 0),
-                        delivered=delivered, delivery_errors=tuple(delivery_errors),
-                        lostfound=lostfound, delivery_by_event=by_event)
+    return SwapReceipts(
+        used=used,
+        swapped_in=max(swapped_in, 0),
+        amount_out=max(produced, 0),
+        delivered=delivered,
+        delivery_errors=tuple(delivery_errors),
+        lostfound=lostfound,
+        delivery_by_event=by_event,
+    )
 
 
 def _judge(seen: SwapReceipts, quote: Quote, token_out: str) -> str | None:
     """Why a swap whose receipts all succeeded is still not a success (None: it is one)."""
     if seen.used is None:
-        return ("the exchange's answer does not say how much input it used, so the swap cannot "
-                "be confirmed; check the account on the exchange")
+        return (
+            "the exchange's answer does not say how much input it used, so the swap cannot "
+            "be confirmed; check the account on the exchange"
+        )
     if seen.used == 0:
-        return ("the swap did not happen: the exchange refunded the input (price moved "
-                f"beyond {quote.max_slippage_bps} bps); only gas was spent")
+        return (
+            "the swap did not happen: the exchange refunded the input (price moved "
+            f"beyond {quote.max_slippage_bps} bps); only gas was spent"
+        )
     if seen.amount_out < quote.min_amount_out:
-        return (f"the exchange took the input (used {seen.used}) but its receipts show only "
-                f"{seen.amount_out} of {token_out} swapped out, below the minimum "
-                f"{quote.min_amount_out}; check the account on the exchange")
+        return (
+            f"the exchange took the input (used {seen.used}) but its receipts show only "
+            f"{seen.amount_out} of {token_out} swapped out, below the minimum "
+            f"{quote.min_amount_out}; check the account on the exchange"
+        )
     if seen.delivered < seen.amount_out:
-        return (f"the exchange swapped {seen.used} for {seen.amount_out} of {token_out} but "
-                f"delivered only {seen.delivered} to the account; the rest is parked on the "
-                "exchange (withdraw it from your deposit there)")
+        return (
+            f"the exchange swapped {seen.used} for {seen.amount_out} of {token_out} but "
+            f"delivered only {seen.delivered} to the account; the rest is parked on the "
+            "exchange (withdraw it from your deposit there)"
+        )
     return None
 
 
@@ -361,11 +475,15 @@ def _ft_transfers(logs: tuple[str, ...]) -> list[dict[str, Any]]:
         if not line.startswith(_EVENT_PREFIX):
             continue
         try:
-            event = json.loads(line[len(_EVENT_PREFIX):])
+            event = json.loads(line[len(_EVENT_PREFIX) :])
         except ValueError:
             continue
-        if not isinstance(event, dict) or event.get("standard") != "nep141" \
-                or event.get("event") != "ft_transfer" or not isinstance(event.get("data"), list):
+        if (
+            not isinstance(event, dict)
+            or event.get("standard") != "nep141"
+            or event.get("event") != "ft_transfer"
+            or not isinstance(event.get("data"), list)
+        ):
             continue
         out.extend(item for item in event["data"] if isinstance(item, dict))
     return out

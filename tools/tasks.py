@@ -41,8 +41,9 @@ async def fetch_tasks(ctx: ToolContext, status: str | None) -> list[dict[str, An
     out: list[dict[str, Any]] = []
     start = 0
     while True:
-        page = await ctx.chain.view(contract, "list_tasks",
-                                    {"status": status, "from_index": start, "limit": PAGE})
+        page = await ctx.chain.view(
+            contract, "list_tasks", {"status": status, "from_index": start, "limit": PAGE}
+        )
         page = list(page or [])
         out.extend(page)
         if len(page) < PAGE:
@@ -86,7 +87,10 @@ def labelled_by(labels: Any, account_id: str) -> bool:
     if isinstance(labels, list):
         for entry in labels:
             if isinstance(entry, Mapping) and account_id in (
-                    entry.get("account_id"), entry.get("tasker"), entry.get("tasker_id")):
+                entry.get("account_id"),
+                entry.get("tasker"),
+                entry.get("tasker_id"),
+            ):
                 return True
     return False
 
@@ -108,15 +112,22 @@ class ListTasksTool:
 
     async def prepare(self, args: ListTasksArgs, ctx: ToolContext) -> CanonicalAction:
         contract = tasks_contract(ctx)
-        return CanonicalAction(tool=self.name, signer_id=ctx.account_id, transactions=(),
-                               preview=f"List {args.status or 'all'} tasks on {contract}")
+        return CanonicalAction(
+            tool=self.name,
+            signer_id=ctx.account_id,
+            transactions=(),
+            preview=f"List {args.status or 'all'} tasks on {contract}",
+        )
 
     async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
         word = action.preview.split()[1]
         status = word if word in ("open", "closed") else None
         tasks = await fetch_tasks(ctx, status)
-        return ToolResult(tool=self.name, summary=f"{len(tasks)} {status or ''} task(s)".replace(
-            "  ", " "), data={"tasks": tasks, "status": status})
+        return ToolResult(
+            tool=self.name,
+            summary=f"{len(tasks)} {status or ''} task(s)".replace("  ", " "),
+            data={"tasks": tasks, "status": status},
+        )
 
 
 class SubmitLabelTool:
@@ -129,55 +140,83 @@ class SubmitLabelTool:
         contract = tasks_contract(ctx)
         task = await get_task(ctx, args.task_id)
         if str(task.get("status", "open")).lower() != "open":
-            raise TaskError(f"task {args.task_id} is {task.get('status')}; it takes no labels",
-                            task_id=args.task_id)
+            raise TaskError(
+                f"task {args.task_id} is {task.get('status')}; it takes no labels",
+                task_id=args.task_id,
+            )
         allowed = task.get("labels") or task.get("allowed_labels") or task.get("label_options")
         if isinstance(allowed, list) and allowed and args.label not in allowed:
-            raise TaskError(f"task {args.task_id} accepts the labels {allowed}, "
-                            f"not {args.label!r}", task_id=args.task_id)
+            raise TaskError(
+                f"task {args.task_id} accepts the labels {allowed}, not {args.label!r}",
+                task_id=args.task_id,
+            )
         if task.get("vendor_id") == ctx.account_id:
-            raise TaskError(f"{ctx.account_id} posted task {args.task_id} and cannot label it",
-                            task_id=args.task_id)
+            raise TaskError(
+                f"{ctx.account_id} posted task {args.task_id} and cannot label it",
+                task_id=args.task_id,
+            )
         ids = item_ids(task)
         if args.item_id is not None:
             if ids and args.item_id not in ids:
-                raise TaskError(f"task {args.task_id} has no item {args.item_id}",
-                                task_id=args.task_id)
-            labels = await ctx.chain.view(contract, "get_labels", {"task_id": args.task_id,
-                                                                   "item_id": args.item_id})
+                raise TaskError(
+                    f"task {args.task_id} has no item {args.item_id}", task_id=args.task_id
+                )
+            labels = await ctx.chain.view(
+                contract, "get_labels", {"task_id": args.task_id, "item_id": args.item_id}
+            )
             if labelled_by(labels, ctx.account_id):
                 raise AlreadyLabelledError(
-                    f"{ctx.account_id} already labelled item {args.item_id} of task "
-                    f"{args.task_id}", task_id=args.task_id, item_id=args.item_id)
+                    f"{ctx.account_id} already labelled item {args.item_id} of task {args.task_id}",
+                    task_id=args.task_id,
+                    item_id=args.item_id,
+                )
             if _full(task, labels):
-                raise TaskError(f"item {args.item_id} of task {args.task_id} has all its labels",
-                                task_id=args.task_id, item_id=args.item_id)
+                raise TaskError(
+                    f"item {args.item_id} of task {args.task_id} has all its labels",
+                    task_id=args.task_id,
+                    item_id=args.item_id,
+                )
             item = args.item_id
         else:
             item = await self._next_item(ctx, contract, task, ids)
-        tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=contract, actions=(
-            FunctionCallSpec(method_name="submit_label",
-                             args={"task_id": args.task_id, "item_id": item, "label": args.label},
-                             gas=ctx.gas_for("submit_label"), deposit=0),))
+        tx = TransactionSpec(
+            signer_id=ctx.account_id,
+            receiver_id=contract,
+            actions=(
+                FunctionCallSpec(
+                    method_name="submit_label",
+                    args={"task_id": args.task_id, "item_id": item, "label": args.label},
+                    gas=ctx.gas_for("submit_label"),
+                    deposit=0,
+                ),
+            ),
+        )
         return CanonicalAction(
-            tool=self.name, signer_id=ctx.account_id, transactions=(tx,), recipients=(contract,),
-            preview=f"Label item {item} of task {args.task_id} as {args.label!r}")
+            tool=self.name,
+            signer_id=ctx.account_id,
+            transactions=(tx,),
+            recipients=(contract,),
+            preview=f"Label item {item} of task {args.task_id} as {args.label!r}",
+        )
 
-    async def _next_item(self, ctx: ToolContext, contract: str, task: Mapping[str, Any],
-                         ids: list[int]) -> int:
+    async def _next_item(
+        self, ctx: ToolContext, contract: str, task: Mapping[str, Any], ids: list[int]
+    ) -> int:
         """The first item this account has not labelled and that still has a free slot."""
         task_id = int(task.get("task_id", 0))
         try:  # one view instead of one per item, where the contract offers it
-            found = await ctx.chain.view(contract, "get_next_item",
-                                         {"task_id": task_id, "account_id": ctx.account_id})
+            found = await ctx.chain.view(
+                contract, "get_next_item", {"task_id": task_id, "account_id": ctx.account_id}
+            )
         except ViewCallError:
             found = False
         if isinstance(found, Mapping) and isinstance(found.get("item_id"), int):
             return int(found["item_id"])
         any_mine = False
         for candidate in ids:
-            labels = await ctx.chain.view(contract, "get_labels", {"task_id": task_id,
-                                                                   "item_id": candidate})
+            labels = await ctx.chain.view(
+                contract, "get_labels", {"task_id": task_id, "item_id": candidate}
+            )
             if labelled_by(labels, ctx.account_id):
                 any_mine = True
                 continue
@@ -186,7 +225,8 @@ class SubmitLabelTool:
         if any_mine:
             raise AlreadyLabelledError(
                 f"{ctx.account_id} has labelled every item of task {task_id} it can",
-                task_id=task_id)
+                task_id=task_id,
+            )
         raise TaskError(f"task {task_id} has no item left to label", task_id=task_id)
 
     async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
@@ -212,17 +252,31 @@ class ClaimRewardsTool:
         if args.task_ids is not None:
             query["task_ids"] = args.task_ids
         claimable = int(await ctx.chain.view(contract, "get_claimable", query) or 0)
-        scope = (f"tasks {', '.join(map(str, args.task_ids))}" if args.task_ids
-                 else "all tasks")
+        scope = f"tasks {', '.join(map(str, args.task_ids))}" if args.task_ids else "all tasks"
         if claimable <= 0:
             raise NothingToClaimError(f"{ctx.account_id} has nothing to claim from {scope}")
-        tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=contract, actions=(
-            FunctionCallSpec(method_name="claim_rewards", args={"task_ids": args.task_ids},
-                             gas=ctx.gas_for("claim_rewards"), deposit=0),))
+        tx = TransactionSpec(
+            signer_id=ctx.account_id,
+            receiver_id=contract,
+            actions=(
+                FunctionCallSpec(
+                    method_name="claim_rewards",
+                    args={"task_ids": args.task_ids},
+                    gas=ctx.gas_for("claim_rewards"),
+                    deposit=0,
+                ),
+            ),
+        )
         return CanonicalAction(
-            tool=self.name, signer_id=ctx.account_id, transactions=(tx,), recipients=(contract,),
-            preview=(f"Claim {format_amount(claimable, NEAR_DECIMALS)} NEAR of rewards from "
-                     f"{scope} on {contract}"))
+            tool=self.name,
+            signer_id=ctx.account_id,
+            transactions=(tx,),
+            recipients=(contract,),
+            preview=(
+                f"Claim {format_amount(claimable, NEAR_DECIMALS)} NEAR of rewards from "
+                f"{scope} on {contract}"
+            ),
+        )
 
     async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
         try:

@@ -53,7 +53,8 @@ class TokenInfo:
         if not self.verified and self.symbol != self.contract_id:
             raise ValueError(
                 f"an unverified token is shown by its contract id {self.contract_id!r}, "
-                f"not by the symbol {self.symbol!r}")
+                f"not by the symbol {self.symbol!r}"
+            )
 
     @property
     def is_native(self) -> bool:
@@ -71,8 +72,9 @@ NATIVE_NEAR = TokenInfo(symbol="NEAR", contract_id=None, decimals=NEAR_DECIMALS)
 class TokenRegistry:
     """Resolves token names for one network; caches ``ft_metadata``."""
 
-    def __init__(self, chain: ChainClient, listed: Iterable[Mapping[str, Any]],
-                 wrap_id: str | None = None) -> None:
+    def __init__(
+        self, chain: ChainClient, listed: Iterable[Mapping[str, Any]], wrap_id: str | None = None
+    ) -> None:
         self.chain = chain
         self.wrap_id = wrap_id
         self._listed: list[dict[str, Any]] = []
@@ -116,11 +118,15 @@ class TokenRegistry:
             except ToolError:
                 meta = None
             if meta is not None:
-                return TokenInfo(symbol=folded, contract_id=folded,
-                                 decimals=_decimals(meta, folded), verified=False)
+                return TokenInfo(
+                    symbol=folded,
+                    contract_id=folded,
+                    decimals=_decimals(meta, folded),
+                    verified=False,
+                )
         raise UnknownTokenError(
-            f"unknown token {name!r}; known tokens here: {', '.join(self.symbols())}",
-            token=name)
+            f"unknown token {name!r}; known tokens here: {', '.join(self.symbols())}", token=name
+        )
 
     async def by_contract(self, contract_id: str) -> TokenInfo:
         """The token a contract id names; an unlisted one is unverified, shown by its id."""
@@ -156,14 +162,21 @@ class TokenRegistry:
             decimals = _decimals(meta, contract_id)
             listed = entry.get("decimals")
             if listed is not None and int(listed) != decimals:
-                log.warning("%s: listed decimals %s differ from ft_metadata %s; using metadata",
-                            contract_id, listed, decimals)
+                log.warning(
+                    "%s: listed decimals %s differ from ft_metadata %s; using metadata",
+                    contract_id,
+                    listed,
+                    decimals,
+                )
         except ViewCallError:
             if entry.get("decimals") is None:
                 raise
             decimals = int(entry["decimals"])
-        return TokenInfo(symbol=str(entry.get("symbol") or contract_id),
-                         contract_id=contract_id, decimals=decimals)
+        return TokenInfo(
+            symbol=str(entry.get("symbol") or contract_id),
+            contract_id=contract_id,
+            decimals=decimals,
+        )
 
 
 def _decimals(meta: Mapping[str, Any], contract_id: str) -> int:

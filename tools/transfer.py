@@ -35,69 +35,100 @@ class TransferTool:
         if not (token.is_native and implicit) and not await ctx.chain.account_exists(receiver):
             raise UnknownAccountError(
                 f"the receiver {receiver} does not exist on {ctx.network.network_id}",
-                account_id=receiver)
+                account_id=receiver,
+            )
         near = await ctx.chain.near_balance(ctx.account_id)
         if token.is_native:
             return self._native(ctx, receiver, amount, near["available"])
         return await self._fungible(ctx, receiver, token, amount, near["available"])
 
-    def _native(self, ctx: ToolContext, receiver: str, amount: int, available: int
-                ) -> CanonicalAction:
+    def _native(
+        self, ctx: ToolContext, receiver: str, amount: int, available: int
+    ) -> CanonicalAction:
         if amount > available:
             raise InsufficientBalanceError(
                 f"cannot send {format_amount(amount, NEAR_DECIMALS)} NEAR: only "
                 f"{format_amount(available, NEAR_DECIMALS)} NEAR is available",
-                needed=str(amount), available=str(available))
-        tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=receiver,
-                             actions=(NativeTransfer(deposit=amount),))
+                needed=str(amount),
+                available=str(available),
+            )
+        tx = TransactionSpec(
+            signer_id=ctx.account_id,
+            receiver_id=receiver,
+            actions=(NativeTransfer(deposit=amount),),
+        )
         return CanonicalAction(
-            tool=self.name, signer_id=ctx.account_id, transactions=(tx,),
-            outflows=(TokenFlow(token=NEAR, amount=amount, recipient=receiver,
-                                purpose="transfer"),),
+            tool=self.name,
+            signer_id=ctx.account_id,
+            transactions=(tx,),
+            outflows=(
+                TokenFlow(token=NEAR, amount=amount, recipient=receiver, purpose="transfer"),
+            ),
             recipients=(receiver,),
             preview=f"Send {format_amount(amount, NEAR_DECIMALS)} NEAR to {receiver}",
         )
 
-    async def _fungible(self, ctx: ToolContext, receiver: str, token: TokenInfo, amount: int,
-                        near_available: int) -> CanonicalAction:
+    async def _fungible(
+        self, ctx: ToolContext, receiver: str, token: TokenInfo, amount: int, near_available: int
+    ) -> CanonicalAction:
         contract = token.contract_id
         assert contract is not None
-        held = int(await ctx.chain.view(contract, "ft_balance_of",
-                                        {"account_id": ctx.account_id}) or 0)
+        held = int(
+            await ctx.chain.view(contract, "ft_balance_of", {"account_id": ctx.account_id}) or 0
+        )
         if amount > held:
             raise InsufficientBalanceError(
                 f"cannot send {format_amount(amount, token.decimals)} {token.symbol}: the "
                 f"account holds {format_amount(held, token.decimals)} {token.symbol}",
-                needed=str(amount), available=str(held), token=contract)
+                needed=str(amount),
+                available=str(held),
+                token=contract,
+            )
         actions: list[FunctionCallSpec] = []
         outflows: list[TokenFlow] = []
         note = ""
         deposit = await registration_deposit(ctx, contract, receiver)
         if deposit:
             actions.append(storage_deposit_call(ctx, receiver, deposit))
-            outflows.append(TokenFlow(token=NEAR, amount=deposit, recipient=contract,
-                                      purpose="storage_deposit"))
-            note = (f"; registers {receiver} on {contract} first "
-                    f"({format_amount(deposit, NEAR_DECIMALS)} NEAR storage deposit)")
+            outflows.append(
+                TokenFlow(token=NEAR, amount=deposit, recipient=contract, purpose="storage_deposit")
+            )
+            note = (
+                f"; registers {receiver} on {contract} first "
+                f"({format_amount(deposit, NEAR_DECIMALS)} NEAR storage deposit)"
+            )
         if deposit + ONE_YOCTO > near_available:
             raise InsufficientBalanceError(
                 f"not enough NEAR for the storage deposit and the 1 yoctoNEAR transfer deposit: "
-                f"{format_amount(near_available, NEAR_DECIMALS)} NEAR available")
-        actions.append(FunctionCallSpec(
-            method_name="ft_transfer",
-            args={"receiver_id": receiver, "amount": str(amount)},
-            gas=ctx.gas_for("ft_transfer"), deposit=ONE_YOCTO))
-        outflows.append(TokenFlow(token=contract, amount=amount, recipient=receiver,
-                                  purpose="transfer"))
-        outflows.append(TokenFlow(token=NEAR, amount=ONE_YOCTO, recipient=contract,
-                                  purpose="ft_transfer_deposit"))
-        tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=contract,
-                             actions=tuple(actions))
+                f"{format_amount(near_available, NEAR_DECIMALS)} NEAR available"
+            )
+        actions.append(
+            FunctionCallSpec(
+                method_name="ft_transfer",
+                args={"receiver_id": receiver, "amount": str(amount)},
+                gas=ctx.gas_for("ft_transfer"),
+                deposit=ONE_YOCTO,
+            )
+        )
+        outflows.append(
+            TokenFlow(token=contract, amount=amount, recipient=receiver, purpose="transfer")
+        )
+        outflows.append(
+            TokenFlow(
+                token=NEAR, amount=ONE_YOCTO, recipient=contract, purpose="ft_transfer_deposit"
+            )
+        )
+        tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=contract, actions=tuple(actions))
         return CanonicalAction(
-            tool=self.name, signer_id=ctx.account_id, transactions=(tx,),
-            outflows=tuple(outflows), recipients=(receiver,),
-            preview=(f"Send {format_amount(amount, token.decimals)} {token.symbol} ({contract}) "
-                     f"to {receiver}{note}"),
+            tool=self.name,
+            signer_id=ctx.account_id,
+            transactions=(tx,),
+            outflows=tuple(outflows),
+            recipients=(receiver,),
+            preview=(
+                f"Send {format_amount(amount, token.decimals)} {token.symbol} ({contract}) "
+                f"to {receiver}{note}"
+            ),
         )
 
     async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
@@ -123,4 +154,6 @@ def storage_deposit_call(ctx: ToolContext, account_id: str, deposit: int) -> Fun
     return FunctionCallSpec(
         method_name="storage_deposit",
         args={"account_id": account_id, "registration_only": True},
-        gas=ctx.gas_for("storage_deposit"), deposit=deposit)
+        gas=ctx.gas_for("storage_deposit"),
+        deposit=deposit,
+    )

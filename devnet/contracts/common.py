@@ -40,8 +40,12 @@ def u64(value: Any) -> int:
 
 def parse_account_id(value: Any) -> str:
     """Parse an AccountId with NEAR's validity rules."""
-    ensure(isinstance(value, str) and 2 <= len(value) <= 64
-           and _ACCOUNT_ID.fullmatch(value) is not None, DESERIALIZE_ERROR)
+    ensure(
+        isinstance(value, str)
+        and 2 <= len(value) <= 64
+        and _ACCOUNT_ID.fullmatch(value) is not None,
+        DESERIALIZE_ERROR,
+    )
     return value
 
 
@@ -68,4 +72,4 @@ def page(items: list[Any], from_index: Any, limit: Any, default_limit: int = 100
     """The ``from_index``/``limit`` slice NEAR views use for pagination."""
     start = 0 if from_index is None else u64(from_index)
     count = default_limit if limit is None else u64(limit)
-    return items[start:start + count]
+    return items[start : start + count]

@@ -143,13 +143,15 @@ class Exchange(Contract):
 
     # ---- NEP-145 storage for exchange accounts --------------------------------------------
     @call(payable=True)
-    def storage_deposit(self, ctx: Context, account_id: str | None = None,
-                        registration_only: bool | None = None) -> dict[str, str]:
+    def storage_deposit(
+        self, ctx: Context, account_id: str | None = None, registration_only: bool | None = None
+    ) -> dict[str, str]:
         """Register and fund storage; ``registration_only`` keeps just the minimum."""
         assert_initialized(ctx.storage)
         amount = ctx.attached_deposit
-        target = (parse_account_id(account_id) if account_id is not None
-                  else ctx.predecessor_account_id)
+        target = (
+            parse_account_id(account_id) if account_id is not None else ctx.predecessor_account_id
+        )
         registered = _account_key(target) in ctx.storage
         ensure(registered or amount >= MIN_STORAGE_BALANCE, E17)
         if registration_only:
@@ -262,8 +264,9 @@ class Exchange(Contract):
         self._save_account(ctx, owner, account)
 
     @call(payable=True)
-    def withdraw(self, ctx: Context, token_id: str, amount: str,
-                 unregister: bool | None = None) -> Promise:
+    def withdraw(
+        self, ctx: Context, token_id: str, amount: str, unregister: bool | None = None
+    ) -> Promise:
         """Send deposited tokens to the caller (amount "0": everything); refunded if it fails."""
         assert_one_yocto(ctx)
         token = parse_account_id(token_id)
@@ -282,17 +285,22 @@ class Exchange(Contract):
 
     def _send_tokens(self, ctx: Context, receiver: str, token: str, amount: int) -> Promise:
         transfer = ctx.promise(token).function_call(
-            "ft_transfer", {"receiver_id": receiver, "amount": str(amount)},
-            deposit=1, gas=GAS_FOR_FT_TRANSFER)
+            "ft_transfer",
+            {"receiver_id": receiver, "amount": str(amount)},
+            deposit=1,
+            gas=GAS_FOR_FT_TRANSFER,
+        )
         callback = ctx.promise(ctx.current_account_id).function_call(
             "exchange_callback_post_withdraw",
             {"token_id": token, "sender_id": receiver, "amount": str(amount)},
-            gas=GAS_FOR_RESOLVE_TRANSFER)
+            gas=GAS_FOR_RESOLVE_TRANSFER,
+        )
         return transfer.then(callback)
 
     @call(private=True)
-    def exchange_callback_post_withdraw(self, ctx: Context, token_id: str, sender_id: str,
-                                        amount: str) -> None:
+    def exchange_callback_post_withdraw(
+        self, ctx: Context, token_id: str, sender_id: str, amount: str
+    ) -> None:
         """Undo a failed withdraw: back to the user's deposit, or to the owner (lostfound)."""
         ensure(len(ctx.promise_results) == 1, E25)
         if ctx.promise_results[0].successful:
@@ -333,7 +341,9 @@ class Exchange(Contract):
         ensure(ctx.attached_deposit >= POOL_STORAGE_COST, E11)
         pool_id = ctx.storage["pool_count"]
         ctx.storage[_pool_key(pool_id)] = {
-            "token_account_ids": token_ids, "amounts": [0, 0], "total_fee": total_fee,
+            "token_account_ids": token_ids,
+            "amounts": [0, 0],
+            "total_fee": total_fee,
             "shares_total_supply": 0,
         }
         ctx.storage["pool_count"] = pool_id + 1
@@ -343,8 +353,9 @@ class Exchange(Contract):
         return pool_id
 
     @call(payable=True)
-    def add_liquidity(self, ctx: Context, pool_id: int, amounts: list[str],
-                      min_amounts: list[str] | None = None) -> str:
+    def add_liquidity(
+        self, ctx: Context, pool_id: int, amounts: list[str], min_amounts: list[str] | None = None
+    ) -> str:
         """Move deposits into the pool at its current ratio; returns the shares minted."""
         ensure(ctx.attached_deposit > 0, E35)
         sender = ctx.predecessor_account_id
@@ -380,14 +391,16 @@ class Exchange(Contract):
         refund = ctx.attached_deposit - storage_cost
         if refund > 0:
             ctx.promise(sender).transfer(refund)
-        parts = ", ".join(f'"{a} {t}"' for a, t in zip(used, pool["token_account_ids"],
-                                                       strict=True))
+        parts = ", ".join(
+            f'"{a} {t}"' for a, t in zip(used, pool["token_account_ids"], strict=True)
+        )
         ctx.log(f"Liquidity added [{parts}], minted {shares} shares")
         return str(shares)
 
     @call(payable=True)
-    def remove_liquidity(self, ctx: Context, pool_id: int, shares: str,
-                         min_amounts: list[str]) -> list[str]:
+    def remove_liquidity(
+        self, ctx: Context, pool_id: int, shares: str, min_amounts: list[str]
+    ) -> list[str]:
         """Burn shares for the pool's tokens, credited to the caller's deposits."""
         assert_one_yocto(ctx)
         sender = ctx.predecessor_account_id
@@ -413,15 +426,15 @@ class Exchange(Contract):
         return [str(a) for a in out]
 
     @call(payable=True)
-    def swap(self, ctx: Context, actions: list[dict[str, Any]],
-             referral_id: str | None = None) -> str:
+    def swap(
+        self, ctx: Context, actions: list[dict[str, Any]], referral_id: str | None = None
+    ) -> str:
         """Swap from the caller's deposits; returns the last action's output."""
         assert_initialized(ctx.storage)
         parsed = self._parse_actions(actions)
         ensure(len(parsed) > 0, E72)
         whitelist = ctx.storage["whitelist"]
-        if any(a["token_in"] not in whitelist or a["token_out"] not in whitelist
-               for a in parsed):
+        if any(a["token_in"] not in whitelist or a["token_out"] not in whitelist for a in parsed):
             ensure(ctx.attached_deposit > 0, E27)
         sender = ctx.predecessor_account_id
         account = self._unwrap_account(ctx, sender)
@@ -431,21 +444,41 @@ class Exchange(Contract):
         self._save_account(ctx, sender, account)
         return str(out)
 
-    def _execute_actions(self, ctx: Context, account: dict[str, Any],
-                         actions: list[dict[str, Any]], amount: int,
-                         referral_id: str | None) -> int:
+    def _execute_actions(
+        self,
+        ctx: Context,
+        account: dict[str, Any],
+        actions: list[dict[str, Any]],
+        amount: int,
+        referral_id: str | None,
+    ) -> int:
         """Ref's sequential actions: an action without amount_in spends the previous output."""
         result = amount
         for action in actions:
             amount_in = action["amount_in"] if action["amount_in"] is not None else result
             _withdraw(account, action["token_in"], amount_in)
-            result = self._pool_swap(ctx, action["pool_id"], action["token_in"], amount_in,
-                                     action["token_out"], action["min_amount_out"], referral_id)
+            result = self._pool_swap(
+                ctx,
+                action["pool_id"],
+                action["token_in"],
+                amount_in,
+                action["token_out"],
+                action["min_amount_out"],
+                referral_id,
+            )
             _deposit(account, action["token_out"], result)
         return result
 
-    def _pool_swap(self, ctx: Context, pool_id: int, token_in: str, amount_in: int,
-                   token_out: str, min_amount_out: int, referral_id: str | None) -> int:
+    def _pool_swap(
+        self,
+        ctx: Context,
+        pool_id: int,
+        token_in: str,
+        amount_in: int,
+        token_out: str,
+        min_amount_out: int,
+        referral_id: str | None,
+    ) -> int:
         pool = self._pool(ctx, pool_id)
         ensure(token_in != token_out, E73)
         tokens = pool["token_account_ids"]
@@ -464,18 +497,22 @@ class Exchange(Contract):
         exchange_fee = ctx.storage["exchange_fee"]
         if exchange_fee > 0 and numerator > 0:
             denominator = new_invariant * FEE_DIVISOR // exchange_fee
-            self._mint_shares(ctx, pool, pool_id, ctx.current_account_id,
-                              numerator // denominator)
+            self._mint_shares(ctx, pool, pool_id, ctx.current_account_id, numerator // denominator)
         referral_fee = ctx.storage["referral_fee"]
-        if (referral_id and referral_fee > 0 and numerator > 0
-                and _shares_key(pool_id, referral_id) in ctx.storage):
+        if (
+            referral_id
+            and referral_fee > 0
+            and numerator > 0
+            and _shares_key(pool_id, referral_id) in ctx.storage
+        ):
             denominator = new_invariant * FEE_DIVISOR // referral_fee
             self._mint_shares(ctx, pool, pool_id, referral_id, numerator // denominator)
         ctx.storage[_pool_key(pool_id)] = pool
         return amount_out
 
-    def _mint_shares(self, ctx: Context, pool: dict[str, Any], pool_id: int, owner: str,
-                     shares: int) -> None:
+    def _mint_shares(
+        self, ctx: Context, pool: dict[str, Any], pool_id: int, owner: str, shares: int
+    ) -> None:
         if shares == 0:
             return
         pool["shares_total_supply"] += shares
@@ -504,13 +541,15 @@ class Exchange(Contract):
         for action in actions:
             ensure(isinstance(action, dict), DESERIALIZE_ERROR)
             amount_in = action.get("amount_in")
-            parsed.append({
-                "pool_id": u64(action.get("pool_id")),
-                "token_in": parse_account_id(action.get("token_in")),
-                "token_out": parse_account_id(action.get("token_out")),
-                "amount_in": None if amount_in is None else u128(amount_in),
-                "min_amount_out": u128(action.get("min_amount_out")),
-            })
+            parsed.append(
+                {
+                    "pool_id": u64(action.get("pool_id")),
+                    "token_in": parse_account_id(action.get("token_in")),
+                    "token_out": parse_account_id(action.get("token_out")),
+                    "amount_in": None if amount_in is None else u128(amount_in),
+                    "min_amount_out": u128(action.get("min_amount_out")),
+                }
+            )
         return parsed
 
     @staticmethod
@@ -534,8 +573,9 @@ class Exchange(Contract):
         return self._pool_info(self._pool(ctx, pool_id))
 
     @view
-    def get_pools(self, ctx: Context, from_index: int | None = None,
-                  limit: int | None = None) -> list[dict[str, Any]]:
+    def get_pools(
+        self, ctx: Context, from_index: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         ids = list(range(ctx.storage.get("pool_count", 0)))
         return [self._pool_info(self._pool(ctx, i)) for i in page(ids, from_index, limit)]
 
@@ -551,15 +591,17 @@ class Exchange(Contract):
         }
 
     @view
-    def get_return(self, ctx: Context, pool_id: int, token_in: str, amount_in: str,
-                   token_out: str) -> str:
+    def get_return(
+        self, ctx: Context, pool_id: int, token_in: str, amount_in: str, token_out: str
+    ) -> str:
         pool = self._pool(ctx, pool_id)
         tokens = pool["token_account_ids"]
         ensure(token_in in tokens and token_out in tokens, E102)
         ensure(token_in != token_out, E76)
         i, o = tokens.index(token_in), tokens.index(token_out)
-        return str(swap_return(u128(amount_in), pool["amounts"][i], pool["amounts"][o],
-                               pool["total_fee"]))
+        return str(
+            swap_return(u128(amount_in), pool["amounts"][i], pool["amounts"][o], pool["total_fee"])
+        )
 
     @view
     def get_deposits(self, ctx: Context, account_id: str) -> dict[str, str]:

@@ -41,8 +41,7 @@ class FungibleToken(Contract):
 
     # ---- initialisation -------------------------------------------------------------------
     @call
-    def new(self, ctx: Context, owner_id: str, total_supply: str,
-            metadata: dict[str, Any]) -> None:
+    def new(self, ctx: Context, owner_id: str, total_supply: str, metadata: dict[str, Any]) -> None:
         """Create the token with ``total_supply`` minted to ``owner_id``."""
         storage = ctx.storage
         mark_initialized(storage)
@@ -54,8 +53,11 @@ class FungibleToken(Contract):
         self._register(ctx, owner)
         self._deposit(ctx, owner, supply)
         storage["total_supply"] = supply
-        self._emit(ctx, "ft_mint",
-                   {"owner_id": owner, "amount": str(supply), "memo": "new tokens are minted"})
+        self._emit(
+            ctx,
+            "ft_mint",
+            {"owner_id": owner, "amount": str(supply), "memo": "new tokens are minted"},
+        )
 
     @staticmethod
     def _validated_metadata(metadata: Any) -> dict[str, Any]:
@@ -63,8 +65,10 @@ class FungibleToken(Contract):
         for key in ("name", "symbol"):
             ensure(isinstance(metadata.get(key), str), DESERIALIZE_ERROR)
         decimals = metadata.get("decimals")
-        ensure(isinstance(decimals, int) and not isinstance(decimals, bool)
-               and 0 <= decimals <= 255, DESERIALIZE_ERROR)
+        ensure(
+            isinstance(decimals, int) and not isinstance(decimals, bool) and 0 <= decimals <= 255,
+            DESERIALIZE_ERROR,
+        )
         spec = metadata.get("spec", FT_SPEC)
         ensure(spec == FT_SPEC, f"unsupported metadata spec {spec!r}")
         return {
@@ -79,15 +83,17 @@ class FungibleToken(Contract):
 
     # ---- NEP-141 core ---------------------------------------------------------------------
     @call(payable=True)
-    def ft_transfer(self, ctx: Context, receiver_id: str, amount: str,
-                    memo: str | None = None) -> None:
+    def ft_transfer(
+        self, ctx: Context, receiver_id: str, amount: str, memo: str | None = None
+    ) -> None:
         assert_one_yocto(ctx)
         receiver = parse_account_id(receiver_id)
         self._transfer(ctx, ctx.predecessor_account_id, receiver, u128(amount), memo)
 
     @call(payable=True)
-    def ft_transfer_call(self, ctx: Context, receiver_id: str, amount: str, msg: str,
-                         memo: str | None = None) -> Promise:
+    def ft_transfer_call(
+        self, ctx: Context, receiver_id: str, amount: str, msg: str, memo: str | None = None
+    ) -> Promise:
         """Transfer, then let the receiver say how much it used; the rest comes back."""
         assert_one_yocto(ctx)
         ensure(ctx.prepaid_gas > GAS_FOR_FT_TRANSFER_CALL, "More gas is required")
@@ -98,23 +104,28 @@ class FungibleToken(Contract):
         self._transfer(ctx, sender, receiver, value, memo)
         receiver_gas = ctx.prepaid_gas - GAS_FOR_FT_TRANSFER_CALL
         on_transfer = ctx.promise(receiver).function_call(
-            "ft_on_transfer", {"sender_id": sender, "amount": str(value), "msg": msg},
-            gas=receiver_gas)
+            "ft_on_transfer",
+            {"sender_id": sender, "amount": str(value), "msg": msg},
+            gas=receiver_gas,
+        )
         resolve = ctx.promise(ctx.current_account_id).function_call(
             "ft_resolve_transfer",
             {"sender_id": sender, "receiver_id": receiver, "amount": str(value)},
-            gas=GAS_FOR_RESOLVE_TRANSFER)
+            gas=GAS_FOR_RESOLVE_TRANSFER,
+        )
         return on_transfer.then(resolve)
 
     @call(private=True)
-    def ft_resolve_transfer(self, ctx: Context, sender_id: str, receiver_id: str,
-                            amount: str) -> str:
+    def ft_resolve_transfer(
+        self, ctx: Context, sender_id: str, receiver_id: str, amount: str
+    ) -> str:
         """Refund what ``ft_on_transfer`` did not use; returns the used amount."""
         sender, receiver = parse_account_id(sender_id), parse_account_id(receiver_id)
         return str(self._resolve_transfer(ctx, sender, receiver, u128(amount))[0])
 
-    def _resolve_transfer(self, ctx: Context, sender: str, receiver: str,
-                          amount: int) -> tuple[int, int]:
+    def _resolve_transfer(
+        self, ctx: Context, sender: str, receiver: str, amount: int
+    ) -> tuple[int, int]:
         """(used, burned), by the reference implementation's arithmetic."""
         unused = amount
         results = ctx.promise_results
@@ -130,8 +141,16 @@ class FungibleToken(Contract):
         storage[balance_key(receiver)] = receiver_balance - refund
         if balance_key(sender) in storage:
             storage[balance_key(sender)] = storage[balance_key(sender)] + refund
-            self._emit(ctx, "ft_transfer", {"old_owner_id": receiver, "new_owner_id": sender,
-                                            "amount": str(refund), "memo": "refund"})
+            self._emit(
+                ctx,
+                "ft_transfer",
+                {
+                    "old_owner_id": receiver,
+                    "new_owner_id": sender,
+                    "amount": str(refund),
+                    "memo": "refund",
+                },
+            )
             return amount - refund, 0
         storage["total_supply"] = storage["total_supply"] - refund
         ctx.log("The account of the sender was deleted")
@@ -165,19 +184,23 @@ class FungibleToken(Contract):
 
     # ---- NEP-145 storage management -------------------------------------------------------
     @call(payable=True)
-    def storage_deposit(self, ctx: Context, account_id: str | None = None,
-                        registration_only: bool | None = None) -> dict[str, str]:
+    def storage_deposit(
+        self, ctx: Context, account_id: str | None = None, registration_only: bool | None = None
+    ) -> dict[str, str]:
         """Register ``account_id`` (default: the caller); any excess deposit is refunded."""
         assert_initialized(ctx.storage)
         amount = ctx.attached_deposit
-        target = (parse_account_id(account_id) if account_id is not None
-                  else ctx.predecessor_account_id)
+        target = (
+            parse_account_id(account_id) if account_id is not None else ctx.predecessor_account_id
+        )
         if balance_key(target) in ctx.storage:
             ctx.log("The account is already registered, refunding the deposit")
             refund = amount
         else:
-            ensure(amount >= STORAGE_BALANCE,
-                   "The attached deposit is less than the minimum storage balance")
+            ensure(
+                amount >= STORAGE_BALANCE,
+                "The attached deposit is less than the minimum storage balance",
+            )
             self._register(ctx, target)
             refund = amount - STORAGE_BALANCE
         if refund > 0:
@@ -190,8 +213,10 @@ class FungibleToken(Contract):
         assert_one_yocto(ctx)
         owner = ctx.predecessor_account_id
         ensure(balance_key(owner) in ctx.storage, f"The account {owner} is not registered")
-        ensure(amount is None or u128(amount) == 0,
-               "The amount is greater than the available storage balance")
+        ensure(
+            amount is None or u128(amount) == 0,
+            "The amount is greater than the available storage balance",
+        )
         return self._storage_balance()
 
     @call(payable=True)
@@ -204,8 +229,10 @@ class FungibleToken(Contract):
             ctx.log(f"The account {owner} is not registered")
             return False
         balance = ctx.storage[key]
-        ensure(balance == 0 or bool(force),
-               "Can't unregister the account with the positive balance without force")
+        ensure(
+            balance == 0 or bool(force),
+            "Can't unregister the account with the positive balance without force",
+        )
         del ctx.storage[key]
         if balance > 0:
             ctx.storage["total_supply"] = ctx.storage["total_supply"] - balance
@@ -244,15 +271,19 @@ class FungibleToken(Contract):
         ensure(balance >= amount, "The account doesn't have enough balance")
         ctx.storage[balance_key(owner)] = balance - amount
 
-    def _transfer(self, ctx: Context, sender: str, receiver: str, amount: int,
-                  memo: str | None) -> None:
+    def _transfer(
+        self, ctx: Context, sender: str, receiver: str, amount: int, memo: str | None
+    ) -> None:
         assert_initialized(ctx.storage)
         ensure(sender != receiver, "Sender and receiver should be different")
         ensure(amount > 0, "The amount should be a positive number")
         self._withdraw(ctx, sender, amount)
         self._deposit(ctx, receiver, amount)
-        event: dict[str, Any] = {"old_owner_id": sender, "new_owner_id": receiver,
-                                 "amount": str(amount)}
+        event: dict[str, Any] = {
+            "old_owner_id": sender,
+            "new_owner_id": receiver,
+            "amount": str(amount),
+        }
         if memo is not None:
             event["memo"] = memo
         self._emit(ctx, "ft_transfer", event)

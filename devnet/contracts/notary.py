@@ -34,8 +34,9 @@ class Notary(Contract):
     code_name = "notary"
 
     @call
-    def anchor(self, ctx: Context, head_hash: str, entries: int,
-               note: str | None = None) -> dict[str, Any]:
+    def anchor(
+        self, ctx: Context, head_hash: str, entries: int, note: str | None = None
+    ) -> dict[str, Any]:
         """Record ``head_hash`` for the caller; returns the (possibly earlier) record."""
         ensure(isinstance(head_hash, str), DESERIALIZE_ERROR)
         digest = head_hash.lower()
@@ -47,17 +48,28 @@ class Notary(Contract):
         existing = ctx.storage.get(_hash_key(account, digest))
         if existing is not None:
             record = ctx.storage[_list_key(account)][existing]
-            ensure(record["entries"] == count,
-                   f"head_hash {digest} is already anchored with {record['entries']} entries")
+            ensure(
+                record["entries"] == count,
+                f"head_hash {digest} is already anchored with {record['entries']} entries",
+            )
             return dict(record)
         anchors = get(ctx.storage, _list_key(account), [])
-        record = {"head_hash": digest, "entries": count, "block_height": ctx.block_height,
-                  "timestamp_ns": ctx.block_timestamp, "note": note}
+        record = {
+            "head_hash": digest,
+            "entries": count,
+            "block_height": ctx.block_height,
+            "timestamp_ns": ctx.block_timestamp,
+            "note": note,
+        }
         ctx.storage[_hash_key(account, digest)] = len(anchors)
         anchors.append(record)
         ctx.storage[_list_key(account)] = anchors
-        ctx.emit_event(STANDARD, VERSION, "anchored",
-                       [{"account_id": account, "head_hash": digest, "entries": count}])
+        ctx.emit_event(
+            STANDARD,
+            VERSION,
+            "anchored",
+            [{"account_id": account, "head_hash": digest, "entries": count}],
+        )
         return dict(record)
 
     @view
@@ -67,8 +79,9 @@ class Notary(Contract):
         return None if index is None else dict(ctx.storage[_list_key(account_id)][index])
 
     @view
-    def get_anchors(self, ctx: Context, account_id: str, from_index: int | None = None,
-                    limit: int | None = None) -> list[dict[str, Any]]:
+    def get_anchors(
+        self, ctx: Context, account_id: str, from_index: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         """The account's anchors, oldest first."""
         return page(get(ctx.storage, _list_key(account_id), []), from_index, limit)
 

@@ -78,9 +78,17 @@ class Tasks(Contract):
 
     # ---- vendors --------------------------------------------------------------------------
     @call(payable=True)
-    def create_task(self, ctx: Context, title: str, description: str, items: list[str],
-                    reward_per_label: str, labels_per_item: int = 1,
-                    allowed_labels: list[str] | None = None, auto_accept: bool = False) -> int:
+    def create_task(
+        self,
+        ctx: Context,
+        title: str,
+        description: str,
+        items: list[str],
+        reward_per_label: str,
+        labels_per_item: int = 1,
+        allowed_labels: list[str] | None = None,
+        auto_accept: bool = False,
+    ) -> int:
         """Open a task whose whole reward pool is attached now; the excess is refunded."""
         assert_initialized(ctx.storage)
         ensure(isinstance(items, list), DESERIALIZE_ERROR)
@@ -89,50 +97,76 @@ class Tasks(Contract):
         reward = u128(reward_per_label)
         ensure(reward > 0, "reward_per_label must be positive")
         per_item = u64(labels_per_item)
-        ensure(0 < per_item <= MAX_LABELS_PER_ITEM,
-               f"labels_per_item must be between 1 and {MAX_LABELS_PER_ITEM}")
+        ensure(
+            0 < per_item <= MAX_LABELS_PER_ITEM,
+            f"labels_per_item must be between 1 and {MAX_LABELS_PER_ITEM}",
+        )
         allowed = None
         if allowed_labels is not None:
-            ensure(isinstance(allowed_labels, list) and len(allowed_labels) > 0,
-                   "allowed_labels must be a non-empty list or null")
+            ensure(
+                isinstance(allowed_labels, list) and len(allowed_labels) > 0,
+                "allowed_labels must be a non-empty list or null",
+            )
             allowed = [_text(label, MAX_LABEL, "an allowed label") for label in allowed_labels]
         ensure(isinstance(auto_accept, bool), DESERIALIZE_ERROR)
         pool = reward * len(texts) * per_item
         deposit = ctx.attached_deposit
-        ensure(deposit >= pool,
-               f"attached deposit {deposit} is less than the reward pool {pool} "
-               f"(reward_per_label x items x labels_per_item)")
+        ensure(
+            deposit >= pool,
+            f"attached deposit {deposit} is less than the reward pool {pool} "
+            f"(reward_per_label x items x labels_per_item)",
+        )
         task_id = ctx.storage["task_count"]
         vendor = ctx.predecessor_account_id
         ctx.storage[_task_key(task_id)] = {
-            "task_id": task_id, "vendor_id": vendor,
+            "task_id": task_id,
+            "vendor_id": vendor,
             "title": _text(title, MAX_TITLE, "title"),
             "description": _text(description, MAX_TEXT, "description", empty_ok=True),
-            "items": texts, "reward_per_label": reward, "labels_per_item": per_item,
-            "allowed_labels": allowed, "auto_accept": auto_accept, "status": OPEN,
-            "escrow": pool, "pending": 0, "accepted": 0,
-            "created_at_ns": ctx.block_timestamp, "closed_at_ns": None,
+            "items": texts,
+            "reward_per_label": reward,
+            "labels_per_item": per_item,
+            "allowed_labels": allowed,
+            "auto_accept": auto_accept,
+            "status": OPEN,
+            "escrow": pool,
+            "pending": 0,
+            "accepted": 0,
+            "created_at_ns": ctx.block_timestamp,
+            "closed_at_ns": None,
         }
         ctx.storage["task_count"] = task_id + 1
         if deposit > pool:
             ctx.promise(vendor).transfer(deposit - pool)
-        self._emit(ctx, "task_created", {"task_id": task_id, "vendor_id": vendor,
-                                         "items": len(texts), "reward_pool": str(pool)})
+        self._emit(
+            ctx,
+            "task_created",
+            {
+                "task_id": task_id,
+                "vendor_id": vendor,
+                "items": len(texts),
+                "reward_pool": str(pool),
+            },
+        )
         return task_id
 
     @call
-    def review(self, ctx: Context, task_id: int, item_id: int, tasker_id: str,
-               accept: bool) -> dict[str, Any]:
+    def review(
+        self, ctx: Context, task_id: int, item_id: int, tasker_id: str, accept: bool
+    ) -> dict[str, Any]:
         """Accept (pays the tasker) or reject (frees the slot) a pending label."""
         task = self._task(ctx, task_id)
-        ensure(ctx.predecessor_account_id == task["vendor_id"],
-               f"only the vendor can review task {task['task_id']}")
+        ensure(
+            ctx.predecessor_account_id == task["vendor_id"],
+            f"only the vendor can review task {task['task_id']}",
+        )
         ensure(isinstance(accept, bool), DESERIALIZE_ERROR)
         item = self._item(task, item_id)
         labels = get(ctx.storage, _labels_key(task["task_id"], item), [])
         entry = next((e for e in labels if e["tasker_id"] == tasker_id), None)
-        ensure(entry is not None,
-               f"no label from {tasker_id} on item {item} of task {task['task_id']}")
+        ensure(
+            entry is not None, f"no label from {tasker_id} on item {item} of task {task['task_id']}"
+        )
         assert entry is not None
         ensure(entry["status"] == PENDING, f"the label is already {entry['status']}")
         if accept:
@@ -146,16 +180,26 @@ class Tasks(Contract):
                 ctx.promise(task["vendor_id"]).transfer(task["reward_per_label"])
         ctx.storage[_labels_key(task["task_id"], item)] = labels
         ctx.storage[_task_key(task["task_id"])] = task
-        self._emit(ctx, "label_reviewed", {"task_id": task["task_id"], "item_id": item,
-                                           "tasker_id": tasker_id, "status": entry["status"]})
+        self._emit(
+            ctx,
+            "label_reviewed",
+            {
+                "task_id": task["task_id"],
+                "item_id": item,
+                "tasker_id": tasker_id,
+                "status": entry["status"],
+            },
+        )
         return dict(entry, item_id=item)
 
     @call
     def close_task(self, ctx: Context, task_id: int) -> str:
         """Stop taking labels and refund the pool except the rewards of labels under review."""
         task = self._task(ctx, task_id)
-        ensure(ctx.predecessor_account_id == task["vendor_id"],
-               f"only the vendor can close task {task['task_id']}")
+        ensure(
+            ctx.predecessor_account_id == task["vendor_id"],
+            f"only the vendor can close task {task['task_id']}",
+        )
         ensure(task["status"] == OPEN, f"task {task['task_id']} is already closed")
         held = task["pending"] * task["reward_per_label"]
         refund = task["escrow"] - held
@@ -170,8 +214,9 @@ class Tasks(Contract):
 
     # ---- taskers --------------------------------------------------------------------------
     @call
-    def submit_label(self, ctx: Context, task_id: int, label: str,
-                     item_id: int | None = None) -> dict[str, Any]:
+    def submit_label(
+        self, ctx: Context, task_id: int, label: str, item_id: int | None = None
+    ) -> dict[str, Any]:
         """Label one item (``item_id`` omitted: the first item this tasker can still label)."""
         task = self._task(ctx, task_id)
         tid = task["task_id"]
@@ -180,8 +225,10 @@ class Tasks(Contract):
         ensure(tasker != task["vendor_id"], "the vendor cannot label its own task")
         text = _text(label, MAX_LABEL, "label")
         allowed = task["allowed_labels"]
-        ensure(allowed is None or text in allowed,
-               f"label {text!r} is not one of the allowed labels {allowed}")
+        ensure(
+            allowed is None or text in allowed,
+            f"label {text!r} is not one of the allowed labels {allowed}",
+        )
         if item_id is None:
             found = self._next_item(ctx, task, tasker)
             ensure(found is not None, f"no item of task {tid} is left for {tasker} to label")
@@ -190,24 +237,44 @@ class Tasks(Contract):
         else:
             item = self._item(task, item_id)
         labels = get(ctx.storage, _labels_key(tid, item), [])
-        ensure(all(e["tasker_id"] != tasker for e in labels),
-               f"already labelled: {tasker} labelled item {item} of task {tid}")
-        ensure(len(_active(labels)) < task["labels_per_item"],
-               f"item {item} of task {tid} has all its labels")
-        entry = {"tasker_id": tasker, "label": text, "content_hash": content_hash(text),
-                 "status": PENDING, "submitted_at_ns": ctx.block_timestamp,
-                 "block_height": ctx.block_height}
+        ensure(
+            all(e["tasker_id"] != tasker for e in labels),
+            f"already labelled: {tasker} labelled item {item} of task {tid}",
+        )
+        ensure(
+            len(_active(labels)) < task["labels_per_item"],
+            f"item {item} of task {tid} has all its labels",
+        )
+        entry = {
+            "tasker_id": tasker,
+            "label": text,
+            "content_hash": content_hash(text),
+            "status": PENDING,
+            "submitted_at_ns": ctx.block_timestamp,
+            "block_height": ctx.block_height,
+        }
         labels.append(entry)
         task["pending"] += 1
         if task["auto_accept"] and len(_active(labels)) == task["labels_per_item"]:
             self._accept_by_agreement(ctx, task, labels)
         ctx.storage[_labels_key(tid, item)] = labels
         ctx.storage[_task_key(tid)] = task
-        self._emit(ctx, "label_submitted", {"task_id": tid, "item_id": item,
-                                            "tasker_id": tasker,
-                                            "content_hash": entry["content_hash"]})
-        return {"task_id": tid, "item_id": item, "content_hash": entry["content_hash"],
-                "status": entry["status"]}
+        self._emit(
+            ctx,
+            "label_submitted",
+            {
+                "task_id": tid,
+                "item_id": item,
+                "tasker_id": tasker,
+                "content_hash": entry["content_hash"],
+            },
+        )
+        return {
+            "task_id": tid,
+            "item_id": item,
+            "content_hash": entry["content_hash"],
+            "status": entry["status"],
+        }
 
     @call
     def claim_rewards(self, ctx: Context, task_ids: list[int] | None = None) -> str:
@@ -225,15 +292,27 @@ class Tasks(Contract):
         elif _claim_key(claimant) in ctx.storage:
             del ctx.storage[_claim_key(claimant)]
         ctx.promise(claimant).transfer(total)
-        self._emit(ctx, "rewards_claimed", {"account_id": claimant, "amount": str(total),
-                                            "task_ids": sorted(int(k) for k in chosen)})
+        self._emit(
+            ctx,
+            "rewards_claimed",
+            {
+                "account_id": claimant,
+                "amount": str(total),
+                "task_ids": sorted(int(k) for k in chosen),
+            },
+        )
         return str(total)
 
     # ---- views ----------------------------------------------------------------------------
     @view
-    def list_tasks(self, ctx: Context, status: str | None = None, from_index: int | None = None,
-                   limit: int | None = None) -> list[dict[str, Any]]:
-        ensure(status in (None, OPEN, CLOSED), "status must be \"open\", \"closed\" or null")
+    def list_tasks(
+        self,
+        ctx: Context,
+        status: str | None = None,
+        from_index: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        ensure(status in (None, OPEN, CLOSED), 'status must be "open", "closed" or null')
         tasks = [ctx.storage[_task_key(i)] for i in range(ctx.storage.get("task_count", 0))]
         chosen = [t for t in tasks if status is None or t["status"] == status]
         return [self._summary(ctx, t) for t in page(chosen, from_index, limit, 50)]
@@ -252,14 +331,14 @@ class Tasks(Contract):
         return get(ctx.storage, _labels_key(u64(task_id), u64(item_id)), [])
 
     @view
-    def get_claimable(self, ctx: Context, account_id: str,
-                      task_ids: list[int] | None = None) -> str:
+    def get_claimable(
+        self, ctx: Context, account_id: str, task_ids: list[int] | None = None
+    ) -> str:
         claims = ctx.storage.get(_claim_key(account_id), {})
         return str(sum(claims[key] for key in self._chosen(claims, task_ids)))
 
     @view
-    def get_next_item(self, ctx: Context, task_id: int,
-                      account_id: str) -> dict[str, Any] | None:
+    def get_next_item(self, ctx: Context, task_id: int, account_id: str) -> dict[str, Any] | None:
         """The first item ``account_id`` may still label, or null."""
         task = ctx.storage.get(_task_key(u64(task_id)))
         if task is None or task["status"] != OPEN:
@@ -283,8 +362,9 @@ class Tasks(Contract):
     def _next_item(self, ctx: Context, task: dict[str, Any], tasker: str) -> int | None:
         for item in range(len(task["items"])):
             labels = ctx.storage.get(_labels_key(task["task_id"], item), [])
-            if (len(_active(labels)) < task["labels_per_item"]
-                    and all(e["tasker_id"] != tasker for e in labels)):
+            if len(_active(labels)) < task["labels_per_item"] and all(
+                e["tasker_id"] != tasker for e in labels
+            ):
                 return item
         return None
 
@@ -299,8 +379,9 @@ class Tasks(Contract):
         claims[key] = claims.get(key, 0) + reward
         ctx.storage[_claim_key(entry["tasker_id"])] = claims
 
-    def _accept_by_agreement(self, ctx: Context, task: dict[str, Any],
-                             labels: list[dict[str, Any]]) -> None:
+    def _accept_by_agreement(
+        self, ctx: Context, task: dict[str, Any], labels: list[dict[str, Any]]
+    ) -> None:
         """Accept the pending labels that agree with a strict majority of the item's labels."""
         active = _active(labels)
         counts: dict[str, int] = {}
@@ -324,15 +405,22 @@ class Tasks(Contract):
     def _summary(self, ctx: Context, task: dict[str, Any]) -> dict[str, Any]:
         slots = len(task["items"]) * task["labels_per_item"]
         return {
-            "task_id": task["task_id"], "vendor_id": task["vendor_id"], "title": task["title"],
-            "description": task["description"], "status": task["status"],
+            "task_id": task["task_id"],
+            "vendor_id": task["vendor_id"],
+            "title": task["title"],
+            "description": task["description"],
+            "status": task["status"],
             "reward_per_label": str(task["reward_per_label"]),
             "labels_per_item": task["labels_per_item"],
-            "allowed_labels": task["allowed_labels"], "auto_accept": task["auto_accept"],
-            "item_count": len(task["items"]), "label_slots": slots,
-            "pending_count": task["pending"], "accepted_count": task["accepted"],
+            "allowed_labels": task["allowed_labels"],
+            "auto_accept": task["auto_accept"],
+            "item_count": len(task["items"]),
+            "label_slots": slots,
+            "pending_count": task["pending"],
+            "accepted_count": task["accepted"],
             "reward_pool": str(task["escrow"]),
-            "created_at_ns": task["created_at_ns"], "closed_at_ns": task["closed_at_ns"],
+            "created_at_ns": task["created_at_ns"],
+            "closed_at_ns": task["closed_at_ns"],
         }
 
     @staticmethod
@@ -340,7 +428,9 @@ class Tasks(Contract):
         labels = ctx.storage.get(_labels_key(task["task_id"], item), [])
         active = _active(labels)
         return {
-            "item_id": item, "text": task["items"][item], "label_count": len(active),
+            "item_id": item,
+            "text": task["items"][item],
+            "label_count": len(active),
             "accepted_count": sum(1 for e in active if e["status"] == ACCEPTED),
             "open_slots": task["labels_per_item"] - len(active),
         }

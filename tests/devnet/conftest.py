@@ -14,8 +14,9 @@ from tests.devnet.sample_contracts import SAMPLE_CONTRACTS
 
 @pytest.fixture
 def net(tmp_path: Path) -> Iterator[RunningDevnet]:
-    node = start_devnet(tmp_path / "state", genesis=small_genesis(), reset=True,
-                        contracts=SAMPLE_CONTRACTS)
+    node = start_devnet(
+        tmp_path / "state", genesis=small_genesis(), reset=True, contracts=SAMPLE_CONTRACTS
+    )
     try:
         yield node
     finally:

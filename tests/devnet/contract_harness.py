@@ -59,16 +59,27 @@ class Outcome:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        return [json.loads(line[len("EVENT_JSON:"):]) for line in self.logs
-                if line.startswith("EVENT_JSON:")]
+        return [
+            json.loads(line[len("EVENT_JSON:") :])
+            for line in self.logs
+            if line.startswith("EVENT_JSON:")
+        ]
 
     def failed_calls(self) -> list[Call]:
         return [c for c in self.calls if not c.ok]
 
 
 class _Ctx:
-    def __init__(self, chain: Chain, receiver: str, predecessor: str, deposit: int, gas: int,
-                 storage: MutableMapping[str, Any], results: list[PromiseResult]) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        receiver: str,
+        predecessor: str,
+        deposit: int,
+        gas: int,
+        storage: MutableMapping[str, Any],
+        results: list[PromiseResult],
+    ) -> None:
         self.current_account_id = receiver
         self.predecessor_account_id = predecessor
         self.signer_account_id = chain.signer or predecessor
@@ -128,15 +139,25 @@ class Chain:
         return account_id
 
     # ---- running --------------------------------------------------------------------------
-    def call(self, receiver: str, method: str, args: dict[str, Any] | None = None, *,
-             by: str, deposit: int = 0, gas: int = 300 * TGAS,
-             results: list[PromiseResult] | None = None, follow: bool = True) -> Outcome:
+    def call(
+        self,
+        receiver: str,
+        method: str,
+        args: dict[str, Any] | None = None,
+        *,
+        by: str,
+        deposit: int = 0,
+        gas: int = 300 * TGAS,
+        results: list[PromiseResult] | None = None,
+        follow: bool = True,
+    ) -> Outcome:
         """Run a call as if ``by`` sent it (its balance pays the deposit)."""
         assert self.balances.get(by, 0) >= deposit, f"{by} cannot pay {deposit}"
         self.balances[by] -= deposit
         calls: list[Call] = []
-        result, promises, returned = self._run(receiver, method, args or {}, by, deposit, gas,
-                                               results or [], calls, follow)
+        result, promises, returned = self._run(
+            receiver, method, args or {}, by, deposit, gas, results or [], calls, follow
+        )
         first = calls[0]
         value = json.loads(result.value) if result.successful and result.value else None
         error = first.error if not first.ok else None
@@ -154,9 +175,18 @@ class Chain:
         json.dumps(value)  # a view's result must be JSON
         return value
 
-    def _run(self, receiver: str, method: str, args: dict[str, Any], predecessor: str,
-             deposit: int, gas: int, results: list[PromiseResult], calls: list[Call],
-             follow: bool) -> tuple[PromiseResult, list[Promise], Promise | None]:
+    def _run(
+        self,
+        receiver: str,
+        method: str,
+        args: dict[str, Any],
+        predecessor: str,
+        deposit: int,
+        gas: int,
+        results: list[PromiseResult],
+        calls: list[Call],
+        follow: bool,
+    ) -> tuple[PromiseResult, list[Promise], Promise | None]:
         record = Call(receiver, method, args, predecessor, deposit, ok=False)
         calls.append(record)
         contract = self.contracts.get(receiver)
@@ -166,11 +196,13 @@ class Chain:
         if method.startswith("_") or getattr(fn, "_near_kind", None) != "call":
             return self._fail(record, "MethodNotFound", predecessor, deposit), [], None
         if deposit and not fn._near_payable:
-            return self._fail(record, f"Method {method} doesn't accept deposit",
-                              predecessor, deposit), [], None
+            return (
+                self._fail(record, f"Method {method} doesn't accept deposit", predecessor, deposit),
+                [],
+                None,
+            )
         if fn._near_private and predecessor != receiver:
-            return self._fail(record, f"Method {method} is private", predecessor,
-                              deposit), [], None
+            return self._fail(record, f"Method {method} is private", predecessor, deposit), [], None
         self.balances[receiver] += deposit
         storage = copy.deepcopy(self.storage[receiver])
         ctx = _Ctx(self, receiver, predecessor, deposit, gas, storage, results)
@@ -182,22 +214,35 @@ class Chain:
             return self._fail(record, exc.message, predecessor, deposit), ctx.promises, None
         except TypeError as exc:  # a missing or unknown argument
             self.balances[receiver] -= deposit
-            return self._fail(record, f"Failed to deserialize input from JSON. ({exc})",
-                              predecessor, deposit), [], None
-        cost = sum(a.deposit for p in ctx.promises for a in p.actions
-                   if isinstance(a, FunctionCallAction | TransferAction))
+            return (
+                self._fail(
+                    record, f"Failed to deserialize input from JSON. ({exc})", predecessor, deposit
+                ),
+                [],
+                None,
+            )
+        cost = sum(
+            a.deposit
+            for p in ctx.promises
+            for a in p.actions
+            if isinstance(a, FunctionCallAction | TransferAction)
+        )
         if cost > self.balances[receiver]:
             self.balances[receiver] -= deposit
-            return self._fail(record, "Exceeded the account balance.", predecessor,
-                              deposit), ctx.promises, None
+            return (
+                self._fail(record, "Exceeded the account balance.", predecessor, deposit),
+                ctx.promises,
+                None,
+            )
         self.balances[receiver] -= cost
         self.storage[receiver] = storage
         record.ok = True
         record.logs = ctx.logs
         returned = value if isinstance(value, Promise) else None
         record.value = None if returned else value
-        result = PromiseResult(True, b"" if value is None or returned
-                               else json.dumps(value).encode())
+        result = PromiseResult(
+            True, b"" if value is None or returned else json.dumps(value).encode()
+        )
         if not follow:
             return result, ctx.promises, returned
         chained = {id(node) for p in ctx.promises for node in _chain(p)[1:]}
@@ -217,8 +262,9 @@ class Chain:
             previous = [result]
         return result
 
-    def _run_receipt(self, promise: Promise, sender: str, results: list[PromiseResult],
-                     calls: list[Call]) -> PromiseResult:
+    def _run_receipt(
+        self, promise: Promise, sender: str, results: list[PromiseResult], calls: list[Call]
+    ) -> PromiseResult:
         result = PromiseResult(True)
         for action in promise.actions:
             if isinstance(action, TransferAction):
@@ -228,8 +274,17 @@ class Chain:
                 self.balances[promise.receiver_id] += action.deposit
                 continue
             args = json.loads(action.args)
-            result, _, _ = self._run(promise.receiver_id, action.method_name, args, sender,
-                                     action.deposit, action.gas, results, calls, True)
+            result, _, _ = self._run(
+                promise.receiver_id,
+                action.method_name,
+                args,
+                sender,
+                action.deposit,
+                action.gas,
+                results,
+                calls,
+                True,
+            )
             if not result.successful:
                 return result
         return result
@@ -238,7 +293,6 @@ class Chain:
         record.error = message
         self.balances[predecessor] = self.balances.get(predecessor, 0) + deposit
         return PromiseResult(False)
-
 
 
 def _chain(promise: Promise) -> list[Promise]:
@@ -250,16 +304,28 @@ def _chain(promise: Promise) -> list[Promise]:
     return out
 
 
-def deploy_token(chain: Chain, account_id: str, owner: str, supply: int, symbol: str = "TKN",
-                 decimals: int = 18) -> str:
+def deploy_token(
+    chain: Chain, account_id: str, owner: str, supply: int, symbol: str = "TKN", decimals: int = 18
+) -> str:
     """A fungible token with ``supply`` minted to ``owner``."""
     from devnet.contracts.fungible_token import FungibleToken
 
     chain.deploy(account_id, FungibleToken)
-    out = chain.call(account_id, "new", {
-        "owner_id": owner, "total_supply": str(supply),
-        "metadata": {"spec": "ft-1.0.0", "name": symbol, "symbol": symbol,
-                     "decimals": decimals}}, by=account_id)
+    out = chain.call(
+        account_id,
+        "new",
+        {
+            "owner_id": owner,
+            "total_supply": str(supply),
+            "metadata": {
+                "spec": "ft-1.0.0",
+                "name": symbol,
+                "symbol": symbol,
+                "decimals": decimals,
+            },
+        },
+        by=account_id,
+    )
     assert out.ok, out.error
     return account_id
 
@@ -267,8 +333,9 @@ def deploy_token(chain: Chain, account_id: str, owner: str, supply: int, symbol:
 def register(chain: Chain, token: str, account_id: str) -> None:
     from devnet.contracts.fungible_token import STORAGE_BALANCE
 
-    out = chain.call(token, "storage_deposit", {"account_id": account_id}, by=account_id,
-                     deposit=STORAGE_BALANCE)
+    out = chain.call(
+        token, "storage_deposit", {"account_id": account_id}, by=account_id, deposit=STORAGE_BALANCE
+    )
     assert out.ok, out.error
 
 

@@ -18,16 +18,24 @@ NEAR = 10**24
 
 def small_genesis() -> Genesis:
     spec = [
-        ("devnet", 1_000_000 * NEAR, None), ("alice.devnet", 100 * NEAR, None),
-        ("bob.devnet", 100 * NEAR, None), ("counter.devnet", 10 * NEAR, "test_counter"),
+        ("devnet", 1_000_000 * NEAR, None),
+        ("alice.devnet", 100 * NEAR, None),
+        ("bob.devnet", 100 * NEAR, None),
+        ("counter.devnet", 10 * NEAR, "test_counter"),
         ("panicker.devnet", 10 * NEAR, "test_panicker"),
         ("caller.devnet", 10 * NEAR, "test_caller"),
     ]
     return Genesis(
         genesis_time_ns=time.time_ns(),
-        accounts=[GenesisAccount(account_id=name, balance=balance,
-                                 secret_keys=[KeyPair.generate().secret_key], code_name=code)
-                  for name, balance, code in spec],
+        accounts=[
+            GenesisAccount(
+                account_id=name,
+                balance=balance,
+                secret_keys=[KeyPair.generate().secret_key],
+                code_name=code,
+            )
+            for name, balance, code in spec
+        ],
         manifest={"sample": True},
     )
 
@@ -48,20 +56,30 @@ async def near_account(node: RunningDevnet, account_id: str, secret: str | None 
 
 def rpc(node: RunningDevnet, method: str, params: Any, *, raw: bytes | None = None) -> Any:
     """POST one JSON-RPC request; returns the decoded response envelope."""
-    body = raw if raw is not None else json.dumps(
-        {"jsonrpc": "2.0", "id": "t", "method": method, "params": params}).encode()
-    request = urllib.request.Request(node.rpc_url, data=body,
-                                     headers={"Content-Type": "application/json"})
+    body = (
+        raw
+        if raw is not None
+        else json.dumps({"jsonrpc": "2.0", "id": "t", "method": method, "params": params}).encode()
+    )
+    request = urllib.request.Request(
+        node.rpc_url, data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 
 def balance(node: RunningDevnet, account_id: str) -> int:
-    return int(rpc(node, "query", {"request_type": "view_account", "account_id": account_id,
-                                   "finality": "final"})["result"]["amount"])
+    return int(
+        rpc(
+            node,
+            "query",
+            {"request_type": "view_account", "account_id": account_id, "finality": "final"},
+        )["result"]["amount"]
+    )
 
 
 def total_burnt(outcome: Any) -> int:
     """tokens_burnt over the transaction and all its receipts (a py-near TransactionResult)."""
     return int(outcome.transaction_outcome.tokens_burnt) + sum(
-        int(r.tokens_burnt) for r in outcome.receipt_outcome)
+        int(r.tokens_burnt) for r in outcome.receipt_outcome
+    )

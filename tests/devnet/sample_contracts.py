@@ -70,12 +70,19 @@ class Caller(Contract):
     code_name = "test_caller"
 
     @call(payable=True)
-    def relay(self, ctx: Context, target: str, method: str, args: dict[str, Any] | None = None,
-              deposit: str = "0") -> Any:
+    def relay(
+        self,
+        ctx: Context,
+        target: str,
+        method: str,
+        args: dict[str, Any] | None = None,
+        deposit: str = "0",
+    ) -> Any:
         ctx.storage["pending"] = method
         call_out = ctx.promise(target).function_call(method, args or {}, deposit=int(deposit))
         callback = ctx.promise(ctx.current_account_id).function_call(
-            "on_relayed", {"method": method, "deposit": deposit})
+            "on_relayed", {"method": method, "deposit": deposit}
+        )
         return call_out.then(callback)
 
     @call(private=True)
@@ -93,6 +100,4 @@ class Caller(Contract):
         return ctx.storage.get("seen", [])
 
 
-SAMPLE_CONTRACTS: dict[str, type[Contract]] = {
-    c.code_name: c for c in (Counter, Panicker, Caller)
-}
+SAMPLE_CONTRACTS: dict[str, type[Contract]] = {c.code_name: c for c in (Counter, Panicker, Caller)}

@@ -68,13 +68,17 @@ def test_only_the_parent_creates_a_sub_account(net):
     before = balance(net, "bob.devnet")
     outcome, top = asyncio.run(scenario())
     kind = outcome.status["Failure"]["ActionError"]["kind"]
-    assert kind == {"CreateAccountNotAllowed": {"account_id": "x.alice.devnet",
-                                                "predecessor_id": "bob.devnet"}}
+    assert kind == {
+        "CreateAccountNotAllowed": {"account_id": "x.alice.devnet", "predecessor_id": "bob.devnet"}
+    }
     assert "CreateAccountOnlyByRegistrar" in top.status["Failure"]["ActionError"]["kind"]
     # the attached balances came back in refund receipts; only gas was spent
     assert balance(net, "bob.devnet") == before - total_burnt(outcome) - total_burnt(top)
-    assert "error" in rpc(net, "query", {"request_type": "view_account",
-                                         "account_id": "x.alice.devnet", "finality": "final"})
+    assert "error" in rpc(
+        net,
+        "query",
+        {"request_type": "view_account", "account_id": "x.alice.devnet", "finality": "final"},
+    )
 
 
 def test_unknown_account_is_reported(net):
@@ -89,7 +93,8 @@ def test_unknown_account_is_reported(net):
     before = balance(net, "alice.devnet")
     outcome = asyncio.run(scenario())
     assert outcome.status["Failure"]["ActionError"]["kind"] == {
-        "AccountDoesNotExist": {"account_id": "nobody.devnet"}}
+        "AccountDoesNotExist": {"account_id": "nobody.devnet"}
+    }
     assert balance(net, "alice.devnet") == before - total_burnt(outcome)
 
 
@@ -103,7 +108,8 @@ def _refusal(exc):
 def _signed(acc, receiver, actions, nonce, block_hash):
     pk = acc._signers[0]
     return transactions.sign_and_serialize_transaction(
-        acc.account_id, pk, receiver, nonce, actions, base58.b58decode(block_hash))
+        acc.account_id, pk, receiver, nonce, actions, base58.b58decode(block_hash)
+    )
 
 
 def test_stale_nonce_gives_invalid_nonce_with_ak_nonce(net):
@@ -112,8 +118,13 @@ def test_stale_nonce_gives_invalid_nonce_with_ak_nonce(net):
         await alice.send_money("bob.devnet", 1)
         key = await alice.get_access_key(alice._signers[0])
         status = await alice.provider.get_status()
-        tx = _signed(alice, "bob.devnet", [transactions.create_transfer_action(5)], key.nonce,
-                     status["sync_info"]["latest_block_hash"])
+        tx = _signed(
+            alice,
+            "bob.devnet",
+            [transactions.create_transfer_action(5)],
+            key.nonce,
+            status["sync_info"]["latest_block_hash"],
+        )
         try:
             await alice.provider.send_tx_and_wait(tx)
         finally:
@@ -132,8 +143,13 @@ def test_bad_signature_is_refused(net):
         alice = await near_account(net, "alice.devnet")
         key = await alice.get_access_key(alice._signers[0])
         status = await alice.provider.get_status()
-        tx = _signed(alice, "bob.devnet", [transactions.create_transfer_action(NEAR)],
-                     key.nonce + 1, status["sync_info"]["latest_block_hash"])
+        tx = _signed(
+            alice,
+            "bob.devnet",
+            [transactions.create_transfer_action(NEAR)],
+            key.nonce + 1,
+            status["sync_info"]["latest_block_hash"],
+        )
         raw = bytearray(base64.b64decode(tx))
         raw[-5] ^= 0xFF  # inside the signature
         forged = base64.b64encode(bytes(raw)).decode()
@@ -170,12 +186,14 @@ def test_function_call_key_limits(net):
 
     async def scenario():
         alice = await near_account(net, "alice.devnet")
-        added = await alice.add_public_key(fc_key.public_key, "counter.devnet", ["increment"],
-                                           allowance=NEAR // 4)
+        added = await alice.add_public_key(
+            fc_key.public_key, "counter.devnet", ["increment"], allowance=NEAR // 4
+        )
         await alice.shutdown()
         limited = await near_account(net, "alice.devnet", fc_key.secret_key)
-        called = await limited.function_call("counter.devnet", "increment", {"by": 5},
-                                             gas=30 * 10**12)
+        called = await limited.function_call(
+            "counter.devnet", "increment", {"by": 5}, gas=30 * 10**12
+        )
         refusals = {}
         attempts = {
             "transfer": limited.send_money("bob.devnet", 1),
@@ -197,12 +215,24 @@ def test_function_call_key_limits(net):
     # nearcore sends these two as bare strings, which py-near re-raises as the string itself
     assert refusals["transfer"] == "RequiresFullAccess"
     assert refusals["deposit"] == "DepositWithFunctionCall"
-    assert refusals["receiver"] == {"InvalidAccessKeyError": {"ReceiverMismatch": {
-        "tx_receiver": "panicker.devnet", "ak_receiver": "counter.devnet"}}}
-    assert refusals["method"] == {"InvalidAccessKeyError": {"MethodNameMismatch": {
-        "method_name": "donate"}}}
-    key = rpc(net, "query", {"request_type": "view_access_key", "account_id": "alice.devnet",
-                             "public_key": fc_key.public_key, "finality": "final"})["result"]
+    assert refusals["receiver"] == {
+        "InvalidAccessKeyError": {
+            "ReceiverMismatch": {"tx_receiver": "panicker.devnet", "ak_receiver": "counter.devnet"}
+        }
+    }
+    assert refusals["method"] == {
+        "InvalidAccessKeyError": {"MethodNameMismatch": {"method_name": "donate"}}
+    }
+    key = rpc(
+        net,
+        "query",
+        {
+            "request_type": "view_access_key",
+            "account_id": "alice.devnet",
+            "public_key": fc_key.public_key,
+            "finality": "final",
+        },
+    )["result"]
     allowance = int(key["permission"]["FunctionCall"]["allowance"])
     assert 0 < allowance < NEAR // 4  # gas was paid from the allowance
 
@@ -248,8 +278,11 @@ def test_add_and_delete_key(net):
     used, deleted, refused = asyncio.run(scenario())
     assert "SuccessValue" in used.status and "SuccessValue" in deleted.status
     assert "does not exist while viewing" in refused
-    keys = rpc(net, "query", {"request_type": "view_access_key_list",
-                              "account_id": "alice.devnet", "finality": "final"})["result"]
+    keys = rpc(
+        net,
+        "query",
+        {"request_type": "view_access_key_list", "account_id": "alice.devnet", "finality": "final"},
+    )["result"]
     assert extra.public_key not in [k["public_key"] for k in keys["keys"]]
 
 
@@ -264,8 +297,13 @@ def test_deleted_key_refused_at_the_node(net):
         await alice.delete_public_key(extra.public_key)
         status = await alice.provider.get_status()
         await alice.shutdown()
-        tx = _signed(second, "bob.devnet", [transactions.create_transfer_action(1)],
-                     key.nonce + 1, status["sync_info"]["latest_block_hash"])
+        tx = _signed(
+            second,
+            "bob.devnet",
+            [transactions.create_transfer_action(1)],
+            key.nonce + 1,
+            status["sync_info"]["latest_block_hash"],
+        )
         try:
             await second.provider.send_tx_and_wait(tx)
         finally:
@@ -288,6 +326,14 @@ def test_new_key_nonce_starts_from_block_height(net):
 
     asyncio.run(scenario())
     block = net.runtime.head
-    key = rpc(net, "query", {"request_type": "view_access_key", "account_id": "alice.devnet",
-                             "public_key": extra.public_key, "finality": "final"})["result"]
+    key = rpc(
+        net,
+        "query",
+        {
+            "request_type": "view_access_key",
+            "account_id": "alice.devnet",
+            "public_key": extra.public_key,
+            "finality": "final",
+        },
+    )["result"]
     assert key["nonce"] == (block.height - 1) * 10**6

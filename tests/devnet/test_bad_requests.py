@@ -15,12 +15,25 @@ def _good_tx(net):
     secret = secret_of(net, "alice.devnet")
     pk = base58.b58decode(secret.split(":")[1])
     public = base58.b58encode(pk[32:]).decode()
-    key = rpc(net, "query", {"request_type": "view_access_key", "account_id": "alice.devnet",
-                             "public_key": public, "finality": "final"})["result"]
+    key = rpc(
+        net,
+        "query",
+        {
+            "request_type": "view_access_key",
+            "account_id": "alice.devnet",
+            "public_key": public,
+            "finality": "final",
+        },
+    )["result"]
     head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
     return transactions.sign_and_serialize_transaction(
-        "alice.devnet", pk, "bob.devnet", key["nonce"] + 1,
-        [transactions.create_transfer_action(NEAR)], base58.b58decode(head))
+        "alice.devnet",
+        pk,
+        "bob.devnet",
+        key["nonce"] + 1,
+        [transactions.create_transfer_action(NEAR)],
+        base58.b58decode(head),
+    )
 
 
 def _snapshot(net):
@@ -42,15 +55,33 @@ def test_bad_requests_get_errors_and_change_nothing(net):
         "number instead of tx": ("send_tx", {"signed_tx_base64": 5}),
         "bad wait_until": ("send_tx", {"signed_tx_base64": good, "wait_until": "SOON"}),
         "query not an object": ("query", ["account/alice.devnet"]),
-        "query bad type": ("query", {"request_type": "view_everything",
-                                     "account_id": "alice.devnet", "finality": "final"}),
-        "query bad finality": ("query", {"request_type": "view_account",
-                                         "account_id": "alice.devnet", "finality": "soon"}),
-        "bad public key": ("query", {"request_type": "view_access_key", "finality": "final",
-                                     "account_id": "alice.devnet", "public_key": "ed25519:0OIl"}),
-        "bad args base64": ("query", {"request_type": "call_function", "finality": "final",
-                                      "account_id": "counter.devnet", "method_name": "get",
-                                      "args_base64": "%%%"}),
+        "query bad type": (
+            "query",
+            {"request_type": "view_everything", "account_id": "alice.devnet", "finality": "final"},
+        ),
+        "query bad finality": (
+            "query",
+            {"request_type": "view_account", "account_id": "alice.devnet", "finality": "soon"},
+        ),
+        "bad public key": (
+            "query",
+            {
+                "request_type": "view_access_key",
+                "finality": "final",
+                "account_id": "alice.devnet",
+                "public_key": "ed25519:0OIl",
+            },
+        ),
+        "bad args base64": (
+            "query",
+            {
+                "request_type": "call_function",
+                "finality": "final",
+                "account_id": "counter.devnet",
+                "method_name": "get",
+                "args_base64": "%%%",
+            },
+        ),
         "bad tx hash": ("tx", ["not-a-hash", "alice.devnet"]),
         "too many params": ("tx", ["a", "b", "c", "d"]),
         "bad block id": ("block", [{"x": 1}]),
@@ -61,8 +92,14 @@ def test_bad_requests_get_errors_and_change_nothing(net):
         error = response["error"]
         assert {"name", "cause", "code", "message", "data"} <= set(error), name
         assert error["cause"]["name"] in {"PARSE_ERROR", "METHOD_NOT_FOUND"}, (name, error)
-    oversize = json.dumps({"jsonrpc": "2.0", "id": "x", "method": "broadcast_tx_commit",
-                           "params": ["A" * (5 * 1024 * 1024)]}).encode()
+    oversize = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": "x",
+            "method": "broadcast_tx_commit",
+            "params": ["A" * (5 * 1024 * 1024)],
+        }
+    ).encode()
     response = rpc(net, "", None, raw=oversize)
     assert response["error"]["cause"]["name"] == "PARSE_ERROR"
     assert _snapshot(net) == before
@@ -76,8 +113,13 @@ def test_unsupported_actions_are_refused(net):
     pk = base58.b58decode(secret.split(":")[1])
     head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
     tx = transactions.sign_and_serialize_transaction(
-        "alice.devnet", pk, "alice.devnet", 10**15,
-        [transactions.create_staking_action(NEAR, pk[32:])], base58.b58decode(head))
+        "alice.devnet",
+        pk,
+        "alice.devnet",
+        10**15,
+        [transactions.create_staking_action(NEAR, pk[32:])],
+        base58.b58decode(head),
+    )
     before = _snapshot(net)
     error = rpc(net, "broadcast_tx_commit", [tx])["error"]
     invalid = error["data"]["TxExecutionError"]["InvalidTxError"]
@@ -89,8 +131,13 @@ def test_unknown_block_hash_is_expired(net):
     secret = secret_of(net, "alice.devnet")
     pk = base58.b58decode(secret.split(":")[1])
     tx = transactions.sign_and_serialize_transaction(
-        "alice.devnet", pk, "bob.devnet", 10**15, [transactions.create_transfer_action(1)],
-        bytes(range(32)))
+        "alice.devnet",
+        pk,
+        "bob.devnet",
+        10**15,
+        [transactions.create_transfer_action(1)],
+        bytes(range(32)),
+    )
     error = rpc(net, "broadcast_tx_commit", [tx])["error"]
     assert error["data"] == {"TxExecutionError": {"InvalidTxError": "Expired"}}
 
@@ -100,12 +147,18 @@ def test_async_broadcast_of_an_invalid_tx_is_never_found(net):
     pk = base58.b58decode(secret.split(":")[1])
     head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
     tx = transactions.sign_and_serialize_transaction(
-        "alice.devnet", pk, "bob.devnet", 0, [transactions.create_transfer_action(1)],
-        base58.b58decode(head))  # nonce 0 is never above the key's nonce
+        "alice.devnet",
+        pk,
+        "bob.devnet",
+        0,
+        [transactions.create_transfer_action(1)],
+        base58.b58decode(head),
+    )  # nonce 0 is never above the key's nonce
     before = _snapshot(net)
     tx_hash = rpc(net, "broadcast_tx_async", [tx])["result"]
-    assert rpc(net, "tx", [tx_hash, "alice.devnet"])["error"]["cause"]["name"] == \
-        "UNKNOWN_TRANSACTION"
+    assert (
+        rpc(net, "tx", [tx_hash, "alice.devnet"])["error"]["cause"]["name"] == "UNKNOWN_TRANSACTION"
+    )
     nonce_error = rpc(net, "send_tx", {"signed_tx_base64": tx, "wait_until": "NONE"})["error"]
     assert "InvalidNonce" in nonce_error["data"]["TxExecutionError"]["InvalidTxError"]
     assert _snapshot(net) == before
@@ -115,14 +168,26 @@ def test_large_valid_request_is_read_whole(net):
     secret = secret_of(net, "alice.devnet")
     pk = base58.b58decode(secret.split(":")[1])
     public = base58.b58encode(pk[32:]).decode()
-    key = rpc(net, "query", {"request_type": "view_access_key", "account_id": "alice.devnet",
-                             "public_key": public, "finality": "final"})["result"]
+    key = rpc(
+        net,
+        "query",
+        {
+            "request_type": "view_access_key",
+            "account_id": "alice.devnet",
+            "public_key": public,
+            "finality": "final",
+        },
+    )["result"]
     head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
     args = json.dumps({"by": 1, "padding": "x" * (2 * 1024 * 1024)}).encode()
     tx = transactions.sign_and_serialize_transaction(
-        "alice.devnet", pk, "counter.devnet", key["nonce"] + 1,
+        "alice.devnet",
+        pk,
+        "counter.devnet",
+        key["nonce"] + 1,
         [transactions.create_function_call_action("increment", args, 30 * 10**12, 0)],
-        base58.b58decode(head))
+        base58.b58decode(head),
+    )
     outcome = rpc(net, "broadcast_tx_commit", [tx])["result"]
     # the whole 2.7 MB request arrived: the contract saw the unknown argument and refused it
     assert "Failed to deserialize" in json.dumps(outcome["status"])
@@ -142,8 +207,13 @@ def test_chunked_oversize_body_is_refused(net):
             yield b"A" * (1024 * 1024)
         yield b'"]}'
 
-    conn.request("POST", "/", body=chunks(), headers={"Content-Type": "application/json"},
-                 encode_chunked=True)
+    conn.request(
+        "POST",
+        "/",
+        body=chunks(),
+        headers={"Content-Type": "application/json"},
+        encode_chunked=True,
+    )
     response = json.loads(conn.getresponse().read())
     conn.close()
     assert response["error"]["cause"]["name"] == "PARSE_ERROR"

@@ -22,12 +22,15 @@ def test_parallel_transfers_conserve_supply(net):
         for i, pair in enumerate(keys):
             made.append(await root.create_account(f"p{i}.devnet", pair.public_key, 10 * NEAR))
         await root.shutdown()
-        clients = [await near_account(net, f"p{i}.devnet", pair.secret_key)
-                   for i, pair in enumerate(keys)]
+        clients = [
+            await near_account(net, f"p{i}.devnet", pair.secret_key) for i, pair in enumerate(keys)
+        ]
 
         async def run(i, acc):
-            return [await acc.send_money(f"p{(i + 1) % len(clients)}.devnet", 1000 + j)
-                    for j in range(6)]
+            return [
+                await acc.send_money(f"p{(i + 1) % len(clients)}.devnet", 1000 + j)
+                for j in range(6)
+            ]
 
         results = await asyncio.gather(*(run(i, c) for i, c in enumerate(clients)))
         for c in clients:
@@ -74,8 +77,9 @@ def test_delete_account_pays_the_beneficiary(net):
         gone = await near_account(net, "gone.alice.devnet", pair.secret_key)
         from py_near_primitives import DeleteAccountAction
 
-        outcome = await gone.sign_and_submit_tx("gone.alice.devnet",
-                                                [DeleteAccountAction("bob.devnet")])
+        outcome = await gone.sign_and_submit_tx(
+            "gone.alice.devnet", [DeleteAccountAction("bob.devnet")]
+        )
         await gone.shutdown()
         return outcome
 

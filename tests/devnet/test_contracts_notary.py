@@ -25,11 +25,17 @@ def chain() -> Chain:
 
 def test_anchor_records_block_and_time(chain: Chain) -> None:
     chain.block_height = 777
-    out = chain.call(N, "anchor", {"head_hash": H1, "entries": 12, "note": "daily"},
-                     by="alice.near")
+    out = chain.call(
+        N, "anchor", {"head_hash": H1, "entries": 12, "note": "daily"}, by="alice.near"
+    )
     assert out.ok, out.error
-    record = {"head_hash": H1, "entries": 12, "block_height": 777,
-              "timestamp_ns": chain.block_timestamp, "note": "daily"}
+    record = {
+        "head_hash": H1,
+        "entries": 12,
+        "block_height": 777,
+        "timestamp_ns": chain.block_timestamp,
+        "note": "daily",
+    }
     assert out.value == record
     assert chain.view(N, "get_anchor", account_id="alice.near", head_hash=H1) == record
     assert chain.view(N, "get_anchor", account_id="bob.near", head_hash=H1) is None
@@ -44,8 +50,10 @@ def test_anchors_are_listed_in_order_and_retry_is_idempotent(chain: Chain) -> No
     assert retry.ok and retry.value["block_height"] == 100  # the original record
     anchors = chain.view(N, "get_anchors", account_id="alice.near")
     assert [a["head_hash"] for a in anchors] == [H1, H2]
-    assert chain.view(N, "get_anchors", account_id="alice.near", from_index=1, limit=1)[0][
-        "head_hash"] == H2
+    assert (
+        chain.view(N, "get_anchors", account_id="alice.near", from_index=1, limit=1)[0]["head_hash"]
+        == H2
+    )
     assert chain.view(N, "get_latest_anchor", account_id="alice.near")["entries"] == 2
     conflict = chain.call(N, "anchor", {"head_hash": H1, "entries": 5}, by="alice.near")
     assert "already anchored with 1 entries" in conflict.error
@@ -61,5 +69,6 @@ def test_anchor_refuses_malformed_hash(chain: Chain, head_hash: object) -> None:
 def test_anchor_refuses_bad_entries_and_long_notes(chain: Chain) -> None:
     assert not chain.call(N, "anchor", {"head_hash": H1, "entries": -1}, by="alice.near").ok
     assert not chain.call(N, "anchor", {"head_hash": H1, "entries": "3"}, by="alice.near").ok
-    assert not chain.call(N, "anchor", {"head_hash": H1, "entries": 1, "note": "x" * 300},
-                          by="alice.near").ok
+    assert not chain.call(
+        N, "anchor", {"head_hash": H1, "entries": 1, "note": "x" * 300}, by="alice.near"
+    ).ok

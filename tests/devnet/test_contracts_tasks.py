@@ -26,14 +26,28 @@ def chain() -> Chain:
     return c
 
 
-def create(chain: Chain, *, items: int = 2, per_item: int = 1, auto: bool = False,
-           allowed: list[str] | None = None, deposit: int | None = None):
-    args = {"title": "Sentiment", "description": "positive or negative?",
-            "items": [f"text {i}" for i in range(items)], "reward_per_label": str(REWARD),
-            "labels_per_item": per_item, "allowed_labels": allowed, "auto_accept": auto}
+def create(
+    chain: Chain,
+    *,
+    items: int = 2,
+    per_item: int = 1,
+    auto: bool = False,
+    allowed: list[str] | None = None,
+    deposit: int | None = None,
+):
+    args = {
+        "title": "Sentiment",
+        "description": "positive or negative?",
+        "items": [f"text {i}" for i in range(items)],
+        "reward_per_label": str(REWARD),
+        "labels_per_item": per_item,
+        "allowed_labels": allowed,
+        "auto_accept": auto,
+    }
     pool = REWARD * items * per_item
-    return chain.call(T, "create_task", args, by="vendor.near",
-                      deposit=pool if deposit is None else deposit)
+    return chain.call(
+        T, "create_task", args, by="vendor.near", deposit=pool if deposit is None else deposit
+    )
 
 
 def label(chain: Chain, tasker: str, text: str, item: int | None = 0, task: int = 0):
@@ -53,8 +67,13 @@ def test_create_escrows_exact_pool_and_refunds_excess(chain: Chain) -> None:
     assert task["status"] == "open" and task["vendor_id"] == "vendor.near"
     assert task["reward_per_label"] == str(REWARD) and task["reward_pool"] == str(6 * REWARD)
     assert [i["item_id"] for i in task["items"]] == [0, 1, 2]
-    assert task["items"][0] == {"item_id": 0, "text": "text 0", "label_count": 0,
-                                "accepted_count": 0, "open_slots": 2}
+    assert task["items"][0] == {
+        "item_id": 0,
+        "text": "text 0",
+        "label_count": 0,
+        "accepted_count": 0,
+        "open_slots": 2,
+    }
     assert create(chain).value == 1  # ids count up
     assert chain.view(T, "get_task", task_id=7) is None
 
@@ -88,8 +107,12 @@ def test_submit_rules(chain: Chain) -> None:
     assert label(chain, "alice.near", "pos", task=3).error == "task 3 not found"
     assert label(chain, "alice.near", "pos").ok
     assert "has all its labels" in label(chain, "bob.near", "pos").error
-    assert chain.call(T, "submit_label", {"task_id": 0, "label": "pos"}, by="bob.near",
-                      deposit=1).error == "Method submit_label doesn't accept deposit"
+    assert (
+        chain.call(
+            T, "submit_label", {"task_id": 0, "label": "pos"}, by="bob.near", deposit=1
+        ).error
+        == "Method submit_label doesn't accept deposit"
+    )
 
 
 def test_item_id_omitted_picks_next_open_item(chain: Chain) -> None:
@@ -103,23 +126,41 @@ def test_review_accept_and_reject(chain: Chain) -> None:
     create(chain, items=1, per_item=2)
     label(chain, "alice.near", "a")
     label(chain, "bob.near", "b")
-    assert chain.call(T, "review", {"task_id": 0, "item_id": 0, "tasker_id": "alice.near",
-                                    "accept": True}, by="alice.near").error == \
-        "only the vendor can review task 0"
-    out = chain.call(T, "review", {"task_id": 0, "item_id": 0, "tasker_id": "alice.near",
-                                   "accept": True}, by="vendor.near")
+    assert (
+        chain.call(
+            T,
+            "review",
+            {"task_id": 0, "item_id": 0, "tasker_id": "alice.near", "accept": True},
+            by="alice.near",
+        ).error
+        == "only the vendor can review task 0"
+    )
+    out = chain.call(
+        T,
+        "review",
+        {"task_id": 0, "item_id": 0, "tasker_id": "alice.near", "accept": True},
+        by="vendor.near",
+    )
     assert out.ok and out.value["status"] == "accepted"
     assert chain.view(T, "get_claimable", account_id="alice.near") == str(REWARD)
-    out = chain.call(T, "review", {"task_id": 0, "item_id": 0, "tasker_id": "bob.near",
-                                   "accept": False}, by="vendor.near")
+    out = chain.call(
+        T,
+        "review",
+        {"task_id": 0, "item_id": 0, "tasker_id": "bob.near", "accept": False},
+        by="vendor.near",
+    )
     assert out.ok and out.value["status"] == "rejected"
     assert chain.view(T, "get_claimable", account_id="bob.near") == "0"
     # the rejected slot is open again for someone else, the pool still holds its reward
     assert chain.view(T, "get_task", task_id=0)["items"][0]["open_slots"] == 1
     assert chain.view(T, "get_task", task_id=0)["reward_pool"] == str(REWARD)
     assert label(chain, "carol.near", "a").ok
-    twice = chain.call(T, "review", {"task_id": 0, "item_id": 0, "tasker_id": "alice.near",
-                                     "accept": False}, by="vendor.near")
+    twice = chain.call(
+        T,
+        "review",
+        {"task_id": 0, "item_id": 0, "tasker_id": "alice.near", "accept": False},
+        by="vendor.near",
+    )
     assert twice.error == "the label is already accepted"
 
 
@@ -128,10 +169,10 @@ def test_auto_accept_by_agreement(chain: Chain) -> None:
     assert label(chain, "alice.near", "cat").value["status"] == "pending"
     assert label(chain, "bob.near", "dog").value["status"] == "pending"
     assert label(chain, "carol.near", "cat").value["status"] == "accepted"
-    statuses = {e["tasker_id"]: e["status"]
-                for e in chain.view(T, "get_labels", task_id=0, item_id=0)}
-    assert statuses == {"alice.near": "accepted", "bob.near": "pending",
-                        "carol.near": "accepted"}
+    statuses = {
+        e["tasker_id"]: e["status"] for e in chain.view(T, "get_labels", task_id=0, item_id=0)
+    }
+    assert statuses == {"alice.near": "accepted", "bob.near": "pending", "carol.near": "accepted"}
     assert chain.view(T, "get_claimable", account_id="alice.near") == str(REWARD)
     assert chain.view(T, "get_claimable", account_id="bob.near") == "0"
 
@@ -165,11 +206,17 @@ def test_close_refunds_unspent_and_holds_pending(chain: Chain) -> None:
     create(chain, items=3)
     label(chain, "alice.near", "x", item=0)
     label(chain, "bob.near", "x", item=1)
-    chain.call(T, "review", {"task_id": 0, "item_id": 0, "tasker_id": "alice.near",
-                             "accept": True}, by="vendor.near")
+    chain.call(
+        T,
+        "review",
+        {"task_id": 0, "item_id": 0, "tasker_id": "alice.near", "accept": True},
+        by="vendor.near",
+    )
     before = chain.balances["vendor.near"]
-    assert chain.call(T, "close_task", {"task_id": 0}, by="bob.near").error == \
-        "only the vendor can close task 0"
+    assert (
+        chain.call(T, "close_task", {"task_id": 0}, by="bob.near").error
+        == "only the vendor can close task 0"
+    )
     out = chain.call(T, "close_task", {"task_id": 0}, by="vendor.near")
     assert out.ok and out.value == str(REWARD)  # item 2 never labelled; bob's label pending
     assert chain.balances["vendor.near"] == before + REWARD
@@ -177,18 +224,32 @@ def test_close_refunds_unspent_and_holds_pending(chain: Chain) -> None:
     assert [t["task_id"] for t in chain.view(T, "list_tasks", status="closed")] == [0]
     assert chain.view(T, "list_tasks", status="open") == []
     # rejecting the held label after closing returns its reward to the vendor
-    chain.call(T, "review", {"task_id": 0, "item_id": 1, "tasker_id": "bob.near",
-                             "accept": False}, by="vendor.near")
+    chain.call(
+        T,
+        "review",
+        {"task_id": 0, "item_id": 1, "tasker_id": "bob.near", "accept": False},
+        by="vendor.near",
+    )
     assert chain.balances["vendor.near"] == before + 2 * REWARD
     assert chain.view(T, "get_task", task_id=0)["reward_pool"] == "0"
-    assert chain.call(T, "close_task", {"task_id": 0}, by="vendor.near").error == \
-        "task 0 is already closed"
+    assert (
+        chain.call(T, "close_task", {"task_id": 0}, by="vendor.near").error
+        == "task 0 is already closed"
+    )
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["label", "accept", "reject", "claim", "close"]),
-                          st.sampled_from(TASKERS), st.integers(0, 2),
-                          st.sampled_from(["a", "b"])), max_size=25))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["label", "accept", "reject", "claim", "close"]),
+            st.sampled_from(TASKERS),
+            st.integers(0, 2),
+            st.sampled_from(["a", "b"]),
+        ),
+        max_size=25,
+    )
+)
 def test_money_is_conserved(ops: list[tuple[str, str, int, str]]) -> None:
     """Contract balance = escrow of every task + everything claimable, whatever happens."""
     c = Chain()
@@ -202,8 +263,12 @@ def test_money_is_conserved(ops: list[tuple[str, str, int, str]]) -> None:
         if op == "label":
             label(c, who, text, item=item)
         elif op in ("accept", "reject"):
-            c.call(T, "review", {"task_id": 0, "item_id": item, "tasker_id": who,
-                                 "accept": op == "accept"}, by="vendor.near")
+            c.call(
+                T,
+                "review",
+                {"task_id": 0, "item_id": item, "tasker_id": who, "accept": op == "accept"},
+                by="vendor.near",
+            )
         elif op == "claim":
             c.call(T, "claim_rewards", {}, by=who)
         else:

@@ -39,8 +39,9 @@ def test_deposit_registers_unregistered_caller_from_the_deposit(chain: Chain) ->
     out = chain.call("wrap.near", "near_deposit", {}, by="bob.near", deposit=NEAR)
     assert out.ok, out.error
     assert ft_balance(chain, "wrap.near", "bob.near") == NEAR - STORAGE_BALANCE
-    too_small = chain.call("wrap.near", "near_deposit", {}, by="alice.near",
-                           deposit=STORAGE_BALANCE - 1)
+    too_small = chain.call(
+        "wrap.near", "near_deposit", {}, by="alice.near", deposit=STORAGE_BALANCE - 1
+    )
     assert too_small.error == "ERR_DEPOSIT_TOO_SMALL"
     zero = chain.call("wrap.near", "near_deposit", {}, by="alice.near")
     assert zero.error == "Requires positive attached deposit"
@@ -50,8 +51,9 @@ def test_withdraw_burns_and_sends_near(chain: Chain) -> None:
     register(chain, "wrap.near", "alice.near")
     chain.call("wrap.near", "near_deposit", {}, by="alice.near", deposit=5 * NEAR)
     before = chain.balances["alice.near"]
-    out = chain.call("wrap.near", "near_withdraw", {"amount": str(2 * NEAR)},
-                     by="alice.near", deposit=1)
+    out = chain.call(
+        "wrap.near", "near_withdraw", {"amount": str(2 * NEAR)}, by="alice.near", deposit=1
+    )
     assert out.ok, out.error
     assert chain.balances["alice.near"] == before - 1 + 2 * NEAR
     assert ft_balance(chain, "wrap.near", "alice.near") == 3 * NEAR
@@ -64,7 +66,8 @@ def test_withdraw_rules(chain: Chain) -> None:
     chain.call("wrap.near", "near_deposit", {}, by="alice.near", deposit=NEAR)
     no_yocto = chain.call("wrap.near", "near_withdraw", {"amount": "1"}, by="alice.near")
     assert no_yocto.error == "Requires attached deposit of exactly 1 yoctoNEAR"
-    too_much = chain.call("wrap.near", "near_withdraw", {"amount": str(2 * NEAR)},
-                          by="alice.near", deposit=1)
+    too_much = chain.call(
+        "wrap.near", "near_withdraw", {"amount": str(2 * NEAR)}, by="alice.near", deposit=1
+    )
     assert too_much.error == "The account doesn't have enough balance"
     assert ft_balance(chain, "wrap.near", "alice.near") == NEAR

@@ -18,8 +18,9 @@ def _ids(node):
 
 
 def _other_user(node, user):
-    return next(a["account_id"] for a in node.manifest["accounts"]
-                if a["account_id"].startswith("bob."))
+    return next(
+        a["account_id"] for a in node.manifest["accounts"] if a["account_id"].startswith("bob.")
+    )
 
 
 async def _view(acc, contract, method, args):
@@ -35,13 +36,15 @@ def test_storage_deposit_and_ft_transfer(fresh_devnet):
         alice = await near_account(fresh_devnet, user)
         bounds = await _view(alice, usdc, "storage_balance_bounds", {})
         before = await _view(alice, usdc, "ft_balance_of", {"account_id": user})
-        unregistered = await alice.function_call(usdc, "ft_transfer",
-                                                 {"receiver_id": bob_id, "amount": "1"}, amount=1)
-        registered = await alice.function_call(usdc, "storage_deposit",
-                                               {"account_id": bob_id},
-                                               amount=int(bounds["min"]))
-        sent = await alice.function_call(usdc, "ft_transfer",
-                                         {"receiver_id": bob_id, "amount": "10000000"}, amount=1)
+        unregistered = await alice.function_call(
+            usdc, "ft_transfer", {"receiver_id": bob_id, "amount": "1"}, amount=1
+        )
+        registered = await alice.function_call(
+            usdc, "storage_deposit", {"account_id": bob_id}, amount=int(bounds["min"])
+        )
+        sent = await alice.function_call(
+            usdc, "ft_transfer", {"receiver_id": bob_id, "amount": "10000000"}, amount=1
+        )
         after = await _view(alice, usdc, "ft_balance_of", {"account_id": user})
         bob_balance = await _view(alice, usdc, "ft_balance_of", {"account_id": bob_id})
         await alice.shutdown()
@@ -83,9 +86,19 @@ def test_wrap_and_unwrap_near(fresh_devnet):
 
 
 def _swap_msg(pool_id, token_in, token_out, amount_in, min_out):
-    return json.dumps({"actions": [{"pool_id": pool_id, "token_in": token_in,
-                                    "token_out": token_out, "amount_in": str(amount_in),
-                                    "min_amount_out": str(min_out)}]})
+    return json.dumps(
+        {
+            "actions": [
+                {
+                    "pool_id": pool_id,
+                    "token_in": token_in,
+                    "token_out": token_out,
+                    "amount_in": str(amount_in),
+                    "min_amount_out": str(min_out),
+                }
+            ]
+        }
+    )
 
 
 def _expected_out(amount_in, reserve_in, reserve_out, fee_bps):
@@ -95,8 +108,10 @@ def _expected_out(amount_in, reserve_in, reserve_out, fee_bps):
 
 def _pool_for(node, token_in, token_out):
     for pool in node.manifest["exchange"]["pools"]:
-        if pool["token_account_ids"] == [token_out, token_in] or \
-                pool["token_account_ids"] == [token_in, token_out]:
+        if pool["token_account_ids"] == [token_out, token_in] or pool["token_account_ids"] == [
+            token_in,
+            token_out,
+        ]:
             return pool["pool_id"]
     raise LookupError((token_in, token_out))
 
@@ -110,18 +125,29 @@ def test_swap_output_is_constant_product_with_fee(fresh_devnet):
     async def scenario():
         alice = await near_account(fresh_devnet, user)
         pool = await _view(alice, exchange, "get_pool", {"pool_id": pool_id})
-        quoted = await _view(alice, exchange, "get_return", {
-            "pool_id": pool_id, "token_in": usdc, "amount_in": str(amount_in),
-            "token_out": wrap})
-        before = [int(await _view(alice, t, "ft_balance_of", {"account_id": user}))
-                  for t in (usdc, wrap)]
+        quoted = await _view(
+            alice,
+            exchange,
+            "get_return",
+            {"pool_id": pool_id, "token_in": usdc, "amount_in": str(amount_in), "token_out": wrap},
+        )
+        before = [
+            int(await _view(alice, t, "ft_balance_of", {"account_id": user})) for t in (usdc, wrap)
+        ]
         outcome = await alice.function_call(
-            usdc, "ft_transfer_call",
-            {"receiver_id": exchange, "amount": str(amount_in),
-             "msg": _swap_msg(pool_id, usdc, wrap, amount_in, 1)},
-            gas=180 * 10**12, amount=1)
-        after = [int(await _view(alice, t, "ft_balance_of", {"account_id": user}))
-                 for t in (usdc, wrap)]
+            usdc,
+            "ft_transfer_call",
+            {
+                "receiver_id": exchange,
+                "amount": str(amount_in),
+                "msg": _swap_msg(pool_id, usdc, wrap, amount_in, 1),
+            },
+            gas=180 * 10**12,
+            amount=1,
+        )
+        after = [
+            int(await _view(alice, t, "ft_balance_of", {"account_id": user})) for t in (usdc, wrap)
+        ]
         await alice.shutdown()
         return pool, int(quoted), before, outcome, after
 
@@ -147,15 +173,23 @@ def test_swap_below_min_amount_out_refunds_input(fresh_devnet):
     async def scenario():
         alice = await near_account(fresh_devnet, user)
         pool_before = await _view(alice, exchange, "get_pool", {"pool_id": pool_id})
-        before = [int(await _view(alice, t, "ft_balance_of", {"account_id": user}))
-                  for t in (usdc, wrap)]
+        before = [
+            int(await _view(alice, t, "ft_balance_of", {"account_id": user})) for t in (usdc, wrap)
+        ]
         outcome = await alice.function_call(
-            usdc, "ft_transfer_call",
-            {"receiver_id": exchange, "amount": str(amount_in),
-             "msg": _swap_msg(pool_id, usdc, wrap, amount_in, 10**30)},
-            gas=180 * 10**12, amount=1)
-        after = [int(await _view(alice, t, "ft_balance_of", {"account_id": user}))
-                 for t in (usdc, wrap)]
+            usdc,
+            "ft_transfer_call",
+            {
+                "receiver_id": exchange,
+                "amount": str(amount_in),
+                "msg": _swap_msg(pool_id, usdc, wrap, amount_in, 10**30),
+            },
+            gas=180 * 10**12,
+            amount=1,
+        )
+        after = [
+            int(await _view(alice, t, "ft_balance_of", {"account_id": user})) for t in (usdc, wrap)
+        ]
         pool_after = await _view(alice, exchange, "get_pool", {"pool_id": pool_id})
         await alice.shutdown()
         return outcome, before, after, pool_before, pool_after
@@ -165,7 +199,9 @@ def test_swap_below_min_amount_out_refunds_input(fresh_devnet):
     assert json.loads(base64.b64decode(outcome.status["SuccessValue"])) == "0"
     failures = [r for r in outcome.receipt_outcome if "Failure" in r.status]
     assert len(failures) == 1
-    assert "ExecutionError" in failures[0].status["Failure"]["ActionError"]["kind"][
-        "FunctionCallError"]
+    assert (
+        "ExecutionError"
+        in failures[0].status["Failure"]["ActionError"]["kind"]["FunctionCallError"]
+    )
     assert after == before
     assert pool_after["amounts"] == pool_before["amounts"]

@@ -32,8 +32,10 @@ def test_restart_keeps_accounts_balances_keys_state_and_txs(tmp_path):
 
     try:
         created, called, sent = asyncio.run(scenario())
-        balances = {a: balance(node, a) for a in ("alice.devnet", "bob.devnet",
-                                                  "sub.alice.devnet", "counter.devnet")}
+        balances = {
+            a: balance(node, a)
+            for a in ("alice.devnet", "bob.devnet", "sub.alice.devnet", "counter.devnet")
+        }
         head = node.runtime.head.height
         tx_view = rpc(node, "tx", [sent.transaction.hash, "alice.devnet"])["result"]
         manifest = dict(node.manifest)
@@ -45,9 +47,14 @@ def test_restart_keeps_accounts_balances_keys_state_and_txs(tmp_path):
         assert again.runtime.head.height == head
         assert {a: balance(again, a) for a in balances} == balances
         assert rpc(again, "tx", [sent.transaction.hash, "alice.devnet"])["result"] == tx_view
-        assert rpc(again, "tx", {"tx_hash": created.transaction.hash,
-                                 "sender_account_id": "alice.devnet"})["result"]["status"] \
+        assert (
+            rpc(
+                again,
+                "tx",
+                {"tx_hash": created.transaction.hash, "sender_account_id": "alice.devnet"},
+            )["result"]["status"]
             == created.status
+        )
         assert again.manifest["accounts"] == manifest["accounts"]
 
         async def after():
@@ -75,8 +82,7 @@ def test_reset_starts_a_new_chain(tmp_path):
         old_key = node.manifest["accounts"][0]["public_key"]
     finally:
         node.stop()
-    fresh = start_devnet(state_dir, genesis=small_genesis(), reset=True,
-                         contracts=SAMPLE_CONTRACTS)
+    fresh = start_devnet(state_dir, genesis=small_genesis(), reset=True, contracts=SAMPLE_CONTRACTS)
     try:
         assert fresh.runtime.head.height == 1
         assert balance(fresh, "bob.devnet") == 100 * NEAR
@@ -172,8 +178,9 @@ def test_no_acknowledged_transaction_is_lost_when_stopped_under_load(tmp_path):
     acknowledged: list[str] = []
 
     async def load():
-        clients = [await near_account(node, f"l{i}.devnet", pair.secret_key)
-                   for i, pair in enumerate(keys)]
+        clients = [
+            await near_account(node, f"l{i}.devnet", pair.secret_key) for i, pair in enumerate(keys)
+        ]
 
         async def worker(acc):
             while True:

@@ -10,10 +10,17 @@ from tests.devnet.helpers import NEAR, balance, near_account, rpc, total_burnt
 
 
 def _view(net, account_id, method, args=None):
-    result = rpc(net, "query", {
-        "request_type": "call_function", "account_id": account_id, "method_name": method,
-        "args_base64": base64.b64encode(json.dumps(args or {}).encode()).decode(),
-        "finality": "final"})["result"]
+    result = rpc(
+        net,
+        "query",
+        {
+            "request_type": "call_function",
+            "account_id": account_id,
+            "method_name": method,
+            "args_base64": base64.b64encode(json.dumps(args or {}).encode()).decode(),
+            "finality": "final",
+        },
+    )["result"]
     return result
 
 
@@ -44,9 +51,12 @@ def test_event_logs_and_payable_deposit(net):
     outcome, refused = asyncio.run(scenario())
     log = outcome.receipt_outcome[0].logs[0]
     assert log.startswith("EVENT_JSON:")
-    assert json.loads(log[len("EVENT_JSON:"):]) == {
-        "standard": "test", "version": "1.0.0", "event": "donate",
-        "data": [{"amount": str(NEAR)}]}
+    assert json.loads(log[len("EVENT_JSON:") :]) == {
+        "standard": "test",
+        "version": "1.0.0",
+        "event": "donate",
+        "data": [{"amount": str(NEAR)}],
+    }
     error = refused.status["Failure"]["ActionError"]["kind"]["FunctionCallError"]
     assert "doesn't accept deposit" in error["ExecutionError"]
     assert balance(net, "counter.devnet") == before + NEAR
@@ -62,8 +72,9 @@ def test_panic_rolls_back_state_and_refunds_deposit(net):
     before = balance(net, "alice.devnet")
     outcome = asyncio.run(scenario())
     failure = outcome.status["Failure"]["ActionError"]
-    assert failure["kind"] == {"FunctionCallError": {
-        "ExecutionError": "Smart contract panicked: boom x"}}
+    assert failure["kind"] == {
+        "FunctionCallError": {"ExecutionError": "Smart contract panicked: boom x"}
+    }
     assert outcome.receipt_outcome[0].logs == ["about to panic"]
     assert _view(net, "panicker.devnet", "touched")["result"] == list(b"false")
     # the deposit came back through a refund receipt; only gas was spent
@@ -75,15 +86,18 @@ def test_cross_contract_call_with_callback(net):
     async def scenario():
         alice = await near_account(net, "alice.devnet")
         outcome = await alice.function_call(
-            "caller.devnet", "relay",
-            {"target": "counter.devnet", "method": "increment", "args": {"by": 7}})
+            "caller.devnet",
+            "relay",
+            {"target": "counter.devnet", "method": "increment", "args": {"by": 7}},
+        )
         await alice.shutdown()
         return outcome
 
     outcome = asyncio.run(scenario())
     assert json.loads(base64.b64decode(outcome.status["SuccessValue"])) == {"ok": True, "value": 7}
-    executors = [r.executor_id if hasattr(r, "executor_id") else None
-                 for r in outcome.receipt_outcome]
+    executors = [
+        r.executor_id if hasattr(r, "executor_id") else None for r in outcome.receipt_outcome
+    ]
     assert len(executors) == 3
     assert _view(net, "counter.devnet", "get")["result"] == list(b"7")
     seen = json.loads(bytes(_view(net, "caller.devnet", "seen")["result"]))
@@ -94,9 +108,11 @@ def test_panicking_callee_fails_in_receipts_but_tx_succeeds(net):
     async def scenario():
         alice = await near_account(net, "alice.devnet")
         outcome = await alice.function_call(
-            "caller.devnet", "relay",
+            "caller.devnet",
+            "relay",
             {"target": "panicker.devnet", "method": "boom", "deposit": str(NEAR)},
-            amount=NEAR)
+            amount=NEAR,
+        )
         await alice.shutdown()
         return outcome
 
@@ -105,11 +121,14 @@ def test_panicking_callee_fails_in_receipts_but_tx_succeeds(net):
     outcome = asyncio.run(scenario())
     # the final status is the callback's value, a success
     assert json.loads(base64.b64decode(outcome.status["SuccessValue"])) == {
-        "ok": False, "value": None}
+        "ok": False,
+        "value": None,
+    }
     failures = [r for r in outcome.receipt_outcome if "Failure" in r.status]
     assert len(failures) == 1
     assert failures[0].status["Failure"]["ActionError"]["kind"]["FunctionCallError"] == {
-        "ExecutionError": "Smart contract panicked: boom"}
+        "ExecutionError": "Smart contract panicked: boom"
+    }
     # the callee's state change was rolled back
     assert _view(net, "panicker.devnet", "touched")["result"] == list(b"false")
     # the deposit went back to the caller contract (its predecessor), which kept alice's NEAR
@@ -123,8 +142,17 @@ def test_view_errors_are_results(net):
     assert "MethodNotFound" in missing["error"]
     exploded = _view(net, "panicker.devnet", "explode")
     assert "view exploded" in exploded["error"]
-    no_code = rpc(net, "query", {"request_type": "call_function", "account_id": "bob.devnet",
-                                 "method_name": "x", "args_base64": "", "finality": "final"})
+    no_code = rpc(
+        net,
+        "query",
+        {
+            "request_type": "call_function",
+            "account_id": "bob.devnet",
+            "method_name": "x",
+            "args_base64": "",
+            "finality": "final",
+        },
+    )
     assert no_code["error"]["cause"]["name"] == "NO_CONTRACT_CODE"
     state_change = _view(net, "counter.devnet", "increment")
     assert "ProhibitedInView" in state_change["error"]
@@ -141,7 +169,8 @@ def test_deploy_python_contract_and_refuse_wasm(net):
         deployed = await bob.deploy_contract(Counter.code())
         called = await bob.function_call("bob.devnet", "increment", {"by": 4})
         wasm = await bob.sign_and_submit_tx(
-            "bob.devnet", [create_deploy_contract_action(b"\x00asm\x01\x00\x00\x00")])
+            "bob.devnet", [create_deploy_contract_action(b"\x00asm\x01\x00\x00\x00")]
+        )
         await bob.shutdown()
         return deployed, called, wasm
 
@@ -175,11 +204,15 @@ def test_gas_accounting_conserves_supply_across_receipts(net):
     async def scenario():
         alice = await near_account(net, "alice.devnet")
         outcomes = [
-            await alice.function_call("caller.devnet", "relay",
-                                      {"target": "panicker.devnet", "method": "boom",
-                                       "deposit": str(NEAR)}, amount=2 * NEAR),
-            await alice.function_call("caller.devnet", "relay",
-                                      {"target": "counter.devnet", "method": "increment"}),
+            await alice.function_call(
+                "caller.devnet",
+                "relay",
+                {"target": "panicker.devnet", "method": "boom", "deposit": str(NEAR)},
+                amount=2 * NEAR,
+            ),
+            await alice.function_call(
+                "caller.devnet", "relay", {"target": "counter.devnet", "method": "increment"}
+            ),
             await alice.function_call("panicker.devnet", "boom", {}, amount=NEAR),
             await alice.function_call("counter.devnet", "increment", {}, gas=10**12),
             await alice.send_money("ghost.devnet", NEAR),
@@ -200,19 +233,24 @@ def test_gas_accounting_conserves_supply_across_receipts(net):
 def test_contract_bugs_fail_the_receipt_not_the_node(net):
     async def scenario():
         alice = await near_account(net, "alice.devnet")
-        outcomes = [await alice.function_call("panicker.devnet", "crash", {"kind": kind})
-                    for kind in ("exit", "recursion", "key")]
+        outcomes = [
+            await alice.function_call("panicker.devnet", "crash", {"kind": kind})
+            for kind in ("exit", "recursion", "key")
+        ]
         bad_args = await alice.function_call("panicker.devnet", "crash", {"nope": 1})
         await alice.shutdown()
         return outcomes, bad_args
 
     outcomes, bad_args = asyncio.run(scenario())
-    messages = [o.status["Failure"]["ActionError"]["kind"]["FunctionCallError"]["ExecutionError"]
-                for o in outcomes]
+    messages = [
+        o.status["Failure"]["ActionError"]["kind"]["FunctionCallError"]["ExecutionError"]
+        for o in outcomes
+    ]
     assert "SystemExit" in messages[0]
     assert "RecursionError" in messages[1]
     assert "KeyError" in messages[2]
     assert bad_args.status["Failure"]["ActionError"]["kind"]["FunctionCallError"] == {
-        "ExecutionError": "Smart contract panicked: Failed to deserialize input from JSON."}
+        "ExecutionError": "Smart contract panicked: Failed to deserialize input from JSON."
+    }
     assert _view(net, "panicker.devnet", "touched")["result"] == list(b"false")
     assert "result" in rpc(net, "status", [])

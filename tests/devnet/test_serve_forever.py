@@ -27,11 +27,14 @@ def _free_port() -> int:
 def test_serve_forever_starts_fast_and_stops_on_ctrl_c(tmp_path):
     port = _free_port()
     state_dir = tmp_path / "state"
-    code = ("from pathlib import Path; from devnet.server import serve_forever; "
-            f"serve_forever(Path({str(state_dir)!r}), port={port})")
+    code = (
+        "from pathlib import Path; from devnet.server import serve_forever; "
+        f"serve_forever(Path({str(state_dir)!r}), port={port})"
+    )
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         status = None
@@ -58,10 +61,13 @@ def test_port_in_use_is_a_clear_error(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code = ("from pathlib import Path; from devnet.server import serve_forever; "
-                f"serve_forever(Path({str(tmp_path / 's')!r}), port={port})")
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              timeout=30)
+        code = (
+            "from pathlib import Path; from devnet.server import serve_forever; "
+            f"serve_forever(Path({str(tmp_path / 's')!r}), port={port})"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+        )
     assert done.returncode == 1
     assert "devnet cannot start" in done.stderr
     assert "Traceback" not in done.stderr

@@ -16,11 +16,20 @@ def _signed_tx(net, account_id, receiver, actions):
     secret = secret_of(net, account_id)
     pk = base58.b58decode(secret.split(":")[1])
     public = "ed25519:" + base58.b58encode(pk[32:]).decode()
-    key = rpc(net, "query", {"request_type": "view_access_key", "account_id": account_id,
-                             "public_key": public, "finality": "final"})["result"]
+    key = rpc(
+        net,
+        "query",
+        {
+            "request_type": "view_access_key",
+            "account_id": account_id,
+            "public_key": public,
+            "finality": "final",
+        },
+    )["result"]
     head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
     return transactions.sign_and_serialize_transaction(
-        account_id, pk, receiver, key["nonce"] + 1, actions, base58.b58decode(head))
+        account_id, pk, receiver, key["nonce"] + 1, actions, base58.b58decode(head)
+    )
 
 
 def _ok(model, response, variant=None):
@@ -56,76 +65,154 @@ def test_query_shapes(net):
     secret = secret_of(net, "alice.devnet")
     public = "ed25519:" + base58.b58encode(base58.b58decode(secret[8:])[32:]).decode()
     base = {"account_id": "alice.devnet", "finality": "final"}
-    _ok(model, rpc(net, "query", {"request_type": "view_account", **base}),
-        m.RpcQueryResponseAccountView)
-    for key_text in (public, public[len("ed25519:"):]):
-        response = rpc(net, "query", {"request_type": "view_access_key", "public_key": key_text,
-                                      **base})
+    _ok(
+        model,
+        rpc(net, "query", {"request_type": "view_account", **base}),
+        m.RpcQueryResponseAccountView,
+    )
+    for key_text in (public, public[len("ed25519:") :]):
+        response = rpc(
+            net, "query", {"request_type": "view_access_key", "public_key": key_text, **base}
+        )
         _ok(model, response, m.RpcQueryResponseAccessKeyView)
         assert set(response["result"]) == {"nonce", "permission", "block_height", "block_hash"}
     listed = rpc(net, "query", {"request_type": "view_access_key_list", **base})
     _ok(model, listed, m.RpcQueryResponseAccessKeyList)
     assert set(listed["result"]["keys"][0]) == {"public_key", "access_key"}
-    call = {"request_type": "call_function", "account_id": "counter.devnet",
-            "method_name": "get", "args_base64": base64.b64encode(b"{}").decode()}
+    call = {
+        "request_type": "call_function",
+        "account_id": "counter.devnet",
+        "method_name": "get",
+        "args_base64": base64.b64encode(b"{}").decode(),
+    }
     for ref in ({"finality": "optimistic"}, {"block_id": 1}):
         response = rpc(net, "query", {**call, **ref})
         _ok(model, response, m.RpcQueryResponseCallResult)
         assert set(response["result"]) == {"result", "logs", "block_height", "block_hash"}
-    _ok(model, rpc(net, "query", {"request_type": "view_state", "account_id": "counter.devnet",
-                                  "prefix_base64": "", "finality": "final"}),
-        m.RpcQueryResponseViewStateResult)
-    _ok(model, rpc(net, "query", {"request_type": "view_code", "account_id": "counter.devnet",
-                                  "finality": "final"}), m.RpcQueryResponseContractCodeView)
-    unknown = _err(model, rpc(net, "query", {"request_type": "view_account",
-                                             "account_id": "ghost.devnet", "finality": "final"}))
+    _ok(
+        model,
+        rpc(
+            net,
+            "query",
+            {
+                "request_type": "view_state",
+                "account_id": "counter.devnet",
+                "prefix_base64": "",
+                "finality": "final",
+            },
+        ),
+        m.RpcQueryResponseViewStateResult,
+    )
+    _ok(
+        model,
+        rpc(
+            net,
+            "query",
+            {"request_type": "view_code", "account_id": "counter.devnet", "finality": "final"},
+        ),
+        m.RpcQueryResponseContractCodeView,
+    )
+    unknown = _err(
+        model,
+        rpc(
+            net,
+            "query",
+            {"request_type": "view_account", "account_id": "ghost.devnet", "finality": "final"},
+        ),
+    )
     assert unknown["cause"]["name"] == "UNKNOWN_ACCOUNT"
-    invalid = _err(model, rpc(net, "query", {"request_type": "view_account",
-                                             "account_id": "Bad..Id", "finality": "final"}))
+    invalid = _err(
+        model,
+        rpc(
+            net,
+            "query",
+            {"request_type": "view_account", "account_id": "Bad..Id", "finality": "final"},
+        ),
+    )
     assert invalid["cause"]["name"] == "INVALID_ACCOUNT"
-    _err(model, rpc(net, "query", {"request_type": "view_account", "account_id": "alice.devnet",
-                                   "block_id": 10**9}))
+    _err(
+        model,
+        rpc(
+            net,
+            "query",
+            {"request_type": "view_account", "account_id": "alice.devnet", "block_id": 10**9},
+        ),
+    )
 
 
 def test_unknown_access_key_is_a_result_holding_error(net):
     stranger = "ed25519:" + base58.b58encode(bytes(range(32))).decode()
-    response = rpc(net, "query", {"request_type": "view_access_key", "finality": "final",
-                                  "account_id": "alice.devnet", "public_key": stranger})
+    response = rpc(
+        net,
+        "query",
+        {
+            "request_type": "view_access_key",
+            "finality": "final",
+            "account_id": "alice.devnet",
+            "public_key": stranger,
+        },
+    )
     assert "does not exist while viewing" in response["result"]["error"]
     assert isinstance(response["result"]["block_height"], int)
 
 
 def test_transaction_shapes(net):
     model = m.JsonRpcResponseForRpcTransactionResponseAndRpcTransactionError
-    commit = rpc(net, "broadcast_tx_commit",
-                 [_signed_tx(net, "alice.devnet", "bob.devnet",
-                             [transactions.create_transfer_action(NEAR)])])
+    commit = rpc(
+        net,
+        "broadcast_tx_commit",
+        [
+            _signed_tx(
+                net, "alice.devnet", "bob.devnet", [transactions.create_transfer_action(NEAR)]
+            )
+        ],
+    )
     _ok(model, commit, m.RpcTransactionResponse)
     tx_hash = commit["result"]["transaction"]["hash"]
-    for params in ([tx_hash, "alice.devnet"],
-                   {"tx_hash": tx_hash, "sender_account_id": "alice.devnet",
-                    "wait_until": "FINAL"}):
+    for params in (
+        [tx_hash, "alice.devnet"],
+        {"tx_hash": tx_hash, "sender_account_id": "alice.devnet", "wait_until": "FINAL"},
+    ):
         assert _ok(model, rpc(net, "tx", params))
         status = rpc(net, "EXPERIMENTAL_tx_status", params)
         _ok(model, status, m.RpcTransactionResponseFinalExecutionOutcomeWithReceiptView)
         assert status["result"]["receipts"]
     call = transactions.create_function_call_action(
-        "relay", json.dumps({"target": "panicker.devnet", "method": "boom"}).encode(),
-        100 * 10**12, 0)
-    sent = rpc(net, "send_tx", {"signed_tx_base64": _signed_tx(net, "alice.devnet",
-                                                                "caller.devnet", [call]),
-                                "wait_until": "EXECUTED_OPTIMISTIC"})
+        "relay",
+        json.dumps({"target": "panicker.devnet", "method": "boom"}).encode(),
+        100 * 10**12,
+        0,
+    )
+    sent = rpc(
+        net,
+        "send_tx",
+        {
+            "signed_tx_base64": _signed_tx(net, "alice.devnet", "caller.devnet", [call]),
+            "wait_until": "EXECUTED_OPTIMISTIC",
+        },
+    )
     _ok(model, sent, m.RpcTransactionResponse)
     assert any("Failure" in r["outcome"]["status"] for r in sent["result"]["receipts_outcome"])
-    included = rpc(net, "send_tx", {"signed_tx_base64": _signed_tx(
-        net, "alice.devnet", "bob.devnet", [transactions.create_transfer_action(1)]),
-        "wait_until": "INCLUDED"})
+    included = rpc(
+        net,
+        "send_tx",
+        {
+            "signed_tx_base64": _signed_tx(
+                net, "alice.devnet", "bob.devnet", [transactions.create_transfer_action(1)]
+            ),
+            "wait_until": "INCLUDED",
+        },
+    )
     assert included["result"] == {"final_execution_status": "INCLUDED"}
-    async_hash = rpc(net, "broadcast_tx_async", [_signed_tx(
-        net, "alice.devnet", "bob.devnet", [transactions.create_transfer_action(1)])])
+    async_hash = rpc(
+        net,
+        "broadcast_tx_async",
+        [_signed_tx(net, "alice.devnet", "bob.devnet", [transactions.create_transfer_action(1)])],
+    )
     _ok(m.JsonRpcResponseForCryptoHashAndRpcTransactionError, async_hash)
     assert rpc(net, "tx", [async_hash["result"], "alice.devnet"])["result"]["status"] == {
-        "SuccessValue": ""}
+        "SuccessValue": ""
+    }
     unknown = _err(model, rpc(net, "tx", ["11111111111111111111111111111111", "alice.devnet"]))
     assert unknown["cause"]["name"] == "UNKNOWN_TRANSACTION"
     twice = _signed_tx(net, "alice.devnet", "bob.devnet", [transactions.create_transfer_action(1)])
@@ -135,10 +222,12 @@ def test_transaction_shapes(net):
     assert again["result"] == first["result"]
     assert net.runtime.head.height == height
 
+
 def test_invalid_transaction_error_shape(net):
     model = m.JsonRpcResponseForRpcTransactionResponseAndRpcTransactionError
-    tx = _signed_tx(net, "alice.devnet", "bob.devnet",
-                    [transactions.create_transfer_action(10**9 * NEAR)])
+    tx = _signed_tx(
+        net, "alice.devnet", "bob.devnet", [transactions.create_transfer_action(10**9 * NEAR)]
+    )
     error = _err(model, rpc(net, "broadcast_tx_commit", [tx]))
     assert error["cause"]["name"] == "INVALID_TRANSACTION"
     invalid = error["data"]["TxExecutionError"]["InvalidTxError"]
@@ -148,10 +237,14 @@ def test_invalid_transaction_error_shape(net):
 
 def test_failure_status_matches_schema(net):
     call = transactions.create_function_call_action("boom", b"{}", 30 * 10**12, 0)
-    response = rpc(net, "broadcast_tx_commit",
-                   [_signed_tx(net, "alice.devnet", "panicker.devnet", [call])])
-    _ok(m.JsonRpcResponseForRpcTransactionResponseAndRpcTransactionError, response,
-        m.RpcTransactionResponse)
+    response = rpc(
+        net, "broadcast_tx_commit", [_signed_tx(net, "alice.devnet", "panicker.devnet", [call])]
+    )
+    _ok(
+        m.JsonRpcResponseForRpcTransactionResponseAndRpcTransactionError,
+        response,
+        m.RpcTransactionResponse,
+    )
     m.FinalExecutionStatus.model_validate(response["result"]["status"])
     assert "Failure" in response["result"]["status"]
 
@@ -169,10 +262,20 @@ def test_session_devnet_fixture_serves_the_default_genesis(devnet):
     status = rpc(devnet, "status", [])["result"]
     assert status["chain_id"] == devnet.manifest["chain_id"]
     for entry in devnet.manifest["accounts"]:
-        view = rpc(devnet, "query", {"request_type": "view_account",
-                                     "account_id": entry["account_id"], "finality": "final"})
-        _ok(m.JsonRpcResponseForRpcQueryResponseAndRpcQueryError, view,
-            m.RpcQueryResponseAccountView)
+        view = rpc(
+            devnet,
+            "query",
+            {
+                "request_type": "view_account",
+                "account_id": entry["account_id"],
+                "finality": "final",
+            },
+        )
+        _ok(
+            m.JsonRpcResponseForRpcQueryResponseAndRpcQueryError,
+            view,
+            m.RpcQueryResponseAccountView,
+        )
 
 
 def test_health_and_context_manager(tmp_path):
@@ -180,8 +283,7 @@ def test_health_and_context_manager(tmp_path):
     from tests.devnet.helpers import small_genesis
     from tests.devnet.sample_contracts import SAMPLE_CONTRACTS
 
-    with start_devnet(tmp_path / "s", genesis=small_genesis(),
-                      contracts=SAMPLE_CONTRACTS) as node:
+    with start_devnet(tmp_path / "s", genesis=small_genesis(), contracts=SAMPLE_CONTRACTS) as node:
         health = rpc(node, "health", [])
         m.JsonRpcResponseForNullableRpcHealthResponseAndRpcStatusError.model_validate(health)
         assert health["result"] is None

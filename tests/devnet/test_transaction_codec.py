@@ -45,35 +45,54 @@ def test_decodes_every_action_py_near_builds():
         transactions.create_transfer_action(2**100),
         transactions.create_staking_action(3, other.public_bytes),
         transactions.create_full_access_key_action(other.public_key),
-        transactions.create_function_call_access_key_action(other.public_key, 10**20, "c.near",
-                                                            ["a", "b"]),
+        transactions.create_function_call_access_key_action(
+            other.public_key, 10**20, "c.near", ["a", "b"]
+        ),
         transactions.create_delete_access_key_action(other.public_key),
         DeleteAccountAction("ben.near"),
     ]
     block = hashlib.sha256(b"block").digest()
-    encoded = transactions.sign_and_serialize_transaction("me.near", secret, "you.near", 42,
-                                                          actions, block)
+    encoded = transactions.sign_and_serialize_transaction(
+        "me.near", secret, "you.near", 42, actions, block
+    )
     expected_hash = transactions.calc_trx_hash("me.near", secret, "you.near", 42, actions, block)
     tx = decode_signed_transaction(base64.b64decode(encoded))
     assert base58.b58encode(tx.hash).decode() == expected_hash
     assert signature_valid(tx)
     assert (tx.signer_id, tx.receiver_id, tx.nonce, tx.block_hash) == (
-        "me.near", "you.near", 42, block)
+        "me.near",
+        "you.near",
+        42,
+        block,
+    )
     kinds = [type(a) for a in tx.actions]
-    assert kinds == [CreateAccount, DeployContract, FunctionCall, Transfer, Stake, AddKey,
-                     AddKey, DeleteKey, DeleteAccount]
+    assert kinds == [
+        CreateAccount,
+        DeployContract,
+        FunctionCall,
+        Transfer,
+        Stake,
+        AddKey,
+        AddKey,
+        DeleteKey,
+        DeleteAccount,
+    ]
     assert tx.actions[2] == FunctionCall("go", b'{"a":1}', 5 * 10**12, 7)
     assert tx.actions[3].deposit == 2**100
     assert tx.actions[6].access_key.permission == FunctionCallPermission(
-        10**20, "c.near", ("a", "b"))
+        10**20, "c.near", ("a", "b")
+    )
     assert tx.actions[8].beneficiary_id == "ben.near"
 
 
 def test_tampering_breaks_signature_and_garbage_is_refused():
     pair = KeyPair.generate()
     secret = base58.b58decode(pair.secret_key[8:])
-    raw = base64.b64decode(transactions.sign_and_serialize_transaction(
-        "me.near", secret, "you.near", 1, [transactions.create_transfer_action(5)], bytes(32)))
+    raw = base64.b64decode(
+        transactions.sign_and_serialize_transaction(
+            "me.near", secret, "you.near", 1, [transactions.create_transfer_action(5)], bytes(32)
+        )
+    )
     tampered = bytearray(raw)
     tampered[-70] ^= 1  # inside the transfer amount
     assert not signature_valid(decode_signed_transaction(bytes(tampered)))
@@ -85,12 +104,21 @@ def test_tampering_breaks_signature_and_garbage_is_refused():
 def test_failing_setup_call_stops_genesis():
     genesis = Genesis(
         genesis_time_ns=time.time_ns(),
-        accounts=[GenesisAccount(account_id="owner.devnet", balance=10**25,
-                                 secret_keys=[KeyPair.generate().secret_key]),
-                  GenesisAccount(account_id="boom.devnet", balance=10**25, secret_keys=[],
-                                 code_name="test_panicker")],
-        setup_calls=[SetupCall(signer_id="owner.devnet", receiver_id="boom.devnet",
-                               method_name="boom", args={})],
+        accounts=[
+            GenesisAccount(
+                account_id="owner.devnet",
+                balance=10**25,
+                secret_keys=[KeyPair.generate().secret_key],
+            ),
+            GenesisAccount(
+                account_id="boom.devnet", balance=10**25, secret_keys=[], code_name="test_panicker"
+            ),
+        ],
+        setup_calls=[
+            SetupCall(
+                signer_id="owner.devnet", receiver_id="boom.devnet", method_name="boom", args={}
+            )
+        ],
     )
     with pytest.raises(SetupCallFailed, match="boom"):
         Runtime(genesis, SAMPLE_CONTRACTS)
@@ -99,12 +127,25 @@ def test_failing_setup_call_stops_genesis():
 def test_setup_calls_apply_with_deposit():
     genesis = Genesis(
         genesis_time_ns=time.time_ns(),
-        accounts=[GenesisAccount(account_id="owner.devnet", balance=10**25,
-                                 secret_keys=[KeyPair.generate().secret_key]),
-                  GenesisAccount(account_id="count.devnet", balance=10**25, secret_keys=[],
-                                 code_name="test_counter")],
-        setup_calls=[SetupCall(signer_id="owner.devnet", receiver_id="count.devnet",
-                               method_name="donate", args={}, deposit=10**24)],
+        accounts=[
+            GenesisAccount(
+                account_id="owner.devnet",
+                balance=10**25,
+                secret_keys=[KeyPair.generate().secret_key],
+            ),
+            GenesisAccount(
+                account_id="count.devnet", balance=10**25, secret_keys=[], code_name="test_counter"
+            ),
+        ],
+        setup_calls=[
+            SetupCall(
+                signer_id="owner.devnet",
+                receiver_id="count.devnet",
+                method_name="donate",
+                args={},
+                deposit=10**24,
+            )
+        ],
     )
     rt = Runtime(genesis, SAMPLE_CONTRACTS)
     assert rt.accounts["owner.devnet"].amount == 9 * 10**24
@@ -116,12 +157,21 @@ def test_setup_calls_apply_with_deposit():
 def _sample_raw() -> bytes:
     pair = KeyPair.generate()
     secret = base58.b58decode(pair.secret_key[8:])
-    return base64.b64decode(transactions.sign_and_serialize_transaction(
-        "me.near", secret, "you.near", 1,
-        [transactions.create_function_call_action("go", b"{}", 10**12, 0),
-         transactions.create_function_call_access_key_action(pair.public_key, None, "c.near",
-                                                             ["m"])],
-        bytes(32)))
+    return base64.b64decode(
+        transactions.sign_and_serialize_transaction(
+            "me.near",
+            secret,
+            "you.near",
+            1,
+            [
+                transactions.create_function_call_action("go", b"{}", 10**12, 0),
+                transactions.create_function_call_access_key_action(
+                    pair.public_key, None, "c.near", ["m"]
+                ),
+            ],
+            bytes(32),
+        )
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -136,4 +186,3 @@ def test_garbage_and_mutations_never_crash_the_decoder(noise, position, byte):
         except BorshError:
             continue
         assert isinstance(signature_valid(tx), bool)
-

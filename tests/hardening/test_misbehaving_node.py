@@ -327,8 +327,9 @@ def test_outcome_of_another_transaction_is_looked_up_by_hash() -> None:
 
     def tx(params: Any) -> dict[str, Any]:
         tx_hash = params["tx_hash"] if isinstance(params, dict) else params[0]
-        return envelope(outcome(tx_hash, receipt_status=FAILED if tx_hash != submitted[-1]
-                                else None))
+        return envelope(
+            outcome(tx_hash, receipt_status=FAILED if tx_hash != submitted[-1] else None)
+        )
 
     result, exc = attempt({"send_tx": send_tx, "tx": tx}, send)
     assert exc is None and result.ok and result.tx_hash == submitted[-1] != other

@@ -23,8 +23,13 @@ T = TypeVar("T")
 
 def make_home(devnet: Any, root: Path, *, key_file: Path | None = None) -> Home:
     home = Home(root)
-    write_config(home, network="devnet", account_id=ALICE,
-                 devnet_manifest=devnet.state_dir / "manifest.json", key_file=key_file)
+    write_config(
+        home,
+        network="devnet",
+        account_id=ALICE,
+        devnet_manifest=devnet.state_dir / "manifest.json",
+        key_file=key_file,
+    )
     (home.root / "grants.yaml").write_text(demo_grants(datetime.now(UTC) + timedelta(days=1)))
     return home
 

@@ -70,7 +70,8 @@ def test_encrypted_keystore_round_trip_and_no_plaintext_on_disk(tmp_path: Path) 
     again = Keystore(tmp_path / "keys", passphrase=lambda: "correct horse")
     assert again.load(again.entries()[0]).secret_key == pair.secret_key
     assert load_credentials(entry.path, passphrase=lambda: "correct horse").public_key == (
-        pair.public_key)
+        pair.public_key
+    )
 
 
 def test_a_wrong_passphrase_is_a_clear_error(tmp_path: Path) -> None:
@@ -113,7 +114,8 @@ def test_turning_encryption_on_seals_keys_stored_in_plain(tmp_path: Path) -> Non
 
 
 def test_passphrase_comes_from_the_environment_or_fails_clearly(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv(PASSPHRASE_ENV, "from-env")
     assert passphrase_from_env_or_prompt(interactive=False) == "from-env"
     monkeypatch.delenv(PASSPHRASE_ENV)

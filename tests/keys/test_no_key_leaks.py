@@ -57,22 +57,29 @@ def _session_flow(home: Home, seen: Collected) -> list[str]:
         session = await AgentSession.open(home)
         if session.ctx.keyring is None:  # what a session does once it loads HOME/keys
             session.ctx.keyring = keyring_from_keystore(
-                Keystore(home.keys_dir), [ALICE], KeyRing.of(session.ctx.credentials))
+                Keystore(home.keys_dir), [ALICE], KeyRing.of(session.ctx.credentials)
+            )
         statuses = []
         try:
             session.sync_grants_file()
-            for text in ("send 1 NEAR to bob.test.near", "swap 1 NEAR to USDC",
-                         "label task 0 item 0 as positive", "label task 0 item 0 as positive",
-                         "send 50 NEAR to bob.test.near"):
+            for text in (
+                "send 1 NEAR to bob.test.near",
+                "swap 1 NEAR to USDC",
+                "label task 0 item 0 as positive",
+                "label task 0 item 0 as positive",
+                "send 50 NEAR to bob.test.near",
+            ):
                 report = await session.run(text, lambda action, decision: True)
                 statuses += [s.status for s in report.steps]
                 seen.texts += [s.message for s in report.steps]
             prefs = session.preferences.load()
-            history = [(m.role, m.text) for m in session.conversation.recent(session.session_id,
-                                                                             50)]
+            history = [
+                (m.role, m.text) for m in session.conversation.recent(session.session_id, 50)
+            ]
             contacts = {c.name: c.account_id for c in session.contacts.list()}
-            context = PlannerContext(contacts=contacts, preferences=prefs.model_dump(),
-                                     history=history)
+            context = PlannerContext(
+                contacts=contacts, preferences=prefs.model_dump(), history=history
+            )
             tools = [tool_schema(n, m) for n, m in StepArgs.items()]
             seen.texts += [SYSTEM_PROMPT, context.as_data(), json.dumps(tools)]
         finally:
@@ -83,8 +90,11 @@ def _session_flow(home: Home, seen: Collected) -> list[str]:
 
 
 def test_no_secret_key_leaks_anywhere(
-    fresh_devnet, tmp_path: Path, caplog: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    fresh_devnet,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     seen = Collected()
@@ -112,8 +122,9 @@ def test_no_secret_key_leaks_anywhere(
     seen.result(cli(home, "grants", "add", str(home.root / "grants.yaml")))
 
     # the on-chain backstop: the tasks key and a trading account, with the keystore encrypted
-    seen.result(cli(home, "grants", "onchain", "--trading-account", "trading", "--fund", "2",
-                    env=env))
+    seen.result(
+        cli(home, "grants", "onchain", "--trading-account", "trading", "--fund", "2", env=env)
+    )
     seen.result(cli(home, "keys", "list"))
 
     # a session: a transfer, a swap, a label, a label again (an error), a denied transfer
@@ -129,8 +140,9 @@ def test_no_secret_key_leaks_anywhere(
         with pytest.raises(CredentialsError) as info:
             stored.load(key_entry)
         seen.error(info.value)
-    seen.result(cli(home, "do", "send 0.5 NEAR to nobody-here.test.near", "--yes", env=env),
-                expect=None)
+    seen.result(
+        cli(home, "do", "send 0.5 NEAR to nobody-here.test.near", "--yes", env=env), expect=None
+    )
 
     exported = seen.result(cli(home, "audit", "export"))
     assert exported.output.count("\n") > 10
@@ -143,11 +155,12 @@ def test_no_secret_key_leaks_anywhere(
     out, err = capfd.readouterr()
     haystacks: dict[str, bytes | str] = {
         "captured output": "\n".join(seen.texts) + out + err,
-        "log records": caplog.text + "\n".join(
-            str(r.getMessage()) + str(r.args) for r in caplog.records),
+        "log records": caplog.text
+        + "\n".join(str(r.getMessage()) + str(r.args) for r in caplog.records),
         "exceptions": "\n".join(
             "".join(traceback.format_exception(e)) + repr(getattr(e, "details", ""))
-            for e in seen.errors),
+            for e in seen.errors
+        ),
     }
     for path in sorted(home.root.rglob("*")):
         if path.is_file():

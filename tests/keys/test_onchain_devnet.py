@@ -26,13 +26,16 @@ TOOLS = build_registry()
 
 
 def _ctx(home: Home) -> ToolContext:
-    return context_from_config(load_config(home.config_file), home_devnet_dir=home.devnet_dir,
-                               keys_dir=home.keys_dir)
+    return context_from_config(
+        load_config(home.config_file), home_devnet_dir=home.devnet_dir, keys_dir=home.keys_dir
+    )
 
 
 async def _keys(ctx: ToolContext, account: str) -> dict[str, Any]:
-    result = await ctx.chain.rpc("query", {"request_type": "view_access_key_list",
-                                           "account_id": account, "finality": "final"})
+    result = await ctx.chain.rpc(
+        "query",
+        {"request_type": "view_access_key_list", "account_id": account, "finality": "final"},
+    )
     return {k["public_key"]: k["access_key"]["permission"] for k in result["keys"]}
 
 
@@ -41,8 +44,9 @@ async def _label(home: Home, task_id: int, label: str) -> str:
     ctx = _ctx(home)
     try:
         tool = TOOLS["submit_label"]
-        action = await tool.prepare(parse_args("submit_label",
-                                               {"task_id": task_id, "label": label}), ctx)
+        action = await tool.prepare(
+            parse_args("submit_label", {"task_id": task_id, "label": label}), ctx
+        )
         result = await tool.execute(action, ctx)
         outcome = await ctx.chain.tx_status(result.tx_hashes[0], ALICE)
         assert outcome is not None and outcome.ok
@@ -73,11 +77,16 @@ def test_tasks_key_signs_labels_and_cannot_move_funds(home: Home) -> None:
     keys = run(_keys(ctx, ALICE))
     fc = keys[entry.public_key]["FunctionCall"]
     assert fc["receiver_id"] == TASKS and sorted(fc["method_names"]) == [
-        "claim_rewards", "submit_label"]
+        "claim_rewards",
+        "submit_label",
+    ]
     assert int(fc["allowance"]) == NEAR // 4
     with AuditLog(home.audit_db) as log:
-        added = [e for e in log.entries(kind=AuditKind.GRANT_ADDED, limit=None)
-                 if e.data.get("onchain_public_key") == entry.public_key]
+        added = [
+            e
+            for e in log.entries(kind=AuditKind.GRANT_ADDED, limit=None)
+            if e.data.get("onchain_public_key") == entry.public_key
+        ]
     assert len(added) == 1 and added[0].data["permission"]["FunctionCall"]["receiver_id"] == TASKS
 
     # idempotent: a second run finds the key and adds nothing
@@ -95,13 +104,26 @@ def test_tasks_key_signs_labels_and_cannot_move_funds(home: Home) -> None:
     async def misuse() -> list[str]:
         refused = []
         specs = [
-            TransactionSpec(signer_id=ALICE, receiver_id="bob.test.near",
-                            actions=(TransferSpec(deposit=NEAR),)),
-            TransactionSpec(signer_id=ALICE, receiver_id=TASKS, actions=(FunctionCallSpec(
-                method_name="submit_label", args={"task_id": 1, "item_id": 1, "label": "no"},
-                gas=30 * 10**12, deposit=1),)),
-            TransactionSpec(signer_id=ALICE, receiver_id="wrap.test.near", actions=(
-                FunctionCallSpec(method_name="near_deposit", args={}, gas=30 * 10**12),)),
+            TransactionSpec(
+                signer_id=ALICE, receiver_id="bob.test.near", actions=(TransferSpec(deposit=NEAR),)
+            ),
+            TransactionSpec(
+                signer_id=ALICE,
+                receiver_id=TASKS,
+                actions=(
+                    FunctionCallSpec(
+                        method_name="submit_label",
+                        args={"task_id": 1, "item_id": 1, "label": "no"},
+                        gas=30 * 10**12,
+                        deposit=1,
+                    ),
+                ),
+            ),
+            TransactionSpec(
+                signer_id=ALICE,
+                receiver_id="wrap.test.near",
+                actions=(FunctionCallSpec(method_name="near_deposit", args={}, gas=30 * 10**12),),
+            ),
         ]
         for spec in specs:
             with pytest.raises(InvalidTransactionError) as info:
@@ -120,45 +142,59 @@ def test_tasks_key_signs_labels_and_cannot_move_funds(home: Home) -> None:
     assert entry.public_key not in run(_keys(ctx, ALICE))
     assert not entry.path.exists()
     with AuditLog(home.audit_db) as log:
-        assert [e.data["onchain_public_key"] for e in log.entries(kind=AuditKind.GRANT_REVOKED,
-                                                           limit=None)] == [entry.public_key]
+        assert [
+            e.data["onchain_public_key"]
+            for e in log.entries(kind=AuditKind.GRANT_REVOKED, limit=None)
+        ] == [entry.public_key]
     assert run(_label(home, 2, "hello")) == full_key
     run(ctx.aclose())
 
 
 def test_trading_sub_account_is_capped_by_the_grant_budget(home: Home) -> None:
-    too_much = cli(home, "grants", "onchain", "--no-tasks-key", "--trading-account", "trading",
-                   "--fund", "30")
+    too_much = cli(
+        home, "grants", "onchain", "--no-tasks-key", "--trading-account", "trading", "--fund", "30"
+    )
     assert too_much.exit_code == 1
     assert "exceeds the budget of grant 'demo-swaps'" in too_much.output
     assert "25 NEAR" in too_much.output
     ctx = _ctx(home)
     assert not run(ctx.chain.account_exists("trading." + ALICE))
 
-    made = cli(home, "grants", "onchain", "--no-tasks-key", "--trading-account", "trading",
-               "--fund", "3")
+    made = cli(
+        home, "grants", "onchain", "--no-tasks-key", "--trading-account", "trading", "--fund", "3"
+    )
     assert made.exit_code == 0, made.output
     sub = "trading." + ALICE
     assert run(ctx.chain.near_balance(sub))["total"] == 3 * NEAR
     (entry,) = [e for e in Keystore(home.keys_dir).entries() if e.account_id == sub]
     assert entry.full_access and run(_keys(ctx, sub)) == {entry.public_key: "FullAccess"}
     with AuditLog(home.audit_db) as log:
-        (audited,) = [e for e in log.entries(kind=AuditKind.GRANT_ADDED, limit=None)
-                      if e.data.get("onchain_account") == sub]
+        (audited,) = [
+            e
+            for e in log.entries(kind=AuditKind.GRANT_ADDED, limit=None)
+            if e.data.get("onchain_account") == sub
+        ]
     assert audited.data["fund"] == str(3 * NEAR) and audited.data["grant_id"] == "demo-swaps"
     assert audited.data["onchain_public_key"] == entry.public_key
 
-    again = cli(home, "grants", "onchain", "--no-tasks-key", "--trading-account", "trading",
-                "--fund", "3")
+    again = cli(
+        home, "grants", "onchain", "--no-tasks-key", "--trading-account", "trading", "--fund", "3"
+    )
     assert again.exit_code == 0 and "nothing to do" in again.output
     assert run(ctx.chain.near_balance(sub))["total"] == 3 * NEAR
 
     # an action whose signer is the sub-account is signed with the sub-account's own key
     ctx = _ctx(home)
     action = CanonicalAction(
-        tool="transfer", signer_id=sub, preview="1 NEAR from the trading account",
-        transactions=(TransactionSpec(signer_id=sub, receiver_id="bob.test.near",
-                                      actions=(TransferSpec(deposit=NEAR),)),))
+        tool="transfer",
+        signer_id=sub,
+        preview="1 NEAR from the trading account",
+        transactions=(
+            TransactionSpec(
+                signer_id=sub, receiver_id="bob.test.near", actions=(TransferSpec(deposit=NEAR),)
+            ),
+        ),
+    )
 
     async def send() -> str:
         result, outcomes = await execute_transactions(action, ctx, [])
@@ -172,8 +208,9 @@ def test_trading_sub_account_is_capped_by_the_grant_budget(home: Home) -> None:
 def test_onchain_refuses_unclear_requests(home: Home) -> None:
     alone = cli(home, "grants", "onchain", "--trading-account", "trading")
     assert alone.exit_code == 1 and "go together" in alone.output
-    bad = cli(home, "grants", "onchain", "--no-tasks-key", "--trading-account", "a.b",
-              "--fund", "1")
+    bad = cli(
+        home, "grants", "onchain", "--no-tasks-key", "--trading-account", "a.b", "--fund", "1"
+    )
     assert bad.exit_code == 1 and "valid sub-account" in bad.output
     both = cli(home, "grants", "onchain", "--revoke", "--trading-account", "t", "--fund", "1")
     assert both.exit_code == 1 and "separate run" in both.output

@@ -18,8 +18,9 @@ ALICE, TASKS = "alice.test.near", "tasks.test.near"
 GAS = 30 * 10**12
 
 
-def _call(method: str, *, receiver: str = TASKS, deposit: int = 0, signer: str = ALICE,
-          extra: int = 0) -> TransactionSpec:
+def _call(
+    method: str, *, receiver: str = TASKS, deposit: int = 0, signer: str = ALICE, extra: int = 0
+) -> TransactionSpec:
     actions = [FunctionCallSpec(method_name=method, args={}, gas=GAS, deposit=deposit)]
     actions += [TransferSpec(deposit=1)] * extra
     return TransactionSpec(signer_id=signer, receiver_id=receiver, actions=tuple(actions))
@@ -29,8 +30,10 @@ def _call(method: str, *, receiver: str = TASKS, deposit: int = 0, signer: str =
 def ring() -> KeyRing:
     full = Credentials(ALICE, KeyPair.generate())
     ring = KeyRing.of(full)
-    ring.add_function_call(Credentials(ALICE, KeyPair.generate()),
-                           FunctionCallPermission(TASKS, ("submit_label", "claim_rewards")))
+    ring.add_function_call(
+        Credentials(ALICE, KeyPair.generate()),
+        FunctionCallPermission(TASKS, ("submit_label", "claim_rewards")),
+    )
     return ring
 
 
@@ -44,16 +47,18 @@ def test_the_function_call_key_signs_exactly_what_it_may(ring: KeyRing) -> None:
     assert ring.for_spec(_call("submit_label", deposit=1)).public_key == full
     assert ring.for_spec(_call("submit_label", receiver="other.test.near")).public_key == full
     assert ring.for_spec(_call("submit_label", extra=1)).public_key == full
-    transfer = TransactionSpec(signer_id=ALICE, receiver_id=TASKS,
-                               actions=(TransferSpec(deposit=5),))
+    transfer = TransactionSpec(
+        signer_id=ALICE, receiver_id=TASKS, actions=(TransferSpec(deposit=5),)
+    )
     assert ring.for_spec(transfer).public_key == full
     assert ring.for_spec(KeyTransaction(signer_id=ALICE, delete=(narrow,))).public_key == full
 
 
 def test_an_empty_method_list_means_any_method() -> None:
     ring = KeyRing()
-    ring.add_function_call(Credentials(ALICE, KeyPair.generate()),
-                           FunctionCallPermission(TASKS, ()))
+    ring.add_function_call(
+        Credentials(ALICE, KeyPair.generate()), FunctionCallPermission(TASKS, ())
+    )
     assert ring.for_spec(_call("anything")).account_id == ALICE
     with pytest.raises(CredentialsError, match="no key held for alice.test.near"):
         ring.for_spec(_call("anything", deposit=1))
@@ -62,8 +67,7 @@ def test_an_empty_method_list_means_any_method() -> None:
 def test_each_signer_gets_its_own_key(ring: KeyRing) -> None:
     trader = Credentials("trading." + ALICE, KeyPair.generate())
     ring.add_full_access(trader)
-    spec = _call("ft_transfer_call", receiver="wrap.test.near", deposit=1,
-                 signer=trader.account_id)
+    spec = _call("ft_transfer_call", receiver="wrap.test.near", deposit=1, signer=trader.account_id)
     assert ring.for_spec(spec) is trader
     with pytest.raises(CredentialsError, match="no key held for bob.test.near"):
         ring.for_spec(_call("submit_label", signer="bob.test.near"))

@@ -18,9 +18,12 @@ from tests.policy.helpers import (
     transfer_grant,
 )
 
-CONFIRMING = grants_doc(transfer_grant(
-    confirm={"above": {"NEAR": "2"}},
-    windows=[{"token": "NEAR", "amount": "5", "period": "24h"}]))
+CONFIRMING = grants_doc(
+    transfer_grant(
+        confirm={"above": {"NEAR": "2"}},
+        windows=[{"token": "NEAR", "amount": "5", "period": "24h"}],
+    )
+)
 
 
 def test_approval_turns_confirm_into_allow_once(tmp_path: Path) -> None:

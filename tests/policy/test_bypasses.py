@@ -60,8 +60,9 @@ def test_deposit_above_one_yocto_on_ft_transfer_is_denied(tmp_path: Path) -> Non
 def test_transfer_smuggled_into_a_swap_is_seen(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", ALL)
     base = swap(WRAP, USDC, YOCTO, 2_980_000)
-    extra = TransactionSpec(signer_id=ALICE, receiver_id=EVE,
-                            actions=(TransferSpec(deposit=10 * YOCTO),))
+    extra = TransactionSpec(
+        signer_id=ALICE, receiver_id=EVE, actions=(TransferSpec(deposit=10 * YOCTO),)
+    )
     smuggled = base.model_copy(update={"transactions": (*base.transactions, extra)})
     decision = engine.dry_run(smuggled)
     assert decision.outcome == DENY
@@ -72,24 +73,32 @@ def test_recipient_hidden_in_ft_transfer_call_msg(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", ALL)
     ok = swap(WRAP, USDC, YOCTO, 2_980_000)
     assert engine.dry_run(ok).outcome == "allow"
-    to_eve = swap(WRAP, USDC, YOCTO, 2_980_000,
-                  msg=swap_msg(WRAP, USDC, YOCTO, 2_980_000, receiver_id=EVE))
+    to_eve = swap(
+        WRAP, USDC, YOCTO, 2_980_000, msg=swap_msg(WRAP, USDC, YOCTO, 2_980_000, receiver_id=EVE)
+    )
     decision = engine.dry_run(to_eve)
     assert decision.outcome == DENY and "recipient_not_allowed" in decision.reasons
-    referral = swap(WRAP, USDC, YOCTO, 2_980_000,
-                    msg=swap_msg(WRAP, USDC, YOCTO, 2_980_000, referral_id=EVE))
+    referral = swap(
+        WRAP, USDC, YOCTO, 2_980_000, msg=swap_msg(WRAP, USDC, YOCTO, 2_980_000, referral_id=EVE)
+    )
     assert engine.dry_run(referral).reasons == ["undecodable_msg"]
 
 
-@pytest.mark.parametrize("msg", [
-    "not json", "{}", '{"actions": []}', '{"actions": [{"pool_id": 0}]}',
-    '{"actions": [{"pool_id": 0, "token_in": "wrap.test.near", "token_out": "usdc.test.near",'
-    ' "min_amount_out": "1", "deliver_to": "eve.test.near"}]}',
-    '{"actions": [{"pool_id": 0, "token_in": "ref.test.near", "token_out": "usdc.test.near",'
-    ' "min_amount_out": "1"}]}',
-    '{"actions": [{"pool_id": 0, "token_in": "wrap.test.near", "token_out": "usdc.test.near",'
-    ' "min_amount_out": 1.5}]}',
-])
+@pytest.mark.parametrize(
+    "msg",
+    [
+        "not json",
+        "{}",
+        '{"actions": []}',
+        '{"actions": [{"pool_id": 0}]}',
+        '{"actions": [{"pool_id": 0, "token_in": "wrap.test.near", "token_out": "usdc.test.near",'
+        ' "min_amount_out": "1", "deliver_to": "eve.test.near"}]}',
+        '{"actions": [{"pool_id": 0, "token_in": "ref.test.near", "token_out": "usdc.test.near",'
+        ' "min_amount_out": "1"}]}',
+        '{"actions": [{"pool_id": 0, "token_in": "wrap.test.near", "token_out": "usdc.test.near",'
+        ' "min_amount_out": 1.5}]}',
+    ],
+)
 def test_undecodable_swap_msg_denies(tmp_path: Path, msg: str) -> None:
     engine, _ = make_engine(tmp_path / "p.db", ALL)
     decision = engine.dry_run(swap(WRAP, USDC, YOCTO, 2_980_000, msg=msg))
@@ -98,16 +107,25 @@ def test_undecodable_swap_msg_denies(tmp_path: Path, msg: str) -> None:
 
 def test_ft_transfer_call_with_msg_to_a_non_exchange_denies(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", ALL)
-    tx = TransactionSpec(signer_id=ALICE, receiver_id=USDC, actions=(call(
-        "ft_transfer_call", {"receiver_id": BOB, "amount": "5", "msg": '{"to":"eve.test.near"}'},
-        1),))
+    tx = TransactionSpec(
+        signer_id=ALICE,
+        receiver_id=USDC,
+        actions=(
+            call(
+                "ft_transfer_call",
+                {"receiver_id": BOB, "amount": "5", "msg": '{"to":"eve.test.near"}'},
+                1,
+            ),
+        ),
+    )
     action = _action("transfer", [tx], [TokenFlow(token=USDC, amount=5, recipient=BOB)], [BOB])
     assert engine.dry_run(action).reasons == ["undecodable_msg"]
 
 
 def test_unknown_method_denied_unless_allowlisted_and_moving_nothing(tmp_path: Path) -> None:
-    doc = grants_doc(tasks_grant(contracts=[{"contract": TASKS,
-                                             "methods": ["submit_label", "vote"]}]))
+    doc = grants_doc(
+        tasks_grant(contracts=[{"contract": TASKS, "methods": ["submit_label", "vote"]}])
+    )
     engine, _ = make_engine(tmp_path / "p.db", doc)
     vote = submit_label(method="vote")
     assert engine.dry_run(vote).reasons == ["label_mismatch"]  # vote is not a submit_label
@@ -118,8 +136,9 @@ def test_unknown_method_denied_unless_allowlisted_and_moving_nothing(tmp_path: P
 def test_declared_outflows_must_match(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", ALL)
     honest = near_transfer(BOB, YOCTO)
-    understated = honest.model_copy(update={"outflows": (
-        TokenFlow(token=NEAR, amount=1, recipient=BOB),)})
+    understated = honest.model_copy(
+        update={"outflows": (TokenFlow(token=NEAR, amount=1, recipient=BOB),)}
+    )
     assert "declared_flow_mismatch" in engine.dry_run(understated).reasons
     no_recipient = honest.model_copy(update={"recipients": ()})
     assert "undeclared_recipient" in engine.dry_run(no_recipient).reasons
@@ -207,18 +226,23 @@ def test_the_engine_cannot_write_grants(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", grants_doc(transfer_grant()))
     assert not any(hasattr(engine, name) for name in ("add", "add_grant", "revoke", "widen"))
     conn = engine._ledger.conn
-    for sql in ("INSERT INTO grants VALUES ('x', 1, '{}', '', 0, '')",
-                "UPDATE grants SET body = '{}'", "DELETE FROM revocations",
-                "INSERT INTO ceilings VALUES (9, '{}', 0, '')", "DROP TABLE grants",
-                "DROP TRIGGER grants_immutable_u"):
+    for sql in (
+        "INSERT INTO grants VALUES ('x', 1, '{}', '', 0, '')",
+        "UPDATE grants SET body = '{}'",
+        "DELETE FROM revocations",
+        "INSERT INTO ceilings VALUES (9, '{}', 0, '')",
+        "DROP TABLE grants",
+        "DROP TRIGGER grants_immutable_u",
+    ):
         with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
             conn.execute(sql)
     assert [g.version for g in engine.grants()] == [1]
 
 
 def test_actions_that_would_widen_the_agents_power_are_denied(tmp_path: Path) -> None:
-    doc = grants_doc(transfer_grant(), tasks_grant(
-        contracts=[{"contract": TASKS, "methods": ["submit_label"]}]))
+    doc = grants_doc(
+        transfer_grant(), tasks_grant(contracts=[{"contract": TASKS, "methods": ["submit_label"]}])
+    )
     engine, _ = make_engine(tmp_path / "p.db", doc)
     # a call on the user's own account (add_key/deploy-style) is never decodable
     own = submit_label(method="add_full_access_key", receiver=ALICE)
@@ -276,14 +300,18 @@ def test_exchange_must_be_granted(tmp_path: Path) -> None:
 
 def test_storage_deposits_go_only_to_granted_tokens_and_exchanges(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", ALL)
-    reg = call("storage_deposit", {"account_id": BOB, "registration_only": True},
-               1_250_000_000_000_000_000_000)
+    reg = call(
+        "storage_deposit",
+        {"account_id": BOB, "registration_only": True},
+        1_250_000_000_000_000_000_000,
+    )
     for contract, expected in ((USDC, "allow"), ("evil.test.near", DENY)):
         send = call("ft_transfer", {"receiver_id": BOB, "amount": "5"}, 1)
         tx = TransactionSpec(signer_id=ALICE, receiver_id=USDC, actions=(send,))
         reg_tx = TransactionSpec(signer_id=ALICE, receiver_id=contract, actions=(reg,))
-        action = _action("transfer", [reg_tx, tx],
-                         [TokenFlow(token=USDC, amount=5, recipient=BOB)], [BOB])
+        action = _action(
+            "transfer", [reg_tx, tx], [TokenFlow(token=USDC, amount=5, recipient=BOB)], [BOB]
+        )
         decision = engine.dry_run(action)
         assert decision.outcome == expected, decision.reasons
     assert decision.reasons == ["storage_deposit_not_allowed"]

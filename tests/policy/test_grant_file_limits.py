@@ -58,9 +58,17 @@ def test_deep_nesting_is_a_grant_file_error(tmp_path: Path, depth: int) -> None:
     assert info.value.source == str(path)
 
 
-@pytest.mark.parametrize("value", [
-    MAX_DURATION_S + 1, 10**30, "3651d", "87601h", "999999999999d", "9" * 5_000 + "s",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        MAX_DURATION_S + 1,
+        10**30,
+        "3651d",
+        "87601h",
+        "999999999999d",
+        "9" * 5_000 + "s",
+    ],
+)
 def test_periods_over_ten_years_are_refused(value: Any) -> None:
     with pytest.raises(ValueError, match="longer than 10 years") as info:
         parse_duration(value)
@@ -79,8 +87,7 @@ def test_every_grant_duration_is_capped(field: str) -> None:
 
 
 def test_a_ceiling_period_is_capped() -> None:
-    doc = grants_doc(transfer_grant(),
-                     ceiling=[{"token": "NEAR", "amount": "1", "period": 10**12}])
+    doc = grants_doc(transfer_grant(), ceiling=[{"token": "NEAR", "amount": "1", "period": 10**12}])
     with pytest.raises(GrantFileError, match=r"global\.windows: .*longer than 10 years"):
         parse_grants(doc)
 

@@ -27,19 +27,22 @@ def test_demo_grant_file_is_valid_and_exact() -> None:
     assert {m for c in tasks.contracts for m in c.methods} == {"submit_label", "claim_rewards"}
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"per_acton": {"NEAR": "1"}}, "per_acton"),
-    ({"expires_at": None}, "expires_at"),
-    ({"kinds": ["transfer", "teleport"]}, "kinds"),
-    ({"per_action": {"NEAR": 1.5}}, "per_action"),
-    ({"per_action": {"DOGE": "1"}}, "DOGE"),
-    ({"per_action": {"NEAR": "1.0000000000000000000000001"}}, "decimal places"),
-    ({"recipients": ["Bob.Test.Near"]}, "Bob.Test.Near"),
-    ({"kinds": ["swap"]}, "max_slippage_bps"),
-    ({"expires_at": "2030-01-01T00:00:00"}, "timezone"),
-    ({"windows": [{"token": "NEAR", "period": "24h"}]}, "window"),
-    ({"hours_utc": ["22:00-02:00"]}, "midnight"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"per_acton": {"NEAR": "1"}}, "per_acton"),
+        ({"expires_at": None}, "expires_at"),
+        ({"kinds": ["transfer", "teleport"]}, "kinds"),
+        ({"per_action": {"NEAR": 1.5}}, "per_action"),
+        ({"per_action": {"DOGE": "1"}}, "DOGE"),
+        ({"per_action": {"NEAR": "1.0000000000000000000000001"}}, "decimal places"),
+        ({"recipients": ["Bob.Test.Near"]}, "Bob.Test.Near"),
+        ({"kinds": ["swap"]}, "max_slippage_bps"),
+        ({"expires_at": "2030-01-01T00:00:00"}, "timezone"),
+        ({"windows": [{"token": "NEAR", "period": "24h"}]}, "window"),
+        ({"hours_utc": ["22:00-02:00"]}, "midnight"),
+    ],
+)
 def test_bad_grants_are_refused_naming_the_field(change: dict, field: str) -> None:
     grant = transfer_grant(**change)
     if grant.get("expires_at", "") is None:

@@ -28,22 +28,26 @@ from tests.policy.helpers import (
 
 PEOPLE = [BOB, CAROL, EVE]
 
-grant_specs = st.fixed_dictionaries({
-    "recipients": st.lists(st.sampled_from(PEOPLE), unique=True),
-    "tokens": st.lists(st.sampled_from(["NEAR", "USDC"]), unique=True),
-    "near_cap": st.one_of(st.none(), st.integers(0, 10)),
-    "usdc_cap": st.one_of(st.none(), st.integers(0, 100)),
-    "usd_cap": st.one_of(st.none(), st.integers(0, 100)),
-    "confirm_near": st.one_of(st.none(), st.integers(0, 10)),
-    "hours": st.one_of(st.none(), st.tuples(st.integers(0, 22), st.integers(1, 23))),
-    "expires_h": st.integers(1, 1000),
-})
+grant_specs = st.fixed_dictionaries(
+    {
+        "recipients": st.lists(st.sampled_from(PEOPLE), unique=True),
+        "tokens": st.lists(st.sampled_from(["NEAR", "USDC"]), unique=True),
+        "near_cap": st.one_of(st.none(), st.integers(0, 10)),
+        "usdc_cap": st.one_of(st.none(), st.integers(0, 100)),
+        "usd_cap": st.one_of(st.none(), st.integers(0, 100)),
+        "confirm_near": st.one_of(st.none(), st.integers(0, 10)),
+        "hours": st.one_of(st.none(), st.tuples(st.integers(0, 22), st.integers(1, 23))),
+        "expires_h": st.integers(1, 1000),
+    }
+)
 
 actions = st.one_of(
-    st.builds(lambda to, n: near_transfer(to, n * YOCTO // 2), st.sampled_from(PEOPLE),
-              st.integers(1, 30)),
-    st.builds(lambda to, n: ft_transfer(USDC, to, n * 10**6), st.sampled_from(PEOPLE),
-              st.integers(1, 200)),
+    st.builds(
+        lambda to, n: near_transfer(to, n * YOCTO // 2), st.sampled_from(PEOPLE), st.integers(1, 30)
+    ),
+    st.builds(
+        lambda to, n: ft_transfer(USDC, to, n * 10**6), st.sampled_from(PEOPLE), st.integers(1, 200)
+    ),
 )
 
 
@@ -54,9 +58,14 @@ def _grant(spec: dict, **tighter) -> ActiveGrant:
         per_action["NEAR"] = str(s["near_cap"])
     if s["usdc_cap"] is not None and "USDC" in s["tokens"]:
         per_action["USDC"] = str(s["usdc_cap"])
-    g = {"id": "g", "kinds": ["transfer"], "recipients": s["recipients"], "tokens": s["tokens"],
-         "per_action": per_action,
-         "expires_at": (START + timedelta(hours=s["expires_h"])).isoformat()}
+    g = {
+        "id": "g",
+        "kinds": ["transfer"],
+        "recipients": s["recipients"],
+        "tokens": s["tokens"],
+        "per_action": per_action,
+        "expires_at": (START + timedelta(hours=s["expires_h"])).isoformat(),
+    }
     if s["usd_cap"] is not None:
         g["per_action_usd"] = str(s["usd_cap"])
     if s["confirm_near"] is not None:
@@ -73,16 +82,21 @@ def _decide(action, grant: ActiveGrant, revoked: bool = False, now=START) -> str
     prices = Prices(Clock(now))
     if revoked:
         grant = ActiveGrant(grant.grant, grant.version, revoked=True)
-    return evaluate(action, [grant], now=now, state=NoState(), facts=FACTS, prices=prices,
-                    quotes=Quotes(prices)).outcome
+    return evaluate(
+        action, [grant], now=now, state=NoState(), facts=FACTS, prices=prices, quotes=Quotes(prices)
+    ).outcome
 
 
 def _tighten(spec: dict, data) -> dict:
     t = dict(spec)
-    t["recipients"] = data.draw(st.lists(st.sampled_from(spec["recipients"]), unique=True)
-                                if spec["recipients"] else st.just([]))
-    t["tokens"] = data.draw(st.lists(st.sampled_from(spec["tokens"]), unique=True)
-                            if spec["tokens"] else st.just([]))
+    t["recipients"] = data.draw(
+        st.lists(st.sampled_from(spec["recipients"]), unique=True)
+        if spec["recipients"]
+        else st.just([])
+    )
+    t["tokens"] = data.draw(
+        st.lists(st.sampled_from(spec["tokens"]), unique=True) if spec["tokens"] else st.just([])
+    )
     # No cap on a token means "no authority" unless a USD cap covers it, so a tighter grant may
     # lower any cap, and add a base-unit cap only where a USD cap already applies.
     t["usd_cap"] = None if spec["usd_cap"] is None else data.draw(st.integers(0, spec["usd_cap"]))
@@ -97,8 +111,9 @@ def _tighten(spec: dict, data) -> dict:
         t["confirm_near"] = data.draw(st.one_of(st.none(), st.integers(0, 10)))
     t["expires_h"] = data.draw(st.integers(1, spec["expires_h"]))
     if spec["hours"] is None:
-        t["hours"] = data.draw(st.one_of(st.none(), st.tuples(st.integers(0, 22),
-                                                              st.integers(1, 23))))
+        t["hours"] = data.draw(
+            st.one_of(st.none(), st.tuples(st.integers(0, 22), st.integers(1, 23)))
+        )
     return t
 
 

@@ -25,8 +25,9 @@ from tests.policy.helpers import (
 
 def test_utc_hours(tmp_path: Path) -> None:
     clock = Clock(START.replace(hour=8, minute=59))
-    engine, _ = make_engine(tmp_path / "p.db", grants_doc(transfer_grant(
-        hours_utc=["09:00-17:00"])), clock=clock)
+    engine, _ = make_engine(
+        tmp_path / "p.db", grants_doc(transfer_grant(hours_utc=["09:00-17:00"])), clock=clock
+    )
     assert engine.dry_run(near_transfer(BOB, YOCTO)).reasons == ["outside_hours"]
     clock.advance(minutes=1)
     assert engine.dry_run(near_transfer(BOB, YOCTO)).outcome == "allow"
@@ -47,8 +48,10 @@ def test_expiry_and_not_before(tmp_path: Path) -> None:
 
 
 def test_first_time_recipient_until_a_payment_settles(tmp_path: Path) -> None:
-    engine, _ = make_engine(tmp_path / "p.db", grants_doc(transfer_grant(
-        confirm={"first_time_recipient": True, "kinds": []})))
+    engine, _ = make_engine(
+        tmp_path / "p.db",
+        grants_doc(transfer_grant(confirm={"first_time_recipient": True, "kinds": []})),
+    )
     first = engine.dry_run(near_transfer(BOB, YOCTO))
     assert first.reasons == ["first_time_recipient"]
     approval = engine.approve(near_transfer(BOB, YOCTO))
@@ -60,12 +63,15 @@ def test_first_time_recipient_until_a_payment_settles(tmp_path: Path) -> None:
 
 
 def test_kind_marked_confirm_and_usd_threshold(tmp_path: Path) -> None:
-    engine, _ = make_engine(tmp_path / "p.db", grants_doc(
-        swap_grant(confirm={"above_usd": "5"}), transfer_grant(confirm={"kinds": ["transfer"]})))
+    engine, _ = make_engine(
+        tmp_path / "p.db",
+        grants_doc(
+            swap_grant(confirm={"above_usd": "5"}), transfer_grant(confirm={"kinds": ["transfer"]})
+        ),
+    )
     assert engine.dry_run(near_transfer(BOB, YOCTO)).reasons == ["confirm_kind"]
     assert engine.dry_run(swap(WRAP, USDC, YOCTO, 2_980_000)).outcome == "allow"  # $3
-    assert engine.dry_run(swap(WRAP, USDC, 2 * YOCTO, 5_960_000)).reasons == [
-        "confirm_above_usd"]
+    assert engine.dry_run(swap(WRAP, USDC, 2 * YOCTO, 5_960_000)).reasons == ["confirm_above_usd"]
 
 
 def test_no_grant_means_deny(tmp_path: Path) -> None:
@@ -77,8 +83,11 @@ def test_no_grant_means_deny(tmp_path: Path) -> None:
 
 
 def test_global_ceiling_spans_grants(tmp_path: Path) -> None:
-    doc = grants_doc(transfer_grant(), transfer_grant(id="pay2"),
-                     ceiling=[{"token": "NEAR", "amount": "6", "period": "24h"}])
+    doc = grants_doc(
+        transfer_grant(),
+        transfer_grant(id="pay2"),
+        ceiling=[{"token": "NEAR", "amount": "6", "period": "24h"}],
+    )
     engine, _ = make_engine(tmp_path / "p.db", doc)
     assert engine.reserve(near_transfer(BOB, 4 * YOCTO)).grant_id == "pay"
     denied = engine.reserve(near_transfer(BOB, 3 * YOCTO))
@@ -93,13 +102,15 @@ def test_engine_with_pool_prices_and_staleness(tmp_path: Path) -> None:
     def pools() -> list[Pool]:
         return [Pool(0, (WRAP, USDC), (1000 * YOCTO, 3000 * 10**6), 30, fetched["at"])]
 
-    source = PoolPrices(pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP,
-                        min_liquidity_usd=100)
+    source = PoolPrices(
+        pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP, min_liquidity_usd=100
+    )
     make_engine(tmp_path / "p.db", grants_doc(swap_grant()))
     from tests.policy.helpers import FACTS
 
-    engine = PolicyEngine(tmp_path / "p.db", facts=FACTS, prices=source, quotes=source,
-                          clock=clock, durable=False)
+    engine = PolicyEngine(
+        tmp_path / "p.db", facts=FACTS, prices=source, quotes=source, clock=clock, durable=False
+    )
     quote = source.quote(WRAP, USDC, YOCTO).amount_out
     floor = -(-quote * 9_900 // 10_000)
     assert engine.dry_run(swap(WRAP, USDC, YOCTO, floor)).outcome == "allow"

@@ -32,16 +32,37 @@ def _doc() -> dict:
 
 def near_to_usdc_swap(amount_in: int, minimum: int) -> CanonicalAction:
     reg = call("storage_deposit", {"account_id": ALICE, "registration_only": True}, STORAGE)
-    msg = json.dumps({"actions": [
-        {"pool_id": 0, "token_in": WRAP, "token_out": USDC, "amount_in": str(amount_in),
-         "min_amount_out": str(minimum)}]}, separators=(",", ":"))
+    msg = json.dumps(
+        {
+            "actions": [
+                {
+                    "pool_id": 0,
+                    "token_in": WRAP,
+                    "token_out": USDC,
+                    "amount_in": str(amount_in),
+                    "min_amount_out": str(minimum),
+                }
+            ]
+        },
+        separators=(",", ":"),
+    )
     txs = (
-        TransactionSpec(signer_id=ALICE, receiver_id=WRAP,
-                        actions=(reg, call("near_deposit", {}, amount_in))),
+        TransactionSpec(
+            signer_id=ALICE, receiver_id=WRAP, actions=(reg, call("near_deposit", {}, amount_in))
+        ),
         TransactionSpec(signer_id=ALICE, receiver_id=USDC, actions=(reg,)),
-        TransactionSpec(signer_id=ALICE, receiver_id=WRAP, actions=(call(
-            "ft_transfer_call", {"receiver_id": EXCHANGE, "amount": str(amount_in), "msg": msg},
-            1, 180 * TGAS),)),
+        TransactionSpec(
+            signer_id=ALICE,
+            receiver_id=WRAP,
+            actions=(
+                call(
+                    "ft_transfer_call",
+                    {"receiver_id": EXCHANGE, "amount": str(amount_in), "msg": msg},
+                    1,
+                    180 * TGAS,
+                ),
+            ),
+        ),
     )
     outflows = (
         TokenFlow(token=NEAR, amount=STORAGE, recipient=WRAP, purpose="storage_deposit"),
@@ -50,8 +71,14 @@ def near_to_usdc_swap(amount_in: int, minimum: int) -> CanonicalAction:
         TokenFlow(token=WRAP, amount=amount_in, recipient=EXCHANGE, purpose="swap_in"),
         TokenFlow(token=NEAR, amount=1, recipient=WRAP, purpose="ft_transfer_deposit"),
     )
-    return CanonicalAction(tool="swap", signer_id=ALICE, transactions=txs, outflows=outflows,
-                           recipients=(EXCHANGE,), preview="swap")
+    return CanonicalAction(
+        tool="swap",
+        signer_id=ALICE,
+        transactions=txs,
+        outflows=outflows,
+        recipients=(EXCHANGE,),
+        preview="swap",
+    )
 
 
 def test_tool_shaped_swap_passes_demo_grants(tmp_path: Path) -> None:
@@ -68,14 +95,26 @@ def test_tool_shaped_swap_passes_demo_grants(tmp_path: Path) -> None:
 
 def test_tool_shaped_ft_transfer_with_registration(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", _doc())
-    tx = TransactionSpec(signer_id=ALICE, receiver_id=USDC, actions=(
-        call("storage_deposit", {"account_id": BOB, "registration_only": True}, STORAGE),
-        call("ft_transfer", {"receiver_id": BOB, "amount": "5000000"}, 1)))
+    tx = TransactionSpec(
+        signer_id=ALICE,
+        receiver_id=USDC,
+        actions=(
+            call("storage_deposit", {"account_id": BOB, "registration_only": True}, STORAGE),
+            call("ft_transfer", {"receiver_id": BOB, "amount": "5000000"}, 1),
+        ),
+    )
     action = CanonicalAction(
-        tool="transfer", signer_id=ALICE, transactions=(tx,), recipients=(BOB,), preview="x",
-        outflows=(TokenFlow(token=NEAR, amount=STORAGE, recipient=USDC),
-                  TokenFlow(token=USDC, amount=5_000_000, recipient=BOB),
-                  TokenFlow(token=NEAR, amount=1, recipient=USDC)))
+        tool="transfer",
+        signer_id=ALICE,
+        transactions=(tx,),
+        recipients=(BOB,),
+        preview="x",
+        outflows=(
+            TokenFlow(token=NEAR, amount=STORAGE, recipient=USDC),
+            TokenFlow(token=USDC, amount=5_000_000, recipient=BOB),
+            TokenFlow(token=NEAR, amount=1, recipient=USDC),
+        ),
+    )
     decision = engine.dry_run(action)
     # the demo transfer grant allows NEAR only: USDC is refused by the token allowlist
     assert decision.outcome == "deny" and decision.reasons == ["token_not_allowed"]
@@ -83,10 +122,18 @@ def test_tool_shaped_ft_transfer_with_registration(tmp_path: Path) -> None:
 
 def test_tool_shaped_submit_label_declares_the_contract(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", _doc())
-    tx = TransactionSpec(signer_id=ALICE, receiver_id=TASKS, actions=(
-        call("submit_label", {"task_id": 1, "item_id": 0, "label": "cat"}),))
-    action = CanonicalAction(tool="submit_label", signer_id=ALICE, transactions=(tx,),
-                             recipients=(TASKS,), preview="label")
+    tx = TransactionSpec(
+        signer_id=ALICE,
+        receiver_id=TASKS,
+        actions=(call("submit_label", {"task_id": 1, "item_id": 0, "label": "cat"}),),
+    )
+    action = CanonicalAction(
+        tool="submit_label",
+        signer_id=ALICE,
+        transactions=(tx,),
+        recipients=(TASKS,),
+        preview="label",
+    )
     assert engine.dry_run(action).outcome == "allow"
 
 

@@ -29,10 +29,14 @@ from tools.action import NEAR
 HOUR, DAY = 3600, 86_400
 
 events = st.lists(
-    st.tuples(st.integers(min_value=0, max_value=6 * HOUR),  # seconds since the previous action
-              st.integers(min_value=1, max_value=6),  # NEAR
-              st.sampled_from(["keep", "keep", "release", "settle_less"])),
-    min_size=1, max_size=40)
+    st.tuples(
+        st.integers(min_value=0, max_value=6 * HOUR),  # seconds since the previous action
+        st.integers(min_value=1, max_value=6),  # NEAR
+        st.sampled_from(["keep", "keep", "release", "settle_less"]),
+    ),
+    min_size=1,
+    max_size=40,
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -41,10 +45,15 @@ def test_no_sequence_exceeds_any_rolling_cap_in_any_window(seq) -> None:
     caps = {HOUR: 8 * YOCTO, DAY: 20 * YOCTO}  # grant windows
     ceiling = {2 * HOUR: 12 * YOCTO}  # global ceiling
     doc = grants_doc(
-        transfer_grant(per_action={"NEAR": "6"},
-                       windows=[{"token": "NEAR", "amount": "8", "period": "1h"},
-                                {"token": "NEAR", "amount": "20", "period": "24h"}]),
-        ceiling=[{"token": "NEAR", "amount": "12", "period": "2h"}])
+        transfer_grant(
+            per_action={"NEAR": "6"},
+            windows=[
+                {"token": "NEAR", "amount": "8", "period": "1h"},
+                {"token": "NEAR", "amount": "20", "period": "24h"},
+            ],
+        ),
+        ceiling=[{"token": "NEAR", "amount": "12", "period": "2h"}],
+    )
     with tempfile.TemporaryDirectory() as tmp:
         engine, clock = make_engine(Path(tmp) / "p.db", doc, prices=False)
         spent: list[tuple[int, int]] = []  # (seconds since START, base units that count)
@@ -72,8 +81,11 @@ def test_no_sequence_exceeds_any_rolling_cap_in_any_window(seq) -> None:
 
 def test_fixed_window_boundary_burst_is_refused(tmp_path: Path) -> None:
     """10 NEAR at 23:59 and 10 more at 00:01 would pass a per-calendar-day cap of 10."""
-    doc = grants_doc(transfer_grant(per_action={"NEAR": "10"},
-                                    windows=[{"token": "NEAR", "amount": "10", "period": "24h"}]))
+    doc = grants_doc(
+        transfer_grant(
+            per_action={"NEAR": "10"}, windows=[{"token": "NEAR", "amount": "10", "period": "24h"}]
+        )
+    )
     clock = Clock(START.replace(hour=23, minute=59))
     engine, _ = make_engine(tmp_path / "p.db", doc, clock=clock, prices=False)
     assert engine.reserve(near_transfer(BOB, 10 * YOCTO)).reservation_id
@@ -103,8 +115,11 @@ def test_rate_limit_and_min_interval(tmp_path: Path) -> None:
 
 
 def test_usd_window_counts_every_token_at_its_price(tmp_path: Path) -> None:
-    doc = grants_doc(transfer_grant(per_action={"NEAR": "5", "USDC": "100"},
-                                    windows=[{"usd": "10", "period": "24h"}]))
+    doc = grants_doc(
+        transfer_grant(
+            per_action={"NEAR": "5", "USDC": "100"}, windows=[{"usd": "10", "period": "24h"}]
+        )
+    )
     engine, _ = make_engine(tmp_path / "p.db", doc)
     from tests.policy.helpers import USDC, ft_transfer
 
@@ -116,8 +131,9 @@ def test_usd_window_counts_every_token_at_its_price(tmp_path: Path) -> None:
 
 def test_processes_reserving_against_one_budget_never_overspend(tmp_path: Path) -> None:
     db = tmp_path / "p.db"
-    store_grants(db, grants_doc(transfer_grant(
-        windows=[{"token": "NEAR", "amount": "15", "period": "24h"}])))
+    store_grants(
+        db, grants_doc(transfer_grant(windows=[{"token": "NEAR", "amount": "15", "period": "24h"}]))
+    )
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
         results = pool.starmap(reserve_worker, [(str(db), 8, YOCTO, START)] * 4)

@@ -21,8 +21,15 @@ from devnet.transaction import Transfer, decode_signed_transaction, signature_va
 
 
 def _err(cause: str, info: Any = None, name: str = "HANDLER_ERROR", data: Any = None) -> dict:
-    return {"error": {"name": name, "cause": {"name": cause, "info": info or {}},
-                      "code": -32000, "message": "Server error", "data": data or cause}}
+    return {
+        "error": {
+            "name": name,
+            "cause": {"name": cause, "info": info or {}},
+            "code": -32000,
+            "message": "Server error",
+            "data": data or cause,
+        }
+    }
 
 
 @dataclass
@@ -67,8 +74,11 @@ class FakeNode:
             if fault == "drop":
                 return web.Response(status=503, text="dropped")
             if fault == "steal":  # another client's transaction takes this nonce first
-                tx = decode_signed_transaction(base64.b64decode(
-                    params["signed_tx_base64"] if isinstance(params, dict) else params[0]))
+                tx = decode_signed_transaction(
+                    base64.b64decode(
+                        params["signed_tx_base64"] if isinstance(params, dict) else params[0]
+                    )
+                )
                 self.nonces[(tx.signer_id, tx.public_key.text())] = tx.nonce
                 return web.Response(status=503, text="dropped")
             signed = params["signed_tx_base64"] if isinstance(params, dict) else params[0]
@@ -76,19 +86,25 @@ class FakeNode:
             if fault == "lose":
                 return web.Response(status=500, text="lost")
             if fault == "routed" and "result" in result:  # forwarded to another node; will run
-                return web.json_response({"jsonrpc": "2.0", "id": body["id"],
-                                          **_err("REQUEST_ROUTED", {"transaction_hash": "h"})})
+                return web.json_response(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": body["id"],
+                        **_err("REQUEST_ROUTED", {"transaction_hash": "h"}),
+                    }
+                )
             if fault == "timeout" and "result" in result:
-                return web.json_response({"jsonrpc": "2.0", "id": body["id"],
-                                          **_err("TIMEOUT_ERROR")})
+                return web.json_response(
+                    {"jsonrpc": "2.0", "id": body["id"], **_err("TIMEOUT_ERROR")}
+                )
             return web.json_response({"jsonrpc": "2.0", "id": body["id"], **result})
-        return web.json_response({"jsonrpc": "2.0", "id": body["id"], **self._read(method,
-                                                                                   params)})
+        return web.json_response({"jsonrpc": "2.0", "id": body["id"], **self._read(method, params)})
 
     def _read(self, method: str, params: Any) -> dict:
         if method == "block":
-            return {"result": {"header": {"hash": base58.b58encode(bytes(32)).decode(),
-                                          "height": 10}}}
+            return {
+                "result": {"header": {"hash": base58.b58encode(bytes(32)).decode(), "height": 10}}
+            }
         if method == "tx":
             tx_hash = params["tx_hash"] if isinstance(params, dict) else params[0]
             if tx_hash in self.txs:
@@ -100,8 +116,14 @@ class FakeNode:
             if kind == "view_account":
                 if account not in self.balances:
                     return _err("UNKNOWN_ACCOUNT", {"requested_account_id": account})
-                return {"result": {"amount": str(self.balances[account]), "locked": "0",
-                                   "storage_usage": 100, "code_hash": "1" * 32}}
+                return {
+                    "result": {
+                        "amount": str(self.balances[account]),
+                        "locked": "0",
+                        "storage_usage": 100,
+                        "code_hash": "1" * 32,
+                    }
+                }
             if kind == "view_access_key":
                 key = (account, params["public_key"])
                 if key not in self.nonces:
@@ -110,14 +132,26 @@ class FakeNode:
                 if self.stale_once:
                     self.stale_once = False
                     nonce = max(0, nonce - 5)
-                return {"result": {"nonce": nonce, "permission": "FullAccess",
-                                   "block_height": 10, "block_hash": "x"}}
+                return {
+                    "result": {
+                        "nonce": nonce,
+                        "permission": "FullAccess",
+                        "block_height": 10,
+                        "block_hash": "x",
+                    }
+                }
             if kind == "call_function":
                 raw = self.view_results.get(params["method_name"])
                 if raw is None:
                     return {"result": {"error": "MethodNotFound", "logs": []}}
-                return {"result": {"result": list(raw), "logs": [], "block_height": 10,
-                                   "block_hash": "x"}}
+                return {
+                    "result": {
+                        "result": list(raw),
+                        "logs": [],
+                        "block_height": 10,
+                        "block_hash": "x",
+                    }
+                }
         return _err("METHOD_NOT_FOUND", name="REQUEST_VALIDATION_ERROR", data=method)
 
     def _apply(self, signed: bytes) -> dict:
@@ -129,30 +163,75 @@ class FakeNode:
         if tx_hash in self.txs and not self.resend_gives_invalid_nonce:
             return {"result": self.txs[tx_hash]}  # a known transaction is answered, not re-run
         if tx.nonce <= self.nonces.get(key, 0):
-            return _err("INVALID_TRANSACTION", name="HANDLER_ERROR", data={
-                "TxExecutionError": {"InvalidTxError": {"InvalidNonce": {
-                    "tx_nonce": tx.nonce, "ak_nonce": self.nonces.get(key, 0)}}}})
+            return _err(
+                "INVALID_TRANSACTION",
+                name="HANDLER_ERROR",
+                data={
+                    "TxExecutionError": {
+                        "InvalidTxError": {
+                            "InvalidNonce": {
+                                "tx_nonce": tx.nonce,
+                                "ak_nonce": self.nonces.get(key, 0),
+                            }
+                        }
+                    }
+                },
+            )
         assert len(tx.actions) == 1 and isinstance(tx.actions[0], Transfer), "one Transfer only"
         amount = tx.actions[0].deposit
         self.nonces[key] = tx.nonce
         self.applied += 1
         receipt_status: dict = {"SuccessValue": ""}
         if self.fail_receipt:
-            receipt_status = {"Failure": {"ActionError": {"index": 0, "kind": {
-                "FunctionCallError": {"ExecutionError": "Smart contract panicked: boom ✗"}}}}}
+            receipt_status = {
+                "Failure": {
+                    "ActionError": {
+                        "index": 0,
+                        "kind": {
+                            "FunctionCallError": {
+                                "ExecutionError": "Smart contract panicked: boom ✗"
+                            }
+                        },
+                    }
+                }
+            }
         else:
             self.balances[tx.signer_id] -= amount
             self.balances[tx.receiver_id] = self.balances.get(tx.receiver_id, 0) + amount
         outcome = {
             "status": {"SuccessValue": ""},
-            "transaction": {"hash": tx_hash, "signer_id": tx.signer_id, "nonce": tx.nonce,
-                            "receiver_id": tx.receiver_id, "public_key": pk, "actions": []},
-            "transaction_outcome": {"id": tx_hash, "outcome": {
-                "logs": [], "receipt_ids": ["r1"], "gas_burnt": 1, "tokens_burnt": "0",
-                "status": {"SuccessReceiptId": "r1"}, "executor_id": tx.signer_id}},
-            "receipts_outcome": [{"id": "r1", "outcome": {
-                "logs": [], "receipt_ids": [], "gas_burnt": 1, "tokens_burnt": "0",
-                "status": receipt_status, "executor_id": tx.receiver_id}}],
+            "transaction": {
+                "hash": tx_hash,
+                "signer_id": tx.signer_id,
+                "nonce": tx.nonce,
+                "receiver_id": tx.receiver_id,
+                "public_key": pk,
+                "actions": [],
+            },
+            "transaction_outcome": {
+                "id": tx_hash,
+                "outcome": {
+                    "logs": [],
+                    "receipt_ids": ["r1"],
+                    "gas_burnt": 1,
+                    "tokens_burnt": "0",
+                    "status": {"SuccessReceiptId": "r1"},
+                    "executor_id": tx.signer_id,
+                },
+            },
+            "receipts_outcome": [
+                {
+                    "id": "r1",
+                    "outcome": {
+                        "logs": [],
+                        "receipt_ids": [],
+                        "gas_burnt": 1,
+                        "tokens_burnt": "0",
+                        "status": receipt_status,
+                        "executor_id": tx.receiver_id,
+                    },
+                }
+            ],
         }
         self.txs[tx_hash] = outcome
         return {"result": outcome}

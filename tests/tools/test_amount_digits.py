@@ -9,15 +9,18 @@ from tools.args import check_args, normalise_amount
 from tools.errors import AmountError
 
 
-@pytest.mark.parametrize(("text", "canonical"), [
-    ("١٢", "12"),  # Arabic-Indic
-    ("۱۲.۵", "12.5"),  # Extended Arabic-Indic (Persian)
-    ("१००", "100"),  # Devanagari
-    ("১,০০০.২৫", "1000.25"),  # Bengali, grouped
-    ("1٣", "13"),
-    ("１２", "12"),  # full-width, via NFKC
-    ("๓.๕", "3.5"),  # Thai
-])
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("١٢", "12"),  # Arabic-Indic
+        ("۱۲.۵", "12.5"),  # Extended Arabic-Indic (Persian)
+        ("१००", "100"),  # Devanagari
+        ("১,০০০.২৫", "1000.25"),  # Bengali, grouped
+        ("1٣", "13"),
+        ("１２", "12"),  # full-width, via NFKC
+        ("๓.๕", "3.5"),  # Thai
+    ],
+)
 def test_unicode_decimal_digits_become_ascii(text: str, canonical: str) -> None:
     assert normalise_amount_text(text) == canonical
     assert normalise_amount(text) == canonical

@@ -24,9 +24,21 @@ def test_every_tool_parses_with_the_shared_model() -> None:
 
 def test_the_plan_re_exports_the_same_objects() -> None:
     assert plan.StepArgs is TOOL_ARGS
-    for name in ("TransferArgs", "SwapArgs", "BalanceArgs", "ListTasksArgs", "SubmitLabelArgs",
-                 "ClaimRewardsArgs", "StepError", "check_args", "normalise_amount",
-                 "canonical_token", "is_account_id", "CANONICAL_SYMBOLS", "TOOL_NAMES"):
+    for name in (
+        "TransferArgs",
+        "SwapArgs",
+        "BalanceArgs",
+        "ListTasksArgs",
+        "SubmitLabelArgs",
+        "ClaimRewardsArgs",
+        "StepError",
+        "check_args",
+        "normalise_amount",
+        "canonical_token",
+        "is_account_id",
+        "CANONICAL_SYMBOLS",
+        "TOOL_NAMES",
+    ):
         assert getattr(plan, name) is getattr(tool_args, name)
     assert plan.AmountError is AmountError
 
@@ -48,15 +60,20 @@ def test_schemas_keep_the_field_descriptions() -> None:
                 assert schema.get("description"), (spec["name"], field)
 
 
-@pytest.mark.parametrize(("tool", "args"), [
-    ("transfer", {"receiver_id": "bob.near", "amount": "1,000.25", "token": "usdc"}),
-    ("swap", {"token_in": "wnear", "token_out": "REF", "amount_in": ".5",
-              "max_slippage_bps": 30}),
-    ("balance", {"token": "usdt"}),
-    ("list_tasks", {}),
-    ("submit_label", {"task_id": 3, "item_id": 1, "label": " cat "}),
-    ("claim_rewards", {"task_ids": [1, 2]}),
-])
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("transfer", {"receiver_id": "bob.near", "amount": "1,000.25", "token": "usdc"}),
+        (
+            "swap",
+            {"token_in": "wnear", "token_out": "REF", "amount_in": ".5", "max_slippage_bps": 30},
+        ),
+        ("balance", {"token": "usdt"}),
+        ("list_tasks", {}),
+        ("submit_label", {"task_id": 3, "item_id": 1, "label": " cat "}),
+        ("claim_rewards", {"task_ids": [1, 2]}),
+    ],
+)
 def test_plan_and_tools_read_arguments_alike(tool: str, args: dict) -> None:
     expected = check_args(tool, args)
     assert parse_args(tool, args).model_dump(exclude_none=True) == expected
@@ -79,8 +96,10 @@ def test_an_invalid_account_id_keeps_its_own_error_in_the_tool_layer() -> None:
 
 def test_invalid_arguments_list_every_problem() -> None:
     with pytest.raises(InvalidArgumentsError) as info:
-        parse_args("swap", {"token_in": "NEAR", "token_out": "USDC", "amount_in": 5.0,
-                            "max_slippage_bps": 20_000})
+        parse_args(
+            "swap",
+            {"token_in": "NEAR", "token_out": "USDC", "amount_in": 5.0, "max_slippage_bps": 20_000},
+        )
     assert "amount_in" in info.value.message and "max_slippage_bps" in info.value.message
     assert "float" in info.value.message
 
@@ -93,14 +112,17 @@ def test_step_error_carries_the_validators_error() -> None:
     assert info.value.detail == f"field 'amount': {info.value.cause.message}"
 
 
-@pytest.mark.parametrize(("text", "fragments"), [
-    ("-1", ("sign", "negative")),
-    ("all", ("not an exact amount",)),
-    ("1_000", ("'_'",)),
-    ("nan", ("not a number",)),
-    (".", ("no digits",)),
-    ("1.2.3", ("not a decimal number",)),
-])
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("-1", ("sign", "negative")),
+        ("all", ("not an exact amount",)),
+        ("1_000", ("'_'",)),
+        ("nan", ("not a number",)),
+        (".", ("no digits",)),
+        ("1.2.3", ("not a decimal number",)),
+    ],
+)
 def test_one_grammar_one_message(text: str, fragments: tuple[str, ...]) -> None:
     for gate in (normalise_amount, lambda t: parse_amount(t, 6)):
         with pytest.raises(AmountError) as info:

@@ -22,14 +22,17 @@ from tools.errors import (
 from tools.keys import Credentials
 
 ALICE, BOB = "alice.test.near", "bob.test.near"
+PANIC = "Smart contract panicked: E68: slippage error"
 
 
-def run(scenario: Callable[[FakeNode, ChainClient, Credentials], Awaitable[Any]],
-        **node_kwargs: Any) -> Any:
+def run(
+    scenario: Callable[[FakeNode, ChainClient, Credentials], Awaitable[Any]], **node_kwargs: Any
+) -> Any:
     async def main() -> Any:
         key = KeyPair.generate()
-        node = FakeNode(balances={ALICE: 10**25, BOB: 0}, nonces={(ALICE, key.public_key): 7},
-                        **node_kwargs)
+        node = FakeNode(
+            balances={ALICE: 10**25, BOB: 0}, nonces={(ALICE, key.public_key): 7}, **node_kwargs
+        )
         await node.start()
         chain = ChainClient(node.url, timeout_s=5, retries=3, backoff_s=0.01)
         try:
@@ -42,8 +45,9 @@ def run(scenario: Callable[[FakeNode, ChainClient, Credentials], Awaitable[Any]]
 
 
 def transfer(amount: int) -> TransactionSpec:
-    return TransactionSpec(signer_id=ALICE, receiver_id=BOB,
-                           actions=(TransferSpec(deposit=amount),))
+    return TransactionSpec(
+        signer_id=ALICE, receiver_id=BOB, actions=(TransferSpec(deposit=amount),)
+    )
 
 
 def test_send_success_increments_nonce_once() -> None:
@@ -163,29 +167,53 @@ def test_reads_retry_then_give_up_on_a_dead_node() -> None:
 
 
 def test_classify_errors() -> None:
-    nonce = classify_rpc_error({"name": "HANDLER_ERROR", "cause": {"name": "INVALID_TRANSACTION"},
-                                "data": {"TxExecutionError": {"InvalidTxError": {
-                                    "InvalidNonce": {"tx_nonce": 1, "ak_nonce": 9}}}}})
+    nonce = classify_rpc_error(
+        {
+            "name": "HANDLER_ERROR",
+            "cause": {"name": "INVALID_TRANSACTION"},
+            "data": {
+                "TxExecutionError": {
+                    "InvalidTxError": {"InvalidNonce": {"tx_nonce": 1, "ak_nonce": 9}}
+                }
+            },
+        }
+    )
     assert getattr(nonce, "ak_nonce", None) == 9
-    assert isinstance(classify_rpc_error({"cause": {"name": "TIMEOUT_ERROR"}}),
-                      TransientRpcError)
+    assert isinstance(classify_rpc_error({"cause": {"name": "TIMEOUT_ERROR"}}), TransientRpcError)
     # no "data" key: py-near would raise KeyError here
-    assert isinstance(classify_rpc_error({"cause": {"name": "UNKNOWN_ACCOUNT", "info": {
-        "requested_account_id": "x.near"}}}), UnknownAccountError)
+    assert isinstance(
+        classify_rpc_error(
+            {"cause": {"name": "UNKNOWN_ACCOUNT", "info": {"requested_account_id": "x.near"}}}
+        ),
+        UnknownAccountError,
+    )
 
 
 def test_parse_outcome_detects_failed_receipt_under_successful_status() -> None:
-    outcome = parse_outcome({
-        "status": {"SuccessValue": "IjAi"},  # "0"
-        "transaction": {"hash": "h", "signer_id": ALICE, "receiver_id": "t"},
-        "transaction_outcome": {"id": "h", "outcome": {"tokens_burnt": "3"}},
-        "receipts_outcome": [
-            {"id": "a", "outcome": {"status": {"Failure": {"ActionError": {"kind": {
-                "FunctionCallError": {"ExecutionError":
-                                      "Smart contract panicked: E68: slippage error"}}}}},
-                "executor_id": "ex", "tokens_burnt": "2"}},
-            {"id": "b", "outcome": {"status": {"SuccessValue": ""}, "executor_id": "t"}},
-        ]})
+    outcome = parse_outcome(
+        {
+            "status": {"SuccessValue": "IjAi"},  # "0"
+            "transaction": {"hash": "h", "signer_id": ALICE, "receiver_id": "t"},
+            "transaction_outcome": {"id": "h", "outcome": {"tokens_burnt": "3"}},
+            "receipts_outcome": [
+                {
+                    "id": "a",
+                    "outcome": {
+                        "status": {
+                            "Failure": {
+                                "ActionError": {
+                                    "kind": {"FunctionCallError": {"ExecutionError": PANIC}}
+                                }
+                            }
+                        },
+                        "executor_id": "ex",
+                        "tokens_burnt": "2",
+                    },
+                },
+                {"id": "b", "outcome": {"status": {"SuccessValue": ""}, "executor_id": "t"}},
+            ],
+        }
+    )
     assert outcome.status_ok and not outcome.ok
     assert outcome.json_value() == "0"
     assert outcome.first_error() == "E68: slippage error"
@@ -197,8 +225,10 @@ def test_on_signed_sees_every_hash_before_it_is_sent() -> None:
         journal: list[tuple[str, bool]] = []
         node.faults = ["steal"]
         outcome = await chain.send(
-            creds, transfer(5), on_signed=lambda s: journal.append((s.tx_hash, s.tx_hash
-                                                                    in node.txs)))
+            creds,
+            transfer(5),
+            on_signed=lambda s: journal.append((s.tx_hash, s.tx_hash in node.txs)),
+        )
         assert len(journal) == 2, "signed again only after the first was proven dead"
         assert all(not known for _, known in journal), "journaled before the node had it"
         assert journal[-1][0] == outcome.tx_hash and journal[0][0] not in node.txs

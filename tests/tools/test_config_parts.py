@@ -28,8 +28,11 @@ def test_credentials_load_and_hide_secret(tmp_path: Path) -> None:
 def test_credentials_errors_never_show_the_key(tmp_path: Path) -> None:
     pair, other = KeyPair.generate(), KeyPair.generate()
     path = tmp_path / "k.json"
-    path.write_text(json.dumps({"account_id": "a.near", "public_key": other.public_key,
-                                "private_key": pair.secret_key}))
+    path.write_text(
+        json.dumps(
+            {"account_id": "a.near", "public_key": other.public_key, "private_key": pair.secret_key}
+        )
+    )
     with pytest.raises(CredentialsError) as info:
         load_credentials(path)
     assert "does not match" in info.value.message and pair.secret_key not in info.value.message
@@ -39,7 +42,8 @@ def test_credentials_errors_never_show_the_key(tmp_path: Path) -> None:
 
 def test_default_credentials_path(tmp_path: Path) -> None:
     assert default_credentials_path("testnet", "a.testnet", tmp_path) == (
-        tmp_path / ".near-credentials" / "testnet" / "a.testnet.json")
+        tmp_path / ".near-credentials" / "testnet" / "a.testnet.json"
+    )
 
 
 def test_networks(tmp_path: Path) -> None:
@@ -47,23 +51,33 @@ def test_networks(tmp_path: Path) -> None:
     assert mainnet.explorer_tx_url("abc") == "https://nearblocks.io/txns/abc"
     assert public_network("testnet", "http://127.0.0.1:1").rpc_url == "http://127.0.0.1:1"
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(json.dumps({
-        "rpc_url": "http://127.0.0.1:3030", "network_id": "devnet",
-        "tokens": [{"symbol": "wNEAR", "contract_id": "wrap.test.near", "decimals": 24}],
-        "exchange": {"contract_id": "exchange.test.near", "pools": []},
-        "tasks": {"contract_id": "tasks.test.near"},
-        "accounts": [{"account_id": "alice.test.near", "key_file": "keys/alice.json"}]}))
+    manifest.write_text(
+        json.dumps(
+            {
+                "rpc_url": "http://127.0.0.1:3030",
+                "network_id": "devnet",
+                "tokens": [{"symbol": "wNEAR", "contract_id": "wrap.test.near", "decimals": 24}],
+                "exchange": {"contract_id": "exchange.test.near", "pools": []},
+                "tasks": {"contract_id": "tasks.test.near"},
+                "accounts": [{"account_id": "alice.test.near", "key_file": "keys/alice.json"}],
+            }
+        )
+    )
     net = devnet_from_manifest(manifest)
     assert (net.wrap_id, net.exchange_id, net.tasks_id) == (
-        "wrap.test.near", "exchange.test.near", "tasks.test.near")
+        "wrap.test.near",
+        "exchange.test.near",
+        "tasks.test.near",
+    )
     assert net.explorer_tx_url("abc") is None
     assert net.key_file_for("alice.test.near") == tmp_path / "keys" / "alice.json"
     with pytest.raises(NetworkConfigError, match="does not exist"):
         devnet_from_manifest(tmp_path / "nope.json")
 
 
-@pytest.mark.parametrize("bad", ["Bob.near", "a", "bob..near", ".bob", "bob.", "b@b.near",
-                                 "x" * 65, ""])
+@pytest.mark.parametrize(
+    "bad", ["Bob.near", "a", "bob..near", ".bob", "bob.", "b@b.near", "x" * 65, ""]
+)
 def test_invalid_account_ids(bad: str) -> None:
     with pytest.raises(InvalidAccountIdError):
         check_account_id(bad)
@@ -91,8 +105,10 @@ def test_args_models_match_design_and_refuse_floats() -> None:
     with pytest.raises(InvalidArgumentsError, match="Extra inputs"):
         parse_args("balance", {"token": "NEAR", "account": "x"})
     with pytest.raises(InvalidArgumentsError):
-        parse_args("swap", {"token_in": "NEAR", "token_out": "USDC", "amount_in": "1",
-                            "max_slippage_bps": 20_000})
+        parse_args(
+            "swap",
+            {"token_in": "NEAR", "token_out": "USDC", "amount_in": "1", "max_slippage_bps": 20_000},
+        )
     with pytest.raises(UnknownToolError):
         parse_args("delete_account", {})
 
@@ -103,12 +119,22 @@ def test_context_from_config_devnet(tmp_path: Path) -> None:
 
     pair = KeyPair.generate()
     pair.write_credentials(tmp_path / "keys" / "alice.json", "alice.test.near")
-    (tmp_path / "manifest.json").write_text(json.dumps({
-        "rpc_url": "http://127.0.0.1:9", "network_id": "devnet",
-        "accounts": [{"account_id": "alice.test.near", "key_file": "keys/alice.json"}]}))
-    config = AgentConfig(network="devnet", devnet_manifest=tmp_path / "manifest.json",
-                         account_id="alice.test.near",
-                         defaults={"max_slippage_bps": 30}, rpc={"timeout_s": 2, "retries": 1})
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {
+                "rpc_url": "http://127.0.0.1:9",
+                "network_id": "devnet",
+                "accounts": [{"account_id": "alice.test.near", "key_file": "keys/alice.json"}],
+            }
+        )
+    )
+    config = AgentConfig(
+        network="devnet",
+        devnet_manifest=tmp_path / "manifest.json",
+        account_id="alice.test.near",
+        defaults={"max_slippage_bps": 30},
+        rpc={"timeout_s": 2, "retries": 1},
+    )
     ctx = context_from_config(config)
     assert ctx.account_id == "alice.test.near" and ctx.max_slippage_bps == 30
     assert ctx.credentials is not None and ctx.credentials.public_key == pair.public_key

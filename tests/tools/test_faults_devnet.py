@@ -34,15 +34,19 @@ async def do(ctx: ToolContext, tool: str, **args: Any) -> Any:
     return action, await TOOLS[tool].execute(action, ctx)
 
 
-@pytest.mark.parametrize(("fault", "options"), [
-    ("lose_response", {"next_n": 1, "methods": SEND}),  # applied, answer lost
-    ("timeout", {"next_n": 1, "methods": SEND, "applied": True}),  # applied, TIMEOUT_ERROR
-    ("http_error", {"next_n": 1, "methods": SEND, "status": 502}),  # not applied, 5xx
-    ("drop", {"next_n": 1, "methods": SEND}),  # not applied, connection closed
-    ("lose_response", {"next_n": 2, "methods": [*SEND, "tx"]}),  # answer and a lookup lost
-])
-def test_native_transfer_survives_fault(chain_env: Any, fault: str,
-                                        options: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("fault", "options"),
+    [
+        ("lose_response", {"next_n": 1, "methods": SEND}),  # applied, answer lost
+        ("timeout", {"next_n": 1, "methods": SEND, "applied": True}),  # applied, TIMEOUT_ERROR
+        ("http_error", {"next_n": 1, "methods": SEND, "status": 502}),  # not applied, 5xx
+        ("drop", {"next_n": 1, "methods": SEND}),  # not applied, connection closed
+        ("lose_response", {"next_n": 2, "methods": [*SEND, "tx"]}),  # answer and a lookup lost
+    ],
+)
+def test_native_transfer_survives_fault(
+    chain_env: Any, fault: str, options: dict[str, Any]
+) -> None:
     ctx = make_context(chain_env)
     ctx.chain.backoff_s = 0.05
 

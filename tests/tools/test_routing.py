@@ -9,12 +9,12 @@ W, U, R = "wrap.test.near", "usdc.test.near", "ref.test.near"
 def test_amount_out_matches_ref_formula() -> None:
     # 1 in, reserves 100/200, 0.3% fee: 1*9970*200 // (100*10000 + 9970) = 1994000//1009970 = 1
     assert amount_out(10**6, 10**8, 2 * 10**8, 30) == 10**6 * 9970 * 2 * 10**8 // (
-        10**8 * 10_000 + 10**6 * 9970)
+        10**8 * 10_000 + 10**6 * 9970
+    )
     assert amount_out(0, 10, 10, 30) == 0
 
 
-@given(st.integers(1, 10**30), st.integers(1, 10**30), st.integers(1, 10**30),
-       st.integers(0, 100))
+@given(st.integers(1, 10**30), st.integers(1, 10**30), st.integers(1, 10**30), st.integers(0, 100))
 def test_amount_out_never_drains_the_pool(amount: int, r_in: int, r_out: int, fee: int) -> None:
     out = amount_out(amount, r_in, r_out, fee)
     assert 0 <= out < r_out
@@ -31,8 +31,13 @@ def test_two_hop_route_through_wnear_when_no_direct_pool() -> None:
     routes = candidate_routes(pools, U, R, 10**6, via=W)
     assert routes and routes[0].pool_ids == (0, 1)
     actions = routes[0].swap_actions(123)
-    assert actions[0] == {"pool_id": 0, "token_in": U, "token_out": W, "amount_in": "1000000",
-                          "min_amount_out": "0"}
+    assert actions[0] == {
+        "pool_id": 0,
+        "token_in": U,
+        "token_out": W,
+        "amount_in": "1000000",
+        "min_amount_out": "0",
+    }
     assert actions[1] == {"pool_id": 1, "token_in": W, "token_out": R, "min_amount_out": "123"}
 
 
@@ -54,9 +59,15 @@ def test_fetch_pools_reads_every_page_in_order() -> None:
             if method == "get_number_of_pools":
                 return 250
             start, limit = args["from_index"], args["limit"]
-            return [{"pool_kind": "SIMPLE_POOL", "token_account_ids": [W, U],
-                     "amounts": [str(i + 1), "1"], "total_fee": 30}
-                    for i in range(start, min(start + limit, 250))]
+            return [
+                {
+                    "pool_kind": "SIMPLE_POOL",
+                    "token_account_ids": [W, U],
+                    "amounts": [str(i + 1), "1"],
+                    "total_fee": 30,
+                }
+                for i in range(start, min(start + limit, 250))
+            ]
 
     pools = asyncio.run(fetch_pools(Chain(), "ex"))  # type: ignore[arg-type]
     assert [p.pool_id for p in pools] == list(range(250))

@@ -31,8 +31,9 @@ async def ft_balance(ctx: ToolContext, token: str) -> int:
     return int(await ctx.chain.view(token, "ft_balance_of", {"account_id": ALICE}) or 0)
 
 
-def simulate(pools: dict[int, dict[str, Any]], order: list[CanonicalAction], wrap: str
-             ) -> list[int]:
+def simulate(
+    pools: dict[int, dict[str, Any]], order: list[CanonicalAction], wrap: str
+) -> list[int]:
     """Each swap's output when the exchange runs them in ``order`` (Ref's integer formula)."""
     reserves = {pid: [int(a) for a in pool["amounts"]] for pid, pool in pools.items()}
     outs = []
@@ -70,12 +71,14 @@ def test_concurrent_swaps_of_one_account_are_each_reported_exactly(
         sell = await prepare(scheduled, token_in="USDC", token_out="REF", amount_in="5")
         assert buy.quote is not None and sell.quote is not None
         pool_ids = set(buy.quote.pool_ids) | set(sell.quote.pool_ids)
-        pools = {pid: await chat.chain.view(exchange, "get_pool", {"pool_id": pid})
-                 for pid in pool_ids}
+        pools = {
+            pid: await chat.chain.view(exchange, "get_pool", {"pool_id": pid}) for pid in pool_ids
+        }
         before = {usdc: await ft_balance(chat, usdc), ref: await ft_balance(chat, ref)}
 
-        bought, sold = await asyncio.gather(TOOLS["swap"].execute(buy, chat),
-                                            TOOLS["swap"].execute(sell, scheduled))
+        bought, sold = await asyncio.gather(
+            TOOLS["swap"].execute(buy, chat), TOOLS["swap"].execute(sell, scheduled)
+        )
 
         for result in (bought, sold):
             assert isinstance(result, ToolResult) and result.ok, result.summary
@@ -84,22 +87,29 @@ def test_concurrent_swaps_of_one_account_are_each_reported_exactly(
         assert int(sold.data["amount_in"]) == 5_000_000
         assert int(bought.data["amount_in"]) == 2 * 10**24
         # exactly the pool math of one of the two orders the exchange can have run them in
-        orders = {tuple(simulate(pools, list(order), wrap)): order
-                  for order in itertools.permutations([buy, sell])}
-        expected = {(outs[o.index(buy)], outs[o.index(sell)])
-                    for outs, o in ((list(k), list(v)) for k, v in orders.items())}
+        orders = {
+            tuple(simulate(pools, list(order), wrap)): order
+            for order in itertools.permutations([buy, sell])
+        }
+        expected = {
+            (outs[o.index(buy)], outs[o.index(sell)])
+            for outs, o in ((list(k), list(v)) for k, v in orders.items())
+        }
         assert (got_usdc, got_ref) in expected
         assert got_usdc >= buy.quote.min_amount_out and got_ref >= sell.quote.min_amount_out
         # and they account for the account's real balance changes to the unit
         assert await ft_balance(chat, usdc) - before[usdc] == got_usdc - 5_000_000
         assert await ft_balance(chat, ref) - before[ref] == got_ref
         # the receipts, fetched again by hash, say the same
-        for result, token_in, token_out, got in ((bought, wrap, usdc, got_usdc),
-                                                 (sold, usdc, ref, got_ref)):
+        for result, token_in, token_out, got in (
+            (bought, wrap, usdc, got_usdc),
+            (sold, usdc, ref, got_ref),
+        ):
             outcome = await chat.chain.tx_status(result.tx_hashes[-1], ALICE)
             assert outcome is not None
-            seen = read_swap(outcome, exchange=exchange, user=ALICE, token_in=token_in,
-                             token_out=token_out)
+            seen = read_swap(
+                outcome, exchange=exchange, user=ALICE, token_in=token_in, token_out=token_out
+            )
             assert seen.amount_out == seen.delivered == got and seen.delivery_by_event
 
     async def main() -> None:

@@ -54,54 +54,101 @@ class ScriptedChain:
 
     async def send(self, creds: Credentials, spec: TransactionSpec, **_: Any) -> TxOutcome:
         self.sent.append(spec)
-        return TxOutcome(tx_hash=f"h{len(self.sent)}", signer_id=ME, receiver_id=spec.receiver_id,
-                         status_ok=True, value=f'"{self.used}"'.encode(), failure=None,
-                         receipts=self.receipts, tokens_burnt=0)
+        return TxOutcome(
+            tx_hash=f"h{len(self.sent)}",
+            signer_id=ME,
+            receiver_id=spec.receiver_id,
+            status_ok=True,
+            value=f'"{self.used}"'.encode(),
+            failure=None,
+            receipts=self.receipts,
+            tokens_burnt=0,
+        )
 
     async def close(self) -> None:
         return None
 
 
 def swap_action() -> CanonicalAction:
-    msg = ('{"actions":[{"pool_id":2,"token_in":"usdc.near","token_out":"ref.near",'
-           '"amount_in":"1000000","min_amount_out":"990"}]}')
-    tx = TransactionSpec(signer_id=ME, receiver_id=USDC, actions=(FunctionCallSpec(
-        method_name="ft_transfer_call", args={"receiver_id": EXCHANGE, "amount": "1000000",
-                                              "msg": msg}, gas=180 * 10**12, deposit=1),))
-    quote = Quote(token_in=USDC, token_out=REF, amount_in=1_000_000, amount_out=1000,
-                  min_amount_out=990, pool_ids=(2,), max_slippage_bps=100,
-                  fetched_at=datetime.now(UTC), source=EXCHANGE)
-    return CanonicalAction(tool="swap", signer_id=ME, transactions=(tx,), quote=quote,
-                           recipients=(EXCHANGE,), preview="swap")
+    msg = (
+        '{"actions":[{"pool_id":2,"token_in":"usdc.near","token_out":"ref.near",'
+        '"amount_in":"1000000","min_amount_out":"990"}]}'
+    )
+    tx = TransactionSpec(
+        signer_id=ME,
+        receiver_id=USDC,
+        actions=(
+            FunctionCallSpec(
+                method_name="ft_transfer_call",
+                args={"receiver_id": EXCHANGE, "amount": "1000000", "msg": msg},
+                gas=180 * 10**12,
+                deposit=1,
+            ),
+        ),
+    )
+    quote = Quote(
+        token_in=USDC,
+        token_out=REF,
+        amount_in=1_000_000,
+        amount_out=1000,
+        min_amount_out=990,
+        pool_ids=(2,),
+        max_slippage_bps=100,
+        fetched_at=datetime.now(UTC),
+        source=EXCHANGE,
+    )
+    return CanonicalAction(
+        tool="swap",
+        signer_id=ME,
+        transactions=(tx,),
+        quote=quote,
+        recipients=(EXCHANGE,),
+        preview="swap",
+    )
 
 
 def context(chain: ScriptedChain) -> ToolContext:
     network = custom_network("http://127.0.0.1:9", wrap_id="wrap.near", exchange_id=EXCHANGE)
-    return ToolContext(network=network, chain=chain, account_id=ME,  # type: ignore[arg-type]
-                       credentials=Credentials(ME, KeyPair.generate()),
-                       tokens=TokenRegistry(chain, [], wrap_id="wrap.near"))  # type: ignore[arg-type]
+    return ToolContext(
+        network=network,
+        chain=chain,
+        account_id=ME,  # type: ignore[arg-type]
+        credentials=Credentials(ME, KeyPair.generate()),
+        tokens=TokenRegistry(chain, [], wrap_id="wrap.near"),
+    )  # type: ignore[arg-type]
 
 
 FAILED_TRANSFER = "Smart contract panicked: The account me.near is not registered"
 
 
 def receipt(executor: str, *logs: str, ok: bool = True) -> ReceiptResult:
-    return ReceiptResult(receipt_id=f"r-{executor}-{len(logs)}", executor_id=executor, ok=ok,
-                         error=None if ok else FAILED_TRANSFER, logs=logs)
+    return ReceiptResult(
+        receipt_id=f"r-{executor}-{len(logs)}",
+        executor_id=executor,
+        ok=ok,
+        error=None if ok else FAILED_TRANSFER,
+        logs=logs,
+    )
 
 
 def transfer_event(sender: str, receiver: str, amount: int) -> str:
-    return "EVENT_JSON:" + json.dumps({"standard": "nep141", "version": "1.0.0",
-                                       "event": "ft_transfer", "data": [
-                                           {"old_owner_id": sender, "new_owner_id": receiver,
-                                            "amount": str(amount)}]})
+    return "EVENT_JSON:" + json.dumps(
+        {
+            "standard": "nep141",
+            "version": "1.0.0",
+            "event": "ft_transfer",
+            "data": [{"old_owner_id": sender, "new_owner_id": receiver, "amount": str(amount)}],
+        }
+    )
 
 
 SWAPPED = f"Swapped 1000000 {USDC} for 995 {REF}"
 
 
-@pytest.mark.parametrize(("used", "says"), [("0", "refunded"), ("1000000", "below the minimum"),
-                                            ("lots", "cannot be confirmed")])
+@pytest.mark.parametrize(
+    ("used", "says"),
+    [("0", "refunded"), ("1000000", "below the minimum"), ("lots", "cannot be confirmed")],
+)
 def test_refund_without_failed_receipt_is_a_failed_swap(used: str, says: str) -> None:
     chain = ScriptedChain(used)
     ctx = context(chain)
@@ -114,12 +161,15 @@ def test_refund_without_failed_receipt_is_a_failed_swap(used: str, says: str) ->
 
 def test_a_landed_swap_is_measured_from_its_receipts_not_the_balances() -> None:
     """The balances do not move here (as when a concurrent action spent the output): success."""
-    chain = ScriptedChain("1000000", (
-        receipt(EXCHANGE, SWAPPED),
-        receipt(REF, transfer_event(EXCHANGE, ME, 995)),
-        receipt(EXCHANGE),
-        receipt(USDC),
-    ))
+    chain = ScriptedChain(
+        "1000000",
+        (
+            receipt(EXCHANGE, SWAPPED),
+            receipt(REF, transfer_event(EXCHANGE, ME, 995)),
+            receipt(EXCHANGE),
+            receipt(USDC),
+        ),
+    )
     result = asyncio.run(SwapTool().execute(swap_action(), context(chain)))
     assert result.ok and result.data["amount_out"] == "995" and result.data["source"] == "receipts"
     assert result.data["amount_in"] == "1000000"
@@ -127,26 +177,33 @@ def test_a_landed_swap_is_measured_from_its_receipts_not_the_balances() -> None:
 
 
 def test_an_output_swapped_but_delivered_short_is_reported_as_parked() -> None:
-    chain = ScriptedChain("1000000", (
-        receipt(EXCHANGE, SWAPPED),
-        receipt(REF, transfer_event(EXCHANGE, ME, 500)),
-    ))
+    chain = ScriptedChain(
+        "1000000",
+        (
+            receipt(EXCHANGE, SWAPPED),
+            receipt(REF, transfer_event(EXCHANGE, ME, 500)),
+        ),
+    )
     with pytest.raises(SwapFailedError, match="delivered only 500.*parked") as info:
         asyncio.run(SwapTool().execute(swap_action(), context(chain)))
     assert info.value.result is not None and info.value.result.ok is False
 
 
-@pytest.mark.parametrize(("lost", "where"), [(False, "your deposit on exchange.near"),
-                                             (True, "lost-and-found")])
+@pytest.mark.parametrize(
+    ("lost", "where"), [(False, "your deposit on exchange.near"), (True, "lost-and-found")]
+)
 def test_a_failed_delivery_is_parked_not_refunded(lost: bool, where: str) -> None:
     """The pool swap happened and only the output's ft_transfer failed: say where it went."""
     callback = "Account me.near is not registered. Depositing to owner." if lost else ""
-    chain = ScriptedChain("1000000", (
-        receipt(EXCHANGE, SWAPPED),
-        receipt(REF, ok=False),
-        receipt(EXCHANGE, *([callback] if callback else [])),
-        receipt(USDC),
-    ))
+    chain = ScriptedChain(
+        "1000000",
+        (
+            receipt(EXCHANGE, SWAPPED),
+            receipt(REF, ok=False),
+            receipt(EXCHANGE, *([callback] if callback else [])),
+            receipt(USDC),
+        ),
+    )
     with pytest.raises(SwapFailedError) as info:
         asyncio.run(SwapTool().execute(swap_action(), context(chain)))
     message = info.value.message
@@ -156,33 +213,59 @@ def test_a_failed_delivery_is_parked_not_refunded(lost: bool, where: str) -> Non
 
 
 def test_failed_swap_receipt_is_a_refund() -> None:
-    chain = ScriptedChain("0", (
-        ReceiptResult(receipt_id="a", executor_id=EXCHANGE, ok=False,
-                      error="E68: slippage error"),
-        receipt(USDC, transfer_event(EXCHANGE, ME, 1_000_000)),
-    ))
+    chain = ScriptedChain(
+        "0",
+        (
+            ReceiptResult(
+                receipt_id="a", executor_id=EXCHANGE, ok=False, error="E68: slippage error"
+            ),
+            receipt(USDC, transfer_event(EXCHANGE, ME, 1_000_000)),
+        ),
+    )
     with pytest.raises(SwapFailedError, match="refunded: E68: slippage error"):
         asyncio.run(SwapTool().execute(swap_action(), context(chain)))
 
 
 def test_read_swap_follows_a_two_hop_route_and_ignores_others_transfers() -> None:
     outcome = TxOutcome(
-        tx_hash="h", signer_id=ME, receiver_id=USDC, status_ok=True, value=b'"1000000"',
-        failure=None, tokens_burnt=0, receipts=(
-            receipt(EXCHANGE, f"Swapped 1000000 {USDC} for 333 wrap.near",
-                    f"Swapped 333 wrap.near for 1990 {REF}"),
-            receipt(REF, transfer_event(EXCHANGE, "someone.near", 7),
-                    transfer_event(EXCHANGE, ME, 1990)),
-        ))
+        tx_hash="h",
+        signer_id=ME,
+        receiver_id=USDC,
+        status_ok=True,
+        value=b'"1000000"',
+        failure=None,
+        tokens_burnt=0,
+        receipts=(
+            receipt(
+                EXCHANGE,
+                f"Swapped 1000000 {USDC} for 333 wrap.near",
+                f"Swapped 333 wrap.near for 1990 {REF}",
+            ),
+            receipt(
+                REF, transfer_event(EXCHANGE, "someone.near", 7), transfer_event(EXCHANGE, ME, 1990)
+            ),
+        ),
+    )
     seen = read_swap(outcome, exchange=EXCHANGE, user=ME, token_in=USDC, token_out=REF)
     assert (seen.used, seen.swapped_in, seen.amount_out, seen.delivered) == (
-        1_000_000, 1_000_000, 1990, 1990)
+        1_000_000,
+        1_000_000,
+        1990,
+        1990,
+    )
     assert seen.delivery_by_event and not seen.delivery_errors
 
 
 def test_read_swap_without_events_trusts_only_a_successful_delivery_receipt() -> None:
-    base = dict(tx_hash="h", signer_id=ME, receiver_id=USDC, status_ok=True,
-                value=b'"1000000"', failure=None, tokens_burnt=0)
+    base = dict(
+        tx_hash="h",
+        signer_id=ME,
+        receiver_id=USDC,
+        status_ok=True,
+        value=b'"1000000"',
+        failure=None,
+        tokens_burnt=0,
+    )
     quiet = TxOutcome(**base, receipts=(receipt(EXCHANGE, SWAPPED), receipt(REF)))
     seen = read_swap(quiet, exchange=EXCHANGE, user=ME, token_in=USDC, token_out=REF)
     assert seen.delivered == 995 and not seen.delivery_by_event
@@ -194,11 +277,19 @@ def test_a_refunded_swap_to_near_does_not_unwrap() -> None:
     """The near_withdraw after a refunded swap would unwrap wNEAR the account already held."""
     action = swap_action()
     assert action.quote is not None
-    withdraw = TransactionSpec(signer_id=ME, receiver_id="wrap.near", actions=(FunctionCallSpec(
-        method_name="near_withdraw", args={"amount": "990"}, gas=30 * 10**12, deposit=1),))
+    withdraw = TransactionSpec(
+        signer_id=ME,
+        receiver_id="wrap.near",
+        actions=(
+            FunctionCallSpec(
+                method_name="near_withdraw", args={"amount": "990"}, gas=30 * 10**12, deposit=1
+            ),
+        ),
+    )
     quote = action.quote.model_copy(update={"token_out": NEAR})
-    action = action.model_copy(update={"transactions": (*action.transactions, withdraw),
-                                       "quote": quote})
+    action = action.model_copy(
+        update={"transactions": (*action.transactions, withdraw), "quote": quote}
+    )
     chain = ScriptedChain("0")
     with pytest.raises(SwapFailedError, match="refunded") as info:
         asyncio.run(SwapTool().execute(action, context(chain)))

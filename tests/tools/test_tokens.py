@@ -74,8 +74,12 @@ def test_an_unverified_token_cannot_carry_another_symbol() -> None:
 
 def test_transfer_preview_never_shows_a_self_declared_symbol() -> None:
     chain: Any = TokenChain(INJECTED)
-    ctx = ToolContext(network=custom_network("http://127.0.0.1:1"), chain=chain,
-                      account_id="alice.test.near", tokens=TokenRegistry(chain, LISTED))
+    ctx = ToolContext(
+        network=custom_network("http://127.0.0.1:1"),
+        chain=chain,
+        account_id="alice.test.near",
+        tokens=TokenRegistry(chain, LISTED),
+    )
     args = TransferArgs(receiver_id="bob.test.near", amount="1.5", token=EVIL)
     action = asyncio.run(TransferTool().prepare(args, ctx))
     assert action.preview == f"Send 1.5 {EVIL} ({EVIL}) to bob.test.near"

@@ -39,8 +39,7 @@ async def prepare_execute(ctx: ToolContext, tool: str, **args: Any) -> Any:
 async def holdings(ctx: ToolContext, account: str, *tokens: str) -> dict[str, int]:
     out = {NEAR: (await ctx.chain.near_balance(account))["total"]}
     for token in tokens:
-        out[token] = int(await ctx.chain.view(token, "ft_balance_of", {"account_id": account})
-                         or 0)
+        out[token] = int(await ctx.chain.view(token, "ft_balance_of", {"account_id": account}) or 0)
     return out
 
 
@@ -85,8 +84,9 @@ def test_transfer_near(alice: ToolContext) -> None:
     async def scenario() -> None:
         bob = "bob.test.near"
         before_a, before_b = await holdings(alice, ALICE), await holdings(alice, bob)
-        action, result = await prepare_execute(alice, "transfer", receiver_id=bob, amount="1.25",
-                                               token="NEAR")
+        action, result = await prepare_execute(
+            alice, "transfer", receiver_id=bob, amount="1.25", token="NEAR"
+        )
         amount = 1_250_000_000_000_000_000_000_000
         assert action.transactions[0].actions == (TransferSpec(deposit=amount),)
         assert [(f.token, f.amount, f.recipient) for f in action.outflows] == [(NEAR, amount, bob)]
@@ -105,26 +105,33 @@ def test_transfer_failures_move_nothing(alice: ToolContext) -> None:
         usdc = await token_id(alice, "USDC")
         before = await holdings(alice, ALICE, usdc)
         with pytest.raises(InsufficientBalanceError, match="only .* NEAR is available"):
-            await prepare(alice, "transfer", receiver_id="bob.test.near", amount="1000000000",
-                          token="NEAR")
+            await prepare(
+                alice, "transfer", receiver_id="bob.test.near", amount="1000000000", token="NEAR"
+            )
         with pytest.raises(InsufficientBalanceError, match="USDC"):
-            await prepare(alice, "transfer", receiver_id="bob.test.near", amount="1000000000",
-                          token="USDC")
+            await prepare(
+                alice, "transfer", receiver_id="bob.test.near", amount="1000000000", token="USDC"
+            )
         with pytest.raises(UnknownAccountError, match="nobody.test.near does not exist"):
-            await prepare(alice, "transfer", receiver_id="nobody.test.near", amount="1",
-                          token="NEAR")
+            await prepare(
+                alice, "transfer", receiver_id="nobody.test.near", amount="1", token="NEAR"
+            )
         with pytest.raises(InvalidAccountIdError):
-            await prepare(alice, "transfer", receiver_id="Bob.test.near", amount="1",
-                          token="NEAR")
+            await prepare(alice, "transfer", receiver_id="Bob.test.near", amount="1", token="NEAR")
         with pytest.raises(UnknownTokenError):
-            await prepare(alice, "transfer", receiver_id="bob.test.near", amount="1",
-                          token="SHIB")
+            await prepare(alice, "transfer", receiver_id="bob.test.near", amount="1", token="SHIB")
         with pytest.raises(UnknownTokenError):  # an account that is no token contract
-            await prepare(alice, "transfer", receiver_id="bob.test.near", amount="1",
-                          token=alice.network.tasks_id)
+            await prepare(
+                alice,
+                "transfer",
+                receiver_id="bob.test.near",
+                amount="1",
+                token=alice.network.tasks_id,
+            )
         with pytest.raises(ToolError, match="decimal places"):
-            await prepare(alice, "transfer", receiver_id="bob.test.near", amount="0.0000001",
-                          token="USDC")
+            await prepare(
+                alice, "transfer", receiver_id="bob.test.near", amount="0.0000001", token="USDC"
+            )
         assert await holdings(alice, ALICE, usdc) == before
 
     run(alice, scenario)
@@ -135,27 +142,36 @@ def test_transfer_token_registers_receiver_and_counts_the_deposit(alice: ToolCon
         usdc = await token_id(alice, "USDC")
         receiver = None
         for candidate in OTHERS:
-            if await alice.chain.view(usdc, "storage_balance_of",
-                                      {"account_id": candidate}) is None:
+            if (
+                await alice.chain.view(usdc, "storage_balance_of", {"account_id": candidate})
+                is None
+            ):
                 receiver = candidate
                 break
         if receiver is None:
             pytest.skip("every devnet account is already registered on USDC")
         before_a = await holdings(alice, ALICE, usdc)
-        action, result = await prepare_execute(alice, "transfer", receiver_id=receiver,
-                                               amount="2.5", token="usdc")
-        methods = [a.method_name for a in action.transactions[0].actions
-                   if isinstance(a, FunctionCallSpec)]
+        action, result = await prepare_execute(
+            alice, "transfer", receiver_id=receiver, amount="2.5", token="usdc"
+        )
+        methods = [
+            a.method_name for a in action.transactions[0].actions if isinstance(a, FunctionCallSpec)
+        ]
         assert methods == ["storage_deposit", "ft_transfer"]
         deposit = next(f.amount for f in action.outflows if f.purpose == "storage_deposit")
         assert deposit > 0
-        assert any(f.token == usdc and f.amount == 2_500_000 and f.recipient == receiver
-                   for f in action.outflows)
+        assert any(
+            f.token == usdc and f.amount == 2_500_000 and f.recipient == receiver
+            for f in action.outflows
+        )
         assert result.ok
-        assert await alice.chain.view(usdc, "storage_balance_of",
-                                      {"account_id": receiver}) is not None
-        assert int(await alice.chain.view(usdc, "ft_balance_of",
-                                          {"account_id": receiver})) == 2_500_000
+        assert (
+            await alice.chain.view(usdc, "storage_balance_of", {"account_id": receiver}) is not None
+        )
+        assert (
+            int(await alice.chain.view(usdc, "ft_balance_of", {"account_id": receiver}))
+            == 2_500_000
+        )
         after_a = await holdings(alice, ALICE, usdc)
         assert before_a[usdc] - after_a[usdc] == 2_500_000
         assert before_a[NEAR] - after_a[NEAR] >= deposit
@@ -173,13 +189,18 @@ def test_swap_near_to_usdc(alice: ToolContext) -> None:
     async def scenario() -> None:
         usdc = await token_id(alice, "USDC")
         before = await holdings(alice, ALICE, usdc)
-        action, result = await prepare_execute(alice, "swap", token_in="NEAR", token_out="USDC",
-                                               amount_in="2")
+        action, result = await prepare_execute(
+            alice, "swap", token_in="NEAR", token_out="USDC", amount_in="2"
+        )
         quote = action.quote
         assert quote is not None and quote.max_slippage_bps == alice.max_slippage_bps
         assert quote.min_amount_out <= quote.amount_out
-        methods = [a.method_name for tx in action.transactions for a in tx.actions
-                   if isinstance(a, FunctionCallSpec)]
+        methods = [
+            a.method_name
+            for tx in action.transactions
+            for a in tx.actions
+            if isinstance(a, FunctionCallSpec)
+        ]
         assert "near_deposit" in methods and methods[-1] == "ft_transfer_call"
         swap_args = action.transactions[-1].actions[0].args
         assert swap_args["receiver_id"] == alice.network.exchange_id
@@ -196,8 +217,9 @@ def test_swap_token_to_token(alice: ToolContext) -> None:
     async def scenario() -> None:
         usdc, ref = await token_id(alice, "USDC"), await token_id(alice, "REF")
         before = await holdings(alice, ALICE, usdc, ref)
-        action, result = await prepare_execute(alice, "swap", token_in="USDC", token_out="REF",
-                                               amount_in="3")
+        action, result = await prepare_execute(
+            alice, "swap", token_in="USDC", token_out="REF", amount_in="3"
+        )
         after = await holdings(alice, ALICE, usdc, ref)
         assert before[usdc] - after[usdc] == 3_000_000
         assert after[ref] - before[ref] >= action.quote.min_amount_out
@@ -208,10 +230,15 @@ def test_swap_token_to_token(alice: ToolContext) -> None:
 
 def test_swap_to_near_unwraps_the_minimum(alice: ToolContext) -> None:
     async def scenario() -> None:
-        action, result = await prepare_execute(alice, "swap", token_in="USDC", token_out="NEAR",
-                                               amount_in="1")
-        methods = [a.method_name for tx in action.transactions for a in tx.actions
-                   if isinstance(a, FunctionCallSpec)]
+        action, result = await prepare_execute(
+            alice, "swap", token_in="USDC", token_out="NEAR", amount_in="1"
+        )
+        methods = [
+            a.method_name
+            for tx in action.transactions
+            for a in tx.actions
+            if isinstance(a, FunctionCallSpec)
+        ]
         assert methods[-1] == "near_withdraw"
         assert result.ok and int(result.data["amount_out"]) >= action.quote.min_amount_out
 
@@ -222,11 +249,11 @@ def test_swap_slippage_exceeded_is_a_failed_swap(alice: ToolContext) -> None:
     async def scenario() -> None:
         usdc, wrap = await token_id(alice, "USDC"), alice.network.wrap_id
         assert wrap
-        action = await prepare(alice, "swap", token_in="USDC", token_out="wNEAR", amount_in="1",
-                               max_slippage_bps=10)
+        action = await prepare(
+            alice, "swap", token_in="USDC", token_out="wNEAR", amount_in="1", max_slippage_bps=10
+        )
         # someone else's trade in the same direction moves the price before ours lands
-        await prepare_execute(alice, "swap", token_in="USDC", token_out="wNEAR",
-                              amount_in="200")
+        await prepare_execute(alice, "swap", token_in="USDC", token_out="wNEAR", amount_in="200")
         before = await holdings(alice, ALICE, usdc, wrap)
         with pytest.raises(SwapFailedError) as info:
             await TOOLS["swap"].execute(action, alice)
@@ -240,13 +267,18 @@ def test_swap_slippage_exceeded_is_a_failed_swap(alice: ToolContext) -> None:
 def test_swap_refusals(alice: ToolContext) -> None:
     async def scenario() -> None:
         with pytest.raises(ToolError, match="above the configured limit"):
-            await prepare(alice, "swap", token_in="NEAR", token_out="USDC", amount_in="1",
-                          max_slippage_bps=alice.max_slippage_bps + 1)
+            await prepare(
+                alice,
+                "swap",
+                token_in="NEAR",
+                token_out="USDC",
+                amount_in="1",
+                max_slippage_bps=alice.max_slippage_bps + 1,
+            )
         with pytest.raises(UnknownTokenError):
             await prepare(alice, "swap", token_in="NEAR", token_out="NOPE", amount_in="1")
         with pytest.raises(InsufficientBalanceError):
-            await prepare(alice, "swap", token_in="USDC", token_out="REF",
-                          amount_in="100000000000")
+            await prepare(alice, "swap", token_in="USDC", token_out="REF", amount_in="100000000000")
         usdc = await token_id(alice, "USDC")
         action = await prepare(alice, "swap", token_in="USDC", token_out="REF", amount_in="1")
         before = await holdings(alice, ALICE, usdc)
@@ -268,17 +300,18 @@ def test_tasks_label_and_claim(alice: ToolContext) -> None:
         if not tasks:
             pytest.skip("the devnet genesis has no open task")
         task_id = int(tasks[0].get("task_id", tasks[0].get("id", 0)))
-        action, result = await prepare_execute(alice, "submit_label", task_id=task_id,
-                                               label=_a_label(tasks[0]))
+        action, result = await prepare_execute(
+            alice, "submit_label", task_id=task_id, label=_a_label(tasks[0])
+        )
         assert action.outflows == () and result.ok
         item = action.transactions[0].actions[0].args["item_id"]
         assert result.data["receipt"]["item_id"] == item
         with pytest.raises(AlreadyLabelledError):
-            await prepare(alice, "submit_label", task_id=task_id, item_id=item,
-                          label=_a_label(tasks[0]))
+            await prepare(
+                alice, "submit_label", task_id=task_id, item_id=item, label=_a_label(tasks[0])
+            )
         # the same label prepared twice: the chain refuses the second, reported the same way
-        second = await prepare(alice, "submit_label", task_id=task_id,
-                               label=_a_label(tasks[0]))
+        second = await prepare(alice, "submit_label", task_id=task_id, label=_a_label(tasks[0]))
         await TOOLS["submit_label"].execute(second, alice)
         before = await holdings(alice, ALICE)
         with pytest.raises(AlreadyLabelledError):
@@ -293,20 +326,26 @@ def test_claim_rewards_after_review(chain_env: Any) -> None:
     vendor = make_context(chain_env, "vendor.test.near")
 
     async def scenario() -> None:
-        task = (await alice.chain.view(alice.network.tasks_id, "list_tasks",
-                                       {"status": "open"}))[0]
+        task = (await alice.chain.view(alice.network.tasks_id, "list_tasks", {"status": "open"}))[0]
         task_id, reward = task["task_id"], int(task["reward_per_label"])
         with pytest.raises(ToolError, match="cannot label"):
             await prepare(vendor, "submit_label", task_id=task_id, label=_a_label(task))
-        action, _ = await prepare_execute(alice, "submit_label", task_id=task_id, item_id=0,
-                                          label=_a_label(task))
+        action, _ = await prepare_execute(
+            alice, "submit_label", task_id=task_id, item_id=0, label=_a_label(task)
+        )
         with pytest.raises(NothingToClaimError):
             await prepare(alice, "claim_rewards", task_ids=[task_id])
         review = TransactionSpec(
-            signer_id=vendor.account_id, receiver_id=alice.network.tasks_id,
-            actions=(FunctionCallSpec(method_name="review", args={
-                "task_id": task_id, "item_id": 0, "tasker_id": ALICE, "accept": True},
-                gas=30 * 10**12),))
+            signer_id=vendor.account_id,
+            receiver_id=alice.network.tasks_id,
+            actions=(
+                FunctionCallSpec(
+                    method_name="review",
+                    args={"task_id": task_id, "item_id": 0, "tasker_id": ALICE, "accept": True},
+                    gas=30 * 10**12,
+                ),
+            ),
+        )
         assert vendor.credentials is not None
         await vendor.chain.send(vendor.credentials, review)
         before = await holdings(alice, ALICE)
@@ -388,8 +427,9 @@ def test_read_only_tools_need_no_key(chain_env: Any) -> None:
         assert int(result.data["balances"][0]["balance"]) > 0
         _, tasks = await prepare_execute(ctx, "list_tasks")
         assert tasks.data["tasks"]
-        action = await prepare(ctx, "transfer", receiver_id="bob.test.near", amount="1",
-                               token="NEAR")
+        action = await prepare(
+            ctx, "transfer", receiver_id="bob.test.near", amount="1", token="NEAR"
+        )
         with pytest.raises(ToolError, match="no signing key"):
             await TOOLS["transfer"].execute(action, ctx)
 
@@ -410,17 +450,29 @@ def test_function_call_key_signs_labels_but_not_payments(chain_env: Any) -> None
 
     async def scenario() -> None:
         assert owner.credentials is not None and owner.network.tasks_id
-        await owner.chain.send(owner.credentials, KeyTransaction(signer_id=ALICE, add=(
-            FunctionCallKeyGrant(scoped_key.public_key, owner.network.tasks_id,
-                                 ("submit_label", "claim_rewards"), 10**23),)))
-        task = (await owner.chain.view(owner.network.tasks_id, "list_tasks",
-                                       {"status": "open"}))[0]
-        _, result = await prepare_execute(scoped, "submit_label", task_id=task["task_id"],
-                                          label=_a_label(task))
+        await owner.chain.send(
+            owner.credentials,
+            KeyTransaction(
+                signer_id=ALICE,
+                add=(
+                    FunctionCallKeyGrant(
+                        scoped_key.public_key,
+                        owner.network.tasks_id,
+                        ("submit_label", "claim_rewards"),
+                        10**23,
+                    ),
+                ),
+            ),
+        )
+        task = (await owner.chain.view(owner.network.tasks_id, "list_tasks", {"status": "open"}))[0]
+        _, result = await prepare_execute(
+            scoped, "submit_label", task_id=task["task_id"], label=_a_label(task)
+        )
         assert result.ok
         before = await holdings(owner, ALICE)
-        action = await prepare(scoped, "transfer", receiver_id="bob.test.near", amount="1",
-                               token="NEAR")
+        action = await prepare(
+            scoped, "transfer", receiver_id="bob.test.near", amount="1", token="NEAR"
+        )
         with pytest.raises(InvalidTransactionError, match="RequiresFullAccess|FullAccess"):
             await TOOLS["transfer"].execute(action, scoped)
         assert await holdings(owner, ALICE) == before  # refused before execution: no gas either
