@@ -61,6 +61,19 @@ def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
+def per_million(parse: Parser) -> Parser:
+    """Adds verify time scaled to a million entries (measured when the run verified a million)."""
+    inner = json_or(parse)
+
+    def with_scaled(output: str) -> dict[str, float]:
+        found = inner(output)
+        if found.get("verify_entries") and "verify_s" in found:
+            found["verify_s_per_million"] = found["verify_s"] * 1_000_000 / found["verify_entries"]
+        return found
+
+    return with_scaled
+
+
 def regex_parser(patterns: dict[str, str]) -> Parser:
     """Figures from free text: each name's pattern captures one number (commas allowed)."""
 
@@ -139,7 +152,7 @@ SPECS: dict[str, Spec] = {
     "audit_bench": Spec(
         module="audit_bench",
         quick=("--entries", "20000", "--single", "300"),
-        parse=json_or(
+        parse=per_million(
             regex_parser(
                 {
                     "appends_per_s_single": r"one per transaction: ([\d,.]+)/s",
@@ -154,6 +167,11 @@ SPECS: dict[str, Spec] = {
             "appends_per_s_batched": "/s",
             "verify_s": "s",
             "verify_entries": "entries",
+            "verify_s_per_million": "s",
+        },
+        targets={
+            "appends_per_s_batched": Target(">=", 5_000, ">= 5,000/s"),
+            "verify_s_per_million": Target("<", 10.0, "< 10 s"),
         },
     ),
     "devnet_bench": Spec(
@@ -168,6 +186,7 @@ SPECS: dict[str, Spec] = {
             )
         ),
         units={"transfers_per_s": "tx/s", "views_per_s": "calls/s"},
+        targets={"transfers_per_s": Target(">=", 300, ">= 300 tx/s")},
     ),
     "policy_bench": Spec(
         module="policy_bench",
