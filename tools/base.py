@@ -17,9 +17,11 @@ from typing import Annotated, Any, ClassVar, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from tools.action import NEAR, CanonicalAction, TransactionSpec
+from tools.amounts import format_amount
 from tools.chain import ChainClient, TxOutcome
 from tools.errors import (
     CredentialsError,
+    InsufficientBalanceError,
     NetworkConfigError,
     ToolError,
     TransactionFailedError,
@@ -226,6 +228,22 @@ def context_from_config(
 
 
 # --------------------------------------------------------------------------- execution
+
+
+async def require_token_balance(
+    ctx: ToolContext, contract: str, symbol: str, decimals: int, amount: int, verb: str
+) -> int:
+    """The account's balance of ``contract``; InsufficientBalanceError when below ``amount``."""
+    held = int(await ctx.chain.view(contract, "ft_balance_of", {"account_id": ctx.account_id}) or 0)
+    if amount > held:
+        raise InsufficientBalanceError(
+            f"cannot {verb} {format_amount(amount, decimals)} {symbol}: the "
+            f"account holds {format_amount(held, decimals)} {symbol}",
+            needed=str(amount),
+            available=str(held),
+            token=contract,
+        )
+    return held
 
 
 async def snapshot_balances(

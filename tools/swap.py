@@ -35,7 +35,14 @@ from tools.action import (
 )
 from tools.amounts import format_amount, parse_amount
 from tools.args import SwapArgs
-from tools.base import ONE_YOCTO, ToolArgs, ToolContext, ToolResult, execute_transactions
+from tools.base import (
+    ONE_YOCTO,
+    ToolArgs,
+    ToolContext,
+    ToolResult,
+    execute_transactions,
+    require_token_balance,
+)
 from tools.chain import TxOutcome
 from tools.errors import (
     InsufficientBalanceError,
@@ -80,17 +87,7 @@ class SwapTool:
 
         near_avail = (await ctx.chain.near_balance(ctx.account_id))["available"]
         if not tin.is_native:
-            held = int(
-                await ctx.chain.view(eff_in, "ft_balance_of", {"account_id": ctx.account_id}) or 0
-            )
-            if amount_in > held:
-                raise InsufficientBalanceError(
-                    f"cannot swap {format_amount(amount_in, tin.decimals)} {tin.symbol}: the "
-                    f"account holds {format_amount(held, tin.decimals)} {tin.symbol}",
-                    needed=str(amount_in),
-                    available=str(held),
-                    token=eff_in,
-                )
+            await require_token_balance(ctx, eff_in, tin.symbol, tin.decimals, amount_in, "swap")
 
         route = await best_route(ctx.chain, exchange, eff_in, eff_out, amount_in, via=wrap)
         minimum = min_out(route.amount_out, slippage)

@@ -13,7 +13,14 @@ from tools.action import NEAR, CanonicalAction, FunctionCallSpec, TokenFlow, Tra
 from tools.action import TransferSpec as NativeTransfer
 from tools.amounts import format_amount, parse_amount
 from tools.args import TransferArgs
-from tools.base import ONE_YOCTO, ToolArgs, ToolContext, ToolResult, execute_transactions
+from tools.base import (
+    ONE_YOCTO,
+    ToolArgs,
+    ToolContext,
+    ToolResult,
+    execute_transactions,
+    require_token_balance,
+)
 from tools.errors import InsufficientBalanceError, ToolError, UnknownAccountError
 from tools.network import check_account_id
 from tools.tokens import NEAR_DECIMALS, TokenInfo
@@ -73,17 +80,7 @@ class TransferTool:
     ) -> CanonicalAction:
         contract = token.contract_id
         assert contract is not None
-        held = int(
-            await ctx.chain.view(contract, "ft_balance_of", {"account_id": ctx.account_id}) or 0
-        )
-        if amount > held:
-            raise InsufficientBalanceError(
-                f"cannot send {format_amount(amount, token.decimals)} {token.symbol}: the "
-                f"account holds {format_amount(held, token.decimals)} {token.symbol}",
-                needed=str(amount),
-                available=str(held),
-                token=contract,
-            )
+        await require_token_balance(ctx, contract, token.symbol, token.decimals, amount, "send")
         actions: list[FunctionCallSpec] = []
         outflows: list[TokenFlow] = []
         note = ""

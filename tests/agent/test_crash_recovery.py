@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import os
 import signal
 import subprocess
@@ -16,7 +14,7 @@ from agent.home import Home
 from agent.session import AgentSession
 from devnet.server import RunningDevnet
 from memory.audit import AuditLog
-from tests.devnet.helpers import rpc
+from tests.support.chain_reads import usdc_and_nonce
 
 INTENT = "swap 1 NEAR to USDC"
 
@@ -27,33 +25,6 @@ def near_agent(home: Home, *args: str, failpoint: str | None = None) -> subproce
         env["NEAR_AGENT_FAILPOINT"] = failpoint
     command = [sys.executable, "-m", "agent", "--home", str(home.root), *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-
-
-def usdc_and_nonce(devnet: RunningDevnet) -> tuple[int, int]:
-    """alice's USDC and the sum of her keys' nonces, read over RPC."""
-    args = base64.b64encode(json.dumps({"account_id": "alice.test.near"}).encode()).decode()
-    view = rpc(
-        devnet,
-        "query",
-        {
-            "request_type": "call_function",
-            "finality": "final",
-            "account_id": "usdc.test.near",
-            "method_name": "ft_balance_of",
-            "args_base64": args,
-        },
-    )
-    keys = rpc(
-        devnet,
-        "query",
-        {
-            "request_type": "view_access_key_list",
-            "finality": "final",
-            "account_id": "alice.test.near",
-        },
-    )
-    nonces = sum(k["access_key"]["nonce"] for k in keys["result"]["keys"])
-    return int(json.loads(bytes(view["result"]["result"]))), nonces
 
 
 async def _pending(home: Home) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import signal
 import subprocess
@@ -16,36 +14,8 @@ from agent.home import Home
 from devnet.server import RunningDevnet
 from memory.audit import AuditLog
 from memory.jobs import JobStore
-from tests.devnet.helpers import rpc
 from tests.scheduler.devnet_home import make_home
-
-
-def usdc_and_nonce(devnet: RunningDevnet) -> tuple[int, int]:
-    """alice's USDC and the sum of her keys' nonces, read over RPC (what the chain holds)."""
-    args = base64.b64encode(json.dumps({"account_id": "alice.test.near"}).encode()).decode()
-    view = rpc(
-        devnet,
-        "query",
-        {
-            "request_type": "call_function",
-            "finality": "final",
-            "account_id": "usdc.test.near",
-            "method_name": "ft_balance_of",
-            "args_base64": args,
-        },
-    )
-    keys = rpc(
-        devnet,
-        "query",
-        {
-            "request_type": "view_access_key_list",
-            "finality": "final",
-            "account_id": "alice.test.near",
-        },
-    )
-    nonces = sum(k["access_key"]["nonce"] for k in keys["result"]["keys"])
-    return int(json.loads(bytes(view["result"]["result"]))), nonces
-
+from tests.support.chain_reads import usdc_and_nonce
 
 DCA = {"id": "dca", "kind": "dca", "sell": "NEAR", "buy": "USDC", "amount": "1", "every": "1h"}
 
