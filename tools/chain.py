@@ -24,6 +24,7 @@ import base64
 import binascii
 import json
 import logging
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -474,7 +475,7 @@ class ChainClient:
         timeout_s: float = 10.0,
         retries: int = 3,
         backoff_s: float = 0.25,
-        nonce_retries: int = 3,
+        nonce_retries: int = 8,
         wait_until: str = "FINAL",
         finality: str = "final",
     ) -> None:
@@ -740,7 +741,9 @@ class ChainClient:
         on_signed: Callable[[SignedTx], Any] | None,
     ) -> TxOutcome:
         nonce_key = (self.rpc_url, creds.account_id, creds.public_key)
-        for _ in range(self.nonce_retries + 1):
+        for attempt in range(self.nonce_retries + 1):
+            if attempt:  # another client is using the key: back off with jitter, then resync
+                await asyncio.sleep(self.backoff_s * random.uniform(0.5, 1.5) * min(attempt, 4))
             chain_nonce = await self.access_key_nonce(creds.account_id, creds.public_key)
             last = self._last_nonce.get(nonce_key, 0)
             # a nonce we used may not be visible yet; a far-off cached one is from another chain
