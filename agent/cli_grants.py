@@ -7,6 +7,7 @@ of a canonical action. Heavy imports stay inside the commands so the CLI starts 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -190,33 +191,16 @@ def add(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A grants YAML file you wrote.")]
 ) -> None:
     """Store the grants in FILE; a changed grant becomes a new version (old ones are kept)."""
-    from memory.policy_store import GrantBook
-    from policies.engine import to_us
-    from policies.grants import GrantFileError, load_grants_file
+    from agent.grant_changes import give_grants
+    from memory.audit import AuditLog
+    from policies.store_grants import GrantsRefused
 
     home: Home = ctx.obj
     try:
-        policy = load_grants_file(file)
-    except GrantFileError as exc:
-        lines = "\n".join(f"  - {p}" for p in exc.problems)
-        _fail(f"{exc.source} is not a valid grants file; nothing was stored:\n{lines}")
-    now = _now()
-    past = [g.id for g in policy.grants if g.expires_at <= now]
-    if past:
-        _fail(
-            f"{file}: grant(s) {', '.join(past)} already expired (expires_at must be in the "
-            "future); nothing was stored."
-        )
-    book = GrantBook(home.policy_db)
-    try:
-        results = book.add(
-            {g.id: g.body_json() for g in policy.grants},
-            policy.ceiling.model_dump_json() if policy.ceiling else None,
-            now_us=to_us(now),
-            source=str(file),
-        )
-    finally:
-        book.close()
+        with AuditLog(home.audit_db) as audit:
+            results = give_grants(home, file, audit)
+    except GrantsRefused as exc:
+        _fail(str(exc))
     for grant_id, version, written in results:
         typer.echo(f"{grant_id}: {'stored as' if written else 'unchanged at'} version {version}")
 
@@ -229,6 +213,8 @@ def revoke(
     reason: Annotated[str, typer.Option(help="Why, for the record.")] = "",
 ) -> None:
     """End one grant (every version so far) or, with --all, every grant, at once."""
+    from agent.grant_changes import record_revocation
+    from memory.audit import AuditLog
     from memory.policy_store import GrantBook
     from policies.engine import to_us
 
@@ -242,6 +228,8 @@ def revoke(
         revoked = book.revoke(grant_id, now_us=to_us(_now()), reason=reason)
     finally:
         book.close()
+    with AuditLog(home.audit_db) as audit:
+        record_revocation(audit, revoked, reason)
     typer.echo(f"Revoked: {', '.join(revoked) if revoked else '(no grants)'}")
 
 
@@ -263,16 +251,47 @@ def _shower(measure: str, units: dict[str, tuple[int, str]]) -> Any:
 @grants_app.command("check")
 def check(
     ctx: typer.Context,
-    action: Annotated[Path, typer.Option("--action", help="A canonical action JSON file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
+    intent: Annotated[
+        str | None, typer.Argument(help='An intent, e.g. "send 2 NEAR to bob".')
+    ] = None,
+    tool: Annotated[
+        str | None, typer.Option("--tool", help="A tool call instead: the tool's name...")
+    ] = None,
+    args: Annotated[str, typer.Option("--args", help="...and its arguments as JSON.")] = "{}",
+    action: Annotated[
+        Path | None, typer.Option("--action", help="Or a canonical action JSON file.")
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="JSON: the decision for --action, a list (one per step) otherwise."
+        ),
+    ] = False,
 ) -> None:
-    """Dry-run the policy on a canonical action: decision, trace and budget left."""
-    from rich.console import Console
-    from rich.table import Table
+    """Dry-run the policy on an intent, a tool call or a canonical action: decision, trace and
+    budget left. Nothing is signed or reserved; exits 2 when anything would be denied."""
+    home: Home = ctx.obj
+    if sum(x is not None for x in (intent, tool, action)) != 1:
+        _fail("Give exactly one of: an intent, --tool NAME [--args JSON], or --action FILE.")
+    if action is not None:
+        decisions = [("action", _decide_file(home, action))]
+    else:
+        decisions = asyncio.run(_decide_live(home, intent, tool, args))
+    units = _units(home)
+    if as_json and action is not None:
+        typer.echo(json.dumps(decisions[0][1].to_dict(), indent=2))
+    elif as_json:
+        typer.echo(json.dumps([{"step": s, **d.to_dict()} for s, d in decisions], indent=2))
+    else:
+        for step, decision in decisions:
+            _show_decision(step, decision, units)
+    if any(d.outcome == "deny" for _, d in decisions):
+        raise typer.Exit(2)
 
+
+def _decide_file(home: Home, action: Path) -> Any:
     from policies.engine import PolicyEngine
 
-    home: Home = ctx.obj
     try:
         data = json.loads(action.read_text())
     except FileNotFoundError:
@@ -281,44 +300,92 @@ def check(
         _fail(f"{action} is not valid JSON: {exc}")
     engine = PolicyEngine(home.policy_db, facts=_facts(home))
     try:
-        decision = engine.dry_run(data)
-        units = {
+        return engine.dry_run(data)
+    finally:
+        engine.close()
+
+
+async def _decide_live(
+    home: Home, intent: str | None, tool: str | None, args: str
+) -> list[tuple[str, Any]]:
+    """Plan (or take the tool call), prepare on the live network, decide with fresh prices."""
+    from agent.config import ConfigError
+    from agent.plan import PlanStep, check_args
+    from agent.session import AgentSession
+    from tools import registry
+    from tools.errors import ToolError
+
+    steps: list[PlanStep] = []
+    if tool is not None:
+        try:
+            steps = [PlanStep(tool=tool, args=check_args(tool, json.loads(args)))]
+        except ValueError as exc:  # bad JSON or a StepError naming the field
+            _fail(f"Not a valid tool call: {exc}")
+    try:
+        session = await AgentSession.open(home)
+    except (ConfigError, ToolError) as exc:
+        _fail(str(exc))
+    try:
+        if intent is not None:
+            plan = session.plan(intent)
+            if not plan.ok:
+                _fail(f"Not understood: {plan.error}")
+            steps = plan.steps
+        decisions = []
+        for step in steps:
+            try:
+                prepared = await registry.prepare(step.tool, step.args, session.ctx)
+            except ToolError as exc:
+                _fail(f"{step.tool}: {exc.message}")
+            await session.feed.refresh(session.ctx)
+            decisions.append((f"{step.tool}: {prepared.preview}", session.policy.dry_run(prepared)))
+        return decisions
+    finally:
+        await session.close()
+
+
+def _units(home: Home) -> dict[str, tuple[int, str]]:
+    from policies.engine import PolicyEngine
+
+    engine = PolicyEngine(home.policy_db, facts=_facts(home))
+    try:
+        return {
             t: (d, g.grant.label(t)) for g in engine.grants() for t, d in g.grant.decimals.items()
         }
     finally:
         engine.close()
-    if as_json:
-        typer.echo(json.dumps(decision.to_dict(), indent=2))
-    else:
-        console = Console()
-        console.print(
-            f"[bold]{decision.outcome.upper()}[/bold] "
-            f"({', '.join(decision.reasons)})"
-            + (f" under {decision.grant_id} v{decision.grant_version}" if decision.grant_id else "")
-        )
-        table = Table(title="Trace")
-        for column in ("grant", "rule", "result", "code", "detail"):
-            table.add_column(column)
-        for t in decision.trace:
-            table.add_row(t.grant or "-", t.rule, t.result, t.code, t.detail)
-        console.print(table)
-        if decision.budgets:
-            budgets = Table(title="Budget left")
-            for column in ("scope", "measure", "window", "cap", "used", "left"):
-                budgets.add_column(column)
-            for b in decision.budgets:
-                show = _shower(b.measure, units)
-                budgets.add_row(
-                    b.scope,
-                    units.get(b.measure, (0, b.measure))[1],
-                    f"{b.period_s}s",
-                    show(b.cap),
-                    show(b.used),
-                    show(b.left),
-                )
-            console.print(budgets)
-    if decision.outcome == "deny":
-        raise typer.Exit(2)
+
+
+def _show_decision(step: str, decision: Any, units: dict[str, tuple[int, str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"{step}\n[bold]{decision.outcome.upper()}[/bold] ({', '.join(decision.reasons)})"
+        + (f" under {decision.grant_id} v{decision.grant_version}" if decision.grant_id else "")
+    )
+    table = Table(title="Trace")
+    for column in ("grant", "rule", "result", "code", "detail"):
+        table.add_column(column)
+    for t in decision.trace:
+        table.add_row(t.grant or "-", t.rule, t.result, t.code, t.detail)
+    console.print(table)
+    if decision.budgets:
+        budgets = Table(title="Budget left")
+        for column in ("scope", "measure", "window", "cap", "used", "left"):
+            budgets.add_column(column)
+        for b in decision.budgets:
+            show = _shower(b.measure, units)
+            budgets.add_row(
+                b.scope,
+                units.get(b.measure, (0, b.measure))[1],
+                f"{b.period_s}s",
+                show(b.cap),
+                show(b.used),
+                show(b.left),
+            )
+        console.print(budgets)
 
 
 @grants_app.command("onchain")

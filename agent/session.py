@@ -14,18 +14,18 @@ from typing import Any
 
 from agent.config import AgentConfig, load_config
 from agent.executor import Confirm, Executor, RunReport
+from agent.grant_changes import give_grants
 from agent.home import Home
 from agent.plan import Plan, PlanStep, StepArgs
 from agent.planner import OfflinePlanner
 from agent.planner.llm import LLMPlanner, PlannerContext
 from agent.price_feed import PoolFeed, pool_prices
 from agent.reconcile import Reconciled, reconcile_pending
-from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
+from memory.audit import Actor, AuditLog, new_correlation_id
 from memory.contacts import AddressBook
 from memory.conversation import Conversation
 from memory.preferences import PreferencesStore
 from policies.engine import PolicyEngine, chain_facts
-from policies.store_grants import store_grants_file
 from tools.base import ToolContext, context_from_config
 from tools.errors import ToolError
 
@@ -82,19 +82,8 @@ class AgentSession:
         path = self.config.grants_file
         if path is None or not path.exists():
             return []
-        changed = [
-            (gid, ver)
-            for gid, ver, written in store_grants_file(self.home.policy_db, path)
-            if written
-        ]
-        for grant_id, version in changed:
-            self.audit.append(
-                AuditKind.GRANT_ADDED,
-                actor="user",
-                correlation_id=new_correlation_id(),
-                data={"grant_id": grant_id, "version": version, "source": str(path)},
-            )
-        return changed
+        results = give_grants(self.home, path, self.audit)
+        return [(grant_id, version) for grant_id, version, written in results if written]
 
     async def reconcile(self, older_than: timedelta = timedelta(0)) -> list[Reconciled]:
         """Settle or release what an interrupted run left pending; never resends anything."""

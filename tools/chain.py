@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import base58
+from loguru import logger
 from py_near.providers import JsonProvider
 from py_near.transactions import (
     create_delete_access_key_action,
@@ -479,6 +480,7 @@ class ChainClient:
         wait_until: str = "FINAL",
         finality: str = "final",
     ) -> None:
+        logger.disable("py_near")  # this adapter reports py-near's failures as typed errors
         self.rpc_url = rpc_url
         self.timeout_s = timeout_s
         self.retries = retries

@@ -89,3 +89,53 @@ def test_demo_runs_and_verifies_its_audit_log(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "policy denied" in result.output
     assert "audit log verified" in result.output
+
+
+def test_grants_check_dry_runs_an_intent_and_a_tool_call_with_live_prices(home: Home) -> None:
+    assert cli(home, "grants", "add", str(home.root / "grants.yaml")).exit_code == 0
+    result = cli(home, "grants", "check", "swap 1 NEAR to USDC", "--json")
+    assert result.exit_code == 0, result.output
+    [step] = json.loads(result.output)
+    assert step["outcome"] == "allow" and step["step"].startswith("swap: Swap 1 NEAR")
+    assert step["prices"]  # priced from the exchange's pools, fresh
+    denied = cli(
+        home,
+        "grants",
+        "check",
+        "--tool",
+        "transfer",
+        "--args",
+        '{"receiver_id": "bob.test.near", "amount": "50", "token": "NEAR"}',
+        "--json",
+    )
+    assert denied.exit_code == 2
+    assert "per_action_cap" in json.loads(denied.output)[0]["reasons"]
+    bad = cli(home, "grants", "check", "--tool", "transfer", "--args", '{"amount": 1.5}')
+    assert bad.exit_code == 1 and "missing required field 'receiver_id'" in bad.output
+
+
+def test_giving_and_revoking_grants_is_audited(home: Home) -> None:
+    from memory.audit import AuditLog
+
+    assert cli(home, "grants", "add", str(home.root / "grants.yaml")).exit_code == 0
+    assert cli(home, "grants", "revoke", "demo-swaps", "--reason", "done trading").exit_code == 0
+    with AuditLog(home.audit_db) as log:
+        added = [e.data["grant_id"] for e in log.entries(kind="grant_added")]
+        revoked = [e.data for e in log.entries(kind="grant_revoked")]
+        assert sorted(added) == ["demo-swaps", "demo-tasks", "demo-transfers"]
+        assert revoked == [{"grant_id": "demo-swaps", "reason": "done trading"}]
+        assert log.verify().ok
+
+
+def test_chat_answers_slash_commands_and_intents(home: Home) -> None:
+    result = runner.invoke(
+        app,
+        ["--home", str(home.root), "chat"],
+        input="/help\nwhat's my balance\n/grants\n/pause\n/resume\n/nope\n/quit\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "/balance" in result.output  # the help text
+    assert "balance: done" in result.output
+    assert "demo-transfers v1" in result.output
+    assert "Paused" in result.output and "Resumed" in result.output
+    assert "Unknown command /nope" in result.output
