@@ -105,6 +105,7 @@ class CanonicalAction(_Frozen):
     recipients: tuple[str, ...] = ()
     quote: Quote | None = None
     preview: str
+    args: dict[str, Any] = {}  # the tool call's arguments (a read-only tool reads by them)
 
     def canonical_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

@@ -26,12 +26,13 @@ class BalanceTool:
             signer_id=ctx.account_id,
             transactions=(),
             preview=f"Show the balance of {ctx.account_id} ({what})",
+            args=args.model_dump(exclude_none=True),
         )
 
     async def execute(
         self, action: CanonicalAction, ctx: ToolContext, args: BalanceArgs | None = None
     ) -> ToolResult:
-        token = args.token if args is not None else _token_from_preview(action)
+        token = args.token if args is not None else action.args.get("token")
         tokens = [await ctx.tokens.resolve(token)] if token else await ctx.tokens.all_listed()
         rows = [await balance_row(ctx, info) for info in tokens]
         summary = ", ".join(f"{r['formatted']} {r['symbol']}" for r in rows)
@@ -63,11 +64,3 @@ async def balance_row(ctx: ToolContext, info: TokenInfo) -> dict[str, Any]:
         "balance": str(units),
         "formatted": format_amount(units, info.decimals),
     }
-
-
-def _token_from_preview(action: CanonicalAction) -> str | None:
-    text = action.preview
-    if text.endswith("(all tokens)"):
-        return None
-    start = text.rfind("(")
-    return text[start + 1 : -1] if start != -1 and text.endswith(")") else None

@@ -117,11 +117,11 @@ class ListTasksTool:
             signer_id=ctx.account_id,
             transactions=(),
             preview=f"List {args.status or 'all'} tasks on {contract}",
+            args=args.model_dump(exclude_none=True),
         )
 
     async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
-        word = action.preview.split()[1]
-        status = word if word in ("open", "closed") else None
+        status = action.args.get("status")
         tasks = await fetch_tasks(ctx, status)
         return ToolResult(
             tool=self.name,
