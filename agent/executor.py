@@ -22,6 +22,7 @@ from policies.evaluator import ALLOW, CONFIRM, Decision
 from tools import registry as tool_registry
 from tools.action import CanonicalAction, FunctionCallSpec, TransactionSpec
 from tools.base import Tool, ToolContext, ToolResult
+from tools.chain import SignedTx
 from tools.errors import OutcomeUnknownError, ToolError
 
 StepStatus = Literal["done", "refused", "denied", "declined", "failed", "unknown", "not_run"]
@@ -180,22 +181,24 @@ class Executor:
         failpoints.hit("after_reserve")
         journalled: list[str] = []
 
-        def journal(tx_hash: str, spec: TransactionSpec) -> None:
+        def journal(signed: SignedTx, spec: TransactionSpec) -> None:
             """Durably before the transaction leaves: a crash after this can be reconciled."""
             self._log(
                 AuditKind.TX_SUBMITTED,
                 cid,
                 {
-                    "tx_hash": tx_hash,
+                    "tx_hash": signed.tx_hash,
                     "signer_id": spec.signer_id,
                     "receiver_id": spec.receiver_id,
+                    "public_key": signed.public_key,
+                    "nonce": signed.nonce,
                     "reservation_id": reservation,
                     "owner_pid": os.getpid(),
                 },
                 tool,
                 "signed",
             )
-            journalled.append(tx_hash)
+            journalled.append(signed.tx_hash)
             failpoints.hit("after_sign")
 
         previous_hook = self.ctx.on_signed

@@ -1,5 +1,8 @@
 """After a crash: settle or release every reservation an interrupted run left pending.
 
+A journalled transaction the chain has not seen may still land while its nonce is unused, so its
+reservation stays pending until the key's nonce has moved past it (then it never can).
+
 A reservation whose owner process is still alive is left alone (it may be waiting on the chain);
 only those whose owner is gone are resolved.
 
@@ -19,8 +22,9 @@ from typing import Literal
 from memory.audit import AuditKind, AuditLog
 from policies.engine import PolicyEngine
 from tools.chain import ChainClient
+from tools.errors import ToolError
 
-Verdict = Literal["settled", "released"]
+Verdict = Literal["settled", "released", "pending"]
 
 
 @dataclass
@@ -30,9 +34,16 @@ class Reconciled:
     verdict: Verdict
     landed: list[str] = field(default_factory=list)  # hashes the chain has, with their status
     failed: list[str] = field(default_factory=list)
-    unseen: list[str] = field(default_factory=list)
+    unseen: list[str] = field(default_factory=list)  # never seen, and can no longer land
+    maybe: list[str] = field(default_factory=list)  # never seen yet, but still could land
 
     def describe(self) -> str:
+        if self.verdict == "pending":
+            return (
+                f"{self.tool}: interrupted; {len(self.maybe)} transaction(s) not on chain yet "
+                f"but still able to land ({', '.join(self.maybe)}); the budget stays reserved. "
+                "Run `near-agent reconcile` again later."
+            )
         if not (self.landed or self.failed or self.unseen):
             return f"{self.tool}: interrupted before anything was signed; its budget is released"
         parts = []
@@ -65,7 +76,9 @@ async def reconcile_pending(
         for entry in journal:
             tx_hash, signer = entry.data["tx_hash"], entry.data.get("signer_id", "")
             outcome = await chain.tx_status(tx_hash, signer)
-            if outcome is None:
+            if outcome is None and await _can_still_land(chain, entry.data):
+                item.maybe.append(tx_hash)
+            elif outcome is None:
                 item.unseen.append(tx_hash)
             elif outcome.ok:
                 item.landed.append(tx_hash)
@@ -74,6 +87,10 @@ async def reconcile_pending(
         if item.landed or item.failed:
             item.verdict = "settled"
             policy.settle(row.id)
+        elif item.maybe:
+            item.verdict = "pending"
+            results.append(item)
+            continue
         else:
             policy.release(row.id, "reconciled: nothing reached the chain")
         correlation = journal[0].correlation_id if journal else row.id
@@ -110,3 +127,15 @@ def _owner_alive(audit: AuditLog, reservation_id: str) -> bool:
     except PermissionError:  # alive, owned by someone else
         return True
     return True
+
+
+async def _can_still_land(chain: ChainClient, journalled: dict) -> bool:
+    """An unseen transaction can still execute until its key's nonce reaches the tx's nonce."""
+    nonce, key = journalled.get("nonce"), journalled.get("public_key")
+    if not isinstance(nonce, int) or not key:
+        return False  # journalled before nonces were recorded: treat as the node says
+    try:
+        current = await chain.access_key_nonce(journalled.get("signer_id", ""), key)
+    except ToolError:
+        return True  # cannot tell: keep the budget reserved
+    return current < nonce

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from tools.action import NEAR, CanonicalAction, TransactionSpec
 from tools.amounts import format_amount
-from tools.chain import ChainClient, TxOutcome
+from tools.chain import ChainClient, SignedTx, TxOutcome
 from tools.errors import (
     CredentialsError,
     InsufficientBalanceError,
@@ -85,7 +85,7 @@ class ToolContext:
     max_slippage_bps: int = 50
     quote_max_age_s: float = 30.0
     # called with (tx_hash, TransactionSpec) before each transaction is first sent: journal it
-    on_signed: Callable[[str, TransactionSpec], Any] | None = None
+    on_signed: Callable[[SignedTx, TransactionSpec], Any] | None = None
     gas: dict[str, int] = field(
         default_factory=lambda: {
             "default": 30 * TGAS,
@@ -276,7 +276,7 @@ def _journal_hook(ctx: ToolContext, spec: TransactionSpec) -> Callable[[Any], No
     hook = ctx.on_signed
     if hook is None:
         return None
-    return lambda signed: hook(signed.tx_hash, spec)
+    return lambda signed: hook(signed, spec)
 
 
 async def execute_transactions(

@@ -379,6 +379,7 @@ class SignedTx:
     nonce: int
     signer_id: str
     receiver_id: str
+    public_key: str = ""  # the key that signed, so a journal can later check its nonce
 
 
 @dataclass(frozen=True)
@@ -453,6 +454,7 @@ def sign_transaction(
         nonce=nonce,
         signer_id=spec.signer_id,
         receiver_id=spec.receiver_id,
+        public_key=creds.public_key,
     )
 
 
