@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agent import failpoints
 from agent.plan import Plan, PlanStep
 from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
 from memory.audit_labels import label_content_hash, record_label
 from policies.approvals import ApprovalRefused
 from policies.engine import PolicyEngine
 from policies.evaluator import ALLOW, CONFIRM, Decision
+from tools import failpoints
 from tools import registry as tool_registry
 from tools.action import CanonicalAction, FunctionCallSpec, TransactionSpec
 from tools.base import Tool, ToolContext, ToolResult

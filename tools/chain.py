@@ -40,6 +40,7 @@ from py_near.transactions import (
 )
 from py_near_primitives import Transaction
 
+from tools import failpoints
 from tools.action import FunctionCallSpec, TransactionSpec, TransferSpec
 from tools.errors import (
     InvalidAccountIdError,
@@ -829,7 +830,9 @@ class ChainClient:
                         continue
                     # Unknown to the node: the same bytes again cannot execute twice.
                 sent = True
-                return await self._own_outcome(signed, await self._submit(signed))
+                answer = await self._submit(signed)
+                failpoints.hit("after_submit")
+                return await self._own_outcome(signed, answer)
             except MalformedOutcomeError as exc:
                 # the bytes reached a node, so the transaction may well be on chain
                 raise OutcomeUnknownError(

@@ -36,17 +36,23 @@ async def _pending(home: Home) -> int:
 
 
 @pytest.mark.parametrize(
-    ("failpoint", "landed"),
-    [("after_reserve", False), ("after_sign", False), ("before_settle", True)],
+    ("failpoint", "landed", "swapped"),
+    [
+        ("after_reserve", False, False),
+        ("after_sign", False, False),
+        ("after_submit", True, False),  # the swap's first transaction (the wrap) went through
+        ("before_settle", True, True),
+    ],
 )
 def test_kill_9_then_reconcile(
-    home: Home, devnet: RunningDevnet, failpoint: str, landed: bool
+    home: Home, devnet: RunningDevnet, failpoint: str, landed: bool, swapped: bool
 ) -> None:
     usdc_before, nonce_before = usdc_and_nonce(devnet)
     crashed = near_agent(home, "do", INTENT, "--yes", failpoint=failpoint)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
-    usdc_mid, _ = usdc_and_nonce(devnet)
-    assert (usdc_mid > usdc_before) is landed
+    usdc_mid, nonce_mid = usdc_and_nonce(devnet)
+    assert (usdc_mid > usdc_before) is swapped
+    assert (nonce_mid > nonce_before) is landed
     assert asyncio.run(_pending(home)) == 1  # the interrupted reservation still counts as spent
 
     recovered = near_agent(home, "reconcile")

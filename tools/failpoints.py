@@ -10,7 +10,7 @@ import os
 import signal
 
 ENV = "NEAR_AGENT_FAILPOINT"
-POINTS = ("after_reserve", "after_sign", "before_settle")
+POINTS = ("after_reserve", "after_sign", "after_submit", "before_settle")
 
 
 def hit(name: str) -> None:
