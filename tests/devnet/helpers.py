@@ -83,3 +83,27 @@ def total_burnt(outcome: Any) -> int:
     return int(outcome.transaction_outcome.tokens_burnt) + sum(
         int(r.tokens_burnt) for r in outcome.receipt_outcome
     )
+
+
+def signed_by_alice(net: RunningDevnet, receiver_id: str, actions: list[Any]) -> str:
+    """A base64 transaction from alice.devnet with her next nonce and the latest block hash."""
+    import base58
+    from py_near import transactions
+
+    secret = secret_of(net, "alice.devnet")
+    pk = base58.b58decode(secret.split(":")[1])
+    public = base58.b58encode(pk[32:]).decode()
+    key = rpc(
+        net,
+        "query",
+        {
+            "request_type": "view_access_key",
+            "account_id": "alice.devnet",
+            "public_key": public,
+            "finality": "final",
+        },
+    )["result"]
+    head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
+    return transactions.sign_and_serialize_transaction(
+        "alice.devnet", pk, receiver_id, key["nonce"] + 1, actions, base58.b58decode(head)
+    )

@@ -8,32 +8,11 @@ import json
 import base58
 from py_near import transactions
 
-from tests.devnet.helpers import NEAR, balance, rpc, secret_of
+from tests.devnet.helpers import NEAR, balance, rpc, secret_of, signed_by_alice
 
 
 def _good_tx(net):
-    secret = secret_of(net, "alice.devnet")
-    pk = base58.b58decode(secret.split(":")[1])
-    public = base58.b58encode(pk[32:]).decode()
-    key = rpc(
-        net,
-        "query",
-        {
-            "request_type": "view_access_key",
-            "account_id": "alice.devnet",
-            "public_key": public,
-            "finality": "final",
-        },
-    )["result"]
-    head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
-    return transactions.sign_and_serialize_transaction(
-        "alice.devnet",
-        pk,
-        "bob.devnet",
-        key["nonce"] + 1,
-        [transactions.create_transfer_action(NEAR)],
-        base58.b58decode(head),
-    )
+    return signed_by_alice(net, "bob.devnet", [transactions.create_transfer_action(NEAR)])
 
 
 def _snapshot(net):
@@ -165,28 +144,11 @@ def test_async_broadcast_of_an_invalid_tx_is_never_found(net):
 
 
 def test_large_valid_request_is_read_whole(net):
-    secret = secret_of(net, "alice.devnet")
-    pk = base58.b58decode(secret.split(":")[1])
-    public = base58.b58encode(pk[32:]).decode()
-    key = rpc(
-        net,
-        "query",
-        {
-            "request_type": "view_access_key",
-            "account_id": "alice.devnet",
-            "public_key": public,
-            "finality": "final",
-        },
-    )["result"]
-    head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
     args = json.dumps({"by": 1, "padding": "x" * (2 * 1024 * 1024)}).encode()
-    tx = transactions.sign_and_serialize_transaction(
-        "alice.devnet",
-        pk,
+    tx = signed_by_alice(
+        net,
         "counter.devnet",
-        key["nonce"] + 1,
         [transactions.create_function_call_action("increment", args, 30 * 10**12, 0)],
-        base58.b58decode(head),
     )
     outcome = rpc(net, "broadcast_tx_commit", [tx])["result"]
     # the whole 2.7 MB request arrived: the contract saw the unknown argument and refused it

@@ -7,38 +7,16 @@ import http.client
 import time
 import urllib.error
 
-import base58
 import pytest
 from py_near import transactions
 from py_near.exceptions.exceptions import RpcEmptyResponse
 from py_near.exceptions.provider import InternalError
 
-from tests.devnet.helpers import NEAR, balance, near_account, rpc, secret_of
+from tests.devnet.helpers import NEAR, balance, near_account, rpc, signed_by_alice
 
 
 def _tx(net, amount=NEAR):
-    secret = secret_of(net, "alice.devnet")
-    pk = base58.b58decode(secret.split(":")[1])
-    public = base58.b58encode(pk[32:]).decode()
-    key = rpc(
-        net,
-        "query",
-        {
-            "request_type": "view_access_key",
-            "account_id": "alice.devnet",
-            "public_key": public,
-            "finality": "final",
-        },
-    )["result"]
-    head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
-    return transactions.sign_and_serialize_transaction(
-        "alice.devnet",
-        pk,
-        "bob.devnet",
-        key["nonce"] + 1,
-        [transactions.create_transfer_action(amount)],
-        base58.b58decode(head),
-    )
+    return signed_by_alice(net, "bob.devnet", [transactions.create_transfer_action(amount)])
 
 
 def test_faults_are_off_by_default(net):
