@@ -312,7 +312,6 @@ async def _decide_live(
     from agent.config import ConfigError
     from agent.plan import PlanStep, check_args
     from agent.session import AgentSession
-    from tools import registry
     from tools.errors import ToolError
 
     steps: list[PlanStep] = []
@@ -334,11 +333,10 @@ async def _decide_live(
         decisions = []
         for step in steps:
             try:
-                prepared = await registry.prepare(step.tool, step.args, session.ctx)
+                prepared, decision = await session.check(step)
             except ToolError as exc:
                 _fail(f"{step.tool}: {exc.message}")
-            await session.feed.refresh(session.ctx)
-            decisions.append((f"{step.tool}: {prepared.preview}", session.policy.dry_run(prepared)))
+            decisions.append((f"{step.tool}: {prepared.preview}", decision))
         return decisions
     finally:
         await session.close()

@@ -109,7 +109,6 @@ def _offline_plan(home: Home, intent: str) -> dict[str, Any]:
 
 
 async def _plan_and_check(home: Home, intent: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from tools import registry
     from tools.errors import ToolError
 
     session = await _open(home)
@@ -118,13 +117,10 @@ async def _plan_and_check(home: Home, intent: str) -> tuple[dict[str, Any], list
         checks: list[dict[str, Any]] = []
         for step in plan_.steps:
             try:
-                action = await registry.prepare(step.tool, step.args, session.ctx)
+                action, decision = await session.check(step)
             except ToolError as exc:
                 checks.append({"tool": step.tool, "outcome": "refused", "error": exc.message})
                 continue
-            if action.transactions:
-                await session.feed.refresh(session.ctx)
-            decision = session.policy.dry_run(action)
             checks.append(
                 {
                     "tool": step.tool,

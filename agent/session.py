@@ -7,6 +7,7 @@ layer, the LLM client) are imported here, never on the CLI's start-up path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,8 +25,11 @@ from agent.reconcile import Reconciled, reconcile_pending
 from memory.audit import Actor, AuditLog, new_correlation_id
 from memory.contacts import AddressBook
 from memory.conversation import Conversation
-from memory.preferences import PreferencesStore
+from memory.preferences import Preferences, PreferencesStore
 from policies.engine import PolicyEngine, chain_facts
+from policies.evaluator import Decision
+from tools import registry as tool_registry
+from tools.action import CanonicalAction
 from tools.base import ToolContext, context_from_config
 from tools.errors import ToolError
 
@@ -95,10 +99,9 @@ class AgentSession:
         contact = self.contacts.get(name)
         return contact.account_id if contact is not None else None
 
-    def planner(self) -> OfflinePlanner | LLMPlanner:
+    def _planner(self, prefs: Preferences) -> OfflinePlanner | LLMPlanner:
         settings = self.config.planner
         if settings.kind == "offline":
-            prefs = self.preferences.load()
             return OfflinePlanner(contacts=self._resolve_contact, default_token=prefs.default_token)
         assert settings.base_url is not None and settings.model is not None
         return LLMPlanner(
@@ -113,9 +116,9 @@ class AgentSession:
 
     def plan(self, text: str) -> Plan:
         """The user's words as a plan; swaps without a stated slippage get the preference."""
-        planner = self.planner()
+        prefs = self.preferences.load()
+        planner = self._planner(prefs)
         if isinstance(planner, LLMPlanner):
-            prefs = self.preferences.load()
             history = [
                 (m.role, m.text)
                 for m in self.conversation.recent(self.session_id, prefs.context_messages)
@@ -127,14 +130,9 @@ class AgentSession:
             )
         else:
             plan = planner.plan(text)
-        return self._with_default_slippage(plan)
-
-    def _with_default_slippage(self, plan: Plan) -> Plan:
         if not plan.ok:
             return plan
-        default = min(
-            self.preferences.load().default_slippage_bps, self.config.defaults.max_slippage_bps
-        )
+        default = min(prefs.default_slippage_bps, self.config.defaults.max_slippage_bps)
         steps = [
             PlanStep(tool=s.tool, args={**s.args, "max_slippage_bps": default})
             if s.tool == "swap" and "max_slippage_bps" not in s.args
@@ -142,6 +140,18 @@ class AgentSession:
             for s in plan.steps
         ]
         return plan.model_copy(update={"steps": steps})
+
+    async def check(self, step: PlanStep) -> tuple[CanonicalAction, Decision]:
+        """Prepare one step and dry-run the policy on it with fresh prices; nothing is reserved.
+
+        ToolError when the step cannot be prepared. Without fresh prices the policy denies what
+        needs them, as it does when the executor runs.
+        """
+        action = await tool_registry.prepare(step.tool, step.args, self.ctx)
+        if action.transactions:
+            with contextlib.suppress(ToolError):
+                await self.feed.refresh(self.ctx)
+        return action, self.policy.dry_run(action)
 
     def executor(
         self, confirm: Confirm | None, review: Confirm | None = None, actor: Actor = "user"
