@@ -4,7 +4,8 @@ Any OpenAI-compatible endpoint works (OpenAI, NEAR AI Cloud, Ollama, vLLM, llama
 through langchain-openai. The model sees tool schemas, the user's words and context framed as
 data; it never sees keys and never chooses limits. What it proposes is checked in code before
 anything runs: unknown tools, malformed or invalid arguments, slippage above the user's setting,
-and payments not grounded in the user's own words refuse the whole plan.
+and any payment, swap or claim that is not one the user's own words ask for, in every
+fund-moving field (see ``grounding``), refuse the whole plan.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class LLMPlanner:
         max_slippage_bps: int,
         resolve_contact: Callable[[str], str | None] | None = None,
         timeout_s: float = 60.0,
+        default_token: str = "NEAR",
     ) -> None:
         self._base_url = base_url
         self._model = model
@@ -96,6 +98,7 @@ class LLMPlanner:
         self._max_slippage_bps = max_slippage_bps
         self._resolve_contact = resolve_contact
         self._timeout_s = timeout_s
+        self._default_token = default_token
         self._bound: Any = None
 
     def _chat(self) -> Any:
@@ -173,7 +176,12 @@ class LLMPlanner:
                     f"above your setting of {self._max_slippage_bps} bps",
                 )
             steps.append(ProposedStep(name, clean))
-        problems = ungrounded_plan([(s.tool, s.args) for s in steps], text, self._resolve_contact)
+        problems = ungrounded_plan(
+            [(s.tool, s.args) for s in steps],
+            text,
+            self._resolve_contact,
+            default_token=self._default_token,
+        )
         if problems:
             return ModelAnswer([], error="; ".join(problems))
         return ModelAnswer(steps)
