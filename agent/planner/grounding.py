@@ -191,12 +191,17 @@ def _differences(
         if fund_clauses:
             other = fund_clauses[0]
             problems.append(f'you asked for a {other.tool} ("{other.clause}"), not a {tool}')
-        problems.extend(_no_such_field(tool, field, args) for field in fields)
+        shown = [f for f in fields if not f.startswith("token") or tool == "swap"]
+        if problems and tool == "transfer":
+            shown.remove("receiver_id")  # already said why
+        problems.extend(_no_such_field(tool, field, args) for field in shown)
         return "; ".join(problems + _unread(reading))
-    nearest = max(
-        same_tool,
-        key=lambda c: sum(same_value(f, args.get(f), (c.args or {}).get(f)) for f in fields),
-    )
+
+    def likeness(clause: ClauseReading) -> tuple[int, bool]:
+        same = [same_value(f, args.get(f), (clause.args or {}).get(f)) for f in fields]
+        return sum(same), same[0]  # ties go to the clause with the same recipient / sold token
+
+    nearest = max(same_tool, key=likeness)
     read = nearest.args or {}
     for field in fields:
         if same_value(field, args.get(field), read.get(field)):
@@ -214,7 +219,10 @@ def _differences(
 def _no_such_field(tool: str, field: str, args: dict[str, Any]) -> str:
     value = args.get(field)
     if field == "receiver_id":
-        return f"receiver_id={value!r} is not an account or contact you named as a recipient"
+        return (
+            f"receiver_id={value!r} is not an account or contact you named as the recipient "
+            "of a transfer you asked for"
+        )
     if field.startswith("amount"):
         token = args.get("token" if tool == "transfer" else "token_in")
         return (
@@ -250,10 +258,17 @@ def _token_as_recipient(
 
 
 def _unread(reading: TextReading) -> list[str]:
-    """What the grammar could not read, so the user knows how to say it."""
+    """What the grammar could not read (a sentence that is no instruction first), so the user
+    knows why and how to say it."""
     if reading.refusal is not None:
         return [reading.refusal]
-    return [c.refusal for c in reading.clauses if c.refusal is not None][:1]
+    unread = [c for c in reading.clauses if c.refusal is not None]
+    for clause in unread:
+        if not clause.mood.instruction:
+            return [
+                f'"{clause.clause}" is not an instruction: {clause.mood.why_not_an_instruction()}'
+            ]
+    return [c.refusal for c in unread[:1] if c.refusal is not None]
 
 
 def _slippage_problems(tool: str, args: dict[str, Any], clause: ClauseReading) -> list[str]:
