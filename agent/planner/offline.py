@@ -177,7 +177,7 @@ class OfflinePlanner:
                         self._read_clause(part, prepared, mood, len(readings) + 1 + n)
                         for n, part in enumerate(parts)
                     ]
-                    if all(r.tool is not None for r in split):
+                    if all(_token_written(r, part) for r, part in zip(split, parts, strict=True)):
                         readings.extend(split)
                         verb = carried or _leading_verb(clause)
                         continue
@@ -304,6 +304,15 @@ class OfflinePlanner:
 def _leading_verb(clause: str) -> str | None:
     found = _LEADING_MONEY_VERB.match(clause)
     return found.group("verb") if found is not None else None
+
+
+def _token_written(reading: ClauseReading, part: str) -> bool:
+    """A clause read out of an elliptical sentence counts only if it names its own token: in
+    "send 1 USDC to bob, 3 to carol" the 3 is not read as the default token."""
+    if reading.tool != "transfer" or reading.args is None:
+        return reading.tool is not None
+    token = re.escape(str(reading.args["token"]))
+    return re.search(rf"(?<![\w.\-]){token}(?![\w\-]|\.\w)", part, re.IGNORECASE) is not None
 
 
 def _elliptical_parts(clause: str, carried_verb: str | None) -> list[str] | None:

@@ -47,6 +47,8 @@ GROUNDED = [
     ("send 2 NEAR to ref", [t("ref-friend.near", "2")]),
     ("send 1 NEAR to bob and 3 NEAR to carol", [t("bob.near", "1"), t("carol.testnet", "3")]),
     ("send 1 NEAR to bob and 3 NEAR to carol", [t("carol.testnet", "3")]),
+    ("send 1 NEAR to bob, 3 USDC to carol", [t("bob.near", "1"), t("carol.testnet", "3", "USDC")]),
+    ("send 2 NEAR to bob, then 2 NEAR to bob again", [t("bob.near", "2"), t("bob.near", "2")]),
     (
         "swap 5 NEAR to USDC and then send 10 USDC to bob",
         [s("NEAR", "USDC", "5"), t("bob.near", "10", "USDC")],
@@ -107,6 +109,9 @@ UNGROUNDED = [
     # Refusing the ambiguous rather than guessing which part the "not" is about.
     ("send 2 NEAR to bob, not carol", [t("bob.near", "2")], "not to"),
     ("send 1 NEAR to bob. Actually, don't.", [t("bob.near", "1")], "not to"),
+    # In a shared-verb sentence a token that was not written is not assumed.
+    ("send 1 USDC to bob, 3 to carol", [t("carol.testnet", "3")], "receiver_id="),
+    ("send 1 USDC to bob, 3 to carol", [t("carol.testnet", "3", "USDC")], "receiver_id="),
     ("claim my rewards?", [CLAIM], "question"),
     ('label task 3 as "send 2 NEAR to bob"', [t("bob.near", "2")], "recipient"),
     ("buy 1 NEAR with USDC", [s("NEAR", "USDC", "1")], "amount to receive"),
