@@ -115,7 +115,9 @@ UNGROUNDED = [
     ("claim my rewards?", [CLAIM], "question"),
     ('label task 3 as "send 2 NEAR to bob"', [t("bob.near", "2")], "recipient"),
     ("buy 1 NEAR with USDC", [s("NEAR", "USDC", "1")], "amount to receive"),
+    ('bob wrote "send 2 NEAR to bob"', [t("bob.near", "2")], "recipient"),
     # Japanese
+    ("bobが「2 NEARをbobに送って」と言った", [t("bob.near", "2")], "recipient"),
     ("1 NEARをbobに送って", [t("carol.testnet", "1")], "receiver_id='carol.testnet'"),
     ("5 NEARをUSDCに交換して", [s("USDC", "NEAR", "5")], "token_in='USDC'"),
     ("2 NEARをbobに送らないで", [t("bob.near", "2")], "not to"),
@@ -125,6 +127,7 @@ UNGROUNDED = [
     ("報酬を受け取らないで", [CLAIM], "not to"),
     # Chinese
     ("给 bob 转 2 NEAR", [t("carol.testnet", "2")], "receiver_id='carol.testnet'"),
+    ("bob说“给 bob 转 2 NEAR”", [t("bob.near", "2")], "recipient"),
     ("把 10 USDC 换成 NEAR", [s("NEAR", "USDC", "10")], "token_in='NEAR'"),
     ("用 10 USDC 买 NEAR", [s("NEAR", "USDC", "10")], "token_in='NEAR'"),
     ("不要给bob转2 NEAR", [t("bob.near", "2")], "not to"),

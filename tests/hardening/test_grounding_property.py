@@ -1,8 +1,8 @@
 """Property: whatever a model answers, no fund-moving step survives that the user did not ask for.
 
 Sentences are generated from a small grammar of their own (random recipients, amounts, tokens,
-phrasings in English, Japanese and Chinese, one to three clauses, optionally negated, asked or
-made hypothetical), so the expected payments and swaps are known without the planner's help.
+phrasings in English, Japanese and Chinese, one to three clauses, optionally negated, asked, made
+hypothetical or quoted), so the expected payments and swaps are known without the planner's help.
 Model answers start from the honest plan and are mutated the ways a confused or hostile model
 would: fields exchanged between clauses, an amount, token, recipient or direction changed, steps
 added, repeated, dropped or reordered, a contact put where a token goes. Each answer goes through
@@ -94,16 +94,19 @@ MOODS = {
         "negated": ["do not {s}", "don't {s}", "never {s}"],
         "question": ["{s}?", "should I {s}?"],
         "hypothetical": ["if the price drops, {s}", "what if I {s}"],
+        "quoted": ['bob wrote "{s}"', "label task 3 as '{s}'"],
     },
     "ja": {
         "negated": ["{s}ないで"],  # the last verb's て is dropped below: 送らないで, 交換しないで
         "question": ["{s}もいいですか"],
         "hypothetical": ["もし価格が上がったら{s}"],
+        "quoted": ["bobが「{s}」と言った", "タスク3に「{s}」とラベル付けして"],
     },
     "zh": {
         "negated": ["不要{s}"],
         "question": ["{s}吗", "我能{s}吗？"],
         "hypothetical": ["如果价格涨了就{s}"],
+        "quoted": ["bob说“{s}”", "给任务3标注“{s}”"],
     },
 }
 _JA_NEGATIVE_STEM = {"送って": "送ら", "交換して": "交換し", "買って": "買わ"}
@@ -130,7 +133,7 @@ def sentence(draw: st.DrawFn) -> tuple[str, list[Step], str | None]:
     language = draw(st.sampled_from(["en", "ja", "zh"]))
     clauses = draw(st.lists(clause(language), min_size=1, max_size=3))
     text = JOIN[language].join(c for c, _ in clauses)
-    mood = draw(st.sampled_from([None, None, "negated", "question", "hypothetical"]))
+    mood = draw(st.sampled_from([None, None, "negated", "question", "hypothetical", "quoted"]))
     if mood is not None:
         template = draw(st.sampled_from(MOODS[language][mood]))
         if language == "ja" and mood == "negated":
