@@ -30,10 +30,10 @@ _NEGATION = re.compile(
     "|".join(
         (
             _en(
-                r"not|no|never|nor|neither|none|nothing|cancel|stop|abort|forget|refrain"
-                r"|don'?t|doesn'?t|didn'?t|won'?t|shouldn'?t|mustn'?t|can'?t|cannot|isn'?t"
+                r"not|no|never|nor|neither|none|nothing|cancel|stop|abort|forget|refrain|cannot"
+                r"|(?:do|does|did|wo|should|must|ca|is|are|was|were)n[’']?t"
             ),
-            r"\w+n't\b",
+            r"\w+n[’']t\b",
             # Japanese: 送らないで, 送らない, 送りません, 送らずに, やめて, 中止, キャンセル, だめ
             r"ない|ません|ず(?:に|で)|やめ|止め|中止|キャンセル|だめ|ダメ|禁止",
             # Chinese: 不要, 别, 不, 没, 勿, 莫, 禁止, 取消, 停止, 算了

@@ -109,6 +109,7 @@ UNGROUNDED = [
     # Refusing the ambiguous rather than guessing which part the "not" is about.
     ("send 2 NEAR to bob, not carol", [t("bob.near", "2")], "not to"),
     ("send 1 NEAR to bob. Actually, don't.", [t("bob.near", "1")], "not to"),
+    ("send 1 NEAR to bob. I don’t want that after all", [t("bob.near", "1")], "not to"),
     # In a shared-verb sentence a token that was not written is not assumed.
     ("send 1 USDC to bob, 3 to carol", [t("carol.testnet", "3")], "receiver_id="),
     ("send 1 USDC to bob, 3 to carol", [t("carol.testnet", "3", "USDC")], "receiver_id="),
@@ -179,6 +180,8 @@ def test_the_offline_planner_plans_no_payment_from_a_sentence_that_is_no_instruc
         ("USDCの残高は？", ["balance"]),
         ("我有多少NEAR", ["balance"]),
         ('label task 3 as "don\'t"; send 1 NEAR to bob', ["submit_label", "transfer"]),
+        ("send 1 NEAR to not.near", ["transfer"]),
+        ("send 1 NEAR to no-rush.near", ["transfer"]),
     ],
 )
 def test_questions_and_quoted_words_elsewhere_do_not_block_an_instruction(
