@@ -112,6 +112,7 @@ class AgentSession:
             max_slippage_bps=self.config.defaults.max_slippage_bps,
             resolve_contact=self._resolve_contact,
             timeout_s=settings.timeout_s,
+            default_token=prefs.default_token,
         )
 
     def plan(self, text: str) -> Plan:

@@ -3,17 +3,24 @@
 It is the embedded default, so it must be predictable: every clause of the sentence either
 matches one rule completely and becomes one step, or the whole plan is refused with a message
 that shows how to say it. Only the user's own words are planned; quoted text is data (a label),
-never a command. Nothing here touches the network; contacts come from a callable.
+never a command; a payment, swap or claim comes only from a sentence that instructs (not one
+that denies, asks or imagines, see ``mood``). Nothing here touches the network; contacts come
+from a callable.
+
+``read`` exposes what the grammar reads clause by clause; the LLM planner's grounding compares a
+model's plan against exactly these readings, so there is one grammar for both planners.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from agent.plan import (
+    CANONICAL_SYMBOLS,
     AmountError,
     Plan,
     PlanStep,
@@ -23,13 +30,21 @@ from agent.plan import (
     is_account_id,
     normalise_amount,
 )
-from agent.planner.lexicon import MONEY_VERB, STATUS_WORDS, TOKEN_WORDS_NOT_SYMBOLS, VAGUE_AMOUNT
+from agent.planner.lexicon import (
+    EN_SEND_WORDS,
+    EN_SWAP_WORDS,
+    MONEY_VERB,
+    STATUS_WORDS,
+    TOKEN_WORDS_NOT_SYMBOLS,
+    VAGUE_AMOUNT,
+)
 from agent.planner.messages import (
     examples_for,
     not_understood,
     too_long,
     unknown_contact,
 )
+from agent.planner.mood import Mood
 from agent.planner.rules import SLIPPAGE, SLIPPAGE_MENTION, match_clause
 from agent.planner.text import Prepared, prepare
 
@@ -42,6 +57,13 @@ _ID = re.compile(r"\d+")
 _BPS_UNITS = frozenset(
     {"bps", "bp", "basispoint", "basispoints", "ベーシスポイント", "个基点", "基点"}
 )
+# Tools that move funds, and those that need the user's instruction (a claim receives funds).
+FUND_MOVING = frozenset({"transfer", "swap"})
+NEEDS_INSTRUCTION = FUND_MOVING | {"claim_rewards"}
+# "send 1 NEAR to bob and 3 NEAR to carol": a money verb, then amounts that share it.
+_LEADING_MONEY_VERB = re.compile(rf"^(?P<verb>{EN_SEND_WORDS}|{EN_SWAP_WORDS})\s+", re.IGNORECASE)
+_AND_AN_AMOUNT = re.compile(r"\s*,?\s*\band\s+(?=\.?\d)|\s*,\s*(?=\.?\d)", re.IGNORECASE)
+_STARTS_WITH_AMOUNT = re.compile(r"^\.?\d")
 
 
 class Refusal(Exception):
@@ -50,6 +72,40 @@ class Refusal(Exception):
     def __init__(self, message: str, *, examples: bool = True) -> None:
         super().__init__(message)
         self.examples = examples
+
+
+@dataclass(frozen=True)
+class ClauseReading:
+    """What the grammar reads in one clause: a tool call, or why it cannot read one."""
+
+    clause: str  # as the user wrote it (quotes restored)
+    mood: Mood
+    tool: str | None = None
+    args: Mapping[str, Any] | None = None
+    refusal: str | None = None
+    examples: bool = True
+
+    @property
+    def moves_funds(self) -> bool:
+        return self.tool in FUND_MOVING
+
+    def not_instructed(self) -> str | None:
+        """Why this reading must not run although it was read: the sentence is no instruction."""
+        if self.tool in NEEDS_INSTRUCTION and not self.mood.instruction:
+            return (
+                f'"{self.clause}" is not an instruction: {self.mood.why_not_an_instruction()}, '
+                "so nothing will be sent, swapped or claimed."
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """The grammar's reading of a whole text: each clause, or why the text cannot be read."""
+
+    intent: str
+    clauses: tuple[ClauseReading, ...] = ()
+    refusal: str | None = None
 
 
 class OfflinePlanner:
@@ -70,34 +126,78 @@ class OfflinePlanner:
 
     def plan(self, text: str) -> Plan:
         """A plan for the whole text, or a refusal that says why and gives examples."""
+        reading = self.read(text)
+        if reading.refusal is not None:
+            return self._refuse(reading.intent, reading.refusal)
+        steps: list[PlanStep] = []
+        for clause in reading.clauses:
+            if clause.refusal is not None:
+                return self._refuse(reading.intent, clause.refusal, examples=clause.examples)
+            not_instructed = clause.not_instructed()
+            if not_instructed is not None:
+                return self._refuse(reading.intent, not_instructed)
+            steps.append(PlanStep.model_validate({"tool": clause.tool, "args": clause.args}))
+        return Plan(intent=reading.intent, steps=steps, planner="offline")
+
+    def read(self, text: str, *, ellipsis: bool = False) -> TextReading:
+        """What the grammar reads in each clause of the text, with each clause's mood.
+
+        With ``ellipsis``, a clause that shares the money verb of the one before it ("send 1 NEAR
+        to bob and 3 NEAR to carol", "..., then 2 NEAR to bob again") is read as one clause per
+        amount with that verb written out; the planner itself does not guess this, but grounding
+        may read it, since it only ever narrows what a model proposes.
+        """
         intent = text.strip() if isinstance(text, str) else ""
         if not intent:
-            return self._refuse(intent, "Nothing to plan.")
+            return TextReading(intent, refusal="Nothing to plan.")
         if len(intent) > MAX_TEXT_CHARS:
-            return self._refuse(intent, too_long(MAX_TEXT_CHARS))
+            return TextReading(intent, refusal=too_long(MAX_TEXT_CHARS))
         prepared = prepare(intent)
         if not prepared.clauses:
-            return self._refuse(intent, not_understood(intent))
+            return TextReading(intent, refusal=not_understood(intent))
         if len(prepared.clauses) > MAX_STEPS:
-            return self._refuse(
+            return TextReading(
                 intent,
-                f"That is {len(prepared.clauses)} actions; at most {MAX_STEPS} can be planned "
-                "at once, so nothing will run. Split the request into smaller ones.",
+                refusal=f"That is {len(prepared.clauses)} actions; at most {MAX_STEPS} can be "
+                "planned at once, so nothing will run. Split the request into smaller ones.",
             )
-        steps: list[PlanStep] = []
-        for index, clause in enumerate(prepared.clauses, start=1):
-            try:
-                tool, args = self._step(clause, prepared)
-                steps.append(
-                    PlanStep.model_validate({"tool": tool, "args": check_args(tool, args, index)})
-                )
-            except Refusal as refusal:
-                message = prepared.restore_all(str(refusal))
-                return self._refuse(intent, message, examples=refusal.examples)
-            except StepError as exc:
-                message = prepared.restore_all(f'Cannot plan "{clause}": {exc}.')
-                return self._refuse(intent, message)
-        return Plan(intent=intent, steps=steps, planner="offline")
+        readings: list[ClauseReading] = []
+        verb: str | None = None
+        for index, clause in enumerate(prepared.clauses):
+            mood = prepared.mood(index)
+            same_sentence = index > 0 and (
+                prepared.sentence_of[index] == prepared.sentence_of[index - 1]
+            )
+            carried = verb if same_sentence else None
+            reading = self._read_clause(clause, prepared, mood, len(readings) + 1)
+            if ellipsis and reading.tool is None:
+                parts = _elliptical_parts(clause, carried)
+                if parts is not None:
+                    split = [
+                        self._read_clause(part, prepared, mood, len(readings) + 1 + n)
+                        for n, part in enumerate(parts)
+                    ]
+                    if all(_token_written(r, part) for r, part in zip(split, parts, strict=True)):
+                        readings.extend(split)
+                        verb = carried or _leading_verb(clause)
+                        continue
+            readings.append(reading)
+            verb = _leading_verb(clause) if reading.moves_funds else None
+        return TextReading(intent, tuple(readings))
+
+    def _read_clause(
+        self, clause: str, prepared: Prepared, mood: Mood, index: int
+    ) -> ClauseReading:
+        shown = prepared.restore_all(clause)
+        try:
+            tool, args = self._step(clause, prepared)
+            return ClauseReading(shown, mood, tool, check_args(tool, args, index))
+        except Refusal as refusal:
+            message = prepared.restore_all(str(refusal))
+            return ClauseReading(shown, mood, refusal=message, examples=refusal.examples)
+        except StepError as exc:
+            message = prepared.restore_all(f'Cannot plan "{clause}": {exc}.')
+            return ClauseReading(shown, mood, refusal=message)
 
     def _refuse(self, intent: str, error: str, *, examples: bool = True) -> Plan:
         message = f"{error} {examples_for(intent)}" if examples else error
@@ -111,6 +211,11 @@ class OfflinePlanner:
         tool, slots = matched
         if bps is not None and tool != "swap":
             raise Refusal(f'Slippage only applies to a swap, but "{clause}" is not one.')
+        if tool == "exact_out":
+            raise Refusal(
+                f'"{clause}" names the amount to receive; only an exact amount of the token you '
+                'pay with can be swapped, so say how much you sell, like "swap 10 USDC to NEAR".'
+            )
         if tool == "transfer":
             return tool, {
                 "receiver_id": self._recipient(slots["recipient"]),
@@ -145,6 +250,17 @@ class OfflinePlanner:
         if raw.lower() in TOKEN_WORDS_NOT_SYMBOLS:
             raise Refusal(f'"{raw}" in "{clause}" is not a token; say which, e.g. NEAR or USDC.')
         token = canonical_token(raw)
+        if (
+            token is not None
+            and raw.lower() not in CANONICAL_SYMBOLS
+            and "." not in raw
+            and len(raw) != 64
+            and self._lookup(raw) is not None
+        ):
+            raise Refusal(
+                f'"{raw}" in "{clause}" is one of your contacts, not a token; a token is a symbol '
+                "(like NEAR or USDC) or a token contract id."
+            )
         if token is None:
             raise Refusal(
                 f'"{raw}" in "{clause}" is not a token symbol (like NEAR or USDC) or a token '
@@ -183,6 +299,35 @@ class OfflinePlanner:
             if account:
                 return account.strip() if isinstance(account, str) else None
         return None
+
+
+def _leading_verb(clause: str) -> str | None:
+    found = _LEADING_MONEY_VERB.match(clause)
+    return found.group("verb") if found is not None else None
+
+
+def _token_written(reading: ClauseReading, part: str) -> bool:
+    """A clause read out of an elliptical sentence counts only if it names its own token: in
+    "send 1 USDC to bob, 3 to carol" the 3 is not read as the default token."""
+    if reading.tool != "transfer" or reading.args is None:
+        return reading.tool is not None
+    token = re.escape(str(reading.args["token"]))
+    return re.search(rf"(?<![\w.\-]){token}(?![\w\-]|\.\w)", part, re.IGNORECASE) is not None
+
+
+def _elliptical_parts(clause: str, carried_verb: str | None) -> list[str] | None:
+    """The clause as one clause per amount, each with the money verb written out; or None."""
+    verb = _leading_verb(clause)
+    if verb is not None:
+        body = clause
+    elif carried_verb is not None and _STARTS_WITH_AMOUNT.match(clause):
+        verb, body = carried_verb, f"{carried_verb} {clause}"
+    else:
+        return None
+    parts = [part.strip() for part in _AND_AN_AMOUNT.split(body)]
+    if any(not part for part in parts) or (len(parts) == 1 and body is clause):
+        return None
+    return [parts[0], *(f"{verb} {part}" for part in parts[1:])]
 
 
 def _take_slippage(clause: str) -> tuple[str, int | None]:

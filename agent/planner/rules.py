@@ -75,11 +75,20 @@ _ZH_TRANSFER = (
 
 _EN_SWAP = (
     rf"{EN_SWAP}\s+{_AMT_IN}\s*{_TOK_IN}\s+(?:to|for|into|->|→)\s+{_TOK_OUT}",
+    rf"(?:buy|get)\s+{_AMT_IN}\s*{_TOK_IN}\s+worth\s+of\s+{_TOK_OUT}",
     rf"buy\s+{_TOK_OUT}\s+(?:with|using|for)\s+{_AMT_IN}\s*{_TOK_IN}",
 )
 _JA_SWAP = (
     rf"{_AMT_IN}\s*{_TOK_IN}\s*を\s*{_TOK_OUT}\s*(?:に|へ)\s*{JA_SWAP}{JA_TAIL}",
     rf"{_AMT_IN}\s*{_TOK_IN}\s*で\s*{_TOK_OUT}\s*を\s*(?:買|購入){JA_TAIL}",
+)
+# "buy 1 NEAR with USDC": the amount is what to receive, which no swap here can do exactly; a
+# rule of its own so the clause is refused with a reason instead of read as selling 1 NEAR.
+_AMT_OUT = amount("amount_out")
+_EXACT_OUT = (
+    rf"buy\s+{_AMT_OUT}\s*{_TOK_OUT}\s+(?:with|using|for)\s+{_TOK_IN}",
+    rf"{_AMT_OUT}\s*{_TOK_OUT}\s*を\s*{_TOK_IN}\s*で\s*(?:買|購入){JA_TAIL}",
+    rf"用\s*{_TOK_IN}\s*(?:兑换|换|买|购买)\s*{_AMT_OUT}{ZH_MEASURE}\s*{_TOK_OUT}{ZH_TAIL}",
 )
 _ZH_SWAP = (
     rf"(?:把|将)\s*{_AMT_IN}{ZH_MEASURE}\s*{_TOK_IN}\s*{ZH_SWAP_INTO}\s*{_TOK_OUT}{ZH_TAIL}",
@@ -161,6 +170,7 @@ RULES: tuple[Rule, ...] = tuple(
         ("balance", _EN_BALANCE + _JA_BALANCE + _ZH_BALANCE),
         ("list_tasks", _EN_LIST + _JA_LIST + _ZH_LIST),
         ("claim_rewards", _EN_CLAIM + _JA_CLAIM + _ZH_CLAIM),
+        ("exact_out", _EXACT_OUT),
     )
     for pattern in patterns
 )

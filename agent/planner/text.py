@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from agent.planner.mood import Mood, mood_of
+
 PLACEHOLDER_BASE = 0xE000
 MAX_QUOTES = 512
 
@@ -23,6 +25,8 @@ _QUOTED = re.compile(
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
 _DECIMAL_FULL_STOP = re.compile(r"(?<=\d)[。｡](?=\d)")
 _SPACES = re.compile(r"\s+")
+# Sentence ends (a line break was normalised to ";"); what ends a sentence also ends a clause.
+_SENTENCE_END = re.compile(r"((?<=[A-Za-z])[.!?]\s+(?=[A-Za-z])|[。!?]\s*|\s*;\s*)")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85]+")
 
 _EN_VERBS = (
@@ -49,15 +53,30 @@ _LEADING = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_PUNCTUATION = " .!?,;:、~…"
-_TRAILING_WORD = re.compile(r"\s(?:please|pls|now|thanks|thank you|for me)$", re.IGNORECASE)
+_TRAILING_WORD = re.compile(r"\s(?:please|pls|now|thanks|thank you|for me|again)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """The user's words as clauses, with quoted spans set aside by placeholder."""
+    """The user's words as clauses, with quoted spans set aside by placeholder.
+
+    ``moods`` holds, for each clause, the mood of the sentence it stands in.
+    """
 
     clauses: tuple[str, ...]
     quotes: tuple[tuple[str, str], ...]  # (as written with its quote marks, inside the quotes)
+    moods: tuple[Mood, ...] = ()
+    sentence_of: tuple[int, ...] = ()  # for each clause, the index of its sentence
+
+    def mood(self, index: int) -> Mood:
+        """The mood of clause ``index`` (0-based): its sentence's, plus a denial or condition
+        anywhere in the message, since "send 1 NEAR to bob. Actually, don't." is no request."""
+        whole = Mood(
+            negated=next((m.negated for m in self.moods if m.negated), None),
+            hypothetical=next((m.hypothetical for m in self.moods if m.hypothetical), None),
+        )
+        own = self.moods[index] if index < len(self.moods) else Mood()
+        return own.combined(whole)
 
     def restore(self, text: str) -> str:
         """Put quoted spans back; a text that is one whole quote becomes just its inside."""
@@ -120,9 +139,32 @@ def tidy_clause(clause: str) -> str:
     return out
 
 
+def sentences(normal: str) -> list[tuple[str, Mood]]:
+    """A normalised text's sentences, each with its mood (read with its final "?" or "!")."""
+    pieces = _SENTENCE_END.split(normal)
+    out = []
+    for start in range(0, len(pieces), 2):
+        sentence = pieces[start]
+        end = pieces[start + 1] if start + 1 < len(pieces) else ""
+        if sentence.strip() or end.strip(" ;"):
+            out.append((sentence, mood_of(sentence + end.strip())))
+    return out
+
+
 def prepare(text: str) -> Prepared:
-    """Quotes set aside, normalised, split at sequencing words into tidy non-empty clauses."""
+    """Quotes set aside, normalised, split into sentences and at sequencing words into tidy
+    non-empty clauses, each with its sentence's mood."""
     protected, quotes = protect_quotes(_clean(text))
-    normal = normalise(protected)
-    parts = (tidy_clause(part) for part in _SPLIT.split(normal))
-    return Prepared(clauses=tuple(p for p in parts if p), quotes=quotes)
+    clauses: list[str] = []
+    moods: list[Mood] = []
+    sentence_of: list[int] = []
+    for number, (sentence, mood) in enumerate(sentences(normalise(protected))):
+        for part in _SPLIT.split(sentence):
+            clause = tidy_clause(part)
+            if clause:
+                clauses.append(clause)
+                moods.append(mood)
+                sentence_of.append(number)
+    return Prepared(
+        clauses=tuple(clauses), quotes=quotes, moods=tuple(moods), sentence_of=tuple(sentence_of)
+    )
