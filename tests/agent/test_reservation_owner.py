@@ -7,12 +7,18 @@ exact step (right after its reservation commits) with a pause point, not a sleep
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from agent.home import Home
 from devnet.server import RunningDevnet
+from memory import process_owner
 from memory.audit import AuditLog
 from memory.policy_store import PolicyLedger
 from memory.process_owner import (
@@ -184,3 +190,28 @@ def test_a_policy_db_from_before_owners_is_migrated(home: Home, devnet: RunningD
             "SELECT owner_pid, owner_start, owner_host FROM reservations WHERE id != 'old'"
         ).fetchall()
     assert len(owners) == 1 and all(value is not None for value in owners[0])
+
+
+def test_a_killed_owner_not_yet_reaped_is_dead() -> None:
+    """A SIGKILLed process its parent has not waited for still has its pid (a zombie)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    owner = ProcessOwner(child.pid, process_start(child.pid), socket.gethostname())
+    assert owner_alive(owner, created_us=0, now_us=1)
+    child.send_signal(signal.SIGKILL)
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # exited, left unreaped
+    try:
+        assert not owner_alive(owner, created_us=0, now_us=1)
+    finally:
+        child.wait()
+    assert not owner_alive(owner, created_us=0, now_us=1)
+
+
+def test_without_proc_the_start_time_comes_from_ps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where /proc is absent (macOS, BSD), `ps` tells when a process started."""
+    monkeypatch.setattr(process_owner, "_PROC", Path("/no-proc-here"))
+    here, pid = socket.gethostname(), os.getpid()
+    start = process_start(pid)
+    assert start
+    assert owner_alive(ProcessOwner(pid, start, here), created_us=0, now_us=1)
+    reused = ProcessOwner(pid, "Mon Jan  1 00:00:00 2024", here)
+    assert not owner_alive(reused, created_us=0, now_us=1)
