@@ -109,6 +109,33 @@ def test_a_run_whose_reservation_was_taken_stops_before_signing(
         assert stopped.data["reservation_status"] == "released"
 
 
+def test_a_run_whose_reservation_was_resolved_meanwhile_reports_it(
+    home: Home, devnet: RunningDevnet, tmp_path: Path
+) -> None:
+    """Settling a reservation someone else already released is reported, not a traceback."""
+    write_pay_grant(home, "1")
+    bob_before = balance(devnet, BOB)
+    fifo = gate(tmp_path, "a")
+    run_a = start(home, "do", PAY, "--yes", pause=("before_settle", fifo))
+    wait_paused(run_a, "before_settle")
+    ((reservation_id, _),) = reservations(home)
+    misjudging = PolicyEngine(home.policy_db)
+    try:
+        misjudging.release(reservation_id, "reconciled: nothing reached the chain")
+    finally:
+        misjudging.close()
+
+    resume(fifo)
+    code, out, err = finish(run_a)
+    assert code == 0, out + err  # the payment itself went through
+    assert "Traceback" not in err
+    assert "reconcile had already released its reservation" in out
+    assert balance(devnet, BOB) - bob_before == TENTH
+    with AuditLog(home.audit_db) as log:
+        (noted,) = log.entries(kind="error", status="resolved_elsewhere")
+        assert noted.data["reservation_status"] == "released"
+
+
 def _reserve_as(home: Home, owner: ProcessOwner) -> str:
     """A pending reservation held by ``owner`` (standing in for a run on that process)."""
     engine = PolicyEngine(home.policy_db, owner=owner)
