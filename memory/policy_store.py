@@ -7,6 +7,11 @@ carry an SQLite authorizer that refuses any write to grants, ceilings or revocat
 holding the engine can create or widen a grant. Grant versions are immutable (triggers abort
 UPDATE and DELETE).
 
+A reservation row carries its owner (pid, process start time, host), written in the transaction
+that creates it, so no other process ever sees a reservation without knowing whose it is. Settling
+and releasing are conditional updates (still pending, and still the expected owner's), so a
+reconcile racing the owner, or another reconcile, changes nothing twice.
+
 Amounts are u128; SQLite integers are 64-bit, so each amount is stored as three 43-bit limbs that
 SQL can SUM exactly (up to 2**20 rows per sum).
 """

@@ -3,7 +3,9 @@
 ``dry_run`` decides without reserving. ``reserve`` decides again inside one SQLite write
 transaction and, when the action is allowed (or confirmed by a valid approval), records a pending
 reservation in the same transaction, so two processes can never both spend the last of a budget.
-The executor then calls ``settle`` with what the chain actually moved, or ``release`` if nothing
+The reservation is held by this process (its owner is written in the same transaction). The
+executor calls ``claim`` right before each signature, to confirm the reservation is still pending
+and still its own, then ``settle`` with what the chain actually moved, or ``release`` if nothing
 happened. The engine reads grants but has no way to write them: that is the user's CLI alone.
 """
 
