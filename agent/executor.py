@@ -7,7 +7,6 @@ here decides limits: the policy engine does, on the canonical action the tool pr
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -15,6 +14,7 @@ from typing import Any, Literal
 from agent.plan import Plan, PlanStep
 from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
 from memory.audit_labels import label_content_hash, record_label
+from memory.policy_store import ReservationResolved
 from policies.approvals import ApprovalRefused
 from policies.engine import PolicyEngine
 from policies.evaluator import ALLOW, CONFIRM, Decision
@@ -29,6 +29,11 @@ StepStatus = Literal["done", "refused", "denied", "declined", "failed", "unknown
 
 Confirm = Callable[[CanonicalAction, Decision], bool]
 """Asked when the policy wants the user's confirmation; True approves exactly this action."""
+
+
+class ReservationTaken(Exception):
+    """Raised from the signing hook when the run's reservation is no longer pending and its own:
+    the transaction just signed must not leave. Not a ToolError, so no tool can absorb it."""
 
 
 @dataclass
@@ -134,6 +139,8 @@ class Executor:
         if decision.outcome in (ALLOW, CONFIRM):
             # Reserve right before signing: decided again, against the budget as it is now.
             decision = self.policy.reserve(action, approval_id=approval_id)
+            if decision.reservation_id is not None:
+                failpoints.hit("after_reserve")  # committed, with its owner; nothing else yet
             self._log_decision(decision, cid, tool)
         if decision.outcome != ALLOW:
             why = ", ".join(decision.reasons) or "denied"
@@ -178,11 +185,13 @@ class Executor:
     async def _execute(self, action: CanonicalAction, decision: Decision, cid: str) -> StepReport:
         tool = action.tool
         reservation = decision.reservation_id
-        failpoints.hit("after_reserve")
         journalled: list[str] = []
 
         def journal(signed: SignedTx, spec: TransactionSpec) -> None:
-            """Durably before the transaction leaves: a crash after this can be reconciled."""
+            """Before the transaction leaves: confirm the reservation is still ours (one SQLite
+            statement), then journal the hash durably so a crash after this can be reconciled."""
+            if reservation is not None and not self.policy.claim(reservation):
+                raise ReservationTaken(reservation)
             self._log(
                 AuditKind.TX_SUBMITTED,
                 cid,
@@ -193,7 +202,6 @@ class Executor:
                     "public_key": signed.public_key,
                     "nonce": signed.nonce,
                     "reservation_id": reservation,
-                    "owner_pid": os.getpid(),
                 },
                 tool,
                 "signed",
@@ -209,9 +217,11 @@ class Executor:
             # The transaction may have landed: keep the reservation counting as spent.
             self._log(AuditKind.ERROR, cid, {"stage": "execute", **exc.to_dict()}, tool, "unknown")
             return StepReport(tool, "unknown", exc.message, action.preview, decision.to_dict())
+        except ReservationTaken:
+            return self._taken(action, decision, cid, journalled)
         except ToolError as exc:
             partial = exc.result if isinstance(exc.result, ToolResult) else None
-            self._settle_or_release(reservation, sent=bool(journalled))
+            self._settle_or_release(reservation, cid, tool, sent=bool(journalled))
             data = {"stage": "execute", **exc.to_dict()}
             if partial is not None:
                 data["result"] = partial.model_dump(mode="json")
@@ -225,32 +235,82 @@ class Executor:
                 self._log(AuditKind.ERROR, cid, data, tool, "unknown")
                 message = "interrupted after sending; `near-agent reconcile` will resolve it"
                 return StepReport(tool, "unknown", message, action.preview, decision.to_dict())
-            self._settle_or_release(reservation, sent=False)
+            self._settle_or_release(reservation, cid, tool, sent=False)
             self._log(AuditKind.ERROR, cid, data, tool, "failed")
             return StepReport(tool, "failed", data["error"], action.preview, decision.to_dict())
         finally:
             self.ctx.on_signed = previous_hook
         failpoints.hit("before_settle")
-        self._settle_or_release(reservation, sent=True)
+        resolved = self._settle_or_release(reservation, cid, tool, sent=True)
         self._log(AuditKind.TX_OUTCOME, cid, {"result": result.model_dump(mode="json")}, tool, "ok")
         if tool == "submit_label":
             self._record_label(action, result, cid)
-        return StepReport(tool, "done", result.summary, action.preview, decision.to_dict(), result)
+        summary = result.summary
+        if resolved == "released":
+            summary += (
+                "; note: reconcile had already released its reservation, so this is not "
+                "counted against your budget"
+            )
+        return StepReport(tool, "done", summary, action.preview, decision.to_dict(), result)
 
-    def _settle_or_release(self, reservation: str | None, *, sent: bool) -> None:
+    def _taken(
+        self, action: CanonicalAction, decision: Decision, cid: str, journalled: list[str]
+    ) -> StepReport:
+        """The reservation was resolved by someone else (reconcile) before a signature left:
+        stop there, audited; the reservation is theirs to account for, not ours to touch."""
+        assert decision.reservation_id is not None
+        row = self.policy.reservation(decision.reservation_id)
+        status = row.status if row is not None else "removed"
+        what = {"pending": "held by another process"}.get(status, f"{status} by reconcile")
+        if journalled:
+            message = (
+                f"reservation was {what} after {len(journalled)} transaction(s) were sent; "
+                "the rest was not sent"
+            )
+        else:
+            message = f"reservation was {what}; nothing was sent"
+        data = {
+            "stage": "claim",
+            "reservation_id": decision.reservation_id,
+            "reservation_status": status,
+            "sent": journalled,
+            "message": message,
+        }
+        self._log(AuditKind.TX_OUTCOME, cid, data, action.tool, "failed")
+        return StepReport(action.tool, "failed", message, action.preview, decision.to_dict())
+
+    def _settle_or_release(
+        self, reservation: str | None, cid: str, tool: str, *, sent: bool
+    ) -> str | None:
         """Release only when no transaction left; otherwise keep what was authorised.
 
         Whether anything left is known from the journal (a hash is journalled before its
         transaction is sent), not from the error: a node can fail a request it has forwarded.
         Net balance changes cannot measure spending either (a NEAR -> token swap wraps NEAR into
         wNEAR and spends it), so the budget keeps counting the reserved amounts.
+
+        Only our own pending reservation is touched. If someone else (reconcile) already resolved
+        it, that is audited and its status returned; otherwise None.
         """
         if reservation is None:
-            return
-        if sent:
-            self.policy.settle(reservation)
-        else:
-            self.policy.release(reservation, "nothing was sent")
+            return None
+        owner = self.policy.owner
+        try:
+            if sent:
+                self.policy.settle(reservation, owner=owner)
+            else:
+                self.policy.release(reservation, "nothing was sent", owner=owner)
+        except ReservationResolved as exc:
+            status = exc.status or "removed"
+            data = {
+                "stage": "settle" if sent else "release",
+                "reservation_id": reservation,
+                "reservation_status": status,
+                "message": str(exc),
+            }
+            self._log(AuditKind.ERROR, cid, data, tool, "resolved_elsewhere")
+            return status
+        return None
 
     def _record_label(self, action: CanonicalAction, result: ToolResult, cid: str) -> None:
         """Label provenance: the content hash we computed, checked against the contract's."""
@@ -271,10 +331,7 @@ class Executor:
         )
 
     def _log_decision(self, decision: Decision, cid: str, tool: str) -> None:
-        data = decision.to_dict()
-        if decision.reservation_id is not None:
-            data["owner_pid"] = os.getpid()  # reconcile leaves a live owner's reservation alone
-        self._log(AuditKind.POLICY_DECISION, cid, data, tool, decision.outcome)
+        self._log(AuditKind.POLICY_DECISION, cid, decision.to_dict(), tool, decision.outcome)
 
     def _log(
         self,

@@ -4,7 +4,10 @@ A journalled transaction the chain has not seen may still land while its nonce i
 reservation stays pending until the key's nonce has moved past it (then it never can).
 
 A reservation whose owner process is still alive is left alone (it may be waiting on the chain);
-only those whose owner is gone are resolved.
+only those whose owner is gone are resolved. The owner is read from the reservation row, where it
+was committed with the reservation (see memory.process_owner for when an owner counts as alive),
+and every settle or release here is conditional on the row still being pending and still that
+owner's, so a run starting up, another reconcile or the owner itself racing this one is harmless.
 
 The executor journals each transaction's hash in the audit log before sending it, so a pending
 reservation tells its own story: no journalled hash means nothing was signed (release); a hash
@@ -14,17 +17,21 @@ was never accepted (release). Nothing is ever sent again: the user decides what 
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
 from memory.audit import AuditKind, AuditLog
+from memory.policy_store import ReservationResolved, ReservationRow
+from memory.process_owner import owner_alive
 from policies.engine import PolicyEngine
+from policies.windows import to_us
 from tools.chain import ChainClient
 from tools.errors import ToolError
 
 Verdict = Literal["settled", "released", "pending"]
+RELEASE_REASON = "reconciled: nothing reached the chain"
 
 
 @dataclass
@@ -65,11 +72,14 @@ async def reconcile_pending(
     chain: ChainClient,
     *,
     older_than: timedelta = timedelta(0),
+    alive: Callable[[ReservationRow], bool] | None = None,
 ) -> list[Reconciled]:
-    """Resolve pending reservations whose owner process has gone."""
+    """Resolve pending reservations whose owner process has gone (``alive`` tells; by default
+    the owner recorded in the row is looked up among this host's processes)."""
+    alive = alive or (lambda row: _owner_alive(policy, row))
     results: list[Reconciled] = []
     for row in policy.pending(older_than):
-        if _owner_alive(audit, row.id):
+        if alive(row):
             continue
         journal = audit.entries(kind=AuditKind.TX_SUBMITTED, data_match={"reservation_id": row.id})
         item = Reconciled(row.id, row.tool, "released")
@@ -84,15 +94,18 @@ async def reconcile_pending(
                 item.landed.append(tx_hash)
             else:
                 item.failed.append(tx_hash)
-        if item.landed or item.failed:
-            item.verdict = "settled"
-            policy.settle(row.id)
-        elif item.maybe:
+        if item.maybe and not (item.landed or item.failed):
             item.verdict = "pending"
             results.append(item)
             continue
-        else:
-            policy.release(row.id, "reconciled: nothing reached the chain")
+        try:
+            if item.landed or item.failed:
+                item.verdict = "settled"
+                policy.settle(row.id, owner=row.owner)
+            else:
+                policy.release(row.id, RELEASE_REASON, owner=row.owner)
+        except ReservationResolved:
+            continue  # its owner or another reconcile resolved it meanwhile: nothing to add
         correlation = journal[0].correlation_id if journal else row.id
         audit.append(
             AuditKind.TX_OUTCOME,
@@ -112,21 +125,9 @@ async def reconcile_pending(
     return results
 
 
-def _owner_alive(audit: AuditLog, reservation_id: str) -> bool:
-    """Whether the process that made the reservation (recorded with its decision) still runs."""
-    decisions = audit.entries(
-        kind=AuditKind.POLICY_DECISION, data_match={"reservation_id": reservation_id}
-    )
-    pid = decisions[-1].data.get("owner_pid") if decisions else None
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
+def _owner_alive(policy: PolicyEngine, row: ReservationRow) -> bool:
+    """Whether the process recorded as the reservation's owner may still be running."""
+    return owner_alive(row.owner, created_us=row.created_us, now_us=to_us(policy.clock()))
 
 
 async def _can_still_land(chain: ChainClient, journalled: dict) -> bool:

@@ -7,6 +7,11 @@ carry an SQLite authorizer that refuses any write to grants, ceilings or revocat
 holding the engine can create or widen a grant. Grant versions are immutable (triggers abort
 UPDATE and DELETE).
 
+A reservation row carries its owner (pid, process start time, host), written in the transaction
+that creates it, so no other process ever sees a reservation without knowing whose it is. Settling
+and releasing are conditional updates (still pending, and still the expected owner's), so a
+reconcile racing the owner, or another reconcile, changes nothing twice.
+
 Amounts are u128; SQLite integers are 64-bit, so each amount is stored as three 43-bit limbs that
 SQL can SUM exactly (up to 2**20 rows per sum).
 """
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.db import connect
+from memory.process_owner import ProcessOwner, current_owner
 
 LIMB_BITS = 43
 BUCKET_US = 60_000_000  # usage is also kept per minute so a window sums buckets, not rows
@@ -56,7 +62,8 @@ CREATE TABLE IF NOT EXISTS reservations (
     id TEXT PRIMARY KEY, grant_id TEXT NOT NULL, grant_version INTEGER NOT NULL,
     action_hash TEXT NOT NULL, tool TEXT NOT NULL, created_us INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('pending', 'settled', 'released')),
-    closed_us INTEGER, detail TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+    closed_us INTEGER, detail TEXT NOT NULL DEFAULT '',
+    owner_pid INTEGER, owner_start TEXT, owner_host TEXT, signing_us INTEGER) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS reservations_grant_time ON reservations (grant_id, created_us);
 CREATE INDEX IF NOT EXISTS reservations_time ON reservations (created_us);
 CREATE TABLE IF NOT EXISTS reservation_amounts (
@@ -76,10 +83,33 @@ CREATE TABLE IF NOT EXISTS approvals (
     id TEXT PRIMARY KEY, action_hash TEXT NOT NULL, created_us INTEGER NOT NULL,
     expires_us INTEGER NOT NULL, used_us INTEGER, reservation_id TEXT);
 """
+# columns added after the first release; a policy.db made before gets them on open
+_RESERVATION_COLUMNS = (
+    ("owner_pid", "INTEGER"),
+    ("owner_start", "TEXT"),
+    ("owner_host", "TEXT"),
+    ("signing_us", "INTEGER"),
+)
+_OWNER_MATCH = "owner_pid IS ? AND owner_start IS ? AND owner_host IS ?"
 
 
 class PolicyStoreError(Exception):
     """A state change the store refuses (unknown reservation, used approval, ...)."""
+
+
+class ReservationResolved(PolicyStoreError):
+    """The reservation is no longer pending (or no longer the expected owner's): someone else,
+    typically ``reconcile``, already settled or released it."""
+
+    def __init__(self, reservation_id: str, status: str | None) -> None:
+        self.reservation_id, self.status = reservation_id, status
+        if status is None:
+            message = f"no reservation {reservation_id}"
+        elif status == "pending":
+            message = f"reservation {reservation_id} is held by another process"
+        else:
+            message = f"reservation {reservation_id} is already {status}"
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -102,6 +132,8 @@ class ReservationRow:
     created_us: int
     status: str
     amounts: dict[str, int]
+    owner: ProcessOwner | None = None  # None: made before owners were recorded
+    signing_us: int | None = None  # when its owner first confirmed it to sign
 
 
 @dataclass(frozen=True)
@@ -152,8 +184,28 @@ def ensure_schema(path: Path | str) -> None:
     db = connect(path)
     try:
         db.conn.executescript(_SCHEMA)
+        _add_missing_columns(db.conn)
     finally:
         db.conn.close()
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring a reservations table from an earlier release up to date (under the write lock, so
+    processes opening the same old file together add each column once)."""
+    if _missing_columns(conn):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for name, kind in _missing_columns(conn):
+                conn.execute(f"ALTER TABLE reservations ADD COLUMN {name} {kind}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    have = {row[1] for row in conn.execute("PRAGMA table_info(reservations)")}
+    return [(name, kind) for name, kind in _RESERVATION_COLUMNS if name not in have]
 
 
 def _grant_rows(
@@ -432,15 +484,19 @@ class PolicyLedger:
         usd: Mapping[str, int],
         recipients: tuple[str, ...] = (),
         detail: Mapping[str, Any] | None = None,
+        owner: ProcessOwner | None = None,
     ) -> str:
-        """Record a pending reservation; call inside :meth:`transaction`."""
+        """Record a pending reservation held by ``owner`` (default: this process); call inside
+        :meth:`transaction`, so the owner is committed with the reservation, never after it."""
         # time-ordered ids append to the end of the primary-key index instead of touching a
         # random page per insert, which keeps each durable commit small
         reservation_id = f"{created_us:015x}{uuid.uuid4().hex[:17]}"
+        owner = owner or current_owner()
         conn = self.conn
         conn.execute(
             "INSERT INTO reservations (id, grant_id, grant_version, action_hash, tool, created_us,"
-            " status, detail) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+            " status, detail, owner_pid, owner_start, owner_host)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
             (
                 reservation_id,
                 grant_id,
@@ -449,6 +505,9 @@ class PolicyLedger:
                 tool,
                 created_us,
                 json.dumps({**(detail or {}), "recipients": list(recipients)}, sort_keys=True),
+                owner.pid,
+                owner.start,
+                owner.host,
             ),
         )
         for token, amount in amounts.items():
@@ -462,8 +521,8 @@ class PolicyLedger:
 
     def reservation(self, reservation_id: str) -> ReservationRow | None:
         row = self.conn.execute(
-            "SELECT id, grant_id, grant_version, action_hash, tool, created_us, status "
-            "FROM reservations WHERE id = ?",
+            "SELECT id, grant_id, grant_version, action_hash, tool, created_us, status, "
+            "owner_pid, owner_start, owner_host, signing_us FROM reservations WHERE id = ?",
             (reservation_id,),
         ).fetchone()
         if row is None:
@@ -475,7 +534,9 @@ class PolicyLedger:
                 (reservation_id,),
             )
         }
-        return ReservationRow(*row, amounts=amounts)
+        pid, start, host, signing_us = row[7:]
+        owner = None if pid is None or host is None else ProcessOwner(pid, start, host)
+        return ReservationRow(*row[:7], amounts=amounts, owner=owner, signing_us=signing_us)
 
     def pending(self, created_by_us: int | None = None) -> list[ReservationRow]:
         """Reservations neither settled nor released (to reconcile after a restart)."""
@@ -489,12 +550,34 @@ class PolicyLedger:
         ]
         return [row for i in ids if (row := self.reservation(i)) is not None]
 
+    def claim(self, reservation_id: str, owner: ProcessOwner, *, now_us: int) -> bool:
+        """Right before signing: whether the reservation is still pending and still ``owner``'s.
+
+        One statement, so no reconcile can slip between the check and the mark; False means it
+        was taken away (settled or released by someone else) and nothing may be signed for it.
+        """
+        cur = self.conn.execute(
+            "UPDATE reservations SET signing_us = COALESCE(signing_us, ?) "
+            f"WHERE id = ? AND status = 'pending' AND {_OWNER_MATCH}",
+            (now_us, reservation_id, owner.pid, owner.start, owner.host),
+        )
+        return cur.rowcount == 1
+
     def settle(
-        self, reservation_id: str, actual: Mapping[str, int] | None, *, now_us: int
+        self,
+        reservation_id: str,
+        actual: Mapping[str, int] | None,
+        *,
+        now_us: int,
+        owner: ProcessOwner | None = None,
     ) -> ReservationRow:
-        """Replace the reserved amounts with what the chain moved; mark recipients as seen."""
+        """Replace the reserved amounts with what the chain moved; mark recipients as seen.
+
+        Only a reservation still pending (and, given ``owner``, still that owner's) is settled;
+        otherwise ReservationResolved says what became of it and nothing changes.
+        """
         with self.transaction() as conn:
-            row = self._pending(reservation_id)
+            row = self._close(reservation_id, "settled", now_us, owner)
             if actual is not None:
                 for token in set(row.amounts) | set(actual):
                     reserved = row.amounts.get(token, 0)
@@ -522,10 +605,6 @@ class PolicyLedger:
                         usd - (old_usd[0] if old_usd else 0),
                     )
             conn.execute(
-                "UPDATE reservations SET status = 'settled', closed_us = ? WHERE id = ?",
-                (now_us, reservation_id),
-            )
-            conn.execute(
                 "INSERT OR IGNORE INTO recipients_seen (account_id, first_seen_us) "
                 "SELECT j.value, ? FROM reservations r, json_each(r.detail, '$.recipients') j "
                 "WHERE r.id = ?",
@@ -535,10 +614,21 @@ class PolicyLedger:
         assert result is not None
         return result
 
-    def release(self, reservation_id: str, *, now_us: int, reason: str = "") -> None:
-        """The action did not happen: its reservation stops counting."""
+    def release(
+        self,
+        reservation_id: str,
+        *,
+        now_us: int,
+        reason: str = "",
+        owner: ProcessOwner | None = None,
+    ) -> None:
+        """The action did not happen: its reservation stops counting.
+
+        Conditional like :meth:`settle`: ReservationResolved if it is no longer pending (or no
+        longer ``owner``'s), and nothing changes.
+        """
         with self.transaction() as conn:
-            row = self._pending(reservation_id)
+            row = self._close(reservation_id, "released", now_us, owner)
             for token, a0, a1, a2, usd in conn.execute(
                 "SELECT token, a0, a1, a2, usd_micro FROM reservation_amounts "
                 "WHERE reservation_id = ?",
@@ -547,17 +637,26 @@ class PolicyLedger:
                 _bucket_add(conn, row.grant_id, row.created_us, token, -join(a0, a1, a2), -usd)
             _activity_add(conn, row.grant_id, row.created_us, -1)
             conn.execute(
-                "UPDATE reservations SET status = 'released', closed_us = ?, "
-                "detail = json_set(detail, '$.release_reason', ?) WHERE id = ?",
-                (now_us, reason, reservation_id),
+                "UPDATE reservations SET detail = json_set(detail, '$.release_reason', ?) "
+                "WHERE id = ?",
+                (reason, reservation_id),
             )
 
-    def _pending(self, reservation_id: str) -> ReservationRow:
+    def _close(
+        self, reservation_id: str, status: str, now_us: int, owner: ProcessOwner | None
+    ) -> ReservationRow:
+        """Move a pending reservation to ``status`` in one conditional statement (inside the
+        caller's transaction); the row as it was, or ReservationResolved."""
         row = self.reservation(reservation_id)
-        if row is None:
-            raise PolicyStoreError(f"no reservation {reservation_id}")
-        if row.status != "pending":
-            raise PolicyStoreError(f"reservation {reservation_id} is already {row.status}")
+        sql = (
+            "UPDATE reservations SET status = ?, closed_us = ? WHERE id = ? AND status = 'pending'"
+        )
+        params: tuple[Any, ...] = (status, now_us, reservation_id)
+        if owner is not None:
+            sql += f" AND {_OWNER_MATCH}"
+            params += (owner.pid, owner.start, owner.host)
+        if row is None or self.conn.execute(sql, params).rowcount != 1:
+            raise ReservationResolved(reservation_id, None if row is None else row.status)
         return row
 
     # ------------------------------------------------------------------ approvals

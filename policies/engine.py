@@ -3,7 +3,9 @@
 ``dry_run`` decides without reserving. ``reserve`` decides again inside one SQLite write
 transaction and, when the action is allowed (or confirmed by a valid approval), records a pending
 reservation in the same transaction, so two processes can never both spend the last of a budget.
-The executor then calls ``settle`` with what the chain actually moved, or ``release`` if nothing
+The reservation is held by this process (its owner is written in the same transaction). The
+executor calls ``claim`` right before each signature, to confirm the reservation is still pending
+and still its own, then ``settle`` with what the chain actually moved, or ``release`` if nothing
 happened. The engine reads grants but has no way to write them: that is the user's CLI alone.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from memory.policy_store import PolicyLedger, ReservationRow
+from memory.process_owner import ProcessOwner, current_owner
 from policies.approvals import Approval, ApprovalRefused, approval_problem
 from policies.evaluator import (
     ALLOW,
@@ -55,8 +58,10 @@ class PolicyEngine:
         clock: Clock = utc_now,
         price_max_age: timedelta = timedelta(seconds=60),
         durable: bool = True,
+        owner: ProcessOwner | None = None,
     ) -> None:
         self._ledger = PolicyLedger(db_path, durable=durable)
+        self._owner = owner  # None: whichever process reserves (the normal case)
         self.facts = facts or ChainFacts()
         self.prices, self.quotes = prices, quotes
         self.clock = clock
@@ -221,6 +226,7 @@ class PolicyEngine:
             usd=decision.usd,
             recipients=decision.recipients,
             detail={"reasons": decision.reasons},
+            owner=self.owner,
         )
         if decision.approval_id is not None and not self._ledger.use_approval(
             decision.approval_id, now_us=now_us, reservation_id=decision.reservation_id
@@ -228,16 +234,36 @@ class PolicyEngine:
             raise RuntimeError("approval was used concurrently")  # rolls everything back
         return decision
 
+    @property
+    def owner(self) -> ProcessOwner:
+        """The process this engine's reservations are held by."""
+        return self._owner or current_owner()
+
+    def claim(self, reservation_id: str) -> bool:
+        """Right before signing: True while the reservation is still pending and still ours;
+        False when it was taken away (then nothing may be signed for it)."""
+        return self._ledger.claim(reservation_id, self.owner, now_us=to_us(self.clock()))
+
     def settle(
-        self, reservation_id: str, actual: Mapping[str, int] | None = None
+        self,
+        reservation_id: str,
+        actual: Mapping[str, int] | None = None,
+        *,
+        owner: ProcessOwner | None = None,
     ) -> ReservationRow:
         """The action ran: keep its reservation at what the chain moved (``actual`` per token,
-        base units; None keeps the reserved amounts) and remember its recipients."""
-        return self._ledger.settle(reservation_id, actual, now_us=to_us(self.clock()))
+        base units; None keeps the reserved amounts) and remember its recipients.
 
-    def release(self, reservation_id: str, reason: str = "") -> None:
-        """The action failed or was abandoned: its reservation no longer counts."""
-        self._ledger.release(reservation_id, now_us=to_us(self.clock()), reason=reason)
+        ReservationResolved if it is no longer pending (or no longer ``owner``'s)."""
+        return self._ledger.settle(reservation_id, actual, now_us=to_us(self.clock()), owner=owner)
+
+    def release(
+        self, reservation_id: str, reason: str = "", *, owner: ProcessOwner | None = None
+    ) -> None:
+        """The action failed or was abandoned: its reservation no longer counts.
+
+        ReservationResolved if it is no longer pending (or no longer ``owner``'s)."""
+        self._ledger.release(reservation_id, now_us=to_us(self.clock()), reason=reason, owner=owner)
 
     def reservation(self, reservation_id: str) -> ReservationRow | None:
         return self._ledger.reservation(reservation_id)
