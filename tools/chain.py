@@ -728,6 +728,7 @@ class ChainClient:
             raise InvalidTransactionError(
                 f"transaction signer {spec.signer_id} is not the key's account {creds.account_id}"
             )
+        failpoints.hit("before_send")
         async with self._lock(creds):
             outcome = await self._send_locked(creds, spec, on_signed)
         if raise_on_failure and not outcome.ok:
