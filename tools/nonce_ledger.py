@@ -118,7 +118,7 @@ class ProcessNonces:
 
     KEEP_HASHES = 10_000
     _last: ClassVar[dict[NonceKey, int]] = {}
-    _signed: ClassVar[OrderedDict[str, tuple[NonceKey, int]]] = OrderedDict()
+    _signed: ClassVar[OrderedDict[tuple[NonceKey, str], int]] = OrderedDict()  # -> nonce
 
     @contextlib.asynccontextmanager
     async def hold(self, key: NonceKey) -> AsyncIterator[None]:
@@ -136,10 +136,11 @@ class ProcessNonces:
         self._last[key] = max(self._last.get(key, 0), used)
 
     def record(self, key: NonceKey, nonce: int, tx_hash: str) -> None:
-        held = self._signed.get(tx_hash)
+        """An assertion within this process and key (the last KEEP_HASHES signatures)."""
+        held = self._signed.get((key, tx_hash))
         if held is not None:
-            raise _reuse(tx_hash, nonce, held[1])
-        self._signed[tx_hash] = (key, nonce)
+            raise _reuse(tx_hash, nonce, held)
+        self._signed[(key, tx_hash)] = nonce
         while len(self._signed) > self.KEEP_HASHES:
             self._signed.popitem(last=False)
 

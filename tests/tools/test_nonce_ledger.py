@@ -18,7 +18,13 @@ from tests.tools.fake_node import FakeNode
 from tests.tools.test_chain import ALICE, BOB, transfer
 from tools.chain import ChainClient, SignedTx, sign_transaction
 from tools.keys import Credentials
-from tools.nonce_ledger import KeyBusyError, NonceKey, NonceLedger, SignatureReuseError
+from tools.nonce_ledger import (
+    KeyBusyError,
+    NonceKey,
+    NonceLedger,
+    ProcessNonces,
+    SignatureReuseError,
+)
 
 KEYS = (
     NonceKey("http://127.0.0.1:3030", ALICE, "ed25519:one"),
@@ -228,3 +234,13 @@ def test_each_send_through_the_ledger_signs_its_own_nonce(tmp_path: Path) -> Non
         assert chain.nonces.last(chain.nonce_key(creds)) == 10  # type: ignore[attr-defined]
 
     _on_a_fake_node(scenario, tmp_path)
+
+
+def test_without_a_home_a_process_never_signs_one_hash_twice_for_a_key() -> None:
+    nonces = ProcessNonces()
+    key = NonceKey("http://127.0.0.1:1", ALICE, KeyPair.generate().public_key)
+    first = nonces.allocate(key, 7)
+    assert (first, nonces.allocate(key, 7)) == (8, 9)
+    nonces.record(key, first, "HashE")
+    with pytest.raises(SignatureReuseError, match="HashE"):
+        nonces.record(key, first + 1, "HashE")
