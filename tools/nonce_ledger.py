@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
-import logging
 import os
 import sqlite3
 import time
@@ -44,8 +43,6 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from tools.errors import ToolError
-
-log = logging.getLogger(__name__)
 
 LEDGER_FILE = "nonces.db"
 LOCKS_DIR = "nonce-locks"
