@@ -57,7 +57,9 @@ def load_notary(home: Home, *, signing: bool) -> AnchorNotary:
     from tools.notary import ChainNotary
 
     config = load_config(home.config_file)
-    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, require_key=signing)
+    ctx = context_from_config(
+        config, home_devnet_dir=home.devnet_dir, require_key=signing, home_dir=home.root
+    )
     return ChainNotary(ctx)
 
 

@@ -38,7 +38,7 @@ from tools.chain import (
     SignedTx,
     TxOutcome,
 )
-from tools.errors import InvalidTransactionError, ToolError, TransactionFailedError
+from tools.errors import TransactionFailedError
 from tools.keys import Credentials
 from tools.keystore import FunctionCallPermission, KeyEntry, Keystore
 from tools.network import is_valid_account_id
@@ -163,8 +163,8 @@ async def send_create_account(
     """CreateAccount + Transfer(fund) + AddKey(full access) in one transaction.
 
     The chain adapter's transaction types cover calls, transfers and function-call keys only, so
-    this signs with py-near's primitives and delivers through the adapter (same per-key lock,
-    nonce cache and exactly-once delivery).
+    this signs with py-near's primitives and sends through the adapter (same per-key lock,
+    nonce ledger and exactly-once delivery).
     """
     from py_near.transactions import (
         create_create_account_action,
@@ -180,32 +180,21 @@ async def send_create_account(
         create_full_access_key_action(public_key),
     ]
     pair = creds.key_pair
-    nonce_key = (chain.rpc_url, creds.account_id, creds.public_key)
-    async with chain._lock(creds):
-        chain_nonce = await chain.access_key_nonce(creds.account_id, creds.public_key)
-        last = chain._last_nonce.get(nonce_key, 0)
-        nonce = (last if 0 <= last - chain_nonce <= 1000 else chain_nonce) + 1
-        block_hash = await chain.latest_block_hash()
+
+    def sign(nonce: int, block_hash: bytes) -> SignedTx:
         tx = Transaction(
             creds.account_id, pair.public_bytes, nonce, new_account, block_hash, actions
         )
-        signed = SignedTx(
+        return SignedTx(
             tx_hash=base58.b58encode(bytes(tx.get_hash())).decode(),
             signed_b64=base64.b64encode(bytes(tx.to_vec(pair.seed + pair.public_bytes))).decode(),
             nonce=nonce,
             signer_id=creds.account_id,
             receiver_id=new_account,
+            public_key=creds.public_key,
         )
-        chain._last_nonce[nonce_key] = max(nonce, last)
-        try:
-            outcome = await chain._deliver(signed)
-        except ToolError:
-            raise
-        except Exception as exc:  # the adapter's private nonce refusal
-            raise InvalidTransactionError(
-                f"the node refused to create {new_account} ({type(exc).__name__}); "
-                "nothing happened, try again"
-            ) from None
+
+    outcome = await chain.send_signed_by(creds, new_account, sign, raise_on_failure=False)
     if not outcome.ok:
         raise TransactionFailedError(
             f"creating {new_account} failed: {outcome.first_error()}",
@@ -440,7 +429,7 @@ async def apply_onchain(
     fund_units = parse_amount(fund, NEAR_DECIMALS) if fund is not None else None
     config = load_config(home.config_file)
     store = keystore or Keystore(home.keys_dir)
-    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir)
+    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, home_dir=home.root)
     report = OnchainReport()
     try:
         await _require_full_access(ctx)

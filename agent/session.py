@@ -51,7 +51,11 @@ class AgentSession:
     async def open(cls, home: Home, *, require_key: bool = True) -> AgentSession:
         config = load_config(home.config_file)
         ctx = context_from_config(
-            config, home_devnet_dir=home.devnet_dir, require_key=require_key, keys_dir=home.keys_dir
+            config,
+            home_devnet_dir=home.devnet_dir,
+            require_key=require_key,
+            keys_dir=home.keys_dir,
+            home_dir=home.root,
         )
         feed = PoolFeed()
         try:

@@ -29,6 +29,7 @@ from tools.errors import (
 from tools.keys import Credentials, find_credentials, load_credentials
 from tools.keystore import Keystore
 from tools.network import Network, custom_network, devnet_from_manifest, public_network
+from tools.nonce_ledger import NonceLedger, NonceSource
 from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
 from tools.tokens import TokenRegistry
 
@@ -117,8 +118,10 @@ class ToolContext:
         max_slippage_bps: int = 50,
         timeout_s: float = 10.0,
         retries: int = 3,
+        nonces: NonceSource | None = None,
     ) -> ToolContext:
-        chain = ChainClient(network.rpc_url, timeout_s=timeout_s, retries=retries)
+        """``nonces`` defaults to this process's own (see tools.nonce_ledger)."""
+        chain = ChainClient(network.rpc_url, timeout_s=timeout_s, retries=retries, nonces=nonces)
         return cls(
             network=network,
             chain=chain,
@@ -179,11 +182,14 @@ def context_from_config(
     home_devnet_dir: Path | None = None,
     require_key: bool = True,
     keys_dir: Path | None = None,
+    home_dir: Path | None = None,
 ) -> ToolContext:
     """From the user's AgentConfig (agent.yaml): network, account, key file, rpc, defaults.
 
     With ``keys_dir`` (HOME/keys) the keys the agent stored there join the key ring, so that
-    actions a function-call key can sign are signed with it.
+    actions a function-call key can sign are signed with it. With ``home_dir`` (HOME) nonces come
+    from the nonce ledger there, shared by every process of that home, so that two runs never
+    sign with the same nonce; without it they are unique within this process only.
     """
     name = config.network
     if name == "devnet":
@@ -215,6 +221,7 @@ def context_from_config(
         max_slippage_bps=config.defaults.max_slippage_bps,
         timeout_s=config.rpc.timeout_s,
         retries=config.rpc.retries,
+        nonces=NonceLedger(home_dir) if home_dir is not None else None,
     )
     if keys_dir is not None and creds is not None:
         try:

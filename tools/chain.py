@@ -14,7 +14,9 @@ Why it exists rather than py-near's ``Account``:
   still unknown after a bounded wait). If the fate cannot be learned, it raises
   :class:`OutcomeUnknownError` carrying the hash instead of guessing.
 * One transaction in flight per (account, public key), with the nonce re-read from the chain
-  before every signature and a bounded retry on InvalidNonce.
+  before every signature and a bounded retry on InvalidNonce. Nonces come from a
+  :class:`~tools.nonce_ledger.NonceSource`: with an agent home, the nonce ledger makes them
+  unique per key across processes, so two runs can never sign the same bytes.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any
 
 import base58
 from loguru import logger
@@ -53,6 +56,7 @@ from tools.errors import (
     ViewCallError,
 )
 from tools.keys import Credentials
+from tools.nonce_ledger import NonceKey, NonceSource, ProcessNonces
 
 log = logging.getLogger(__name__)
 
@@ -466,11 +470,9 @@ class ChainClient:
     """Reads and writes one NEAR network. Safe to share between tools in one process.
 
     ``timeout_s`` bounds every HTTP request; ``retries`` bounds retries of transient errors
-    (reads) and of lookups/re-sends of a transaction whose submission hit one.
+    (reads) and of lookups/re-sends of a transaction whose submission hit one. ``nonces``
+    allocates nonces and holds keys (the home's NonceLedger; by default, this process only).
     """
-
-    _locks: ClassVar[dict[tuple[int, str, str], asyncio.Lock]] = {}
-    _last_nonce: ClassVar[dict[tuple[str, str, str], int]] = {}
 
     def __init__(
         self,
@@ -482,6 +484,7 @@ class ChainClient:
         nonce_retries: int = 8,
         wait_until: str = "FINAL",
         finality: str = "final",
+        nonces: NonceSource | None = None,
     ) -> None:
         logger.disable("py_near")  # this adapter reports py-near's failures as typed errors
         self.rpc_url = rpc_url
@@ -491,6 +494,7 @@ class ChainClient:
         self.nonce_retries = nonce_retries
         self.wait_until = wait_until
         self.finality = finality
+        self.nonces: NonceSource = nonces if nonces is not None else ProcessNonces()
         self._provider: JsonProvider | None = None
         self._provider_loop: asyncio.AbstractEventLoop | None = None
         self._legacy_send = False
@@ -701,12 +705,8 @@ class ChainClient:
 
     # ---- writes
 
-    def _lock(self, creds: Credentials) -> asyncio.Lock:
-        key = (id(asyncio.get_running_loop()), creds.account_id, creds.public_key)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
+    def nonce_key(self, creds: Credentials) -> NonceKey:
+        return NonceKey(self.rpc_url, creds.account_id, creds.public_key)
 
     async def send(
         self,
@@ -728,33 +728,58 @@ class ChainClient:
             raise InvalidTransactionError(
                 f"transaction signer {spec.signer_id} is not the key's account {creds.account_id}"
             )
-        async with self._lock(creds):
-            outcome = await self._send_locked(creds, spec, on_signed)
+        return await self.send_signed_by(
+            creds,
+            spec.receiver_id,
+            partial(sign_transaction, creds, spec),
+            raise_on_failure=raise_on_failure,
+            on_signed=on_signed,
+        )
+
+    async def send_signed_by(
+        self,
+        creds: Credentials,
+        receiver_id: str,
+        sign: Callable[[int, bytes], SignedTx],
+        *,
+        raise_on_failure: bool = True,
+        on_signed: Callable[[SignedTx], Any] | None = None,
+    ) -> TxOutcome:
+        """:meth:`send` for a transaction built elsewhere: ``sign(nonce, block_hash)`` signs it
+        with ``creds`` for the nonce this adapter allocates (and may be called again with a new
+        nonce after the node refused one)."""
+        failpoints.hit("before_send")
+        key = self.nonce_key(creds)
+        async with self.nonces.hold(key):
+            outcome = await self._send_held(key, sign, on_signed)
         if raise_on_failure and not outcome.ok:
             raise TransactionFailedError(
-                f"transaction {outcome.tx_hash} to {spec.receiver_id} failed: "
-                f"{outcome.first_error()}",
+                f"transaction {outcome.tx_hash} to {receiver_id} failed: {outcome.first_error()}",
                 outcome=outcome,
                 tx_hash=outcome.tx_hash,
             )
         return outcome
 
-    async def _send_locked(
+    async def _send_held(
         self,
-        creds: Credentials,
-        spec: TransactionSpec | KeyTransaction,
+        key: NonceKey,
+        sign: Callable[[int, bytes], SignedTx],
         on_signed: Callable[[SignedTx], Any] | None,
     ) -> TxOutcome:
-        nonce_key = (self.rpc_url, creds.account_id, creds.public_key)
         for attempt in range(self.nonce_retries + 1):
             if attempt:  # another client is using the key: back off with jitter, then resync
                 await asyncio.sleep(self.backoff_s * random.uniform(0.5, 1.5) * min(attempt, 4))
-            chain_nonce = await self.access_key_nonce(creds.account_id, creds.public_key)
-            last = self._last_nonce.get(nonce_key, 0)
-            # a nonce we used may not be visible yet; a far-off cached one is from another chain
-            nonce = (last if 0 <= last - chain_nonce <= 1000 else chain_nonce) + 1
+            chain_nonce = await self.access_key_nonce(key.account_id, key.public_key)
+            nonce = self.nonces.allocate(key, chain_nonce)
             block_hash = await self.latest_block_hash()
-            signed = sign_transaction(creds, spec, nonce, block_hash)
+            signed = sign(nonce, block_hash)
+            if (signed.nonce, signed.signer_id) != (nonce, key.account_id):
+                raise InvalidTransactionError(
+                    f"transaction {signed.tx_hash} was not signed as allocated "
+                    f"(nonce {signed.nonce} by {signed.signer_id}, not {nonce} by "
+                    f"{key.account_id}); nothing was sent"
+                )
+            self.nonces.record(key, nonce, signed.tx_hash)  # this allocation's alone, or refused
             if on_signed is not None:
                 on_signed(signed)
             try:
@@ -762,16 +787,11 @@ class ChainClient:
             except _InvalidNonce as exc:
                 # Proven not accepted: the node refused it, or the hash stayed unknown while the
                 # nonce was used by something else. Safe to sign again with a fresh nonce.
-                log.info("nonce %s refused for %s; resyncing", nonce, creds.account_id)
-                self._last_nonce[nonce_key] = max(
-                    nonce - 1, exc.ak_nonce or 0, self._last_nonce.get(nonce_key, 0)
-                )
-                continue
-            finally:
-                if nonce > self._last_nonce.get(nonce_key, 0):
-                    self._last_nonce[nonce_key] = nonce
+                log.info("nonce %s refused for %s; resyncing", nonce, key.account_id)
+                if exc.ak_nonce is not None:
+                    self.nonces.advance(key, exc.ak_nonce)
         raise InvalidTransactionError(
-            f"the node kept refusing nonces for {creds.account_id} after "
+            f"the node kept refusing nonces for {key.account_id} after "
             f"{self.nonce_retries + 1} attempts (another client is using the same key?)"
         )
 

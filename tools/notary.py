@@ -75,7 +75,10 @@ class ChainNotary:
         self.contract_id = notary_contract(ctx)
         self.network = ctx.network.network_id
         chain = ChainClient(
-            ctx.network.rpc_url, timeout_s=ctx.chain.timeout_s, retries=ctx.chain.retries
+            ctx.network.rpc_url,
+            timeout_s=ctx.chain.timeout_s,
+            retries=ctx.chain.retries,
+            nonces=ctx.chain.nonces,
         )
         self._ctx = replace(ctx, chain=chain, tokens=ctx.tokens)
 

@@ -1,7 +1,8 @@
 """Separate near-agent processes for tests: run one, or start one paused at a named point.
 
-A paused process (tools/failpoints.py, NEAR_AGENT_PAUSE) says so on stderr and waits on a named
-pipe, so a test can act while it is held at an exact step and then let it go: no sleeps.
+A paused process is held at a waitpoint (tools/failpoints.py) on its own Gate
+(tests/support/gate.py), so a test can act while it is held at an exact step and then let it go:
+no sleeps.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import yaml
 
 from agent.home import Home
+from tests.support.gate import Gate
+from tools import failpoints
 
 BOB = "bob.test.near"
 YOCTO = 10**24
@@ -24,14 +26,12 @@ PAY = "send 0.1 NEAR to bob.test.near"
 TENTH = YOCTO // 10
 
 
-def _env(failpoint: str | None, pause: tuple[str, Path] | None) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("NEAR_AGENT_FAILPOINT", "NEAR_AGENT_PAUSE")
-    }
+def _env(failpoint: str | None, pause: tuple[str, Gate] | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in (failpoints.ENV, failpoints.WAIT_ENV)}
     if failpoint:
-        env["NEAR_AGENT_FAILPOINT"] = failpoint
+        env[failpoints.ENV] = failpoint
     if pause:
-        env["NEAR_AGENT_PAUSE"] = f"{pause[0]}:{pause[1]}"
+        env.update(pause[1].env(pause[0]))
     return env
 
 
@@ -52,7 +52,7 @@ def near_agent(
 
 
 def start(
-    home: Home, *args: str, failpoint: str | None = None, pause: tuple[str, Path] | None = None
+    home: Home, *args: str, failpoint: str | None = None, pause: tuple[str, Gate] | None = None
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
         _command(home, args),
@@ -63,28 +63,23 @@ def start(
     )
 
 
-def gate(directory: Path, name: str) -> Path:
-    """A named pipe a paused process waits on."""
-    path = directory / f"{name}.fifo"
-    os.mkfifo(path)
-    return path
+def gate() -> Gate:
+    """A gate one paused process waits at (close it, or ``resume``, to let it go)."""
+    return Gate()
 
 
-def wait_paused(proc: subprocess.Popen[str], point: str) -> None:
-    """Block until the process reports it is held at ``point`` (fails if it ends first)."""
-    assert proc.stderr is not None
-    seen = []
-    for line in proc.stderr:
-        if line.strip() == f"paused at {point}":
-            return
-        seen.append(line)
-    out = proc.stdout.read() if proc.stdout else ""
-    raise AssertionError(f"ended before pausing at {point}: {out}{''.join(seen)}")
+def wait_paused(proc: subprocess.Popen[str], held: Gate) -> None:
+    """Block until the process is held at its gate (fails if it ends first)."""
+    try:
+        held.wait_for(1, timeout_s=60)
+    except TimeoutError:
+        out, err = proc.communicate(timeout=60)
+        raise AssertionError(f"ended before pausing: {out}{err}") from None
 
 
-def resume(fifo: Path) -> None:
-    """Let the process held on ``fifo`` go on (fails at once if nobody is waiting on it)."""
-    os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+def resume(held: Gate) -> None:
+    """Let the process held at ``held`` go on."""
+    held.close()
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:

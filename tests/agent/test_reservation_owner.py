@@ -53,9 +53,9 @@ def test_reconcile_and_a_new_run_leave_a_just_reserved_run_alone(
     `reconcile` and another `do` start (and reconcile at start). Neither may take A's budget."""
     write_pay_grant(home, "0.1")  # room for exactly one payment
     bob_before = balance(devnet, BOB)
-    fifo = gate(tmp_path, "a")
-    run_a = start(home, "do", PAY, "--yes", pause=("after_reserve", fifo))
-    wait_paused(run_a, "after_reserve")
+    held = gate()
+    run_a = start(home, "do", PAY, "--yes", pause=("after_reserve", held))
+    wait_paused(run_a, held)
     assert [status for _, status in reservations(home)] == ["pending"]
 
     reconciled = near_agent(home, "reconcile")
@@ -66,7 +66,7 @@ def test_reconcile_and_a_new_run_leave_a_just_reserved_run_alone(
     assert "denied" in other.stdout  # the window is A's until A settles or is reconciled
     assert [status for _, status in reservations(home)] == ["pending"]
 
-    resume(fifo)
+    resume(held)
     code, out, err = finish(run_a)
     assert code == 0, out + err
     assert "Traceback" not in err
@@ -84,9 +84,9 @@ def test_a_run_whose_reservation_was_taken_stops_before_signing(
     releases a live run's reservation, the run finds out before its transaction leaves."""
     write_pay_grant(home, "1")
     bob_before, (_, nonce_before) = balance(devnet, BOB), usdc_and_nonce(devnet)
-    fifo = gate(tmp_path, "a")
-    run_a = start(home, "do", PAY, "--yes", pause=("after_reserve", fifo))
-    wait_paused(run_a, "after_reserve")
+    held = gate()
+    run_a = start(home, "do", PAY, "--yes", pause=("after_reserve", held))
+    wait_paused(run_a, held)
     ((reservation_id, _),) = reservations(home)
     misjudging = PolicyEngine(home.policy_db)
     try:
@@ -94,7 +94,7 @@ def test_a_run_whose_reservation_was_taken_stops_before_signing(
     finally:
         misjudging.close()
 
-    resume(fifo)
+    resume(held)
     code, out, err = finish(run_a)
     assert code == 1, out + err
     assert "transfer: failed: reservation was released by reconcile; nothing was sent" in out
@@ -115,9 +115,9 @@ def test_a_run_whose_reservation_was_resolved_meanwhile_reports_it(
     """Settling a reservation someone else already released is reported, not a traceback."""
     write_pay_grant(home, "1")
     bob_before = balance(devnet, BOB)
-    fifo = gate(tmp_path, "a")
-    run_a = start(home, "do", PAY, "--yes", pause=("before_settle", fifo))
-    wait_paused(run_a, "before_settle")
+    held = gate()
+    run_a = start(home, "do", PAY, "--yes", pause=("before_settle", held))
+    wait_paused(run_a, held)
     ((reservation_id, _),) = reservations(home)
     misjudging = PolicyEngine(home.policy_db)
     try:
@@ -125,7 +125,7 @@ def test_a_run_whose_reservation_was_resolved_meanwhile_reports_it(
     finally:
         misjudging.close()
 
-    resume(fifo)
+    resume(held)
     code, out, err = finish(run_a)
     assert code == 0, out + err  # the payment itself went through
     assert "Traceback" not in err

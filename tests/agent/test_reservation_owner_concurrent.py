@@ -55,10 +55,10 @@ def test_concurrent_runs_kills_and_reconciles_stay_within_the_window(
     outputs: list[tuple[int, str, str]] = []
 
     # Three runs reserve the whole window and are held right after their reservations commit.
-    gates = [gate(tmp_path, f"held{i}") for i in range(3)]
+    gates = [gate() for _ in range(3)]
     held = [start(home, "do", PAY, "--yes", pause=("after_reserve", g)) for g in gates]
-    for run in held:
-        wait_paused(run, "after_reserve")
+    for run, g in zip(held, gates, strict=True):
+        wait_paused(run, g)
     # Meanwhile two more runs and a reconcile start together (each run reconciles at start).
     racers = [start(home, "do", PAY, "--yes"), start(home, "do", PAY, "--yes")]
     racers.append(start(home, "reconcile"))
@@ -67,6 +67,7 @@ def test_concurrent_runs_kills_and_reconciles_stay_within_the_window(
     # One held run dies (SIGKILL); the other two go on. Together with them: a reconcile, and a
     # run that is killed after its payment landed but before it settled.
     kill(held[0])
+    gates[0].close()
     resume(gates[1])
     resume(gates[2])
     late = [start(home, "reconcile"), start(home, "do", PAY, "--yes", failpoint="before_settle")]

@@ -1,0 +1,324 @@
+"""Nonces that are unique per access key, across every process of one agent home.
+
+Why: the chain adapter picks a transaction's nonce from the key's nonce on chain. Two processes
+(two ``near-agent do`` runs, or a run and the scheduler) that read the same chain nonce at the
+same moment would sign the same transaction with the same nonce, byte for byte, so the node
+executes it once and answers both with its outcome: two intents report "done" with one
+transaction. The nonce ledger (``NonceLedger``: SQLite plus one lock file per key, in the home
+folder) makes every nonce, and so every signature, belong to one allocation:
+
+* a nonce is ``max(chain nonce, last allocated for this key) + 1``, written durably in one
+  SQLite write transaction before anything is signed with it; after the node refuses a nonce
+  the ledger only ever moves forward;
+* every signed hash is recorded with its key and nonce before it is journalled or sent; a hash
+  or a (key, nonce) already recorded is refused (:class:`SignatureReuseError`), so no hash can be
+  handed to two intents, nor reported "done" by one that did not sign it alone.
+
+The per-key lock is held for the whole send (read the chain nonce, allocate, sign, journal,
+deliver, wait for the final outcome), not only around allocation. NEAR applies a key's
+transactions in nonce order and refuses a nonce at or below the key's current one, so two
+signatures in flight on one key gain nothing: when the higher nonce lands first, the lower one
+is refused and must be signed again (a wasted signature, another journalled hash for reconcile
+to resolve, another round trip). One transaction in flight per key is what the in-process lock
+always gave; concurrency comes from more keys (a pool of access keys), which is why everything
+here is keyed by (network endpoint, account, public key), never by account alone.
+
+``ProcessNonces`` is the fallback without a home (bare library use): the same interface, unique
+within this process only, as the adapter always was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import os
+import sqlite3
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from tools.errors import ToolError
+
+LEDGER_FILE = "nonces.db"
+LOCKS_DIR = "nonce-locks"
+SQLITE_INT_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class NonceKey:
+    """One access key on one network: the unit nonces (and locks) are counted per."""
+
+    network: str  # the RPC endpoint the adapter talks to
+    account_id: str
+    public_key: str
+
+    def digest(self) -> str:
+        text = "\n".join((self.network, self.account_id, self.public_key))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class KeyBusyError(ToolError):
+    """Another process kept the key for longer than we wait; nothing was signed."""
+
+    code = "key_busy"
+
+
+class SignatureReuseError(ToolError):
+    """A signed hash or nonce is already the ledger's under another allocation; nothing was sent."""
+
+    code = "signature_reuse"
+
+
+class NonceSource(Protocol):
+    """What the chain adapter needs to give every signature its own nonce."""
+
+    def hold(self, key: NonceKey) -> contextlib.AbstractAsyncContextManager[None]:
+        """The key, exclusively, for one whole send."""
+        ...
+
+    def allocate(self, key: NonceKey, chain_nonce: int) -> int:
+        """A nonce no other signature of this key has had; recorded before it is returned."""
+        ...
+
+    def advance(self, key: NonceKey, used: int) -> None:
+        """The chain says ``used`` is taken: never allocate it or below (forward only)."""
+        ...
+
+    def record(self, key: NonceKey, nonce: int, tx_hash: str) -> None:
+        """Claim ``tx_hash`` for this allocation; SignatureReuseError if it or its nonce is
+        already another signature's."""
+        ...
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+_loop_locks: dict[tuple[int, NonceKey], asyncio.Lock] = {}
+
+
+def _loop_lock(key: NonceKey) -> asyncio.Lock:
+    """One coroutine per key in this event loop (an asyncio.Lock belongs to one loop)."""
+    slot = (id(asyncio.get_running_loop()), key)
+    lock = _loop_locks.get(slot)
+    if lock is None:
+        lock = _loop_locks[slot] = asyncio.Lock()
+    return lock
+
+
+class ProcessNonces:
+    """Unique within this process only: for use without an agent home."""
+
+    KEEP_HASHES = 10_000
+    _last: ClassVar[dict[NonceKey, int]] = {}
+    _signed: ClassVar[OrderedDict[tuple[NonceKey, str], int]] = OrderedDict()  # -> nonce
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: NonceKey) -> AsyncIterator[None]:
+        async with _loop_lock(key):
+            yield
+
+    def allocate(self, key: NonceKey, chain_nonce: int) -> int:
+        last = self._last.get(key, 0)
+        # a nonce we used may not be visible yet; a far-off remembered one is from another chain
+        nonce = (last if 0 <= last - chain_nonce <= 1000 else chain_nonce) + 1
+        self._last[key] = nonce
+        return nonce
+
+    def advance(self, key: NonceKey, used: int) -> None:
+        self._last[key] = max(self._last.get(key, 0), used)
+
+    def record(self, key: NonceKey, nonce: int, tx_hash: str) -> None:
+        """An assertion within this process and key (the last KEEP_HASHES signatures)."""
+        held = self._signed.get((key, tx_hash))
+        if held is not None:
+            raise _reuse(tx_hash, nonce, held)
+        self._signed[(key, tx_hash)] = nonce
+        while len(self._signed) > self.KEEP_HASHES:
+            self._signed.popitem(last=False)
+
+
+# --------------------------------------------------------------------------- across processes
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS key_nonces (
+    network TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    last_nonce INTEGER NOT NULL,
+    PRIMARY KEY (network, account_id, public_key)
+);
+CREATE TABLE IF NOT EXISTS signatures (
+    tx_hash TEXT PRIMARY KEY,
+    network TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    nonce INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    signed_at REAL NOT NULL,
+    UNIQUE (network, account_id, public_key, nonce)
+);
+"""
+
+
+class NonceLedger:
+    """Nonces and signatures of every key this home signs with, shared by all its processes.
+
+    ``folder`` (the agent's home) holds ``nonces.db`` and ``nonce-locks/``. ``wait_s`` bounds
+    how long a send waits for another process's send on the same key before giving up.
+    """
+
+    def __init__(self, folder: Path, *, wait_s: float = 120.0) -> None:
+        self.path = folder / LEDGER_FILE
+        self.locks_dir = folder / LOCKS_DIR
+        self.wait_s = wait_s
+        self._ready = False  # files are made on first use: a read-only session writes nothing
+
+    def _prepare(self) -> None:
+        if not self._ready:
+            self.locks_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
+            try:
+                conn.executescript(_SCHEMA)
+            finally:
+                conn.close()
+            self._ready = True
+
+    def __repr__(self) -> str:
+        return f"NonceLedger({str(self.path)!r})"
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, begun before reading (BEGIN IMMEDIATE): atomic across
+        processes."""
+        self._prepare()
+        conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
+        try:
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: NonceKey) -> AsyncIterator[None]:
+        async with _loop_lock(key):
+            self._prepare()
+            fd = os.open(self.locks_dir / f"{key.digest()}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                await self._flock(fd, key)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+    async def _flock(self, fd: int, key: NonceKey) -> None:
+        """Take the key's file lock without blocking the event loop (and so cancellably)."""
+        deadline = time.monotonic() + self.wait_s
+        pause = 0.005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise KeyBusyError(
+                        f"another near-agent process has been sending with the key "
+                        f"{key.public_key} of {key.account_id} for over {self.wait_s:.0f} s; "
+                        "nothing was signed, try again",
+                        account_id=key.account_id,
+                        public_key=key.public_key,
+                    ) from None
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def allocate(self, key: NonceKey, chain_nonce: int) -> int:
+        with self._write() as conn:
+            last = self._last(conn, key)
+            nonce = max(chain_nonce, last) + 1
+            if nonce > SQLITE_INT_MAX:
+                raise SignatureReuseError(f"the nonce of key {key.public_key} is exhausted")
+            self._store_last(conn, key, nonce)
+        return nonce
+
+    def advance(self, key: NonceKey, used: int) -> None:
+        with self._write() as conn:
+            if used > self._last(conn, key):
+                self._store_last(conn, key, min(used, SQLITE_INT_MAX))
+
+    def last(self, key: NonceKey) -> int:
+        """The highest nonce allocated (or seen used) for ``key``; 0 when none."""
+        with self._write() as conn:
+            return self._last(conn, key)
+
+    def record(self, key: NonceKey, nonce: int, tx_hash: str) -> None:
+        with self._write() as conn:
+            held = conn.execute(
+                "SELECT nonce FROM signatures WHERE tx_hash = ?", (tx_hash,)
+            ).fetchone()
+            if held is not None:
+                raise _reuse(tx_hash, nonce, held[0])
+            other = conn.execute(
+                "SELECT tx_hash FROM signatures WHERE network = ? AND account_id = ? "
+                "AND public_key = ? AND nonce = ?",
+                (key.network, key.account_id, key.public_key, nonce),
+            ).fetchone()
+            if other is not None:
+                raise SignatureReuseError(
+                    f"refusing to send transaction {tx_hash}: its nonce {nonce} already signed "
+                    f"transaction {other[0]}; nothing was sent",
+                    tx_hash=tx_hash,
+                    nonce=nonce,
+                )
+            conn.execute(
+                "INSERT INTO signatures (tx_hash, network, account_id, public_key, nonce, pid, "
+                "signed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tx_hash,
+                    key.network,
+                    key.account_id,
+                    key.public_key,
+                    nonce,
+                    os.getpid(),
+                    time.time(),
+                ),
+            )
+
+    @staticmethod
+    def _last(conn: sqlite3.Connection, key: NonceKey) -> int:
+        row = conn.execute(
+            "SELECT last_nonce FROM key_nonces WHERE network = ? AND account_id = ? "
+            "AND public_key = ?",
+            (key.network, key.account_id, key.public_key),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _store_last(conn: sqlite3.Connection, key: NonceKey, nonce: int) -> None:
+        conn.execute(
+            "INSERT INTO key_nonces (network, account_id, public_key, last_nonce) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (network, account_id, public_key) "
+            "DO UPDATE SET last_nonce = excluded.last_nonce",
+            (key.network, key.account_id, key.public_key, nonce),
+        )
+
+
+def _reuse(tx_hash: str, nonce: int, held_nonce: int) -> SignatureReuseError:
+    return SignatureReuseError(
+        f"refusing to send transaction {tx_hash} (nonce {nonce}): the same transaction was "
+        f"already signed under nonce {held_nonce} for another intent; nothing was sent",
+        tx_hash=tx_hash,
+        nonce=nonce,
+    )
