@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from agent.cli_errors import ReportsUnusableFiles
+
 if TYPE_CHECKING:
     from agent.home import Home
     from policies.grants import Grant
 
 grants_app = typer.Typer(
+    cls=ReportsUnusableFiles,
     name="grants",
     help="Show, add, revoke and test the grants that limit what the agent may do.",
     no_args_is_help=True,
@@ -54,7 +57,7 @@ def _usd(micro: int | None) -> str:
     return "-" if micro is None else f"${format_amount(micro, 6)}"
 
 
-def _facts(home: Home) -> Any:
+def configured_facts(home: Home) -> Any:
     """The exchange and wNEAR ids of the configured network, when it can be read offline."""
     from policies.engine import chain_facts
     from policies.evaluator import ChainFacts
@@ -186,23 +189,47 @@ def show(
         console.print(table)
 
 
+AllowLongExpiry = Annotated[
+    bool,
+    typer.Option(
+        "--allow-long-expiry",
+        help="Accept grants that expire more than 365 days from now (refused otherwise).",
+    ),
+]
+
+
 @grants_app.command("add")
 def add(
-    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A grants YAML file you wrote.")]
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A grants YAML file you wrote.")],
+    allow_long_expiry: AllowLongExpiry = False,
 ) -> None:
-    """Store the grants in FILE; a changed grant becomes a new version (old ones are kept)."""
+    """Store the grants in FILE; a changed grant becomes a new version (old ones are kept).
+
+    An invalid file is refused whole (exit 2, nothing stored): unknown or repeated keys, rules
+    that could never apply, an expiry in the past, or more than a year ahead without
+    --allow-long-expiry. Limits written in wNEAR are NEAR limits (wNEAR counts as NEAR).
+    """
     from agent.grant_changes import give_grants
     from memory.audit import AuditLog
-    from policies.store_grants import GrantsRefused
 
     home: Home = ctx.obj
-    try:
-        with AuditLog(home.audit_db) as audit:
-            results = give_grants(home, file, audit)
-    except GrantsRefused as exc:
-        _fail(str(exc))
+    with AuditLog(home.audit_db) as audit:
+        results = give_grants(
+            home,
+            file,
+            audit,
+            allow_long_expiry=allow_long_expiry,
+            wrapped_near=wrapped_near_of(home),
+        )
     for grant_id, version, written in results:
         typer.echo(f"{grant_id}: {'stored as' if written else 'unchanged at'} version {version}")
+
+
+def wrapped_near_of(home: Home) -> frozenset[str]:
+    """The configured network's wNEAR contract, when it can be read offline."""
+    wrap_id = configured_facts(home).wrap_id
+    return frozenset({wrap_id}) if wrap_id else frozenset()
 
 
 @grants_app.command("revoke")
@@ -298,7 +325,7 @@ def _decide_file(home: Home, action: Path) -> Any:
         _fail(f"{action} does not exist.")
     except (OSError, ValueError) as exc:
         _fail(f"{action} is not valid JSON: {exc}")
-    engine = PolicyEngine(home.policy_db, facts=_facts(home))
+    engine = PolicyEngine(home.policy_db, facts=configured_facts(home))
     try:
         return engine.dry_run(data)
     finally:
@@ -345,7 +372,7 @@ async def _decide_live(
 def _units(home: Home) -> dict[str, tuple[int, str]]:
     from policies.engine import PolicyEngine
 
-    engine = PolicyEngine(home.policy_db, facts=_facts(home))
+    engine = PolicyEngine(home.policy_db, facts=configured_facts(home))
     try:
         return {
             t: (d, g.grant.label(t)) for g in engine.grants() for t, d in g.grant.decimals.items()

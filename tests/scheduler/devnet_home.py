@@ -9,6 +9,7 @@ import yaml
 
 from agent.home import Home
 from agent.setup_home import write_config
+from tests.support.grants import give_home_grants
 
 
 def swap_grant(cap_near: str = "5", confirm_above: str | None = None) -> str:
@@ -51,6 +52,7 @@ def make_home(
     home = Home(root)
     write_config(home, network="devnet", account_id="alice.test.near", devnet_manifest=manifest)
     (home.root / "grants.yaml").write_text(swap_grant(cap_near, confirm_above))
+    give_home_grants(home)
     if strategies:
         config = yaml.safe_load(home.config_file.read_text())
         config["strategies"] = strategies
