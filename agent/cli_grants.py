@@ -248,14 +248,14 @@ def revoke(
     home: Home = ctx.obj
     if (grant_id is None) == (not all_):
         _fail("Give a grant id or --all (not both).")
-    book = GrantBook(home.policy_db)
-    try:
-        if grant_id is not None and not book.grants(grant_id):
-            _fail(f"No grant {grant_id!r}; nothing was revoked.")
-        revoked = book.revoke(grant_id, now_us=to_us(_now()), reason=reason)
-    finally:
-        book.close()
-    with AuditLog(home.audit_db) as audit:
+    with AuditLog(home.audit_db) as audit:  # opened first: a damaged log stops all of it
+        book = GrantBook(home.policy_db)
+        try:
+            if grant_id is not None and not book.grants(grant_id):
+                _fail(f"No grant {grant_id!r}; nothing was revoked.")
+            revoked = book.revoke(grant_id, now_us=to_us(_now()), reason=reason)
+        finally:
+            book.close()
         record_revocation(audit, revoked, reason)
     typer.echo(f"Revoked: {', '.join(revoked) if revoked else '(no grants)'}")
 

@@ -23,14 +23,12 @@ def swap_grant(cap_near: str = "5", confirm_above: str | None = None) -> str:
         "contracts": [{"contract": "tasks.test.near", "methods": ["claim_rewards"]}],
         "max_slippage_bps": 100,
         "quote_max_age": "60s",
-        "per_action": {"NEAR": "3", "wNEAR": "3", "USDC": "100"},
-        "windows": [
-            {"token": "NEAR", "amount": cap_near, "period": "24h"},
-            {"token": "wNEAR", "amount": cap_near, "period": "24h"},
-        ],
+        # wNEAR counts as NEAR: these NEAR limits also cover selling wNEAR
+        "per_action": {"NEAR": "3", "USDC": "100"},
+        "windows": [{"token": "NEAR", "amount": cap_near, "period": "24h"}],
     }
     if confirm_above is not None:
-        grant["confirm"] = {"above": {"NEAR": confirm_above, "wNEAR": confirm_above}}
+        grant["confirm"] = {"above": {"NEAR": confirm_above}}
     body = {
         "tokens": {
             "wNEAR": {"contract_id": "wrap.test.near", "decimals": 24},
