@@ -129,6 +129,30 @@ class Grant(_Strict):
     decimals: dict[str, int] = {}  # for display only
     symbols: dict[str, str] = {}  # token id -> symbol, for display only
 
+    @model_validator(mode="before")
+    @classmethod
+    def _wnear_limits_are_near(cls, data: Any) -> Any:
+        """A grant stored before wNEAR limits were keyed ``near`` when the file was read has
+        limits keyed by the wNEAR contract, which the engine never meets (it counts wNEAR as
+        NEAR): read them as NEAR limits, the stricter one where both were written."""
+        if not isinstance(data, dict):
+            return data
+        symbols = data.get("symbols") or {}
+        wrapped = {t for t, s in symbols.items() if str(s).lower() == "wnear"}
+        wrapped |= known_wrapped_near()
+        data = dict(data)
+        if isinstance(data.get("per_action"), dict):
+            data["per_action"] = _as_near(data["per_action"], wrapped)
+        confirm = data.get("confirm")
+        if isinstance(confirm, dict) and isinstance(confirm.get("above"), dict):
+            data["confirm"] = {**confirm, "above": _as_near(confirm["above"], wrapped)}
+        if isinstance(data.get("windows"), list | tuple):
+            data["windows"] = [
+                {**w, "token": NEAR} if isinstance(w, dict) and w.get("token") in wrapped else w
+                for w in data["windows"]
+            ]
+        return data
+
     @field_validator("expires_at", "not_before")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
@@ -171,6 +195,15 @@ class Grant(_Strict):
 
     def label(self, token: str) -> str:
         return self.symbols.get(token, token)
+
+
+def _as_near(limits: dict[str, Any], wrapped: set[str]) -> dict[str, Any]:
+    """Per-token limits with wrapped-NEAR keys folded into ``near``, keeping the smaller."""
+    out: dict[str, Any] = {}
+    for token, amount in limits.items():
+        key = NEAR if token in wrapped else token
+        out[key] = amount if key not in out else min(int(out[key]), int(amount))
+    return out
 
 
 class Ceiling(_Strict):

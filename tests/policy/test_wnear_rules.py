@@ -3,17 +3,21 @@ apply is refused when the grants file is read, with a message naming it."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from memory.policy_store import GrantBook
 from policies.evaluator import ALLOW, CONFIRM, DENY
 from policies.grants import GrantFileError, load_grants_file, parse_grants
+from policies.windows import to_us
 from tests.policy.helpers import (
     BOB,
     EXCHANGE,
+    START,
     TASKS,
     USDC,
     WRAP,
@@ -170,3 +174,21 @@ def test_the_example_grants_still_load_with_near_thresholds() -> None:
 def test_a_near_cap_applies_to_a_plain_transfer_as_before(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", grants_doc(transfer_grant()))
     assert engine.dry_run(near_transfer(BOB, 6 * YOCTO)).reasons == ["per_action_cap"]
+
+
+def test_a_grant_stored_with_wnear_keyed_limits_reads_as_near(tmp_path: Path) -> None:
+    """Grants an older version stored keyed by the wNEAR contract govern NEAR spending too."""
+    body = json.loads(parse_grants(grants_doc(WNEAR_GRANT)).grants[0].body_json())
+    body["windows"][0]["token"] = WRAP
+    body["confirm"]["above"] = {WRAP: str(YOCTO)}
+    body["per_action"] = {NEAR: str(9 * YOCTO), WRAP: str(5 * YOCTO)}  # both: the smaller holds
+    book = GrantBook(tmp_path / "p.db")
+    try:
+        book.add({"swap": json.dumps(body)}, None, now_us=to_us(START))
+    finally:
+        book.close()
+    engine, _ = make_engine(tmp_path / "p.db")
+    assert "window_cap" in engine.dry_run(near_to_usdc("4.5")).reasons
+    assert engine.dry_run(near_to_usdc("1.5")).outcome == CONFIRM
+    (grant,) = engine.grants()
+    assert grant.grant.per_action == {NEAR: 5 * YOCTO}
