@@ -142,11 +142,9 @@ def init(
     allow_long_expiry: AllowLongExpiry = False,
 ) -> None:
     """Write HOME/agent.yaml for an account (with devnet, from the running devnet's manifest)."""
-    from agent.cli_grants import wrapped_near_of
+    from agent.cli_grants import apply_grants_file
     from agent.config import ConfigError
-    from agent.grant_changes import give_grants
     from agent.setup_home import write_config
-    from memory.audit import AuditLog
     from policies.store_grants import check_grants_file
 
     home: Home = ctx.obj
@@ -170,17 +168,8 @@ def init(
     typer.echo(f"Wrote {path}.")
     if grants is None:
         typer.echo("Grant the agent limits next: near-agent grants add FILE")
-        return
-    with AuditLog(home.audit_db) as audit:
-        results = give_grants(
-            home,
-            grants,
-            audit,
-            allow_long_expiry=allow_long_expiry,
-            wrapped_near=wrapped_near_of(home),
-        )
-    for grant_id, version, written in results:
-        typer.echo(f"{grant_id}: {'stored as' if written else 'unchanged at'} version {version}")
+    else:
+        apply_grants_file(home, grants, allow_long_expiry=allow_long_expiry)
 
 
 @app.command()

@@ -210,26 +210,26 @@ def add(
     that could never apply, an expiry in the past, or more than a year ahead without
     --allow-long-expiry. Limits written in wNEAR are NEAR limits (wNEAR counts as NEAR).
     """
+    apply_grants_file(ctx.obj, file, allow_long_expiry=allow_long_expiry)
+
+
+def apply_grants_file(home: Home, file: Path, *, allow_long_expiry: bool) -> None:
+    """The user's own act of giving FILE's grants (``grants add``, ``init --grants``): stored,
+    audited, and each change shown. GrantsRefused (nothing stored) for a file that is refused."""
     from agent.grant_changes import give_grants
     from memory.audit import AuditLog
 
-    home: Home = ctx.obj
+    wrap_id = configured_facts(home).wrap_id  # the configured network's wNEAR is NEAR too
     with AuditLog(home.audit_db) as audit:
         results = give_grants(
             home,
             file,
             audit,
             allow_long_expiry=allow_long_expiry,
-            wrapped_near=wrapped_near_of(home),
+            wrapped_near=frozenset({wrap_id}) if wrap_id else frozenset(),
         )
     for grant_id, version, written in results:
         typer.echo(f"{grant_id}: {'stored as' if written else 'unchanged at'} version {version}")
-
-
-def wrapped_near_of(home: Home) -> frozenset[str]:
-    """The configured network's wNEAR contract, when it can be read offline."""
-    wrap_id = configured_facts(home).wrap_id
-    return frozenset({wrap_id}) if wrap_id else frozenset()
 
 
 @grants_app.command("revoke")
@@ -339,6 +339,7 @@ async def _decide_live(
     from agent.config import ConfigError
     from agent.plan import PlanStep, check_args
     from agent.session import AgentSession
+    from memory.user_files import UnusableFile
     from tools.errors import ToolError
 
     steps: list[PlanStep] = []
@@ -349,6 +350,8 @@ async def _decide_live(
             _fail(f"Not a valid tool call: {exc}")
     try:
         session = await AgentSession.open(home)
+    except UnusableFile:
+        raise  # a damaged or malformed file: the CLI's one message for it, exit 2
     except (ConfigError, ToolError) as exc:
         _fail(str(exc))
     try:
@@ -469,6 +472,7 @@ def onchain(
 
     from agent.config import ConfigError
     from agent.onchain import OnchainError, apply_onchain
+    from memory.user_files import UnusableFile
     from policies.grants import NEAR_DECIMALS
     from tools.amounts import parse_amount
     from tools.errors import ToolError
@@ -487,6 +491,8 @@ def onchain(
                 allowance=gas_allowance,
             )
         )
+    except UnusableFile:
+        raise  # a damaged or malformed file: the CLI's one message for it, exit 2
     except (OnchainError, ConfigError) as exc:
         _fail(f"Nothing more was done: {exc}")
     except ToolError as exc:

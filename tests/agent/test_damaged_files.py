@@ -127,8 +127,13 @@ CONFIGS = {
 @pytest.mark.parametrize("kind", sorted(CONFIGS))
 @pytest.mark.parametrize(
     "command",
-    [["do", SWAP, "--yes"], ["plan", "send 1 NEAR to bob"], ["daemon", "--run-for", "0.2"]],
-    ids=["do", "plan", "daemon"],
+    [
+        ["do", SWAP, "--yes"],
+        ["plan", "send 1 NEAR to bob"],
+        ["daemon", "--run-for", "0.2"],
+        ["grants", "check", SWAP],
+    ],
+    ids=["do", "plan", "daemon", "grants-check"],
 )
 def test_a_malformed_agent_yaml_is_one_clear_message(
     home: Home, devnet: RunningDevnet, kind: str, command: list[str]
