@@ -244,10 +244,9 @@ grants:
     exchanges: [exchange.test.near]
     max_slippage_bps: 100
     quote_max_age: 60s
-    per_action: {{NEAR: "1", wNEAR: "1"}}
+    per_action: {{NEAR: "1"}}  # wNEAR counts as NEAR: NEAR limits cover both
     windows:
       - {{token: NEAR, amount: "90", period: 24h}}
-      - {{token: wNEAR, amount: "90", period: 24h}}
 """
 
 
