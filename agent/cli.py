@@ -13,13 +13,15 @@ import typer
 
 from agent.cli_audit import audit_app
 from agent.cli_contacts import contacts_app, prefs_app
-from agent.cli_grants import grants_app
+from agent.cli_errors import ReportsUnusableFiles
+from agent.cli_grants import AllowLongExpiry, grants_app
 from agent.cli_intents import chat, do, plan, reconcile
 from agent.cli_keys import keys_app
 from agent.cli_schedule import approvals_app, daemon, pause, resume, schedule_app
 from agent.home import Home
 
 app = typer.Typer(
+    cls=ReportsUnusableFiles,
     name="near-agent",
     help="An agent that acts on NEAR for you, only within the limits you granted.",
     no_args_is_help=True,
@@ -129,15 +131,28 @@ def init(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing agent.yaml.")] = False,
+    grants: Annotated[
+        Path | None,
+        typer.Option(
+            "--grants",
+            help="Also add this grants file now, once, as `grants add FILE` would (audited). "
+            "It is not re-read later: change grants with `grants add` and `grants revoke`.",
+        ),
+    ] = None,
+    allow_long_expiry: AllowLongExpiry = False,
 ) -> None:
     """Write HOME/agent.yaml for an account (with devnet, from the running devnet's manifest)."""
+    from agent.cli_grants import apply_grants_file
     from agent.config import ConfigError
     from agent.setup_home import write_config
+    from policies.store_grants import check_grants_file
 
     home: Home = ctx.obj
     if network not in ("devnet", "testnet", "mainnet"):
         typer.echo(f"Unknown network {network!r}: use devnet, testnet or mainnet.", err=True)
         raise typer.Exit(2)
+    if grants is not None:  # refuse a bad file before anything is written
+        check_grants_file(grants, allow_long_expiry=allow_long_expiry)
     try:
         path = write_config(
             home,
@@ -150,7 +165,11 @@ def init(
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"Wrote {path}. Grant the agent limits next: near-agent grants add FILE")
+    typer.echo(f"Wrote {path}.")
+    if grants is None:
+        typer.echo("Grant the agent limits next: near-agent grants add FILE")
+    else:
+        apply_grants_file(home, grants, allow_long_expiry=allow_long_expiry)
 
 
 @app.command()

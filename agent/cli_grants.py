@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from agent.cli_errors import ReportsUnusableFiles
+
 if TYPE_CHECKING:
     from agent.home import Home
     from policies.grants import Grant
 
 grants_app = typer.Typer(
+    cls=ReportsUnusableFiles,
     name="grants",
     help="Show, add, revoke and test the grants that limit what the agent may do.",
     no_args_is_help=True,
@@ -54,7 +57,7 @@ def _usd(micro: int | None) -> str:
     return "-" if micro is None else f"${format_amount(micro, 6)}"
 
 
-def _facts(home: Home) -> Any:
+def configured_facts(home: Home) -> Any:
     """The exchange and wNEAR ids of the configured network, when it can be read offline."""
     from policies.engine import chain_facts
     from policies.evaluator import ChainFacts
@@ -186,21 +189,45 @@ def show(
         console.print(table)
 
 
+AllowLongExpiry = Annotated[
+    bool,
+    typer.Option(
+        "--allow-long-expiry",
+        help="Accept grants that expire more than 365 days from now (refused otherwise).",
+    ),
+]
+
+
 @grants_app.command("add")
 def add(
-    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A grants YAML file you wrote.")]
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A grants YAML file you wrote.")],
+    allow_long_expiry: AllowLongExpiry = False,
 ) -> None:
-    """Store the grants in FILE; a changed grant becomes a new version (old ones are kept)."""
+    """Store the grants in FILE; a changed grant becomes a new version (old ones are kept).
+
+    An invalid file is refused whole (exit 2, nothing stored): unknown or repeated keys, rules
+    that could never apply, an expiry in the past, or more than a year ahead without
+    --allow-long-expiry. Limits written in wNEAR are NEAR limits (wNEAR counts as NEAR).
+    """
+    apply_grants_file(ctx.obj, file, allow_long_expiry=allow_long_expiry)
+
+
+def apply_grants_file(home: Home, file: Path, *, allow_long_expiry: bool) -> None:
+    """The user's own act of giving FILE's grants (``grants add``, ``init --grants``): stored,
+    audited, and each change shown. GrantsRefused (nothing stored) for a file that is refused."""
     from agent.grant_changes import give_grants
     from memory.audit import AuditLog
-    from policies.store_grants import GrantsRefused
 
-    home: Home = ctx.obj
-    try:
-        with AuditLog(home.audit_db) as audit:
-            results = give_grants(home, file, audit)
-    except GrantsRefused as exc:
-        _fail(str(exc))
+    wrap_id = configured_facts(home).wrap_id  # the configured network's wNEAR is NEAR too
+    with AuditLog(home.audit_db) as audit:
+        results = give_grants(
+            home,
+            file,
+            audit,
+            allow_long_expiry=allow_long_expiry,
+            wrapped_near=frozenset({wrap_id}) if wrap_id else frozenset(),
+        )
     for grant_id, version, written in results:
         typer.echo(f"{grant_id}: {'stored as' if written else 'unchanged at'} version {version}")
 
@@ -221,14 +248,14 @@ def revoke(
     home: Home = ctx.obj
     if (grant_id is None) == (not all_):
         _fail("Give a grant id or --all (not both).")
-    book = GrantBook(home.policy_db)
-    try:
-        if grant_id is not None and not book.grants(grant_id):
-            _fail(f"No grant {grant_id!r}; nothing was revoked.")
-        revoked = book.revoke(grant_id, now_us=to_us(_now()), reason=reason)
-    finally:
-        book.close()
-    with AuditLog(home.audit_db) as audit:
+    with AuditLog(home.audit_db) as audit:  # opened first: a damaged log stops all of it
+        book = GrantBook(home.policy_db)
+        try:
+            if grant_id is not None and not book.grants(grant_id):
+                _fail(f"No grant {grant_id!r}; nothing was revoked.")
+            revoked = book.revoke(grant_id, now_us=to_us(_now()), reason=reason)
+        finally:
+            book.close()
         record_revocation(audit, revoked, reason)
     typer.echo(f"Revoked: {', '.join(revoked) if revoked else '(no grants)'}")
 
@@ -298,7 +325,7 @@ def _decide_file(home: Home, action: Path) -> Any:
         _fail(f"{action} does not exist.")
     except (OSError, ValueError) as exc:
         _fail(f"{action} is not valid JSON: {exc}")
-    engine = PolicyEngine(home.policy_db, facts=_facts(home))
+    engine = PolicyEngine(home.policy_db, facts=configured_facts(home))
     try:
         return engine.dry_run(data)
     finally:
@@ -312,6 +339,7 @@ async def _decide_live(
     from agent.config import ConfigError
     from agent.plan import PlanStep, check_args
     from agent.session import AgentSession
+    from memory.user_files import UnusableFile
     from tools.errors import ToolError
 
     steps: list[PlanStep] = []
@@ -322,6 +350,8 @@ async def _decide_live(
             _fail(f"Not a valid tool call: {exc}")
     try:
         session = await AgentSession.open(home)
+    except UnusableFile:
+        raise  # a damaged or malformed file: the CLI's one message for it, exit 2
     except (ConfigError, ToolError) as exc:
         _fail(str(exc))
     try:
@@ -345,7 +375,7 @@ async def _decide_live(
 def _units(home: Home) -> dict[str, tuple[int, str]]:
     from policies.engine import PolicyEngine
 
-    engine = PolicyEngine(home.policy_db, facts=_facts(home))
+    engine = PolicyEngine(home.policy_db, facts=configured_facts(home))
     try:
         return {
             t: (d, g.grant.label(t)) for g in engine.grants() for t, d in g.grant.decimals.items()
@@ -442,6 +472,7 @@ def onchain(
 
     from agent.config import ConfigError
     from agent.onchain import OnchainError, apply_onchain
+    from memory.user_files import UnusableFile
     from policies.grants import NEAR_DECIMALS
     from tools.amounts import parse_amount
     from tools.errors import ToolError
@@ -460,6 +491,8 @@ def onchain(
                 allowance=gas_allowance,
             )
         )
+    except UnusableFile:
+        raise  # a damaged or malformed file: the CLI's one message for it, exit 2
     except (OnchainError, ConfigError) as exc:
         _fail(f"Nothing more was done: {exc}")
     except ToolError as exc:

@@ -22,7 +22,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 async def _open(home: Home, *, recover: bool = False) -> AgentSession:
-    """Open the session, store the user's grants file, and report what a crash left behind."""
+    """Open the session and report what a crash left behind (grants are never re-stored)."""
     from agent.config import ConfigError
     from agent.session import AgentSession
     from tools.errors import ToolError
@@ -31,7 +31,8 @@ async def _open(home: Home, *, recover: bool = False) -> AgentSession:
         session = await AgentSession.open(home)
     except (ConfigError, ToolError) as exc:
         _fail(str(exc))
-    session.sync_grants_file()
+    if notice := session.grants_file_notice():
+        typer.echo(notice, err=True)
     if recover:
         for item in await session.reconcile():
             typer.echo(f"recovered: {item.describe()}")

@@ -5,12 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from yaml import YAMLError
+
+from memory.user_files import UnusableFile, load_yaml
 
 
 class ConfigError(Exception):
     """agent.yaml is missing or invalid; the message names the file and the field."""
+
+
+class ConfigFileError(ConfigError, UnusableFile):
+    """agent.yaml itself cannot be used: unreadable, not YAML, or a setting is invalid."""
+
+    def __init__(self, path: Path, problem: str, remedy: str = "") -> None:
+        UnusableFile.__init__(
+            self,
+            path,
+            problem,
+            remedy
+            or "Fix it (every setting is documented in the project's agent.yaml), or "
+            "write a new one with `near-agent init --force`.",
+        )
 
 
 class _Strict(BaseModel):
@@ -51,6 +67,9 @@ class AgentConfig(_Strict):
     planner: PlannerConfig = PlannerConfig()
     rpc: RpcConfig = RpcConfig()
     defaults: Defaults = Defaults()
+    # No longer read: grants live only in the grant store and change only through
+    # `near-agent grants add` (or `init --grants`). Accepted so an older agent.yaml still loads;
+    # the CLI says once that it is ignored (agent/grant_changes.py).
     grants_file: Path | None = None
     strategies: list[dict[str, Any]] = []
 
@@ -73,17 +92,23 @@ class AgentConfig(_Strict):
 def load_config(path: Path) -> AgentConfig:
     """Read agent.yaml; relative paths inside it are relative to the file's folder."""
     if not path.exists():
-        raise ConfigError(f"{path} does not exist: run `near-agent init` first")
+        raise ConfigFileError(
+            path, "the file does not exist.", "Run `near-agent init --account ID` first."
+        )
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+        raw = load_yaml(path.read_bytes().decode("utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(
+            path, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})."
+        ) from exc
+    except (OSError, RecursionError, YAMLError) as exc:
+        raise ConfigFileError(path, f"not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path} must hold a mapping of settings")
+        raise ConfigFileError(path, "it must hold a mapping of settings (`name: value` lines).")
     try:
         config = AgentConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from exc
+        raise ConfigFileError(path, describe_validation_error(exc)) from exc
     base = path.resolve().parent
     updates = {
         name: (base / value) if value is not None and not value.is_absolute() else value

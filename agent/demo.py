@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agent.executor import RunReport
+from agent.grant_changes import give_grants
 from agent.home import Home
 from agent.session import AgentSession
 from agent.setup_home import write_config
@@ -72,7 +73,12 @@ async def _demo(root: Path | None, console: Console) -> int:
         grants_file.write_text(demo_grants(datetime.now(UTC) + timedelta(days=1)))
         session = await AgentSession.open(home)
         try:
-            for grant_id, version in session.sync_grants_file():
+            # The user's own act, as `near-agent grants add grants.yaml`: once, audited.
+            wrap = session.policy.facts.wrap_id
+            given = give_grants(
+                home, grants_file, session.audit, wrapped_near=frozenset({wrap} if wrap else ())
+            )
+            for grant_id, version, _ in given:
                 console.print(f"grant {grant_id} v{version} given by the user")
             for name, account in CONTACTS.items():
                 session.contacts.add(name, account, replace=True)

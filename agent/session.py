@@ -15,7 +15,7 @@ from typing import Any
 
 from agent.config import AgentConfig, load_config
 from agent.executor import Confirm, Executor, RunReport
-from agent.grant_changes import give_grants
+from agent.grant_changes import ignored_grants_file_notice
 from agent.home import Home
 from agent.plan import Plan, PlanStep, StepArgs
 from agent.planner import OfflinePlanner
@@ -82,16 +82,10 @@ class AgentSession:
         for store in (self.policy, self.audit, self.contacts, self.preferences, self.conversation):
             store.close()
 
-    def sync_grants_file(self) -> list[tuple[str, int]]:
-        """Store the grants file agent.yaml names (the user's own file) as new versions.
-
-        Returns the (grant id, version) pairs that changed; each is audited as grant_added.
-        """
-        path = self.config.grants_file
-        if path is None or not path.exists():
-            return []
-        results = give_grants(self.home, path, self.audit)
-        return [(grant_id, version) for grant_id, version, written in results if written]
+    def grants_file_notice(self) -> str | None:
+        """Once per home, that agent.yaml's ``grants_file`` is ignored; grants are never
+        re-stored at start (a revoked grant would come back): only ``grants add`` writes them."""
+        return ignored_grants_file_notice(self.home, self.config)
 
     async def reconcile(self, older_than: timedelta = timedelta(0)) -> list[Reconciled]:
         """Settle or release what an interrupted run left pending; never resends anything."""

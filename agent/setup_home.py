@@ -50,7 +50,6 @@ def write_config(
         body["devnet_manifest"] = str(devnet_manifest)
     if key_file is not None:
         body["key_file"] = str(Path(key_file).expanduser().resolve())
-    body["grants_file"] = "grants.yaml"
     AgentConfig.model_validate(body)  # the same rules load_config applies
     home.root.mkdir(parents=True, exist_ok=True)
     header = (

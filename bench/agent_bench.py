@@ -26,11 +26,12 @@ INTENTS = ("send 1 NEAR to bob", "swap 1 NEAR to USDC", "label task 2 item 1 as 
 
 async def _overhead(rounds: int) -> dict[str, float]:
     from agent.demo import demo_grants
+    from agent.grant_changes import give_grants
     from agent.home import Home
     from agent.session import AgentSession
     from agent.setup_home import write_config
     from devnet.server import start_devnet
-    from memory.audit import AuditKind, new_correlation_id
+    from memory.audit import AuditKind, AuditLog, new_correlation_id
     from tools import registry
 
     root = Path(tempfile.mkdtemp(prefix="near-agent-bench-"))
@@ -40,7 +41,8 @@ async def _overhead(rounds: int) -> dict[str, float]:
         write_config(home, network="devnet", account_id="alice.test.near")
         (root / "grants.yaml").write_text(demo_grants(datetime.now(UTC) + timedelta(days=1)))
         session = await AgentSession.open(home)
-        session.sync_grants_file()
+        with AuditLog(home.audit_db) as audit:  # the user's `grants add grants.yaml`
+            give_grants(home, home.root / "grants.yaml", audit)
         session.contacts.add("bob", "bob.test.near")
         chain_time = 0.0
         original = session.ctx.chain.rpc_once

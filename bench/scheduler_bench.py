@@ -152,6 +152,7 @@ async def _round(
 
 async def _devnet_round(n: int, seconds: float, every_s: int, tick_s: float) -> _Result:
     """N DCA strategies doing real swaps (0.01 NEAR each) on an in-process devnet."""
+    from agent.grant_changes import give_grants
     from agent.home import Home
     from agent.scheduler.core import Scheduler
     from agent.scheduler.daemon import drive
@@ -162,6 +163,7 @@ async def _devnet_round(n: int, seconds: float, every_s: int, tick_s: float) -> 
     from agent.session import AgentSession
     from agent.setup_home import write_config
     from devnet.server import start_devnet
+    from memory.audit import AuditLog
     from memory.jobs import JobStore
     from memory.switch import KillSwitch
 
@@ -171,7 +173,8 @@ async def _devnet_round(n: int, seconds: float, every_s: int, tick_s: float) -> 
         write_config(home, network="devnet", account_id="alice.test.near")
         (home.root / "grants.yaml").write_text(_bench_grant())
         session = await AgentSession.open(home)
-        session.sync_grants_file()
+        with AuditLog(home.audit_db) as audit:  # the user's `grants add grants.yaml`
+            give_grants(home, home.root / "grants.yaml", audit)
         store = JobStore(home.root / "jobs.db")
         switch = KillSwitch(home.memory_db, session.audit)
         scheduler = Scheduler(
@@ -241,10 +244,9 @@ grants:
     exchanges: [exchange.test.near]
     max_slippage_bps: 100
     quote_max_age: 60s
-    per_action: {{NEAR: "1", wNEAR: "1"}}
+    per_action: {{NEAR: "1"}}  # wNEAR counts as NEAR: NEAR limits cover both
     windows:
       - {{token: NEAR, amount: "90", period: 24h}}
-      - {{token: wNEAR, amount: "90", period: 24h}}
 """
 
 

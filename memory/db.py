@@ -1,27 +1,147 @@
-"""Opening the project's SQLite databases the one way they are opened."""
+"""Opening the project's SQLite databases the one way they are opened.
+
+A damaged file (truncated, overwritten, not SQLite at all) surfaces wherever SQLite first reads
+the bad page: at open, or in the middle of a query much later. Every connection made here turns
+that into ``DamagedDatabase``, naming the file and what to do, whichever statement met it.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
+
+from memory.user_files import UnusableFile
+
+# SQLITE_CORRUPT and SQLITE_NOTADB: the file's bytes are not a usable database.
+_DAMAGE_CODES = frozenset({11, 26})
+
+# What each database holds, so the remedy can say what moving it aside costs.
+_HOLDS = {
+    "audit.db": "the audit log; a `near-agent audit export` file is a copy of it",
+    "policy.db": "your grants and budgets; after moving it aside add your grants again with "
+    "`near-agent grants add FILE`",
+    "memory.db": "contacts, preferences and conversation",
+    "jobs.db": "scheduled strategies; add them again with `near-agent schedule add`",
+}
+
+
+class DamagedDatabase(UnusableFile, sqlite3.DatabaseError):
+    """A database file cannot be read as SQLite; nothing further was done with it."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        name = Path(path).name
+        holds = _HOLDS.get(name, "data the agent keeps")
+        super().__init__(
+            path,
+            f"the database is damaged ({reason}); nothing was done.",
+            f"It holds {holds}. Restore it from a backup, or move it aside "
+            f"(mv {path} {path}.damaged) to start a new, empty one.",
+        )
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in _DAMAGE_CODES
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose reads report a damaged file as DamagedDatabase."""
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> Exception:
+        connection = self.connection
+        path = connection.path if isinstance(connection, _Connection) else "(database)"
+        return DamagedDatabase(path, str(exc)) if _is_damage(exc) else exc
+
+    def execute(self, *args: Any) -> _Cursor:
+        try:
+            return super().execute(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+    def executemany(self, *args: Any) -> _Cursor:
+        try:
+            return super().executemany(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+    def executescript(self, *args: Any) -> _Cursor:
+        try:
+            return super().executescript(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+    def fetchmany(self, *args: Any) -> list[Any]:
+        try:
+            return super().fetchmany(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that knows its file, so damage found by any statement can name it."""
+
+    path: str = "(database)"
+
+    def cursor(self, factory: Any = _Cursor) -> Any:
+        return super().cursor(factory)
+
+    def execute(self, *args: Any) -> Any:
+        return self.cursor().execute(*args)
+
+    def executemany(self, *args: Any) -> Any:
+        return self.cursor().executemany(*args)
+
+    def executescript(self, *args: Any) -> Any:
+        return self.cursor().executescript(*args)
 
 
 def connect(path: Path | str, *, durable: bool = True) -> sqlite_utils.Database:
     """A sqlite-utils database in WAL mode that waits for locks instead of failing.
 
     ``durable`` selects ``synchronous=FULL`` so a committed row survives a power cut, not just a
-    process crash; caches that can be rebuilt may pass False.
+    process crash; caches that can be rebuilt may pass False. DamagedDatabase when the file is
+    not a readable database (here or at any later statement).
     """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
-    _use_wal(conn)
-    conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute("PRAGMA foreign_keys=ON")
+    conn = sqlite3.connect(
+        str(path),
+        timeout=30.0,
+        isolation_level=None,
+        check_same_thread=False,
+        factory=_Connection,
+    )
+    conn.path = str(path)
+    try:
+        _use_wal(conn)
+        conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the schema page
+    except BaseException:
+        conn.close()
+        raise
     return sqlite_utils.Database(conn)
 
 

@@ -3,23 +3,26 @@
 A grants file (YAML) is written by the user. It names tokens by symbol and amounts as decimal
 text; loading it pins every symbol to a contract id and converts every amount to integer base
 units, so the stored grant cannot be re-pointed or reinterpreted later. Unknown fields are refused
-everywhere: a misspelt limit must never silently become "no limit".
+everywhere: a misspelt limit must never silently become "no limit". A rule that could never
+apply is refused too (a limit nobody can trip is a limit the user only thinks they have); and
+wNEAR, which the engine counts as NEAR, is a NEAR rule wherever a limit names it.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from memory.user_files import UnusableFile, load_yaml
 from tools.action import NEAR, U128
 from tools.amounts import parse_amount
-from tools.network import is_valid_account_id
+from tools.network import is_valid_account_id, public_network
 
 KINDS = ("transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards")
 Kind = Literal["transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards"]
@@ -35,13 +38,29 @@ _DURATION = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)
 _HOURS = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
 
 
-class GrantFileError(Exception):
+SPENDING_KINDS = frozenset({"transfer", "swap"})  # the only kinds whose actions move tokens
+CONTRACT_KINDS = frozenset({"submit_label", "claim_rewards"})  # method name == kind
+
+
+class GrantFileError(UnusableFile):
     """A grants file is unreadable or invalid; ``problems`` name each field and what is wrong."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
-        super().__init__(f"{source}: " + "; ".join(problems))
+        super().__init__(
+            source,
+            "; ".join(problems),
+            "Nothing was stored. Fix the file, then run `near-agent grants add FILE` again.",
+        )
         self.source = source
         self.problems = problems
+
+
+@cache
+def known_wrapped_near() -> frozenset[str]:
+    """The wNEAR contracts of the public networks (a devnet's is named by its manifest)."""
+    return frozenset(
+        wrap for name in ("testnet", "mainnet") if (wrap := public_network(name).wrap_id)
+    )
 
 
 class _Strict(BaseModel):
@@ -110,6 +129,30 @@ class Grant(_Strict):
     decimals: dict[str, int] = {}  # for display only
     symbols: dict[str, str] = {}  # token id -> symbol, for display only
 
+    @model_validator(mode="before")
+    @classmethod
+    def _wnear_limits_are_near(cls, data: Any) -> Any:
+        """A grant stored before wNEAR limits were keyed ``near`` when the file was read has
+        limits keyed by the wNEAR contract, which the engine never meets (it counts wNEAR as
+        NEAR): read them as NEAR limits, the stricter one where both were written."""
+        if not isinstance(data, dict):
+            return data
+        symbols = data.get("symbols") or {}
+        wrapped = {t for t, s in symbols.items() if str(s).lower() == "wnear"}
+        wrapped |= known_wrapped_near()
+        data = dict(data)
+        if isinstance(data.get("per_action"), dict):
+            data["per_action"] = _as_near(data["per_action"], wrapped)
+        confirm = data.get("confirm")
+        if isinstance(confirm, dict) and isinstance(confirm.get("above"), dict):
+            data["confirm"] = {**confirm, "above": _as_near(confirm["above"], wrapped)}
+        if isinstance(data.get("windows"), list | tuple):
+            data["windows"] = [
+                {**w, "token": NEAR} if isinstance(w, dict) and w.get("token") in wrapped else w
+                for w in data["windows"]
+            ]
+        return data
+
     @field_validator("expires_at", "not_before")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
@@ -152,6 +195,15 @@ class Grant(_Strict):
 
     def label(self, token: str) -> str:
         return self.symbols.get(token, token)
+
+
+def _as_near(limits: dict[str, Any], wrapped: set[str]) -> dict[str, Any]:
+    """Per-token limits with wrapped-NEAR keys folded into ``near``, keeping the smaller."""
+    out: dict[str, Any] = {}
+    for token, amount in limits.items():
+        key = NEAR if token in wrapped else token
+        out[key] = amount if key not in out else min(int(out[key]), int(amount))
+    return out
 
 
 class Ceiling(_Strict):
@@ -265,13 +317,26 @@ def parse_duration(value: str | int) -> int:
 
 
 class _Tokens:
-    """Resolves the names a user writes to token ids and decimals."""
+    """Resolves the names a user writes to token ids and decimals.
 
-    def __init__(self, pins: dict[str, TokenPin]) -> None:
+    A token is wrapped NEAR when its symbol is wNEAR or its contract is a known wNEAR contract
+    (``wrapped``): the engine counts spending it as spending NEAR, so every limit written in it
+    is keyed ``near`` (``rule_key``), while the allowlist keeps its contract id.
+    """
+
+    def __init__(self, pins: dict[str, TokenPin], wrapped: frozenset[str] = frozenset()) -> None:
         self.by_name: dict[str, tuple[str, int, str]] = {"near": (NEAR, NEAR_DECIMALS, "NEAR")}
+        self.wrapped: set[str] = set()
         for symbol, pin in pins.items():
             if not is_valid_account_id(pin.contract_id):
                 raise ValueError(f"tokens.{symbol}: {pin.contract_id!r} is not a valid account id")
+            if symbol.lower() == "wnear" or pin.contract_id in wrapped:
+                if pin.decimals != NEAR_DECIMALS:
+                    raise ValueError(
+                        f"tokens.{symbol}: {pin.contract_id} is wrapped NEAR, which has "
+                        f"{NEAR_DECIMALS} decimals, not {pin.decimals}"
+                    )
+                self.wrapped.add(pin.contract_id)
             entry = (pin.contract_id, pin.decimals, symbol)
             self.by_name[symbol.lower()] = entry
             self.by_name.setdefault(pin.contract_id, entry)
@@ -285,9 +350,28 @@ class _Tokens:
             )
         return entry
 
+    def rule_key(self, name: str) -> str:
+        """The token id a limit on ``name`` is checked against: ``near`` for wNEAR."""
+        token = self.resolve(name)[0]
+        return NEAR if token in self.wrapped else token
+
     def amount(self, name: str, value: Amount) -> tuple[str, int]:
         token, decimals, _ = self.resolve(name)
-        return token, _units(value, decimals)
+        return self.rule_key(name), _units(value, decimals)
+
+    def amounts(self, field: str, written: dict[str, Amount]) -> dict[str, int]:
+        """A per-token rule keyed by rule_key; NEAR and wNEAR both written is ambiguous."""
+        out: dict[str, int] = {}
+        names: dict[str, str] = {}
+        for name, value in written.items():
+            key, units = self.amount(name, value)
+            if key in out:
+                raise ValueError(
+                    f"{field} names both {names[key]} and {name}; wNEAR counts as NEAR, so "
+                    "write one NEAR limit"
+                )
+            out[key], names[key] = units, name
+        return out
 
 
 def _units(value: Amount, decimals: int) -> int:
@@ -323,19 +407,96 @@ def _window(spec: WindowSpec, tokens: _Tokens) -> Window:
     raise ValueError("a window needs either `usd` or both `token` and `amount`")
 
 
+def _windows(specs: list[WindowSpec], tokens: _Tokens, field: str) -> tuple[Window, ...]:
+    """Windows in stored form; the same period written once in NEAR and once in wNEAR is
+    ambiguous (both are one NEAR window)."""
+    windows = tuple(_window(w, tokens) for w in specs)
+    written: dict[tuple[int, str], str] = {}
+    for spec, window in zip(specs, windows, strict=True):
+        if window.token is None or spec.token is None:
+            continue
+        other = written.setdefault((window.period_s, window.token), spec.token)
+        if other.lower() != spec.token.lower():
+            raise ValueError(
+                f"{field} has two {window.period_s}s windows, in {other} and in {spec.token}; "
+                "wNEAR counts as NEAR, so write one NEAR window"
+            )
+    return windows
+
+
+def _dead_rules(spec: GrantSpec, allowed: set[str], windows: tuple[Window, ...]) -> list[str]:
+    """Every rule in ``spec`` no action could ever trip, each with what to change."""
+    kinds = set(spec.kinds)
+    dead: list[str] = []
+    if not kinds & SPENDING_KINDS:
+        money = [
+            name
+            for name, written in (
+                ("tokens", spec.tokens),
+                ("recipients", spec.recipients),
+                ("per_action", spec.per_action),
+                ("per_action_usd", spec.per_action_usd is not None),
+                ("windows", spec.windows),
+                ("confirm.above", spec.confirm.above),
+                ("confirm.above_usd", spec.confirm.above_usd is not None),
+                ("confirm.first_time_recipient", spec.confirm.first_time_recipient),
+            )
+            if written
+        ]
+        if money:
+            dead.append(
+                f"{', '.join(money)} never apply: only transfer and swap move tokens, and "
+                f"this grant's kinds are {sorted(kinds)}"
+            )
+    if "swap" not in kinds:
+        swap_only = [
+            name
+            for name in ("exchanges", "max_slippage_bps", "quote_max_age")
+            if name in spec.model_fields_set and getattr(spec, name)
+        ]
+        if swap_only:
+            dead.append(f"{', '.join(swap_only)} only apply to kind 'swap', not granted here")
+    usable_methods = kinds & CONTRACT_KINDS
+    for rule in spec.contracts:
+        unusable = [m for m in rule.methods if m not in usable_methods]
+        if unusable:
+            dead.append(
+                f"contracts: {rule.contract} methods {unusable} can never be called: the agent "
+                "calls only submit_label and claim_rewards, each when its kind is granted"
+            )
+    extra = [k for k in spec.confirm.kinds if k not in kinds]
+    if extra:
+        dead.append(f"confirm.kinds {extra} are not among this grant's kinds {sorted(kinds)}")
+    dead += [
+        _not_allowed(w.token, "a window") for w in windows if w.token and w.token not in allowed
+    ]
+    return dead
+
+
+def _not_allowed(token: str, rule: str) -> str:
+    shown = "NEAR (or wNEAR)" if token == NEAR else repr(token)
+    return (
+        f"{rule} names {shown}, which is not in this grant's tokens, so it never applies: "
+        "add it to `tokens:` or remove the limit"
+    )
+
+
 def compile_grant(spec: GrantSpec, tokens: _Tokens) -> Grant:
-    """The file form of one grant to its stored form (token ids, base units)."""
+    """The file form of one grant to its stored form (token ids, base units).
+
+    ValueError for a rule that could never apply (see _dead_rules).
+    """
     token_ids = [tokens.resolve(name)[0] for name in spec.tokens]
-    mentioned = set(token_ids) | {NEAR}
+    allowed = {tokens.rule_key(name) for name in spec.tokens}
     symbols = {tokens.resolve(n)[0]: tokens.resolve(n)[2] for n in spec.tokens}
     decimals = {tokens.resolve(n)[0]: tokens.resolve(n)[1] for n in spec.tokens}
-    per_action = dict(tokens.amount(name, value) for name, value in spec.per_action.items())
-    above = dict(tokens.amount(name, value) for name, value in spec.confirm.above.items())
-    windows = tuple(_window(w, tokens) for w in spec.windows)
-    for token in [*per_action, *above, *(w.token for w in windows if w.token)]:
-        if token not in mentioned:
-            raise ValueError(f"a limit names token {token!r}, which is not in this grant's tokens")
-    return Grant(
+    per_action = tokens.amounts("per_action", spec.per_action)
+    above = tokens.amounts("confirm.above", spec.confirm.above)
+    windows = _windows(spec.windows, tokens, "windows")
+    dead = _dead_rules(spec, allowed, windows)
+    dead += [_not_allowed(t, "per_action") for t in per_action if t not in allowed]
+    dead += [_not_allowed(t, "confirm.above") for t in above if t not in allowed]
+    grant = Grant(
         id=spec.id,
         description=spec.description,
         expires_at=spec.expires_at,
@@ -371,10 +532,18 @@ def compile_grant(spec: GrantSpec, tokens: _Tokens) -> Grant:
         decimals=decimals,
         symbols=symbols,
     )
+    if dead:  # after Grant(): a value that is wrong outright is reported first
+        raise ValueError("; ".join(dead))
+    return grant
 
 
-def parse_grants(raw: Any, source: str = "(grants)") -> PolicyFile:
-    """Validate and compile a grants document; GrantFileError names every bad field."""
+def parse_grants(
+    raw: Any, source: str = "(grants)", wrapped_near: frozenset[str] = frozenset()
+) -> PolicyFile:
+    """Validate and compile a grants document; GrantFileError names every bad field.
+
+    ``wrapped_near``: wNEAR contract ids besides the public networks' (the configured one's).
+    """
     if not isinstance(raw, dict):
         raise GrantFileError(source, ["the file must hold a mapping with a `grants:` list"])
     try:
@@ -383,7 +552,7 @@ def parse_grants(raw: Any, source: str = "(grants)") -> PolicyFile:
         raise GrantFileError(source, _problems(exc)) from exc
     problems: list[str] = []
     try:
-        tokens = _Tokens(dict(spec.tokens))
+        tokens = _Tokens(dict(spec.tokens), known_wrapped_near() | wrapped_near)
     except ValueError as exc:
         raise GrantFileError(source, [str(exc)]) from exc
     grants: list[Grant] = []
@@ -400,7 +569,7 @@ def parse_grants(raw: Any, source: str = "(grants)") -> PolicyFile:
     ceiling = None
     if spec.global_ is not None:
         try:
-            ceiling = Ceiling(windows=tuple(_window(w, tokens) for w in spec.global_.windows))
+            ceiling = Ceiling(windows=_windows(spec.global_.windows, tokens, "global.windows"))
         except ValueError as exc:
             problems.append(f"global.windows: {exc}")
     if problems:
@@ -408,11 +577,11 @@ def parse_grants(raw: Any, source: str = "(grants)") -> PolicyFile:
     return PolicyFile(grants=tuple(grants), ceiling=ceiling)
 
 
-def load_grants_file(path: Path | str) -> PolicyFile:
-    """Read a grants YAML file (e.g. agent.yaml's ``grants_file``) without storing anything."""
+def load_grants_file(path: Path | str, wrapped_near: frozenset[str] = frozenset()) -> PolicyFile:
+    """Read a grants YAML file without storing anything; a key written twice is an error."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        raw = load_yaml(path.read_bytes().decode("utf-8"))
     except FileNotFoundError as exc:
         raise GrantFileError(str(path), ["the file does not exist"]) from exc
     except UnicodeDecodeError as exc:
@@ -427,7 +596,7 @@ def load_grants_file(path: Path | str) -> PolicyFile:
         raise GrantFileError(str(path), ["not readable YAML: it is nested too deeply"]) from exc
     except (OSError, yaml.YAMLError) as exc:
         raise GrantFileError(str(path), [f"not readable YAML: {exc}"]) from exc
-    return parse_grants(raw, str(path))
+    return parse_grants(raw, str(path), wrapped_near)
 
 
 def _problems(exc: ValidationError) -> list[str]:

@@ -87,7 +87,8 @@ async def run_daemon(
     switch = KillSwitch(home.memory_db, session.audit)
     stop = stop or asyncio.Event()
     try:
-        session.sync_grants_file()
+        if notice := session.grants_file_notice():
+            say(notice)
         now = datetime.now(UTC)
         for line in sync_config_strategies(store, session.config.strategies, now):
             say(line)

@@ -19,7 +19,6 @@ ONE_NEAR = 10**24
 async def _with_session(home: Home, body: Callable[[AgentSession], Awaitable[Any]]) -> Any:
     session = await AgentSession.open(home)
     try:
-        session.sync_grants_file()
         for name in ("bob", "carol"):
             session.contacts.add(name, f"{name}.test.near", replace=True)
         return await body(session)

@@ -26,7 +26,6 @@ def run(home: Home, text: str):
     async def body():
         session = await AgentSession.open(home)
         try:
-            session.sync_grants_file()
             report = await session.run(text, confirm=lambda a, d: True)
             return report, [
                 (str(e.kind), e.status) for e in session.audit.story(report.correlation_id)

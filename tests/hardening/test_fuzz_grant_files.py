@@ -171,7 +171,7 @@ def policy_db(tmp_path: Path) -> Path:
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(GOOD))
     db = tmp_path / "policy.db"
-    store_grants_file(db, good)
+    store_grants_file(db, good, allow_long_expiry=True)  # GOOD expires in 2030
     return db
 
 

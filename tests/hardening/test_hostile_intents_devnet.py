@@ -49,7 +49,6 @@ def run_hostile(home: Home, text: str) -> tuple[Any, dict[str, Any], dict[str, A
     async def body() -> Any:
         session = await AgentSession.open(home)
         try:
-            session.sync_grants_file()
             before = {"chain": await chain_state(session), "policy": policy_rows(home.policy_db)}
             audit_before = session.audit.head().count
             report = await session.run(text, confirm=lambda a, d: False)

@@ -73,7 +73,6 @@ def run_through_liar(
             )
             session = await AgentSession.open(home)
             try:
-                session.sync_grants_file()
                 report = await session.run(text, confirm=lambda a, d: True)
                 entries = session.audit.story(report.correlation_id)
                 story = [(str(e.kind), e.status) for e in entries]

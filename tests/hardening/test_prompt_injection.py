@@ -156,7 +156,6 @@ def run_turns(
     async def body() -> Any:
         session = await AgentSession.open(home)
         try:
-            session.sync_grants_file()
             before = await state(session)
             reports = [await session.run(text, confirm=lambda a, d: True) for text in texts]
             after = await state(session)

@@ -16,6 +16,7 @@ from agent.cli_keys import keys_app
 from agent.demo import demo_grants
 from agent.home import Home
 from agent.setup_home import write_config
+from tests.support.grants import give_home_grants
 
 ALICE = "alice.test.near"
 T = TypeVar("T")
@@ -31,6 +32,7 @@ def make_home(devnet: Any, root: Path, *, key_file: Path | None = None) -> Home:
         key_file=key_file,
     )
     (home.root / "grants.yaml").write_text(demo_grants(datetime.now(UTC) + timedelta(days=1)))
+    give_home_grants(home)
     return home
 
 

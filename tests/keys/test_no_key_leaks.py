@@ -61,7 +61,6 @@ def _session_flow(home: Home, seen: Collected) -> list[str]:
             )
         statuses = []
         try:
-            session.sync_grants_file()
             for text in (
                 "send 1 NEAR to bob.test.near",
                 "swap 1 NEAR to USDC",

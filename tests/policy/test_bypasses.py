@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from memory.policy_store import GrantBook
 from policies import evaluator
 from policies.evaluator import DENY
+from policies.grants import ContractRule, GrantFileError, parse_grants
+from policies.windows import to_us
 from tests.policy.helpers import (
     ALICE,
     BOB,
     CAROL,
     EVE,
     EXCHANGE,
+    START,
     TASKS,
     USDC,
     WRAP,
@@ -126,7 +130,19 @@ def test_unknown_method_denied_unless_allowlisted_and_moving_nothing(tmp_path: P
     doc = grants_doc(
         tasks_grant(contracts=[{"contract": TASKS, "methods": ["submit_label", "vote"]}])
     )
-    engine, _ = make_engine(tmp_path / "p.db", doc)
+    with pytest.raises(GrantFileError, match="'vote'"):  # a method no tool calls: a dead rule
+        parse_grants(doc)
+    # A grant stored before files were checked for dead rules still cannot let `vote` through.
+    valid = parse_grants(grants_doc(tasks_grant())).grants[0]
+    stored = valid.model_copy(
+        update={"contracts": (ContractRule(contract=TASKS, methods=("submit_label", "vote")),)}
+    )
+    book = GrantBook(tmp_path / "p.db")
+    try:
+        book.add({stored.id: stored.body_json()}, None, now_us=to_us(START))
+    finally:
+        book.close()
+    engine, _ = make_engine(tmp_path / "p.db")
     vote = submit_label(method="vote")
     assert engine.dry_run(vote).reasons == ["label_mismatch"]  # vote is not a submit_label
     other = submit_label(method="submit_label", receiver="other.test.near")

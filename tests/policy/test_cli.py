@@ -40,10 +40,10 @@ def run(tmp_path: Path):
 
 
 def test_add_list_show_and_versions(run, tmp_path: Path) -> None:
-    result = run("add", str(EXAMPLE))
+    result = run("add", str(EXAMPLE), "--allow-long-expiry")
     assert result.exit_code == 0, result.output
     assert "demo-transfers: stored as version 1" in result.output
-    assert "unchanged at version 1" in run("add", str(EXAMPLE)).output
+    assert "unchanged at version 1" in run("add", str(EXAMPLE), "--allow-long-expiry").output
     listing = run("list")
     assert listing.exit_code == 0 and "demo-swaps" in listing.output and "active" in listing.output
     shown = run("show", "demo-transfers")
@@ -51,7 +51,7 @@ def test_add_list_show_and_versions(run, tmp_path: Path) -> None:
     assert "5 NEAR" in shown.output and "bob.test.near" in shown.output
     assert "first-time recipient" in shown.output
     changed = write_yaml(tmp_path / "g.yaml", grants_doc(transfer_grant(id="demo-transfers")))
-    assert "stored as version 2" in run("add", str(changed)).output
+    assert "stored as version 2" in run("add", str(changed), "--allow-long-expiry").output
     history = run("show", "demo-transfers", "--history")
     assert "v1" in history.output and "v2" in history.output
 
@@ -59,18 +59,18 @@ def test_add_list_show_and_versions(run, tmp_path: Path) -> None:
 def test_bad_grant_file_names_the_field_and_stores_nothing(run, tmp_path: Path) -> None:
     doc = grants_doc(transfer_grant(per_action={"NEAR": "5"}, recipents=[BOB]))
     result = run("add", str(write_yaml(tmp_path / "bad.yaml", doc)))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "recipents" in result.output and "nothing was stored" in result.output
     assert "No grants" in run("list").output
     expired = grants_doc(transfer_grant())
     expired["grants"][0]["expires_at"] = "2020-01-01T00:00:00Z"
     result = run("add", str(write_yaml(tmp_path / "old.yaml", expired)))
-    assert result.exit_code == 1 and "already expired" in result.output
+    assert result.exit_code == 2 and "already expired" in result.output
     assert "No grants" in run("list").output
 
 
 def test_revoke_one_and_all(run) -> None:
-    run("add", str(EXAMPLE))
+    run("add", str(EXAMPLE), "--allow-long-expiry")
     assert run("revoke").exit_code == 1
     assert run("revoke", "nope").exit_code == 1
     assert "Revoked: demo-swaps" in run("revoke", "demo-swaps").output
@@ -81,7 +81,7 @@ def test_revoke_one_and_all(run) -> None:
 
 
 def test_check_dry_runs_an_action_file(run, tmp_path: Path) -> None:
-    run("add", str(EXAMPLE))
+    run("add", str(EXAMPLE), "--allow-long-expiry")
     ok = tmp_path / "ok.json"
     ok.write_text(near_transfer(BOB, YOCTO).canonical_json())
     result = run("check", "--action", str(ok), "--json")

@@ -54,7 +54,8 @@ actions = st.one_of(
 def _grant(spec: dict, **tighter) -> ActiveGrant:
     s = {**spec, **tighter}
     per_action = {}
-    if s["near_cap"] is not None:
+    # A limit on a token outside the allowlist never applies (and grants refuse it): leave it out.
+    if s["near_cap"] is not None and "NEAR" in s["tokens"]:
         per_action["NEAR"] = str(s["near_cap"])
     if s["usdc_cap"] is not None and "USDC" in s["tokens"]:
         per_action["USDC"] = str(s["usdc_cap"])
@@ -68,7 +69,7 @@ def _grant(spec: dict, **tighter) -> ActiveGrant:
     }
     if s["usd_cap"] is not None:
         g["per_action_usd"] = str(s["usd_cap"])
-    if s["confirm_near"] is not None:
+    if s["confirm_near"] is not None and "NEAR" in s["tokens"]:
         g["confirm"] = {"above": {"NEAR": str(s["confirm_near"])}}
     if s["hours"] is not None:
         a, b = sorted(s["hours"])

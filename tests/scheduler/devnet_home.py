@@ -9,6 +9,7 @@ import yaml
 
 from agent.home import Home
 from agent.setup_home import write_config
+from tests.support.grants import give_home_grants
 
 
 def swap_grant(cap_near: str = "5", confirm_above: str | None = None) -> str:
@@ -22,14 +23,12 @@ def swap_grant(cap_near: str = "5", confirm_above: str | None = None) -> str:
         "contracts": [{"contract": "tasks.test.near", "methods": ["claim_rewards"]}],
         "max_slippage_bps": 100,
         "quote_max_age": "60s",
-        "per_action": {"NEAR": "3", "wNEAR": "3", "USDC": "100"},
-        "windows": [
-            {"token": "NEAR", "amount": cap_near, "period": "24h"},
-            {"token": "wNEAR", "amount": cap_near, "period": "24h"},
-        ],
+        # wNEAR counts as NEAR: these NEAR limits also cover selling wNEAR
+        "per_action": {"NEAR": "3", "USDC": "100"},
+        "windows": [{"token": "NEAR", "amount": cap_near, "period": "24h"}],
     }
     if confirm_above is not None:
-        grant["confirm"] = {"above": {"NEAR": confirm_above, "wNEAR": confirm_above}}
+        grant["confirm"] = {"above": {"NEAR": confirm_above}}
     body = {
         "tokens": {
             "wNEAR": {"contract_id": "wrap.test.near", "decimals": 24},
@@ -51,6 +50,7 @@ def make_home(
     home = Home(root)
     write_config(home, network="devnet", account_id="alice.test.near", devnet_manifest=manifest)
     (home.root / "grants.yaml").write_text(swap_grant(cap_near, confirm_above))
+    give_home_grants(home)
     if strategies:
         config = yaml.safe_load(home.config_file.read_text())
         config["strategies"] = strategies

@@ -39,7 +39,6 @@ class Live:
 async def live(devnet: RunningDevnet, root: Path, **home_args: object) -> AsyncIterator[Live]:
     home = make_home(root, devnet.state_dir / "manifest.json", **home_args)  # type: ignore[arg-type]
     session = await AgentSession.open(home)
-    session.sync_grants_file()
     store = JobStore(home.root / "jobs.db")
     switch = KillSwitch(home.memory_db, session.audit)
     clock = Clock()

@@ -1,0 +1,21 @@
+"""How every CLI command reports a file it cannot use: one message, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import click
+import typer
+from typer.core import TyperGroup
+
+
+class ReportsUnusableFiles(TyperGroup):
+    """A command group whose commands render UnusableFile (a damaged database, a malformed
+    agent.yaml or grants file) as the file, what is wrong and what to do, and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from memory.user_files import UnusableFile
+
+        try:
+            return super().invoke(ctx)
+        except UnusableFile as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
