@@ -12,12 +12,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import yaml
 
 from agent.home import Home
+from memory.policy_store import GrantBook
 from tests.support.gate import Gate
+from tests.support.grants import give_home_grants
 from tools import failpoints
 
 BOB = "bob.test.near"
@@ -95,7 +98,13 @@ def kill(proc: subprocess.Popen[str]) -> None:
 
 
 def write_pay_grant(home: Home, window_near: str) -> None:
-    """One grant: NEAR to bob, at most ``window_near`` NEAR per rolling hour, no confirmation."""
+    """The home's only grant, as `grants revoke --all` then `grants add` leave it: NEAR to bob, at
+    most ``window_near`` NEAR per rolling hour, no confirmation."""
+    book = GrantBook(home.policy_db)
+    try:
+        book.revoke(None, now_us=time.time_ns() // 1000, reason="test: one grant only")
+    finally:
+        book.close()
     expires = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     doc = {
         "grants": [
@@ -111,6 +120,7 @@ def write_pay_grant(home: Home, window_near: str) -> None:
         ]
     }
     (home.root / "grants.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    give_home_grants(home)
 
 
 def reservations(home: Home) -> list[tuple[str, str]]:

@@ -27,6 +27,7 @@ from devnet.server import RunningDevnet
 from memory.audit import AuditKind, AuditLog
 from tests.devnet.helpers import balance, rpc
 from tests.support.gate import Gate
+from tests.support.grants import give_home_grants
 from tools.failpoints import ENV, WAIT_ENV
 
 INTENT = "send 0.1 NEAR to bob"
@@ -66,9 +67,10 @@ def payer_home(fresh_devnet: RunningDevnet, tmp_path: Path) -> Home:
     manifest = fresh_devnet.state_dir / "manifest.json"
     write_config(home, network="devnet", account_id=ALICE, devnet_manifest=manifest)
     (home.root / "grants.yaml").write_text(_grants_without_first_time_confirmation())
+    give_home_grants(home)
     added = _agent(home, "contacts", "add", "bob", BOB)
     assert added.returncode == 0, added.stdout + added.stderr
-    planned = _agent(home, "plan", INTENT)  # stores the grants; the policy lets it run unasked
+    planned = _agent(home, "plan", INTENT)  # the policy lets it run unasked
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "policy: allow" in planned.stdout, planned.stdout
     return home

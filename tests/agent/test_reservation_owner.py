@@ -189,14 +189,15 @@ CREATE TABLE reservations (
 def test_a_policy_db_from_before_owners_is_migrated(home: Home, devnet: RunningDevnet) -> None:
     """An existing policy.db gains the owner columns on open; its pending rows have no owner,
     so reconcile resolves them as before."""
-    write_pay_grant(home, "1")
-    home.policy_db.parent.mkdir(parents=True, exist_ok=True)
+    for path in home.policy_db.parent.glob(home.policy_db.name + "*"):
+        path.unlink()  # a policy.db as the older version left it
     with sqlite3.connect(home.policy_db) as conn:
         conn.executescript(OLD_RESERVATIONS)
         conn.execute(
             "INSERT INTO reservations VALUES ('old', 'pay-bob', 1, 'h', 'transfer', 1, "
             "'pending', NULL, '{}')"
         )
+    write_pay_grant(home, "1")
     ledger = PolicyLedger(home.policy_db)
     try:
         old = ledger.reservation("old")
