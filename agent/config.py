@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tools.secret_text import register_secret
 
 
 class ConfigError(Exception):
@@ -84,6 +87,8 @@ def load_config(path: Path) -> AgentConfig:
         config = AgentConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from exc
+    # the key's value is redacted wherever it appears (an endpoint may echo it back)
+    register_secret(os.environ.get(config.planner.api_key_env))
     base = path.resolve().parent
     updates = {
         name: (base / value) if value is not None and not value.is_absolute() else value

@@ -260,7 +260,7 @@ class AuditLog:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._db = connect(self.path, durable=True)
+        self._db = connect(self.path, durable=True, redacting=False)  # redacted before hashing
         self._conn = self._db.conn
         self._lock = threading.Lock()
         with self._lock:
