@@ -1,14 +1,14 @@
 """The gate every intent passes before a planner, a model or a store sees it.
 
 Refused: text that lies to the eye (``tools.text_screen``: bidi overrides, zero-width and other
-invisible characters) and text holding a secret (``tools.secret_text``: a private key, a seed
+invisible characters, look-alike digits such as ``¹``) and text holding a secret (``tools.secret_text``: a private key, a seed
 phrase, an API key). Nothing of a refused intent is stored, logged or sent anywhere.
 """
 
 from __future__ import annotations
 
 from tools.secret_text import secret_in_typed_text
-from tools.text_screen import HiddenCharactersError, check_visible
+from tools.text_screen import DeceptiveTextError, check_digits, check_visible
 
 
 class IntentRefused(Exception):
@@ -37,7 +37,7 @@ def screen_intent(text: str) -> str:
             "as exposed."
         )
     try:
-        check_visible(text, "intent")
-    except HiddenCharactersError as exc:
+        check_digits(check_visible(text, "intent"), "intent")
+    except DeceptiveTextError as exc:
         raise IntentRefused(f"Refused: {exc.message}. {NOTHING_KEPT}") from None
     return text

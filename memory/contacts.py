@@ -14,7 +14,7 @@ from pathlib import Path
 from memory.db import connect
 from tools.errors import InvalidAccountIdError
 from tools.network import check_account_id
-from tools.text_screen import HiddenCharactersError, check_visible
+from tools.text_screen import DeceptiveTextError, check_visible
 
 _TABLE = "contacts"
 # Both are used with fullmatch, never match + "$" (which also accepts a trailing newline).
@@ -68,7 +68,7 @@ def _visible(text: str, what: str) -> None:
     """Refuse hidden characters with the text shown escaped (``tools.text_screen``)."""
     try:
         check_visible(text, what)
-    except HiddenCharactersError as exc:
+    except DeceptiveTextError as exc:
         raise ContactError(exc.message) from None
 
 

@@ -4,8 +4,8 @@ One grammar for amounts, used by the plan gate (``tools.args``) and by the tools
 (``parse_amount``). Text longer than ``MAX_AMOUNT_TEXT`` characters is refused before anything
 else looks at it, and the checks after that are linear, so no input can make parsing slow.
 Digits are ASCII 0-9 and the full-width ０-９ typed with Japanese and Chinese input methods
-(NFKC maps those, and full-width ``．`` and ``，``, to ASCII). Every other character that looks
-like a digit (``¹``, ``①``, ``𝟏``, Arabic-Indic ``١``...) is refused by name: NFKC or
+(NFKC maps those, and full-width ``．`` and ``，``, to ASCII). Look-alike digits (``¹``, ``①``,
+``𝟏``, Arabic-Indic ``١``..., see ``tools.text_screen``) are refused by name: NFKC or
 ``unicodedata.decimal`` would read them as digits the user may not have meant to type.
 What is accepted: digits with at most one ``.``; ``,`` only as a
 thousands separator in correctly grouped integer parts ("1,000.25"); surrounding whitespace.
@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from tools.errors import AmountError
+from tools.text_screen import DeceptiveTextError, check_digits
 
 MAX_U128 = 2**128 - 1
 
@@ -167,29 +168,12 @@ def _too_long(text: str) -> str:
     )
 
 
-_FULL_WIDTH_DIGITS = frozenset("０１２３４５６７８９")
-
-
 def _refuse_foreign_digits(text: str) -> None:
-    """Refuse every digit-like character but ASCII and full-width digits, naming it escaped."""
-    if text.isascii():
-        return
-    for ch in text:
-        if ch in _FULL_WIDTH_DIGITS or ch.isascii() or not _digit_like(ch):
-            continue
-        name = unicodedata.name(ch, "unnamed")
-        raise AmountError(
-            f"{text!r} contains {ch!r} (U+{ord(ch):04X} {name}), which is not read as a digit "
-            "here; write the digits 0-9 (full-width ０-９ work too)",
-            text,
-        )
-
-
-def _digit_like(ch: str) -> bool:
-    """A number character (Nd, No, Nl: ``¹``, ``①``, ``Ⅻ``, ``١``) or one NFKC makes a digit."""
-    if unicodedata.category(ch) in ("Nd", "No", "Nl"):
-        return True
-    return any(c.isdigit() for c in unicodedata.normalize("NFKC", ch))
+    """Refuse look-alike digits (``tools.text_screen``), naming the first one."""
+    try:
+        check_digits(text, "amount")
+    except DeceptiveTextError as exc:
+        raise AmountError(f"{text!r} {exc.message.removeprefix('the amount ')}", text) from None
 
 
 def _is_exponent(low: str) -> bool:

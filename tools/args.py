@@ -31,7 +31,7 @@ from tools.amounts import normalise_amount_text
 from tools.base import ToolArgs
 from tools.errors import AmountError, InvalidAccountIdError
 from tools.network import check_account_id, is_valid_account_id
-from tools.text_screen import HiddenCharactersError, check_visible
+from tools.text_screen import DeceptiveTextError, check_visible
 
 __all__ = [
     "CANONICAL_SYMBOLS",
@@ -113,7 +113,7 @@ def _account(value: Any) -> str:
         raise AccountIdError(f"must be a NEAR account id string, not a {type(value).__name__}")
     try:
         check_visible(value, "account id")
-    except HiddenCharactersError as exc:
+    except DeceptiveTextError as exc:
         raise AccountIdError(exc.message, account_id=exc.details["text"]) from None
     try:
         return check_account_id(value)

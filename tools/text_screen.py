@@ -10,6 +10,12 @@ zero-width spaces and joiners, the byte-order mark, soft hyphens...), control ch
 than tab, line feed and carriage return (Cc), line and paragraph separators (Zl, Zp), surrogates,
 private-use and unassigned code points (Cs, Co, Cn), and the fillers that render as nothing
 (Hangul fillers, the combining grapheme joiner, the braille blank).
+
+Digits are ASCII 0-9 and the full-width ０-９ of Japanese and Chinese input methods. A character
+that NFKC would turn into a digit (``¹``, ``①``, ``𝟏``, ``½``) or another script's decimal digit
+(Arabic-Indic ``١``) looks like, or is read as, a number the user may not have typed: it is a
+"look-alike digit", refused in intents and amounts. Ideographic numerals (``一``, ``〇``) are
+words, not digits, and pass.
 """
 
 from __future__ import annotations
@@ -23,10 +29,36 @@ _ALLOWED_CONTROLS = frozenset("\t\n\r")
 _INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800")
 
 
-class HiddenCharactersError(ToolError, ValueError):
-    """Text holds characters that are invisible or change the direction of what is shown."""
+class DeceptiveTextError(ToolError, ValueError):
+    """Text holds characters that are invisible, change its direction, or pose as digits."""
 
-    code = "hidden_characters"
+    code = "deceptive_text"
+
+
+_FULL_WIDTH_DIGITS = frozenset("０１２３４５６７８９")
+
+
+def is_lookalike_digit(ch: str) -> bool:
+    """A digit other than ASCII or full-width, or a character NFKC turns into a digit."""
+    if ch.isascii() or ch in _FULL_WIDTH_DIGITS:
+        return False
+    if unicodedata.category(ch) == "Nd":
+        return True
+    return any("0" <= c <= "9" for c in unicodedata.normalize("NFKC", ch))
+
+
+def check_digits(text: str, what: str) -> str:
+    """``text`` when every digit in it is a real one; DeceptiveTextError naming the first not."""
+    if text.isascii():
+        return text
+    for ch in text:
+        if is_lookalike_digit(ch):
+            raise DeceptiveTextError(
+                f"the {what} contains {ch!r} ({describe([ch])}), which is not read as a digit "
+                "here; write the digits 0-9 (full-width ０-９ work too)",
+                text=escaped(text),
+            )
+    return text
 
 
 def is_hidden(ch: str) -> bool:
@@ -56,11 +88,11 @@ def describe(chars: list[str]) -> str:
 
 
 def check_visible(text: str, what: str) -> str:
-    """``text`` when it hides nothing; HiddenCharactersError naming and showing what it hides."""
+    """``text`` when it hides nothing; DeceptiveTextError naming and showing what it hides."""
     found = hidden_characters(text)
     if not found:
         return text
-    raise HiddenCharactersError(
+    raise DeceptiveTextError(
         f"the {what} contains invisible or direction-changing characters ({describe(found)}): "
         f'"{escaped(_shortened(text))}"; retype it without them',
         text=escaped(text),

@@ -42,7 +42,6 @@ def test_full_width_digits_become_ascii(text: str, canonical: str) -> None:
         ("①", "U+2460 CIRCLED DIGIT ONE"),
         ("𝟏", "U+1D7CF MATHEMATICAL BOLD DIGIT ONE"),
         ("½", "VULGAR FRACTION ONE HALF"),
-        ("Ⅻ", "ROMAN NUMERAL TWELVE"),
     ],
 )
 def test_other_digit_characters_are_refused_by_name(text: str, shown: str) -> None:
@@ -57,7 +56,7 @@ def test_a_plan_refuses_a_superscript_amount() -> None:
         check_args("transfer", {"receiver_id": "bob.near", "amount": "¹", "token": "NEAR"})
 
 
-@pytest.mark.parametrize("text", ["1\u200b", "٣e٣", "٣_٣"])
+@pytest.mark.parametrize("text", ["1\u200b", "٣e٣", "٣_٣", "Ⅻ", "〇"])
 def test_other_numeric_characters_are_still_refused(text: str) -> None:
     with pytest.raises(AmountError):
         parse_amount(text, 0)
