@@ -36,6 +36,13 @@ _HEX_SECRET = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{128}(?![0-9a-fA-F])")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{32,}(?![A-Za-z0-9_\-])")
 _SEED_WORD = re.compile(r"[a-z]{3,8}")
 SEED_PHRASE_WORDS = 12
+# English function words that are not BIP-39 words: one of them in a run means a sentence.
+_SENTENCE_WORDS = frozenset(
+    {"the", "and", "for", "with", "when", "then", "that", "this", "from", "into", "your", "have",
+     "will", "are", "was", "but", "they", "them", "what", "which", "there", "their", "would",
+     "could", "should", "than", "please", "thanks", "does", "been", "were", "its", "our", "how",
+     "who", "why", "where", "did", "has", "had"}
+)  # fmt: skip
 
 
 def register_secret(value: str | None) -> None:
@@ -116,13 +123,15 @@ def secret_in_typed_text(text: str) -> str | None:
 def has_seed_phrase(text: str) -> bool:
     """Twelve or more words in a row of 3-8 lowercase ASCII letters, nothing else between them.
 
-    BIP-39 words are 3-8 lowercase letters, and a phrase is typed as bare words separated by
-    spaces. Sentences rarely qualify: they carry short words ("to", "of", "my"), digits, capitals
-    or punctuation, each of which ends a run.
+    A heuristic, without the BIP-39 word list: its words are 3-8 lowercase letters, and a phrase
+    is typed as bare words separated by spaces. Sentences rarely qualify: they carry short words
+    ("to", "of", "my"), function words no seed phrase has ("the", "and", "when"), digits,
+    capitals or punctuation, each of which ends a run.
     """
     run = 0
     for word in text.split():
-        run = run + 1 if _SEED_WORD.fullmatch(word) else 0
+        word_like = _SEED_WORD.fullmatch(word) and word not in _SENTENCE_WORDS
+        run = run + 1 if word_like else 0
         if run >= SEED_PHRASE_WORDS:
             return True
     return False
