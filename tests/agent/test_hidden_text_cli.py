@@ -94,3 +94,21 @@ def test_hidden_characters_in_a_contact_are_refused_and_shown(
     assert "invisible or direction-changing" in result.stdout + result.stderr
     listed = near_agent(home, "contacts", "list")
     assert "No contacts" in listed.stdout
+
+
+def test_plan_without_a_configured_home_refuses_too(tmp_path) -> None:
+    home = Home(tmp_path / "unconfigured")
+    result = near_agent(home, "plan", f"send 1 NEAR to {RLO}raen.tset.bob")
+    assert result.returncode == 2 and "\\u202eraen.tset.bob" in result.stderr, result.stderr
+    assert "raen.tset.bob" not in result.stdout
+
+
+def test_chat_refuses_the_line_and_carries_on(home: Home) -> None:
+    lines = f"send 1 NEAR to {RLO}raen.tset.bob\n/help\n/quit\n"
+    command = [sys.executable, "-m", "agent", "--home", str(home.root), "chat"]
+    result = subprocess.run(command, input=lines, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "\\u202eraen.tset.bob" in result.stdout and "Nothing was stored" in result.stdout
+    assert "/balance" in result.stdout  # the /help after the refused line was answered
+    with AuditLog(home.audit_db) as log:
+        assert log.entries(kind="user_message") == []
