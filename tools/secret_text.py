@@ -34,6 +34,7 @@ OPENAI_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")
 BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _HEX_SECRET = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{128}(?![0-9a-fA-F])")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{32,}(?![A-Za-z0-9_\-])")
+_ETH_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _SEED_WORD = re.compile(r"[a-z]{3,8}")
 SEED_PHRASE_WORDS = 12
 # English function words that are not BIP-39 words: one of them in a run means a sentence.
@@ -92,7 +93,7 @@ def secret_in_typed_text(text: str) -> str | None:
     Found: a registered secret; ``ed25519:`` or bare base58 of 64 bytes (a secret key); 128 hex
     digits (a secret key in hex); an ``sk-`` key or Bearer token; a token of 32+ letters, digits,
     ``-`` and ``_`` mixing upper case, lower case and digits that is not base58 of 32 bytes (a
-    public key or a hash); a seed phrase (see :func:`has_seed_phrase`).
+    public key or a hash) nor a checksummed 0x address; a seed phrase (see :func:`has_seed_phrase`).
     """
     if _PATTERN is not None and _PATTERN.search(text):
         return "a secret this agent holds (a private key or its API key)"
@@ -113,7 +114,7 @@ def secret_in_typed_text(text: str) -> str | None:
             and any(c.islower() for c in token)
             and any(c.isdigit() for c in token)
         )
-        if mixed and decoded_size(token) != 32:
+        if mixed and decoded_size(token) != 32 and not _ETH_ADDRESS.fullmatch(token):
             return "an API key or access token"
     if has_seed_phrase(text):
         return "a seed phrase"

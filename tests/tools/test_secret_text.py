@@ -24,6 +24,8 @@ NOT_SECRETS = [
     "please swap some near into usdc when the price looks good today thanks",
     "１０ NEARをbobに送って",
     "claim my rewards from every task",
+    "send 1 NEAR to 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",  # a checksummed address
+    "what happened to tx 9cJ6vYjWMYd5rGhdHqFxuTK1NhLJjMowpAPy5bEnf8Dz",  # a hash
 ]
 
 
