@@ -187,4 +187,14 @@ def demo(
 
 
 def main() -> None:
-    app()
+    import sys
+
+    from agent.intent_screen import IntentRefused
+    from memory.redact_io import install_redaction
+
+    install_redaction()  # secrets never reach the terminal or a log, whatever prints them
+    try:
+        app()
+    except IntentRefused as exc:  # refused before anything saw it: say why, no traceback
+        print(exc.message, file=sys.stderr)
+        sys.exit(exc.exit_code)

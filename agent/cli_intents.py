@@ -73,6 +73,9 @@ def plan(
     ] = True,
 ) -> None:
     """Show what the agent would do, without doing it."""
+    from agent.intent_screen import screen_intent
+
+    screen_intent(intent)  # also when no home is configured and no session opens
     home: Home = ctx.obj
     checks = None
     if check and home.config_file.exists():
@@ -194,6 +197,8 @@ HELP = """Say what you want, e.g. "send 2 NEAR to bob", "swap 5 NEAR to USDC", "
 async def _chat(home: Home) -> None:
     from rich.console import Console
 
+    from agent.intent_screen import IntentRefused
+
     console = Console()
     session = await _open(home, recover=True)
     console.print(
@@ -212,8 +217,12 @@ async def _chat(home: Home) -> None:
             if text.startswith("/"):
                 await _slash(session, console, text)
                 continue
-            with console.status("working…"):
-                report = await session.run(text, _ask, review=_ask)
+            try:
+                with console.status("working…"):
+                    report = await session.run(text, _ask, review=_ask)
+            except IntentRefused as exc:  # nothing was kept; the conversation goes on
+                console.print(exc.message, markup=False, highlight=False)
+                continue
             _print_report(report)
     finally:
         await session.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from yaml import YAMLError
 
 from memory.user_files import UnusableFile, load_yaml
+from tools.secret_text import register_secret
 
 
 class ConfigError(Exception):
@@ -109,6 +111,8 @@ def load_config(path: Path) -> AgentConfig:
         config = AgentConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigFileError(path, describe_validation_error(exc)) from exc
+    # the key's value is redacted wherever it appears (an endpoint may echo it back)
+    register_secret(os.environ.get(config.planner.api_key_env))
     base = path.resolve().parent
     updates = {
         name: (base / value) if value is not None and not value.is_absolute() else value

@@ -17,6 +17,7 @@ from agent.config import AgentConfig, load_config
 from agent.executor import Confirm, Executor, RunReport
 from agent.grant_changes import ignored_grants_file_notice
 from agent.home import Home
+from agent.intent_screen import screen_intent
 from agent.plan import Plan, PlanStep, StepArgs
 from agent.planner import OfflinePlanner
 from agent.planner.llm import LLMPlanner, PlannerContext
@@ -115,6 +116,7 @@ class AgentSession:
 
     def plan(self, text: str) -> Plan:
         """The user's words as a plan; swaps without a stated slippage get the preference."""
+        screen_intent(text)
         prefs = self.preferences.load()
         planner = self._planner(prefs)
         if isinstance(planner, LLMPlanner):
@@ -173,6 +175,7 @@ class AgentSession:
         actor: Actor = "user",
     ) -> RunReport:
         """Plan the user's words and carry the plan out under the policy."""
+        screen_intent(text)
         self.conversation.add(self.session_id, "user", text)
         report = await self.run_plan(self.plan(text), confirm, review, actor)
         self.conversation.add(self.session_id, "assistant", describe(report))

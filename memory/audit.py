@@ -21,7 +21,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from memory.audit_anchor import Anchor, AnchorNotary, check_on_chain
+from memory.audit_anchor import (
+    Anchor,
+    AnchorNotary,
+    chain_anchors,
+    check_in_log,
+    check_on_chain,
+)
 from memory.audit_canonical import (
     GENESIS_HASH,
     AuditPayloadError,
@@ -254,7 +260,7 @@ class AuditLog:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._db = connect(self.path, durable=True)
+        self._db = connect(self.path, durable=True, redacting=False)  # redacted before hashing
         self._conn = self._db.conn
         self._lock = threading.Lock()
         with self._lock:
@@ -526,7 +532,9 @@ class AuditLog:
 
         Detects an edit of any byte of any stored column, a deleted, inserted or reordered
         entry; a cut-off tail is detected against ``expected_head`` or any anchor. With
-        ``anchored`` every anchor is also read back from chain and must match.
+        ``anchored`` the account's anchors are read from the chain, the truth: each head must be
+        in the local chain at its position (an emptied or re-chained log, or deleted local anchor
+        rows, cannot hide one), and each local anchor must be on chain too.
         """
         checkpoints: dict[int, tuple[str, str]] = {}
         problems: list[tuple[int, str]] = []
@@ -534,6 +542,7 @@ class AuditLog:
             anchors = self._known_anchors()
         except sqlite3.DatabaseError:
             anchors = []  # an unreadable anchors table vouches for nothing; the walk still runs
+        on_chain = chain_anchors(anchored) if anchored is not None else []
         for a in anchors:
             checkpoints.setdefault(a.entries, (a.head_hash, f"anchor tx {a.tx_hash or '?'}"))
             if anchored is not None:
@@ -547,13 +556,28 @@ class AuditLog:
         reader = sqlite3.connect(str(self.path), timeout=30.0)
         try:
             count, head_hash, broken = walk_chain(reader, checkpoints)
+            hash_at = _hashes_at(reader, {a.entries for a in on_chain if a.entries <= count})
         finally:
             reader.close()
+        for chain_anchor in on_chain:
+            problem = check_in_log(chain_anchor, len(on_chain), count, hash_at)
+            if problem is not None:
+                problems.append((problem.entry_id, problem.reason))
         broken = broken or truncation(count, checkpoints)
         if broken is None and problems:
-            broken = Broken(*min(problems))
+            # the earliest entry wins; at the same entry, the first found (stable)
+            broken = Broken(*min(problems, key=lambda p: p[0]))
+        checked = len(on_chain) if anchored is not None else len(anchors)
         if broken is not None:
-            return VerifyReport(
-                False, count, head_hash, broken.entry_id, broken.reason, len(anchors)
-            )
-        return VerifyReport(True, count, head_hash, anchors_checked=len(anchors))
+            return VerifyReport(False, count, head_hash, broken.entry_id, broken.reason, checked)
+        return VerifyReport(True, count, head_hash, anchors_checked=checked)
+
+
+def _hashes_at(conn: sqlite3.Connection, ids: set[int]) -> dict[int, str]:
+    """The stored hash of each entry in ``ids`` (ids the walk has already verified)."""
+    found: dict[int, str] = {}
+    for entry_id in sorted(ids):
+        row = conn.execute("SELECT hash FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        if row is not None:
+            found[entry_id] = str(row[0])
+    return found

@@ -2,7 +2,9 @@
 
 A local hash chain proves the log is self-consistent, not that nobody rewrote all of it or cut off
 its tail. Publishing ``(head_hash, entries)`` to the notary contract puts a copy of the head where
-the agent's own machine cannot change it; ``AuditLog.verify(anchored=notary)`` reads it back.
+the agent's own machine cannot change it; ``AuditLog.verify(anchored=notary)`` reads every anchor
+of the account back from the chain (never from the local ``anchors`` table, which is only a cache
+an attacker can edit or empty) and requires each head at its position in the local chain.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any, Protocol, runtime_checkable
 
 @runtime_checkable
 class AnchorNotary(Protocol):
-    """The on-chain notary (contract methods ``anchor`` and view ``get_anchor``).
+    """The on-chain notary (contract method ``anchor``; views ``get_anchor``, ``get_anchor_count``
+    and ``get_anchors``).
 
     Implementations may also expose ``network`` and ``contract_id`` attributes; they are recorded
     with each anchor.
@@ -25,6 +28,10 @@ class AnchorNotary(Protocol):
 
     def read_anchor(self, head_hash: str) -> dict[str, Any] | None:
         """``{head_hash, entries, block_height, timestamp_ns}`` as stored on chain, or None."""
+        ...
+
+    def read_anchors(self) -> list[dict[str, Any]]:
+        """Every anchor this account published, oldest first, as stored on chain."""
         ...
 
 
@@ -67,5 +74,60 @@ def check_on_chain(anchor: Anchor, notary: AnchorNotary) -> AnchorProblem | None
             anchor.entries,
             f"head {anchor.head_hash} was anchored on chain at {on_chain} entries, "
             f"but the local record says {anchor.entries}",
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class ChainAnchor:
+    """An anchor as the chain holds it: the ``index``-th (from 1) this account published."""
+
+    index: int
+    head_hash: str
+    entries: int
+    block_height: int | None
+
+    def describe(self, total: int) -> str:
+        block = f", block {self.block_height}" if self.block_height is not None else ""
+        return f"anchor {self.index} of {total} on chain (head {self.head_hash}{block})"
+
+
+def chain_anchors(notary: AnchorNotary) -> list[ChainAnchor]:
+    """The account's anchors read from the chain; ValueError when the chain returns nonsense."""
+    out = []
+    for index, raw in enumerate(notary.read_anchors(), start=1):
+        try:
+            head_hash, entries = str(raw["head_hash"]), int(raw["entries"])
+            height = raw.get("block_height")
+            block = None if height is None else int(height)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"anchor {index} read from chain is malformed: {raw!r}") from exc
+        if entries < 1:
+            raise ValueError(f"anchor {index} read from chain covers {entries} entries")
+        out.append(ChainAnchor(index, head_hash.lower(), entries, block))
+    return out
+
+
+def check_in_log(
+    anchor: ChainAnchor, total: int, count: int, hash_at: dict[int, str]
+) -> AnchorProblem | None:
+    """Is the chain's anchor in the local log at its position? ``hash_at``: entry id -> hash.
+
+    ``count`` is how many local entries verified; an anchor beyond them means the log was
+    emptied or cut off, another hash at its position means the log was rewritten.
+    """
+    name = anchor.describe(total)
+    if anchor.entries > count:
+        return AnchorProblem(
+            min(count + 1, anchor.entries),
+            f"{name} covers {anchor.entries} entries, but the local log has only {count}: "
+            f"entries {count + 1}..{anchor.entries} are missing (the log was emptied or cut off)",
+        )
+    if hash_at.get(anchor.entries) != anchor.head_hash:
+        return AnchorProblem(
+            anchor.entries,
+            f"{name} is not in the local log at its position: head anchored on chain at "
+            f"{anchor.entries} entries, but entry {anchor.entries} has another hash "
+            "(the log up to here was rewritten)",
         )
     return None

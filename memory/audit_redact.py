@@ -1,7 +1,10 @@
-"""Redaction at the audit log's door: secrets must never reach the database file.
+"""Redaction: secrets must never reach a database file, a log line or the terminal.
 
-The log is append-only and hash-chained, so a secret written once could never be removed without
-breaking the chain. Everything the log stores passes through :func:`redact` first.
+The audit log is append-only and hash-chained, so a secret written once could never be removed
+without breaking the chain. Everything the log and the memory stores keep, every log record and
+everything the CLI prints passes through :func:`redact_text` first: secrets are found by shape
+and by value (every key and API key this process loaded, see ``tools.secret_text``), so an API
+key with no recognisable prefix is hidden wherever it is echoed back.
 """
 
 from __future__ import annotations
@@ -9,7 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import base58
+from tools.secret_text import (
+    BARE_B58,
+    BEARER,
+    ED25519_VALUE,
+    OPENAI_KEY,
+    decoded_size,
+    hide_registered,
+)
 
 REDACTED = "[REDACTED]"
 
@@ -18,11 +28,6 @@ _SECRET_FIELD = re.compile(
     r"refresh[_-]?token|passphrase|password|passwd|seed[_-]?phrase|mnemonic|credentials?)",
     re.IGNORECASE,
 )
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_ED25519 = re.compile(rf"(?i:ed25519):([{_B58}]{{40,100}})")
-_BARE_B58 = re.compile(rf"(?<![{_B58}])[{_B58}]{{64,90}}(?![{_B58}])")
-_OPENAI_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]{8,}")
 
 
 def is_secret_field(name: str) -> bool:
@@ -37,39 +42,33 @@ def _ed25519_secret(match: re.Match[str]) -> str:
 
 def _public_key(match: re.Match[str]) -> str:
     """Under a field named as a public key, a 32-byte value is the key that signed: keep it."""
-    try:
-        size = len(base58.b58decode(match.group(1)))
-    except ValueError:
-        size = 0
-    return match.group(0) if size == 32 else f"ed25519:{REDACTED}"
+    return match.group(0) if decoded_size(match.group(1)) == 32 else f"ed25519:{REDACTED}"
 
 
 _PUBLIC_KEY_FIELD = re.compile(r"(?i)(^|_)(public_key|pk)$")
 
 
 def _bare_secret(match: re.Match[str]) -> str:
-    try:
-        size = len(base58.b58decode(match.group(0)))
-    except ValueError:
-        size = 0
-    return REDACTED if size == 64 else match.group(0)
+    return REDACTED if decoded_size(match.group(0)) == 64 else match.group(0)
 
 
 def redact_text(text: str, *, public_key_field: bool = False) -> str:
-    """Replace secret keys, ``sk-`` API keys and Bearer tokens found anywhere inside ``text``.
+    """Replace secret keys, ``sk-`` API keys, Bearer tokens and registered secrets in ``text``.
 
     Any 64-byte ed25519 value is treated as a secret key, with or without its ``ed25519:``
-    prefix (a signature looks the same and loses nothing by being hidden).
+    prefix (a signature looks the same and loses nothing by being hidden). Registered values
+    (``tools.secret_text.register_secret``) are replaced wherever they occur, whatever they
+    look like.
     """
     if "ed25519:" in text.lower():
-        text = _ED25519.sub(_public_key if public_key_field else _ed25519_secret, text)
+        text = ED25519_VALUE.sub(_public_key if public_key_field else _ed25519_secret, text)
     if len(text) >= 64:
-        text = _BARE_B58.sub(_bare_secret, text)
+        text = BARE_B58.sub(_bare_secret, text)
     if "sk-" in text:
-        text = _OPENAI_KEY.sub(REDACTED, text)
+        text = OPENAI_KEY.sub(REDACTED, text)
     if "earer" in text or "EARER" in text:
-        text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    return text
+        text = BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return hide_registered(text, REDACTED)
 
 
 def redact(value: Any) -> Any:

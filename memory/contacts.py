@@ -14,6 +14,7 @@ from pathlib import Path
 from memory.db import connect
 from tools.errors import InvalidAccountIdError
 from tools.network import check_account_id
+from tools.text_screen import DeceptiveTextError, check_visible
 
 _TABLE = "contacts"
 # Both are used with fullmatch, never match + "$" (which also accepts a trailing newline).
@@ -45,6 +46,7 @@ def name_key(name: str) -> str:
 def validate_name(name: str) -> str:
     """A display name: starts with a letter (any script), then letters, digits, space, - or _."""
     cleaned = name.strip().removeprefix("@").strip()
+    _visible(name, "contact name")
     if not _NAME.fullmatch(cleaned):
         raise ContactError(
             f"{name!r} is not a usable contact name: start with a letter, then up to 31 letters, "
@@ -55,10 +57,19 @@ def validate_name(name: str) -> str:
 
 def validate_account_id(account_id: str) -> str:
     """NEAR's rules (2-64 chars, a-z 0-9 - _ ., no leading/trailing/doubled separators)."""
+    _visible(account_id, "account id")
     try:
         return check_account_id(account_id.strip())
     except InvalidAccountIdError as exc:
         raise ContactError(str(exc)) from exc
+
+
+def _visible(text: str, what: str) -> None:
+    """Refuse hidden characters with the text shown escaped (``tools.text_screen``)."""
+    try:
+        check_visible(text, what)
+    except DeceptiveTextError as exc:
+        raise ContactError(exc.message) from None
 
 
 def is_full_account_id(text: str) -> bool:

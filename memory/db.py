@@ -3,18 +3,38 @@
 A damaged file (truncated, overwritten, not SQLite at all) surfaces wherever SQLite first reads
 the bad page: at open, or in the middle of a query much later. Every connection made here turns
 that into ``DamagedDatabase``, naming the file and what to do, whichever statement met it.
+
+Every text value written through such a connection (INSERT, UPDATE, REPLACE) is redacted first
+(``memory.audit_redact``), so no store can keep a secret whichever code path wrote it.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from memory.audit_redact import redact_text
 from memory.user_files import UnusableFile
+
+_WRITES = ("INSERT", "UPDATE", "REPLACE", "UPSERT", "WITH")
+
+
+def _writes(sql: str) -> bool:
+    return sql.lstrip()[:7].upper().startswith(_WRITES)
+
+
+def _redacted(params: Any) -> Any:
+    if isinstance(params, dict):
+        return {k: redact_text(v) if isinstance(v, str) else v for k, v in params.items()}
+    if isinstance(params, list | tuple):
+        return type(params)(redact_text(v) if isinstance(v, str) else v for v in params)
+    return params
+
 
 # SQLITE_CORRUPT and SQLITE_NOTADB: the file's bytes are not a usable database.
 _DAMAGE_CODES = frozenset({11, 26})
@@ -55,15 +75,23 @@ class _Cursor(sqlite3.Cursor):
         path = connection.path if isinstance(connection, _Connection) else "(database)"
         return DamagedDatabase(path, str(exc)) if _is_damage(exc) else exc
 
-    def execute(self, *args: Any) -> _Cursor:
+    def _redacts(self, sql: str) -> bool:
+        connection = self.connection
+        return isinstance(connection, _Connection) and connection.redacting and _writes(sql)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        if self._redacts(sql):
+            parameters = _redacted(parameters)
         try:
-            return super().execute(*args)
+            return super().execute(sql, parameters)
         except sqlite3.DatabaseError as exc:
             raise self._damaged(exc) from exc
 
-    def executemany(self, *args: Any) -> _Cursor:
+    def executemany(self, sql: str, seq: Iterable[Any], /) -> _Cursor:
+        if self._redacts(sql):
+            seq = (_redacted(p) for p in seq)
         try:
-            return super().executemany(*args)
+            return super().executemany(sql, seq)
         except sqlite3.DatabaseError as exc:
             raise self._damaged(exc) from exc
 
@@ -99,9 +127,11 @@ class _Cursor(sqlite3.Cursor):
 
 
 class _Connection(sqlite3.Connection):
-    """A connection that knows its file, so damage found by any statement can name it."""
+    """A connection that knows its file, so damage found by any statement can name it, and whose
+    writes, direct or through a cursor, never store a secret (unless ``redacting`` is off)."""
 
     path: str = "(database)"
+    redacting: bool = True
 
     def cursor(self, factory: Any = _Cursor) -> Any:
         return super().cursor(factory)
@@ -116,12 +146,16 @@ class _Connection(sqlite3.Connection):
         return self.cursor().executescript(*args)
 
 
-def connect(path: Path | str, *, durable: bool = True) -> sqlite_utils.Database:
+def connect(
+    path: Path | str, *, durable: bool = True, redacting: bool = True
+) -> sqlite_utils.Database:
     """A sqlite-utils database in WAL mode that waits for locks instead of failing.
 
     ``durable`` selects ``synchronous=FULL`` so a committed row survives a power cut, not just a
     process crash; caches that can be rebuilt may pass False. DamagedDatabase when the file is
-    not a readable database (here or at any later statement).
+    not a readable database (here or at any later statement). ``redacting=False`` is for the
+    audit log alone, which redacts each entry before hashing it (a later change would break the
+    chain).
     """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +167,7 @@ def connect(path: Path | str, *, durable: bool = True) -> sqlite_utils.Database:
         factory=_Connection,
     )
     conn.path = str(path)
+    conn.redacting = redacting
     try:
         _use_wal(conn)
         conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")

@@ -23,6 +23,7 @@ from memory.user_files import UnusableFile, load_yaml
 from tools.action import NEAR, U128
 from tools.amounts import parse_amount
 from tools.network import is_valid_account_id, public_network
+from tools.text_screen import problems_in_file
 
 KINDS = ("transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards")
 Kind = Literal["transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards"]
@@ -578,10 +579,15 @@ def parse_grants(
 
 
 def load_grants_file(path: Path | str, wrapped_near: frozenset[str] = frozenset()) -> PolicyFile:
-    """Read a grants YAML file without storing anything; a key written twice is an error."""
+    """Read a grants YAML file without storing anything; a key written twice is an error, and so
+    is any invisible or direction-changing character (shown escaped)."""
     path = Path(path)
     try:
-        raw = load_yaml(path.read_bytes().decode("utf-8"))
+        text = path.read_bytes().decode("utf-8")
+        hidden = problems_in_file(text.removeprefix("\ufeff"))  # a leading BOM marks UTF-8
+        if hidden:  # text that displays as something other than what it says
+            raise GrantFileError(str(path), hidden)
+        raw = load_yaml(text)
     except FileNotFoundError as exc:
         raise GrantFileError(str(path), ["the file does not exist"]) from exc
     except UnicodeDecodeError as exc:

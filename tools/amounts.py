@@ -1,9 +1,13 @@
 """Decimal amount text <-> integer base units, exactly.
 
 One grammar for amounts, used by the plan gate (``tools.args``) and by the tools
-(``parse_amount``). What is accepted (after Unicode NFKC normalisation, so full-width digits typed
-in Japanese or Chinese input methods work, and every other Unicode decimal digit, Arabic-Indic
-or Devanagari say, read as its ASCII digit): digits with at most one ``.``; ``,`` only as a
+(``parse_amount``). Text longer than ``MAX_AMOUNT_TEXT`` characters is refused before anything
+else looks at it, and the checks after that are linear, so no input can make parsing slow.
+Digits are ASCII 0-9 and the full-width ０-９ typed with Japanese and Chinese input methods
+(NFKC maps those, and full-width ``．`` and ``，``, to ASCII). Look-alike digits (``¹``, ``①``,
+``𝟏``, Arabic-Indic ``١``..., see ``tools.text_screen``) are refused by name: NFKC or
+``unicodedata.decimal`` would read them as digits the user may not have meant to type.
+What is accepted: digits with at most one ``.``; ``,`` only as a
 thousands separator in correctly grouped integer parts ("1,000.25"); surrounding whitespace.
 Refused, each with its own message: non-strings (floats above all: they cannot hold most amounts
 exactly), empty text, vague words ("all", "max"), NaN/infinity, signs, exponents ("1e3"),
@@ -24,15 +28,18 @@ from decimal import Decimal
 from typing import Any
 
 from tools.errors import AmountError
+from tools.text_screen import DeceptiveTextError, check_digits
 
 MAX_U128 = 2**128 - 1
 
 MAX_U128_DIGITS = len(str(MAX_U128))  # 39: a longer integer part cannot fit in base units
 
+MAX_AMOUNT_TEXT = 100
+"""Longest amount text read at all: 39 digits, their grouping commas, a point, 36 decimals, fit."""
+
 # re.ASCII and fullmatch: canonical text holds ASCII digits only, and nothing after them.
 _PLAIN = re.compile(r"(?P<int>\d*)(?:\.(?P<frac>\d*))?", re.ASCII)
 _GROUPED = re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+)(?:\.(?P<frac>\d*))?", re.ASCII)
-_EXPONENT = re.compile(r"[\d.,]*\d[\d.,]*e[+-]?\d*", re.ASCII)
 _BAD_COMMAS = re.compile(r"[\d,]*(?:\.\d*)?", re.ASCII)
 _SPECIALS = frozenset({"nan", "snan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 _VAGUE = frozenset({"all", "everything", "max", "maximum", "half", "some", "any"})
@@ -59,7 +66,10 @@ def normalise_amount_text(
             "numbers lose precision, so write the amount in quotes",
             text,
         )
-    s = _ascii_digits(unicodedata.normalize("NFKC", text)).strip()
+    if len(text) > MAX_AMOUNT_TEXT:
+        raise AmountError(_too_long(text), text)
+    _refuse_foreign_digits(text)
+    s = unicodedata.normalize("NFKC", text).strip()
     if not s:
         raise AmountError("is empty; write a positive decimal number such as 2.5", text)
     if max_chars is not None and len(s) > max_chars:
@@ -77,7 +87,7 @@ def normalise_amount_text(
         )
     if s.startswith("+"):
         raise AmountError(f"{text!r} has a sign; write just the number, such as 2.5", text)
-    if _EXPONENT.fullmatch(low):
+    if _is_exponent(low):
         raise AmountError(f"{text!r} uses an exponent; write the number out in full", text)
     if "_" in s:
         raise AmountError(
@@ -149,19 +159,32 @@ def to_decimal(units: int, decimals: int) -> Decimal:
     return Decimal(format_amount(units, decimals))
 
 
-def _ascii_digits(text: str) -> str:
-    """Every Unicode decimal digit as its ASCII digit, so the canonical text is plain ASCII.
+def _too_long(text: str) -> str:
+    body = text.strip()
+    what = "digits" if body.isascii() and body.isdigit() else "characters"
+    return (
+        f"the amount {_shown(text)} is too large: {len(body)} {what}, and amount text is at most "
+        f"{MAX_AMOUNT_TEXT} characters"
+    )
 
-    Without this "١٢" (Arabic-Indic) would reach a plan, and a preview, exactly as written.
-    """
-    if text.isascii():
-        return text
-    return "".join(_ascii_digit(ch) for ch in text)
+
+def _refuse_foreign_digits(text: str) -> None:
+    """Refuse look-alike digits (``tools.text_screen``), naming the first one."""
+    try:
+        check_digits(text, "amount")
+    except DeceptiveTextError as exc:
+        raise AmountError(f"{text!r} {exc.message.removeprefix('the amount ')}", text) from None
 
 
-def _ascii_digit(ch: str) -> str:
-    value = unicodedata.decimal(ch, None)
-    return ch if value is None else str(value)
+def _is_exponent(low: str) -> bool:
+    """``<digits, points and commas with a digit>e[+-]<digits>``, checked in one pass."""
+    mantissa, sep, exponent = low.partition("e")
+    if not sep or not mantissa or not any(c.isdigit() for c in mantissa):
+        return False
+    if any(c not in "0123456789.," for c in mantissa):
+        return False
+    exponent = exponent[1:] if exponent[:1] in ("+", "-") else exponent
+    return all(c in "0123456789" for c in exponent)
 
 
 def _shown(text: Any) -> str:

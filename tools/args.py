@@ -31,6 +31,7 @@ from tools.amounts import normalise_amount_text
 from tools.base import ToolArgs
 from tools.errors import AmountError, InvalidAccountIdError
 from tools.network import check_account_id, is_valid_account_id
+from tools.text_screen import DeceptiveTextError, check_visible
 
 __all__ = [
     "CANONICAL_SYMBOLS",
@@ -110,6 +111,10 @@ def normalise_amount(value: Any) -> str:
 def _account(value: Any) -> str:
     if not isinstance(value, str):
         raise AccountIdError(f"must be a NEAR account id string, not a {type(value).__name__}")
+    try:
+        check_visible(value, "account id")
+    except DeceptiveTextError as exc:
+        raise AccountIdError(exc.message, account_id=exc.details["text"]) from None
     try:
         return check_account_id(value)
     except InvalidAccountIdError as exc:

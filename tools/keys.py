@@ -18,6 +18,7 @@ from pathlib import Path
 
 from devnet.keys import KeyPair
 from tools.errors import CredentialsError
+from tools.secret_text import register_key_secret
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class Credentials:
 
     account_id: str
     key_pair: KeyPair = field(repr=False)
+
+    def __post_init__(self) -> None:
+        # every loaded key is redacted wherever it appears in this process (stores, logs, output)
+        register_key_secret(self.key_pair.seed, self.key_pair.public_bytes)
 
     @property
     def public_key(self) -> str:

@@ -1,7 +1,8 @@
 """Chain-backed anchoring of the audit log's head hash (tamper evidence outside this machine).
 
 ``anchor`` records ``{head_hash, entries}`` on the notary contract under the signer's account;
-``read_anchor`` reads it back. These are called by the audit log, not by the planner.
+``read_anchor`` reads one back and ``read_anchors`` all of them (the count, then each page), which
+is what ``audit verify --anchored`` trusts. These are called by the audit log, not by the planner.
 """
 
 from __future__ import annotations
@@ -64,6 +65,34 @@ async def read_anchor(
     return dict(value) if isinstance(value, Mapping) else None
 
 
+ANCHOR_PAGE = 100
+
+
+async def read_anchors(ctx: ToolContext, account_id: str | None = None) -> list[dict[str, Any]]:
+    """Every anchor ``account_id`` (default: this account) published, oldest first.
+
+    Reads ``get_anchor_count`` first and then pages ``get_anchors`` until that many came back,
+    so a short page from the node is an error rather than a silently shorter list.
+    """
+    contract, account = notary_contract(ctx), account_id or ctx.account_id
+    count = await ctx.chain.view(contract, "get_anchor_count", {"account_id": account})
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"the notary returned {count!r} as the anchor count of {account}")
+    anchors: list[dict[str, Any]] = []
+    while len(anchors) < count:
+        page = await ctx.chain.view(
+            contract,
+            "get_anchors",
+            {"account_id": account, "from_index": len(anchors), "limit": ANCHOR_PAGE},
+        )
+        if not isinstance(page, list) or not page or not all(isinstance(a, Mapping) for a in page):
+            raise ValueError(
+                f"the notary returned {len(anchors)} of the {count} anchors of {account}"
+            )
+        anchors.extend(dict(a) for a in page)
+    return anchors[:count]
+
+
 class ChainNotary:
     """The audit log's notary (memory.audit_anchor.AnchorNotary): blocking calls over the chain.
 
@@ -87,6 +116,9 @@ class ChainNotary:
 
     def read_anchor(self, head_hash: str) -> dict[str, Any] | None:
         return self._run(read_anchor(self._ctx, head_hash))
+
+    def read_anchors(self) -> list[dict[str, Any]]:
+        return self._run(read_anchors(self._ctx))
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         async def closing() -> T:

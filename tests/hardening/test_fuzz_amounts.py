@@ -165,6 +165,12 @@ def test_thousands_of_digits_are_a_typed_error() -> None:
         parse_amount("9" * 5000, 0)
 
 
-@pytest.mark.parametrize("text", ["٣", "१००", "1٣"])
+@pytest.mark.parametrize("text", ["１２", "1２.５", "１，０００"])
 def test_canonical_plan_amount_is_ascii(text: str) -> None:
     assert normalise_amount(text).isascii()
+
+
+@pytest.mark.parametrize("text", ["٣", "१००", "1٣", "¹"])
+def test_other_scripts_digits_are_not_amounts(text: str) -> None:
+    with pytest.raises(PlanAmountError, match="not read as a digit"):
+        normalise_amount(text)

@@ -31,6 +31,9 @@ class MemoryNotary:
     def read_anchor(self, head_hash: str) -> dict[str, object] | None:
         return self.anchors.get(head_hash)
 
+    def read_anchors(self) -> list[dict[str, object]]:
+        return list(self.anchors.values())  # insertion order: oldest first, as on chain
+
 
 @pytest.fixture
 def audit_path(tmp_path: Path) -> Path:

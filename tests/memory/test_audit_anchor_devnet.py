@@ -1,7 +1,15 @@
-"""Anchoring the audit log on the embedded devnet's notary contract, and reading it back."""
+"""Anchoring the audit log on the embedded devnet's notary contract, and reading it back.
+
+Each test anchors on a devnet of its own: ``verify --anchored`` checks every anchor the account
+ever published, so anchors from another test's log would (rightly) fail it.
+"""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +25,11 @@ from .tampering import open_raw, rehash_all
 
 
 @pytest.fixture
-def chain_notary(devnet: Any) -> Any:
+def chain_notary(fresh_devnet: Any) -> Any:
     from tests.tools.conftest import make_context
     from tools.notary import ChainNotary
 
-    ctx = make_context(devnet)
+    ctx = make_context(fresh_devnet)
     if not ctx.network.notary_id:
         pytest.skip("no notary contract in this devnet")
     return ChainNotary(ctx)
@@ -59,7 +67,10 @@ def test_anchor_round_trip_and_rewrite_detection(tmp_path: Path, chain_notary: A
         assert not report.ok and report.first_bad_id == 5 and "not on chain" in report.reason
 
 
-def test_cli_anchor_and_verify_anchored_through_agent_yaml(tmp_path: Path, devnet: Any) -> None:
+def test_cli_anchor_and_verify_anchored_through_agent_yaml(
+    tmp_path: Path, fresh_devnet: Any
+) -> None:
+    devnet = fresh_devnet
     from devnet.server import manifest_path
     from tests.tools.conftest import ALICE, manifest_of
 
@@ -93,3 +104,85 @@ def test_cli_anchor_and_verify_anchored_through_agent_yaml(tmp_path: Path, devne
     checked = runner.invoke(app, ["audit", "verify", "--anchored"])
     assert checked.exit_code == 0, checked.output
     assert "1 anchor(s) checked on chain" in checked.output
+
+
+def near_agent(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "agent", "--home", str(home.root), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def _emptied(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _rechained_without_local_anchors(path: Path) -> None:
+    """Rewrite entry 2, drop the anchor entry and the anchor rows, re-hash: locally consistent."""
+    with open_raw(path) as conn:
+        body = conn.execute("SELECT body FROM entries WHERE id=2").fetchone()[0]
+        conn.execute("UPDATE entries SET body=? WHERE id=2", (body.replace("h1", "h9"),))
+        conn.execute("DELETE FROM entries WHERE kind = 'anchor'")
+        conn.execute("DELETE FROM anchors")
+        rehash_all(conn)
+
+
+def _cut_without_local_anchors(path: Path) -> None:
+    """Cut the log below the anchor and delete the local anchor rows (nothing left to compare)."""
+    with open_raw(path) as conn:
+        conn.execute("DELETE FROM entries WHERE id > 2")
+        conn.execute("DELETE FROM anchors")
+
+
+def _extended_after_local_rows_dropped(path: Path) -> None:
+    """Only the local anchor rows are gone; the log itself is intact: still verifies."""
+    with open_raw(path) as conn:
+        conn.execute("DELETE FROM anchors")
+
+
+TAMPERS: dict[str, tuple[Callable[[Path], None], int | None]] = {
+    "emptied": (_emptied, 1),
+    "rechained": (_rechained_without_local_anchors, 4),
+    "cut": (_cut_without_local_anchors, 3),
+    "anchor rows dropped only": (_extended_after_local_rows_dropped, None),
+}
+
+
+def test_verify_anchored_reads_the_anchors_from_chain_not_the_local_copy(
+    tmp_path: Path, fresh_devnet: Any
+) -> None:
+    """`audit anchor`, then tamper with audit.db: `verify --anchored` trusts only the chain."""
+    from agent.setup_home import write_config
+
+    home = Home(tmp_path / "home")
+    write_config(
+        home,
+        network="devnet",
+        account_id="alice.test.near",
+        devnet_manifest=fresh_devnet.state_dir / "manifest.json",
+    )
+    with AuditLog(home.audit_db) as log:
+        for i in range(4):
+            log.append(
+                AuditKind.TX_OUTCOME, actor="system", correlation_id=f"c{i}", data={"h": f"h{i}"}
+            )
+    made = near_agent(home, "audit", "anchor")
+    assert made.returncode == 0, made.stderr
+    assert "Anchored 4 entries" in made.stdout
+    ok = near_agent(home, "audit", "verify", "--anchored")
+    assert ok.returncode == 0 and "1 anchor(s) checked on chain" in ok.stdout, ok.stderr
+    pristine = tmp_path / "pristine.db"
+    shutil.copy(home.audit_db, pristine)
+
+    for name, (tamper, first_bad) in TAMPERS.items():
+        _emptied(home.audit_db)
+        shutil.copy(pristine, home.audit_db)
+        tamper(home.audit_db)
+        checked = near_agent(home, "audit", "verify", "--anchored")
+        if first_bad is None:
+            assert checked.returncode == 0, (name, checked.stderr)
+            assert "1 anchor(s) checked on chain" in checked.stdout, name
+            continue
+        assert checked.returncode == 1, (name, checked.stdout, checked.stderr)
+        assert "OK" not in checked.stdout, name
+        assert f"TAMPERED: entry {first_bad}:" in checked.stderr, (name, checked.stderr)
+        assert "anchor 1 of 1 on chain" in checked.stderr, (name, checked.stderr)

@@ -113,3 +113,16 @@ def test_grant_ids_are_ascii_and_whole(grant_id: str) -> None:
 def test_recipient_with_a_trailing_newline_is_refused() -> None:
     with pytest.raises(GrantFileError, match="not a valid NEAR account id"):
         parse_grants(grants_doc(transfer_grant(recipients=["bob.test.near\n"])))
+
+
+def test_a_grants_file_with_hidden_characters_is_refused_showing_them(tmp_path: Path) -> None:
+    """An account written with a right-to-left override displays as another account."""
+    path = tmp_path / "grants.yaml"
+    path.write_text(
+        "grants:\n  - id: pay\n    expires_at: '2099-01-01T00:00:00Z'\n    kinds: [transfer]\n"
+        "    recipients: ['\u202eraen.tset.bob']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(GrantFileError) as refused:
+        load_grants_file(path)
+    assert "line 5" in str(refused.value) and "\\u202e" in str(refused.value)

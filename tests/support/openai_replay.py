@@ -2,7 +2,8 @@
 
 The LLM planner is exercised through the real openai client and langchain-openai over HTTP; only
 the model's answers are scripted. Every request body is kept so tests can assert what the model
-was shown and how many times it was called.
+was shown and how many times it was called. ``{api_key}`` in a scripted turn's text or arguments
+is replaced by the bearer token the request carried: an endpoint that echoes the key back.
 """
 
 from __future__ import annotations
@@ -56,12 +57,12 @@ class ReplayServer:
         with self._lock:
             self.turns.extend(turns)
 
-    def _next_reply(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _next_reply(self, body: dict[str, Any], api_key: str = "") -> dict[str, Any]:
         with self._lock:
             self.requests.append(body)
             if not self.turns:
                 return {"error": {"message": "no scripted turn left", "type": "test_script"}}
-            turn = self.turns.pop(0)
+            turn = _echoing(self.turns.pop(0), api_key)
         message: dict[str, Any] = {"role": "assistant", "content": turn.content}
         if turn.tool_calls:
             message["tool_calls"] = [
@@ -102,7 +103,8 @@ class ReplayServer:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"unknown path {self.path}"}})
                     return
-                reply = server._next_reply(body)
+                bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                reply = server._next_reply(body, bearer)
                 self._send(500 if "error" in reply else 200, reply)
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
@@ -117,3 +119,23 @@ class ReplayServer:
                 return
 
         return Handler
+
+
+def _echoing(turn: ModelTurn, api_key: str) -> ModelTurn:
+    """The turn with ``{api_key}`` replaced by the key the request was sent with."""
+
+    def fill(text: str) -> str:
+        return text.replace("{api_key}", api_key)
+
+    return ModelTurn(
+        content=fill(turn.content) if turn.content is not None else None,
+        tool_calls=[
+            ToolCall(
+                call.name,
+                fill(call.arguments)
+                if isinstance(call.arguments, str)
+                else json.loads(fill(json.dumps(call.arguments))),
+            )
+            for call in turn.tool_calls
+        ],
+    )

@@ -1,0 +1,138 @@
+"""Secrets as text: the exact values this process holds, and the shapes a secret has.
+
+Two ways to recognise a secret, declared once for the redactor (``memory.audit_redact``), the
+output and log filters (``memory.redact_io``) and the intent screen (``agent.intent_screen``):
+
+* by value: the process registers every secret it loads (each private key, in every text form a
+  key is written in, and the configured LLM API key) with :func:`register_secret`; an API key
+  with no recognisable shape is then still found wherever it is echoed back;
+* by shape: ``ed25519:`` keys, bare base58 of 64 bytes, ``sk-`` API keys, Bearer tokens, and
+  (for what a user types) seed phrases and long API-key-like tokens.
+
+The registry starts empty; nothing is registered on import.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import base58
+
+MIN_SECRET_CHARS = 8
+"""Shorter values are not registered: hiding every "abc" in every text would hide too much."""
+
+_LOCK = threading.Lock()
+_VALUES: set[str] = set()
+_ORDERED: tuple[str, ...] = ()
+_PATTERN: re.Pattern[str] | None = None
+
+B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+ED25519_VALUE = re.compile(rf"(?i:ed25519):([{B58_ALPHABET}]{{40,100}})")
+BARE_B58 = re.compile(rf"(?<![{B58_ALPHABET}])[{B58_ALPHABET}]{{64,90}}(?![{B58_ALPHABET}])")
+OPENAI_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")
+BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]{8,}")
+_HEX_SECRET = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{128}(?![0-9a-fA-F])")
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{32,}(?![A-Za-z0-9_\-])")
+_ETH_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_SEED_WORD = re.compile(r"[a-z]{3,8}")
+SEED_PHRASE_WORDS = 12
+# English function words that are not BIP-39 words: one of them in a run means a sentence.
+_SENTENCE_WORDS = frozenset(
+    {"the", "and", "for", "with", "when", "then", "that", "this", "from", "into", "your", "have",
+     "will", "are", "was", "but", "they", "them", "what", "which", "there", "their", "would",
+     "could", "should", "than", "please", "thanks", "does", "been", "were", "its", "our", "how",
+     "who", "why", "where", "did", "has", "had"}
+)  # fmt: skip
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so that it is redacted wherever it appears in this process."""
+    global _ORDERED, _PATTERN
+    if not isinstance(value, str) or len(value.strip()) < MIN_SECRET_CHARS:
+        return
+    with _LOCK:
+        if value in _VALUES:
+            return
+        _VALUES.add(value)
+        _ORDERED = tuple(sorted(_VALUES, key=len, reverse=True))  # longest first: no partials
+        # any case: an error that lowercases a value ("did you mean ...?") must not show it
+        _PATTERN = re.compile("|".join(re.escape(v) for v in _ORDERED), re.IGNORECASE)
+
+
+def register_key_secret(seed: bytes, public: bytes) -> None:
+    """Register an ed25519 key in every text form it may be written in (see tests/keys)."""
+    full = base58.b58encode(seed + public).decode()
+    short = base58.b58encode(seed).decode()
+    for form in (f"ed25519:{full}", full, f"ed25519:{short}", short, seed.hex()):
+        register_secret(form)
+
+
+def registered_secrets() -> tuple[str, ...]:
+    """The registered values, longest first."""
+    return _ORDERED
+
+
+def hide_registered(text: str, replacement: str) -> str:
+    """``text`` with every registered value, in any letter case, replaced."""
+    pattern = _PATTERN
+    return text if pattern is None else pattern.sub(replacement, text)
+
+
+def decoded_size(text: str) -> int:
+    """Bytes in base58 ``text`` (0 when it is not base58)."""
+    try:
+        return len(base58.b58decode(text))
+    except ValueError:
+        return 0
+
+
+def secret_in_typed_text(text: str) -> str | None:
+    """What secret-shaped thing a user typed into ``text`` (never the secret itself), or None.
+
+    Found: a registered secret; ``ed25519:`` or bare base58 of 64 bytes (a secret key); 128 hex
+    digits (a secret key in hex); an ``sk-`` key or Bearer token; a token of 32+ letters, digits,
+    ``-`` and ``_`` mixing upper case, lower case and digits that is not base58 of 32 bytes (a
+    public key or a hash) nor a checksummed 0x address; a seed phrase (see :func:`has_seed_phrase`).
+    """
+    if _PATTERN is not None and _PATTERN.search(text):
+        return "a secret this agent holds (a private key or its API key)"
+    for match in ED25519_VALUE.finditer(text):
+        if decoded_size(match.group(1)) == 64:
+            return "a private key (ed25519:…)"
+    for match in BARE_B58.finditer(text):
+        if decoded_size(match.group(0)) == 64:
+            return "a private key (base58)"
+    if _HEX_SECRET.search(text):
+        return "a private key (hex)"
+    if OPENAI_KEY.search(text) or BEARER.search(text):
+        return "an API key or access token"
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        mixed = (
+            any(c.isupper() for c in token)
+            and any(c.islower() for c in token)
+            and any(c.isdigit() for c in token)
+        )
+        if mixed and decoded_size(token) != 32 and not _ETH_ADDRESS.fullmatch(token):
+            return "an API key or access token"
+    if has_seed_phrase(text):
+        return "a seed phrase"
+    return None
+
+
+def has_seed_phrase(text: str) -> bool:
+    """Twelve or more words in a row of 3-8 lowercase ASCII letters, nothing else between them.
+
+    A heuristic, without the BIP-39 word list: its words are 3-8 lowercase letters, and a phrase
+    is typed as bare words separated by spaces. Sentences rarely qualify: they carry short words
+    ("to", "of", "my"), function words no seed phrase has ("the", "and", "when"), digits,
+    capitals or punctuation, each of which ends a run.
+    """
+    run = 0
+    for word in text.split():
+        word_like = _SEED_WORD.fullmatch(word) and word not in _SENTENCE_WORDS
+        run = run + 1 if word_like else 0
+        if run >= SEED_PHRASE_WORDS:
+            return True
+    return False

@@ -1,0 +1,125 @@
+"""Text that lies to the eye: characters that change how text looks without being seen.
+
+A right-to-left override (U+202E) makes ``\u202eraen.tset.bob`` display as ``bob.test.near``; a
+zero-width space hides inside a name; a Hangul filler looks like a blank. Intents, account ids,
+contacts and grant files are screened here, and refused with the offenders shown escaped
+(``bob\\u202e.test.near``) so the user sees what the screen did not show them.
+
+Refused: every format character (Unicode category Cf: bidi embeddings, overrides and isolates,
+zero-width spaces and joiners, the byte-order mark, soft hyphens...), control characters other
+than tab, line feed and carriage return (Cc), line and paragraph separators (Zl, Zp), surrogates,
+private-use and unassigned code points (Cs, Co, Cn), and the fillers that render as nothing
+(Hangul fillers, the combining grapheme joiner, the braille blank).
+
+Digits are ASCII 0-9 and the full-width ０-９ of Japanese and Chinese input methods. A character
+that NFKC would turn into a digit (``¹``, ``①``, ``𝟏``, ``½``) or another script's decimal digit
+(Arabic-Indic ``١``) looks like, or is read as, a number the user may not have typed: it is a
+"look-alike digit", refused in intents and amounts. Ideographic numerals (``一``, ``〇``) are
+words, not digits, and pass.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from tools.errors import ToolError
+
+_REFUSED_CATEGORIES = frozenset({"Cf", "Cc", "Zl", "Zp", "Cs", "Co", "Cn"})
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800")
+
+
+class DeceptiveTextError(ToolError, ValueError):
+    """Text holds characters that are invisible, change its direction, or pose as digits."""
+
+    code = "deceptive_text"
+
+
+_FULL_WIDTH_DIGITS = frozenset("０１２３４５６７８９")
+
+
+def is_lookalike_digit(ch: str) -> bool:
+    """A digit other than ASCII or full-width, or a character NFKC turns into a digit."""
+    if ch.isascii() or ch in _FULL_WIDTH_DIGITS:
+        return False
+    if unicodedata.category(ch) == "Nd":
+        return True
+    return any("0" <= c <= "9" for c in unicodedata.normalize("NFKC", ch))
+
+
+def check_digits(text: str, what: str) -> str:
+    """``text`` when every digit in it is a real one; DeceptiveTextError naming the first not."""
+    if text.isascii():
+        return text
+    for ch in text:
+        if is_lookalike_digit(ch):
+            raise DeceptiveTextError(
+                f"the {what} contains {ch!r} ({describe([ch])}), which is not read as a digit "
+                "here; write the digits 0-9 (full-width ０-９ work too)",
+                text=escaped(text),
+            )
+    return text
+
+
+def is_hidden(ch: str) -> bool:
+    """Would this character change or hide what the text looks like?"""
+    if ch.isascii():
+        return ch < " " and ch not in _ALLOWED_CONTROLS or ch == "\x7f"
+    return ch in _INVISIBLE or unicodedata.category(ch) in _REFUSED_CATEGORIES
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The distinct hidden characters in ``text``, in order of appearance."""
+    seen: dict[str, None] = {}
+    for ch in text:
+        if ch not in seen and is_hidden(ch):
+            seen[ch] = None
+    return list(seen)
+
+
+def escaped(text: str) -> str:
+    """``text`` with each hidden character written as ``\\uXXXX`` (everything else as is)."""
+    return "".join(_escape(ch) if is_hidden(ch) else ch for ch in text)
+
+
+def describe(chars: list[str]) -> str:
+    """``U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH SPACE``."""
+    return ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}" for ch in chars)
+
+
+def check_visible(text: str, what: str) -> str:
+    """``text`` when it hides nothing; DeceptiveTextError naming and showing what it hides."""
+    found = hidden_characters(text)
+    if not found:
+        return text
+    raise DeceptiveTextError(
+        f"the {what} contains invisible or direction-changing characters ({describe(found)}): "
+        f'"{escaped(_shortened(text))}"; retype it without them',
+        text=escaped(text),
+    )
+
+
+def problems_in_file(text: str) -> list[str]:
+    """One problem per line of a file (a grants file, say) that holds hidden characters.
+
+    Returned, not raised, so a loader can report them with its other problems; a CRLF line end
+    is not a problem.
+    """
+    problems = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        found = hidden_characters(line.removesuffix("\r"))
+        if found:
+            problems.append(
+                f"line {number} contains invisible or direction-changing characters "
+                f'({describe(found)}): "{escaped(_shortened(line.removesuffix(chr(13))))}"'
+            )
+    return problems
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _shortened(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
