@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from memory.db import connect
+from memory.db import connect, write_transaction
 from tools.errors import InvalidAccountIdError
 from tools.network import check_account_id
 from tools.text_screen import DeceptiveTextError, check_visible
@@ -86,12 +86,13 @@ class AddressBook:
 
     def __init__(self, path: Path | str) -> None:
         self._db = connect(path)
-        self._db[_TABLE].create(  # type: ignore[union-attr]
-            {"key": str, "name": str, "account_id": str, "note": str, "added_at": str},
-            pk="key",
-            not_null={"name", "account_id", "note", "added_at"},
-            if_not_exists=True,
-        )
+        with write_transaction(self._db.conn):  # processes may open a new file together
+            self._db[_TABLE].create(  # type: ignore[union-attr]
+                {"key": str, "name": str, "account_id": str, "note": str, "added_at": str},
+                pk="key",
+                not_null={"name", "account_id", "note", "added_at"},
+                if_not_exists=True,
+            )
 
     def close(self) -> None:
         self._db.close()

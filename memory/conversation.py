@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from memory.audit_redact import redact_text
-from memory.db import connect
+from memory.db import connect, write_transaction
 
 Role = Literal["user", "assistant", "system", "tool"]
 _ROLES = frozenset(get_args(Role))
@@ -29,13 +29,14 @@ class Conversation:
 
     def __init__(self, path: Path | str) -> None:
         self._db = connect(path)
-        self._db[_TABLE].create(  # type: ignore[union-attr]
-            {"id": int, "session_id": str, "role": str, "text": str, "ts": str},
-            pk="id",
-            not_null={"session_id", "role", "text", "ts"},
-            if_not_exists=True,
-        )
-        self._db[_TABLE].create_index(["session_id", "id"], if_not_exists=True)  # type: ignore[union-attr]
+        with write_transaction(self._db.conn):  # processes may open a new file together
+            self._db[_TABLE].create(  # type: ignore[union-attr]
+                {"id": int, "session_id": str, "role": str, "text": str, "ts": str},
+                pk="id",
+                not_null={"session_id", "role", "text", "ts"},
+                if_not_exists=True,
+            )
+            self._db[_TABLE].create_index(["session_id", "id"], if_not_exists=True)  # type: ignore[union-attr]
 
     def close(self) -> None:
         self._db.close()

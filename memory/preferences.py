@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from memory.db import connect
+from memory.db import connect, write_transaction
 
 _TABLE = "preferences"
 
@@ -61,9 +61,10 @@ class PreferencesStore:
 
     def __init__(self, path: Path | str) -> None:
         self._db = connect(path)
-        self._db[_TABLE].create(  # type: ignore[union-attr]
-            {"key": str, "value": str}, pk="key", not_null={"value"}, if_not_exists=True
-        )
+        with write_transaction(self._db.conn):  # processes may open a new file together
+            self._db[_TABLE].create(  # type: ignore[union-attr]
+                {"key": str, "value": str}, pk="key", not_null={"value"}, if_not_exists=True
+            )
 
     def close(self) -> None:
         self._db.close()
