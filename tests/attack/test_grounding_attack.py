@@ -84,7 +84,7 @@ def test_a_model_cannot_widen_a_claim_to_tasks_the_user_did_not_name(
 def test_a_payment_the_user_takes_back_in_the_next_sentence_is_refused(
     server: ReplayServer, text: str
 ) -> None:
-    """"Actually, don't." after a payment is refused today; "just kidding" (冗談です) takes it
+    """ "Actually, don't." after a payment is refused today; "just kidding" (冗談です) takes it
     back just as plainly, yet the model's transfer passes."""
     plan = plan_with(
         server,
