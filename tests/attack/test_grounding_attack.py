@@ -6,13 +6,20 @@ The model is scripted (tests/support/openai_replay.py); the planner and its chec
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 
+from agent.home import Home
 from agent.plan import StepArgs
 from agent.planner.llm import LLMPlanner
+from devnet.server import RunningDevnet
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
 
 CONTACTS = {"bob": "bob.test.near", "carol": "carol.test.near"}
@@ -92,3 +99,40 @@ def test_a_payment_the_user_takes_back_in_the_next_sentence_is_refused(
         ToolCall("transfer", {"receiver_id": "bob.test.near", "amount": "1", "token": "NEAR"}),
     )
     assert plan.steps == [] and plan.error is not None, plan
+
+
+# At the user's seam: `near-agent plan --json` in a home whose planner is the scripted model.
+
+
+def _near_agent(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "agent", "--home", str(home.root), *args]
+    return subprocess.run(command, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def llm_home(home: Home) -> Iterator[tuple[Home, ReplayServer]]:
+    with ReplayServer() as replay:
+        config = yaml.safe_load(home.config_file.read_text())
+        config["planner"] = {"kind": "llm", "base_url": replay.base_url, "model": "scripted"}
+        home.config_file.write_text(yaml.safe_dump(config))
+        yield home, replay
+
+
+@pytest.mark.parametrize(
+    ("text", "stated_bps"),
+    [("swap 1 NEAR to USDC with 0.1% slippage", 10), ("swap 1 NEAR to USDC with 0% slippage", 0)],
+    ids=str,
+)
+def test_a_model_that_drops_the_stated_slippage_cannot_loosen_it(
+    llm_home: tuple[Home, ReplayServer], devnet: RunningDevnet, text: str, stated_bps: int
+) -> None:
+    """The user bounds the swap's price; the model leaves the bound out, and the plan that would
+    run carries the home's default slippage instead (a wider minimum-out than the user wrote)."""
+    home, replay = llm_home
+    swap = ToolCall("swap", {"token_in": "NEAR", "token_out": "USDC", "amount_in": "1"})
+    replay.script(ModelTurn(tool_calls=[swap]))
+    result = _near_agent(home, "plan", text, "--json")
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    body = json.loads(result.stdout)
+    for step in body.get("steps", []):
+        assert step["args"].get("max_slippage_bps", 10_001) <= stated_bps, body
