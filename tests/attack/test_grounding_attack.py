@@ -136,3 +136,21 @@ def test_a_model_that_drops_the_stated_slippage_cannot_loosen_it(
     body = json.loads(result.stdout)
     for step in body.get("steps", []):
         assert step["args"].get("max_slippage_bps", 10_001) <= stated_bps, body
+
+
+@pytest.mark.parametrize(
+    ("text", "widened"),
+    [("send 2¹ NEAR to bob", "21"), ("send 1² NEAR to bob", "12")],
+    ids=str,
+)
+def test_a_footnote_or_exponent_is_not_read_into_the_amount(
+    server: ReplayServer, text: str, widened: str
+) -> None:
+    """NFKC folds superscript digits into plain ones, so the grammar reads "2¹" (2, footnote 1)
+    as 21 and lets the model pay ten times what the user wrote."""
+    plan = plan_with(
+        server,
+        text,
+        ToolCall("transfer", {"receiver_id": "bob.test.near", "amount": widened, "token": "NEAR"}),
+    )
+    assert plan.steps == [] and plan.error is not None, plan
