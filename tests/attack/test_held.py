@@ -14,8 +14,10 @@ import sqlite3
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 
 from agent.home import Home
 from agent.plan import StepArgs
@@ -36,6 +38,12 @@ from tests.agent.agent_runs import (
     wait_paused,
     write_pay_grant,
 )
+from tests.agent.test_concurrent_identical_intents import (
+    INTENT,
+    NODE_LATENCY_S,
+    _agent_env,
+)
+from tests.attack.test_nonce_attack import _done_hash, _payer_home
 from tests.devnet.helpers import balance
 from tests.support.gate import Gate
 from tools.nonce_ledger import LEDGER_FILE, LOCKS_DIR
@@ -135,6 +143,57 @@ def test_a_lock_folder_deleted_under_a_run_in_flight_never_doubles_a_transaction
     assert code == 0 and "transfer: done" in out, out + err
     assert balance(devnet, BOB) - bob_before == 2 * TENTH  # two "done", two payments
     assert [status for _, status in reservations(home)] == ["settled", "settled"]
+
+
+def test_one_home_two_spellings_of_one_endpoint_never_report_one_transfer_done_twice(
+    fresh_devnet: RunningDevnet, tmp_path: Path
+) -> None:
+    """One home: a long-lived process (the daemon, a chat) loaded agent.yaml with one rpc_url;
+    the user then points agent.yaml at the same node spelled another way (or another provider
+    of the same chain) and runs `do`. The ledger keys nonces by endpoint text, so the two
+    processes of one home take separate locks and ledger rows for the one key."""
+    home = _payer_home(fresh_devnet, tmp_path / "home")
+    config = yaml.safe_load(home.config_file.read_text())
+    bob_before = balance(fresh_devnet, BOB)
+    with Gate() as gate:
+        first = subprocess.Popen(
+            _command(home, ("do", INTENT, "--yes")),
+            env=_agent_env(gate.env("before_send")),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        processes = [first]
+        try:
+            gate.wait_for(1)  # the first process has loaded its configuration
+            config["rpc_url"] = fresh_devnet.rpc_url.rstrip("/") + "/"  # the same node
+            home.config_file.write_text(yaml.safe_dump(config))
+            processes.append(
+                subprocess.Popen(
+                    _command(home, ("do", INTENT, "--yes")),
+                    env=_agent_env(gate.env("before_send")),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+            gate.wait_for(2)
+            fresh_devnet.faults.latency(NODE_LATENCY_S, methods=["send_tx"], probability=1.0)
+            gate.release()
+            outputs = [p.communicate(timeout=60) for p in processes]
+        finally:
+            fresh_devnet.faults.clear()
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+    done = [out for out, _ in outputs if "transfer: done" in out]
+    assert len(done) == 1, outputs  # the other is refused by the ledger's hash check, unsent
+    assert any("nothing was sent" in out for out, _ in outputs), outputs
+    paid = balance(fresh_devnet, BOB) - bob_before
+    hashes = [_done_hash(home, out) for out in done]
+    assert paid == len(done) * TENTH, (paid, hashes, outputs)
+    assert len(set(hashes)) == len(hashes), (hashes, outputs)
 
 
 CONTACTS = {"bob": "bob.test.near", "carol": "carol.test.near", "ref": "ref-friend.test.near"}
