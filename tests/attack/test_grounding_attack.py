@@ -44,6 +44,10 @@ def plan_with(server: ReplayServer, text: str, *calls: ToolCall) -> Any:
     return planner.plan(text)
 
 
+def transfer(receiver: str, amount: str, token: str = "NEAR") -> ToolCall:
+    return ToolCall("transfer", {"receiver_id": receiver, "amount": amount, "token": token})
+
+
 def label(task_id: int, text: str) -> ToolCall:
     return ToolCall("submit_label", {"task_id": task_id, "label": text})
 
@@ -154,3 +158,23 @@ def test_a_footnote_or_exponent_is_not_read_into_the_amount(
         ToolCall("transfer", {"receiver_id": "bob.test.near", "amount": widened, "token": "NEAR"}),
     )
     assert plan.steps == [] and plan.error is not None, plan
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("show my rewards", []),
+        ("check rewards", []),
+        ("label task 1 as rewards", [label(1, "rewards")]),
+        ("rewards can wait; send 1 NEAR to bob", [transfer("bob.test.near", "1")]),
+        ("send 1 NEAR to rewards.test.near", [transfer("rewards.test.near", "1")]),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_model_cannot_claim_where_the_user_only_mentions_rewards(
+    server: ReplayServer, text: str, calls: list[ToolCall]
+) -> None:
+    """A claim is allowed whenever an instruction sentence contains the word "rewards": to look
+    at them, as a label's text, in "rewards can wait", even inside an account id."""
+    plan = plan_with(server, text, *calls, ToolCall("claim_rewards", {}))
+    assert "claim_rewards" not in [s.tool for s in plan.steps], plan
