@@ -45,6 +45,7 @@ from tests.agent.test_concurrent_identical_intents import (
 )
 from tests.attack.test_nonce_attack import _done_hash, _payer_home
 from tests.devnet.helpers import balance
+from tests.support.chain_reads import usdc_and_nonce
 from tests.support.gate import Gate
 from tools.nonce_ledger import LEDGER_FILE, LOCKS_DIR
 
@@ -271,3 +272,25 @@ def _transfer(receiver: str, amount: str, token: str = "NEAR") -> dict:
 def test_a_hostile_fund_moving_plan_is_refused(text: str, calls: list[dict]) -> None:
     answer = CHECKER.check(text, calls, [], None)
     assert answer.steps == [] and answer.error is not None
+
+
+def test_reconcile_between_the_transactions_of_a_live_swap_takes_nothing(
+    home: Home, devnet: RunningDevnet
+) -> None:
+    """A swap signs more than one transaction (wrap, then ft_transfer_call); reconcile run while
+    it is held after signing its first leaves its reservation alone, and the swap completes."""
+    usdc_before, _ = usdc_and_nonce(devnet)
+    held = gate()
+    run = start(home, "do", "swap 1 NEAR to USDC", "--yes", pause=("after_sign", held))
+    wait_paused(run, held)
+    try:
+        reconciled = near_agent(home, "reconcile")
+        assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
+        assert "Nothing to recover." in reconciled.stdout
+        _keep_releasing(held)
+        code, out, err = finish(run)
+    finally:
+        held.close()
+    assert code == 0 and "swap: done" in out, out + err
+    assert usdc_and_nonce(devnet)[0] > usdc_before
+    assert [status for _, status in reservations(home)] == ["settled"]
