@@ -220,6 +220,8 @@ def _transfer(receiver: str, amount: str, token: str = "NEAR") -> dict:
     [
         ("send 1 NEAR to bob.test.neаr", [_transfer("bob.test.near", "1")]),  # Cyrillic а
         ("send 1 NEAR to bob.test.near", [_transfer("evil.bob.test.near", "1")]),
+        ("send 1 NEAR to bob", [_transfer("bob", "1")]),  # the contact, not the account "bob"
+        ("send 1 NEAR to dave", [_transfer("dave", "1")]),  # no such contact
         ("send 1 NEAR to evil.bob.test.near", [_transfer("bob.test.near", "1")]),
         ("send 1 NEAR to " + "A" * 64, [_transfer("a" * 64, "1")]),
         ("send 1 NEAR to bob", [_transfer("bob.test.near", "1", "wNEAR")]),
