@@ -22,7 +22,7 @@ import yaml
 from agent.home import Home
 from agent.plan import StepArgs
 from agent.planner.llm import LLMPlanner
-from devnet.server import RunningDevnet
+from devnet.server import RunningDevnet, start_devnet
 from tests.agent.agent_runs import (
     BOB,
     PAY,
@@ -296,3 +296,27 @@ def test_reconcile_between_the_transactions_of_a_live_swap_takes_nothing(
     assert code == 0 and "swap: done" in out, out + err
     assert usdc_and_nonce(devnet)[0] > usdc_before
     assert [status for _, status in reservations(home)] == ["settled"]
+
+
+def test_a_devnet_reset_at_the_same_url_still_runs_with_unique_signatures(tmp_path: Path) -> None:
+    """After a reset the node's nonces start again (here with a new key, as this devnet makes
+    on reset); the ledger neither blocks the next run nor lets it reuse a (key, nonce)."""
+    node = start_devnet(tmp_path / "devnet", reset=True)
+    port = int(node.rpc_url.rsplit(":", 1)[1])
+    try:
+        home = _payer_home(node, tmp_path / "home")
+        first = near_agent(home, "do", INTENT, "--yes")
+        assert "transfer: done" in first.stdout, first.stdout + first.stderr
+    finally:
+        node.stop()
+    node = start_devnet(tmp_path / "devnet", port=port, reset=True)  # same URL, fresh chain
+    try:
+        bob_before = balance(node, BOB)
+        again = near_agent(home, "do", INTENT, "--yes")
+        assert "transfer: done" in again.stdout, again.stdout + again.stderr
+        assert balance(node, BOB) - bob_before == TENTH
+    finally:
+        node.stop()
+    with sqlite3.connect(home.root / LEDGER_FILE) as conn:
+        signed = conn.execute("SELECT public_key, nonce FROM signatures").fetchall()
+    assert len(signed) == 2 and len(set(signed)) == 2  # (the reset node made a new key)
