@@ -189,3 +189,14 @@ def test_a_model_cannot_claim_where_the_user_only_mentions_rewards(
     at them, as a label's text, in "rewards can wait", even inside an account id."""
     plan = plan_with(server, text, *calls, ToolCall("claim_rewards", {}))
     assert "claim_rewards" not in [s.tool for s in plan.steps], plan
+
+
+def test_the_offline_planner_never_reads_a_footnote_into_the_amount(
+    home: Home, devnet: RunningDevnet
+) -> None:
+    """The same fold in the shared grammar: with no model at all, `near-agent plan` proposes
+    paying 21 NEAR for "send 2¹ NEAR"."""
+    result = _near_agent(home, "plan", "send 2¹ NEAR to bob.test.near", "--json")
+    body = json.loads(result.stdout)
+    amounts = [step["args"].get("amount") for step in body.get("steps", [])]
+    assert "21" not in amounts, body
