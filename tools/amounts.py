@@ -32,7 +32,8 @@ MAX_U128_DIGITS = len(str(MAX_U128))  # 39: a longer integer part cannot fit in 
 # re.ASCII and fullmatch: canonical text holds ASCII digits only, and nothing after them.
 _PLAIN = re.compile(r"(?P<int>\d*)(?:\.(?P<frac>\d*))?", re.ASCII)
 _GROUPED = re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+)(?:\.(?P<frac>\d*))?", re.ASCII)
-_EXPONENT = re.compile(r"[\d.,]*\d[\d.,]*e[+-]?\d*", re.ASCII)
+# [.,]* before the first digit, not [\d.,]*: one way to split, so a long number fails in linear time
+_EXPONENT = re.compile(r"[.,]*\d[\d.,]*e[+-]?\d*", re.ASCII)
 _BAD_COMMAS = re.compile(r"[\d,]*(?:\.\d*)?", re.ASCII)
 _SPECIALS = frozenset({"nan", "snan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 _VAGUE = frozenset({"all", "everything", "max", "maximum", "half", "some", "any"})

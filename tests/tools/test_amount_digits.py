@@ -52,3 +52,11 @@ def test_over_long_integer_parts_are_too_large(digits: int) -> None:
 def test_leading_zeros_do_not_count_as_digits() -> None:
     assert parse_amount("0" * 5_000 + "1", 0) == 1
     assert parse_amount("0" * 100 + str(MAX_U128), 0) == MAX_U128
+
+
+@pytest.mark.timeout(10)  # before the exponent check was made linear: about 12 minutes
+def test_a_million_digit_amount_is_refused_in_linear_time() -> None:
+    with pytest.raises(AmountError, match="1000000 digits"):
+        parse_amount("9" * 1_000_000, 0)
+    with pytest.raises(AmountError, match="not a decimal number"):
+        parse_amount("9" * 1_000_000 + "x", 0)
