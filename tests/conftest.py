@@ -1,13 +1,70 @@
-"""Shared fixtures: a devnet node on 127.0.0.1 with the default genesis."""
+"""Shared fixtures: a devnet node on 127.0.0.1 with the default genesis; Hypothesis profiles.
+
+Every node binds port 0 (a free port) and keeps its state in a pytest temporary folder, so the
+pytest-xdist workers that run the suite in parallel never share a port or a file: each worker
+gets its own session node.
+
+Hypothesis runs under one of two profiles: ``dev`` (the default) keeps every property test's
+own example budget; ``ci`` (chosen when the environment variable ``CI`` is set, as CI sets it)
+multiplies each budget by ``CI_EXAMPLE_SCALE``. ``HYPOTHESIS_PROFILE=ci`` (or
+``--hypothesis-profile=ci``) picks it by hand.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from devnet.server import RunningDevnet, start_devnet
+
+CI_EXAMPLE_SCALE = 2.5  # CI tries 2.5x each property test's examples; keep CI well under 90 min
+EXAMPLE_SCALE = {"dev": 1.0, "ci": CI_EXAMPLE_SCALE}
+
+
+def profile_for(environ: Mapping[str, str]) -> str:
+    """``HYPOTHESIS_PROFILE`` if set, else ``ci`` under CI, else ``dev``."""
+    chosen = environ.get("HYPOTHESIS_PROFILE")
+    if chosen:
+        if chosen not in EXAMPLE_SCALE:
+            raise pytest.UsageError(f"HYPOTHESIS_PROFILE={chosen!r}: use one of {EXAMPLE_SCALE}")
+        return chosen
+    return "ci" if environ.get("CI") else "dev"
+
+
+def scale_examples(test: Callable[..., Any], factor: float) -> None:
+    """Multiply the example budget of one ``@given`` test (its own, or the profile's default)."""
+    current = getattr(test, "_hypothesis_internal_use_settings", None)
+    if not isinstance(current, settings):  # Hypothesis renamed its attribute: fail loudly
+        raise pytest.UsageError(f"cannot read the Hypothesis settings of {test!r}")
+    budget = max(1, round(current.max_examples * factor))
+    test._hypothesis_internal_use_settings = settings(current, max_examples=budget)  # type: ignore[attr-defined]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Timing-based checks are off in both: on a shared machine they fail for reasons that are
+    # not the code's, and a failure prints the blob that reproduces it.
+    timing_free = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+    settings.register_profile("dev", print_blob=True, **timing_free)
+    settings.register_profile("ci", print_blob=True, database=None, **timing_free)
+    chosen = config.getoption("hypothesis_profile", None)  # --hypothesis-profile=NAME wins
+    settings.load_profile(chosen or profile_for(os.environ))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    factor = EXAMPLE_SCALE.get(settings.get_current_profile_name(), 1.0)
+    if factor == 1.0:
+        return
+    scaled: set[int] = set()
+    for item in items:
+        test = getattr(item, "obj", None)
+        if getattr(test, "is_hypothesis_test", False) and id(test) not in scaled:
+            scaled.add(id(test))  # parametrized items share one function: scale it once
+            scale_examples(test, factor)
 
 
 @pytest.fixture(scope="session")
