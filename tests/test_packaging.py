@@ -4,6 +4,7 @@ every document the code cites is in the repository."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import re
 import subprocess
@@ -44,23 +45,31 @@ def _declared(*groups: str) -> set[str]:
     return names
 
 
-def _imported_modules(*folders: str) -> set[str]:
+@functools.cache
+def _imports_of(folder: str) -> frozenset[str]:
     """Top-level names of every absolute import, at any depth (lazy imports count too)."""
     found: set[str] = set()
-    for folder in folders:
-        for path in (REPO / folder).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                if isinstance(node, ast.Import):
-                    found |= {alias.name.split(".")[0] for alias in node.names}
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    found.add(node.module.split(".")[0])
-    return found - FIRST_PARTY - set(sys.stdlib_module_names) - {"__future__"}
+    for path in (REPO / folder).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return frozenset(found - FIRST_PARTY - set(sys.stdlib_module_names) - {"__future__"})
+
+
+def _imported_modules(*folders: str) -> set[str]:
+    return set().union(*(_imports_of(folder) for folder in folders))
+
+
+@functools.cache
+def _providers() -> dict[str, list[str]]:
+    return importlib.metadata.packages_distributions()  # reads every installed dist: once
 
 
 def _distributions(modules: set[str]) -> set[str]:
     """The distributions that provide ``modules`` (a module not installed names itself)."""
-    providers = importlib.metadata.packages_distributions()
-    return {_canonical(d) for m in modules for d in providers.get(m, [m])}
+    return {_canonical(d) for m in modules for d in _providers().get(m, [m])}
 
 
 @pytest.mark.parametrize(
