@@ -1,14 +1,17 @@
-"""The Hypothesis profiles: each property test's own budget locally, several times it under CI."""
+"""The suite's own setup: Hypothesis profiles (each property test's own budget locally, several
+times it under CI) and temporary folders in RAM."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import EXAMPLE_SCALE, profile_for, pytest_collection_modifyitems
+from tests.conftest import EXAMPLE_SCALE, profile_for, pytest_collection_modifyitems, temp_root
 
 
 @pytest.mark.parametrize(
@@ -49,3 +52,14 @@ def test_a_property_test_runs_its_budget_times_the_profiles_scale(profile: str) 
     probe()
     assert len(calls) == round(10 * EXAMPLE_SCALE[profile])
     assert EXAMPLE_SCALE["ci"] > EXAMPLE_SCALE["dev"] == 1
+
+
+def test_temporary_folders_go_to_ram_unless_tmpdir_says_otherwise(tmp_path: Path) -> None:
+    ram = tmp_path / "shm"
+    ram.mkdir()
+    assert temp_root({}, shm=ram) == str(ram)
+    assert temp_root({"TMPDIR": "/var/tmp"}, shm=ram) is None
+    assert temp_root({}, shm=tmp_path / "missing") is None
+    chosen = temp_root(os.environ)
+    if chosen is not None:  # this very run put its folders there
+        assert tmp_path.resolve().is_relative_to(Path(chosen).resolve())
