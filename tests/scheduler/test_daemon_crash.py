@@ -47,6 +47,7 @@ def daemon(
     )
 
 
+@pytest.mark.slow  # two daemon processes per case, one killed with SIGKILL
 @pytest.mark.parametrize(
     ("failpoint", "landed", "verdict"),
     [
