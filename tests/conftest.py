@@ -7,7 +7,7 @@ gets its own session node. Temporary folders live in RAM where there is a ``/dev
 Hypothesis runs under one of two profiles: ``dev`` (the default) keeps every property test's
 own example budget; ``ci`` (chosen when the environment variable ``CI`` is set, as CI sets it)
 multiplies each budget by ``CI_EXAMPLE_SCALE``. ``HYPOTHESIS_PROFILE=ci`` (or
-``--hypothesis-profile=ci``) picks it by hand.
+``--hypothesis-profile=ci``) picks it by hand. Neither checks timing (deadlines, "too slow").
 """
 
 from __future__ import annotations
@@ -37,13 +37,19 @@ def profile_for(environ: Mapping[str, str]) -> str:
     return "ci" if environ.get("CI") else "dev"
 
 
-def scale_examples(test: Callable[..., Any], factor: float) -> None:
-    """Multiply the example budget of one ``@given`` test (its own, or the profile's default)."""
+def adjust(test: Callable[..., Any], factor: float) -> None:
+    """One ``@given`` test: its example budget (its own, or the default) times ``factor``, and
+    no timing checks (a deadline, "too slow"): on a shared machine those fail for reasons that
+    are not the code's."""
     current = getattr(test, "_hypothesis_internal_use_settings", None)
     if not isinstance(current, settings):  # Hypothesis renamed its attribute: fail loudly
         raise pytest.UsageError(f"cannot read the Hypothesis settings of {test!r}")
-    budget = max(1, round(current.max_examples * factor))
-    test._hypothesis_internal_use_settings = settings(current, max_examples=budget)  # type: ignore[attr-defined]
+    test._hypothesis_internal_use_settings = settings(  # type: ignore[attr-defined]
+        current,
+        max_examples=max(1, round(current.max_examples * factor)),
+        deadline=None,
+        suppress_health_check=list({*current.suppress_health_check, HealthCheck.too_slow}),
+    )
 
 
 def temp_root(environ: Mapping[str, str], shm: Path = Path("/dev/shm")) -> str | None:
@@ -61,25 +67,21 @@ def temp_root(environ: Mapping[str, str], shm: Path = Path("/dev/shm")) -> str |
 def pytest_configure(config: pytest.Config) -> None:
     # before any tmp_path exists (pytest picks its base folder from tempfile on first use)
     tempfile.tempdir = temp_root(os.environ) or tempfile.tempdir
-    # Timing-based checks are off in both: on a shared machine they fail for reasons that are
-    # not the code's, and a failure prints the blob that reproduces it.
-    timing_free = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-    settings.register_profile("dev", print_blob=True, **timing_free)
-    settings.register_profile("ci", print_blob=True, database=None, **timing_free)
+    # a failure prints the blob that reproduces it; CI starts from a fresh clone (no database)
+    settings.register_profile("dev", print_blob=True)
+    settings.register_profile("ci", print_blob=True, database=None)
     chosen = config.getoption("hypothesis_profile", None)  # --hypothesis-profile=NAME wins
     settings.load_profile(chosen or profile_for(os.environ))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     factor = EXAMPLE_SCALE.get(settings.get_current_profile_name(), 1.0)
-    if factor == 1.0:
-        return
-    scaled: set[int] = set()
+    adjusted: set[int] = set()
     for item in items:
         test = getattr(item, "obj", None)
-        if getattr(test, "is_hypothesis_test", False) and id(test) not in scaled:
-            scaled.add(id(test))  # parametrized items share one function: scale it once
-            scale_examples(test, factor)
+        if getattr(test, "is_hypothesis_test", False) and id(test) not in adjusted:
+            adjusted.add(id(test))  # parametrized items share one function: adjust it once
+            adjust(test, factor)
 
 
 @pytest.fixture(scope="session")

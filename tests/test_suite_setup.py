@@ -4,6 +4,7 @@ times it under CI) and temporary folders in RAM."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -36,12 +37,13 @@ def test_an_unknown_profile_name_is_a_usage_error() -> None:
 def test_a_property_test_runs_its_budget_times_the_profiles_scale(profile: str) -> None:
     calls: list[int] = []
 
-    @settings(max_examples=10, database=None, phases=[Phase.generate])
+    @settings(max_examples=10, database=None, phases=[Phase.generate], deadline=1)
     @given(st.integers())
     def probe(n: int) -> None:
         calls.append(n)
+        time.sleep(0.002)  # over its own 1 ms deadline: timing is not checked
 
-    # collected as two items (parametrized), it is still one function: scaled once
+    # collected as two items (parametrized), it is still one function: adjusted once
     items = [SimpleNamespace(obj=probe), SimpleNamespace(obj=probe)]
     active = settings.get_current_profile_name()
     settings.load_profile(profile)
