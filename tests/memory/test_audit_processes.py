@@ -34,7 +34,7 @@ def _spawn(path: Path, name: str, count: int | None = None) -> subprocess.Popen[
 def _committed(output: str) -> dict[int, str]:
     """``id hash`` per printed line; a half-printed last line (no newline yet) is ignored."""
     pairs = [line.split() for line in output.split("\n")[:-1]]
-    return {int(p[0]): p[1] for p in pairs if len(p) == 2 and len(p[1]) == 64}
+    return {int(p[0]): p[1] for p in pairs if len(p) == 2}
 
 
 def _rest_of(child: subprocess.Popen[str]) -> tuple[str, str]:
