@@ -395,7 +395,7 @@ def main() -> None:
         )
     cedar = bench_cedar(args.n)
     if cedar is None:
-        print("cedarpy: not installed (pip install cedarpy to compare)")
+        print("cedarpy: not installed (pip install -e '.[bench]' to compare)")
     else:
         print(f"cedarpy, same stateless rules (precomputed context): {cedar:>10,.0f} decisions/s")
 

@@ -7,8 +7,8 @@ or missing fields, wrong types and float amounts are refused with a message nami
 account ids follow NEAR's rules, token symbols are put in their canonical case, and amounts become
 exact decimal text in whole tokens (the grammar lives in ``tools.amounts``).
 
-``transfer`` requires its ``token``: design.md's contract is ``transfer {receiver_id, amount,
-token}``, and a transfer whose token was left out is too ambiguous to default to NEAR.
+``transfer`` requires its ``token``: docs/architecture.md's contract is ``transfer {receiver_id,
+amount, token}``, and a transfer whose token was left out is too ambiguous to default to NEAR.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Tool name -> tool, and the JSON schemas of their arguments for the planner.
 
-The planner binds ``tool_schemas()`` (names and argument fields exactly as design.md lists them);
-``parse_args`` validates what it produced through the same gate the plan uses
+The planner binds ``tool_schemas()`` (names and argument fields exactly as docs/architecture.md
+lists them); ``parse_args`` validates what it produced through the same gate the plan uses
 (``tools.args.validate_args``), so a tool never sees arguments a plan would have refused.
 """
 

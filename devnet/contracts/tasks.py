@@ -1,7 +1,7 @@
 """Labelling tasks paid in NEAR: vendors escrow a reward pool, taskers label items and claim.
 
-NEAR Tasks published no contract, so this is the project's own interface (design.md). The
-reward pool is held by this contract's account: it covers every label slot
+NEAR Tasks published no contract, so this is the project's own interface (docs/architecture.md).
+The reward pool is held by this contract's account: it covers every label slot
 (``reward_per_label * items * labels_per_item``) when the task is created, an accepted label
 moves ``reward_per_label`` from the task's escrow to the tasker's claimable balance, and closing
 a task refunds what no label can still earn. ``submit_label`` and ``claim_rewards`` take no

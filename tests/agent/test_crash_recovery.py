@@ -35,6 +35,7 @@ async def _pending(home: Home) -> int:
         await session.close()
 
 
+@pytest.mark.slow  # several near-agent processes per case, one killed with SIGKILL
 @pytest.mark.parametrize(
     ("failpoint", "landed", "swapped"),
     [

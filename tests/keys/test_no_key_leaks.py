@@ -88,6 +88,7 @@ def _session_flow(home: Home, seen: Collected) -> list[str]:
     return asyncio.run(flow())
 
 
+@pytest.mark.slow  # a whole session through the CLI, with scrypt-sealed keys
 def test_no_secret_key_leaks_anywhere(
     fresh_devnet,
     tmp_path: Path,

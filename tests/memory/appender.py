@@ -1,7 +1,8 @@
 """A child process that appends to an audit log forever, printing each committed entry.
 
 ``python -m tests.memory.appender PATH NAME [COUNT]`` prints ``id hash`` after each commit. With
-COUNT it first waits for a line on stdin, so that several children can be started together.
+COUNT it first prints ``ready`` once the log is open and waits for a line on stdin, so that
+several children can be started together.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def main() -> None:
     written = 0
     with AuditLog(path) as log:
         if count is not None:
+            print("ready", flush=True)
             sys.stdin.readline()
         while count is None or written < count:
             size = rng.choice((1, 1, 2, 5))

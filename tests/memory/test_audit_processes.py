@@ -7,7 +7,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from itertools import pairwise
 from pathlib import Path
 
@@ -33,8 +32,18 @@ def _spawn(path: Path, name: str, count: int | None = None) -> subprocess.Popen[
 
 
 def _committed(output: str) -> dict[int, str]:
-    pairs = [line.split() for line in output.splitlines()]
-    return {int(p[0]): p[1] for p in pairs if len(p) == 2}  # a half-printed last line is ignored
+    """``id hash`` per printed line; a half-printed last line (no newline yet) is ignored."""
+    pairs = [line.split() for line in output.split("\n")[:-1]]
+    return {int(p[0]): p[1] for p in pairs if len(p) == 2}
+
+
+def _rest_of(child: subprocess.Popen[str]) -> tuple[str, str]:
+    """What a killed child printed after the lines already read, through the same buffered
+    reader (``communicate`` reads the raw pipe and would skip what ``readline`` buffered)."""
+    child.stdin.close()
+    out, err = child.stdout.read(), child.stderr.read()
+    child.wait(timeout=30)
+    return out, err
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -42,14 +51,16 @@ def test_sigkill_mid_append_loses_no_committed_entry(tmp_path: Path, seed: int) 
     path = tmp_path / "audit.db"
     rng = random.Random(seed)
     children = [_spawn(path, f"killed-{seed}-{i}") for i in range(2)]
-    # Wait until both are appending, then kill them at a random moment mid-stream.
-    first_lines = [child.stdout.readline() for child in children]
-    time.sleep(rng.random() * 0.5)
+    # Wait until both are appending, then kill them mid-stream, each after a random number of
+    # commits (they keep appending while their lines are read).
+    first_lines = [
+        "".join(child.stdout.readline() for _ in range(rng.randint(1, 100))) for child in children
+    ]
     for child in children:
         os.kill(child.pid, signal.SIGKILL)
     printed: dict[int, str] = {}
     for child, first in zip(children, first_lines, strict=True):
-        out, err = child.communicate(timeout=30)
+        out, err = _rest_of(child)
         assert child.returncode == -signal.SIGKILL, err
         printed |= _committed(first + out)
     assert printed, "the children committed nothing before being killed"
@@ -70,7 +81,8 @@ def test_concurrent_appenders_never_fork_the_chain(tmp_path: Path) -> None:
     AuditLog(path).close()
     per_child = 300
     children = [_spawn(path, f"writer-{i}", per_child) for i in range(4)]
-    time.sleep(1.0)  # let every child open the log, then start them together
+    for child in children:  # every child has opened the log: start them together
+        assert child.stdout.readline() == "ready\n", child.stderr.read()
     for child in children:
         child.stdin.write("go\n")
         child.stdin.flush()

@@ -47,6 +47,7 @@ def daemon(
     )
 
 
+@pytest.mark.slow  # two daemon processes per case, one killed with SIGKILL
 @pytest.mark.parametrize(
     ("failpoint", "landed", "verdict"),
     [
@@ -68,7 +69,7 @@ def test_sigkill_during_a_fire_then_restart_runs_it_at_most_once(
         (fire,) = store.fires("dca")
         assert fire.status == "started"  # recorded before it acted
 
-    restarted = daemon(home, run_for=2)
+    restarted = daemon(home, run_for=0.5)  # recovery runs before the first tick; then a few ticks
     assert restarted.returncode == 0, restarted.stderr
     assert f"fire {fire.id} of dca: {verdict}" in restarted.stdout
 
