@@ -41,14 +41,22 @@ def adjust(test: Callable[..., Any], factor: float) -> None:
     """One ``@given`` test: its example budget (its own, or the default) times ``factor``, and
     no timing checks (a deadline, "too slow"): on a shared machine those fail for reasons that
     are not the code's."""
-    current = getattr(test, "_hypothesis_internal_use_settings", None)
+    # a state machine's TestCase keeps its settings on the class, a @given test on the function
+    case = getattr(test, "__self__", None)
+    owner: Any = type(case) if isinstance(getattr(case, "settings", None), settings) else test
+    name = "settings" if owner is not test else "_hypothesis_internal_use_settings"
+    current = getattr(owner, name, None)
     if not isinstance(current, settings):  # Hypothesis renamed its attribute: fail loudly
         raise pytest.UsageError(f"cannot read the Hypothesis settings of {test!r}")
-    test._hypothesis_internal_use_settings = settings(  # type: ignore[attr-defined]
-        current,
-        max_examples=max(1, round(current.max_examples * factor)),
-        deadline=None,
-        suppress_health_check=list({*current.suppress_health_check, HealthCheck.too_slow}),
+    setattr(
+        owner,
+        name,
+        settings(
+            current,
+            max_examples=max(1, round(current.max_examples * factor)),
+            deadline=None,
+            suppress_health_check=list({*current.suppress_health_check, HealthCheck.too_slow}),
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from tests.conftest import EXAMPLE_SCALE, profile_for, pytest_collection_modifyitems, temp_root
 
@@ -65,3 +66,30 @@ def test_temporary_folders_go_to_ram_unless_tmpdir_says_otherwise(tmp_path: Path
     chosen = temp_root(os.environ)
     if chosen is not None:  # this very run put its folders there
         assert tmp_path.resolve().is_relative_to(Path(chosen).resolve())
+
+
+@pytest.mark.parametrize("profile", ["dev", "ci"])
+def test_a_state_machine_runs_its_budget_times_the_profiles_scale(profile: str) -> None:
+    runs: list[int] = []
+
+    class Machine(RuleBasedStateMachine):
+        @initialize()
+        def start(self) -> None:
+            runs.append(1)
+
+        @rule()
+        def step(self) -> None:
+            pass
+
+    Machine.TestCase.settings = settings(
+        max_examples=4, database=None, phases=[Phase.generate], stateful_step_count=2
+    )
+    items = [SimpleNamespace(obj=Machine.TestCase("runTest").runTest)]
+    active = settings.get_current_profile_name()
+    settings.load_profile(profile)
+    try:
+        pytest_collection_modifyitems(items)  # type: ignore[arg-type]
+    finally:
+        settings.load_profile(active)
+    Machine.TestCase("runTest").runTest()
+    assert len(runs) == round(4 * EXAMPLE_SCALE[profile])
