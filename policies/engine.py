@@ -6,7 +6,8 @@ reservation in the same transaction, so two processes can never both spend the l
 The reservation is held by this process (its owner is written in the same transaction). The
 executor calls ``claim`` after signing each transaction and before sending it, to confirm the
 reservation is still pending and still its own, then ``settle`` with what the chain actually
-moved, ``release`` if nothing happened, or ``disown`` when it cannot tell (reconcile decides). The engine reads grants but has no way to write them: that is the user's CLI alone.
+moved, ``release`` if nothing happened, or ``disown`` when it cannot tell (reconcile decides).
+The engine reads grants but has no way to write them: that is the user's CLI alone.
 """
 
 from __future__ import annotations
