@@ -42,7 +42,8 @@ async def _open(home: Home, *, recover: bool = False) -> AgentSession:
 def reconcile(ctx: typer.Context) -> None:
     """Resolve actions a crash interrupted: settle what landed, release what did not.
 
-    Actions whose process is still running are left alone; nothing is ever sent again.
+    Actions still under way in a running process are left alone (one that ended with an unknown
+    outcome is not under way: it is resolved); nothing is ever sent again.
     """
 
     async def run() -> None:

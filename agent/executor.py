@@ -31,9 +31,17 @@ Confirm = Callable[[CanonicalAction, Decision], bool]
 """Asked when the policy wants the user's confirmation; True approves exactly this action."""
 
 
+LEFT_TO_RECONCILE = (
+    "its budget stays reserved until a reconcile learns from the chain whether it landed: "
+    "`near-agent reconcile` (at any time, even while this process runs), or the next "
+    "`do`, `chat` or `daemon` as it starts (a running daemon also reconciles every 5 minutes)"
+)
+"""What the user is told when a step ends without settling or releasing its reservation."""
+
+
 class ReservationTaken(Exception):
     """Raised from the signing hook when the run's reservation is no longer pending and its own:
-    the transaction just signed must not leave. Not a ToolError, so no tool can absorb it."""
+    the transaction just signed must not be sent. Not a ToolError, so no tool can absorb it."""
 
 
 @dataclass
@@ -140,7 +148,7 @@ class Executor:
             # Reserve right before signing: decided again, against the budget as it is now.
             decision = self.policy.reserve(action, approval_id=approval_id)
             if decision.reservation_id is not None:
-                failpoints.hit("after_reserve")  # committed, with its owner; nothing else yet
+                return await self._spend(action, decision, cid)
             self._log_decision(decision, cid, tool)
         if decision.outcome != ALLOW:
             why = ", ".join(decision.reasons) or "denied"
@@ -148,6 +156,29 @@ class Executor:
                 tool, "denied", f"the policy denied it ({why})", action.preview, decision.to_dict()
             )
         return await self._execute(action, decision, cid)
+
+    async def _spend(self, action: CanonicalAction, decision: Decision, cid: str) -> StepReport:
+        """Execute under the reservation just made. However the step ends, a reservation it
+        leaves pending (sent, fate unknown; or interrupted) is let go, so that any reconcile
+        resolves it from the journal and the chain while this process lives on."""
+        assert decision.reservation_id is not None
+        try:
+            failpoints.hit("after_reserve")  # committed, with its owner; nothing else yet
+            self._log_decision(decision, cid, action.tool)
+            return await self._execute(action, decision, cid)
+        finally:
+            self._let_go(decision.reservation_id, cid, action.tool)
+
+    def _let_go(self, reservation: str, cid: str, tool: str) -> None:
+        """Give up ownership of our reservation if it is still pending (a no-op once settled,
+        released or taken away): one conditional statement, audited when it let go."""
+        if self.policy.disown(reservation):
+            data = {
+                "stage": "let_go",
+                "reservation_id": reservation,
+                "message": LEFT_TO_RECONCILE,
+            }
+            self._log(AuditKind.TX_OUTCOME, cid, data, tool, "left_to_reconcile")
 
     def _confirm(self, action: CanonicalAction, decision: Decision, cid: str) -> str | None:
         """Ask the user; a yes becomes a single-use approval bound to this action's hash."""
@@ -216,7 +247,8 @@ class Executor:
         except OutcomeUnknownError as exc:
             # The transaction may have landed: keep the reservation counting as spent.
             self._log(AuditKind.ERROR, cid, {"stage": "execute", **exc.to_dict()}, tool, "unknown")
-            return StepReport(tool, "unknown", exc.message, action.preview, decision.to_dict())
+            message = f"{exc.message}; {LEFT_TO_RECONCILE}"
+            return StepReport(tool, "unknown", message, action.preview, decision.to_dict())
         except ReservationTaken:
             return self._taken(action, decision, cid, journalled)
         except ToolError as exc:
@@ -233,7 +265,7 @@ class Executor:
             data = {"stage": "execute", "error": f"{type(exc).__name__}: {exc}"}
             if journalled:
                 self._log(AuditKind.ERROR, cid, data, tool, "unknown")
-                message = "interrupted after sending; `near-agent reconcile` will resolve it"
+                message = f"interrupted after sending; {LEFT_TO_RECONCILE}"
                 return StepReport(tool, "unknown", message, action.preview, decision.to_dict())
             self._settle_or_release(reservation, cid, tool, sent=False)
             self._log(AuditKind.ERROR, cid, data, tool, "failed")
@@ -256,8 +288,8 @@ class Executor:
     def _taken(
         self, action: CanonicalAction, decision: Decision, cid: str, journalled: list[str]
     ) -> StepReport:
-        """The reservation was resolved by someone else (reconcile) before a signature left:
-        stop there, audited; the reservation is theirs to account for, not ours to touch."""
+        """The reservation was resolved by someone else (reconcile) before a signed transaction
+        was sent: stop there, audited; the reservation is theirs to account for, not ours."""
         assert decision.reservation_id is not None
         row = self.policy.reservation(decision.reservation_id)
         status = row.status if row is not None else "removed"

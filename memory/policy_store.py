@@ -10,7 +10,9 @@ UPDATE and DELETE).
 A reservation row carries its owner (pid, process start time, host), written in the transaction
 that creates it, so no other process ever sees a reservation without knowing whose it is. Settling
 and releasing are conditional updates (still pending, and still the expected owner's), so a
-reconcile racing the owner, or another reconcile, changes nothing twice.
+reconcile racing the owner, or another reconcile, changes nothing twice. An owner that finishes
+without settling or releasing (the outcome of what it sent is unknown) lets go of the row: the
+owner is cleared, so any reconcile resolves it from the chain while that process lives on.
 
 Amounts are u128; SQLite integers are 64-bit, so each amount is stored as three 43-bit limbs that
 SQL can SUM exactly (up to 2**20 rows per sum).
@@ -132,7 +134,7 @@ class ReservationRow:
     created_us: int
     status: str
     amounts: dict[str, int]
-    owner: ProcessOwner | None = None  # None: made before owners were recorded
+    owner: ProcessOwner | None = None  # None: made before owners were recorded, or let go
     signing_us: int | None = None  # when its owner first confirmed it to sign
 
 
@@ -551,13 +553,28 @@ class PolicyLedger:
         return [row for i in ids if (row := self.reservation(i)) is not None]
 
     def claim(self, reservation_id: str, owner: ProcessOwner, *, now_us: int) -> bool:
-        """Right before signing: whether the reservation is still pending and still ``owner``'s.
+        """Right before a transaction is sent: whether the reservation is still pending and still
+        ``owner``'s.
 
         One statement, so no reconcile can slip between the check and the mark; False means it
-        was taken away (settled or released by someone else) and nothing may be signed for it.
+        was taken away (settled, released or let go) and nothing may be sent for it.
         """
         cur = self.conn.execute(
             "UPDATE reservations SET signing_us = COALESCE(signing_us, ?) "
+            f"WHERE id = ? AND status = 'pending' AND {_OWNER_MATCH}",
+            (now_us, reservation_id, owner.pid, owner.start, owner.host),
+        )
+        return cur.rowcount == 1
+
+    def disown(self, reservation_id: str, owner: ProcessOwner, *, now_us: int) -> bool:
+        """``owner`` lets go of its still pending reservation: it will neither settle nor release
+        it (what it sent has an unknown fate), so reconcile may resolve it now, from the journal
+        and the chain, as it would a dead owner's. One conditional statement; False if the row
+        was no longer pending and ``owner``'s (then nothing changes)."""
+        cur = self.conn.execute(
+            "UPDATE reservations SET owner_pid = NULL, owner_start = NULL, owner_host = NULL, "
+            "detail = json_set(detail, '$.let_go', json_object('pid', owner_pid, 'start', "
+            "owner_start, 'host', owner_host, 'at_us', ?)) "
             f"WHERE id = ? AND status = 'pending' AND {_OWNER_MATCH}",
             (now_us, reservation_id, owner.pid, owner.start, owner.host),
         )

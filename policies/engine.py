@@ -4,9 +4,10 @@
 transaction and, when the action is allowed (or confirmed by a valid approval), records a pending
 reservation in the same transaction, so two processes can never both spend the last of a budget.
 The reservation is held by this process (its owner is written in the same transaction). The
-executor calls ``claim`` right before each signature, to confirm the reservation is still pending
-and still its own, then ``settle`` with what the chain actually moved, or ``release`` if nothing
-happened. The engine reads grants but has no way to write them: that is the user's CLI alone.
+executor calls ``claim`` after signing each transaction and before sending it, to confirm the
+reservation is still pending and still its own, then ``settle`` with what the chain actually
+moved, ``release`` if nothing happened, or ``disown`` when it cannot tell (reconcile decides).
+The engine reads grants but has no way to write them: that is the user's CLI alone.
 """
 
 from __future__ import annotations
@@ -240,9 +241,14 @@ class PolicyEngine:
         return self._owner or current_owner()
 
     def claim(self, reservation_id: str) -> bool:
-        """Right before signing: True while the reservation is still pending and still ours;
-        False when it was taken away (then nothing may be signed for it)."""
+        """Right before a signed transaction is sent: True while the reservation is still pending
+        and still ours; False when it was taken away (then nothing may be sent for it)."""
         return self._ledger.claim(reservation_id, self.owner, now_us=to_us(self.clock()))
+
+    def disown(self, reservation_id: str) -> bool:
+        """Let go of our still pending reservation, which we will neither settle nor release, so
+        that any reconcile resolves it from the chain now; False if it was no longer ours."""
+        return self._ledger.disown(reservation_id, self.owner, now_us=to_us(self.clock()))
 
     def settle(
         self,

@@ -106,7 +106,9 @@ async def run_daemon(
             f"{' (PAUSED: near-agent resume to start)' if switch.is_paused() else ''}"
         )
 
-        async def reconcile() -> None:  # reservations a crash left pending, once they are old
+        # what a crash left pending, and what a fire of this very daemon left with an unknown
+        # outcome (its executor lets go of such a reservation, so it is resolved here too)
+        async def reconcile() -> None:
             for item in await session.reconcile():
                 say(item.describe())
 

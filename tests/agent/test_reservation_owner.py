@@ -24,6 +24,8 @@ from memory.policy_store import PolicyLedger
 from memory.process_owner import (
     FOREIGN_OWNER_BOUND_US,
     ProcessOwner,
+    current_owner,
+    host_identity,
     owner_alive,
     process_start,
 )
@@ -77,11 +79,12 @@ def test_reconcile_and_a_new_run_leave_a_just_reserved_run_alone(
         assert log.entries(kind="tx_outcome", status="reconciled") == []
 
 
-def test_a_run_whose_reservation_was_taken_stops_before_signing(
+def test_a_run_whose_reservation_was_taken_stops_before_sending(
     home: Home, devnet: RunningDevnet, tmp_path: Path
 ) -> None:
     """If a reconcile that misjudged (an older version, a host past the foreign-owner bound)
-    releases a live run's reservation, the run finds out before its transaction leaves."""
+    releases a live run's reservation, the run finds out after signing, before its transaction
+    is sent."""
     write_pay_grant(home, "1")
     bob_before, (_, nonce_before) = balance(devnet, BOB), usdc_and_nonce(devnet)
     held = gate()
@@ -175,6 +178,33 @@ def test_owner_liveness_rule() -> None:
     foreign = ProcessOwner(pid, "x", "another-host.example")
     assert owner_alive(foreign, created_us=0, now_us=FOREIGN_OWNER_BOUND_US - 1)
     assert not owner_alive(foreign, created_us=0, now_us=FOREIGN_OWNER_BOUND_US)
+
+
+def test_an_owner_is_here_only_in_this_machine_and_pid_namespace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Our hostname is not enough: a live pid of ours recorded by another machine with the same
+    hostname, or by another pid namespace, is foreign (alive up to the bound, never looked up).
+    A row from before hosts named their namespace (a plain hostname) is judged as before."""
+    me = current_owner()
+    hostname, machine, namespace = me.host.split("/")
+    assert hostname == socket.gethostname() and machine and namespace.startswith("pid:[")
+    assert host_identity() == me.host
+    other_machine = tmp_path / "machine-id"
+    other_machine.write_text("another-machine\n")
+    with monkeypatch.context() as patched:
+        patched.setattr(process_owner, "_MACHINE_ID_FILES", (other_machine,))
+        elsewhere = host_identity()
+    assert elsewhere == f"{hostname}/another-machine/{namespace}"
+    other_namespace = f"{hostname}/{machine}/pid:[1]"
+    for host in (elsewhere, other_namespace):
+        foreign = ProcessOwner(me.pid, me.start, host)  # our very pid and start
+        assert owner_alive(foreign, created_us=0, now_us=FOREIGN_OWNER_BOUND_US - 1)
+        assert not owner_alive(foreign, created_us=0, now_us=FOREIGN_OWNER_BOUND_US)
+    assert owner_alive(me, created_us=0, now_us=FOREIGN_OWNER_BOUND_US)  # here: the pid decides
+    assert not owner_alive(ProcessOwner(me.pid, "other", me.host), created_us=0, now_us=1)
+    legacy = ProcessOwner(me.pid, "other", hostname)  # plain hostname: looked up here
+    assert not owner_alive(legacy, created_us=0, now_us=1)
 
 
 OLD_RESERVATIONS = """

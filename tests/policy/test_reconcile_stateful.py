@@ -1,5 +1,6 @@
-"""Any interleaving of reserve, sign, land, crash, reconcile, settle, revoke and time passing keeps
-spending within every window of every grant and the global ceiling, and never revives a grant.
+"""Any interleaving of reserve, sign, land, crash, letting go, reconcile, settle, revoke and time
+passing keeps spending within every window of every grant and the global ceiling, and never
+revives a grant.
 
 The policy engine, its SQLite ledger, the audit journal and reconcile are the real ones; each run
 is its own owner (a process identity), and the chain is a small stand-in (the edge of the world
@@ -224,6 +225,17 @@ class Interleavings(RuleBasedStateMachine):
         else:
             run.engine.release(run.reservation_id, "nothing was sent", owner=run.owner)
         self.live.discard(run.owner)
+
+    @rule(run=consumes(runs))
+    def let_go(self, run: Run) -> None:
+        """The owner's step ends without knowing what became of it (sent, fate unknown): it lets
+        go of its reservation and lives on; from then on reconcile resolves it from the chain."""
+        if run.owner not in self.live:
+            return
+        assert run.engine.disown(run.reservation_id), "a live run's reservation was taken away"
+        assert not run.engine.claim(run.reservation_id)  # nothing more may be sent for it
+        row = self.reconciler.reservation(run.reservation_id)
+        assert row is not None and row.status == "pending" and row.owner is None
 
     @rule(run=runs)
     def crash(self, run: Run) -> None:
