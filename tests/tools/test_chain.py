@@ -11,7 +11,9 @@ import pytest
 from devnet.keys import KeyPair
 from tests.tools.fake_node import FakeNode, encode_view
 from tools.action import TransactionSpec, TransferSpec
-from tools.chain import ChainClient, classify_rpc_error, parse_outcome
+from tools.chain import ChainClient
+from tools.outcome import parse_outcome
+from tools.rpc_errors import classify_rpc_error
 from tools.errors import (
     OutcomeUnknownError,
     TransactionFailedError,

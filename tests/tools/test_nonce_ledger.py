@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from devnet.keys import KeyPair
 from tests.tools.fake_node import FakeNode
 from tests.tools.test_chain import ALICE, BOB, transfer
-from tools.chain import ChainClient, SignedTx, sign_transaction
+from tools.chain import ChainClient
 from tools.keys import Credentials
 from tools.nonce_ledger import (
     KeyBusyError,
@@ -25,6 +25,7 @@ from tools.nonce_ledger import (
     ProcessNonces,
     SignatureReuseError,
 )
+from tools.signing import SignedTx, sign_transaction
 
 KEYS = (
     NonceKey("http://127.0.0.1:3030", ALICE, "ed25519:one"),
