@@ -1,6 +1,6 @@
 """Classifying a node's JSON-RPC ``error`` object into a typed exception.
 
-Why: what the adapter may do next depends on the kind of error, not its text. A transient error
+Why: what the chain client may do next depends on the kind of error, not its text. A transient error
 may be retried (a read) or looked up by hash (a send); a nonce refusal proves the transaction was
 not accepted; an unknown transaction is not yet known. py-near's own parser needs ``data`` and
 flattens errors; this one reads what nearcore sends and refuses nothing it can classify.
