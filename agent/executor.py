@@ -22,8 +22,8 @@ from tools import failpoints
 from tools import registry as tool_registry
 from tools.action import CanonicalAction, FunctionCallSpec, TransactionSpec
 from tools.base import Tool, ToolContext, ToolResult
-from tools.chain import SignedTx
 from tools.errors import OutcomeUnknownError, ToolError
+from tools.signing import SignedTx
 
 StepStatus = Literal["done", "refused", "denied", "declined", "failed", "unknown", "not_run"]
 
@@ -226,14 +226,7 @@ class Executor:
             self._log(
                 AuditKind.TX_SUBMITTED,
                 cid,
-                {
-                    "tx_hash": signed.tx_hash,
-                    "signer_id": spec.signer_id,
-                    "receiver_id": spec.receiver_id,
-                    "public_key": signed.public_key,
-                    "nonce": signed.nonce,
-                    "reservation_id": reservation,
-                },
+                {**signed.journal_fields(), "reservation_id": reservation},
                 tool,
                 "signed",
             )

@@ -16,13 +16,10 @@ the transaction adding it is sent, so a crash can never leave an on-chain key no
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-import base58
 
 from agent.config import load_config
 from agent.home import Home
@@ -32,20 +29,22 @@ from policies.grants import NEAR_DECIMALS, Ceiling, Grant
 from tools.action import NEAR
 from tools.amounts import format_amount, parse_amount
 from tools.base import ToolContext, context_from_config
-from tools.chain import (
-    FunctionCallKeyGrant,
-    KeyTransaction,
-    SignedTx,
-    TxOutcome,
-)
 from tools.errors import TransactionFailedError
-from tools.keys import Credentials
 from tools.keystore import FunctionCallPermission, KeyEntry, Keystore
 from tools.network import is_valid_account_id
+from tools.outcome import TxOutcome
+from tools.signing import (
+    CreateAccountTransaction,
+    FunctionCallKeyGrant,
+    KeyTransaction,
+    SignableSpec,
+    SignedTx,
+)
 
 TASK_METHODS = ("submit_label", "claim_rewards")
 DEFAULT_ALLOWANCE = 25 * 10**22  # 0.25 NEAR of gas for the function-call key
 SPENDING_KINDS = ("swap", "transfer")
+ONCHAIN_TOOL = "grants onchain"  # the audit entries' tool: the command that sent them
 
 
 class OnchainError(Exception):
@@ -157,59 +156,40 @@ def _nearly_spent(onchain: Any, wanted: FunctionCallPermission) -> bool:
     return left is not None and wanted.allowance is not None and int(left) < wanted.allowance // 10
 
 
-async def send_create_account(
-    ctx: ToolContext, creds: Credentials, new_account: str, fund: int, public_key: str
-) -> TxOutcome:
-    """CreateAccount + Transfer(fund) + AddKey(full access) in one transaction.
-
-    The chain adapter's transaction types cover calls, transfers and function-call keys only, so
-    this signs with py-near's primitives and sends through the adapter (same per-key lock,
-    nonce ledger and exactly-once delivery).
-    """
-    from py_near.transactions import (
-        create_create_account_action,
-        create_full_access_key_action,
-        create_transfer_action,
-    )
-    from py_near_primitives import Transaction
-
-    chain = ctx.chain
-    actions = [
-        create_create_account_action(),
-        create_transfer_action(fund),
-        create_full_access_key_action(public_key),
-    ]
-    pair = creds.key_pair
-
-    def sign(nonce: int, block_hash: bytes) -> SignedTx:
-        tx = Transaction(
-            creds.account_id, pair.public_bytes, nonce, new_account, block_hash, actions
-        )
-        return SignedTx(
-            tx_hash=base58.b58encode(bytes(tx.get_hash())).decode(),
-            signed_b64=base64.b64encode(bytes(tx.to_vec(pair.seed + pair.public_bytes))).decode(),
-            nonce=nonce,
-            signer_id=creds.account_id,
-            receiver_id=new_account,
-            public_key=creds.public_key,
-        )
-
-    outcome = await chain.send_signed_by(creds, new_account, sign, raise_on_failure=False)
-    if not outcome.ok:
-        raise TransactionFailedError(
-            f"creating {new_account} failed: {outcome.first_error()}",
-            outcome=outcome,
-            tx_hash=outcome.tx_hash,
-        )
-    return outcome
-
-
 # --------------------------------------------------------------------------- the steps
 
 
-def _audit(home: Home, kind: AuditKind, data: dict[str, Any]) -> None:
+def _audit(home: Home, kind: AuditKind, data: dict[str, Any], cid: str | None = None) -> None:
     with AuditLog(home.audit_db) as log:
-        log.append(kind, actor="user", correlation_id=new_correlation_id(), data=data)
+        log.append(kind, actor="user", correlation_id=cid or new_correlation_id(), data=data)
+
+
+async def _send(
+    home: Home, ctx: ToolContext, spec: SignableSpec, cid: str, *, what: str | None = None
+) -> TxOutcome:
+    """Send one key or account transaction, journalled like the executor's: each signed hash is
+    written to the audit log (tx_submitted) before it leaves, so a crash can be resolved by hash.
+    A failure raises TransactionFailedError, saying ``what`` failed when given."""
+
+    def journal(signed: SignedTx) -> None:
+        with AuditLog(home.audit_db) as log:
+            log.append(
+                AuditKind.TX_SUBMITTED,
+                actor="user",
+                correlation_id=cid,
+                data=signed.journal_fields(),
+                tool=ONCHAIN_TOOL,
+                status="signed",
+            )
+
+    outcome = await ctx.chain.send(
+        ctx.require_credentials(), spec, raise_on_failure=what is None, on_signed=journal
+    )
+    if not outcome.ok:
+        raise TransactionFailedError(
+            f"{what} failed: {outcome.first_error()}", outcome=outcome, tx_hash=outcome.tx_hash
+        )
+    return outcome
 
 
 def _stored_task_keys(store: Keystore, account: str, receiver: str) -> list[KeyEntry]:
@@ -249,9 +229,12 @@ async def ensure_tasks_key(
             account, KeyPair.generate(), permission=wanted, note=f"function-call key for {receiver}"
         )
     grant = FunctionCallKeyGrant(entry.public_key, receiver, TASK_METHODS, wanted.allowance)
-    outcome = await ctx.chain.send(
-        ctx.require_credentials(),
+    cid = new_correlation_id()
+    outcome = await _send(
+        home,
+        ctx,
         KeyTransaction(signer_id=account, add=(grant,), delete=tuple(e.public_key for e in spent)),
+        cid,
     )
     report.tx_hashes.append(outcome.tx_hash)
     report.tasks_key = entry.public_key
@@ -269,6 +252,7 @@ async def ensure_tasks_key(
             "key_file": str(entry.path),
             "replaces": [e.public_key for e in spent],
         },
+        cid,
     )
     allowance_text = (
         "unlimited"
@@ -292,10 +276,13 @@ async def revoke_tasks_key(
     if not entries:
         report.say(f"the agent holds no function-call key for {receiver}: nothing to revoke")
     for entry in entries:
+        cid = new_correlation_id()
         if entry.public_key in onchain:
-            outcome = await ctx.chain.send(
-                ctx.require_credentials(),
+            outcome = await _send(
+                home,
+                ctx,
                 KeyTransaction(signer_id=account, delete=(entry.public_key,)),
+                cid,
             )
             report.tx_hashes.append(outcome.tx_hash)
             report.say(
@@ -311,6 +298,7 @@ async def revoke_tasks_key(
             home,
             AuditKind.GRANT_REVOKED,
             {"onchain_public_key": entry.public_key, "account_id": account, "tx_hash": tx_hash},
+            cid,
         )
 
 
@@ -368,7 +356,16 @@ async def ensure_trading_account(
             sub, KeyPair.generate(), note=f"trading sub-account of {parent}, budget of {grant.id}"
         )
     )
-    outcome = await send_create_account(ctx, ctx.require_credentials(), sub, fund, entry.public_key)
+    cid = new_correlation_id()
+    outcome = await _send(
+        home,
+        ctx,
+        CreateAccountTransaction(
+            signer_id=parent, receiver_id=sub, fund=fund, public_key=entry.public_key
+        ),
+        cid,
+        what=f"creating {sub}",
+    )
     report.tx_hashes.append(outcome.tx_hash)
     _audit(
         home,
@@ -383,6 +380,7 @@ async def ensure_trading_account(
             "tx_hash": outcome.tx_hash,
             "key_file": str(entry.path),
         },
+        cid,
     )
     report.say(
         f"created {sub} funded with {near(fund)} (grant {grant.id!r} allows "

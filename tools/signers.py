@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.action import FunctionCallSpec, TransactionSpec
-from tools.chain import ChainClient, KeyTransaction, TxOutcome
+from tools.chain import ChainClient
 from tools.errors import CredentialsError, InvalidTransactionError
 from tools.keys import Credentials
 from tools.keystore import FunctionCallPermission, Keystore
+from tools.outcome import TxOutcome
+from tools.signing import SignableSpec
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ class FunctionCallKey:
     def public_key(self) -> str:
         return self.credentials.public_key
 
-    def can_sign(self, spec: TransactionSpec | KeyTransaction) -> bool:
+    def can_sign(self, spec: SignableSpec) -> bool:
         if not isinstance(spec, TransactionSpec) or len(spec.actions) != 1:
             return False
         action = spec.actions[0]
@@ -81,7 +83,7 @@ class KeyRing:
     def holds(self, account_id: str) -> bool:
         return account_id in self.accounts()
 
-    def for_spec(self, spec: TransactionSpec | KeyTransaction) -> Credentials:
+    def for_spec(self, spec: SignableSpec) -> Credentials:
         """The narrowest key that can sign ``spec``; CredentialsError when none can."""
         for key in self.function_call:
             if key.can_sign(spec):
@@ -128,7 +130,7 @@ async def send_narrowest(
     chain: ChainClient,
     ring: KeyRing | None,
     creds: Credentials,
-    spec: TransactionSpec | KeyTransaction,
+    spec: SignableSpec,
     **kwargs: Any,
 ) -> TxOutcome:
     """Send signed by ``creds``; when a function-call key has burnt its gas allowance, the node

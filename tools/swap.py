@@ -43,7 +43,6 @@ from tools.base import (
     execute_transactions,
     require_token_balance,
 )
-from tools.chain import TxOutcome
 from tools.errors import (
     InsufficientBalanceError,
     NotConfiguredError,
@@ -52,6 +51,7 @@ from tools.errors import (
     TransactionFailedError,
     ViewCallError,
 )
+from tools.outcome import TxOutcome
 from tools.routing import best_route, min_out
 from tools.tokens import NEAR_DECIMALS
 from tools.transfer import registration_deposit, storage_deposit_call

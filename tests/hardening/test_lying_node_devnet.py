@@ -20,7 +20,7 @@ from agent.home import Home
 from agent.session import AgentSession
 from agent.setup_home import write_config
 from devnet.server import RunningDevnet
-from tests.hardening.rogue_node import RogueNode
+from tests.hardening.lying_proxy import LyingProxy
 
 USER = "alice.test.near"
 FAILED = {
@@ -62,7 +62,7 @@ def run_through_liar(
 ) -> Any:
     async def body() -> Any:
         rewrite = lying(edit)
-        proxy = RogueNode(upstream=devnet.rpc_url, rewrites={m: rewrite for m in methods})
+        proxy = LyingProxy(upstream=devnet.rpc_url, rewrites={m: rewrite for m in methods})
         async with proxy:
             manifest = json.loads((devnet.state_dir / "manifest.json").read_text())
             manifest["rpc_url"] = proxy.url

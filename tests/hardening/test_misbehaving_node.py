@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,11 +19,20 @@ import pytest
 
 from devnet.keys import KeyPair
 from devnet.transaction import decode_signed_transaction
-from tests.hardening.rogue_node import Reply, RogueNode, envelope
+from tests.support.fake_chain import (
+    FakeChain,
+    Reply,
+    encode_view,
+    envelope,
+    final_outcome,
+    rpc_error,
+    signed_param,
+)
 from tools.action import TransactionSpec, TransferSpec
 from tools.chain import ChainClient
-from tools.errors import OutcomeUnknownError, ToolError, TransactionFailedError
+from tools.errors import OutcomeUnknownError, ToolError, TransactionFailedError, TransientRpcError
 from tools.keys import Credentials
+from tools.transport import RpcReply
 
 ALICE, BOB = "alice.test.near", "bob.test.near"
 KEY = KeyPair.generate()
@@ -30,18 +40,27 @@ KEY = KeyPair.generate()
 Scenario = Callable[[ChainClient], Awaitable[Any]]
 
 
+def scripted(replies: dict[str, Reply]) -> FakeChain:
+    """A sane node for alice (10 NEAR, key nonce 7, a token view) whose ``replies`` override."""
+    return FakeChain(
+        balances={ALICE: 10**25},
+        nonces={(ALICE, KEY.public_key): 7},
+        view_results={"ft_metadata": encode_view({"ok": True})},
+        replies=replies,
+    )
+
+
 def attempt(replies: dict[str, Reply], scenario: Scenario) -> tuple[Any, BaseException | None]:
     """Run the scenario against a node scripted with ``replies``; (result, exception)."""
 
     async def main() -> tuple[Any, BaseException | None]:
-        async with RogueNode(replies) as node:
-            chain = ChainClient(node.url, timeout_s=3, retries=1, backoff_s=0.01)
-            try:
-                return await scenario(chain), None
-            except Exception as exc:  # the point: which exception type comes out
-                return None, exc
-            finally:
-                await chain.close()
+        chain = scripted(replies).client(timeout_s=3, retries=1, backoff_s=0.01)
+        try:
+            return await scenario(chain), None
+        except Exception as exc:  # the point: which exception type comes out
+            return None, exc
+        finally:
+            await chain.close()
 
     return asyncio.run(main())
 
@@ -59,55 +78,15 @@ async def send(chain: ChainClient) -> Any:
     return await chain.send(Credentials(ALICE, KEY), spec)
 
 
-def outcome(
-    tx_hash: str,
-    *,
-    status: Any = None,
-    receipt_status: Any = None,
-    burnt: Any = "0",
-    receipts: Any = None,
-) -> dict[str, Any]:
-    receipt = {
-        "id": "r1",
-        "outcome": {
-            "logs": [],
-            "receipt_ids": [],
-            "gas_burnt": 1,
-            "tokens_burnt": burnt,
-            "executor_id": BOB,
-            "status": receipt_status or {"SuccessValue": ""},
-        },
-    }
-    return {
-        "status": status or {"SuccessValue": ""},
-        "transaction": {
-            "hash": tx_hash,
-            "signer_id": ALICE,
-            "receiver_id": BOB,
-            "nonce": 8,
-            "public_key": KEY.public_key,
-            "actions": [],
-        },
-        "transaction_outcome": {
-            "id": tx_hash,
-            "outcome": {
-                "logs": [],
-                "receipt_ids": ["r1"],
-                "gas_burnt": 1,
-                "tokens_burnt": "0",
-                "status": {"SuccessReceiptId": "r1"},
-                "executor_id": ALICE,
-            },
-        },
-        "receipts_outcome": [receipt] if receipts is None else receipts,
-    }
+def outcome(tx_hash: str, **fields: Any) -> dict[str, Any]:
+    return final_outcome(tx_hash, ALICE, BOB, public_key=KEY.public_key, **fields)
 
 
 def tx_reply(make: Callable[[str], Any]) -> Callable[[Any], dict[str, Any]]:
     """A send_tx answer built from the hash of the transaction actually submitted."""
 
     def reply(params: Any) -> dict[str, Any]:
-        signed = params["signed_tx_base64"] if isinstance(params, dict) else params[0]
+        signed = signed_param(params)
         tx_hash = base58.b58encode(decode_signed_transaction(base64.b64decode(signed)).hash)
         return envelope(make(tx_hash.decode()))
 
@@ -126,6 +105,14 @@ FAILED = {
 # (id, replies, scenario): the adapter must raise a ToolError and return nothing.
 ROBUST: list[tuple[str, dict[str, Reply], Scenario]] = [
     ("non-json body", {"view_account": b"<html>502 Bad Gateway</html>"}, balance),
+    ("http 502 page", {"view_account": RpcReply(502, b"<html>Bad Gateway</html>")}, balance),
+    ("http 429 text", {"view_account": RpcReply(429, b"Too Many Requests")}, balance),
+    ("http 503 empty", {"send_tx": RpcReply(503, b""), "tx": RpcReply(503, b"")}, send),
+    (
+        "http 408 timeout body",
+        {"view_account": RpcReply(408, json.dumps(rpc_error("TIMEOUT_ERROR")).encode())},
+        balance,
+    ),
     ("non-utf8 body", {"view_account": b"\xff\xfe\x00garbage"}, balance),
     ("empty body", {"view_account": b""}, balance),
     ("json array envelope", {"view_account": b"[1,2,3]"}, balance),
@@ -339,3 +326,35 @@ def test_malformed_outcome_while_sending_is_unknown_with_the_hash() -> None:
     bad = {"send_tx": tx_reply(lambda h: outcome(h, status={"SuccessValue": "!!!"}))}
     _, exc = attempt(bad, send)
     assert isinstance(exc, OutcomeUnknownError) and exc.details.get("tx_hash")
+
+
+def test_an_error_body_under_an_http_error_status_keeps_its_cause() -> None:
+    """nearcore answers a timeout with HTTP 408 and a JSON-RPC body: the cause is read from the
+    body (py-near flattened every non-200 reply into RPC_ERROR); a bare HTTP error says so."""
+    timeout = RpcReply(408, json.dumps(rpc_error("TIMEOUT_ERROR")).encode())
+    _, exc = attempt({"view_account": timeout}, balance)
+    assert isinstance(exc, TransientRpcError) and exc.details.get("cause") == "TIMEOUT_ERROR"
+    _, exc = attempt({"view_account": RpcReply(429, b"slow down")}, balance)
+    assert isinstance(exc, TransientRpcError) and exc.details.get("cause") == "HTTP_ERROR"
+    assert "HTTP 429" in exc.message
+
+
+def test_a_node_without_send_tx_answering_http_400_gets_the_legacy_method() -> None:
+    """An older node refuses the unknown method with HTTP 400 and METHOD_NOT_FOUND: nothing was
+    sent, so the same bytes go by broadcast_tx_commit, once."""
+    unknown = RpcReply(
+        400,
+        json.dumps(
+            rpc_error("METHOD_NOT_FOUND", name="REQUEST_VALIDATION_ERROR", data="send_tx")
+        ).encode(),
+    )
+
+    async def main() -> tuple[Any, FakeChain]:
+        node = scripted({"send_tx": unknown})
+        node.balances[BOB] = 0
+        chain = node.client(timeout_s=3, retries=1, backoff_s=0.01)
+        return await send(chain), node
+
+    result, node = asyncio.run(main())
+    assert result.ok and node.applied == 1 and node.balances[BOB] == 5
+    assert node.seen.count("send_tx") == 1 and node.seen.count("broadcast_tx_commit") == 1

@@ -8,11 +8,11 @@ import pytest
 
 from devnet.keys import KeyPair
 from tools.action import FunctionCallSpec, TransactionSpec, TransferSpec
-from tools.chain import KeyTransaction
 from tools.errors import CredentialsError
 from tools.keys import Credentials
 from tools.keystore import FunctionCallPermission, Keystore
 from tools.signers import KeyRing, keyring_from_keystore
+from tools.signing import KeyTransaction
 
 ALICE, TASKS = "alice.test.near", "tasks.test.near"
 GAS = 30 * 10**12

@@ -1,4 +1,4 @@
-"""The chain adapter against a scripted node: failures are typed, nothing is sent twice."""
+"""The chain client against an in-process node: failures are typed, nothing is sent twice."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from devnet.keys import KeyPair
-from tests.tools.fake_node import FakeNode, encode_view
+from tests.support.fake_chain import FakeChain, encode_view
 from tools.action import TransactionSpec, TransferSpec
-from tools.chain import ChainClient, classify_rpc_error, parse_outcome
+from tools.chain import ChainClient
 from tools.errors import (
     OutcomeUnknownError,
     TransactionFailedError,
@@ -20,26 +20,26 @@ from tools.errors import (
     ViewCallError,
 )
 from tools.keys import Credentials
+from tools.outcome import parse_outcome
+from tools.rpc_errors import classify_rpc_error
 
 ALICE, BOB = "alice.test.near", "bob.test.near"
 PANIC = "Smart contract panicked: E68: slippage error"
 
 
 def run(
-    scenario: Callable[[FakeNode, ChainClient, Credentials], Awaitable[Any]], **node_kwargs: Any
+    scenario: Callable[[FakeChain, ChainClient, Credentials], Awaitable[Any]], **node_kwargs: Any
 ) -> Any:
     async def main() -> Any:
         key = KeyPair.generate()
-        node = FakeNode(
+        node = FakeChain(
             balances={ALICE: 10**25, BOB: 0}, nonces={(ALICE, key.public_key): 7}, **node_kwargs
         )
-        await node.start()
-        chain = ChainClient(node.url, timeout_s=5, retries=3, backoff_s=0.01)
+        chain = node.client(timeout_s=5, retries=3, backoff_s=0.01)
         try:
             return await scenario(node, chain, Credentials(ALICE, key))
         finally:
             await chain.close()
-            await node.stop()
 
     return asyncio.run(main())
 
@@ -51,7 +51,7 @@ def transfer(amount: int) -> TransactionSpec:
 
 
 def test_send_success_increments_nonce_once() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         outcome = await chain.send(creds, transfer(5))
         assert outcome.ok and outcome.tx_hash in node.txs
         assert node.balances[BOB] == 5 and node.applied == 1
@@ -62,7 +62,7 @@ def test_send_success_increments_nonce_once() -> None:
 
 @pytest.mark.parametrize("fault", ["lose", "timeout", "drop", "routed"])
 def test_transient_fault_neither_loses_nor_duplicates(fault: str) -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         node.faults = [fault]
         outcome = await chain.send(creds, transfer(5))
         assert outcome.ok
@@ -75,7 +75,7 @@ def test_transient_fault_neither_loses_nor_duplicates(fault: str) -> None:
 
 
 def test_resend_refused_with_invalid_nonce_is_found_by_hash() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         node.faults = ["lose", "lose"]
         outcome = await chain.send(creds, transfer(5))
         assert outcome.ok and node.applied == 1 and node.balances[BOB] == 5
@@ -84,7 +84,7 @@ def test_resend_refused_with_invalid_nonce_is_found_by_hash() -> None:
 
 
 def test_lost_tx_whose_nonce_was_taken_is_signed_again_once() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         node.faults = ["steal"]
         outcome = await chain.send(creds, transfer(5))
         assert outcome.ok and node.applied == 1 and node.balances[BOB] == 5
@@ -94,7 +94,7 @@ def test_lost_tx_whose_nonce_was_taken_is_signed_again_once() -> None:
 
 
 def test_stale_nonce_is_resynced_and_signed_again() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         node.stale_once = True
         outcome = await chain.send(creds, transfer(5))
         assert outcome.ok and node.applied == 1 and node.submissions == 2
@@ -104,16 +104,16 @@ def test_stale_nonce_is_resynced_and_signed_again() -> None:
 
 
 def test_node_down_after_send_reports_unknown_outcome_without_resigning() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         node.faults = ["lose"]
-        original = node._apply
+        original = node.apply
 
         def apply_then_go_down(signed: bytes) -> dict:
             result = original(signed)
             node.down = True
             return result
 
-        node._apply = apply_then_go_down  # type: ignore[method-assign]
+        node.apply = apply_then_go_down  # type: ignore[method-assign]
         with pytest.raises(OutcomeUnknownError) as info:
             await chain.send(creds, transfer(5))
         assert info.value.details["tx_hash"] in node.txs
@@ -123,7 +123,7 @@ def test_node_down_after_send_reports_unknown_outcome_without_resigning() -> Non
 
 
 def test_failed_receipt_raises_with_outcome() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         with pytest.raises(TransactionFailedError) as info:
             await chain.send(creds, transfer(5))
         assert info.value.outcome is not None and not info.value.outcome.ok
@@ -135,7 +135,7 @@ def test_failed_receipt_raises_with_outcome() -> None:
 
 
 def test_concurrent_sends_on_one_key_are_serialised() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         outcomes = await asyncio.gather(*(chain.send(creds, transfer(i + 1)) for i in range(5)))
         assert all(o.ok for o in outcomes)
         assert node.applied == 5 and node.balances[BOB] == 15
@@ -145,7 +145,7 @@ def test_concurrent_sends_on_one_key_are_serialised() -> None:
 
 
 def test_view_decodes_utf8_and_reports_errors() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         node.view_results["get_text"] = encode_view({"label": "猫 🐈 café"})
         assert await chain.view("c.test.near", "get_text") == {"label": "猫 🐈 café"}
         with pytest.raises(ViewCallError):
@@ -158,7 +158,7 @@ def test_view_decodes_utf8_and_reports_errors() -> None:
 
 
 def test_reads_retry_then_give_up_on_a_dead_node() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         node.down = True
         with pytest.raises(TransientRpcError):
             await chain.view_account(ALICE)
@@ -221,7 +221,7 @@ def test_parse_outcome_detects_failed_receipt_under_successful_status() -> None:
 
 
 def test_on_signed_sees_every_hash_before_it_is_sent() -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         journal: list[tuple[str, bool]] = []
         node.faults = ["steal"]
         outcome = await chain.send(

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devnet.keys import KeyPair
-from tests.tools.fake_node import FakeNode
+from tests.support.fake_chain import FakeChain
 from tests.tools.test_chain import ALICE, BOB, transfer
-from tools.chain import ChainClient, SignedTx, sign_transaction
+from tools.chain import ChainClient
 from tools.keys import Credentials
 from tools.nonce_ledger import (
     KeyBusyError,
@@ -25,6 +25,7 @@ from tools.nonce_ledger import (
     ProcessNonces,
     SignatureReuseError,
 )
+from tools.signing import SignedTx, sign_transaction
 
 KEYS = (
     NonceKey("http://127.0.0.1:3030", ALICE, "ed25519:one"),
@@ -189,16 +190,12 @@ def test_a_hash_or_a_nonce_is_recorded_for_one_allocation_only(tmp_path: Path) -
 def _on_a_fake_node(scenario: Any, folder: Path) -> Any:
     async def main() -> Any:
         key = KeyPair.generate()
-        node = FakeNode(balances={ALICE: 10**25, BOB: 0}, nonces={(ALICE, key.public_key): 7})
-        await node.start()
-        chain = ChainClient(
-            node.url, timeout_s=5, retries=3, backoff_s=0.01, nonces=NonceLedger(folder)
-        )
+        node = FakeChain(balances={ALICE: 10**25, BOB: 0}, nonces={(ALICE, key.public_key): 7})
+        chain = node.client(timeout_s=5, retries=3, backoff_s=0.01, nonces=NonceLedger(folder))
         try:
             return await scenario(node, chain, Credentials(ALICE, key))
         finally:
             await chain.close()
-            await node.stop()
 
     return asyncio.run(main())
 
@@ -210,7 +207,7 @@ def test_the_adapter_refuses_to_send_a_signature_the_ledger_gave_another_allocat
     """Defence in depth: should the ledger's counter ever fall behind its own signatures (a
     restored backup), a signature that is another allocation's is neither journalled nor sent."""
 
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         key = chain.nonce_key(creds)
         block_hash = await chain.latest_block_hash()
         same = sign_transaction(creds, transfer(5), 8, block_hash)  # what the send will sign
@@ -225,7 +222,7 @@ def test_the_adapter_refuses_to_send_a_signature_the_ledger_gave_another_allocat
 
 
 def test_each_send_through_the_ledger_signs_its_own_nonce(tmp_path: Path) -> None:
-    async def scenario(node: FakeNode, chain: ChainClient, creds: Credentials) -> None:
+    async def scenario(node: FakeChain, chain: ChainClient, creds: Credentials) -> None:
         journalled: list[SignedTx] = []
         for _ in range(3):
             await chain.send(creds, transfer(5), on_signed=journalled.append)

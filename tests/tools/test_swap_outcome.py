@@ -25,10 +25,10 @@ from tools.action import (
     TransactionSpec,
 )
 from tools.base import ToolContext
-from tools.chain import ReceiptResult, TxOutcome
 from tools.errors import SwapFailedError
 from tools.keys import Credentials
 from tools.network import custom_network
+from tools.outcome import ReceiptResult, TxOutcome
 from tools.swap import SwapTool, read_swap
 from tools.tokens import TokenRegistry
 

@@ -440,9 +440,9 @@ def test_function_call_key_signs_labels_but_not_payments(chain_env: Any) -> None
     from dataclasses import replace
 
     from devnet.keys import KeyPair
-    from tools.chain import FunctionCallKeyGrant, KeyTransaction
     from tools.errors import InvalidTransactionError
     from tools.keys import Credentials
+    from tools.signing import FunctionCallKeyGrant, KeyTransaction
 
     owner = make_context(chain_env)
     scoped_key = KeyPair.generate()

@@ -1,0 +1,59 @@
+"""Reading numbers and fields out of a node's JSON, refusing what nearcore does not send.
+
+Why: a node's answer is input from outside; a value read loosely (a float, a sign, a string that
+is not a number) would turn a lie into money.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tools.errors import RpcError
+
+U128_MAX = 2**128 - 1
+U64_MAX = 2**64 - 1
+
+
+def parse_uint(
+    value: Any, what: str, *, limit: int = U128_MAX, error: type[RpcError] = RpcError
+) -> int:
+    """A JSON u128/u64 (decimal string or integer) as an int, refusing anything else.
+
+    Nodes send u128 as strings; a bool, a float, a sign or a value beyond ``limit`` means the
+    answer is not what nearcore sends, and reading it as a number would turn a lie into money.
+    """
+    if isinstance(value, bool):
+        raise error(f"the node sent {what} as {value!r}, not an unsigned integer")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 40:
+        number = int(value)
+    else:
+        raise error(f"the node sent {what} as {short(value)}, not an unsigned integer")
+    if not 0 <= number <= limit:
+        raise error(f"the node sent {what} = {number}, outside 0..{limit}")
+    return number
+
+
+def short(value: Any) -> str:
+    """A value as a message may quote it: at most 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def find_key(obj: Any, key: str) -> Any:
+    """The first value under ``key`` anywhere in nested JSON (nearcore nests its errors)."""
+    if isinstance(obj, Mapping):
+        if key in obj:
+            return obj[key]
+        for value in obj.values():
+            found = find_key(value, key)
+            if found is not None:
+                return found
+    elif isinstance(obj, list):
+        for value in obj:
+            found = find_key(value, key)
+            if found is not None:
+                return found
+    return None
