@@ -200,6 +200,7 @@ def test_one_home_two_spellings_of_one_endpoint_sign_their_own_nonces(
         (counters,) = conn.execute("SELECT COUNT(*) FROM key_nonces").fetchone()
     assert counters == 1  # one counter for the key, whichever way its endpoint is spelled
 
+
 CONTACTS = {"bob": "bob.test.near", "carol": "carol.test.near", "ref": "ref-friend.test.near"}
 CHECKER = LLMPlanner(
     base_url="http://127.0.0.1:9/v1",
