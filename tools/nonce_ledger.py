@@ -93,6 +93,11 @@ class NonceKey:
         text = "\n".join((self.network, self.account_id, self.public_key))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
+    def stored_network(self) -> str:
+        """The endpoint as the ledger stores it: a digest, since a provider's URL may carry its
+        API key and the ledger is a plain file."""
+        return "sha256:" + hashlib.sha256(self.network.encode()).hexdigest()
+
 
 class KeyBusyError(ToolError):
     """Another process kept the key for longer than we wait; nothing was signed."""
@@ -179,7 +184,7 @@ class ProcessNonces:
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS key_nonces (
-    network TEXT NOT NULL,
+    network TEXT NOT NULL,  -- NonceKey.stored_network(): a digest, never the URL
     account_id TEXT NOT NULL,
     public_key TEXT NOT NULL,
     last_nonce INTEGER NOT NULL,
@@ -309,7 +314,7 @@ class NonceLedger:
             other = conn.execute(
                 "SELECT tx_hash FROM signatures WHERE network = ? AND account_id = ? "
                 "AND public_key = ? AND nonce = ?",
-                (key.network, key.account_id, key.public_key, nonce),
+                (key.stored_network(), key.account_id, key.public_key, nonce),
             ).fetchone()
             if other is not None:
                 raise SignatureReuseError(
@@ -323,7 +328,7 @@ class NonceLedger:
                 "signed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     tx_hash,
-                    key.network,
+                    key.stored_network(),
                     key.account_id,
                     key.public_key,
                     nonce,
@@ -337,7 +342,7 @@ class NonceLedger:
         row = conn.execute(
             "SELECT last_nonce FROM key_nonces WHERE network = ? AND account_id = ? "
             "AND public_key = ?",
-            (key.network, key.account_id, key.public_key),
+            (key.stored_network(), key.account_id, key.public_key),
         ).fetchone()
         return int(row[0]) if row else 0
 
@@ -347,7 +352,7 @@ class NonceLedger:
             "INSERT INTO key_nonces (network, account_id, public_key, last_nonce) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (network, account_id, public_key) "
             "DO UPDATE SET last_nonce = excluded.last_nonce",
-            (key.network, key.account_id, key.public_key, nonce),
+            (key.stored_network(), key.account_id, key.public_key, nonce),
         )
 
 

@@ -297,6 +297,23 @@ def test_the_ledger_is_private_and_made_again_whenever_it_has_gone(tmp_path: Pat
     assert stat.S_IMODE((folder / LEDGER_FILE).stat().st_mode) == 0o600
 
 
+def test_an_api_key_in_the_endpoint_never_reaches_the_ledger_files(tmp_path: Path) -> None:
+    secret = "p9Xq2LmZ7rTq4vW8yB3nK6dF1hJ5sA0c"
+    key = NonceKey(f"https://rpc.provider.example/v3/{secret}?apikey={secret}", ALICE, "ed25519:a")
+    ledger = NonceLedger(tmp_path / "state")
+
+    async def send_once() -> None:
+        async with ledger.hold(key):
+            nonce = ledger.allocate(key, 7)
+            ledger.record(key, nonce, "HashF")
+
+    asyncio.run(send_once())
+    assert ledger.last(key) == 8
+    stored = b"".join(p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file())
+    assert b"HashF" in stored and secret.encode() not in stored
+    assert not any(secret in p.name for p in tmp_path.rglob("*"))
+
+
 # --------------------------------------------------------------------------- endpoint spellings
 
 
