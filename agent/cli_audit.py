@@ -58,7 +58,7 @@ def load_notary(home: Home, *, signing: bool) -> AnchorNotary:
 
     config = load_config(home.config_file)
     ctx = context_from_config(
-        config, home_devnet_dir=home.devnet_dir, require_key=signing, home_dir=home.root
+        config, home_devnet_dir=home.devnet_dir, require_key=signing, state_dir=home.state_dir
     )
     return ChainNotary(ctx)
 

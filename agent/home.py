@@ -1,4 +1,4 @@
-"""Where the agent keeps its configuration, keys and databases."""
+"""Where the agent keeps its configuration, keys and databases, and the user's shared state."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOME_ENV = "NEAR_AGENT_HOME"
+STATE_ENV = "NEAR_AGENT_STATE"
+
+
+def user_state_dir() -> Path:
+    """State that belongs to the user's keys rather than to one home (the nonce ledger), so
+    shared by every home of this user on this machine: ``$NEAR_AGENT_STATE``, then
+    ``$XDG_STATE_HOME/near-agent``, then ``~/.local/state/near-agent``."""
+    explicit = os.environ.get(STATE_ENV)
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
+    return (base / "near-agent").resolve()
 
 
 @dataclass(frozen=True)
@@ -44,3 +57,9 @@ class Home:
     @property
     def devnet_dir(self) -> Path:
         return self.root / "devnet"
+
+    @property
+    def state_dir(self) -> Path:
+        """The user's state folder, outside the home and shared by all of them (see
+        :func:`user_state_dir`)."""
+        return user_state_dir()

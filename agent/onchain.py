@@ -427,7 +427,7 @@ async def apply_onchain(
     fund_units = parse_amount(fund, NEAR_DECIMALS) if fund is not None else None
     config = load_config(home.config_file)
     store = keystore or Keystore(home.keys_dir)
-    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, home_dir=home.root)
+    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, state_dir=home.state_dir)
     report = OnchainReport()
     try:
         await _require_full_access(ctx)

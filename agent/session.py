@@ -56,7 +56,7 @@ class AgentSession:
             home_devnet_dir=home.devnet_dir,
             require_key=require_key,
             keys_dir=home.keys_dir,
-            home_dir=home.root,
+            state_dir=home.state_dir,
         )
         feed = PoolFeed()
         try:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from agent.home import STATE_ENV
 from devnet.server import RunningDevnet, start_devnet
 
 CI_EXAMPLE_SCALE = 2.5  # CI tries 2.5x each property test's examples; keep CI well under 90 min
@@ -110,3 +111,22 @@ def fresh_devnet(tmp_path: Path) -> Iterator[RunningDevnet]:
         yield node
     finally:
         node.stop()
+
+
+# --------------------------------------------------------------------------- user state folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _user_state_for_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Never the developer's real state folder (the nonce ledger), even for wider fixtures."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(STATE_ENV, str(tmp_path_factory.mktemp("state") / "near-agent"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _user_state_per_test(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each test its own user state folder; its near-agent subprocesses inherit it."""
+    monkeypatch.setenv(STATE_ENV, str(tmp_path_factory.mktemp("state") / "near-agent"))

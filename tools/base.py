@@ -182,14 +182,15 @@ def context_from_config(
     home_devnet_dir: Path | None = None,
     require_key: bool = True,
     keys_dir: Path | None = None,
-    home_dir: Path | None = None,
+    state_dir: Path | None = None,
 ) -> ToolContext:
     """From the user's AgentConfig (agent.yaml): network, account, key file, rpc, defaults.
 
     With ``keys_dir`` (HOME/keys) the keys the agent stored there join the key ring, so that
-    actions a function-call key can sign are signed with it. With ``home_dir`` (HOME) nonces come
-    from the nonce ledger there, shared by every process of that home, so that two runs never
-    sign with the same nonce; without it they are unique within this process only.
+    actions a function-call key can sign are signed with it. With ``state_dir`` (the user's state
+    folder, shared by all their homes) nonces come from the nonce ledger there, shared by every
+    process of every home of the user, so that two runs never sign with the same nonce; without
+    it they are unique within this process only.
     """
     name = config.network
     if name == "devnet":
@@ -221,7 +222,7 @@ def context_from_config(
         max_slippage_bps=config.defaults.max_slippage_bps,
         timeout_s=config.rpc.timeout_s,
         retries=config.rpc.retries,
-        nonces=NonceLedger(home_dir) if home_dir is not None else None,
+        nonces=NonceLedger(state_dir) if state_dir is not None else None,
     )
     if keys_dir is not None and creds is not None:
         try:

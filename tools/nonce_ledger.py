@@ -1,11 +1,11 @@
-"""Nonces that are unique per access key, across every process of one agent home.
+"""Nonces that are unique per access key, across every process and every home of one user.
 
 Why: the chain adapter picks a transaction's nonce from the key's nonce on chain. Two processes
-(two ``near-agent do`` runs, or a run and the scheduler) that read the same chain nonce at the
-same moment would sign the same transaction with the same nonce, byte for byte, so the node
-executes it once and answers both with its outcome: two intents report "done" with one
-transaction. The nonce ledger (``NonceLedger``: SQLite plus one lock file per key, in the home
-folder) makes every nonce, and so every signature, belong to one allocation:
+(two ``near-agent do`` runs, a run and the scheduler, or runs of two homes configured with the
+same key) that read the same chain nonce at the same moment would sign the same transaction with
+the same nonce, byte for byte, so the node executes it once and answers both with its outcome:
+two intents report "done" with one transaction. The nonce ledger (``NonceLedger``: SQLite plus
+one lock file per key) makes every nonce, and so every signature, belong to one allocation:
 
 * a nonce is ``max(chain nonce, last allocated for this key) + 1``, written durably in one
   SQLite write transaction before anything is signed with it; after the node refuses a nonce
@@ -13,6 +13,13 @@ folder) makes every nonce, and so every signature, belong to one allocation:
 * every signed hash is recorded with its key and nonce before it is journalled or sent; a hash
   or a (key, nonce) already recorded is refused (:class:`SignatureReuseError`), so no hash can be
   handed to two intents, nor reported "done" by one that did not sign it alone.
+
+Nonces belong to the key, not to a home, so the ledger lives in one folder per user (the agent
+passes its per-user state folder), never inside a home: every home of the user that signs with
+a key shares its counter and its lock. It covers one machine only; a key also used on another
+machine (or by another wallet) is only caught by the node refusing a used nonce. A ``nonces.db``
+left inside a home by earlier versions is no longer read: it only ever ran ahead of the chain,
+and allocation takes the chain's nonce into account, so nothing it held is needed.
 
 The per-key lock is held for the whole send (read the chain nonce, allocate, sign, journal,
 deliver, wait for the final outcome), not only around allocation. NEAR applies a key's
@@ -23,8 +30,8 @@ to resolve, another round trip). One transaction in flight per key is what the i
 always gave; concurrency comes from more keys (a pool of access keys), which is why everything
 here is keyed by (network endpoint, account, public key), never by account alone.
 
-``ProcessNonces`` is the fallback without a home (bare library use): the same interface, unique
-within this process only, as the adapter always was.
+``ProcessNonces`` is the fallback without a state folder (bare library use): the same
+interface, unique within this process only, as the adapter always was.
 """
 
 from __future__ import annotations
@@ -41,25 +48,55 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from tools.errors import ToolError
 
 LEDGER_FILE = "nonces.db"
 LOCKS_DIR = "nonce-locks"
 SQLITE_INT_MAX = 2**63 - 1
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normal_endpoint(url: str) -> str:
+    """One spelling per endpoint, so that two spellings of one URL share a key's counter and
+    lock: scheme and host in lower case, no default port, no trailing slash, no fragment."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text.rstrip("/")  # not a URL we can take apart: compare it as written
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal
+    if port is not None and port != DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    user = parts.netloc.rpartition("@")[0]
+    netloc = f"{user}@{host}" if user else host
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, ""))
 
 
 @dataclass(frozen=True)
 class NonceKey:
     """One access key on one network: the unit nonces (and locks) are counted per."""
 
-    network: str  # the RPC endpoint the adapter talks to
+    network: str  # the RPC endpoint the adapter talks to, in its normal spelling
     account_id: str
     public_key: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "network", normal_endpoint(self.network))
 
     def digest(self) -> str:
         text = "\n".join((self.network, self.account_id, self.public_key))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def stored_network(self) -> str:
+        """The endpoint as the ledger stores it: a digest, since a provider's URL may carry its
+        API key and the ledger is a plain file."""
+        return "sha256:" + hashlib.sha256(self.network.encode()).hexdigest()
 
 
 class KeyBusyError(ToolError):
@@ -145,15 +182,15 @@ class ProcessNonces:
 # --------------------------------------------------------------------------- across processes
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS key_nonces (
-    network TEXT NOT NULL,
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS key_nonces (
+    network TEXT NOT NULL,  -- NonceKey.stored_network(): a digest, never the URL
     account_id TEXT NOT NULL,
     public_key TEXT NOT NULL,
     last_nonce INTEGER NOT NULL,
     PRIMARY KEY (network, account_id, public_key)
-);
-CREATE TABLE IF NOT EXISTS signatures (
+)""",
+    """CREATE TABLE IF NOT EXISTS signatures (
     tx_hash TEXT PRIMARY KEY,
     network TEXT NOT NULL,
     account_id TEXT NOT NULL,
@@ -162,46 +199,50 @@ CREATE TABLE IF NOT EXISTS signatures (
     pid INTEGER NOT NULL,
     signed_at REAL NOT NULL,
     UNIQUE (network, account_id, public_key, nonce)
-);
-"""
+)""",
+)
 
 
 class NonceLedger:
-    """Nonces and signatures of every key this home signs with, shared by all its processes.
+    """Nonces and signatures of every key the user signs with, shared by all their processes.
 
-    ``folder`` (the agent's home) holds ``nonces.db`` and ``nonce-locks/``. ``wait_s`` bounds
-    how long a send waits for another process's send on the same key before giving up.
+    ``folder`` (the user's state folder, shared by every home) holds ``nonces.db`` and
+    ``nonce-locks/``, made private (0700, files 0600) on first use and made again whenever
+    they have gone, so a long-running process outlives their removal. ``wait_s`` bounds how
+    long a send waits for another process's send on the same key before giving up.
     """
 
     def __init__(self, folder: Path, *, wait_s: float = 120.0) -> None:
+        self.folder = folder
         self.path = folder / LEDGER_FILE
         self.locks_dir = folder / LOCKS_DIR
-        self.wait_s = wait_s
-        self._ready = False  # files are made on first use: a read-only session writes nothing
-
-    def _prepare(self) -> None:
-        if not self._ready:
-            self.locks_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
-            try:
-                conn.executescript(_SCHEMA)
-            finally:
-                conn.close()
-            self._ready = True
+        self.wait_s = wait_s  # files are made on first use: a read-only session writes nothing
 
     def __repr__(self) -> str:
         return f"NonceLedger({str(self.path)!r})"
 
+    def _ensure_locks_dir(self) -> None:
+        """The folder and its locks folder, private, whether never made or removed since."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.locks_dir.mkdir(exist_ok=True, mode=0o700)
+
+    def _ensure_file(self) -> None:
+        """The folder and the database file, private, whether never made or removed since."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, begun before reading (BEGIN IMMEDIATE): atomic across
-        processes."""
-        self._prepare()
+        processes. The schema is made inside it, so a removed database is simply begun again."""
+        self._ensure_file()
         conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
         try:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("BEGIN IMMEDIATE")
             try:
+                for statement in _SCHEMA:
+                    conn.execute(statement)
                 yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -213,7 +254,7 @@ class NonceLedger:
     @contextlib.asynccontextmanager
     async def hold(self, key: NonceKey) -> AsyncIterator[None]:
         async with _loop_lock(key):
-            self._prepare()
+            self._ensure_locks_dir()
             fd = os.open(self.locks_dir / f"{key.digest()}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 await self._flock(fd, key)
@@ -273,7 +314,7 @@ class NonceLedger:
             other = conn.execute(
                 "SELECT tx_hash FROM signatures WHERE network = ? AND account_id = ? "
                 "AND public_key = ? AND nonce = ?",
-                (key.network, key.account_id, key.public_key, nonce),
+                (key.stored_network(), key.account_id, key.public_key, nonce),
             ).fetchone()
             if other is not None:
                 raise SignatureReuseError(
@@ -287,7 +328,7 @@ class NonceLedger:
                 "signed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     tx_hash,
-                    key.network,
+                    key.stored_network(),
                     key.account_id,
                     key.public_key,
                     nonce,
@@ -301,7 +342,7 @@ class NonceLedger:
         row = conn.execute(
             "SELECT last_nonce FROM key_nonces WHERE network = ? AND account_id = ? "
             "AND public_key = ?",
-            (key.network, key.account_id, key.public_key),
+            (key.stored_network(), key.account_id, key.public_key),
         ).fetchone()
         return int(row[0]) if row else 0
 
@@ -311,7 +352,7 @@ class NonceLedger:
             "INSERT INTO key_nonces (network, account_id, public_key, last_nonce) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (network, account_id, public_key) "
             "DO UPDATE SET last_nonce = excluded.last_nonce",
-            (key.network, key.account_id, key.public_key, nonce),
+            (key.stored_network(), key.account_id, key.public_key, nonce),
         )
 
 

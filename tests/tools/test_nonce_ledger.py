@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import shutil
+import stat
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -13,17 +15,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agent.home import STATE_ENV, Home, user_state_dir
 from devnet.keys import KeyPair
 from tests.support.fake_chain import FakeChain
 from tests.tools.test_chain import ALICE, BOB, transfer
 from tools.chain import ChainClient
 from tools.keys import Credentials
 from tools.nonce_ledger import (
+    LEDGER_FILE,
+    LOCKS_DIR,
     KeyBusyError,
     NonceKey,
     NonceLedger,
     ProcessNonces,
     SignatureReuseError,
+    normal_endpoint,
 )
 from tools.signing import SignedTx, sign_transaction
 
@@ -241,3 +247,123 @@ def test_without_a_home_a_process_never_signs_one_hash_twice_for_a_key() -> None
     nonces.record(key, first, "HashE")
     with pytest.raises(SignatureReuseError, match="HashE"):
         nonces.record(key, first + 1, "HashE")
+
+
+# --------------------------------------------------------------------------- where it lives
+
+
+def test_the_state_folder_is_the_users_whichever_home_is_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "explicit"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert user_state_dir() == (tmp_path / "explicit").resolve()
+    assert Home(tmp_path / "a").state_dir == Home(tmp_path / "b").state_dir == user_state_dir()
+    monkeypatch.delenv(STATE_ENV)
+    assert user_state_dir() == (tmp_path / "xdg" / "near-agent").resolve()
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/path")  # not absolute: ignored, as XDG says
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert user_state_dir() == (tmp_path / "user" / ".local" / "state" / "near-agent").resolve()
+    monkeypatch.delenv("XDG_STATE_HOME")
+    assert user_state_dir() == (tmp_path / "user" / ".local" / "state" / "near-agent").resolve()
+
+
+def test_the_ledger_is_private_and_made_again_whenever_it_has_gone(tmp_path: Path) -> None:
+    folder = tmp_path / "state" / "near-agent"
+    ledger = NonceLedger(folder)
+
+    async def send_once(chain_nonce: int) -> int:
+        async with ledger.hold(KEYS[0]):
+            return ledger.allocate(KEYS[0], chain_nonce)
+
+    assert not folder.exists()  # made on first use only
+    assert asyncio.run(send_once(7)) == 8
+    modes = {
+        path.name: stat.S_IMODE(path.stat().st_mode)
+        for path in (folder, folder / LOCKS_DIR, folder / LEDGER_FILE, *folder.glob("*/*.lock"))
+    }
+    assert len(modes) == 4
+    assert modes == {name: 0o700 if name in (folder.name, LOCKS_DIR) else 0o600 for name in modes}
+    shutil.rmtree(folder / LOCKS_DIR)
+    assert asyncio.run(send_once(7)) == 9
+    (folder / LEDGER_FILE).unlink()  # its count is lost: the chain's nonce is the floor again
+    assert asyncio.run(send_once(20)) == 21
+    shutil.rmtree(folder)
+    assert asyncio.run(send_once(20)) == 21
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / LEDGER_FILE).stat().st_mode) == 0o600
+
+
+def test_an_api_key_in_the_endpoint_never_reaches_the_ledger_files(tmp_path: Path) -> None:
+    secret = "p9Xq2LmZ7rTq4vW8yB3nK6dF1hJ5sA0c"
+    key = NonceKey(f"https://rpc.provider.example/v3/{secret}?apikey={secret}", ALICE, "ed25519:a")
+    ledger = NonceLedger(tmp_path / "state")
+
+    async def send_once() -> None:
+        async with ledger.hold(key):
+            nonce = ledger.allocate(key, 7)
+            ledger.record(key, nonce, "HashF")
+
+    asyncio.run(send_once())
+    assert ledger.last(key) == 8
+    stored = b"".join(p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file())
+    assert b"HashF" in stored and secret.encode() not in stored
+    assert not any(secret in p.name for p in tmp_path.rglob("*"))
+
+
+# --------------------------------------------------------------------------- endpoint spellings
+
+
+@pytest.mark.parametrize(
+    ("spelling", "normal"),
+    [
+        ("http://127.0.0.1:3030", "http://127.0.0.1:3030"),
+        ("HTTP://127.0.0.1:3030/", "http://127.0.0.1:3030"),
+        ("https://RPC.Mainnet.near.org:443/", "https://rpc.mainnet.near.org"),
+        ("https://rpc.mainnet.near.org:8443", "https://rpc.mainnet.near.org:8443"),
+        ("http://Node.Example:80//", "http://node.example"),
+        ("https://rpc.example/v1/KeyCase/", "https://rpc.example/v1/KeyCase"),  # path as written
+        ("https://rpc.example/?apikey=AbC#top", "https://rpc.example?apikey=AbC"),
+        ("http://[::1]:3030/", "http://[::1]:3030"),
+        ("http://User:Pw@Host.Example:80", "http://User:Pw@host.example"),
+        ("http://host:notaport/", "http://host:notaport"),  # not a URL: only the slash goes
+    ],
+)
+def test_an_endpoint_has_one_spelling(spelling: str, normal: str) -> None:
+    assert normal_endpoint(spelling) == normal
+    assert NonceKey(spelling, ALICE, "ed25519:one") == NonceKey(normal, ALICE, "ed25519:one")
+
+
+hosts = st.from_regex(r"[a-z][a-z0-9-]{0,12}(\.[a-z][a-z0-9-]{0,12}){0,3}", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scheme=st.sampled_from(["http", "https"]),
+    host=hosts,
+    port=st.one_of(st.none(), st.integers(1, 65535)),
+    path=st.from_regex(r"(/[A-Za-z0-9_-]{1,8}){0,3}", fullmatch=True),
+    upper=st.lists(st.booleans(), min_size=1, max_size=20),
+    slashes=st.integers(0, 2),
+)
+def test_spellings_of_one_endpoint_share_a_key_and_others_do_not(
+    scheme: str,
+    host: str,
+    port: int | None,
+    path: str,
+    upper: list[bool],
+    slashes: int,
+) -> None:
+    plain = f"{scheme}://{host}{f':{port}' if port else ''}{path}"
+    default = {"http": 80, "https": 443}[scheme]
+    shouty = "".join(
+        c.upper() if upper[i % len(upper)] else c for i, c in enumerate(f"{scheme}://{host}")
+    )
+    spelled = f"{shouty}:{port or default}{path}{'/' * slashes}"
+    key = NonceKey(plain, ALICE, "ed25519:one")
+    assert NonceKey(spelled, ALICE, "ed25519:one") == key
+    assert key.digest() == NonceKey(spelled, ALICE, "ed25519:one").digest()  # one lock file
+    assert normal_endpoint(key.network) == key.network
+    other_port = (port or default) % 65535 + 1
+    assert NonceKey(f"{scheme}://{host}:{other_port}{path}", ALICE, "ed25519:one") != key
+    assert NonceKey(plain + "/other", ALICE, "ed25519:one") != key
