@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from tools.action import NEAR, CanonicalAction, TransactionSpec
 from tools.amounts import format_amount
-from tools.chain import ChainClient, SignedTx, TxOutcome
+from tools.chain import ChainClient
 from tools.errors import (
     CredentialsError,
     InsufficientBalanceError,
@@ -30,7 +30,9 @@ from tools.keys import Credentials, find_credentials, load_credentials
 from tools.keystore import Keystore
 from tools.network import Network, custom_network, devnet_from_manifest, public_network
 from tools.nonce_ledger import NonceLedger, NonceSource
+from tools.outcome import TxOutcome
 from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
+from tools.signing import SignedTx
 from tools.tokens import TokenRegistry
 
 SignedInt = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]

@@ -63,7 +63,8 @@ class ChainClient:
 
     ``timeout_s`` bounds every HTTP request; ``retries`` bounds retries of transient errors
     (reads) and of lookups/re-sends of a transaction whose submission hit one. ``nonces``
-    allocates nonces and holds keys (the home's NonceLedger; by default, this process only).
+    allocates nonces and holds keys (the user's NonceLedger in their state folder; by default,
+    this process only).
     ``transport`` carries the requests (by default HTTP to ``rpc_url``, which also names the
     network in nonce keys).
     """

@@ -39,8 +39,10 @@ def llm_home(home: Home) -> Iterator[tuple[Home, ReplayServer]]:
 
 
 def _stored_bytes(home: Home) -> bytes:
-    """Every byte the agent keeps in its home (databases with their WAL files, exports...)."""
-    return b"".join(p.read_bytes() for p in sorted(home.root.rglob("*")) if p.is_file())
+    """Every byte the agent keeps: its home (databases with their WAL files, exports...) and the
+    user's state folder (the nonce ledger)."""
+    files = [*sorted(home.root.rglob("*")), *sorted(home.state_dir.rglob("*"))]
+    return b"".join(p.read_bytes() for p in files if p.is_file())
 
 
 @pytest.mark.parametrize(

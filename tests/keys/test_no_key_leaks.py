@@ -162,9 +162,10 @@ def test_no_secret_key_leaks_anywhere(
             for e in seen.errors
         ),
     }
-    for path in sorted(home.root.rglob("*")):
-        if path.is_file():
-            haystacks[str(path.relative_to(home.root))] = path.read_bytes()
+    for folder in (home.root, home.state_dir):  # the home, and the user's nonce ledger
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                haystacks[str(path.relative_to(folder))] = path.read_bytes()
     assert {"audit.db", "memory.db", "policy.db"} <= set(haystacks)
     leaks = {name: found for name, text in haystacks.items() if (found := find_leaks(text, pairs))}
     assert leaks == {}
