@@ -47,18 +47,27 @@ def is_lookalike_digit(ch: str) -> bool:
     return any("0" <= c <= "9" for c in unicodedata.normalize("NFKC", ch))
 
 
-def check_digits(text: str, what: str) -> str:
-    """``text`` when every digit in it is a real one; DeceptiveTextError naming the first not."""
+def lookalike_digits(text: str) -> list[str]:
+    """The distinct look-alike digits in ``text``, in order of appearance."""
     if text.isascii():
+        return []
+    return list(dict.fromkeys(ch for ch in text if is_lookalike_digit(ch)))
+
+
+def check_digits(text: str, what: str) -> str:
+    """``text`` when every digit in it is a real one; DeceptiveTextError naming each look-alike
+    digit and showing the text with them escaped (``send 2\\u00b9 NEAR``), since on screen
+    they pass for the digits they imitate."""
+    found = lookalike_digits(text)
+    if not found:
         return text
-    for ch in text:
-        if is_lookalike_digit(ch):
-            raise DeceptiveTextError(
-                f"the {what} contains {ch!r} ({describe([ch])}), which is not read as a digit "
-                "here; write the digits 0-9 (full-width ０-９ work too)",
-                text=escaped(text),
-            )
-    return text
+    shown = "".join(_escape(ch) if is_hidden(ch) or ch in found else ch for ch in text)
+    named = ", ".join(f"{ch!r} ({describe([ch])})" for ch in found)
+    raise DeceptiveTextError(
+        f"the {what} contains {named}, not read as a digit here: "
+        f'"{_shortened(shown)}"; write the digits 0-9 (full-width ０-９ work too)',
+        text=shown,
+    )
 
 
 def is_hidden(ch: str) -> bool:
