@@ -92,12 +92,19 @@ class ClauseReading:
 
     def not_instructed(self) -> str | None:
         """Why this reading must not run although it was read: the sentence is no instruction."""
-        if self.tool in NEEDS_INSTRUCTION and not self.mood.instruction:
-            return (
-                f'"{self.clause}" is not an instruction: {self.mood.why_not_an_instruction()}, '
-                "so nothing will be sent, swapped, claimed or labelled."
+        if self.tool not in NEEDS_INSTRUCTION or self.mood.instruction:
+            return None
+        why = (
+            f'"{self.clause}" is not an instruction: {self.mood.why_not_an_instruction()}, '
+            "so nothing will be sent, swapped, claimed or labelled."
+        )
+        if self.tool == "submit_label" and self.args is not None:
+            # a label is free text ("no", "not spam"); quoted, it is data and says nothing
+            task, label = self.args["task_id"], self.args["label"]
+            why += (
+                f' If those words are the label itself, quote it: label task {task} as "{label}".'
             )
-        return None
+        return why
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import yaml
 
 from agent.home import Home
 from agent.plan import StepArgs
+from agent.planner import OfflinePlanner
 from agent.planner.llm import LLMPlanner, ModelAnswer
 from agent.planner.text import prepare
 from devnet.server import RunningDevnet
@@ -167,6 +168,17 @@ def test_nothing_acts_while_part_of_the_message_is_unread(tail: str, calls: list
 def test_a_read_only_answer_survives_an_unread_message() -> None:
     answer = check("how are you today? what's my balance", ("balance", {}))
     assert answer.error is None and [s.tool for s in answer.steps] == ["balance"]
+
+
+def test_the_offline_planner_labels_only_from_an_instruction_and_a_quoted_label_is_data() -> None:
+    planner = OfflinePlanner(contacts=CONTACTS.get)
+    denied = planner.plan("never label task 1 as cat")
+    assert denied.steps == [] and "not to" in (denied.error or "")
+    bare = planner.plan("label task 1 as no")
+    assert bare.steps == [] and 'quote it: label task 1 as "no"' in (bare.error or "")
+    quoted = planner.plan('label task 1 as "no"')
+    assert [(s.tool, dict(s.args)) for s in quoted.steps] == [label(1, "no")]
+    assert check('label task 1 as "not spam"', label(1, "not spam")).error is None
 
 
 def test_superscripts_stay_as_written_while_full_width_forms_fold() -> None:
