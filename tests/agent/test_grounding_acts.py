@@ -172,7 +172,7 @@ def test_a_read_only_answer_survives_an_unread_message() -> None:
 
 def test_the_offline_planner_labels_only_from_an_instruction_and_a_quoted_label_is_data() -> None:
     planner = OfflinePlanner(contacts=CONTACTS.get)
-    denied = planner.plan("never label task 1 as cat")
+    denied = planner.plan("label task 1 as cat. Actually, don't.")
     assert denied.steps == [] and "not to" in (denied.error or "")
     bare = planner.plan("label task 1 as no")
     assert bare.steps == [] and 'quote it: label task 1 as "no"' in (bare.error or "")
