@@ -187,8 +187,8 @@ def ground_plan(
         if unread:
             problems.append(
                 f"{where}: {unread[0]} Part of your message could not be read, and it may take "
-                "back or limit the rest, so nothing is sent, swapped, claimed or labelled; say "
-                "it again in words the examples show."
+                "back or limit the rest, so nothing is sent, swapped, claimed or labelled; "
+                "leave out or rephrase what could not be read."
             )
         carried, slippage = _slippage(tool, args, clause)
         problems.extend(f"{where}: {p}" for p in slippage)
