@@ -14,8 +14,8 @@ private-use and unassigned code points (Cs, Co, Cn), and the fillers that render
 Digits are ASCII 0-9 and the full-width ０-９ of Japanese and Chinese input methods. A character
 that NFKC would turn into a digit (``¹``, ``①``, ``𝟏``, ``½``) or another script's decimal digit
 (Arabic-Indic ``١``) looks like, or is read as, a number the user may not have typed: it is a
-"look-alike digit", refused in intents and amounts. Ideographic numerals (``一``, ``〇``) are
-words, not digits, and pass.
+"look-alike digit", refused in intents and amounts with the text shown escaped (``2\\u00b9``).
+Ideographic numerals (``一``, ``〇``) are words, not digits, and pass.
 """
 
 from __future__ import annotations
