@@ -74,9 +74,15 @@ def plan(
     ] = True,
 ) -> None:
     """Show what the agent would do, without doing it."""
-    from agent.intent_screen import screen_intent
+    from agent.intent_screen import IntentRefused, screen_intent
 
-    screen_intent(intent)  # also when no home is configured and no session opens
+    try:
+        screen_intent(intent)  # also when no home is configured and no session opens
+    except IntentRefused as exc:
+        if as_json:  # a script reading --json gets JSON too; the intent is not echoed back
+            refused = {"steps": [], "error": exc.message, "refused": True}
+            typer.echo(json.dumps(refused, ensure_ascii=False, indent=2))
+        raise  # the entry point says why on stderr and exits 2
     home: Home = ctx.obj
     checks = None
     if check and home.config_file.exists():

@@ -1,7 +1,7 @@
 """The gate every intent passes before a planner, a model or a store sees it.
 
 Refused: text that lies to the eye (``tools.text_screen``: bidi overrides, zero-width and other
-invisible characters, look-alike digits such as ``¹``) and text holding a secret
+invisible characters, look-alike digits such as ``¹``; each shown escaped) and text holding a secret
 (``tools.secret_text``: a private key, a seed phrase, an API key). Nothing of a refused intent
 is stored, logged or sent anywhere.
 """

@@ -14,8 +14,8 @@ private-use and unassigned code points (Cs, Co, Cn), and the fillers that render
 Digits are ASCII 0-9 and the full-width ０-９ of Japanese and Chinese input methods. A character
 that NFKC would turn into a digit (``¹``, ``①``, ``𝟏``, ``½``) or another script's decimal digit
 (Arabic-Indic ``١``) looks like, or is read as, a number the user may not have typed: it is a
-"look-alike digit", refused in intents and amounts. Ideographic numerals (``一``, ``〇``) are
-words, not digits, and pass.
+"look-alike digit", refused in intents and amounts with the text shown escaped (``2\\u00b9``).
+Ideographic numerals (``一``, ``〇``) are words, not digits, and pass.
 """
 
 from __future__ import annotations
@@ -47,18 +47,27 @@ def is_lookalike_digit(ch: str) -> bool:
     return any("0" <= c <= "9" for c in unicodedata.normalize("NFKC", ch))
 
 
-def check_digits(text: str, what: str) -> str:
-    """``text`` when every digit in it is a real one; DeceptiveTextError naming the first not."""
+def lookalike_digits(text: str) -> list[str]:
+    """The distinct look-alike digits in ``text``, in order of appearance."""
     if text.isascii():
+        return []
+    return list(dict.fromkeys(ch for ch in text if is_lookalike_digit(ch)))
+
+
+def check_digits(text: str, what: str) -> str:
+    """``text`` when every digit in it is a real one; DeceptiveTextError naming each look-alike
+    digit and showing the text with them escaped (``send 2\\u00b9 NEAR``), since on screen
+    they pass for the digits they imitate."""
+    found = lookalike_digits(text)
+    if not found:
         return text
-    for ch in text:
-        if is_lookalike_digit(ch):
-            raise DeceptiveTextError(
-                f"the {what} contains {ch!r} ({describe([ch])}), which is not read as a digit "
-                "here; write the digits 0-9 (full-width ０-９ work too)",
-                text=escaped(text),
-            )
-    return text
+    shown = "".join(_escape(ch) if is_hidden(ch) or ch in found else ch for ch in text)
+    named = ", ".join(f"{ch!r} ({describe([ch])})" for ch in found)
+    raise DeceptiveTextError(
+        f"the {what} contains {named}, not read as a digit here: "
+        f'"{_shortened(shown)}"; write the digits 0-9 (full-width ０-９ work too)',
+        text=shown,
+    )
 
 
 def is_hidden(ch: str) -> bool:

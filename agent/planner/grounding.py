@@ -1,29 +1,33 @@
 """Grounding: a model can narrow what the user asked, never widen or change it.
 
 A model reads data it did not write (task texts, token names, chain state), and it can simply be
-wrong. So every fund-moving step it proposes must be a payment or swap the user's own words ask
-for, in its role: the offline grammar reads the user's text clause by clause (``OfflinePlanner.
-read``, one grammar for both planners), and each transfer must equal one read transfer in
-recipient, amount and token, each swap one read swap in sold token, amount and bought token. Each
-read clause backs one step, in the order written; the model may leave steps out, never add,
-enlarge, redirect or reverse one. A clause from a sentence that denies, asks or imagines ("do
-NOT send", "how much would 1 NEAR get me?", "如果...") backs nothing; a contact is only ever read
-in a recipient's place and a token in a token's, so a contact named like a token cannot be paid
-by a swap. A claim needs the user to mention rewards in an instruction. What the grammar cannot
-read grounds nothing: the plan is refused with the field that differs, never guessed.
-This check runs in code on every model-proposed plan.
+wrong. So every step it proposes that acts (anything but the read-only ``balance`` and
+``list_tasks``) must be one the user's own words ask for, in its role: the offline grammar reads
+the user's text clause by clause (``OfflinePlanner.read``, one grammar for both planners), and
+each transfer must equal one read transfer in recipient, amount and token; each swap one read
+swap in sold token, amount and bought token, at no wider slippage than the user stated (the
+stated one is carried when the model leaves it out); each label submission one read label in
+task, item and label; each claim one read claim, naming no task when the user named none and
+otherwise only tasks the user named. Each read clause backs one step, in the order written; the
+model may leave steps out, never add, enlarge, redirect or reverse one. A clause from a sentence
+that denies, asks or imagines ("do NOT send", "how much would 1 NEAR get me?", "如果...") backs
+nothing; a contact is only ever read in a recipient's place and a token in a token's, so a
+contact named like a token cannot be paid by a swap. Fail closed: when any part of the message
+is beyond the grammar ("just kidding", "冗談です", "Bitte nicht."), it may take back or bound
+what the rest says, so no step acts. What does not ground is refused with the field that
+differs, never guessed. This check runs in code on every model-proposed plan.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from agent.planner.offline import ClauseReading, OfflinePlanner, TextReading
-from agent.planner.text import prepare
+from agent.planner.text import fold_width
 
 # A number standing on its own, thousands commas only in groups of three. Digits glued to a name
 # on the left ("user5000") or continuing into one ("5000.near") are part of an account id.
@@ -33,7 +37,7 @@ _NUMBER = re.compile(
 
 
 def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace("。", ".").lower()
+    return fold_width(text).replace("。", ".").lower()
 
 
 def _decimal(text: Any) -> Decimal | None:
@@ -72,16 +76,36 @@ def accounts_named_in(
     return named
 
 
+# Tools that only read: a model may call them whatever the user wrote. Every other tool acts.
+READ_ONLY = frozenset({"balance", "list_tasks"})
 # The fields that move funds, per tool: who gets paid, how much of what; what is sold for what.
 FUND_FIELDS: dict[str, tuple[str, ...]] = {
     "transfer": ("receiver_id", "amount", "token"),
     "swap": ("token_in", "amount_in", "token_out"),
 }
+# The fields each acting step must take unchanged from the clause that backs it (a claim's task
+# ids may be narrowed, see ``_claim_within``).
+GROUNDED_FIELDS: dict[str, tuple[str, ...]] = {
+    **FUND_FIELDS,
+    "submit_label": ("task_id", "item_id", "label"),
+    "claim_rewards": ("task_ids",),
+}
 _TOKEN_FIELDS = ("token", "token_in", "token_out")
-_REWARD_WORDS = re.compile(
-    r"(?<![\w.\-])(?:rewards?|earnings|payouts?)(?![\w\-])|報酬|リワード|賞金|奖励|报酬|收益|奖金",
-    re.IGNORECASE,
-)
+_WHAT_IT_DOES = {
+    "transfer": "send",
+    "swap": "swap",
+    "submit_label": "submit a label",
+    "claim_rewards": "claim rewards",
+}
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """A model's plan checked against the user's words: the steps as they may run (the user's
+    stated slippage carried into a swap that left it out), or the problems that refuse it."""
+
+    steps: list[tuple[str, dict[str, Any]]]
+    problems: list[str]
 
 
 def same_value(field: str, proposed: Any, read: Any) -> bool:
@@ -89,14 +113,24 @@ def same_value(field: str, proposed: Any, read: Any) -> bool:
     if field.startswith("amount"):
         left, right = _decimal(proposed), _decimal(read)
         return left is not None and left == right
+    if field == "task_ids":
+        return _claim_within(proposed, read)
     return str(proposed) == str(read)
 
 
+def _claim_within(proposed: Any, read: Any) -> bool:
+    """A claim names no task when the user named none, else some of the tasks the user named."""
+    if read is None or proposed is None:
+        return proposed is None and read is None
+    wanted = {str(i) for i in read}
+    return bool(proposed) and {str(i) for i in proposed} <= wanted
+
+
 def matches(tool: str, args: dict[str, Any], clause: ClauseReading) -> bool:
-    """A step equals a read clause in its tool and every fund-moving field."""
-    if clause.tool != tool or clause.args is None:
+    """A step equals a read clause in its tool and every grounded field."""
+    if clause.tool != tool or clause.args is None or tool not in GROUNDED_FIELDS:
         return False
-    return all(same_value(f, args.get(f), clause.args.get(f)) for f in FUND_FIELDS[tool])
+    return all(same_value(f, args.get(f), clause.args.get(f)) for f in GROUNDED_FIELDS[tool])
 
 
 def read_user_words(
@@ -110,6 +144,58 @@ def read_user_words(
     )
 
 
+def ground_plan(
+    steps: Sequence[tuple[str, dict[str, Any]]],
+    user_text: str,
+    resolve_contact: Callable[[str], str | None] | None = None,
+    *,
+    default_token: str = "NEAR",
+) -> Grounding:
+    """A whole plan checked: each acting step must equal one clause of the user's words, each
+    clause backs one step, in the order written; nothing may be added; and nothing acts while
+    part of the message is beyond the grammar."""
+    reading = read_user_words(user_text, resolve_contact, default_token)
+    acting = [c for c in reading.clauses if c.tool is not None and c.tool not in READ_ONLY]
+    unread = _unread(reading)
+    used: set[int] = set()
+    last = -1
+    grounded: list[tuple[str, dict[str, Any]]] = []
+    problems: list[str] = []
+    for number, (tool, args) in enumerate(steps, start=1):
+        if tool in READ_ONLY:
+            grounded.append((tool, args))
+            continue
+        where = f"step {number} ({tool})"
+        found = next(
+            (
+                i
+                for i, clause in enumerate(acting)
+                if i > last and i not in used and matches(tool, args, clause)
+            ),
+            None,
+        )
+        if found is None:
+            why = _differences(tool, args, acting, used, reading, resolve_contact)
+            problems.append(f"{where}: {why}")
+            continue
+        used.add(found)
+        last = found
+        clause = acting[found]
+        not_instructed = clause.not_instructed()
+        if not_instructed is not None:
+            problems.append(f"{where}: {not_instructed}")
+        if unread:
+            problems.append(
+                f"{where}: {unread[0]} Part of your message could not be read, and it may take "
+                "back or limit the rest, so nothing is sent, swapped, claimed or labelled; "
+                "leave out or rephrase what could not be read."
+            )
+        carried, slippage = _slippage(tool, args, clause)
+        problems.extend(f"{where}: {p}" for p in slippage)
+        grounded.append((tool, carried))
+    return Grounding([] if problems else grounded, problems)
+
+
 def ungrounded_plan(
     steps: Sequence[tuple[str, dict[str, Any]]],
     user_text: str,
@@ -117,40 +203,8 @@ def ungrounded_plan(
     *,
     default_token: str = "NEAR",
 ) -> list[str]:
-    """Problems with a whole plan: each fund-moving step must equal one clause of the user's
-    words, each clause backs one step, in the order written; nothing may be added."""
-    reading = read_user_words(user_text, resolve_contact, default_token)
-    fund_clauses = [c for c in reading.clauses if c.moves_funds]
-    used: set[int] = set()
-    last = -1
-    problems: list[str] = []
-    for number, (tool, args) in enumerate(steps, start=1):
-        where = f"step {number} ({tool})"
-        if tool == "claim_rewards":
-            problems.extend(f"{where}: {p}" for p in _claim_problems(user_text)[:1])
-            continue
-        if tool not in FUND_FIELDS:
-            continue
-        found = next(
-            (
-                i
-                for i, clause in enumerate(fund_clauses)
-                if i > last and i not in used and matches(tool, args, clause)
-            ),
-            None,
-        )
-        if found is None:
-            why = _differences(tool, args, fund_clauses, used, reading, resolve_contact)
-            problems.append(f"{where}: {why}")
-            continue
-        used.add(found)
-        last = found
-        clause = fund_clauses[found]
-        not_instructed = clause.not_instructed()
-        if not_instructed is not None:
-            problems.append(f"{where}: {not_instructed}")
-        problems.extend(f"{where}: {p}" for p in _slippage_problems(tool, args, clause))
-    return problems
+    """The problems with a whole plan (``ground_plan``); empty when it may run."""
+    return ground_plan(steps, user_text, resolve_contact, default_token=default_token).problems
 
 
 def ungrounded(
@@ -171,29 +225,31 @@ def ungrounded(
 def _differences(
     tool: str,
     args: dict[str, Any],
-    fund_clauses: list[ClauseReading],
+    acting: list[ClauseReading],
     used: set[int],
     reading: TextReading,
     resolve_contact: Callable[[str], str | None] | None,
 ) -> str:
     """Why a step matches no free clause, naming each field that differs from the nearest one."""
-    exact = [i for i, c in enumerate(fund_clauses) if matches(tool, args, c)]
+    exact = [i for i, c in enumerate(acting) if matches(tool, args, c)]
     if any(i not in used for i in exact):
         return f"this {tool} comes in a different order from your words"
     if exact:
         return f"you asked for this {tool} fewer times than the plan makes it"
-    fields = FUND_FIELDS[tool]
-    same_tool = [c for c in fund_clauses if c.tool == tool]
-    problems: list[str] = []
-    if tool == "transfer":
-        problems.extend(_token_as_recipient(args, reading, resolve_contact))
+    if tool not in GROUNDED_FIELDS:
+        return f"{tool} is not a step your words can ask for"
+    fields = GROUNDED_FIELDS[tool]
+    same_tool = [c for c in acting if c.tool == tool]
+    problems = _token_as_recipient(args, reading, resolve_contact) if tool == "transfer" else []
     if not same_tool:
-        if fund_clauses:
-            other = fund_clauses[0]
-            problems.append(f'you asked for a {other.tool} ("{other.clause}"), not a {tool}')
+        if tool not in FUND_FIELDS:
+            return "; ".join([f"you did not ask to {_WHAT_IT_DOES[tool]}", *_unread(reading)])
         shown = [f for f in fields if not f.startswith("token") or tool == "swap"]
-        if problems and tool == "transfer":
+        if problems:
             shown.remove("receiver_id")  # already said why
+        if acting:
+            other = acting[0]
+            problems.append(f'you asked for a {other.tool} ("{other.clause}"), not a {tool}')
         problems.extend(_no_such_field(tool, field, args) for field in shown)
         return "; ".join(problems + _unread(reading))
 
@@ -206,7 +262,9 @@ def _differences(
     for field in fields:
         if same_value(field, args.get(field), read.get(field)):
             continue
-        if any(same_value(field, args.get(field), (c.args or {}).get(field)) for c in same_tool):
+        if tool not in FUND_FIELDS:
+            problems.append(_not_as_written(field, args.get(field), read.get(field), nearest))
+        elif any(same_value(field, args.get(field), (c.args or {}).get(field)) for c in same_tool):
             problems.append(
                 f'{field}={args.get(field)!r} differs from your words: "{nearest.clause}" '
                 f"has {read.get(field)!r} there"
@@ -214,6 +272,21 @@ def _differences(
         else:
             problems.append(_no_such_field(tool, field, args))
     return "; ".join(problems)
+
+
+def _not_as_written(field: str, proposed: Any, read: Any, clause: ClauseReading) -> str:
+    """A label or claim field that is not the user's: changed, added, or a claim widened."""
+    if field == "task_ids" and read is None:
+        return (
+            f'task_ids={proposed!r} names tasks, but "{clause.clause}" names none; a claim names '
+            "only tasks you named"
+        )
+    if field == "task_ids":
+        return (
+            f'task_ids={proposed!r} goes beyond the tasks "{clause.clause}" names ({read!r}); a '
+            "claim names only tasks you named"
+        )
+    return f'{field}={proposed!r} differs from your words: "{clause.clause}" has {read!r} there'
 
 
 def _no_such_field(tool: str, field: str, args: dict[str, Any]) -> str:
@@ -259,7 +332,7 @@ def _token_as_recipient(
 
 def _unread(reading: TextReading) -> list[str]:
     """What the grammar could not read (a sentence that is no instruction first), so the user
-    knows why and how to say it."""
+    knows why and how to say it; empty when it read every clause."""
     if reading.refusal is not None:
         return [reading.refusal]
     unread = [c for c in reading.clauses if c.refusal is not None]
@@ -271,27 +344,19 @@ def _unread(reading: TextReading) -> list[str]:
     return [c.refusal for c in unread[:1] if c.refusal is not None]
 
 
-def _slippage_problems(tool: str, args: dict[str, Any], clause: ClauseReading) -> list[str]:
-    """A model may tighten the slippage the user stated, never loosen it or invent one."""
-    proposed = args.get("max_slippage_bps")
-    if tool != "swap" or proposed is None:
-        return []
+def _slippage(
+    tool: str, args: dict[str, Any], clause: ClauseReading
+) -> tuple[dict[str, Any], list[str]]:
+    """The swap with the slippage the user stated: a model may tighten it, never loosen, drop
+    or invent one (a dropped one would let a wider default fill its place)."""
+    if tool != "swap":
+        return args, []
     stated = (clause.args or {}).get("max_slippage_bps")
+    proposed = args.get("max_slippage_bps")
+    if proposed is None:
+        return (args if stated is None else {**args, "max_slippage_bps": stated}), []
     if stated is None:
-        return [f"max_slippage_bps={proposed} is not a slippage you stated"]
+        return args, [f"max_slippage_bps={proposed} is not a slippage you stated"]
     if proposed > stated:
-        return [f"max_slippage_bps={proposed} is above the {stated} bps you stated"]
-    return []
-
-
-def _claim_problems(user_text: str) -> list[str]:
-    """A claim needs the user to ask for rewards, in a sentence that is an instruction."""
-    prepared = prepare(user_text if isinstance(user_text, str) else "")
-    asking = [i for i, clause in enumerate(prepared.clauses) if _REWARD_WORDS.search(clause)]
-    if not asking:
-        return ["you did not ask to claim rewards"]
-    if any(prepared.mood(index).instruction for index in asking):
-        return []
-    return [
-        f"you did not ask to claim rewards: {prepared.mood(asking[0]).why_not_an_instruction()}"
-    ]
+        return args, [f"max_slippage_bps={proposed} is above the {stated} bps you stated"]
+    return args, []

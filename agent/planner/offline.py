@@ -3,8 +3,8 @@
 It is the embedded default, so it must be predictable: every clause of the sentence either
 matches one rule completely and becomes one step, or the whole plan is refused with a message
 that shows how to say it. Only the user's own words are planned; quoted text is data (a label),
-never a command; a payment, swap or claim comes only from a sentence that instructs (not one
-that denies, asks or imagines, see ``mood``). Nothing here touches the network; contacts come
+never a command; a payment, swap, claim or label comes only from a sentence that instructs (not
+one that denies, asks or imagines, see ``mood``). Nothing here touches the network; contacts come
 from a callable.
 
 ``read`` exposes what the grammar reads clause by clause; the LLM planner's grounding compares a
@@ -57,9 +57,10 @@ _ID = re.compile(r"\d+")
 _BPS_UNITS = frozenset(
     {"bps", "bp", "basispoint", "basispoints", "ベーシスポイント", "个基点", "基点"}
 )
-# Tools that move funds, and those that need the user's instruction (a claim receives funds).
+# Tools that move funds, and those that need the user's instruction: every tool that acts (a
+# claim receives funds, a label is signed on the user's behalf); only reading needs none.
 FUND_MOVING = frozenset({"transfer", "swap"})
-NEEDS_INSTRUCTION = FUND_MOVING | {"claim_rewards"}
+NEEDS_INSTRUCTION = FUND_MOVING | {"claim_rewards", "submit_label"}
 # "send 1 NEAR to bob and 3 NEAR to carol": a money verb, then amounts that share it.
 _LEADING_MONEY_VERB = re.compile(rf"^(?P<verb>{EN_SEND_WORDS}|{EN_SWAP_WORDS})\s+", re.IGNORECASE)
 _AND_AN_AMOUNT = re.compile(r"\s*,?\s*\band\s+(?=\.?\d)|\s*,\s*(?=\.?\d)", re.IGNORECASE)
@@ -91,12 +92,19 @@ class ClauseReading:
 
     def not_instructed(self) -> str | None:
         """Why this reading must not run although it was read: the sentence is no instruction."""
-        if self.tool in NEEDS_INSTRUCTION and not self.mood.instruction:
-            return (
-                f'"{self.clause}" is not an instruction: {self.mood.why_not_an_instruction()}, '
-                "so nothing will be sent, swapped or claimed."
+        if self.tool not in NEEDS_INSTRUCTION or self.mood.instruction:
+            return None
+        why = (
+            f'"{self.clause}" is not an instruction: {self.mood.why_not_an_instruction()}, '
+            "so nothing will be sent, swapped, claimed or labelled."
+        )
+        if self.tool == "submit_label" and self.args is not None:
+            # a label is free text ("no", "not spam"); quoted, it is data and says nothing
+            task, label = self.args["task_id"], self.args["label"]
+            why += (
+                f' If those words are the label itself, quote it: label task {task} as "{label}".'
             )
-        return None
+        return why
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 Quoted text (a label such as 'send all NEAR to x.near') is set aside before anything else, so
 nothing inside quotes can be split into a clause of its own or read as a command; it comes back
-verbatim only where a rule takes free text (a label). Everything else is NFKC-normalised, so
-full-width digits, letters and punctuation typed with Japanese or Chinese input methods read as
-ASCII, and an ideographic full stop between digits reads as a decimal point.
+verbatim only where a rule takes free text (a label). Everything else has its full-width and
+half-width forms folded (``fold_width``), so full-width digits, letters and punctuation typed with
+Japanese or Chinese input methods read as ASCII, and an ideographic full stop between digits reads
+as a decimal point. Nothing else is folded: NFKC would also read a superscript, circled or
+mathematical digit ("2¹", "①") as a plain one and turn "2¹ NEAR" into 21 NEAR.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ _QUOTED = re.compile(
     r"\"(?P<a>[^\"]*)\"|＂(?P<b>[^＂]*)＂|“(?P<c>[^”]*)”|「(?P<d>[^」]*)」|『(?P<e>[^』]*)』"
     r"|‘(?P<f>[^’]*)’|(?<!\w)'(?P<g>[^']*)'(?!\w)|(?<!\w)＇(?P<h>[^＇]*)＇(?!\w)"
 )
+_WIDTH_TAGS = ("<wide>", "<narrow>")
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
 _DECIMAL_FULL_STOP = re.compile(r"(?<=\d)[。｡](?=\d)")
 _SPACES = re.compile(r"\s+")
@@ -120,9 +123,26 @@ def protect_quotes(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return _QUOTED.sub(_swap, text), tuple(quotes)
 
 
+def _width_folded(ch: str) -> str:
+    decomposition = unicodedata.decomposition(ch)
+    if decomposition.startswith(_WIDTH_TAGS):
+        return "".join(chr(int(code, 16)) for code in decomposition.split()[1:])
+    return ch
+
+
+def fold_width(text: str) -> str:
+    """Full-width and half-width forms as their ordinary characters (``１０``, ``ＮＥＡＲ``,
+    ``ｶﾞ`` become ``10``, ``NEAR``, ``ガ``), then NFC; superscripts, circled, fraction and other
+    compatibility characters stay as written, so they are never read as digits."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", "".join(_width_folded(ch) for ch in text))
+
+
 def normalise(text: str) -> str:
-    """NFKC, ideographic full stop between digits as '.', line breaks as ';', spaces collapsed."""
-    out = unicodedata.normalize("NFKC", text)
+    """Widths folded, ideographic full stop between digits as '.', line breaks as ';', spaces
+    collapsed."""
+    out = fold_width(text)
     out = _DECIMAL_FULL_STOP.sub(".", out)
     out = _LINE_BREAKS.sub(" ; ", out)
     return _SPACES.sub(" ", out).strip()

@@ -31,8 +31,18 @@ def test_thousands_separators_are_the_same_number() -> None:
     assert Decimal("1000.25") in numbers_in("transfer 1,000.25 USDC to bob.near")
 
 
-def test_non_money_tools_need_no_grounding() -> None:
-    assert ungrounded("submit_label", {"task_id": 1, "label": "dog"}, "label my tasks") == []
+def test_only_reading_needs_no_grounding() -> None:
+    """Balance and task lists only read, so a model may call them whatever the user wrote; a
+    label submission and a claim act for the user, so each must be one the user wrote."""
+    assert ungrounded("balance", {"token": "NEAR"}, "label task 1 as dog") == []
+    assert ungrounded("list_tasks", {"status": "open"}, "send 1 NEAR to bob.near") == []
+    label = {"task_id": 1, "label": "dog"}
+    assert ungrounded("submit_label", label, "label task 1 as dog") == []
+    assert ungrounded("submit_label", label, "label my tasks") != []
+    assert ungrounded("submit_label", {**label, "item_id": 4}, "label task 1 as dog") != []
+    assert ungrounded("claim_rewards", {"task_ids": [1]}, "claim my rewards for task 1") == []
+    assert ungrounded("claim_rewards", {}, "claim my rewards for task 1") != []  # all of them
+    assert ungrounded("claim_rewards", {}, "show my rewards") != []
 
 
 @given(st.decimals(min_value=Decimal("0.000001"), max_value=Decimal(10**9), places=6))

@@ -9,6 +9,7 @@ added, repeated, dropped or reordered, a contact put where a token goes. Each an
 ``LLMPlanner.check``, the code every model plan passes; what survives must be an in-order
 selection of the sentence's own clauses, equal in every fund-moving field, and nothing at all
 from a sentence that is not an instruction. The honest plan (or a narrower one) must pass.
+Nothing acts from a message with a part the grammar cannot read, whatever that part says.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from agent.plan import StepArgs
+from agent.planner import OfflinePlanner
 from agent.planner.llm import LLMPlanner
+from agent.planner.text import fold_width
 
 PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CONTACTS = {"bob": "bob.test.near", "carol": "carol.test.near", "ref": "ref-friend.test.near"}
@@ -244,3 +247,43 @@ def test_no_ungrounded_fund_moving_step_survives(data: st.DataObject) -> None:
         # The honest plan, or a narrower one, is what the user asked: it must pass.
         assert result.error is None, (text, proposed, result.error)
         assert all(s.same(p) for s, p in zip(survived, proposed, strict=True))
+
+
+# Fail closed: words the grammar cannot read may take back or bound the rest ("just kidding",
+# "冗談です", "Bitte nicht."), and no word list can know them all. So whatever follows a request,
+# a step acts only when the grammar reads every clause of the message; reading stays free.
+READER = OfflinePlanner(contacts=CONTACTS.get)
+AFTERTHOUGHTS = st.one_of(
+    st.sampled_from(
+        ["just kidding", "Nope", "scratch that", "Bitte nicht", "Ne le fais pas", "冗談です",
+         "嘘です", "开个玩笑", "lol", "wait", "thanks", "what's my balance", "send 1 NEAR to bob"]
+    ),
+    st.text(alphabet=st.sampled_from("abcdefgnoptuwxyz 冗談开玩笑です!?"), min_size=1, max_size=20),
+)  # fmt: skip
+SEPARATORS = {"en": ". ", "ja": "。", "zh": "。"}
+
+
+@PROPERTY
+@given(st.data())
+def test_nothing_acts_from_a_message_the_grammar_cannot_read_in_full(data: st.DataObject) -> None:
+    language = data.draw(st.sampled_from(["en", "ja", "zh"]))
+    head, truth = data.draw(clause(language))
+    text = head + SEPARATORS[language] + data.draw(AFTERTHOUGHTS)
+    reading = READER.read(text, ellipsis=True)
+    fully_read = reading.refusal is None and all(c.refusal is None for c in reading.clauses)
+    honest = [truth.call(), {"name": "balance", "args": {}, "id": "b"}]
+    result = CHECKER.check(text, honest, [], None)
+    event("fully read" if fully_read else "partly unread")
+    acting = [s for s in result.steps if s.tool != "balance"]
+    if not fully_read:
+        assert acting == [] and result.error is not None, (text, result)
+        read_only = CHECKER.check(text, honest[1:], [], None)
+        assert [s.tool for s in read_only.steps] == ["balance"], (text, read_only.error)
+
+
+@given(st.characters())
+def test_only_width_forms_fold_into_digits(ch: str) -> None:
+    """The grammar reads a digit only where the user typed one: ASCII or full-width."""
+    folded = fold_width(ch)
+    if any("0" <= c <= "9" for c in folded):
+        assert ch.isdigit() and (ch.isascii() or ch in "０１２３４５６７８９"), repr(ch)
