@@ -13,7 +13,7 @@ from agent.home import Home
 
 if TYPE_CHECKING:
     from memory.audit import AuditEntry, AuditLog, Head
-    from memory.audit_anchor import AnchorNotary
+    from memory.audit.anchor import AnchorNotary
 
 audit_app = typer.Typer(
     name="audit",
@@ -105,7 +105,7 @@ def list_entries(
     from rich.table import Table
 
     from memory.audit import AuditKind, AuditReadError
-    from memory.audit_story import describe
+    from memory.audit.story import describe
 
     if kind is not None and kind not in {k.value for k in AuditKind}:
         known = ", ".join(k.value for k in AuditKind)
@@ -166,7 +166,7 @@ def show(
     import json
 
     from memory.audit import AuditReadError
-    from memory.audit_story import render_story
+    from memory.audit.story import render_story
 
     with _open(ctx) as log:
         try:
@@ -220,7 +220,7 @@ def verify_export(
     ] = None,
 ) -> None:
     """Check an exported log on its own, without the database (exits 1 if it was altered)."""
-    from memory.audit_export import verify_jsonl
+    from memory.audit.export import verify_jsonl
 
     expected = _parse_head(expect_head) if expect_head else None
     with file.open(encoding="utf-8") as lines:
@@ -251,7 +251,7 @@ def export(
     import sys
 
     from memory.audit import AuditReadError
-    from memory.audit_export import export as write
+    from memory.audit.export import export as write
 
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter(f"{fmt!r}: use jsonl or csv", param_hint="--format")

@@ -85,8 +85,8 @@ def list_grants(ctx: typer.Context) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from memory.policy_store import GrantBook
     from policies.grants import Grant
+    from policies.store import GrantBook
 
     home: Home = ctx.obj
     book = GrantBook(home.policy_db)
@@ -126,8 +126,8 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
-    from memory.policy_store import GrantBook
     from policies.grants import Grant
+    from policies.store import GrantBook
 
     home: Home = ctx.obj
     book = GrantBook(home.policy_db)
@@ -242,8 +242,8 @@ def revoke(
     """End one grant (every version so far) or, with --all, every grant, at once."""
     from agent.grant_changes import record_revocation
     from memory.audit import AuditLog
-    from memory.policy_store import GrantBook
     from policies.engine import to_us
+    from policies.store import GrantBook
 
     home: Home = ctx.obj
     if (grant_id is None) == (not all_):

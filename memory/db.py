@@ -5,7 +5,7 @@ the bad page: at open, or in the middle of a query much later. Every connection 
 that into ``DamagedDatabase``, naming the file and what to do, whichever statement met it.
 
 Every text value written through such a connection (INSERT, UPDATE, REPLACE) is redacted first
-(``memory.audit_redact``), so no store can keep a secret whichever code path wrote it.
+(``memory.redact``), so no store can keep a secret whichever code path wrote it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from memory.audit_redact import redact_text
+from memory.redact import redact_text
 from memory.user_files import UnusableFile
 
 _WRITES = ("INSERT", "UPDATE", "REPLACE", "UPSERT", "WITH")

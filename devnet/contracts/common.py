@@ -13,6 +13,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from devnet.contract import Context, ensure
+from tools.account_id import is_valid_account_id
 
 DESERIALIZE_ERROR = "Failed to deserialize input from JSON."
 U128_MAX = 2**128 - 1
@@ -20,7 +21,6 @@ U64_MAX = 2**64 - 1
 ONE_YOCTO = 1
 STORAGE_BYTE_COST = 10**19  # yoctoNEAR per byte, as on NEAR
 _DIGITS = re.compile(r"[0-9]+")
-_ACCOUNT_ID = re.compile(r"^(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$")
 
 
 def u128(value: Any) -> int:
@@ -40,12 +40,7 @@ def u64(value: Any) -> int:
 
 def parse_account_id(value: Any) -> str:
     """Parse an AccountId with NEAR's validity rules."""
-    ensure(
-        isinstance(value, str)
-        and 2 <= len(value) <= 64
-        and _ACCOUNT_ID.fullmatch(value) is not None,
-        DESERIALIZE_ERROR,
-    )
+    ensure(is_valid_account_id(value), DESERIALIZE_ERROR)
     return value
 
 

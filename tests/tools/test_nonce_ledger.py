@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devnet.keys import KeyPair
 from tests.support.fake_chain import FakeChain
 from tests.tools.test_chain import ALICE, BOB, transfer
 from tools.chain import ChainClient
+from tools.keypair import KeyPair
 from tools.keys import Credentials
 from tools.nonce_ledger import (
     KeyBusyError,

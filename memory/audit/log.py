@@ -1,7 +1,7 @@
 """The tamper-evident audit log: every step of every intent, append-only and hash-chained.
 
-Each entry is stored as the exact canonical bytes that were hashed (see ``audit_canonical``) plus
-its ``prev_hash`` and ``hash``; the columns used to query (kind, actor, correlation_id, ...) are
+Each entry is stored as the exact canonical bytes that were hashed (see ``memory.audit.canonical``)
+plus its ``prev_hash`` and ``hash``; the columns used to query (kind, actor, correlation_id, ...) are
 SQLite generated columns over those bytes, so they cannot drift from what the chain covers.
 Appends take the chain head inside ``BEGIN IMMEDIATE``, so several processes (the scheduler daemon
 and a chat session) can append to one file without forking the chain.
@@ -21,23 +21,23 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from memory.audit_anchor import (
+from memory.audit.anchor import (
     Anchor,
     AnchorNotary,
     chain_anchors,
     check_in_log,
     check_on_chain,
 )
-from memory.audit_canonical import (
+from memory.audit.canonical import (
     GENESIS_HASH,
     AuditPayloadError,
     body_for,
     chain_hash,
     normalize,
 )
-from memory.audit_redact import redact, redact_text
-from memory.audit_verify import Broken, VerifyReport, truncation, walk_chain
+from memory.audit.verify import Broken, VerifyReport, truncation, walk_chain
 from memory.db import connect
+from memory.redact import redact, redact_text
 
 __all__ = [
     "Actor",
