@@ -2,7 +2,8 @@
 
 Each entry is stored as the exact canonical bytes that were hashed (see
 ``memory.audit.canonical``) plus its ``prev_hash`` and ``hash``; the columns used to query (kind,
-actor, correlation_id, ...) are SQLite generated columns over those bytes, so they cannot drift from what the chain covers.
+actor, correlation_id, ...) are SQLite generated columns over those bytes, so they cannot drift
+from what the chain covers.
 Appends take the chain head inside ``BEGIN IMMEDIATE``, so several processes (the scheduler daemon
 and a chat session) can append to one file without forking the chain.
 """
