@@ -26,6 +26,7 @@ from tools.errors import (
     ToolError,
     TransactionFailedError,
 )
+from tools.ft import ft_balance_of
 from tools.keys import Credentials, find_credentials, load_credentials
 from tools.keystore import Keystore
 from tools.network import Network, custom_network, devnet_from_manifest, public_network
@@ -241,7 +242,7 @@ async def require_token_balance(
     ctx: ToolContext, contract: str, symbol: str, decimals: int, amount: int, verb: str
 ) -> int:
     """The account's balance of ``contract``; InsufficientBalanceError when below ``amount``."""
-    held = int(await ctx.chain.view(contract, "ft_balance_of", {"account_id": ctx.account_id}) or 0)
+    held = await ft_balance_of(ctx.chain, contract, ctx.account_id)
     if amount > held:
         raise InsufficientBalanceError(
             f"cannot {verb} {format_amount(amount, decimals)} {symbol}: the "
@@ -263,8 +264,7 @@ async def snapshot_balances(
         if flow_id == NEAR:
             out[NEAR] = (await ctx.chain.near_balance(account))["total"]
         else:
-            value = await ctx.chain.view(flow_id, "ft_balance_of", {"account_id": account})
-            out[flow_id] = int(value or 0)
+            out[flow_id] = await ft_balance_of(ctx.chain, flow_id, account)
     return out
 
 

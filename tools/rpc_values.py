@@ -27,13 +27,30 @@ def parse_uint(
         raise error(f"the node sent {what} as {value!r}, not an unsigned integer")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 40:
+    elif _is_digits(value, max_len=40):
         number = int(value)
     else:
         raise error(f"the node sent {what} as {short(value)}, not an unsigned integer")
     if not 0 <= number <= limit:
         raise error(f"the node sent {what} = {number}, outside 0..{limit}")
     return number
+
+
+def u128_text(value: Any) -> int | None:
+    """A NEAR ``U128`` JSON value (a string of ASCII digits, at most 2**128-1) as an int.
+
+    None for anything else: an int, a float, a sign, an exponent, ``""``, ``null``, a Unicode
+    digit. Contracts (NEP-141 balances, amounts in call arguments and events) send U128 as
+    strings; the caller raises the error that fits where the value came from.
+    """
+    if _is_digits(value, max_len=39):
+        number = int(value)
+        return number if number <= U128_MAX else None
+    return None
+
+
+def _is_digits(value: Any, *, max_len: int) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= max_len
 
 
 def short(value: Any) -> str:
