@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tools.errors import ContractAnswerError
-from tools.rpc_values import short, u128_text
+from tools.rpc_values import contract_u128
 
 if TYPE_CHECKING:
     from tools.chain import ChainClient
@@ -19,12 +18,4 @@ if TYPE_CHECKING:
 async def ft_balance_of(chain: ChainClient, contract_id: str, account_id: str) -> int:
     """``account_id``'s balance of the token ``contract_id`` in base units."""
     raw = await chain.view(contract_id, "ft_balance_of", {"account_id": account_id})
-    units = u128_text(raw)
-    if units is None:
-        raise ContractAnswerError(
-            f"{contract_id}.ft_balance_of for {account_id} answered {short(raw)}, not a token "
-            "balance (NEP-141 sends a decimal string); nothing was done",
-            contract_id=contract_id,
-            method="ft_balance_of",
-        )
-    return units
+    return contract_u128(raw, contract_id, "ft_balance_of", f"the balance of {account_id}")

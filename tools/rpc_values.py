@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.errors import RpcError
+from tools.errors import ContractAnswerError, RpcError
 
 U128_MAX = 2**128 - 1
 U64_MAX = 2**64 - 1
@@ -47,6 +47,19 @@ def u128_text(value: Any) -> int | None:
         number = int(value)
         return number if number <= U128_MAX else None
     return None
+
+
+def contract_u128(value: Any, contract_id: str, method: str, what: str) -> int:
+    """A U128 a contract's view answered, or ContractAnswerError quoting what it sent instead."""
+    number = u128_text(value)
+    if number is None:
+        raise ContractAnswerError(
+            f"{contract_id}.{method} answered {short(value)} for {what}, not a U128 (a decimal "
+            "string within 0..2**128-1); nothing was done",
+            contract_id=contract_id,
+            method=method,
+        )
+    return number
 
 
 def _is_digits(value: Any, *, max_len: int) -> bool:

@@ -2,7 +2,7 @@
 
 The proxy in front of a real devnet rewrites only ``ft_balance_of``'s answer. Before one strict
 reader existed, ``int(raw or 0)`` read ``"-5"`` as minus five, ``1.5`` as one, ``null`` and ``""``
-as zero: a balance the contract never stated. Now the user sees a clear error naming the answer,
+as zero: a balance the contract never stated. Now the user sees a clear error quoting the answer,
 and nothing is signed or sent.
 """
 
@@ -37,10 +37,12 @@ def answer_with(value: Any):
     return rewrite
 
 
-def run_with_balance(devnet: RunningDevnet, home: Home, value: Any, text: str):
+def run_with_balance(
+    devnet: RunningDevnet, home: Home, value: Any, text: str, method: str = "ft_balance_of"
+):
     async def body():
         proxy = LyingProxy(
-            upstream=devnet.rpc_url, rewrites={"call_function:ft_balance_of": answer_with(value)}
+            upstream=devnet.rpc_url, rewrites={f"call_function:{method}": answer_with(value)}
         )
         async with proxy:
             manifest = json.loads((devnet.state_dir / "manifest.json").read_text())
@@ -69,7 +71,7 @@ def test_a_lying_balance_stops_a_token_transfer_before_signing(
     assert not SUBMISSIONS & set(seen)  # nothing was sent
     [step] = report.steps
     assert step.status == "refused", step.message
-    assert "ft_balance_of" in step.message and "not a token balance" in step.message
+    assert "ft_balance_of" in step.message and "not a U128" in step.message
 
 
 @pytest.mark.parametrize("value", ["-5", 1.5, None], ids=repr)
@@ -79,7 +81,7 @@ def test_a_lying_balance_is_not_shown_as_a_balance(
     report, _ = run_with_balance(devnet, home, value, "what's my USDC balance")
     [step] = report.steps
     assert step.status == "failed", step.message
-    assert "not a token balance" in step.message
+    assert "not a U128" in step.message
 
 
 def test_an_honest_balance_still_reads(devnet: RunningDevnet, home: Home) -> None:
@@ -88,3 +90,13 @@ def test_an_honest_balance_still_reads(devnet: RunningDevnet, home: Home) -> Non
     assert SUBMISSIONS & set(seen)
 
 
+@pytest.mark.parametrize("value", [1.5, "1e3", "-5", None], ids=repr)
+def test_lying_claimable_rewards_send_no_claim(
+    devnet: RunningDevnet, home: Home, value: Any
+) -> None:
+    """``int(1.5)`` once made a claim of 1 yoctoNEAR out of an answer that was no amount."""
+    report, seen = run_with_balance(devnet, home, value, "claim my rewards", method="get_claimable")
+    assert not SUBMISSIONS & set(seen)
+    [step] = report.steps
+    assert step.status == "refused", step.message
+    assert "get_claimable" in step.message and "not a U128" in step.message
