@@ -202,9 +202,22 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     answers "database is locked" at once); taking the write lock first makes it wait its turn.
     All of it commits, or none of it.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _transaction(conn, "BEGIN IMMEDIATE"):
         yield conn
+
+
+@contextmanager
+def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One snapshot to read from (a deferred BEGIN): several reads see the same state."""
+    with _transaction(conn, "BEGIN"):
+        yield conn
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, begin: str) -> Iterator[None]:
+    conn.execute(begin)
+    try:
+        yield
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -179,3 +179,22 @@ def test_the_walker_sees_both_kinds_of_import() -> None:
         )
     }
     assert deferred
+
+
+# tools/ may not import memory/, so the nonce ledger (a tools module) keeps its own block.
+OWN_TRANSACTIONS = {"memory.db", "tools.nonce_ledger"}
+
+
+def test_sqlite_transactions_are_begun_in_one_place() -> None:
+    """Every BEGIN goes through memory.db's helpers: one place rolls back on any error."""
+    begins = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value.strip().upper().startswith("BEGIN")
+                and module not in OWN_TRANSACTIONS
+            ):
+                begins.append(f"{module}:{node.lineno}")
+    assert begins == []

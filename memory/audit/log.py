@@ -37,7 +37,7 @@ from memory.audit.canonical import (
     normalize,
 )
 from memory.audit.verify import Broken, VerifyReport, truncation, walk_chain
-from memory.db import connect
+from memory.db import connect, write_transaction
 from memory.redact import redact, redact_text
 
 __all__ = [
@@ -264,19 +264,13 @@ class AuditLog:
         self._db = connect(self.path, durable=True, redacting=False)  # redacted before hashing
         self._conn = self._db.conn
         self._lock = threading.Lock()
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Created once: a tampered file must still open so that verify can name the damage.
-                if self._conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
-                    for statement in _schema().split(";\n"):
-                        if statement.strip():
-                            self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, write_transaction(self._conn):
+            # Created once: a tampered file must still open so that verify can name the damage.
+            if self._conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+                for statement in _schema().split(";\n"):
+                    if statement.strip():
+                        self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._conn.close()
@@ -311,8 +305,7 @@ class AuditLog:
         written: list[tuple[int, bytes, str, str]] = []
         with self._lock:
             conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(conn):
                 row = conn.execute(
                     "SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1"
                 ).fetchone()
@@ -333,10 +326,6 @@ class AuditLog:
                     "INSERT INTO entries (id, body, prev_hash, hash) VALUES (?, ?, ?, ?)",
                     [(i, b.decode(), p, h) for i, b, p, h in written],
                 )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
         return [_entry_from_row(b, p, h) for _, b, p, h in written]
 
     # -- reading -----------------------------------------------------------------------------
@@ -460,25 +449,19 @@ class AuditLog:
             contract=contract or str(getattr(notary, "contract_id", "") or ""),
             ts=utc_now(),
         )
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(
-                    "INSERT INTO anchors (head_hash, entries, tx_hash, network, contract, ts)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        anchor.head_hash,
-                        anchor.entries,
-                        anchor.tx_hash,
-                        anchor.network,
-                        anchor.contract,
-                        anchor.ts,
-                    ),
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, write_transaction(self._conn):
+            self._conn.execute(
+                "INSERT INTO anchors (head_hash, entries, tx_hash, network, contract, ts)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    anchor.head_hash,
+                    anchor.entries,
+                    anchor.tx_hash,
+                    anchor.network,
+                    anchor.contract,
+                    anchor.ts,
+                ),
+            )
         self.append(
             AuditKind.ANCHOR,
             actor=actor,
