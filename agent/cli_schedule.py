@@ -109,8 +109,8 @@ def add(
     import yaml
     from pydantic import ValidationError
 
-    from agent.config import describe_validation_error
     from agent.scheduler.strategies import parse_strategy
+    from tools.validation import describe_validation_error
 
     try:
         spec = yaml.safe_load(file.read_text()) if file else {}
