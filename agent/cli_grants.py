@@ -58,25 +58,28 @@ def _usd(micro: int | None) -> str:
 
 
 def configured_facts(home: Home) -> Any:
-    """The exchange and wNEAR ids of the configured network, when it can be read offline."""
+    """The exchange and wNEAR ids of the configured network, when it can be read offline.
+
+    No agent.yaml, or a devnet whose manifest is missing, leaves the facts empty (swaps are then
+    decoded via the grants' exchanges); any other failure is a bug and is not hidden.
+    """
+    from agent.config import ConfigError, load_config
     from policies.engine import chain_facts
     from policies.evaluator import ChainFacts
+    from tools.errors import NetworkConfigError
+    from tools.network import configured_network
 
     try:
-        from agent.config import load_config
-        from tools.network import devnet_from_manifest, public_network
-
         config = load_config(home.config_file)
-        if config.network == "devnet":
-            from devnet.server import manifest_path
-
-            manifest = config.devnet_manifest or manifest_path(home.devnet_dir)
-            return chain_facts(devnet_from_manifest(manifest))
-        if config.network in ("testnet", "mainnet"):
-            return chain_facts(public_network(config.network, config.rpc_url))
-    except Exception:  # no config or no manifest: swaps are decoded via the grants' exchanges
-        pass
-    return ChainFacts()
+        network = configured_network(
+            config.network,
+            rpc_url=config.rpc_url,
+            devnet_manifest=config.devnet_manifest,
+            home_devnet_dir=home.devnet_dir,
+        )
+    except (ConfigError, NetworkConfigError):
+        return ChainFacts()
+    return chain_facts(network)
 
 
 @grants_app.command("list")

@@ -22,14 +22,13 @@ from tools.chain import ChainClient, SignedTx, TxOutcome
 from tools.errors import (
     CredentialsError,
     InsufficientBalanceError,
-    NetworkConfigError,
     ToolError,
     TransactionFailedError,
 )
 from tools.ft import ft_balance_of
 from tools.keys import Credentials, find_credentials, load_credentials
 from tools.keystore import Keystore
-from tools.network import Network, custom_network, devnet_from_manifest, public_network
+from tools.network import Network, configured_network, devnet_from_manifest
 from tools.nonce_ledger import NonceLedger, NonceSource
 from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
 from tools.tokens import TokenRegistry
@@ -193,17 +192,12 @@ def context_from_config(
     sign with the same nonce; without it they are unique within this process only.
     """
     name = config.network
-    if name == "devnet":
-        manifest = config.devnet_manifest or (
-            home_devnet_dir / "manifest.json" if home_devnet_dir else None
-        )
-        if manifest is None:
-            raise NetworkConfigError("devnet needs devnet_manifest (the manifest path)")
-        network = devnet_from_manifest(Path(manifest), rpc_url=config.rpc_url)
-    elif name in ("testnet", "mainnet"):
-        network = public_network(name, config.rpc_url)
-    else:
-        network = custom_network(config.rpc_url)
+    network = configured_network(
+        name,
+        rpc_url=config.rpc_url,
+        devnet_manifest=config.devnet_manifest,
+        home_devnet_dir=home_devnet_dir,
+    )
     key_file = config.key_file or (
         network.key_file_for(config.account_id) if name == "devnet" else None
     )

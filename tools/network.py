@@ -122,6 +122,30 @@ def devnet_from_manifest(manifest: Path | dict[str, Any], rpc_url: str | None = 
     )
 
 
+def configured_network(
+    name: str,
+    *,
+    rpc_url: str | None = None,
+    devnet_manifest: Path | None = None,
+    home_devnet_dir: Path | None = None,
+) -> Network:
+    """The network agent.yaml names: one resolution for the tools, the CLI and the policy facts.
+
+    A devnet is read from ``devnet_manifest``, else from the manifest in ``home_devnet_dir``;
+    ``rpc_url`` overrides the endpoint of any network. NetworkConfigError says what is missing.
+    """
+    if name == "devnet":
+        manifest = devnet_manifest or (
+            home_devnet_dir / "manifest.json" if home_devnet_dir else None
+        )
+        if manifest is None:
+            raise NetworkConfigError("devnet needs devnet_manifest (the manifest path)")
+        return devnet_from_manifest(Path(manifest), rpc_url=rpc_url)
+    if name in _PUBLIC:
+        return public_network(name, rpc_url)
+    return custom_network(rpc_url or "")
+
+
 def _contract(data: dict[str, Any], name: str) -> str | None:
     value = data.get(name)
     if isinstance(value, dict):
