@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -82,39 +84,66 @@ def configured_facts(home: Home) -> Any:
     return chain_facts(network)
 
 
+@dataclass(frozen=True)
+class GrantSummary:
+    """One line of `grants list` (and of chat's /grants)."""
+
+    grant_id: str
+    version: int
+    status: str
+    kinds: tuple[str, ...]
+    expires_at: datetime
+
+
+def grant_summaries(home: Home, now: datetime | None = None) -> list[GrantSummary]:
+    """Every grant's latest version and how it stands, as the user's grant book holds it."""
+    from policies.grants import Grant, grant_status
+    from policies.store import GrantBook
+
+    book = GrantBook(home.policy_db)
+    try:
+        rows = book.grants()
+    finally:
+        book.close()
+    now = now or _now()
+    out = []
+    for row in rows:
+        grant = Grant.model_validate_json(row.body)
+        out.append(
+            GrantSummary(
+                grant.id,
+                row.version,
+                grant_status(grant, revoked=row.revoked, now=now),
+                tuple(grant.kinds),
+                grant.expires_at,
+            )
+        )
+    return out
+
+
+NO_GRANTS = "No grants: the agent may do nothing. Add some with `near-agent grants add FILE`."
+
+
 @grants_app.command("list")
 def list_grants(ctx: typer.Context) -> None:
     """Every grant's latest version and whether it is active."""
     from rich.console import Console
     from rich.table import Table
 
-    from policies.grants import Grant
-    from policies.store import GrantBook
-
-    home: Home = ctx.obj
-    book = GrantBook(home.policy_db)
-    try:
-        rows = book.grants()
-    finally:
-        book.close()
-    if not rows:
-        typer.echo(
-            "No grants: the agent may do nothing. Add some with `near-agent grants add FILE`."
-        )
+    summaries = grant_summaries(ctx.obj)
+    if not summaries:
+        typer.echo(NO_GRANTS)
         return
-    now = _now()
     table = Table(title="Grants")
     for column in ("id", "version", "status", "kinds", "expires (UTC)"):
         table.add_column(column)
-    for row in rows:
-        grant = Grant.model_validate_json(row.body)
-        status = "revoked" if row.revoked else "expired" if grant.expires_at <= now else "active"
+    for g in summaries:
         table.add_row(
-            grant.id,
-            str(row.version),
-            status,
-            ", ".join(grant.kinds),
-            grant.expires_at.strftime("%Y-%m-%d %H:%M"),
+            g.grant_id,
+            str(g.version),
+            g.status,
+            ", ".join(g.kinds),
+            g.expires_at.strftime("%Y-%m-%d %H:%M"),
         )
     Console().print(table)
 

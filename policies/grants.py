@@ -106,6 +106,19 @@ class Confirm(_Strict):
     kinds: tuple[Kind, ...] = ()
 
 
+GrantStatus = Literal["active", "revoked", "expired"]
+
+
+def grant_status(grant: Grant, *, revoked: bool, now: datetime) -> GrantStatus:
+    """How a grant stands, in the words every view uses: revoked beats expired beats active.
+
+    Expired from ``expires_at`` on, as the evaluator judges it (``now >= expires_at`` denies).
+    """
+    if revoked:
+        return "revoked"
+    return "expired" if now >= grant.expires_at else "active"
+
+
 class Grant(_Strict):
     """One grant as stored: token ids (``near`` or a contract id) and base units only."""
 
