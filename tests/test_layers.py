@@ -21,7 +21,7 @@ FORBIDDEN = {
 }
 # devnet may import these tools modules: leaves with no project imports of their own (and the
 # package itself, whose __init__ is empty, since importing a submodule loads it).
-DEVNET_MAY_IMPORT = {"tools", "tools.keypair", "tools.account_id"}
+DEVNET_MAY_IMPORT = {"tools", "tools.keypair", "tools.account_id", "tools.u128"}
 # policies may use memory's generic SQLite and file helpers, never its stores.
 POLICIES_MAY_IMPORT = {"memory", "memory.db", "memory.process_owner", "memory.user_files"}
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from tools.errors import ContractAnswerError, RpcError
+from tools.u128 import U128_MAX, u128_text
 
-U128_MAX = 2**128 - 1
 U64_MAX = 2**64 - 1
 
 
@@ -34,19 +34,6 @@ def parse_uint(
     if not 0 <= number <= limit:
         raise error(f"the node sent {what} = {number}, outside 0..{limit}")
     return number
-
-
-def u128_text(value: Any) -> int | None:
-    """A NEAR ``U128`` JSON value (a string of ASCII digits, at most 2**128-1) as an int.
-
-    None for anything else: an int, a float, a sign, an exponent, ``""``, ``null``, a Unicode
-    digit. Contracts (NEP-141 balances, amounts in call arguments and events) send U128 as
-    strings; the caller raises the error that fits where the value came from.
-    """
-    if _is_digits(value, max_len=39):
-        number = int(value)
-        return number if number <= U128_MAX else None
-    return None
 
 
 def contract_u128(value: Any, contract_id: str, method: str, what: str) -> int:
