@@ -168,17 +168,10 @@ def test_no_import_cycle_between_modules() -> None:
 
 def test_the_walker_sees_both_kinds_of_import() -> None:
     """The checks above are only as good as the walk: it must see deferred imports too."""
-    assert "tools.errors" in GRAPH["tools.keys"]
-    deferred = {
-        target
-        for module, path in MODULES.items()
-        for target in GRAPH[module]
-        if any(
-            isinstance(node, ast.ImportFrom | ast.Import) and node.col_offset > 0
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        )
-    }
-    assert deferred
+    assert "tools.errors" in GRAPH["tools.keys"]  # module level
+    assert "agent.scheduler.market_maker" in GRAPH["agent.cli"]  # inside `near-agent devnet`
+    # importing a submodule loads its package first, so the package counts as imported
+    assert "agent.scheduler" in GRAPH["agent.cli"]
 
 
 # tools/ may not import memory/, so the nonce ledger (a tools module) keeps its own block.
