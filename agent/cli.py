@@ -97,7 +97,7 @@ def devnet(
         return
     handle = None
     if market:
-        from devnet.market import start_market
+        from agent.scheduler.market_maker import start_market
 
         handle = start_market(
             f"http://127.0.0.1:{port}", manifest_path(folder), seed=seed, interval_s=market_interval

@@ -12,8 +12,10 @@ import typer
 from agent.home import Home
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from memory.audit import AuditEntry, AuditLog, Head
-    from memory.audit_anchor import AnchorNotary
+    from memory.audit.anchor import AnchorNotary
 
 audit_app = typer.Typer(
     name="audit",
@@ -102,10 +104,8 @@ def list_entries(
 ) -> None:
     """List entries, oldest first, filtered."""
     from rich.console import Console
-    from rich.table import Table
 
     from memory.audit import AuditKind, AuditReadError
-    from memory.audit_story import describe
 
     if kind is not None and kind not in {k.value for k in AuditKind}:
         known = ", ".join(k.value for k in AuditKind)
@@ -121,6 +121,18 @@ def list_entries(
     if not rows:
         typer.echo("No audit entries match.")
         return
+    console = Console()
+    if not console.is_terminal:  # piped or captured: don't wrap at a guessed 80 columns
+        console = Console(width=160)
+    console.print(entries_table(rows))
+
+
+def entries_table(rows: list[AuditEntry]) -> Table:
+    """The table `audit list` and chat's /audit show: one row per entry, oldest first."""
+    from rich.table import Table
+
+    from memory.audit.story import describe
+
     table = Table(show_lines=False)
     for column in ("id", "time (UTC)", "actor", "kind", "tool", "status", "intent", "details"):
         table.add_column(column, overflow="fold")
@@ -135,10 +147,7 @@ def list_entries(
             e.correlation_id[:8],
             _short(describe(e), 80),
         )
-    console = Console()
-    if not console.is_terminal:  # piped or captured: don't wrap at a guessed 80 columns
-        console = Console(width=160)
-    console.print(table)
+    return table
 
 
 def _story_for(log: AuditLog, ident: str) -> list[AuditEntry]:
@@ -166,7 +175,7 @@ def show(
     import json
 
     from memory.audit import AuditReadError
-    from memory.audit_story import render_story
+    from memory.audit.story import render_story
 
     with _open(ctx) as log:
         try:
@@ -220,7 +229,7 @@ def verify_export(
     ] = None,
 ) -> None:
     """Check an exported log on its own, without the database (exits 1 if it was altered)."""
-    from memory.audit_export import verify_jsonl
+    from memory.audit.export import verify_jsonl
 
     expected = _parse_head(expect_head) if expect_head else None
     with file.open(encoding="utf-8") as lines:
@@ -251,7 +260,7 @@ def export(
     import sys
 
     from memory.audit import AuditReadError
-    from memory.audit_export import export as write
+    from memory.audit.export import export as write
 
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter(f"{fmt!r}: use jsonl or csv", param_hint="--format")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -58,25 +60,68 @@ def _usd(micro: int | None) -> str:
 
 
 def configured_facts(home: Home) -> Any:
-    """The exchange and wNEAR ids of the configured network, when it can be read offline."""
+    """The exchange and wNEAR ids of the configured network, when it can be read offline.
+
+    No agent.yaml, or a devnet whose manifest is missing, leaves the facts empty (swaps are then
+    decoded via the grants' exchanges); any other failure is a bug and is not hidden.
+    """
+    from agent.config import ConfigError, load_config
     from policies.engine import chain_facts
     from policies.evaluator import ChainFacts
+    from tools.errors import NetworkConfigError
+    from tools.network import configured_network
 
     try:
-        from agent.config import load_config
-        from tools.network import devnet_from_manifest, public_network
-
         config = load_config(home.config_file)
-        if config.network == "devnet":
-            from devnet.server import manifest_path
+        network = configured_network(
+            config.network,
+            rpc_url=config.rpc_url,
+            devnet_manifest=config.devnet_manifest,
+            home_devnet_dir=home.devnet_dir,
+        )
+    except (ConfigError, NetworkConfigError):
+        return ChainFacts()
+    return chain_facts(network)
 
-            manifest = config.devnet_manifest or manifest_path(home.devnet_dir)
-            return chain_facts(devnet_from_manifest(manifest))
-        if config.network in ("testnet", "mainnet"):
-            return chain_facts(public_network(config.network, config.rpc_url))
-    except Exception:  # no config or no manifest: swaps are decoded via the grants' exchanges
-        pass
-    return ChainFacts()
+
+@dataclass(frozen=True)
+class GrantSummary:
+    """One line of `grants list` (and of chat's /grants)."""
+
+    grant_id: str
+    version: int
+    status: str
+    kinds: tuple[str, ...]
+    expires_at: datetime
+
+
+def grant_summaries(home: Home, now: datetime | None = None) -> list[GrantSummary]:
+    """Every grant's latest version and how it stands, as the user's grant book holds it."""
+    from policies.grants import Grant, grant_status
+    from policies.store import GrantBook
+
+    book = GrantBook(home.policy_db)
+    try:
+        rows = book.grants()
+    finally:
+        book.close()
+    now = now or _now()
+    out = []
+    for row in rows:
+        grant = Grant.model_validate_json(row.body)
+        out.append(
+            GrantSummary(
+                grant.id,
+                row.version,
+                grant_status(grant, revoked=row.revoked, now=now),
+                tuple(grant.kinds),
+                grant.expires_at,
+            )
+        )
+    return out
+
+
+NO_GRANTS = "No grants: the agent may do nothing. Add some with `near-agent grants add FILE`."
 
 
 @grants_app.command("list")
@@ -85,33 +130,20 @@ def list_grants(ctx: typer.Context) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from memory.policy_store import GrantBook
-    from policies.grants import Grant
-
-    home: Home = ctx.obj
-    book = GrantBook(home.policy_db)
-    try:
-        rows = book.grants()
-    finally:
-        book.close()
-    if not rows:
-        typer.echo(
-            "No grants: the agent may do nothing. Add some with `near-agent grants add FILE`."
-        )
+    summaries = grant_summaries(ctx.obj)
+    if not summaries:
+        typer.echo(NO_GRANTS)
         return
-    now = _now()
     table = Table(title="Grants")
     for column in ("id", "version", "status", "kinds", "expires (UTC)"):
         table.add_column(column)
-    for row in rows:
-        grant = Grant.model_validate_json(row.body)
-        status = "revoked" if row.revoked else "expired" if grant.expires_at <= now else "active"
+    for g in summaries:
         table.add_row(
-            grant.id,
-            str(row.version),
-            status,
-            ", ".join(grant.kinds),
-            grant.expires_at.strftime("%Y-%m-%d %H:%M"),
+            g.grant_id,
+            str(g.version),
+            g.status,
+            ", ".join(g.kinds),
+            g.expires_at.strftime("%Y-%m-%d %H:%M"),
         )
     Console().print(table)
 
@@ -126,8 +158,8 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
-    from memory.policy_store import GrantBook
     from policies.grants import Grant
+    from policies.store import GrantBook
 
     home: Home = ctx.obj
     book = GrantBook(home.policy_db)
@@ -242,8 +274,8 @@ def revoke(
     """End one grant (every version so far) or, with --all, every grant, at once."""
     from agent.grant_changes import record_revocation
     from memory.audit import AuditLog
-    from memory.policy_store import GrantBook
     from policies.engine import to_us
+    from policies.store import GrantBook
 
     home: Home = ctx.obj
     if (grant_id is None) == (not all_):

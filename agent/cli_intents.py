@@ -245,23 +245,34 @@ async def _slash(session: AgentSession, console: Any, text: str) -> None:
         balance = Plan(intent="/balance", steps=[PlanStep(tool="balance")], planner="offline")
         _print_report(await session.run_plan(balance, None))
     elif command == "/audit":
-        for entry in session.audit.entries(limit=15):
-            console.print(
-                f"{entry.id:>5} {entry.ts} {entry.kind} {entry.tool or ''} {entry.status or ''}"
-            )
-    elif command == "/grants":
-        for grant in session.policy.grants():
-            state = "revoked" if grant.revoked else f"expires {grant.grant.expires_at:%Y-%m-%d}"
-            console.print(f"{grant.grant.id} v{grant.version} {state}")
-    elif command in ("/pause", "/resume"):
-        from memory.switch import KillSwitch
+        from agent.cli_audit import entries_table
+        from memory.audit import AuditReadError
 
-        switch = KillSwitch(session.home.memory_db, session.audit)
+        try:
+            rows = session.audit.entries(limit=15)
+        except AuditReadError as exc:  # a damaged log: say so, the conversation goes on
+            console.print(str(exc), markup=False, highlight=False)
+            return
+        console.print(entries_table(rows) if rows else "No audit entries yet.")
+    elif command == "/grants":
+        from agent.cli_grants import NO_GRANTS, grant_summaries
+
+        summaries = grant_summaries(session.home)
+        for g in summaries:
+            console.print(
+                f"{g.grant_id} v{g.version} {g.status}, expires {g.expires_at:%Y-%m-%d %H:%M} UTC",
+                markup=False,
+                highlight=False,
+            )
+        if not summaries:
+            console.print(NO_GRANTS, markup=False, highlight=False)
+    elif command in ("/pause", "/resume"):
+        from agent.cli_schedule import set_paused
+
+        set_paused(session.home, command == "/pause", f"chat {command}")
         if command == "/pause":
-            switch.pause(actor="user", reason="chat /pause")
             console.print("Paused: no scheduled action will run until /resume.")
         else:
-            switch.resume(actor="user")
-            console.print("Resumed.")
+            console.print("Resumed: scheduled strategies run again.")
     else:
         console.print(f"Unknown command {command}. /help lists them.")

@@ -109,8 +109,8 @@ def add(
     import yaml
     from pydantic import ValidationError
 
-    from agent.config import describe_validation_error
     from agent.scheduler.strategies import parse_strategy
+    from tools.validation import describe_validation_error
 
     try:
         spec = yaml.safe_load(file.read_text()) if file else {}
@@ -260,7 +260,8 @@ def remove(ctx: typer.Context, strategy_id: str) -> None:
     typer.echo(f"Removed {strategy_id}.")
 
 
-def _switch(home: Home, paused: bool, reason: str) -> None:
+def set_paused(home: Home, paused: bool, reason: str) -> None:
+    """Pull or lift the kill switch as the user, audited: `pause`/`resume` and chat's twins."""
     from memory.audit import AuditLog
     from memory.switch import KillSwitch
 
@@ -280,7 +281,7 @@ def pause(
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
 ) -> None:
     """Kill switch: stop every autonomous action at once (the daemon checks it every tick)."""
-    _switch(ctx.obj, True, reason or "near-agent pause")
+    set_paused(ctx.obj, True, reason or "near-agent pause")
     typer.echo("Paused: no scheduled action will run until `near-agent resume`.")
 
 
@@ -289,7 +290,7 @@ def resume(
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
 ) -> None:
     """Lift the kill switch: scheduled strategies run again."""
-    _switch(ctx.obj, False, reason or "near-agent resume")
+    set_paused(ctx.obj, False, reason or "near-agent resume")
     typer.echo("Resumed: scheduled strategies run again.")
 
 

@@ -11,6 +11,7 @@ from yaml import YAMLError
 
 from memory.user_files import UnusableFile, load_yaml
 from tools.secret_text import register_secret
+from tools.validation import describe_validation_error
 
 
 class ConfigError(Exception):
@@ -120,10 +121,3 @@ def load_config(path: Path) -> AgentConfig:
         if (value := getattr(config, name)) is not None
     }
     return config.model_copy(update=updates)
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per problem, ``field.path: message``, without pydantic's links."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-    )

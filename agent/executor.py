@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 from agent.plan import Plan, PlanStep
 from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
-from memory.audit_labels import label_content_hash, record_label
-from memory.policy_store import ReservationResolved
+from memory.audit.labels import label_content_hash, record_label
 from policies.approvals import ApprovalRefused
 from policies.engine import PolicyEngine
 from policies.evaluator import ALLOW, CONFIRM, Decision
+from policies.store import ReservationResolved
 from tools import failpoints
 from tools import registry as tool_registry
 from tools.action import CanonicalAction, FunctionCallSpec, TransactionSpec

@@ -23,13 +23,13 @@ from typing import Any
 
 from agent.config import load_config
 from agent.home import Home
-from devnet.keys import KeyPair
 from memory.audit import AuditKind, AuditLog, new_correlation_id
 from policies.grants import NEAR_DECIMALS, Ceiling, Grant
 from tools.action import NEAR
 from tools.amounts import format_amount, parse_amount
 from tools.base import ToolContext, context_from_config
 from tools.errors import TransactionFailedError
+from tools.keypair import KeyPair
 from tools.keystore import FunctionCallPermission, KeyEntry, Keystore
 from tools.network import is_valid_account_id
 from tools.outcome import TxOutcome
@@ -115,7 +115,7 @@ def choose_budget(
 
 
 def _grants(home: Home) -> tuple[list[tuple[Grant, bool]], Ceiling | None]:
-    from memory.policy_store import GrantBook
+    from policies.store import GrantBook
 
     book = GrantBook(home.policy_db)
     try:

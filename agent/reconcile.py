@@ -23,9 +23,9 @@ from datetime import timedelta
 from typing import Literal
 
 from memory.audit import AuditKind, AuditLog
-from memory.policy_store import ReservationResolved, ReservationRow
 from memory.process_owner import owner_alive
 from policies.engine import PolicyEngine
+from policies.store import ReservationResolved, ReservationRow
 from policies.windows import to_us
 from tools.chain import ChainClient
 from tools.errors import ToolError

@@ -21,7 +21,7 @@ from typing import Any
 
 from py_near.account import Account
 
-from devnet.keys import KeyPair
+from tools.keypair import KeyPair
 
 NEAR = 10**24
 

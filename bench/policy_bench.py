@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
-from memory.policy_store import GrantBook
 from policies.engine import PolicyEngine, to_us
 from policies.evaluator import ActiveGrant, ChainFacts, evaluate
 from policies.grants import parse_grants
 from policies.pricing import PricePoint, QuotePoint
+from policies.store import GrantBook
 from policies.windows import NoState
 from tools.action import (
     NEAR,

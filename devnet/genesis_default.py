@@ -14,7 +14,7 @@ from typing import Any
 from devnet.contracts.exchange import LP_STORAGE_COST, POOL_STORAGE_COST
 from devnet.contracts.fungible_token import STORAGE_BALANCE
 from devnet.genesis import Genesis, GenesisAccount, SetupCall
-from devnet.keys import KeyPair
+from tools.keypair import KeyPair
 
 NEAR = 10**24
 ROOT = "test.near"

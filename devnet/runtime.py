@@ -16,7 +16,6 @@ from devnet import gas
 from devnet.contract import Contract
 from devnet.errors import InvalidTx
 from devnet.genesis import Genesis
-from devnet.keys import KeyPair
 from devnet.receipts import (
     SYSTEM,
     BlockEnv,
@@ -38,6 +37,7 @@ from devnet.transaction import (
     Transfer,
     signature_valid,
 )
+from tools.keypair import KeyPair
 
 GENESIS_HEIGHT = 1
 

@@ -24,10 +24,10 @@ from devnet.errors import RpcError
 from devnet.faults import FaultController, FaultKind
 from devnet.genesis import Genesis, GenesisAccount
 from devnet.journal import Journal
-from devnet.keys import KeyPair
 from devnet.rpc import Node, decode_tx_param, dispatch
 from devnet.runtime import Runtime
 from devnet.transaction import decode_signed_transaction
+from tools.keypair import KeyPair
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 NEAR = 10**24

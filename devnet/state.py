@@ -11,14 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devnet.transaction import PublicKey
+from tools.account_id import is_valid_account_id
 
-_ACCOUNT_ID = re.compile(r"^(([a-z\d]+[\-_])*[a-z\d]+\.)*([a-z\d]+[\-_])*[a-z\d]+$")
 _IMPLICIT = re.compile(r"^[0-9a-f]{64}$")
 
 
 def valid_account_id(account_id: str) -> bool:
-    """nearcore's rule: 2-64 chars of a-z 0-9 and single separators - _ . between them."""
-    return 2 <= len(account_id) <= 64 and _ACCOUNT_ID.match(account_id) is not None
+    """nearcore's rule: 2-64 chars of a-z 0-9 and single separators - _ . between them.
+
+    The same check as the agent's tools (``tools.account_id``), so the node and its client
+    never disagree on an id.
+    """
+    return is_valid_account_id(account_id)
 
 
 def is_implicit(account_id: str) -> bool:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, get_args
 
-from memory.audit_redact import redact_text
 from memory.db import connect, write_transaction
+from memory.redact import redact_text
 
 Role = Literal["user", "assistant", "system", "tool"]
 _ROLES = frozenset(get_args(Role))

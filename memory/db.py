@@ -5,7 +5,7 @@ the bad page: at open, or in the middle of a query much later. Every connection 
 that into ``DamagedDatabase``, naming the file and what to do, whichever statement met it.
 
 Every text value written through such a connection (INSERT, UPDATE, REPLACE) is redacted first
-(``memory.audit_redact``), so no store can keep a secret whichever code path wrote it.
+(``memory.redact``), so no store can keep a secret whichever code path wrote it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from memory.audit_redact import redact_text
+from memory.redact import redact_text
 from memory.user_files import UnusableFile
 
 _WRITES = ("INSERT", "UPDATE", "REPLACE", "UPSERT", "WITH")
@@ -202,9 +202,22 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     answers "database is locked" at once); taking the write lock first makes it wait its turn.
     All of it commits, or none of it.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _transaction(conn, "BEGIN IMMEDIATE"):
         yield conn
+
+
+@contextmanager
+def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One snapshot to read from (a deferred BEGIN): several reads see the same state."""
+    with _transaction(conn, "BEGIN"):
+        yield conn
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, begin: str) -> Iterator[None]:
+    conn.execute(begin)
+    try:
+        yield
     except BaseException:
         conn.execute("ROLLBACK")
         raise

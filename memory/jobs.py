@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from memory.db import connect
+from memory.db import connect, write_transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS strategies (
@@ -145,13 +145,8 @@ class JobStore:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE): all of it commits, or none."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with write_transaction(self.conn) as conn:
+            yield conn
 
     # ------------------------------------------------------------------ strategies
 

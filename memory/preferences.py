@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from memory.db import connect, write_transaction
+from tools.validation import describe_validation_error
 
 _TABLE = "preferences"
 
@@ -84,7 +85,9 @@ class PreferencesStore:
         try:
             return Preferences.model_validate(self._stored())
         except ValidationError as exc:
-            raise PreferenceError(f"stored preferences are invalid: {_problems(exc)}") from exc
+            raise PreferenceError(
+                f"stored preferences are invalid: {describe_validation_error(exc, whole='value')}"
+            ) from exc
 
     def set(self, key: str, value: Any) -> Preferences:
         """Validate and save one preference (strings from the CLI are converted)."""
@@ -94,7 +97,7 @@ class PreferencesStore:
         try:
             updated = Preferences.model_validate({**self._stored(), key: value})
         except ValidationError as exc:
-            raise PreferenceError(_problems(exc)) from exc
+            raise PreferenceError(describe_validation_error(exc, whole="value")) from exc
         self._db[_TABLE].upsert(  # type: ignore[union-attr]
             {"key": key, "value": json.dumps(getattr(updated, key))}, pk="key"
         )
@@ -109,9 +112,3 @@ class PreferencesStore:
         else:
             self._db.execute(f"DELETE FROM {_TABLE} WHERE key = ?", (key,))
         return self.load()
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
-    )

@@ -1,6 +1,6 @@
 """Redaction at the process's exits: everything printed and every log record.
 
-The stores redact what they keep (``memory.audit_redact``); this module applies the same
+The stores redact what they keep (``memory.redact``); this module applies the same
 :func:`redact_text` to what leaves the process otherwise: stdout and stderr (results, error
 messages, tracebacks) and log records. ``install_redaction`` is called once by the CLI's entry
 point; importing this module changes nothing.
@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import Any, TextIO
 
-from memory.audit_redact import redact_text
+from memory.redact import redact_text
 
 
 class RedactingStream:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from memory.policy_store import ApprovalRow
+from policies.store import ApprovalRow
 
 
 class ApprovalRefused(Exception):

@@ -14,6 +14,7 @@ from typing import Any
 
 from tools.action import NEAR, CanonicalAction, FunctionCallSpec, TransferSpec
 from tools.network import is_valid_account_id
+from tools.rpc_values import u128_text
 
 ONE_YOCTO = 1
 
@@ -296,10 +297,9 @@ def _one_yocto(out: Decoded, contract: str, deposit: int, method: str) -> None:
 
 
 def _u128(value: Any, method: str) -> int:
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 39:
-        number = int(value)
-        if number < 2**128:
-            return number
+    number = u128_text(value)
+    if number is not None:
+        return number
     raise Undecodable("bad_args", f"{method}: {value!r} is not a u128 decimal string")
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from memory.policy_store import PolicyLedger, ReservationRow
 from memory.process_owner import ProcessOwner, current_owner
 from policies.approvals import Approval, ApprovalRefused, approval_problem
 from policies.evaluator import (
@@ -36,6 +35,7 @@ from policies.evaluator import (
 )
 from policies.grants import Ceiling, Grant
 from policies.pricing import PricePoint, PriceSource, QuotePoint, QuoteSource
+from policies.store import PolicyLedger, ReservationRow
 from policies.windows import NoState, State, to_us
 from tools.action import CanonicalAction
 

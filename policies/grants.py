@@ -24,6 +24,7 @@ from tools.action import NEAR, U128
 from tools.amounts import parse_amount
 from tools.network import is_valid_account_id, public_network
 from tools.text_screen import problems_in_file
+from tools.validation import validation_problems
 
 KINDS = ("transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards")
 Kind = Literal["transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards"]
@@ -103,6 +104,19 @@ class Confirm(_Strict):
     above_usd_micro: int | None = Field(default=None, ge=0)
     first_time_recipient: bool = False
     kinds: tuple[Kind, ...] = ()
+
+
+GrantStatus = Literal["active", "revoked", "expired"]
+
+
+def grant_status(grant: Grant, *, revoked: bool, now: datetime) -> GrantStatus:
+    """How a grant stands, in the words every view uses: revoked beats expired beats active.
+
+    Expired from ``expires_at`` on, as the evaluator judges it (``now >= expires_at`` denies).
+    """
+    if revoked:
+        return "revoked"
+    return "expired" if now >= grant.expires_at else "active"
 
 
 class Grant(_Strict):
@@ -550,7 +564,7 @@ def parse_grants(
     try:
         spec = GrantsFileSpec.model_validate(raw)
     except ValidationError as exc:
-        raise GrantFileError(source, _problems(exc)) from exc
+        raise GrantFileError(source, validation_problems(exc)) from exc
     problems: list[str] = []
     try:
         tokens = _Tokens(dict(spec.tokens), known_wrapped_near() | wrapped_near)
@@ -561,7 +575,7 @@ def parse_grants(
         try:
             grants.append(compile_grant(grant_spec, tokens))
         except ValidationError as exc:
-            problems += [f"grants[{index}] ({grant_spec.id}).{p}" for p in _problems(exc)]
+            problems += [f"grants[{index}] ({grant_spec.id}).{p}" for p in validation_problems(exc)]
         except ValueError as exc:
             problems.append(f"grants[{index}] ({grant_spec.id}): {exc}")
     ids = [g.id for g in grants]
@@ -603,12 +617,3 @@ def load_grants_file(path: Path | str, wrapped_near: frozenset[str] = frozenset(
     except (OSError, yaml.YAMLError) as exc:
         raise GrantFileError(str(path), [f"not readable YAML: {exc}"]) from exc
     return parse_grants(raw, str(path), wrapped_near)
-
-
-def _problems(exc: ValidationError) -> list[str]:
-    out = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top)"
-        msg = err["msg"].removeprefix("Value error, ")
-        out.append(f"{loc}: {msg}")
-    return out

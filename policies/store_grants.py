@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from memory.policy_store import GrantBook
 from memory.user_files import UnusableFile
 from policies.grants import GrantFileError, PolicyFile, load_grants_file
+from policies.store import GrantBook
 from policies.windows import to_us
 
 LONG_EXPIRY = timedelta(days=365)  # a grant meant to last longer must say so when added

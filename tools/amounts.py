@@ -29,8 +29,9 @@ from typing import Any
 
 from tools.errors import AmountError
 from tools.text_screen import DeceptiveTextError, check_digits
+from tools.u128 import U128_MAX
 
-MAX_U128 = 2**128 - 1
+MAX_U128 = U128_MAX
 
 MAX_U128_DIGITS = len(str(MAX_U128))  # 39: a longer integer part cannot fit in base units
 

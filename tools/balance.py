@@ -8,6 +8,7 @@ from tools.action import CanonicalAction
 from tools.amounts import format_amount
 from tools.args import BalanceArgs
 from tools.base import ToolArgs, ToolContext, ToolResult
+from tools.ft import ft_balance_of
 from tools.tokens import TokenInfo
 
 
@@ -55,8 +56,7 @@ async def balance_row(ctx: ToolContext, info: TokenInfo) -> dict[str, Any]:
             "locked": str(near["locked"]),
             "storage_reserved": str(near["total"] - near["available"]),
         }
-    raw = await ctx.chain.view(info.contract_id, "ft_balance_of", {"account_id": ctx.account_id})
-    units = int(raw or 0)
+    units = await ft_balance_of(ctx.chain, info.contract_id, ctx.account_id)
     return {
         "symbol": info.symbol,
         "token": info.flow_id,

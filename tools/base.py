@@ -22,13 +22,13 @@ from tools.chain import ChainClient
 from tools.errors import (
     CredentialsError,
     InsufficientBalanceError,
-    NetworkConfigError,
     ToolError,
     TransactionFailedError,
 )
+from tools.ft import ft_balance_of
 from tools.keys import Credentials, find_credentials, load_credentials
 from tools.keystore import Keystore
-from tools.network import Network, custom_network, devnet_from_manifest, public_network
+from tools.network import Network, configured_network, devnet_from_manifest
 from tools.nonce_ledger import NonceLedger, NonceSource
 from tools.outcome import TxOutcome
 from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
@@ -195,17 +195,12 @@ def context_from_config(
     it they are unique within this process only.
     """
     name = config.network
-    if name == "devnet":
-        manifest = config.devnet_manifest or (
-            home_devnet_dir / "manifest.json" if home_devnet_dir else None
-        )
-        if manifest is None:
-            raise NetworkConfigError("devnet needs devnet_manifest (the manifest path)")
-        network = devnet_from_manifest(Path(manifest), rpc_url=config.rpc_url)
-    elif name in ("testnet", "mainnet"):
-        network = public_network(name, config.rpc_url)
-    else:
-        network = custom_network(config.rpc_url)
+    network = configured_network(
+        name,
+        rpc_url=config.rpc_url,
+        devnet_manifest=config.devnet_manifest,
+        home_devnet_dir=home_devnet_dir,
+    )
     key_file = config.key_file or (
         network.key_file_for(config.account_id) if name == "devnet" else None
     )
@@ -244,7 +239,7 @@ async def require_token_balance(
     ctx: ToolContext, contract: str, symbol: str, decimals: int, amount: int, verb: str
 ) -> int:
     """The account's balance of ``contract``; InsufficientBalanceError when below ``amount``."""
-    held = int(await ctx.chain.view(contract, "ft_balance_of", {"account_id": ctx.account_id}) or 0)
+    held = await ft_balance_of(ctx.chain, contract, ctx.account_id)
     if amount > held:
         raise InsufficientBalanceError(
             f"cannot {verb} {format_amount(amount, decimals)} {symbol}: the "
@@ -266,8 +261,7 @@ async def snapshot_balances(
         if flow_id == NEAR:
             out[NEAR] = (await ctx.chain.near_balance(account))["total"]
         else:
-            value = await ctx.chain.view(flow_id, "ft_balance_of", {"account_id": account})
-            out[flow_id] = int(value or 0)
+            out[flow_id] = await ft_balance_of(ctx.chain, flow_id, account)
     return out
 
 

@@ -91,6 +91,12 @@ class ViewCallError(ToolError):
     code = "view_failed"
 
 
+class ContractAnswerError(ViewCallError):
+    """A view answered with a value its standard does not allow (a NEP-141 balance of ``-5``)."""
+
+    code = "bad_contract_answer"
+
+
 class InvalidTransactionError(ToolError):
     """The node refused the transaction before executing it (nothing happened on chain)."""
 

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devnet.keys import KeyPair
+from tools import key_sealing
 from tools.errors import CredentialsError
+from tools.keypair import KeyPair
 from tools.secret_text import register_key_secret
 
 
@@ -76,8 +77,6 @@ def load_credentials(
     ``passphrase`` is asked only for an encrypted file (default: $NEAR_AGENT_PASSPHRASE or a
     terminal prompt).
     """
-    from tools import keystore
-
     path = Path(path).expanduser()
     try:
         raw = json.loads(path.read_text())
@@ -87,10 +86,10 @@ def load_credentials(
         raise CredentialsError(f"key file {path} is unreadable or not JSON") from None
     if not isinstance(raw, dict):
         raise CredentialsError(f"key file {path} must hold a JSON object")
-    if keystore.is_encrypted_file(raw):
+    if key_sealing.is_encrypted_file(raw):
         check_permissions(path)
-        ask = passphrase or keystore.passphrase_from_env_or_prompt
-        pair = keystore.decrypt_key_file(raw, ask(), str(path))
+        ask = passphrase or key_sealing.passphrase_from_env_or_prompt
+        pair = key_sealing.decrypt_key_file(raw, ask(), str(path))
     else:
         secret = raw.get("private_key") or raw.get("secret_key")
         if not isinstance(secret, str):

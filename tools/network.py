@@ -7,11 +7,11 @@ Devnet is described by the manifest the local node writes; testnet and mainnet b
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.account_id import is_valid_account_id
 from tools.errors import InvalidAccountIdError, NetworkConfigError
 
 _PUBLIC: dict[str, dict[str, Any]] = {
@@ -122,6 +122,30 @@ def devnet_from_manifest(manifest: Path | dict[str, Any], rpc_url: str | None = 
     )
 
 
+def configured_network(
+    name: str,
+    *,
+    rpc_url: str | None = None,
+    devnet_manifest: Path | None = None,
+    home_devnet_dir: Path | None = None,
+) -> Network:
+    """The network agent.yaml names: one resolution for the tools, the CLI and the policy facts.
+
+    A devnet is read from ``devnet_manifest``, else from the manifest in ``home_devnet_dir``;
+    ``rpc_url`` overrides the endpoint of any network. NetworkConfigError says what is missing.
+    """
+    if name == "devnet":
+        manifest = devnet_manifest or (
+            home_devnet_dir / "manifest.json" if home_devnet_dir else None
+        )
+        if manifest is None:
+            raise NetworkConfigError("devnet needs devnet_manifest (the manifest path)")
+        return devnet_from_manifest(Path(manifest), rpc_url=rpc_url)
+    if name in _PUBLIC:
+        return public_network(name, rpc_url)
+    return custom_network(rpc_url or "")
+
+
 def _contract(data: dict[str, Any], name: str) -> str | None:
     value = data.get(name)
     if isinstance(value, dict):
@@ -129,24 +153,6 @@ def _contract(data: dict[str, Any], name: str) -> str | None:
     if isinstance(value, str):
         return value
     return None
-
-
-# ASCII classes and fullmatch on purpose: "\d" would admit any Unicode digit ("bob\u0663.near"),
-# and "$" matches before a trailing newline ("bob.near\n"); neither is a NEAR account id.
-_ACCOUNT_PART = r"[a-z0-9]+(?:[-_][a-z0-9]+)*"
-_ACCOUNT_ID = re.compile(rf"{_ACCOUNT_PART}(?:\.{_ACCOUNT_PART})*", re.ASCII)
-
-
-def is_valid_account_id(account_id: str) -> bool:
-    """NEAR's account id rules: 2-64 chars of a-z 0-9 - _ . without leading/doubled separators.
-
-    Implicit accounts (64 hex chars) pass too.
-    """
-    return (
-        isinstance(account_id, str)
-        and 2 <= len(account_id) <= 64
-        and _ACCOUNT_ID.fullmatch(account_id) is not None
-    )
 
 
 def check_account_id(account_id: str, what: str = "account") -> str:

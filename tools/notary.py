@@ -94,7 +94,7 @@ async def read_anchors(ctx: ToolContext, account_id: str | None = None) -> list[
 
 
 class ChainNotary:
-    """The audit log's notary (memory.audit_anchor.AnchorNotary): blocking calls over the chain.
+    """The audit log's notary (memory.audit.anchor.AnchorNotary): blocking calls over the chain.
 
     It has its own ChainClient so that it can run from synchronous code (or from a worker thread
     while an event loop is busy) without sharing an HTTP session across event loops.

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.chain import ChainClient
-from tools.errors import NoRouteError
+from tools.errors import ContractAnswerError, NoRouteError
+from tools.rpc_values import U64_MAX, parse_uint
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ def min_out(quoted: int, slippage_bps: int) -> int:
 
 async def fetch_pools(chain: ChainClient, exchange_id: str, concurrency: int = 8) -> list[Pool]:
     """Every pool with fresh reserves; pages are read concurrently (mainnet Ref has thousands)."""
-    total = int(await chain.view(exchange_id, "get_number_of_pools", {}) or 0)
+    raw = await chain.view(exchange_id, "get_number_of_pools", {})
+    total = parse_uint(raw, "the number of pools", limit=U64_MAX, error=ContractAnswerError)
     gate = asyncio.Semaphore(concurrency)
 
     async def read(start: int) -> list[Any]:

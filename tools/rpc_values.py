@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.errors import RpcError
+from tools.errors import ContractAnswerError, RpcError
+from tools.u128 import U128_MAX, u128_text
 
-U128_MAX = 2**128 - 1
 U64_MAX = 2**64 - 1
 
 
@@ -27,13 +27,30 @@ def parse_uint(
         raise error(f"the node sent {what} as {value!r}, not an unsigned integer")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 40:
+    elif _is_digits(value, max_len=40):
         number = int(value)
     else:
         raise error(f"the node sent {what} as {short(value)}, not an unsigned integer")
     if not 0 <= number <= limit:
         raise error(f"the node sent {what} = {number}, outside 0..{limit}")
     return number
+
+
+def contract_u128(value: Any, contract_id: str, method: str, what: str) -> int:
+    """A U128 a contract's view answered, or ContractAnswerError quoting what it sent instead."""
+    number = u128_text(value)
+    if number is None:
+        raise ContractAnswerError(
+            f"{contract_id}.{method} answered {short(value)} for {what}, not a U128 (a decimal "
+            "string within 0..2**128-1); nothing was done",
+            contract_id=contract_id,
+            method=method,
+        )
+    return number
+
+
+def _is_digits(value: Any, *, max_len: int) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= max_len
 
 
 def short(value: Any) -> str:

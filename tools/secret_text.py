@@ -1,6 +1,6 @@
 """Secrets as text: the exact values this process holds, and the shapes a secret has.
 
-Two ways to recognise a secret, declared once for the redactor (``memory.audit_redact``), the
+Two ways to recognise a secret, declared once for the redactor (``memory.redact``), the
 output and log filters (``memory.redact_io``) and the intent screen (``agent.intent_screen``):
 
 * by value: the process registers every secret it loads (each private key, in every text form a

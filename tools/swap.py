@@ -53,6 +53,7 @@ from tools.errors import (
 )
 from tools.outcome import TxOutcome
 from tools.routing import best_route, min_out
+from tools.rpc_values import u128_text
 from tools.tokens import NEAR_DECIMALS
 from tools.transfer import registration_deposit, storage_deposit_call
 
@@ -405,7 +406,7 @@ def read_swap(
             for data in _ft_transfers(receipt.logs):
                 events = True
                 if data.get("old_owner_id") == exchange and data.get("new_owner_id") == user:
-                    delivered += _u128_text(data.get("amount")) or 0
+                    delivered += u128_text(data.get("amount")) or 0
     by_event = events or not out_receipts_ok
     if not events and out_receipts_ok and not delivery_errors:
         delivered = max(produced, 0)  # a token without NEP-297 events: its receipt succeeded
@@ -455,14 +456,7 @@ def _u128_value(raw: bytes | None) -> int | None:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
-    return _u128_text(value)
-
-
-def _u128_text(value: Any) -> int | None:
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 39:
-        number = int(value)
-        return number if number < 2**128 else None
-    return None
+    return u128_text(value)
 
 
 def _ft_transfers(logs: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from tools.errors import (
     TransactionFailedError,
     ViewCallError,
 )
+from tools.rpc_values import contract_u128
 from tools.tokens import NEAR_DECIMALS
 
 PAGE = 50
@@ -251,7 +252,8 @@ class ClaimRewardsTool:
         query: dict[str, Any] = {"account_id": ctx.account_id}
         if args.task_ids is not None:
             query["task_ids"] = args.task_ids
-        claimable = int(await ctx.chain.view(contract, "get_claimable", query) or 0)
+        raw = await ctx.chain.view(contract, "get_claimable", query)
+        claimable = contract_u128(raw, contract, "get_claimable", f"{ctx.account_id}'s rewards")
         scope = f"tasks {', '.join(map(str, args.task_ids))}" if args.task_ids else "all tasks"
         if claimable <= 0:
             raise NothingToClaimError(f"{ctx.account_id} has nothing to claim from {scope}")

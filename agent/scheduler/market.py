@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from agent.scheduler.strategies import PriceUnavailable
+from tools.ft import ft_balance_of
 
 
 def _now() -> datetime:
@@ -78,10 +79,7 @@ class ExchangeMarket:
         info = await self.ctx.tokens.resolve(token)
         if info.contract_id is None:
             return int((await self.ctx.chain.near_balance(self.ctx.account_id))["available"])
-        raw = await self.ctx.chain.view(
-            info.contract_id, "ft_balance_of", {"account_id": self.ctx.account_id}
-        )
-        return int(raw or 0)
+        return await ft_balance_of(self.ctx.chain, info.contract_id, self.ctx.account_id)
 
     async def decimals(self, token: str) -> int:
         return int((await self.ctx.tokens.resolve(token)).decimals)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator,
 
 from agent.plan import PlanStep
 from policies.grants import parse_duration
+from tools.validation import validation_problems
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -335,9 +336,10 @@ def parse_strategies(items: list[dict[str, Any]]) -> list[Strategy]:
         try:
             parsed.append(parse_strategy(item))
         except ValidationError as exc:
-            for err in exc.errors():
-                where = ".".join(str(p) for p in err["loc"][1:]) or "(entry)"
-                problems.append(f"strategies[{n}] ({name}) {where}: {err['msg']}")
+            problems.extend(
+                f"strategies[{n}] ({name}) {problem}"
+                for problem in validation_problems(exc, whole="(entry)", skip=1)
+            )
     ids = [s.id for s in parsed]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

@@ -8,26 +8,24 @@ never mutates a value the runtime may still hold for rollback.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import MutableMapping
 from typing import Any
 
-from devnet.contract import Context, ensure
+from devnet.contract import Context, ContractPanic, ensure
+from tools.account_id import is_valid_account_id
+from tools.u128 import u128_text
 
 DESERIALIZE_ERROR = "Failed to deserialize input from JSON."
-U128_MAX = 2**128 - 1
 U64_MAX = 2**64 - 1
 ONE_YOCTO = 1
 STORAGE_BYTE_COST = 10**19  # yoctoNEAR per byte, as on NEAR
-_DIGITS = re.compile(r"[0-9]+")
-_ACCOUNT_ID = re.compile(r"^(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$")
 
 
 def u128(value: Any) -> int:
     """Parse a U128 JSON value (a decimal string), panicking as near-sdk does otherwise."""
-    ensure(isinstance(value, str) and _DIGITS.fullmatch(value) is not None, DESERIALIZE_ERROR)
-    number = int(value)
-    ensure(number <= U128_MAX, DESERIALIZE_ERROR)
+    number = u128_text(value)
+    if number is None:
+        raise ContractPanic(DESERIALIZE_ERROR)
     return number
 
 
@@ -40,12 +38,7 @@ def u64(value: Any) -> int:
 
 def parse_account_id(value: Any) -> str:
     """Parse an AccountId with NEAR's validity rules."""
-    ensure(
-        isinstance(value, str)
-        and 2 <= len(value) <= 64
-        and _ACCOUNT_ID.fullmatch(value) is not None,
-        DESERIALIZE_ERROR,
-    )
+    ensure(is_valid_account_id(value), DESERIALIZE_ERROR)
     return value
 
 

@@ -20,6 +20,7 @@ from devnet.contracts.common import (
     parse_account_id,
     u128,
 )
+from tools.u128 import u128_text
 
 # 0.00125 NEAR: both min and max of storage_balance_bounds, as the reference token.
 STORAGE_BALANCE = 1_250_000_000_000_000_000_000
@@ -164,9 +165,8 @@ class FungibleToken(Contract):
             value = json.loads(raw)
         except ValueError:
             return amount
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-        return amount
+        used = u128_text(value)
+        return amount if used is None else used
 
     @view
     def ft_total_supply(self, ctx: Context) -> str:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import yaml
 
 from agent.home import Home
-from memory.policy_store import GrantBook
+from policies.store import GrantBook
 from tests.support.gate import Gate
 from tests.support.grants import give_home_grants
 from tools import failpoints

@@ -154,7 +154,7 @@ def test_reviewer_can_decline_an_allowed_action(home: Home) -> None:
 
 
 def test_a_submitted_label_is_traceable_by_its_content_hash(home: Home) -> None:
-    from memory.audit_labels import label_content_hash, trace_label
+    from memory.audit.labels import label_content_hash, trace_label
 
     async def body(session: AgentSession) -> None:
         report = await session.run("label task 2 item 2 as hello", confirm=lambda a, d: True)

@@ -19,7 +19,7 @@ from agent.demo import demo_grants
 from agent.home import Home
 from devnet.server import RunningDevnet
 from memory.audit import AuditLog
-from memory.policy_store import GrantBook
+from policies.store import GrantBook
 from tests.policy.helpers import grants_doc, transfer_grant
 from tests.support.chain_reads import usdc_and_nonce
 

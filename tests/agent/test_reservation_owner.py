@@ -20,7 +20,6 @@ from agent.home import Home
 from devnet.server import RunningDevnet
 from memory import process_owner
 from memory.audit import AuditLog
-from memory.policy_store import PolicyLedger
 from memory.process_owner import (
     FOREIGN_OWNER_BOUND_US,
     ProcessOwner,
@@ -30,6 +29,7 @@ from memory.process_owner import (
     process_start,
 )
 from policies.engine import PolicyEngine
+from policies.store import PolicyLedger
 from tests.agent.agent_runs import (
     BOB,
     PAY,

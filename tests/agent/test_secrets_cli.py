@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from agent.home import Home
-from devnet.keys import KeyPair
 from memory.audit import AuditLog
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
+from tools.keypair import KeyPair
 
 
 def near_agent(home: Home, *args: str, api_key: str) -> subprocess.CompletedProcess[str]:

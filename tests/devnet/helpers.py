@@ -10,8 +10,8 @@ from typing import Any
 from py_near.account import Account
 
 from devnet.genesis import Genesis, GenesisAccount
-from devnet.keys import KeyPair
 from devnet.server import RunningDevnet
+from tools.keypair import KeyPair
 
 NEAR = 10**24
 

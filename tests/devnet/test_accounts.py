@@ -17,8 +17,8 @@ from py_near.exceptions.provider import (
     UnknownAccount,
 )
 
-from devnet.keys import KeyPair
 from tests.devnet.helpers import NEAR, balance, near_account, rpc, total_burnt
+from tools.keypair import KeyPair
 
 
 def test_send_near_moves_exact_amounts(net):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from devnet.keys import KeyPair
 from tests.devnet.helpers import NEAR, balance, near_account, total_burnt
+from tools.keypair import KeyPair
 
 
 def _total(node):

@@ -11,10 +11,10 @@ from pathlib import Path
 import base58
 import pytest
 
-from devnet.keys import KeyPair
 from devnet.server import manifest_path, start_devnet
 from tests.devnet.helpers import NEAR, balance, near_account, rpc, small_genesis
 from tests.devnet.sample_contracts import SAMPLE_CONTRACTS
+from tools.keypair import KeyPair
 
 
 def test_restart_keeps_accounts_balances_keys_state_and_txs(tmp_path):

@@ -16,7 +16,6 @@ from py_near_primitives import DeleteAccountAction
 
 from devnet.borsh import BorshError
 from devnet.genesis import Genesis, GenesisAccount, SetupCall
-from devnet.keys import KeyPair
 from devnet.runtime import Runtime, SetupCallFailed
 from devnet.transaction import (
     AddKey,
@@ -32,6 +31,7 @@ from devnet.transaction import (
     signature_valid,
 )
 from tests.devnet.sample_contracts import SAMPLE_CONTRACTS
+from tools.keypair import KeyPair
 
 
 def test_decodes_every_action_py_near_builds():

@@ -4,6 +4,8 @@ The chain client's own logic is tested in process (``tests.support.fake_chain``)
 for what only a socket shows: the whole agent pointed at a URL whose answers are rewritten on
 their way back (``rewrites``), and the HTTP transport meeting replies a real node sends with an
 HTTP status of its own (``answers``: method or request_type -> (status, body), not forwarded).
+A view call is keyed ``call_function:<method_name>`` first, then ``call_function``, so one
+contract method's answer can be rewritten alone.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class LyingProxy:
             return web.Response(status=status, body=raw, content_type="application/json")
         async with ClientSession() as session, session.post(self.upstream, json=body) as response:
             reply = await response.json(content_type=None)
-        if key in self.rewrites:
+        view = f"{key}:{params.get('method_name')}" if key == "call_function" else None
+        if view in self.rewrites:
+            reply = self.rewrites[view](reply)
+        elif key in self.rewrites:
             reply = self.rewrites[key](reply)
         return web.json_response(reply)

@@ -15,8 +15,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory.policy_store import GrantBook
 from policies.grants import GrantFileError, PolicyFile, load_grants_file, parse_grants
+from policies.store import GrantBook
 from policies.store_grants import GrantsRefused, store_grants_file
 
 FUZZ = settings(

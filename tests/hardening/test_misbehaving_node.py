@@ -17,7 +17,6 @@ from typing import Any
 import base58
 import pytest
 
-from devnet.keys import KeyPair
 from devnet.transaction import decode_signed_transaction
 from tests.support.fake_chain import (
     FakeChain,
@@ -31,6 +30,7 @@ from tests.support.fake_chain import (
 from tools.action import TransactionSpec, TransferSpec
 from tools.chain import ChainClient
 from tools.errors import OutcomeUnknownError, ToolError, TransactionFailedError, TransientRpcError
+from tools.keypair import KeyPair
 from tools.keys import Credentials
 from tools.transport import RpcReply
 

@@ -23,11 +23,11 @@ from py_near.account import Account
 
 from agent.home import Home
 from agent.session import AgentSession
-from devnet.keys import KeyPair
 from devnet.server import RunningDevnet
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
 from tools.action import FunctionCallSpec, TransactionSpec
 from tools.chain import ChainClient
+from tools.keypair import KeyPair
 from tools.keys import load_credentials
 
 USER, ATTACKER, EVIL_TOKEN = "alice.test.near", "x.near", "evil.vendor.test.near"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base58
 
-from devnet.keys import KeyPair
+from tools.keypair import KeyPair
 
 
 def secret_forms(pair: KeyPair) -> list[str]:

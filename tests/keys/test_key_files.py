@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from devnet.keys import KeyPair
 from tools.errors import CredentialsError
+from tools.keypair import KeyPair
 from tools.keys import load_credentials
 from tools.keystore import (
     PASSPHRASE_ENV,

@@ -21,8 +21,8 @@ from agent.home import Home
 from agent.plan import StepArgs
 from agent.planner.llm import SYSTEM_PROMPT, PlannerContext, tool_schema
 from agent.session import AgentSession
-from devnet.keys import KeyPair
 from tools.errors import CredentialsError
+from tools.keypair import KeyPair
 from tools.keys import load_credentials
 from tools.keystore import PASSPHRASE_ENV, Keystore
 from tools.signers import KeyRing, keyring_from_keystore

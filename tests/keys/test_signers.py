@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from devnet.keys import KeyPair
 from tools.action import FunctionCallSpec, TransactionSpec, TransferSpec
 from tools.errors import CredentialsError
+from tools.keypair import KeyPair
 from tools.keys import Credentials
 from tools.keystore import FunctionCallPermission, Keystore
 from tools.signers import KeyRing, keyring_from_keystore

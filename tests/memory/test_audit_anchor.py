@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from memory.audit import AuditKind, AuditLog
-from memory.audit_anchor import AnchorNotary
-from memory.audit_export import export, verify_jsonl
-from memory.audit_labels import label_content_hash, record_label, trace_label
+from memory.audit.anchor import AnchorNotary
+from memory.audit.export import export, verify_jsonl
+from memory.audit.labels import label_content_hash, record_label, trace_label
 
 from .conftest import MemoryNotary
 from .tampering import open_raw, rehash_all

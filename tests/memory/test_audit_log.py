@@ -15,7 +15,7 @@ from memory.audit import (
     Head,
     new_correlation_id,
 )
-from memory.audit_canonical import GENESIS_HASH, chain_hash
+from memory.audit.canonical import GENESIS_HASH, chain_hash
 
 
 def _intent(log: AuditLog, cid: str) -> None:

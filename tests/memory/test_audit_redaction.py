@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from memory.audit import AuditKind, AuditLog
-from memory.audit_redact import REDACTED, redact
+from memory.redact import REDACTED, redact
 
 
 def _near_secret(seed: bytes) -> tuple[str, str]:
@@ -110,7 +110,7 @@ def test_redact_leaves_ordinary_values_alone() -> None:
 def test_a_32_byte_seed_is_hidden_unless_it_is_a_public_key_field() -> None:
     import base58
 
-    from memory.audit_redact import REDACTED, redact
+    from memory.redact import REDACTED, redact
 
     seed = "ed25519:" + base58.b58encode(bytes(range(32))).decode()
     out = redact({"note": f"my key is {seed}", "public_key": seed, "signer_public_key": seed})

@@ -19,8 +19,8 @@ def _open_every_store(root: str, barrier: multiprocessing.synchronize.Barrier) -
     from memory.contacts import AddressBook
     from memory.conversation import Conversation
     from memory.jobs import JobStore
-    from memory.policy_store import GrantBook, PolicyLedger
     from memory.preferences import PreferencesStore
+    from policies.store import GrantBook, PolicyLedger
 
     home = Home(Path(root))
     barrier.wait(timeout=60)

@@ -11,11 +11,11 @@ from typing import Any
 
 import yaml
 
-from memory.policy_store import GrantBook
 from policies.engine import PolicyEngine, to_us
 from policies.evaluator import ChainFacts
 from policies.grants import parse_grants
 from policies.pricing import PricePoint, PriceUnavailable, QuotePoint
+from policies.store import GrantBook
 from tools.action import (
     NEAR,
     CanonicalAction,

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from memory.policy_store import GrantBook
 from policies.approvals import ApprovalRefused
 from policies.evaluator import CONFIRM, DENY
+from policies.store import GrantBook
 from tests.policy.helpers import (
     BOB,
     CAROL,

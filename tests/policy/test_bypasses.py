@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from memory.policy_store import GrantBook
 from policies import evaluator
 from policies.evaluator import DENY
 from policies.grants import ContractRule, GrantFileError, parse_grants
+from policies.store import GrantBook
 from policies.windows import to_us
 from tests.policy.helpers import (
     ALICE,

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from memory.policy_store import GrantBook
 from policies.grants import GrantFileError, load_grants_file, parse_grants
+from policies.store import GrantBook
 from tests.policy.helpers import BOB, grants_doc, store_grants, transfer_grant
 from tools.action import NEAR
 

@@ -29,10 +29,10 @@ from hypothesis.stateful import (
 
 from agent.reconcile import reconcile_pending
 from memory.audit import AuditKind, AuditLog
-from memory.policy_store import GrantBook
 from memory.process_owner import ProcessOwner
 from policies.engine import PolicyEngine
 from policies.evaluator import ALLOW
+from policies.store import GrantBook
 from policies.windows import to_us
 from tests.policy.helpers import (
     ALICE,

@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory.policy_store import PolicyLedger
 from policies.evaluator import DENY
+from policies.store import PolicyLedger
 from tests.policy.helpers import (
     BOB,
     START,

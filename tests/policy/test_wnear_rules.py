@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from memory.policy_store import GrantBook
 from policies.evaluator import ALLOW, CONFIRM, DENY
 from policies.grants import GrantFileError, load_grants_file, parse_grants
+from policies.store import GrantBook
 from policies.windows import to_us
 from tests.policy.helpers import (
     BOB,

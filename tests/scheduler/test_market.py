@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from agent.scheduler.market import ExchangeMarket
-from devnet.market import start_market
+from agent.scheduler.market_maker import start_market
 from devnet.server import RunningDevnet
 from tools.base import context_from_manifest
 

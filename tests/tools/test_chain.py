@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from devnet.keys import KeyPair
 from tests.support.fake_chain import FakeChain, encode_view
 from tools.action import TransactionSpec, TransferSpec
 from tools.chain import ChainClient
@@ -19,6 +18,7 @@ from tools.errors import (
     UnknownAccountError,
     ViewCallError,
 )
+from tools.keypair import KeyPair
 from tools.keys import Credentials
 from tools.outcome import parse_outcome
 from tools.rpc_errors import classify_rpc_error

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from devnet.keys import KeyPair
 from tools.errors import CredentialsError, InvalidAccountIdError, NetworkConfigError
+from tools.keypair import KeyPair
 from tools.keys import default_credentials_path, load_credentials
 from tools.network import check_account_id, devnet_from_manifest, public_network
 from tools.registry import InvalidArgumentsError, UnknownToolError, parse_args, tool_schemas

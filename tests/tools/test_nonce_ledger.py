@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.home import STATE_ENV, Home, user_state_dir
-from devnet.keys import KeyPair
 from tests.support.fake_chain import FakeChain
 from tests.tools.test_chain import ALICE, BOB, transfer
 from tools.chain import ChainClient
+from tools.keypair import KeyPair
 from tools.keys import Credentials
 from tools.nonce_ledger import (
     LEDGER_FILE,

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devnet.keys import KeyPair
-from memory.audit_redact import REDACTED, redact_text
+from memory.redact import REDACTED, redact_text
 from tests.keys.secrets import secret_forms
+from tools.keypair import KeyPair
 from tools.keys import Credentials
 from tools.secret_text import has_seed_phrase, register_secret, secret_in_typed_text
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from devnet.keys import KeyPair
 from tools.action import (
     NEAR,
     CanonicalAction,
@@ -26,6 +25,7 @@ from tools.action import (
 )
 from tools.base import ToolContext
 from tools.errors import SwapFailedError
+from tools.keypair import KeyPair
 from tools.keys import Credentials
 from tools.network import custom_network
 from tools.outcome import ReceiptResult, TxOutcome

@@ -405,7 +405,7 @@ def test_notary_anchor_round_trip(alice: ToolContext) -> None:
 
 
 def test_chain_notary_blocking_interface(chain_env: Any) -> None:
-    from memory.audit_anchor import AnchorNotary
+    from memory.audit.anchor import AnchorNotary
     from tools.notary import ChainNotary
 
     notary = ChainNotary(make_context(chain_env))
@@ -439,8 +439,8 @@ def test_read_only_tools_need_no_key(chain_env: Any) -> None:
 def test_function_call_key_signs_labels_but_not_payments(chain_env: Any) -> None:
     from dataclasses import replace
 
-    from devnet.keys import KeyPair
     from tools.errors import InvalidTransactionError
+    from tools.keypair import KeyPair
     from tools.keys import Credentials
     from tools.signing import FunctionCallKeyGrant, KeyTransaction
 

@@ -10,7 +10,7 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 
-from memory.audit_canonical import GENESIS_HASH
+from memory.audit.canonical import GENESIS_HASH
 
 Checkpoints = dict[int, tuple[str, str]]
 """Entry id -> (hash it must have, what vouches for it: an anchor or a recorded head)."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memory.db import connect
+from memory.db import connect, read_transaction, write_transaction
 from memory.process_owner import ProcessOwner, current_owner
 
 LIMB_BITS = 43
@@ -195,14 +195,9 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
     """Bring a reservations table from an earlier release up to date (under the write lock, so
     processes opening the same old file together add each column once)."""
     if _missing_columns(conn):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             for name, kind in _missing_columns(conn):
                 conn.execute(f"ALTER TABLE reservations ADD COLUMN {name} {kind}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
 
 def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str]]:
@@ -253,8 +248,7 @@ class GrantBook:
         Returns (grant id, version, whether a new version was written). All or nothing.
         """
         results = []
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self.conn):
             for grant_id, body in bodies.items():
                 latest = self.conn.execute(
                     "SELECT version, body FROM grants WHERE grant_id = ? "
@@ -294,16 +288,11 @@ class GrantBook:
                         "VALUES (?, ?, ?, ?)",
                         (1 if current is None else current[0] + 1, ceiling, now_us, source),
                     )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         return results
 
     def revoke(self, grant_id: str | None, *, now_us: int, reason: str = "") -> list[str]:
         """Revoke one grant (every version so far) or, with None, every grant. Returns the ids."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self.conn):
             rows = self.conn.execute(
                 "SELECT grant_id, MAX(version) FROM grants "
                 + ("WHERE grant_id = ? " if grant_id is not None else "")
@@ -316,10 +305,6 @@ class GrantBook:
                     "VALUES (?, ?, ?, ?)",
                     (gid, version, now_us, reason),
                 )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         return [r[0] for r in rows]
 
     def grants(self, grant_id: str | None = None, *, history: bool = False) -> list[GrantRow]:
@@ -385,14 +370,9 @@ class PolicyLedger:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
+        begin = write_transaction if write else read_transaction
+        with begin(self.conn) as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # ------------------------------------------------------------------ grants (read only)
 

@@ -11,9 +11,9 @@ import json
 from collections.abc import Iterable
 from typing import Literal, TextIO
 
-from memory.audit import AuditLog, Head
-from memory.audit_canonical import GENESIS_HASH, body_for, chain_hash
-from memory.audit_verify import VerifyReport
+from memory.audit.canonical import GENESIS_HASH, body_for, chain_hash
+from memory.audit.log import AuditLog, Head
+from memory.audit.verify import VerifyReport
 
 _FIELDS = ("ts", "kind", "actor", "correlation_id", "tool", "status", "data")
 

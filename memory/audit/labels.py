@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from memory.audit import Actor, AuditEntry, AuditKind, AuditLog
+from memory.audit.log import Actor, AuditEntry, AuditKind, AuditLog
 
 
 def label_content_hash(label: str) -> str:

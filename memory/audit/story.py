@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from memory.audit import AuditEntry, AuditKind
+from memory.audit.log import AuditEntry, AuditKind
 
 # The data fields worth showing first for each kind; anything else is shown compactly after.
 _HEADLINE: dict[AuditKind, tuple[str, ...]] = {

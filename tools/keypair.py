@@ -1,4 +1,8 @@
-"""ed25519 key pairs in NEAR's text forms (``ed25519:<base58>``), as near-cli writes them."""
+"""ed25519 key pairs in NEAR's text forms (``ed25519:<base58>``), as near-cli writes them.
+
+A leaf module (no project imports): the tools sign with it and the devnet checks signatures
+with it, so neither layer has to import the other.
+"""
 
 from __future__ import annotations
 

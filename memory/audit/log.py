@@ -1,8 +1,9 @@
 """The tamper-evident audit log: every step of every intent, append-only and hash-chained.
 
-Each entry is stored as the exact canonical bytes that were hashed (see ``audit_canonical``) plus
-its ``prev_hash`` and ``hash``; the columns used to query (kind, actor, correlation_id, ...) are
-SQLite generated columns over those bytes, so they cannot drift from what the chain covers.
+Each entry is stored as the exact canonical bytes that were hashed (see
+``memory.audit.canonical``) plus its ``prev_hash`` and ``hash``; the columns used to query (kind,
+actor, correlation_id, ...) are SQLite generated columns over those bytes, so they cannot drift
+from what the chain covers.
 Appends take the chain head inside ``BEGIN IMMEDIATE``, so several processes (the scheduler daemon
 and a chat session) can append to one file without forking the chain.
 """
@@ -21,23 +22,23 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from memory.audit_anchor import (
+from memory.audit.anchor import (
     Anchor,
     AnchorNotary,
     chain_anchors,
     check_in_log,
     check_on_chain,
 )
-from memory.audit_canonical import (
+from memory.audit.canonical import (
     GENESIS_HASH,
     AuditPayloadError,
     body_for,
     chain_hash,
     normalize,
 )
-from memory.audit_redact import redact, redact_text
-from memory.audit_verify import Broken, VerifyReport, truncation, walk_chain
-from memory.db import connect
+from memory.audit.verify import Broken, VerifyReport, truncation, walk_chain
+from memory.db import connect, write_transaction
+from memory.redact import redact, redact_text
 
 __all__ = [
     "Actor",
@@ -263,19 +264,13 @@ class AuditLog:
         self._db = connect(self.path, durable=True, redacting=False)  # redacted before hashing
         self._conn = self._db.conn
         self._lock = threading.Lock()
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Created once: a tampered file must still open so that verify can name the damage.
-                if self._conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
-                    for statement in _schema().split(";\n"):
-                        if statement.strip():
-                            self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, write_transaction(self._conn):
+            # Created once: a tampered file must still open so that verify can name the damage.
+            if self._conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+                for statement in _schema().split(";\n"):
+                    if statement.strip():
+                        self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._conn.close()
@@ -310,8 +305,7 @@ class AuditLog:
         written: list[tuple[int, bytes, str, str]] = []
         with self._lock:
             conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(conn):
                 row = conn.execute(
                     "SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1"
                 ).fetchone()
@@ -332,10 +326,6 @@ class AuditLog:
                     "INSERT INTO entries (id, body, prev_hash, hash) VALUES (?, ?, ?, ?)",
                     [(i, b.decode(), p, h) for i, b, p, h in written],
                 )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
         return [_entry_from_row(b, p, h) for _, b, p, h in written]
 
     # -- reading -----------------------------------------------------------------------------
@@ -459,25 +449,19 @@ class AuditLog:
             contract=contract or str(getattr(notary, "contract_id", "") or ""),
             ts=utc_now(),
         )
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(
-                    "INSERT INTO anchors (head_hash, entries, tx_hash, network, contract, ts)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        anchor.head_hash,
-                        anchor.entries,
-                        anchor.tx_hash,
-                        anchor.network,
-                        anchor.contract,
-                        anchor.ts,
-                    ),
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, write_transaction(self._conn):
+            self._conn.execute(
+                "INSERT INTO anchors (head_hash, entries, tx_hash, network, contract, ts)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    anchor.head_hash,
+                    anchor.entries,
+                    anchor.tx_hash,
+                    anchor.network,
+                    anchor.contract,
+                    anchor.ts,
+                ),
+            )
         self.append(
             AuditKind.ANCHOR,
             actor=actor,
