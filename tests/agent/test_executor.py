@@ -189,7 +189,7 @@ def test_nothing_is_reserved_while_the_user_is_asked(home: Home) -> None:
 
 def test_reconcile_leaves_a_live_owners_reservation_alone(home: Home) -> None:
     async def body(session: AgentSession) -> None:
-        plan = session.plan("swap 1 NEAR to USDC")
+        plan = await session.plan("swap 1 NEAR to USDC")
         from tools import registry
 
         action = await registry.prepare("swap", plan.steps[0].args, session.ctx)

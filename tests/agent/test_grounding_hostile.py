@@ -8,6 +8,7 @@ whole ``near-agent do --yes`` process against the devnet, are real.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,7 +19,6 @@ import pytest
 import yaml
 
 from agent.home import Home
-from agent.plan import StepArgs
 from agent.planner.llm import LLMPlanner
 from devnet.server import RunningDevnet
 from tests.support.chain_reads import usdc_and_nonce
@@ -48,11 +48,10 @@ def plan_with(server: ReplayServer, text: str, *calls: ToolCall) -> Any:
         base_url=server.base_url,
         model="scripted",
         api_key="sk-test",
-        tool_models=StepArgs,
         max_slippage_bps=100,
         resolve_contact=CONTACTS.get,
     )
-    plan = planner.plan(text)
+    plan = asyncio.run(planner.plan(text))
     assert len(server.requests) == asked + 1
     return plan
 

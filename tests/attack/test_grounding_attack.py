@@ -6,6 +6,7 @@ The model is scripted (tests/support/openai_replay.py); the planner and its chec
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -17,7 +18,6 @@ import pytest
 import yaml
 
 from agent.home import Home
-from agent.plan import StepArgs
 from agent.planner.llm import LLMPlanner
 from devnet.server import RunningDevnet
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
@@ -37,11 +37,10 @@ def plan_with(server: ReplayServer, text: str, *calls: ToolCall) -> Any:
         base_url=server.base_url,
         model="scripted",
         api_key="sk-test",
-        tool_models=StepArgs,
         max_slippage_bps=100,
         resolve_contact=CONTACTS.get,
     )
-    return planner.plan(text)
+    return asyncio.run(planner.plan(text))
 
 
 def transfer(receiver: str, amount: str, token: str = "NEAR") -> ToolCall:
