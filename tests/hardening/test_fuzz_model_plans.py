@@ -217,7 +217,6 @@ def test_malformed_model_arguments_over_http_are_refused(
 
 
 def test_a_broken_endpoint_is_a_refusal(server: ReplayServer) -> None:
-    plan = asyncio.run(
-        offline_checker(server.base_url).plan("send 5 NEAR to bob")
-    )  # nothing scripted: 500
+    # nothing scripted: the server answers 500
+    plan = asyncio.run(offline_checker(server.base_url).plan("send 5 NEAR to bob"))
     assert not plan.ok and "endpoint" in (plan.error or "")
