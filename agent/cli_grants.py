@@ -388,7 +388,7 @@ async def _decide_live(
         _fail(str(exc))
     try:
         if intent is not None:
-            plan = session.plan(intent)
+            plan = await session.plan(intent)
             if not plan.ok:
                 _fail(f"Not understood: {plan.error}")
             steps = plan.steps

@@ -113,7 +113,7 @@ def _offline_plan(home: Home, intent: str) -> dict[str, Any]:
     book = AddressBook(home.memory_db) if home.root.exists() else None
     try:
         contacts = (lambda n: c.account_id if (c := book.get(n)) else None) if book else None
-        return OfflinePlanner(contacts=contacts).plan(intent).to_json_dict()
+        return OfflinePlanner(contacts=contacts).plan_text(intent).to_json_dict()
     finally:
         if book is not None:
             book.close()
@@ -124,7 +124,7 @@ async def _plan_and_check(home: Home, intent: str) -> tuple[dict[str, Any], list
 
     session = await _open(home)
     try:
-        plan_ = session.plan(intent)
+        plan_ = await session.plan(intent)
         checks: list[dict[str, Any]] = []
         for step in plan_.steps:
             try:

@@ -81,7 +81,7 @@ class Executor:
         confirm: Confirm | None = None,
         review: Confirm | None = None,
         actor: Actor = "user",
-        tools: dict[str, Tool] | None = None,
+        tools: dict[str, Tool[Any]] | None = None,
         before_evaluate: Callable[[ToolContext], Awaitable[None]] | None = None,
     ) -> None:
         self.ctx = ctx
@@ -233,10 +233,8 @@ class Executor:
             journalled.append(signed.tx_hash)
             failpoints.hit("after_sign")
 
-        previous_hook = self.ctx.on_signed
-        self.ctx.on_signed = journal
         try:
-            result = await tool_registry.execute(action, self.ctx, self.tools)
+            result = await tool_registry.execute(action, self.ctx, self.tools, on_signed=journal)
         except OutcomeUnknownError as exc:
             # The transaction may have landed: keep the reservation counting as spent.
             self._log(AuditKind.ERROR, cid, {"stage": "execute", **exc.to_dict()}, tool, "unknown")
@@ -263,8 +261,6 @@ class Executor:
             self._settle_or_release(reservation, cid, tool, sent=False)
             self._log(AuditKind.ERROR, cid, data, tool, "failed")
             return StepReport(tool, "failed", data["error"], action.preview, decision.to_dict())
-        finally:
-            self.ctx.on_signed = previous_hook
         failpoints.hit("before_settle")
         resolved = self._settle_or_release(reservation, cid, tool, sent=True)
         self._log(AuditKind.TX_OUTCOME, cid, {"result": result.model_dump(mode="json")}, tool, "ok")

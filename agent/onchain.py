@@ -25,6 +25,7 @@ from agent.config import load_config
 from agent.home import Home
 from memory.audit import AuditKind, AuditLog, new_correlation_id
 from policies.grants import NEAR_DECIMALS, Ceiling, Grant
+from tools import registry
 from tools.action import NEAR
 from tools.amounts import format_amount, parse_amount
 from tools.base import ToolContext, context_from_config
@@ -43,7 +44,6 @@ from tools.signing import (
 
 TASK_METHODS = ("submit_label", "claim_rewards")
 DEFAULT_ALLOWANCE = 25 * 10**22  # 0.25 NEAR of gas for the function-call key
-SPENDING_KINDS = ("swap", "transfer")
 ONCHAIN_TOOL = "grants onchain"  # the audit entries' tool: the command that sent them
 
 
@@ -86,7 +86,7 @@ def choose_budget(
         chosen = [g for g in live if g.id == grant_id]
         if not chosen:
             raise OnchainError(f"no active grant {grant_id!r}: `near-agent grants list` shows them")
-        if not set(chosen[0].kinds) & set(SPENDING_KINDS):
+        if not set(chosen[0].kinds) & registry.spending_kinds():
             raise OnchainError(
                 f"grant {grant_id!r} allows no swap or transfer, so it has no "
                 "budget to fund a trading account with"

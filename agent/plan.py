@@ -10,11 +10,12 @@ The Python object always records which planner produced it (also for refusals, f
 the JSON of a refusal carries no ``"planner"`` key, exactly as documented; ``Plan.from_json_dict``
 accepts both shapes back.
 
-Every step's arguments are validated against ``StepArgs`` (tool name -> pydantic model): the
-argument models of ``tools.args``, the very ones the tools parse their arguments with. They are
+Every step's tool must be a declared tool and its arguments are validated against that tool's
+argument model (``tools.registry``), the very one the tool parses its arguments with. That is
 the gate for anything a model proposes: unknown tools, unknown or missing fields, wrong types and
 float amounts are refused with a message naming the step and the field. Amounts are decimal
-strings in whole tokens, never numbers. The names are re-exported here for the planners.
+strings in whole tokens, never numbers. ``plan_json_schema`` describes the same shape, built
+from the declared tools. The argument names are re-exported here for the planners.
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tools import registry
 from tools.args import (
     CANONICAL_SYMBOLS,
     MAX_AMOUNT_CHARS,
     MAX_LABEL_CHARS,
     MAX_TASK_ID,
-    TOOL_ARGS,
-    TOOL_NAMES,
     AmountError,
     BalanceArgs,
     ClaimRewardsArgs,
@@ -51,7 +51,6 @@ __all__ = [
     "MAX_AMOUNT_CHARS",
     "MAX_LABEL_CHARS",
     "MAX_TASK_ID",
-    "TOOL_NAMES",
     "AmountError",
     "BalanceArgs",
     "ClaimRewardsArgs",
@@ -59,31 +58,26 @@ __all__ = [
     "Plan",
     "PlanStep",
     "PlannerName",
-    "StepArgs",
     "StepError",
     "SubmitLabelArgs",
     "SwapArgs",
-    "ToolName",
     "TransferArgs",
     "canonical_token",
     "check_args",
     "is_account_id",
     "normalise_amount",
+    "plan_json_schema",
 ]
 
-ToolName = Literal["transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards"]
 PlannerName = Literal["offline", "llm"]
-
-# The plan's name for the tool-argument models (tool name -> model); the same mapping object.
-StepArgs = TOOL_ARGS
 
 
 class PlanStep(BaseModel):
-    """One typed tool call; its args are validated against ``StepArgs`` on construction."""
+    """One typed tool call; its tool and args are validated against the declared tools."""
 
     model_config = ConfigDict(extra="forbid")
 
-    tool: ToolName
+    tool: str
     args: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -165,3 +159,24 @@ class Plan(BaseModel):
         body = dict(data)
         body.setdefault("planner", planner)
         return cls.model_validate(body)
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """The JSON schema of a plan, its steps one of the declared tools with that tool's args."""
+    schema = Plan.model_json_schema()
+    steps = []
+    for name, model in registry.tool_args().items():
+        args = model.model_json_schema()
+        defs = args.pop("$defs", {})
+        schema.setdefault("$defs", {}).update(defs)
+        steps.append(
+            {
+                "type": "object",
+                "properties": {"tool": {"const": name}, "args": args},
+                "required": ["tool", "args"],
+                "additionalProperties": False,
+            }
+        )
+    schema["properties"]["steps"]["items"] = {"oneOf": steps}
+    schema["$defs"].pop("PlanStep", None)
+    return schema

@@ -18,9 +18,8 @@ from agent.executor import Confirm, Executor, RunReport
 from agent.grant_changes import ignored_grants_file_notice
 from agent.home import Home
 from agent.intent_screen import screen_intent
-from agent.plan import Plan, PlanStep, StepArgs
-from agent.planner import OfflinePlanner
-from agent.planner.llm import LLMPlanner, PlannerContext
+from agent.plan import Plan, PlanStep
+from agent.planner import OfflinePlanner, Planner, PlannerContext
 from agent.price_feed import PoolFeed, pool_prices
 from agent.reconcile import Reconciled, reconcile_pending
 from memory.audit import Actor, AuditLog, new_correlation_id
@@ -98,39 +97,39 @@ class AgentSession:
         contact = self.contacts.get(name)
         return contact.account_id if contact is not None else None
 
-    def _planner(self, prefs: Preferences) -> OfflinePlanner | LLMPlanner:
+    def _planner(self, prefs: Preferences) -> Planner:
         settings = self.config.planner
         if settings.kind == "offline":
             return OfflinePlanner(contacts=self._resolve_contact, default_token=prefs.default_token)
+        from agent.planner.llm import LLMPlanner  # the model client loads only when used
+
         assert settings.base_url is not None and settings.model is not None
         return LLMPlanner(
             base_url=settings.base_url,
             model=settings.model,
             api_key=os.environ.get(settings.api_key_env),
-            tool_models=StepArgs,
             max_slippage_bps=self.config.defaults.max_slippage_bps,
             resolve_contact=self._resolve_contact,
             timeout_s=settings.timeout_s,
             default_token=prefs.default_token,
         )
 
-    def plan(self, text: str) -> Plan:
+    def _planner_context(self, prefs: Preferences) -> PlannerContext | None:
+        """What a model may know (the grammar needs nothing): contacts, preferences, history."""
+        if self.config.planner.kind == "offline":
+            return None
+        history = [
+            (m.role, m.text)
+            for m in self.conversation.recent(self.session_id, prefs.context_messages)
+        ]
+        contacts = {c.name: c.account_id for c in self.contacts.list()}
+        return PlannerContext(contacts=contacts, preferences=prefs.model_dump(), history=history)
+
+    async def plan(self, text: str) -> Plan:
         """The user's words as a plan; swaps without a stated slippage get the preference."""
         screen_intent(text)
         prefs = self.preferences.load()
-        planner = self._planner(prefs)
-        if isinstance(planner, LLMPlanner):
-            history = [
-                (m.role, m.text)
-                for m in self.conversation.recent(self.session_id, prefs.context_messages)
-            ]
-            contacts = {c.name: c.account_id for c in self.contacts.list()}
-            plan = planner.plan(
-                text,
-                PlannerContext(contacts=contacts, preferences=prefs.model_dump(), history=history),
-            )
-        else:
-            plan = planner.plan(text)
+        plan = await self._planner(prefs).plan(text, self._planner_context(prefs))
         if not plan.ok:
             return plan
         default = min(prefs.default_slippage_bps, self.config.defaults.max_slippage_bps)
@@ -177,7 +176,7 @@ class AgentSession:
         """Plan the user's words and carry the plan out under the policy."""
         screen_intent(text)
         self.conversation.add(self.session_id, "user", text)
-        report = await self.run_plan(self.plan(text), confirm, review, actor)
+        report = await self.run_plan(await self.plan(text), confirm, review, actor)
         self.conversation.add(self.session_id, "assistant", describe(report))
         return report
 

@@ -61,7 +61,7 @@ async def _overhead(rounds: int) -> dict[str, float]:
         for index in range(rounds):
             text = INTENTS[index % len(INTENTS)]
             t0 = time.perf_counter()
-            plan = session.plan(text)
+            plan = await session.plan(text)
             t1 = time.perf_counter()
             chain_time = 0.0
             action = await registry.prepare(plan.steps[0].tool, plan.steps[0].args, session.ctx)

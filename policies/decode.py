@@ -14,6 +14,7 @@ from typing import Any
 
 from tools.action import NEAR, CanonicalAction, FunctionCallSpec, TransferSpec
 from tools.network import is_valid_account_id
+from tools.registry import contract_methods
 from tools.rpc_values import u128_text
 
 ONE_YOCTO = 1
@@ -265,10 +266,11 @@ def _implied_kind(out: Decoded) -> str:
         return "swap"
     if out.swaps or not out.flows and not methods:
         return "other"
-    if methods == {"submit_label"} and not out.flows:
-        return "submit_label"
-    if methods == {"claim_rewards"} and not out.flows:
-        return "claim_rewards"
+    if len(methods) == 1 and not out.flows:
+        (method,) = methods
+        callers = [tool for tool, own in contract_methods().items() if method in own]
+        if len(callers) == 1:  # the one tool that calls this contract method
+            return callers[0]
     if (
         not methods
         and spend_methods

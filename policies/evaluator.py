@@ -27,18 +27,11 @@ from policies.pricing import (
 from policies.windows import US, BudgetLine, State, check_windows, to_us
 from tools.action import NEAR, CanonicalAction
 from tools.amounts import format_amount
+from tools.registry import contract_methods, implied_kinds
 
 ALLOW, CONFIRM, DENY = "allow", "confirm", "deny"
 _RANK = {ALLOW: 0, CONFIRM: 1, DENY: 2}
 _OUTCOMES = (ALLOW, CONFIRM, DENY)
-_IMPLIED = {
-    "transfer": "transfer",
-    "swap": "swap",
-    "balance": "read_only",
-    "list_tasks": "read_only",
-    "submit_label": "submit_label",
-    "claim_rewards": "claim_rewards",
-}
 
 
 class Trace(NamedTuple):
@@ -216,11 +209,16 @@ def rule_time(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
     return DENY, "outside_hours", f"{ctx.now:%H:%M} UTC is outside the granted hours"
 
 
+def _tool_methods() -> set[str]:
+    """The contract methods the tools call directly (a deposit on them is checked as a spend)."""
+    return {m for methods in contract_methods().values() for m in methods}
+
+
 def rule_contracts(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
     for call in ctx.decoded.calls:
         if (call.contract, call.method) not in g.allowed_calls:
             return DENY, "method_not_allowed", f"{call.contract}.{call.method} is not allowlisted"
-        if call.deposit and call.method not in ("submit_label", "claim_rewards"):
+        if call.deposit and call.method not in _tool_methods():
             return (
                 DENY,
                 "unknown_method_moves_value",
@@ -406,7 +404,7 @@ GRANT_RULES: tuple[tuple[str, Rule], ...] = (
 
 
 def rule_label(ctx: Context) -> tuple[str, str, str] | None:
-    expected = _IMPLIED.get(ctx.action.tool)
+    expected = implied_kinds().get(ctx.action.tool)
     if expected is None:
         return DENY, "unknown_kind", f"no such action kind {ctx.action.tool!r}"
     if ctx.decoded.implied_kind != expected:

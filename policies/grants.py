@@ -14,20 +14,27 @@ import re
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from memory.user_files import UnusableFile, load_yaml
 from tools.action import NEAR, U128
 from tools.amounts import parse_amount
 from tools.network import is_valid_account_id, public_network
+from tools.registry import contract_methods, policy_kinds, spending_kinds
 from tools.text_screen import problems_in_file
 from tools.validation import validation_problems
 
-KINDS = ("transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards")
-Kind = Literal["transfer", "swap", "balance", "list_tasks", "submit_label", "claim_rewards"]
 NEAR_DECIMALS = 24
 USD_DECIMALS = 6  # all USD figures are integers in micro-USD
 DEFAULT_STORAGE_CAP = "0.0125"  # NEAR; ten NEP-145 registrations
@@ -40,8 +47,16 @@ _DURATION = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)
 _HOURS = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
 
 
-SPENDING_KINDS = frozenset({"transfer", "swap"})  # the only kinds whose actions move tokens
-CONTRACT_KINDS = frozenset({"submit_label", "claim_rewards"})  # method name == kind
+def _known_kind(value: str) -> str:
+    """A grant's kinds are the declared tools' names (``tools.registry.policy_kinds``)."""
+    kinds = policy_kinds()
+    if value not in kinds:
+        *head, last = (repr(k) for k in kinds)
+        raise ValueError(f"Input should be {', '.join(head)} or {last}")
+    return value
+
+
+Kind = Annotated[str, AfterValidator(_known_kind)]
 
 
 class GrantFileError(UnusableFile):
@@ -443,7 +458,8 @@ def _dead_rules(spec: GrantSpec, allowed: set[str], windows: tuple[Window, ...])
     """Every rule in ``spec`` no action could ever trip, each with what to change."""
     kinds = set(spec.kinds)
     dead: list[str] = []
-    if not kinds & SPENDING_KINDS:
+    spending = spending_kinds()
+    if not kinds & spending:
         money = [
             name
             for name, written in (
@@ -460,7 +476,8 @@ def _dead_rules(spec: GrantSpec, allowed: set[str], windows: tuple[Window, ...])
         ]
         if money:
             dead.append(
-                f"{', '.join(money)} never apply: only transfer and swap move tokens, and "
+                f"{', '.join(money)} never apply: only {' and '.join(sorted(spending))} move "
+                "tokens, and "
                 f"this grant's kinds are {sorted(kinds)}"
             )
     if "swap" not in kinds:
@@ -471,13 +488,15 @@ def _dead_rules(spec: GrantSpec, allowed: set[str], windows: tuple[Window, ...])
         ]
         if swap_only:
             dead.append(f"{', '.join(swap_only)} only apply to kind 'swap', not granted here")
-    usable_methods = kinds & CONTRACT_KINDS
+    callers = contract_methods()
+    usable_methods = {m for kind in kinds for m in callers.get(kind, ())}
+    callable_ = " and ".join(m for own in callers.values() for m in own)
     for rule in spec.contracts:
         unusable = [m for m in rule.methods if m not in usable_methods]
         if unusable:
             dead.append(
                 f"contracts: {rule.contract} methods {unusable} can never be called: the agent "
-                "calls only submit_label and claim_rewards, each when its kind is granted"
+                f"calls only {callable_}, each when its kind is granted"
             )
     extra = [k for k in spec.confirm.kinds if k not in kinds]
     if extra:

@@ -1,5 +1,8 @@
 """The arguments of every tool call, and the one gate that validates them.
 
+Each tool names its argument model on its class (``tools.base.Tool.Args``); ``validate_args``
+finds it through ``tools.registry``, so no table here lists the tools.
+
 A planner (offline rules or an LLM) proposes ``{"tool": ..., "args": {...}}``; the plan checks it
 with ``check_args`` and the tool layer parses it again with the very same models before anything
 is prepared, so what a plan shows is exactly what a tool receives. The models are strict: unknown
@@ -38,8 +41,6 @@ __all__ = [
     "MAX_AMOUNT_CHARS",
     "MAX_LABEL_CHARS",
     "MAX_TASK_ID",
-    "TOOL_ARGS",
-    "TOOL_NAMES",
     "AccountIdError",
     "AmountError",
     "BalanceArgs",
@@ -225,19 +226,6 @@ class ClaimRewardsArgs(_Args):
     )
 
 
-TOOL_ARGS: Mapping[str, type[ToolArgs]] = MappingProxyType(
-    {
-        "transfer": TransferArgs,
-        "swap": SwapArgs,
-        "balance": BalanceArgs,
-        "list_tasks": ListTasksArgs,
-        "submit_label": SubmitLabelArgs,
-        "claim_rewards": ClaimRewardsArgs,
-    }
-)
-TOOL_NAMES: tuple[str, ...] = tuple(TOOL_ARGS)
-
-
 class StepError(ValueError):
     """A step whose tool or arguments do not match the tool contract.
 
@@ -279,10 +267,13 @@ def _describe(error: Mapping[str, Any], model: type[ToolArgs]) -> str:
 
 def validate_args(tool: Any, args: Any, index: int | None = None) -> ToolArgs:
     """The validated arguments model for one call of ``tool``; StepError naming what is wrong."""
+    from tools.registry import tool_args  # the registry imports the tools, which import this
+
     where = f"step {index}" if index is not None else "step"
-    model = TOOL_ARGS.get(tool) if isinstance(tool, str) else None
+    models = tool_args()
+    model = models.get(tool) if isinstance(tool, str) else None
     if model is None:
-        detail = f"unknown tool {tool!r} (known: {', '.join(TOOL_NAMES)})"
+        detail = f"unknown tool {tool!r} (known: {', '.join(models)})"
         raise StepError(f"{where}: {detail}", detail=detail)
     where = f"{where} ({tool})"
     if not isinstance(args, Mapping):

@@ -7,16 +7,16 @@ from typing import Any, ClassVar
 from tools.action import CanonicalAction
 from tools.amounts import format_amount
 from tools.args import BalanceArgs
-from tools.base import ToolArgs, ToolContext, ToolResult
+from tools.base import OnSigned, Tool, ToolContext, ToolResult
 from tools.ft import ft_balance_of
 from tools.tokens import TokenInfo
 
 
-class BalanceTool:
+class BalanceTool(Tool[BalanceArgs]):
     name: ClassVar[str] = "balance"
     description: ClassVar[str] = "Show the account's NEAR (available after storage) and tokens."
-    Args: ClassVar[type[ToolArgs]] = BalanceArgs
-    read_only: ClassVar[bool] = True
+    Args = BalanceArgs
+    read_only = True
 
     async def prepare(self, args: BalanceArgs, ctx: ToolContext) -> CanonicalAction:
         if args.token is not None:
@@ -31,9 +31,9 @@ class BalanceTool:
         )
 
     async def execute(
-        self, action: CanonicalAction, ctx: ToolContext, args: BalanceArgs | None = None
+        self, action: CanonicalAction, ctx: ToolContext, on_signed: OnSigned | None = None
     ) -> ToolResult:
-        token = args.token if args is not None else action.args.get("token")
+        token = action.args.get("token")
         tokens = [await ctx.tokens.resolve(token)] if token else await ctx.tokens.all_listed()
         rows = [await balance_row(ctx, info) for info in tokens]
         summary = ", ".join(f"{r['formatted']} {r['symbol']}" for r in rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Protocol, runtime_checkable
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -34,6 +34,9 @@ from tools.outcome import TxOutcome
 from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
 from tools.signing import SignedTx
 from tools.tokens import TokenRegistry
+
+OnSigned = Callable[[SignedTx, TransactionSpec], Any]
+"""Called with each signed transaction and its spec before it is first sent: journal it."""
 
 SignedInt = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
 
@@ -62,16 +65,63 @@ class ToolResult(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-@runtime_checkable
-class Tool(Protocol):
+ArgsT = TypeVar("ArgsT", bound=ToolArgs)
+
+# Every tool class declared so far, by name (filled by ``Tool.__init_subclass__``).
+_DECLARED: dict[str, type[Tool[Any]]] = {}
+
+
+class Tool(Generic[ArgsT]):
+    """A tool is declared once, by its class: everything else (the plan's tool names and
+    argument models, the planners' schemas, the policy's kinds, what grounding checks) is read
+    from the declared classes (see ``tools.registry``).
+
+    Subclasses set the ClassVars below; defining the class declares the tool.
+    """
+
     name: ClassVar[str]
-    description: ClassVar[str]
+    description: ClassVar[str]  # one line, shown to the model
     Args: ClassVar[type[ToolArgs]]
-    read_only: ClassVar[bool]
+    read_only: ClassVar[bool] = False  # signs nothing; policy kind "read_only"
+    moves_funds: ClassVar[bool] = False  # pays or sells tokens (caps and allowlists apply)
+    # contract methods the tool calls directly (no token flow): each is allowlisted per grant
+    contract_methods: ClassVar[tuple[str, ...]] = ()
+    # the fields an acting step must take unchanged from the user's words (planner grounding)
+    grounded_fields: ClassVar[tuple[str, ...]] = ()
+    asks_to: ClassVar[str] = ""  # what the user asks for, e.g. "send", for refusals
 
-    async def prepare(self, args: ToolArgs, ctx: ToolContext) -> CanonicalAction: ...
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:
+            return  # an abstract intermediate class
+        known = _DECLARED.get(name)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise TypeError(f"tool {name!r} is declared twice ({known.__qualname__}, {cls})")
+        _DECLARED[name] = cls
 
-    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult: ...
+    @classmethod
+    def implied_kind(cls) -> str:
+        """What the policy's decoder must find the action's transactions amount to."""
+        return "read_only" if cls.read_only else cls.name
+
+    async def prepare(self, args: ArgsT, ctx: ToolContext) -> CanonicalAction:
+        raise NotImplementedError
+
+    async def execute(
+        self, action: CanonicalAction, ctx: ToolContext, on_signed: OnSigned | None = None
+    ) -> ToolResult:
+        raise NotImplementedError
+
+
+def declared_tools() -> dict[str, type[Tool[Any]]]:
+    """The tool classes defined so far, by name (``tools.registry`` imports them all first)."""
+    return dict(_DECLARED)
+
+
+def forget_tool(name: str) -> None:
+    """Undeclare a tool (for tests that declare a throwaway one)."""
+    _DECLARED.pop(name, None)
 
 
 @dataclass
@@ -87,8 +137,6 @@ class ToolContext:
     tokens: TokenRegistry = None  # type: ignore[assignment]  # filled in __post_init__
     max_slippage_bps: int = 50
     quote_max_age_s: float = 30.0
-    # called with (tx_hash, TransactionSpec) before each transaction is first sent: journal it
-    on_signed: Callable[[SignedTx, TransactionSpec], Any] | None = None
     gas: dict[str, int] = field(
         default_factory=lambda: {
             "default": 30 * TGAS,
@@ -276,8 +324,7 @@ def describe_outcome(outcome: TxOutcome, network: Network) -> dict[str, Any]:
     }
 
 
-def _journal_hook(ctx: ToolContext, spec: TransactionSpec) -> Callable[[Any], None] | None:
-    hook = ctx.on_signed
+def _journal_hook(hook: OnSigned | None, spec: TransactionSpec) -> Callable[[Any], None] | None:
     if hook is None:
         return None
     return lambda signed: hook(signed, spec)
@@ -288,6 +335,7 @@ async def execute_transactions(
     ctx: ToolContext,
     watch: Iterable[str],
     verify: Callable[[int, TxOutcome], ToolError | None] | None = None,
+    on_signed: OnSigned | None = None,
 ) -> tuple[ToolResult, list[TxOutcome]]:
     """Sign and submit exactly ``action.transactions`` in order; stop at the first failure.
 
@@ -295,6 +343,7 @@ async def execute_transactions(
     receipts, balance changes); the caller may translate it into a more specific error.
     ``verify(index, outcome)`` may refuse a successful outcome (e.g. a swap the exchange refunded)
     so that the transactions depending on it are not sent; its error is raised the same way.
+    ``on_signed`` is called with each signed transaction before it is first sent.
     """
     if not ctx.holds_key_for(action.signer_id):
         ctx.require_credentials()
@@ -316,7 +365,7 @@ async def execute_transactions(
                 creds,
                 spec,
                 raise_on_failure=False,
-                on_signed=_journal_hook(ctx, spec),
+                on_signed=_journal_hook(on_signed, spec),
             )
         except ToolError as exc:
             failure = exc

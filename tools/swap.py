@@ -37,7 +37,8 @@ from tools.amounts import format_amount, parse_amount
 from tools.args import SwapArgs
 from tools.base import (
     ONE_YOCTO,
-    ToolArgs,
+    OnSigned,
+    Tool,
     ToolContext,
     ToolResult,
     execute_transactions,
@@ -58,11 +59,13 @@ from tools.tokens import NEAR_DECIMALS
 from tools.transfer import registration_deposit, storage_deposit_call
 
 
-class SwapTool:
+class SwapTool(Tool[SwapArgs]):
     name: ClassVar[str] = "swap"
     description: ClassVar[str] = "Swap one token for another on the exchange at a quoted price."
-    Args: ClassVar[type[ToolArgs]] = SwapArgs
-    read_only: ClassVar[bool] = False
+    Args = SwapArgs
+    moves_funds = True
+    grounded_fields = ("token_in", "amount_in", "token_out")
+    asks_to = "swap"
 
     async def prepare(self, args: SwapArgs, ctx: ToolContext) -> CanonicalAction:
         exchange = ctx.network.exchange_id
@@ -213,7 +216,9 @@ class SwapTool:
             preview=preview,
         )
 
-    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
+    async def execute(
+        self, action: CanonicalAction, ctx: ToolContext, on_signed: OnSigned | None = None
+    ) -> ToolResult:
         quote = action.quote
         if quote is None:
             raise ToolError("a swap action must carry its quote")
@@ -255,7 +260,9 @@ class SwapTool:
             )
 
         try:
-            result, outcomes = await execute_transactions(action, ctx, watch, verify)
+            result, outcomes = await execute_transactions(
+                action, ctx, watch, verify, on_signed=on_signed
+            )
         except TransactionFailedError as exc:
             raise self._as_swap_failure(exc, action, index, exchange, eff_in, eff_out) from exc
         except SwapFailedError as exc:

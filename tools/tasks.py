@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from tools.action import CanonicalAction, FunctionCallSpec, TransactionSpec
 from tools.amounts import format_amount
 from tools.args import ClaimRewardsArgs, ListTasksArgs, SubmitLabelArgs
-from tools.base import ToolArgs, ToolContext, ToolResult, execute_transactions
+from tools.base import OnSigned, Tool, ToolContext, ToolResult, execute_transactions
 from tools.errors import (
     AlreadyLabelledError,
     NotConfiguredError,
@@ -105,11 +105,11 @@ def _full(task: Mapping[str, Any], labels: Any) -> bool:
     return len(active) >= per_item
 
 
-class ListTasksTool:
+class ListTasksTool(Tool[ListTasksArgs]):
     name: ClassVar[str] = "list_tasks"
     description: ClassVar[str] = "List labelling tasks (open, closed or all)."
-    Args: ClassVar[type[ToolArgs]] = ListTasksArgs
-    read_only: ClassVar[bool] = True
+    Args = ListTasksArgs
+    read_only = True
 
     async def prepare(self, args: ListTasksArgs, ctx: ToolContext) -> CanonicalAction:
         contract = tasks_contract(ctx)
@@ -121,7 +121,9 @@ class ListTasksTool:
             args=args.model_dump(exclude_none=True),
         )
 
-    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
+    async def execute(
+        self, action: CanonicalAction, ctx: ToolContext, on_signed: OnSigned | None = None
+    ) -> ToolResult:
         status = action.args.get("status")
         tasks = await fetch_tasks(ctx, status)
         return ToolResult(
@@ -131,11 +133,13 @@ class ListTasksTool:
         )
 
 
-class SubmitLabelTool:
+class SubmitLabelTool(Tool[SubmitLabelArgs]):
     name: ClassVar[str] = "submit_label"
     description: ClassVar[str] = "Label one item of a task (earns a share of its reward)."
-    Args: ClassVar[type[ToolArgs]] = SubmitLabelArgs
-    read_only: ClassVar[bool] = False
+    Args = SubmitLabelArgs
+    contract_methods = ("submit_label",)
+    grounded_fields = ("task_id", "item_id", "label")
+    asks_to = "submit a label"
 
     async def prepare(self, args: SubmitLabelArgs, ctx: ToolContext) -> CanonicalAction:
         contract = tasks_contract(ctx)
@@ -230,9 +234,11 @@ class SubmitLabelTool:
             )
         raise TaskError(f"task {task_id} has no item left to label", task_id=task_id)
 
-    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
+    async def execute(
+        self, action: CanonicalAction, ctx: ToolContext, on_signed: OnSigned | None = None
+    ) -> ToolResult:
         try:
-            result, outcomes = await execute_transactions(action, ctx, [])
+            result, outcomes = await execute_transactions(action, ctx, [], on_signed=on_signed)
         except TransactionFailedError as exc:
             raise translate_task_failure(exc) from exc
         value = outcomes[-1].json_value()
@@ -241,11 +247,13 @@ class SubmitLabelTool:
         return result
 
 
-class ClaimRewardsTool:
+class ClaimRewardsTool(Tool[ClaimRewardsArgs]):
     name: ClassVar[str] = "claim_rewards"
     description: ClassVar[str] = "Claim the NEAR earned by accepted labels."
-    Args: ClassVar[type[ToolArgs]] = ClaimRewardsArgs
-    read_only: ClassVar[bool] = False
+    Args = ClaimRewardsArgs
+    contract_methods = ("claim_rewards",)
+    grounded_fields = ("task_ids",)
+    asks_to = "claim rewards"
 
     async def prepare(self, args: ClaimRewardsArgs, ctx: ToolContext) -> CanonicalAction:
         contract = tasks_contract(ctx)
@@ -280,9 +288,11 @@ class ClaimRewardsTool:
             ),
         )
 
-    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
+    async def execute(
+        self, action: CanonicalAction, ctx: ToolContext, on_signed: OnSigned | None = None
+    ) -> ToolResult:
         try:
-            result, outcomes = await execute_transactions(action, ctx, [])
+            result, outcomes = await execute_transactions(action, ctx, [], on_signed=on_signed)
         except TransactionFailedError as exc:
             raise translate_task_failure(exc) from exc
         claimed = int(outcomes[-1].json_value() or 0)

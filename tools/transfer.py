@@ -15,7 +15,8 @@ from tools.amounts import format_amount, parse_amount
 from tools.args import TransferArgs
 from tools.base import (
     ONE_YOCTO,
-    ToolArgs,
+    OnSigned,
+    Tool,
     ToolContext,
     ToolResult,
     execute_transactions,
@@ -26,11 +27,13 @@ from tools.network import check_account_id
 from tools.tokens import NEAR_DECIMALS, TokenInfo
 
 
-class TransferTool:
+class TransferTool(Tool[TransferArgs]):
     name: ClassVar[str] = "transfer"
     description: ClassVar[str] = "Send NEAR or a fungible token to another account."
-    Args: ClassVar[type[ToolArgs]] = TransferArgs
-    read_only: ClassVar[bool] = False
+    Args = TransferArgs
+    moves_funds = True
+    grounded_fields = ("receiver_id", "amount", "token")
+    asks_to = "send"
 
     async def prepare(self, args: TransferArgs, ctx: ToolContext) -> CanonicalAction:
         receiver = check_account_id(args.receiver_id, "receiver")
@@ -128,9 +131,11 @@ class TransferTool:
             ),
         )
 
-    async def execute(self, action: CanonicalAction, ctx: ToolContext) -> ToolResult:
+    async def execute(
+        self, action: CanonicalAction, ctx: ToolContext, on_signed: OnSigned | None = None
+    ) -> ToolResult:
         watch = [f.token for f in action.outflows]
-        result, _ = await execute_transactions(action, ctx, watch)
+        result, _ = await execute_transactions(action, ctx, watch, on_signed=on_signed)
         result.summary = f"Done: {action.preview}"
         return result
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from agent.planner.offline import ClauseReading, OfflinePlanner, TextReading
 from agent.planner.text import fold_width
+from tools import registry
 
 # A number standing on its own, thousands commas only in groups of three. Digits glued to a name
 # on the left ("user5000") or continuing into one ("5000.near") are part of an account id.
@@ -76,27 +77,30 @@ def accounts_named_in(
     return named
 
 
-# Tools that only read: a model may call them whatever the user wrote. Every other tool acts.
-READ_ONLY = frozenset({"balance", "list_tasks"})
-# The fields that move funds, per tool: who gets paid, how much of what; what is sold for what.
-FUND_FIELDS: dict[str, tuple[str, ...]] = {
-    "transfer": ("receiver_id", "amount", "token"),
-    "swap": ("token_in", "amount_in", "token_out"),
-}
-# The fields each acting step must take unchanged from the clause that backs it (a claim's task
-# ids may be narrowed, see ``_claim_within``).
-GROUNDED_FIELDS: dict[str, tuple[str, ...]] = {
-    **FUND_FIELDS,
-    "submit_label": ("task_id", "item_id", "label"),
-    "claim_rewards": ("task_ids",),
-}
 _TOKEN_FIELDS = ("token", "token_in", "token_out")
-_WHAT_IT_DOES = {
-    "transfer": "send",
-    "swap": "swap",
-    "submit_label": "submit a label",
-    "claim_rewards": "claim rewards",
-}
+
+
+# What grounding knows of each tool is declared on the tool's class (``tools.base.Tool``).
+def read_only_tools() -> frozenset[str]:
+    """Tools that only read: a model may call them whatever the user wrote. The rest act."""
+    return registry.read_only_tools()
+
+
+def grounded_fields() -> dict[str, tuple[str, ...]]:
+    """The fields each acting step must take unchanged from the clause that backs it (a claim's
+    task ids may be narrowed, see ``_claim_within``)."""
+    return {n: c.grounded_fields for n, c in registry.declared().items() if c.grounded_fields}
+
+
+def fund_fields() -> dict[str, tuple[str, ...]]:
+    """The grounded fields of the tools that move funds: who gets paid, how much of what."""
+    moving = registry.spending_kinds()
+    return {n: f for n, f in grounded_fields().items() if n in moving}
+
+
+def _what_it_does(tool: str) -> str:
+    found = registry.declared().get(tool)
+    return found.asks_to if found is not None and found.asks_to else f"call {tool}"
 
 
 @dataclass(frozen=True)
@@ -128,9 +132,10 @@ def _claim_within(proposed: Any, read: Any) -> bool:
 
 def matches(tool: str, args: dict[str, Any], clause: ClauseReading) -> bool:
     """A step equals a read clause in its tool and every grounded field."""
-    if clause.tool != tool or clause.args is None or tool not in GROUNDED_FIELDS:
+    fields = grounded_fields().get(tool)
+    if clause.tool != tool or clause.args is None or fields is None:
         return False
-    return all(same_value(f, args.get(f), clause.args.get(f)) for f in GROUNDED_FIELDS[tool])
+    return all(same_value(f, args.get(f), clause.args.get(f)) for f in fields)
 
 
 def read_user_words(
@@ -155,14 +160,15 @@ def ground_plan(
     clause backs one step, in the order written; nothing may be added; and nothing acts while
     part of the message is beyond the grammar."""
     reading = read_user_words(user_text, resolve_contact, default_token)
-    acting = [c for c in reading.clauses if c.tool is not None and c.tool not in READ_ONLY]
+    read_only = read_only_tools()
+    acting = [c for c in reading.clauses if c.tool is not None and c.tool not in read_only]
     unread = _unread(reading)
     used: set[int] = set()
     last = -1
     grounded: list[tuple[str, dict[str, Any]]] = []
     problems: list[str] = []
     for number, (tool, args) in enumerate(steps, start=1):
-        if tool in READ_ONLY:
+        if tool in read_only:
             grounded.append((tool, args))
             continue
         where = f"step {number} ({tool})"
@@ -236,14 +242,15 @@ def _differences(
         return f"this {tool} comes in a different order from your words"
     if exact:
         return f"you asked for this {tool} fewer times than the plan makes it"
-    if tool not in GROUNDED_FIELDS:
+    fields = grounded_fields().get(tool)
+    if fields is None:
         return f"{tool} is not a step your words can ask for"
-    fields = GROUNDED_FIELDS[tool]
+    moves_funds = tool in fund_fields()
     same_tool = [c for c in acting if c.tool == tool]
     problems = _token_as_recipient(args, reading, resolve_contact) if tool == "transfer" else []
     if not same_tool:
-        if tool not in FUND_FIELDS:
-            return "; ".join([f"you did not ask to {_WHAT_IT_DOES[tool]}", *_unread(reading)])
+        if not moves_funds:
+            return "; ".join([f"you did not ask to {_what_it_does(tool)}", *_unread(reading)])
         shown = [f for f in fields if not f.startswith("token") or tool == "swap"]
         if problems:
             shown.remove("receiver_id")  # already said why
@@ -262,7 +269,7 @@ def _differences(
     for field in fields:
         if same_value(field, args.get(field), read.get(field)):
             continue
-        if tool not in FUND_FIELDS:
+        if not moves_funds:
             problems.append(_not_as_written(field, args.get(field), read.get(field), nearest))
         elif any(same_value(field, args.get(field), (c.args or {}).get(field)) for c in same_tool):
             problems.append(

@@ -45,6 +45,7 @@ from agent.planner.messages import (
     unknown_contact,
 )
 from agent.planner.mood import Mood
+from agent.planner.protocol import PlannerContext
 from agent.planner.rules import SLIPPAGE, SLIPPAGE_MENTION, match_clause
 from agent.planner.text import Prepared, prepare
 
@@ -132,7 +133,11 @@ class OfflinePlanner:
         self._contacts = contacts
         self._default_token = token
 
-    def plan(self, text: str) -> Plan:
+    async def plan(self, text: str, context: PlannerContext | None = None) -> Plan:
+        """The ``Planner`` call: the grammar needs no context and never waits."""
+        return self.plan_text(text)
+
+    def plan_text(self, text: str) -> Plan:
         """A plan for the whole text, or a refusal that says why and gives examples."""
         reading = self.read(text)
         if reading.refusal is not None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from agent.executor import RunReport
+from agent.executor import Executor, RunReport
 from agent.home import Home
 from agent.plan import Plan, PlanStep
 from agent.session import AgentSession
@@ -189,7 +189,7 @@ def test_nothing_is_reserved_while_the_user_is_asked(home: Home) -> None:
 
 def test_reconcile_leaves_a_live_owners_reservation_alone(home: Home) -> None:
     async def body(session: AgentSession) -> None:
-        plan = session.plan("swap 1 NEAR to USDC")
+        plan = await session.plan("swap 1 NEAR to USDC")
         from tools import registry
 
         action = await registry.prepare("swap", plan.steps[0].args, session.ctx)
@@ -200,5 +200,55 @@ def test_reconcile_leaves_a_live_owners_reservation_alone(home: Home) -> None:
         assert await session.reconcile() == []
         assert [r.id for r in session.policy.pending()] == [decision.reservation_id]
         session.policy.release(decision.reservation_id, "test over")
+
+    run(home, body)
+
+
+def test_concurrent_runs_on_one_session_each_journal_their_own_transactions(home: Home) -> None:
+    """Two plans run at once on one session (one ToolContext): each run's signed transaction is
+    journalled by that run, under its own story and reservation, before it is sent; the journal
+    hook is an argument of each execution, not a slot of the shared context that a concurrent
+    run can overwrite or restore to nothing."""
+
+    async def body(session: AgentSession) -> None:
+        both_at_the_policy = asyncio.Barrier(2)
+
+        async def meet(ctx: Any) -> None:
+            """Both runs reach the policy together, so their executions overlap."""
+            await session.feed.refresh(ctx)
+            await both_at_the_policy.wait()
+
+        def executor() -> Executor:
+            return Executor(
+                ctx=session.ctx,
+                policy=session.policy,
+                audit=session.audit,
+                confirm=lambda a, d: True,
+                before_evaluate=meet,
+            )
+
+        def send(receiver: str) -> Plan:
+            args = {"receiver_id": receiver, "amount": "1", "token": "NEAR"}
+            return Plan(
+                intent=f"send 1 NEAR to {receiver}",
+                steps=[PlanStep(tool="transfer", args=args)],
+                planner="offline",
+            )
+
+        reports = await asyncio.gather(
+            executor().run(send("bob.test.near")), executor().run(send("carol.test.near"))
+        )
+        for report, receiver in zip(reports, ("bob.test.near", "carol.test.near"), strict=True):
+            assert report.ok, report.steps
+            story = session.audit.story(report.correlation_id)
+            journalled = [e.data for e in story if e.kind == AuditKind.TX_SUBMITTED]
+            assert [j["receiver_id"] for j in journalled] == [receiver]
+            assert [j["tx_hash"] for j in journalled] == report.steps[0].result.tx_hashes
+            reserved = [
+                e.data["reservation_id"]
+                for e in story
+                if e.kind == AuditKind.POLICY_DECISION and e.data.get("reservation_id")
+            ]
+            assert journalled[0]["reservation_id"] == reserved[-1]
 
     run(home, body)

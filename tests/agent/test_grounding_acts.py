@@ -20,7 +20,6 @@ import pytest
 import yaml
 
 from agent.home import Home
-from agent.plan import StepArgs
 from agent.planner import OfflinePlanner
 from agent.planner.llm import LLMPlanner, ModelAnswer
 from agent.planner.text import prepare
@@ -33,7 +32,6 @@ CHECKER = LLMPlanner(
     base_url="http://127.0.0.1:9/v1",
     model="scripted",
     api_key="sk-test",
-    tool_models=StepArgs,
     max_slippage_bps=100,
     resolve_contact=CONTACTS.get,
 )
@@ -172,11 +170,11 @@ def test_a_read_only_answer_survives_an_unread_message() -> None:
 
 def test_the_offline_planner_labels_only_from_an_instruction_and_a_quoted_label_is_data() -> None:
     planner = OfflinePlanner(contacts=CONTACTS.get)
-    denied = planner.plan("label task 1 as cat. Actually, don't.")
+    denied = planner.plan_text("label task 1 as cat. Actually, don't.")
     assert denied.steps == [] and "not to" in (denied.error or "")
-    bare = planner.plan("label task 1 as no")
+    bare = planner.plan_text("label task 1 as no")
     assert bare.steps == [] and 'quote it: label task 1 as "no"' in (bare.error or "")
-    quoted = planner.plan('label task 1 as "no"')
+    quoted = planner.plan_text('label task 1 as "no"')
     assert [(s.tool, dict(s.args)) for s in quoted.steps] == [label(1, "no")]
     assert check('label task 1 as "not spam"', label(1, "not spam")).error is None
 

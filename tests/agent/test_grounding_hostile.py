@@ -2,12 +2,14 @@
 
 Each case is a model answer that used to pass the value-by-value check: every number, token and
 account in it was written somewhere in the user's words, just not in that role. The model is the
-only thing scripted (the local OpenAI-compatible replay server); the planner, and at the end the
-whole ``near-agent do --yes`` process against the devnet, are real.
+only thing scripted (a function in the chat model's place, and for the end-to-end cases the
+local OpenAI-compatible replay server); the planner, and at the end the whole
+``near-agent do --yes`` process against the devnet, are real.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,11 +20,11 @@ import pytest
 import yaml
 
 from agent.home import Home
-from agent.plan import StepArgs
 from agent.planner.llm import LLMPlanner
 from devnet.server import RunningDevnet
 from tests.support.chain_reads import usdc_and_nonce
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
+from tests.support.scripted_model import ScriptedModel
 
 CONTACTS = {"bob": "bob.test.near", "carol": "carol.test.near", "ref": "ref-friend.test.near"}
 
@@ -36,24 +38,20 @@ def swap(token_in: str, token_out: str, amount: str) -> ToolCall:
 
 
 @pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as srv:
-        yield srv
+def model() -> ScriptedModel:
+    return ScriptedModel()
 
 
-def plan_with(server: ReplayServer, text: str, *calls: ToolCall) -> Any:
-    asked = len(server.requests)
-    server.script(ModelTurn(tool_calls=list(calls)))
+def plan_with(model: ScriptedModel, text: str, *calls: ToolCall) -> Any:
+    asked = len(model.requests)
+    model.script(ModelTurn(tool_calls=list(calls)))
     planner = LLMPlanner(
-        base_url=server.base_url,
-        model="scripted",
-        api_key="sk-test",
-        tool_models=StepArgs,
+        chat=model,
         max_slippage_bps=100,
         resolve_contact=CONTACTS.get,
     )
-    plan = planner.plan(text)
-    assert len(server.requests) == asked + 1
+    plan = asyncio.run(planner.plan(text))
+    assert len(model.requests) == asked + 1
     return plan
 
 
@@ -80,9 +78,9 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("text", "calls", "reason"), HOSTILE, ids=lambda v: str(v)[:40])
 def test_hostile_plan_is_refused(
-    server: ReplayServer, text: str, calls: list[ToolCall], reason: str
+    model: ScriptedModel, text: str, calls: list[ToolCall], reason: str
 ) -> None:
-    plan = plan_with(server, text, *calls)
+    plan = plan_with(model, text, *calls)
     assert plan.steps == [] and plan.error is not None
     assert reason in plan.error
 
@@ -102,31 +100,31 @@ def test_hostile_plan_is_refused(
     ids=lambda v: str(v)[:40],
 )
 def test_the_honest_plan_or_a_narrower_one_passes(
-    server: ReplayServer, text: str, calls: list[ToolCall]
+    model: ScriptedModel, text: str, calls: list[ToolCall]
 ) -> None:
-    plan = plan_with(server, text, *calls)
+    plan = plan_with(model, text, *calls)
     assert plan.error is None
     assert [s.args for s in plan.steps] == [c.arguments for c in calls]
 
 
-def test_a_question_can_still_be_answered_read_only(server: ReplayServer) -> None:
+def test_a_question_can_still_be_answered_read_only(model: ScriptedModel) -> None:
     plan = plan_with(
-        server,
+        model,
         "how much NEAR do I have, and could I send 2 to bob?",
         ToolCall("balance", {"token": "NEAR"}),
     )
     assert plan.error is None and [s.tool for s in plan.steps] == ["balance"]
 
 
-def test_the_offline_plan_bounds_the_model(server: ReplayServer) -> None:
+def test_the_offline_plan_bounds_the_model(model: ScriptedModel) -> None:
     """Where the grammar reads the whole sentence, any fund-moving difference is refused."""
     text = "swap 5 NEAR to USDC, then send 10 USDC to bob"
     plan = plan_with(
-        server, text, swap("NEAR", "USDC", "5"), transfer("bob.test.near", "10", "NEAR")
+        model, text, swap("NEAR", "USDC", "5"), transfer("bob.test.near", "10", "NEAR")
     )
     assert plan.steps == [] and "token='NEAR'" in plan.error and "step 2" in plan.error
     reordered = plan_with(
-        server, text, transfer("bob.test.near", "10", "USDC"), swap("NEAR", "USDC", "5")
+        model, text, transfer("bob.test.near", "10", "USDC"), swap("NEAR", "USDC", "5")
     )
     assert reordered.steps == [] and "different order" in reordered.error
 

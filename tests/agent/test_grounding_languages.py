@@ -167,7 +167,7 @@ def test_a_transfer_without_a_token_takes_the_users_default_token() -> None:
 def test_the_offline_planner_plans_no_payment_from_a_sentence_that_is_no_instruction(
     text: str,
 ) -> None:
-    plan = OfflinePlanner(contacts=CONTACTS.get).plan(text)
+    plan = OfflinePlanner(contacts=CONTACTS.get).plan_text(text)
     assert plan.steps == [] and "is not an instruction" in (plan.error or "")
 
 
@@ -187,13 +187,13 @@ def test_the_offline_planner_plans_no_payment_from_a_sentence_that_is_no_instruc
 def test_questions_and_quoted_words_elsewhere_do_not_block_an_instruction(
     text: str, tools: list[str]
 ) -> None:
-    plan = OfflinePlanner(contacts=CONTACTS.get).plan(text)
+    plan = OfflinePlanner(contacts=CONTACTS.get).plan_text(text)
     assert [s.tool for s in plan.steps] == tools, plan.error
 
 
 def test_a_contact_never_stands_in_for_a_token() -> None:
     planner = OfflinePlanner(contacts=CONTACTS.get)
-    assert planner.plan("swap 2 NEAR to REF").steps[0].args["token_out"] == "REF"
-    assert planner.plan("send 2 NEAR to ref").steps[0].args["receiver_id"] == "ref-friend.near"
-    refused = planner.plan("swap 2 NEAR to bob")
+    assert planner.plan_text("swap 2 NEAR to REF").steps[0].args["token_out"] == "REF"
+    assert planner.plan_text("send 2 NEAR to ref").steps[0].args["receiver_id"] == "ref-friend.near"
+    refused = planner.plan_text("swap 2 NEAR to bob")
     assert refused.steps == [] and "one of your contacts, not a token" in (refused.error or "")

@@ -11,23 +11,22 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from agent.plan import (
-    TOOL_NAMES,
     AmountError,
     Plan,
     PlanStep,
-    StepArgs,
     StepError,
     canonical_token,
     check_args,
     is_account_id,
     normalise_amount,
 )
+from tools import registry
 
 TRANSFER = {"receiver_id": "bob.near", "amount": "2.5", "token": "NEAR"}
 
 
 def test_tools_and_fields_match_the_documented_contract() -> None:
-    fields = {tool: set(model.model_fields) for tool, model in StepArgs.items()}
+    fields = {tool: set(model.model_fields) for tool, model in registry.tool_args().items()}
     assert fields == {
         "transfer": {"receiver_id", "amount", "token"},
         "swap": {"token_in", "token_out", "amount_in", "max_slippage_bps"},
@@ -36,7 +35,7 @@ def test_tools_and_fields_match_the_documented_contract() -> None:
         "submit_label": {"task_id", "item_id", "label"},
         "claim_rewards": {"task_ids"},
     }
-    assert set(TOOL_NAMES) == set(fields)
+    assert set(registry.tool_names()) == set(fields)
 
 
 def test_plan_json_has_the_documented_shape() -> None:

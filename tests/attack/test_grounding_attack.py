@@ -6,6 +6,7 @@ The model is scripted (tests/support/openai_replay.py); the planner and its chec
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -17,31 +18,27 @@ import pytest
 import yaml
 
 from agent.home import Home
-from agent.plan import StepArgs
 from agent.planner.llm import LLMPlanner
 from devnet.server import RunningDevnet
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
+from tests.support.scripted_model import ScriptedModel
 
 CONTACTS = {"bob": "bob.test.near", "carol": "carol.test.near"}
 
 
 @pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as srv:
-        yield srv
+def model() -> ScriptedModel:
+    return ScriptedModel()
 
 
-def plan_with(server: ReplayServer, text: str, *calls: ToolCall) -> Any:
-    server.script(ModelTurn(tool_calls=list(calls)))
+def plan_with(model: ScriptedModel, text: str, *calls: ToolCall) -> Any:
+    model.script(ModelTurn(tool_calls=list(calls)))
     planner = LLMPlanner(
-        base_url=server.base_url,
-        model="scripted",
-        api_key="sk-test",
-        tool_models=StepArgs,
+        chat=model,
         max_slippage_bps=100,
         resolve_contact=CONTACTS.get,
     )
-    return planner.plan(text)
+    return asyncio.run(planner.plan(text))
 
 
 def transfer(receiver: str, amount: str, token: str = "NEAR") -> ToolCall:
@@ -70,19 +67,19 @@ def label(task_id: int, text: str) -> ToolCall:
     ids=lambda v: v if isinstance(v, str) else f"{v.arguments}",
 )
 def test_a_model_cannot_submit_a_label_the_user_did_not_write(
-    server: ReplayServer, text: str, call: ToolCall
+    model: ScriptedModel, text: str, call: ToolCall
 ) -> None:
     """A signed submit_label is an action on the user's behalf; a model that invents it, changes
     its label or task, or takes it from a denied or asked sentence widens or changes the request."""
-    plan = plan_with(server, text, call)
+    plan = plan_with(model, text, call)
     assert plan.steps == [] and plan.error is not None, plan
 
 
 def test_a_model_cannot_widen_a_claim_to_tasks_the_user_did_not_name(
-    server: ReplayServer,
+    model: ScriptedModel,
 ) -> None:
     plan = plan_with(
-        server,
+        model,
         "claim my rewards for task 1",
         ToolCall("claim_rewards", {"task_ids": [1, 2, 3]}),
     )
@@ -104,12 +101,12 @@ def test_a_model_cannot_widen_a_claim_to_tasks_the_user_did_not_name(
     ids=str,
 )
 def test_a_payment_the_user_takes_back_in_the_next_sentence_is_refused(
-    server: ReplayServer, text: str
+    model: ScriptedModel, text: str
 ) -> None:
     """ "Actually, don't." after a payment is refused today; "just kidding" (冗談です) takes it
     back just as plainly, yet the model's transfer passes."""
     plan = plan_with(
-        server,
+        model,
         text,
         ToolCall("transfer", {"receiver_id": "bob.test.near", "amount": "1", "token": "NEAR"}),
     )
@@ -159,12 +156,12 @@ def test_a_model_that_drops_the_stated_slippage_cannot_loosen_it(
     ids=str,
 )
 def test_a_footnote_or_exponent_is_not_read_into_the_amount(
-    server: ReplayServer, text: str, widened: str
+    model: ScriptedModel, text: str, widened: str
 ) -> None:
     """NFKC folds superscript digits into plain ones, so the grammar reads "2¹" (2, footnote 1)
     as 21 and lets the model pay ten times what the user wrote."""
     plan = plan_with(
-        server,
+        model,
         text,
         ToolCall("transfer", {"receiver_id": "bob.test.near", "amount": widened, "token": "NEAR"}),
     )
@@ -183,11 +180,11 @@ def test_a_footnote_or_exponent_is_not_read_into_the_amount(
     ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_a_model_cannot_claim_where_the_user_only_mentions_rewards(
-    server: ReplayServer, text: str, calls: list[ToolCall]
+    model: ScriptedModel, text: str, calls: list[ToolCall]
 ) -> None:
     """A claim is allowed whenever an instruction sentence contains the word "rewards": to look
     at them, as a label's text, in "rewards can wait", even inside an account id."""
-    plan = plan_with(server, text, *calls, ToolCall("claim_rewards", {}))
+    plan = plan_with(model, text, *calls, ToolCall("claim_rewards", {}))
     assert "claim_rewards" not in [s.tool for s in plan.steps], plan
 
 

@@ -20,7 +20,6 @@ import pytest
 import yaml
 
 from agent.home import Home
-from agent.plan import StepArgs
 from agent.planner.llm import LLMPlanner
 from devnet.server import RunningDevnet, start_devnet
 from tests.agent.agent_runs import (
@@ -206,7 +205,6 @@ CHECKER = LLMPlanner(
     base_url="http://127.0.0.1:9/v1",
     model="scripted",
     api_key="sk-test",
-    tool_models=StepArgs,
     max_slippage_bps=100,
     resolve_contact=CONTACTS.get,
 )

@@ -9,6 +9,7 @@ tool contract and are grounded in the user's words.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,10 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.plan import Plan, StepArgs, check_args
+from agent.plan import Plan, check_args
 from agent.planner.grounding import ungrounded
 from agent.planner.llm import LLMPlanner, ModelAnswer
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
+from tools.registry import tool_args
 
 FUZZ = settings(
     max_examples=250,
@@ -35,7 +37,6 @@ def offline_checker(base_url: str = "http://127.0.0.1:9/v1") -> LLMPlanner:
         base_url=base_url,
         model="scripted",
         api_key="sk-test",
-        tool_models=StepArgs,
         max_slippage_bps=100,
         resolve_contact=CONTACTS.get,
         timeout_s=10,
@@ -105,7 +106,7 @@ ARGS = st.one_of(
 CALLS = st.lists(
     st.fixed_dictionaries(
         {
-            "name": st.sampled_from([*StepArgs, "delete_account", "add_key", ""]),
+            "name": st.sampled_from([*tool_args(), "delete_account", "add_key", ""]),
             "args": ARGS,
             "id": st.just("c"),
         }
@@ -210,11 +211,12 @@ def test_malformed_model_arguments_over_http_are_refused(
     server: ReplayServer, arguments: str
 ) -> None:
     server.script(ModelTurn(tool_calls=[ToolCall("transfer", arguments)]))
-    plan = offline_checker(server.base_url).plan("send 5 NEAR to bob")
+    plan = asyncio.run(offline_checker(server.base_url).plan("send 5 NEAR to bob"))
     assert not plan.ok and plan.steps == [] and plan.error
     assert len(server.requests) == 1
 
 
 def test_a_broken_endpoint_is_a_refusal(server: ReplayServer) -> None:
-    plan = offline_checker(server.base_url).plan("send 5 NEAR to bob")  # nothing scripted: 500
+    # nothing scripted: the server answers 500
+    plan = asyncio.run(offline_checker(server.base_url).plan("send 5 NEAR to bob"))
     assert not plan.ok and "endpoint" in (plan.error or "")

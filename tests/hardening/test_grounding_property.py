@@ -21,7 +21,6 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from agent.plan import StepArgs
 from agent.planner import OfflinePlanner
 from agent.planner.llm import LLMPlanner
 from agent.planner.text import fold_width
@@ -41,7 +40,6 @@ CHECKER = LLMPlanner(
     base_url="http://127.0.0.1:9/v1",
     model="scripted",
     api_key="sk-test",
-    tool_models=StepArgs,
     max_slippage_bps=100,
     resolve_contact=CONTACTS.get,
 )

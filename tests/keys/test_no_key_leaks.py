@@ -18,13 +18,13 @@ import pytest
 from typer.testing import Result
 
 from agent.home import Home
-from agent.plan import StepArgs
-from agent.planner.llm import SYSTEM_PROMPT, PlannerContext, tool_schema
+from agent.planner.llm import SYSTEM_PROMPT, PlannerContext
 from agent.session import AgentSession
 from tools.errors import CredentialsError
 from tools.keypair import KeyPair
 from tools.keys import load_credentials
 from tools.keystore import PASSPHRASE_ENV, Keystore
+from tools.registry import tool_schemas
 from tools.signers import KeyRing, keyring_from_keystore
 
 from .helpers import ALICE, cli
@@ -79,7 +79,7 @@ def _session_flow(home: Home, seen: Collected) -> list[str]:
             context = PlannerContext(
                 contacts=contacts, preferences=prefs.model_dump(), history=history
             )
-            tools = [tool_schema(n, m) for n, m in StepArgs.items()]
+            tools = tool_schemas()
             seen.texts += [SYSTEM_PROMPT, context.as_data(), json.dumps(tools)]
         finally:
             await session.close()

@@ -9,21 +9,27 @@ from hypothesis import strategies as st
 import agent.plan as plan
 from tools import args as tool_args
 from tools.amounts import normalise_amount_text, parse_amount
-from tools.args import TOOL_ARGS, StepError, check_args, normalise_amount, validate_args
+from tools.args import StepError, check_args, normalise_amount, validate_args
 from tools.errors import AmountError, InvalidAccountIdError
 from tools.network import is_valid_account_id
-from tools.registry import InvalidArgumentsError, build_registry, parse_args, tool_schemas
+from tools.registry import (
+    InvalidArgumentsError,
+    build_registry,
+    parse_args,
+    tool_schemas,
+)
+from tools.registry import tool_args as declared_args
 
 
 def test_every_tool_parses_with_the_shared_model() -> None:
     registry = build_registry()
-    assert set(registry) == set(TOOL_ARGS)
+    models = declared_args()
+    assert set(registry) == set(models)
     for name, tool in registry.items():
-        assert tool.Args is TOOL_ARGS[name]
+        assert tool.Args is models[name]
 
 
 def test_the_plan_re_exports_the_same_objects() -> None:
-    assert plan.StepArgs is TOOL_ARGS
     for name in (
         "TransferArgs",
         "SwapArgs",
@@ -37,7 +43,6 @@ def test_the_plan_re_exports_the_same_objects() -> None:
         "canonical_token",
         "is_account_id",
         "CANONICAL_SYMBOLS",
-        "TOOL_NAMES",
     ):
         assert getattr(plan, name) is getattr(tool_args, name)
     assert plan.AmountError is AmountError
