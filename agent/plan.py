@@ -36,15 +36,14 @@ from tools.args import (
     BalanceArgs,
     ClaimRewardsArgs,
     ListTasksArgs,
-    StepError,
     SubmitLabelArgs,
     SwapArgs,
     TransferArgs,
     canonical_token,
-    check_args,
     is_account_id,
     normalise_amount,
 )
+from tools.registry import StepError, check_args
 
 __all__ = [
     "CANONICAL_SYMBOLS",

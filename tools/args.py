@@ -26,7 +26,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
-    ValidationError,
     model_validator,
 )
 
@@ -46,15 +45,12 @@ __all__ = [
     "BalanceArgs",
     "ClaimRewardsArgs",
     "ListTasksArgs",
-    "StepError",
     "SubmitLabelArgs",
     "SwapArgs",
     "TransferArgs",
     "canonical_token",
-    "check_args",
     "is_account_id",
     "normalise_amount",
-    "validate_args",
 ]
 
 MAX_AMOUNT_CHARS = 80
@@ -224,78 +220,3 @@ class ClaimRewardsArgs(_Args):
     task_ids: Annotated[list[TaskId], Field(min_length=1, max_length=100)] | None = Field(
         default=None, description="omit to claim from every task"
     )
-
-
-class StepError(ValueError):
-    """A step whose tool or arguments do not match the tool contract.
-
-    ``detail`` is the message without its "step N (tool)" prefix; ``cause`` is the validator's
-    own error (an AmountError, an AccountIdError, ...) when there is one; ``problems`` lists
-    every problem pydantic found as ``field: message``, for callers that report them all.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        detail: str | None = None,
-        cause: Exception | None = None,
-        problems: tuple[str, ...] = (),
-    ) -> None:
-        super().__init__(message)
-        self.detail = message if detail is None else detail
-        self.cause = cause
-        self.problems = problems
-
-
-def _describe(error: Mapping[str, Any], model: type[ToolArgs]) -> str:
-    field = ".".join(str(p) for p in error["loc"]) or "(args)"
-    kind = error["type"]
-    if kind == "missing":
-        return f"missing required field {field!r}"
-    if kind == "extra_forbidden":
-        allowed = ", ".join(model.model_fields)
-        return f"unknown field {field!r} (allowed: {allowed})"
-    if kind == "value_error":
-        message = str(error.get("ctx", {}).get("error", error["msg"]))
-        if field == "(args)":
-            return message
-        joiner = " " if message.startswith(("is ", "must ", "has ")) else ": "
-        return f"field {field!r}{joiner}{message}"
-    return f"field {field!r}: {error['msg']} (got {error.get('input')!r})"
-
-
-def validate_args(tool: Any, args: Any, index: int | None = None) -> ToolArgs:
-    """The validated arguments model for one call of ``tool``; StepError naming what is wrong."""
-    from tools.registry import tool_args  # the registry imports the tools, which import this
-
-    where = f"step {index}" if index is not None else "step"
-    models = tool_args()
-    model = models.get(tool) if isinstance(tool, str) else None
-    if model is None:
-        detail = f"unknown tool {tool!r} (known: {', '.join(models)})"
-        raise StepError(f"{where}: {detail}", detail=detail)
-    where = f"{where} ({tool})"
-    if not isinstance(args, Mapping):
-        detail = f"args must be an object, not {type(args).__name__}"
-        raise StepError(f"{where}: {detail}", detail=detail)
-    try:
-        return model.model_validate(dict(args))
-    except ValidationError as exc:
-        errors = exc.errors()
-        detail = _describe(errors[0], model)
-        cause = errors[0].get("ctx", {}).get("error")
-        problems = tuple(
-            f"{'.'.join(str(p) for p in err['loc']) or '(args)'}: {err['msg']}" for err in errors
-        )
-        raise StepError(
-            f"{where}: {detail}",
-            detail=detail,
-            problems=problems,
-            cause=cause if isinstance(cause, Exception) else None,
-        ) from None
-
-
-def check_args(tool: Any, args: Any, index: int | None = None) -> dict[str, Any]:
-    """Validated, normalised arguments for one call of ``tool`` as plain JSON-ready data."""
-    return validate_args(tool, args, index).model_dump(exclude_none=True)

@@ -5,7 +5,7 @@ the class declares it, and ``declared()`` imports every module of the package on
 is found with nothing else to edit. Everything that lists tools reads them from here: the plan's
 tool names and argument models, the planners' tool schemas (``tool_schemas``), the policy's
 kinds (``policy_kinds``, ``implied_kinds``) and what grounding checks. ``parse_args`` validates
-planner output through the same gate the plan uses (``tools.args.validate_args``), so a tool
+planner output through the same gate the plan uses (``validate_args``, here), so a tool
 never sees arguments a plan would have refused.
 """
 
@@ -17,11 +17,13 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from pydantic import ValidationError
+
 import tools
 from tools.action import CanonicalAction
-from tools.args import StepError, validate_args
 from tools.base import OnSigned, Tool, ToolArgs, ToolContext, ToolResult, declared_tools
 from tools.errors import InvalidAccountIdError, ToolError
+from tools.validation import validation_problems
 
 
 @cache
@@ -141,3 +143,74 @@ async def execute(
     """Execute an approved action with the tool that prepared it; ``on_signed`` is called with
     each signed transaction before it is first sent (the executor journals it there)."""
     return await get_tool(action.tool, registry).execute(action, ctx, on_signed)
+
+
+class StepError(ValueError):
+    """A step whose tool or arguments do not match the tool contract.
+
+    ``detail`` is the message without its "step N (tool)" prefix; ``cause`` is the validator's
+    own error (an AmountError, an AccountIdError, ...) when there is one; ``problems`` lists
+    every problem pydantic found as ``field: message``, for callers that report them all.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        cause: Exception | None = None,
+        problems: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.detail = message if detail is None else detail
+        self.cause = cause
+        self.problems = problems
+
+
+def _describe(error: Mapping[str, Any], model: type[ToolArgs]) -> str:
+    field = ".".join(str(p) for p in error["loc"]) or "(args)"
+    kind = error["type"]
+    if kind == "missing":
+        return f"missing required field {field!r}"
+    if kind == "extra_forbidden":
+        allowed = ", ".join(model.model_fields)
+        return f"unknown field {field!r} (allowed: {allowed})"
+    if kind == "value_error":
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        if field == "(args)":
+            return message
+        joiner = " " if message.startswith(("is ", "must ", "has ")) else ": "
+        return f"field {field!r}{joiner}{message}"
+    return f"field {field!r}: {error['msg']} (got {error.get('input')!r})"
+
+
+def validate_args(tool: Any, args: Any, index: int | None = None) -> ToolArgs:
+    """The validated arguments model for one call of ``tool``; StepError naming what is wrong."""
+    where = f"step {index}" if index is not None else "step"
+    models = tool_args()
+    model = models.get(tool) if isinstance(tool, str) else None
+    if model is None:
+        detail = f"unknown tool {tool!r} (known: {', '.join(models)})"
+        raise StepError(f"{where}: {detail}", detail=detail)
+    where = f"{where} ({tool})"
+    if not isinstance(args, Mapping):
+        detail = f"args must be an object, not {type(args).__name__}"
+        raise StepError(f"{where}: {detail}", detail=detail)
+    try:
+        return model.model_validate(dict(args))
+    except ValidationError as exc:
+        errors = exc.errors()
+        detail = _describe(errors[0], model)
+        cause = errors[0].get("ctx", {}).get("error")
+        problems = tuple(validation_problems(exc, whole="(args)"))
+        raise StepError(
+            f"{where}: {detail}",
+            detail=detail,
+            problems=problems,
+            cause=cause if isinstance(cause, Exception) else None,
+        ) from None
+
+
+def check_args(tool: Any, args: Any, index: int | None = None) -> dict[str, Any]:
+    """Validated, normalised arguments for one call of ``tool`` as plain JSON-ready data."""
+    return validate_args(tool, args, index).model_dump(exclude_none=True)

@@ -16,9 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from agent.plan import Plan, PlanStep
+from agent.plan import Plan, PlanStep, StepError, check_args
 from agent.planner.grounding import ground_plan
 from agent.planner.protocol import PlannerContext
 from tools import registry
@@ -158,23 +156,10 @@ class LLMPlanner:
         steps: list[ProposedStep] = []
         for index, call in enumerate(tool_calls, start=1):
             name, args = call.get("name"), call.get("args") or {}
-            models = registry.tool_args()
-            model = models.get(name or "")
-            if model is None:
-                known = ", ".join(sorted(models))
-                return ModelAnswer(
-                    [],
-                    error=f"step {index}: the model called unknown tool {name!r} (known: {known})",
-                )
-            try:
-                validated = model.model_validate(args)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"]) or "(args)"
-                return ModelAnswer(
-                    [], error=f"step {index} ({name}): invalid argument {where}: {first['msg']}"
-                )
-            clean = validated.model_dump(exclude_none=True)
+            try:  # the one argument gate every plan passes
+                clean = check_args(name, args, index)
+            except StepError as exc:
+                return ModelAnswer([], error=f"the model's {exc}")
             above = self._above_setting(index, name, clean, "the model asked for")
             if above is not None:
                 return ModelAnswer([], error=above)

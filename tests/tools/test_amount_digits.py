@@ -11,8 +11,9 @@ import time
 import pytest
 
 from tools.amounts import MAX_AMOUNT_TEXT, MAX_U128, normalise_amount_text, parse_amount
-from tools.args import StepError, check_args, normalise_amount
+from tools.args import normalise_amount
 from tools.errors import AmountError
+from tools.registry import StepError, check_args
 
 
 @pytest.mark.parametrize(

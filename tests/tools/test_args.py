@@ -8,15 +8,19 @@ from hypothesis import strategies as st
 
 import agent.plan as plan
 from tools import args as tool_args
+from tools import registry
 from tools.amounts import normalise_amount_text, parse_amount
-from tools.args import StepError, check_args, normalise_amount, validate_args
+from tools.args import normalise_amount
 from tools.errors import AmountError, InvalidAccountIdError
 from tools.network import is_valid_account_id
 from tools.registry import (
     InvalidArgumentsError,
+    StepError,
     build_registry,
+    check_args,
     parse_args,
     tool_schemas,
+    validate_args,
 )
 from tools.registry import tool_args as declared_args
 
@@ -37,14 +41,13 @@ def test_the_plan_re_exports_the_same_objects() -> None:
         "ListTasksArgs",
         "SubmitLabelArgs",
         "ClaimRewardsArgs",
-        "StepError",
-        "check_args",
         "normalise_amount",
         "canonical_token",
         "is_account_id",
         "CANONICAL_SYMBOLS",
     ):
         assert getattr(plan, name) is getattr(tool_args, name)
+    assert plan.StepError is registry.StepError and plan.check_args is registry.check_args
     assert plan.AmountError is AmountError
 
 
