@@ -45,7 +45,7 @@ async def pool_prices(ctx: ToolContext, feed: PoolFeed, stablecoin: str) -> Pool
     """Prices and quotes in micro-USD against ``stablecoin`` (a symbol or contract id)."""
     stable = await ctx.tokens.resolve(stablecoin)
     if stable.contract_id is None:
-        raise NotConfiguredError(f"the stablecoin {stablecoin!r} is native NEAR, which no pool holds")
+        raise NotConfiguredError(f"the stablecoin {stablecoin!r} is native NEAR; no pool holds it")
     return PoolPrices(
         feed.pools,
         stablecoin=stable.contract_id,
