@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, NoReturn
 
-from devnet.contract import Contract, ContractPanic, Promise, PromiseResult
+from devnet.contract import Contract, ContractPanic, Promise, PromiseResult, method_mark
 
 _DELETED = object()
 
@@ -167,19 +167,13 @@ def _inspect_method(cls: type[Contract], name: str) -> MethodInfo | None:
     if name.startswith("_"):
         return None
     fn = getattr(cls, name, None)
-    kind = getattr(fn, "_near_kind", None)
-    if kind is None or not callable(fn):
+    mark = method_mark(fn)
+    if mark is None or not callable(fn):
         return None
     signature = inspect.signature(fn)
     params = list(signature.parameters.values())[1:]
     takes_ctx = bool(params) and params[0].name in ("ctx", "context")
-    return (
-        kind,
-        bool(getattr(fn, "_near_payable", False)),
-        bool(getattr(fn, "_near_private", False)),
-        takes_ctx,
-        signature,
-    )
+    return (mark.kind, mark.payable, mark.private, takes_ctx, signature)
 
 
 def invoke(
@@ -203,7 +197,7 @@ def invoke(
     if not isinstance(kwargs, dict):
         raise ContractPanic("Failed to deserialize input from JSON.")
     instance = cls()
-    instance.ctx = ctx  # type: ignore[attr-defined]
+    instance.ctx = ctx
     fn = getattr(instance, method_name)
     call_args = (ctx,) if takes_ctx else ()
     try:

@@ -114,9 +114,7 @@ class AddressBook:
                 "or replace it explicitly"
             )
         contact = Contact(display, account, note, datetime.now(UTC).isoformat(timespec="seconds"))
-        self._db.table(_TABLE).upsert(
-            {"key": name_key(display), **contact.__dict__}, pk="key"
-        )
+        self._db.table(_TABLE).upsert({"key": name_key(display), **contact.__dict__}, pk="key")
         return contact
 
     def remove(self, name: str) -> Contact:
