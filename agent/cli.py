@@ -144,12 +144,13 @@ def init(
     """Write HOME/agent.yaml for an account (with devnet, from the running devnet's manifest)."""
     from agent.cli_grants import apply_grants_file
     from agent.config import ConfigError
-    from agent.setup_home import write_config
+    from agent.setup_home import NETWORKS, is_network, write_config
     from policies.store_grants import check_grants_file
 
     home: Home = ctx.obj
-    if network not in ("devnet", "testnet", "mainnet"):
-        typer.echo(f"Unknown network {network!r}: use devnet, testnet or mainnet.", err=True)
+    if not is_network(network):
+        choices = ", ".join(NETWORKS[:-1]) + " or " + NETWORKS[-1]
+        typer.echo(f"Unknown network {network!r}: use {choices}.", err=True)
         raise typer.Exit(2)
     if grants is not None:  # refuse a bad file before anything is written
         check_grants_file(grants, allow_long_expiry=allow_long_expiry)

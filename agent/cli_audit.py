@@ -260,17 +260,19 @@ def export(
     import sys
 
     from memory.audit import AuditReadError
+    from memory.audit.export import EXPORT_FORMATS, is_export_format
     from memory.audit.export import export as write
 
-    if fmt not in ("jsonl", "csv"):
-        raise typer.BadParameter(f"{fmt!r}: use jsonl or csv", param_hint="--format")
+    if not is_export_format(fmt):
+        choices = " or ".join(EXPORT_FORMATS)
+        raise typer.BadParameter(f"{fmt!r}: use {choices}", param_hint="--format")
     with _open(ctx) as log:
         try:
             if output is None:
-                write(log, sys.stdout, fmt)  # type: ignore[arg-type]
+                write(log, sys.stdout, fmt)
                 return
             with output.open("w", encoding="utf-8", newline="") as out:
-                count = write(log, out, fmt)  # type: ignore[arg-type]
+                count = write(log, out, fmt)
         except AuditReadError as exc:
             raise _damaged(exc) from exc
     typer.echo(f"Wrote {count} entries to {output}", err=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import click
 import typer
+from typer._click.core import Context  # typer's own click (it no longer uses the click package)
 from typer.core import TyperGroup
 
 
@@ -11,7 +11,7 @@ class ReportsUnusableFiles(TyperGroup):
     """A command group whose commands render UnusableFile (a damaged database, a malformed
     agent.yaml or grants file) as the file, what is wrong and what to do, and exit 2."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: Context) -> object:
         from memory.user_files import UnusableFile
 
         try:

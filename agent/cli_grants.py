@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -31,7 +31,7 @@ grants_app = typer.Typer(
 )
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(1)
 
@@ -377,7 +377,8 @@ async def _decide_live(
     steps: list[PlanStep] = []
     if tool is not None:
         try:
-            steps = [PlanStep(tool=tool, args=check_args(tool, json.loads(args)))]
+            checked = check_args(tool, json.loads(args))  # names the unknown tool or bad field
+            steps = [PlanStep.model_validate({"tool": tool, "args": checked})]
         except ValueError as exc:  # bad JSON or a StepError naming the field
             _fail(f"Not a valid tool call: {exc}")
     try:

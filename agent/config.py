@@ -11,6 +11,7 @@ from yaml import YAMLError
 
 from memory.user_files import UnusableFile, load_yaml
 from tools.secret_text import register_secret
+from tools.tokens import names_native_near
 from tools.validation import describe_validation_error
 
 
@@ -59,6 +60,17 @@ class Defaults(_Strict):
     max_slippage_bps: int = Field(default=50, ge=0, le=10_000)
     token: str = "NEAR"
     stablecoin: str = "USDC"  # what USD limits are priced against, through the exchange's pools
+
+    @field_validator("stablecoin")
+    @classmethod
+    def _stablecoin_is_a_token(cls, value: str) -> str:
+        """Prices come from the exchange's pools, which hold fungible tokens, never native NEAR."""
+        if names_native_near(value):
+            raise ValueError(
+                "the stablecoin must be a fungible token that pools price against (USDC, or its "
+                "contract id), not native NEAR"
+            )
+        return value
 
 
 class AgentConfig(_Strict):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from policies.pricing import Pool, PoolPrices
 from tools.base import ToolContext
+from tools.errors import NotConfiguredError
 from tools.routing import fetch_pools
 
 
@@ -43,6 +44,8 @@ class PoolFeed:
 async def pool_prices(ctx: ToolContext, feed: PoolFeed, stablecoin: str) -> PoolPrices:
     """Prices and quotes in micro-USD against ``stablecoin`` (a symbol or contract id)."""
     stable = await ctx.tokens.resolve(stablecoin)
+    if stable.contract_id is None:
+        raise NotConfiguredError(f"the stablecoin {stablecoin!r} is native NEAR; no pool holds it")
     return PoolPrices(
         feed.pools,
         stablecoin=stable.contract_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard, get_args
 
 import yaml
 
@@ -12,6 +12,12 @@ from agent.config import AgentConfig, ConfigError
 from agent.home import Home
 
 Network = Literal["devnet", "testnet", "mainnet"]
+NETWORKS: tuple[Network, ...] = get_args(Network)
+
+
+def is_network(name: str) -> TypeGuard[Network]:
+    """Whether ``init`` can write a home for a network of this name."""
+    return name in NETWORKS
 
 
 def devnet_key_file(manifest_path: Path, account_id: str) -> Path:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_node(state_dir: Path, in_process: bool) -> tuple[dict[str, Any], Any]:
+def _start_node(state_dir: Path, in_process: bool) -> tuple[dict[str, Any], Callable[[], None]]:
     if in_process:
         from devnet.server import start_devnet
 
@@ -44,13 +45,18 @@ def _start_node(state_dir: Path, in_process: bool) -> tuple[dict[str, Any], Any]
         f"serve_forever(Path({str(state_dir)!r}), port={port}, reset=True)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
+
+    def stop() -> None:
+        proc.terminate()
+        proc.wait(10)
+
     manifest_file = state_dir / "manifest.json"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if manifest_file.exists():
             manifest = json.loads(manifest_file.read_text())
             if manifest.get("rpc_url", "").endswith(f":{port}"):
-                return manifest, lambda: (proc.terminate(), proc.wait(10))
+                return manifest, stop
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError("devnet did not start")

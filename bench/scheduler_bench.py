@@ -16,10 +16,15 @@ import asyncio
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the bench imports the agent only when it runs
+    from agent.scheduler.core import FireJob, FireOutcome, FireReport, Scheduler
 
 
 @dataclass
@@ -47,7 +52,7 @@ class _Runner:
     work_s: float
     fires: int = 0
 
-    async def run(self, job: object) -> object:
+    async def run(self, job: FireJob) -> FireOutcome:
         from agent.scheduler.core import FireOutcome
 
         self.fires += 1
@@ -70,26 +75,27 @@ class _Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _time_ticks(scheduler: object, result: _Result, after: object = None) -> None:
-    """Record each tick's duration (and run ``after``, e.g. move the price)."""
-    original = scheduler.tick  # type: ignore[attr-defined]
+def _timed_scheduler(result: _Result, after: Callable[[], None] | None = None) -> type[Scheduler]:
+    """The daemon's Scheduler, recording each tick's duration (then running ``after``, e.g.
+    moving the price)."""
+    from agent.scheduler.core import Scheduler
 
-    async def timed_tick(now: datetime | None = None) -> list:
-        began = time.perf_counter()
-        try:
-            return await original(now)
-        finally:
-            result.ticks_ms.append((time.perf_counter() - began) * 1000)
-            if callable(after):
-                after()
+    class TimedScheduler(Scheduler):
+        async def tick(self, now: datetime | None = None) -> list[FireReport]:
+            began = time.perf_counter()
+            try:
+                return await super().tick(now)
+            finally:
+                result.ticks_ms.append((time.perf_counter() - began) * 1000)
+                if after is not None:
+                    after()
 
-    scheduler.tick = timed_tick  # type: ignore[attr-defined]
+    return TimedScheduler
 
 
 async def _round(
     n: int, seconds: float, every_s: int, tick_s: float, work_ms: float, seed: int
 ) -> _Result:
-    from agent.scheduler.core import Scheduler
     from agent.scheduler.daemon import drive
     from agent.scheduler.strategies import parse_strategy
     from memory.audit import AuditLog
@@ -103,7 +109,8 @@ async def _round(
     switch = KillSwitch(folder / "memory.db", audit)
     market = _Market(rng)
     runner = _Runner(work_ms / 1000)
-    scheduler = Scheduler(store, runner, market, audit, switch)
+    result = _Result(n, 0, seconds)
+    scheduler = _timed_scheduler(result, market.step)(store, runner, market, audit, switch)
     start = datetime.now(UTC) + timedelta(seconds=1)
     many = {"max_trades": 100_000, "per": "1h"}
     for i in range(n):
@@ -133,13 +140,10 @@ async def _round(
                 "guards": many,
             }
         scheduler.add(parse_strategy(spec), now=first)
-    result = _Result(n, 0, seconds)
 
-    def on_report(report: object) -> None:
-        late = report.lateness.total_seconds() * 1000  # type: ignore[attr-defined]
-        result.lateness_ms.append(late)
+    def on_report(report: FireReport) -> None:
+        result.lateness_ms.append(report.lateness.total_seconds() * 1000)
 
-    _time_ticks(scheduler, result, market.step)
     await drive(
         scheduler, tick_s=tick_s, stop=asyncio.Event(), run_for=seconds + 1, on_report=on_report
     )
@@ -154,7 +158,6 @@ async def _devnet_round(n: int, seconds: float, every_s: int, tick_s: float) -> 
     """N DCA strategies doing real swaps (0.01 NEAR each) on an in-process devnet."""
     from agent.grant_changes import give_grants
     from agent.home import Home
-    from agent.scheduler.core import Scheduler
     from agent.scheduler.daemon import drive
     from agent.scheduler.inbox import Inbox
     from agent.scheduler.market import ExchangeMarket
@@ -177,7 +180,8 @@ async def _devnet_round(n: int, seconds: float, every_s: int, tick_s: float) -> 
             give_grants(home, home.root / "grants.yaml", audit)
         store = JobStore(home.root / "jobs.db")
         switch = KillSwitch(home.memory_db, session.audit)
-        scheduler = Scheduler(
+        result = _Result(n, 0, seconds)
+        scheduler = _timed_scheduler(result)(
             store,
             SessionRunner(session, Inbox(store, session.audit)),
             ExchangeMarket(session.ctx),
@@ -209,14 +213,11 @@ async def _devnet_round(n: int, seconds: float, every_s: int, tick_s: float) -> 
                 "guards": many,
             }
             scheduler.add(parse_strategy(spec), now=start + timedelta(seconds=every_s * i / n))
-        result = _Result(n, 0, seconds)
-        _time_ticks(scheduler, result)
         statuses: dict[str, int] = {}
 
-        def on_report(report: object) -> None:
-            result.lateness_ms.append(report.lateness.total_seconds() * 1000)  # type: ignore
-            status = report.status  # type: ignore[attr-defined]
-            statuses[status] = statuses.get(status, 0) + 1
+        def on_report(report: FireReport) -> None:
+            result.lateness_ms.append(report.lateness.total_seconds() * 1000)
+            statuses[report.status] = statuses.get(report.status, 0) + 1
 
         await drive(
             scheduler, tick_s=tick_s, stop=asyncio.Event(), run_for=seconds + 1, on_report=on_report

@@ -10,10 +10,9 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Iterator, MutableMapping
-from functools import lru_cache
 from typing import Any, NoReturn
 
-from devnet.contract import Contract, ContractPanic, Promise, PromiseResult
+from devnet.contract import Contract, ContractPanic, Promise, PromiseResult, method_mark
 
 _DELETED = object()
 
@@ -55,6 +54,8 @@ class StorageOverlay(MutableMapping[str, Any]):
         self.changes[key] = _DELETED
 
     def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
         if key in self.changes:
             return self.changes[key] is not _DELETED
         return key in self.base
@@ -145,28 +146,34 @@ class MethodNotFound(Exception):
     """The contract has no public method of that name."""
 
 
-@lru_cache(maxsize=1024)
-def _method_info(
-    cls: type[Contract],
-    name: str,
-) -> tuple[str, bool, bool, bool, inspect.Signature] | None:
+MethodInfo = tuple[str, bool, bool, bool, inspect.Signature]
+
+# the decorated public methods found so far, per contract class; bounded by the methods the
+# classes define (a name that is not one is looked up again each time, never stored)
+_METHOD_INFO: dict[tuple[type[Contract], str], MethodInfo] = {}
+
+
+def _method_info(cls: type[Contract], name: str) -> MethodInfo | None:
     """(kind, payable, private, takes_ctx, signature) of a decorated public method, or None."""
+    info = _METHOD_INFO.get((cls, name))
+    if info is None:
+        info = _inspect_method(cls, name)
+        if info is not None:
+            _METHOD_INFO[(cls, name)] = info
+    return info
+
+
+def _inspect_method(cls: type[Contract], name: str) -> MethodInfo | None:
     if name.startswith("_"):
         return None
     fn = getattr(cls, name, None)
-    kind = getattr(fn, "_near_kind", None)
-    if kind is None or not callable(fn):
+    mark = method_mark(fn)
+    if mark is None or not callable(fn):
         return None
     signature = inspect.signature(fn)
     params = list(signature.parameters.values())[1:]
     takes_ctx = bool(params) and params[0].name in ("ctx", "context")
-    return (
-        kind,
-        bool(getattr(fn, "_near_payable", False)),
-        bool(getattr(fn, "_near_private", False)),
-        takes_ctx,
-        signature,
-    )
+    return (mark.kind, mark.payable, mark.private, takes_ctx, signature)
 
 
 def invoke(
@@ -190,7 +197,7 @@ def invoke(
     if not isinstance(kwargs, dict):
         raise ContractPanic("Failed to deserialize input from JSON.")
     instance = cls()
-    instance.ctx = ctx  # type: ignore[attr-defined]
+    instance.ctx = ctx
     fn = getattr(instance, method_name)
     call_args = (ctx,) if takes_ctx else ()
     try:

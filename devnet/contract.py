@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NoReturn, Protocol, TypeVar
+from typing import Any, ClassVar, Literal, NoReturn, Protocol, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,9 +31,27 @@ class ContractPanic(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class MethodMark:
+    """What ``@view`` or ``@call`` declared about a contract's public method."""
+
+    kind: Literal["view", "call"]
+    payable: bool = False
+    private: bool = False
+
+
+_MARK = "_near_method"  # the attribute a marked function carries its MethodMark in
+
+
+def method_mark(fn: object) -> MethodMark | None:
+    """The mark ``@view``/``@call`` put on ``fn``; None for a method neither exposes."""
+    mark = getattr(fn, _MARK, None)
+    return mark if isinstance(mark, MethodMark) else None
+
+
 def view(fn: F) -> F:
     """Mark a read-only method, callable through ``query call_function``."""
-    fn._near_kind = "view"  # type: ignore[attr-defined]
+    setattr(fn, _MARK, MethodMark("view"))
     return fn
 
 
@@ -45,9 +63,7 @@ def call(fn: F | None = None, *, payable: bool = False, private: bool = False) -
     """
 
     def mark(f: F) -> F:
-        f._near_kind = "call"  # type: ignore[attr-defined]
-        f._near_payable = payable  # type: ignore[attr-defined]
-        f._near_private = private  # type: ignore[attr-defined]
+        setattr(f, _MARK, MethodMark("call", payable, private))
         return f
 
     return mark(fn) if fn is not None else mark
@@ -124,9 +140,13 @@ class Context(Protocol):
     prepaid_gas: int
     block_height: int
     block_timestamp: int  # nanoseconds since the epoch
-    account_balance: int  # of current_account_id, attached deposit included
     storage: MutableMapping[str, Any]  # JSON-serialisable values
     promise_results: list[PromiseResult]
+
+    @property
+    def account_balance(self) -> int:
+        """Of current_account_id, attached deposit included; read-only (a transfer moves it)."""
+        ...
 
     def log(self, message: str) -> None: ...
 
@@ -145,6 +165,7 @@ class Contract:
     """Base class: subclasses set ``code_name``, which is what ``DeployContract`` code refers to."""
 
     code_name: ClassVar[str] = ""
+    ctx: Context  # the call being run: set on the fresh instance each call gets
 
     @classmethod
     def code(cls) -> bytes:

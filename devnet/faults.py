@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 
 class FaultKind(StrEnum):
@@ -41,6 +42,15 @@ class FaultRule:
 
     def matches(self, method: str) -> bool:
         return self.methods is None or method in self.methods
+
+
+class When(TypedDict, total=False):
+    """Which requests a fault fires for: the keyword arguments every shorthand passes on."""
+
+    probability: float
+    next_n: int | None
+    methods: Iterable[str] | None
+    applied: bool
 
 
 @dataclass
@@ -79,20 +89,20 @@ class FaultController:
             self.rules.append(rule)
         return rule
 
-    def latency(self, seconds: float, **kw: object) -> FaultRule:
-        return self.add(FaultKind.LATENCY, latency_s=seconds, **kw)  # type: ignore[arg-type]
+    def latency(self, seconds: float, **kw: Unpack[When]) -> FaultRule:
+        return self.add(FaultKind.LATENCY, latency_s=seconds, **kw)
 
-    def drop(self, **kw: object) -> FaultRule:
-        return self.add(FaultKind.DROP, **kw)  # type: ignore[arg-type]
+    def drop(self, **kw: Unpack[When]) -> FaultRule:
+        return self.add(FaultKind.DROP, **kw)
 
-    def timeout(self, **kw: object) -> FaultRule:
-        return self.add(FaultKind.TIMEOUT, **kw)  # type: ignore[arg-type]
+    def timeout(self, **kw: Unpack[When]) -> FaultRule:
+        return self.add(FaultKind.TIMEOUT, **kw)
 
-    def http_error(self, status: int = 503, **kw: object) -> FaultRule:
-        return self.add(FaultKind.HTTP_ERROR, status=status, **kw)  # type: ignore[arg-type]
+    def http_error(self, status: int = 503, **kw: Unpack[When]) -> FaultRule:
+        return self.add(FaultKind.HTTP_ERROR, status=status, **kw)
 
-    def lose_response(self, **kw: object) -> FaultRule:
-        return self.add(FaultKind.LOSE_RESPONSE, **kw)  # type: ignore[arg-type]
+    def lose_response(self, **kw: Unpack[When]) -> FaultRule:
+        return self.add(FaultKind.LOSE_RESPONSE, **kw)
 
     def clear(self) -> None:
         with self._lock:

@@ -23,7 +23,6 @@ from devnet.errors import ActionFailure, function_call_error
 from devnet.state import AccessKey, Account, is_implicit, is_top_level, valid_account_id
 from devnet.transaction import (
     ED25519,
-    FULL_ACCESS,
     Action,
     AddKey,
     CreateAccount,
@@ -143,7 +142,12 @@ class ReceiptExecutor:
         promises: list[Promise] = []
         try:
             for index, action in enumerate(r.actions):
-                if acc is None and not isinstance(action, CreateAccount):
+                if isinstance(action, CreateAccount):
+                    acc = self._create_account(r, index)
+                    overlay = StorageOverlay(acc.storage)
+                    created = True
+                    continue
+                if acc is None or overlay is None:
                     if isinstance(action, Transfer) and is_implicit(r.receiver_id):
                         acc = self._create_implicit(r.receiver_id, env)
                         overlay = StorageOverlay(acc.storage)
@@ -152,11 +156,7 @@ class ReceiptExecutor:
                         raise ActionFailure(
                             {"AccountDoesNotExist": {"account_id": r.receiver_id}}, index
                         )
-                if isinstance(action, CreateAccount):
-                    acc = self._create_account(r, index)
-                    overlay = StorageOverlay(acc.storage)
-                    created = True
-                elif isinstance(action, Transfer):
+                if isinstance(action, Transfer):
                     acc.amount += action.deposit
                 elif isinstance(action, FunctionCall):
                     acc.amount += action.deposit
@@ -175,6 +175,8 @@ class ReceiptExecutor:
                     self._check_actor(r, index, created)
                     self._apply_account_action(r, action, index, acc, env, children)
             if promises:
+                if acc is None:  # a promise comes only from a FunctionCall, which needs the account
+                    raise RuntimeError(f"receipt {r.id!r} made promises without an account")
                 children.extend(self._promise_receipts(r, acc, promises, returned, state))
             if state.burnt + sum(c.budget for c in children) > r.budget:
                 state.burnt = r.budget
@@ -324,7 +326,7 @@ class ReceiptExecutor:
                 )
             perm = action.access_key.permission
             nonce = (env.height - 1) * 1_000_000
-            if perm == FULL_ACCESS:
+            if isinstance(perm, str):  # FULL_ACCESS, the only permission that is a string
                 acc.keys[action.public_key] = AccessKey(nonce)
             else:
                 acc.keys[action.public_key] = AccessKey(
@@ -473,10 +475,10 @@ class ReceiptExecutor:
     ) -> list[Receipt]:
         callbacks = set()
         for p in promises:
-            node = p.callback
-            while node is not None:
-                callbacks.add(id(node))
-                node = node.callback
+            callback = p.callback
+            while callback is not None:
+                callbacks.add(id(callback))
+                callback = callback.callback
         roots = [p for p in promises if id(p) not in callbacks]
         out: list[Receipt] = []
         total_deposit = 0

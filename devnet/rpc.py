@@ -228,7 +228,7 @@ class Node:
             "view_state": self._view_state,
             "view_code": self._view_code,
         }
-        handler = handlers.get(kind)  # type: ignore[arg-type]
+        handler = handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
             raise errors.parse_error(f"unknown request_type {kind!r}")
         account_id = _str_param(params, "account_id")

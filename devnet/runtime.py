@@ -101,7 +101,7 @@ class Runtime:
         elif callable(contracts) and not isinstance(contracts, Mapping):
             self._contracts = contracts
         else:
-            fixed = dict(contracts)  # type: ignore[arg-type]
+            fixed = dict(contracts)
             merged: dict[str, type[Contract]] = {}
 
             def registry() -> Mapping[str, type[Contract]]:

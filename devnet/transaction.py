@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final, Literal
 
 import base58
 from nacl.exceptions import BadSignatureError
@@ -52,13 +53,13 @@ class FunctionCallPermission:
     method_names: tuple[str, ...]
 
 
-FULL_ACCESS = "FullAccess"
+FULL_ACCESS: Final = "FullAccess"
 
 
 @dataclass(frozen=True)
 class AccessKeySpec:
     nonce: int
-    permission: FunctionCallPermission | str  # FULL_ACCESS or a function-call permission
+    permission: FunctionCallPermission | Literal["FullAccess"]  # FULL_ACCESS or a function call
 
 
 @dataclass(frozen=True)

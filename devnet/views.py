@@ -15,7 +15,6 @@ from devnet.receipts import Outcome, Receipt
 from devnet.runtime import Runtime, TxRecord
 from devnet.state import AccessKey, Account, Block
 from devnet.transaction import (
-    FULL_ACCESS,
     Action,
     AddKey,
     CreateAccount,
@@ -92,7 +91,7 @@ def action_view(action: Action) -> Any:
         return {"Stake": {"stake": str(action.stake), "public_key": action.public_key.text()}}
     if isinstance(action, AddKey):
         perm = action.access_key.permission
-        if perm == FULL_ACCESS:
+        if isinstance(perm, str):  # FULL_ACCESS, the only permission that is a string
             perm_view: Any = "FullAccess"
         else:
             perm_view = {

@@ -87,7 +87,7 @@ class AddressBook:
     def __init__(self, path: Path | str) -> None:
         self._db = connect(path)
         with write_transaction(self._db.conn):  # processes may open a new file together
-            self._db[_TABLE].create(  # type: ignore[union-attr]
+            self._db.table(_TABLE).create(
                 {"key": str, "name": str, "account_id": str, "note": str, "added_at": str},
                 pk="key",
                 not_null={"name", "account_id", "note", "added_at"},
@@ -114,9 +114,7 @@ class AddressBook:
                 "or replace it explicitly"
             )
         contact = Contact(display, account, note, datetime.now(UTC).isoformat(timespec="seconds"))
-        self._db[_TABLE].upsert(  # type: ignore[union-attr]
-            {"key": name_key(display), **contact.__dict__}, pk="key"
-        )
+        self._db.table(_TABLE).upsert({"key": name_key(display), **contact.__dict__}, pk="key")
         return contact
 
     def remove(self, name: str) -> Contact:

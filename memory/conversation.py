@@ -30,13 +30,13 @@ class Conversation:
     def __init__(self, path: Path | str) -> None:
         self._db = connect(path)
         with write_transaction(self._db.conn):  # processes may open a new file together
-            self._db[_TABLE].create(  # type: ignore[union-attr]
+            self._db.table(_TABLE).create(
                 {"id": int, "session_id": str, "role": str, "text": str, "ts": str},
                 pk="id",
                 not_null={"session_id", "role", "text", "ts"},
                 if_not_exists=True,
             )
-            self._db[_TABLE].create_index(["session_id", "id"], if_not_exists=True)  # type: ignore[union-attr]
+            self._db.table(_TABLE).create_index(["session_id", "id"], if_not_exists=True)
 
     def close(self) -> None:
         self._db.close()
@@ -53,14 +53,13 @@ class Conversation:
             raise ValueError("session_id must not be empty")
         if role not in _ROLES:
             raise ValueError(f"role must be one of {sorted(_ROLES)}, got {role!r}")
-        row = {
-            "session_id": session_id,
-            "role": role,
-            "text": redact_text(text),
-            "ts": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        }
-        table = self._db[_TABLE].insert(row)  # type: ignore[union-attr]
-        return Message(id=int(table.last_pk), **row)  # type: ignore[arg-type]
+        stored = redact_text(text)
+        ts = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        row = {"session_id": session_id, "role": role, "text": stored, "ts": ts}
+        message_id = self._db.table(_TABLE).insert(row).last_pk
+        if not isinstance(message_id, int):  # the table's integer primary key
+            raise RuntimeError(f"{_TABLE}: the insert returned no message id ({message_id!r})")
+        return Message(message_id, session_id, role, stored, ts)
 
     def recent(self, session_id: str, n: int = 20) -> list[Message]:
         """The last ``n`` messages of a session, oldest first (the planner's context)."""

@@ -96,7 +96,7 @@ class _Cursor(sqlite3.Cursor):
         except sqlite3.DatabaseError as exc:
             raise self._damaged(exc) from exc
 
-    def executescript(self, *args: Any) -> _Cursor:
+    def executescript(self, *args: Any) -> sqlite3.Cursor:
         try:
             return super().executescript(*args)
         except sqlite3.DatabaseError as exc:

@@ -181,7 +181,8 @@ class JobStore:
         return _strategy(row) if row else None
 
     def strategies(self, status: str | None = None) -> list[StrategyRow]:
-        sql, params = "SELECT * FROM strategies", ()
+        sql = "SELECT * FROM strategies"
+        params: tuple[str, ...] = ()
         if status is not None:
             sql, params = sql + " WHERE status = ?", (status,)
         return [_strategy(r) for r in self.conn.execute(sql + " ORDER BY id", params)]
@@ -336,7 +337,8 @@ class JobStore:
         since: datetime | None = None,
         limit: int | None = None,
     ) -> list[FireRow]:
-        where, params = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        params: list[Any] = []
         if strategy_id is not None:
             where.append("strategy_id = ?")
             params.append(strategy_id)
@@ -419,7 +421,8 @@ class JobStore:
         return item_id
 
     def inbox(self, status: str | None = None) -> list[InboxRow]:
-        sql, params = "SELECT * FROM inbox", ()
+        sql = "SELECT * FROM inbox"
+        params: tuple[str, ...] = ()
         if status is not None:
             sql, params = sql + " WHERE status = ?", (status,)
         return [_inbox(r) for r in self.conn.execute(sql + " ORDER BY created_at", params)]

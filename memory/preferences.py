@@ -63,7 +63,7 @@ class PreferencesStore:
     def __init__(self, path: Path | str) -> None:
         self._db = connect(path)
         with write_transaction(self._db.conn):  # processes may open a new file together
-            self._db[_TABLE].create(  # type: ignore[union-attr]
+            self._db.table(_TABLE).create(
                 {"key": str, "value": str}, pk="key", not_null={"value"}, if_not_exists=True
             )
 
@@ -98,7 +98,7 @@ class PreferencesStore:
             updated = Preferences.model_validate({**self._stored(), key: value})
         except ValidationError as exc:
             raise PreferenceError(describe_validation_error(exc, whole="value")) from exc
-        self._db[_TABLE].upsert(  # type: ignore[union-attr]
+        self._db.table(_TABLE).upsert(
             {"key": key, "value": json.dumps(getattr(updated, key))}, pk="key"
         )
         return updated

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from memory.redact import redact_text
@@ -64,6 +65,19 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _RedactingRecordFactory:
+    """A log-record factory that redacts each record the factory it wraps makes."""
+
+    def __init__(self, inner: Callable[..., logging.LogRecord]) -> None:
+        self._inner = inner
+        self._filter = RedactingFilter()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self._inner(*args, **kwargs)
+        self._filter.filter(record)
+        return record
+
+
 def install_redaction() -> None:
     """Redact stdout, stderr and every log record from now on in this process (idempotent)."""
     for name in ("stdout", "stderr"):
@@ -71,14 +85,5 @@ def install_redaction() -> None:
         if stream is not None and not isinstance(stream, RedactingStream):
             setattr(sys, name, RedactingStream(stream))
     factory = logging.getLogRecordFactory()
-    if getattr(factory, "redacting", False):
-        return
-    record_filter = RedactingFilter()
-
-    def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = factory(*args, **kwargs)
-        record_filter.filter(record)
-        return record
-
-    redacting_factory.redacting = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(redacting_factory)
+    if not isinstance(factory, _RedactingRecordFactory):
+        logging.setLogRecordFactory(_RedactingRecordFactory(factory))

@@ -516,9 +516,21 @@ class PolicyLedger:
                 (reservation_id,),
             )
         }
+        rid, grant_id, grant_version, action_hash, tool, created_us, status = row[:7]
         pid, start, host, signing_us = row[7:]
         owner = None if pid is None or host is None else ProcessOwner(pid, start, host)
-        return ReservationRow(*row[:7], amounts=amounts, owner=owner, signing_us=signing_us)
+        return ReservationRow(
+            rid,
+            grant_id,
+            grant_version,
+            action_hash,
+            tool,
+            created_us,
+            status,
+            amounts,
+            owner,
+            signing_us,
+        )
 
     def pending(self, created_by_us: int | None = None) -> list[ReservationRow]:
         """Reservations neither settled nor released (to reconcile after a restart)."""

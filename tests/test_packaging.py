@@ -26,6 +26,8 @@ NOT_IMPORTED = {
     "pytest-timeout": "a pytest plugin (--timeout in addopts)",
     "pytest-xdist": "a pytest plugin (-n in addopts)",
     "ruff": "the linter CI runs",
+    "mypy": "the type checker CI runs",
+    "types-pyyaml": "PyYAML's type stubs, for mypy",
 }
 
 

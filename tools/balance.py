@@ -44,7 +44,7 @@ class BalanceTool(Tool[BalanceArgs]):
 
 async def balance_row(ctx: ToolContext, info: TokenInfo) -> dict[str, Any]:
     """One token's balance; NEAR shows available (total minus storage staking) as the balance."""
-    if info.is_native:
+    if info.contract_id is None:  # native NEAR
         near = await ctx.chain.near_balance(ctx.account_id)
         return {
             "symbol": "NEAR",

@@ -194,7 +194,7 @@ class Keystore:
 
     def entries(self) -> list[KeyEntry]:
         """Every stored key, read without decrypting anything."""
-        out = []
+        out: list[KeyEntry] = []
         if not self.root.is_dir():
             return out
         for path in sorted(self.root.glob("*.json")):

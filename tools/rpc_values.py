@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.errors import ContractAnswerError, RpcError
+from tools.errors import ContractAnswerError, RpcError, ToolError
 from tools.u128 import U128_MAX, u128_text
 
 U64_MAX = 2**64 - 1
 
 
 def parse_uint(
-    value: Any, what: str, *, limit: int = U128_MAX, error: type[RpcError] = RpcError
+    value: Any, what: str, *, limit: int = U128_MAX, error: type[ToolError] = RpcError
 ) -> int:
     """A JSON u128/u64 (decimal string or integer) as an int, refusing anything else.
 

@@ -69,6 +69,11 @@ class TokenInfo:
 NATIVE_NEAR = TokenInfo(symbol="NEAR", contract_id=None, decimals=NEAR_DECIMALS)
 
 
+def names_native_near(name: str) -> bool:
+    """Whether a token name the user wrote means native NEAR (any case), not a fungible token."""
+    return name.strip().upper() == "NEAR"
+
+
 class TokenRegistry:
     """Resolves token names for one network; caches ``ft_metadata``."""
 
@@ -104,7 +109,7 @@ class TokenRegistry:
         if not isinstance(name, str) or not name.strip():
             raise UnknownTokenError("no token named; say NEAR or a token symbol like USDC")
         text = name.strip()
-        if text.upper() == "NEAR":
+        if names_native_near(text):
             return NATIVE_NEAR
         folded = text.casefold()
         for entry in self._listed:

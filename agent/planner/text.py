@@ -84,8 +84,9 @@ class Prepared:
     def restore(self, text: str) -> str:
         """Put quoted spans back; a text that is one whole quote becomes just its inside."""
         stripped = text.strip()
-        if len(stripped) == 1 and _placeholder_index(stripped) is not None:
-            return self.quotes[_placeholder_index(stripped)][1]  # type: ignore[index]
+        index = _placeholder_index(stripped) if len(stripped) == 1 else None
+        if index is not None:
+            return self.quotes[index][1]
         return self.restore_all(text)
 
     def restore_all(self, text: str) -> str:

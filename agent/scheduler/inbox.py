@@ -149,7 +149,7 @@ async def approve_item(
     item = inbox.claim(item_id)
     plan = Plan(
         intent=f"approve scheduled request {item_id} ({item.strategy_id})",
-        steps=[PlanStep(tool=item.tool, args=item.args)],
+        steps=[PlanStep.model_validate({"tool": item.tool, "args": item.args})],
         planner="offline",
     )
     try:

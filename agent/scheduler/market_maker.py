@@ -49,10 +49,12 @@ class MarketHandle:
 def _manifest_and_url(
     target: Any, manifest: dict[str, Any] | Path | str | None
 ) -> tuple[dict[str, Any] | Path, str | None]:
+    if isinstance(manifest, str):
+        manifest = Path(manifest)
     if isinstance(target, str):
         if manifest is None:
             raise ValueError("start_market needs the manifest when given an RPC URL")
-        return (Path(manifest) if isinstance(manifest, str) else manifest), target
+        return manifest, target
     return (manifest if manifest is not None else target.manifest), target.rpc_url
 
 

@@ -30,7 +30,7 @@ class WrappedNear(FungibleToken):
     code_name = "wrapped_near"
 
     @call
-    def new(self, ctx: Context, metadata: dict[str, Any] | None = None) -> None:  # type: ignore[override]
+    def new(self, ctx: Context, metadata: dict[str, Any] | None = None) -> None:
         """wrap.near's ``new()`` takes no arguments: the supply starts at zero."""
         mark_initialized(ctx.storage)
         ctx.storage["metadata"] = self._validated_metadata(metadata or WNEAR_METADATA)

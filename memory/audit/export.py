@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from typing import Literal, TextIO
+from typing import Literal, TextIO, TypeGuard, get_args
 
 from memory.audit.canonical import GENESIS_HASH, body_for, chain_hash
 from memory.audit.log import AuditLog, Head
@@ -18,6 +18,7 @@ from memory.audit.verify import VerifyReport
 _FIELDS = ("ts", "kind", "actor", "correlation_id", "tool", "status", "data")
 
 ExportFormat = Literal["jsonl", "csv"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 CSV_COLUMNS = (
     "id",
     "ts",
@@ -32,10 +33,14 @@ CSV_COLUMNS = (
 )
 
 
+def is_export_format(name: str) -> TypeGuard[ExportFormat]:
+    return name in EXPORT_FORMATS
+
+
 def export(log: AuditLog, out: TextIO, fmt: ExportFormat = "jsonl") -> int:
     """Write every entry in order to ``out``; returns how many were written."""
-    if fmt not in ("jsonl", "csv"):
-        raise ValueError(f"unknown export format {fmt!r}: use jsonl or csv")
+    if not is_export_format(fmt):
+        raise ValueError(f"unknown export format {fmt!r}: use {' or '.join(EXPORT_FORMATS)}")
     count = 0
     if fmt == "jsonl":
         for entry in log.iter_all():

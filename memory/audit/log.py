@@ -371,15 +371,15 @@ class AuditLog:
         if kind is not None:
             where.append("kind = ?")
             params.append(AuditKind(kind).value)
-        for column, value in (
+        for column, wanted in (
             ("tool", tool),
             ("status", status),
             ("actor", actor),
             ("correlation_id", correlation_id),
         ):
-            if value is not None:
+            if wanted is not None:
                 where.append(f"{column} = ?")
-                params.append(value)
+                params.append(wanted)
         sql = "SELECT body, prev_hash, hash FROM entries"
         if where:
             sql += " WHERE " + " AND ".join(where)

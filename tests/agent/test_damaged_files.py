@@ -176,3 +176,18 @@ def test_expiry_beyond_a_year_needs_the_flag(home: Home) -> None:
     assert_clear_refusal(refused, path, "more than 365 days", "--allow-long-expiry")
     added = ok(near_agent(home, "grants", "add", str(path), "--allow-long-expiry"))
     assert "stored as version 2" in added.stdout
+
+
+@pytest.mark.parametrize(
+    "command", [["do", SWAP, "--yes"], ["grants", "check", SWAP]], ids=["do", "grants-check"]
+)
+def test_native_near_as_the_stablecoin_is_one_clear_message(
+    home: Home, devnet: RunningDevnet, command: list[str]
+) -> None:
+    """USD limits are priced against a fungible token's pools; native NEAR has none to name."""
+    with home.config_file.open("a") as config:
+        config.write("defaults: {stablecoin: near}\n")
+    chain_before = usdc_and_nonce(devnet)
+    result = near_agent(home, *command)
+    assert_clear_refusal(result, home.config_file, "defaults.stablecoin", "USDC")
+    assert usdc_and_nonce(devnet) == chain_before

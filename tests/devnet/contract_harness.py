@@ -21,6 +21,7 @@ from devnet.contract import (
     Promise,
     PromiseResult,
     TransferAction,
+    method_mark,
 )
 
 TGAS = 10**12
@@ -168,7 +169,8 @@ class Chain:
     def view(self, receiver: str, method: str, **args: Any) -> Any:
         contract = self.contracts[receiver]
         fn = getattr(contract, method)
-        assert getattr(fn, "_near_kind", None) == "view", f"{method} is not a view"
+        mark = method_mark(fn)
+        assert mark is not None and mark.kind == "view", f"{method} is not a view"
         storage = copy.deepcopy(self.storage[receiver])
         ctx = _Ctx(self, receiver, receiver, 0, 0, storage, [])
         value = fn(ctx, **args)
@@ -193,15 +195,16 @@ class Chain:
         if contract is None:
             return self._fail(record, "CodeDoesNotExist", predecessor, deposit), [], None
         fn = getattr(contract, method, None)
-        if method.startswith("_") or getattr(fn, "_near_kind", None) != "call":
+        mark = method_mark(fn)
+        if method.startswith("_") or mark is None or mark.kind != "call":
             return self._fail(record, "MethodNotFound", predecessor, deposit), [], None
-        if deposit and not fn._near_payable:
+        if deposit and not mark.payable:
             return (
                 self._fail(record, f"Method {method} doesn't accept deposit", predecessor, deposit),
                 [],
                 None,
             )
-        if fn._near_private and predecessor != receiver:
+        if mark.private and predecessor != receiver:
             return self._fail(record, f"Method {method} is private", predecessor, deposit), [], None
         self.balances[receiver] += deposit
         storage = copy.deepcopy(self.storage[receiver])
