@@ -305,7 +305,11 @@ def rule_windows(ctx: Context, g: Grant) -> tuple[str, str, str] | None:
     ctx.budgets.extend(lines)
     for line in lines:
         if not line.fits:
-            show = _fmt_usd if line.measure == "usd" else lambda a, t=line.measure: _fmt(g, t, a)
+            measure = line.measure
+
+            def show(amount: int, measure: str = measure) -> str:
+                return _fmt_usd(amount) if measure == "usd" else _fmt(g, measure, amount)
+
             return (
                 DENY,
                 "window_cap",

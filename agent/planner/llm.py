@@ -63,11 +63,12 @@ FunctionModel; the answer goes through exactly the checks a real model's does.""
 def chat_openai(*, base_url: str, model: str, api_key: str | None, timeout_s: float = 60.0) -> Any:
     """The default chat model: any OpenAI-compatible endpoint through langchain-openai."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     return ChatOpenAI(
         base_url=base_url,
         model=model,
-        api_key=api_key or "not-needed",
+        api_key=SecretStr(api_key or "not-needed"),
         temperature=0,
         max_retries=1,
         timeout=timeout_s,
@@ -118,9 +119,9 @@ class LLMPlanner:
 
     async def propose(self, text: str, context: PlannerContext | None = None) -> ModelAnswer:
         """One model call; the answer is validated before anyone can act on it."""
-        from langchain_core.messages import HumanMessage, SystemMessage
+        from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-        messages = [SystemMessage(SYSTEM_PROMPT)]
+        messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPT)]
         if context is not None:
             messages.append(SystemMessage(context.as_data()))
         messages.append(HumanMessage(text))
@@ -155,7 +156,7 @@ class LLMPlanner:
             return ModelAnswer([], error="the model proposed nothing; try rephrasing")
         steps: list[ProposedStep] = []
         for index, call in enumerate(tool_calls, start=1):
-            name, args = call.get("name"), call.get("args") or {}
+            name, args = str(call.get("name") or ""), call.get("args") or {}
             try:  # the one argument gate every plan passes
                 clean = check_args(name, args, index)
             except StepError as exc:

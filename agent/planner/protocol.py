@@ -7,7 +7,7 @@ agent.yaml and calls ``await planner.plan(text, context)``. A planner never exec
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ class PlannerContext:
     contacts: Mapping[str, str] = field(default_factory=dict)
     preferences: Mapping[str, Any] = field(default_factory=dict)
     balances: Mapping[str, str] = field(default_factory=dict)
-    history: list[tuple[str, str]] = field(default_factory=list)  # (role, text), oldest first
+    history: Sequence[tuple[str, str]] = field(default_factory=list)  # (role, text), oldest first
 
     def as_data(self) -> str:
         body = {
