@@ -103,3 +103,15 @@ def test_seed_phrase_in_an_intent_is_refused(home: Home, intent: str) -> None:
     assert b"absorb" not in stored, "the seed phrase was written to a database"
     assert result.returncode == 2, result.stdout + result.stderr
     assert "seed phrase" in result.stdout + result.stderr
+
+
+def test_contact_name_with_a_variation_selector_is_refused(home: Home) -> None:
+    """README: a contact holding invisible characters is refused, shown escaped. `bob` followed
+    by U+FE0F looks exactly like `bob` in `contacts list`, yet is another contact, and an intent
+    naming it passes the intent screen (the same gap: Mn marks are not screened). It is refused
+    by the name's shape, but printed raw, so the user sees `'bob'` and cannot tell why."""
+    ok = near_agent(home, "contacts", "add", "bob", BOB)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    result = near_agent(home, "contacts", "add", "bob\ufe0f", "carol.test.near")
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "\\ufe0f" in result.stdout + result.stderr, "refused, but the mark is not shown"
