@@ -115,3 +115,34 @@ def test_contact_name_with_a_variation_selector_is_refused(home: Home) -> None:
     result = near_agent(home, "contacts", "add", "bob\ufe0f", "carol.test.near")
     assert result.returncode != 0, result.stdout + result.stderr
     assert "\\ufe0f" in result.stdout + result.stderr, "refused, but the mark is not shown"
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    ["2027-06-30T23:59:60Z", "9999-12-31T23:59:59-14:00"],
+    ids=["leap-second", "past-datetime-max"],
+)
+def test_grants_file_with_an_impossible_expiry_is_refused_with_exit_2(
+    home: Home, expires_at: str
+) -> None:
+    """README: a malformed grants file stops the command with one message naming the file, what
+    is wrong and what to do (exit 2). A leap second makes PyYAML's timestamp constructor raise a
+    bare ValueError, which load_grants_file (policies/grants.py: it catches OSError and
+    yaml.YAMLError only) lets out; an offset that pushes the time past datetime.max makes
+    Grant._aware's astimezone raise OverflowError, which is not a pydantic ValueError."""
+    grants = _write(
+        home.root / "odd-expiry.yaml",
+        f"""grants:
+- id: odd-expiry
+  expires_at: {expires_at}
+  kinds: [transfer]
+  tokens: [NEAR]
+  recipients: [{BOB}]
+  per_action: {{NEAR: "1"}}
+""",
+    )
+    result = near_agent(home, "grants", "add", str(grants), "--allow-long-expiry")
+    said = result.stdout + result.stderr
+    assert "Traceback" not in said, said
+    assert result.returncode == 2, said
+    assert str(grants) in said, said
