@@ -85,3 +85,13 @@ def test_damaged_devnet_manifest_stops_with_exit_2(home: Home, tmp_path: Path) -
     home.config_file.write_text(yaml.safe_dump(config))
     result = near_agent(home, tmp_path / "state", "do", PAY, "--yes")
     assert_refused_naming(result, manifest)
+
+
+def test_agent_yaml_with_a_leap_second_stops_with_exit_2(home: Home, tmp_path: Path) -> None:
+    """A malformed agent.yaml: PyYAML's timestamp constructor raises a bare ValueError for
+    second 60, and load_config (agent/config.py) catches only OSError, RecursionError and
+    YAMLError, so the command dies with a traceback instead of naming the file."""
+    text = home.config_file.read_text()
+    home.config_file.write_text(text + "rpc_url: 2027-06-30T23:59:60Z\n")
+    result = near_agent(home, tmp_path / "state", "do", "what's my balance")
+    assert_refused_naming(result, home.config_file)
