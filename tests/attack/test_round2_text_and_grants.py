@@ -146,3 +146,27 @@ def test_grants_file_with_an_impossible_expiry_is_refused_with_exit_2(
     assert "Traceback" not in said, said
     assert result.returncode == 2, said
     assert str(grants) in said, said
+
+
+def test_grants_file_with_a_variation_selector_in_a_token_name_is_refused(home: Home) -> None:
+    """README: a grants file holding invisible characters is refused, shown escaped. Here the
+    grant's `USDC` is `USDC` + U+FE0F, pinned to another contract than the visible `USDC`:
+    the file reads as one token pinned twice, and the grant allows the other one."""
+    expires = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    grants = _write(
+        home.root / "selector.yaml",
+        f"""tokens:
+  USDC: {{contract_id: usdc.test.near, decimals: 6}}
+  "USDC\ufe0f": {{contract_id: evil.test.near, decimals: 6}}
+grants:
+- id: pay-usdc
+  expires_at: "{expires}"
+  kinds: [transfer]
+  tokens: ["USDC\ufe0f"]
+  recipients: [{BOB}]
+  per_action: {{"USDC\ufe0f": "5"}}
+""",
+    )
+    result = near_agent(home, "grants", "add", str(grants))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "\\ufe0f" in result.stderr
