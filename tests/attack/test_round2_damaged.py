@@ -17,7 +17,7 @@ from agent.home import STATE_ENV, Home
 from devnet.server import RunningDevnet
 from tests.agent.agent_runs import BOB, PAY, write_pay_grant
 from tests.devnet.helpers import balance
-from tools.nonce_ledger import LEDGER_FILE
+from tools.nonce_ledger import LEDGER_FILE, LOCKS_DIR
 
 
 def near_agent(home: Home, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -49,9 +49,13 @@ def _folder(path: Path) -> None:
     path.mkdir()
 
 
-@pytest.mark.parametrize("how", [_garbage, _folder], ids=["garbage", "a-folder"])
+@pytest.mark.parametrize(
+    ("name", "how"),
+    [(LEDGER_FILE, _garbage), (LEDGER_FILE, _folder), (LOCKS_DIR, _garbage)],
+    ids=["ledger-garbage", "ledger-a-folder", "locks-a-file"],
+)
 def test_damaged_nonce_ledger_stops_with_exit_2(
-    paying: Home, devnet: RunningDevnet, tmp_path: Path, how: Callable[[Path], None]
+    paying: Home, devnet: RunningDevnet, tmp_path: Path, name: str, how: Callable[[Path], None]
 ) -> None:
     """A damaged nonces.db in the state folder: README promises exit 2 naming the file. The
     ledger is opened inside the send (tools/nonce_ledger.py), where the executor turns the
@@ -59,11 +63,11 @@ def test_damaged_nonce_ledger_stops_with_exit_2(
     database", exit 1) with neither the file's name nor what to do."""
     state = tmp_path / "state"
     state.mkdir()
-    how(state / LEDGER_FILE)
+    how(state / name)
     before = balance(devnet, BOB)
     result = near_agent(paying, state, "do", PAY, "--yes")
     assert balance(devnet, BOB) == before
-    assert_refused_naming(result, state / LEDGER_FILE)
+    assert_refused_naming(result, state / name)
 
 
 def test_key_file_that_is_a_directory_stops_with_exit_2(home: Home, tmp_path: Path) -> None:
