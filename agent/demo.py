@@ -60,6 +60,10 @@ def demo_grants(expires_at: datetime) -> str:
 
 
 DEMO_MARK = ".demo"
+_PICK = (
+    "Give `near-agent demo --dir` a new or empty folder, or one an earlier demo made; "
+    "for a home of your own use `near-agent init` and `near-agent grants add`."
+)
 
 
 def claim_demo_folder(folder: Path) -> Home:
@@ -69,29 +73,24 @@ def claim_demo_folder(folder: Path) -> Home:
     agent.yaml and give grants the user never gave (or revoked).
     """
     root = folder.expanduser().resolve()
-    if root.exists() and not root.is_dir():
-        raise UnusableFile(
-            root, "this is a file, not a folder; nothing was changed.", _PICK_ANOTHER
+    try:
+        if root.exists() and not root.is_dir():
+            raise UnusableFile(root, "this is a file, not a folder; nothing was changed.", _PICK)
+        if root.is_dir() and not (root / DEMO_MARK).is_file() and any(root.iterdir()):
+            raise UnusableFile(
+                root,
+                "this folder is not empty and no demo made it; the demo would replace its "
+                "agent.yaml and give grants in it, so nothing was changed.",
+                _PICK,
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        (root / DEMO_MARK).write_text(
+            "Made by `near-agent demo`: a demo home on a local devnet, whose grants the demo "
+            "gives itself each time it runs here.\n"
         )
-    if root.is_dir() and not (root / DEMO_MARK).is_file() and any(root.iterdir()):
-        raise UnusableFile(
-            root,
-            "this folder is not empty and no demo made it; the demo would replace its "
-            "agent.yaml and give grants in it, so nothing was changed.",
-            _PICK_ANOTHER,
-        )
-    root.mkdir(parents=True, exist_ok=True)
-    (root / DEMO_MARK).write_text(
-        "Made by `near-agent demo`: a demo home on a local devnet, whose grants the demo gives "
-        "itself each time it runs here.\n"
-    )
+    except OSError as exc:
+        raise UnusableFile(root, f"the demo cannot make its home here ({exc})", _PICK) from exc
     return Home(root)
-
-
-_PICK_ANOTHER = (
-    "Give `near-agent demo --dir` a new or empty folder, or one an earlier demo made; "
-    "for a home of your own use `near-agent init` and `near-agent grants add`."
-)
 
 
 def run_demo(root: Path | None = None, console: Console | None = None) -> int:
