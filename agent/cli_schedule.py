@@ -71,6 +71,28 @@ def spec_from_pairs(pairs: list[str]) -> dict[str, Any]:
     return spec
 
 
+def _strategy_file(file: Path) -> dict[str, Any]:
+    """A strategy file's settings, read the way every user file is (``load_yaml``: a key
+    written twice is an error); ValueError naming the file when it cannot be used."""
+    import yaml
+
+    from memory.user_files import load_yaml
+
+    try:
+        spec = load_yaml(file.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{file}: not UTF-8 text; save the file as UTF-8") from exc
+    except RecursionError as exc:
+        raise ValueError(f"{file}: not readable YAML: it is nested too deeply") from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{file}: {exc}") from exc
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise ValueError(f"{file}: the file must hold one strategy, a mapping of its settings")
+    return spec
+
+
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
 
@@ -106,19 +128,17 @@ def add(
     """Add a strategy; the daemon's next tick picks it up."""
     import sqlite3
 
-    import yaml
     from pydantic import ValidationError
 
     from agent.scheduler.strategies import parse_strategy
     from tools.validation import describe_validation_error
 
     try:
-        spec = yaml.safe_load(file.read_text()) if file else {}
-        spec = {**(spec or {}), **spec_from_pairs(pairs or [])}
+        spec = {**(_strategy_file(file) if file else {}), **spec_from_pairs(pairs or [])}
         strategy = parse_strategy(spec)
     except ValidationError as exc:
         raise _fail(f"Not a valid strategy: {describe_validation_error(exc)}", 2) from exc
-    except (ValueError, OSError, yaml.YAMLError) as exc:
+    except ValueError as exc:
         raise _fail(f"Not a valid strategy: {exc}", 2) from exc
     now = datetime.now(UTC)
     try:

@@ -5,6 +5,10 @@ session through the same planner, policy engine, executor and audit log a user g
 (confirmed, first-time recipient), a swap, a label submission the vendor accepts, a reward claim,
 an over-limit transfer the policy denies and a confirmation the user declines. It ends by
 printing the audit log and verifying its hash chain.
+
+The demo writes its own agent.yaml and gives its grants itself, which only the user may do to
+a home of theirs: so it runs only in a new or empty folder, or one an earlier demo made (marked
+by ``DEMO_MARK``), and refuses any other folder before touching it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from agent.session import AgentSession
 from agent.setup_home import write_config
 from policies.evaluator import Decision
 from tools.action import CanonicalAction
+from tools.errors import UnusableFile
 
 USER = "alice.test.near"
 CONTACTS = {"bob": "bob.test.near", "carol": "carol.test.near"}
@@ -54,15 +59,49 @@ def demo_grants(expires_at: datetime) -> str:
     return yaml.safe_dump(body, sort_keys=False)
 
 
+DEMO_MARK = ".demo"
+_PICK = (
+    "Give `near-agent demo --dir` a new or empty folder, or one an earlier demo made; "
+    "for a home of your own use `near-agent init` and `near-agent grants add`."
+)
+
+
+def claim_demo_folder(folder: Path) -> Home:
+    """The demo's home in ``folder``: new, empty or made by a demo (then marked as the demo's).
+
+    UnusableFile for any other folder, changing nothing in it: the demo would replace its
+    agent.yaml and give grants the user never gave (or revoked).
+    """
+    root = folder.expanduser().resolve()
+    try:
+        if root.exists() and not root.is_dir():
+            raise UnusableFile(root, "this is a file, not a folder; nothing was changed.", _PICK)
+        if root.is_dir() and not (root / DEMO_MARK).is_file() and any(root.iterdir()):
+            raise UnusableFile(
+                root,
+                "this folder is not empty and no demo made it; the demo would replace its "
+                "agent.yaml and give grants in it, so nothing was changed.",
+                _PICK,
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        (root / DEMO_MARK).write_text(
+            "Made by `near-agent demo`: a demo home on a local devnet, whose grants the demo "
+            "gives itself each time it runs here.\n"
+        )
+    except OSError as exc:
+        raise UnusableFile(root, f"the demo cannot make its home here ({exc})", _PICK) from exc
+    return Home(root)
+
+
 def run_demo(root: Path | None = None, console: Console | None = None) -> int:
     """Run the demo; returns the process exit code (0 when every expectation held)."""
-    return asyncio.run(_demo(root, console or Console()))
+    home = claim_demo_folder(root or Path(tempfile.mkdtemp(prefix="near-agent-demo-")))
+    return asyncio.run(_demo(home, console or Console()))
 
 
-async def _demo(root: Path | None, console: Console) -> int:
+async def _demo(home: Home, console: Console) -> int:
     from devnet.server import start_devnet
 
-    home = Home.resolve(root or tempfile.mkdtemp(prefix="near-agent-demo-"))
     console.rule("[bold]near-agent demo")
     console.print(f"home: {home.root}")
     node = start_devnet(home.devnet_dir, port=0, reset=True)

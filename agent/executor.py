@@ -22,7 +22,7 @@ from tools import failpoints
 from tools import registry as tool_registry
 from tools.action import CanonicalAction, FunctionCallSpec, TransactionSpec
 from tools.base import Tool, ToolContext, ToolResult
-from tools.errors import OutcomeUnknownError, ToolError
+from tools.errors import OutcomeUnknownError, ToolError, UnusableFile
 from tools.signing import SignedTx
 
 StepStatus = Literal["done", "refused", "denied", "declined", "failed", "unknown", "not_run"]
@@ -260,6 +260,8 @@ class Executor:
                 return StepReport(tool, "unknown", message, action.preview, decision.to_dict())
             self._settle_or_release(reservation, cid, tool, sent=False)
             self._log(AuditKind.ERROR, cid, data, tool, "failed")
+            if isinstance(exc, UnusableFile):  # no later step can do better: stop the command,
+                raise  # whose one handler names the file and what to do (exit 2)
             return StepReport(tool, "failed", data["error"], action.preview, decision.to_dict())
         failpoints.hit("before_settle")
         resolved = self._settle_or_release(reservation, cid, tool, sent=True)

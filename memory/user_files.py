@@ -7,28 +7,36 @@ what to do; the CLI renders it once, at its top level, and exits 2. Reading YAML
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tools.errors import UnusableFile
 
-class UnusableFile(Exception):
-    """A file the agent needs is missing, damaged or invalid; nothing was done with it."""
-
-    def __init__(self, path: Path | str, problem: str, remedy: str) -> None:
-        super().__init__(f"{path}: {problem}\n{remedy}")
-        self.path = str(path)
-        self.problem = problem
-        self.remedy = remedy
+__all__ = ["DuplicateKey", "UnreadableValue", "UnusableFile", "load_yaml"]
 
 
 class DuplicateKey(yaml.constructor.ConstructorError):
     """A mapping names the same key twice (YAML would otherwise keep the later value)."""
 
 
+class UnreadableValue(yaml.constructor.ConstructorError):
+    """A scalar YAML reads as a type it cannot build, e.g. a timestamp at second 60 or past the
+    year 9999 (PyYAML's constructors raise a bare ValueError or OverflowError there)."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with a repeated key."""
+    """SafeLoader that refuses a mapping with a repeated key and reports a value its
+    constructor cannot build as a YAML error at that value's line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            shown = f"{node.value!r} " if isinstance(node, yaml.ScalarNode) else ""
+            raise UnreadableValue(
+                None, None, f"the value {shown}cannot be read: {exc}", node.start_mark
+            ) from exc
 
 
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -58,5 +66,6 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 
 
 def load_yaml(text: str) -> Any:
-    """Parse YAML safely; DuplicateKey (a yaml.YAMLError) when a mapping repeats a key."""
+    """Parse YAML safely; DuplicateKey (a yaml.YAMLError) when a mapping repeats a key,
+    UnreadableValue (also one) when a value cannot be built, each with its line."""
     return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass

@@ -188,7 +188,15 @@ class Grant(_Strict):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("give a timezone (e.g. 2027-01-31T00:00:00Z)")
-        return value.astimezone(UTC) if value is not None else None
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00 is past the year 9999 in UTC
+            raise ValueError(
+                f"{value.isoformat()} is after 9999-12-31T23:59:59Z, the latest time there is; "
+                "write an earlier one"
+            ) from None
 
     @model_validator(mode="after")
     def _coherent(self) -> Grant:
@@ -346,6 +354,42 @@ def parse_duration(value: str | int) -> int:
     return seconds
 
 
+def _refuse_ambiguous_names(pins: dict[str, TokenPin]) -> None:
+    """Every name under ``tokens:`` means one token: names equal ignoring case (``USDC`` and
+    ``usdc``), a name that is NEAR's or another pin's contract id, or one contract pinned with
+    two decimals would let a later entry silently decide what a grant's amounts mean."""
+    seen: dict[str, str] = {}
+    for symbol, pin in pins.items():
+        if not is_valid_account_id(pin.contract_id):
+            raise ValueError(f"tokens.{symbol}: {pin.contract_id!r} is not a valid account id")
+        key = symbol.lower()
+        if key == NEAR or pin.contract_id == NEAR:
+            raise ValueError(
+                f"tokens.{symbol}: NEAR is the native token, never a contract's; "
+                "give the pinned token another name and contract"
+            )
+        if key in seen:
+            raise ValueError(
+                f"tokens: {seen[key]!r} and {symbol!r} are one name written twice (token names "
+                "are compared ignoring case); keep one"
+            )
+        seen[key] = symbol
+    decimals: dict[str, tuple[str, int]] = {}
+    for symbol, pin in pins.items():
+        named = seen.get(pin.contract_id)
+        if named is not None and named != symbol:
+            raise ValueError(
+                f"tokens: {named!r} is named like the contract of {symbol!r} "
+                f"({pin.contract_id}) but pins another token; rename it"
+            )
+        other, places = decimals.setdefault(pin.contract_id, (symbol, pin.decimals))
+        if places != pin.decimals:
+            raise ValueError(
+                f"tokens: {other!r} and {symbol!r} pin the same contract {pin.contract_id} with "
+                f"{places} and {pin.decimals} decimals; keep one"
+            )
+
+
 class _Tokens:
     """Resolves the names a user writes to token ids and decimals.
 
@@ -357,9 +401,8 @@ class _Tokens:
     def __init__(self, pins: dict[str, TokenPin], wrapped: frozenset[str] = frozenset()) -> None:
         self.by_name: dict[str, tuple[str, int, str]] = {"near": (NEAR, NEAR_DECIMALS, "NEAR")}
         self.wrapped: set[str] = set()
+        _refuse_ambiguous_names(pins)
         for symbol, pin in pins.items():
-            if not is_valid_account_id(pin.contract_id):
-                raise ValueError(f"tokens.{symbol}: {pin.contract_id!r} is not a valid account id")
             if symbol.lower() == "wnear" or pin.contract_id in wrapped:
                 if pin.decimals != NEAR_DECIMALS:
                     raise ValueError(
@@ -372,6 +415,8 @@ class _Tokens:
             self.by_name.setdefault(pin.contract_id, entry)
 
     def resolve(self, name: str) -> tuple[str, int, str]:
+        """Names are looked up ignoring case, then as a contract id (so each may mean only one
+        token: ``_refuse_ambiguous_names``)."""
         entry = self.by_name.get(name.lower()) or self.by_name.get(name)
         if entry is None:
             raise ValueError(

@@ -6,7 +6,24 @@ audit log) and a message a user can act on. Nothing here holds key material.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+
+class UnusableFile(Exception):
+    """A file the agent needs is missing, damaged or invalid; nothing was done with it.
+
+    Not a ToolError: no step can work around it, so it is never reported as one step's failure
+    but stops the command, which the CLI renders once (the file, what is wrong, what to do) and
+    exits 2. Declared here, the lowest layer, so that tools/ (the nonce ledger) and memory/
+    (databases, user files) raise the same class.
+    """
+
+    def __init__(self, path: Path | str, problem: str, remedy: str) -> None:
+        super().__init__(f"{path}: {problem}\n{remedy}")
+        self.path = str(path)
+        self.problem = problem
+        self.remedy = remedy
 
 
 class ToolError(Exception):

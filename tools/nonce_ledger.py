@@ -50,11 +50,13 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from tools.errors import ToolError
+from tools.errors import ToolError, UnusableFile
 
 LEDGER_FILE = "nonces.db"
 LOCKS_DIR = "nonce-locks"
 SQLITE_INT_MAX = 2**63 - 1
+# SQLITE_CANTOPEN, SQLITE_CORRUPT, SQLITE_NOTADB: the file is not a database we can use
+_UNUSABLE_CODES = frozenset({14, 11, 26})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -109,6 +111,37 @@ class SignatureReuseError(ToolError):
     """A signed hash or nonce is already the ledger's under another allocation; nothing was sent."""
 
     code = "signature_reuse"
+
+
+class UnusableLedger(UnusableFile):
+    """The ledger's database or lock folder cannot be used (damaged, of the wrong kind, not
+    readable); nothing was signed. It keeps nothing the chain does not: deleting it is safe
+    while no near-agent process runs (allocation starts again from the chain's nonces)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        remove = f"rm -r {path}" if path.is_dir() else f"rm {path}"
+        super().__init__(
+            path,
+            f"the nonce ledger cannot be used ({reason}); nothing was signed or sent.",
+            "It only keeps the nonces this machine signed with, which the chain also knows, so "
+            f"it is safe to delete when no near-agent process is running: stop them, then "
+            f"{remove} and try again.",
+        )
+
+
+@contextlib.contextmanager
+def _usable(path: Path) -> Iterator[None]:
+    """Report an OS or SQLite error that means the file itself cannot be used as
+    UnusableLedger (naming the file the OS names, else ``path``); others pass through."""
+    try:
+        yield
+    except OSError as exc:
+        named = Path(exc.filename) if exc.filename else path
+        raise UnusableLedger(named, exc.strerror or str(exc)) from exc
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) not in _UNUSABLE_CODES:
+            raise
+        raise UnusableLedger(path, str(exc)) from exc
 
 
 class NonceSource(Protocol):
@@ -223,39 +256,45 @@ class NonceLedger:
 
     def _ensure_locks_dir(self) -> None:
         """The folder and its locks folder, private, whether never made or removed since."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.locks_dir.mkdir(exist_ok=True, mode=0o700)
+        with _usable(self.locks_dir):
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.locks_dir.mkdir(exist_ok=True, mode=0o700)
 
     def _ensure_file(self) -> None:
         """The folder and the database file, private, whether never made or removed since."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        with _usable(self.path):
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, begun before reading (BEGIN IMMEDIATE): atomic across
         processes. The schema is made inside it, so a removed database is simply begun again."""
         self._ensure_file()
-        conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
-        try:
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("BEGIN IMMEDIATE")
+        with _usable(self.path):
+            conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
             try:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _SCHEMA:
+                        conn.execute(statement)
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
 
     @contextlib.asynccontextmanager
     async def hold(self, key: NonceKey) -> AsyncIterator[None]:
         async with _loop_lock(key):
             self._ensure_locks_dir()
-            fd = os.open(self.locks_dir / f"{key.digest()}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            lock_file = self.locks_dir / f"{key.digest()}.lock"
+            with _usable(lock_file):
+                fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 await self._flock(fd, key)
                 try:
