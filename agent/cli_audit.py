@@ -286,6 +286,14 @@ def verify(
     """
     if account is not None and not anchored:
         raise typer.BadParameter("only with --anchored", param_hint="--account")
+    if account is not None:
+        from tools.errors import InvalidAccountIdError
+        from tools.network import check_account_id
+
+        try:
+            account = check_account_id(account)
+        except InvalidAccountIdError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--account") from None
     expected = _parse_head(expect_head) if expect_head else None
     notary, names = _anchored_notaries(ctx, account) if anchored else (None, [])
     for name in names:
@@ -297,7 +305,8 @@ def verify(
             typer.echo(f"Could not read the anchors back from chain: {exc}", err=True)
             raise typer.Exit(2) from exc
     if report.ok:
-        anchors = f", {report.anchors_checked} anchor(s) checked" if report.anchors_checked else ""
+        checked = report.anchors_checked
+        anchors = f", {checked} anchor(s) checked" if checked or anchored else ""
         where = " on chain" if anchored else ""
         typer.echo(f"OK: {report.count} entries, head {report.head_hash}{anchors}{where}")
         return
