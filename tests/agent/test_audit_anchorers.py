@@ -15,6 +15,15 @@ import yaml
 from agent.home import Home
 from memory.audit.anchorers import Anchorer, AnchorerRecord
 from tests.agent.test_grants_source import near_agent, ok
+from tests.support.anchoring_home import anchoring_home
+
+__all__ = ["anchoring_home"]
+
+
+@pytest.fixture
+def home(anchoring_home: Home) -> Home:
+    """alice's home on a devnet of its own (anchors stay on chain for the next test)."""
+    return anchoring_home
 
 
 def _act_as(home: Home, account: str) -> None:
