@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from agent.home import Home
+from memory.audit import AuditLog
 from memory.audit.anchorers import Anchorer, AnchorerRecord
 from tests.agent.test_grants_source import near_agent, ok
 from tests.support.anchoring_home import anchoring_home
@@ -90,3 +91,15 @@ def test_the_record_is_kept_outside_the_home(home: Home) -> None:
         ("alice.test.near", "devnet", "notary.test.near")
     ]
     assert all(isinstance(a, Anchorer) and a.rpc_url.startswith("http") for a in recorded)
+
+
+def test_a_damaged_record_stops_anchor_and_verify_with_exit_2(home: Home) -> None:
+    home.anchorers_db.parent.mkdir(parents=True, exist_ok=True)
+    home.anchorers_db.write_bytes(b"not a database " * 300)
+    for args in (("audit", "verify", "--anchored"), ("audit", "anchor")):
+        result = near_agent(home, *args)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert str(home.anchorers_db) in result.stderr and "damaged" in result.stderr
+        assert "Traceback" not in result.stderr
+    with AuditLog(home.audit_db) as log:
+        assert log.anchors() == []  # nothing was published
