@@ -50,7 +50,8 @@ def validate_name(name: str) -> str:
     if not _NAME.fullmatch(cleaned):
         raise ContactError(
             f"{_shown(name)} is not a usable contact name: start with a letter, then up to 31 "
-            "letters, digits, spaces, '-' or '_' (no dots, so a name never looks like an account id)"
+            "letters, digits, spaces, '-' or '_' (no dots, so a name never looks like an "
+            "account id)"
         )
     return cleaned
 
