@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from memory.audit import AuditEntry, AuditLog, Head
     from memory.audit.anchor import AnchorNotary
+    from memory.audit.anchorers import Anchorer
 
 audit_app = typer.Typer(
     name="audit",
@@ -49,11 +50,14 @@ def _open(ctx: typer.Context) -> AuditLog:
     return AuditLog(home.audit_db)
 
 
-def load_notary(home: Home, *, signing: bool) -> AnchorNotary:
-    """The chain-backed notary for the configured network and account (agent.yaml).
+def load_notary(home: Home, *, signing: bool, anchorer: Anchorer | None = None) -> AnchorNotary:
+    """The chain-backed notary for the configured network and account (agent.yaml), or for a
+    recorded ``anchorer`` (its account, notary contract and network; reading only).
 
     Reading anchors back needs no key; publishing one (``signing``) does.
     """
+    from dataclasses import replace
+
     from agent.config import load_config
     from tools.base import context_from_config
     from tools.notary import ChainNotary
@@ -62,7 +66,16 @@ def load_notary(home: Home, *, signing: bool) -> AnchorNotary:
     ctx = context_from_config(
         config, home_devnet_dir=home.devnet_dir, require_key=signing, state_dir=home.state_dir
     )
-    return ChainNotary(ctx)
+    if anchorer is None:
+        return ChainNotary(ctx)
+    same_network = anchorer.network == ctx.network.network_id
+    network = replace(
+        ctx.network,
+        network_id=anchorer.network,
+        rpc_url=ctx.network.rpc_url if same_network or not anchorer.rpc_url else anchorer.rpc_url,
+        notary_id=anchorer.contract,
+    )
+    return ChainNotary(replace(ctx, network=network), account_id=anchorer.account)
 
 
 def _notary_or_exit(ctx: typer.Context, *, signing: bool) -> AnchorNotary:
@@ -71,6 +84,61 @@ def _notary_or_exit(ctx: typer.Context, *, signing: bool) -> AnchorNotary:
     except Exception as exc:  # configuration, keys or a missing contract: say which and stop
         typer.echo(f"Cannot use the anchor notary: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def _anchorer_of(notary: AnchorNotary) -> Anchorer | None:
+    """Who publishes through ``notary`` (None when it does not say, as a stand-in may not)."""
+    from memory.audit.anchorers import Anchorer
+
+    account = getattr(notary, "account_id", None)
+    if not account:
+        return None
+    return Anchorer(
+        str(account),
+        str(getattr(notary, "network", "") or ""),
+        str(getattr(notary, "contract_id", "") or ""),
+        str(getattr(notary, "rpc_url", "") or ""),
+    )
+
+
+def _anchored_notaries(ctx: typer.Context, account: str | None) -> tuple[AnchorNotary, list[str]]:
+    """One notary reading the anchors of every account that anchored this home's log (recorded
+    in the state folder) and of agent.yaml's account, or of ``account`` alone; and their names.
+    """
+    from memory.audit.anchor import AccountsNotary
+    from memory.audit.anchorers import Anchorer, AnchorerRecord
+
+    home: Home = ctx.obj
+    configured = _notary_or_exit(ctx, signing=False)
+    with AnchorerRecord(home.anchorers_db) as record:
+        recorded = record.for_home(home.root)
+    network = str(getattr(configured, "network", "") or "")
+    contract = str(getattr(configured, "contract_id", "") or "")
+    first = _anchorer_of(configured)
+    if account is not None:
+        recorded = [a for a in recorded if a.account == account]
+        first = Anchorer(account, network, contract)
+    notaries, names, seen = [], [], set()
+    for anchorer in [first, *recorded]:
+        key = None if anchorer is None else (anchorer.account, anchorer.network, anchorer.contract)
+        if key in seen:
+            continue
+        seen.add(key)
+        if anchorer is None:  # the configured notary does not name its account
+            notaries.append(configured)
+            names.append(f"the configured account on {contract} ({network})")
+            continue
+        try:
+            notaries.append(
+                configured
+                if anchorer == first and account is None
+                else load_notary(home, signing=False, anchorer=anchorer)
+            )
+        except Exception as exc:
+            typer.echo(f"Cannot use the anchor notary of {anchorer.describe()}: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        names.append(anchorer.describe())
+    return AccountsNotary(notaries), names
 
 
 def _damaged(exc: Exception) -> typer.Exit:
@@ -195,16 +263,41 @@ def show(
 def verify(
     ctx: typer.Context,
     anchored: Annotated[
-        bool, typer.Option("--anchored", help="Also check every anchor against the chain.")
+        bool,
+        typer.Option(
+            "--anchored",
+            help="Also check the anchors on chain of every account that anchored this log.",
+        ),
     ] = False,
+    account: Annotated[
+        str | None,
+        typer.Option(help="With --anchored: check this account's anchors only."),
+    ] = None,
     expect_head: Annotated[
         str | None,
         typer.Option(help="COUNT:HASH you recorded with `audit head`; catches a cut-off tail."),
     ] = None,
 ) -> None:
-    """Re-hash the whole log; exits 1 and names the first bad entry if anything was altered."""
+    """Re-hash the whole log; exits 1 and names the first bad entry if anything was altered.
+
+    With --anchored the anchors are read back from the chain for every account recorded (in the
+    user's state folder, outside the home) as having anchored this home's log, and for the
+    account in agent.yaml.
+    """
+    if account is not None and not anchored:
+        raise typer.BadParameter("only with --anchored", param_hint="--account")
+    if account is not None:
+        from tools.errors import InvalidAccountIdError
+        from tools.network import check_account_id
+
+        try:
+            account = check_account_id(account)
+        except InvalidAccountIdError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--account") from None
     expected = _parse_head(expect_head) if expect_head else None
-    notary = _notary_or_exit(ctx, signing=False) if anchored else None
+    notary, names = _anchored_notaries(ctx, account) if anchored else (None, [])
+    for name in names:
+        typer.echo(f"Anchors read from chain: {name}")
     with _open(ctx) as log:
         try:
             report = log.verify(anchored=notary, expected_head=expected)
@@ -212,7 +305,8 @@ def verify(
             typer.echo(f"Could not read the anchors back from chain: {exc}", err=True)
             raise typer.Exit(2) from exc
     if report.ok:
-        anchors = f", {report.anchors_checked} anchor(s) checked" if report.anchors_checked else ""
+        checked = report.anchors_checked
+        anchors = f", {checked} anchor(s) checked" if checked or anchored else ""
         where = " on chain" if anchored else ""
         typer.echo(f"OK: {report.count} entries, head {report.head_hash}{anchors}{where}")
         return
@@ -281,7 +375,14 @@ def export(
 @audit_app.command()
 def anchor(ctx: typer.Context) -> None:
     """Publish the log's head to the notary contract on NEAR."""
+    from memory.audit.anchorers import AnchorerRecord
+
     notary = _notary_or_exit(ctx, signing=True)
+    anchorer = _anchorer_of(notary)
+    if anchorer is not None:  # recorded first, so `verify --anchored` knows whose anchors to read
+        home: Home = ctx.obj
+        with AnchorerRecord(home.anchorers_db) as record:
+            record.add(home.root, anchorer)
     with _open(ctx) as log:
         try:
             made = log.anchor(notary, actor="user")

@@ -63,3 +63,9 @@ class Home:
         """The user's state folder, outside the home and shared by all of them (see
         :func:`user_state_dir`)."""
         return user_state_dir()
+
+    @property
+    def anchorers_db(self) -> Path:
+        """Which accounts anchored which home's audit log (``memory.audit.anchorers``): in the
+        state folder, where editing or emptying a home does not reach."""
+        return self.state_dir / "anchorers.db"

@@ -14,7 +14,7 @@ from pathlib import Path
 from memory.db import connect, write_transaction
 from tools.errors import InvalidAccountIdError
 from tools.network import check_account_id
-from tools.text_screen import DeceptiveTextError, check_visible
+from tools.text_screen import DeceptiveTextError, check_visible, escaped
 
 _TABLE = "contacts"
 # Both are used with fullmatch, never match + "$" (which also accepts a trailing newline).
@@ -49,8 +49,9 @@ def validate_name(name: str) -> str:
     _visible(name, "contact name")
     if not _NAME.fullmatch(cleaned):
         raise ContactError(
-            f"{name!r} is not a usable contact name: start with a letter, then up to 31 letters, "
-            "digits, spaces, '-' or '_' (no dots, so a name never looks like an account id)"
+            f"{_shown(name)} is not a usable contact name: start with a letter, then up to 31 "
+            "letters, digits, spaces, '-' or '_' (no dots, so a name never looks like an "
+            "account id)"
         )
     return cleaned
 
@@ -70,6 +71,11 @@ def _visible(text: str, what: str) -> None:
         check_visible(text, what)
     except DeceptiveTextError as exc:
         raise ContactError(exc.message) from None
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for an error, hidden characters escaped so the user sees them."""
+    return f"'{escaped(text)}'"
 
 
 def is_full_account_id(text: str) -> bool:
@@ -110,7 +116,7 @@ class AddressBook:
         existing = self.get(display)
         if existing is not None and not replace and existing.account_id != account:
             raise ContactError(
-                f"{existing.name!r} is already {existing.account_id}; remove it first "
+                f"{_shown(existing.name)} is already {existing.account_id}; remove it first "
                 "or replace it explicitly"
             )
         contact = Contact(display, account, note, datetime.now(UTC).isoformat(timespec="seconds"))
@@ -120,7 +126,7 @@ class AddressBook:
     def remove(self, name: str) -> Contact:
         found = self.get(name)
         if found is None:
-            raise UnknownContactError(f"there is no contact named {name.strip()!r}")
+            raise UnknownContactError(f"there is no contact named {_shown(name.strip())}")
         self._db.execute(f"DELETE FROM {_TABLE} WHERE key = ?", (name_key(name),))
         return found
 
@@ -146,9 +152,9 @@ class AddressBook:
         if is_full_account_id(text):
             return text
         if text and is_full_account_id(text.lower()):
-            raise ContactError(f"account ids are lowercase: did you mean {text.lower()!r}?")
+            raise ContactError(f"account ids are lowercase: did you mean {_shown(text.lower())}?")
         raise UnknownContactError(
-            f"{text!r} is neither a contact nor a NEAR account id: give the full id "
+            f"{_shown(text)} is neither a contact nor a NEAR account id: give the full id "
             f"(like {text.lower() or 'bob'}.near) or save it with "
             f"`near-agent contacts add {text or 'NAME'} ACCOUNT_ID`"
         )

@@ -100,9 +100,12 @@ class ChainNotary:
     while an event loop is busy) without sharing an HTTP session across event loops.
     """
 
-    def __init__(self, ctx: ToolContext) -> None:
+    def __init__(self, ctx: ToolContext, account_id: str | None = None) -> None:
+        """Reads ``account_id``'s anchors (default: the context's account, which signs)."""
         self.contract_id = notary_contract(ctx)
         self.network = ctx.network.network_id
+        self.rpc_url = ctx.network.rpc_url
+        self.account_id = account_id or ctx.account_id
         chain = ChainClient(
             ctx.network.rpc_url,
             timeout_s=ctx.chain.timeout_s,
@@ -112,13 +115,15 @@ class ChainNotary:
         self._ctx = replace(ctx, chain=chain, tokens=ctx.tokens)
 
     def anchor(self, head_hash: str, entries: int) -> str:
+        if self.account_id != self._ctx.account_id:
+            raise ValueError(f"only {self._ctx.account_id} can sign here, not {self.account_id}")
         return self._run(anchor(self._ctx, head_hash, entries))
 
     def read_anchor(self, head_hash: str) -> dict[str, Any] | None:
-        return self._run(read_anchor(self._ctx, head_hash))
+        return self._run(read_anchor(self._ctx, head_hash, self.account_id))
 
     def read_anchors(self) -> list[dict[str, Any]]:
-        return self._run(read_anchors(self._ctx))
+        return self._run(read_anchors(self._ctx, self.account_id))
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         async def closing() -> T:

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 
 import base58
+
+from tools.text_screen import DEFAULT_IGNORABLE, is_default_ignorable
 
 MIN_SECRET_CHARS = 8
 """Shorter values are not registered: hiding every "abc" in every text would hide too much."""
@@ -35,7 +38,13 @@ BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _HEX_SECRET = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{128}(?![0-9a-fA-F])")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{32,}(?![A-Za-z0-9_\-])")
 _ETH_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+# A disguise: an escape a program decodes, or a character a reader does not see.
+_DISGUISE = re.compile(
+    r"\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})|%([0-9a-fA-F]{2})|" + DEFAULT_IGNORABLE.pattern
+)
+_MAY_DISGUISE = re.compile(r"\\[uU]|%|" + DEFAULT_IGNORABLE.pattern)
 _SEED_WORD = re.compile(r"[a-z]{3,8}")
+_NOT_A_LETTER = re.compile(r"[^A-Za-z]+")
 SEED_PHRASE_WORDS = 12
 # English function words that are not BIP-39 words: one of them in a run means a sentence.
 _SENTENCE_WORDS = frozenset(
@@ -74,9 +83,82 @@ def registered_secrets() -> tuple[str, ...]:
 
 
 def hide_registered(text: str, replacement: str) -> str:
-    """``text`` with every registered value, in any letter case, replaced."""
+    """``text`` with every registered value, in any letter case, replaced, even in disguise.
+
+    A value is found in the text as it reads (see :func:`reading`): with a zero-width space
+    inside, JSON-escaped (``\\u0070\\u0039...``) or percent-encoded, and the whole stretch of
+    the original text that spells it is replaced.
+    """
     pattern = _PATTERN
-    return text if pattern is None else pattern.sub(replacement, text)
+    if pattern is None:
+        return text
+    text = pattern.sub(replacement, text)
+    if not _MAY_DISGUISE.search(text):
+        return text
+    view = reading(text)
+    spans = [view.original_span(m.start(), m.end()) for m in pattern.finditer(view.text)]
+    if not spans:
+        return text
+    out, at = [], 0
+    for start, end in spans:  # in order and disjoint: finditer's matches do not overlap
+        out += [text[at:start], replacement]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def holds_registered(text: str) -> bool:
+    """Does ``text`` hold a registered value, as written or in disguise (see :func:`reading`)?"""
+    pattern = _PATTERN
+    if pattern is None:
+        return False
+    if pattern.search(text):
+        return True
+    return bool(_MAY_DISGUISE.search(text)) and pattern.search(reading(text).text) is not None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Text as a reader takes it, with where each of its characters came from in the original.
+
+    ``starts[i]:ends[i]`` is the stretch of the original that reads as ``text[i]``.
+    """
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The stretch of the original that reads as ``text[start:end]`` (``end > start``)."""
+        return self.starts[start], self.ends[end - 1]
+
+
+def reading(text: str) -> Reading:
+    """``text`` with what a reader does not see removed (default-ignorable characters such as a
+    zero-width space) and what a program decodes decoded (``\\uXXXX``, ``\\UXXXXXXXX`` and
+    ``%XX`` escapes), so a secret disguised by either is found."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    at = 0
+    for match in _DISGUISE.finditer(text):
+        chars.extend(text[at : match.start()])
+        starts.extend(range(at, match.start()))
+        ends.extend(range(at + 1, match.start() + 1))
+        at = match.end()
+        escape = match.group(1) or match.group(2) or match.group(3)
+        if escape is None:
+            continue  # an invisible character: read as nothing
+        code = int(escape, 16)
+        if code > 0x10FFFF or is_default_ignorable(chr(code)):
+            continue
+        chars.append(chr(code))
+        starts.append(match.start())
+        ends.append(match.end())
+    chars.extend(text[at:])
+    starts.extend(range(at, len(text)))
+    ends.extend(range(at + 1, len(text) + 1))
+    return Reading("".join(chars), tuple(starts), tuple(ends))
 
 
 def decoded_size(text: str) -> int:
@@ -95,7 +177,7 @@ def secret_in_typed_text(text: str) -> str | None:
     ``-`` and ``_`` mixing upper case, lower case and digits that is not base58 of 32 bytes (a
     public key or a hash) nor a checksummed 0x address; a seed phrase (see :func:`has_seed_phrase`).
     """
-    if _PATTERN is not None and _PATTERN.search(text):
+    if holds_registered(text):
         return "a secret this agent holds (a private key or its API key)"
     for match in ED25519_VALUE.finditer(text):
         if decoded_size(match.group(1)) == 64:
@@ -122,15 +204,18 @@ def secret_in_typed_text(text: str) -> str | None:
 
 
 def has_seed_phrase(text: str) -> bool:
-    """Twelve or more words in a row of 3-8 lowercase ASCII letters, nothing else between them.
+    """Twelve or more words in a row of 3-8 lowercase ASCII letters.
 
-    A heuristic, without the BIP-39 word list: its words are 3-8 lowercase letters, and a phrase
-    is typed as bare words separated by spaces. Sentences rarely qualify: they carry short words
-    ("to", "of", "my"), function words no seed phrase has ("the", "and", "when"), digits,
-    capitals or punctuation, each of which ends a run.
+    A heuristic, without the BIP-39 word list: its words are 3-8 lowercase letters, and whatever
+    separates them (spaces, commas, the Japanese 、, a digit that numbers them, the CJK text they
+    are glued to) is not a letter, so the text is cut at every character that is not an ASCII
+    letter. Sentences rarely qualify: they carry short words ("to", "of", "my"), function words no
+    seed phrase has ("the", "and", "when") or capitals, each of which ends a run.
     """
     run = 0
-    for word in text.split():
+    for word in _NOT_A_LETTER.split(text):
+        if not word:
+            continue
         word_like = _SEED_WORD.fullmatch(word) and word not in _SENTENCE_WORDS
         run = run + 1 if word_like else 0
         if run >= SEED_PHRASE_WORDS:

@@ -8,8 +8,13 @@ contacts and grant files are screened here, and refused with the offenders shown
 Refused: every format character (Unicode category Cf: bidi embeddings, overrides and isolates,
 zero-width spaces and joiners, the byte-order mark, soft hyphens...), control characters other
 than tab, line feed and carriage return (Cc), line and paragraph separators (Zl, Zp), surrogates,
-private-use and unassigned code points (Cs, Co, Cn), and the fillers that render as nothing
-(Hangul fillers, the combining grapheme joiner, the braille blank).
+private-use and unassigned code points (Cs, Co, Cn), the braille blank, and every
+default-ignorable code point (Unicode's Default_Ignorable_Code_Point: what a renderer shows as
+nothing when it has no glyph for it). The last are the class a category test misses: variation
+selectors (U+FE00-FE0F, U+E0100-E01EF) and Mongolian free variation selectors (U+180B-180F),
+Khmer's inherent vowels (U+17B4, U+17B5) and the combining grapheme joiner are nonspacing marks
+(Mn), the Hangul fillers are letters (Lo); ``USDC`` + U+FE0F reads as ``USDC`` yet is another
+name. Ordinary combining accents (``e`` + U+0301) are visible marks and pass.
 
 Digits are ASCII 0-9 and the full-width ０-９ of Japanese and Chinese input methods. A character
 that NFKC would turn into a digit (``¹``, ``①``, ``𝟏``, ``½``) or another script's decimal digit
@@ -20,13 +25,40 @@ Ideographic numerals (``一``, ``〇``) are words, not digits, and pass.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from tools.errors import ToolError
 
 _REFUSED_CATEGORIES = frozenset({"Cf", "Cc", "Zl", "Zp", "Cs", "Co", "Cn"})
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
-_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800")
+_BRAILLE_BLANK = "\u2800"
+# Default_Ignorable_Code_Point, DerivedCoreProperties.txt (unchanged since Unicode 6.1): the
+# ``unicodedata`` module does not expose the property, so its ranges are listed here.
+DEFAULT_IGNORABLE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian free variation selectors and vowel separator
+    (0x200B, 0x200F),  # zero-width space, joiners, directional marks
+    (0x202A, 0x202E),  # bidi embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, bidi isolates, deprecated formats
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors 1-16
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (byte-order mark)
+    (0xFFA0, 0xFFA0),  # half-width Hangul filler
+    (0xFFF0, 0xFFF8),  # unassigned, reserved as ignorable
+    (0x1BCA0, 0x1BCA3),  # shorthand format controls
+    (0x1D173, 0x1D17A),  # musical symbol beam and tie controls
+    (0xE0000, 0xE0FFF),  # tag characters, variation selectors 17-256, reserved
+)
+
+DEFAULT_IGNORABLE = re.compile(
+    "[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in DEFAULT_IGNORABLE_RANGES) + "]"
+)
+"""One default-ignorable code point."""
 
 
 class DeceptiveTextError(ToolError, ValueError):
@@ -74,7 +106,16 @@ def is_hidden(ch: str) -> bool:
     """Would this character change or hide what the text looks like?"""
     if ch.isascii():
         return ch < " " and ch not in _ALLOWED_CONTROLS or ch == "\x7f"
-    return ch in _INVISIBLE or unicodedata.category(ch) in _REFUSED_CATEGORIES
+    return (
+        ch == _BRAILLE_BLANK
+        or is_default_ignorable(ch)
+        or unicodedata.category(ch) in _REFUSED_CATEGORIES
+    )
+
+
+def is_default_ignorable(ch: str) -> bool:
+    """Is ``ch`` a default-ignorable code point (rendered as nothing, see the module doc)?"""
+    return DEFAULT_IGNORABLE.fullmatch(ch) is not None
 
 
 def hidden_characters(text: str) -> list[str]:

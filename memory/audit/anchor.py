@@ -9,6 +9,7 @@ an attacker can edit or empty) and requires each head at its position in the loc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -18,8 +19,8 @@ class AnchorNotary(Protocol):
     """The on-chain notary (contract method ``anchor``; views ``get_anchor``, ``get_anchor_count``
     and ``get_anchors``).
 
-    Implementations may also expose ``network`` and ``contract_id`` attributes; they are recorded
-    with each anchor.
+    Implementations may also expose ``network``, ``contract_id`` and ``account_id`` attributes;
+    they are recorded with each anchor, and name whose anchors ``audit verify`` read.
     """
 
     def anchor(self, head_hash: str, entries: int) -> str:
@@ -86,10 +87,12 @@ class ChainAnchor:
     head_hash: str
     entries: int
     block_height: int | None
+    account: str = ""  # who published it, when several accounts' anchors are read together
 
     def describe(self, total: int) -> str:
         block = f", block {self.block_height}" if self.block_height is not None else ""
-        return f"anchor {self.index} of {total} on chain (head {self.head_hash}{block})"
+        by = f" by {self.account}" if self.account else ""
+        return f"anchor {self.index} of {total} on chain{by} (head {self.head_hash}{block})"
 
 
 def chain_anchors(notary: AnchorNotary) -> list[ChainAnchor]:
@@ -100,12 +103,42 @@ def chain_anchors(notary: AnchorNotary) -> list[ChainAnchor]:
             head_hash, entries = str(raw["head_hash"]), int(raw["entries"])
             height = raw.get("block_height")
             block = None if height is None else int(height)
+            account = str(raw.get("account_id") or "")
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"anchor {index} read from chain is malformed: {raw!r}") from exc
         if entries < 1:
             raise ValueError(f"anchor {index} read from chain covers {entries} entries")
-        out.append(ChainAnchor(index, head_hash.lower(), entries, block))
+        out.append(ChainAnchor(index, head_hash.lower(), entries, block, account))
     return out
+
+
+class AccountsNotary:
+    """The anchors of several accounts (each on its own notary) read as one account's.
+
+    ``audit verify --anchored`` checks every account that ever anchored the log: each of their
+    anchors must be in the local log at its position, and a local anchor must be on chain under
+    one of them. Reading only: it publishes nothing.
+    """
+
+    def __init__(self, notaries: Sequence[AnchorNotary]) -> None:
+        self.notaries = tuple(notaries)
+
+    def anchor(self, head_hash: str, entries: int) -> str:
+        raise TypeError("anchors are published by one account's notary, not by several")
+
+    def read_anchor(self, head_hash: str) -> dict[str, Any] | None:
+        for notary in self.notaries:
+            found = notary.read_anchor(head_hash)
+            if found is not None:
+                return found
+        return None
+
+    def read_anchors(self) -> list[dict[str, Any]]:
+        out = []
+        for notary in self.notaries:
+            account = str(getattr(notary, "account_id", "") or "")
+            out += [{"account_id": account, **raw} for raw in notary.read_anchors()]
+        return out
 
 
 def check_in_log(

@@ -12,9 +12,15 @@ import yaml
 
 from agent.home import Home
 from tests.agent.test_grants_source import near_agent, ok
+from tests.support.anchoring_home import anchoring_home
+
+__all__ = ["anchoring_home"]
 
 
-def test_emptied_log_is_caught_even_after_agent_yaml_names_another_account(home: Home) -> None:
+def test_emptied_log_is_caught_even_after_agent_yaml_names_another_account(
+    anchoring_home: Home,
+) -> None:
+    home = anchoring_home  # a devnet of its own: anchors from other tests stay on chain
     ok(near_agent(home, "audit", "anchor"))
     ok(near_agent(home, "audit", "verify", "--anchored"))
 
