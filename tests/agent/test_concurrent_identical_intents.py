@@ -106,6 +106,7 @@ def _run_together(home: Home, devnet: RunningDevnet, runs: int) -> list[str]:
     return [out for out, _ in outputs]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runs", [2, 4])
 def test_each_done_names_a_transfer_that_run_alone_sent(
     payer_home: Home, fresh_devnet: RunningDevnet, runs: int

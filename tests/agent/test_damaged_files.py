@@ -100,6 +100,7 @@ CASES = [
     CASES,
     ids=[f"{n}-{'-'.join(c[:2])}-{h.__name__}" for n, c, h in CASES],
 )
+@pytest.mark.slow
 def test_a_damaged_database_is_one_clear_message(
     home: Home, devnet: RunningDevnet, name: str, command: list[str], how: Callable
 ) -> None:

@@ -86,11 +86,13 @@ def assert_revocation_holds(home: Home, devnet: RunningDevnet) -> None:
     assert "grant_added" not in grant_audit(home)[len(before_rows) :]
 
 
+@pytest.mark.slow
 def test_revoke_all_holds_for_a_home_made_by_init(new_home: Home, devnet: RunningDevnet) -> None:
     assert_revocation_holds(new_home, devnet)
     assert "grants_file" not in new_home.config_file.read_text()
 
 
+@pytest.mark.slow
 def test_revoke_all_holds_for_an_agent_yaml_naming_a_grants_file(
     new_home: Home, devnet: RunningDevnet
 ) -> None:

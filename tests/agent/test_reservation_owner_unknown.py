@@ -18,6 +18,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from devnet.server import RunningDevnet
 from memory.audit import AuditLog
 from tests.agent.agent_runs import near_agent
@@ -59,6 +61,7 @@ def _statuses(home_root: Path) -> list[str]:
         return [r[0] for r in conn.execute("SELECT status FROM reservations ORDER BY created_us")]
 
 
+@pytest.mark.slow
 def test_reconcile_resolves_a_live_daemons_unknown_outcome(
     fresh_devnet: RunningDevnet, tmp_path: Path
 ) -> None:

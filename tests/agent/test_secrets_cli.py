@@ -50,6 +50,7 @@ def _stored_bytes(home: Home) -> bytes:
     ["p9Xq2LmZ7rTq4vW8yB3nK6dF1hJ5sA0cE4", "sk-proj-9Xq2LmZ7rTq4vW8yB3nK6dF1hJ5sA0cQ"],
     ids=["no-prefix", "sk-prefix"],
 )
+@pytest.mark.slow
 def test_an_echoed_api_key_appears_nowhere(
     llm_home: tuple[Home, ReplayServer], api_key: str
 ) -> None:

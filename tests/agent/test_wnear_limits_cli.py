@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 
 from agent.home import Home
@@ -12,6 +13,7 @@ from devnet.server import RunningDevnet
 from tests.agent.test_grants_source import near_agent, ok
 
 
+@pytest.mark.slow
 def test_grants_check_applies_a_wnear_window_and_threshold(
     devnet: RunningDevnet, tmp_path: Path
 ) -> None:

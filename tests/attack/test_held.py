@@ -145,6 +145,7 @@ def test_a_lock_folder_deleted_under_a_run_in_flight_never_doubles_a_transaction
     assert [status for _, status in reservations(home)] == ["settled", "settled"]
 
 
+@pytest.mark.slow
 def test_one_home_two_spellings_of_one_endpoint_sign_their_own_nonces(
     fresh_devnet: RunningDevnet, tmp_path: Path
 ) -> None:

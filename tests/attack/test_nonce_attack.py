@@ -22,6 +22,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from agent.home import Home
 from agent.setup_home import write_config
 from devnet.server import RunningDevnet
@@ -65,6 +67,7 @@ def _done_hash(home: Home, out: str) -> str:
     return tx_hash
 
 
+@pytest.mark.slow
 def test_two_homes_with_one_key_never_report_one_transfer_done_twice(
     fresh_devnet: RunningDevnet, tmp_path: Path
 ) -> None:

@@ -32,6 +32,7 @@ def _revealed(text: str) -> str:
     return unescaped.replace("\u200b", "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", sorted(ECHOES))
 def test_an_api_key_echoed_in_disguise_appears_nowhere(
     llm_home: tuple[Home, ReplayServer], form: str

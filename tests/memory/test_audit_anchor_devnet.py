@@ -147,6 +147,7 @@ TAMPERS: dict[str, tuple[Callable[[Path], None], int | None]] = {
 }
 
 
+@pytest.mark.slow
 def test_verify_anchored_reads_the_anchors_from_chain_not_the_local_copy(
     tmp_path: Path, fresh_devnet: Any
 ) -> None:

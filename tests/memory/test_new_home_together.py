@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+import pytest
+
 from agent.home import Home
 
 PROCESSES = 6
@@ -37,6 +39,7 @@ def _open_every_store(root: str, barrier: multiprocessing.synchronize.Barrier) -
         store.close()
 
 
+@pytest.mark.slow
 def test_processes_opening_a_new_home_together_all_succeed(tmp_path: Path) -> None:
     context = multiprocessing.get_context("spawn")
     for trial in range(3):
