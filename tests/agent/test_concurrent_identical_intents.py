@@ -26,7 +26,7 @@ from agent.setup_home import write_config
 from devnet.server import RunningDevnet
 from memory.audit import AuditKind, AuditLog
 from tests.devnet.helpers import balance, rpc
-from tests.support.gate import Gate
+from tests.support.gate import Gate, release_together
 from tests.support.grants import give_home_grants
 from tools.failpoints import ENV, WAIT_ENV
 
@@ -89,17 +89,7 @@ def _run_together(home: Home, devnet: RunningDevnet, runs: int) -> list[str]:
             )
             for _ in range(runs)
         ]
-        try:
-            gate.wait_for(runs)
-            devnet.faults.latency(NODE_LATENCY_S, methods=["send_tx"], probability=1.0)
-            gate.release()
-            outputs = [p.communicate(timeout=180) for p in processes]
-        finally:
-            devnet.faults.clear()
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+        outputs = release_together(gate, processes, devnet, latency_s=NODE_LATENCY_S, timeout_s=180)
     for process, (out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, out + err
         assert "transfer: done" in out, out + err

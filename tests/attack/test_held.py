@@ -45,7 +45,7 @@ from tests.agent.test_concurrent_identical_intents import (
 from tests.attack.test_nonce_attack import _done_hash, _payer_home
 from tests.devnet.helpers import balance
 from tests.support.chain_reads import usdc_and_nonce
-from tests.support.gate import Gate
+from tests.support.gate import Gate, release_together
 from tools.nonce_ledger import LEDGER_FILE, LOCKS_DIR
 
 
@@ -166,30 +166,17 @@ def test_one_home_two_spellings_of_one_endpoint_sign_their_own_nonces(
             stderr=subprocess.PIPE,
             text=True,
         )
-        processes = [first]
-        try:
-            gate.wait_for(1)  # the first process has loaded its configuration
-            config["rpc_url"] = respelled
-            home.config_file.write_text(yaml.safe_dump(config))
-            processes.append(
-                subprocess.Popen(
-                    _command(home, ("do", INTENT, "--yes")),
-                    env=_agent_env(gate.env("before_send")),
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-            )
-            gate.wait_for(2)
-            fresh_devnet.faults.latency(NODE_LATENCY_S, methods=["send_tx"], probability=1.0)
-            gate.release()
-            outputs = [p.communicate(timeout=60) for p in processes]
-        finally:
-            fresh_devnet.faults.clear()
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+        gate.wait_for(1)  # the first process has loaded its configuration
+        config["rpc_url"] = respelled
+        home.config_file.write_text(yaml.safe_dump(config))
+        second = subprocess.Popen(
+            _command(home, ("do", INTENT, "--yes")),
+            env=_agent_env(gate.env("before_send")),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        outputs = release_together(gate, [first, second], fresh_devnet, latency_s=NODE_LATENCY_S)
     done = [out for out, _ in outputs if "transfer: done" in out]
     assert len(done) == 2, outputs  # neither was refused: they took turns on one key
     paid = balance(fresh_devnet, BOB) - bob_before

@@ -41,7 +41,7 @@ from tests.agent.test_concurrent_identical_intents import (
     _grants_without_first_time_confirmation,
 )
 from tests.devnet.helpers import balance
-from tests.support.gate import Gate
+from tests.support.gate import Gate, release_together
 from tests.support.grants import give_home_grants
 from tools.nonce_ledger import LEDGER_FILE, LOCKS_DIR
 
@@ -84,17 +84,7 @@ def test_two_homes_with_one_key_never_report_one_transfer_done_twice(
             )
             for home in homes
         ]
-        try:
-            gate.wait_for(2)
-            fresh_devnet.faults.latency(NODE_LATENCY_S, methods=["send_tx"], probability=1.0)
-            gate.release()
-            outputs = [p.communicate(timeout=60) for p in processes]
-        finally:
-            fresh_devnet.faults.clear()
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+        outputs = release_together(gate, processes, fresh_devnet, latency_s=NODE_LATENCY_S)
     done = [
         (home, out)
         for home, (out, _) in zip(homes, outputs, strict=True)

@@ -7,8 +7,10 @@ releases them together, so they reach the next step at the same moment. No sleep
 from __future__ import annotations
 
 import socket
+import subprocess
 from types import TracebackType
 
+from devnet.server import RunningDevnet
 from tools.failpoints import WAIT_ENV
 
 
@@ -52,3 +54,27 @@ class Gate:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def release_together(
+    gate: Gate,
+    processes: list[subprocess.Popen[str]],
+    devnet: RunningDevnet,
+    *,
+    latency_s: float,
+    timeout_s: float = 60.0,
+) -> list[tuple[str, str]]:
+    """Once every process waits at ``gate``, let them go on together while the node answers
+    sends slowly (so their sends overlap, as on a node waiting for finality); each one's
+    (stdout, stderr). A process still running at the end is killed."""
+    try:
+        gate.wait_for(len(processes))
+        devnet.faults.latency(latency_s, methods=["send_tx"], probability=1.0)
+        gate.release()
+        return [process.communicate(timeout=timeout_s) for process in processes]
+    finally:
+        devnet.faults.clear()
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
