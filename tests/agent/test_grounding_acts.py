@@ -10,20 +10,16 @@ when the model leaves it out; and nothing acts while part of the message is beyo
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 
 from agent.home import Home
 from agent.planner import OfflinePlanner
 from agent.planner.llm import LLMPlanner, ModelAnswer
 from agent.planner.text import prepare
 from devnet.server import RunningDevnet
+from tests.agent.agent_runs import near_agent
 from tests.support.chain_reads import usdc_and_nonce
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
 
@@ -186,22 +182,6 @@ def test_superscripts_stay_as_written_while_full_width_forms_fold() -> None:
 
 
 # At the user's seam: `near-agent` processes on the devnet, the model scripted.
-
-
-def near_agent(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "agent", "--home", str(home.root), *args]
-    return subprocess.run(
-        command, env=dict(os.environ), capture_output=True, text=True, timeout=120
-    )
-
-
-@pytest.fixture
-def llm_home(home: Home) -> Iterator[tuple[Home, ReplayServer]]:
-    with ReplayServer() as replay:
-        config = yaml.safe_load(home.config_file.read_text())
-        config["planner"] = {"kind": "llm", "base_url": replay.base_url, "model": "scripted"}
-        home.config_file.write_text(yaml.safe_dump(config))
-        yield home, replay
 
 
 @pytest.mark.parametrize(

@@ -10,18 +10,14 @@ local OpenAI-compatible replay server); the planner, and at the end the whole
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 
 from agent.home import Home
 from agent.planner.llm import LLMPlanner
 from devnet.server import RunningDevnet
+from tests.agent.agent_runs import near_agent
 from tests.support.chain_reads import usdc_and_nonce
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
 from tests.support.scripted_model import ScriptedModel
@@ -132,22 +128,6 @@ def test_the_offline_plan_bounds_the_model(model: ScriptedModel) -> None:
 # At the user's seam: a separate near-agent process, the LLM planner configured in agent.yaml,
 # the model scripted, the devnet over HTTP. A 1 NEAR swap is within the demo grant's limits
 # without confirmation, so only grounding stands between the hostile answer and a signature.
-
-
-def near_agent(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "agent", "--home", str(home.root), *args]
-    return subprocess.run(
-        command, env=dict(os.environ), capture_output=True, text=True, timeout=120
-    )
-
-
-@pytest.fixture
-def llm_home(home: Home) -> Iterator[tuple[Home, ReplayServer]]:
-    with ReplayServer() as replay:
-        config = yaml.safe_load(home.config_file.read_text())
-        config["planner"] = {"kind": "llm", "base_url": replay.base_url, "model": "scripted"}
-        home.config_file.write_text(yaml.safe_dump(config))
-        yield home, replay
 
 
 @pytest.mark.parametrize(

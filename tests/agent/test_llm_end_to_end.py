@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-
-import pytest
-import yaml
 
 from agent.home import Home
 from agent.session import AgentSession
-from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
-
-
-@pytest.fixture
-def llm_home(home: Home) -> Iterator[tuple[Home, ReplayServer]]:
-    with ReplayServer() as server:
-        config = yaml.safe_load(home.config_file.read_text())
-        config["planner"] = {"kind": "llm", "base_url": server.base_url, "model": "scripted"}
-        home.config_file.write_text(yaml.safe_dump(config))
-        yield home, server
+from tests.support.openai_replay import ModelTurn, ToolCall
 
 
 def run(home: Home, text: str):

@@ -11,11 +11,9 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import base58
 import pytest
-import yaml
 
 from agent.home import Home
 from memory.audit import AuditLog
@@ -27,15 +25,6 @@ def near_agent(home: Home, *args: str, api_key: str) -> subprocess.CompletedProc
     env = {**os.environ, "OPENAI_API_KEY": api_key}
     command = [sys.executable, "-m", "agent", "--home", str(home.root), *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture
-def llm_home(home: Home) -> Iterator[tuple[Home, ReplayServer]]:
-    with ReplayServer() as server:
-        config = yaml.safe_load(home.config_file.read_text())
-        config["planner"] = {"kind": "llm", "base_url": server.base_url, "model": "scripted"}
-        home.config_file.write_text(yaml.safe_dump(config))
-        yield home, server
 
 
 def _stored_bytes(home: Home) -> bytes:

@@ -1,5 +1,6 @@
-"""The agent tests' home fixture (alice on the shared devnet, demo grants), reused here."""
+"""The agent tests' home fixtures (alice on the shared devnet, demo grants; the LLM planner
+pointed at a replay server), reused here."""
 
-from tests.agent.conftest import home
+from tests.agent.conftest import home, llm_home
 
-__all__ = ["home"]
+__all__ = ["home", "llm_home"]

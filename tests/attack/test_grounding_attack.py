@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 
 from agent.home import Home
 from agent.planner.llm import LLMPlanner
 from devnet.server import RunningDevnet
+from tests.agent.agent_runs import near_agent
 from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
 from tests.support.scripted_model import ScriptedModel
 
@@ -116,20 +112,6 @@ def test_a_payment_the_user_takes_back_in_the_next_sentence_is_refused(
 # At the user's seam: `near-agent plan --json` in a home whose planner is the scripted model.
 
 
-def _near_agent(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "agent", "--home", str(home.root), *args]
-    return subprocess.run(command, env=dict(os.environ), capture_output=True, text=True, timeout=60)
-
-
-@pytest.fixture
-def llm_home(home: Home) -> Iterator[tuple[Home, ReplayServer]]:
-    with ReplayServer() as replay:
-        config = yaml.safe_load(home.config_file.read_text())
-        config["planner"] = {"kind": "llm", "base_url": replay.base_url, "model": "scripted"}
-        home.config_file.write_text(yaml.safe_dump(config))
-        yield home, replay
-
-
 @pytest.mark.parametrize(
     ("text", "stated_bps"),
     [("swap 1 NEAR to USDC with 0.1% slippage", 10), ("swap 1 NEAR to USDC with 0% slippage", 0)],
@@ -143,7 +125,7 @@ def test_a_model_that_drops_the_stated_slippage_cannot_loosen_it(
     home, replay = llm_home
     swap = ToolCall("swap", {"token_in": "NEAR", "token_out": "USDC", "amount_in": "1"})
     replay.script(ModelTurn(tool_calls=[swap]))
-    result = _near_agent(home, "plan", text, "--json")
+    result = near_agent(home, "plan", text, "--json")
     assert result.returncode in (0, 1), result.stdout + result.stderr
     body = json.loads(result.stdout)
     for step in body.get("steps", []):
@@ -193,7 +175,7 @@ def test_the_offline_planner_never_reads_a_footnote_into_the_amount(
 ) -> None:
     """The same fold in the shared grammar: with no model at all, `near-agent plan` proposes
     paying 21 NEAR for "send 2¹ NEAR"."""
-    result = _near_agent(home, "plan", "send 2¹ NEAR to bob.test.near", "--json")
+    result = near_agent(home, "plan", "send 2¹ NEAR to bob.test.near", "--json")
     body = json.loads(result.stdout)
     amounts = [step["args"].get("amount") for step in body.get("steps", [])]
     assert "21" not in amounts, body
