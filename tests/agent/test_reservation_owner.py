@@ -87,18 +87,7 @@ def test_a_run_whose_reservation_was_taken_stops_before_sending(
     is sent."""
     write_pay_grant(home, "1")
     bob_before, (_, nonce_before) = balance(devnet, BOB), usdc_and_nonce(devnet)
-    held = gate()
-    run_a = start(home, "do", PAY, "--yes", pause=("after_reserve", held))
-    wait_paused(run_a, held)
-    ((reservation_id, _),) = reservations(home)
-    misjudging = PolicyEngine(home.policy_db)
-    try:
-        misjudging.release(reservation_id, "reconciled: nothing reached the chain")
-    finally:
-        misjudging.close()
-
-    resume(held)
-    code, out, err = finish(run_a)
+    code, out, err = _pay_while_a_misjudging_reconcile_releases(home, "after_reserve")
     assert code == 1, out + err
     assert "transfer: failed: reservation was released by reconcile; nothing was sent" in out
     assert "Traceback" not in err
@@ -118,18 +107,7 @@ def test_a_run_whose_reservation_was_resolved_meanwhile_reports_it(
     """Settling a reservation someone else already released is reported, not a traceback."""
     write_pay_grant(home, "1")
     bob_before = balance(devnet, BOB)
-    held = gate()
-    run_a = start(home, "do", PAY, "--yes", pause=("before_settle", held))
-    wait_paused(run_a, held)
-    ((reservation_id, _),) = reservations(home)
-    misjudging = PolicyEngine(home.policy_db)
-    try:
-        misjudging.release(reservation_id, "reconciled: nothing reached the chain")
-    finally:
-        misjudging.close()
-
-    resume(held)
-    code, out, err = finish(run_a)
+    code, out, err = _pay_while_a_misjudging_reconcile_releases(home, "before_settle")
     assert code == 0, out + err  # the payment itself went through
     assert "Traceback" not in err
     assert "reconcile had already released its reservation" in out
@@ -273,3 +251,18 @@ def test_without_proc_the_start_time_comes_from_ps(monkeypatch: pytest.MonkeyPat
     assert owner_alive(ProcessOwner(pid, start, here), created_us=0, now_us=1)
     reused = ProcessOwner(pid, "Mon Jan  1 00:00:00 2024", here)
     assert not owner_alive(reused, created_us=0, now_us=1)
+
+
+def _pay_while_a_misjudging_reconcile_releases(home: Home, point: str) -> tuple[int, str, str]:
+    """Run a payment held at ``point`` while its reservation is released behind its back."""
+    held = gate()
+    run = start(home, "do", PAY, "--yes", pause=(point, held))
+    wait_paused(run, held)
+    ((reservation_id, _),) = reservations(home)
+    misjudging = PolicyEngine(home.policy_db)
+    try:
+        misjudging.release(reservation_id, "reconciled: nothing reached the chain")
+    finally:
+        misjudging.close()
+    resume(held)
+    return finish(run)
