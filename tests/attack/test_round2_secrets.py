@@ -13,10 +13,8 @@ import re
 import pytest
 
 from agent.home import Home
-from tests.agent.test_secrets_cli import _stored_bytes, llm_home, near_agent
+from tests.agent.test_secrets_cli import _stored_bytes, near_agent
 from tests.support.openai_replay import ModelTurn, ReplayServer
-
-__all__ = ["llm_home"]
 
 API_KEY = "p9Xq2LmZ7rTq4vW8yB3nK6dF1hJ5sA0cE4"
 
