@@ -10,41 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tools.chain import ChainClient
 from tools.errors import ContractAnswerError, NoRouteError
+from tools.pools import FEE_DIVISOR, Pool, swap_out
 from tools.rpc_values import U64_MAX, parse_uint
 
 log = logging.getLogger(__name__)
 
-FEE_DIVISOR = 10_000
-CONSTANT_PRODUCT_KINDS = {"SIMPLE_POOL", "CONSTANT_PRODUCT", None, ""}
 PAGE = 100
-
-
-@dataclass(frozen=True)
-class Pool:
-    pool_id: int
-    tokens: tuple[str, ...]
-    amounts: tuple[int, ...]
-    fee_bps: int
-    kind: str | None = "SIMPLE_POOL"
-
-    def reserve(self, token: str) -> int:
-        return self.amounts[self.tokens.index(token)]
-
-    @classmethod
-    def from_view(cls, pool_id: int, view: Mapping[str, Any]) -> Pool:
-        return cls(
-            pool_id=pool_id,
-            tokens=tuple(view["token_account_ids"]),
-            amounts=tuple(int(a) for a in view["amounts"]),
-            fee_bps=int(view.get("total_fee", 0)),
-            kind=view.get("pool_kind"),
-        )
 
 
 @dataclass(frozen=True)
@@ -88,14 +65,6 @@ class Route:
         return actions
 
 
-def amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
-    """Constant-product output (rounded down), Ref's formula."""
-    if amount_in <= 0 or reserve_in <= 0 or reserve_out <= 0:
-        return 0
-    with_fee = amount_in * (FEE_DIVISOR - fee_bps)
-    return with_fee * reserve_out // (FEE_DIVISOR * reserve_in + with_fee)
-
-
 def min_out(quoted: int, slippage_bps: int) -> int:
     """The least output accepted: quoted minus slippage, rounded down, never below 1."""
     return max(1, quoted * (FEE_DIVISOR - slippage_bps) // FEE_DIVISOR)
@@ -127,11 +96,7 @@ async def fetch_pools(chain: ChainClient, exchange_id: str, concurrency: int = 8
 
 
 def _hop(pool: Pool, token_in: str, token_out: str, amount: int) -> Hop | None:
-    if pool.kind not in CONSTANT_PRODUCT_KINDS or len(pool.tokens) != 2:
-        return None
-    if token_in not in pool.tokens or token_out not in pool.tokens or token_in == token_out:
-        return None
-    out = amount_out(amount, pool.reserve(token_in), pool.reserve(token_out), pool.fee_bps)
+    out = swap_out(pool, token_in, token_out, amount)
     return Hop(pool.pool_id, token_in, token_out, amount, out) if out > 0 else None
 
 

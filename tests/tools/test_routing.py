@@ -1,7 +1,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.routing import Pool, amount_out, candidate_routes, min_out
+from tools.pools import Pool
+from tools.pools import constant_product_out as amount_out
+from tools.routing import candidate_routes, min_out
 
 W, U, R = "wrap.test.near", "usdc.test.near", "ref.test.near"
 
