@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from agent.scheduler.core import FireJob, FireOutcome, Scheduler
-from agent.scheduler.strategies import PriceUnavailable
+from agent.scheduler.strategies import OrderSize, PriceUnavailable
 from memory.audit import AuditLog
 from memory.jobs import JobStore
 from memory.switch import KillSwitch
@@ -34,7 +34,7 @@ class FakeMarket:
     balances: dict[str, int] = field(default_factory=dict)
     stale: bool = False
 
-    async def price(self, base: str, quote: str) -> Fraction:
+    async def price(self, base: str, quote: str, size: OrderSize | None = None) -> Fraction:
         if self.stale or (base, quote) not in self.prices:
             raise PriceUnavailable("stale")
         return self.prices[(base, quote)]
