@@ -33,8 +33,10 @@ class FakeMarket:
     prices: dict[tuple[str, str], Fraction] = field(default_factory=dict)
     balances: dict[str, int] = field(default_factory=dict)
     stale: bool = False
+    asked: list[tuple[str, str, OrderSize | None]] = field(default_factory=list)
 
     async def price(self, base: str, quote: str, size: OrderSize | None = None) -> Fraction:
+        self.asked.append((base, quote, size))
         if self.stale or (base, quote) not in self.prices:
             raise PriceUnavailable("stale")
         return self.prices[(base, quote)]
