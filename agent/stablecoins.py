@@ -10,19 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tools.errors import ToolError
+from tools.errors import UnknownTokenError
 
 USD_STABLECOINS = ("USDC", "USDT")
 """Symbols tried besides the configured stablecoin; those a network does not list are skipped."""
 
 
 async def listed_stablecoins(tokens: Any, symbols: Iterable[str]) -> dict[str, int]:
-    """Contract id -> decimals for each of ``symbols`` the token registry lists (verified)."""
+    """Contract id -> decimals for each of ``symbols`` the token registry lists (verified).
+
+    A symbol the network does not list is skipped; any other failure (the node cannot be read)
+    propagates, so that no caller remembers a shorter list than the network has."""
     found: dict[str, int] = {}
     for symbol in dict.fromkeys(symbols):
         try:
             info = await tokens.resolve(symbol)
-        except ToolError:
+        except UnknownTokenError:
             continue
         if info.contract_id is not None and getattr(info, "verified", True):
             found[info.contract_id] = int(info.decimals)

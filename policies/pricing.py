@@ -292,6 +292,13 @@ def _routes(
                 yield (first, second)
 
 
+def _on_a_route(pool: Pool, token_in: str, targets: Iterable[str], bridge: str | None) -> bool:
+    """Whether ``pool`` could be one hop of a route from ``token_in`` to a target."""
+    ends = [*targets, *([bridge] if bridge else [])]
+    starts = [token_in, *([bridge] if bridge else [])]
+    return any(a in pool.tokens and b in pool.tokens and a != b for a in starts for b in ends)
+
+
 def _measure(
     market: PriceInputs, token_in: str, targets: Mapping[str, Fraction], amount_in: int
 ) -> Measurement:
@@ -301,7 +308,7 @@ def _measure(
     usable: list[Pool] = []
     for pool in market.pools:
         if not pool.quotable:
-            if token_in in pool.tokens or any(t in pool.tokens for t in targets):
+            if _on_a_route(pool, token_in, targets, market.bridge):
                 discarded.append(
                     Discarded((pool.pool_id,), (pool.kind,), f"{pool.kind} pools cannot be quoted")
                 )

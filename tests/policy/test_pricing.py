@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from policies.pricing import PoolPrices, PriceRules, PriceUnavailable, usd_value
 from tests.policy.helpers import REF, USDC, WRAP, YOCTO, pool
 from tools.action import NEAR
-from tools.pools import STABLE_SWAP, Pool
+from tools.pools import Pool
 
 USDT = "usdt.test.near"
 STABLES = {USDC: 6, USDT: 6}
@@ -125,9 +125,11 @@ def test_a_shallow_pool_that_agrees_counts_but_does_not_drag_a_large_trade() -> 
 
 
 def test_unsupported_kinds_and_unknown_read_times_are_refused() -> None:
-    stable = Pool(6, (USDC, USDT), (10**12, 10**12), 5, kind=STABLE_SWAP, fetched_at=None)
-    point = prices([*market(), stable]).usd_price(NEAR, YOCTO)
-    assert any(d.pools == (6,) for d in point.evidence.discarded)
+    odd = pool(6, (WRAP, 10**30), (USDC, 10**12), kind="NOT_A_REF_KIND")  # deep, on a route
+    point = prices([*market(), odd]).usd_price(NEAR, YOCTO)
+    assert [d.reason for d in point.evidence.discarded if d.pools == (6,)] == [
+        "NOT_A_REF_KIND pools cannot be quoted"
+    ]
     unknown = [pool(0, (WRAP, 100_000 * YOCTO), (USDC, 300_000 * U), at=None)]
     with pytest.raises(PriceUnavailable, match="read time is unknown"):
         prices(unknown).usd_price(NEAR, YOCTO)

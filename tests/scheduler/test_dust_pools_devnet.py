@@ -166,3 +166,34 @@ def test_a_daemon_fires_no_trigger_on_dust_pools(
     finally:
         store.close()
     assert usdc_and_nonce(fresh_devnet) == before  # nothing was swapped
+
+
+def set_pricing(home: Home, **knobs: int) -> None:
+    config = yaml.safe_load(home.config_file.read_text())
+    config["pricing"] = knobs
+    home.config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+@pytest.mark.slow  # a `do` and a daemon process
+def test_agent_yaml_pricing_knobs_reach_the_policy_and_the_triggers(
+    devnet: RunningDevnet, tmp_path: Path
+) -> None:
+    manifest = devnet.state_dir / "manifest.json"
+    payer = usd_capped_home(tmp_path / "payer", manifest)
+    set_pricing(payer, sole_source_min_liquidity_usd=1_000_000)  # the $300,000 pool is not enough
+    denied = near_agent(payer, "do", "send 1 NEAR to bob.test.near", "--yes")
+    assert "price_unavailable" in denied.stdout, denied.stdout + denied.stderr
+    reason = decisions(payer)[-1]["unpriced"]["near"]["reason"]
+    assert "only 1 price source" in reason and "$1000000" in reason, reason
+
+    trader = make_home(tmp_path / "trader", manifest, strategies=TRIGGERS[:1])
+    set_pricing(trader, min_liquidity_usd=1_000_000)  # every pool is under this floor
+    ran = near_agent(trader, "daemon", "--run-for", "2", "--tick", "0.1")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    store = JobStore(trader.root / "jobs.db")
+    try:
+        row = store.strategy("take-profit")
+        assert row is not None and "no pool with at least $1000000" in (row.last_note or "")
+        assert store.fires() == []
+    finally:
+        store.close()
