@@ -18,9 +18,12 @@ cents, at any ratio; so a price is the agreement of independent sources at the t
 4. **Enough sources.** At least ``min_sources`` must agree. Fewer are accepted only when the
    deepest holds ``sole_source_min_liquidity_usd``: pushing such a pool costs its depth, and the
    devnet's genesis prices NEAR from one wNEAR/USDC pool ($300,000 deep), which must still price.
-   Why 2 and $100,000: two agreeing sources need an attacker to fund and hold two mispriced pools
-   above the floor (each drained by arbitrage), and a lone pool is trusted only at ten times the
-   floor, deeper than any pool bought for a single manipulation is worth.
+   Why 2 and $100,000: with two sources, moving the price means funding mispriced pools above
+   the floor that arbitrageurs drain, and one pushed pool alone only denies; a lone pool is
+   trusted at ten times the floor, where pushing it costs about its depth. Fewer sources or a
+   wider spread mean no price: a deny, or a trigger that does not fire; never a guess. Anyone
+   can cause that denial for the floor's cost until arbitrage closes the gap (the safe way to
+   fail). All four are agent.yaml ``pricing:`` settings.
 5. **Size.** Each source is quoted at the trade's size (``tools.pools.swap_out``, hop by hop).
    A source that agrees on the rate but is too shallow for this size (its quote trails the best by
    more than the bound) still counts as agreement, not in the median; the price is the median of

@@ -17,7 +17,7 @@ from agent.scheduler.strategies import OrderSize, PriceUnavailable, parse_strate
 from tests.scheduler.helpers import Clock
 from tools.errors import RpcError, UnknownTokenError
 
-WRAP, USDC = "wrap.test.near", "usdc.test.near"
+WRAP, USDC, REF = "wrap.test.near", "usdc.test.near", "ref.test.near"
 NEAR_UNITS, USDC_UNITS = 10**24, 10**6
 
 
@@ -52,7 +52,7 @@ class FlakyChain:
 
 class Tokens:
     async def resolve(self, name: str) -> Any:
-        table = {"NEAR": (None, 24), "USDC": (USDC, 6)}
+        table = {"NEAR": (None, 24), "USDC": (USDC, 6), "REF": (REF, 18)}
         if name not in table:
             raise UnknownTokenError(f"unknown token {name!r}")
         contract, decimals = table[name]
@@ -102,6 +102,22 @@ def test_no_pool_no_price() -> None:
     chain = FlakyChain(pools=[])
     with pytest.raises(PriceUnavailable):
         asyncio.run(market(chain, Clock()).price("NEAR", "USDC"))
+
+
+def test_an_order_sized_in_a_third_token_is_priced_at_what_it_is_worth_in_base() -> None:
+    ref_pool = {
+        "token_account_ids": [REF, WRAP],
+        "amounts": [str(6_000_000 * 10**18), str(1_000_000 * NEAR_UNITS)],  # 6 REF per NEAR
+        "total_fee": 30,
+        "pool_kind": "SIMPLE_POOL",
+    }
+    prices = market(FlakyChain(pools=[POOL, ref_pool]), Clock())
+
+    def at(size: OrderSize) -> Fraction:
+        return asyncio.run(prices.price("NEAR", "USDC", size))
+
+    in_ref = at(OrderSize("REF", "60000"))  # worth about 10,000 NEAR
+    assert at(OrderSize("NEAR", "11000")) < in_ref < at(OrderSize("NEAR", "9000"))
 
 
 def take_profit(above: str, amount: str = "10") -> Any:
