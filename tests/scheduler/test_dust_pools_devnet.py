@@ -99,10 +99,12 @@ def test_do_keeps_its_usd_cap_decision_over_dust_and_denies_a_pushed_pool(
     record = decisions(home)[-1]
     assert record["outcome"] == "allow"
     near = record["prices"]["near"]
-    assert [s["pools"] for s in near["sources"]] == [[0]]  # the genesis pool, $300,000 deep
-    assert near["sources"][0]["kinds"] == ["SIMPLE_POOL"]
-    assert near["sources"][0]["liquidity_usd_micro"] == str(300_000 * USDC_UNITS)
-    assert int(near["sources"][0]["amount_out"]) > 89 * USDC_UNITS  # 30 NEAR, about $89.6
+    sources = {tuple(s["pools"]): s for s in near["sources"]}
+    genesis = sources[(0,)]  # the genesis wNEAR/USDC pool, $300,000 deep
+    assert genesis["kinds"] == ["SIMPLE_POOL"]
+    assert genesis["liquidity_usd_micro"] == str(300_000 * USDC_UNITS)
+    assert int(genesis["amount_out"]) > 89 * USDC_UNITS  # 30 NEAR, about $89.6
+    assert not {(dust_up,), (dust_down,)} & set(sources)
     discarded = {d["pools"][0]: d["reason"] for d in near["discarded"]}
     assert "floor" in discarded[dust_up] and "floor" in discarded[dust_down]
 
