@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from yaml import YAMLError
 
 from memory.user_files import UnusableFile, load_yaml
+from policies.pricing import PriceRules
 from tools.secret_text import register_secret
 from tools.tokens import names_native_near
 from tools.validation import describe_validation_error
@@ -73,6 +74,22 @@ class Defaults(_Strict):
         return value
 
 
+_RULES = PriceRules()
+
+
+class PricingConfig(_Strict):
+    """The price mechanism's knobs (policies/pricing.py explains each default); one set for the
+    policy's USD caps and quotes and for the scheduler's triggers."""
+
+    min_liquidity_usd: int = Field(default=_RULES.min_liquidity_usd, ge=0)
+    max_spread_bps: int = Field(default=_RULES.max_spread_bps, ge=0, le=9_999)
+    min_sources: int = Field(default=_RULES.min_sources, ge=1)
+    sole_source_min_liquidity_usd: int = Field(default=_RULES.sole_source_min_liquidity_usd, ge=0)
+
+    def rules(self) -> PriceRules:
+        return PriceRules(**self.model_dump())
+
+
 class AgentConfig(_Strict):
     network: Literal["devnet", "testnet", "mainnet", "custom"] = "devnet"
     rpc_url: str | None = None  # required for custom; overrides the default for the others
@@ -82,6 +99,7 @@ class AgentConfig(_Strict):
     planner: PlannerConfig = PlannerConfig()
     rpc: RpcConfig = RpcConfig()
     defaults: Defaults = Defaults()
+    pricing: PricingConfig = PricingConfig()
     # No longer read: grants live only in the grant store and change only through
     # `near-agent grants add` (or `init --grants`). Accepted so an older agent.yaml still loads;
     # the CLI says once that it is ignored (agent/grant_changes.py).

@@ -8,11 +8,14 @@ turns an old snapshot into a DENY.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from policies.pricing import Pool, PoolPrices
+from agent.stablecoins import USD_STABLECOINS, listed_stablecoins
+from policies.pricing import PoolPrices, PriceRules
 from tools.base import ToolContext
 from tools.errors import NotConfiguredError
+from tools.pools import Pool
 from tools.routing import fetch_pools
 
 
@@ -32,24 +35,23 @@ class PoolFeed:
             return
         fetched = await fetch_pools(ctx.chain, exchange)
         now = datetime.now(UTC)
-        self._pools = [
-            Pool(
-                p.pool_id, (p.tokens[0], p.tokens[1]), (p.amounts[0], p.amounts[1]), p.fee_bps, now
-            )
-            for p in fetched
-            if len(p.tokens) == 2 and (p.kind or "SIMPLE_POOL") == "SIMPLE_POOL"
-        ]
+        self._pools = [replace(p, fetched_at=now) for p in fetched]
 
 
-async def pool_prices(ctx: ToolContext, feed: PoolFeed, stablecoin: str) -> PoolPrices:
-    """Prices and quotes in micro-USD against ``stablecoin`` (a symbol or contract id)."""
+async def pool_prices(
+    ctx: ToolContext, feed: PoolFeed, stablecoin: str, rules: PriceRules = PriceRules()
+) -> PoolPrices:
+    """Prices and quotes in micro-USD against ``stablecoin`` (a symbol or contract id) and the
+    other USD stablecoins the network lists."""
     stable = await ctx.tokens.resolve(stablecoin)
     if stable.contract_id is None:
         raise NotConfiguredError(f"the stablecoin {stablecoin!r} is native NEAR; no pool holds it")
+    stablecoins = {stable.contract_id: stable.decimals}
+    stablecoins.update(await listed_stablecoins(ctx.tokens, USD_STABLECOINS))
     return PoolPrices(
         feed.pools,
-        stablecoin=stable.contract_id,
-        stable_decimals=stable.decimals,
+        stablecoins=stablecoins,
         bridge=ctx.network.wrap_id,
         source=ctx.network.exchange_id or "none",
+        rules=rules,
     )

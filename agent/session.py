@@ -59,7 +59,9 @@ class AgentSession:
         )
         feed = PoolFeed()
         try:
-            prices: Any = await pool_prices(ctx, feed, config.defaults.stablecoin)
+            prices: Any = await pool_prices(
+                ctx, feed, config.defaults.stablecoin, config.pricing.rules()
+            )
         except ToolError:
             prices = None  # no stablecoin on this network: every USD rule denies
         policy = PolicyEngine(

@@ -37,7 +37,7 @@ class _Market:
     def step(self) -> None:
         self.now = max(Fraction(1), self.now + Fraction(self.rng.randint(-5, 5), 100))
 
-    async def price(self, base: str, quote: str) -> Fraction:
+    async def price(self, base: str, quote: str, size: object = None) -> Fraction:
         return self.now
 
     async def balance(self, token: str) -> int:

@@ -107,7 +107,7 @@ class PolicyEngine:
         self,
         action: CanonicalAction,
         now: datetime,
-        price_cache: dict[str, PricePoint],
+        price_cache: dict[tuple[str, int], PricePoint],
         quote_cache: dict[tuple[str, str, int], QuotePoint],
         state: State | None = None,
         action_hash: str | None = None,
@@ -159,7 +159,7 @@ class PolicyEngine:
                 int,
                 CanonicalAction,
                 str | None,
-                dict[str, PricePoint],
+                dict[tuple[str, int], PricePoint],
                 dict[tuple[str, str, int], QuotePoint],
                 str,
             ]
@@ -170,7 +170,7 @@ class PolicyEngine:
                 parsed.dry_run = False
                 results.append(parsed)
                 continue
-            prices: dict[str, PricePoint] = {}
+            prices: dict[tuple[str, int], PricePoint] = {}
             quotes: dict[tuple[str, str, int], QuotePoint] = {}
             # the first pass may use cached grants; a DENY is confirmed with fresh ones
             first = self._evaluate(parsed, self.clock(), prices, quotes, NoState(), refresh=False)
@@ -194,7 +194,7 @@ class PolicyEngine:
         self,
         parsed: CanonicalAction,
         approval_id: str | None,
-        prices: dict[str, PricePoint],
+        prices: dict[tuple[str, int], PricePoint],
         quotes: dict[tuple[str, str, int], QuotePoint],
         digest: str,
     ) -> Decision:

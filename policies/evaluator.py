@@ -55,6 +55,8 @@ class Decision:
     grant_id: str | None = None
     grant_version: int | None = None
     prices: dict[str, PricePoint] = field(default_factory=dict)  # the prices the rules used
+    quotes: list[QuotePoint] = field(default_factory=list)  # the independent quotes they used
+    unpriced: dict[str, dict[str, Any]] = field(default_factory=dict)  # why a price was refused
     budgets: list[BudgetLine] = field(default_factory=list)
     reservation_id: str | None = None
     approval_id: str | None = None
@@ -77,14 +79,9 @@ class Decision:
             "evaluated_at": self.evaluated_at.isoformat(),
             "grant_id": self.grant_id,
             "grant_version": self.grant_version,
-            "prices": {
-                t: {
-                    "micro_usd_per_unit": str(p.micro_usd_per_unit),
-                    "fetched_at": p.fetched_at.isoformat(),
-                    "source": p.source,
-                }
-                for t, p in self.prices.items()
-            },
+            "prices": {t: p.to_dict() for t, p in self.prices.items()},
+            "quotes": [q.to_dict() for q in self.quotes],
+            "unpriced": self.unpriced,
             "budgets": [b.to_dict() for b in self.budgets],
             "reservation_id": self.reservation_id,
             "approval_id": self.approval_id,
@@ -128,7 +125,7 @@ class Context:
         prices: PriceSource | None,
         quotes: QuoteSource | None,
         price_max_age: timedelta,
-        price_cache: dict[str, PricePoint],
+        price_cache: dict[tuple[str, int], PricePoint],
         quote_cache: dict[tuple[str, str, int], QuotePoint],
     ) -> None:
         self.action, self.decoded, self.now, self.state = action, decoded, now, state
@@ -137,17 +134,25 @@ class Context:
         self.price_max_age = price_max_age
         self.price_cache, self.quote_cache = price_cache, quote_cache
         self.used_prices: dict[str, PricePoint] = {}
+        self.used_quotes: dict[tuple[str, str, int], QuotePoint] = {}
+        self.unpriced: dict[str, dict[str, Any]] = {}  # token or pair -> reason and evidence
         self.spent = decoded.spent()
         self.budgets: list[BudgetLine] = []
         self._usd: dict[str, int] | None = None
 
-    def price(self, token: str) -> PricePoint:
-        point = self.price_cache.get(token)
+    def price(self, token: str, amount: int) -> PricePoint:
+        """The USD price of ``token`` when ``amount`` of it is spent (priced at that size)."""
+        key = (token, amount)
+        point = self.price_cache.get(key)
         if point is None:
             if self.price_source is None:
                 raise PriceUnavailable("no price source is configured")
-            point = self.price_source.usd_price(token)
-            self.price_cache[token] = point
+            try:
+                point = self.price_source.usd_price(token, amount)
+            except PriceUnavailable as exc:
+                self.unpriced[token] = {"reason": str(exc), **exc.evidence.to_dict()}
+                raise
+            self.price_cache[key] = point
         if self.now - point.fetched_at > self.price_max_age:
             raise PriceUnavailable(f"the price of {token} is older than {self.price_max_age}")
         if point.micro_usd_per_unit <= 0:
@@ -158,7 +163,7 @@ class Context:
     def usd(self) -> dict[str, int]:
         """Micro-USD per spent token, rounded up; PriceUnavailable for any unpriced token."""
         if self._usd is None:
-            self._usd = {t: usd_value(a, self.price(t)) for t, a in self.spent.items()}
+            self._usd = {t: usd_value(a, self.price(t, a)) for t, a in self.spent.items()}
         return self._usd
 
     def usd_total(self) -> int:
@@ -170,8 +175,14 @@ class Context:
         if point is None:
             if self.quote_source is None:
                 raise PriceUnavailable("no independent quote source is configured")
-            point = self.quote_source.quote(token_in, token_out, amount_in)
+            try:
+                point = self.quote_source.quote(token_in, token_out, amount_in)
+            except PriceUnavailable as exc:
+                pair = f"{token_in}->{token_out}"
+                self.unpriced[pair] = {"reason": str(exc), **exc.evidence.to_dict()}
+                raise
             self.quote_cache[key] = point
+        self.used_quotes[key] = point
         return point
 
 
@@ -519,7 +530,7 @@ def evaluate(
     prices: PriceSource | None = None,
     quotes: QuoteSource | None = None,
     price_max_age: timedelta = timedelta(seconds=60),
-    price_cache: dict[str, PricePoint] | None = None,
+    price_cache: dict[tuple[str, int], PricePoint] | None = None,
     quote_cache: dict[tuple[str, str, int], QuotePoint] | None = None,
     action_hash: str | None = None,
 ) -> Decision:
@@ -606,6 +617,8 @@ def _finish(
         grant_id=chosen.grant.id if chosen else None,
         grant_version=chosen.version if chosen else None,
         prices=prices,
+        quotes=list(ctx.used_quotes.values()),
+        unpriced=dict(ctx.unpriced),
         budgets=ctx.budgets,
         spent=dict(ctx.spent),
         usd=dict(usd),

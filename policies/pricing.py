@@ -1,24 +1,136 @@
-"""USD values and independent swap quotes, from the exchange's own pool reserves.
+"""Prices nobody can push: USD values and independent quotes from the exchange's pools.
+
+One mechanism serves the policy (USD caps, the independent quote a swap's minimum is checked
+against) and the scheduler's triggers (agent/scheduler/market.py). Anyone can create a pool, for
+cents, at any ratio; so a price is the agreement of independent sources at the trade's size:
+
+1. **Floor.** Every pool a source reads (the bridge hop too) must hold at least
+   ``min_liquidity_usd`` on its stable side: the stablecoin reserve, or, for a pool without a
+   stablecoin, its wNEAR reserve valued at wNEAR's median rate. A pool without either side cannot
+   be measured and is not read. Pools of a kind ``tools.pools`` cannot quote are not read.
+2. **Sources.** Each pool from the token to a stablecoin (USDC and USDT when listed; each is one
+   dollar), and each two-hop route through wNEAR, is one source. For a quote, the target is the
+   token bought instead of a stablecoin.
+3. **Agreement.** Each source's rate for a small trade (its spot rate, fee included) is compared:
+   when the highest and lowest differ by more than ``max_spread_bps`` of their median, nothing is
+   priced (PriceUnavailable names both). A pool pushed away from the others thus denies instead
+   of moving the price, and a price is never more than the bound away from an honest source.
+4. **Enough sources.** At least ``min_sources`` must agree. Fewer are accepted only when the
+   deepest holds ``sole_source_min_liquidity_usd``: pushing such a pool costs its depth, and the
+   devnet's genesis prices NEAR from one wNEAR/USDC pool ($300,000 deep), which must still price.
+   Why 2 and $100,000: with two sources, moving the price means funding mispriced pools above
+   the floor that arbitrageurs drain, and one pushed pool alone only denies; a lone pool is
+   trusted at ten times the floor, where pushing it costs about its depth. Fewer sources or a
+   wider spread mean no price: a deny, or a trigger that does not fire; never a guess. Anyone
+   can cause that denial for the floor's cost until arbitrage closes the gap (the safe way to
+   fail). All four are agent.yaml ``pricing:`` settings.
+5. **Size.** Each source is quoted at the trade's size (``tools.pools.swap_out``, hop by hop).
+   A source that agrees on the rate but is too shallow for this size (its quote trails the best by
+   more than the bound) still counts as agreement, not in the median; the price is the median of
+   the rest, as out per in. Without a size (0), or one too small for the pools to resolve,
+   the rate for a small trade is the price.
 
 Prices are exact rationals (micro-USD per base unit); values are rounded up so a cap is never
-passed by rounding. The engine never prices from the quote inside an action: it asks these
-sources, which read pool reserves through a callable the chain layer provides, and refuses prices
-older than its staleness bound.
+passed by rounding. The engine never prices from the quote inside an action, and refuses prices
+older than its staleness bound. Every price and quote carries its sources and the pools discarded
+with the reason, for the audit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Protocol
+from typing import Any, Protocol
 
 from tools.action import NEAR
+from tools.amounts import format_amount
+from tools.pools import Pool, swap_out
+
+BPS = 10_000
+MICRO_USD = 10**6
+PROBE_BPS = 1  # a spot rate is read by swapping this share of the pool's input reserve
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRules:
+    """The knobs of the price mechanism (defaults explained in the module docstring)."""
+
+    min_liquidity_usd: int = 10_000
+    max_spread_bps: int = 200
+    min_sources: int = 2
+    sole_source_min_liquidity_usd: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.min_liquidity_usd < 0 or self.sole_source_min_liquidity_usd < 0:
+            raise ValueError("liquidity floors must not be negative")
+        if not 0 <= self.max_spread_bps < BPS:
+            raise ValueError("max_spread_bps must be between 0 and 9,999")
+        if self.min_sources < 1:
+            raise ValueError("min_sources must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One independent source: a pool, or a two-hop route through wNEAR."""
+
+    pools: tuple[int, ...]
+    kinds: tuple[str, ...]
+    target: str  # the token it prices in (a stablecoin, or the token a quote buys)
+    amount_in: int
+    amount_out: int  # at the trade's size, in ``target`` base units
+    liquidity_usd_micro: int  # its shallowest pool's stable side
+    spot: Fraction  # normalised rate for a small trade
+    rate: Fraction  # normalised rate at the trade's size
+    in_median: bool = True  # False: agrees, but too shallow for this size
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pools": list(self.pools),
+            "kinds": list(self.kinds),
+            "target": self.target,
+            "amount_in": str(self.amount_in),
+            "amount_out": str(self.amount_out),
+            "liquidity_usd_micro": str(self.liquidity_usd_micro),
+            "spot": str(self.spot),
+            "rate": str(self.rate),
+            "in_median": self.in_median,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Discarded:
+    """A pool or route that was not used as a source, and why."""
+
+    pools: tuple[int, ...]
+    kinds: tuple[str, ...]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pools": list(self.pools), "kinds": list(self.kinds), "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a price or quote was made of: its sources and what was left out."""
+
+    sources: tuple[Source, ...] = ()
+    discarded: tuple[Discarded, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": [s.to_dict() for s in self.sources],
+            "discarded": [d.to_dict() for d in self.discarded],
+        }
 
 
 class PriceUnavailable(Exception):
-    """No trustworthy price or quote for a token; the evaluator denies."""
+    """No trustworthy price or quote; the evaluator denies and a trigger does not fire."""
+
+    def __init__(self, message: str, evidence: Evidence | None = None) -> None:
+        super().__init__(message)
+        self.evidence = evidence or Evidence()
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +139,17 @@ class PricePoint:
     micro_usd_per_unit: Fraction
     fetched_at: datetime
     source: str
+    amount: int = 0  # the size it was priced at (base units; 0: spot)
+    evidence: Evidence = field(default_factory=Evidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "micro_usd_per_unit": str(self.micro_usd_per_unit),
+            "fetched_at": self.fetched_at.isoformat(),
+            "source": self.source,
+            "amount": str(self.amount),
+            **self.evidence.to_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,22 +160,24 @@ class QuotePoint:
     amount_out: int
     fetched_at: datetime
     source: str
+    evidence: Evidence = field(default_factory=Evidence)
 
-
-@dataclass(frozen=True, slots=True)
-class Pool:
-    """One constant-product pool as read from the chain (Ref ``get_pool``)."""
-
-    pool_id: int
-    tokens: tuple[str, str]
-    reserves: tuple[int, int]
-    fee_bps: int
-    fetched_at: datetime
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "token_in": self.token_in,
+            "token_out": self.token_out,
+            "amount_in": str(self.amount_in),
+            "amount_out": str(self.amount_out),
+            "fetched_at": self.fetched_at.isoformat(),
+            "source": self.source,
+            **self.evidence.to_dict(),
+        }
 
 
 class PriceSource(Protocol):
-    def usd_price(self, token: str) -> PricePoint:
-        """Micro-USD per base unit of ``token``; PriceUnavailable when it cannot be priced."""
+    def usd_price(self, token: str, amount: int = 0) -> PricePoint:
+        """Micro-USD per base unit of ``token`` when ``amount`` of it is sold; PriceUnavailable
+        when it cannot be priced."""
         ...
 
 
@@ -68,114 +193,286 @@ def usd_value(amount: int, price: PricePoint) -> int:
     return -((-value.numerator) // value.denominator)
 
 
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """The agreed rate (normalised target units per base unit in) and its evidence."""
+
+    rate: Fraction
+    evidence: Evidence
+    fetched_at: datetime | None  # the oldest pool read; None when any read time is unknown
+
+
+@dataclass(frozen=True, slots=True)
+class PriceInputs:
+    """Pools, the stablecoins that are one dollar each, wNEAR, and the rules: what a price reads.
+
+    ``stablecoins`` maps each stablecoin's contract id to its decimals.
+    """
+
+    pools: Sequence[Pool]
+    stablecoins: Mapping[str, int]
+    bridge: str | None
+    rules: PriceRules = PriceRules()
+
+    def usd_targets(self) -> dict[str, Fraction]:
+        """Each stablecoin, with the micro-USD one of its base units is worth."""
+        return {c: Fraction(MICRO_USD, 10**d) for c, d in self.stablecoins.items()}
+
+    def measure(
+        self, token_in: str, targets: Mapping[str, Fraction], amount_in: int
+    ) -> Measurement:
+        """The agreed rate from ``token_in`` to any of ``targets`` (each with the factor that
+        makes its base units comparable); PriceUnavailable with the evidence otherwise."""
+        return _measure(self, token_in, targets, amount_in)
+
+
+# ------------------------------------------------------------------------------ the mechanism
+
+
+def _usd(micro: int) -> str:
+    """Dollars for people, to the cent (rounded down)."""
+    return f"${format_amount(micro // 10_000, 2)}"
+
+
+def _spot(pool: Pool, token_in: str, token_out: str) -> Fraction:
+    """The pool's rate for a small trade (fee included): out per in for 1 bp of its reserve."""
+    probe = pool.reserve(token_in) * PROBE_BPS // BPS
+    if probe <= 0:
+        return Fraction(0)
+    return Fraction(swap_out(pool, token_in, token_out, probe), probe)
+
+
+def _median(values: Sequence[Fraction]) -> Fraction:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+class _Liquidity:
+    """The stable-side depth of a pool in micro-USD (None: it has no side that can be valued)."""
+
+    def __init__(self, market: PriceInputs, usable: Sequence[Pool]) -> None:
+        self.stable_usd = market.usd_targets()
+        self.bridge = market.bridge
+        self.bridge_usd: Fraction | None = None
+        if market.bridge is not None:
+            floor = market.rules.min_liquidity_usd * MICRO_USD
+            rates = [
+                _spot(p, market.bridge, s) * self.stable_usd[s]
+                for p in usable
+                if market.bridge in p.tokens
+                for s in self.stable_usd
+                if s in p.tokens and p.reserve(s) * self.stable_usd[s] >= floor
+            ]
+            rates = [r for r in rates if r > 0]
+            self.bridge_usd = _median(rates) if rates else None
+
+    def of(self, pool: Pool) -> int | None:
+        stable = [pool.reserve(s) * f for s, f in self.stable_usd.items() if s in pool.tokens]
+        if stable:
+            return int(min(stable))
+        if self.bridge is not None and self.bridge in pool.tokens and self.bridge_usd:
+            return int(pool.reserve(self.bridge) * self.bridge_usd)
+        return None
+
+
+def _routes(
+    pools: Sequence[Pool], token_in: str, target: str, bridge: str | None
+) -> Iterable[tuple[Pool, ...]]:
+    """Every pool from ``token_in`` to ``target``, and every two-hop route through ``bridge``."""
+    for pool in pools:
+        if token_in in pool.tokens and target in pool.tokens:
+            yield (pool,)
+    if bridge is None or bridge in (token_in, target):
+        return
+    firsts = [p for p in pools if token_in in p.tokens and bridge in p.tokens]
+    seconds = [p for p in pools if bridge in p.tokens and target in p.tokens]
+    for first in firsts:
+        for second in seconds:
+            if first.pool_id != second.pool_id:
+                yield (first, second)
+
+
+def _on_a_route(pool: Pool, token_in: str, targets: Iterable[str], bridge: str | None) -> bool:
+    """Whether ``pool`` could be one hop of a route from ``token_in`` to a target."""
+    ends = [*targets, *([bridge] if bridge else [])]
+    starts = [token_in, *([bridge] if bridge else [])]
+    return any(a in pool.tokens and b in pool.tokens and a != b for a in starts for b in ends)
+
+
+def _measure(
+    market: PriceInputs, token_in: str, targets: Mapping[str, Fraction], amount_in: int
+) -> Measurement:
+    rules = market.rules
+    floor = rules.min_liquidity_usd * MICRO_USD
+    discarded: list[Discarded] = []
+    usable: list[Pool] = []
+    for pool in market.pools:
+        if not pool.quotable:
+            if _on_a_route(pool, token_in, targets, market.bridge):
+                discarded.append(
+                    Discarded((pool.pool_id,), (pool.kind,), f"{pool.kind} pools cannot be quoted")
+                )
+            continue
+        usable.append(pool)
+    depth = _Liquidity(market, usable)
+
+    sources: list[Source] = []
+    read_at: dict[int, datetime | None] = {}
+    for target, factor in targets.items():
+        if target == token_in:
+            continue
+        for route in _routes(usable, token_in, target, market.bridge):
+            ids = tuple(p.pool_id for p in route)
+            kinds = tuple(p.kind for p in route)
+            levels = [depth.of(p) for p in route]
+            problem = _too_shallow(route, levels, floor)
+            if problem:
+                discarded.append(Discarded(ids, kinds, problem))
+                continue
+            hops = [token_in, *([market.bridge] if len(route) == 2 else []), target]
+            spot, out = Fraction(factor), amount_in
+            for pool, hop_in, hop_out in zip(route, hops[:-1], hops[1:], strict=True):
+                assert hop_in is not None and hop_out is not None
+                spot *= _spot(pool, hop_in, hop_out)
+                out = swap_out(pool, hop_in, hop_out, out) if out > 0 else 0
+            if spot <= 0:
+                discarded.append(Discarded(ids, kinds, "it quotes nothing"))
+                continue
+            # a trade too small for the pools to resolve is worth their rate
+            rate = Fraction(out, amount_in) * factor if out > 0 else spot
+            liquidity = min(level for level in levels if level is not None)
+            sources.append(Source(ids, kinds, target, amount_in, out, liquidity, spot, rate))
+            read_at.update((p.pool_id, p.fetched_at) for p in route)
+
+    evidence = Evidence(tuple(sources), tuple(discarded))
+    names = " or ".join(sorted(targets))
+    if not sources:
+        raise PriceUnavailable(
+            f"no pool with at least {_usd(floor)} of liquidity prices {token_in} in {names}",
+            evidence,
+        )
+    spots = [s.spot for s in sources]
+    middle = _median(spots)
+    low = min(sources, key=lambda s: s.spot)
+    high = max(sources, key=lambda s: s.spot)
+    if (high.spot - low.spot) * BPS > middle * rules.max_spread_bps:
+        spread = int((high.spot - low.spot) * BPS / middle)
+        raise PriceUnavailable(
+            f"the price sources for {token_in} disagree by {spread} bps (more than "
+            f"{rules.max_spread_bps} allowed): {_route_name(high)} reads it highest, "
+            f"{_route_name(low)} lowest",
+            evidence,
+        )
+    deepest = max(s.liquidity_usd_micro for s in sources)
+    sole = rules.sole_source_min_liquidity_usd * MICRO_USD
+    if len(sources) < rules.min_sources and deepest < sole:
+        raise PriceUnavailable(
+            f"only {len(sources)} price source(s) for {token_in} above the liquidity floor "
+            f"(the deepest holds {_usd(deepest)}); at least {rules.min_sources} must agree, or "
+            f"one must hold {_usd(sole)}",
+            evidence,
+        )
+    best = max(s.rate for s in sources)
+    ranked = tuple(
+        s if s.rate * BPS >= best * (BPS - rules.max_spread_bps) else replace(s, in_median=False)
+        for s in sources
+    )
+    rate = _median([s.rate for s in ranked if s.in_median])
+    reads = list(read_at.values())
+    fetched_at = None if None in reads else min(r for r in reads if r is not None)
+    return Measurement(rate, Evidence(ranked, tuple(discarded)), fetched_at)
+
+
+def _too_shallow(route: tuple[Pool, ...], levels: list[int | None], floor: int) -> str:
+    """Why a route may not be read ("" when every pool in it is deep enough)."""
+    for pool, level in zip(route, levels, strict=True):
+        if level is None:
+            return (
+                f"pool {pool.pool_id} has no stablecoin side, nor a wNEAR side while wNEAR has a "
+                "price, to measure its liquidity by"
+            )
+        if level < floor:
+            return f"pool {pool.pool_id} holds {_usd(level)}, under the {_usd(floor)} floor"
+    return ""
+
+
+def _route_name(source: Source) -> str:
+    return " then ".join(f"pool {p}" for p in source.pools)
+
+
+# ------------------------------------------------------------------------------ the policy's view
+
+
 class PoolPrices:
-    """PriceSource and QuoteSource over pool reserves read by ``pools()``.
+    """PriceSource and QuoteSource over the pools ``pools()`` returns (read once per call).
 
-    ``stablecoin`` is worth one USD per whole token; other tokens are priced from a pool against
-    it, directly or through ``bridge`` (wNEAR). Native NEAR is priced as ``bridge``.
-
-    Exchanges let anyone create a pool, so a price must not come from a pool anyone can make for
-    a few cents: pools holding less than ``min_liquidity_usd`` on their priced side are ignored,
-    and when both a direct and a bridged price exist the higher one is used, so a manipulated
-    pool can only make spending look larger (more denials), never smaller.
+    ``stablecoins`` (contract id -> decimals) are worth one USD per whole token; other tokens
+    are priced by :class:`PriceInputs` against all of them, through ``bridge`` (wNEAR) too. Native
+    NEAR is priced as ``bridge``.
     """
 
     def __init__(
         self,
         pools: Callable[[], Sequence[Pool]],
         *,
-        stablecoin: str,
-        stable_decimals: int,
+        stablecoins: Mapping[str, int],
         bridge: str | None = None,
         source: str = "pools",
-        min_liquidity_usd: int = 1_000,
+        rules: PriceRules = PriceRules(),
     ) -> None:
+        if not stablecoins:
+            raise ValueError("at least one stablecoin is needed to price in USD")
         self._pools = pools
-        self.stablecoin = stablecoin
-        self.stable_decimals = stable_decimals
+        self.stablecoins = dict(stablecoins)
         self.bridge = bridge
         self.source = source
-        self.min_stable_units = min_liquidity_usd * 10**stable_decimals
+        self.rules = rules
 
-    def usd_price(self, token: str) -> PricePoint:
+    def _market(self) -> PriceInputs:
+        return PriceInputs(list(self._pools()), self.stablecoins, self.bridge, self.rules)
+
+    def usd_price(self, token: str, amount: int = 0) -> PricePoint:
         if token == NEAR:
             if self.bridge is None:
                 raise PriceUnavailable("native NEAR has no wrapped token to price it by")
             token = self.bridge
-        unit = Fraction(10**6, 10**self.stable_decimals)  # micro-USD per stable base unit
-        pools = list(self._pools())
-        if token == self.stablecoin:
-            return PricePoint(
-                token, unit, min((p.fetched_at for p in pools), default=_far()), self.source
-            )
-        candidates: list[tuple[Fraction, datetime]] = []
-        direct = _spot(pools, token, self.stablecoin, self.min_stable_units)
-        if direct is not None:
-            candidates.append((direct[0] * unit, direct[1]))
-        if self.bridge is not None and token != self.bridge:
-            second = _spot(pools, self.bridge, self.stablecoin, self.min_stable_units)
-            if second is not None:
-                bridge_floor = -(
-                    -self.min_stable_units * second[0].denominator // second[0].numerator
-                )  # bridge units worth the floor
-                first = _spot(pools, token, self.bridge, bridge_floor)
-                if first is not None:
-                    candidates.append((first[0] * second[0] * unit, min(first[1], second[1])))
-        if not candidates:
-            raise PriceUnavailable(
-                f"no pool with enough liquidity prices {token} against {self.stablecoin}"
-            )
-        price, at = max(candidates, key=lambda c: c[0])
-        return PricePoint(token, price, at, self.source)
+        if token in self.stablecoins:  # one dollar by definition, so never stale
+            unit = Fraction(MICRO_USD, 10 ** self.stablecoins[token])
+            return PricePoint(token, unit, _far(), "stablecoin", amount)
+        market = self._market()
+        measured = market.measure(token, market.usd_targets(), amount)
+        return PricePoint(
+            token,
+            measured.rate,
+            _read_time(measured),
+            self.source,
+            amount,
+            measured.evidence,
+        )
 
     def quote(self, token_in: str, token_out: str, amount_in: int) -> QuotePoint:
-        pools = list(self._pools())
-        best: tuple[int, datetime] | None = None
-        for pool in pools:
-            if set(pool.tokens) == {token_in, token_out}:
-                out = _swap_out(pool, token_in, amount_in)
-                if best is None or out > best[0]:
-                    best = (out, pool.fetched_at)
-        if self.bridge is not None and self.bridge not in (token_in, token_out):
-            for p1 in pools:
-                if set(p1.tokens) != {token_in, self.bridge}:
-                    continue
-                mid = _swap_out(p1, token_in, amount_in)
-                for p2 in pools:
-                    if set(p2.tokens) == {self.bridge, token_out}:
-                        out = _swap_out(p2, self.bridge, mid)
-                        if best is None or out > best[0]:
-                            best = (out, min(p1.fetched_at, p2.fetched_at))
-        if best is None:
-            raise PriceUnavailable(f"no pool route from {token_in} to {token_out}")
-        return QuotePoint(token_in, token_out, amount_in, best[0], best[1], self.source)
+        if amount_in <= 0:
+            raise PriceUnavailable("a quote needs a positive amount")
+        measured = self._market().measure(token_in, {token_out: Fraction(1)}, amount_in)
+        out = measured.rate * amount_in
+        return QuotePoint(
+            token_in,
+            token_out,
+            amount_in,
+            out.numerator // out.denominator,
+            _read_time(measured),
+            self.source,
+            measured.evidence,
+        )
 
 
-def _spot(
-    pools: Sequence[Pool], token: str, quote: str, min_quote: int = 1
-) -> tuple[Fraction, datetime] | None:
-    """Price of one base unit of ``token`` in base units of ``quote``: the deepest pool's
-    among those holding at least ``min_quote`` of ``quote``."""
-    best: tuple[int, Fraction, datetime] | None = None
-    for pool in pools:
-        if set(pool.tokens) != {token, quote}:
-            continue
-        r_token = pool.reserves[pool.tokens.index(token)]
-        r_quote = pool.reserves[pool.tokens.index(quote)]
-        if r_token <= 0 or r_quote < max(1, min_quote):
-            continue
-        if best is None or r_quote > best[0]:
-            best = (r_quote, Fraction(r_quote, r_token), pool.fetched_at)
-    return None if best is None else (best[1], best[2])
-
-
-def _swap_out(pool: Pool, token_in: str, amount_in: int) -> int:
-    """Constant product with fee: out = in*(1-fee)*R_out / (R_in + in*(1-fee)), rounded down."""
-    i = pool.tokens.index(token_in)
-    r_in, r_out = pool.reserves[i], pool.reserves[1 - i]
-    net = amount_in * (10_000 - pool.fee_bps)
-    denominator = r_in * 10_000 + net
-    return 0 if denominator == 0 else net * r_out // denominator
+def _read_time(measured: Measurement) -> datetime:
+    if measured.fetched_at is None:
+        raise PriceUnavailable("a pool's read time is unknown, so its age cannot be checked")
+    return measured.fetched_at
 
 
 def _far() -> datetime:

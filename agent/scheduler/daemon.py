@@ -80,6 +80,7 @@ async def run_daemon(
     from agent.scheduler.market import ExchangeMarket
     from agent.scheduler.runner import SessionRunner
     from agent.session import AgentSession
+    from agent.stablecoins import USD_STABLECOINS
     from memory.switch import KillSwitch
 
     session = await AgentSession.open(home)
@@ -97,9 +98,12 @@ async def run_daemon(
         for fire in await recover_started(store, session.audit, session.ctx.chain, now):
             say(f"fire {fire.fire.id} of {fire.fire.strategy_id}: {fire.status} ({fire.note})")
         inbox = Inbox(store, session.audit)
-        scheduler = Scheduler(
-            store, SessionRunner(session, inbox), ExchangeMarket(session.ctx), session.audit, switch
+        market = ExchangeMarket(
+            session.ctx,
+            rules=session.config.pricing.rules(),
+            stablecoins=(session.config.defaults.stablecoin, *USD_STABLECOINS),
         )
+        scheduler = Scheduler(store, SessionRunner(session, inbox), market, session.audit, switch)
         active = len(store.strategies("active"))
         say(
             f"daemon running: {active} active strateg{'y' if active == 1 else 'ies'}"

@@ -17,20 +17,28 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator,
 
 from agent.plan import PlanStep
 from policies.grants import parse_duration
+from policies.pricing import PriceUnavailable as PriceUnavailable  # no price: no trigger fires
+from tools.amounts import format_amount
 from tools.validation import validation_problems
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-class PriceUnavailable(Exception):
-    """No quote fresh enough to act on: a price-triggered strategy does nothing this time."""
+@dataclass(frozen=True)
+class OrderSize:
+    """How much of which token the order sells (whole tokens, decimal text): prices are read at
+    this size, because a price for one unit is not what the order would get."""
+
+    token: str
+    amount: str
 
 
 class Market(Protocol):
     """What strategies read: exchange prices (with their age) and the account's balances."""
 
-    async def price(self, base: str, quote: str) -> Fraction:
-        """Whole ``quote`` tokens per whole ``base`` token; PriceUnavailable when stale/absent."""
+    async def price(self, base: str, quote: str, size: OrderSize | None = None) -> Fraction:
+        """Whole ``quote`` tokens per whole ``base`` token when an order of ``size`` trades
+        (None: one whole ``base``); PriceUnavailable when stale, absent or disputed."""
         ...
 
     async def balance(self, token: str) -> int:
@@ -179,7 +187,8 @@ class _PriceTrigger(_Base):
         )
 
     async def decide(self, market: Market) -> Decision:
-        price = await market.price(self.price_of, self.price_in)
+        size = OrderSize(self.sell, self.amount)
+        price = await market.price(self.price_of, self.price_in, size)
         shown = show_price(price)
         if not self._crossed(price):
             return Decision(None, f"{self.price_of} at {shown} {self.price_in}: waiting")
@@ -270,8 +279,11 @@ class Rebalance(_Base):
         for token in self.weights:
             decimals[token] = await market.decimals(token)
             units = await market.balance(token)
+            holding = OrderSize(token, format_amount(units, decimals[token])) if units > 0 else None
             price = (
-                Fraction(1) if token == self.value_in else await market.price(token, self.value_in)
+                Fraction(1)
+                if token == self.value_in
+                else await market.price(token, self.value_in, holding)
             )
             prices[token] = price
             values[token] = Fraction(units, 10 ** decimals[token]) * price
@@ -287,8 +299,6 @@ class Rebalance(_Base):
         units = int(move_value / prices[over] * 10 ** decimals[over])
         if units <= 0:
             return Decision(None, "drift too small to trade")
-        from tools.amounts import format_amount
-
         amount = format_amount(units, decimals[over])
         return Decision(self.swap(over, under, amount), f"{over} over target, buying {under}")
 

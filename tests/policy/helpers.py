@@ -24,6 +24,7 @@ from tools.action import (
     TransactionSpec,
     TransferSpec,
 )
+from tools.pools import SIMPLE_POOL, Pool
 
 ALICE, BOB, CAROL, EVE = "alice.test.near", "bob.test.near", "carol.test.near", "eve.test.near"
 WRAP, USDC, REF = "wrap.test.near", "usdc.test.near", "ref.test.near"
@@ -33,6 +34,21 @@ USDC_UNIT = 10**6
 TGAS = 10**12
 START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 FACTS = ChainFacts(exchanges=frozenset({EXCHANGE}), wrap_id=WRAP)
+
+
+def pool(
+    pool_id: int,
+    left: tuple[str, int],
+    right: tuple[str, int],
+    *,
+    fee_bps: int = 30,
+    kind: str = SIMPLE_POOL,
+    at: datetime | None = START,
+) -> Pool:
+    """A two-token pool as read at ``at``: each side is (token, reserve in base units)."""
+    return Pool(
+        pool_id, (left[0], right[0]), (left[1], right[1]), fee_bps, kind=kind, fetched_at=at
+    )
 
 
 @dataclass
@@ -62,7 +78,7 @@ class Prices:
     age: timedelta = timedelta(0)
     calls: int = 0
 
-    def usd_price(self, token: str) -> PricePoint:
+    def usd_price(self, token: str, amount: int = 0) -> PricePoint:
         self.calls += 1
         if token not in self.usd_per_token:
             raise PriceUnavailable(f"no price for {token}")

@@ -201,7 +201,7 @@ def test_a_price_source_that_raises_denies(tmp_path: Path) -> None:
     engine, _ = make_engine(tmp_path / "p.db", ALL)
 
     class Exploding:
-        def usd_price(self, token):
+        def usd_price(self, token, amount=0):
             raise RuntimeError("rpc down")
 
     engine.prices = Exploding()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from policies.engine import PolicyEngine
 from policies.evaluator import DENY
-from policies.pricing import Pool, PoolPrices
+from policies.pricing import PoolPrices, PriceRules
 from tests.policy.helpers import (
     BOB,
     CAROL,
@@ -17,10 +17,12 @@ from tests.policy.helpers import (
     grants_doc,
     make_engine,
     near_transfer,
+    pool,
     swap,
     swap_grant,
     transfer_grant,
 )
+from tools.pools import Pool
 
 
 def test_utc_hours(tmp_path: Path) -> None:
@@ -100,11 +102,10 @@ def test_engine_with_pool_prices_and_staleness(tmp_path: Path) -> None:
     fetched = {"at": START}
 
     def pools() -> list[Pool]:
-        return [Pool(0, (WRAP, USDC), (1000 * YOCTO, 3000 * 10**6), 30, fetched["at"])]
+        return [pool(0, (WRAP, 1000 * YOCTO), (USDC, 3000 * 10**6), at=fetched["at"])]
 
-    source = PoolPrices(
-        pools, stablecoin=USDC, stable_decimals=6, bridge=WRAP, min_liquidity_usd=100
-    )
+    rules = PriceRules(min_liquidity_usd=100, sole_source_min_liquidity_usd=1_000)
+    source = PoolPrices(pools, stablecoins={USDC: 6}, bridge=WRAP, rules=rules)
     make_engine(tmp_path / "p.db", grants_doc(swap_grant()))
     from tests.policy.helpers import FACTS
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from agent.scheduler.core import FireJob, FireOutcome, Scheduler
-from agent.scheduler.strategies import PriceUnavailable
+from agent.scheduler.strategies import OrderSize, PriceUnavailable
 from memory.audit import AuditLog
 from memory.jobs import JobStore
 from memory.switch import KillSwitch
@@ -33,8 +33,10 @@ class FakeMarket:
     prices: dict[tuple[str, str], Fraction] = field(default_factory=dict)
     balances: dict[str, int] = field(default_factory=dict)
     stale: bool = False
+    asked: list[tuple[str, str, OrderSize | None]] = field(default_factory=list)
 
-    async def price(self, base: str, quote: str) -> Fraction:
+    async def price(self, base: str, quote: str, size: OrderSize | None = None) -> Fraction:
+        self.asked.append((base, quote, size))
         if self.stale or (base, quote) not in self.prices:
             raise PriceUnavailable("stale")
         return self.prices[(base, quote)]

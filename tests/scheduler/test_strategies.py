@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from agent.scheduler.strategies import parse_strategies, parse_strategy
+from agent.scheduler.strategies import OrderSize, parse_strategies, parse_strategy
 from tests.scheduler.helpers import FakeMarket
 
 
@@ -69,3 +69,29 @@ def test_take_profit_and_stop_loss_levels() -> None:
     assert not asyncio.run(sl.decide(market)).acts
     market.prices[("NEAR", "USDC")] = Fraction(2)
     assert asyncio.run(sl.decide(market)).one_shot
+
+
+def test_triggers_and_rebalance_ask_the_price_at_their_order_size() -> None:
+    market = FakeMarket(
+        prices={("NEAR", "USDC"): Fraction(3), ("USDC", "NEAR"): Fraction(1, 3)},
+        balances={"NEAR": 5 * 10**6, "USDC": 45 * 10**6},  # the fake has 6 decimals
+    )
+    limit = parse_strategy(
+        {
+            "id": "buy",
+            "kind": "limit",
+            "sell": "USDC",
+            "buy": "NEAR",
+            "amount": "30",
+            "price_of": "NEAR",
+            "price_in": "USDC",
+            "below": "2.5",
+        }
+    )
+    asyncio.run(limit.decide(market))
+    assert market.asked[-1] == ("NEAR", "USDC", OrderSize("USDC", "30"))
+    rebalance = parse_strategy(
+        {"id": "r", "kind": "rebalance", "weights": {"NEAR": 50, "USDC": 50}, "value_in": "USDC"}
+    )
+    asyncio.run(rebalance.decide(market))
+    assert market.asked[-1] == ("NEAR", "USDC", OrderSize("NEAR", "5"))  # the holding's size
