@@ -865,11 +865,13 @@ class Exchange(Contract):
         token_out: str,
         min_amount_out: int,
         referral_id: str | None,
+        quiet: bool = False,
     ) -> int:
+        """One swap action on a pool; ``quiet``: a dry run, which Ref runs without logs."""
         pool = self._pool(ctx, pool_id)
         if _kind(pool) != SIMPLE_POOL:
             return self._stable_swap(
-                ctx, pool_id, pool, token_in, amount_in, token_out, min_amount_out
+                ctx, pool_id, pool, token_in, amount_in, token_out, min_amount_out, quiet
             )
         ensure(token_in != token_out, E73)
         tokens = pool["token_account_ids"]
@@ -878,7 +880,8 @@ class Exchange(Contract):
         amounts = pool["amounts"]
         amount_out = swap_return(amount_in, amounts[i], amounts[o], pool["total_fee"])
         ensure(amount_out >= min_amount_out, E68)
-        ctx.log(f"Swapped {amount_in} {token_in} for {amount_out} {token_out}")
+        if not quiet:
+            ctx.log(f"Swapped {amount_in} {token_in} for {amount_out} {token_out}")
         prev_invariant = math.isqrt(amounts[i] * amounts[o])
         amounts[i] += amount_in
         amounts[o] -= amount_out
@@ -910,19 +913,22 @@ class Exchange(Contract):
         amount_in: int,
         token_out: str,
         min_amount_out: int,
+        quiet: bool,
     ) -> int:
         """A swap through a stable or rated pool, logged as Ref logs it (fees in token_out)."""
         outcome = self._stable(ctx, pool).swap(
             token_in, amount_in, token_out, min_amount_out, self._admin_fee_bps(ctx)
         )
-        ctx.log(
-            f"Swapped {amount_in} {token_in} for {outcome.amount_out} {token_out}, "
-            f"total fee {outcome.total_fee}, admin fee {outcome.admin_fee}"
-        )
+        if not quiet:
+            ctx.log(
+                f"Swapped {amount_in} {token_in} for {outcome.amount_out} {token_out}, "
+                f"total fee {outcome.total_fee}, admin fee {outcome.admin_fee}"
+            )
         if outcome.admin_distributed:
             exchange = ctx.current_account_id
             self._credit_shares(ctx, pool_id, exchange, outcome.admin_shares)
-            ctx.log(f"Exchange {exchange} got {outcome.admin_shares} shares, No referral fee")
+            if not quiet:
+                ctx.log(f"Exchange {exchange} got {outcome.admin_shares} shares, No referral fee")
         ctx.storage[_pool_key(pool_id)] = pool
         return outcome.amount_out
 
@@ -1122,6 +1128,7 @@ class Exchange(Contract):
                 action["token_out"],
                 action["min_amount_out"],
                 None,
+                quiet=True,
             )
             held[action["token_out"]] = held.get(action["token_out"], 0) + result
         return {t: str(a) for t, a in held.items()}

@@ -4,13 +4,14 @@ maker, and swapped through by alice with ``ft_transfer_call``, all as signed tra
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 
 from devnet.contracts.exchange import LP_STORAGE_COST, stable_pool_storage_cost
 from devnet.genesis_default import ALICE, EXCHANGE, MARKET, POOLS, REF, ROOT, USDC, units
 from devnet.server import RunningDevnet
-from tests.devnet.helpers import near_account
+from tests.devnet.helpers import near_account, rpc
 from tests.devnet.test_contracts_devnet import view
 
 TGAS = 10**12
@@ -65,6 +66,31 @@ def test_stable_pool_swap_pays_its_quote_and_logs_refs_line(fresh_devnet: Runnin
             {"pool_id": pool_id, "token_in": USDC, "amount_in": str(amount_in), "token_out": REF},
         )
         before = int(view(fresh_devnet, REF, "ft_balance_of", {"account_id": ALICE}))
+        dry_run = {
+            "token_deposit": {USDC: str(amount_in)},
+            "actions": [
+                {
+                    "pool_id": pool_id,
+                    "token_in": USDC,
+                    "token_out": REF,
+                    "amount_in": str(amount_in),
+                    "min_amount_out": "0",
+                }
+            ],
+        }
+        predicted = rpc(
+            fresh_devnet,
+            "query",
+            {
+                "request_type": "call_function",
+                "account_id": EXCHANGE,
+                "method_name": "predict_swap_actions",
+                "finality": "final",
+                "args_base64": base64.b64encode(json.dumps(dry_run).encode()).decode(),
+            },
+        )["result"]
+        assert json.loads(bytes(predicted["result"])) == {REF: quote}
+        assert predicted["logs"] == []  # Ref's dry run prints nothing
         action = {
             "pool_id": pool_id,
             "token_in": USDC,
