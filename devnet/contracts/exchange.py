@@ -90,6 +90,7 @@ E75 = "E75: invariant can not reduce "
 E76 = "E76: invalid params"
 E85 = "E85: invalid pool id"
 E86 = "E86: amount need above min amount"
+E88 = "E88: not stable pool"
 E89 = "E89: wrong token count"
 E90 = "E90: fee too large"
 E91 = "E91: not enough shares"
@@ -110,6 +111,13 @@ def swap_return(amount_in: int, reserve_in: int, reserve_out: int, total_fee: in
 def _u32(value: Any) -> int:
     number = u64(value)
     ensure(number < 2**32, DESERIALIZE_ERROR)
+    return number
+
+
+def _u64_text(value: Any) -> int:
+    """A U64 JSON value (a decimal string), as near-sdk's WrappedTimestamp."""
+    number = u128(value)
+    ensure(number <= 2**64 - 1, DESERIALIZE_ERROR)
     return number
 
 
@@ -622,6 +630,29 @@ class Exchange(Contract):
         if refund > 0:
             ctx.promise(ctx.predecessor_account_id).transfer(refund)
         return pool_id
+
+    @call(payable=True)
+    def stable_swap_ramp_amp(
+        self, ctx: Context, pool_id: int, future_amp_factor: int, future_amp_time: str
+    ) -> None:
+        """Owner or guardian: move a stable or rated pool's amp to ``future_amp_factor`` by
+        ``future_amp_time`` (nanoseconds), at least a day away."""
+        assert_one_yocto(ctx)
+        self._assert_owner_or_guardian(ctx)
+        pool = self._pool(ctx, pool_id)
+        ensure(_kind(pool) != SIMPLE_POOL, E88)
+        target, until = u64(future_amp_factor), _u64_text(future_amp_time)
+        self._stable(ctx, pool).ramp_amp(target, until)
+        ctx.storage[_pool_key(pool_id)] = pool
+
+    @call(payable=True)
+    def stable_swap_stop_ramp_amp(self, ctx: Context, pool_id: int) -> None:
+        assert_one_yocto(ctx)
+        self._assert_owner_or_guardian(ctx)
+        pool = self._pool(ctx, pool_id)
+        ensure(_kind(pool) != SIMPLE_POOL, E88)
+        self._stable(ctx, pool).stop_ramp_amp()
+        ctx.storage[_pool_key(pool_id)] = pool
 
     def _stable(self, ctx: Context, pool: dict[str, Any]) -> StablePool:
         """The stable or rated pool ``pool`` at this block, with its tokens' current rates."""

@@ -501,3 +501,30 @@ def test_rates_expire_after_a_day_and_update_from_the_token(chain: Chain) -> Non
         int(chain.view(EX, "get_rated_return", **quote_args, rates=[str(E24), str(E24)]))
         < at_par + E24 // 100
     )
+
+
+def test_amp_ramps_linearly_and_stops(chain: Chain) -> None:
+    pool_id = add_stable_pool(chain, [USDT, USDC], [6, 6], amp=240)
+    provide(chain, pool_id, [USDT, USDC], [1_000 * E6, 1_000 * E6])
+    now = chain.block_timestamp
+    ramp = {"pool_id": pool_id, "future_amp_factor": 480, "future_amp_time": str(now + 2 * DAY_NS)}
+    short = ramp | {"future_amp_time": str(now + DAY_NS - 1)}
+    assert owner_call(chain, "stable_swap_ramp_amp", short).error == "E82: insufficient ramp time"
+    big = ramp | {"future_amp_factor": 2_401}
+    assert owner_call(chain, "stable_swap_ramp_amp", big).error == (
+        "E84: amp factor change is too large"
+    )
+    assert owner_call(chain, "stable_swap_ramp_amp", ramp).ok
+    chain.block_timestamp = now + DAY_NS - 1  # a ramp locks the amp for a day
+    again = owner_call(chain, "stable_swap_ramp_amp", ramp)
+    assert again.error == "E81: amp is currently in lock"
+    chain.block_timestamp = now + DAY_NS
+    assert chain.view(EX, "get_pool", pool_id=pool_id)["amp"] == 360
+    assert owner_call(chain, "stable_swap_stop_ramp_amp", {"pool_id": pool_id}).ok
+    chain.block_timestamp = now + 3 * DAY_NS
+    assert chain.view(EX, "get_stable_pool", pool_id=pool_id)["amp"] == 360
+    assert chain.call(
+        EX, "add_simple_pool", {"tokens": [WRAP, USDC], "fee": 30}, by="mm.near", deposit=NEAR
+    ).ok
+    simple = owner_call(chain, "stable_swap_stop_ramp_amp", {"pool_id": pool_id + 1})
+    assert simple.error == "E88: not stable pool"
