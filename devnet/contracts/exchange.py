@@ -4,10 +4,12 @@ The agent's swap tool must run unchanged against Ref on testnet and mainnet, so 
 keeps Ref's method names, argument shapes, ``ft_transfer_call`` msg, error strings ("E68: slippage
 error", ...), log lines and arithmetic for the pool kinds the agent meets: simple (two-token,
 constant product) pools, stable-swap pools and rated pools (devnet/contracts/stable_pool.py), with
-rated tokens' rates (devnet/contracts/token_rates.py). An output that cannot be delivered goes back
-to the user's deposit when the user is registered here, otherwise to the user's own lost-and-found
-(``claim_lostfound``) when the exchange has enough free NEAR, else to the owner's account, with
-Ref's log lines. Degen pools and swap-by-output are not implemented.
+rated tokens' rates (devnet/contracts/token_rates.py). One admin fee (Ref's ``admin_fee_bps``:
+exchange_fee + referral_fee at ``new``, or ``modify_admin_fee``) becomes exchange shares in every
+kind; referrals earn nothing (the devnet keeps no referral list). An output that cannot be
+delivered goes back to the user's deposit when the user is registered here, otherwise to the
+user's own lost-and-found (``claim_lostfound``) while the exchange has 100 NEAR free, else to the
+owner's account, with Ref's log lines. Degen pools and swap-by-output are not implemented.
 """
 
 from __future__ import annotations
@@ -421,10 +423,10 @@ class Exchange(Contract):
         if not msg:
             self._internal_deposit(ctx, sender, token_in, value)
             return "0"
-        referral_id, actions = self._parse_message(msg)
+        _, actions = self._parse_message(msg)  # no referral list here: a referral earns nothing
         ensure(len(actions) > 0, E72)
         virtual: dict[str, Any] = {"near_amount": 0, "tokens": {token_in: value}}
-        self._execute_actions(ctx, virtual, actions, value, referral_id)
+        self._execute_actions(ctx, virtual, actions, value)
         for token, out in virtual["tokens"].items():
             if out > 0:
                 self._send_tokens(ctx, sender, token, out)
@@ -847,8 +849,12 @@ class Exchange(Contract):
     def swap(
         self, ctx: Context, actions: list[dict[str, Any]], referral_id: str | None = None
     ) -> str:
-        """Swap from the caller's deposits; returns the last action's output."""
+        """Swap from the caller's deposits; returns the last action's output.
+
+        ``referral_id`` is accepted as on Ref, where only referrals on the owner's list earn a
+        part of the admin fee; the devnet keeps no such list."""
         assert_initialized(ctx.storage)
+        ensure(referral_id is None or isinstance(referral_id, str), DESERIALIZE_ERROR)
         parsed = self._parse_actions(actions)
         ensure(len(parsed) > 0, E72)
         whitelist = ctx.storage["whitelist"]
@@ -858,7 +864,7 @@ class Exchange(Contract):
         account = self._unwrap_account(ctx, sender)
         first = parsed[0]
         ensure(first["amount_in"] is not None, E41)
-        out = self._execute_actions(ctx, account, parsed, first["amount_in"], referral_id)
+        out = self._execute_actions(ctx, account, parsed, first["amount_in"])
         self._save_account(ctx, sender, account)
         return str(out)
 
@@ -868,7 +874,6 @@ class Exchange(Contract):
         account: dict[str, Any],
         actions: list[dict[str, Any]],
         amount: int,
-        referral_id: str | None,
     ) -> int:
         """Ref's sequential actions: an action without amount_in spends the previous output."""
         result = amount
@@ -882,7 +887,6 @@ class Exchange(Contract):
                 amount_in,
                 action["token_out"],
                 action["min_amount_out"],
-                referral_id,
             )
             _deposit(account, action["token_out"], result)
         return result
@@ -895,7 +899,6 @@ class Exchange(Contract):
         amount_in: int,
         token_out: str,
         min_amount_out: int,
-        referral_id: str | None,
         quiet: bool = False,
     ) -> int:
         """One swap action on a pool; ``quiet``: a dry run, which Ref runs without logs."""
@@ -918,20 +921,15 @@ class Exchange(Contract):
         amounts[o] -= amount_out
         new_invariant = math.isqrt(amounts[i] * amounts[o])
         ensure(new_invariant >= prev_invariant, E75)
+        # Ref: the admin fee's part of the invariant's growth is minted as exchange shares
         numerator = (new_invariant - prev_invariant) * pool["shares_total_supply"]
-        exchange_fee = ctx.storage["exchange_fee"]
-        if exchange_fee > 0 and numerator > 0:
-            denominator = new_invariant * FEE_DIVISOR // exchange_fee
-            self._mint_shares(ctx, pool, pool_id, ctx.current_account_id, numerator // denominator)
-        referral_fee = ctx.storage["referral_fee"]
-        if (
-            referral_id
-            and referral_fee > 0
-            and numerator > 0
-            and _shares_key(pool_id, referral_id) in ctx.storage
-        ):
-            denominator = new_invariant * FEE_DIVISOR // referral_fee
-            self._mint_shares(ctx, pool, pool_id, referral_id, numerator // denominator)
+        admin_bps = self._admin_fee_bps(ctx)
+        if admin_bps > 0 and numerator > 0:
+            admin_shares = numerator // (prev_invariant * FEE_DIVISOR // admin_bps)
+            exchange = ctx.current_account_id
+            if not quiet:
+                ctx.log(f"Exchange {exchange} got {admin_shares} shares, No referral fee")
+            self._mint_shares(ctx, pool, pool_id, exchange, admin_shares)
         ctx.storage[_pool_key(pool_id)] = pool
         return amount_out
 
@@ -1158,7 +1156,6 @@ class Exchange(Contract):
                 amount_in,
                 action["token_out"],
                 action["min_amount_out"],
-                None,
                 quiet=True,
             )
             held[action["token_out"]] = held.get(action["token_out"], 0) + result

@@ -4,6 +4,7 @@ fees and admin-fee shares, rates and their expiry, and the pool-kind rules of ea
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -528,3 +529,39 @@ def test_amp_ramps_linearly_and_stops(chain: Chain) -> None:
     ).ok
     simple = owner_call(chain, "stable_swap_stop_ramp_amp", {"pool_id": pool_id + 1})
     assert simple.error == "E88: not stable pool"
+
+
+def test_simple_pools_pay_the_same_admin_fee_as_ref(chain: Chain) -> None:
+    """Ref's simple pool: admin shares = growth of sqrt(x*y) * supply / (old sqrt * 10000 / bps)."""
+    assert owner_call(chain, "modify_admin_fee", {"admin_fee_bps": 2_000}).ok
+    assert chain.view(EX, "metadata")["admin_fee_bps"] == 2_000
+    assert chain.call(
+        EX, "add_simple_pool", {"tokens": [USDT, USDC], "fee": 30}, by="mm.near", deposit=NEAR
+    ).ok
+    reserves = [1_000_000 * E6, 1_000_000 * E6]
+    for token, amount in zip((USDT, USDC), reserves, strict=True):
+        assert ft_call(chain, token, "mm.near", amount, "").ok
+    assert chain.call(
+        EX,
+        "add_liquidity",
+        {"pool_id": 0, "amounts": [str(a) for a in reserves]},
+        by="mm.near",
+        deposit=LP_STORAGE_COST,
+    ).ok
+    chain.call(
+        USDT,
+        "ft_transfer",
+        {"receiver_id": "alice.near", "amount": str(E6 * 1000)},
+        by="mm.near",
+        deposit=1,
+    )
+    out = ft_call(chain, USDT, "alice.near", 1_000 * E6, swap_msg(0, USDT, USDC))
+    got = ft_balance(chain, USDC, "alice.near")
+    supply = 10**24  # Ref's INIT_SHARES_SUPPLY
+    before = math.isqrt(reserves[0] * reserves[1])
+    after = math.isqrt((reserves[0] + 1_000 * E6) * (reserves[1] - got))
+    expected = (after - before) * supply // (before * 10_000 // 2_000)
+    assert expected > 0
+    assert f"Exchange {EX} got {expected} shares, No referral fee" in out.logs
+    assert chain.view(EX, "get_pool_shares", pool_id=0, account_id=EX) == str(expected)
+    assert chain.view(EX, "get_pool", pool_id=0)["shares_total_supply"] == str(supply + expected)
