@@ -1084,9 +1084,9 @@ class Exchange(Contract):
                 token_in, value, token_out, 0, self._admin_fee_bps(ctx)
             )
             return str(outcome.amount_out)
+        ensure(token_in != token_out, E73)  # Ref's get_return runs its swap's own checks
         tokens = pool["token_account_ids"]
         ensure(token_in in tokens and token_out in tokens, E102)
-        ensure(token_in != token_out, E76)
         i, o = tokens.index(token_in), tokens.index(token_out)
         return str(swap_return(value, pool["amounts"][i], pool["amounts"][o], pool["total_fee"]))
 

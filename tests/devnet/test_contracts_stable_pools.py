@@ -565,3 +565,43 @@ def test_simple_pools_pay_the_same_admin_fee_as_ref(chain: Chain) -> None:
     assert f"Exchange {EX} got {expected} shares, No referral fee" in out.logs
     assert chain.view(EX, "get_pool_shares", pool_id=0, account_id=EX) == str(expected)
     assert chain.view(EX, "get_pool", pool_id=0)["shares_total_supply"] == str(supply + expected)
+
+
+def test_get_return_refuses_as_refs_swap_does(chain: Chain) -> None:
+    assert chain.call(
+        EX, "add_simple_pool", {"tokens": [WRAP, USDC], "fee": 30}, by="mm.near", deposit=NEAR
+    ).ok
+    stable_id = add_stable_pool(chain, [USDT, USDC], [6, 6])
+    provide(chain, stable_id, [USDT, USDC], [1_000 * E6, 1_000 * E6])
+    cases = [
+        (0, USDC, USDC, "E73: same token swap"),
+        (0, DAI, USDC, "E102: invalid token id"),
+        (0, WRAP, USDC, "E76: invalid params"),  # an empty pool
+        (stable_id, USDC, USDC, "E71: illegal swap with duplicated tokens"),
+        (stable_id, DAI, USDC, "E63: missing token"),
+        (7, USDC, USDT, "E85: invalid pool id"),
+    ]
+    for pool_id, token_in, token_out, error in cases:
+        with pytest.raises(ContractPanic, match=f"^{error}$"):
+            chain.view(
+                EX,
+                "get_return",
+                pool_id=pool_id,
+                token_in=token_in,
+                amount_in="1000",
+                token_out=token_out,
+            )
+    # a swap that would leave a fee-free stable pool under MIN_RESERVE is refused, as on Ref
+    fee_free = add_stable_pool(chain, [USDT, USDC], [6, 6], fee=0)
+    provide(chain, fee_free, [USDT, USDC], [1_000 * E6, 1_000 * E6])
+    with pytest.raises(
+        ContractPanic, match="^E69: pool reserved token balance less than MIN_RESERVE$"
+    ):
+        chain.view(
+            EX,
+            "get_return",
+            pool_id=fee_free,
+            token_in=USDT,
+            amount_in=str(10**9 * E6),
+            token_out=USDC,
+        )
