@@ -153,13 +153,17 @@ def _storage_usage(account: dict[str, Any]) -> int:
 
 
 def _deposit(account: dict[str, Any], token: str, amount: int) -> None:
-    account["tokens"][token] = account["tokens"].get(token, 0) + amount
+    """Ref's Account::deposit: nothing at all for a zero amount (no token entry either)."""
+    if amount > 0:
+        account["tokens"][token] = account["tokens"].get(token, 0) + amount
 
 
 def _withdraw(account: dict[str, Any], token: str, amount: int) -> None:
-    ensure(token in account["tokens"], E21)
-    ensure(account["tokens"][token] >= amount, E22)
-    account["tokens"][token] -= amount
+    """Ref's Account::withdraw: a zero amount is no withdrawal, even of an unlisted token."""
+    if amount > 0:
+        ensure(token in account["tokens"], E21)
+        ensure(account["tokens"][token] >= amount, E22)
+        account["tokens"][token] -= amount
 
 
 class Exchange(Contract):
@@ -693,8 +697,7 @@ class Exchange(Contract):
             )
         account = self._unwrap_account(ctx, sender)
         for token, amount in zip(pool["token_account_ids"], wanted, strict=True):
-            if amount > 0:
-                _withdraw(account, token, amount)
+            _withdraw(account, token, amount)
         self._save_account(ctx, sender, account)
         ctx.storage[_pool_key(pool_id)] = pool
         ensure(
@@ -736,8 +739,7 @@ class Exchange(Contract):
             )
         ctx.storage[_pool_key(pool_id)] = pool
         for token, amount in zip(pool["token_account_ids"], wanted, strict=True):
-            if amount > 0:
-                _deposit(account, token, amount)
+            _deposit(account, token, amount)
         self._save_account(ctx, sender, account)
         return str(burn)
 
@@ -840,8 +842,7 @@ class Exchange(Contract):
         ctx.log(f"LP {sender} remove {burn} shares to gain tokens [{listed}]")
         ctx.storage[_pool_key(pool_id)] = pool
         for token, amount in zip(stable.tokens, out, strict=True):
-            if amount > 0:
-                _deposit(account, token, amount)
+            _deposit(account, token, amount)
         self._save_account(ctx, sender, account)
         return [str(a) for a in out]
 

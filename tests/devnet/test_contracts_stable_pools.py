@@ -605,3 +605,21 @@ def test_get_return_refuses_as_refs_swap_does(chain: Chain) -> None:
             amount_in=str(10**9 * E6),
             token_out=USDC,
         )
+
+
+def test_a_zero_swap_moves_nothing_and_registers_nothing(chain: Chain) -> None:
+    """Ref's Account::withdraw/deposit skip zero amounts; a stable pool pays 0 for 0
+    (test_stable_julia_02), so the caller's deposits stay exactly as they were."""
+    stable_id = add_stable_pool(chain, [USDT, USDC], [6, 6])
+    provide(chain, stable_id, [USDT, USDC], [1_000 * E6, 1_000 * E6])
+    assert chain.call(EX, "storage_deposit", {}, by="alice.near", deposit=NEAR // 10).ok
+    action = {
+        "pool_id": stable_id,
+        "token_in": USDT,
+        "token_out": USDC,
+        "amount_in": "0",
+        "min_amount_out": "0",
+    }
+    out = chain.call(EX, "swap", {"actions": [action]}, by="alice.near", deposit=1)
+    assert out.ok and out.value == "0", out.error
+    assert chain.view(EX, "get_deposits", account_id="alice.near") == {}
