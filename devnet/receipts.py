@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from devnet import gas
+from devnet import gas, storage
 from devnet.context import CallContext, MethodNotFound, StorageOverlay, encode_result, invoke
 from devnet.contract import Contract, ContractPanic, Promise, PromiseResult
 from devnet.contract import FunctionCallAction as PromiseCall
@@ -181,6 +181,8 @@ class ReceiptExecutor:
             if state.burnt + sum(c.budget for c in children) > r.budget:
                 state.burnt = r.budget
                 raise ActionFailure(function_call_error("Exceeded the prepaid gas."))
+            if acc is not None and overlay is not None and r.receiver_id in self.accounts:
+                storage.settle(r.receiver_id, acc, overlay)  # LackBalanceForState
         except ActionFailure as failure:
             if created:
                 self.accounts.pop(r.receiver_id, None)

@@ -40,17 +40,45 @@ FINALITIES = {"optimistic", "near-final", "final"}
 WAIT_LEVELS = ["NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL"]
 
 
+# nearcore takes these only by name: a positional list naming them is a parse error
+# (chain/jsonrpc/src/api/transactions.rs: "wait_until is a new feature supported only in object")
+OBJECT_ONLY_PARAMS = frozenset({"wait_until"})
+
+
 def _params_dict(params: Any, names: list[str]) -> dict[str, Any]:
     """Accept params as a dict or as a positional list named by ``names``."""
     if isinstance(params, dict):
         return params
     if isinstance(params, list):
-        if len(params) > len(names):
-            raise errors.parse_error(f"expected at most {len(names)} params, got {len(params)}")
-        return dict(zip(names, params, strict=False))
+        positional = [n for n in names if n not in OBJECT_ONLY_PARAMS]
+        if len(params) > len(positional):
+            raise errors.parse_error(
+                f"Unable to parse request: too many params passed ({len(params)}, "
+                f"at most {len(positional)})"
+            )
+        return dict(zip(positional, params, strict=False))
     if params is None:
         return {}
     raise errors.parse_error("params must be an object or an array")
+
+
+def _tx_status_params(params: Any) -> dict[str, Any]:
+    """``tx``/``EXPERIMENTAL_tx_status`` params as nearcore parses them: ``[signed_tx]``,
+    ``[tx_hash, sender_account_id]``, or an object holding ``signed_tx_base64`` or both
+    ``tx_hash`` and ``sender_account_id`` (chain/jsonrpc/src/api/transactions.rs)."""
+    if isinstance(params, list):
+        if len(params) == 1:
+            return {"signed_tx_base64": params[0]}
+        if len(params) == 2:
+            return {"tx_hash": params[0], "sender_account_id": params[1]}
+        raise errors.parse_error(
+            f"expected [signed_tx_base64] or [tx_hash, sender_account_id], got {len(params)} params"
+        )
+    if not isinstance(params, dict):
+        raise errors.parse_error("params must be an object or an array")
+    if "signed_tx_base64" not in params and "sender_account_id" not in params:
+        raise errors.parse_error("missing field `sender_account_id`")
+    return params
 
 
 def _str_param(p: dict[str, Any], name: str) -> str:
@@ -69,6 +97,15 @@ def _public_key(text: str) -> PublicKey:
     if len(raw) != 32:
         raise errors.parse_error(f"invalid public key {text!r}")
     return PublicKey(ED25519, raw)
+
+
+def _view_panic(message: str) -> str:
+    """A contract's panic in a view call; a view that would create a promise or write state is
+    the VM's ProhibitedInView on the host function that tried (devnet.context raises those)."""
+    if message.startswith("ProhibitedInView"):
+        host = "promise_batch_create" if "promise" in message else "storage_write"
+        return errors.view_prohibited(host)
+    return errors.view_guest_panic(message)
 
 
 def decode_tx_param(text: Any) -> SignedTransaction:
@@ -307,12 +344,14 @@ class Node:
             args = base64.b64decode(args_text, validate=True)
         except (binascii.Error, ValueError):
             raise errors.parse_error("args_base64 is not base64") from None
+        # a failed call answers a result holding the VM error, with no logs (the backward
+        # compatible shape of chain/jsonrpc/src/lib.rs, process_query_response)
         if acc.code_name is None:
-            raise errors.no_contract_code(account_id, block.height, b58(block.hash))
+            return {"error": errors.view_code_does_not_exist(account_id), "logs": []}
         cls = self.runtime.contracts().get(acc.code_name)
         logs: list[str] = []
         if cls is None:
-            return {"error": f"contract code {acc.code_name!r} is not available", "logs": logs}
+            return {"error": f"contract code {acc.code_name!r} is not available", "logs": []}
         ctx = CallContext(
             current_account_id=account_id,
             predecessor_account_id="",
@@ -333,22 +372,11 @@ class Node:
             value = invoke(cls, method, args, ctx, view=True)
             result = encode_result(value)
         except MethodNotFound:
-            return {
-                "error": "wasm execution failed with error: MethodResolveError(MethodNotFound)",
-                "logs": logs,
-            }
+            return {"error": errors.view_vm_error("MethodResolveError(MethodNotFound)"), "logs": []}
         except ContractPanic as exc:
-            return {
-                "error": "wasm execution failed with error: FunctionCallError(ExecutionError("
-                f'"Smart contract panicked: {exc.message}"))',
-                "logs": logs,
-            }
+            return {"error": _view_panic(exc.message), "logs": []}
         except (Exception, SystemExit) as exc:
-            return {
-                "error": "wasm execution failed with error: FunctionCallError(ExecutionError("
-                f'"Smart contract panicked: {type(exc).__name__}: {exc}"))',
-                "logs": logs,
-            }
+            return {"error": errors.view_guest_panic(f"{type(exc).__name__}: {exc}"), "logs": []}
         return {"result": list(result), "logs": logs}
 
     # -- transactions -----------------------------------------------------------------------
@@ -382,12 +410,15 @@ class Node:
         return final_outcome_view(record)
 
     def _lookup(self, params: Any) -> TxRecord:
-        p = _params_dict(params, ["tx_hash", "sender_account_id"])
+        p = _tx_status_params(params)
         if "signed_tx_base64" in p:
             tx_hash = decode_tx_param(p["signed_tx_base64"]).hash
             text = b58(tx_hash)
         else:
             text = _str_param(p, "tx_hash")
+            sender = _str_param(p, "sender_account_id")
+            if not valid_account_id(sender):
+                raise errors.parse_error(f"invalid sender_account_id {sender!r}")
             try:
                 tx_hash = base58.b58decode(text)
             except ValueError:

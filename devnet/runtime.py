@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from devnet import gas
+from devnet import gas, storage
 from devnet.contract import Contract
 from devnet.errors import InvalidTx
 from devnet.genesis import Genesis
@@ -40,6 +40,7 @@ from devnet.transaction import (
 from tools.keypair import KeyPair
 
 GENESIS_HEIGHT = 1
+NONCE_RANGE_MULTIPLIER = 1_000_000  # nearcore's AccessKey::ACCESS_KEY_NONCE_RANGE_MULTIPLIER
 
 
 def default_contracts() -> Mapping[str, type[Contract]]:
@@ -228,7 +229,7 @@ class Runtime:
                 results.append(twin)
                 continue
             try:
-                outcome, first = self._accept(tx, verify_signatures)
+                outcome, first = self._accept(tx, height, verify_signatures)
             except InvalidTx as exc:
                 results.append(exc)
                 continue
@@ -264,6 +265,7 @@ class Runtime:
     def _accept(
         self,
         tx: SignedTransaction,
+        height: int,
         verify_signature: bool = True,
     ) -> tuple[Outcome, Receipt]:
         """Validate and charge ``tx`` as nearcore does; InvalidTx leaves the state untouched."""
@@ -293,6 +295,11 @@ class Runtime:
             )
         if tx.nonce <= key.nonce:
             raise InvalidTx({"InvalidNonce": {"tx_nonce": tx.nonce, "ak_nonce": key.nonce}})
+        # runtime/runtime/src/verifier.rs, verify_and_charge_tx_ephemeral: a nonce must stay
+        # below the including block's height times AccessKey::ACCESS_KEY_NONCE_RANGE_MULTIPLIER
+        upper_bound = height * NONCE_RANGE_MULTIPLIER
+        if tx.nonce >= upper_bound:
+            raise InvalidTx({"NonceTooLarge": {"tx_nonce": tx.nonce, "upper_bound": upper_bound}})
         tx_gas = gas.send_fee(tx.actions)
         budget = gas.receipt_budget(tx.actions)
         gas_cost = (tx_gas + budget) * gas.GAS_PRICE
@@ -322,6 +329,12 @@ class Runtime:
                         }
                     }
                 )
+        lack = storage.lack_for_state(signer, signer.amount - total)
+        if lack is not None:
+            raise InvalidTx(
+                {"LackBalanceForState": {"signer_id": tx.signer_id, "amount": str(lack)}}
+            )
+        if not key.full_access:
             _check_function_call_key(tx, key)
         key.nonce = tx.nonce
         signer.amount -= total

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from devnet import storage
 from devnet.transaction import PublicKey
 from tools.account_id import is_valid_account_id
 
@@ -53,6 +54,10 @@ class Account:
     code_name: str | None = None
     keys: dict[PublicKey, AccessKey] = field(default_factory=dict)
     storage: dict[str, Any] = field(default_factory=dict)
+    # the storage entries' sizes as devnet.storage prices them, kept up to date as receipts
+    # commit, so that pricing an account costs nothing per entry
+    entry_sizes: dict[str, int] = field(default_factory=dict)
+    data_bytes: int = 0
 
     def code_hash(self) -> bytes:
         if self.code_name is None:
@@ -60,8 +65,13 @@ class Account:
         return hashlib.sha256(f"pycontract:{self.code_name}".encode()).digest()
 
     def storage_usage(self) -> int:
-        """An approximation: 100 bytes per account and key plus the stored entries' sizes."""
-        return 100 + 100 * len(self.keys) + sum(len(k) + 40 for k in self.storage)
+        """Bytes of state this account pays for, as nearcore counts them (see devnet.storage)."""
+        return (
+            storage.NUM_BYTES_ACCOUNT
+            + storage.keys_bytes(self.keys.items())
+            + storage.code_bytes(self.code_name)
+            + self.data_bytes
+        )
 
 
 @dataclass
