@@ -128,7 +128,7 @@ def rust_debug_str(text: str) -> str:
     """``text`` as Rust's ``{:?}`` prints a string: quoted, with quotes and controls escaped."""
     out = []
     for ch in text:
-        if ch in "\\\"":
+        if ch in '\\"':
             out.append("\\" + ch)
         elif ch == "\n":
             out.append("\\n")
@@ -189,4 +189,31 @@ def unknown_transaction(tx_hash: str) -> RpcError:
         "UNKNOWN_TRANSACTION",
         {"requested_transaction_hash": tx_hash},
         f"Transaction {tx_hash} doesn't exist",
+    )
+
+
+def unknown_receipt(receipt_id: str) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR",
+        "UNKNOWN_RECEIPT",
+        {"receipt_id": receipt_id},
+        f"Receipt with id {receipt_id} has never been observed on this node",
+    )
+
+
+def unknown_chunk(chunk_hash: str) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR",
+        "UNKNOWN_CHUNK",
+        {"chunk_hash": chunk_hash},
+        f"Chunk Missing (unavailable on the node): {chunk_hash}",
+    )
+
+
+def invalid_shard_id(shard_id: Any) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR",
+        "INVALID_SHARD_ID",
+        {"shard_id": shard_id},
+        f"Shard id {shard_id} does not exist",
     )

@@ -36,9 +36,14 @@ _ACTION_GAS = {
 _DEFAULT_ACTION_GAS = 100_000_000_000
 
 
+def action_kind_fee(kind: type) -> int:
+    """Gas for sending (and, the same again, for executing) one action of this kind."""
+    return _ACTION_GAS.get(kind, _DEFAULT_ACTION_GAS)
+
+
 def action_fee(action: object) -> int:
     """Gas for sending (and, the same again, for executing) one action."""
-    return _ACTION_GAS.get(type(action), _DEFAULT_ACTION_GAS)
+    return action_kind_fee(type(action))
 
 
 def send_fee(actions: tuple[Action, ...] | list[object]) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import base58
+from aiohttp import web
 
 from devnet import errors
 from devnet.borsh import BorshError
@@ -24,16 +25,24 @@ from devnet.contract import ContractPanic
 from devnet.errors import InvalidTx, RpcError
 from devnet.gas import GAS_PRICE
 from devnet.journal import Journal
+from devnet.protocol_config import protocol_config_view
+from devnet.receipts import Receipt
 from devnet.runtime import Runtime, TxRecord
 from devnet.state import Block, valid_account_id
 from devnet.transaction import ED25519, PublicKey, SignedTransaction, decode_signed_transaction
 from devnet.views import (
+    PROTOCOL_VERSION,
     access_key_view,
+    account_change_view,
     account_view,
     b58,
     block_view,
+    chunk_hash,
+    chunk_view,
     final_outcome_view,
+    receipt_view,
     status_view,
+    validators_view,
 )
 
 FINALITIES = {"optimistic", "near-final", "final"}
@@ -79,6 +88,26 @@ def _tx_status_params(params: Any) -> dict[str, Any]:
     if "signed_tx_base64" not in params and "sender_account_id" not in params:
         raise errors.parse_error("missing field `sender_account_id`")
     return params
+
+
+def _hash_param(text: str, name: str) -> bytes:
+    """A base58 CryptoHash parameter (32 bytes) or PARSE_ERROR."""
+    try:
+        raw = base58.b58decode(text)
+    except ValueError:
+        raise errors.parse_error(f"invalid {name} {text!r}") from None
+    if len(raw) != 32:
+        raise errors.parse_error(f"invalid {name} {text!r}")
+    return raw
+
+
+def health_handler(node: Node) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """nearcore's plain ``GET /health``: 200 with the ``health`` result (``null``)."""
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.json_response(await node.health(None))
+
+    return handle
 
 
 def _str_param(p: dict[str, Any], name: str) -> str:
@@ -143,7 +172,19 @@ class Node:
             "EXPERIMENTAL_tx_status": self.experimental_tx_status,
             "gas_price": self.gas_price,
             "health": self.health,
+            "EXPERIMENTAL_protocol_config": self.protocol_config,
+            "EXPERIMENTAL_receipt": self.receipt,
+            "chunk": self.chunk,
+            "validators": self.validators,
+            "EXPERIMENTAL_changes": self.changes,
+            "changes": self.changes,
+            "EXPERIMENTAL_changes_in_block": self.changes_in_block,
+            "block_effects": self.changes_in_block,
         }
+        self._receipts: dict[bytes, Receipt] = {}  # receipt id -> receipt, filled on demand
+        self._receipts_indexed = 0  # transactions whose receipts are in _receipts
+        self._chunks: dict[bytes, Block] = {}  # chunk hash -> its block, filled on demand
+        self._chunks_indexed = 0
 
     # -- writer -----------------------------------------------------------------------------
 
@@ -249,6 +290,103 @@ class Node:
 
     async def health(self, params: Any) -> Any:
         return None
+
+    async def protocol_config(self, params: Any) -> Any:
+        p = _params_dict(params, ["block_id"])
+        self._block_ref(p)
+        genesis = self.runtime.blocks[0]
+        return protocol_config_view(
+            self.runtime.chain_id, genesis.timestamp_ns, genesis.height, PROTOCOL_VERSION
+        )
+
+    async def validators(self, params: Any) -> Any:
+        """``[null]``, ``{"latest": null}``, ``{"epoch_id": ...}`` or ``{"block_id": ...}``: the
+        devnet has one epoch, so every reference that names a known block answers it."""
+        p = params
+        if isinstance(params, list):
+            p = {"block_id": params[0]} if params else {}
+        if not isinstance(p, dict) and p not in (None, "latest"):
+            raise errors.parse_error("params must be an object or an array")
+        if isinstance(p, dict) and p.get("block_id") is not None:
+            self._block_by_id(p["block_id"])
+        return validators_view(self.runtime)
+
+    async def receipt(self, params: Any) -> Any:
+        p = _params_dict(params, ["receipt_id"])
+        text = _str_param(p, "receipt_id")
+        receipt_id = _hash_param(text, "receipt_id")
+        found = self._receipts.get(receipt_id)
+        if found is None:
+            txs = list(self.runtime.txs.values())
+            for record in txs[self._receipts_indexed :]:
+                for r in record.receipts:
+                    self._receipts[r.id] = r
+            self._receipts_indexed = len(txs)
+            found = self._receipts.get(receipt_id)
+        if found is None:
+            raise errors.unknown_receipt(text)
+        return receipt_view(found)
+
+    async def chunk(self, params: Any) -> Any:
+        """``{"chunk_id": hash}``, ``{"block_id": ..., "shard_id": 0}``, ``[hash]`` or
+        ``[[block_id, shard_id]]`` (chain/jsonrpc/src/api/chunks.rs, parse_chunk_reference)."""
+        if isinstance(params, list):
+            single = params[0] if len(params) == 1 else None
+            if isinstance(single, list) and len(single) == 2:
+                params = {"block_id": single[0], "shard_id": single[1]}
+            else:
+                params = {"chunk_id": single} if len(params) == 1 else None
+        if not isinstance(params, dict):
+            raise errors.parse_error("expected {chunk_id} or {block_id, shard_id}")
+        if "chunk_id" in params:
+            text = _str_param(params, "chunk_id")
+            wanted = _hash_param(text, "chunk_id")
+            blocks = self.runtime.blocks
+            for indexed in blocks[self._chunks_indexed :]:
+                self._chunks[chunk_hash(indexed)] = indexed
+            self._chunks_indexed = len(blocks)
+            found = self._chunks.get(wanted)
+            if found is None:
+                raise errors.unknown_chunk(text)
+            block = found
+        else:
+            shard_id = params.get("shard_id")
+            if not isinstance(shard_id, int) or isinstance(shard_id, bool):
+                raise errors.parse_error("missing or invalid field `shard_id`")
+            block = self._block_by_id(params.get("block_id"))
+            if shard_id != 0:
+                raise errors.invalid_shard_id(shard_id)
+        return chunk_view(self.runtime, block)
+
+    async def changes(self, params: Any) -> Any:
+        """State changes of one block by type; the devnet keeps those of ``account_changes``."""
+        if not isinstance(params, dict):
+            raise errors.parse_error("params must be an object")
+        block = self._block_ref(params, default_final=False)
+        kind = params.get("changes_type")
+        if kind != "account_changes":
+            raise errors.parse_error(
+                f"changes_type {kind!r}: the devnet keeps account_changes only"
+            )
+        ids = params.get("account_ids")
+        if not isinstance(ids, list) or not all(isinstance(a, str) for a in ids):
+            raise errors.parse_error("missing or invalid field `account_ids`")
+        wanted = set(ids)
+        changes = self.runtime.account_changes.get(block.hash, [])
+        return {
+            "block_hash": b58(block.hash),
+            "changes": [account_change_view(c) for c in changes if c.account_id in wanted],
+        }
+
+    async def changes_in_block(self, params: Any) -> Any:
+        """The accounts one block touched (``account_touched``)."""
+        p = _params_dict(params, ["block_id"])
+        block = self._block_ref(p, default_final=False)
+        changes = self.runtime.account_changes.get(block.hash, [])
+        return {
+            "block_hash": b58(block.hash),
+            "changes": [{"type": "account_touched", "account_id": c.account_id} for c in changes],
+        }
 
     # -- queries ----------------------------------------------------------------------------
 

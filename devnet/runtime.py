@@ -83,6 +83,17 @@ class TxRecord:
         }
 
 
+@dataclass(frozen=True)
+class AccountChange:
+    """An account a block changed: why (a transaction's charge, or a receipt) and its state after
+    the block, (amount, locked, code hash, storage usage), or None when the block deleted it."""
+
+    account_id: str
+    cause: str  # "transaction_processing" | "receipt_processing"
+    cause_hash: bytes
+    state: tuple[int, int, bytes, int] | None
+
+
 class SetupCallFailed(RuntimeError):
     """A genesis setup call failed: the genesis is wrong, and the node must not start."""
 
@@ -119,6 +130,8 @@ class Runtime:
         self.block_by_hash: dict[bytes, Block] = {}
         self.txs: dict[bytes, TxRecord] = {}
         self.receipt_outcomes: dict[bytes, Outcome] = {}
+        # by block hash: the accounts each block changed (EXPERIMENTAL_changes)
+        self.account_changes: dict[bytes, list[AccountChange]] = {}
         self.executor = ReceiptExecutor(self.accounts, self._contracts)
         self._apply_genesis(genesis)
 
@@ -257,8 +270,28 @@ class Runtime:
             block.gas_burnt += outcome.gas_burnt
             block.tokens_burnt += outcome.tokens_burnt
             records.append(record)
+        self.account_changes[block.hash] = self._account_changes(records)
         self._add_block(block)
         return block, [records[r] if isinstance(r, int) else r for r in results]
+
+    def _account_changes(self, records: list[TxRecord]) -> list[AccountChange]:
+        """The accounts a block changed, each with the last cause and its state after it."""
+        causes: dict[str, tuple[str, bytes]] = {}
+        for record in records:
+            causes[record.tx.signer_id] = ("transaction_processing", record.tx.hash)
+            for o in record.receipt_outcomes:
+                causes.pop(o.executor_id, None)  # keep the order of the last change
+                causes[o.executor_id] = ("receipt_processing", o.id)
+        changes = []
+        for account_id, cause in causes.items():
+            acc = self.accounts.get(account_id)
+            state = (
+                None
+                if acc is None
+                else (acc.amount, acc.locked, acc.code_hash(), acc.storage_usage())
+            )
+            changes.append(AccountChange(account_id, cause[0], cause[1], state))
+        return changes
 
     # -- transaction validation -------------------------------------------------------------
 
@@ -315,20 +348,19 @@ class Runtime:
                     }
                 }
             )
-        if not key.full_access:
-            if key.allowance is not None and key.allowance < gas_cost:
-                raise InvalidTx(
-                    {
-                        "InvalidAccessKeyError": {
-                            "NotEnoughAllowance": {
-                                "account_id": tx.signer_id,
-                                "public_key": tx.public_key.text(),
-                                "allowance": str(key.allowance),
-                                "cost": str(gas_cost),
-                            }
+        if not key.full_access and key.allowance is not None and key.allowance < gas_cost:
+            raise InvalidTx(
+                {
+                    "InvalidAccessKeyError": {
+                        "NotEnoughAllowance": {
+                            "account_id": tx.signer_id,
+                            "public_key": tx.public_key.text(),
+                            "allowance": str(key.allowance),
+                            "cost": str(gas_cost),
                         }
                     }
-                )
+                }
+            )
         lack = storage.lack_for_state(signer, signer.amount - total)
         if lack is not None:
             raise InvalidTx(
