@@ -24,9 +24,17 @@ from devnet.receipts import (
     ReceiptExecutor,
     child_id,
 )
-from devnet.state import AccessKey, Account, Block, block_hash, valid_account_id
+from devnet.state import (
+    NONCE_RANGE_MULTIPLIER,
+    AccessKey,
+    Account,
+    Block,
+    block_hash,
+    valid_account_id,
+)
 from devnet.transaction import (
     ED25519,
+    Action,
     AddKey,
     Delegate,
     DeleteAccount,
@@ -34,13 +42,12 @@ from devnet.transaction import (
     PublicKey,
     SignedTransaction,
     Stake,
-    Transfer,
+    deposit_of,
     signature_valid,
 )
 from tools.keypair import KeyPair
 
 GENESIS_HEIGHT = 1
-NONCE_RANGE_MULTIPLIER = 1_000_000  # nearcore's AccessKey::ACCESS_KEY_NONCE_RANGE_MULTIPLIER
 
 
 def default_contracts() -> Mapping[str, type[Contract]]:
@@ -336,7 +343,7 @@ class Runtime:
         tx_gas = gas.send_fee(tx.actions)
         budget = gas.receipt_budget(tx.actions)
         gas_cost = (tx_gas + budget) * gas.GAS_PRICE
-        deposit = sum(a.deposit for a in tx.actions if isinstance(a, Transfer | FunctionCall))
+        deposit = deposit_of(tx.actions)
         total = gas_cost + deposit
         if signer.amount < total:
             raise InvalidTx(
@@ -402,9 +409,18 @@ class Runtime:
 
 
 def _validate_actions(tx: SignedTransaction) -> None:
+    delegates = [a for a in tx.actions if isinstance(a, Delegate)]
+    if len(delegates) > 1:
+        raise InvalidTx({"ActionsValidation": "DelegateActionMustBeOnlyOne"})
+    _validate_action_list(tx.actions)
+    for signed in delegates:  # the inner actions obey the same rules (verifier.rs)
+        _validate_action_list(signed.delegate_action.actions)
+
+
+def _validate_action_list(actions: tuple[Action, ...]) -> None:
     total_gas = 0
-    for index, action in enumerate(tx.actions):
-        if isinstance(action, Stake | Delegate):
+    for index, action in enumerate(actions):
+        if isinstance(action, Stake):
             raise InvalidTx(
                 {
                     "ActionsValidation": {
@@ -422,7 +438,7 @@ def _validate_actions(tx: SignedTransaction) -> None:
                 raise InvalidTx({"ActionsValidation": "FunctionCallEmptyMethodName"})
             total_gas += action.gas
         if isinstance(action, DeleteAccount):
-            if index != len(tx.actions) - 1:
+            if index != len(actions) - 1:
                 raise InvalidTx({"ActionsValidation": "DeleteActionMustBeFinal"})
             if not valid_account_id(action.beneficiary_id):
                 raise InvalidTx(

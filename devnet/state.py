@@ -38,6 +38,11 @@ def parent_of(account_id: str) -> str | None:
     return account_id.split(".", 1)[1] if "." in account_id else None
 
 
+# a key's nonce stays below the block height times this (nearcore's
+# AccessKey::ACCESS_KEY_NONCE_RANGE_MULTIPLIER, core/primitives/src/account.rs)
+NONCE_RANGE_MULTIPLIER = 1_000_000
+
+
 @dataclass
 class AccessKey:
     nonce: int

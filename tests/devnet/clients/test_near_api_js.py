@@ -119,3 +119,14 @@ def test_surface_validates_against_the_published_schemas(node_project, fresh_dev
     balance = seen["state"]["balance"]
     assert int(balance["available"]) == int(balance["total"]) - 182 * STORAGE_PRICE
     assert [v["account_id"] for v in seen["validators_client"]["current_validators"]] == ["devnet"]
+
+
+def test_meta_transaction_relayed(node_project, fresh_devnet: RunningDevnet):
+    """NEP-366 through near-api-js's createSignedMetaTransaction and relayMetaTransaction."""
+    seen = run_scenario(node_project, "meta_transaction", fresh_devnet)
+    assert seen["status"] == {"SuccessValue": ""}
+    assert seen["receipts"] == 2  # the delegate action's receipt, then the inner transfer
+    assert int(seen["alice_change"]) == 0 and int(seen["carol_change"]) == NEAR
+    assert seen["replay"]["error"]["class"] == "DelegateActionInvalidNonceActionError"
+    assert seen["expired"]["error"]["class"] == "DelegateActionExpiredActionError"
+    assert int(seen["carol_after_expired"]) == NEAR

@@ -254,6 +254,37 @@ const scenarios = {
     return out;
   },
 
+  // NEP-366: alice signs a delegate action, bob relays it and pays for it
+  async meta_transaction() {
+    const alice = account("alice.test.near");
+    const bob = account("bob.test.near");
+    const balance = async (accountId) => BigInt((await provider.viewAccount({ accountId })).amount);
+    const before = { alice: await balance("alice.test.near"), carol: await balance("carol.test.near") };
+    const { signedDelegate } = await alice.createSignedMetaTransaction({
+      receiverId: "carol.test.near",
+      actions: [actions.transfer(NEAR)],
+      blockHeightTtl: 100,
+    });
+    const relayed = await bob.relayMetaTransaction(signedDelegate);
+    const replay = await caught(() => bob.relayMetaTransaction(signedDelegate));
+    // valid up to the head only: its receipt runs in a later block
+    const late = await alice.createSignedMetaTransaction({
+      receiverId: "carol.test.near",
+      actions: [actions.transfer(NEAR)],
+      blockHeightTtl: 0,
+    });
+    const expired = await caught(() => bob.relayMetaTransaction(late.signedDelegate));
+    return {
+      status: relayed.status,
+      receipts: relayed.receipts_outcome.length,
+      alice_change: (await balance("alice.test.near")) - before.alice,
+      carol_change: (await balance("carol.test.near")) - before.carol,
+      replay,
+      expired,
+      carol_after_expired: (await balance("carol.test.near")) - before.carol,
+    };
+  },
+
   // methods and fields other clients read: every answer validated by the published schemas
   async surface() {
     const out = {};
