@@ -68,17 +68,21 @@ def entry_bytes(key: str, value: Any) -> int:
 
 
 def keys_bytes(keys: Iterable[tuple[PublicKey, AccessKey]]) -> int:
-    return sum(key_record_bytes(pk, key) for pk, key in keys)
+    total = 0
+    for pk, key in keys:  # inlined: every transaction prices its signer's keys
+        total += (33 if pk.key_type == ED25519 else 65) + NUM_EXTRA_BYTES_RECORD
+        total += 9 if key.full_access else access_key_bytes(key)
+    return total
 
 
 def lack_for_state(acc: Account, balance: int) -> int | None:
     """How much more ``acc`` must hold when its balance is ``balance``; None when it is enough."""
     usage = acc.storage_usage()
+    if usage <= ZERO_BALANCE_ACCOUNT_STORAGE_LIMIT:
+        return None
     required = usage * STORAGE_AMOUNT_PER_BYTE
     available = balance + acc.locked
-    if available >= required or usage <= ZERO_BALANCE_ACCOUNT_STORAGE_LIMIT:
-        return None
-    return required - available
+    return None if available >= required else required - available
 
 
 def settle(account_id: str, acc: Account, overlay: StorageOverlay) -> None:
