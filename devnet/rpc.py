@@ -27,7 +27,7 @@ from devnet.gas import GAS_PRICE
 from devnet.journal import Journal
 from devnet.protocol_config import protocol_config_view
 from devnet.receipts import Receipt
-from devnet.runtime import Runtime, TxRecord
+from devnet.runtime import BlockChanges, Runtime, TxRecord
 from devnet.state import Block, valid_account_id
 from devnet.transaction import ED25519, PublicKey, SignedTransaction, decode_signed_transaction
 from devnet.views import (
@@ -40,6 +40,7 @@ from devnet.views import (
     chunk_hash,
     chunk_view,
     final_outcome_view,
+    key_change_view,
     receipt_view,
     status_view,
     validators_view,
@@ -359,33 +360,54 @@ class Node:
         return chunk_view(self.runtime, block)
 
     async def changes(self, params: Any) -> Any:
-        """State changes of one block by type; the devnet keeps those of ``account_changes``."""
+        """State changes of one block by type: the devnet keeps accounts' and access keys'
+        (``account_changes``, ``all_access_key_changes``, ``single_access_key_changes``)."""
         if not isinstance(params, dict):
             raise errors.parse_error("params must be an object")
         block = self._block_ref(params, default_final=False)
         kind = params.get("changes_type")
-        if kind != "account_changes":
-            raise errors.parse_error(
-                f"changes_type {kind!r}: the devnet keeps account_changes only"
-            )
+        recorded = self.runtime.changes.get(block.hash, BlockChanges())
+        head = {"block_hash": b58(block.hash)}
+        if kind == "single_access_key_changes":
+            keys = params.get("keys")
+            if not isinstance(keys, list) or not all(
+                isinstance(k, dict) and isinstance(k.get("account_id"), str) for k in keys
+            ):
+                raise errors.parse_error("missing or invalid field `keys`")
+            wanted = {(k["account_id"], _public_key(_str_param(k, "public_key"))) for k in keys}
+            return {
+                **head,
+                "changes": [
+                    key_change_view(c)
+                    for c in recorded.keys
+                    if (c.account_id, c.public_key) in wanted
+                ],
+            }
         ids = params.get("account_ids")
+        if kind not in ("account_changes", "all_access_key_changes"):
+            raise errors.parse_error(
+                f"changes_type {kind!r}: the devnet keeps account_changes, "
+                "all_access_key_changes and single_access_key_changes"
+            )
         if not isinstance(ids, list) or not all(isinstance(a, str) for a in ids):
             raise errors.parse_error("missing or invalid field `account_ids`")
-        wanted = set(ids)
-        changes = self.runtime.account_changes.get(block.hash, [])
-        return {
-            "block_hash": b58(block.hash),
-            "changes": [account_change_view(c) for c in changes if c.account_id in wanted],
-        }
+        accounts = set(ids)
+        if kind == "account_changes":
+            views = [account_change_view(c) for c in recorded.accounts if c.account_id in accounts]
+        else:
+            views = [key_change_view(c) for c in recorded.keys if c.account_id in accounts]
+        return {**head, "changes": views}
 
     async def changes_in_block(self, params: Any) -> Any:
         """The accounts one block touched (``account_touched``)."""
         p = _params_dict(params, ["block_id"])
         block = self._block_ref(p, default_final=False)
-        changes = self.runtime.account_changes.get(block.hash, [])
+        recorded = self.runtime.changes.get(block.hash, BlockChanges())
         return {
             "block_hash": b58(block.hash),
-            "changes": [{"type": "account_touched", "account_id": c.account_id} for c in changes],
+            "changes": [
+                {"type": "account_touched", "account_id": c.account_id} for c in recorded.accounts
+            ],
         }
 
     # -- queries ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Single writer: the server calls :meth:`Runtime.apply_block` from one task at a t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -38,6 +39,7 @@ from devnet.transaction import (
     AddKey,
     Delegate,
     DeleteAccount,
+    DeleteKey,
     FunctionCall,
     PublicKey,
     SignedTransaction,
@@ -101,6 +103,26 @@ class AccountChange:
     state: tuple[int, int, bytes, int] | None
 
 
+@dataclass(frozen=True)
+class KeyChange:
+    """An access key a block changed (a nonce a transaction used, a key a receipt added or
+    deleted): why, and the key after the block, or None when the block deleted it."""
+
+    account_id: str
+    public_key: PublicKey
+    cause: str
+    cause_hash: bytes
+    key: AccessKey | None
+
+
+@dataclass
+class BlockChanges:
+    """What one block changed, for EXPERIMENTAL_changes."""
+
+    accounts: list[AccountChange] = field(default_factory=list)
+    keys: list[KeyChange] = field(default_factory=list)
+
+
 class SetupCallFailed(RuntimeError):
     """A genesis setup call failed: the genesis is wrong, and the node must not start."""
 
@@ -137,8 +159,8 @@ class Runtime:
         self.block_by_hash: dict[bytes, Block] = {}
         self.txs: dict[bytes, TxRecord] = {}
         self.receipt_outcomes: dict[bytes, Outcome] = {}
-        # by block hash: the accounts each block changed (EXPERIMENTAL_changes)
-        self.account_changes: dict[bytes, list[AccountChange]] = {}
+        # by block hash: the accounts and keys each block changed (EXPERIMENTAL_changes)
+        self.changes: dict[bytes, BlockChanges] = {}
         self.executor = ReceiptExecutor(self.accounts, self._contracts)
         self._apply_genesis(genesis)
 
@@ -277,19 +299,28 @@ class Runtime:
             block.gas_burnt += outcome.gas_burnt
             block.tokens_burnt += outcome.tokens_burnt
             records.append(record)
-        self.account_changes[block.hash] = self._account_changes(records)
+        self.changes[block.hash] = self._block_changes(records)
         self._add_block(block)
         return block, [records[r] if isinstance(r, int) else r for r in results]
 
-    def _account_changes(self, records: list[TxRecord]) -> list[AccountChange]:
-        """The accounts a block changed, each with the last cause and its state after it."""
+    def _block_changes(self, records: list[TxRecord]) -> BlockChanges:
+        """The accounts and keys a block changed, each with its last cause and its state after
+        the block."""
         causes: dict[str, tuple[str, bytes]] = {}
+        key_causes: dict[tuple[str, PublicKey], tuple[str, bytes]] = {}
         for record in records:
-            causes[record.tx.signer_id] = ("transaction_processing", record.tx.hash)
-            for o in record.receipt_outcomes:
+            tx = record.tx
+            causes[tx.signer_id] = ("transaction_processing", tx.hash)
+            key_causes[(tx.signer_id, tx.public_key)] = ("transaction_processing", tx.hash)
+            for receipt, o in zip(record.receipts, record.receipt_outcomes, strict=False):
                 causes.pop(o.executor_id, None)  # keep the order of the last change
                 causes[o.executor_id] = ("receipt_processing", o.id)
-        changes = []
+                if "Failure" in o.status:
+                    continue
+                for pk in _keys_touched(receipt.actions):
+                    key_causes.pop((receipt.receiver_id, pk), None)
+                    key_causes[(receipt.receiver_id, pk)] = ("receipt_processing", o.id)
+        changes = BlockChanges()
         for account_id, cause in causes.items():
             acc = self.accounts.get(account_id)
             state = (
@@ -297,7 +328,12 @@ class Runtime:
                 if acc is None
                 else (acc.amount, acc.locked, acc.code_hash(), acc.storage_usage())
             )
-            changes.append(AccountChange(account_id, cause[0], cause[1], state))
+            changes.accounts.append(AccountChange(account_id, cause[0], cause[1], state))
+        for (account_id, pk), cause in key_causes.items():
+            holder = self.accounts.get(account_id)
+            key = None if holder is None else holder.keys.get(pk)
+            snapshot = None if key is None else dataclasses.replace(key)
+            changes.keys.append(KeyChange(account_id, pk, cause[0], cause[1], snapshot))
         return changes
 
     # -- transaction validation -------------------------------------------------------------
@@ -406,6 +442,17 @@ class Runtime:
 
     def find_tx(self, tx_hash: bytes) -> TxRecord | None:
         return self.txs.get(tx_hash)
+
+
+def _keys_touched(actions: tuple[Action, ...]) -> list[PublicKey]:
+    """Keys a successful receipt with these actions added, deleted or (delegating) used."""
+    touched: list[PublicKey] = []
+    for action in actions:
+        if isinstance(action, AddKey | DeleteKey):
+            touched.append(action.public_key)
+        elif isinstance(action, Delegate):
+            touched.append(action.delegate_action.public_key)
+    return touched
 
 
 def _validate_actions(tx: SignedTransaction) -> None:

@@ -12,7 +12,7 @@ import base58
 
 from devnet import gas
 from devnet.receipts import Outcome, Receipt
-from devnet.runtime import AccountChange, Runtime, TxRecord
+from devnet.runtime import AccountChange, KeyChange, Runtime, TxRecord
 from devnet.state import AccessKey, Account, Block
 from devnet.transaction import (
     Action,
@@ -366,10 +366,27 @@ def block_view(rt: Runtime, block: Block) -> dict[str, Any]:
     return {"author": BLOCK_PRODUCER, "header": header, "chunks": [chunk_header_view(block)]}
 
 
+def _cause_view(cause: str, cause_hash: bytes) -> dict[str, Any]:
+    hash_field = "tx_hash" if cause == "transaction_processing" else "receipt_hash"
+    return {"type": cause, hash_field: b58(cause_hash)}
+
+
+def key_change_view(change: KeyChange) -> dict[str, Any]:
+    """One entry of ``EXPERIMENTAL_changes`` for the access key change types."""
+    cause = _cause_view(change.cause, change.cause_hash)
+    body: dict[str, Any] = {
+        "account_id": change.account_id,
+        "public_key": change.public_key.text(),
+    }
+    if change.key is None:
+        return {"cause": cause, "type": "access_key_deletion", "change": body}
+    body["access_key"] = access_key_view(change.key)
+    return {"cause": cause, "type": "access_key_update", "change": body}
+
+
 def account_change_view(change: AccountChange) -> dict[str, Any]:
     """One entry of ``EXPERIMENTAL_changes`` for ``account_changes`` (StateChangeWithCauseView)."""
-    hash_field = "tx_hash" if change.cause == "transaction_processing" else "receipt_hash"
-    cause = {"type": change.cause, hash_field: b58(change.cause_hash)}
+    cause = _cause_view(change.cause, change.cause_hash)
     if change.state is None:
         return {
             "cause": cause,

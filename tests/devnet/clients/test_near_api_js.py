@@ -105,6 +105,7 @@ def test_surface_validates_against_the_published_schemas(node_project, fresh_dev
         "validators",
         "health",
         "account_changes",
+        "access_key_changes",
         "changes_in_block",
         "view_account",
     ):
@@ -113,6 +114,8 @@ def test_surface_validates_against_the_published_schemas(node_project, fresh_dev
     changes = seen["account_changes"]["ok"]["changes"]
     assert {c["change"]["accountId"] for c in changes} == {"alice.test.near", "bob.test.near"}
     assert {c["cause"]["type"] for c in changes} <= {"transaction_processing", "receipt_processing"}
+    key_changes = seen["key_changes_client"]["changes"]
+    assert [c["change"]["access_key"]["nonce"] for c in key_changes] == [seen["tx_nonce"]]
     config = seen["protocol_config"]["ok"]["runtimeConfig"]
     assert config["storageAmountPerByte"] == str(STORAGE_PRICE)
     assert seen["state"]["storageUsage"] == 182

@@ -9,7 +9,8 @@ import asyncio
 
 import near_jsonrpc_models as m
 
-from tests.devnet.helpers import NEAR, near_account, rpc
+from tests.devnet.helpers import NEAR, near_account, rpc, secret_of
+from tools.keypair import KeyPair
 
 
 def _transfer(net) -> dict:
@@ -23,6 +24,11 @@ def _transfer(net) -> dict:
     return rpc(
         net, "tx", {"tx_hash": outcome.transaction.hash, "sender_account_id": "alice.devnet"}
     )
+
+
+def secret_public(net, account_id: str) -> str:
+    """The public key of an account's genesis key."""
+    return KeyPair.from_secret_key(secret_of(net, account_id)).public_key
 
 
 def _result(model, response: dict) -> dict:
@@ -113,3 +119,44 @@ def test_unknown_receipts_chunks_and_shards_are_nearcore_errors(net):
     assert chunk["cause"] == {"name": "UNKNOWN_CHUNK", "info": {"chunk_hash": missing}}
     shard = _error(chunk_model, rpc(net, "chunk", {"block_id": 1, "shard_id": 3}))
     assert shard["cause"] == {"name": "INVALID_SHARD_ID", "info": {"shard_id": 3}}
+
+
+def test_access_key_changes_of_a_block(net):
+    new_key = KeyPair.generate()
+
+    async def scenario():
+        alice = await near_account(net, "alice.devnet")
+        added = await alice.add_full_access_public_key(new_key.public_key)
+        deleted = await alice.delete_public_key(new_key.public_key)
+        await alice.shutdown()
+        return added, deleted
+
+    added, deleted = asyncio.run(scenario())
+    model = m.JsonRpcResponseForRpcStateChangesInBlockResponseAndRpcStateChangesError
+    signer = secret_public(net, "alice.devnet")
+
+    def changes(outcome, **params):
+        status = {"tx_hash": outcome.transaction.hash, "sender_account_id": "alice.devnet"}
+        block = rpc(net, "tx", status)["result"]["transaction_outcome"]["block_hash"]
+        return _result(model, rpc(net, "EXPERIMENTAL_changes", {"block_id": block, **params}))[
+            "changes"
+        ]
+
+    in_add = changes(added, changes_type="all_access_key_changes", account_ids=["alice.devnet"])
+    by_key = {c["change"]["public_key"]: c for c in in_add}
+    assert by_key[new_key.public_key]["type"] == "access_key_update"
+    assert by_key[new_key.public_key]["cause"]["type"] == "receipt_processing"
+    assert by_key[new_key.public_key]["change"]["access_key"]["permission"] == "FullAccess"
+    assert by_key[signer]["cause"] == {
+        "type": "transaction_processing",
+        "tx_hash": added.transaction.hash,
+    }
+    assert by_key[signer]["change"]["access_key"]["nonce"] == added.transaction.nonce
+    single = changes(
+        deleted,
+        changes_type="single_access_key_changes",
+        keys=[{"account_id": "alice.devnet", "public_key": new_key.public_key}],
+    )
+    assert [(c["type"], c["change"]["public_key"]) for c in single] == [
+        ("access_key_deletion", new_key.public_key)
+    ]

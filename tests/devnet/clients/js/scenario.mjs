@@ -308,6 +308,12 @@ const scenarios = {
           accountIds: ["alice.test.near", "bob.test.near"],
           blockId: txBlock.header.hash,
         }),
+      access_key_changes: () =>
+        rpc.experimentalChanges(client, {
+          changesType: "all_access_key_changes",
+          accountIds: ["alice.test.near"],
+          blockId: txBlock.header.hash,
+        }),
       changes_in_block: () => rpc.experimentalChangesInBlock(client, { blockId: txBlock.header.hash }),
       view_account: () =>
         rpc.query(client, { requestType: "view_account", accountId: "alice.test.near", finality: "final" }),
@@ -319,6 +325,10 @@ const scenarios = {
       (t) => t.hash,
     );
     out.tx_hash = sent.transaction.hash;
+    out.tx_nonce = sent.transaction.nonce;
+    out.key_changes_client = await provider.accessKeyChanges(["alice.test.near"], {
+      blockId: txBlock.header.hash,
+    });
     out.state = await alice.getState();
     out.balance = await alice.getBalance();
     out.validators_client = await provider.viewValidators();
