@@ -6,12 +6,11 @@ Single writer: the server calls :meth:`Runtime.apply_block` from one task at a t
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from devnet import gas, storage
 from devnet.contract import Contract
@@ -92,19 +91,17 @@ class TxRecord:
         }
 
 
-@dataclass(frozen=True)
-class AccountChange:
+class AccountChange(NamedTuple):
     """An account a block changed: why (a transaction's charge, or a receipt) and its state after
-    the block, (amount, locked, code hash, storage usage), or None when the block deleted it."""
+    the block, (amount, locked, code name, storage usage), or None when the block deleted it."""
 
     account_id: str
     cause: str  # "transaction_processing" | "receipt_processing"
     cause_hash: bytes
-    state: tuple[int, int, bytes, int] | None
+    state: tuple[int, int, str | None, int] | None
 
 
-@dataclass(frozen=True)
-class KeyChange:
+class KeyChange(NamedTuple):
     """An access key a block changed (a nonce a transaction used, a key a receipt added or
     deleted): why, and the key after the block, or None when the block deleted it."""
 
@@ -315,7 +312,7 @@ class Runtime:
             for receipt, o in zip(record.receipts, record.receipt_outcomes, strict=False):
                 causes.pop(o.executor_id, None)  # keep the order of the last change
                 causes[o.executor_id] = ("receipt_processing", o.id)
-                if "Failure" in o.status:
+                if receipt.free or "Failure" in o.status:
                     continue
                 for pk in _keys_touched(receipt.actions):
                     key_causes.pop((receipt.receiver_id, pk), None)
@@ -326,13 +323,17 @@ class Runtime:
             state = (
                 None
                 if acc is None
-                else (acc.amount, acc.locked, acc.code_hash(), acc.storage_usage())
+                else (acc.amount, acc.locked, acc.code_name, acc.storage_usage())
             )
             changes.accounts.append(AccountChange(account_id, cause[0], cause[1], state))
         for (account_id, pk), cause in key_causes.items():
             holder = self.accounts.get(account_id)
             key = None if holder is None else holder.keys.get(pk)
-            snapshot = None if key is None else dataclasses.replace(key)
+            snapshot = None
+            if key is not None:  # a copy: the key's nonce moves on with later blocks
+                snapshot = AccessKey(
+                    key.nonce, key.full_access, key.allowance, key.receiver_id, key.method_names
+                )
             changes.keys.append(KeyChange(account_id, pk, cause[0], cause[1], snapshot))
         return changes
 

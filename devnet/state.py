@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from devnet import storage
@@ -65,9 +66,7 @@ class Account:
     data_bytes: int = 0
 
     def code_hash(self) -> bytes:
-        if self.code_name is None:
-            return bytes(32)
-        return hashlib.sha256(f"pycontract:{self.code_name}".encode()).digest()
+        return code_hash_of(self.code_name)
 
     def storage_usage(self) -> int:
         """Bytes of state this account pays for, as nearcore counts them (see devnet.storage)."""
@@ -77,6 +76,14 @@ class Account:
             + storage.code_bytes(self.code_name)
             + self.data_bytes
         )
+
+
+@lru_cache(maxsize=256)
+def code_hash_of(code_name: str | None) -> bytes:
+    """The hash of an account's code: zeros without code, else sha256 of its bytes."""
+    if code_name is None:
+        return bytes(32)
+    return hashlib.sha256(f"pycontract:{code_name}".encode()).digest()
 
 
 @dataclass

@@ -13,7 +13,7 @@ import base58
 from devnet import gas
 from devnet.receipts import Outcome, Receipt
 from devnet.runtime import AccountChange, KeyChange, Runtime, TxRecord
-from devnet.state import AccessKey, Account, Block
+from devnet.state import AccessKey, Account, Block, code_hash_of
 from devnet.transaction import (
     Action,
     AddKey,
@@ -393,7 +393,7 @@ def account_change_view(change: AccountChange) -> dict[str, Any]:
             "type": "account_deletion",
             "change": {"account_id": change.account_id},
         }
-    amount, locked, code_hash, storage_usage = change.state
+    amount, locked, code_name, storage_usage = change.state
     return {
         "cause": cause,
         "type": "account_update",
@@ -401,7 +401,7 @@ def account_change_view(change: AccountChange) -> dict[str, Any]:
             "account_id": change.account_id,
             "amount": str(amount),
             "locked": str(locked),
-            "code_hash": b58(code_hash),
+            "code_hash": b58(code_hash_of(code_name)),
             "storage_usage": storage_usage,
             "storage_paid_at": 0,
         },
