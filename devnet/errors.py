@@ -79,8 +79,11 @@ class InvalidTx(Exception):
         self.error = error  # the InvalidTxError payload, e.g. {"InvalidNonce": {...}}
 
     def rpc(self) -> RpcError:
+        """nearcore skips the context when it serialises the cause (``info`` is ``{}``) and puts
+        the error in ``data`` (chain/jsonrpc-primitives/src/types/transactions.rs,
+        ``RpcTransactionError::InvalidTransaction`` and its ``From`` for ``RpcError``)."""
         data = {"TxExecutionError": {"InvalidTxError": self.error}}
-        return RpcError("HANDLER_ERROR", "INVALID_TRANSACTION", data, data)
+        return RpcError("HANDLER_ERROR", "INVALID_TRANSACTION", {}, data)
 
 
 class ActionFailure(Exception):
@@ -121,6 +124,47 @@ def invalid_account(account_id: str, height: int, block_hash: str) -> RpcError:
     )
 
 
+def rust_debug_str(text: str) -> str:
+    """``text`` as Rust's ``{:?}`` prints a string: quoted, with quotes and controls escaped."""
+    out = []
+    for ch in text:
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def view_vm_error(error: str) -> str:
+    """What a failed ``call_function`` query answers in ``error``: the VM's FunctionCallError as
+    Rust debug-prints it (runtime/runtime/src/state_viewer/mod.rs, ``call_function``)."""
+    return f"wasm execution failed with error: {error}"
+
+
+def view_code_does_not_exist(account_id: str) -> str:
+    return view_vm_error(
+        f"CompilationError(CodeDoesNotExist {{ account_id: {rust_debug_str(account_id)} }})"
+    )
+
+
+def view_guest_panic(message: str) -> str:
+    return view_vm_error(f"HostError(GuestPanic {{ panic_msg: {rust_debug_str(message)} }})")
+
+
+def view_prohibited(host_function: str) -> str:
+    return view_vm_error(
+        f"HostError(ProhibitedInView {{ method_name: {rust_debug_str(host_function)} }})"
+    )
+
+
 def no_contract_code(account_id: str, height: int, block_hash: str) -> RpcError:
     return RpcError(
         "HANDLER_ERROR",
@@ -145,4 +189,31 @@ def unknown_transaction(tx_hash: str) -> RpcError:
         "UNKNOWN_TRANSACTION",
         {"requested_transaction_hash": tx_hash},
         f"Transaction {tx_hash} doesn't exist",
+    )
+
+
+def unknown_receipt(receipt_id: str) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR",
+        "UNKNOWN_RECEIPT",
+        {"receipt_id": receipt_id},
+        f"Receipt with id {receipt_id} has never been observed on this node",
+    )
+
+
+def unknown_chunk(chunk_hash: str) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR",
+        "UNKNOWN_CHUNK",
+        {"chunk_hash": chunk_hash},
+        f"Chunk Missing (unavailable on the node): {chunk_hash}",
+    )
+
+
+def invalid_shard_id(shard_id: Any) -> RpcError:
+    return RpcError(
+        "HANDLER_ERROR",
+        "INVALID_SHARD_ID",
+        {"shard_id": shard_id},
+        f"Shard id {shard_id} does not exist",
     )

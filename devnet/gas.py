@@ -11,6 +11,7 @@ from devnet.transaction import (
     Action,
     AddKey,
     CreateAccount,
+    Delegate,
     DeleteAccount,
     DeleteKey,
     DeployContract,
@@ -32,13 +33,19 @@ _ACTION_GAS = {
     AddKey: 101_765_125_000,
     DeleteKey: 94_946_625_000,
     DeleteAccount: 147_489_000_000,
+    Delegate: 200_000_000_000,
 }
 _DEFAULT_ACTION_GAS = 100_000_000_000
 
 
+def action_kind_fee(kind: type) -> int:
+    """Gas for sending (and, the same again, for executing) one action of this kind."""
+    return _ACTION_GAS.get(kind, _DEFAULT_ACTION_GAS)
+
+
 def action_fee(action: object) -> int:
     """Gas for sending (and, the same again, for executing) one action."""
-    return _ACTION_GAS.get(type(action), _DEFAULT_ACTION_GAS)
+    return action_kind_fee(type(action))
 
 
 def send_fee(actions: tuple[Action, ...] | list[object]) -> int:
@@ -52,7 +59,16 @@ def exec_fee(actions: tuple[Action, ...] | list[object]) -> int:
 
 
 def attached_gas(actions: tuple[Action, ...] | list[object]) -> int:
-    return sum(a.gas for a in actions if isinstance(a, FunctionCall))
+    """Gas the actions carry on: their calls' gas, and for a delegate action all that its inner
+    receipt costs to send and to run (the relayer prepays it: NEP-366)."""
+    total = 0
+    for a in actions:
+        if isinstance(a, FunctionCall):
+            total += a.gas
+        elif isinstance(a, Delegate):
+            inner = a.delegate_action.actions
+            total += send_fee(inner) + receipt_budget(inner)
+    return total
 
 
 def receipt_budget(actions: tuple[Action, ...] | list[object]) -> int:

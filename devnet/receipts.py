@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from devnet import gas
+from devnet import delegate, gas, storage
 from devnet.context import CallContext, MethodNotFound, StorageOverlay, encode_result, invoke
 from devnet.contract import Contract, ContractPanic, Promise, PromiseResult
 from devnet.contract import FunctionCallAction as PromiseCall
@@ -26,12 +26,14 @@ from devnet.transaction import (
     Action,
     AddKey,
     CreateAccount,
+    Delegate,
     DeleteAccount,
     DeleteKey,
     DeployContract,
     FunctionCall,
     PublicKey,
     Transfer,
+    deposit_of,
 )
 
 SYSTEM = "system"
@@ -70,7 +72,7 @@ def child_id(parent: bytes, index: int) -> bytes:
 
 
 def _deposit(actions: tuple[Action, ...]) -> int:
-    return sum(a.deposit for a in actions if isinstance(a, Transfer | FunctionCall))
+    return deposit_of(actions)
 
 
 class BlockEnv:
@@ -171,6 +173,10 @@ class ReceiptExecutor:
                     else:
                         value = encode_result(out[0])
                         returned = None
+                elif isinstance(action, Delegate):  # anyone may relay one: no actor check
+                    inner = delegate.inner_receipt(r, action, index, acc, env.height)
+                    state.burnt += gas.send_fee(inner.actions)
+                    children.append(inner)
                 else:
                     self._check_actor(r, index, created)
                     self._apply_account_action(r, action, index, acc, env, children)
@@ -181,6 +187,8 @@ class ReceiptExecutor:
             if state.burnt + sum(c.budget for c in children) > r.budget:
                 state.burnt = r.budget
                 raise ActionFailure(function_call_error("Exceeded the prepaid gas."))
+            if acc is not None and overlay is not None and r.receiver_id in self.accounts:
+                storage.settle(r.receiver_id, acc, overlay)  # LackBalanceForState
         except ActionFailure as failure:
             if created:
                 self.accounts.pop(r.receiver_id, None)

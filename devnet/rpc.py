@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import base58
+from aiohttp import web
 
 from devnet import errors
 from devnet.borsh import BorshError
@@ -24,20 +25,34 @@ from devnet.contract import ContractPanic
 from devnet.errors import InvalidTx, RpcError
 from devnet.gas import GAS_PRICE
 from devnet.journal import Journal
-from devnet.runtime import Runtime, TxRecord
+from devnet.protocol_config import protocol_config_view
+from devnet.receipts import Receipt
+from devnet.runtime import BlockChanges, Runtime, TxRecord
 from devnet.state import Block, valid_account_id
 from devnet.transaction import ED25519, PublicKey, SignedTransaction, decode_signed_transaction
 from devnet.views import (
+    PROTOCOL_VERSION,
     access_key_view,
+    account_change_view,
     account_view,
     b58,
     block_view,
+    chunk_hash,
+    chunk_view,
     final_outcome_view,
+    key_change_view,
+    receipt_view,
     status_view,
+    validators_view,
 )
 
 FINALITIES = {"optimistic", "near-final", "final"}
 WAIT_LEVELS = ["NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL"]
+
+
+# nearcore takes these only by name: a positional list naming them is a parse error
+# (chain/jsonrpc/src/api/transactions.rs: "wait_until is a new feature supported only in object")
+OBJECT_ONLY_PARAMS = frozenset({"wait_until"})
 
 
 def _params_dict(params: Any, names: list[str]) -> dict[str, Any]:
@@ -45,12 +60,55 @@ def _params_dict(params: Any, names: list[str]) -> dict[str, Any]:
     if isinstance(params, dict):
         return params
     if isinstance(params, list):
-        if len(params) > len(names):
-            raise errors.parse_error(f"expected at most {len(names)} params, got {len(params)}")
-        return dict(zip(names, params, strict=False))
+        positional = [n for n in names if n not in OBJECT_ONLY_PARAMS]
+        if len(params) > len(positional):
+            raise errors.parse_error(
+                f"Unable to parse request: too many params passed ({len(params)}, "
+                f"at most {len(positional)})"
+            )
+        return dict(zip(positional, params, strict=False))
     if params is None:
         return {}
     raise errors.parse_error("params must be an object or an array")
+
+
+def _tx_status_params(params: Any) -> dict[str, Any]:
+    """``tx``/``EXPERIMENTAL_tx_status`` params as nearcore parses them: ``[signed_tx]``,
+    ``[tx_hash, sender_account_id]``, or an object holding ``signed_tx_base64`` or both
+    ``tx_hash`` and ``sender_account_id`` (chain/jsonrpc/src/api/transactions.rs)."""
+    if isinstance(params, list):
+        if len(params) == 1:
+            return {"signed_tx_base64": params[0]}
+        if len(params) == 2:
+            return {"tx_hash": params[0], "sender_account_id": params[1]}
+        raise errors.parse_error(
+            f"expected [signed_tx_base64] or [tx_hash, sender_account_id], got {len(params)} params"
+        )
+    if not isinstance(params, dict):
+        raise errors.parse_error("params must be an object or an array")
+    if "signed_tx_base64" not in params and "sender_account_id" not in params:
+        raise errors.parse_error("missing field `sender_account_id`")
+    return params
+
+
+def _hash_param(text: str, name: str) -> bytes:
+    """A base58 CryptoHash parameter (32 bytes) or PARSE_ERROR."""
+    try:
+        raw = base58.b58decode(text)
+    except ValueError:
+        raise errors.parse_error(f"invalid {name} {text!r}") from None
+    if len(raw) != 32:
+        raise errors.parse_error(f"invalid {name} {text!r}")
+    return raw
+
+
+def health_handler(node: Node) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """nearcore's plain ``GET /health``: 200 with the ``health`` result (``null``)."""
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.json_response(await node.health(None))
+
+    return handle
 
 
 def _str_param(p: dict[str, Any], name: str) -> str:
@@ -69,6 +127,15 @@ def _public_key(text: str) -> PublicKey:
     if len(raw) != 32:
         raise errors.parse_error(f"invalid public key {text!r}")
     return PublicKey(ED25519, raw)
+
+
+def _view_panic(message: str) -> str:
+    """A contract's panic in a view call; a view that would create a promise or write state is
+    the VM's ProhibitedInView on the host function that tried (devnet.context raises those)."""
+    if message.startswith("ProhibitedInView"):
+        host = "promise_batch_create" if "promise" in message else "storage_write"
+        return errors.view_prohibited(host)
+    return errors.view_guest_panic(message)
 
 
 def decode_tx_param(text: Any) -> SignedTransaction:
@@ -106,7 +173,19 @@ class Node:
             "EXPERIMENTAL_tx_status": self.experimental_tx_status,
             "gas_price": self.gas_price,
             "health": self.health,
+            "EXPERIMENTAL_protocol_config": self.protocol_config,
+            "EXPERIMENTAL_receipt": self.receipt,
+            "chunk": self.chunk,
+            "validators": self.validators,
+            "EXPERIMENTAL_changes": self.changes,
+            "changes": self.changes,
+            "EXPERIMENTAL_changes_in_block": self.changes_in_block,
+            "block_effects": self.changes_in_block,
         }
+        self._receipts: dict[bytes, Receipt] = {}  # receipt id -> receipt, filled on demand
+        self._receipts_indexed = 0  # transactions whose receipts are in _receipts
+        self._chunks: dict[bytes, Block] = {}  # chunk hash -> its block, filled on demand
+        self._chunks_indexed = 0
 
     # -- writer -----------------------------------------------------------------------------
 
@@ -213,6 +292,124 @@ class Node:
     async def health(self, params: Any) -> Any:
         return None
 
+    async def protocol_config(self, params: Any) -> Any:
+        p = _params_dict(params, ["block_id"])
+        self._block_ref(p)
+        genesis = self.runtime.blocks[0]
+        return protocol_config_view(
+            self.runtime.chain_id, genesis.timestamp_ns, genesis.height, PROTOCOL_VERSION
+        )
+
+    async def validators(self, params: Any) -> Any:
+        """``[null]``, ``{"latest": null}``, ``{"epoch_id": ...}`` or ``{"block_id": ...}``: the
+        devnet has one epoch, so every reference that names a known block answers it."""
+        p = params
+        if isinstance(params, list):
+            p = {"block_id": params[0]} if params else {}
+        if not isinstance(p, dict) and p not in (None, "latest"):
+            raise errors.parse_error("params must be an object or an array")
+        if isinstance(p, dict) and p.get("block_id") is not None:
+            self._block_by_id(p["block_id"])
+        return validators_view(self.runtime)
+
+    async def receipt(self, params: Any) -> Any:
+        p = _params_dict(params, ["receipt_id"])
+        text = _str_param(p, "receipt_id")
+        receipt_id = _hash_param(text, "receipt_id")
+        found = self._receipts.get(receipt_id)
+        if found is None:
+            txs = list(self.runtime.txs.values())
+            for record in txs[self._receipts_indexed :]:
+                for r in record.receipts:
+                    self._receipts[r.id] = r
+            self._receipts_indexed = len(txs)
+            found = self._receipts.get(receipt_id)
+        if found is None:
+            raise errors.unknown_receipt(text)
+        return receipt_view(found)
+
+    async def chunk(self, params: Any) -> Any:
+        """``{"chunk_id": hash}``, ``{"block_id": ..., "shard_id": 0}``, ``[hash]`` or
+        ``[[block_id, shard_id]]`` (chain/jsonrpc/src/api/chunks.rs, parse_chunk_reference)."""
+        if isinstance(params, list):
+            single = params[0] if len(params) == 1 else None
+            if isinstance(single, list) and len(single) == 2:
+                params = {"block_id": single[0], "shard_id": single[1]}
+            else:
+                params = {"chunk_id": single} if len(params) == 1 else None
+        if not isinstance(params, dict):
+            raise errors.parse_error("expected {chunk_id} or {block_id, shard_id}")
+        if "chunk_id" in params:
+            text = _str_param(params, "chunk_id")
+            wanted = _hash_param(text, "chunk_id")
+            blocks = self.runtime.blocks
+            for indexed in blocks[self._chunks_indexed :]:
+                self._chunks[chunk_hash(indexed)] = indexed
+            self._chunks_indexed = len(blocks)
+            found = self._chunks.get(wanted)
+            if found is None:
+                raise errors.unknown_chunk(text)
+            block = found
+        else:
+            shard_id = params.get("shard_id")
+            if not isinstance(shard_id, int) or isinstance(shard_id, bool):
+                raise errors.parse_error("missing or invalid field `shard_id`")
+            block = self._block_by_id(params.get("block_id"))
+            if shard_id != 0:
+                raise errors.invalid_shard_id(shard_id)
+        return chunk_view(self.runtime, block)
+
+    async def changes(self, params: Any) -> Any:
+        """State changes of one block by type: the devnet keeps accounts' and access keys'
+        (``account_changes``, ``all_access_key_changes``, ``single_access_key_changes``)."""
+        if not isinstance(params, dict):
+            raise errors.parse_error("params must be an object")
+        block = self._block_ref(params, default_final=False)
+        kind = params.get("changes_type")
+        recorded = self.runtime.changes.get(block.hash, BlockChanges())
+        head = {"block_hash": b58(block.hash)}
+        if kind == "single_access_key_changes":
+            keys = params.get("keys")
+            if not isinstance(keys, list) or not all(
+                isinstance(k, dict) and isinstance(k.get("account_id"), str) for k in keys
+            ):
+                raise errors.parse_error("missing or invalid field `keys`")
+            wanted = {(k["account_id"], _public_key(_str_param(k, "public_key"))) for k in keys}
+            return {
+                **head,
+                "changes": [
+                    key_change_view(c)
+                    for c in recorded.keys
+                    if (c.account_id, c.public_key) in wanted
+                ],
+            }
+        ids = params.get("account_ids")
+        if kind not in ("account_changes", "all_access_key_changes"):
+            raise errors.parse_error(
+                f"changes_type {kind!r}: the devnet keeps account_changes, "
+                "all_access_key_changes and single_access_key_changes"
+            )
+        if not isinstance(ids, list) or not all(isinstance(a, str) for a in ids):
+            raise errors.parse_error("missing or invalid field `account_ids`")
+        accounts = set(ids)
+        if kind == "account_changes":
+            views = [account_change_view(c) for c in recorded.accounts if c.account_id in accounts]
+        else:
+            views = [key_change_view(c) for c in recorded.keys if c.account_id in accounts]
+        return {**head, "changes": views}
+
+    async def changes_in_block(self, params: Any) -> Any:
+        """The accounts one block touched (``account_touched``)."""
+        p = _params_dict(params, ["block_id"])
+        block = self._block_ref(p, default_final=False)
+        recorded = self.runtime.changes.get(block.hash, BlockChanges())
+        return {
+            "block_hash": b58(block.hash),
+            "changes": [
+                {"type": "account_touched", "account_id": c.account_id} for c in recorded.accounts
+            ],
+        }
+
     # -- queries ----------------------------------------------------------------------------
 
     async def query(self, params: Any) -> Any:
@@ -307,12 +504,14 @@ class Node:
             args = base64.b64decode(args_text, validate=True)
         except (binascii.Error, ValueError):
             raise errors.parse_error("args_base64 is not base64") from None
+        # a failed call answers a result holding the VM error, with no logs (the backward
+        # compatible shape of chain/jsonrpc/src/lib.rs, process_query_response)
         if acc.code_name is None:
-            raise errors.no_contract_code(account_id, block.height, b58(block.hash))
+            return {"error": errors.view_code_does_not_exist(account_id), "logs": []}
         cls = self.runtime.contracts().get(acc.code_name)
         logs: list[str] = []
         if cls is None:
-            return {"error": f"contract code {acc.code_name!r} is not available", "logs": logs}
+            return {"error": f"contract code {acc.code_name!r} is not available", "logs": []}
         ctx = CallContext(
             current_account_id=account_id,
             predecessor_account_id="",
@@ -333,22 +532,11 @@ class Node:
             value = invoke(cls, method, args, ctx, view=True)
             result = encode_result(value)
         except MethodNotFound:
-            return {
-                "error": "wasm execution failed with error: MethodResolveError(MethodNotFound)",
-                "logs": logs,
-            }
+            return {"error": errors.view_vm_error("MethodResolveError(MethodNotFound)"), "logs": []}
         except ContractPanic as exc:
-            return {
-                "error": "wasm execution failed with error: FunctionCallError(ExecutionError("
-                f'"Smart contract panicked: {exc.message}"))',
-                "logs": logs,
-            }
+            return {"error": _view_panic(exc.message), "logs": []}
         except (Exception, SystemExit) as exc:
-            return {
-                "error": "wasm execution failed with error: FunctionCallError(ExecutionError("
-                f'"Smart contract panicked: {type(exc).__name__}: {exc}"))',
-                "logs": logs,
-            }
+            return {"error": errors.view_guest_panic(f"{type(exc).__name__}: {exc}"), "logs": []}
         return {"result": list(result), "logs": logs}
 
     # -- transactions -----------------------------------------------------------------------
@@ -382,12 +570,15 @@ class Node:
         return final_outcome_view(record)
 
     def _lookup(self, params: Any) -> TxRecord:
-        p = _params_dict(params, ["tx_hash", "sender_account_id"])
+        p = _tx_status_params(params)
         if "signed_tx_base64" in p:
             tx_hash = decode_tx_param(p["signed_tx_base64"]).hash
             text = b58(tx_hash)
         else:
             text = _str_param(p, "tx_hash")
+            sender = _str_param(p, "sender_account_id")
+            if not valid_account_id(sender):
+                raise errors.parse_error(f"invalid sender_account_id {sender!r}")
             try:
                 tx_hash = base58.b58decode(text)
             except ValueError:

@@ -10,9 +10,9 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from devnet import gas
+from devnet import gas, storage
 from devnet.contract import Contract
 from devnet.errors import InvalidTx
 from devnet.genesis import Genesis
@@ -24,17 +24,26 @@ from devnet.receipts import (
     ReceiptExecutor,
     child_id,
 )
-from devnet.state import AccessKey, Account, Block, block_hash, valid_account_id
+from devnet.state import (
+    NONCE_RANGE_MULTIPLIER,
+    AccessKey,
+    Account,
+    Block,
+    block_hash,
+    valid_account_id,
+)
 from devnet.transaction import (
     ED25519,
+    Action,
     AddKey,
     Delegate,
     DeleteAccount,
+    DeleteKey,
     FunctionCall,
     PublicKey,
     SignedTransaction,
     Stake,
-    Transfer,
+    deposit_of,
     signature_valid,
 )
 from tools.keypair import KeyPair
@@ -82,6 +91,35 @@ class TxRecord:
         }
 
 
+class AccountChange(NamedTuple):
+    """An account a block changed: why (a transaction's charge, or a receipt) and its state after
+    the block, (amount, locked, code name, storage usage), or None when the block deleted it."""
+
+    account_id: str
+    cause: str  # "transaction_processing" | "receipt_processing"
+    cause_hash: bytes
+    state: tuple[int, int, str | None, int] | None
+
+
+class KeyChange(NamedTuple):
+    """An access key a block changed (a nonce a transaction used, a key a receipt added or
+    deleted): why, and the key after the block, or None when the block deleted it."""
+
+    account_id: str
+    public_key: PublicKey
+    cause: str
+    cause_hash: bytes
+    key: AccessKey | None
+
+
+@dataclass
+class BlockChanges:
+    """What one block changed, for EXPERIMENTAL_changes."""
+
+    accounts: list[AccountChange] = field(default_factory=list)
+    keys: list[KeyChange] = field(default_factory=list)
+
+
 class SetupCallFailed(RuntimeError):
     """A genesis setup call failed: the genesis is wrong, and the node must not start."""
 
@@ -118,6 +156,8 @@ class Runtime:
         self.block_by_hash: dict[bytes, Block] = {}
         self.txs: dict[bytes, TxRecord] = {}
         self.receipt_outcomes: dict[bytes, Outcome] = {}
+        # by block hash: the accounts and keys each block changed (EXPERIMENTAL_changes)
+        self.changes: dict[bytes, BlockChanges] = {}
         self.executor = ReceiptExecutor(self.accounts, self._contracts)
         self._apply_genesis(genesis)
 
@@ -228,7 +268,7 @@ class Runtime:
                 results.append(twin)
                 continue
             try:
-                outcome, first = self._accept(tx, verify_signatures)
+                outcome, first = self._accept(tx, height, verify_signatures)
             except InvalidTx as exc:
                 results.append(exc)
                 continue
@@ -256,14 +296,53 @@ class Runtime:
             block.gas_burnt += outcome.gas_burnt
             block.tokens_burnt += outcome.tokens_burnt
             records.append(record)
+        self.changes[block.hash] = self._block_changes(records)
         self._add_block(block)
         return block, [records[r] if isinstance(r, int) else r for r in results]
+
+    def _block_changes(self, records: list[TxRecord]) -> BlockChanges:
+        """The accounts and keys a block changed, each with its last cause and its state after
+        the block."""
+        causes: dict[str, tuple[str, bytes]] = {}
+        key_causes: dict[tuple[str, PublicKey], tuple[str, bytes]] = {}
+        for record in records:
+            tx = record.tx
+            causes[tx.signer_id] = ("transaction_processing", tx.hash)
+            key_causes[(tx.signer_id, tx.public_key)] = ("transaction_processing", tx.hash)
+            for receipt, o in zip(record.receipts, record.receipt_outcomes, strict=False):
+                causes.pop(o.executor_id, None)  # keep the order of the last change
+                causes[o.executor_id] = ("receipt_processing", o.id)
+                if receipt.free or "Failure" in o.status:
+                    continue
+                for pk in _keys_touched(receipt.actions):
+                    key_causes.pop((receipt.receiver_id, pk), None)
+                    key_causes[(receipt.receiver_id, pk)] = ("receipt_processing", o.id)
+        changes = BlockChanges()
+        for account_id, cause in causes.items():
+            acc = self.accounts.get(account_id)
+            state = (
+                None
+                if acc is None
+                else (acc.amount, acc.locked, acc.code_name, acc.storage_usage())
+            )
+            changes.accounts.append(AccountChange(account_id, cause[0], cause[1], state))
+        for (account_id, pk), cause in key_causes.items():
+            holder = self.accounts.get(account_id)
+            key = None if holder is None else holder.keys.get(pk)
+            snapshot = None
+            if key is not None:  # a copy: the key's nonce moves on with later blocks
+                snapshot = AccessKey(
+                    key.nonce, key.full_access, key.allowance, key.receiver_id, key.method_names
+                )
+            changes.keys.append(KeyChange(account_id, pk, cause[0], cause[1], snapshot))
+        return changes
 
     # -- transaction validation -------------------------------------------------------------
 
     def _accept(
         self,
         tx: SignedTransaction,
+        height: int,
         verify_signature: bool = True,
     ) -> tuple[Outcome, Receipt]:
         """Validate and charge ``tx`` as nearcore does; InvalidTx leaves the state untouched."""
@@ -293,10 +372,15 @@ class Runtime:
             )
         if tx.nonce <= key.nonce:
             raise InvalidTx({"InvalidNonce": {"tx_nonce": tx.nonce, "ak_nonce": key.nonce}})
+        # runtime/runtime/src/verifier.rs, verify_and_charge_tx_ephemeral: a nonce must stay
+        # below the including block's height times AccessKey::ACCESS_KEY_NONCE_RANGE_MULTIPLIER
+        upper_bound = height * NONCE_RANGE_MULTIPLIER
+        if tx.nonce >= upper_bound:
+            raise InvalidTx({"NonceTooLarge": {"tx_nonce": tx.nonce, "upper_bound": upper_bound}})
         tx_gas = gas.send_fee(tx.actions)
         budget = gas.receipt_budget(tx.actions)
         gas_cost = (tx_gas + budget) * gas.GAS_PRICE
-        deposit = sum(a.deposit for a in tx.actions if isinstance(a, Transfer | FunctionCall))
+        deposit = deposit_of(tx.actions)
         total = gas_cost + deposit
         if signer.amount < total:
             raise InvalidTx(
@@ -308,20 +392,25 @@ class Runtime:
                     }
                 }
             )
-        if not key.full_access:
-            if key.allowance is not None and key.allowance < gas_cost:
-                raise InvalidTx(
-                    {
-                        "InvalidAccessKeyError": {
-                            "NotEnoughAllowance": {
-                                "account_id": tx.signer_id,
-                                "public_key": tx.public_key.text(),
-                                "allowance": str(key.allowance),
-                                "cost": str(gas_cost),
-                            }
+        if not key.full_access and key.allowance is not None and key.allowance < gas_cost:
+            raise InvalidTx(
+                {
+                    "InvalidAccessKeyError": {
+                        "NotEnoughAllowance": {
+                            "account_id": tx.signer_id,
+                            "public_key": tx.public_key.text(),
+                            "allowance": str(key.allowance),
+                            "cost": str(gas_cost),
                         }
                     }
-                )
+                }
+            )
+        lack = storage.lack_for_state(signer, signer.amount - total)
+        if lack is not None:
+            raise InvalidTx(
+                {"LackBalanceForState": {"signer_id": tx.signer_id, "amount": str(lack)}}
+            )
+        if not key.full_access:
             _check_function_call_key(tx, key)
         key.nonce = tx.nonce
         signer.amount -= total
@@ -356,10 +445,30 @@ class Runtime:
         return self.txs.get(tx_hash)
 
 
+def _keys_touched(actions: tuple[Action, ...]) -> list[PublicKey]:
+    """Keys a successful receipt with these actions added, deleted or (delegating) used."""
+    touched: list[PublicKey] = []
+    for action in actions:
+        if isinstance(action, AddKey | DeleteKey):
+            touched.append(action.public_key)
+        elif isinstance(action, Delegate):
+            touched.append(action.delegate_action.public_key)
+    return touched
+
+
 def _validate_actions(tx: SignedTransaction) -> None:
+    delegates = [a for a in tx.actions if isinstance(a, Delegate)]
+    if len(delegates) > 1:
+        raise InvalidTx({"ActionsValidation": "DelegateActionMustBeOnlyOne"})
+    _validate_action_list(tx.actions)
+    for signed in delegates:  # the inner actions obey the same rules (verifier.rs)
+        _validate_action_list(signed.delegate_action.actions)
+
+
+def _validate_action_list(actions: tuple[Action, ...]) -> None:
     total_gas = 0
-    for index, action in enumerate(tx.actions):
-        if isinstance(action, Stake | Delegate):
+    for index, action in enumerate(actions):
+        if isinstance(action, Stake):
             raise InvalidTx(
                 {
                     "ActionsValidation": {
@@ -377,7 +486,7 @@ def _validate_actions(tx: SignedTransaction) -> None:
                 raise InvalidTx({"ActionsValidation": "FunctionCallEmptyMethodName"})
             total_gas += action.gas
         if isinstance(action, DeleteAccount):
-            if index != len(tx.actions) - 1:
+            if index != len(actions) - 1:
                 raise InvalidTx({"ActionsValidation": "DeleteActionMustBeFinal"})
             if not valid_account_id(action.beneficiary_id):
                 raise InvalidTx(

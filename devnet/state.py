@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from devnet import storage
 from devnet.transaction import PublicKey
 from tools.account_id import is_valid_account_id
 
@@ -37,6 +39,11 @@ def parent_of(account_id: str) -> str | None:
     return account_id.split(".", 1)[1] if "." in account_id else None
 
 
+# a key's nonce stays below the block height times this (nearcore's
+# AccessKey::ACCESS_KEY_NONCE_RANGE_MULTIPLIER, core/primitives/src/account.rs)
+NONCE_RANGE_MULTIPLIER = 1_000_000
+
+
 @dataclass
 class AccessKey:
     nonce: int
@@ -53,15 +60,30 @@ class Account:
     code_name: str | None = None
     keys: dict[PublicKey, AccessKey] = field(default_factory=dict)
     storage: dict[str, Any] = field(default_factory=dict)
+    # the storage entries' sizes as devnet.storage prices them, kept up to date as receipts
+    # commit, so that pricing an account costs nothing per entry
+    entry_sizes: dict[str, int] = field(default_factory=dict)
+    data_bytes: int = 0
 
     def code_hash(self) -> bytes:
-        if self.code_name is None:
-            return bytes(32)
-        return hashlib.sha256(f"pycontract:{self.code_name}".encode()).digest()
+        return code_hash_of(self.code_name)
 
     def storage_usage(self) -> int:
-        """An approximation: 100 bytes per account and key plus the stored entries' sizes."""
-        return 100 + 100 * len(self.keys) + sum(len(k) + 40 for k in self.storage)
+        """Bytes of state this account pays for, as nearcore counts them (see devnet.storage)."""
+        return (
+            storage.NUM_BYTES_ACCOUNT
+            + storage.keys_bytes(self.keys.items())
+            + storage.code_bytes(self.code_name)
+            + self.data_bytes
+        )
+
+
+@lru_cache(maxsize=256)
+def code_hash_of(code_name: str | None) -> bytes:
+    """The hash of an account's code: zeros without code, else sha256 of its bytes."""
+    if code_name is None:
+        return bytes(32)
+    return hashlib.sha256(f"pycontract:{code_name}".encode()).digest()
 
 
 @dataclass

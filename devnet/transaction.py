@@ -115,6 +115,7 @@ class DelegateAction:
     nonce: int
     max_block_height: int
     public_key: PublicKey
+    raw: bytes = b""  # its borsh bytes as received: what the sender signed (NEP-366)
 
 
 @dataclass(frozen=True)
@@ -199,13 +200,15 @@ def _action(r: Reader, allow_delegate: bool = True) -> Action:
     if tag == 7:
         return DeleteAccount(r.string())
     if tag == 8 and allow_delegate:
+        start = r.pos
         sender = r.string()
         receiver = r.string()
         inner = tuple(_action(r, allow_delegate=False) for _ in range(r.u32()))
         nonce = r.u64()
         max_height = r.u64()
         pk = _public_key(r)
-        delegate = DelegateAction(sender, receiver, inner, nonce, max_height, pk)
+        raw = r.data[start : r.pos]
+        delegate = DelegateAction(sender, receiver, inner, nonce, max_height, pk, raw)
         return Delegate(delegate, _signature(r))
     raise BorshError(f"unsupported action tag {tag}")
 
@@ -250,3 +253,32 @@ def signature_valid(tx: SignedTransaction) -> bool:
     except (BadSignatureError, ValueError):
         return False
     return True
+
+
+# NEP-461 prefix of a signed delegate action: (1 << 30) + 366, a little-endian u32 before the
+# borsh DelegateAction (core/primitives/src/signable_message.rs, SignableMessage)
+DELEGATE_ACTION_PREFIX = ((1 << 30) + 366).to_bytes(4, "little")
+
+
+def delegate_signature_valid(signed: Delegate) -> bool:
+    """ed25519 over sha256(prefix + the delegate action's borsh bytes), as nearcore checks it."""
+    d = signed.delegate_action
+    if d.public_key.key_type != ED25519 or signed.signature.key_type != ED25519:
+        return False
+    digest = hashlib.sha256(DELEGATE_ACTION_PREFIX + d.raw).digest()
+    try:
+        _verify_key(d.public_key.data).verify(digest, signed.signature.data)
+    except (BadSignatureError, ValueError):
+        return False
+    return True
+
+
+def deposit_of(actions: tuple[Action, ...] | list[Action]) -> int:
+    """Yocto the actions attach, a delegate action's inner ones included (the relayer pays)."""
+    total = 0
+    for a in actions:
+        if isinstance(a, Transfer | FunctionCall):
+            total += a.deposit
+        elif isinstance(a, Delegate):
+            total += deposit_of(a.delegate_action.actions)
+    return total

@@ -12,8 +12,8 @@ import base58
 
 from devnet import gas
 from devnet.receipts import Outcome, Receipt
-from devnet.runtime import Runtime, TxRecord
-from devnet.state import AccessKey, Account, Block
+from devnet.runtime import AccountChange, KeyChange, Runtime, TxRecord
+from devnet.state import AccessKey, Account, Block, code_hash_of
 from devnet.transaction import (
     Action,
     AddKey,
@@ -23,6 +23,7 @@ from devnet.transaction import (
     DeleteKey,
     DeployContract,
     FunctionCall,
+    SignedTransaction,
     Stake,
     Transfer,
 )
@@ -31,6 +32,8 @@ PROTOCOL_VERSION = 73
 NODE_KEY = "ed25519:" + "1" * 32
 EMPTY_HASH = "11111111111111111111111111111111"
 METADATA = {"version": 3, "gas_profile": []}
+BLOCK_PRODUCER = "devnet"  # the one validator that authors every block
+SIGNATURE = "ed25519:" + "1" * 64
 
 
 @lru_cache(maxsize=8192)
@@ -175,26 +178,30 @@ def receipt_view(r: Receipt) -> dict[str, Any]:
     }
 
 
+def transaction_view(tx: SignedTransaction) -> dict[str, Any]:
+    """SignedTransactionView, as outcomes and chunks show a transaction."""
+    return {
+        "signer_id": tx.signer_id,
+        "public_key": tx.public_key.text(),
+        "nonce": tx.nonce,
+        "receiver_id": tx.receiver_id,
+        "actions": [action_view(a) for a in tx.actions],
+        "signature": tx.signature.text(),
+        "hash": b58(tx.hash),
+        "priority_fee": 0,
+    }
+
+
 def final_outcome_view(record: TxRecord, *, with_receipts: bool = False) -> dict[str, Any]:
     """FinalExecutionOutcome (``tx``/``broadcast_tx_commit``); cached, since it never changes."""
     key = "with_receipts" if with_receipts else "plain"
     cached = record.view_cache.get(key)
     if cached is not None:
         return cached
-    tx = record.tx
     view: dict[str, Any] = {
         "final_execution_status": "FINAL",
         "status": status_json(record.final_status()),
-        "transaction": {
-            "signer_id": tx.signer_id,
-            "public_key": tx.public_key.text(),
-            "nonce": tx.nonce,
-            "receiver_id": tx.receiver_id,
-            "actions": [action_view(a) for a in tx.actions],
-            "signature": tx.signature.text(),
-            "hash": b58(tx.hash),
-            "priority_fee": 0,
-        },
+        "transaction": transaction_view(record.tx),
         "transaction_outcome": outcome_view(record.outcome, record.block),
         "receipts_outcome": [outcome_view(o, record.block) for o in record.receipt_outcomes],
     }
@@ -240,9 +247,85 @@ def status_view(rt: Runtime, uptime_sec: int, rpc_addr: str | None) -> dict[str,
     }
 
 
+def chunk_hash(block: Block) -> bytes:
+    """The hash of a block's one chunk (shard 0)."""
+    return hashlib.sha256(block.hash + b"chunk").digest()
+
+
+def chunk_header_view(block: Block) -> dict[str, Any]:
+    h = b58(block.hash)
+    return {
+        "chunk_hash": b58(chunk_hash(block)),
+        "prev_block_hash": b58(block.prev_hash),
+        "outcome_root": h,
+        "prev_state_root": h,
+        "encoded_merkle_root": h,
+        "encoded_length": 0,
+        "height_created": block.height,
+        "height_included": block.height,
+        "shard_id": 0,
+        "gas_used": block.gas_burnt,
+        "gas_limit": 1_000 * gas.TGAS,
+        "rent_paid": "0",
+        "validator_reward": "0",
+        "balance_burnt": str(block.tokens_burnt),
+        "outgoing_receipts_root": h,
+        "tx_root": h,
+        "validator_proposals": [],
+        "signature": SIGNATURE,
+    }
+
+
+def chunk_view(rt: Runtime, block: Block) -> dict[str, Any]:
+    """A block's one chunk: its transactions and the receipts executed with them."""
+    records = [rt.txs[h] for h in block.tx_hashes]
+    return {
+        "author": BLOCK_PRODUCER,
+        "header": chunk_header_view(block),
+        "transactions": [transaction_view(r.tx) for r in records],
+        "receipts": [receipt_view(receipt) for r in records for receipt in r.receipts],
+    }
+
+
+def validators_view(rt: Runtime) -> dict[str, Any]:
+    """EpochValidatorInfo: the devnet's one block producer, in its one epoch."""
+    produced = rt.head.height - rt.blocks[0].height
+    stake = str(0)
+    return {
+        "current_validators": [
+            {
+                "account_id": BLOCK_PRODUCER,
+                "public_key": NODE_KEY,
+                "is_slashed": False,
+                "stake": stake,
+                "shards": [0],
+                "num_produced_blocks": produced,
+                "num_expected_blocks": produced,
+                "num_produced_chunks": produced,
+                "num_expected_chunks": produced,
+                "num_produced_chunks_per_shard": [produced],
+                "num_expected_chunks_per_shard": [produced],
+                "num_produced_endorsements": produced,
+                "num_expected_endorsements": produced,
+                "num_produced_endorsements_per_shard": [produced],
+                "num_expected_endorsements_per_shard": [produced],
+                "shards_endorsed": [0],
+            }
+        ],
+        "next_validators": [
+            {"account_id": BLOCK_PRODUCER, "public_key": NODE_KEY, "stake": stake, "shards": [0]}
+        ],
+        "current_fishermen": [],
+        "next_fishermen": [],
+        "current_proposals": [],
+        "prev_epoch_kickout": [],
+        "epoch_start_height": rt.blocks[0].height,
+        "epoch_height": 1,
+    }
+
+
 def block_view(rt: Runtime, block: Block) -> dict[str, Any]:
     h = b58(block.hash)
-    chunk_hash = b58(hashlib.sha256(block.hash + b"chunk").digest())
     total_supply = sum(a.amount + a.locked for a in rt.accounts.values())
     header = {
         "height": block.height,
@@ -266,6 +349,10 @@ def block_view(rt: Runtime, block: Block) -> dict[str, Any]:
         "gas_price": str(gas.GAS_PRICE),
         "block_ordinal": block.height,
         "total_supply": str(total_supply),
+        # nearcore still returns these, always zero since rent and rewards were removed
+        # (core/primitives/src/views.rs, BlockHeaderView and ChunkHeaderView)
+        "rent_paid": "0",
+        "validator_reward": "0",
         "challenges_result": [],
         "last_final_block": h,
         "last_ds_final_block": h,
@@ -273,26 +360,49 @@ def block_view(rt: Runtime, block: Block) -> dict[str, Any]:
         "block_merkle_root": h,
         "epoch_sync_data_hash": None,
         "approvals": [],
-        "signature": "ed25519:" + "1" * 64,
+        "signature": SIGNATURE,
         "latest_protocol_version": PROTOCOL_VERSION,
     }
-    chunk = {
-        "chunk_hash": chunk_hash,
-        "prev_block_hash": b58(block.prev_hash),
-        "outcome_root": h,
-        "prev_state_root": h,
-        "encoded_merkle_root": h,
-        "encoded_length": 0,
-        "height_created": block.height,
-        "height_included": block.height,
-        "shard_id": 0,
-        "gas_used": block.gas_burnt,
-        "gas_limit": 1_000 * gas.TGAS,
-        "validator_reward": "0",
-        "balance_burnt": str(block.tokens_burnt),
-        "outgoing_receipts_root": h,
-        "tx_root": h,
-        "validator_proposals": [],
-        "signature": "ed25519:" + "1" * 64,
+    return {"author": BLOCK_PRODUCER, "header": header, "chunks": [chunk_header_view(block)]}
+
+
+def _cause_view(cause: str, cause_hash: bytes) -> dict[str, Any]:
+    hash_field = "tx_hash" if cause == "transaction_processing" else "receipt_hash"
+    return {"type": cause, hash_field: b58(cause_hash)}
+
+
+def key_change_view(change: KeyChange) -> dict[str, Any]:
+    """One entry of ``EXPERIMENTAL_changes`` for the access key change types."""
+    cause = _cause_view(change.cause, change.cause_hash)
+    body: dict[str, Any] = {
+        "account_id": change.account_id,
+        "public_key": change.public_key.text(),
     }
-    return {"author": "devnet", "header": header, "chunks": [chunk]}
+    if change.key is None:
+        return {"cause": cause, "type": "access_key_deletion", "change": body}
+    body["access_key"] = access_key_view(change.key)
+    return {"cause": cause, "type": "access_key_update", "change": body}
+
+
+def account_change_view(change: AccountChange) -> dict[str, Any]:
+    """One entry of ``EXPERIMENTAL_changes`` for ``account_changes`` (StateChangeWithCauseView)."""
+    cause = _cause_view(change.cause, change.cause_hash)
+    if change.state is None:
+        return {
+            "cause": cause,
+            "type": "account_deletion",
+            "change": {"account_id": change.account_id},
+        }
+    amount, locked, code_name, storage_usage = change.state
+    return {
+        "cause": cause,
+        "type": "account_update",
+        "change": {
+            "account_id": change.account_id,
+            "amount": str(amount),
+            "locked": str(locked),
+            "code_hash": b58(code_hash_of(code_name)),
+            "storage_usage": storage_usage,
+            "storage_paid_at": 0,
+        },
+    }

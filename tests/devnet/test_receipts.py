@@ -153,7 +153,11 @@ def test_view_errors_are_results(net):
             "finality": "final",
         },
     )
-    assert no_code["error"]["cause"]["name"] == "NO_CONTRACT_CODE"
+    # nearcore runs the VM, which finds no code: a result holding the error, not an RPC error
+    assert no_code["result"]["error"] == (
+        "wasm execution failed with error: "
+        'CompilationError(CodeDoesNotExist { account_id: "bob.devnet" })'
+    )
     state_change = _view(net, "counter.devnet", "increment")
     assert "ProhibitedInView" in state_change["error"]
     assert _view(net, "counter.devnet", "whoami")["result"] == list(b'"counter.devnet"')
