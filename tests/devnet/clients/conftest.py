@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -33,7 +34,11 @@ def node_project() -> Path:
     """``js/`` with its node_modules installed from the lock file."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        pytest.fail("these tests need node and npm on PATH (node >= 20)")
+        # CI always has node (.ci/run checks); a machine with only Python skips these tests
+        message = "the near-api-js tests need node >= 20 and npm on PATH"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     stamp = JS_DIR / "node_modules" / ".installed-lock"
     with open(JS_DIR / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
