@@ -56,6 +56,9 @@ class ClaimLostfoundTool(Tool[ClaimLostfoundArgs]):
     )
     Args = ClaimLostfoundArgs
     contract_methods = ("claim_lostfound",)
+    # it pays NEAR (the 1 yoctoNEAR claim_lostfound requires, a registration on the token), so
+    # the grant's NEAR caps, token and recipient allowlists apply to it
+    moves_funds = True
     grounded_fields = ("token",)
     asks_to = "recover tokens from the exchange"
 
