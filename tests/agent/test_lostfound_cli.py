@@ -24,9 +24,9 @@ from devnet.server import RunningDevnet
 from tests.agent.agent_runs import finish, near_agent, resume, start, wait_paused
 from tests.support.gate import Gate
 from tests.support.grants import give_home_grants
+from tests.tools.conftest import call as send_call
 from tests.tools.conftest import make_context
 from tests.tools.test_tools_devnet import prepare_execute
-from tools.action import FunctionCallSpec, TransactionSpec
 from tools.base import ONE_YOCTO, ToolContext
 
 ALICE, MARKET = "alice.test.near", "market.test.near"
@@ -65,17 +65,7 @@ def call(ctx: ToolContext, contract: str, method: str, args: dict, deposit: int)
 
     async def main() -> None:
         try:
-            spec = TransactionSpec(
-                signer_id=ctx.account_id,
-                receiver_id=contract,
-                actions=(
-                    FunctionCallSpec(
-                        method_name=method, args=args, gas=30 * 10**12, deposit=deposit
-                    ),
-                ),
-            )
-            outcome = await ctx.chain.send(ctx.require_credentials(), spec)
-            assert outcome.ok, outcome.first_error()
+            await send_call(ctx, contract, method, args, deposit)
         finally:
             await ctx.aclose()
 

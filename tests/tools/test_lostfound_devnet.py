@@ -12,26 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests.tools.conftest import make_context, run
+from tests.tools.conftest import call, make_context, run
 from tests.tools.test_tools_devnet import TOOLS, prepare, prepare_execute, token_id
-from tools.action import FunctionCallSpec, TransactionSpec
 from tools.base import ONE_YOCTO, ToolContext
 from tools.errors import NothingToClaimError, SwapFailedError, ToolError
 
 REGISTRATION = 1_250_000_000_000_000_000_000  # the devnet tokens' storage_balance_bounds
-
-
-async def call(ctx: ToolContext, contract: str, method: str, args: dict, deposit: int) -> None:
-    """A call alice makes outside the agent (from her wallet)."""
-    spec = TransactionSpec(
-        signer_id=ctx.account_id,
-        receiver_id=contract,
-        actions=(
-            FunctionCallSpec(method_name=method, args=args, gas=30 * 10**12, deposit=deposit),
-        ),
-    )
-    outcome = await ctx.chain.send(ctx.require_credentials(), spec)
-    assert outcome.ok, outcome.first_error()
 
 
 async def lostfound(ctx: ToolContext, token: str) -> int:
