@@ -9,7 +9,8 @@ configuration), never in the arguments the planner fills in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
@@ -22,6 +23,7 @@ from tools.chain import ChainClient
 from tools.errors import (
     CredentialsError,
     InsufficientBalanceError,
+    RpcError,
     ToolError,
     TransactionFailedError,
 )
@@ -31,9 +33,10 @@ from tools.keystore import Keystore
 from tools.network import Network, configured_network, devnet_from_manifest
 from tools.nonce_ledger import NonceLedger, NonceSource
 from tools.outcome import TxOutcome
+from tools.rpc_values import parse_uint, short
 from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
 from tools.signing import SignedTx
-from tools.tokens import TokenRegistry
+from tools.tokens import NEAR_DECIMALS, TokenRegistry
 
 OnSigned = Callable[[SignedTx, TransactionSpec], Any]
 """Called with each signed transaction and its spec before it is first sent: journal it."""
@@ -137,6 +140,8 @@ class ToolContext:
     tokens: TokenRegistry = None  # type: ignore[assignment]  # filled in __post_init__
     max_slippage_bps: int = 50
     quote_max_age_s: float = 30.0
+    # the chain's gas price (yoctoNEAR per gas unit) and when it was read (time.monotonic)
+    gas_price_read: tuple[int, float] | None = field(default=None, repr=False)
     gas: dict[str, int] = field(
         default_factory=lambda: {
             "default": 30 * TGAS,
@@ -145,6 +150,7 @@ class ToolContext:
             "storage_deposit": 30 * TGAS,
             "near_deposit": 10 * TGAS,
             "near_withdraw": 30 * TGAS,
+            "claim_lostfound": 100 * TGAS,  # Ref's ft_transfer and its callback
         }
     )
 
@@ -299,6 +305,62 @@ async def require_token_balance(
     return held
 
 
+def attached_cost(transactions: Iterable[TransactionSpec], gas_price: int) -> tuple[int, int]:
+    """(deposits, prepaid gas in yoctoNEAR) of ``transactions``: what the signer is charged up
+    front. nearcore takes every attached deposit and all prepaid gas at the gas price when a
+    transaction is accepted and refunds the unused gas later, so the account must hold both."""
+    deposits = gas = 0
+    for tx in transactions:
+        for spec in tx.actions:
+            deposits += spec.deposit
+            gas += getattr(spec, "gas", 0)
+    return deposits, gas * gas_price
+
+
+GAS_PRICE_TTL_S = 60.0
+"""How long a gas price read from the chain is used: one command reads it once, a long-running
+daemon again as it moves (nearcore adjusts it every block, within bounds)."""
+
+
+async def gas_price(ctx: ToolContext) -> int:
+    """The chain's current gas price (yoctoNEAR per gas unit), read at most every minute."""
+    now = time.monotonic()
+    if ctx.gas_price_read is None or now - ctx.gas_price_read[1] > GAS_PRICE_TTL_S:
+        answer = await ctx.chain.rpc("gas_price", [None])
+        if not isinstance(answer, Mapping) or "gas_price" not in answer:
+            raise RpcError(f"the node answered gas_price with {short(answer)}, not a gas price")
+        ctx.gas_price_read = (parse_uint(answer["gas_price"], "the gas price"), now)
+    return ctx.gas_price_read[0]
+
+
+async def require_near_for(
+    ctx: ToolContext,
+    transactions: Iterable[TransactionSpec],
+    what: str,
+    available: int | None = None,
+) -> int:
+    """The NEAR ``transactions`` need (deposits plus prepaid gas at the current gas price);
+    InsufficientBalanceError, before anything is signed, when the account's available NEAR is
+    less. ``available`` is the account's available balance when the caller has just read it."""
+    txs = list(transactions)
+    deposits, gas_cost = attached_cost(txs, await gas_price(ctx))
+    needed = deposits + gas_cost
+    if available is None:
+        available = (await ctx.chain.near_balance(ctx.account_id))["available"]
+    if needed > available:
+        raise InsufficientBalanceError(
+            f"{what} needs {format_amount(needed, NEAR_DECIMALS)} NEAR "
+            f"({format_amount(deposits, NEAR_DECIMALS)} attached and up to "
+            f"{format_amount(gas_cost, NEAR_DECIMALS)} prepaid for gas, unused gas is refunded) "
+            f"but {format_amount(available, NEAR_DECIMALS)} NEAR is available",
+            needed=str(needed),
+            available=str(available),
+            deposits=str(deposits),
+            prepaid_gas=str(gas_cost),
+        )
+    return needed
+
+
 async def snapshot_balances(
     ctx: ToolContext, flow_ids: Iterable[str], account_id: str | None = None
 ) -> dict[str, int]:
@@ -353,7 +415,13 @@ async def execute_transactions(
         )
     signers = [ctx.credentials_for(spec) for spec in action.transactions]  # fail before sending
     watch = list(dict.fromkeys([NEAR, *watch]))
-    before = await snapshot_balances(ctx, watch, action.signer_id)
+    near = await ctx.chain.near_balance(action.signer_id)
+    await require_near_for(
+        ctx, action.transactions, f"this {action.tool}", available=near["available"]
+    )
+    before = {NEAR: near["total"]} | await snapshot_balances(
+        ctx, [w for w in watch if w != NEAR], action.signer_id
+    )
     result = ToolResult(tool=action.tool, summary=action.preview)
     outcomes: list[TxOutcome] = []
     failure: ToolError | None = None
