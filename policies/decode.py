@@ -198,6 +198,13 @@ def _function_call(
         _u128(args["amount"], method)
         _one_yocto(out, contract, deposit, method)
         out.tokens.update((wrap_id, NEAR))
+    elif method == "claim_lostfound" and contract in exchanges:
+        # Ref's claim of the caller's own lost-and-found: it pays out to the caller only, and its
+        # 1 yoctoNEAR is the security deposit, not a payment
+        _exact_keys(args, {"token_id"}, {"token_id"}, method)
+        out.tokens.add(_account(args["token_id"], method))
+        _one_yocto(out, contract, deposit, method)
+        out.calls.append(Call(contract, method, 0))
     elif method in _VALUE_METHODS:
         raise Undecodable(
             "unknown_contract", f"{method} on {contract}, which is not the configured wrap contract"
@@ -266,7 +273,8 @@ def _implied_kind(out: Decoded) -> str:
         return "swap"
     if out.swaps or not out.flows and not methods:
         return "other"
-    if len(methods) == 1 and not out.flows:
+    pays = any(f.category in (SPEND, WRAP) for f in out.flows)
+    if len(methods) == 1 and not pays:
         (method,) = methods
         callers = [tool for tool, own in contract_methods().items() if method in own]
         if len(callers) == 1:  # the one tool that calls this contract method

@@ -67,14 +67,6 @@ class ClaimLostfoundTool(Tool[ClaimLostfoundArgs]):
     grounded_fields = ("token",)
     asks_to = "recover tokens from the exchange"
 
-    @classmethod
-    def implied_kind(cls) -> str:
-        """The policy's decoder reads the 1 yoctoNEAR ``claim_lostfound`` requires as a NEAR
-        payment to the exchange, so a claim's transactions amount to "other" there, and are
-        checked as such: the grant must name this kind, allowlist ``claim_lostfound`` on the
-        exchange, and allow NEAR to the exchange (the 1 yoctoNEAR) like any payment."""
-        return "other"
-
     async def prepare(self, args: ClaimLostfoundArgs, ctx: ToolContext) -> CanonicalAction:
         exchange = ctx.network.exchange_id
         if not exchange:

@@ -149,3 +149,38 @@ def test_near_sold_through_swaps_counts_against_the_global_near_ceiling(tmp_path
         engine.settle(decision.reservation_id)
         allowed += 1
     assert allowed == 25
+
+
+def _claim(deposit: int, extra: tuple = ()) -> CanonicalAction:
+    claim = call("claim_lostfound", {"token_id": USDC}, deposit)
+    return CanonicalAction(
+        tool="claim_lostfound",
+        signer_id=ALICE,
+        transactions=(
+            TransactionSpec(signer_id=ALICE, receiver_id=EXCHANGE, actions=(claim, *extra)),
+        ),
+        outflows=(TokenFlow(token=NEAR, amount=deposit, recipient=EXCHANGE, purpose="security"),),
+        recipients=(EXCHANGE,),
+        preview="claim",
+    )
+
+
+def test_a_claim_decodes_as_a_claim_and_nothing_else_passes_for_one() -> None:
+    """Ref's claim_lostfound with its 1 yoctoNEAR is the claim kind; the same call paying more,
+    or carrying another call, is not a claim (the label cannot launder it)."""
+    from policies.decode import decode
+
+    decoded = decode(_claim(1), exchanges={EXCHANGE}, wrap_id=WRAP)
+    assert decoded.implied_kind == "claim_lostfound"
+    assert decoded.spent() == {}
+    assert USDC in decoded.tokens
+    from policies.decode import Undecodable
+
+    try:
+        decode(_claim(YOCTO), exchanges={EXCHANGE}, wrap_id=WRAP)
+    except Undecodable as exc:
+        assert exc.code == "unexpected_deposit"
+    else:
+        raise AssertionError("a claim paying 1 NEAR decoded")
+    smuggled = _claim(1, (call("withdraw", {"token_id": USDC, "amount": "5"}, 1),))
+    assert decode(smuggled, exchanges={EXCHANGE}, wrap_id=WRAP).implied_kind == "other"
