@@ -25,6 +25,7 @@ from tests.support.openai_replay import ModelTurn, ReplayServer, ToolCall
 from tests.support.testnet_standin import (
     EXCHANGE,
     USDC,
+    USDT,
     swap_grants,
     standin_genesis,
     write_testnet_home,
