@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from yaml import YAMLError
 
 from memory.user_files import UnusableFile, load_yaml
-from tools.errors import NetworkConfigError
+from tools.errors import InvalidAccountIdError, NetworkConfigError
 from tools.network import (
     NetworkOverrides,
     apply_overrides,
@@ -96,7 +96,10 @@ class ContractsConfig(_Strict):
     @field_validator("exchange", "wrap", "tasks", "notary")
     @classmethod
     def _valid_id(cls, value: str | None) -> str | None:
-        return None if value is None else check_account_id(value, "contract")
+        try:
+            return None if value is None else check_account_id(value, "contract")
+        except InvalidAccountIdError as exc:
+            raise ValueError(exc.message) from None
 
 
 class TokenConfig(_Strict):
