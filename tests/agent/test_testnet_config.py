@@ -26,8 +26,8 @@ from tests.support.testnet_standin import (
     EXCHANGE,
     USDC,
     USDT,
-    swap_grants,
     standin_genesis,
+    swap_grants,
     write_testnet_home,
 )
 

@@ -146,8 +146,9 @@ def test_what_a_network_cannot_run_is_not_offered() -> None:
     )
     assert "swap" in registry.offered(mainnet)
     bare = configured_network("custom", rpc_url="http://127.0.0.1:9")
-    assert "swap needs an exchange contract; none is configured on custom" in (
-        registry.unavailable(bare)["swap"]
+    assert (
+        "swap needs an exchange contract; none is configured on custom"
+        in (registry.unavailable(bare)["swap"])
     )
     names = {s["name"] for s in registry.tool_schemas(exclude=missing)}
     assert names == set(registry.offered(mainnet))
