@@ -67,3 +67,13 @@ def test_anchoring_on_mainnet_says_it_needs_a_notary_before_asking_for_a_key(
 def _entries(home: Home) -> int:
     with sqlite3.connect(home.audit_db) as conn:
         return int(conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+
+def test_planning_without_a_check_leaves_out_what_the_network_lacks(tmp_path: Path) -> None:
+    """`plan --no-check` reads no chain, but still knows mainnet has no tasks contract."""
+    home = _home(tmp_path, network="mainnet")
+    run = near_agent(home, "plan", "--no-check", "claim my rewards")
+    assert run.returncode == 0, run.stderr
+    assert "claim rewards needs a tasks contract; none is configured on mainnet" in run.stdout
+    swap = near_agent(home, "plan", "--no-check", "swap 1 NEAR to USDC.e")
+    assert "1. swap(token_in=NEAR, token_out=USDC.e, amount_in=1)" in swap.stdout, swap.stdout
