@@ -163,6 +163,12 @@ class AgentConfig(_Strict):
         return self
 
     @property
+    def stablecoin(self) -> str:
+        """What USD limits are priced against: ``defaults.stablecoin``, filled in when unset."""
+        assert self.defaults.stablecoin is not None  # _overrides_fit_the_network fills it
+        return self.defaults.stablecoin
+
+    @property
     def network_overrides(self) -> NetworkOverrides:
         """agent.yaml's contracts, tokens and stablecoins, as tools.network applies them."""
         return NetworkOverrides(

@@ -59,7 +59,7 @@ class AgentSession:
         )
         feed = PoolFeed()
         try:
-            prices: Any = await pool_prices(ctx, feed, config.defaults.stablecoin)
+            prices: Any = await pool_prices(ctx, feed, config.stablecoin)
         except ToolError:
             prices = None  # no stablecoin on this network: every USD rule denies
         policy = PolicyEngine(

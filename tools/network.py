@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from tools.account_id import is_valid_account_id
 from tools.errors import InvalidAccountIdError, NetworkConfigError, NotConfiguredError
@@ -44,7 +44,7 @@ _SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9]{0,15}(?:\.[A-Za-z][A-Za-z0-9]{0,3})?"
 _IMPLICIT = re.compile(r"[0-9a-f]{64}|0x[0-9a-f]{40}")
 
 
-def is_token_symbol(text: str) -> bool:
+def is_token_symbol(text: object) -> TypeGuard[str]:
     """Whether ``text`` is written like a token symbol (USDC, wNEAR, USDC.e)."""
     return isinstance(text, str) and _SYMBOL.fullmatch(text) is not None
 
