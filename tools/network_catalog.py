@@ -7,7 +7,7 @@ Data only. Every value here can be overridden in agent.yaml (``contracts:``, ``t
   "mainnet": REF_FI_CONTRACT_ID v2.ref-finance.near, WRAP_NEAR_CONTRACT_ID wrap.near,
   USDC_TOKEN_ID (Circle's native USDC, a 64-hex implicit account), USDT_TOKEN_ID
   usdt.tether-token.near, USDCe_TOKEN_ID / USDTe_TOKEN_ID (Rainbow Bridge factory tokens),
-  REF_TOKEN_ID token.v2.ref-finance.near), and the project's notes/mainnet.md table.
+  REF_TOKEN_ID token.v2.ref-finance.near).
 - testnet: the same file, network "pub-testnet" (Ref's public testnet deployment,
   ref-finance-101.testnet, wrap.testnet): USDC is Circle's testnet USDC (64-hex implicit),
   USDt usdtt.fakes.testnet, USDC.e usdc.fakes.testnet, USDT.e usdt.fakes.testnet, REF
