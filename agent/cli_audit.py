@@ -54,15 +54,26 @@ def load_notary(home: Home, *, signing: bool, anchorer: Anchorer | None = None) 
     """The chain-backed notary for the configured network and account (agent.yaml), or for a
     recorded ``anchorer`` (its account, notary contract and network; reading only).
 
-    Reading anchors back needs no key; publishing one (``signing``) does.
+    Reading anchors back needs no key; publishing one (``signing``) does. A network without a
+    notary contract (testnet and mainnet unless agent.yaml sets ``contracts.notary``: the notary
+    is near-agent's own contract) is refused first, before any key is looked for, saying so.
     """
     from dataclasses import replace
 
     from agent.config import load_config
     from tools.base import context_from_config
-    from tools.notary import ChainNotary
+    from tools.network import configured_network
+    from tools.notary import ANCHORING, ChainNotary
 
     config = load_config(home.config_file)
+    if anchorer is None:
+        configured_network(
+            config.network,
+            rpc_url=config.rpc_url,
+            devnet_manifest=config.devnet_manifest,
+            home_devnet_dir=home.devnet_dir,
+            overrides=config.network_overrides,
+        ).require("notary", ANCHORING)
     ctx = context_from_config(
         config, home_devnet_dir=home.devnet_dir, require_key=signing, state_dir=home.state_dir
     )

@@ -78,6 +78,7 @@ def configured_facts(home: Home) -> Any:
             rpc_url=config.rpc_url,
             devnet_manifest=config.devnet_manifest,
             home_devnet_dir=home.devnet_dir,
+            overrides=config.network_overrides,
         )
     except (ConfigError, NetworkConfigError):
         return ChainFacts()

@@ -113,10 +113,35 @@ def _offline_plan(home: Home, intent: str) -> dict[str, Any]:
     book = AddressBook(home.memory_db) if home.root.exists() else None
     try:
         contacts = (lambda n: c.account_id if (c := book.get(n)) else None) if book else None
-        return OfflinePlanner(contacts=contacts).plan_text(intent).to_json_dict()
+        planner = OfflinePlanner(contacts=contacts, unavailable=_unavailable_tools(home))
+        return planner.plan_text(intent).to_json_dict()
     finally:
         if book is not None:
             book.close()
+
+
+def _unavailable_tools(home: Home) -> dict[str, str]:
+    """The tools the configured network cannot run, read offline; none when the home has no
+    usable configuration (planning without a check never needed one)."""
+    if not home.config_file.exists():
+        return {}
+    from agent.config import ConfigError, load_config
+    from tools import registry
+    from tools.errors import NetworkConfigError
+    from tools.network import configured_network
+
+    try:
+        config = load_config(home.config_file)
+        network = configured_network(
+            config.network,
+            rpc_url=config.rpc_url,
+            devnet_manifest=config.devnet_manifest,
+            home_devnet_dir=home.devnet_dir,
+            overrides=config.network_overrides,
+        )
+    except (ConfigError, NetworkConfigError):
+        return {}
+    return registry.unavailable(network)
 
 
 async def _plan_and_check(home: Home, intent: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -1,4 +1,5 @@
-"""The user's configuration (agent.yaml): network, account, keys, planner, grants, defaults."""
+"""The user's configuration (agent.yaml): network, account, keys, planner, contracts, tokens,
+stablecoins, defaults."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ from yaml import YAMLError
 
 from memory.user_files import UnusableFile, load_yaml
 from policies.pricing import PriceRules
+from tools.errors import InvalidAccountIdError, NetworkConfigError
+from tools.network import (
+    NetworkOverrides,
+    apply_overrides,
+    check_account_id,
+    check_tokens,
+    public_network,
+)
+from tools.network_catalog import DEFAULT_STABLECOIN_SYMBOLS
 from tools.secret_text import register_secret
 from tools.tokens import names_native_near
 from tools.validation import describe_validation_error
@@ -60,13 +70,15 @@ class RpcConfig(_Strict):
 class Defaults(_Strict):
     max_slippage_bps: int = Field(default=50, ge=0, le=10_000)
     token: str = "NEAR"
-    stablecoin: str = "USDC"  # what USD limits are priced against, through the exchange's pools
+    # what USD limits are priced against, through the exchange's pools; unset: the network's
+    # first stablecoin (USDC on testnet and mainnet), filled in by AgentConfig
+    stablecoin: str | None = None
 
     @field_validator("stablecoin")
     @classmethod
-    def _stablecoin_is_a_token(cls, value: str) -> str:
+    def _stablecoin_is_a_token(cls, value: str | None) -> str | None:
         """Prices come from the exchange's pools, which hold fungible tokens, never native NEAR."""
-        if names_native_near(value):
+        if value is not None and names_native_near(value):
             raise ValueError(
                 "the stablecoin must be a fungible token that pools price against (USDC, or its "
                 "contract id), not native NEAR"
@@ -88,6 +100,29 @@ class PricingConfig(_Strict):
 
     def rules(self) -> PriceRules:
         return PriceRules(**self.model_dump())
+class ContractsConfig(_Strict):
+    """Contract ids over the network's own (unset: the network's; see tools/network_catalog.py)."""
+
+    exchange: str | None = None  # a Ref-compatible exchange
+    wrap: str | None = None  # wNEAR
+    tasks: str | None = None  # near-agent's tasks contract (devnet-only unless you deploy it)
+    notary: str | None = None  # near-agent's notary, for `audit anchor` (likewise)
+
+    @field_validator("exchange", "wrap", "tasks", "notary")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        try:
+            return None if value is None else check_account_id(value, "contract")
+        except InvalidAccountIdError as exc:
+            raise ValueError(exc.message) from None
+
+
+class TokenConfig(_Strict):
+    """One token to list on the network (over a listed one with its symbol or contract)."""
+
+    symbol: str
+    contract_id: str
+    decimals: int = Field(ge=0, le=36)
 
 
 class AgentConfig(_Strict):
@@ -98,6 +133,9 @@ class AgentConfig(_Strict):
     key_file: Path | None = None  # near-cli credentials file; default ~/.near-credentials/...
     planner: PlannerConfig = PlannerConfig()
     rpc: RpcConfig = RpcConfig()
+    contracts: ContractsConfig = ContractsConfig()
+    tokens: list[TokenConfig] = []  # listed over the network's own verified tokens
+    stablecoins: list[str] | None = None  # symbols prices are read against; unset: the network's
     defaults: Defaults = Defaults()
     pricing: PricingConfig = PricingConfig()
     # No longer read: grants live only in the grant store and change only through
@@ -120,6 +158,40 @@ class AgentConfig(_Strict):
         if self.network == "custom" and not self.rpc_url:
             raise ValueError("network 'custom' needs rpc_url")
         return self
+
+    @model_validator(mode="after")
+    def _overrides_fit_the_network(self) -> AgentConfig:
+        """Conflicting contracts, tokens or stablecoins are refused when the file is read, naming
+        the field; a devnet's own list is known only from its manifest, checked when it is read.
+        The unset ``defaults.stablecoin`` becomes the network's first stablecoin."""
+        try:
+            if self.network in ("testnet", "mainnet"):
+                network = apply_overrides(public_network(self.network), self.network_overrides)
+                stablecoins: tuple[str, ...] = network.stablecoins
+            else:
+                check_tokens([t.model_dump() for t in self.tokens], "tokens", "agent.yaml")
+                stablecoins = tuple(self.stablecoins or DEFAULT_STABLECOIN_SYMBOLS)
+        except NetworkConfigError as exc:
+            raise ValueError(exc.message.removeprefix("agent.yaml: ")) from None
+        if self.defaults.stablecoin is None:
+            chosen = stablecoins[0] if stablecoins else "USDC"
+            self.defaults = self.defaults.model_copy(update={"stablecoin": chosen})
+        return self
+
+    @property
+    def stablecoin(self) -> str:
+        """What USD limits are priced against: ``defaults.stablecoin``, filled in when unset."""
+        assert self.defaults.stablecoin is not None  # _overrides_fit_the_network fills it
+        return self.defaults.stablecoin
+
+    @property
+    def network_overrides(self) -> NetworkOverrides:
+        """agent.yaml's contracts, tokens and stablecoins, as tools.network applies them."""
+        return NetworkOverrides(
+            contracts=self.contracts.model_dump(exclude_none=True),
+            tokens=tuple(t.model_dump() for t in self.tokens),
+            stablecoins=tuple(self.stablecoins) if self.stablecoins is not None else None,
+        )
 
 
 def load_config(path: Path) -> AgentConfig:

@@ -60,7 +60,7 @@ class AgentSession:
         feed = PoolFeed()
         try:
             prices: Any = await pool_prices(
-                ctx, feed, config.defaults.stablecoin, config.pricing.rules()
+                ctx, feed, config.stablecoin, config.pricing.rules()
             )
         except ToolError:
             prices = None  # no stablecoin on this network: every USD rule denies
@@ -101,8 +101,13 @@ class AgentSession:
 
     def _planner(self, prefs: Preferences) -> Planner:
         settings = self.config.planner
+        unavailable = tool_registry.unavailable(self.ctx.network)  # not offered on this network
         if settings.kind == "offline":
-            return OfflinePlanner(contacts=self._resolve_contact, default_token=prefs.default_token)
+            return OfflinePlanner(
+                contacts=self._resolve_contact,
+                default_token=prefs.default_token,
+                unavailable=unavailable,
+            )
         from agent.planner.llm import LLMPlanner  # the model client loads only when used
 
         assert settings.base_url is not None and settings.model is not None
@@ -114,6 +119,7 @@ class AgentSession:
             resolve_contact=self._resolve_contact,
             timeout_s=settings.timeout_s,
             default_token=prefs.default_token,
+            unavailable=unavailable,
         )
 
     def _planner_context(self, prefs: Preferences) -> PlannerContext | None:

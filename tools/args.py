@@ -16,7 +16,6 @@ amount, token}``, and a transfer whose token was left out is too ambiguous to de
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
@@ -32,7 +31,12 @@ from pydantic import (
 from tools.amounts import normalise_amount_text
 from tools.base import ToolArgs
 from tools.errors import AmountError, InvalidAccountIdError
-from tools.network import check_account_id, is_valid_account_id
+from tools.network import (
+    check_account_id,
+    is_token_symbol,
+    is_valid_account_id,
+    names_a_contract,
+)
 from tools.text_screen import DeceptiveTextError, check_visible
 
 __all__ = [
@@ -57,8 +61,6 @@ MAX_AMOUNT_CHARS = 80
 MAX_LABEL_CHARS = 1000
 MAX_TASK_ID = 2**64 - 1
 
-_SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9]{0,15}", re.ASCII)
-
 CANONICAL_SYMBOLS: Mapping[str, str] = MappingProxyType(
     {"near": "NEAR", "wnear": "wNEAR", "usdc": "USDC", "usdt": "USDT", "ref": "REF"}
 )
@@ -81,7 +83,8 @@ def canonical_token(text: str) -> str | None:
     """A known symbol in its canonical case, a symbol as written, or a contract id; else None.
 
     Symbols are compared case-insensitively ("usdc" -> "USDC"); a contract id is any valid
-    account id containing a dot, or a 64-hex implicit account, passed through unchanged.
+    account id containing a dot, or an implicit (hex) account, passed through unchanged; a
+    symbol may carry a short suffix (USDC.e), as bridged tokens do.
     """
     if not isinstance(text, str):
         return None
@@ -89,9 +92,9 @@ def canonical_token(text: str) -> str | None:
     known = CANONICAL_SYMBOLS.get(word.lower())
     if known is not None:
         return known
-    if ("." in word or len(word) == 64) and is_account_id(word):
+    if names_a_contract(word):
         return word
-    if _SYMBOL.fullmatch(word):
+    if is_token_symbol(word):
         return word
     return None
 

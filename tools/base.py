@@ -31,6 +31,7 @@ from tools.ft import ft_balance_of
 from tools.keys import Credentials, find_credentials, load_credentials
 from tools.keystore import Keystore
 from tools.network import Network, configured_network, devnet_from_manifest
+from tools.network_catalog import ContractRole
 from tools.nonce_ledger import NonceLedger, NonceSource
 from tools.outcome import TxOutcome
 from tools.rpc_values import parse_uint, short
@@ -92,6 +93,9 @@ class Tool(Generic[ArgsT]):
     # the fields an acting step must take unchanged from the user's words (planner grounding)
     grounded_fields: ClassVar[tuple[str, ...]] = ()
     asks_to: ClassVar[str] = ""  # what the user asks for, e.g. "send", for refusals
+    # the network contracts it cannot run without (tools.network_catalog.CONTRACT_ROLES); a
+    # network without one of them does not offer the tool (tools.registry.unavailable)
+    needs_contracts: ClassVar[tuple[ContractRole, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -254,6 +258,7 @@ def context_from_config(
         rpc_url=config.rpc_url,
         devnet_manifest=config.devnet_manifest,
         home_devnet_dir=home_devnet_dir,
+        overrides=config.network_overrides,
     )
     key_file = config.key_file or (
         network.key_file_for(config.account_id) if name == "devnet" else None

@@ -16,15 +16,16 @@ from typing import Any, TypeVar
 from tools.action import FunctionCallSpec, TransactionSpec
 from tools.base import TGAS, ToolContext
 from tools.chain import ChainClient
-from tools.errors import NotConfiguredError
 
 T = TypeVar("T")
 
 
+ANCHORING = "audit anchoring"
+
+
 def notary_contract(ctx: ToolContext) -> str:
-    if not ctx.network.notary_id:
-        raise NotConfiguredError(f"no notary contract is configured on {ctx.network.network_id}")
-    return ctx.network.notary_id
+    """The notary's id; NotConfiguredError saying why and what to set when there is none."""
+    return ctx.network.require("notary", ANCHORING)
 
 
 def anchor_transaction(

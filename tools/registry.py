@@ -4,7 +4,9 @@ Adding a tool is one new module in the ``tools`` package defining a ``Tool`` sub
 the class declares it, and ``declared()`` imports every module of the package once, so the tool
 is found with nothing else to edit. Everything that lists tools reads them from here: the plan's
 tool names and argument models, the planners' tool schemas (``tool_schemas``), the policy's
-kinds (``policy_kinds``, ``implied_kinds``) and what grounding checks. ``parse_args`` validates
+kinds (``policy_kinds``, ``implied_kinds``) and what grounding checks. What a network offers is
+decided here too (``unavailable``): a tool whose contract the network lacks is not offered to
+either planner, and says why when named. ``parse_args`` validates
 planner output through the same gate the plan uses (``validate_args``, here), so a tool
 never sees arguments a plan would have refused.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -23,6 +25,7 @@ import tools
 from tools.action import CanonicalAction
 from tools.base import OnSigned, Tool, ToolArgs, ToolContext, ToolResult, declared_tools
 from tools.errors import InvalidAccountIdError, ToolError
+from tools.network import Network
 from tools.validation import validation_problems
 
 
@@ -73,6 +76,26 @@ def contract_methods() -> Mapping[str, tuple[str, ...]]:
     return {name: cls.contract_methods for name, cls in declared().items() if cls.contract_methods}
 
 
+def unavailable(network: Network) -> dict[str, str]:
+    """Tool name -> why it cannot run on ``network`` (a contract it needs is not configured),
+    for every tool the network does not offer; the one place availability is decided."""
+    out: dict[str, str] = {}
+    for name, cls in declared().items():
+        what = cls.asks_to or name.replace("_", " ")
+        for role in cls.needs_contracts:
+            reason = network.missing(role, what)
+            if reason is not None:
+                out[name] = reason
+                break
+    return out
+
+
+def offered(network: Network) -> dict[str, type[Tool[Any]]]:
+    """The tools a planner may propose on ``network``, by name."""
+    missing = unavailable(network)
+    return {name: cls for name, cls in declared().items() if name not in missing}
+
+
 class UnknownToolError(ToolError):
     code = "unknown_tool"
 
@@ -119,10 +142,14 @@ def tool_schema(tool: type[Tool[Any]] | Tool[Any]) -> dict[str, Any]:
     }
 
 
-def tool_schemas(registry: dict[str, Tool[Any]] | None = None) -> list[dict[str, Any]]:
-    """Every tool's function spec, as the LLM planner binds them."""
+def tool_schemas(
+    registry: dict[str, Tool[Any]] | None = None, *, exclude: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Every tool's function spec, as the LLM planner binds them, but those in ``exclude`` (the
+    tools the network does not offer, see ``unavailable``)."""
     found = registry.values() if registry is not None else declared().values()
-    return [tool_schema(tool) for tool in found]
+    left_out = frozenset(exclude)
+    return [tool_schema(tool) for tool in found if tool.name not in left_out]
 
 
 async def prepare(

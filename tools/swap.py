@@ -75,6 +75,7 @@ class SwapTool(Tool[SwapArgs]):
     moves_funds = True
     grounded_fields = ("token_in", "amount_in", "token_out")
     asks_to = "swap"
+    needs_contracts = ("exchange", "wrap")
 
     async def prepare(self, args: SwapArgs, ctx: ToolContext) -> CanonicalAction:
         exchange = ctx.network.exchange_id

@@ -18,7 +18,6 @@ from tools.args import ClaimRewardsArgs, ListTasksArgs, SubmitLabelArgs
 from tools.base import OnSigned, Tool, ToolContext, ToolResult, execute_transactions
 from tools.errors import (
     AlreadyLabelledError,
-    NotConfiguredError,
     NothingToClaimError,
     TaskError,
     ToolError,
@@ -31,10 +30,8 @@ from tools.tokens import NEAR_DECIMALS
 PAGE = 50
 
 
-def tasks_contract(ctx: ToolContext) -> str:
-    if not ctx.network.tasks_id:
-        raise NotConfiguredError(f"no tasks contract is configured on {ctx.network.network_id}")
-    return ctx.network.tasks_id
+def tasks_contract(ctx: ToolContext, what: str = "working with tasks") -> str:
+    return ctx.network.require("tasks", what)
 
 
 async def fetch_tasks(ctx: ToolContext, status: str | None) -> list[dict[str, Any]]:
@@ -107,6 +104,7 @@ def _full(task: Mapping[str, Any], labels: Any) -> bool:
 
 class ListTasksTool(Tool[ListTasksArgs]):
     name: ClassVar[str] = "list_tasks"
+    needs_contracts = ("tasks",)
     description: ClassVar[str] = "List labelling tasks (open, closed or all)."
     Args = ListTasksArgs
     read_only = True
@@ -140,6 +138,7 @@ class SubmitLabelTool(Tool[SubmitLabelArgs]):
     contract_methods = ("submit_label",)
     grounded_fields = ("task_id", "item_id", "label")
     asks_to = "submit a label"
+    needs_contracts = ("tasks",)
 
     async def prepare(self, args: SubmitLabelArgs, ctx: ToolContext) -> CanonicalAction:
         contract = tasks_contract(ctx)
@@ -254,6 +253,7 @@ class ClaimRewardsTool(Tool[ClaimRewardsArgs]):
     contract_methods = ("claim_rewards",)
     grounded_fields = ("task_ids",)
     asks_to = "claim rewards"
+    needs_contracts = ("tasks",)
 
     async def prepare(self, args: ClaimRewardsArgs, ctx: ToolContext) -> CanonicalAction:
         contract = tasks_contract(ctx)

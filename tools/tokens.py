@@ -1,6 +1,7 @@
 """The token registry: what "USDC" or "usdc.test.near" means on this network, and its decimals.
 
-Symbols come from the devnet manifest or a verified list for testnet/mainnet, never from the
+Symbols come from the network's token list (the devnet manifest, or the verified list shipped
+for testnet/mainnet in ``tools.network_catalog``, with agent.yaml's overrides), never from the
 model. Decimals come from the token's own ``ft_metadata`` (cached), because a wrong decimals value
 moves amounts by orders of magnitude; the listed value is only a fallback when the token cannot
 answer. "NEAR" is the native token (24 decimals); "wNEAR" is the wrap contract. A contract that
@@ -18,21 +19,11 @@ from typing import Any
 from tools.action import NEAR
 from tools.chain import ChainClient
 from tools.errors import ToolError, UnknownTokenError, ViewCallError
-from tools.network import Network, is_valid_account_id
+from tools.network import Network, names_a_contract
 
 log = logging.getLogger(__name__)
 
 NEAR_DECIMALS = 24
-
-VERIFIED_TOKENS: dict[str, tuple[tuple[str, str], ...]] = {
-    "mainnet": (
-        ("wNEAR", "wrap.near"),
-        ("USDC", "17208628f84f5d6ad33f0da3bbbeb27ffcb398eac501a31bd6ad2011e36133a1"),
-        ("USDT", "usdt.tether-token.near"),
-        ("REF", "token.v2.ref-finance.near"),
-    ),
-    "testnet": (("wNEAR", "wrap.testnet"),),
-}
 
 
 @dataclass(frozen=True)
@@ -92,10 +83,8 @@ class TokenRegistry:
 
     @classmethod
     def for_network(cls, chain: ChainClient, network: Network) -> TokenRegistry:
-        listed: list[Mapping[str, Any]] = list(network.tokens)
-        for symbol, contract_id in VERIFIED_TOKENS.get(network.network_id, ()):
-            listed.append({"symbol": symbol, "contract_id": contract_id})
-        return cls(chain, listed, wrap_id=network.wrap_id)
+        """The network's own token list (already merged with agent.yaml's, see tools.network)."""
+        return cls(chain, network.tokens, wrap_id=network.wrap_id)
 
     @property
     def listed(self) -> tuple[dict[str, Any], ...]:
@@ -105,7 +94,8 @@ class TokenRegistry:
         return ["NEAR", *(e["symbol"] for e in self._listed)]
 
     async def resolve(self, name: str) -> TokenInfo:
-        """A symbol (any case), a contract id, or "NEAR"; UnknownTokenError otherwise."""
+        """A symbol (any case), a contract id (named, or implicit 64-hex), or "NEAR";
+        UnknownTokenError otherwise."""
         if not isinstance(name, str) or not name.strip():
             raise UnknownTokenError("no token named; say NEAR or a token symbol like USDC")
         text = name.strip()
@@ -117,7 +107,7 @@ class TokenRegistry:
                 return await self._info(entry["contract_id"], entry)
         if folded in ("wnear", "wrap") and self.wrap_id:
             return await self._info(self.wrap_id, {"symbol": "wNEAR"})
-        if "." in folded and is_valid_account_id(folded):
+        if names_a_contract(folded):
             try:
                 meta = await self.metadata(folded)
             except ToolError:

@@ -12,7 +12,7 @@ the user stated is kept when the model leaves it out.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +80,9 @@ class LLMPlanner:
 
     ``chat`` is a langchain chat model or a ``ChatFunction``; without it, ``ChatOpenAI`` is
     built from ``base_url``, ``model``, ``api_key`` and ``timeout_s`` (agent.yaml's settings).
-    The tools the model sees are the declared tools (``tools.registry.tool_schemas``).
+    The tools the model sees are the declared tools the network offers
+    (``tools.registry.tool_schemas``); ``unavailable`` (tool name -> why the network cannot run
+    it, from ``tools.registry.unavailable``) are left out, and a call of one is refused with why.
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class LLMPlanner:
         timeout_s: float = 60.0,
         resolve_contact: Callable[[str], str | None] | None = None,
         default_token: str = "NEAR",
+        unavailable: Mapping[str, str] | None = None,
     ) -> None:
         if chat is None:
             if base_url is None or model is None:
@@ -103,13 +106,14 @@ class LLMPlanner:
         self._max_slippage_bps = max_slippage_bps
         self._resolve_contact = resolve_contact
         self._default_token = default_token
+        self._unavailable = dict(unavailable or {})
         self._bound: Any = None
 
     async def _ask(self, messages: list[Any]) -> Any:
         """One model call, never blocking the event loop."""
         from langchain_core.language_models import BaseChatModel
 
-        specs = registry.tool_schemas()
+        specs = registry.tool_schemas(exclude=self._unavailable)
         if isinstance(self._chat, BaseChatModel):
             if self._bound is None:
                 self._bound = self._chat.bind_tools(specs)
@@ -157,6 +161,10 @@ class LLMPlanner:
         steps: list[ProposedStep] = []
         for index, call in enumerate(tool_calls, start=1):
             name, args = str(call.get("name") or ""), call.get("args") or {}
+            if name in self._unavailable:
+                return ModelAnswer(
+                    [], error=f"step {index} ({name}): {self._unavailable[name]}; nothing ran"
+                )
             try:  # the one argument gate every plan passes
                 clean = check_args(name, args, index)
             except StepError as exc:

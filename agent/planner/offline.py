@@ -126,12 +126,16 @@ class OfflinePlanner:
         self,
         contacts: Callable[[str], str | None] | None = None,
         default_token: str = "NEAR",
+        unavailable: Mapping[str, str] | None = None,
     ) -> None:
+        """``unavailable``: tool name -> why this network cannot run it (tools.registry); a
+        clause that reads as one of them is refused with that reason."""
         token = canonical_token(default_token)
         if token is None:
             raise ValueError(f"default_token {default_token!r} is not a token symbol or contract")
         self._contacts = contacts
         self._default_token = token
+        self._unavailable = dict(unavailable or {})
 
     async def plan(self, text: str, context: PlannerContext | None = None) -> Plan:
         """The ``Planner`` call: the grammar needs no context and never waits."""
@@ -146,6 +150,11 @@ class OfflinePlanner:
         for clause in reading.clauses:
             if clause.refusal is not None:
                 return self._refuse(reading.intent, clause.refusal, examples=clause.examples)
+            if clause.tool in self._unavailable:
+                why = self._unavailable[clause.tool]
+                return self._refuse(
+                    reading.intent, f'Cannot do "{clause.clause}": {why}.', examples=False
+                )
             not_instructed = clause.not_instructed()
             if not_instructed is not None:
                 return self._refuse(reading.intent, not_instructed)

@@ -5,6 +5,12 @@ its tail. Publishing ``(head_hash, entries)`` to the notary contract puts a copy
 the agent's own machine cannot change it; ``AuditLog.verify(anchored=notary)`` reads every anchor
 of the account back from the chain (never from the local ``anchors`` table, which is only a cache
 an attacker can edit or empty) and requires each head at its position in the local chain.
+
+The notary is near-agent's own contract: it exists on the devnet, and on testnet or mainnet only
+where the user deployed one and named it (agent.yaml ``contracts.notary``). Elsewhere anchoring
+is refused before anything is read, signed or recorded, saying so (``agent/cli_audit.py``).
+Anchoring through a contract that already runs on mainnet (NEAR Social's key-value store) would
+be another ``AnchorNotary``; it is not built.
 """
 
 from __future__ import annotations

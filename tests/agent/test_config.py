@@ -36,3 +36,12 @@ def test_invalid_config_names_the_problem(tmp_path: Path, body: str, needle: str
 def test_missing_config_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="near-agent init"):
         load_config(tmp_path / "agent.yaml")
+
+
+def test_every_network_setting_is_documented_in_the_shipped_agent_yaml() -> None:
+    from agent.config import AgentConfig, ContractsConfig, Defaults, TokenConfig
+
+    text = (REPO / "agent.yaml").read_text()
+    for model in (AgentConfig, ContractsConfig, TokenConfig, Defaults):
+        missing = [name for name in model.model_fields if f"{name}:" not in text]
+        assert missing == [], f"{model.__name__} fields not documented in agent.yaml: {missing}"
