@@ -100,6 +100,8 @@ class PricingConfig(_Strict):
 
     def rules(self) -> PriceRules:
         return PriceRules(**self.model_dump())
+
+
 class ContractsConfig(_Strict):
     """Contract ids over the network's own (unset: the network's; see tools/network_catalog.py)."""
 

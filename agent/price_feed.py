@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from agent.stablecoins import USD_STABLECOINS, listed_stablecoins
+from agent.stablecoins import listed_stablecoins
 from policies.pricing import PoolPrices, PriceRules
 from tools.base import ToolContext
 from tools.errors import NotConfiguredError
@@ -47,7 +47,7 @@ async def pool_prices(
     if stable.contract_id is None:
         raise NotConfiguredError(f"the stablecoin {stablecoin!r} is native NEAR; no pool holds it")
     stablecoins = {stable.contract_id: stable.decimals}
-    stablecoins.update(await listed_stablecoins(ctx.tokens, USD_STABLECOINS))
+    stablecoins.update(await listed_stablecoins(ctx.tokens, ctx.network.stablecoins))
     return PoolPrices(
         feed.pools,
         stablecoins=stablecoins,

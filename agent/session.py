@@ -59,9 +59,7 @@ class AgentSession:
         )
         feed = PoolFeed()
         try:
-            prices: Any = await pool_prices(
-                ctx, feed, config.stablecoin, config.pricing.rules()
-            )
+            prices: Any = await pool_prices(ctx, feed, config.stablecoin, config.pricing.rules())
         except ToolError:
             prices = None  # no stablecoin on this network: every USD rule denies
         policy = PolicyEngine(

@@ -1,4 +1,5 @@
-"""The USD stablecoins a network lists, each worth one dollar to the price mechanism.
+"""The USD stablecoins a network lists (``Network.stablecoins``), each worth one dollar to the
+price mechanism.
 
 Several stablecoins make several independent price sources (policies/pricing.py): a pool
 pushed against one of them disagrees with the pools of the others. Only tokens the registry
@@ -11,9 +12,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from tools.errors import UnknownTokenError
-
-USD_STABLECOINS = ("USDC", "USDT")
-"""Symbols tried besides the configured stablecoin; those a network does not list are skipped."""
 
 
 async def listed_stablecoins(tokens: Any, symbols: Iterable[str]) -> dict[str, int]:

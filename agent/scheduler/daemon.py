@@ -80,7 +80,6 @@ async def run_daemon(
     from agent.scheduler.market import ExchangeMarket
     from agent.scheduler.runner import SessionRunner
     from agent.session import AgentSession
-    from agent.stablecoins import USD_STABLECOINS
     from memory.switch import KillSwitch
 
     session = await AgentSession.open(home)
@@ -101,7 +100,7 @@ async def run_daemon(
         market = ExchangeMarket(
             session.ctx,
             rules=session.config.pricing.rules(),
-            stablecoins=(session.config.defaults.stablecoin, *USD_STABLECOINS),
+            stablecoins=(session.config.stablecoin, *session.ctx.network.stablecoins),
         )
         scheduler = Scheduler(store, SessionRunner(session, inbox), market, session.audit, switch)
         active = len(store.strategies("active"))

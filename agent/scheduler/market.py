@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from agent.scheduler.strategies import OrderSize, PriceUnavailable
-from agent.stablecoins import USD_STABLECOINS, listed_stablecoins
+from agent.stablecoins import listed_stablecoins
 from policies.pricing import PriceInputs, PriceRules
 from tools.amounts import parse_amount
 from tools.ft import ft_balance_of
@@ -41,14 +41,17 @@ class ExchangeMarket:
         refresh: timedelta = timedelta(seconds=2),
         clock: Callable[[], datetime] = _now,
         rules: PriceRules = PriceRules(),
-        stablecoins: Sequence[str] = USD_STABLECOINS,
+        stablecoins: Sequence[str] | None = None,
     ) -> None:
         self.ctx = ctx
         self.max_age = max_age
         self.refresh = refresh
         self.clock = clock
         self.rules = rules
-        self.stablecoin_symbols = tuple(stablecoins)
+        # the network's own list (tools/network_catalog.py, agent.yaml) unless told otherwise
+        self.stablecoin_symbols = tuple(
+            ctx.network.stablecoins if stablecoins is None else stablecoins
+        )
         self._stablecoins: dict[str, int] | None = None
         self._pools: list[Any] = []
         self._read_at: datetime | None = None

@@ -60,7 +60,9 @@ class Tokens:
 
 
 def market(chain: FlakyChain, clock: Clock) -> ExchangeMarket:
-    network = SimpleNamespace(exchange_id="exchange.test.near", wrap_id=WRAP)
+    network = SimpleNamespace(
+        exchange_id="exchange.test.near", wrap_id=WRAP, stablecoins=("USDC", "USDT")
+    )
     ctx = SimpleNamespace(network=network, chain=chain, tokens=Tokens(), account_id="a")
     return ExchangeMarket(
         ctx, max_age=timedelta(seconds=30), refresh=timedelta(seconds=2), clock=clock
