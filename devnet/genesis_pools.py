@@ -104,7 +104,7 @@ def plan_pools(shape: NetworkShape, count: int, seed: int) -> PoolPlan:
     if per_role["unrelated"] < 1:  # few pools: take the missing ones from the biggest role
         per_role["junk"] -= 1 - per_role["unrelated"]
         per_role["unrelated"] = 1
-    junk = _junk_tokens(shape, max(4, rest // 25), rng)
+    junk = _junk_tokens(shape, max(4, rest // 50), rng)
     makers = {
         "mid": lambda: _mid(shape, rng),
         "dust": lambda: _dust(shape, rng),
