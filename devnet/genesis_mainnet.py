@@ -1,14 +1,16 @@
 """A devnet shaped like mainnet (or testnet): its account names, token ids and decimals, and
-thousands of Ref-like pools of every kind (see devnet.genesis_pools).
+thousands of Ref-like pools of every kind and role (see devnet.genesis_pools).
 
 As in the default genesis, everything after the accounts is set up through ordinary contract
-calls (``setup_calls``), so the state is what the same calls would produce on a real chain. Five
-thousand pools take about ten thousand calls, applied in well under a second or two at start.
+calls (``setup_calls``), so the state is what the same calls would produce on a real chain: about
+ten thousand calls for five thousand pools, applied in a second or two at every start.
 
 The manifest has the default genesis's format (root/user/market accounts, wrap_id, tokens,
-exchange with its pools, accounts with key files), and also: ``network_id`` (the network whose
-names this devnet uses), ``genesis`` (the shape's name) and, per pool, its ``role``. There is no
-tasks or notary contract: mainnet and testnet have none.
+exchange with its pools, accounts with key files), and also ``network_id`` (the network whose
+names this devnet uses), ``genesis`` (the shape's name) and, per pool, ``pool_kind``, ``role``
+and (stable and rated pools) ``amp``. There is no tasks or notary contract: mainnet and testnet
+have none. The rated pool's stNEAR rate is set at genesis and, as on Ref, expires after 24 hours
+of chain time; the exchange owner (its key is in the manifest) renews it with ``set_token_rate``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from devnet.contracts.exchange import LP_STORAGE_COST, POOL_STORAGE_COST
+from devnet.contracts.exchange import LP_STORAGE_COST, POOL_STORAGE_COST, stable_pool_storage_cost
 from devnet.contracts.fungible_token import STORAGE_BALANCE
 from devnet.genesis import Genesis, GenesisAccount, SetupCall
-from devnet.genesis_pools import PoolPlan, plan_pools
-from devnet.genesis_shapes import MAINNET, SHAPES, TESTNET, NetworkShape, ShapeToken
+from devnet.genesis_pools import (
+    RATED_SWAP,
+    SIMPLE_POOL,
+    STABLE_SWAP,
+    JunkToken,
+    PlannedPool,
+    PoolPlan,
+    plan_pools,
+)
+from devnet.genesis_shapes import MAINNET, STNEAR_RATE, TESTNET, NetworkShape, ShapeToken
 from tools.keypair import KeyPair
 
 NEAR = 10**24
@@ -31,6 +41,7 @@ USER_NEAR = 100 * NEAR
 # whole tokens each user holds at genesis, by symbol (wNEAR: none; users swap NEAR itself)
 USER_TOKENS = {"USDC": 1_000, "USDT": 1_000, "USDC.e": 100, "USDT.e": 100, "REF": 500}
 JUNK_SUPPLY_SPARE = 1_000  # whole tokens the market maker keeps outside the pools
+CREATE_METHODS = {STABLE_SWAP: "add_stable_swap_pool", RATED_SWAP: "add_rated_swap_pool"}
 
 
 def build_public_genesis(
@@ -38,8 +49,7 @@ def build_public_genesis(
 ) -> Genesis:
     """A fresh genesis shaped like ``shape``: new keys, genesis time now, ``pools`` pools."""
     count = DEFAULT_POOLS[shape.network_id] if pools is None else pools
-    plan = plan_pools(shape, count, seed)
-    world = _World(shape, plan)
+    world = _World(shape, plan_pools(shape, count, seed))
     return Genesis(
         genesis_time_ns=time.time_ns(),
         accounts=world.accounts(),
@@ -56,9 +66,12 @@ def build_testnet_genesis(pools: int | None = None, seed: int = DEFAULT_SEED) ->
     return build_public_genesis(TESTNET, pools, seed)
 
 
-def shape_of(genesis: Genesis) -> NetworkShape | None:
-    """The shape a genesis was built from (None: the default or another genesis)."""
-    return SHAPES.get(str(genesis.manifest.get("genesis")))
+def _call(
+    signer: str, receiver: str, method: str, args: dict[str, Any], deposit: int = 0
+) -> SetupCall:
+    return SetupCall(
+        signer_id=signer, receiver_id=receiver, method_name=method, args=args, deposit=deposit
+    )
 
 
 class _World:
@@ -71,6 +84,7 @@ class _World:
         self.market = shape.account("market-maker")
         self.users = [shape.account(name) for name in USERS]
         self.deposits = plan.deposits()
+        self.decimals = {t.contract_id: t.decimals for t in shape.tokens}
 
     # -- accounts ---------------------------------------------------------------------------
 
@@ -83,7 +97,8 @@ class _World:
             (s.exchange_owner, 1_000 * NEAR, None),
             (s.wrap.contract_id, 50 * NEAR, "wrapped_near"),
             *((t.contract_id, 50 * NEAR, "fungible_token") for t in s.tokens if t is not s.wrap),
-            (s.exchange, 50 * NEAR, "exchange"),
+            # Ref keeps outputs in a user's own lost-and-found only while it holds 100 NEAR free
+            (s.exchange, 1_000 * NEAR, "exchange"),
         ]
         accounts = [
             GenesisAccount(
@@ -94,7 +109,7 @@ class _World:
             )
             for account, balance, code in keyed
         ]
-        # worthless tokens: no keys (nobody signs for them), so no key files for hundreds
+        # worthless tokens have no keys (nobody signs for them): no key files for a hundred
         accounts += [
             GenesisAccount(
                 account_id=t.contract_id,
@@ -123,142 +138,122 @@ class _World:
 
     def _token_calls(self) -> list[SetupCall]:
         s = self.shape
-        calls = [
-            SetupCall(
-                signer_id=s.wrap.contract_id,
-                receiver_id=s.wrap.contract_id,
-                method_name="new",
-                args={},
-            )
-        ]
+        wrap = s.wrap.contract_id
+        calls = [_call(wrap, wrap, "new", {})]
         for token in s.tokens:
-            if token is s.wrap:
-                continue
-            supply = self.deposits[token.contract_id] + len(self.users) * _units(
-                token, USER_TOKENS[token.symbol]
-            )
-            calls.append(
-                _ft_new(
-                    token.contract_id, self.market, supply, token.symbol, token.name, token.decimals
-                )
-            )
+            if token is not s.wrap:
+                user_units = _units(token, USER_TOKENS.get(token.symbol, 0))
+                supply = self.deposits[token.contract_id] + len(self.users) * user_units
+                calls.append(self._ft_new(token, supply))
         for junk in self.plan.junk:
             spare = JUNK_SUPPLY_SPARE * 10**junk.decimals
-            supply = self.deposits[junk.contract_id] + spare
-            calls.append(
-                _ft_new(
-                    junk.contract_id, self.market, supply, junk.symbol, junk.symbol, junk.decimals
-                )
-            )
-        registered = [s.exchange, *self.users]
+            calls.append(self._ft_new(junk, self.deposits[junk.contract_id] + spare))
         for token in s.tokens:
-            for account in registered:
-                calls.append(self._storage_deposit(token.contract_id, account))
-        calls.append(self._storage_deposit(s.wrap.contract_id, self.market))
+            calls += [
+                self._storage_deposit(token.contract_id, a) for a in (s.exchange, *self.users)
+            ]
+        calls.append(self._storage_deposit(wrap, self.market))
         calls += [self._storage_deposit(j.contract_id, s.exchange) for j in self.plan.junk]
         return calls
 
+    def _ft_new(self, token: ShapeToken | JunkToken, supply: int) -> SetupCall:
+        """Initialise a token with its whole supply minted to the market maker."""
+        name = token.name if isinstance(token, ShapeToken) else token.symbol
+        metadata = {
+            "spec": "ft-1.0.0",
+            "name": name,
+            "symbol": token.symbol,
+            "icon": None,
+            "reference": None,
+            "reference_hash": None,
+            "decimals": token.decimals,
+        }
+        args = {"owner_id": self.market, "total_supply": str(supply), "metadata": metadata}
+        return _call(token.contract_id, token.contract_id, "new", args)
+
     def _storage_deposit(self, token: str, account: str) -> SetupCall:
-        return SetupCall(
-            signer_id=self.root,
-            receiver_id=token,
-            method_name="storage_deposit",
-            args={"account_id": account},
-            deposit=STORAGE_BALANCE,
-        )
+        return _call(self.root, token, "storage_deposit", {"account_id": account}, STORAGE_BALANCE)
 
     def _exchange_calls(self) -> list[SetupCall]:
         s = self.shape
+        owner, exchange, stnear = s.exchange_owner, s.exchange, s.stnear.contract_id
+        new = {"owner_id": owner, "exchange_fee": 0, "referral_fee": 0}
+        listed = [t.contract_id for t in s.tokens]
         junk = [j.contract_id for j in self.plan.junk]
         return [
-            SetupCall(
-                signer_id=s.exchange,
-                receiver_id=s.exchange,
-                method_name="new",
-                args={"owner_id": s.exchange_owner, "exchange_fee": 0, "referral_fee": 0},
-            ),
-            SetupCall(
-                signer_id=s.exchange_owner,
-                receiver_id=s.exchange,
-                method_name="extend_whitelisted_tokens",
-                args={"tokens": [t.contract_id for t in s.tokens]},
-            ),
-            SetupCall(
-                signer_id=self.market,
-                receiver_id=s.exchange,
-                method_name="storage_deposit",
-                args={},
-                deposit=NEAR,
-            ),
+            _call(exchange, exchange, "new", new),
+            _call(owner, exchange, "extend_whitelisted_tokens", {"tokens": listed}),
+            _call(self.market, exchange, "storage_deposit", {}, NEAR),
             # worthless tokens are not whitelisted: the provider registers them for itself
-            SetupCall(
-                signer_id=self.market,
-                receiver_id=s.exchange,
-                method_name="register_tokens",
-                args={"token_ids": junk},
-                deposit=1,
+            _call(self.market, exchange, "register_tokens", {"token_ids": junk}, 1),
+            # the rated pool's stNEAR, at its rate as of genesis
+            _call(
+                owner,
+                exchange,
+                "register_rated_token",
+                {"rate_type": "STNEAR", "token_id": stnear},
+                1,
+            ),
+            _call(
+                owner, exchange, "set_token_rate", {"token_id": stnear, "rate": str(STNEAR_RATE)}, 1
             ),
         ]
 
     def _liquidity_calls(self) -> list[SetupCall]:
         s = self.shape
         wrap = s.wrap.contract_id
-        calls = [
-            SetupCall(
-                signer_id=self.market,
-                receiver_id=wrap,
-                method_name="near_deposit",
-                args={},
-                deposit=self.deposits[wrap],
-            )
-        ]
+        calls = [_call(self.market, wrap, "near_deposit", {}, self.deposits[wrap])]
         for token, amount in sorted(self.deposits.items()):
             if amount > 0:
-                calls.append(
-                    SetupCall(
-                        signer_id=self.market,
-                        receiver_id=token,
-                        method_name="ft_transfer_call",
-                        args={"receiver_id": s.exchange, "amount": str(amount), "msg": ""},
-                        deposit=1,
-                    )
-                )
+                args = {"receiver_id": s.exchange, "amount": str(amount), "msg": ""}
+                calls.append(_call(self.market, token, "ft_transfer_call", args, 1))
         for pool_id, pool in enumerate(self.plan.pools):
-            calls.append(
-                SetupCall(
-                    signer_id=self.market,
-                    receiver_id=s.exchange,
-                    method_name="add_simple_pool",
-                    args={"tokens": list(pool.tokens), "fee": pool.fee_bps},
-                    deposit=POOL_STORAGE_COST,
-                )
-            )
-            if any(pool.amounts):
-                calls.append(
-                    SetupCall(
-                        signer_id=self.market,
-                        receiver_id=s.exchange,
-                        method_name="add_liquidity",
-                        args={"pool_id": pool_id, "amounts": [str(a) for a in pool.amounts]},
-                        deposit=LP_STORAGE_COST,
-                    )
-                )
+            calls += self._pool_calls(pool_id, pool)
         return calls
+
+    def _pool_calls(self, pool_id: int, pool: PlannedPool) -> list[SetupCall]:
+        """Create one pool and fund it. Stable and rated pools are created by the exchange's
+        owner (Ref lets only its owner and guardians create them), simple ones by anyone."""
+        exchange = self.shape.exchange
+        tokens = list(pool.tokens)
+        amounts = [str(a) for a in pool.amounts]
+        if pool.kind == SIMPLE_POOL:
+            args: dict[str, Any] = {"tokens": tokens, "fee": pool.fee_bps}
+            create = _call(self.market, exchange, "add_simple_pool", args, POOL_STORAGE_COST)
+            add = _call(
+                self.market,
+                exchange,
+                "add_liquidity",
+                {"pool_id": pool_id, "amounts": amounts},
+                LP_STORAGE_COST,
+            )
+        else:
+            args = {
+                "tokens": tokens,
+                "decimals": [self.decimals[t] for t in tokens],
+                "fee": pool.fee_bps,
+                "amp_factor": pool.amp,
+            }
+            cost = stable_pool_storage_cost(len(tokens))
+            create = _call(
+                self.shape.exchange_owner, exchange, CREATE_METHODS[pool.kind], args, cost
+            )
+            add = _call(
+                self.market,
+                exchange,
+                "add_stable_liquidity",
+                {"pool_id": pool_id, "amounts": amounts, "min_shares": "0"},
+                LP_STORAGE_COST,
+            )
+        return [create, add] if any(pool.amounts) else [create]
 
     def _user_calls(self) -> list[SetupCall]:
         calls = []
         for token in self.shape.tokens:
             whole = USER_TOKENS.get(token.symbol, 0)
             for user in self.users if whole else ():
-                calls.append(
-                    SetupCall(
-                        signer_id=self.market,
-                        receiver_id=token.contract_id,
-                        method_name="ft_transfer",
-                        args={"receiver_id": user, "amount": str(_units(token, whole))},
-                        deposit=1,
-                    )
-                )
+                args = {"receiver_id": user, "amount": str(_units(token, whole))}
+                calls.append(_call(self.market, token.contract_id, "ft_transfer", args, 1))
         return calls
 
     # -- manifest ---------------------------------------------------------------------------
@@ -279,38 +274,24 @@ class _World:
             "exchange": {
                 "contract_id": s.exchange,
                 "pools": [
-                    {
-                        "pool_id": pool_id,
-                        "token_account_ids": list(pool.tokens),
-                        "total_fee": pool.fee_bps,
-                        "pool_kind": pool.kind,
-                        "role": pool.role,
-                    }
-                    for pool_id, pool in enumerate(self.plan.pools)
+                    _pool_entry(pool_id, pool) for pool_id, pool in enumerate(self.plan.pools)
                 ],
             },
         }
 
 
+def _pool_entry(pool_id: int, pool: PlannedPool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "pool_id": pool_id,
+        "token_account_ids": list(pool.tokens),
+        "total_fee": pool.fee_bps,
+        "pool_kind": pool.kind,
+        "role": pool.role,
+    }
+    if pool.amp:
+        entry["amp"] = pool.amp
+    return entry
+
+
 def _units(token: ShapeToken, whole: int) -> int:
     return whole * 10**token.decimals
-
-
-def _ft_new(
-    contract: str, owner: str, supply: int, symbol: str, name: str, decimals: int
-) -> SetupCall:
-    metadata = {
-        "spec": "ft-1.0.0",
-        "name": name,
-        "symbol": symbol,
-        "icon": None,
-        "reference": None,
-        "reference_hash": None,
-        "decimals": decimals,
-    }
-    return SetupCall(
-        signer_id=contract,
-        receiver_id=contract,
-        method_name="new",
-        args={"owner_id": owner, "total_supply": str(supply), "metadata": metadata},
-    )

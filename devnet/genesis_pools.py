@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from devnet.genesis_shapes import DOLLAR, NetworkShape, ShapeToken
 
 SIMPLE_POOL = "SIMPLE_POOL"
+STABLE_SWAP = "STABLE_SWAP"
+RATED_SWAP = "RATED_SWAP"
+STABLE_AMP = 240  # illustrative amplification and fee of the stable and rated pools
+STABLE_FEE_BPS = 5
 DUST_MAX_VALUE = 25 * DOLLAR
 FEES_BPS = (5, 10, 20, 25, 30, 60, 100)  # fee tiers seen on Ref's simple pools
 # how far off a dust pool's price is: (numerator, denominator) of the real price, both directions
@@ -48,6 +52,7 @@ class PlannedPool:
     amounts: tuple[int, ...]  # all zero: created, never funded
     fee_bps: int
     kind: str = SIMPLE_POOL
+    amp: int = 0  # stable and rated pools: the amplification coefficient
 
 
 @dataclass(frozen=True)
@@ -73,15 +78,35 @@ def amount_for_value(token: ShapeToken, value_micro_usd: int) -> int:
 
 
 def deep_pools(shape: NetworkShape) -> tuple[PlannedPool, ...]:
-    """The pools real swaps go through, at the shape's prices (value of each side in dollars)."""
+    """The pools real swaps go through, at the shape's prices (value of each side in dollars):
+    simple pools of wNEAR, stable pools of the stablecoins, a rated pool of stNEAR/wNEAR."""
+    s = shape
     sides = (
-        (shape.wrap, shape.usdc, 1_000_000),
-        (shape.wrap, shape.usdt, 750_000),
-        (shape.wrap, shape.usdc_e, 150_000),
-        (shape.wrap, shape.usdt_e, 150_000),
-        (shape.wrap, shape.ref, 250_000),
+        (s.wrap, s.usdc, 1_000_000),
+        (s.wrap, s.usdt, 750_000),
+        (s.wrap, s.usdc_e, 150_000),
+        (s.wrap, s.usdt_e, 150_000),
+        (s.wrap, s.ref, 250_000),
     )
-    return tuple(_priced("deep", a, b, dollars * DOLLAR, 30) for a, b, dollars in sides)
+    simple = tuple(_priced("deep", a, b, dollars * DOLLAR, 30) for a, b, dollars in sides)
+    stable = (
+        _curve(STABLE_SWAP, (s.usdc, s.usdt), 2_000_000),
+        _curve(STABLE_SWAP, (s.usdt, s.usdc, s.usdt_e, s.usdc_e), 500_000),
+        _curve(RATED_SWAP, (s.stnear, s.wrap), 500_000),
+    )
+    return simple + stable
+
+
+def _curve(kind: str, tokens: tuple[ShapeToken, ...], dollars: int) -> PlannedPool:
+    """A stable or rated pool holding ``dollars`` of each token."""
+    return PlannedPool(
+        role="deep",
+        tokens=tuple(t.contract_id for t in tokens),
+        amounts=tuple(amount_for_value(t, dollars * DOLLAR) for t in tokens),
+        fee_bps=STABLE_FEE_BPS,
+        kind=kind,
+        amp=STABLE_AMP,
+    )
 
 
 def minimum_pools(shape: NetworkShape) -> int:
@@ -228,7 +253,7 @@ def _junk_tokens(shape: NetworkShape, n: int, rng: random.Random) -> tuple[JunkT
 
 
 def _oriented(pool: PlannedPool, rng: random.Random) -> PlannedPool:
-    """Either token order, as pool creators choose it."""
-    if rng.random() < 0.5:
+    """Either token order, as pool creators choose it (stable pools keep their given order)."""
+    if rng.random() < 0.5 or pool.kind != SIMPLE_POOL:
         return pool
-    return PlannedPool(pool.role, pool.tokens[::-1], pool.amounts[::-1], pool.fee_bps, pool.kind)
+    return PlannedPool(pool.role, pool.tokens[::-1], pool.amounts[::-1], pool.fee_bps)

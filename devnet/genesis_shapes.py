@@ -40,12 +40,13 @@ class NetworkShape:
     usdc_e: ShapeToken  # bridged from Ethereum (Rainbow bridge)
     usdt_e: ShapeToken
     ref: ShapeToken
+    stnear: ShapeToken  # Meta Pool's staked NEAR: the rated token of the rated pool
     junk_parent: str  # worthless tokens are sub-accounts of this factory-like account
 
     @property
     def tokens(self) -> tuple[ShapeToken, ...]:
         """The listed tokens, wNEAR first (the manifest lists them in this order)."""
-        return (self.wrap, self.usdc, self.usdt, self.usdc_e, self.usdt_e, self.ref)
+        return (self.wrap, self.usdc, self.usdt, self.usdc_e, self.usdt_e, self.ref, self.stnear)
 
     @property
     def stablecoins(self) -> tuple[ShapeToken, ...]:
@@ -58,6 +59,8 @@ class NetworkShape:
 
 NEAR_PRICE = 2_500_000  # $2.50 a NEAR: illustrative, about mainnet's level, not a live price
 REF_PRICE = 100_000  # $0.10 a REF: illustrative
+STNEAR_RATE = 135 * 10**22  # NEAR per stNEAR in 24 decimals (1.35): illustrative
+STNEAR_PRICE = NEAR_PRICE * STNEAR_RATE // 10**24
 
 MAINNET = NetworkShape(
     network_id="mainnet",
@@ -88,12 +91,14 @@ MAINNET = NetworkShape(
         DOLLAR,
     ),
     ref=ShapeToken("REF", "token.v2.ref-finance.near", 18, "Ref Finance Token", REF_PRICE),
+    stnear=ShapeToken("STNEAR", "meta-pool.near", 24, "Staked NEAR", STNEAR_PRICE),
     junk_parent="tkn.near",
 )
 
 # Ref's public testnet deployment ("pub-testnet" in its interface configuration): native USDC is
 # Circle's 64-hex implicit account, native USDt is usdtt.fakes.testnet, and the bridged pair are
-# Ref's own fakes usdc.fakes.testnet / usdt.fakes.testnet (6 decimals each).
+# Ref's own fakes usdc.fakes.testnet / usdt.fakes.testnet (6 decimals each); its rated stNEAR pool
+# holds meta-v2.pool.testnet.
 TESTNET = NetworkShape(
     network_id="testnet",
     root="testnet",
@@ -111,6 +116,7 @@ TESTNET = NetworkShape(
     usdc_e=ShapeToken("USDC.e", "usdc.fakes.testnet", 6, "USD Coin", DOLLAR),
     usdt_e=ShapeToken("USDT.e", "usdt.fakes.testnet", 6, "Tether USD", DOLLAR),
     ref=ShapeToken("REF", "ref.fakes.testnet", 18, "Ref Finance Token", REF_PRICE),
+    stnear=ShapeToken("STNEAR", "meta-v2.pool.testnet", 24, "Staked NEAR", STNEAR_PRICE),
     junk_parent="tkn.testnet",
 )
 

@@ -32,6 +32,7 @@ MAINNET_TOKENS = {
     "USDC.e": ("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48.factory.bridge.near", 6),
     "USDT.e": ("dac17f958d2ee523a2206206994597c13d831ec7.factory.bridge.near", 6),
     "REF": ("token.v2.ref-finance.near", 18),
+    "STNEAR": ("meta-pool.near", 24),
 }
 TESTNET_TOKENS = {
     "wNEAR": ("wrap.testnet", 24),
@@ -40,6 +41,7 @@ TESTNET_TOKENS = {
     "USDC.e": ("usdc.fakes.testnet", 6),
     "USDT.e": ("usdt.fakes.testnet", 6),
     "REF": ("ref.fakes.testnet", 18),
+    "STNEAR": ("meta-v2.pool.testnet", 24),
 }
 ROLES = {"deep", "mid", "dust", "drained", "empty", "junk", "unrelated"}
 PAGE = 500
@@ -80,11 +82,15 @@ def _all_pools(node: RunningDevnet) -> list[dict[str, Any]]:
     return pools
 
 
-def _deep_pool(node: RunningDevnet, token_a: str, token_b: str) -> int:
+def _deep_pool(node: RunningDevnet, *tokens: str, kind: str = "SIMPLE_POOL") -> int:
     for pool in node.manifest["exchange"]["pools"]:
-        if pool["role"] == "deep" and set(pool["token_account_ids"]) == {token_a, token_b}:
+        if (
+            pool["role"] == "deep"
+            and pool["pool_kind"] == kind
+            and set(pool["token_account_ids"]) == set(tokens)
+        ):
             return pool["pool_id"]
-    raise LookupError((token_a, token_b))
+    raise LookupError(tokens)
 
 
 def _near_per_usd(pool: dict[str, Any], wrap: str, usd: str) -> Fraction:
@@ -248,3 +254,69 @@ def test_the_agents_swap_tool_works_with_mainnet_names(mainnet: RunningDevnet) -
     assert action.quote.token_out == MAINNET_TOKENS["USDC"][0]
     assert result.ok, result.summary
     assert result.balance_changes[MAINNET_TOKENS["USDC"][0]] >= action.quote.min_amount_out
+
+
+def test_stable_and_rated_pools_hold_the_stablecoins_and_stnear(mainnet: RunningDevnet) -> None:
+    """USDt -> USDC through the USDC/USDt stable pool pays what the pool quoted; the rated
+    stNEAR/wNEAR pool prices stNEAR at its rate."""
+    tokens = _tokens(mainnet)
+    usdc, usdt, wrap, stnear = tokens["USDC"], tokens["USDT"], tokens["wNEAR"], tokens["STNEAR"]
+    exchange = mainnet.manifest["exchange"]["contract_id"]
+    stable_id = _deep_pool(mainnet, usdc, usdt, kind="STABLE_SWAP")
+    rated_id = _deep_pool(mainnet, stnear, wrap, kind="RATED_SWAP")
+    four = _deep_pool(mainnet, usdc, usdt, tokens["USDC.e"], tokens["USDT.e"], kind="STABLE_SWAP")
+    assert view(mainnet, exchange, "get_pool", {"pool_id": four})["pool_kind"] == "STABLE_SWAP"
+    rated = view(mainnet, exchange, "get_rated_pool", {"pool_id": rated_id})
+    assert rated["rates"][rated["token_account_ids"].index(stnear)] == str(135 * 10**22)
+    one_stnear = view(
+        mainnet,
+        exchange,
+        "get_return",
+        {"pool_id": rated_id, "token_in": stnear, "amount_in": str(NEAR), "token_out": wrap},
+    )
+    assert Fraction(134, 100) < Fraction(int(one_stnear), NEAR) < Fraction(136, 100)
+    user = mainnet.manifest["user_account"]
+    amount = 100 * 10**6
+
+    async def scenario() -> tuple[int, int, int]:
+        alice = await near_account(mainnet, user)
+        before = int(view(mainnet, usdc, "ft_balance_of", {"account_id": user}))
+        quoted = int(
+            view(
+                mainnet,
+                exchange,
+                "get_return",
+                {
+                    "pool_id": stable_id,
+                    "token_in": usdt,
+                    "amount_in": str(amount),
+                    "token_out": usdc,
+                },
+            )
+        )
+        action = {
+            "pool_id": stable_id,
+            "token_in": usdt,
+            "token_out": usdc,
+            "amount_in": str(amount),
+            "min_amount_out": str(quoted),
+        }
+        swapped = await alice.function_call(
+            usdt,
+            "ft_transfer_call",
+            {
+                "receiver_id": exchange,
+                "amount": str(amount),
+                "msg": json.dumps({"actions": [action]}),
+            },
+            gas=200 * 10**12,
+            amount=1,
+        )
+        assert all("Failure" not in r.status for r in swapped.receipt_outcome), swapped
+        after = int(view(mainnet, usdc, "ft_balance_of", {"account_id": user}))
+        await alice.shutdown()
+        return quoted, before, after
+
+    quoted, before, after = asyncio.run(scenario())
+    assert after - before == quoted
+    assert 99_900_000 < quoted < 100 * 10**6  # a stable pool: about 1:1, less its 0.05% fee
