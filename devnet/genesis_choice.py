@@ -63,11 +63,11 @@ class GenesisChoice:
         return f"a {self.name}-shaped genesis with {self.pools} pools"
 
     def build(self) -> Genesis:
+        from devnet.genesis_default import build_default_genesis
         from devnet.genesis_mainnet import build_public_genesis
-        from devnet.server import default_genesis
 
         if self.name == DEFAULT:
-            return default_genesis()
+            return build_default_genesis()
         return build_public_genesis(SHAPES[self.name], self.pools)
 
     @classmethod
