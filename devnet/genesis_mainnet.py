@@ -28,9 +28,17 @@ from devnet.genesis_pools import (
     JunkToken,
     PlannedPool,
     PoolPlan,
+    amount_for_value,
     plan_pools,
 )
-from devnet.genesis_shapes import MAINNET, STNEAR_RATE, TESTNET, NetworkShape, ShapeToken
+from devnet.genesis_shapes import (
+    DOLLAR,
+    MAINNET,
+    STNEAR_RATE,
+    TESTNET,
+    NetworkShape,
+    ShapeToken,
+)
 from tools.keypair import KeyPair
 
 NEAR = 10**24
@@ -41,6 +49,7 @@ USER_NEAR = 100 * NEAR
 # whole tokens each user holds at genesis, by symbol (wNEAR: none; users swap NEAR itself)
 USER_TOKENS = {"USDC": 1_000, "USDT": 1_000, "USDC.e": 100, "USDT.e": 100, "REF": 500}
 JUNK_SUPPLY_SPARE = 1_000  # whole tokens the market maker keeps outside the pools
+MARKET_INVENTORY = 1_000_000 * DOLLAR  # of each listed token, for `near-agent devnet --market`
 CREATE_METHODS = {STABLE_SWAP: "add_stable_swap_pool", RATED_SWAP: "add_rated_swap_pool"}
 
 
@@ -124,7 +133,7 @@ class _World:
     def _market_near(self) -> int:
         wrapped = self.deposits[self.shape.wrap.contract_id]
         storage = len(self.plan.pools) * (POOL_STORAGE_COST + LP_STORAGE_COST)
-        return wrapped + storage + 10_000 * NEAR
+        return wrapped + storage + amount_for_value(self.shape.wrap, MARKET_INVENTORY)
 
     # -- setup calls ------------------------------------------------------------------------
 
@@ -143,7 +152,8 @@ class _World:
         for token in s.tokens:
             if token is not s.wrap:
                 user_units = _units(token, USER_TOKENS.get(token.symbol, 0))
-                supply = self.deposits[token.contract_id] + len(self.users) * user_units
+                inventory = amount_for_value(token, MARKET_INVENTORY)
+                supply = self.deposits[token.contract_id] + len(self.users) * user_units + inventory
                 calls.append(self._ft_new(token, supply))
         for junk in self.plan.junk:
             spare = JUNK_SUPPLY_SPARE * 10**junk.decimals

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from agent.scheduler.market_maker import start_market
 from devnet.genesis_mainnet import build_mainnet_genesis, build_testnet_genesis
 from devnet.server import RunningDevnet, start_devnet
 from tests.devnet.helpers import NEAR, near_account, view
@@ -320,3 +321,12 @@ def test_stable_and_rated_pools_hold_the_stablecoins_and_stnear(mainnet: Running
     quoted, before, after = asyncio.run(scenario())
     assert after - before == quoted
     assert 99_900_000 < quoted < 100 * 10**6  # a stable pool: about 1:1, less its 0.05% fee
+
+
+@pytest.mark.slow
+def test_the_market_maker_trades_on_a_public_shape(testnet: RunningDevnet) -> None:
+    """``near-agent devnet --genesis testnet --market``: the market maker named in the manifest
+    holds every listed token and its swaps go through."""
+    market = start_market(testnet, seed=3, interval_s=0.01, max_trades=4)
+    market.thread.join(120)
+    assert market.trades == 4 and market.errors == []
