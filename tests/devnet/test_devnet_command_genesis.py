@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from devnet.genesis_choice import GenesisChoice, GenesisChoiceError, genesis_for
+from devnet.genesis_mainnet import build_mainnet_genesis
+from devnet.server import start_devnet
+
 STARTUP_LIMIT_S = 30.0  # measured about 1.5 s with 5,000 pools; the bound allows a busy machine
 
 
@@ -122,3 +126,21 @@ def test_bad_genesis_options_are_clear_errors_that_start_nothing(
     assert result.returncode == 2
     assert says in result.stderr and "Traceback" not in result.stderr
     assert not (home / "devnet").exists()
+
+
+def test_a_state_dir_keeps_its_chain_unless_reset(tmp_path: Path) -> None:
+    """What the command decides before starting: keep the stored chain when it matches, refuse
+    another one, and build the requested one only with reset."""
+    state = tmp_path / "state"
+    start_devnet(state, genesis=build_mainnet_genesis(pools=50), reset=True).stop()
+    stored = (state / "genesis.json").read_bytes()
+    assert genesis_for(state, GenesisChoice.parse("Mainnet", 50), reset=False) is None
+    assert genesis_for(state, None, reset=False) is None
+    with pytest.raises(GenesisChoiceError, match="--reset"):
+        genesis_for(state, GenesisChoice.parse("testnet", 50), reset=False)
+    with pytest.raises(GenesisChoiceError, match="default genesis"):
+        genesis_for(state, GenesisChoice.parse("default"), reset=False)
+    assert (state / "genesis.json").read_bytes() == stored
+    fresh = genesis_for(state, GenesisChoice.parse("testnet", 50), reset=True)
+    assert fresh is not None and fresh.manifest["network_id"] == "testnet"
+    assert len(fresh.manifest["exchange"]["pools"]) == 50
