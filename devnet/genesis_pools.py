@@ -5,8 +5,10 @@ mid-sized pools on the same pairs, dust pools whose price is far off in both dir
 never funded, pools drained to a few base units on one side, pools of worthless tokens, and many
 pools on pairs that no NEAR/stablecoin swap needs (so choosing candidate pools matters).
 
-No pool here is free money worth having: the richer side of every dust or drained pool is worth
-at most ``DUST_MAX_VALUE`` at the shape's prices, as arbitrage leaves them on mainnet.
+The richer side of every dust or drained pool is worth at most ``DUST_MAX_VALUE`` at the shape's
+prices: what an attacker risks to push a price read, or what arbitrage leaves behind. A small
+swap may still do better through one of them than through a deep pool (the router is right to
+take it); a price read must not believe them.
 Ids are creation order; the plan is shuffled so deep pools are not simply the first ids.
 """
 

@@ -342,6 +342,7 @@ def serve_forever(
         runner, url = await start_site(devnet, port)
         print(f"devnet rpc: {url}", flush=True)
         print(f"manifest: {manifest_path(devnet.state_dir)}", flush=True)
+        print(f"genesis: {GenesisChoice.of(devnet.genesis).describe()}", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
