@@ -58,10 +58,11 @@ def _start(home: Path, port: int, *args: str) -> tuple[subprocess.Popen[str], di
 
 
 def _stop(proc: subprocess.Popen[str]) -> str:
+    """Ctrl-C; what the process printed."""
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    return err
+    return out
 
 
 @pytest.mark.slow
@@ -83,7 +84,8 @@ def test_mainnet_shaped_devnet_process_writes_its_manifest_and_keeps_its_chain(
         config = (home / "agent.yaml").read_text()
         assert "alice.near" in config and "keys/alice.near.json" in config
     finally:
-        _stop(proc)
+        printed = _stop(proc)
+    assert "genesis: a mainnet-shaped genesis with 5000 pools" in printed
     genesis = (home / "devnet" / "genesis.json").read_bytes()
 
     # the same command again: the same chain (same genesis, same keys), not a new one
