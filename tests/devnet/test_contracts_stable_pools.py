@@ -4,6 +4,7 @@ fees and admin-fee shares, rates and their expiry, and the pool-kind rules of ea
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -501,3 +502,124 @@ def test_rates_expire_after_a_day_and_update_from_the_token(chain: Chain) -> Non
         int(chain.view(EX, "get_rated_return", **quote_args, rates=[str(E24), str(E24)]))
         < at_par + E24 // 100
     )
+
+
+def test_amp_ramps_linearly_and_stops(chain: Chain) -> None:
+    pool_id = add_stable_pool(chain, [USDT, USDC], [6, 6], amp=240)
+    provide(chain, pool_id, [USDT, USDC], [1_000 * E6, 1_000 * E6])
+    now = chain.block_timestamp
+    ramp = {"pool_id": pool_id, "future_amp_factor": 480, "future_amp_time": str(now + 2 * DAY_NS)}
+    short = ramp | {"future_amp_time": str(now + DAY_NS - 1)}
+    assert owner_call(chain, "stable_swap_ramp_amp", short).error == "E82: insufficient ramp time"
+    big = ramp | {"future_amp_factor": 2_401}
+    assert owner_call(chain, "stable_swap_ramp_amp", big).error == (
+        "E84: amp factor change is too large"
+    )
+    assert owner_call(chain, "stable_swap_ramp_amp", ramp).ok
+    chain.block_timestamp = now + DAY_NS - 1  # a ramp locks the amp for a day
+    again = owner_call(chain, "stable_swap_ramp_amp", ramp)
+    assert again.error == "E81: amp is currently in lock"
+    chain.block_timestamp = now + DAY_NS
+    assert chain.view(EX, "get_pool", pool_id=pool_id)["amp"] == 360
+    assert owner_call(chain, "stable_swap_stop_ramp_amp", {"pool_id": pool_id}).ok
+    chain.block_timestamp = now + 3 * DAY_NS
+    assert chain.view(EX, "get_stable_pool", pool_id=pool_id)["amp"] == 360
+    assert chain.call(
+        EX, "add_simple_pool", {"tokens": [WRAP, USDC], "fee": 30}, by="mm.near", deposit=NEAR
+    ).ok
+    simple = owner_call(chain, "stable_swap_stop_ramp_amp", {"pool_id": pool_id + 1})
+    assert simple.error == "E88: not stable pool"
+
+
+def test_simple_pools_pay_the_same_admin_fee_as_ref(chain: Chain) -> None:
+    """Ref's simple pool: admin shares = growth of sqrt(x*y) * supply / (old sqrt * 10000 / bps)."""
+    assert owner_call(chain, "modify_admin_fee", {"admin_fee_bps": 2_000}).ok
+    assert chain.view(EX, "metadata")["admin_fee_bps"] == 2_000
+    assert chain.call(
+        EX, "add_simple_pool", {"tokens": [USDT, USDC], "fee": 30}, by="mm.near", deposit=NEAR
+    ).ok
+    reserves = [1_000_000 * E6, 1_000_000 * E6]
+    for token, amount in zip((USDT, USDC), reserves, strict=True):
+        assert ft_call(chain, token, "mm.near", amount, "").ok
+    assert chain.call(
+        EX,
+        "add_liquidity",
+        {"pool_id": 0, "amounts": [str(a) for a in reserves]},
+        by="mm.near",
+        deposit=LP_STORAGE_COST,
+    ).ok
+    chain.call(
+        USDT,
+        "ft_transfer",
+        {"receiver_id": "alice.near", "amount": str(E6 * 1000)},
+        by="mm.near",
+        deposit=1,
+    )
+    out = ft_call(chain, USDT, "alice.near", 1_000 * E6, swap_msg(0, USDT, USDC))
+    got = ft_balance(chain, USDC, "alice.near")
+    supply = 10**24  # Ref's INIT_SHARES_SUPPLY
+    before = math.isqrt(reserves[0] * reserves[1])
+    after = math.isqrt((reserves[0] + 1_000 * E6) * (reserves[1] - got))
+    expected = (after - before) * supply // (before * 10_000 // 2_000)
+    assert expected > 0
+    assert f"Exchange {EX} got {expected} shares, No referral fee" in out.logs
+    assert chain.view(EX, "get_pool_shares", pool_id=0, account_id=EX) == str(expected)
+    assert chain.view(EX, "get_pool", pool_id=0)["shares_total_supply"] == str(supply + expected)
+
+
+def test_get_return_refuses_as_refs_swap_does(chain: Chain) -> None:
+    assert chain.call(
+        EX, "add_simple_pool", {"tokens": [WRAP, USDC], "fee": 30}, by="mm.near", deposit=NEAR
+    ).ok
+    stable_id = add_stable_pool(chain, [USDT, USDC], [6, 6])
+    provide(chain, stable_id, [USDT, USDC], [1_000 * E6, 1_000 * E6])
+    cases = [
+        (0, USDC, USDC, "E73: same token swap"),
+        (0, DAI, USDC, "E102: invalid token id"),
+        (0, WRAP, USDC, "E76: invalid params"),  # an empty pool
+        (stable_id, USDC, USDC, "E71: illegal swap with duplicated tokens"),
+        (stable_id, DAI, USDC, "E63: missing token"),
+        (7, USDC, USDT, "E85: invalid pool id"),
+    ]
+    for pool_id, token_in, token_out, error in cases:
+        with pytest.raises(ContractPanic, match=f"^{error}$"):
+            chain.view(
+                EX,
+                "get_return",
+                pool_id=pool_id,
+                token_in=token_in,
+                amount_in="1000",
+                token_out=token_out,
+            )
+    # a swap that would leave a fee-free stable pool under MIN_RESERVE is refused, as on Ref
+    fee_free = add_stable_pool(chain, [USDT, USDC], [6, 6], fee=0)
+    provide(chain, fee_free, [USDT, USDC], [1_000 * E6, 1_000 * E6])
+    with pytest.raises(
+        ContractPanic, match="^E69: pool reserved token balance less than MIN_RESERVE$"
+    ):
+        chain.view(
+            EX,
+            "get_return",
+            pool_id=fee_free,
+            token_in=USDT,
+            amount_in=str(10**9 * E6),
+            token_out=USDC,
+        )
+
+
+def test_a_zero_swap_moves_nothing_and_registers_nothing(chain: Chain) -> None:
+    """Ref's Account::withdraw/deposit skip zero amounts; a stable pool pays 0 for 0
+    (test_stable_julia_02), so the caller's deposits stay exactly as they were."""
+    stable_id = add_stable_pool(chain, [USDT, USDC], [6, 6])
+    provide(chain, stable_id, [USDT, USDC], [1_000 * E6, 1_000 * E6])
+    assert chain.call(EX, "storage_deposit", {}, by="alice.near", deposit=NEAR // 10).ok
+    action = {
+        "pool_id": stable_id,
+        "token_in": USDT,
+        "token_out": USDC,
+        "amount_in": "0",
+        "min_amount_out": "0",
+    }
+    out = chain.call(EX, "swap", {"actions": [action]}, by="alice.near", deposit=1)
+    assert out.ok and out.value == "0", out.error
+    assert chain.view(EX, "get_deposits", account_id="alice.near") == {}
