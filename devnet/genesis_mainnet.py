@@ -9,8 +9,9 @@ The manifest has the default genesis's format (root/user/market accounts, wrap_i
 exchange with its pools, accounts with key files), and also ``network_id`` (the network whose
 names this devnet uses), ``genesis`` (the shape's name) and, per pool, ``pool_kind``, ``role``
 and (stable and rated pools) ``amp``. There is no tasks or notary contract: mainnet and testnet
-have none. The rated pool's stNEAR rate is set at genesis and, as on Ref, expires after 24 hours
-of chain time; the exchange owner (its key is in the manifest) renews it with ``set_token_rate``.
+have none. stNEAR answers its price in NEAR as Meta Pool's contract does; the exchange reads it
+at genesis (``update_token_rate``) and, as on Ref, that rate expires after 24 hours of chain time
+(the rated pool then refuses swaps) until anyone calls ``update_token_rate`` again.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class _World:
             (self.market, self._market_near(), None),
             (s.exchange_owner, 1_000 * NEAR, None),
             (s.wrap.contract_id, 50 * NEAR, "wrapped_near"),
-            *((t.contract_id, 50 * NEAR, "fungible_token") for t in s.tokens if t is not s.wrap),
+            *((t.contract_id, 50 * NEAR, _code(t, s)) for t in s.tokens if t is not s.wrap),
             # Ref keeps outputs in a user's own lost-and-found only while it holds 100 NEAR free
             (s.exchange, 1_000 * NEAR, "exchange"),
         ]
@@ -190,23 +191,17 @@ class _World:
         new = {"owner_id": owner, "exchange_fee": 0, "referral_fee": 0}
         listed = [t.contract_id for t in s.tokens]
         junk = [j.contract_id for j in self.plan.junk]
+        rated = {"rate_type": "STNEAR", "token_id": stnear}
         return [
             _call(exchange, exchange, "new", new),
             _call(owner, exchange, "extend_whitelisted_tokens", {"tokens": listed}),
             _call(self.market, exchange, "storage_deposit", {}, NEAR),
             # worthless tokens are not whitelisted: the provider registers them for itself
             _call(self.market, exchange, "register_tokens", {"token_ids": junk}, 1),
-            # the rated pool's stNEAR, at its rate as of genesis
-            _call(
-                owner,
-                exchange,
-                "register_rated_token",
-                {"rate_type": "STNEAR", "token_id": stnear},
-                1,
-            ),
-            _call(
-                owner, exchange, "set_token_rate", {"token_id": stnear, "rate": str(STNEAR_RATE)}, 1
-            ),
+            # the rated pool's stNEAR: its contract's price, read by the exchange at genesis
+            _call(self.market, stnear, "set_price", {"price": str(STNEAR_RATE)}),
+            _call(owner, exchange, "register_rated_token", rated, 1),
+            _call(self.market, exchange, "update_token_rate", {"token_id": stnear}),
         ]
 
     def _liquidity_calls(self) -> list[SetupCall]:
@@ -301,6 +296,11 @@ def _pool_entry(pool_id: int, pool: PlannedPool) -> dict[str, Any]:
     if pool.amp:
         entry["amp"] = pool.amp
     return entry
+
+
+def _code(token: ShapeToken, shape: NetworkShape) -> str:
+    """The contract a listed token runs: stNEAR also answers its price in NEAR."""
+    return "rated_token" if token is shape.stnear else "fungible_token"
 
 
 def _units(token: ShapeToken, whole: int) -> int:
