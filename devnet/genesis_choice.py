@@ -82,19 +82,25 @@ class GenesisChoice:
 def genesis_for(state_dir: Path, choice: GenesisChoice | None, reset: bool) -> Genesis | None:
     """The genesis to start a new chain from, or None to keep (or default) the state dir's.
 
-    GenesisChoiceError when the state dir holds a chain from another choice and ``reset`` was
-    not given: nothing is changed then.
+    Without a choice, ``reset`` starts again from the same kind of genesis the state dir held
+    (new keys, a fresh chain). GenesisChoiceError when the state dir holds a chain from another
+    choice and ``reset`` was not given: nothing is changed then.
     """
-    if choice is None:
-        return None
     journal = Journal(Path(state_dir))
-    if journal.has_genesis() and not reset:
+    if not journal.has_genesis():
+        return choice.build() if choice is not None else None
+    if choice is None:
+        if not reset:
+            return None
         stored = GenesisChoice.of(journal.load_genesis())
-        if stored != choice:
-            raise GenesisChoiceError(
-                f"{state_dir} holds a chain started from {stored.describe()}, not "
-                f"{choice.describe()}: add --reset to replace it (its chain is forgotten), or "
-                "use another --state-dir"
-            )
-        return None
-    return choice.build()
+        return stored.build() if stored.name != DEFAULT else None
+    if reset:
+        return choice.build()
+    stored = GenesisChoice.of(journal.load_genesis())
+    if stored != choice:
+        raise GenesisChoiceError(
+            f"{state_dir} holds a chain started from {stored.describe()}, not "
+            f"{choice.describe()}: add --reset to replace it (its chain is forgotten), or "
+            "use another --state-dir"
+        )
+    return None

@@ -146,3 +146,5 @@ def test_a_state_dir_keeps_its_chain_unless_reset(tmp_path: Path) -> None:
     fresh = genesis_for(state, GenesisChoice.parse("testnet", 50), reset=True)
     assert fresh is not None and fresh.manifest["network_id"] == "testnet"
     assert len(fresh.manifest["exchange"]["pools"]) == 50
+    again = genesis_for(state, None, reset=True)  # --reset alone: the same shape, started again
+    assert again is not None and GenesisChoice.of(again) == GenesisChoice("mainnet", 50)
