@@ -18,8 +18,8 @@ import json
 import math
 from typing import Any, cast
 
+import devnet.contracts.token_rates as token_rates
 from devnet.contract import TGAS, Context, Contract, ContractPanic, Promise, call, ensure, view
-from devnet.contracts import token_rates
 from devnet.contracts.common import (
     DESERIALIZE_ERROR,
     STORAGE_BYTE_COST,
