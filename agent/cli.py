@@ -80,12 +80,37 @@ def devnet(
     ] = False,
     market_interval: Annotated[float, typer.Option(help="Seconds between simulated trades.")] = 2.0,
     seed: Annotated[int | None, typer.Option(help="Make the simulated trades repeatable.")] = None,
+    genesis: Annotated[
+        str | None,
+        typer.Option(
+            "--genesis",
+            help="The world a new chain starts from: default, mainnet or testnet (mainnet's or "
+            "testnet's account names, token ids and decimals, thousands of exchange pools). "
+            "Default: the state dir's chain, else the default genesis.",
+        ),
+    ] = None,
+    pools: Annotated[
+        int | None,
+        typer.Option(
+            "--pools",
+            help="Exchange pools of a mainnet- or testnet-shaped genesis "
+            "(default: 5000 for mainnet, 1000 for testnet).",
+        ),
+    ] = None,
 ) -> None:
     """Run the local NEAR-compatible network (JSON-RPC on 127.0.0.1)."""
+    from devnet.genesis_choice import GenesisChoice, GenesisChoiceError
     from devnet.server import manifest_path, serve_forever
 
     home: Home = ctx.obj
     folder = state_dir or home.devnet_dir
+    choice = None
+    if genesis is not None or pools is not None:
+        try:
+            choice = GenesisChoice.parse(genesis or "default", pools)
+        except GenesisChoiceError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
     if manifest:
         path = manifest_path(folder)
         if not path.exists():
@@ -103,7 +128,7 @@ def devnet(
             f"http://127.0.0.1:{port}", manifest_path(folder), seed=seed, interval_s=market_interval
         )
     try:
-        serve_forever(state_dir=folder, port=port, reset=reset)
+        serve_forever(state_dir=folder, port=port, reset=reset, genesis=choice)
     finally:
         if handle is not None:
             handle.stop()

@@ -23,6 +23,7 @@ from devnet.contract import Contract
 from devnet.errors import RpcError
 from devnet.faults import FaultController, FaultKind
 from devnet.genesis import Genesis, GenesisAccount
+from devnet.genesis_choice import GenesisChoice, GenesisChoiceError, genesis_for
 from devnet.journal import Journal
 from devnet.rpc import Node, decode_tx_param, dispatch
 from devnet.runtime import Runtime
@@ -140,7 +141,8 @@ class Devnet:
         manifest.update(
             {
                 "rpc_url": rpc_url,
-                "network_id": "devnet",
+                # a mainnet- or testnet-shaped genesis names the network whose ids it uses
+                "network_id": self.genesis.manifest.get("network_id", "devnet"),
                 "chain_id": self.runtime.chain_id,
                 "accounts": accounts,
             }
@@ -329,14 +331,18 @@ def start_devnet(
     return RunningDevnet(devnet, port).start()
 
 
-def serve_forever(state_dir: Path, port: int = 3030, reset: bool = False) -> None:
-    """Run a node in the foreground until Ctrl-C."""
+def serve_forever(
+    state_dir: Path, port: int = 3030, reset: bool = False, genesis: GenesisChoice | None = None
+) -> None:
+    """Run a node in the foreground until Ctrl-C; ``genesis`` chooses the world of a new chain."""
 
     async def main() -> None:
-        devnet = Devnet(Path(state_dir), reset=reset)
+        chosen = genesis_for(Path(state_dir), genesis, reset)
+        devnet = Devnet(Path(state_dir), genesis=chosen, reset=reset)
         runner, url = await start_site(devnet, port)
         print(f"devnet rpc: {url}", flush=True)
         print(f"manifest: {manifest_path(devnet.state_dir)}", flush=True)
+        print(f"genesis: {GenesisChoice.of(devnet.genesis).describe()}", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
@@ -347,6 +353,6 @@ def serve_forever(state_dir: Path, port: int = 3030, reset: bool = False) -> Non
         asyncio.run(main())
     except KeyboardInterrupt:
         print("devnet stopped", file=sys.stderr)
-    except (OSError, ReplayError) as exc:  # port taken, unreadable state dir, bad journal
+    except (OSError, ReplayError, GenesisChoiceError) as exc:  # port taken, bad journal...
         print(f"devnet cannot start: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.request
@@ -66,6 +67,24 @@ def rpc(node: RunningDevnet, method: str, params: Any, *, raw: bytes | None = No
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def view(node: RunningDevnet, contract: str, method: str, args: dict[str, Any]) -> Any:
+    """A contract view over JSON-RPC (``query call_function``), its result decoded from JSON."""
+    body = rpc(
+        node,
+        "query",
+        {
+            "request_type": "call_function",
+            "account_id": contract,
+            "method_name": method,
+            "finality": "final",
+            "args_base64": base64.b64encode(json.dumps(args).encode()).decode(),
+        },
+    )
+    result = body["result"]
+    assert "error" not in result, result
+    return json.loads(bytes(result["result"]))
 
 
 def balance(node: RunningDevnet, account_id: str) -> int:

@@ -5,28 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from typing import Any
 
 from devnet.genesis_default import ALICE, EXCHANGE, POOLS, TASKS, USDC, WRAP, units
 from devnet.server import RunningDevnet
-from tests.devnet.helpers import NEAR, near_account, rpc
-
-
-def view(node: RunningDevnet, contract: str, method: str, args: dict[str, Any]) -> Any:
-    body = rpc(
-        node,
-        "query",
-        {
-            "request_type": "call_function",
-            "account_id": contract,
-            "method_name": method,
-            "finality": "final",
-            "args_base64": base64.b64encode(json.dumps(args).encode()).decode(),
-        },
-    )
-    result = body["result"]
-    assert "error" not in result, result
-    return json.loads(bytes(result["result"]))
+from tests.devnet.helpers import NEAR, near_account, view
 
 
 def test_manifest_describes_the_default_world(fresh_devnet: RunningDevnet) -> None:
