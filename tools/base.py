@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -34,6 +34,9 @@ from tools.outcome import TxOutcome
 from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
 from tools.signing import SignedTx
 from tools.tokens import TokenRegistry
+
+if TYPE_CHECKING:
+    from tools.market import Market
 
 OnSigned = Callable[[SignedTx, TransactionSpec], Any]
 """Called with each signed transaction and its spec before it is first sent: journal it."""
@@ -137,6 +140,8 @@ class ToolContext:
     tokens: TokenRegistry = None  # type: ignore[assignment]  # filled in __post_init__
     max_slippage_bps: int = 50
     quote_max_age_s: float = 30.0
+    # the exchange's pools as this intent sees them (tools.market); made on first use if None
+    market: Market | None = field(default=None, repr=False)
     gas: dict[str, int] = field(
         default_factory=lambda: {
             "default": 30 * TGAS,
