@@ -1,19 +1,23 @@
-"""A constant-product exchange with Ref Finance's (v2.ref-finance.near) interface and arithmetic.
+"""An exchange with Ref Finance's (v2.ref-finance.near) interface and arithmetic.
 
 The agent's swap tool must run unchanged against Ref on testnet and mainnet, so this contract
 keeps Ref's method names, argument shapes, ``ft_transfer_call`` msg, error strings ("E68: slippage
-error", ...), swap formula (integer floor, fee in bps of 10,000) and its handling of an output
-that cannot be delivered: back to the user's internal deposit when the user is registered here,
-otherwise to the owner's account ("lostfound"). Only simple (two-token) pools exist.
+error", ...), log lines and arithmetic for the pool kinds the agent meets: simple (two-token,
+constant product) pools, stable-swap pools and rated pools (devnet/contracts/stable_pool.py), with
+rated tokens' rates (devnet/contracts/token_rates.py). An output that cannot be delivered goes back
+to the user's deposit when the user is registered here, otherwise to the user's own lost-and-found
+(``claim_lostfound``) when the exchange has enough free NEAR, else to the owner's account, with
+Ref's log lines. Degen pools and swap-by-output are not implemented.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 from devnet.contract import TGAS, Context, Contract, ContractPanic, Promise, call, ensure, view
+from devnet.contracts import token_rates
 from devnet.contracts.common import (
     DESERIALIZE_ERROR,
     STORAGE_BYTE_COST,
@@ -21,11 +25,19 @@ from devnet.contracts.common import (
     assert_one_yocto,
     get,
     mark_initialized,
-    page,
     parse_account_id,
     u64,
     u128,
 )
+from devnet.contracts.stable_pool import (
+    E64,
+    NOT_IMPLEMENTED,
+    RATED_SWAP,
+    STABLE_SWAP,
+    StablePool,
+    new_pool_state,
+)
+from devnet.state import Account as ChainAccount
 
 FEE_DIVISOR = 10_000
 INIT_SHARES_SUPPLY = 10**24
@@ -37,7 +49,19 @@ POOL_STORAGE_COST = 400 * STORAGE_BYTE_COST  # 0.004 NEAR, charged by add_simple
 LP_STORAGE_COST = 100 * STORAGE_BYTE_COST  # 0.001 NEAR, first liquidity of an account in a pool
 GAS_FOR_FT_TRANSFER = 20 * TGAS
 GAS_FOR_RESOLVE_TRANSFER = 20 * TGAS
+GAS_FOR_BASIC_OP = 10 * TGAS
 VIRTUAL_ACC = "@"
+SIMPLE_POOL = "SIMPLE_POOL"
+MAX_ADMIN_FEE_BPS = 8_000
+ONE_NEAR = 10**24
+# Ref keeps an output in the user's own lost-and-found only while it holds this much free NEAR
+MIN_CONTRACT_FREE_BALANCE = 100 * ONE_NEAR
+
+
+def stable_pool_storage_cost(n_tokens: int) -> int:
+    """What add_stable_swap_pool / add_rated_swap_pool charge (the excess is refunded)."""
+    return (400 + 150 * n_tokens) * STORAGE_BYTE_COST
+
 
 E10 = "E10: account not registered"
 E11 = "E11: insufficient $NEAR storage deposit"
@@ -53,9 +77,9 @@ E25 = "E25: expected 1 promise result from withdraw"
 E27 = "E27: attach 1yN to swap tokens not in whitelist"
 E28 = "E28: Illegal msg in ft_transfer_call"
 E29 = "E29: Illegal withdraw amount"
-E30 = "E30: non-whitelisted token can NOT deposit into lost-found."
 E31 = "E31: adding zero amount"
 E32 = "E32: minting zero shares"
+E34 = "E34: insufficient lp shares"
 E35 = "E35: requires attached deposit of at least 1 yoctoNEAR"
 E36 = "E36: amount less than min amount"
 E41 = "E41: wrong action result type"
@@ -71,7 +95,9 @@ E90 = "E90: fee too large"
 E91 = "E91: not enough shares"
 E92 = "E92: token duplicated"
 E100 = "E100: no permission to invoke this"
+E101 = "E101: illegal fee"
 E102 = "E102: invalid token id"
+E104 = "E104: guardian not in list"
 
 
 def swap_return(amount_in: int, reserve_in: int, reserve_out: int, total_fee: int) -> int:
@@ -79,6 +105,16 @@ def swap_return(amount_in: int, reserve_in: int, reserve_out: int, total_fee: in
     ensure(reserve_in > 0 and reserve_out > 0 and amount_in > 0, E76)
     with_fee = amount_in * (FEE_DIVISOR - total_fee)
     return with_fee * reserve_out // (FEE_DIVISOR * reserve_in + with_fee)
+
+
+def _u32(value: Any) -> int:
+    number = u64(value)
+    ensure(number < 2**32, DESERIALIZE_ERROR)
+    return number
+
+
+def _kind(pool: dict[str, Any]) -> str:
+    return str(pool.get("kind", SIMPLE_POOL))
 
 
 def _pool_key(pool_id: int) -> str:
@@ -91,6 +127,15 @@ def _shares_key(pool_id: int, account: str) -> str:
 
 def _account_key(account: str) -> str:
     return f"acct:{account}"
+
+
+def _lostfound_key(account: str) -> str:
+    return f"lostfound:{account}"
+
+
+def _contract_storage_bytes(ctx: Context) -> int:
+    """The exchange's storage as the node counts it (the ``storage_usage`` view_account shows)."""
+    return ChainAccount(amount=0, storage=cast(dict[str, Any], ctx.storage)).storage_usage()
 
 
 def _storage_usage(account: dict[str, Any]) -> int:
@@ -140,6 +185,126 @@ class Exchange(Contract):
     def _assert_owner(self, ctx: Context) -> None:
         assert_initialized(ctx.storage)
         ensure(ctx.predecessor_account_id == ctx.storage["owner_id"], E100)
+
+    def _assert_owner_or_guardian(self, ctx: Context) -> None:
+        assert_initialized(ctx.storage)
+        caller = ctx.predecessor_account_id
+        ensure(caller == ctx.storage["owner_id"] or caller in self._guardians(ctx), E100)
+
+    @staticmethod
+    def _guardians(ctx: Context) -> list[str]:
+        return list(ctx.storage.get("guardians", []))
+
+    @call(payable=True)
+    def extend_guardians(self, ctx: Context, guardians: list[str]) -> None:
+        assert_one_yocto(ctx)
+        self._assert_owner(ctx)
+        current = self._guardians(ctx)
+        current += [g for g in dict.fromkeys(self._token_list(guardians)) if g not in current]
+        ctx.storage["guardians"] = current
+
+    @call(payable=True)
+    def remove_guardians(self, ctx: Context, guardians: list[str]) -> None:
+        assert_one_yocto(ctx)
+        self._assert_owner(ctx)
+        current = self._guardians(ctx)
+        for guardian in self._token_list(guardians):
+            ensure(guardian in current, E104)
+            current.remove(guardian)
+        ctx.storage["guardians"] = current
+
+    @call(payable=True)
+    def modify_admin_fee(self, ctx: Context, admin_fee_bps: int) -> None:
+        """The exchange's part of a stable or rated pool's fee (Ref's admin_fee_bps)."""
+        assert_one_yocto(ctx)
+        self._assert_owner(ctx)
+        fee = u64(admin_fee_bps)
+        ensure(fee <= MAX_ADMIN_FEE_BPS, E101)
+        ctx.storage["admin_fee_bps"] = fee
+
+    @staticmethod
+    def _admin_fee_bps(ctx: Context) -> int:
+        """Ref's admin fee: exchange_fee + referral_fee at ``new`` unless modified since."""
+        fee = ctx.storage.get("admin_fee_bps")
+        if fee is None:
+            return int(ctx.storage["exchange_fee"]) + int(ctx.storage["referral_fee"])
+        return int(fee)
+
+    # ---- rated tokens ---------------------------------------------------------------------
+    @call(payable=True)
+    def register_rated_token(
+        self, ctx: Context, rate_type: str, token_id: str, extra_info: str | None = None
+    ) -> None:
+        """Make ``token_id`` a rated token; its rate is 1.0 and expired until updated."""
+        assert_one_yocto(ctx)
+        self._assert_owner_or_guardian(ctx)
+        token = parse_account_id(token_id)
+        ensure(isinstance(rate_type, str), DESERIALIZE_ERROR)
+        ensure(extra_info is None or isinstance(extra_info, str), DESERIALIZE_ERROR)
+        if not token_rates.register(ctx.storage, rate_type, token, extra_info):
+            raise ContractPanic(f"Rated token {token} already exist")
+        ctx.log(
+            f"New {rate_type} typed rated token {token} registered by {ctx.predecessor_account_id}"
+        )
+
+    @call(payable=True)
+    def unregister_rated_token(self, ctx: Context, token_id: str) -> None:
+        assert_one_yocto(ctx)
+        self._assert_owner(ctx)
+        token = parse_account_id(token_id)
+        if token_rates.unregister(ctx.storage, token):
+            ctx.log(f"Rated token {token} removed.")
+        else:
+            ctx.log(f"Rated token {token} not exist in rate list.")
+
+    @call(payable=True)
+    def set_token_rate(self, ctx: Context, token_id: str, rate: str) -> None:
+        """Devnet only: set a rated token's rate (24 decimals) as of this block, as
+        ``update_token_rate`` would after asking the token's contract."""
+        assert_one_yocto(ctx)
+        self._assert_owner_or_guardian(ctx)
+        token = parse_account_id(token_id)
+        value = u128(rate)
+        ensure(value > 0, E76)
+        ensure(token in token_rates.rated_tokens(ctx.storage), token_rates.E127)
+        token_rates.set_rate(ctx.storage, token, value, ctx.block_timestamp)
+        ctx.log(f"Token {token} got new rate {value} from {ctx.predecessor_account_id}.")
+
+    @call
+    def update_token_rate(self, ctx: Context, token_id: str) -> Promise | bool:
+        """Anyone: refresh a rated token's rate from its contract's price view."""
+        assert_initialized(ctx.storage)
+        token = parse_account_id(token_id)
+        caller = ctx.predecessor_account_id
+        record = token_rates.rated_tokens(ctx.storage).get(token)
+        if record is None:
+            ctx.log(
+                f"Caller {caller} invokes token {token} rait async-update "
+                "but it is not a valid token."
+            )
+            return True
+        ctx.log(f"Caller {caller} invokes token {token} rait async-update.")
+        method = token_rates.PRICE_METHODS.get(record["rate_type"])
+        ensure(method is not None, "SFRAX rates are set with set_token_rate on the devnet")
+        assert method is not None
+        price = ctx.promise(token).function_call(method, {}, gas=GAS_FOR_BASIC_OP)
+        callback = ctx.promise(ctx.current_account_id).function_call(
+            "update_token_rate_callback", {"token_id": token}, gas=GAS_FOR_BASIC_OP
+        )
+        return price.then(callback)
+
+    @call(private=True)
+    def update_token_rate_callback(self, ctx: Context, token_id: str) -> None:
+        ensure(len(ctx.promise_results) == 1, token_rates.E124)
+        result = ctx.promise_results[0]
+        ensure(result.successful, token_rates.E124)
+        try:
+            rate = u128(result.json())
+        except (ValueError, ContractPanic):
+            raise ContractPanic(token_rates.E126) from None
+        if token_id in token_rates.rated_tokens(ctx.storage):
+            token_rates.set_rate(ctx.storage, token_id, rate, ctx.block_timestamp)
+            ctx.log(f"Token {token_id} got new rate {rate} from cross-contract call.")
 
     # ---- NEP-145 storage for exchange accounts --------------------------------------------
     @call(payable=True)
@@ -300,33 +465,91 @@ class Exchange(Contract):
     @call(private=True)
     def exchange_callback_post_withdraw(
         self, ctx: Context, token_id: str, sender_id: str, amount: str
-    ) -> None:
-        """Undo a failed withdraw: back to the user's deposit, or to the owner (lostfound)."""
+    ) -> str:
+        """After a transfer out: the amount sent, or "0" after parking a failed one (below)."""
         ensure(len(ctx.promise_results) == 1, E25)
         if ctx.promise_results[0].successful:
-            return
-        value = u128(amount)
-        account = self._get_account(ctx, sender_id)
-        if account is not None:
-            if token_id in account["tokens"]:
-                _deposit(account, token_id, value)
-                ctx.storage[_account_key(sender_id)] = account
-                return
-            _deposit(account, token_id, value)
-            if _storage_usage(account) <= account["near_amount"]:
-                ctx.storage[_account_key(sender_id)] = account
-                return
-            ctx.log(f"Account {sender_id} has not enough storage. Depositing to owner.")
-        else:
-            ctx.log(f"Account {sender_id} is not registered. Depositing to owner.")
-        self._lostfound(ctx, token_id, value)
+            return amount
+        self._handle_failed_send(ctx, sender_id, token_id, u128(amount))
+        return "0"
 
-    def _lostfound(self, ctx: Context, token: str, amount: int) -> None:
-        ensure(token in ctx.storage["whitelist"], E30)
+    def _handle_failed_send(self, ctx: Context, owner: str, token: str, amount: int) -> None:
+        """Ref's answer to an undeliverable output: back to the user's deposit if registered
+        here (and the token fits in its storage), else the user's lost-and-found while the
+        exchange has 100 NEAR free, else the owner's deposit."""
+        account = self._get_account(ctx, owner)
+        if account is not None:
+            registered = token in account["tokens"]
+            _deposit(account, token, amount)
+            if registered or _storage_usage(account) <= account["near_amount"]:
+                ctx.storage[_account_key(owner)] = account
+                return
+            ctx.log(
+                f"Account {owner} has not enough storage. "
+                "Depositing to owner or user lostfound account."
+            )
+        else:
+            ctx.log(
+                f"Account {owner} is not registered. Depositing to owner or user lostfound account."
+            )
+        total = ctx.account_balance
+        locked = STORAGE_BYTE_COST * _contract_storage_bytes(ctx)
+        if total > locked + MIN_CONTRACT_FREE_BALANCE:
+            ctx.log("Depositing to user lostfound account.")
+            self._add_lostfound(ctx, owner, token, amount)
+        else:
+            ctx.log(
+                "Not enough free NEAR for user lostfound. "
+                f"Total: {total // ONE_NEAR}, Storage locked: {locked // ONE_NEAR}. "
+                "Depositing to owner."
+            )
+            self._owner_lostfound(ctx, token, amount)
+
+    def _owner_lostfound(self, ctx: Context, token: str, amount: int) -> None:
         owner = ctx.storage["owner_id"]
         account = self._get_account(ctx, owner) or {"near_amount": 0, "tokens": {}}
         _deposit(account, token, amount)
         ctx.storage[_account_key(owner)] = account
+
+    # ---- per-user lost-and-found ----------------------------------------------------------
+    @staticmethod
+    def _lostfound_of(ctx: Context, account_id: str) -> dict[str, int]:
+        return dict(ctx.storage.get(_lostfound_key(account_id)) or {})
+
+    def _add_lostfound(self, ctx: Context, owner: str, token: str, amount: int) -> None:
+        tokens = self._lostfound_of(ctx, owner)
+        tokens[token] = tokens.get(token, 0) + amount
+        ctx.storage[_lostfound_key(owner)] = tokens
+
+    @view
+    def get_lostfound_token(self, ctx: Context, account_id: str, token_id: str) -> str:
+        account = parse_account_id(account_id)
+        return str(self._lostfound_of(ctx, account).get(parse_account_id(token_id), 0))
+
+    @view
+    def list_lostfound_tokens(
+        self, ctx: Context, account_id: str, from_index: int | None = None, limit: int | None = None
+    ) -> dict[str, str]:
+        tokens = self._lostfound_of(ctx, parse_account_id(account_id))
+        start = 0 if from_index is None else u64(from_index)
+        count = len(tokens) if limit is None else u64(limit)
+        return {t: str(a) for t, a in list(tokens.items())[start : start + count]}
+
+    @call(payable=True)
+    def claim_lostfound(self, ctx: Context, token_id: str) -> Promise:
+        """Send the caller everything of ``token_id`` in its lost-and-found (1 yoctoNEAR)."""
+        assert_one_yocto(ctx)
+        assert_initialized(ctx.storage)
+        token = parse_account_id(token_id)
+        sender = ctx.predecessor_account_id
+        tokens = self._lostfound_of(ctx, sender)
+        amount = tokens.pop(token, 0)
+        ensure(amount > 0, E29)
+        if tokens:
+            ctx.storage[_lostfound_key(sender)] = tokens
+        else:
+            del ctx.storage[_lostfound_key(sender)]
+        return self._send_tokens(ctx, sender, token, amount)
 
     # ---- pools ----------------------------------------------------------------------------
     @call(payable=True)
@@ -353,6 +576,143 @@ class Exchange(Contract):
         return pool_id
 
     @call(payable=True)
+    def add_stable_swap_pool(
+        self, ctx: Context, tokens: list[str], decimals: list[int], fee: int, amp_factor: int
+    ) -> int:
+        """Owner or guardian: a stable-swap pool of ``tokens`` with their ``decimals``."""
+        return self._add_stable_kind(ctx, STABLE_SWAP, tokens, decimals, fee, amp_factor)
+
+    @call(payable=True)
+    def add_rated_swap_pool(
+        self, ctx: Context, tokens: list[str], decimals: list[int], fee: int, amp_factor: int
+    ) -> int:
+        """Owner or guardian: a rated pool (its rated tokens priced by their rates)."""
+        return self._add_stable_kind(ctx, RATED_SWAP, tokens, decimals, fee, amp_factor)
+
+    def _add_stable_kind(
+        self,
+        ctx: Context,
+        kind: str,
+        tokens: list[str],
+        decimals: list[int],
+        fee: int,
+        amp_factor: int,
+    ) -> int:
+        self._assert_owner_or_guardian(ctx)
+        token_ids = self._token_list(tokens)
+        ensure(isinstance(decimals, list), DESERIALIZE_ERROR)
+        digits = [u64(d) for d in decimals]
+        for d in digits:
+            ensure(d <= 255, DESERIALIZE_ERROR)  # a u8
+        ensure(
+            len(token_ids) == len(digits),
+            "The number of tokens is inconsistent with the number of decimals.",
+        )
+        ensure(len(set(token_ids)) == len(token_ids), E92)
+        state = new_pool_state(kind, token_ids, digits, _u32(fee), u64(amp_factor))
+        cost = stable_pool_storage_cost(len(token_ids))
+        ensure(
+            ctx.attached_deposit >= cost,
+            f"ERR_STORAGE_DEPOSIT need {cost}, attatched {ctx.attached_deposit}",
+        )
+        pool_id = ctx.storage["pool_count"]
+        ctx.storage[_pool_key(pool_id)] = state
+        ctx.storage["pool_count"] = pool_id + 1
+        refund = ctx.attached_deposit - cost
+        if refund > 0:
+            ctx.promise(ctx.predecessor_account_id).transfer(refund)
+        return pool_id
+
+    def _stable(self, ctx: Context, pool: dict[str, Any]) -> StablePool:
+        """The stable or rated pool ``pool`` at this block, with its tokens' current rates."""
+        if pool["kind"] == RATED_SWAP:
+            rates, valid = token_rates.pool_rates(
+                ctx.storage, pool["token_account_ids"], ctx.block_timestamp
+            )
+            return StablePool(pool, ctx.block_timestamp, rates, valid)
+        return StablePool(pool, ctx.block_timestamp)
+
+    def _stable_only(self, ctx: Context, pool: dict[str, Any]) -> StablePool:
+        ensure(_kind(pool) != SIMPLE_POOL, NOT_IMPLEMENTED)
+        return self._stable(ctx, pool)
+
+    @call(payable=True)
+    def add_stable_liquidity(
+        self, ctx: Context, pool_id: int, amounts: list[str], min_shares: str
+    ) -> str:
+        """Add any mix of deposited tokens to a stable or rated pool; returns the shares minted."""
+        ensure(ctx.attached_deposit > 0, E35)
+        sender = ctx.predecessor_account_id
+        pool = self._pool(ctx, pool_id)
+        wanted = self._amount_list(amounts)
+        minimum = u128(min_shares)
+        stable = self._stable_only(ctx, pool)
+        admin_bps = self._admin_fee_bps(ctx)
+        outcome = stable.add_liquidity(wanted, minimum, admin_bps)
+        storage_cost = 0 if _shares_key(pool_id, sender) in ctx.storage else LP_STORAGE_COST
+        self._credit_shares(ctx, pool_id, sender, outcome.shares)
+        ctx.log(f"Mint {outcome.shares} shares for {sender}, fee is {outcome.fee_part} shares")
+        if outcome.fee_part > 0:
+            self._credit_shares(ctx, pool_id, ctx.current_account_id, outcome.admin_shares)
+            ctx.log(
+                f"Exchange {ctx.current_account_id} got {outcome.admin_shares} shares, "
+                "No referral fee, from add_liquidity"
+            )
+        account = self._unwrap_account(ctx, sender)
+        for token, amount in zip(pool["token_account_ids"], wanted, strict=True):
+            if amount > 0:
+                _withdraw(account, token, amount)
+        self._save_account(ctx, sender, account)
+        ctx.storage[_pool_key(pool_id)] = pool
+        ensure(
+            ctx.attached_deposit >= storage_cost,
+            f"ERR_STORAGE_DEPOSIT need {storage_cost}, attatched {ctx.attached_deposit}",
+        )
+        refund = ctx.attached_deposit - storage_cost
+        if refund > 0:
+            ctx.promise(sender).transfer(refund)
+        return str(outcome.shares)
+
+    @call(payable=True)
+    def remove_liquidity_by_tokens(
+        self, ctx: Context, pool_id: int, amounts: list[str], max_burn_shares: str
+    ) -> str:
+        """Take exactly ``amounts`` out of a stable or rated pool; returns the shares burnt."""
+        assert_one_yocto(ctx)
+        sender = ctx.predecessor_account_id
+        pool = self._pool(ctx, pool_id)
+        wanted = self._amount_list(amounts)
+        max_burn = u128(max_burn_shares)
+        account = self._unwrap_account(ctx, sender)
+        stable = self._stable_only(ctx, pool)
+        admin_bps = self._admin_fee_bps(ctx)
+        withdraw, burn, fee_part = stable.burn_for_tokens(wanted, admin_bps)
+        key = _shares_key(pool_id, sender)
+        ensure(key in ctx.storage, E13)
+        held = ctx.storage[key]
+        ensure(burn <= held, E34)
+        ensure(burn <= max_burn, E68)
+        ctx.storage[key] = held - burn
+        admin_shares = stable.remove_by_tokens(withdraw, burn, fee_part, admin_bps)
+        ctx.log(f"LP {sender} removed {burn} shares by given tokens, and fee is {fee_part} shares")
+        if fee_part > 0:
+            self._credit_shares(ctx, pool_id, ctx.current_account_id, admin_shares)
+            ctx.log(
+                f"Exchange {ctx.current_account_id} got {admin_shares} shares, "
+                "No referral fee, from remove_liquidity_by_tokens"
+            )
+        ctx.storage[_pool_key(pool_id)] = pool
+        for token, amount in zip(pool["token_account_ids"], wanted, strict=True):
+            if amount > 0:
+                _deposit(account, token, amount)
+        self._save_account(ctx, sender, account)
+        return str(burn)
+
+    def _amount_list(self, amounts: Any) -> list[int]:
+        ensure(isinstance(amounts, list), DESERIALIZE_ERROR)
+        return [u128(a) for a in amounts]
+
+    @call(payable=True)
     def add_liquidity(
         self, ctx: Context, pool_id: int, amounts: list[str], min_amounts: list[str] | None = None
     ) -> str:
@@ -360,6 +720,7 @@ class Exchange(Contract):
         ensure(ctx.attached_deposit > 0, E35)
         sender = ctx.predecessor_account_id
         pool = self._pool(ctx, pool_id)
+        ensure(_kind(pool) == SIMPLE_POOL, NOT_IMPLEMENTED)  # stable kinds: add_stable_liquidity
         ensure(isinstance(amounts, list) and len(amounts) == 2, E89)
         wanted = [u128(a) for a in amounts]
         supply = pool["shares_total_supply"]
@@ -406,6 +767,8 @@ class Exchange(Contract):
         sender = ctx.predecessor_account_id
         pool = self._pool(ctx, pool_id)
         burn = u128(shares)
+        if _kind(pool) != SIMPLE_POOL:
+            return self._remove_stable_liquidity(ctx, pool_id, pool, burn, min_amounts)
         ensure(isinstance(min_amounts, list) and len(min_amounts) == 2, E89)
         key = _shares_key(pool_id, sender)
         ensure(key in ctx.storage, E13)
@@ -422,6 +785,30 @@ class Exchange(Contract):
         account = self._unwrap_account(ctx, sender)
         for token, amount in zip(pool["token_account_ids"], out, strict=True):
             _deposit(account, token, amount)
+        self._save_account(ctx, sender, account)
+        return [str(a) for a in out]
+
+    def _remove_stable_liquidity(
+        self, ctx: Context, pool_id: int, pool: dict[str, Any], burn: int, min_amounts: Any
+    ) -> list[str]:
+        """A stable or rated pool's balanced, fee-free withdrawal (Ref's remove_liquidity)."""
+        sender = ctx.predecessor_account_id
+        account = self._unwrap_account(ctx, sender)
+        minimums = self._amount_list(min_amounts)
+        stable = self._stable(ctx, pool)
+        ensure(len(minimums) == len(stable.tokens), E64)
+        key = _shares_key(pool_id, sender)
+        ensure(key in ctx.storage, E13)
+        held = ctx.storage[key]
+        ensure(held >= burn, E34)
+        ctx.storage[key] = held - burn
+        out = stable.remove_by_shares(burn, minimums)
+        listed = ", ".join(str(a) for a in out)
+        ctx.log(f"LP {sender} remove {burn} shares to gain tokens [{listed}]")
+        ctx.storage[_pool_key(pool_id)] = pool
+        for token, amount in zip(stable.tokens, out, strict=True):
+            if amount > 0:
+                _deposit(account, token, amount)
         self._save_account(ctx, sender, account)
         return [str(a) for a in out]
 
@@ -480,6 +867,10 @@ class Exchange(Contract):
         referral_id: str | None,
     ) -> int:
         pool = self._pool(ctx, pool_id)
+        if _kind(pool) != SIMPLE_POOL:
+            return self._stable_swap(
+                ctx, pool_id, pool, token_in, amount_in, token_out, min_amount_out
+            )
         ensure(token_in != token_out, E73)
         tokens = pool["token_account_ids"]
         ensure(token_in in tokens and token_out in tokens, E102)
@@ -510,14 +901,45 @@ class Exchange(Contract):
         ctx.storage[_pool_key(pool_id)] = pool
         return amount_out
 
+    def _stable_swap(
+        self,
+        ctx: Context,
+        pool_id: int,
+        pool: dict[str, Any],
+        token_in: str,
+        amount_in: int,
+        token_out: str,
+        min_amount_out: int,
+    ) -> int:
+        """A swap through a stable or rated pool, logged as Ref logs it (fees in token_out)."""
+        outcome = self._stable(ctx, pool).swap(
+            token_in, amount_in, token_out, min_amount_out, self._admin_fee_bps(ctx)
+        )
+        ctx.log(
+            f"Swapped {amount_in} {token_in} for {outcome.amount_out} {token_out}, "
+            f"total fee {outcome.total_fee}, admin fee {outcome.admin_fee}"
+        )
+        if outcome.admin_distributed:
+            exchange = ctx.current_account_id
+            self._credit_shares(ctx, pool_id, exchange, outcome.admin_shares)
+            ctx.log(f"Exchange {exchange} got {outcome.admin_shares} shares, No referral fee")
+        ctx.storage[_pool_key(pool_id)] = pool
+        return outcome.amount_out
+
+    def _credit_shares(self, ctx: Context, pool_id: int, owner: str, shares: int) -> None:
+        """Add to ``owner``'s shares of a pool whose total supply already counts them."""
+        if shares == 0:
+            return
+        key = _shares_key(pool_id, owner)
+        ctx.storage[key] = ctx.storage.get(key, 0) + shares
+
     def _mint_shares(
         self, ctx: Context, pool: dict[str, Any], pool_id: int, owner: str, shares: int
     ) -> None:
         if shares == 0:
             return
         pool["shares_total_supply"] += shares
-        key = _shares_key(pool_id, owner)
-        ctx.storage[key] = ctx.storage.get(key, 0) + shares
+        self._credit_shares(ctx, pool_id, owner, shares)
 
     # ---- parsing --------------------------------------------------------------------------
     def _parse_message(self, msg: str) -> tuple[str | None, list[dict[str, Any]]]:
@@ -570,19 +992,26 @@ class Exchange(Contract):
 
     @view
     def get_pool(self, ctx: Context, pool_id: int) -> dict[str, Any]:
-        return self._pool_info(self._pool(ctx, pool_id))
+        return self._pool_info(ctx, self._pool(ctx, pool_id))
 
     @view
-    def get_pools(
-        self, ctx: Context, from_index: int | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        ids = list(range(ctx.storage.get("pool_count", 0)))
-        return [self._pool_info(self._pool(ctx, i)) for i in page(ids, from_index, limit)]
+    def get_pools(self, ctx: Context, from_index: int, limit: int) -> list[dict[str, Any]]:
+        """Pools ``from_index`` on, at most ``limit`` of them (both required, as on Ref)."""
+        start, count = u64(from_index), u64(limit)
+        end = min(start + count, ctx.storage.get("pool_count", 0))
+        return [self._pool_info(ctx, self._pool(ctx, i)) for i in range(start, end)]
 
-    @staticmethod
-    def _pool_info(pool: dict[str, Any]) -> dict[str, Any]:
+    @view
+    def get_pool_by_ids(self, ctx: Context, pool_ids: list[int]) -> list[dict[str, Any]]:
+        ensure(isinstance(pool_ids, list), DESERIALIZE_ERROR)
+        return [self._pool_info(ctx, self._pool(ctx, i)) for i in pool_ids]
+
+    def _pool_info(self, ctx: Context, pool: dict[str, Any]) -> dict[str, Any]:
+        """Ref's PoolInfo, the same shape for every kind."""
+        if _kind(pool) != SIMPLE_POOL:
+            return self._stable(ctx, pool).pool_info()
         return {
-            "pool_kind": "SIMPLE_POOL",
+            "pool_kind": SIMPLE_POOL,
             "token_account_ids": list(pool["token_account_ids"]),
             "amounts": [str(a) for a in pool["amounts"]],
             "total_fee": pool["total_fee"],
@@ -591,17 +1020,111 @@ class Exchange(Contract):
         }
 
     @view
+    def get_stable_pool(self, ctx: Context, pool_id: int) -> dict[str, Any]:
+        """Ref's StablePoolInfo (decimals and comparable amounts too); stable pools only."""
+        pool = self._pool(ctx, pool_id)
+        ensure(_kind(pool) == STABLE_SWAP, NOT_IMPLEMENTED)
+        return self._stable(ctx, pool).detail_info()
+
+    @view
+    def get_rated_pool(self, ctx: Context, pool_id: int) -> dict[str, Any]:
+        """Ref's RatedPoolInfo: StablePoolInfo plus each token's rate; rated pools only."""
+        pool = self._pool(ctx, pool_id)
+        ensure(_kind(pool) == RATED_SWAP, NOT_IMPLEMENTED)
+        return self._stable(ctx, pool).detail_info()
+
+    @view
+    def get_pool_fee(self, ctx: Context, pool_id: int) -> int:
+        return int(self._pool(ctx, pool_id)["total_fee"])
+
+    @view
     def get_return(
         self, ctx: Context, pool_id: int, token_in: str, amount_in: str, token_out: str
     ) -> str:
+        """What a swap would pay now: Ref runs the swap itself without saving it."""
         pool = self._pool(ctx, pool_id)
+        value = u128(amount_in)
+        if _kind(pool) != SIMPLE_POOL:
+            outcome = self._stable(ctx, pool).swap(
+                token_in, value, token_out, 0, self._admin_fee_bps(ctx)
+            )
+            return str(outcome.amount_out)
         tokens = pool["token_account_ids"]
         ensure(token_in in tokens and token_out in tokens, E102)
         ensure(token_in != token_out, E76)
         i, o = tokens.index(token_in), tokens.index(token_out)
-        return str(
-            swap_return(u128(amount_in), pool["amounts"][i], pool["amounts"][o], pool["total_fee"])
-        )
+        return str(swap_return(value, pool["amounts"][i], pool["amounts"][o], pool["total_fee"]))
+
+    @view
+    def get_rated_return(
+        self,
+        ctx: Context,
+        pool_id: int,
+        token_in: str,
+        amount_in: str,
+        token_out: str,
+        rates: list[str] | None = None,
+    ) -> str:
+        """A rated pool's output at ``rates`` (default: the stored ones, expired or not)."""
+        pool = self._pool(ctx, pool_id)
+        ensure(_kind(pool) == RATED_SWAP, NOT_IMPLEMENTED)
+        given = None if rates is None else self._amount_list(rates)
+        stable = self._stable(ctx, pool)
+        return str(stable.rated_return(token_in, u128(amount_in), token_out, given))
+
+    @view
+    def list_rated_tokens(self, ctx: Context) -> dict[str, dict[str, Any]]:
+        now = ctx.block_timestamp
+        return {
+            token: token_rates.token_info(record, now)
+            for token, record in token_rates.rated_tokens(ctx.storage).items()
+        }
+
+    @view
+    def predict_add_stable_liquidity(self, ctx: Context, pool_id: int, amounts: list[str]) -> str:
+        pool = self._pool(ctx, pool_id)
+        stable = self._stable_only(ctx, pool)
+        outcome = stable.add_liquidity(self._amount_list(amounts), 0, self._admin_fee_bps(ctx))
+        return str(outcome.shares)
+
+    @view
+    def predict_remove_liquidity_by_tokens(
+        self, ctx: Context, pool_id: int, amounts: list[str]
+    ) -> str:
+        pool = self._pool(ctx, pool_id)
+        stable = self._stable_only(ctx, pool)
+        _, burn, _ = stable.burn_for_tokens(self._amount_list(amounts), self._admin_fee_bps(ctx))
+        return str(burn)
+
+    @view
+    def predict_swap_actions(
+        self, ctx: Context, token_deposit: dict[str, str], actions: list[dict[str, Any]]
+    ) -> dict[str, str]:
+        """Ref's dry run of swap actions from ``token_deposit``: the tokens held afterwards."""
+        ensure(isinstance(token_deposit, dict), DESERIALIZE_ERROR)
+        held = {parse_account_id(t): u128(a) for t, a in token_deposit.items()}
+        parsed = self._parse_actions(actions)
+        result: int | None = None
+        for action in parsed:
+            amount_in = action["amount_in"] if action["amount_in"] is not None else result
+            ensure(amount_in is not None, E41)
+            assert amount_in is not None
+            if amount_in:
+                ensure(held.get(action["token_in"], 0) >= amount_in, E22)
+                held[action["token_in"]] -= amount_in
+                if held[action["token_in"]] == 0:
+                    del held[action["token_in"]]
+            result = self._pool_swap(  # on this view's own copy of storage: nothing is saved
+                ctx,
+                action["pool_id"],
+                action["token_in"],
+                amount_in,
+                action["token_out"],
+                action["min_amount_out"],
+                None,
+            )
+            held[action["token_out"]] = held.get(action["token_out"], 0) + result
+        return {t: str(a) for t, a in held.items()}
 
     @view
     def get_deposits(self, ctx: Context, account_id: str) -> dict[str, str]:
@@ -647,4 +1170,10 @@ class Exchange(Contract):
             "state": "Running",
             "exchange_fee": ctx.storage["exchange_fee"],
             "referral_fee": ctx.storage["referral_fee"],
+            "admin_fee_bps": self._admin_fee_bps(ctx),
+            "guardians": self._guardians(ctx),
         }
+
+    @view
+    def get_guardians(self, ctx: Context) -> list[str]:
+        return self._guardians(ctx)
