@@ -9,7 +9,7 @@ configuration), never in the arguments the planner fills in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
@@ -22,6 +22,7 @@ from tools.chain import ChainClient
 from tools.errors import (
     CredentialsError,
     InsufficientBalanceError,
+    RpcError,
     ToolError,
     TransactionFailedError,
 )
@@ -31,9 +32,10 @@ from tools.keystore import Keystore
 from tools.network import Network, configured_network, devnet_from_manifest
 from tools.nonce_ledger import NonceLedger, NonceSource
 from tools.outcome import TxOutcome
+from tools.rpc_values import parse_uint, short
 from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
 from tools.signing import SignedTx
-from tools.tokens import TokenRegistry
+from tools.tokens import NEAR_DECIMALS, TokenRegistry
 
 if TYPE_CHECKING:
     from tools.market import Market
@@ -142,6 +144,7 @@ class ToolContext:
     quote_max_age_s: float = 30.0
     # the exchange's pools as this intent sees them (tools.market); made on first use if None
     market: Market | None = field(default=None, repr=False)
+    gas_price: int | None = None  # yoctoNEAR per gas unit, read from the chain when first needed
     gas: dict[str, int] = field(
         default_factory=lambda: {
             "default": 30 * TGAS,
@@ -150,6 +153,7 @@ class ToolContext:
             "storage_deposit": 30 * TGAS,
             "near_deposit": 10 * TGAS,
             "near_withdraw": 30 * TGAS,
+            "claim_lostfound": 100 * TGAS,  # Ref's ft_transfer and its callback
         }
     )
 
@@ -304,6 +308,56 @@ async def require_token_balance(
     return held
 
 
+def attached_cost(transactions: Iterable[TransactionSpec], gas_price: int) -> tuple[int, int]:
+    """(deposits, prepaid gas in yoctoNEAR) of ``transactions``: what the signer is charged up
+    front. nearcore takes every attached deposit and all prepaid gas at the gas price when a
+    transaction is accepted and refunds the unused gas later, so the account must hold both."""
+    deposits = gas = 0
+    for tx in transactions:
+        for spec in tx.actions:
+            deposits += spec.deposit
+            gas += getattr(spec, "gas", 0)
+    return deposits, gas * gas_price
+
+
+async def gas_price(ctx: ToolContext) -> int:
+    """The chain's current gas price (yoctoNEAR per gas unit), read once per context."""
+    if ctx.gas_price is None:
+        answer = await ctx.chain.rpc("gas_price", [None])
+        if not isinstance(answer, Mapping) or "gas_price" not in answer:
+            raise RpcError(f"the node answered gas_price with {short(answer)}, not a gas price")
+        ctx.gas_price = parse_uint(answer["gas_price"], "the gas price")
+    return ctx.gas_price
+
+
+async def require_near_for(
+    ctx: ToolContext,
+    transactions: Iterable[TransactionSpec],
+    what: str,
+    available: int | None = None,
+) -> int:
+    """The NEAR ``transactions`` need (deposits plus prepaid gas at the current gas price);
+    InsufficientBalanceError, before anything is signed, when the account's available NEAR is
+    less. ``available`` is the account's available balance when the caller has just read it."""
+    txs = list(transactions)
+    deposits, gas_cost = attached_cost(txs, await gas_price(ctx))
+    needed = deposits + gas_cost
+    if available is None:
+        available = (await ctx.chain.near_balance(ctx.account_id))["available"]
+    if needed > available:
+        raise InsufficientBalanceError(
+            f"{what} needs {format_amount(needed, NEAR_DECIMALS)} NEAR "
+            f"({format_amount(deposits, NEAR_DECIMALS)} attached and up to "
+            f"{format_amount(gas_cost, NEAR_DECIMALS)} prepaid for gas, unused gas is refunded) "
+            f"but {format_amount(available, NEAR_DECIMALS)} NEAR is available",
+            needed=str(needed),
+            available=str(available),
+            deposits=str(deposits),
+            prepaid_gas=str(gas_cost),
+        )
+    return needed
+
+
 async def snapshot_balances(
     ctx: ToolContext, flow_ids: Iterable[str], account_id: str | None = None
 ) -> dict[str, int]:
@@ -358,7 +412,13 @@ async def execute_transactions(
         )
     signers = [ctx.credentials_for(spec) for spec in action.transactions]  # fail before sending
     watch = list(dict.fromkeys([NEAR, *watch]))
-    before = await snapshot_balances(ctx, watch, action.signer_id)
+    near = await ctx.chain.near_balance(action.signer_id)
+    await require_near_for(
+        ctx, action.transactions, f"this {action.tool}", available=near["available"]
+    )
+    before = {NEAR: near["total"]} | await snapshot_balances(
+        ctx, [w for w in watch if w != NEAR], action.signer_id
+    )
     result = ToolResult(tool=action.tool, summary=action.preview)
     outcomes: list[TxOutcome] = []
     failure: ToolError | None = None

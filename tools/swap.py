@@ -1,26 +1,28 @@
 """swap {token_in, token_out, amount_in, max_slippage_bps?} on a Ref-compatible exchange.
 
-The transactions, in order: wrap NEAR (``near_deposit``, registering on wNEAR first if needed)
-when NEAR goes in; register on the output token and on the exchange if needed;
-``ft_transfer_call`` of the input to the exchange with Ref's swap msg (``min_amount_out`` from the
-quote minus slippage); ``near_withdraw`` of the guaranteed minimum when NEAR comes out (anything
-received above the minimum stays as wNEAR). The slippage default is the user's (ToolContext),
-and a requested slippage above it is refused.
+The transactions, in order: register on the output token if needed; ``ft_transfer_call`` of the
+input to the exchange with Ref's swap msg (``min_amount_out`` from the quote minus slippage),
+preceded in the same transaction to wrap.near by ``near_deposit`` (and a wNEAR registration if
+needed) when NEAR goes in; ``near_withdraw`` of the guaranteed minimum when NEAR comes out
+(anything received above the minimum stays as wNEAR). No registration on the exchange: Ref runs an
+instant swap (``ft_transfer_call`` with a swap msg) in a virtual account, whoever the sender is.
+The slippage default is the user's (ToolContext), and a requested slippage above it is refused.
+The account must hold every deposit plus the prepaid gas at the current gas price.
 
 Ref refunds the input when the minimum is not met, and the transaction still "succeeds"; such a
 swap is reported as :class:`SwapFailedError`. The verdict and the amounts come from the
 ``ft_transfer_call`` outcome alone, never from balance deltas (another action of the same account
 may run at the same time and move the same tokens): its final value is the input the exchange
-used (NEP-141; "0" = fully refunded), the exchange's receipts log each pool swap ("Swapped X
-token_in for Y token_out"), and the output token's receipts carry the delivery to the user (a
+used (NEP-141; "0" = fully refunded), the exchange's receipts log each pool swap (every format
+Ref prints: see ``_SWAP_LOGS``), and the output token's receipts carry the delivery to the user (a
 NEP-297 ``ft_transfer`` event). An output the exchange could not deliver stays with the exchange
-(the user's deposit there, or its owner's "lostfound") and is reported as such.
+and is reported where Ref's logs say it went: the user's deposit there, the user's own
+lost-and-found (claimable with the ``claim_lostfound`` tool) or the owner's central one.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -42,21 +44,28 @@ from tools.base import (
     ToolContext,
     ToolResult,
     execute_transactions,
+    require_near_for,
     require_token_balance,
 )
 from tools.errors import (
-    InsufficientBalanceError,
     NotConfiguredError,
     SwapFailedError,
     ToolError,
     TransactionFailedError,
-    ViewCallError,
 )
 from tools.market import market_of
+from tools.lostfound import CLAIM_COMMAND
 from tools.outcome import TxOutcome
+from tools.ref_logs import (
+    LOSTFOUND_OWNER,
+    LOSTFOUND_UNKNOWN,
+    LOSTFOUND_USER,
+    ft_transfers,
+    lostfound_of,
+    swap_line,
+)
 from tools.routing import best_route, min_out
 from tools.rpc_values import u128_text
-from tools.tokens import NEAR_DECIMALS
 from tools.transfer import registration_deposit, storage_deposit_call
 
 
@@ -99,31 +108,23 @@ class SwapTool(Tool[SwapArgs]):
         me = ctx.account_id
         txs: list[TransactionSpec] = []
         outflows: list[TokenFlow] = []
-        near_needed = ONE_YOCTO
 
         async def register(contract: str) -> FunctionCallSpec | None:
-            nonlocal near_needed
-            try:
-                deposit = await registration_deposit(ctx, contract, me)
-            except ViewCallError:
-                if contract != exchange:
-                    raise
-                deposit = 0  # an exchange without NEP-145 storage needs no registration
+            deposit = await registration_deposit(ctx, contract, me)
             if not deposit:
                 return None
-            near_needed += deposit
             outflows.append(
                 TokenFlow(token=NEAR, amount=deposit, recipient=contract, purpose="storage_deposit")
             )
             return storage_deposit_call(ctx, me, deposit)
 
-        registered: set[str] = set()
-        if tin.is_native:
-            actions = []
+        if (reg := await register(eff_out)) is not None:
+            txs.append(TransactionSpec(signer_id=me, receiver_id=eff_out, actions=(reg,)))
+        swap_actions: list[FunctionCallSpec] = []
+        if tin.is_native:  # wrap and swap in one transaction to wrap.near: actions run in order
             if (reg := await register(wrap)) is not None:
-                actions.append(reg)
-            registered.add(wrap)
-            actions.append(
+                swap_actions.append(reg)
+            swap_actions.append(
                 FunctionCallSpec(
                     method_name="near_deposit",
                     args={},
@@ -131,30 +132,17 @@ class SwapTool(Tool[SwapArgs]):
                     deposit=amount_in,
                 )
             )
-            near_needed += amount_in
             outflows.append(TokenFlow(token=NEAR, amount=amount_in, recipient=wrap, purpose="wrap"))
-            txs.append(TransactionSpec(signer_id=me, receiver_id=wrap, actions=tuple(actions)))
-        for contract in (eff_out, exchange):
-            if contract in registered:
-                continue
-            registered.add(contract)
-            if (reg := await register(contract)) is not None:
-                txs.append(TransactionSpec(signer_id=me, receiver_id=contract, actions=(reg,)))
         msg = json.dumps({"actions": route.swap_actions(minimum)}, separators=(",", ":"))
-        txs.append(
-            TransactionSpec(
-                signer_id=me,
-                receiver_id=eff_in,
-                actions=(
-                    FunctionCallSpec(
-                        method_name="ft_transfer_call",
-                        args={"receiver_id": exchange, "amount": str(amount_in), "msg": msg},
-                        gas=ctx.gas_for("ft_transfer_call"),
-                        deposit=ONE_YOCTO,
-                    ),
-                ),
+        swap_actions.append(
+            FunctionCallSpec(
+                method_name="ft_transfer_call",
+                args={"receiver_id": exchange, "amount": str(amount_in), "msg": msg},
+                gas=ctx.gas_for("ft_transfer_call"),
+                deposit=ONE_YOCTO,
             )
         )
+        txs.append(TransactionSpec(signer_id=me, receiver_id=eff_in, actions=tuple(swap_actions)))
         outflows.append(
             TokenFlow(token=eff_in, amount=amount_in, recipient=exchange, purpose="swap_in")
         )
@@ -176,19 +164,12 @@ class SwapTool(Tool[SwapArgs]):
                     ),
                 )
             )
-            near_needed += ONE_YOCTO
             outflows.append(
                 TokenFlow(
                     token=NEAR, amount=ONE_YOCTO, recipient=wrap, purpose="near_withdraw_deposit"
                 )
             )
-        if near_needed > near_avail:
-            raise InsufficientBalanceError(
-                f"the swap needs {format_amount(near_needed, NEAR_DECIMALS)} NEAR (input and "
-                f"deposits) but {format_amount(near_avail, NEAR_DECIMALS)} NEAR is available",
-                needed=str(near_needed),
-                available=str(near_avail),
-            )
+        await require_near_for(ctx, txs, "the swap", available=near_avail)
         quote = Quote(
             token_in=tin.flow_id,
             token_out=tout.flow_id,
@@ -316,21 +297,17 @@ class SwapTool(Tool[SwapArgs]):
         if exc.result is not None:
             exc.result.data["swap_receipts"] = seen.as_dict()
         if seen.amount_out > 0 and seen.used:
-            where = (
-                "the exchange owner's lost-and-found (you were not registered there); ask "
-                f"{exchange} to recover it"
-                if seen.lostfound
-                else f"your deposit on {exchange}; withdraw it from there"
-            )
+            where = parked_where(seen.lostfound, exchange, eff_out)
             reason = "; ".join(seen.delivery_errors) or outcome.first_error()
             failure: ToolError = SwapFailedError(
                 f"the swap happened (used {seen.used} of {eff_in}, {seen.amount_out} of {eff_out} "
-                f"out) but the output was not delivered ({reason}): it is parked in {where}",
+                f"out) but the output was not delivered ({reason}): it is {where}",
                 tx_hash=outcome.tx_hash,
                 used=str(seen.used),
                 amount_out=str(seen.amount_out),
                 parked=True,
                 lostfound=seen.lostfound,
+                token=eff_out,
             )
         else:
             failure = SwapFailedError(
@@ -347,11 +324,6 @@ class SwapTool(Tool[SwapArgs]):
         return failure
 
 
-_SWAP_LOG = re.compile(r"Swapped ([0-9]{1,39}) (\S+) for ([0-9]{1,39}) (\S+)")
-_EVENT_PREFIX = "EVENT_JSON:"
-_LOSTFOUND_LOG = "Depositing to owner"
-
-
 @dataclass(frozen=True)
 class SwapReceipts:
     """What one ft_transfer_call outcome proves about a swap (integers in base units)."""
@@ -361,7 +333,7 @@ class SwapReceipts:
     amount_out: int  # token_out the pools produced, by the exchange's logs
     delivered: int  # token_out sent from the exchange to the user by successful receipts
     delivery_errors: tuple[str, ...] = ()  # failed receipts of the output token
-    lostfound: bool = False  # the exchange logged that the output went to its owner
+    lostfound: str = ""  # whose lost-and-found the output went to (LOSTFOUND_*), "" for none
     delivery_by_event: bool = True  # False: delivery inferred from receipt success only
 
     def as_dict(self) -> dict[str, Any]:
@@ -385,33 +357,31 @@ def read_swap(
     delivery_errors: list[str] = []
     out_receipts_ok = 0
     events = False
-    lostfound = False
+    lostfound = ""
     for receipt in outcome.receipts:
         if receipt.executor_id == exchange:
-            lostfound = lostfound or (
-                receipt.ok and any(_LOSTFOUND_LOG in line for line in receipt.logs)
-            )
             if not receipt.ok:
                 continue  # a failed receipt's state changes were reverted
+            lostfound = lostfound_of(receipt.logs) or lostfound
             for line in receipt.logs:
-                match = _SWAP_LOG.fullmatch(line.strip())
-                if match is None:
+                swap = swap_line(line)
+                if swap is None:
                     continue
-                amount_in, tin, amount_out, tout = match.groups()
+                amount_in, tin, amount_out, tout = swap
                 if tin == token_in:
-                    swapped_in += int(amount_in)
+                    swapped_in += amount_in
                 if tout == token_in:
-                    swapped_in -= int(amount_out)
+                    swapped_in -= amount_out
                 if tout == token_out:
-                    produced += int(amount_out)
+                    produced += amount_out
                 if tin == token_out:
-                    produced -= int(amount_in)
+                    produced -= amount_in
         elif receipt.executor_id == token_out:
             if not receipt.ok:
                 delivery_errors.append(receipt.error or "failed receipt")
                 continue
             out_receipts_ok += 1
-            for data in _ft_transfers(receipt.logs):
+            for data in ft_transfers(receipt.logs):
                 events = True
                 if data.get("old_owner_id") == exchange and data.get("new_owner_id") == user:
                     delivered += u128_text(data.get("amount")) or 0
@@ -427,6 +397,27 @@ def read_swap(
         lostfound=lostfound,
         delivery_by_event=by_event,
     )
+
+
+def parked_where(lostfound: str, exchange: str, token: str) -> str:
+    """Where an undelivered swap output is and how the user gets it back, by Ref's logs."""
+    if lostfound == LOSTFOUND_USER:
+        return (
+            f"in your own lost-and-found on {exchange}; recover it with {CLAIM_COMMAND} "
+            f"(it calls claim_lostfound for {token} and delivers it to your account)"
+        )
+    if lostfound == LOSTFOUND_OWNER:
+        return (
+            f"in the central lost-and-found of {exchange}'s owner (the exchange had no room "
+            f"for yours); only the exchange can return it: ask {exchange}'s operators"
+        )
+    if lostfound == LOSTFOUND_UNKNOWN:
+        return (
+            f"in a lost-and-found on {exchange} (the logs do not say whether yours or its "
+            f"owner's); {CLAIM_COMMAND} recovers it if it is yours, else ask {exchange}'s "
+            "operators"
+        )
+    return f"parked in your deposit on {exchange}; withdraw it from there"
 
 
 def _judge(seen: SwapReceipts, quote: Quote, token_out: str) -> str | None:
@@ -465,27 +456,6 @@ def _u128_value(raw: bytes | None) -> int | None:
     except (UnicodeDecodeError, ValueError):
         return None
     return u128_text(value)
-
-
-def _ft_transfers(logs: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The entries of NEP-141 ``ft_transfer`` events (NEP-297) in a receipt's logs."""
-    out: list[dict[str, Any]] = []
-    for line in logs:
-        if not line.startswith(_EVENT_PREFIX):
-            continue
-        try:
-            event = json.loads(line[len(_EVENT_PREFIX) :])
-        except ValueError:
-            continue
-        if (
-            not isinstance(event, dict)
-            or event.get("standard") != "nep141"
-            or event.get("event") != "ft_transfer"
-            or not isinstance(event.get("data"), list)
-        ):
-            continue
-        out.extend(item for item in event["data"] if isinstance(item, dict))
-    return out
 
 
 def _swap_index(action: CanonicalAction) -> int:

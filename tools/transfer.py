@@ -3,6 +3,11 @@
 For a token, a receiver without storage on the token contract is registered first
 (``storage_deposit`` with ``registration_only``, the bounds' minimum), in the same transaction as
 ``ft_transfer`` so that both happen or neither does; that deposit is an outflow too.
+
+The receiver must exist, except an implicit account (64 hex characters: the hex of an ed25519
+public key, whose owner holds the key before the account exists on chain): nearcore creates it
+when NEAR is sent to it, and a token contract registers and credits it without it existing. The
+account must hold every deposit plus the prepaid gas at the current gas price.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from tools.base import (
     ToolContext,
     ToolResult,
     execute_transactions,
+    require_near_for,
     require_token_balance,
 )
 from tools.errors import InsufficientBalanceError, ToolError, UnknownAccountError
@@ -41,18 +47,17 @@ class TransferTool(Tool[TransferArgs]):
         amount = parse_amount(args.amount, token.decimals)
         if receiver == ctx.account_id:
             raise ToolError(f"{receiver} is this account; sending to yourself does nothing")
-        implicit = len(receiver) == 64 and all(c in "0123456789abcdef" for c in receiver)
-        if not (token.is_native and implicit) and not await ctx.chain.account_exists(receiver):
+        if not is_implicit_account(receiver) and not await ctx.chain.account_exists(receiver):
             raise UnknownAccountError(
                 f"the receiver {receiver} does not exist on {ctx.network.network_id}",
                 account_id=receiver,
             )
         near = await ctx.chain.near_balance(ctx.account_id)
         if token.is_native:
-            return self._native(ctx, receiver, amount, near["available"])
+            return await self._native(ctx, receiver, amount, near["available"])
         return await self._fungible(ctx, receiver, token, amount, near["available"])
 
-    def _native(
+    async def _native(
         self, ctx: ToolContext, receiver: str, amount: int, available: int
     ) -> CanonicalAction:
         if amount > available:
@@ -67,6 +72,7 @@ class TransferTool(Tool[TransferArgs]):
             receiver_id=receiver,
             actions=(NativeTransfer(deposit=amount),),
         )
+        await require_near_for(ctx, [tx], "sending NEAR", available=available)
         return CanonicalAction(
             tool=self.name,
             signer_id=ctx.account_id,
@@ -97,11 +103,6 @@ class TransferTool(Tool[TransferArgs]):
                 f"; registers {receiver} on {contract} first "
                 f"({format_amount(deposit, NEAR_DECIMALS)} NEAR storage deposit)"
             )
-        if deposit + ONE_YOCTO > near_available:
-            raise InsufficientBalanceError(
-                f"not enough NEAR for the storage deposit and the 1 yoctoNEAR transfer deposit: "
-                f"{format_amount(near_available, NEAR_DECIMALS)} NEAR available"
-            )
         actions.append(
             FunctionCallSpec(
                 method_name="ft_transfer",
@@ -119,6 +120,7 @@ class TransferTool(Tool[TransferArgs]):
             )
         )
         tx = TransactionSpec(signer_id=ctx.account_id, receiver_id=contract, actions=tuple(actions))
+        await require_near_for(ctx, [tx], f"sending {token.symbol}", available=near_available)
         return CanonicalAction(
             tool=self.name,
             signer_id=ctx.account_id,
@@ -159,3 +161,8 @@ def storage_deposit_call(ctx: ToolContext, account_id: str, deposit: int) -> Fun
         gas=ctx.gas_for("storage_deposit"),
         deposit=deposit,
     )
+
+
+def is_implicit_account(account_id: str) -> bool:
+    """A NEAR implicit account id: 64 lowercase hex characters (an ed25519 public key)."""
+    return len(account_id) == 64 and all(c in "0123456789abcdef" for c in account_id)

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tools.action import (
     NEAR,
@@ -29,6 +31,7 @@ from tools.keypair import KeyPair
 from tools.keys import Credentials
 from tools.network import custom_network
 from tools.outcome import ReceiptResult, TxOutcome
+from tools.ref_logs import swap_line
 from tools.swap import SwapTool, read_swap
 from tools.tokens import TokenRegistry
 
@@ -45,6 +48,10 @@ class ScriptedChain:
 
     async def near_balance(self, account_id: str) -> dict[str, int]:
         return {"total": 10**25, "available": 10**25, "locked": 0, "storage": 0}
+
+    async def rpc(self, method: str, params: Any) -> Any:
+        assert method == "gas_price"
+        return {"gas_price": "100000000"}
 
     async def view(self, contract: str, method: str, args: Any = None) -> Any:
         if method == "ft_metadata":
@@ -295,3 +302,100 @@ def test_a_refunded_swap_to_near_does_not_unwrap() -> None:
         asyncio.run(SwapTool().execute(action, context(chain)))
     assert [spec.receiver_id for spec in chain.sent] == [USDC]
     assert info.value.result is not None and info.value.result.tx_hashes == ["h1"]
+
+
+# ----------------------------------------------------------------- Ref's own log lines
+# Copied from ref-exchange's format strings: simple_pool.rs (swap, swap_by_output), stable_swap,
+# rated_swap and degen_swap mod.rs (swap), account_deposit.rs (exchange_callback_post_withdraw).
+
+STABLE_SWAPPED = f"Swapped 1000000 {USDC} for 995 {REF}, total fee 400, admin fee 80"
+ADMIN_SHARES = f"Exchange {EXCHANGE} got 12 shares, No referral fee"
+
+
+def test_a_stable_pool_swap_is_read_as_its_output_not_zero() -> None:
+    """Ref's stable, rated and degen pools end the line with fees: a good swap, not a failed one."""
+    chain = ScriptedChain(
+        "1000000",
+        (
+            receipt(EXCHANGE, STABLE_SWAPPED, ADMIN_SHARES),
+            receipt(REF, transfer_event(EXCHANGE, ME, 995)),
+            receipt(EXCHANGE),
+            receipt(USDC),
+        ),
+    )
+    result = asyncio.run(SwapTool().execute(swap_action(), context(chain)))
+    assert result.ok and result.data["amount_out"] == "995"
+    assert result.data["swap_receipts"]["amount_out"] == "995"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Swapped {a} {x} for {b} {y}",
+        "Swapped {a} {x} for {b} {y}, total fee {f}, admin fee {g}",
+        "Swap_by_output {a} {x} for {b} {y}",
+    ],
+)
+@given(
+    a=st.integers(0, 2**128 - 1),
+    b=st.integers(0, 2**128 - 1),
+    f=st.integers(0, 2**128 - 1),
+    g=st.integers(0, 2**128 - 1),
+)
+def test_every_ref_swap_line_reads_its_amounts(line: str, a: int, b: int, f: int, g: int) -> None:
+    text = line.format(a=a, b=b, f=f, g=g, x=USDC, y=REF)
+    assert swap_line(text) == (a, USDC, b, REF)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ADMIN_SHARES,
+        f"Exchange {EXCHANGE} got 3 shares, Referral ref.near got 1 shares",
+        f"Swapped 1 {USDC} for 2 {REF}, total fee 3",  # not a line Ref prints
+        f"Swapped -1 {USDC} for 2 {REF}",
+        f"Mint 10 shares for {ME}, fee is 1 shares",
+    ],
+)
+def test_lines_that_are_not_a_pool_swap_are_not_read_as_one(line: str) -> None:
+    assert swap_line(line) is None
+
+
+NOT_REGISTERED = f"Account {ME} is not registered. Depositing to owner or user lostfound account."
+NO_STORAGE = f"Account {ME} has not enough storage. Depositing to owner or user lostfound account."
+TO_USER = "Depositing to user lostfound account."
+TO_OWNER = (
+    "Not enough free NEAR for user lostfound. Total: 3, Storage locked: 4. Depositing to owner."
+)
+
+
+@pytest.mark.parametrize(
+    ("logs", "kind", "says", "never"),
+    [
+        ((NOT_REGISTERED, TO_USER), "user", "your own lost-and-found", "owner"),
+        ((NO_STORAGE, TO_USER), "user", "your own lost-and-found", "owner"),
+        ((NOT_REGISTERED, TO_OWNER), "owner", "only the exchange can return it", "recover my"),
+        ((NOT_REGISTERED,), "unknown", "do not say whether yours", "parked in your deposit"),
+        ((), "", "parked in your deposit on exchange.near", "lost-and-found"),
+    ],
+)
+def test_an_undelivered_output_is_placed_where_refs_logs_say(
+    logs: tuple[str, ...], kind: str, says: str, never: str
+) -> None:
+    """Ref's first line says "owner or user": only the line after it tells whose it is."""
+    chain = ScriptedChain(
+        "1000000",
+        (
+            receipt(EXCHANGE, SWAPPED),
+            receipt(REF, ok=False),
+            receipt(EXCHANGE, *logs),
+            receipt(USDC),
+        ),
+    )
+    with pytest.raises(SwapFailedError) as info:
+        asyncio.run(SwapTool().execute(swap_action(), context(chain)))
+    message = info.value.message
+    assert says in message and never not in message
+    assert info.value.details["lostfound"] == kind and info.value.details["parked"] is True
+    if kind == "user":
+        assert 'near-agent do "recover my tokens from the exchange"' in message

@@ -202,7 +202,7 @@ def test_swap_near_to_usdc(alice: ToolContext) -> None:
             if isinstance(a, FunctionCallSpec)
         ]
         assert "near_deposit" in methods and methods[-1] == "ft_transfer_call"
-        swap_args = action.transactions[-1].actions[0].args
+        swap_args = action.transactions[-1].actions[-1].args
         assert swap_args["receiver_id"] == alice.network.exchange_id
         assert action.recipients == (alice.network.exchange_id,)
         after = await holdings(alice, ALICE, usdc)
