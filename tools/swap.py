@@ -53,8 +53,8 @@ from tools.errors import (
     ToolError,
     TransactionFailedError,
 )
-from tools.market import market_of
 from tools.lostfound import CLAIM_COMMAND
+from tools.market import market_of
 from tools.outcome import TxOutcome
 from tools.ref_logs import (
     LOSTFOUND_OWNER,

@@ -54,7 +54,9 @@ def test_matches_refs_stable_pool_vectors(
 
 def test_matches_refs_rated_pool_vector() -> None:
     """rated_swap/mod.rs test_rated_julia_07: rate 2 on the first token, amp 1000, no fee."""
-    out = rated_swap_out([100_000 * P24, 200_000 * P24], [24, 24], [2 * P24, P24], 1000, 0, 0, 1, P24)
+    out = rated_swap_out(
+        [100_000 * P24, 200_000 * P24], [24, 24], [2 * P24, P24], 1000, 0, 0, 1, P24
+    )
     assert out == 1_999_999_990_004_997_550_200_911
 
 
