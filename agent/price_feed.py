@@ -49,7 +49,6 @@ class PoolFeed:
 
     def __init__(self, max_age_s: float = MAX_AGE_S) -> None:
         self.max_age_s = max_age_s
-        self.stablecoins: set[str] = set()  # what USD is read in (set by :func:`pool_prices`)
 
     async def refresh(self, ctx: ToolContext, action: CanonicalAction | None = None) -> None:
         market = ctx.market
@@ -57,7 +56,7 @@ class PoolFeed:
             return
         wrap = ctx.network.wrap_id or ctx.tokens.wrap_id
         tokens = action_tokens(action, wrap) if action is not None else set()
-        await market.ensure(tokens | self.stablecoins, self.max_age_s)
+        await market.ensure(tokens, self.max_age_s)
 
 
 def priced_pools(pools: Iterable[Pool]) -> list[PricedPool]:
@@ -75,14 +74,15 @@ def priced_pools(pools: Iterable[Pool]) -> list[PricedPool]:
     ]
 
 
-async def pool_prices(ctx: ToolContext, feed: PoolFeed, stablecoin: str) -> PoolPrices:
+async def pool_prices(ctx: ToolContext, stablecoin: str) -> PoolPrices:
     """Prices and quotes in micro-USD against ``stablecoin`` (a symbol or contract id), from
-    the snapshot ``feed`` keeps."""
+    the market snapshot (which from now on always reads the pools of ``stablecoin``)."""
     stable = await ctx.tokens.resolve(stablecoin)
     if stable.contract_id is None:
         raise NotConfiguredError(f"the stablecoin {stablecoin!r} is native NEAR; no pool holds it")
-    feed.stablecoins.add(stable.contract_id)
     market = ctx.market
+    if market is not None and stable.contract_id not in market.priced_in:
+        market.priced_in += (stable.contract_id,)
     return PoolPrices(
         lambda: priced_pools(market.pools() if market is not None else ()),
         stablecoin=stable.contract_id,

@@ -61,7 +61,7 @@ class AgentSession:
         pool_index = open_market(ctx, home.pools_db)
         feed = PoolFeed()
         try:
-            prices: Any = await pool_prices(ctx, feed, config.defaults.stablecoin)
+            prices: Any = await pool_prices(ctx, config.defaults.stablecoin)
         except ToolError:
             prices = None  # no stablecoin on this network: every USD rule denies
         policy = PolicyEngine(

@@ -21,6 +21,7 @@ action's tokens or is older than its bound.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,9 +30,11 @@ from itertools import combinations
 from typing import Any
 
 from tools.chain import ChainClient
-from tools.errors import ContractAnswerError, NotConfiguredError, ViewCallError
+from tools.errors import ContractAnswerError, NotConfiguredError, ToolError, ViewCallError
 from tools.pool_index import IndexedPool, MemoryIndexStore, PoolIndex, index_scope
 from tools.pools import RATED_SWAP, STABLE_SWAP, Pool
+
+log = logging.getLogger(__name__)
 
 HUB_SYMBOLS = ("USDC", "USDT")  # with wNEAR: the tokens two-hop routes go through
 PER_PAIR = 3  # candidate pools read per token pair
@@ -62,6 +65,7 @@ class Market:
     exchange_id: str
     index: PoolIndex
     hubs: tuple[str, ...] = ()
+    priced_in: tuple[str, ...] = ()  # stablecoins USD prices are read in (beyond the hubs)
     per_pair: int = PER_PAIR
     recheck_s: float = RECHECK_S
     clock: Callable[[], float] = time.monotonic
@@ -99,7 +103,12 @@ class Market:
         """A fresh snapshot of the pools that route and price ``tokens``."""
         now = self.clock()
         if self._checked_at is None or now - self._checked_at >= self.recheck_s:
-            await self.index.refresh(self.chain, self.exchange_id)
+            try:
+                await self.index.refresh(self.chain, self.exchange_id)
+            except ToolError as exc:
+                if self.index.store.meta(self.index.scope) is None:
+                    raise  # no index to fall back on
+                log.warning("the pool index could not be refreshed (%s); using it as it is", exc)
             self._checked_at = now
         wanted = frozenset(tokens)
         pools = await read_pools(self.chain, self.exchange_id, self.candidates(wanted))
@@ -113,9 +122,9 @@ class Market:
         return self.snapshot
 
     def candidates(self, tokens: Iterable[str]) -> list[IndexedPool]:
-        """The pools worth reading for ``tokens``: per pair among them and the hubs, the
-        deepest ``per_pair``."""
-        universe = sorted(set(tokens) | set(self.hubs))
+        """The pools worth reading for ``tokens``: per pair among them, the hubs and the
+        stablecoins prices are read in, the deepest ``per_pair``."""
+        universe = sorted(set(tokens) | set(self.hubs) | set(self.priced_in))
         chosen: dict[int, IndexedPool] = {}
         for a, b in combinations(universe, 2):
             for pool in self.index.on_pair(a, b, self.per_pair):

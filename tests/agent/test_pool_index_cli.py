@@ -18,12 +18,12 @@ from agent.setup_home import write_config
 from devnet.server import RunningDevnet, start_devnet
 from tests.agent.agent_runs import near_agent
 from tests.support.grants import give_home_grants
-from tests.support.pool_world import add_pools, pool_world_genesis
+from tests.support.pool_world import REAL_POOLS, add_pools, pool_world_genesis
 from tests.support.rpc_log import RpcLog, recording
 from tests.tools.conftest import make_context
 
-JUNK = 241
-POOLS = JUNK + 4
+JUNK = 240
+POOLS = JUNK + REAL_POOLS
 SWAP = "swap 1 NEAR to USDC"
 
 

@@ -1,8 +1,10 @@
 """A devnet world with many exchange pools: the default one, plus USDT, a deep USDT/USDC stable
-pool and ``junk`` simple pools (empty or dust) that any account could create on mainnet.
+pool, a wNEAR/REF rated pool (REF rated at 1/6 wNEAR) and ``junk`` empty simple pools, as
+anyone may create on mainnet.
 
-Pool ids: 0-2 the default pools (wNEAR/USDC, wNEAR/REF, USDC/REF), 3 the stable pool, then the
-junk pools; :func:`add_pools` creates more on a running node, as a user would.
+Pool ids: 0-2 the default pools (wNEAR/USDC, wNEAR/REF, USDC/REF), 3 the stable pool, 4 the
+rated pool, then the junk pools; :func:`add_pools` creates more on a running node, as a user
+would.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from tools.keypair import KeyPair
 
 USDT = "usdt.test.near"
 STABLE_POOL = 3
+RATED_POOL = 4
+REAL_POOLS = 5  # pools before the junk ones
+REF_RATE = 10**24 // 6  # one REF is worth a sixth of a wNEAR in the rated pool
+RATED_NEAR = 1_000 * NEAR
+RATED_REF = 6_000 * 10**18
 STABLE_DEPTH = 100_000 * 10**6  # each side of the stable pool, in base units (6 decimals)
 ALICE_USDT = 1_000 * 10**6
 POOL_DEPOSIT = NEAR // 100  # covers any pool's storage; the rest is refunded
@@ -100,6 +107,37 @@ def pool_world_genesis(junk: int) -> Genesis:
             LP_STORAGE_COST,
         ),
         _call(MARKET, USDT, "ft_transfer", {"receiver_id": ALICE, "amount": str(ALICE_USDT)}, 1),
+        _call(ROOT, EXCHANGE, "register_rated_token", {"rate_type": "STNEAR", "token_id": REF}, 1),
+        _call(ROOT, EXCHANGE, "set_token_rate", {"token_id": REF, "rate": str(REF_RATE)}, 1),
+        _call(MARKET, WRAP, "near_deposit", {}, RATED_NEAR),
+        *(
+            _call(
+                MARKET,
+                token,
+                "ft_transfer_call",
+                {"receiver_id": EXCHANGE, "amount": str(amount), "msg": ""},
+                1,
+            )
+            for token, amount in ((WRAP, RATED_NEAR), (REF, RATED_REF))
+        ),
+        _call(
+            ROOT,
+            EXCHANGE,
+            "add_rated_swap_pool",
+            {"tokens": [WRAP, REF], "decimals": [24, 18], "fee": 5, "amp_factor": 240},
+            POOL_DEPOSIT,
+        ),
+        _call(
+            MARKET,
+            EXCHANGE,
+            "add_stable_liquidity",
+            {
+                "pool_id": RATED_POOL,
+                "amounts": [str(RATED_NEAR), str(RATED_REF)],
+                "min_shares": "1",
+            },
+            LP_STORAGE_COST,
+        ),
     ]
     pairs = [(WRAP, USDC), (USDC, REF), (WRAP, REF)]
     for n in range(junk):

@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
-from devnet.genesis_default import USDC, WRAP
+from devnet.genesis_default import REF, USDC, WRAP
 from devnet.server import RunningDevnet, start_devnet
 from memory.pool_index import SqlitePoolIndexStore
 from tests.support.pool_world import (
     ALICE_USDT,
+    RATED_POOL,
+    REAL_POOLS,
+    REF_RATE,
     STABLE_POOL,
     USDT,
     add_pools,
@@ -28,7 +31,7 @@ from tools.pool_index import IndexedPool, MemoryIndexStore, PoolIndex, index_sco
 from tools.pools import swap_out
 from tools.registry import build_registry, parse_args
 
-JUNK = 241  # with the 4 real pools: 245, three pages of 100
+JUNK = 240  # with the 5 real pools: 245, three pages of 100
 TOOLS = build_registry()
 
 
@@ -62,7 +65,7 @@ def test_the_index_reads_only_pools_it_has_not_seen(world: RunningDevnet) -> Non
     async def scenario() -> None:
         with recording(world) as log:
             await index.refresh(ctx.chain, exchange)
-        total = JUNK + 4
+        total = JUNK + REAL_POOLS
         assert log.counts() == {"view:get_number_of_pools": 1, "view:get_pools": 3}
         assert sorted(a["from_index"] for a in log.calls("view:get_pools")) == [0, 100, 200]
 
@@ -147,6 +150,35 @@ def test_a_stable_pool_swap_pays_what_the_stable_pool_returns(world: RunningDevn
         assert ALICE_USDT - amount == int(
             await ctx.chain.view(USDT, "ft_balance_of", {"account_id": ctx.account_id})
         )
+
+    run(ctx, scenario)
+
+
+def test_a_rated_pool_swap_pays_what_the_rated_pool_returns(world: RunningDevnet) -> None:
+    """The rated pool (REF at its rate, a low fee) beats the deep simple pool for NEAR -> REF."""
+    ctx = make_context(world)
+
+    async def scenario() -> None:
+        action = await prepare(ctx, "swap", token_in="NEAR", token_out="REF", amount_in="1")
+        assert action.quote.pool_ids == (RATED_POOL,)
+        returned = int(
+            await ctx.chain.view(
+                ctx.network.exchange_id,
+                "get_return",
+                {
+                    "pool_id": RATED_POOL,
+                    "token_in": WRAP,
+                    "amount_in": str(10**24),
+                    "token_out": REF,
+                },
+            )
+        )
+        pool = next(p for p in market_of(ctx).pools() if p.pool_id == RATED_POOL)
+        assert pool.rates[1] == REF_RATE
+        assert swap_out(pool, WRAP, REF, 10**24) == returned == action.quote.amount_out
+        assert 5_99 * 10**16 < returned < 6 * 10**18  # six REF a NEAR at the rate, less the fee
+        result = await TOOLS["swap"].execute(action, ctx)
+        assert int(result.data["amount_out"]) == returned
 
     run(ctx, scenario)
 
