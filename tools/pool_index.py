@@ -29,7 +29,10 @@ from tools.rpc_values import U64_MAX, parse_uint
 
 log = logging.getLogger(__name__)
 
-PAGE = 500  # pools per get_pools request; near/docs reads mainnet Ref 1,000 at a time
+# Pools per get_pools request. Ref's view takes any limit; what bounds it is the node's view gas
+# (``max_gas_burnt_view``, each operator's setting) and the reply's size. near/docs reads mainnet
+# Ref 1,000 at a time; 500 leaves room, and a page a node refuses is read again in halves.
+PAGE = 500
 MIN_PAGE = 25  # below this a failing page is an error, not a gas limit
 TTL_S = 24 * 3600.0  # a full re-scan at least daily (fees and kinds can change)
 
