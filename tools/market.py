@@ -110,7 +110,7 @@ class Market:
                     raise  # no index to fall back on
                 log.warning("the pool index could not be refreshed (%s); using it as it is", exc)
             self._checked_at = now
-        wanted = frozenset(tokens)
+        wanted = self.universe(tokens)
         pools = await read_pools(self.chain, self.exchange_id, self.candidates(wanted))
         self.index.learn(pools)
         read_at = datetime.now(UTC)
@@ -121,12 +121,16 @@ class Market:
         )
         return self.snapshot
 
+    def universe(self, tokens: Iterable[str]) -> frozenset[str]:
+        """``tokens`` with the hubs and the stablecoins prices are read in: what a snapshot for
+        ``tokens`` covers."""
+        return frozenset(tokens) | frozenset(self.hubs) | frozenset(self.priced_in)
+
     def candidates(self, tokens: Iterable[str]) -> list[IndexedPool]:
         """The pools worth reading for ``tokens``: per pair among them, the hubs and the
         stablecoins prices are read in, the deepest ``per_pair``."""
-        universe = sorted(set(tokens) | set(self.hubs) | set(self.priced_in))
         chosen: dict[int, IndexedPool] = {}
-        for a, b in combinations(universe, 2):
+        for a, b in combinations(sorted(self.universe(tokens)), 2):
             for pool in self.index.on_pair(a, b, self.per_pair):
                 chosen.setdefault(pool.pool_id, pool)
         return [chosen[i] for i in sorted(chosen)]

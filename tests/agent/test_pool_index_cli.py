@@ -84,3 +84,15 @@ def test_a_later_process_reads_only_the_pools_created_since(
     assert "view:get_pools" not in later.counts()
     print(f"\nRPC requests per swap: cold {cold.total} {views(cold)}")
     print(f"warm {later.total} {views(later)}")
+
+
+def test_the_policy_prices_a_token_swap_from_the_snapshot_the_swap_took(
+    world: RunningDevnet, home: Home
+) -> None:
+    """USDT -> USDC through the stable pool: the NEAR the swap deposits is priced from the same
+    snapshot (its hub pools are in it), so the policy reads no pool again, whatever it decides."""
+    with recording(world) as log:
+        run = near_agent(home, "do", "swap 100 USDT to USDC", "--yes")
+    assert "swap:" in run.stdout, run.stdout + run.stderr
+    assert log.counts()["view:get_pool_by_ids"] == 1
+    assert log.counts()["view:get_stable_pool"] == 1
