@@ -41,7 +41,11 @@ def action_tokens(action: CanonicalAction, wrap_id: str | None) -> set[str]:
     found: set[str] = {flow.token for flow in action.outflows}
     if action.quote is not None:
         found |= {action.quote.token_in, action.quote.token_out}
-    return {wrap_id if token == NEAR else token for token in found if token != NEAR or wrap_id}
+    if NEAR in found:
+        found.discard(NEAR)
+        if wrap_id:
+            found.add(wrap_id)
+    return found
 
 
 class PoolFeed:

@@ -31,7 +31,13 @@ from typing import Any
 
 from tools.chain import ChainClient
 from tools.errors import ContractAnswerError, NotConfiguredError, ToolError, ViewCallError
-from tools.pool_index import IndexedPool, MemoryIndexStore, PoolIndex, index_scope
+from tools.pool_index import (
+    IndexedPool,
+    IndexStore,
+    MemoryIndexStore,
+    PoolIndex,
+    index_scope,
+)
 from tools.pools import RATED_SWAP, STABLE_SWAP, Pool
 
 log = logging.getLogger(__name__)
@@ -73,7 +79,7 @@ class Market:
     _checked_at: float | None = field(default=None, repr=False)
 
     @classmethod
-    def for_context(cls, ctx: Any, store: Any = None) -> Market | None:
+    def for_context(cls, ctx: Any, store: IndexStore | None = None) -> Market | None:
         """The market of ``ctx``'s network exchange (None without one): hubs are wNEAR and the
         listed USDC / USDT; the index lives in ``store`` (the home's) or in this process."""
         exchange = ctx.network.exchange_id
@@ -175,5 +181,5 @@ async def read_pools(
         except (ViewCallError, KeyError, TypeError, ValueError):
             return None
 
-    plain, *details = await asyncio.gather(by_ids(), *(detail(p) for p in curved))
+    plain, details = await asyncio.gather(by_ids(), asyncio.gather(*(detail(p) for p in curved)))
     return sorted([*plain, *(p for p in details if p is not None)], key=lambda p: p.pool_id)

@@ -5,6 +5,8 @@ stable-pool swap pays what the exchange's stable pool returns."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +200,28 @@ def test_only_unsupported_pools_on_a_pair_are_named_in_the_error() -> None:
 
     with pytest.raises(NoRouteError, match=r"DEGEN_SWAP: pool 7.*not supported"):
         asyncio.run(best_route(market, "a.near", "b.near", 10**6))
+
+
+def test_the_policy_reuses_a_fresh_snapshot_and_reads_an_old_one_again(
+    world: RunningDevnet,
+) -> None:
+    """``ensure`` (the executor's before_evaluate) reads nothing while the snapshot covers the
+    tokens and is young enough; once it is older than the bound, the candidates are read again."""
+    ctx = make_context(world)
+
+    async def scenario() -> None:
+        await prepare(ctx, "swap", token_in="NEAR", token_out="USDC", amount_in="1")
+        market = market_of(ctx)
+        with recording(world) as log:
+            await market.ensure({WRAP, USDC}, max_age_s=15)
+        assert log.total == 0
+        assert market.snapshot is not None
+        market.snapshot = replace(
+            market.snapshot, read_at=market.snapshot.read_at - timedelta(seconds=16)
+        )
+        with recording(world) as log:
+            await market.ensure({WRAP, USDC}, max_age_s=15)
+        assert log.counts()["view:get_pool_by_ids"] == 1
+        assert market.snapshot.age_s() < 15
+
+    run(ctx, scenario)
