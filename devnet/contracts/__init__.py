@@ -6,11 +6,20 @@ from devnet.contract import Contract
 from devnet.contracts.exchange import Exchange
 from devnet.contracts.fungible_token import FungibleToken
 from devnet.contracts.notary import Notary
+from devnet.contracts.rated_token import RatedToken
 from devnet.contracts.tasks import Tasks
 from devnet.contracts.wrapped_near import WrappedNear
 
 CONTRACTS: dict[str, type[Contract]] = {
-    cls.code_name: cls for cls in (FungibleToken, WrappedNear, Exchange, Tasks, Notary)
+    cls.code_name: cls for cls in (FungibleToken, WrappedNear, Exchange, Tasks, Notary, RatedToken)
 }
 
-__all__ = ["CONTRACTS", "Exchange", "FungibleToken", "Notary", "Tasks", "WrappedNear"]
+__all__ = [
+    "CONTRACTS",
+    "Exchange",
+    "FungibleToken",
+    "Notary",
+    "RatedToken",
+    "Tasks",
+    "WrappedNear",
+]

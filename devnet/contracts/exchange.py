@@ -4,10 +4,12 @@ The agent's swap tool must run unchanged against Ref on testnet and mainnet, so 
 keeps Ref's method names, argument shapes, ``ft_transfer_call`` msg, error strings ("E68: slippage
 error", ...), log lines and arithmetic for the pool kinds the agent meets: simple (two-token,
 constant product) pools, stable-swap pools and rated pools (devnet/contracts/stable_pool.py), with
-rated tokens' rates (devnet/contracts/token_rates.py). An output that cannot be delivered goes back
-to the user's deposit when the user is registered here, otherwise to the user's own lost-and-found
-(``claim_lostfound``) when the exchange has enough free NEAR, else to the owner's account, with
-Ref's log lines. Degen pools and swap-by-output are not implemented.
+rated tokens' rates (devnet/contracts/token_rates.py). One admin fee (Ref's ``admin_fee_bps``:
+exchange_fee + referral_fee at ``new``, or ``modify_admin_fee``) becomes exchange shares in every
+kind; referrals earn nothing (the devnet keeps no referral list). An output that cannot be
+delivered goes back to the user's deposit when the user is registered here, otherwise to the
+user's own lost-and-found (``claim_lostfound``) while the exchange has 100 NEAR free, else to the
+owner's account, with Ref's log lines. Degen pools and swap-by-output are not implemented.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ E75 = "E75: invariant can not reduce "
 E76 = "E76: invalid params"
 E85 = "E85: invalid pool id"
 E86 = "E86: amount need above min amount"
+E88 = "E88: not stable pool"
 E89 = "E89: wrong token count"
 E90 = "E90: fee too large"
 E91 = "E91: not enough shares"
@@ -110,6 +113,13 @@ def swap_return(amount_in: int, reserve_in: int, reserve_out: int, total_fee: in
 def _u32(value: Any) -> int:
     number = u64(value)
     ensure(number < 2**32, DESERIALIZE_ERROR)
+    return number
+
+
+def _u64_text(value: Any) -> int:
+    """A U64 JSON value (a decimal string), as near-sdk's WrappedTimestamp."""
+    number = u128(value)
+    ensure(number <= 2**64 - 1, DESERIALIZE_ERROR)
     return number
 
 
@@ -143,13 +153,17 @@ def _storage_usage(account: dict[str, Any]) -> int:
 
 
 def _deposit(account: dict[str, Any], token: str, amount: int) -> None:
-    account["tokens"][token] = account["tokens"].get(token, 0) + amount
+    """Ref's Account::deposit: nothing at all for a zero amount (no token entry either)."""
+    if amount > 0:
+        account["tokens"][token] = account["tokens"].get(token, 0) + amount
 
 
 def _withdraw(account: dict[str, Any], token: str, amount: int) -> None:
-    ensure(token in account["tokens"], E21)
-    ensure(account["tokens"][token] >= amount, E22)
-    account["tokens"][token] -= amount
+    """Ref's Account::withdraw: a zero amount is no withdrawal, even of an unlisted token."""
+    if amount > 0:
+        ensure(token in account["tokens"], E21)
+        ensure(account["tokens"][token] >= amount, E22)
+        account["tokens"][token] -= amount
 
 
 class Exchange(Contract):
@@ -413,10 +427,10 @@ class Exchange(Contract):
         if not msg:
             self._internal_deposit(ctx, sender, token_in, value)
             return "0"
-        referral_id, actions = self._parse_message(msg)
+        _, actions = self._parse_message(msg)  # no referral list here: a referral earns nothing
         ensure(len(actions) > 0, E72)
         virtual: dict[str, Any] = {"near_amount": 0, "tokens": {token_in: value}}
-        self._execute_actions(ctx, virtual, actions, value, referral_id)
+        self._execute_actions(ctx, virtual, actions, value)
         for token, out in virtual["tokens"].items():
             if out > 0:
                 self._send_tokens(ctx, sender, token, out)
@@ -623,6 +637,29 @@ class Exchange(Contract):
             ctx.promise(ctx.predecessor_account_id).transfer(refund)
         return pool_id
 
+    @call(payable=True)
+    def stable_swap_ramp_amp(
+        self, ctx: Context, pool_id: int, future_amp_factor: int, future_amp_time: str
+    ) -> None:
+        """Owner or guardian: move a stable or rated pool's amp to ``future_amp_factor`` by
+        ``future_amp_time`` (nanoseconds), at least a day away."""
+        assert_one_yocto(ctx)
+        self._assert_owner_or_guardian(ctx)
+        pool = self._pool(ctx, pool_id)
+        ensure(_kind(pool) != SIMPLE_POOL, E88)
+        target, until = u64(future_amp_factor), _u64_text(future_amp_time)
+        self._stable(ctx, pool).ramp_amp(target, until)
+        ctx.storage[_pool_key(pool_id)] = pool
+
+    @call(payable=True)
+    def stable_swap_stop_ramp_amp(self, ctx: Context, pool_id: int) -> None:
+        assert_one_yocto(ctx)
+        self._assert_owner_or_guardian(ctx)
+        pool = self._pool(ctx, pool_id)
+        ensure(_kind(pool) != SIMPLE_POOL, E88)
+        self._stable(ctx, pool).stop_ramp_amp()
+        ctx.storage[_pool_key(pool_id)] = pool
+
     def _stable(self, ctx: Context, pool: dict[str, Any]) -> StablePool:
         """The stable or rated pool ``pool`` at this block, with its tokens' current rates."""
         if pool["kind"] == RATED_SWAP:
@@ -660,8 +697,7 @@ class Exchange(Contract):
             )
         account = self._unwrap_account(ctx, sender)
         for token, amount in zip(pool["token_account_ids"], wanted, strict=True):
-            if amount > 0:
-                _withdraw(account, token, amount)
+            _withdraw(account, token, amount)
         self._save_account(ctx, sender, account)
         ctx.storage[_pool_key(pool_id)] = pool
         ensure(
@@ -703,8 +739,7 @@ class Exchange(Contract):
             )
         ctx.storage[_pool_key(pool_id)] = pool
         for token, amount in zip(pool["token_account_ids"], wanted, strict=True):
-            if amount > 0:
-                _deposit(account, token, amount)
+            _deposit(account, token, amount)
         self._save_account(ctx, sender, account)
         return str(burn)
 
@@ -807,8 +842,7 @@ class Exchange(Contract):
         ctx.log(f"LP {sender} remove {burn} shares to gain tokens [{listed}]")
         ctx.storage[_pool_key(pool_id)] = pool
         for token, amount in zip(stable.tokens, out, strict=True):
-            if amount > 0:
-                _deposit(account, token, amount)
+            _deposit(account, token, amount)
         self._save_account(ctx, sender, account)
         return [str(a) for a in out]
 
@@ -816,8 +850,12 @@ class Exchange(Contract):
     def swap(
         self, ctx: Context, actions: list[dict[str, Any]], referral_id: str | None = None
     ) -> str:
-        """Swap from the caller's deposits; returns the last action's output."""
+        """Swap from the caller's deposits; returns the last action's output.
+
+        ``referral_id`` is accepted as on Ref, where only referrals on the owner's list earn a
+        part of the admin fee; the devnet keeps no such list."""
         assert_initialized(ctx.storage)
+        ensure(referral_id is None or isinstance(referral_id, str), DESERIALIZE_ERROR)
         parsed = self._parse_actions(actions)
         ensure(len(parsed) > 0, E72)
         whitelist = ctx.storage["whitelist"]
@@ -827,7 +865,7 @@ class Exchange(Contract):
         account = self._unwrap_account(ctx, sender)
         first = parsed[0]
         ensure(first["amount_in"] is not None, E41)
-        out = self._execute_actions(ctx, account, parsed, first["amount_in"], referral_id)
+        out = self._execute_actions(ctx, account, parsed, first["amount_in"])
         self._save_account(ctx, sender, account)
         return str(out)
 
@@ -837,7 +875,6 @@ class Exchange(Contract):
         account: dict[str, Any],
         actions: list[dict[str, Any]],
         amount: int,
-        referral_id: str | None,
     ) -> int:
         """Ref's sequential actions: an action without amount_in spends the previous output."""
         result = amount
@@ -851,7 +888,6 @@ class Exchange(Contract):
                 amount_in,
                 action["token_out"],
                 action["min_amount_out"],
-                referral_id,
             )
             _deposit(account, action["token_out"], result)
         return result
@@ -864,12 +900,13 @@ class Exchange(Contract):
         amount_in: int,
         token_out: str,
         min_amount_out: int,
-        referral_id: str | None,
+        quiet: bool = False,
     ) -> int:
+        """One swap action on a pool; ``quiet``: a dry run, which Ref runs without logs."""
         pool = self._pool(ctx, pool_id)
         if _kind(pool) != SIMPLE_POOL:
             return self._stable_swap(
-                ctx, pool_id, pool, token_in, amount_in, token_out, min_amount_out
+                ctx, pool_id, pool, token_in, amount_in, token_out, min_amount_out, quiet
             )
         ensure(token_in != token_out, E73)
         tokens = pool["token_account_ids"]
@@ -878,26 +915,22 @@ class Exchange(Contract):
         amounts = pool["amounts"]
         amount_out = swap_return(amount_in, amounts[i], amounts[o], pool["total_fee"])
         ensure(amount_out >= min_amount_out, E68)
-        ctx.log(f"Swapped {amount_in} {token_in} for {amount_out} {token_out}")
+        if not quiet:
+            ctx.log(f"Swapped {amount_in} {token_in} for {amount_out} {token_out}")
         prev_invariant = math.isqrt(amounts[i] * amounts[o])
         amounts[i] += amount_in
         amounts[o] -= amount_out
         new_invariant = math.isqrt(amounts[i] * amounts[o])
         ensure(new_invariant >= prev_invariant, E75)
+        # Ref: the admin fee's part of the invariant's growth is minted as exchange shares
         numerator = (new_invariant - prev_invariant) * pool["shares_total_supply"]
-        exchange_fee = ctx.storage["exchange_fee"]
-        if exchange_fee > 0 and numerator > 0:
-            denominator = new_invariant * FEE_DIVISOR // exchange_fee
-            self._mint_shares(ctx, pool, pool_id, ctx.current_account_id, numerator // denominator)
-        referral_fee = ctx.storage["referral_fee"]
-        if (
-            referral_id
-            and referral_fee > 0
-            and numerator > 0
-            and _shares_key(pool_id, referral_id) in ctx.storage
-        ):
-            denominator = new_invariant * FEE_DIVISOR // referral_fee
-            self._mint_shares(ctx, pool, pool_id, referral_id, numerator // denominator)
+        admin_bps = self._admin_fee_bps(ctx)
+        if admin_bps > 0 and numerator > 0:
+            admin_shares = numerator // (prev_invariant * FEE_DIVISOR // admin_bps)
+            exchange = ctx.current_account_id
+            if not quiet:
+                ctx.log(f"Exchange {exchange} got {admin_shares} shares, No referral fee")
+            self._mint_shares(ctx, pool, pool_id, exchange, admin_shares)
         ctx.storage[_pool_key(pool_id)] = pool
         return amount_out
 
@@ -910,19 +943,22 @@ class Exchange(Contract):
         amount_in: int,
         token_out: str,
         min_amount_out: int,
+        quiet: bool,
     ) -> int:
         """A swap through a stable or rated pool, logged as Ref logs it (fees in token_out)."""
         outcome = self._stable(ctx, pool).swap(
             token_in, amount_in, token_out, min_amount_out, self._admin_fee_bps(ctx)
         )
-        ctx.log(
-            f"Swapped {amount_in} {token_in} for {outcome.amount_out} {token_out}, "
-            f"total fee {outcome.total_fee}, admin fee {outcome.admin_fee}"
-        )
+        if not quiet:
+            ctx.log(
+                f"Swapped {amount_in} {token_in} for {outcome.amount_out} {token_out}, "
+                f"total fee {outcome.total_fee}, admin fee {outcome.admin_fee}"
+            )
         if outcome.admin_distributed:
             exchange = ctx.current_account_id
             self._credit_shares(ctx, pool_id, exchange, outcome.admin_shares)
-            ctx.log(f"Exchange {exchange} got {outcome.admin_shares} shares, No referral fee")
+            if not quiet:
+                ctx.log(f"Exchange {exchange} got {outcome.admin_shares} shares, No referral fee")
         ctx.storage[_pool_key(pool_id)] = pool
         return outcome.amount_out
 
@@ -1049,9 +1085,9 @@ class Exchange(Contract):
                 token_in, value, token_out, 0, self._admin_fee_bps(ctx)
             )
             return str(outcome.amount_out)
+        ensure(token_in != token_out, E73)  # Ref's get_return runs its swap's own checks
         tokens = pool["token_account_ids"]
         ensure(token_in in tokens and token_out in tokens, E102)
-        ensure(token_in != token_out, E76)
         i, o = tokens.index(token_in), tokens.index(token_out)
         return str(swap_return(value, pool["amounts"][i], pool["amounts"][o], pool["total_fee"]))
 
@@ -1121,7 +1157,7 @@ class Exchange(Contract):
                 amount_in,
                 action["token_out"],
                 action["min_amount_out"],
-                None,
+                quiet=True,
             )
             held[action["token_out"]] = held.get(action["token_out"], 0) + result
         return {t: str(a) for t, a in held.items()}

@@ -43,6 +43,12 @@ E68 = "E68: slippage error"
 E69 = "E69: pool reserved token balance less than MIN_RESERVE"
 E70 = "E70: encounter err when calc swap out"
 E71 = "E71: illegal swap with duplicated tokens"
+E81 = "E81: amp is currently in lock"
+E82 = "E82: insufficient ramp time"
+E83 = "E83: invalid amp factor"
+E84 = "E84: amp factor change is too large"
+MIN_RAMP_DURATION_NS = 86_400 * 10**9
+MAX_AMP_CHANGE = 10
 NOT_IMPLEMENTED = "not implemented"  # Rust's unimplemented!(): a stable call on the wrong kind
 
 
@@ -146,6 +152,27 @@ class StablePool:
             state["init_amp_time"],
             state["stop_amp_time"],
         ).at(self.now_ns)
+
+    def ramp_amp(self, future_amp: int, future_time_ns: int) -> None:
+        """Start moving the amplification linearly to ``future_amp`` by ``future_time_ns``."""
+        now, state = self.now_ns, self.state
+        ensure(now >= state["init_amp_time"] + MIN_RAMP_DURATION_NS, E81)
+        ensure(future_time_ns >= now + MIN_RAMP_DURATION_NS, E82)
+        amp = _solve(E66, self.amp)
+        ensure(0 < future_amp < MAX_AMP, E83)
+        ensure(
+            amp <= future_amp <= amp * MAX_AMP_CHANGE
+            or (future_amp < amp and future_amp * MAX_AMP_CHANGE >= amp),
+            E84,
+        )
+        state["init_amp_factor"], state["init_amp_time"] = amp, now
+        state["target_amp_factor"], state["stop_amp_time"] = future_amp, future_time_ns
+
+    def stop_ramp_amp(self) -> None:
+        amp = _solve(E65, self.amp)
+        state = self.state
+        state["init_amp_factor"] = state["target_amp_factor"] = amp
+        state["init_amp_time"] = state["stop_amp_time"] = self.now_ns
 
     def _curve(self) -> Curve:
         return Curve(self.amp(), self.rates)
