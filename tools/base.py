@@ -9,6 +9,7 @@ configuration), never in the arguments the planner fills in.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,7 +145,8 @@ class ToolContext:
     quote_max_age_s: float = 30.0
     # the exchange's pools as this intent sees them (tools.market); made on first use if None
     market: Market | None = field(default=None, repr=False)
-    gas_price: int | None = None  # yoctoNEAR per gas unit, read from the chain when first needed
+    # the chain's gas price (yoctoNEAR per gas unit) and when it was read (time.monotonic)
+    gas_price_read: tuple[int, float] | None = field(default=None, repr=False)
     gas: dict[str, int] = field(
         default_factory=lambda: {
             "default": 30 * TGAS,
@@ -320,14 +322,20 @@ def attached_cost(transactions: Iterable[TransactionSpec], gas_price: int) -> tu
     return deposits, gas * gas_price
 
 
+GAS_PRICE_TTL_S = 60.0
+"""How long a gas price read from the chain is used: one command reads it once, a long-running
+daemon again as it moves (nearcore adjusts it every block, within bounds)."""
+
+
 async def gas_price(ctx: ToolContext) -> int:
-    """The chain's current gas price (yoctoNEAR per gas unit), read once per context."""
-    if ctx.gas_price is None:
+    """The chain's current gas price (yoctoNEAR per gas unit), read at most every minute."""
+    now = time.monotonic()
+    if ctx.gas_price_read is None or now - ctx.gas_price_read[1] > GAS_PRICE_TTL_S:
         answer = await ctx.chain.rpc("gas_price", [None])
         if not isinstance(answer, Mapping) or "gas_price" not in answer:
             raise RpcError(f"the node answered gas_price with {short(answer)}, not a gas price")
-        ctx.gas_price = parse_uint(answer["gas_price"], "the gas price")
-    return ctx.gas_price
+        ctx.gas_price_read = (parse_uint(answer["gas_price"], "the gas price"), now)
+    return ctx.gas_price_read[0]
 
 
 async def require_near_for(

@@ -29,9 +29,14 @@ from tools.base import (
     execute_transactions,
     require_near_for,
 )
-from tools.errors import NotConfiguredError, NothingToClaimError, ToolError
+from tools.errors import (
+    NotConfiguredError,
+    NothingToClaimError,
+    ToolError,
+    TransactionFailedError,
+)
 from tools.outcome import TxOutcome
-from tools.ref_logs import ft_transfers, lostfound_of
+from tools.ref_logs import LOSTFOUND_OWNER, LOSTFOUND_USER, ft_transfers, lostfound_of
 from tools.rpc_values import contract_u128, u128_text
 from tools.transfer import registration_deposit, storage_deposit_call
 
@@ -56,6 +61,9 @@ class ClaimLostfoundTool(Tool[ClaimLostfoundArgs]):
     )
     Args = ClaimLostfoundArgs
     contract_methods = ("claim_lostfound",)
+    # it pays NEAR (the 1 yoctoNEAR claim_lostfound requires, a registration on the token), so
+    # the grant's NEAR caps, token and recipient allowlists apply to it
+    moves_funds = True
     grounded_fields = ("token",)
     asks_to = "recover tokens from the exchange"
 
@@ -137,30 +145,42 @@ class ClaimLostfoundTool(Tool[ClaimLostfoundArgs]):
         }
         received: dict[str, int] = {}
 
-        def verify(i: int, outcome: TxOutcome) -> ToolError | None:
-            """A claim whose delivery failed parked the tokens again: say so, send no more."""
-            if i not in claims:
-                return None
+        def judge(i: int, outcome: TxOutcome) -> ToolError | None:
+            """Why claim ``i`` did not deliver (None: it did); a failed delivery parks it again."""
             token = claims[i]
             got, parked_again = _delivered(outcome, exchange, action.signer_id, token)
             received[token] = got
             if got > 0:
                 return None
-            where = (
-                "back in a lost-and-found on the exchange"
-                if parked_again
-                else "with the exchange (no delivery was seen)"
-            )
+            where = {
+                LOSTFOUND_USER: f"back in your lost-and-found on {exchange}: claim them again "
+                f"once your account can receive {token}",
+                LOSTFOUND_OWNER: f"in the central lost-and-found of {exchange}'s owner: only the "
+                "exchange can return them",
+            }.get(parked_again, f"with {exchange} (no delivery was seen)")
+            reason = outcome.first_error()
             return ToolError(
-                f"the claim of {token} delivered nothing to {action.signer_id}: the tokens are "
-                f"{where}",
+                f"the claim of {token} delivered nothing to {action.signer_id}"
+                + (f" ({reason})" if reason else "")
+                + f": the tokens are {where}",
                 tx_hash=outcome.tx_hash,
                 token=token,
             )
 
-        result, _ = await execute_transactions(
-            action, ctx, list(claims.values()), verify, on_signed=on_signed
-        )
+        def verify(i: int, outcome: TxOutcome) -> ToolError | None:
+            return judge(i, outcome) if i in claims else None
+
+        try:
+            result, _ = await execute_transactions(
+                action, ctx, list(claims.values()), verify, on_signed=on_signed
+            )
+        except TransactionFailedError as exc:
+            failed = len(exc.result.tx_hashes) - 1 if exc.result is not None else -1
+            if exc.outcome is None or failed not in claims:
+                raise
+            problem = judge(failed, exc.outcome) or exc
+            problem.result = exc.result
+            raise problem from exc
         shown = [await _shown(ctx, token, amount) for token, amount in received.items()]
         result.data["claimed"] = {token: str(amount) for token, amount in received.items()}
         result.summary = f"Recovered {', '.join(shown)} from your lost-and-found on {exchange}"
@@ -217,14 +237,16 @@ async def _shown(ctx: ToolContext, contract: str, amount: int) -> str:
     return f"{format_amount(amount, info.decimals)} {info.symbol}"
 
 
-def _delivered(outcome: TxOutcome, exchange: str, user: str, token: str) -> tuple[int, bool]:
-    """(what the claim delivered to the user, whether the exchange logged parking it again).
+def _delivered(outcome: TxOutcome, exchange: str, user: str, token: str) -> tuple[int, str]:
+    """(what the claim delivered to the user, whose lost-and-found the exchange logged parking
+    it in again: a LOSTFOUND_* value, "" for none).
 
     The token's NEP-297 ``ft_transfer`` events from the exchange to the user say it; for a token
     without events, the claim's own value (Ref's callback returns the amount it sent, 0 when the
     transfer failed)."""
     got = 0
-    events = parked_again = False
+    events = False
+    parked_again = ""
     for receipt in outcome.receipts:
         if not receipt.ok:
             continue
@@ -233,8 +255,15 @@ def _delivered(outcome: TxOutcome, exchange: str, user: str, token: str) -> tupl
                 events = True
                 if data.get("old_owner_id") == exchange and data.get("new_owner_id") == user:
                     got += u128_text(data.get("amount")) or 0
-        elif receipt.executor_id == exchange and lostfound_of(receipt.logs):
-            parked_again = True
-    if not events and not parked_again:
-        got = u128_text(outcome.json_value()) or 0
+        elif receipt.executor_id == exchange:
+            parked_again = lostfound_of(receipt.logs) or parked_again
+    if not events and not parked_again and outcome.ok:
+        got = u128_text(_json_value(outcome)) or 0
     return got, parked_again
+
+
+def _json_value(outcome: TxOutcome) -> object:
+    try:
+        return outcome.json_value()
+    except ToolError:
+        return None

@@ -61,7 +61,7 @@ _BPS_UNITS = frozenset(
 # Tools that move funds, and those that need the user's instruction: every tool that acts (a
 # claim receives funds, a label is signed on the user's behalf); only reading needs none.
 FUND_MOVING = frozenset({"transfer", "swap"})
-NEEDS_INSTRUCTION = FUND_MOVING | {"claim_rewards", "submit_label"}
+NEEDS_INSTRUCTION = FUND_MOVING | {"claim_rewards", "claim_lostfound", "submit_label"}
 # "send 1 NEAR to bob and 3 NEAR to carol": a money verb, then amounts that share it.
 _LEADING_MONEY_VERB = re.compile(rf"^(?P<verb>{EN_SEND_WORDS}|{EN_SWAP_WORDS})\s+", re.IGNORECASE)
 _AND_AN_AMOUNT = re.compile(r"\s*,?\s*\band\s+(?=\.?\d)|\s*,\s*(?=\.?\d)", re.IGNORECASE)
@@ -244,7 +244,7 @@ class OfflinePlanner:
             if bps is not None:
                 args["max_slippage_bps"] = bps
             return tool, args
-        if tool == "balance":
+        if tool in ("balance", "claim_lostfound"):
             token = slots.get("token")
             return tool, {} if token is None else {"token": self._token(token, clause)}
         if tool == "list_tasks":

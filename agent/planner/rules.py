@@ -161,6 +161,14 @@ _ZH_CLAIM = (
     rf"(?:任务\s*{IDS}\s*的\s*)?(?:任务)?\s*(?:奖励|报酬|收益|奖金){ZH_TAIL}",
 )
 
+# "recover my tokens from the exchange", "claim my REF from the lost-and-found"
+_EN_LOSTFOUND = (
+    r"(?:recover|claim|reclaim|retrieve|get\s+back)\s+(?:all\s+)?(?:of\s+)?(?:my\s+|the\s+)?"
+    rf"(?:(?:lost|parked|stuck)\s+)?(?:tokens|token|funds|{_TOK})(?:\s+back)?\s+"
+    r"(?:from|on|in)\s+(?:the\s+|my\s+)?"
+    r"(?:exchange|lost[\s-]*(?:and|&)[\s-]*found|lostfound)(?:\s+account)?",
+)
+
 RULES: tuple[Rule, ...] = tuple(
     _rule(tool, pattern)
     for tool, patterns in (
@@ -170,6 +178,7 @@ RULES: tuple[Rule, ...] = tuple(
         ("balance", _EN_BALANCE + _JA_BALANCE + _ZH_BALANCE),
         ("list_tasks", _EN_LIST + _JA_LIST + _ZH_LIST),
         ("claim_rewards", _EN_CLAIM + _JA_CLAIM + _ZH_CLAIM),
+        ("claim_lostfound", _EN_LOSTFOUND),
         ("exact_out", _EXACT_OUT),
     )
     for pattern in patterns

@@ -41,7 +41,7 @@ async def _pending(home: Home) -> int:
     [
         ("after_reserve", False, False),
         ("after_sign", False, False),
-        ("after_submit", True, False),  # the swap's first transaction (the wrap) went through
+        ("after_submit", True, True),  # the swap's one transaction (wrap, then swap) went through
         ("before_settle", True, True),
     ],
 )

@@ -34,6 +34,7 @@ def test_tools_and_fields_match_the_documented_contract() -> None:
         "list_tasks": {"status"},
         "submit_label": {"task_id", "item_id", "label"},
         "claim_rewards": {"task_ids"},
+        "claim_lostfound": {"token"},
     }
     assert set(registry.tool_names()) == set(fields)
 

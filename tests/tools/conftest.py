@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tools.action import FunctionCallSpec, TransactionSpec
 from tools.base import ToolContext
 from tools.keys import load_credentials
 from tools.network import devnet_from_manifest
@@ -57,6 +58,24 @@ def run(ctx: ToolContext, make: Callable[[], Awaitable[T]]) -> T:
             await ctx.aclose()
 
     return asyncio.run(main())
+
+
+async def call(
+    ctx: ToolContext,
+    contract: str,
+    method: str,
+    args: dict[str, Any],
+    deposit: int = 0,
+    gas: int = 30 * 10**12,
+) -> None:
+    """One function call signed by ``ctx``'s account outside the agent (as from a wallet)."""
+    spec = TransactionSpec(
+        signer_id=ctx.account_id,
+        receiver_id=contract,
+        actions=(FunctionCallSpec(method_name=method, args=args, gas=gas, deposit=deposit),),
+    )
+    outcome = await ctx.chain.send(ctx.require_credentials(), spec)
+    assert outcome.ok, outcome.first_error()
 
 
 @pytest.fixture

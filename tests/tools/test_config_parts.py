@@ -97,6 +97,7 @@ def test_args_models_match_design_and_refuse_floats() -> None:
         "list_tasks": {"status"},
         "submit_label": {"task_id", "item_id", "label"},
         "claim_rewards": {"task_ids"},
+        "claim_lostfound": {"token"},
     }
     with pytest.raises(InvalidArgumentsError, match="float"):
         parse_args("transfer", {"receiver_id": "bob.near", "amount": 1.5, "token": "NEAR"})

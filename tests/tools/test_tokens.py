@@ -43,6 +43,10 @@ class TokenChain:
     async def near_balance(self, account_id: str) -> dict[str, int]:
         return {"total": 10**25, "available": 10**25, "locked": 0}
 
+    async def rpc(self, method: str, params: Any) -> Any:
+        assert method == "gas_price"
+        return {"gas_price": "100000000"}
+
 
 def registry(symbol: str = INJECTED) -> TokenRegistry:
     return TokenRegistry(TokenChain(symbol), LISTED)  # type: ignore[arg-type]
