@@ -82,7 +82,7 @@ class Executor:
         review: Confirm | None = None,
         actor: Actor = "user",
         tools: dict[str, Tool[Any]] | None = None,
-        before_evaluate: Callable[[ToolContext], Awaitable[None]] | None = None,
+        before_evaluate: Callable[[ToolContext, CanonicalAction], Awaitable[None]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.policy = policy
@@ -91,7 +91,9 @@ class Executor:
         self.review = review  # asked before signing what the policy allows outright
         self.actor: Actor = actor
         self.tools = tools if tools is not None else tool_registry.build_registry()
-        self.before_evaluate = before_evaluate  # e.g. refresh the prices the policy reads
+        # make sure the prices the policy reads cover the action and are fresh (the market
+        # snapshot the prepare took is reused when it does)
+        self.before_evaluate = before_evaluate
 
     async def run(self, plan: Plan, *, correlation_id: str | None = None) -> RunReport:
         cid = correlation_id or new_correlation_id()
@@ -124,7 +126,7 @@ class Executor:
 
         if self.before_evaluate is not None and action.transactions:
             try:
-                await self.before_evaluate(self.ctx)
+                await self.before_evaluate(self.ctx, action)
             except ToolError as exc:  # no fresh prices: the policy denies what needs them
                 self._log(AuditKind.ERROR, cid, {"stage": "prices", **exc.to_dict()}, tool)
         decision = self.policy.dry_run(action)

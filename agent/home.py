@@ -55,6 +55,11 @@ class Home:
         return self.root / "policy.db"
 
     @property
+    def pools_db(self) -> Path:
+        """The exchange pool index (``memory.pool_index``): a cache, rebuilt from the chain."""
+        return self.root / "pools.db"
+
+    @property
     def devnet_dir(self) -> Path:
         return self.root / "devnet"
 

@@ -20,7 +20,7 @@ from agent.home import Home
 from agent.intent_screen import screen_intent
 from agent.plan import Plan, PlanStep
 from agent.planner import OfflinePlanner, Planner, PlannerContext
-from agent.price_feed import PoolFeed, pool_prices
+from agent.price_feed import PoolFeed, open_market, pool_prices
 from agent.reconcile import Reconciled, reconcile_pending
 from memory.audit import Actor, AuditLog, new_correlation_id
 from memory.contacts import AddressBook
@@ -45,6 +45,7 @@ class AgentSession:
     preferences: PreferencesStore
     conversation: Conversation
     feed: PoolFeed
+    pool_index: Any = None  # the home's pool index store, closed with the session
     session_id: str = field(default_factory=new_correlation_id)
 
     @classmethod
@@ -57,9 +58,10 @@ class AgentSession:
             keys_dir=home.keys_dir,
             state_dir=home.state_dir,
         )
+        pool_index = open_market(ctx, home.pools_db)
         feed = PoolFeed()
         try:
-            prices: Any = await pool_prices(ctx, feed, config.stablecoin, config.pricing.rules())
+            prices: Any = await pool_prices(ctx, config.stablecoin, config.pricing.rules())
         except ToolError:
             prices = None  # no stablecoin on this network: every USD rule denies
         policy = PolicyEngine(
@@ -75,12 +77,15 @@ class AgentSession:
             preferences=PreferencesStore(home.memory_db),
             conversation=Conversation(home.memory_db),
             feed=feed,
+            pool_index=pool_index,
         )
 
     async def close(self) -> None:
         await self.ctx.aclose()
         for store in (self.policy, self.audit, self.contacts, self.preferences, self.conversation):
             store.close()
+        if self.pool_index is not None:
+            self.pool_index.close()
 
     def grants_file_notice(self) -> str | None:
         """Once per home, that agent.yaml's ``grants_file`` is ignored; grants are never
@@ -156,7 +161,7 @@ class AgentSession:
         action = await tool_registry.prepare(step.tool, step.args, self.ctx)
         if action.transactions:
             with contextlib.suppress(ToolError):
-                await self.feed.refresh(self.ctx)
+                await self.feed.refresh(self.ctx, action)
         return action, self.policy.dry_run(action)
 
     def executor(

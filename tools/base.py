@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -38,6 +38,9 @@ from tools.rpc_values import parse_uint, short
 from tools.signers import KeyRing, keyring_from_keystore, send_narrowest
 from tools.signing import SignedTx
 from tools.tokens import NEAR_DECIMALS, TokenRegistry
+
+if TYPE_CHECKING:
+    from tools.market import Market
 
 OnSigned = Callable[[SignedTx, TransactionSpec], Any]
 """Called with each signed transaction and its spec before it is first sent: journal it."""
@@ -144,6 +147,8 @@ class ToolContext:
     tokens: TokenRegistry = None  # type: ignore[assignment]  # filled in __post_init__
     max_slippage_bps: int = 50
     quote_max_age_s: float = 30.0
+    # the exchange's pools as this intent sees them (tools.market); made on first use if None
+    market: Market | None = field(default=None, repr=False)
     # the chain's gas price (yoctoNEAR per gas unit) and when it was read (time.monotonic)
     gas_price_read: tuple[int, float] | None = field(default=None, repr=False)
     gas: dict[str, int] = field(

@@ -1,9 +1,12 @@
 """Quotes and routes on a Ref-compatible exchange.
 
-Constant-product math in integers exactly as Ref's simple pools compute it (fee in basis points
-of 10,000), over the best single pool or a two-hop route through wNEAR; the chosen route is then
+Each pool is priced as Ref computes it (``tools.pools.swap_out``: constant product for simple
+pools, the amplified stable-swap curve for stable and rated pools). Routes are a single pool or
+two hops through a hub (wNEAR, USDC or USDt), over the pools of one market snapshot
+(``tools.market``), never over every pool of the exchange. The chosen route is then
 cross-checked with the exchange's own ``get_return`` and the lower figure is used, so a quote is
-never more optimistic than the contract.
+never more optimistic than the contract. DEGEN_SWAP pools and Ref's DCL are not supported: they
+are never routed through (see ``tools.pools``).
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.chain import ChainClient
-from tools.errors import ContractAnswerError, NoRouteError
+from tools.errors import ContractAnswerError, NoRouteError, ViewCallError
 from tools.pools import FEE_DIVISOR, Pool, swap_out
 from tools.rpc_values import U64_MAX, parse_uint
+
+if TYPE_CHECKING:
+    from tools.market import Market
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +77,10 @@ def min_out(quoted: int, slippage_bps: int) -> int:
 
 
 async def fetch_pools(chain: ChainClient, exchange_id: str, concurrency: int = 8) -> list[Pool]:
-    """Every pool with fresh reserves; pages are read concurrently (mainnet Ref has thousands)."""
+    """Every pool with fresh reserves; pages are read concurrently (mainnet Ref has thousands).
+
+    Dozens of requests on mainnet: only for readers not yet on a market snapshot
+    (``tools.market.Market``), which reads the few pools that matter."""
     raw = await chain.view(exchange_id, "get_number_of_pools", {})
     total = parse_uint(raw, "the number of pools", limit=U64_MAX, error=ContractAnswerError)
     gate = asyncio.Semaphore(concurrency)
@@ -101,19 +110,26 @@ def _hop(pool: Pool, token_in: str, token_out: str, amount: int) -> Hop | None:
 
 
 def candidate_routes(
-    pools: Sequence[Pool], token_in: str, token_out: str, amount: int, via: str | None
+    pools: Sequence[Pool],
+    token_in: str,
+    token_out: str,
+    amount: int,
+    via: str | Sequence[str] | None,
 ) -> list[Route]:
-    """Every single-pool route and every two-hop route through ``via``, best first."""
+    """Every single-pool route and every two-hop route through a hub in ``via``, best first."""
+    hubs = [via] if isinstance(via, str) else list(via or ())
     routes = [Route((h,)) for p in pools if (h := _hop(p, token_in, token_out, amount))]
-    if via and via not in (token_in, token_out):
+    for hub in dict.fromkeys(hubs):
+        if hub in (token_in, token_out):
+            continue
         for first_pool in pools:
-            first = _hop(first_pool, token_in, via, amount)
+            first = _hop(first_pool, token_in, hub, amount)
             if first is None:
                 continue
             for second_pool in pools:
                 if second_pool.pool_id == first_pool.pool_id:
                     continue
-                second = _hop(second_pool, via, token_out, first.amount_out)
+                second = _hop(second_pool, hub, token_out, first.amount_out)
                 if second is not None:
                     routes.append(Route((first, second)))
     routes.sort(key=lambda r: (-r.amount_out, len(r.hops), r.pool_ids))
@@ -143,33 +159,58 @@ async def contract_return(chain: ChainClient, exchange_id: str, route: Route) ->
     return Route(tuple(hops))
 
 
-async def best_route(
-    chain: ChainClient,
-    exchange_id: str,
-    token_in: str,
-    token_out: str,
-    amount_in: int,
-    via: str | None,
-) -> Route:
-    """The best route, priced no better than the exchange itself says."""
-    pools = await fetch_pools(chain, exchange_id)
-    routes = candidate_routes(pools, token_in, token_out, amount_in, via)
+CROSS_CHECKED = 3  # routes tried when the exchange refuses to quote the best ones
+
+
+async def best_route(market: Market, token_in: str, token_out: str, amount_in: int) -> Route:
+    """The best route over a fresh snapshot of the pools that can form one, priced no better
+    than the exchange itself says (its ``get_return``, hop by hop)."""
+    snapshot = await market.read((token_in, token_out))
+    routes = candidate_routes(snapshot.pools, token_in, token_out, amount_in, market.hubs)
     if not routes:
-        raise NoRouteError(
-            f"no pool on {exchange_id} swaps {token_in} to {token_out} (directly or through {via})",
+        raise _no_route(market, token_in, token_out)
+    refused: ViewCallError | None = None
+    for local in routes[:CROSS_CHECKED]:
+        try:
+            checked = await contract_return(market.chain, market.exchange_id, local)
+        except ViewCallError as exc:  # e.g. a rated pool whose rates have expired
+            log.warning("route %s: the exchange refused to quote it: %s", local.pool_ids, exc)
+            refused = exc
+            continue
+        if checked.amount_out != local.amount_out:
+            log.warning(
+                "route %s: local quote %s, exchange get_return %s",
+                local.pool_ids,
+                local.amount_out,
+                checked.amount_out,
+            )
+        chosen = checked if checked.amount_out < local.amount_out else local
+        if chosen.amount_out <= 0:
+            raise NoRouteError(f"{amount_in} of {token_in} buys nothing of {token_out}")
+        return chosen
+    raise NoRouteError(
+        f"{market.exchange_id} refused to quote every route from {token_in} to {token_out}"
+        f" ({refused.message if refused else 'no answer'})",
+        token_in=token_in,
+        token_out=token_out,
+    )
+
+
+def _no_route(market: Market, token_in: str, token_out: str) -> NoRouteError:
+    hubs = ", ".join(h for h in market.hubs if h not in (token_in, token_out)) or "no hub"
+    unsupported = market.unsupported_between(token_in, token_out)
+    if unsupported:
+        kinds = ", ".join(sorted({p.kind for p in unsupported}))
+        return NoRouteError(
+            f"only pools of a kind this agent does not support ({kinds}: pool "
+            f"{', '.join(str(p.pool_id) for p in unsupported)}) swap {token_in} to {token_out} "
+            f"on {market.exchange_id}; DEGEN_SWAP pools and DCL are not supported",
             token_in=token_in,
             token_out=token_out,
         )
-    local = routes[0]
-    checked = await contract_return(chain, exchange_id, local)
-    if checked.amount_out != local.amount_out:
-        log.warning(
-            "route %s: local quote %s, exchange get_return %s",
-            local.pool_ids,
-            local.amount_out,
-            checked.amount_out,
-        )
-    chosen = checked if checked.amount_out < local.amount_out else local
-    if chosen.amount_out <= 0:
-        raise NoRouteError(f"{amount_in} of {token_in} buys nothing of {token_out}")
-    return chosen
+    return NoRouteError(
+        f"no pool on {market.exchange_id} swaps {token_in} to {token_out} "
+        f"(directly or through {hubs})",
+        token_in=token_in,
+        token_out=token_out,
+    )

@@ -54,6 +54,7 @@ from tools.errors import (
     TransactionFailedError,
 )
 from tools.lostfound import CLAIM_COMMAND
+from tools.market import market_of
 from tools.outcome import TxOutcome
 from tools.ref_logs import (
     LOSTFOUND_OWNER,
@@ -103,7 +104,7 @@ class SwapTool(Tool[SwapArgs]):
         if not tin.is_native:
             await require_token_balance(ctx, eff_in, tin.symbol, tin.decimals, amount_in, "swap")
 
-        route = await best_route(ctx.chain, exchange, eff_in, eff_out, amount_in, via=wrap)
+        route = await best_route(market_of(ctx), eff_in, eff_out, amount_in)
         minimum = min_out(route.amount_out, slippage)
         me = ctx.account_id
         txs: list[TransactionSpec] = []

@@ -213,9 +213,9 @@ def test_concurrent_runs_on_one_session_each_journal_their_own_transactions(home
     async def body(session: AgentSession) -> None:
         both_at_the_policy = asyncio.Barrier(2)
 
-        async def meet(ctx: Any) -> None:
+        async def meet(ctx: Any, action: Any) -> None:
             """Both runs reach the policy together, so their executions overlap."""
-            await session.feed.refresh(ctx)
+            await session.feed.refresh(ctx, action)
             await both_at_the_policy.wait()
 
         def executor() -> Executor:

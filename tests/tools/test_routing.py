@@ -74,3 +74,29 @@ def test_fetch_pools_reads_every_page_in_order() -> None:
     pools = asyncio.run(fetch_pools(Chain(), "ex"))  # type: ignore[arg-type]
     assert [p.pool_id for p in pools] == list(range(250))
     assert all(p.reserve(W) == p.pool_id + 1 for p in pools)
+
+
+def test_a_page_over_the_nodes_view_gas_is_read_again_in_halves() -> None:
+    """Each node sets its own view gas limit: a page it refuses is split, never skipped."""
+    import asyncio
+    from typing import Any
+
+    from tools.errors import ViewCallError
+    from tools.pool_index import read_pool_range
+
+    asked: list[int] = []
+
+    class Chain:
+        async def view(self, contract: str, method: str, args: dict[str, Any]) -> Any:
+            start, limit = args["from_index"], args["limit"]
+            asked.append(limit)
+            if limit > 130:
+                raise ViewCallError("Exceeded the maximum amount of gas allowed to burn per view")
+            return [
+                {"pool_kind": "SIMPLE_POOL", "token_account_ids": [W, U], "amounts": ["1", "1"]}
+                for _ in range(start, min(start + limit, 700))
+            ]
+
+    pools = asyncio.run(read_pool_range(Chain(), "ex", 0, 700, 500))  # type: ignore[arg-type]
+    assert [p.pool_id for p in pools] == list(range(700))
+    assert max(a for a in asked if a <= 130) == 125

@@ -1,0 +1,185 @@
+"""One read of the exchange's pools per intent, shared by routing, prices and the policy.
+
+Why: a swap used to read every pool twice (routing in prepare, then the policy's price feed),
+about 140 requests on mainnet. Here the pool index (``tools.pool_index``) names the pools that
+matter for the tokens of an intent and one snapshot reads them fresh:
+
+* the pairs among the intent's tokens and the hubs (wNEAR and the stablecoins USDC / USDt when
+  the network lists them): direct routes, two-hop routes through a hub, and every pool that
+  prices a token in USD (token vs stablecoin, token vs wNEAR, wNEAR vs stablecoin);
+* at most ``per_pair`` pools per pair, the deepest by their last-known amounts, so a pair with
+  hundreds of junk pools costs no more than any other;
+* simple pools in one ``get_pool_by_ids`` request, stable and rated pools by their own views
+  (``get_stable_pool`` / ``get_rated_pool``: exact comparable balances, decimals and rates),
+  all at once.
+
+The swap's prepare takes a snapshot; the policy's prices read :meth:`Market.pools`; before the
+policy evaluates, :meth:`Market.ensure` reads again only if the snapshot does not cover the
+action's tokens or is older than its bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from itertools import combinations
+from typing import Any
+
+from tools.chain import ChainClient
+from tools.errors import ContractAnswerError, NotConfiguredError, ToolError, ViewCallError
+from tools.pool_index import (
+    IndexedPool,
+    IndexStore,
+    MemoryIndexStore,
+    PoolIndex,
+    index_scope,
+)
+from tools.pools import RATED_SWAP, STABLE_SWAP, Pool
+
+log = logging.getLogger(__name__)
+
+HUB_SYMBOLS = ("USDC", "USDT")  # with wNEAR: the tokens two-hop routes go through
+PER_PAIR = 3  # candidate pools read per token pair
+RECHECK_S = 60.0  # how often one process asks the exchange for new pools
+DETAIL_VIEWS = {STABLE_SWAP: "get_stable_pool", RATED_SWAP: "get_rated_pool"}
+
+
+@dataclass(frozen=True)
+class MarketSnapshot:
+    """Pools read fresh at ``read_at`` for routes and prices among ``tokens``."""
+
+    pools: tuple[Pool, ...]
+    tokens: frozenset[str]
+    read_at: datetime
+
+    def covers(self, tokens: Iterable[str]) -> bool:
+        return set(tokens) <= self.tokens
+
+    def age_s(self, now: datetime | None = None) -> float:
+        return ((now or datetime.now(UTC)) - self.read_at).total_seconds()
+
+
+@dataclass
+class Market:
+    """The pools of one exchange as this process sees them."""
+
+    chain: ChainClient
+    exchange_id: str
+    index: PoolIndex
+    hubs: tuple[str, ...] = ()
+    priced_in: tuple[str, ...] = ()  # stablecoins USD prices are read in (beyond the hubs)
+    per_pair: int = PER_PAIR
+    recheck_s: float = RECHECK_S
+    clock: Callable[[], float] = time.monotonic
+    snapshot: MarketSnapshot | None = None
+    _checked_at: float | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_context(cls, ctx: Any, store: IndexStore | None = None) -> Market | None:
+        """The market of ``ctx``'s network exchange (None without one): hubs are wNEAR and the
+        listed USDC / USDT; the index lives in ``store`` (the home's) or in this process."""
+        exchange = ctx.network.exchange_id
+        if not exchange:
+            return None
+        wrap = ctx.network.wrap_id or ctx.tokens.wrap_id
+        listed = {e["symbol"].upper(): e["contract_id"] for e in ctx.tokens.listed}
+        hubs = tuple(dict.fromkeys(h for h in (wrap, *(listed.get(s) for s in HUB_SYMBOLS)) if h))
+        scope = index_scope(ctx.network.network_id, ctx.network.rpc_url, exchange)
+        index = PoolIndex(store if store is not None else MemoryIndexStore(), scope)
+        return cls(ctx.chain, exchange, index, hubs=hubs)
+
+    def pools(self) -> list[Pool]:
+        """The latest snapshot's pools (what the policy's prices read)."""
+        return list(self.snapshot.pools) if self.snapshot is not None else []
+
+    async def ensure(self, tokens: Iterable[str], max_age_s: float) -> MarketSnapshot:
+        """The current snapshot if it covers ``tokens`` and is at most ``max_age_s`` old, else a
+        new one covering them and what the current one covered."""
+        wanted = set(tokens)
+        current = self.snapshot
+        if current is not None and current.covers(wanted) and current.age_s() <= max_age_s:
+            return current
+        return await self.read(wanted | (current.tokens if current is not None else set()))
+
+    async def read(self, tokens: Iterable[str]) -> MarketSnapshot:
+        """A fresh snapshot of the pools that route and price ``tokens``."""
+        now = self.clock()
+        if self._checked_at is None or now - self._checked_at >= self.recheck_s:
+            try:
+                await self.index.refresh(self.chain, self.exchange_id)
+            except ToolError as exc:
+                if self.index.store.meta(self.index.scope) is None:
+                    raise  # no index to fall back on
+                log.warning("the pool index could not be refreshed (%s); using it as it is", exc)
+            self._checked_at = now
+        wanted = self.universe(tokens)
+        pools = await read_pools(self.chain, self.exchange_id, self.candidates(wanted))
+        self.index.learn(pools)
+        read_at = datetime.now(UTC)
+        self.snapshot = MarketSnapshot(
+            pools=tuple(replace(p, fetched_at=read_at) for p in pools),
+            tokens=wanted,
+            read_at=read_at,
+        )
+        return self.snapshot
+
+    def universe(self, tokens: Iterable[str]) -> frozenset[str]:
+        """``tokens`` with the hubs and the stablecoins prices are read in: what a snapshot for
+        ``tokens`` covers."""
+        return frozenset(tokens) | frozenset(self.hubs) | frozenset(self.priced_in)
+
+    def candidates(self, tokens: Iterable[str]) -> list[IndexedPool]:
+        """The pools worth reading for ``tokens``: per pair among them, the hubs and the
+        stablecoins prices are read in, the deepest ``per_pair``."""
+        chosen: dict[int, IndexedPool] = {}
+        for a, b in combinations(sorted(self.universe(tokens)), 2):
+            for pool in self.index.on_pair(a, b, self.per_pair):
+                chosen.setdefault(pool.pool_id, pool)
+        return [chosen[i] for i in sorted(chosen)]
+
+    def unsupported_between(self, token_in: str, token_out: str) -> list[IndexedPool]:
+        """Pools directly on the pair that no route may use (their kind is not supported)."""
+        return self.index.unsupported_on_pair(token_in, token_out)
+
+
+def market_of(ctx: Any) -> Market:
+    """``ctx.market``, made on first use for a context without one (its index then lives in
+    this process only); NotConfiguredError when the network has no exchange."""
+    if ctx.market is None:
+        ctx.market = Market.for_context(ctx)
+    if ctx.market is None:
+        raise NotConfiguredError(f"no exchange is configured on {ctx.network.network_id}")
+    return ctx.market
+
+
+async def read_pools(
+    chain: ChainClient, exchange_id: str, chosen: Sequence[IndexedPool]
+) -> list[Pool]:
+    """The chosen pools, fresh: simple ones in one ``get_pool_by_ids``, stable and rated ones
+    through their detail views, concurrently. A pool whose view fails is left out."""
+    simple = [p.pool_id for p in chosen if p.kind not in DETAIL_VIEWS]
+    curved = [p for p in chosen if p.kind in DETAIL_VIEWS]
+
+    async def by_ids() -> list[Pool]:
+        if not simple:
+            return []
+        views = await chain.view(exchange_id, "get_pool_by_ids", {"pool_ids": simple})
+        if not isinstance(views, list) or len(views) != len(simple):
+            raise ContractAnswerError(
+                f"{exchange_id}.get_pool_by_ids did not answer one pool per id ({len(simple)})"
+            )
+        return [Pool.from_view(i, v) for i, v in zip(simple, views, strict=True)]
+
+    async def detail(pool: IndexedPool) -> Pool | None:
+        try:
+            view = await chain.view(exchange_id, DETAIL_VIEWS[pool.kind], {"pool_id": pool.pool_id})
+            return Pool.from_detail(pool.pool_id, pool.kind, view)
+        except (ViewCallError, KeyError, TypeError, ValueError):
+            return None
+
+    plain, details = await asyncio.gather(by_ids(), asyncio.gather(*(detail(p) for p in curved)))
+    return sorted([*plain, *(p for p in details if p is not None)], key=lambda p: p.pool_id)
