@@ -42,7 +42,6 @@ from tools.pools import RATED_SWAP, STABLE_SWAP, Pool
 
 log = logging.getLogger(__name__)
 
-HUB_SYMBOLS = ("USDC", "USDT")  # with wNEAR: the tokens two-hop routes go through
 PER_PAIR = 3  # candidate pools read per token pair
 RECHECK_S = 60.0  # how often one process asks the exchange for new pools
 DETAIL_VIEWS = {STABLE_SWAP: "get_stable_pool", RATED_SWAP: "get_rated_pool"}
@@ -81,13 +80,15 @@ class Market:
     @classmethod
     def for_context(cls, ctx: Any, store: IndexStore | None = None) -> Market | None:
         """The market of ``ctx``'s network exchange (None without one): hubs are wNEAR and the
-        listed USDC / USDT; the index lives in ``store`` (the home's) or in this process."""
+        network's stablecoins (USDC, USDt where listed); the index lives in ``store`` (the
+        home's) or in this process."""
         exchange = ctx.network.exchange_id
         if not exchange:
             return None
         wrap = ctx.network.wrap_id or ctx.tokens.wrap_id
-        listed = {e["symbol"].upper(): e["contract_id"] for e in ctx.tokens.listed}
-        hubs = tuple(dict.fromkeys(h for h in (wrap, *(listed.get(s) for s in HUB_SYMBOLS)) if h))
+        listed = {e["symbol"].casefold(): e["contract_id"] for e in ctx.tokens.listed}
+        stables = (listed.get(s.casefold()) for s in ctx.network.stablecoins)
+        hubs = tuple(dict.fromkeys(h for h in (wrap, *stables) if h))
         scope = index_scope(ctx.network.network_id, ctx.network.rpc_url, exchange)
         index = PoolIndex(store if store is not None else MemoryIndexStore(), scope)
         return cls(ctx.chain, exchange, index, hubs=hubs)

@@ -205,9 +205,13 @@ def devnet_from_manifest(manifest: Path | dict[str, Any], rpc_url: str | None = 
     )
     stablecoins = data.get("stablecoins")
     if stablecoins is None:
-        listed = {t["symbol"] for t in tokens}
         return replace(
-            network, stablecoins=tuple(s for s in DEFAULT_STABLECOIN_SYMBOLS if s in listed)
+            network,
+            stablecoins=tuple(
+                found["symbol"]
+                for s in DEFAULT_STABLECOIN_SYMBOLS
+                if (found := _find(tokens, s)) is not None
+            ),
         )
     if not isinstance(stablecoins, list) or not all(isinstance(s, str) for s in stablecoins):
         raise NetworkConfigError(f"{where}: stablecoins must be a list of token symbols")

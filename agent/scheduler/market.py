@@ -56,28 +56,32 @@ class ExchangeMarket:
         self._pools: list[Any] = []
         self._read_at: datetime | None = None
 
-    async def _fresh_pools(self) -> list[Any]:
+    async def _fresh_pools(self, tokens: set[str]) -> list[Any]:
+        """The candidate pools for ``tokens`` from the market snapshot (tools/market.py: the
+        pool index, then only the pools on their pairs), read again after ``refresh``."""
         from tools.errors import ToolError
-        from tools.routing import fetch_pools
+        from tools.market import market_of
 
         now = self.clock()
-        if self._read_at is None or now - self._read_at >= self.refresh:
-            exchange = self.ctx.network.exchange_id
-            if exchange is None:
-                raise PriceUnavailable("this network has no exchange")
-            try:
-                self._pools = await fetch_pools(self.ctx.chain, exchange)
-                self._read_at = now
-            except ToolError:
-                pass  # keep the last snapshot; its age decides below
+        try:
+            market = market_of(self.ctx)
+        except ToolError as exc:
+            raise PriceUnavailable(exc.message) from exc
+        covered = market.snapshot is not None and market.snapshot.covers(tokens)
+        try:
+            if self._read_at is None or now - self._read_at >= self.refresh or not covered:
+                snapshot = await market.ensure(tokens, 0.0)
+                self._pools, self._read_at = list(snapshot.pools), now
+        except ToolError:
+            pass  # keep the last snapshot; its age decides below
         if self._read_at is None or now - self._read_at > self.max_age:
             raise PriceUnavailable(f"no exchange quote younger than {self.max_age}")
         return self._pools
 
-    async def _inputs(self) -> PriceInputs:
-        pools = await self._fresh_pools()
+    async def _inputs(self, *tokens: str) -> PriceInputs:
         if self._stablecoins is None:
             self._stablecoins = await listed_stablecoins(self.ctx.tokens, self.stablecoin_symbols)
+        pools = await self._fresh_pools({*tokens, *self._stablecoins})
         return PriceInputs(pools, self._stablecoins, self.ctx.network.wrap_id, self.rules)
 
     async def _flow(self, token: str) -> tuple[str, int]:
@@ -89,12 +93,13 @@ class ExchangeMarket:
     async def price(self, base: str, quote: str, size: OrderSize | None = None) -> Fraction:
         """Whole ``quote`` per whole ``base``, at the order's size, in the order's direction:
         selling ``base`` reads what it fetches, buying it what it costs."""
-        inputs = await self._inputs()
         base_id, base_dec = await self._flow(base)
         quote_id, quote_dec = await self._flow(quote)
         if base_id == quote_id:
             return Fraction(1)
         whole = Fraction(10**base_dec, 10**quote_dec)  # base units per quote unit, as wholes
+        sized_in = (await self._flow(size.token))[0] if size is not None else base_id
+        inputs = await self._inputs(base_id, quote_id, sized_in)
         if size is None:
             return self._rate(inputs, base_id, quote_id, 10**base_dec) * whole
         sold_id, sold_dec = await self._flow(size.token)

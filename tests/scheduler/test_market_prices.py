@@ -47,10 +47,18 @@ class FlakyChain:
         if not self.up:
             raise RpcError("node unreachable")
         self.reads += 1
-        return len(self.pools) if method == "get_number_of_pools" else self.pools
+        if method == "get_number_of_pools":
+            return len(self.pools)
+        if method == "get_pool_by_ids":
+            return [self.pools[i] for i in args["pool_ids"]]
+        start = args["from_index"]
+        return self.pools[start : start + args["limit"]]
 
 
 class Tokens:
+    wrap_id = WRAP
+    listed = ({"symbol": "USDC", "contract_id": USDC},)
+
     async def resolve(self, name: str) -> Any:
         table = {"NEAR": (None, 24), "USDC": (USDC, 6), "REF": (REF, 18)}
         if name not in table:
@@ -61,9 +69,15 @@ class Tokens:
 
 def market(chain: FlakyChain, clock: Clock) -> ExchangeMarket:
     network = SimpleNamespace(
-        exchange_id="exchange.test.near", wrap_id=WRAP, stablecoins=("USDC", "USDT")
+        network_id="devnet",
+        rpc_url="http://127.0.0.1:1",
+        exchange_id="exchange.test.near",
+        wrap_id=WRAP,
+        stablecoins=("USDC", "USDT"),
     )
-    ctx = SimpleNamespace(network=network, chain=chain, tokens=Tokens(), account_id="a")
+    ctx = SimpleNamespace(
+        network=network, chain=chain, tokens=Tokens(), account_id="a", market=None
+    )
     return ExchangeMarket(
         ctx, max_age=timedelta(seconds=30), refresh=timedelta(seconds=2), clock=clock
     )
