@@ -216,7 +216,9 @@ class SwapTool(Tool[SwapArgs]):
         eff_in = wrap if quote.token_in == NEAR else quote.token_in
         eff_out = wrap if quote.token_out == NEAR else quote.token_out
         exchange = ctx.network.exchange_id or quote.source
-        watch = [NEAR, eff_in, eff_out]
+        # token balance changes come from the swap's own receipts (below): reading balances before
+        # and after would cost four requests and could count another action's tokens
+        watch = [NEAR]
         index = _swap_index(action)
         judged: list[SwapReceipts] = []
 
@@ -264,6 +266,15 @@ class SwapTool(Tool[SwapArgs]):
                 "pool_ids": list(quote.pool_ids),
                 "source": "receipts",
             }
+        )
+        result.balance_changes = _token_changes(
+            result.balance_changes,
+            seen,
+            quote,
+            wrap,
+            eff_in,
+            eff_out,
+            unwrapped_all=(quote.token_out == NEAR and len(outcomes) == len(action.transactions)),
         )
         unwrapped = ""
         if quote.token_out == NEAR and len(outcomes) == len(action.transactions):
@@ -419,6 +430,33 @@ def parked_where(lostfound: str, exchange: str, token: str) -> str:
             "operators"
         )
     return f"parked in your deposit on {exchange}; withdraw it from there"
+
+
+def _token_changes(
+    near: dict[str, int],
+    seen: SwapReceipts,
+    quote: Quote,
+    wrap: str,
+    eff_in: str,
+    eff_out: str,
+    *,
+    unwrapped_all: bool,
+) -> dict[str, int]:
+    """The account's balance changes: NEAR as read, tokens as the swap's receipts prove them
+    (input used, output delivered; wNEAR wrapped but not used, or received but not unwrapped)."""
+    changes = dict(near)
+    used = seen.used or 0
+
+    def add(token: str, amount: int) -> None:
+        changes[token] = changes.get(token, 0) + amount
+
+    add(eff_in, -used)
+    if quote.token_in == NEAR:
+        add(wrap, quote.amount_in)  # wrapped first, in the same transaction
+    add(eff_out, seen.delivered)
+    if unwrapped_all:
+        add(wrap, -quote.min_amount_out)
+    return {token: amount for token, amount in changes.items() if amount}
 
 
 def _judge(seen: SwapReceipts, quote: Quote, token_out: str) -> str | None:

@@ -209,6 +209,11 @@ def test_swap_near_to_usdc(alice: ToolContext) -> None:
         assert after[usdc] - before[usdc] >= quote.min_amount_out
         assert int(result.data["amount_out"]) == after[usdc] - before[usdc]
         assert before[NEAR] - after[NEAR] >= 2 * 10**24
+        # the changes the result reports, tokens by the receipts, are what the chain shows
+        assert result.balance_changes == {
+            NEAR: after[NEAR] - before[NEAR],
+            usdc: after[usdc] - before[usdc],
+        }
 
     run(alice, scenario)
 
@@ -224,15 +229,24 @@ def test_swap_token_to_token(alice: ToolContext) -> None:
         assert before[usdc] - after[usdc] == 3_000_000
         assert after[ref] - before[ref] >= action.quote.min_amount_out
         assert result.ok
+        assert result.balance_changes == {
+            token: after[token] - before[token] for token in (NEAR, usdc, ref)
+        }
 
     run(alice, scenario)
 
 
 def test_swap_to_near_unwraps_the_minimum(alice: ToolContext) -> None:
     async def scenario() -> None:
+        usdc, wrap = await token_id(alice, "USDC"), alice.network.wrap_id
+        assert wrap is not None
+        before = await holdings(alice, ALICE, usdc, wrap)
         action, result = await prepare_execute(
             alice, "swap", token_in="USDC", token_out="NEAR", amount_in="1"
         )
+        after = await holdings(alice, ALICE, usdc, wrap)
+        changes = {t: after[t] - before[t] for t in (NEAR, usdc, wrap) if after[t] != before[t]}
+        assert result.balance_changes == changes
         methods = [
             a.method_name
             for tx in action.transactions
