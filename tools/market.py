@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import combinations
@@ -38,7 +38,7 @@ from tools.pool_index import (
     PoolIndex,
     index_scope,
 )
-from tools.pools import RATED_SWAP, STABLE_SWAP, Pool
+from tools.pools import RATED_SWAP, SIMPLE_POOL, STABLE_SWAP, Pool
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,47 @@ def market_of(ctx: Any) -> Market:
     return ctx.market
 
 
+DETAIL_TAGS = {
+    "SimplePoolInfo": SIMPLE_POOL,
+    "StablePoolInfo": STABLE_SWAP,
+    "RatedPoolInfo": RATED_SWAP,
+}
+
+
 async def read_pools(
+    chain: ChainClient, exchange_id: str, chosen: Sequence[IndexedPool]
+) -> list[Pool]:
+    """The chosen pools, fresh, in one request: Ref's ``get_pool_detail_info_by_ids`` (every
+    kind with its details). An exchange without that view is read the older way."""
+    if not chosen:
+        return []
+    ids = [p.pool_id for p in chosen]
+    try:
+        views = await chain.view(exchange_id, "get_pool_detail_info_by_ids", {"pool_ids": ids})
+    except ViewCallError:
+        return await read_pools_by_kind(chain, exchange_id, chosen)
+    if not isinstance(views, list) or len(views) != len(ids):
+        raise ContractAnswerError(
+            f"{exchange_id}.get_pool_detail_info_by_ids did not answer one pool per id ({len(ids)})"
+        )
+    pools: list[Pool] = []
+    for pool_id, view in zip(ids, views, strict=True):
+        tagged = next(iter(view.items())) if isinstance(view, Mapping) and len(view) == 1 else None
+        kind = DETAIL_TAGS.get(tagged[0]) if tagged is not None else None
+        if tagged is None or kind is None or not isinstance(tagged[1], Mapping):
+            continue  # a kind this agent does not route through (DEGEN_SWAP), or unreadable
+        try:
+            pools.append(
+                Pool.from_view(pool_id, {**tagged[1], "pool_kind": kind})
+                if kind == SIMPLE_POOL
+                else Pool.from_detail(pool_id, kind, tagged[1])
+            )
+        except (KeyError, TypeError, ValueError):
+            log.warning("skipping unreadable pool %s", pool_id)
+    return pools
+
+
+async def read_pools_by_kind(
     chain: ChainClient, exchange_id: str, chosen: Sequence[IndexedPool]
 ) -> list[Pool]:
     """The chosen pools, fresh: simple ones in one ``get_pool_by_ids``, stable and rated ones

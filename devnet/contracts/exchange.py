@@ -1070,6 +1070,33 @@ class Exchange(Contract):
         return self._stable(ctx, pool).detail_info()
 
     @view
+    def get_pool_detail_info(self, ctx: Context, pool_id: int) -> dict[str, Any]:
+        """Ref's PoolDetailInfo: the pool's own info, tagged by its kind (SimplePoolInfo has no
+        pool_kind nor amp; StablePoolInfo and RatedPoolInfo are get_stable_pool's and
+        get_rated_pool's)."""
+        pool = self._pool(ctx, pool_id)
+        kind = _kind(pool)
+        if kind == SIMPLE_POOL:
+            info = self._pool_info(ctx, pool)
+            del info["pool_kind"], info["amp"]
+            return {"SimplePoolInfo": info}
+        tag = "StablePoolInfo" if kind == STABLE_SWAP else "RatedPoolInfo"
+        return {tag: self._stable(ctx, pool).detail_info()}
+
+    @view
+    def get_pool_detail_infos(
+        self, ctx: Context, from_index: int, limit: int
+    ) -> list[dict[str, Any]]:
+        start, count = u64(from_index), u64(limit)
+        end = min(start + count, ctx.storage.get("pool_count", 0))
+        return [self.get_pool_detail_info(ctx, i) for i in range(start, end)]
+
+    @view
+    def get_pool_detail_info_by_ids(self, ctx: Context, pool_ids: list[int]) -> list[Any]:
+        ensure(isinstance(pool_ids, list), DESERIALIZE_ERROR)
+        return [self.get_pool_detail_info(ctx, i) for i in pool_ids]
+
+    @view
     def get_pool_fee(self, ctx: Context, pool_id: int) -> int:
         return int(self._pool(ctx, pool_id)["total_fee"])
 

@@ -94,7 +94,7 @@ def test_a_quote_reads_only_the_deepest_candidates_in_one_request(
     world: RunningDevnet, tmp_path: Path
 ) -> None:
     """Dozens of junk pools on wNEAR/USDC: the snapshot still reads at most ``per_pair`` pools
-    per pair, in one get_pool_by_ids, and the stable pool through its own view."""
+    per pair, every kind with its details (the stable pool's too) in one request."""
     store_file = tmp_path / "pools.db"
     first = make_context(world)
 
@@ -113,12 +113,13 @@ def test_a_quote_reads_only_the_deepest_candidates_in_one_request(
         assert action.quote.pool_ids == (0,)  # the deep pool, not a junk one
         counts = log.counts()
         assert "view:get_pools" not in counts
-        assert counts["view:get_pool_by_ids"] == 1
-        ids = log.calls("view:get_pool_by_ids")[0]["pool_ids"]
+        assert counts["view:get_pool_detail_info_by_ids"] == 1
+        ids = log.calls("view:get_pool_detail_info_by_ids")[0]["pool_ids"]
         hubs = len(second.market.hubs)
         assert len(ids) <= second.market.per_pair * (hubs + 1) * hubs // 2
-        assert log.calls("view:get_stable_pool") == [{"pool_id": STABLE_POOL}]
-        assert log.total <= 10, counts
+        assert STABLE_POOL in ids
+        assert not {"view:get_pool_by_ids", "view:get_stable_pool"} & set(counts)
+        assert log.total <= 8, counts
 
     run(second, scenario)
 
@@ -221,7 +222,7 @@ def test_the_policy_reuses_a_fresh_snapshot_and_reads_an_old_one_again(
         )
         with recording(world) as log:
             await market.ensure({WRAP, USDC}, max_age_s=15)
-        assert log.counts()["view:get_pool_by_ids"] == 1
+        assert log.counts()["view:get_pool_detail_info_by_ids"] == 1
         assert market.snapshot.age_s() < 15
 
     run(ctx, scenario)

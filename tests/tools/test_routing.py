@@ -100,3 +100,56 @@ def test_a_page_over_the_nodes_view_gas_is_read_again_in_halves() -> None:
     pools = asyncio.run(read_pool_range(Chain(), "ex", 0, 700, 500))  # type: ignore[arg-type]
     assert [p.pool_id for p in pools] == list(range(700))
     assert max(a for a in asked if a <= 130) == 125
+
+
+def test_an_exchange_without_detail_views_is_read_the_older_way() -> None:
+    """Ref before get_pool_detail_info_by_ids: simple pools by id, stable ones by their view;
+    with it, one request and each pool's kind from its tag."""
+    import asyncio
+    from typing import Any
+
+    from tools.errors import ViewCallError
+    from tools.market import read_pools
+    from tools.pool_index import IndexedPool
+
+    simple = {"token_account_ids": [W, U], "amounts": ["10", "20"], "total_fee": 30}
+    stable = {
+        "token_account_ids": [U, R],
+        "amounts": ["5", "5"],
+        "c_amounts": ["5000000000000", "5"],
+        "decimals": [6, 18],
+        "total_fee": 5,
+        "amp": 240,
+    }
+
+    class Chain:
+        def __init__(self, detail: bool) -> None:
+            self.detail, self.calls = detail, []  # type: ignore[var-annotated]
+
+        async def view(self, contract: str, method: str, args: dict[str, Any]) -> Any:
+            self.calls.append(method)
+            if method == "get_pool_detail_info_by_ids":
+                if not self.detail:
+                    raise ViewCallError("MethodResolveError(MethodNotFound)")
+                return [{"SimplePoolInfo": simple}, {"StablePoolInfo": stable}]
+            if method == "get_pool_by_ids":
+                return [{**simple, "pool_kind": "SIMPLE_POOL", "amp": 0}]
+            assert method == "get_stable_pool"
+            return stable
+
+    chosen = [
+        IndexedPool(0, "SIMPLE_POOL", (W, U), 30, 0, (), (10, 20)),
+        IndexedPool(1, "STABLE_SWAP", (U, R), 5, 240, (6, 18), (5, 5)),
+    ]
+    for detail, calls in (
+        (True, ["get_pool_detail_info_by_ids"]),
+        (False, ["get_pool_detail_info_by_ids", "get_pool_by_ids", "get_stable_pool"]),
+    ):
+        chain = Chain(detail)
+        pools = asyncio.run(read_pools(chain, "ex", chosen))  # type: ignore[arg-type]
+        assert sorted(chain.calls) == sorted(calls)
+        assert [(p.pool_id, p.kind, p.amp) for p in pools] == [
+            (0, "SIMPLE_POOL", 0),
+            (1, "STABLE_SWAP", 240),
+        ]
+        assert pools[1].decimals == (6, 18)
