@@ -221,6 +221,26 @@ SPECS: dict[str, Spec] = {
             "reserve_durable_per_s": Target(">=", 2_000, ">= 2,000/s"),
         },
     ),
+    "rpc_bench": Spec(
+        module="rpc_bench",
+        quick=("--warm", "2", "--json"),
+        full=("--warm", "5", "--json"),
+        parse=json_or(lambda _: {}),
+        units={
+            "cold_requests_per_swap": "requests",
+            "warm_requests_per_swap": "requests",
+            "full_scan_requests": "requests",
+            "warm_vs_old_swap": "x",
+            "warm_swap_s": "s",
+            "pools": "pools",
+            "devnet_start_s": "s",
+        },
+        targets={
+            "cold_requests_per_swap": Target("<", 81, "<= 80"),
+            "warm_requests_per_swap": Target("<", 13, "<= 12"),
+            "pools": Target(">=", 5_000, ">= 5,000"),
+        },
+    ),
     "scheduler_bench": Spec(
         module="scheduler_bench",
         quick=("--strategies", "1000", "--seconds", "6"),

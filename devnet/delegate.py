@@ -10,37 +10,37 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from devnet import gas
 from devnet.errors import ActionFailure
 from devnet.state import NONCE_RANGE_MULTIPLIER, Account
 from devnet.transaction import Delegate, FunctionCall, delegate_signature_valid
 
-if TYPE_CHECKING:
-    from devnet.receipts import Receipt
-
 
 def _key_error(error: Any, index: int) -> ActionFailure:
     return ActionFailure({"DelegateActionAccessKeyError": error}, index)
 
 
-def inner_receipt(r: Receipt, signed: Delegate, index: int, acc: Account, height: int) -> Receipt:
-    """The receipt a valid delegate action sends on; ActionFailure when nearcore refuses it.
+def inner_receipt(
+    receipt_id: bytes, receiver_id: str, signed: Delegate, index: int, acc: Account, height: int
+) -> dict[str, Any]:
+    """The fields of the receipt a valid delegate action sends on, over those of the receipt
+    ``receipt_id`` that carries it; ActionFailure when nearcore refuses it.
 
-    ``acc`` is the receipt's receiver, which must be the delegate action's sender.
+    ``acc`` is that receipt's receiver ``receiver_id``, which must be the delegate's sender.
     """
     d = signed.delegate_action
     if not delegate_signature_valid(signed):
         raise ActionFailure("DelegateActionInvalidSignature", index)
     if height > d.max_block_height:
         raise ActionFailure("DelegateActionExpired", index)
-    if d.sender_id != r.receiver_id:
+    if d.sender_id != receiver_id:
         raise ActionFailure(
             {
                 "DelegateActionSenderDoesNotMatchTxReceiver": {
                     "sender_id": d.sender_id,
-                    "receiver_id": r.receiver_id,
+                    "receiver_id": receiver_id,
                 }
             },
             index,
@@ -72,17 +72,16 @@ def inner_receipt(r: Receipt, signed: Delegate, index: int, acc: Account, height
     # a new record, not a change to the old one: a failed receipt restores the keys it held
     acc.keys[d.public_key] = dataclasses.replace(key, nonce=d.nonce)
     # the relayer stays the signer, at the gas price it paid
-    return dataclasses.replace(
-        r,
-        id=hashlib.sha256(r.id + b"delegate" + index.to_bytes(4, "little")).digest(),
-        predecessor_id=d.sender_id,
-        receiver_id=d.receiver_id,
-        actions=d.actions,
-        budget=gas.receipt_budget(d.actions),
-        input_data_ids=[],
-        output_data_receivers=[],
-        free=False,
-    )
+    return {
+        "id": hashlib.sha256(receipt_id + b"delegate" + index.to_bytes(4, "little")).digest(),
+        "predecessor_id": d.sender_id,
+        "receiver_id": d.receiver_id,
+        "actions": d.actions,
+        "budget": gas.receipt_budget(d.actions),
+        "input_data_ids": [],
+        "output_data_receivers": [],
+        "free": False,
+    }
 
 
 def _check_function_call_key(receiver_id: str, actions: tuple, key: Any, index: int) -> None:

@@ -12,7 +12,7 @@ import base64
 import hashlib
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from devnet import delegate, gas, storage
@@ -174,7 +174,12 @@ class ReceiptExecutor:
                         value = encode_result(out[0])
                         returned = None
                 elif isinstance(action, Delegate):  # anyone may relay one: no actor check
-                    inner = delegate.inner_receipt(r, action, index, acc, env.height)
+                    inner = replace(
+                        r,
+                        **delegate.inner_receipt(
+                            r.id, r.receiver_id, action, index, acc, env.height
+                        ),
+                    )
                     state.burnt += gas.send_fee(inner.actions)
                     children.append(inner)
                 else:

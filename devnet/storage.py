@@ -19,14 +19,33 @@ LackBalanceForState with no index; runtime/runtime/src/lib.rs, ``apply_action_re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from devnet.context import StorageOverlay, encode_result
 from devnet.errors import ActionFailure
 from devnet.transaction import ED25519, PublicKey
 
-if TYPE_CHECKING:
-    from devnet.state import AccessKey, Account
+
+class AccessKey(Protocol):
+    """What pricing reads of an access key (devnet.state.AccessKey; a Protocol, since state
+    prices its own storage with this module)."""
+
+    full_access: bool
+    allowance: int | None
+    receiver_id: str
+    method_names: Any
+
+
+class Account(Protocol):
+    """What pricing reads and settles of an account (devnet.state.Account)."""
+
+    amount: int
+    locked: int
+    data_bytes: int
+    entry_sizes: dict[str, int]
+
+    def storage_usage(self) -> int: ...
+
 
 STORAGE_AMOUNT_PER_BYTE = 10**19  # yoctoNEAR
 NUM_BYTES_ACCOUNT = 100

@@ -61,7 +61,8 @@ def test_a_later_process_reads_only_the_pools_created_since(
     with recording(world) as cold:
         swapped(near_agent(home, "do", SWAP, "--yes"))
     assert [c["from_index"] for c in cold.calls("view:get_pools")] == [0]  # one page, once
-    assert cold.counts()["view:get_pool_detail_info_by_ids"] == 1  # routing and prices share one read
+    # routing and prices share one read
+    assert cold.counts()["view:get_pool_detail_info_by_ids"] == 1
 
     creator = make_context(world, "bob.test.near")
 
