@@ -19,18 +19,21 @@ from tools.action import NEAR, CanonicalAction
 from tools.base import ToolContext
 from tools.errors import NotConfiguredError
 from tools.market import Market
+from tools.pool_index import network_scope
 from tools.pools import Pool
 
 MAX_AGE_S = 15.0  # a snapshot older than this is read again before the policy evaluates
 
 
-def open_market(ctx: ToolContext, index_file: Path) -> SqlitePoolIndexStore | None:
-    """Give ``ctx`` its market, indexed in ``index_file`` (the home's); the store to close, or
-    None when the network has no exchange."""
-    if not ctx.network.exchange_id:
-        return None
+def open_market(ctx: ToolContext, index_file: Path) -> SqlitePoolIndexStore:
+    """Give ``ctx`` its market (when the network has an exchange), indexed in ``index_file``
+    (the home's), and its token registry the ``ft_metadata`` kept there; the store to close."""
     store = SqlitePoolIndexStore(index_file)
-    ctx.market = Market.for_context(ctx, store)
+    ctx.tokens.cache = store.token_metadata(
+        network_scope(ctx.network.network_id, ctx.network.rpc_url)
+    )
+    if ctx.network.exchange_id:
+        ctx.market = Market.for_context(ctx, store)
     return store
 
 

@@ -9,7 +9,8 @@ one. Amounts are stored as decimal text (u128 does not fit SQLite's integers).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,13 @@ CREATE TABLE IF NOT EXISTS pools (
     decimals TEXT NOT NULL,
     amounts TEXT NOT NULL,
     PRIMARY KEY (scope, pool_id)
+);
+CREATE TABLE IF NOT EXISTS token_metadata (
+    scope TEXT NOT NULL,
+    contract_id TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    read_at REAL NOT NULL,
+    PRIMARY KEY (scope, contract_id)
 );
 CREATE TABLE IF NOT EXISTS pool_tokens (
     scope TEXT NOT NULL,
@@ -119,6 +127,10 @@ class SqlitePoolIndexStore:
                 ],
             )
 
+    def token_metadata(self, scope: str) -> TokenMetadataCache:
+        """The ``ft_metadata`` cache of the network ``scope`` names (tools.tokens.MetadataCache)."""
+        return TokenMetadataCache(self, scope)
+
     def mark_stale(self, scope: str) -> None:
         with write_transaction(self.conn) as conn:
             conn.execute("UPDATE pool_index_meta SET full_scan_at = NULL WHERE scope = ?", (scope,))
@@ -163,3 +175,31 @@ def _pool(row: Any) -> IndexedPool:
         decimals=tuple(int(v) for v in json.loads(row[6])),
         amounts=tuple(int(v) for v in json.loads(row[7])),
     )
+
+
+class TokenMetadataCache:
+    """``ft_metadata`` answers kept in the home for one network, with when they were read."""
+
+    def __init__(self, store: SqlitePoolIndexStore, scope: str) -> None:
+        self.store, self.scope = store, scope
+
+    def get(self, contract_id: str, max_age_s: float) -> dict[str, Any] | None:
+        row = self.store.conn.execute(
+            "SELECT metadata, read_at FROM token_metadata WHERE scope = ? AND contract_id = ?",
+            (self.scope, contract_id),
+        ).fetchone()
+        if row is None or not 0 <= time.time() - float(row[1]) < max_age_s:
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def put(self, contract_id: str, metadata: Mapping[str, Any]) -> None:
+        with write_transaction(self.store.conn) as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO token_metadata (scope, contract_id, metadata, read_at)"
+                " VALUES (?, ?, ?, ?)",
+                (self.scope, contract_id, json.dumps(dict(metadata)), time.time()),
+            )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from tools.action import NEAR
 from tools.chain import ChainClient
@@ -65,6 +65,20 @@ def names_native_near(name: str) -> bool:
     return name.strip().upper() == "NEAR"
 
 
+METADATA_TTL_S = 24 * 3600.0
+"""How long a token's ``ft_metadata`` kept in the home is trusted: a token's decimals do not
+change in practice, and a contract upgrade that changed them is seen within a day."""
+
+
+class MetadataCache(Protocol):
+    """Where a home keeps the ``ft_metadata`` tokens answered (memory/pool_index.py), so a
+    later command does not ask again: one RPC request saved per token per command."""
+
+    def get(self, contract_id: str, max_age_s: float) -> dict[str, Any] | None: ...
+
+    def put(self, contract_id: str, metadata: Mapping[str, Any]) -> None: ...
+
+
 class TokenRegistry:
     """Resolves token names for one network; caches ``ft_metadata``."""
 
@@ -80,6 +94,7 @@ class TokenRegistry:
         if wrap_id and not any(e["contract_id"] == wrap_id for e in self._listed):
             self._listed.append({"symbol": "wNEAR", "contract_id": wrap_id, "decimals": 24})
         self._metadata: dict[str, dict[str, Any]] = {}
+        self.cache: MetadataCache | None = None  # the home's, when the session gives one
 
     @classmethod
     def for_network(cls, chain: ChainClient, network: Network) -> TokenRegistry:
@@ -145,10 +160,16 @@ class TokenRegistry:
 
     async def metadata(self, contract_id: str) -> dict[str, Any]:
         if contract_id not in self._metadata:
+            kept = self.cache.get(contract_id, METADATA_TTL_S) if self.cache else None
+            if kept is not None:
+                self._metadata[contract_id] = kept
+                return kept
             meta = await self.chain.view(contract_id, "ft_metadata", {})
             if not isinstance(meta, Mapping):
                 raise ViewCallError(f"{contract_id}.ft_metadata returned {meta!r}")
             self._metadata[contract_id] = dict(meta)
+            if self.cache is not None:
+                self.cache.put(contract_id, meta)
         return self._metadata[contract_id]
 
     async def _info(self, contract_id: str, entry: Mapping[str, Any]) -> TokenInfo:

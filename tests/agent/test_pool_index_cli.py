@@ -83,6 +83,9 @@ def test_a_later_process_reads_only_the_pools_created_since(
     with recording(world) as later:
         swapped(near_agent(home, "do", SWAP, "--yes"))
     assert "view:get_pools" not in later.counts()
+    assert cold.counts()["view:ft_metadata"] >= 1
+    # a later process takes each token's ft_metadata from the home, not from the chain
+    assert "view:ft_metadata" not in warm.counts() and "view:ft_metadata" not in later.counts()
     print(f"\nRPC requests per swap: cold {cold.total} {views(cold)}")
     print(f"warm {later.total} {views(later)}")
 

@@ -60,3 +60,19 @@ def test_processes_refreshing_together_each_land_whole(tmp_path: Path) -> None:
     assert store.meta(SCOPE) == IndexMeta(600, 1.0)
     assert sorted(store.by_ids(SCOPE, range(600))) == list(range(600))
     store.close()
+
+
+def test_token_metadata_is_kept_per_network_and_for_its_age(tmp_path: Path) -> None:
+    store = SqlitePoolIndexStore(tmp_path / "pools.db")
+    mainnet, devnet = store.token_metadata("mainnet"), store.token_metadata("devnet@http://x")
+    mainnet.put("usdt.tether-token.near", {"decimals": 6, "symbol": "USDt"})
+    assert mainnet.get("usdt.tether-token.near", 60) == {"decimals": 6, "symbol": "USDt"}
+    assert devnet.get("usdt.tether-token.near", 60) is None  # another chain's answer is not
+    assert mainnet.get("usdt.tether-token.near", 0) is None  # too old: asked again
+    store.conn.execute("UPDATE token_metadata SET metadata = 'not json'")
+    assert mainnet.get("usdt.tether-token.near", 60) is None
+    store.close()
+    reopened = SqlitePoolIndexStore(tmp_path / "pools.db")
+    reopened.token_metadata("mainnet").put("wrap.near", {"decimals": 24})
+    assert reopened.token_metadata("mainnet").get("wrap.near", 60) == {"decimals": 24}
+    reopened.close()
