@@ -80,9 +80,24 @@ def devnet(
     ] = False,
     market_interval: Annotated[float, typer.Option(help="Seconds between simulated trades.")] = 2.0,
     seed: Annotated[int | None, typer.Option(help="Make the simulated trades repeatable.")] = None,
+    rate_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--rate-limit",
+            help="Answer HTTP 429 with Retry-After beyond REQUESTS/PERIOD per client IP, "
+            "as public endpoints do (e.g. 30/min, 5/s, 75/10min).",
+        ),
+    ] = None,
 ) -> None:
     """Run the local NEAR-compatible network (JSON-RPC on 127.0.0.1)."""
+    from devnet.rate_limit import RateLimit
     from devnet.server import manifest_path, serve_forever
+
+    if rate_limit is not None:
+        try:
+            RateLimit.parse(rate_limit)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--rate-limit") from None
 
     home: Home = ctx.obj
     folder = state_dir or home.devnet_dir
@@ -103,7 +118,7 @@ def devnet(
             f"http://127.0.0.1:{port}", manifest_path(folder), seed=seed, interval_s=market_interval
         )
     try:
-        serve_forever(state_dir=folder, port=port, reset=reset)
+        serve_forever(state_dir=folder, port=port, reset=reset, rate_limit=rate_limit)
     finally:
         if handle is not None:
             handle.stop()
