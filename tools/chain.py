@@ -61,6 +61,7 @@ from tools.transport import HttpTransport, RpcTransport, display_url, read_resul
 log = logging.getLogger(__name__)
 
 STORAGE_PRICE_PER_BYTE = 10**19  # yoctoNEAR, nearcore's storage_amount_per_byte
+GENESIS_PREV_HASH = "1" * 32  # base58 of 32 zero bytes: the genesis block's prev_hash
 REQUESTS_TO_SEND = 3
 """What a transaction costs before its outcome is known: the key's nonce, a block hash, the send."""
 
@@ -365,7 +366,11 @@ class ChainClient:
         except RpcError:
             return None
         header = block.get("header") if isinstance(block, Mapping) else None
-        stamp = header.get("timestamp") if isinstance(header, Mapping) else None
+        if not isinstance(header, Mapping):
+            return None
+        if header.get("prev_hash") == GENESIS_PREV_HASH:
+            return datetime.min.replace(tzinfo=UTC)  # it still has the genesis: it keeps all
+        stamp = header.get("timestamp")
         if not isinstance(stamp, int) or isinstance(stamp, bool) or stamp < 0:
             return None
         return datetime.fromtimestamp(stamp / 1e9, tz=UTC)
