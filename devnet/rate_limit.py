@@ -60,7 +60,7 @@ class RateLimiter:
             return None
         with self._lock:
             times = self._seen.setdefault(client, deque())
-            while times and times[0] <= now - limit.period_s:
+            while times and times[0] + limit.period_s <= now:
                 times.popleft()
             if len(times) >= limit.requests:
                 return times[0] + limit.period_s - now
