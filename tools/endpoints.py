@@ -32,6 +32,12 @@ DEFAULT_MAX_RETRY_AFTER_S = 30.0
 DEFAULT_RETRY_AFTER_S = 1.0
 """How long a 429 without a (readable) Retry-After keeps an endpoint aside."""
 
+MIN_RETRY_AFTER_S = 0.1
+"""The shortest rest after a 429, so that "Retry-After: 0" cannot make a busy loop."""
+
+RATE_LIMITED_ROUNDS = 4
+"""How many 429s one request takes from each endpoint before it gives up."""
+
 DEFAULT_API_KEY_HEADER = "Authorization"
 """FastNEAR takes its API key as ``Authorization: Bearer KEY`` (docs.fastnear.com, "Auth")."""
 
@@ -141,25 +147,36 @@ class RequestMeter:
     by_endpoint: Counter[str] = field(default_factory=Counter)
     rate_limited: Counter[str] = field(default_factory=Counter)  # 429 answers by endpoint
     _unmetered: int = 0
+    _command_start: int = 0  # the total when the current command began
 
     @property
     def total(self) -> int:
         return sum(self.by_method.values())
 
     @property
+    def used(self) -> int:
+        """Requests the current command made (all of them unless ``begin_command`` was called)."""
+        return self.total - self._command_start
+
+    @property
     def remaining(self) -> int | None:
-        return None if self.max_requests is None else max(0, self.max_requests - self.total)
+        return None if self.max_requests is None else max(0, self.max_requests - self.used)
+
+    def begin_command(self) -> None:
+        """A new command starts with the whole budget (a chat's next intent, a daemon's next
+        fire); the counts by method and endpoint keep adding up."""
+        self._command_start = self.total
 
     def spend(self, method: str, where: str) -> None:
         """Count one request about to be sent; RequestBudgetExceeded if none is left."""
         limit = self.max_requests
-        if self._unmetered == 0 and limit is not None and self.total >= limit:
+        if self._unmetered == 0 and limit is not None and self.used >= limit:
             raise RequestBudgetExceeded(
                 f"this command reached its limit of {self.max_requests} RPC requests "
                 f"(rpc.max_requests in agent.yaml) before {method}; nothing more was sent. "
                 "Raise the limit or try a smaller request.",
                 max_requests=self.max_requests,
-                used=self.total,
+                used=self.used,
             )
         self.by_method[method] += 1
         self.by_endpoint[where] += 1
@@ -173,7 +190,7 @@ class RequestMeter:
                 f"{left} of its {self.max_requests} left (rpc.max_requests in agent.yaml); "
                 "nothing was signed.",
                 max_requests=self.max_requests,
-                used=self.total,
+                used=self.used,
             )
 
     def unmetered(self) -> _Unmetered:
@@ -185,6 +202,7 @@ class RequestMeter:
         """What a benchmark or a status line reads: totals by method and endpoint."""
         return {
             "total": self.total,
+            "command": self.used,
             "by_method": dict(self.by_method),
             "by_endpoint": dict(self.by_endpoint),
             "rate_limited": dict(self.rate_limited),
@@ -281,6 +299,7 @@ class FailoverTransport:
         failed: dict[int, str] = {}  # endpoints that failed this request, and how
         last_5xx: RpcReply | None = None
         count = len(self._endpoints)
+        refusals = 0  # 429s this request met
         while True:
             now = self._clock()
             order = [(self._preferred + i) % count for i in range(count)]
@@ -324,10 +343,19 @@ class FailoverTransport:
                 continue
             if reply.status == 429:
                 asked = retry_after_seconds(reply.retry_after)
-                wait = DEFAULT_RETRY_AFTER_S if asked is None else asked
+                wait = DEFAULT_RETRY_AFTER_S if asked is None else max(asked, MIN_RETRY_AFTER_S)
                 endpoint.asked_wait_s = wait
                 endpoint.resting_until = self._clock() + wait
                 self.meter.rate_limited[endpoint.where] += 1
+                refusals += 1
+                if refusals >= RATE_LIMITED_ROUNDS * count:
+                    raise RateLimitedError(
+                        f"RPC {endpoint.where} kept answering HTTP 429 (rate-limiting requests) "
+                        f"after {refusals} tries; try again later, or add an endpoint or an API "
+                        "key (rpc.urls, rpc.api_key_env)",
+                        cause="RATE_LIMITED",
+                        endpoint=endpoint.where,
+                    )
                 continue
             if reply.status >= 500:
                 failed[index] = f"answered HTTP {reply.status}"

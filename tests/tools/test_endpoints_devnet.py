@@ -195,3 +195,36 @@ def test_a_journalled_hash_is_looked_up_on_the_archival_endpoint(chain_env: Any)
     assert regular is None
     assert archival is not None and archival.ok
     assert chain.requests.by_endpoint[chain_env.archival_url] >= 1
+
+
+def test_the_api_key_comes_from_the_environment_as_a_bearer_header(
+    chain_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.hardening.lying_proxy import LyingProxy
+    from tools.chain_setup import RpcSettings, chain_client_for
+    from tools.network import devnet_from_manifest
+    from tools.secret_text import holds_registered
+
+    key = "rpc-key-from-the-environment-7f3a"
+    monkeypatch.setenv("TEST_NEAR_RPC_KEY", key)
+
+    async def scenario() -> list[str | None]:
+        async with LyingProxy(chain_env.rpc_url) as proxy:
+            network = devnet_from_manifest(dict(chain_env.manifest), rpc_url=proxy.url)
+            chain = chain_client_for(network, rpc=RpcSettings(api_key_env="TEST_NEAR_RPC_KEY"))
+            try:
+                await chain.near_balance(BOB)
+            finally:
+                await chain.close()
+            return proxy.authorizations
+
+    assert asyncio.run(scenario()) == [f"Bearer {key}"]
+    assert holds_registered(f"the node echoed {key}")  # redacted wherever it is printed
+
+
+def test_another_header_name_carries_the_bare_key() -> None:
+    from tools.endpoints import api_key_headers
+
+    assert api_key_headers("k", "x-api-key") == {"x-api-key": "k"}
+    assert api_key_headers("k", "authorization") == {"Authorization": "Bearer k"}
+    assert api_key_headers(None) == {}
