@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0}
 _UNITS |= {"h": 3600.0, "hour": 3600.0}
+TOLERANCE_S = 1e-6  # float rounding: waiting exactly the wait returned always finds room
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)?\s*([a-z]+?)s?\s*$")
 
 
@@ -60,7 +61,7 @@ class RateLimiter:
             return None
         with self._lock:
             times = self._seen.setdefault(client, deque())
-            while times and times[0] + limit.period_s <= now:
+            while times and times[0] + limit.period_s - now <= TOLERANCE_S:
                 times.popleft()
             if len(times) >= limit.requests:
                 return times[0] + limit.period_s - now

@@ -7,8 +7,8 @@ the next one when one is unreachable, failing (5xx) or rate-limiting (429, whose
 honours up to a cap), looks old transactions up on an archival endpoint, and stops a command
 that would make more requests than the user allows (``rpc.max_requests``) with a clear error.
 
-The per-network defaults below are data, declared once: the providers docs.near.org lists
-(docs/api/rpc/providers.md and setup.md in near/docs), FastNEAR first.
+The per-network defaults below are data, declared once: the providers docs.near.org lists on
+its "RPC Providers" and "Setup" pages (the near/docs repository), FastNEAR first.
 """
 
 from __future__ import annotations
