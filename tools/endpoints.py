@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tools.errors import NetworkConfigError, ToolError, TransientRpcError
+from tools.errors import NetworkConfigError, RpcError, ToolError, TransientRpcError
 from tools.transport import RpcReply, RpcTransport
 
 DEFAULT_MAX_RETRY_AFTER_S = 30.0
@@ -224,8 +224,9 @@ class _Unmetered:
 # --------------------------------------------------------------------------- 429 handling
 
 
-class RateLimitedError(TransientRpcError):
-    """Every endpoint is rate-limiting and asks to wait longer than the agent waits."""
+class RateLimitedError(RpcError):
+    """Every endpoint is rate-limiting beyond what the agent waits out. Not a TransientRpcError:
+    the transport already waited what it may, so retrying at once would only be refused again."""
 
     code = "rpc_rate_limited"
 

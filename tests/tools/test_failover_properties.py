@@ -19,7 +19,7 @@ from tools.endpoints import (
     RateLimitedError,
     RequestMeter,
 )
-from tools.errors import TransientRpcError
+from tools.errors import RpcError, TransientRpcError
 from tools.transport import RpcReply
 
 CAP = 5.0
@@ -82,7 +82,7 @@ def test_failover_answers_counts_and_waits_as_promised(scripts: list[list[Behavi
     async def main() -> RpcReply | BaseException:
         try:
             return await transport.request("query", {})
-        except TransientRpcError as exc:
+        except RpcError as exc:  # TransientRpcError or RateLimitedError
             return exc
 
     result = asyncio.run(main())
