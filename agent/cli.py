@@ -97,10 +97,25 @@ def devnet(
             "(default: 5000 for mainnet, 1000 for testnet).",
         ),
     ] = None,
+    rate_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--rate-limit",
+            help="Answer HTTP 429 with Retry-After beyond REQUESTS/PERIOD per client IP, "
+            "as public endpoints do (e.g. 30/min, 5/s, 75/10min).",
+        ),
+    ] = None,
 ) -> None:
     """Run the local NEAR-compatible network (JSON-RPC on 127.0.0.1)."""
     from devnet.genesis_choice import GenesisChoice, GenesisChoiceError
+    from devnet.rate_limit import RateLimit
     from devnet.server import manifest_path, serve_forever
+
+    if rate_limit is not None:
+        try:
+            RateLimit.parse(rate_limit)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--rate-limit") from None
 
     home: Home = ctx.obj
     folder = state_dir or home.devnet_dir
@@ -128,7 +143,9 @@ def devnet(
             f"http://127.0.0.1:{port}", manifest_path(folder), seed=seed, interval_s=market_interval
         )
     try:
-        serve_forever(state_dir=folder, port=port, reset=reset, genesis=choice)
+        serve_forever(
+            state_dir=folder, port=port, reset=reset, genesis=choice, rate_limit=rate_limit
+        )
     finally:
         if handle is not None:
             handle.stop()

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from yaml import YAMLError
 
 from memory.user_files import UnusableFile, load_yaml
 from policies.pricing import PriceRules
+from tools.endpoints import DEFAULT_API_KEY_HEADER, DEFAULT_MAX_RETRY_AFTER_S
 from tools.errors import InvalidAccountIdError, NetworkConfigError
 from tools.network import (
     NetworkOverrides,
@@ -63,8 +65,32 @@ class PlannerConfig(_Strict):
 
 
 class RpcConfig(_Strict):
+    """How the network's RPC endpoints are reached (tools/endpoints.py); no key lives here."""
+
     timeout_s: float = Field(default=10.0, gt=0)
     retries: int = Field(default=3, ge=0, le=10)
+    # endpoints in order of preference; empty: rpc_url, else the network's defaults
+    urls: list[str] = []
+    archival_urls: list[str] = []  # for lookups of old transactions (reconcile)
+    api_key_env: str | None = None  # the environment variable holding the providers' API key
+    api_key_header: str = DEFAULT_API_KEY_HEADER  # "Authorization" sends "Bearer KEY"
+    max_requests: int | None = Field(default=None, ge=1)  # per command; None: no limit
+    max_retry_after_s: float = Field(default=DEFAULT_MAX_RETRY_AFTER_S, ge=0, le=3600)
+
+    @field_validator("urls", "archival_urls")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
+
+    @field_validator("api_key_header")
+    @classmethod
+    def _header_name(cls, name: str) -> str:
+        if not name or not all(c.isalnum() or c in "-_" for c in name):
+            raise ValueError(f"{name!r} is not an HTTP header name")
+        return name
 
 
 class Defaults(_Strict):
@@ -218,6 +244,8 @@ def load_config(path: Path) -> AgentConfig:
         raise ConfigFileError(path, describe_validation_error(exc)) from exc
     # the key's value is redacted wherever it appears (an endpoint may echo it back)
     register_secret(os.environ.get(config.planner.api_key_env))
+    if config.rpc.api_key_env:
+        register_secret(os.environ.get(config.rpc.api_key_env))
     base = path.resolve().parent
     updates = {
         name: (base / value) if value is not None and not value.is_absolute() else value

@@ -13,13 +13,18 @@ The executor journals each transaction's hash in the audit log before sending it
 reservation tells its own story: no journalled hash means nothing was signed (release); a hash
 the chain knows means it landed (settle, whatever the outcome); a hash the chain has never seen
 was never accepted (release). Nothing is ever sent again: the user decides what to do next.
+
+"Never seen" is only believed from a node that still keeps the time the hash was journalled:
+a non-archival node forgets transactions after a few epochs, so the hashes are looked up on the
+archival endpoints when agent.yaml names any (rpc.archival_urls), and otherwise a hash older than
+the node's history stays pending with a message saying an archival endpoint is needed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from memory.audit import AuditKind, AuditLog
@@ -33,6 +38,21 @@ from tools.errors import ToolError
 Verdict = Literal["settled", "released", "pending"]
 RELEASE_REASON = "reconciled: nothing reached the chain"
 
+NODE_RETENTION_EPOCHS = 3
+"""The fewest epochs a non-archival nearcore node keeps transactions for: MIN_GC_NUM_EPOCHS_TO_KEEP
+in nearcore's core/chain-configs/src/client_config.rs (the default, DEFAULT_GC_NUM_EPOCHS_TO_KEEP,
+is 5, about 2.5 days). The minimum, so that no node's forgetting is read as "never landed"."""
+EPOCH_LENGTH_BLOCKS = 43_200  # mainnet and testnet genesis epoch_length
+FASTEST_BLOCK_S = 0.5  # below mainnet's block time, so the bound errs towards "cannot tell"
+NODE_RETENTION = timedelta(seconds=NODE_RETENTION_EPOCHS * EPOCH_LENGTH_BLOCKS * FASTEST_BLOCK_S)
+"""How long any node keeps a transaction, when it does not say (its earliest block) itself."""
+CLOCK_MARGIN = timedelta(minutes=10)  # this host's clock against the chain's
+NEEDS_ARCHIVAL = (
+    "the RPC node does not know them and no longer keeps blocks that old (non-archival nodes "
+    "forget transactions after a few epochs), so they may have landed; add an archival endpoint "
+    "(rpc.archival_urls in agent.yaml) and run `near-agent reconcile` again"
+)
+
 
 @dataclass
 class Reconciled:
@@ -43,12 +63,23 @@ class Reconciled:
     failed: list[str] = field(default_factory=list)
     unseen: list[str] = field(default_factory=list)  # never seen, and can no longer land
     maybe: list[str] = field(default_factory=list)  # never seen yet, but still could land
+    forgotten: list[str] = field(default_factory=list)  # unknown to a node that forgot that time
 
     def describe(self) -> str:
         if self.verdict == "pending":
+            parts = []
+            if self.maybe:
+                parts.append(
+                    f"{len(self.maybe)} transaction(s) not on chain yet but still able to land "
+                    f"({', '.join(self.maybe)})"
+                )
+            if self.forgotten:
+                parts.append(
+                    f"{len(self.forgotten)} transaction(s) older than the node's history "
+                    f"({', '.join(self.forgotten)}): {NEEDS_ARCHIVAL}"
+                )
             return (
-                f"{self.tool}: interrupted; {len(self.maybe)} transaction(s) not on chain yet "
-                f"but still able to land ({', '.join(self.maybe)}); the budget stays reserved. "
+                f"{self.tool}: interrupted; " + "; ".join(parts) + "; the budget stays reserved. "
                 "Run `near-agent reconcile` again later."
             )
         if not (self.landed or self.failed or self.unseen):
@@ -85,16 +116,18 @@ async def reconcile_pending(
         item = Reconciled(row.id, row.tool, "released")
         for entry in journal:
             tx_hash, signer = entry.data["tx_hash"], entry.data.get("signer_id", "")
-            outcome = await chain.tx_status(tx_hash, signer)
+            outcome = await chain.tx_status(tx_hash, signer, archival=True)
             if outcome is None and await _can_still_land(chain, entry.data):
                 item.maybe.append(tx_hash)
+            elif outcome is None and not await _node_remembers(chain, entry.timestamp):
+                item.forgotten.append(tx_hash)
             elif outcome is None:
                 item.unseen.append(tx_hash)
             elif outcome.ok:
                 item.landed.append(tx_hash)
             else:
                 item.failed.append(tx_hash)
-        if item.maybe and not (item.landed or item.failed):
+        if (item.maybe or item.forgotten) and not (item.landed or item.failed):
             item.verdict = "pending"
             results.append(item)
             continue
@@ -128,6 +161,21 @@ async def reconcile_pending(
 def _owner_alive(policy: PolicyEngine, row: ReservationRow) -> bool:
     """Whether the process recorded as the reservation's owner may still be running."""
     return owner_alive(row.owner, created_us=row.created_us, now_us=to_us(policy.clock()))
+
+
+async def _node_remembers(chain: ChainClient, signed_at: datetime) -> bool:
+    """Whether the node that answered "unknown" keeps the time a transaction was signed: an
+    archival endpoint always does; another one if its earliest block is older (with a margin for
+    clocks), or, when it cannot say, if the transaction is younger than any node keeps."""
+    if chain.archival is not None:
+        return True
+    try:
+        start = await chain.history_start()
+    except ToolError:
+        start = None
+    if start is not None:
+        return signed_at >= start + CLOCK_MARGIN
+    return datetime.now(UTC) - signed_at < NODE_RETENTION - CLOCK_MARGIN
 
 
 async def _can_still_land(chain: ChainClient, journalled: dict) -> bool:

@@ -47,11 +47,11 @@ async def _overhead(rounds: int) -> dict[str, float]:
         chain_time = 0.0
         original = session.ctx.chain.rpc_once
 
-        async def timed_rpc(method: str, params: Any) -> Any:
+        async def timed_rpc(method: str, params: Any, *, transport: Any = None) -> Any:
             nonlocal chain_time
             start = time.perf_counter()
             try:
-                return await original(method, params)
+                return await original(method, params, transport=transport)
             finally:
                 chain_time += time.perf_counter() - start
 

@@ -67,8 +67,23 @@ def internal_error(message: str) -> RpcError:
     return RpcError("INTERNAL_ERROR", "INTERNAL_ERROR", {"error_message": message}, message)
 
 
-def timeout_error() -> RpcError:
-    return RpcError("HANDLER_ERROR", "TIMEOUT_ERROR", {}, "Timeout")
+def timeout_error(cause: str | None = None) -> RpcError:
+    """TIMEOUT_ERROR; nearcore 2.14+ says why a transaction lookup timed out in ``info.cause``
+    (TimeoutErrorCause: NOT_OBSERVED, PENDING, DOES_NOT_TRACK_SHARD, ERROR)."""
+    return RpcError("HANDLER_ERROR", "TIMEOUT_ERROR", {"cause": cause} if cause else {}, "Timeout")
+
+
+def http_status(error: RpcError) -> int:
+    """The HTTP status nearcore answers an error with (nearcore #11806, #11822; near/docs
+    #2195): 400 for a request that does not validate, 408 for a timeout, 500 for an internal
+    error, 200 for every other (handler) error."""
+    if error.name == "REQUEST_VALIDATION_ERROR":
+        return 400
+    if error.name == "INTERNAL_ERROR":
+        return 500
+    if error.cause == "TIMEOUT_ERROR":
+        return 408
+    return 200
 
 
 class InvalidTx(Exception):

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import contextvars
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -47,6 +48,10 @@ from devnet.views import (
 )
 
 FINALITIES = {"optimistic", "near-final", "final"}
+TX_POLL_S = 0.05  # how often a waiting lookup looks again (nearcore: polling_interval, 500 ms)
+DEFAULT_TX_WAIT_S = 2.0  # how long it waits (nearcore: polling_timeout, 10 s; short for tests)
+ARCHIVAL_VIEW: contextvars.ContextVar[bool] = contextvars.ContextVar("archival", default=False)
+"""Set while a request is served through the devnet's archival endpoint: nothing is forgotten."""
 WAIT_LEVELS = ["NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL"]
 
 
@@ -159,6 +164,9 @@ class Node:
         self.journal = journal
         self.rpc_url = rpc_url
         self.started = time.monotonic()
+        self.tx_wait_s = DEFAULT_TX_WAIT_S
+        # None: keep everything (archival); N: lookups forget what is older than N blocks
+        self.retention_blocks: int | None = None
         self._queue: asyncio.Queue[tuple[SignedTransaction, asyncio.Future[Any]]] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
@@ -250,12 +258,21 @@ class Node:
         if checkpoint is not None:
             if checkpoint not in ("genesis", "earliest_available"):
                 raise errors.parse_error(f"invalid sync_checkpoint {checkpoint!r}")
-            return self.runtime.blocks[0]  # every block is kept
+            if checkpoint == "earliest_available":
+                return self._earliest_kept()
+            return self.runtime.blocks[0]
         finality = p.get("finality")
         if finality is None and default_final:
             return self.runtime.head
         if finality not in FINALITIES:
             raise errors.parse_error(f"invalid finality {finality!r}")
+        return self.runtime.head
+
+    def _earliest_kept(self) -> Block:
+        """The oldest block this endpoint still serves (all of them unless retention is set)."""
+        for block in self.runtime.blocks:
+            if not self._forgotten(block):
+                return block
         return self.runtime.head
 
     def _block_by_id(self, block_id: Any) -> Block:
@@ -571,6 +588,43 @@ class Node:
 
     def _lookup(self, params: Any) -> TxRecord:
         p = _tx_status_params(params)
+        text, tx_hash = self._tx_hash_param(p)
+        record = self.runtime.find_tx(tx_hash)
+        if record is None or self._forgotten(record.block):
+            raise errors.unknown_transaction(text)
+        return record
+
+    def _forgotten(self, block: Block) -> bool:
+        """Whether this endpoint has garbage-collected ``block`` (a non-archival view)."""
+        if self.retention_blocks is None or ARCHIVAL_VIEW.get():
+            return False
+        return block.height < self.runtime.head.height - self.retention_blocks
+
+    async def _tx_waiting(self, params: Any, *, with_receipts: bool) -> Any:
+        """nearcore's tx_status_fetch: an unseen hash is UNKNOWN_TRANSACTION only when the caller
+        does not wait (``wait_until: NONE``); otherwise the node polls until its timeout and
+        answers TIMEOUT_ERROR (cause NOT_OBSERVED), which the server sends with HTTP 408.
+        The array form (``[hash, sender]``) waits for the default, EXECUTED_OPTIMISTIC."""
+        p = _tx_status_params(params)
+        wait_until = (
+            p.get("wait_until", "EXECUTED_OPTIMISTIC")
+            if isinstance(params, dict)
+            else ("EXECUTED_OPTIMISTIC")
+        )
+        if wait_until not in WAIT_LEVELS:
+            raise errors.parse_error(f"invalid wait_until {wait_until!r}")
+        deadline = time.monotonic() + self.tx_wait_s
+        while True:
+            try:
+                return final_outcome_view(self._lookup(params), with_receipts=with_receipts)
+            except RpcError as exc:
+                if exc.cause != "UNKNOWN_TRANSACTION" or wait_until == "NONE":
+                    raise
+            if time.monotonic() >= deadline:
+                raise errors.timeout_error("NOT_OBSERVED")
+            await asyncio.sleep(TX_POLL_S)
+
+    def _tx_hash_param(self, p: dict[str, Any]) -> tuple[str, bytes]:
         if "signed_tx_base64" in p:
             tx_hash = decode_tx_param(p["signed_tx_base64"]).hash
             text = b58(tx_hash)
@@ -585,16 +639,13 @@ class Node:
                 raise errors.parse_error(f"invalid transaction hash {text!r}") from None
             if len(tx_hash) != 32:
                 raise errors.parse_error(f"invalid transaction hash {text!r}")
-        record = self.runtime.find_tx(tx_hash)
-        if record is None:
-            raise errors.unknown_transaction(text)
-        return record
+        return text, tx_hash
 
     async def tx(self, params: Any) -> Any:
-        return final_outcome_view(self._lookup(params))
+        return await self._tx_waiting(params, with_receipts=False)
 
     async def experimental_tx_status(self, params: Any) -> Any:
-        return final_outcome_view(self._lookup(params), with_receipts=True)
+        return await self._tx_waiting(params, with_receipts=True)
 
 
 async def dispatch(node: Node, method: str, params: Any) -> Any:

@@ -2,16 +2,24 @@
 
 ``start_devnet`` runs a node in-process on a background thread (tests, embedding);
 ``serve_forever`` runs one in the foreground (``near-agent devnet``).
+
+Like a public endpoint it can be made to rate-limit (``rate_limit="30/min"``: HTTP 429 with
+Retry-After, counted per client IP), to forget old transactions as a non-archival node does
+(``retention_blocks``, with an ``archival_url`` that keeps everything), and it counts the
+requests it served by method and the signed transactions it received (``GET /status`` shows
+the counts under ``devnet``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,9 +33,11 @@ from devnet.faults import FaultController, FaultKind
 from devnet.genesis import Genesis, GenesisAccount
 from devnet.genesis_choice import GenesisChoice, GenesisChoiceError, genesis_for
 from devnet.journal import Journal
-from devnet.rpc import Node, decode_tx_param, dispatch
+from devnet.rate_limit import RateLimit, RateLimiter
+from devnet.rpc import ARCHIVAL_VIEW, Node, decode_tx_param, dispatch, health_handler
 from devnet.runtime import Runtime
 from devnet.transaction import decode_signed_transaction
+from devnet.views import b58
 from tools.keypair import KeyPair
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -74,7 +84,9 @@ def _jsonrpc(id_: Any, *, result: Any = None, error: RpcError | None = None) -> 
     else:
         body["result"] = result
     return web.Response(
-        body=json.dumps(body, separators=(",", ":")).encode(), content_type="application/json"
+        status=errors.http_status(error) if error is not None else 200,
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        content_type="application/json",
     )
 
 
@@ -87,6 +99,7 @@ class Devnet:
         genesis: Genesis | None = None,
         reset: bool = False,
         contracts: Mapping[str, type[Contract]] | None = None,
+        rate_limit: RateLimit | str | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # genesis.json holds keys
@@ -105,6 +118,36 @@ class Devnet:
         self.node = Node(self.runtime, self.journal)
         self.manifest: dict[str, Any] = {}
         self.rpc_url = ""
+        self.archival_url = ""
+        self.limiter = RateLimiter(rate_limit)
+        self.requests: Counter[str] = Counter()  # JSON-RPC requests served, by method
+        self.rate_limited: Counter[str] = Counter()  # requests answered 429, by method
+        self.received_txs: dict[str, str] = {}  # every signed transaction sent: hash -> signer
+
+    def set_rate_limit(self, rate_limit: RateLimit | str | None) -> None:
+        """Answer 429 beyond ``rate_limit`` (e.g. "30/min") per client IP; None lifts it."""
+        self.limiter = RateLimiter(rate_limit)
+
+    def set_retention(self, blocks: int | None) -> None:
+        """Forget (on the regular endpoint) transactions and blocks older than ``blocks`` blocks,
+        as a non-archival node garbage-collects; the archival endpoint keeps everything."""
+        self.node.retention_blocks = blocks
+
+    def set_tx_wait(self, seconds: float) -> None:
+        """How long a ``tx`` lookup that waits for an outcome polls before its 408."""
+        self.node.tx_wait_s = seconds
+
+    def signed_by(self, signer_id: str) -> list[str]:
+        """The hashes of the signed transactions ``signer_id`` sent, in the order received."""
+        return [h for h, signer in self.received_txs.items() if signer == signer_id]
+
+    def request_counts(self) -> dict[str, Any]:
+        return {
+            "requests": dict(self.requests),
+            "rate_limited": dict(self.rate_limited),
+            "rate_limit": str(self.limiter.limit) if self.limiter.limit else None,
+            "received_txs": len(self.received_txs),
+        }
 
     def _replay(self) -> None:
         for n, (timestamp_ns, raws) in enumerate(self.journal.blocks()):
@@ -156,16 +199,23 @@ class Devnet:
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def app(self) -> web.Application:
+    def app(self, *, archival: bool = False) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
-        app.router.add_post("/", self.handle)
+        app.router.add_post("/", self.handle_archival if archival else self.handle)
         app.router.add_get("/status", self.handle_status)
+        app.router.add_get("/health", health_handler(self.node))
         return app
 
     async def handle_status(self, request: web.Request) -> web.Response:
-        """nearcore's plain ``GET /status``, which health checks and some tools use."""
-        status = await self.node.status(None)
+        """nearcore's plain ``GET /status`` (health checks use it), plus the devnet's counts."""
+        status = dict(await self.node.status(None))
+        status["devnet"] = self.request_counts()
         return web.Response(body=json.dumps(status).encode(), content_type="application/json")
+
+    async def handle_archival(self, request: web.Request) -> web.StreamResponse:
+        """The same node seen through an archival endpoint: nothing old is forgotten."""
+        ARCHIVAL_VIEW.set(True)
+        return await self.handle(request)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         too_large = errors.parse_error(f"request body exceeds {MAX_BODY_BYTES} bytes")
@@ -184,6 +234,17 @@ class Devnet:
         id_ = message.get("id")
         method = message["method"]
         params = message.get("params")
+        wait = self.limiter.admit(request.remote or "", time.monotonic())
+        if wait is not None:
+            self.rate_limited[method] += 1
+            return web.Response(
+                status=429,
+                text="Too Many Requests",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        self.requests[method] += 1
+        if method in TX_METHODS:
+            self._record_received(params)
         faults = self.faults.pick(method)
         lose = False
         for fault in faults:
@@ -210,6 +271,14 @@ class Devnet:
             return self._drop(request)
         return response
 
+    def _record_received(self, params: Any) -> None:
+        p = params if isinstance(params, dict) else {"signed_tx_base64": (params or [None])[0]}
+        try:
+            tx = decode_tx_param(p.get("signed_tx_base64"))
+        except RpcError:
+            return
+        self.received_txs.setdefault(b58(tx.hash), tx.signer_id)
+
     async def _apply_quietly(self, params: Any) -> None:
         try:
             p = params if isinstance(params, dict) else {"signed_tx_base64": (params or [None])[0]}
@@ -235,11 +304,32 @@ class RunningDevnet:
         self._stopped = threading.Event()
         self._error: BaseException | None = None
         self._runner: web.AppRunner | None = None
+        self._archival_runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._run, name="devnet", daemon=True)
 
     @property
     def rpc_url(self) -> str:
         return self.devnet.rpc_url
+
+    @property
+    def archival_url(self) -> str:
+        """The same chain through an endpoint that never forgets (see ``set_retention``)."""
+        return self.devnet.archival_url
+
+    def set_rate_limit(self, rate_limit: RateLimit | str | None) -> None:
+        self.devnet.set_rate_limit(rate_limit)
+
+    def set_retention(self, blocks: int | None) -> None:
+        self.devnet.set_retention(blocks)
+
+    def set_tx_wait(self, seconds: float) -> None:
+        self.devnet.set_tx_wait(seconds)
+
+    def signed_by(self, signer_id: str) -> list[str]:
+        return self.devnet.signed_by(signer_id)
+
+    def request_counts(self) -> dict[str, Any]:
+        return self.devnet.request_counts()
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -282,8 +372,11 @@ class RunningDevnet:
 
     async def _startup(self) -> None:
         self._runner, _ = await start_site(self.devnet, self._port)
+        self._archival_runner = await start_archival_site(self.devnet)
 
     async def _shutdown(self) -> None:
+        if self._archival_runner is not None:
+            await self._archival_runner.cleanup()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.devnet.node.stop()
@@ -304,16 +397,25 @@ class RunningDevnet:
         self.stop()
 
 
-async def start_site(devnet: Devnet, port: int) -> tuple[web.AppRunner, str]:
-    """Bind 127.0.0.1:port (0 = any free port), start the writer, write the manifest."""
-    runner = web.AppRunner(devnet.app(), access_log=None, shutdown_timeout=5.0)
+async def _bind(app: web.Application, port: int) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
-    server = site._server
-    sockets = getattr(server, "sockets", None) or []
+    sockets = getattr(site._server, "sockets", None) or []
     bound = sockets[0].getsockname()[1] if sockets else port
-    url = f"http://127.0.0.1:{bound}"
+    return runner, f"http://127.0.0.1:{bound}"
+
+
+async def start_archival_site(devnet: Devnet, port: int = 0) -> web.AppRunner:
+    """Serve the archival view of the node (``devnet.archival_url``) on another port."""
+    runner, devnet.archival_url = await _bind(devnet.app(archival=True), port)
+    return runner
+
+
+async def start_site(devnet: Devnet, port: int) -> tuple[web.AppRunner, str]:
+    """Bind 127.0.0.1:port (0 = any free port), start the writer, write the manifest."""
+    runner, url = await _bind(devnet.app(), port)
     devnet.node.start()
     devnet.write_manifest(url)
     return runner, url
@@ -325,22 +427,32 @@ def start_devnet(
     genesis: Genesis | None = None,
     reset: bool = False,
     contracts: Mapping[str, type[Contract]] | None = None,
+    rate_limit: RateLimit | str | None = None,
 ) -> RunningDevnet:
     """Start a node in this process on a background thread; stop it with ``.stop()``."""
-    devnet = Devnet(Path(state_dir), genesis=genesis, reset=reset, contracts=contracts)
+    devnet = Devnet(
+        Path(state_dir), genesis=genesis, reset=reset, contracts=contracts, rate_limit=rate_limit
+    )
     return RunningDevnet(devnet, port).start()
 
 
 def serve_forever(
-    state_dir: Path, port: int = 3030, reset: bool = False, genesis: GenesisChoice | None = None
+    state_dir: Path,
+    port: int = 3030,
+    reset: bool = False,
+    genesis: GenesisChoice | None = None,
+    rate_limit: str | None = None,
 ) -> None:
-    """Run a node in the foreground until Ctrl-C; ``genesis`` chooses the world of a new chain."""
+    """Run a node in the foreground until Ctrl-C; ``genesis`` chooses the world of a new chain,
+    ``rate_limit`` (e.g. "30/min") answers HTTP 429 beyond it per client IP."""
 
     async def main() -> None:
         chosen = genesis_for(Path(state_dir), genesis, reset)
-        devnet = Devnet(Path(state_dir), genesis=chosen, reset=reset)
+        devnet = Devnet(Path(state_dir), genesis=chosen, reset=reset, rate_limit=rate_limit)
         runner, url = await start_site(devnet, port)
         print(f"devnet rpc: {url}", flush=True)
+        if devnet.limiter.limit is not None:
+            print(f"rate limit: {devnet.limiter.limit} per client IP (HTTP 429)", flush=True)
         print(f"manifest: {manifest_path(devnet.state_dir)}", flush=True)
         print(f"genesis: {GenesisChoice.of(devnet.genesis).describe()}", flush=True)
         try:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from tools.action import NEAR, CanonicalAction, TransactionSpec
 from tools.amounts import format_amount
 from tools.chain import ChainClient
+from tools.chain_setup import RpcSettings, chain_client_for
 from tools.errors import (
     CredentialsError,
     InsufficientBalanceError,
@@ -184,9 +185,13 @@ class ToolContext:
         timeout_s: float = 10.0,
         retries: int = 3,
         nonces: NonceSource | None = None,
+        rpc: RpcSettings | None = None,
     ) -> ToolContext:
-        """``nonces`` defaults to this process's own (see tools.nonce_ledger)."""
-        chain = ChainClient(network.rpc_url, timeout_s=timeout_s, retries=retries, nonces=nonces)
+        """``nonces`` defaults to this process's own (see tools.nonce_ledger); ``rpc`` is
+        agent.yaml's ``rpc:`` section (endpoints, API key, request budget)."""
+        chain = chain_client_for(
+            network, timeout_s=timeout_s, retries=retries, nonces=nonces, rpc=rpc
+        )
         return cls(
             network=network,
             chain=chain,
@@ -284,6 +289,7 @@ def context_from_config(
         timeout_s=config.rpc.timeout_s,
         retries=config.rpc.retries,
         nonces=NonceLedger(state_dir) if state_dir is not None else None,
+        rpc=RpcSettings.from_config(config),
     )
     if keys_dir is not None and creds is not None:
         try:

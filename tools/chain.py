@@ -18,8 +18,11 @@ Why it exists rather than py-near's ``Account``:
   :class:`~tools.nonce_ledger.NonceSource`: with an agent home, the nonce ledger makes them
   unique per key across processes, so two runs can never sign the same bytes.
 
-The bytes travel through a :class:`~tools.transport.RpcTransport` (HTTP by default), so tests
-can put an in-process node behind the same logic.
+The bytes travel through a :class:`~tools.endpoints.FailoverTransport` over one or more
+endpoints (HTTP by default; tests can put an in-process node behind the same logic), which fails
+over, honours 429 Retry-After and counts every request in :attr:`ChainClient.requests` against
+the command's budget. Lookups of journalled (possibly old) hashes go to the archival endpoints
+when there are any (``tx_status(..., archival=True)``).
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ import base64
 import json
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import base58
 
 from tools import failpoints
+from tools.endpoints import DEFAULT_MAX_RETRY_AFTER_S, FailoverTransport, RequestMeter
 from tools.errors import (
     InvalidTransactionError,
     OutcomeUnknownError,
@@ -56,6 +61,24 @@ from tools.transport import HttpTransport, RpcTransport, display_url, read_resul
 log = logging.getLogger(__name__)
 
 STORAGE_PRICE_PER_BYTE = 10**19  # yoctoNEAR, nearcore's storage_amount_per_byte
+GENESIS_PREV_HASH = "1" * 32  # base58 of 32 zero bytes: the genesis block's prev_hash
+REQUESTS_TO_SEND = 3
+"""What a transaction costs before its outcome is known: the key's nonce, a block hash, the send."""
+
+# which execution statuses satisfy a wait_until level (nearcore's
+# tx_execution_status_meets_expectations in chain/jsonrpc/src/lib.rs)
+_SATISFIES: dict[str, frozenset[str]] = {
+    "NONE": frozenset(
+        {"NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL"}
+    ),
+    "INCLUDED": frozenset(
+        {"INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL"}
+    ),
+    "EXECUTED_OPTIMISTIC": frozenset({"EXECUTED_OPTIMISTIC", "EXECUTED", "FINAL"}),
+    "INCLUDED_FINAL": frozenset({"INCLUDED_FINAL", "EXECUTED", "FINAL"}),
+    "EXECUTED": frozenset({"EXECUTED", "FINAL"}),
+    "FINAL": frozenset({"FINAL"}),
+}
 
 
 class ChainClient:
@@ -65,8 +88,11 @@ class ChainClient:
     (reads) and of lookups/re-sends of a transaction whose submission hit one. ``nonces``
     allocates nonces and holds keys (the user's NonceLedger in their state folder; by default,
     this process only).
-    ``transport`` carries the requests (by default HTTP to ``rpc_url``, which also names the
-    network in nonce keys).
+    ``rpc_url`` names the network in nonce keys and is the first endpoint; ``urls`` (when given)
+    are all the endpoints in order of preference, ``archival_urls`` the archival ones, and
+    ``headers`` go with every HTTP request (an API key). ``transport`` replaces the HTTP
+    endpoints with one transport of the caller's (tests). ``max_requests`` is the budget of
+    requests :attr:`requests` counts; ``max_retry_after_s`` the longest 429 wait honoured.
     """
 
     def __init__(
@@ -81,6 +107,12 @@ class ChainClient:
         finality: str = "final",
         nonces: NonceSource | None = None,
         transport: RpcTransport | None = None,
+        urls: Sequence[str] = (),
+        archival_urls: Sequence[str] = (),
+        headers: Mapping[str, str] | None = None,
+        max_requests: int | None = None,
+        max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
+        archival_transport: RpcTransport | None = None,
     ) -> None:
         self.rpc_url = rpc_url
         self.timeout_s = timeout_s
@@ -90,8 +122,26 @@ class ChainClient:
         self.wait_until = wait_until
         self.finality = finality
         self.nonces: NonceSource = nonces if nonces is not None else ProcessNonces()
-        self.transport: RpcTransport = (
-            transport if transport is not None else HttpTransport(rpc_url, timeout_s=timeout_s)
+        self.requests = RequestMeter(max_requests)
+
+        def endpoints(given: RpcTransport | None, addresses: Sequence[str]) -> FailoverTransport:
+            pairs = (
+                [(given, getattr(given, "where", display_url(rpc_url)))]
+                if given is not None
+                else [
+                    (HttpTransport(url, timeout_s=timeout_s, headers=headers), display_url(url))
+                    for url in addresses
+                ]
+            )
+            return FailoverTransport(
+                pairs, meter=self.requests, max_retry_after_s=max_retry_after_s
+            )
+
+        self.transport: FailoverTransport = endpoints(transport, list(urls) or [rpc_url])
+        self.archival: FailoverTransport | None = (
+            endpoints(archival_transport, archival_urls)
+            if archival_transport is not None or archival_urls
+            else None
         )
         self._where = display_url(rpc_url)
         self._legacy_send = False
@@ -102,12 +152,16 @@ class ChainClient:
     # ---- transport
 
     async def close(self) -> None:
-        """Close the transport (its HTTP session: only from the event loop that opened it)."""
+        """Close the transports (their HTTP sessions: only from the event loop that opened them)."""
         await self.transport.close()
+        if self.archival is not None:
+            await self.archival.close()
 
-    async def rpc_once(self, method: str, params: Any) -> Any:
+    async def rpc_once(
+        self, method: str, params: Any, *, transport: RpcTransport | None = None
+    ) -> Any:
         """One JSON-RPC request; errors become typed exceptions, nothing is retried."""
-        reply = await self.transport.request(method, params)
+        reply = await (transport or self.transport).request(method, params)
         return read_result(reply, method, self._where)
 
     async def rpc(self, method: str, params: Any) -> Any:
@@ -252,26 +306,74 @@ class ChainClient:
             raise RpcError(f"the node's block hash {short(encoded)} is not 32 bytes")
         return decoded
 
-    async def tx_status(self, tx_hash: str, sender_id: str) -> TxOutcome | None:
+    async def tx_status(
+        self, tx_hash: str, sender_id: str, *, archival: bool = False
+    ) -> TxOutcome | None:
         """The final outcome of a known hash, or None when the node has never seen it.
+
+        First asked without waiting (``wait_until: NONE``): nearcore answers a hash it has not
+        seen with UNKNOWN_TRANSACTION only then; asked to wait for an outcome, it polls until its
+        timeout and answers HTTP 408 TIMEOUT_ERROR (chain/jsonrpc tx_status_fetch), which says
+        nothing. Only a known transaction short of ``wait_until`` is asked again, waiting.
+        ``archival`` sends the lookups to the archival endpoints when there are any (a
+        journalled hash may be older than a regular node keeps).
 
         Raises MalformedOutcomeError when the answer is unreadable or is another transaction's.
         """
+        transport = self.archival if archival and self.archival is not None else self.transport
         try:
-            raw = await self.rpc_once(
-                "tx",
-                {"tx_hash": tx_hash, "sender_account_id": sender_id, "wait_until": self.wait_until},
-            )
+            raw = await self._tx_query(transport, tx_hash, sender_id, "NONE")
+            if not self._reached(raw):
+                raw = await self._tx_query(transport, tx_hash, sender_id, self.wait_until)
         except UnknownTransaction:
             return None
-        except MethodNotFound:
-            raw = await self.rpc_once("tx", [tx_hash, sender_id])
         outcome = parse_outcome(raw)
         if outcome.tx_hash != tx_hash:
             raise MalformedOutcomeError(
                 f"asked for transaction {tx_hash}, the node answered with {outcome.tx_hash}"
             )
         return outcome
+
+    async def _tx_query(
+        self, transport: RpcTransport, tx_hash: str, sender_id: str, wait_until: str
+    ) -> Any:
+        params = {"tx_hash": tx_hash, "sender_account_id": sender_id, "wait_until": wait_until}
+        try:
+            return await self.rpc_once("tx", params, transport=transport)
+        except MethodNotFound:
+            return await self.rpc_once("tx", [tx_hash, sender_id], transport=transport)
+
+    def _reached(self, raw: Any) -> bool:
+        """Whether a ``tx`` answer is as final as ``wait_until`` asks (an answer without
+        ``final_execution_status`` comes from a node that always waited)."""
+        status = raw.get("final_execution_status") if isinstance(raw, Mapping) else None
+        if status is None:
+            return True
+        return status in _SATISFIES.get(self.wait_until, _SATISFIES["FINAL"])
+
+    async def history_start(self, *, archival: bool = False) -> datetime | None:
+        """When the oldest block the lookup endpoint still keeps was made (nearcore's
+        ``block`` with ``sync_checkpoint: earliest_available``); None when it cannot say.
+
+        A non-archival node forgets transactions older than its garbage-collection horizon: its
+        "unknown" means nothing about a transaction signed before this time.
+        """
+        transport = self.archival if archival and self.archival is not None else self.transport
+        try:
+            block = await self.rpc_once(
+                "block", {"sync_checkpoint": "earliest_available"}, transport=transport
+            )
+        except RpcError:
+            return None
+        header = block.get("header") if isinstance(block, Mapping) else None
+        if not isinstance(header, Mapping):
+            return None
+        if header.get("prev_hash") == GENESIS_PREV_HASH:
+            return datetime.min.replace(tzinfo=UTC)  # it still has the genesis: it keeps all
+        stamp = header.get("timestamp")
+        if not isinstance(stamp, int) or isinstance(stamp, bool) or stamp < 0:
+            return None
+        return datetime.fromtimestamp(stamp / 1e9, tz=UTC)
 
     # ---- writes
 
@@ -300,6 +402,7 @@ class ChainClient:
                 f"transaction signer {spec.signer_id} is not the key's account {creds.account_id}"
             )
         failpoints.hit("before_send")
+        self.requests.require(REQUESTS_TO_SEND, f"sending a transaction to {spec.receiver_id}")
         key = self.nonce_key(creds)
         async with self.nonces.hold(key):
             outcome = await self._send_held(key, partial(sign_transaction, creds, spec), on_signed)
@@ -335,7 +438,8 @@ class ChainClient:
             if on_signed is not None:
                 on_signed(signed)
             try:
-                return await self._deliver(signed)
+                with self.requests.unmetered():  # a sent hash is never lost to the budget
+                    return await self._deliver(signed)
             except InvalidNonce as exc:
                 # Proven not accepted: the node refused it, or the hash stayed unknown while the
                 # nonce was used by something else. Safe to sign again with a fresh nonce.
@@ -386,6 +490,7 @@ class ChainClient:
         """
         sent = False  # once sent without a definite refusal, never sign anything else for it
         nonce_refused = False
+        last_error = ""
         unknown_since_refusal = 0
         for attempt in range(self.retries + 3):
             if attempt:
@@ -424,14 +529,16 @@ class ChainClient:
                 log.warning(
                     "transaction %s: %s; will look it up by hash", signed.tx_hash, exc.message
                 )
+                last_error = exc.message
             except (InvalidTransactionError, MethodNotFound):
                 if attempt == 0:
                     raise
                 # a re-send refused for another reason (e.g. expired): rely on the lookup
         else:
             raise OutcomeUnknownError(
-                f"transaction {signed.tx_hash} was sent but its outcome could not be confirmed; "
-                "check it by hash before trying again",
+                f"transaction {signed.tx_hash} was sent but its outcome could not be confirmed"
+                + (f" ({last_error})" if last_error else "")
+                + "; check it by hash before trying again",
                 tx_hash=signed.tx_hash,
             )
         raise InvalidNonce(None)

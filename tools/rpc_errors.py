@@ -58,6 +58,9 @@ def classify_rpc_error(error: Mapping[str, Any]) -> Exception:
     name = error.get("name")
     message = str(error.get("message") or cause_name or name or "RPC error")
     data = error.get("data")
+    if cause_name == "TIMEOUT_ERROR" and _timeout_reason(cause) == "NOT_OBSERVED":
+        # nearcore 2.14+ says why a lookup timed out: this node never saw the transaction
+        return UnknownTransaction(f"node error: TIMEOUT_ERROR (NOT_OBSERVED): {message}")
     if cause_name in TRANSIENT_CAUSES or name == "HANDLER_ERROR" and cause_name is None:
         return TransientRpcError(f"node error: {cause_name or message}", cause=cause_name)
     if cause_name == "UNKNOWN_TRANSACTION":
@@ -91,6 +94,14 @@ def classify_rpc_error(error: Mapping[str, Any]) -> Exception:
             f"the node refused the transaction: {_error_detail(cause, data, message)}"
         )
     return RpcError(f"RPC error: {_error_detail(cause, data, message)}", cause=cause_name)
+
+
+def _timeout_reason(cause: Any) -> str | None:
+    """The ``cause`` a TIMEOUT_ERROR carries in its ``info`` (nearcore 2.14+, TimeoutErrorCause:
+    NOT_OBSERVED, PENDING, DOES_NOT_TRACK_SHARD, ERROR); None from older nodes."""
+    info = cause.get("info") if isinstance(cause, Mapping) else None
+    reason = info.get("cause") if isinstance(info, Mapping) else None
+    return reason if isinstance(reason, str) else None
 
 
 def _error_detail(cause: Any, data: Any, message: str) -> str:

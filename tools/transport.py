@@ -24,10 +24,12 @@ from tools.rpc_errors import classify_rpc_error
 
 @dataclass(frozen=True)
 class RpcReply:
-    """What a node answered one request with: the HTTP status and the raw body."""
+    """What a node answered one request with: the HTTP status, the raw body, and the
+    Retry-After header of a 429 (a rate limit says how long to wait there)."""
 
     status: int
     body: bytes
+    retry_after: str | None = None
 
 
 class RpcTransport(Protocol):
@@ -78,12 +80,15 @@ def read_result(reply: RpcReply, method: str, where: str) -> Any:
 class HttpTransport:
     """JSON-RPC over HTTP POST with aiohttp; one session per event loop.
 
-    A URL of the form ``https://KEY@host`` sends KEY as a bearer token (as py-near did).
+    ``headers`` go with every request (an API key: see tools.endpoints). A URL of the form
+    ``https://KEY@host`` sends KEY as a bearer token (as py-near did).
     """
 
-    def __init__(self, url: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, url: str, *, timeout_s: float = 10.0, headers: Mapping[str, str] | None = None
+    ) -> None:
         parts = urlsplit(url)
-        self._headers: dict[str, str] = {}
+        self._headers: dict[str, str] = dict(headers or {})
         if "@" in parts.netloc:
             key, host = parts.netloc.rsplit("@", 1)
             self._headers["Authorization"] = f"Bearer {key}"
@@ -113,7 +118,9 @@ class HttpTransport:
             async with self._session_here().post(
                 self._post_url, json=payload, headers=self._headers
             ) as response:
-                return RpcReply(response.status, await response.read())
+                return RpcReply(
+                    response.status, await response.read(), response.headers.get("Retry-After")
+                )
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise TransientRpcError(
                 f"RPC {self.where} unreachable ({type(exc).__name__}: {exc})"

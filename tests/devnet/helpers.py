@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -65,8 +66,30 @@ def rpc(node: RunningDevnet, method: str, params: Any, *, raw: bytes | None = No
     request = urllib.request.Request(
         node.rpc_url, data=body, headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:  # nearcore sends errors with 400, 408 or 500 too
+        with exc:
+            body = exc.read()
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise exc from None  # not a JSON-RPC answer (an injected fault, a proxy)
+
+
+def http_status(node: RunningDevnet, method: str, params: Any) -> int:
+    """The HTTP status the node answers one JSON-RPC request with."""
+    body = json.dumps({"jsonrpc": "2.0", "id": "t", "method": method, "params": params}).encode()
+    request = urllib.request.Request(
+        node.rpc_url, data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code
 
 
 def view(node: RunningDevnet, contract: str, method: str, args: dict[str, Any]) -> Any:

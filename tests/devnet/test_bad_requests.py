@@ -135,9 +135,8 @@ def test_async_broadcast_of_an_invalid_tx_is_never_found(net):
     )  # nonce 0 is never above the key's nonce
     before = _snapshot(net)
     tx_hash = rpc(net, "broadcast_tx_async", [tx])["result"]
-    assert (
-        rpc(net, "tx", [tx_hash, "alice.devnet"])["error"]["cause"]["name"] == "UNKNOWN_TRANSACTION"
-    )
+    lookup = {"tx_hash": tx_hash, "sender_account_id": "alice.devnet", "wait_until": "NONE"}
+    assert rpc(net, "tx", lookup)["error"]["cause"]["name"] == "UNKNOWN_TRANSACTION"
     nonce_error = rpc(net, "send_tx", {"signed_tx_base64": tx, "wait_until": "NONE"})["error"]
     assert "InvalidNonce" in nonce_error["data"]["TxExecutionError"]["InvalidTxError"]
     assert _snapshot(net) == before

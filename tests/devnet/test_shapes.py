@@ -9,7 +9,7 @@ import base58
 import near_jsonrpc_models as m
 from py_near import transactions
 
-from tests.devnet.helpers import NEAR, rpc, secret_of
+from tests.devnet.helpers import NEAR, http_status, rpc, secret_of
 
 
 def _signed_tx(net, account_id, receiver, actions):
@@ -213,8 +213,18 @@ def test_transaction_shapes(net):
     assert rpc(net, "tx", [async_hash["result"], "alice.devnet"])["result"]["status"] == {
         "SuccessValue": ""
     }
-    unknown = _err(model, rpc(net, "tx", ["11111111111111111111111111111111", "alice.devnet"]))
+    unseen = "11111111111111111111111111111111"
+    lookup = {"tx_hash": unseen, "sender_account_id": "alice.devnet", "wait_until": "NONE"}
+    unknown = _err(model, rpc(net, "tx", lookup))
     assert unknown["cause"]["name"] == "UNKNOWN_TRANSACTION"
+    # asked to wait for an outcome (the array form waits for EXECUTED_OPTIMISTIC), nearcore
+    # polls until its timeout and answers HTTP 408 TIMEOUT_ERROR (cause NOT_OBSERVED)
+    net.set_tx_wait(0.2)
+    waited = _err(model, rpc(net, "tx", [unseen, "alice.devnet"]))
+    assert waited["cause"] == {"name": "TIMEOUT_ERROR", "info": {"cause": "NOT_OBSERVED"}}
+    assert http_status(net, "tx", {**lookup, "wait_until": "FINAL"}) == 408
+    assert http_status(net, "tx", lookup) == 200
+    assert http_status(net, "tx", ["not-a-hash", "alice.devnet"]) == 400
     twice = _signed_tx(net, "alice.devnet", "bob.devnet", [transactions.create_transfer_action(1)])
     first = rpc(net, "broadcast_tx_commit", [twice])
     height = net.runtime.head.height
@@ -287,6 +297,11 @@ def test_health_and_context_manager(tmp_path):
         health = rpc(node, "health", [])
         m.JsonRpcResponseForNullableRpcHealthResponseAndRpcStatusError.model_validate(health)
         assert health["result"] is None
+        import urllib.request
+
+        with urllib.request.urlopen(node.rpc_url.rstrip("/") + "/health", timeout=10) as reply:
+            assert reply.status == 200  # nearcore's GET /health, which load balancers probe
+            assert reply.read() == b"null"
         url = node.rpc_url
     try:
         rpc(node, "status", [])

@@ -29,6 +29,7 @@ from tests.support.fake_chain import (
 )
 from tools.action import TransactionSpec, TransferSpec
 from tools.chain import ChainClient
+from tools.endpoints import RateLimitedError
 from tools.errors import OutcomeUnknownError, ToolError, TransactionFailedError, TransientRpcError
 from tools.keypair import KeyPair
 from tools.keys import Credentials
@@ -334,8 +335,12 @@ def test_an_error_body_under_an_http_error_status_keeps_its_cause() -> None:
     timeout = RpcReply(408, json.dumps(rpc_error("TIMEOUT_ERROR")).encode())
     _, exc = attempt({"view_account": timeout}, balance)
     assert isinstance(exc, TransientRpcError) and exc.details.get("cause") == "TIMEOUT_ERROR"
-    _, exc = attempt({"view_account": RpcReply(429, b"slow down")}, balance)
+    _, exc = attempt({"view_account": RpcReply(502, b"bad gateway")}, balance)
     assert isinstance(exc, TransientRpcError) and exc.details.get("cause") == "HTTP_ERROR"
+    assert "HTTP 502" in exc.message
+    # a 429 is a rate limit: waited out as its Retry-After asks, then said as such
+    _, exc = attempt({"view_account": RpcReply(429, b"slow down", "0")}, balance)
+    assert isinstance(exc, RateLimitedError) and exc.details.get("cause") == "RATE_LIMITED"
     assert "HTTP 429" in exc.message
 
 

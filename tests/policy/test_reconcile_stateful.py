@@ -99,8 +99,11 @@ class StandInChain:
     nonce: int = 0  # the key's nonce on chain
     assigned: int = 0  # the highest nonce any signer used
     txs: dict[str, Tx] = field(default_factory=dict)
+    archival: str | None = "stand-in archival endpoint"  # it keeps every transaction
 
-    async def tx_status(self, tx_hash: str, sender_id: str) -> Landed | None:
+    async def tx_status(
+        self, tx_hash: str, sender_id: str, *, archival: bool = False
+    ) -> Landed | None:
         tx = self.txs.get(tx_hash)
         return Landed() if tx is not None and tx.landed else None
 

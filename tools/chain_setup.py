@@ -1,0 +1,92 @@
+"""Building the chain client a network and the user's ``rpc:`` settings call for.
+
+Why apart from tools.chain: the client itself knows transports, not configuration; this is the
+one place that turns agent.yaml's endpoints, API key and budget into a client.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from tools.chain import ChainClient
+from tools.endpoints import (
+    DEFAULT_API_KEY_HEADER,
+    DEFAULT_MAX_RETRY_AFTER_S,
+    api_key_headers,
+    configured_endpoints,
+)
+from tools.errors import NetworkConfigError
+from tools.network import Network
+from tools.nonce_ledger import NonceSource
+from tools.secret_text import register_secret
+
+
+@dataclass(frozen=True)
+class RpcSettings:
+    """agent.yaml's ``rpc_url`` and ``rpc:`` section, as the tools layer reads them."""
+
+    rpc_url: str | None = None
+    urls: tuple[str, ...] = ()
+    archival_urls: tuple[str, ...] = ()
+    api_key_env: str | None = None
+    api_key_header: str = DEFAULT_API_KEY_HEADER
+    max_requests: int | None = None
+    max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S
+
+    @classmethod
+    def from_config(cls, config: Any) -> RpcSettings:
+        rpc = config.rpc
+        return cls(
+            rpc_url=config.rpc_url,
+            urls=tuple(rpc.urls),
+            archival_urls=tuple(rpc.archival_urls),
+            api_key_env=rpc.api_key_env,
+            api_key_header=rpc.api_key_header,
+            max_requests=rpc.max_requests,
+            max_retry_after_s=rpc.max_retry_after_s,
+        )
+
+    def api_key(self) -> str | None:
+        """The key from the environment variable the settings name (never from a file)."""
+        if not self.api_key_env:
+            return None
+        key = os.environ.get(self.api_key_env, "").strip()
+        if not key:
+            raise NetworkConfigError(
+                f"rpc.api_key_env in agent.yaml names the environment variable "
+                f"{self.api_key_env}, which is not set: export it, or remove rpc.api_key_env"
+            )
+        register_secret(key)
+        return key
+
+
+def chain_client_for(
+    network: Network,
+    *,
+    timeout_s: float = 10.0,
+    retries: int = 3,
+    nonces: NonceSource | None = None,
+    rpc: RpcSettings | None = None,
+) -> ChainClient:
+    """A client over the endpoints the settings name for ``network`` (see configured_endpoints)."""
+    rpc = rpc or RpcSettings()
+    endpoints = configured_endpoints(
+        network.network_id,
+        network.rpc_url,
+        rpc_url=rpc.rpc_url,
+        urls=rpc.urls,
+        archival_urls=rpc.archival_urls,
+    )
+    return ChainClient(
+        endpoints.urls[0],
+        timeout_s=timeout_s,
+        retries=retries,
+        nonces=nonces,
+        urls=endpoints.urls,
+        archival_urls=endpoints.archival_urls,
+        headers=api_key_headers(rpc.api_key(), rpc.api_key_header),
+        max_requests=rpc.max_requests,
+        max_retry_after_s=rpc.max_retry_after_s,
+    )

@@ -1,0 +1,370 @@
+"""Which RPC endpoints a network is reached through, and how many requests a command may make.
+
+Why a module of its own: public NEAR endpoints are rate-limited (docs.near.org, "RPC Providers":
+the near.org endpoints are deprecated and allow about 30 requests a minute), go down, and keep
+old transactions only on archival nodes. So the agent talks to a *list* of endpoints, moves to
+the next one when one is unreachable, failing (5xx) or rate-limiting (429, whose Retry-After it
+honours up to a cap), looks old transactions up on an archival endpoint, and stops a command
+that would make more requests than the user allows (``rpc.max_requests``) with a clear error.
+
+The per-network defaults below are data, declared once: the providers docs.near.org lists on
+its "RPC Providers" and "Setup" pages (the near/docs repository), FastNEAR first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tools.errors import NetworkConfigError, RpcError, ToolError, TransientRpcError
+from tools.transport import RpcReply, RpcTransport
+
+DEFAULT_MAX_RETRY_AFTER_S = 30.0
+"""The longest Retry-After the agent waits out; a longer one fails over or gives up."""
+
+DEFAULT_RETRY_AFTER_S = 1.0
+"""How long a 429 without a (readable) Retry-After keeps an endpoint aside."""
+
+MIN_RETRY_AFTER_S = 0.1
+"""The shortest rest after a 429, so that "Retry-After: 0" cannot make a busy loop."""
+
+RATE_LIMITED_ROUNDS = 4
+"""How many 429s one request takes from each endpoint before it gives up."""
+
+DEFAULT_API_KEY_HEADER = "Authorization"
+"""FastNEAR takes its API key as ``Authorization: Bearer KEY`` (docs.fastnear.com, "Auth")."""
+
+
+@dataclass(frozen=True)
+class EndpointSet:
+    """The endpoints of one network: regular ones in order of preference, and archival ones
+    (which keep every transaction, for lookups of old hashes)."""
+
+    urls: tuple[str, ...]
+    archival_urls: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.urls:
+            raise NetworkConfigError("an endpoint list needs at least one URL")
+
+
+DEFAULT_ENDPOINTS: dict[str, EndpointSet] = {
+    # docs.near.org lists FASTNEAR's free endpoint first for mainnet; Lava's public endpoint is
+    # listed too; rpc.mainnet.near.org is deprecated (30 requests/min) and comes last.
+    "mainnet": EndpointSet(
+        urls=(
+            "https://free.rpc.fastnear.com",
+            "https://near.lava.build",
+            "https://rpc.mainnet.near.org",
+        ),
+        # the deprecated but still served archival endpoint (about 4 requests/min); FASTNEAR's
+        # archival service needs a paid key: set rpc.archival_urls and rpc.api_key_env for it
+        archival_urls=("https://archival-rpc.mainnet.near.org",),
+    ),
+    "testnet": EndpointSet(
+        urls=(
+            "https://test.rpc.fastnear.com",
+            "https://neart.lava.build",
+            "https://rpc.testnet.near.org",
+        ),
+        archival_urls=("https://archival-rpc.testnet.near.org",),
+    ),
+}
+
+
+def default_endpoints(network_id: str) -> EndpointSet:
+    """The endpoints a public network is reached through unless agent.yaml names others."""
+    try:
+        return DEFAULT_ENDPOINTS[network_id]
+    except KeyError:
+        raise NetworkConfigError(
+            f"no default RPC endpoints for network {network_id!r}; set rpc_url or rpc.urls"
+        ) from None
+
+
+def configured_endpoints(
+    network_id: str,
+    network_url: str,
+    *,
+    rpc_url: str | None = None,
+    urls: Sequence[str] = (),
+    archival_urls: Sequence[str] = (),
+) -> EndpointSet:
+    """The endpoints agent.yaml's ``rpc_url`` and ``rpc:`` section name for a network.
+
+    ``rpc.urls`` in order (``rpc_url``, the one-endpoint shorthand, first if it is not among
+    them); else ``rpc_url``; else the network's defaults (testnet, mainnet); else
+    ``network_url`` (a devnet's manifest). The default archival endpoints go with the default
+    endpoints only: a user who names their own node names its archival endpoints too.
+    """
+    named = list(dict.fromkeys([*([rpc_url] if rpc_url else []), *urls]))
+    defaults = DEFAULT_ENDPOINTS.get(network_id)
+    if named:
+        return EndpointSet(tuple(named), tuple(archival_urls))
+    if defaults is not None:
+        return EndpointSet(defaults.urls, tuple(archival_urls) or defaults.archival_urls)
+    return EndpointSet((network_url,), tuple(archival_urls))
+
+
+def api_key_headers(key: str | None, header: str = DEFAULT_API_KEY_HEADER) -> dict[str, str]:
+    """The header an API key travels in: ``Authorization: Bearer KEY`` (FastNEAR's form), or
+    the bare key under any other header name a provider asks for (e.g. ``x-api-key``)."""
+    if not key:
+        return {}
+    if header.lower() == "authorization":
+        return {"Authorization": f"Bearer {key}"}
+    return {header: key}
+
+
+# --------------------------------------------------------------------------- the budget
+
+
+class RequestBudgetExceeded(ToolError):
+    """The command would make more RPC requests than ``rpc.max_requests`` allows."""
+
+    code = "request_budget_exceeded"
+
+
+@dataclass
+class RequestMeter:
+    """Every RPC request one chain client made, by JSON-RPC method and by endpoint, and the
+    command's budget (``max_requests``; None = unlimited).
+
+    The budget is checked before each request and before each signature (``require``); the
+    requests that learn a signed transaction's outcome are never refused (``unmetered``), so
+    running out of budget can never lose a hash that was sent.
+    """
+
+    max_requests: int | None = None
+    by_method: Counter[str] = field(default_factory=Counter)
+    by_endpoint: Counter[str] = field(default_factory=Counter)
+    rate_limited: Counter[str] = field(default_factory=Counter)  # 429 answers by endpoint
+    _unmetered: int = 0
+    _command_start: int = 0  # the total when the current command began
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_method.values())
+
+    @property
+    def used(self) -> int:
+        """Requests the current command made (all of them unless ``begin_command`` was called)."""
+        return self.total - self._command_start
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.max_requests is None else max(0, self.max_requests - self.used)
+
+    def begin_command(self) -> None:
+        """A new command starts with the whole budget (a chat's next intent, a daemon's next
+        fire); the counts by method and endpoint keep adding up."""
+        self._command_start = self.total
+
+    def spend(self, method: str, where: str) -> None:
+        """Count one request about to be sent; RequestBudgetExceeded if none is left."""
+        limit = self.max_requests
+        if self._unmetered == 0 and limit is not None and self.used >= limit:
+            raise RequestBudgetExceeded(
+                f"this command reached its limit of {self.max_requests} RPC requests "
+                f"(rpc.max_requests in agent.yaml) before {method}; nothing more was sent. "
+                "Raise the limit or try a smaller request.",
+                max_requests=self.max_requests,
+                used=self.used,
+            )
+        self.by_method[method] += 1
+        self.by_endpoint[where] += 1
+
+    def require(self, needed: int, what: str) -> None:
+        """Refuse, before anything is signed, a step that needs more requests than are left."""
+        left = self.remaining
+        if left is not None and self._unmetered == 0 and needed > left:
+            raise RequestBudgetExceeded(
+                f"{what} needs up to {needed} more RPC requests but this command has "
+                f"{left} of its {self.max_requests} left (rpc.max_requests in agent.yaml); "
+                "nothing was signed.",
+                max_requests=self.max_requests,
+                used=self.used,
+            )
+
+    def unmetered(self) -> _Unmetered:
+        """A context in which requests are counted but never refused (a sent transaction's
+        lookups: its hash must never be lost to the budget)."""
+        return _Unmetered(self)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a benchmark or a status line reads: totals by method and endpoint."""
+        return {
+            "total": self.total,
+            "command": self.used,
+            "by_method": dict(self.by_method),
+            "by_endpoint": dict(self.by_endpoint),
+            "rate_limited": dict(self.rate_limited),
+            "max_requests": self.max_requests,
+        }
+
+
+class _Unmetered:
+    def __init__(self, meter: RequestMeter) -> None:
+        self._meter = meter
+
+    def __enter__(self) -> None:
+        self._meter._unmetered += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._meter._unmetered -= 1
+
+
+# --------------------------------------------------------------------------- 429 handling
+
+
+class RateLimitedError(RpcError):
+    """Every endpoint is rate-limiting beyond what the agent waits out. Not a TransientRpcError:
+    the transport already waited what it may, so retrying at once would only be refused again."""
+
+    code = "rpc_rate_limited"
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """A Retry-After header in seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3);
+    None when absent or unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - (now if now is not None else datetime.now(UTC).timestamp())
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+@dataclass
+class _Endpoint:
+    transport: RpcTransport
+    where: str
+    resting_until: float = 0.0  # monotonic time before which a 429 keeps it aside
+    asked_wait_s: float = 0.0
+
+
+class FailoverTransport:
+    """An :class:`RpcTransport` over several endpoints, tried in order of preference.
+
+    An endpoint that is unreachable or answers HTTP 5xx passes the request to the next one; a
+    429 rests the endpoint for its Retry-After and passes on too. When every endpoint is resting,
+    the shortest rest is waited out if it is at most ``max_retry_after_s``; otherwise
+    RateLimitedError names the endpoint and the wait. The endpoint that answered stays preferred.
+    Sending the same request to another endpoint is safe: reads are reads, and a transaction is
+    only ever re-sent as the same signed bytes (it cannot execute twice).
+    """
+
+    def __init__(
+        self,
+        endpoints: Sequence[tuple[RpcTransport, str]],
+        *,
+        meter: RequestMeter | None = None,
+        max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        if not endpoints:
+            raise NetworkConfigError("a failover transport needs at least one endpoint")
+        self._endpoints = [_Endpoint(t, where) for t, where in endpoints]
+        self.meter = meter if meter is not None else RequestMeter()
+        self.max_retry_after_s = max_retry_after_s
+        self._clock = clock
+        self._sleep = sleep
+        self._preferred = 0
+
+    @property
+    def where(self) -> str:
+        return ", ".join(e.where for e in self._endpoints)
+
+    def __repr__(self) -> str:
+        return f"FailoverTransport({self.where!r})"
+
+    async def request(self, method: str, params: Any) -> RpcReply:
+        failed: dict[int, str] = {}  # endpoints that failed this request, and how
+        last_5xx: RpcReply | None = None
+        count = len(self._endpoints)
+        refusals = 0  # 429s this request met
+        while True:
+            now = self._clock()
+            order = [(self._preferred + i) % count for i in range(count)]
+            ready = [
+                i for i in order if i not in failed and self._endpoints[i].resting_until <= now
+            ]
+            if not ready:
+                resting = [i for i in order if i not in failed]
+                if not resting:
+                    if last_5xx is not None:
+                        return last_5xx  # the node's own error body tells the caller more
+                    raise TransientRpcError(
+                        "no RPC endpoint answered: "
+                        + "; ".join(
+                            f"{self._endpoints[i].where} {why}" for i, why in failed.items()
+                        )
+                    )
+                soonest = min(resting, key=lambda i: self._endpoints[i].resting_until)
+                endpoint = self._endpoints[soonest]
+                wait = endpoint.resting_until - now
+                if wait > self.max_retry_after_s:
+                    raise RateLimitedError(
+                        f"RPC {endpoint.where} is rate-limiting requests (HTTP 429) and asks to "
+                        f"wait {endpoint.asked_wait_s:.0f} s, longer than the "
+                        f"{self.max_retry_after_s:.0f} s this agent waits "
+                        "(rpc.max_retry_after_s); try again later, or add an endpoint or an API "
+                        "key (rpc.urls, rpc.api_key_env)",
+                        cause="RATE_LIMITED",
+                        endpoint=endpoint.where,
+                        retry_after_s=endpoint.asked_wait_s,
+                    )
+                await self._sleep(wait)
+                continue
+            index = ready[0]
+            endpoint = self._endpoints[index]
+            self.meter.spend(method, endpoint.where)
+            try:
+                reply = await endpoint.transport.request(method, params)
+            except TransientRpcError as exc:
+                failed[index] = f"unreachable ({exc.message})"
+                continue
+            if reply.status == 429:
+                asked = retry_after_seconds(reply.retry_after)
+                wait = DEFAULT_RETRY_AFTER_S if asked is None else max(asked, MIN_RETRY_AFTER_S)
+                endpoint.asked_wait_s = wait
+                endpoint.resting_until = self._clock() + wait
+                self.meter.rate_limited[endpoint.where] += 1
+                refusals += 1
+                if refusals >= RATE_LIMITED_ROUNDS * count:
+                    raise RateLimitedError(
+                        f"RPC {endpoint.where} kept answering HTTP 429 (rate-limiting requests) "
+                        f"after {refusals} tries; try again later, or add an endpoint or an API "
+                        "key (rpc.urls, rpc.api_key_env)",
+                        cause="RATE_LIMITED",
+                        endpoint=endpoint.where,
+                    )
+                continue
+            if reply.status >= 500:
+                failed[index] = f"answered HTTP {reply.status}"
+                last_5xx = reply
+                continue
+            self._preferred = index
+            return reply
+
+    async def close(self) -> None:
+        for endpoint in self._endpoints:
+            await endpoint.transport.close()
