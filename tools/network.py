@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from tools.account_id import is_valid_account_id
+from tools.endpoints import default_endpoints
 from tools.errors import InvalidAccountIdError, NetworkConfigError, NotConfiguredError
 from tools.network_catalog import (
     CONTRACT_ROLES,
@@ -27,15 +28,9 @@ from tools.network_catalog import (
     shipped,
 )
 
-_PUBLIC: dict[str, dict[str, Any]] = {
-    "testnet": {
-        "rpc_url": "https://rpc.testnet.near.org",
-        "explorer": "https://testnet.nearblocks.io/txns/{tx_hash}",
-    },
-    "mainnet": {
-        "rpc_url": "https://rpc.mainnet.near.org",
-        "explorer": "https://nearblocks.io/txns/{tx_hash}",
-    },
+_PUBLIC: dict[str, dict[str, Any]] = {  # endpoints: tools/endpoints.py, DEFAULT_ENDPOINTS
+    "testnet": {"explorer": "https://testnet.nearblocks.io/txns/{tx_hash}"},
+    "mainnet": {"explorer": "https://nearblocks.io/txns/{tx_hash}"},
 }
 
 # A token symbol: a letter, then up to 15 letters or digits, and an optional short suffix after
@@ -145,7 +140,7 @@ def public_network(name: str, rpc_url: str | None = None) -> Network:
     contracts = catalog.contracts
     return Network(
         network_id=name,
-        rpc_url=rpc_url or spec["rpc_url"],
+        rpc_url=rpc_url or default_endpoints(name).urls[0],
         explorer_tx_template=spec["explorer"],
         wrap_id=contracts["wrap"],
         exchange_id=contracts["exchange"],
