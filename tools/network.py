@@ -71,6 +71,15 @@ class Network:
     accounts: tuple[dict[str, Any], ...] = ()  # devnet: [{account_id, key_file, public_key}]
     manifest_path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # the real testnet or mainnet (public_network), not a devnet standing in for one under its
+    # name: only then do its default endpoints apply and its caches share the network's name
+    public: bool = False
+
+    @property
+    def chain_scope(self) -> str:
+        """Which chain a cache in the home describes: a public network by its name; any other
+        (a devnet, even one shaped like mainnet, or a custom network) by its endpoint too."""
+        return self.network_id if self.public else f"{self.network_id}@{self.rpc_url}"
 
     def explorer_tx_url(self, tx_hash: str) -> str | None:
         """A block-explorer link for a transaction, or None where no explorer exists (devnet)."""
@@ -148,6 +157,7 @@ def public_network(name: str, rpc_url: str | None = None) -> Network:
         notary_id=contracts["notary"],
         tokens=tuple(t.as_entry() for t in catalog.tokens),
         stablecoins=catalog.stablecoins,
+        public=True,
     )
 
 
