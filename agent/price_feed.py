@@ -19,7 +19,6 @@ from tools.action import NEAR, CanonicalAction
 from tools.base import ToolContext
 from tools.errors import NotConfiguredError
 from tools.market import Market
-from tools.pool_index import network_scope
 from tools.pools import Pool
 
 MAX_AGE_S = 15.0  # a snapshot older than this is read again before the policy evaluates
@@ -29,9 +28,7 @@ def open_market(ctx: ToolContext, index_file: Path) -> SqlitePoolIndexStore:
     """Give ``ctx`` its market (when the network has an exchange), indexed in ``index_file``
     (the home's), and its token registry the ``ft_metadata`` kept there; the store to close."""
     store = SqlitePoolIndexStore(index_file)
-    ctx.tokens.cache = store.token_metadata(
-        network_scope(ctx.network.network_id, ctx.network.rpc_url)
-    )
+    ctx.tokens.cache = store.token_metadata(ctx.network.chain_scope)
     if ctx.network.exchange_id:
         ctx.market = Market.for_context(ctx, store)
     return store

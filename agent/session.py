@@ -186,6 +186,7 @@ class AgentSession:
     ) -> RunReport:
         """Plan the user's words and carry the plan out under the policy."""
         screen_intent(text)
+        self.ctx.chain.requests.begin_command()  # each intent has the whole request budget
         self.conversation.add(self.session_id, "user", text)
         report = await self.run_plan(await self.plan(text), confirm, review, actor)
         self.conversation.add(self.session_id, "assistant", describe(report))

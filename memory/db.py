@@ -47,6 +47,8 @@ _HOLDS = {
     "`near-agent grants add FILE`",
     "memory.db": "contacts, preferences and conversation",
     "jobs.db": "scheduled strategies; add them again with `near-agent schedule add`",
+    "pools.db": "only a cache of the exchange's pools and of token metadata, read again from "
+    "the chain when missing: moving it aside loses nothing",
     "anchorers.db": "which accounts anchored each home's audit log (in your state folder); "
     "`audit verify --anchored --account ID` still checks an account you name",
 }

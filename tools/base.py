@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from tools.action import NEAR, CanonicalAction, TransactionSpec
 from tools.amounts import format_amount
-from tools.chain import ChainClient
+from tools.chain import REQUESTS_TO_SEND, ChainClient
 from tools.chain_setup import RpcSettings, chain_client_for
 from tools.errors import (
     CredentialsError,
@@ -437,6 +437,11 @@ async def execute_transactions(
     )
     before = {NEAR: near["total"]} | await snapshot_balances(
         ctx, [w for w in watch if w != NEAR], action.signer_id
+    )
+    # every transaction's requests fit the command's budget, or none is sent (no half-done swap)
+    ctx.chain.requests.require(
+        REQUESTS_TO_SEND * len(action.transactions),
+        f"the {len(action.transactions)} transaction(s) of this {action.tool}",
     )
     result = ToolResult(tool=action.tool, summary=action.preview)
     outcomes: list[TxOutcome] = []

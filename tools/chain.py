@@ -114,6 +114,20 @@ class ChainClient:
         max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
         archival_transport: RpcTransport | None = None,
     ) -> None:
+        # what a sibling client (same endpoints, key and limits; its own connections) is made of
+        self._settings: dict[str, Any] = {
+            "timeout_s": timeout_s,
+            "retries": retries,
+            "backoff_s": backoff_s,
+            "nonce_retries": nonce_retries,
+            "wait_until": wait_until,
+            "finality": finality,
+            "urls": tuple(urls),
+            "archival_urls": tuple(archival_urls),
+            "headers": dict(headers or {}),
+            "max_requests": max_requests,
+            "max_retry_after_s": max_retry_after_s,
+        }
         self.rpc_url = rpc_url
         self.timeout_s = timeout_s
         self.retries = retries
@@ -148,6 +162,11 @@ class ChainClient:
 
     def __repr__(self) -> str:
         return f"ChainClient({self._where!r})"
+
+    def sibling(self) -> ChainClient:
+        """A client over the same endpoints, API key, limits and nonce source, with connections
+        of its own (for another event loop, e.g. a worker thread)."""
+        return ChainClient(self.rpc_url, nonces=self.nonces, **self._settings)
 
     # ---- transport
 

@@ -16,6 +16,7 @@ from tools.endpoints import (
     DEFAULT_MAX_RETRY_AFTER_S,
     api_key_headers,
     configured_endpoints,
+    default_endpoints,
 )
 from tools.errors import NetworkConfigError
 from tools.network import Network
@@ -73,8 +74,8 @@ def chain_client_for(
     """A client over the endpoints the settings name for ``network`` (see configured_endpoints)."""
     rpc = rpc or RpcSettings()
     endpoints = configured_endpoints(
-        network.network_id,
         network.rpc_url,
+        defaults=default_endpoints(network.network_id) if network.public else None,
         rpc_url=rpc.rpc_url,
         urls=rpc.urls,
         archival_urls=rpc.archival_urls,

@@ -90,9 +90,9 @@ def default_endpoints(network_id: str) -> EndpointSet:
 
 
 def configured_endpoints(
-    network_id: str,
     network_url: str,
     *,
+    defaults: EndpointSet | None = None,
     rpc_url: str | None = None,
     urls: Sequence[str] = (),
     archival_urls: Sequence[str] = (),
@@ -100,12 +100,12 @@ def configured_endpoints(
     """The endpoints agent.yaml's ``rpc_url`` and ``rpc:`` section name for a network.
 
     ``rpc.urls`` in order (``rpc_url``, the one-endpoint shorthand, first if it is not among
-    them); else ``rpc_url``; else the network's defaults (testnet, mainnet); else
-    ``network_url`` (a devnet's manifest). The default archival endpoints go with the default
-    endpoints only: a user who names their own node names its archival endpoints too.
+    them); else ``rpc_url``; else ``defaults`` (the real testnet's or mainnet's, never a devnet
+    standing in for one); else ``network_url`` (a devnet's manifest). The default archival
+    endpoints go with the default endpoints only: a user who names their own node names its
+    archival endpoints too.
     """
     named = list(dict.fromkeys([*([rpc_url] if rpc_url else []), *urls]))
-    defaults = DEFAULT_ENDPOINTS.get(network_id)
     if named:
         return EndpointSet(tuple(named), tuple(archival_urls))
     if defaults is not None:

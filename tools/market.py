@@ -89,7 +89,7 @@ class Market:
         listed = {e["symbol"].casefold(): e["contract_id"] for e in ctx.tokens.listed}
         stables = (listed.get(s.casefold()) for s in ctx.network.stablecoins)
         hubs = tuple(dict.fromkeys(h for h in (wrap, *stables) if h))
-        scope = index_scope(ctx.network.network_id, ctx.network.rpc_url, exchange)
+        scope = index_scope(ctx.network.chain_scope, exchange)
         index = PoolIndex(store if store is not None else MemoryIndexStore(), scope)
         return cls(ctx.chain, exchange, index, hubs=hubs)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from tools.account_id import is_valid_account_id
+from tools.endpoints import default_endpoints
 from tools.errors import InvalidAccountIdError, NetworkConfigError, NotConfiguredError
 from tools.network_catalog import (
     CONTRACT_ROLES,
@@ -27,15 +28,9 @@ from tools.network_catalog import (
     shipped,
 )
 
-_PUBLIC: dict[str, dict[str, Any]] = {
-    "testnet": {
-        "rpc_url": "https://rpc.testnet.near.org",
-        "explorer": "https://testnet.nearblocks.io/txns/{tx_hash}",
-    },
-    "mainnet": {
-        "rpc_url": "https://rpc.mainnet.near.org",
-        "explorer": "https://nearblocks.io/txns/{tx_hash}",
-    },
+_PUBLIC: dict[str, dict[str, Any]] = {  # endpoints: tools/endpoints.py, DEFAULT_ENDPOINTS
+    "testnet": {"explorer": "https://testnet.nearblocks.io/txns/{tx_hash}"},
+    "mainnet": {"explorer": "https://nearblocks.io/txns/{tx_hash}"},
 }
 
 # A token symbol: a letter, then up to 15 letters or digits, and an optional short suffix after
@@ -76,6 +71,15 @@ class Network:
     accounts: tuple[dict[str, Any], ...] = ()  # devnet: [{account_id, key_file, public_key}]
     manifest_path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # the real testnet or mainnet (public_network), not a devnet standing in for one under its
+    # name: only then do its default endpoints apply and its caches share the network's name
+    public: bool = False
+
+    @property
+    def chain_scope(self) -> str:
+        """Which chain a cache in the home describes: a public network by its name; any other
+        (a devnet, even one shaped like mainnet, or a custom network) by its endpoint too."""
+        return self.network_id if self.public else f"{self.network_id}@{self.rpc_url}"
 
     def explorer_tx_url(self, tx_hash: str) -> str | None:
         """A block-explorer link for a transaction, or None where no explorer exists (devnet)."""
@@ -145,7 +149,7 @@ def public_network(name: str, rpc_url: str | None = None) -> Network:
     contracts = catalog.contracts
     return Network(
         network_id=name,
-        rpc_url=rpc_url or spec["rpc_url"],
+        rpc_url=rpc_url or default_endpoints(name).urls[0],
         explorer_tx_template=spec["explorer"],
         wrap_id=contracts["wrap"],
         exchange_id=contracts["exchange"],
@@ -153,6 +157,7 @@ def public_network(name: str, rpc_url: str | None = None) -> Network:
         notary_id=contracts["notary"],
         tokens=tuple(t.as_entry() for t in catalog.tokens),
         stablecoins=catalog.stablecoins,
+        public=True,
     )
 
 

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from tools.action import FunctionCallSpec, TransactionSpec
 from tools.base import TGAS, ToolContext
-from tools.chain import ChainClient
 
 T = TypeVar("T")
 
@@ -107,13 +106,7 @@ class ChainNotary:
         self.network = ctx.network.network_id
         self.rpc_url = ctx.network.rpc_url
         self.account_id = account_id or ctx.account_id
-        chain = ChainClient(
-            ctx.network.rpc_url,
-            timeout_s=ctx.chain.timeout_s,
-            retries=ctx.chain.retries,
-            nonces=ctx.chain.nonces,
-        )
-        self._ctx = replace(ctx, chain=chain, tokens=ctx.tokens)
+        self._ctx = replace(ctx, chain=ctx.chain.sibling(), tokens=ctx.tokens)
 
     def anchor(self, head_hash: str, entries: int) -> str:
         if self.account_id != self._ctx.account_id:

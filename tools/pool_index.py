@@ -145,15 +145,10 @@ class MemoryIndexStore:
             self._meta[scope] = replace(self._meta[scope], full_scan_at=None)
 
 
-def network_scope(network_id: str, rpc_url: str) -> str:
-    """Which chain a cache describes: a public network by its name; a local or custom one by
-    its endpoint too (two devnets share the name "devnet")."""
-    return network_id if network_id in ("mainnet", "testnet") else f"{network_id}@{rpc_url}"
-
-
-def index_scope(network_id: str, rpc_url: str, exchange_id: str) -> str:
-    """Which exchange an index describes: the network and the exchange account."""
-    return f"{network_scope(network_id, rpc_url)}/{exchange_id}"
+def index_scope(chain_scope: str, exchange_id: str) -> str:
+    """Which exchange an index describes: the chain (``Network.chain_scope``) and the exchange
+    account."""
+    return f"{chain_scope}/{exchange_id}"
 
 
 class PoolIndex:

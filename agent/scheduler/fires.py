@@ -34,7 +34,7 @@ async def recover_started(
         landed, failed, unseen = [], [], []
         for entry in journal:
             tx_hash, signer = entry.data["tx_hash"], entry.data.get("signer_id", "")
-            outcome = await chain.tx_status(tx_hash, signer)
+            outcome = await chain.tx_status(tx_hash, signer, archival=True)
             if outcome is None:
                 unseen.append(tx_hash)
             elif outcome.ok:

@@ -36,6 +36,7 @@ class SessionRunner:
             )
             return False
 
+        self.session.ctx.chain.requests.begin_command()  # each fire has the whole request budget
         plan = Plan(intent=job.intent, steps=[job.step], planner="offline")
         executor = self.session.executor(confirm, actor="scheduler")
         report = await executor.run(plan, correlation_id=job.correlation_id)

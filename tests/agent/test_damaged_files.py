@@ -33,7 +33,7 @@ def pristine(devnet: RunningDevnet, tmp_path_factory: pytest.TempPathFactory) ->
     ok(near_agent(home, "contacts", "add", "bob", "bob.test.near"))
     ok(near_agent(home, "do", SWAP, "--yes"))
     ok(near_agent(home, "schedule", "add", "kind=claim_rewards", "id=claims", "every=1d"))
-    for name in ("audit.db", "policy.db", "memory.db", "jobs.db"):
+    for name in ("audit.db", "policy.db", "memory.db", "jobs.db", "pools.db"):
         assert (home.root / name).exists(), name
     return home
 
@@ -86,6 +86,7 @@ DB_COMMANDS = {
     ],
     "memory.db": [["do", SWAP, "--yes"], ["contacts", "list"], ["prefs", "show"], ["pause"]],
     "jobs.db": [["schedule", "list"], ["daemon", "--run-for", "0.2"]],
+    "pools.db": [["do", SWAP, "--yes"], ["plan", SWAP]],
 }
 CASES = [
     (name, command, how)
@@ -111,6 +112,8 @@ def test_a_damaged_database_is_one_clear_message(
     chain_before = usdc_and_nonce(devnet)
     result = near_agent(home, *args)
     assert_clear_refusal(result, path, "damaged", "Restore it from a backup", "move it aside")
+    if name == "pools.db":
+        assert "loses nothing" in result.stderr
     assert usdc_and_nonce(devnet) == chain_before  # nothing was signed
     if grants_before is not None:
         assert grant_rows(home) == grants_before  # nothing was stored or revoked

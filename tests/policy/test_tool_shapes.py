@@ -184,3 +184,11 @@ def test_a_claim_decodes_as_a_claim_and_nothing_else_passes_for_one() -> None:
         raise AssertionError("a claim paying 1 NEAR decoded")
     smuggled = _claim(1, (call("withdraw", {"token_id": USDC, "amount": "5"}, 1),))
     assert decode(smuggled, exchanges={EXCHANGE}, wrap_id=WRAP).implied_kind == "other"
+
+
+def test_a_tool_shaped_claim_passes_the_demo_grants(tmp_path: Path) -> None:
+    """The recovery the swap's message suggests is one the demo grants allow."""
+    engine, _ = make_engine(tmp_path / "p.db", _doc())
+    decision = engine.dry_run(_claim(1))
+    assert decision.outcome == "allow", decision.trace
+    assert decision.grant_id == "demo-recovery"

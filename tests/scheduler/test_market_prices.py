@@ -49,8 +49,8 @@ class FlakyChain:
         self.reads += 1
         if method == "get_number_of_pools":
             return len(self.pools)
-        if method == "get_pool_by_ids":
-            return [self.pools[i] for i in args["pool_ids"]]
+        if method == "get_pool_detail_info_by_ids":
+            return [{"SimplePoolInfo": self.pools[i]} for i in args["pool_ids"]]
         start = args["from_index"]
         return self.pools[start : start + args["limit"]]
 

@@ -49,7 +49,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDevnet]:
 
 
 def scope_of(ctx: Any) -> str:
-    return index_scope(ctx.network.network_id, ctx.network.rpc_url, ctx.network.exchange_id)
+    return index_scope(ctx.network.chain_scope, ctx.network.exchange_id)
 
 
 async def prepare(ctx: Any, tool: str, **args: Any) -> Any:

@@ -492,3 +492,27 @@ def test_function_call_key_signs_labels_but_not_payments(chain_env: Any) -> None
         assert await holdings(owner, ALICE) == before  # refused before execution: no gas either
 
     run(owner, scenario)
+
+
+def test_a_budget_too_small_for_every_transaction_sends_none(alice: ToolContext) -> None:
+    """USDC -> NEAR is a swap then an unwrap: when the command's request budget cannot carry
+    both transactions, neither is signed (no swap left without its unwrap)."""
+    from tools.endpoints import RequestBudgetExceeded
+
+    async def scenario() -> None:
+        registry = build_registry()
+        tool = registry["swap"]
+        args = parse_args("swap", {"token_in": "USDC", "token_out": "NEAR", "amount_in": "1"})
+        action = await tool.prepare(args, alice)
+        assert len(action.transactions) == 2
+        creds = alice.require_credentials()
+        nonce = await alice.chain.access_key_nonce(ALICE, creds.public_key)
+        meter = alice.chain.requests
+        meter.begin_command()
+        meter.max_requests = 6  # the balance check, then less than two transactions' worth
+        with pytest.raises(RequestBudgetExceeded, match="2 transaction.*nothing was signed"):
+            await tool.execute(action, alice)
+        meter.max_requests = None
+        assert await alice.chain.access_key_nonce(ALICE, creds.public_key) == nonce
+
+    run(alice, scenario)
