@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from agent.cli import app
 from agent.home import Home
+from tests.support.grants import demo_grant_ids
 
 runner = CliRunner()
 
@@ -122,7 +123,7 @@ def test_giving_and_revoking_grants_is_audited(home: Home) -> None:
     with AuditLog(home.audit_db) as log:
         added = [e.data["grant_id"] for e in log.entries(kind="grant_added")]
         revoked = [e.data for e in log.entries(kind="grant_revoked")]
-        assert sorted(added) == ["demo-swaps", "demo-tasks", "demo-transfers"]
+        assert sorted(added) == sorted(demo_grant_ids())
         assert revoked == [{"grant_id": "demo-swaps", "reason": "done trading"}]
         assert log.verify().ok
 

@@ -23,6 +23,7 @@ from memory.jobs import JobStore
 from tests.agent.agent_runs import BOB, PAY, write_pay_grant
 from tests.agent.test_grants_source import grant_rows, near_agent, ok
 from tests.devnet.helpers import balance
+from tests.support.grants import demo_grant_ids
 from tools.nonce_ledger import LEDGER_FILE
 
 
@@ -57,7 +58,7 @@ def test_demo_runs_again_in_the_folder_it_made(tmp_path: Path) -> None:
     again = ok(demo(folder))
     assert "audit log verified" in again.stdout
     ids = {grant_id for grant_id, _, _ in grant_rows(Home(folder))}
-    assert ids == {"demo-transfers", "demo-swaps", "demo-tasks"}
+    assert ids == demo_grant_ids()
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from memory.audit import AuditLog
 from policies.store import GrantBook
 from tests.policy.helpers import grants_doc, transfer_grant
 from tests.support.chain_reads import usdc_and_nonce
+from tests.support.grants import demo_grant_ids
 
 SWAP = "swap 1 NEAR to USDC"  # allowed outright under the demo grants
 
@@ -144,11 +145,11 @@ def test_init_applies_a_grants_file_once_and_audits_it(
     )  # fmt: skip
     assert "demo-swaps: stored as version 1" in ok(made).stdout
     assert "grants_file" not in home.config_file.read_text()
-    assert grant_audit(home).count("grant_added") == 3
+    assert grant_audit(home).count("grant_added") == len(demo_grant_ids())
     ok(near_agent(home, "grants", "revoke", "--all"))
     near_agent(home, "do", SWAP, "--yes")
     assert all(revoked for _, _, revoked in grant_rows(home))
-    assert len(grant_rows(home)) == 3
+    assert len(grant_rows(home)) == len(demo_grant_ids())
 
 
 def test_init_with_a_bad_grants_file_writes_nothing(devnet: RunningDevnet, tmp_path: Path) -> None:

@@ -74,6 +74,7 @@ def market(chain: FlakyChain, clock: Clock) -> ExchangeMarket:
         exchange_id="exchange.test.near",
         wrap_id=WRAP,
         stablecoins=("USDC", "USDT"),
+        chain_scope="devnet@http://127.0.0.1:1",
     )
     ctx = SimpleNamespace(
         network=network, chain=chain, tokens=Tokens(), account_id="a", market=None

@@ -26,6 +26,7 @@ from tools.action import (
     TransactionSpec,
 )
 from tools.base import ToolContext
+from tools.endpoints import RequestMeter
 from tools.errors import SwapFailedError
 from tools.keypair import KeyPair
 from tools.keys import Credentials
@@ -45,6 +46,7 @@ class ScriptedChain:
         self.used = used
         self.receipts = receipts
         self.sent: list[TransactionSpec] = []
+        self.requests = RequestMeter()  # no budget: every request is allowed
 
     async def near_balance(self, account_id: str) -> dict[str, int]:
         return {"total": 10**25, "available": 10**25, "locked": 0, "storage": 0}
