@@ -550,7 +550,7 @@ class Node:
             storage=StorageOverlay(acc.storage),
             promise_results=[],
             logs=logs,
-            account_exists=lambda a: a in self.runtime.accounts,
+            account_exists=lambda a: self.runtime.account_at(a, block) is not None,
             is_view=True,
         )
         try:
