@@ -4,8 +4,9 @@ Run by hand: ``python -m bench.rpc_bench [--pools 5000] [--warm 3] [--json]``. A
 mainnet's names and ``--pools`` exchange pools (devnet/genesis_mainnet.py) runs in this process,
 so that every request it answers, from whichever process, is counted; each swap is a separate
 ``near-agent do "swap 1 NEAR to USDC" --yes`` process, as a user runs it. Baselines measured in
-the same run: what reading every pool once costs on this devnet (the old way, twice per swap),
-and a warm swap through the devnet's public-endpoint rate limit (30 requests a minute).
+the same run: what reading every pool once costs on this devnet (the old way, twice per swap).
+Then the devnet answers like a public endpoint (30 requests a minute, HTTP 429 beyond) and warm
+swaps run one after another: how many complete in a row, and how long the first takes.
 Request counts do not depend on the machine's speed; times are medians and only illustrate.
 """
 
@@ -29,6 +30,8 @@ from typing import Any
 
 INTENT = "swap 1 NEAR to USDC"
 USER = "alice.near"
+RATE_LIMIT = "30/min"  # the deprecated public endpoints' documented limit
+LIMITED_SWAPS = 3
 
 
 def grants_yaml(manifest: dict[str, Any], expires_at: datetime) -> str:
@@ -85,6 +88,12 @@ def agent(home: Path, *args: str) -> tuple[int, str, float]:
         check=False,
     )
     return done.returncode, done.stdout + done.stderr, time.perf_counter() - started
+
+
+def _reason(output: str) -> str:
+    """The line that says why a command stopped (not the pointer to its audit entry)."""
+    lines = [line for line in output.strip().splitlines() if not line.startswith("(audit")]
+    return lines[-1] if lines else "no output"
 
 
 def full_scan_requests(rpc_url: str, exchange: str) -> int:
@@ -152,6 +161,26 @@ def main(argv: list[str] | None = None) -> int:
         figures["cold_requests_per_swap"] = float(runs[0][1])
         figures["warm_requests_per_swap"] = float(statistics.median(r[1] for r in warm))
         figures["warm_swap_s"] = statistics.median(r[2] for r in warm)
+        # the public endpoint's limit, a fresh window: swaps one after another until one would
+        # need a longer wait than the agent accepts (rpc.max_retry_after_s, 30 s by default)
+        node.set_rate_limit(RATE_LIMIT)
+        limited: list[tuple[int, float, int]] = []
+        for _ in range(LIMITED_SWAPS):
+            before = node.request_counts()
+            code, out, took = agent(home.root, "do", INTENT, "--yes")
+            after = node.request_counts()
+            refused = sum(after["rate_limited"].values()) - sum(before["rate_limited"].values())
+            limited.append((code, took, refused))
+            print(
+                f"at {RATE_LIMIT}: exit {code} in {took:.2f} s, {refused} answered 429"
+                + ("" if code == 0 else f": {_reason(out)}"),
+                file=sys.stderr,
+            )
+        node.set_rate_limit(None)
+        figures["swaps_through_30_per_min"] = float(
+            next((i for i, run in enumerate(limited) if run[0] != 0), len(limited))
+        )
+        figures["first_swap_at_30_per_min_s"] = limited[0][1]
         with counting(node.devnet.node) as counts:
             read = full_scan_requests(node.rpc_url, manifest["exchange"]["contract_id"])
         figures["pools"] = float(read)

@@ -234,8 +234,11 @@ SPECS: dict[str, Spec] = {
             "warm_swap_s": "s",
             "pools": "pools",
             "devnet_start_s": "s",
+            "swaps_through_30_per_min": "swaps",
+            "first_swap_at_30_per_min_s": "s",
         },
         targets={
+            "swaps_through_30_per_min": Target(">=", 1, ">= 1"),
             "cold_requests_per_swap": Target("<", 81, "<= 80"),
             "warm_requests_per_swap": Target("<", 13, "<= 12"),
             "pools": Target(">=", 5_000, ">= 5,000"),

@@ -198,6 +198,18 @@ def unknown_block(reference: Any) -> RpcError:
     )
 
 
+def garbage_collected_block(height: int, block_hash: str) -> RpcError:
+    """A query at a block the node no longer keeps the state of (RpcQueryError in
+    chain/jsonrpc-primitives/src/types/query.rs)."""
+    return RpcError(
+        "HANDLER_ERROR",
+        "GARBAGE_COLLECTED_BLOCK",
+        {"block_height": height, "block_hash": block_hash},
+        f"The data for block #{height} is garbage collected on this node, use an archival "
+        "node to fetch historical data",
+    )
+
+
 def unknown_transaction(tx_hash: str) -> RpcError:
     return RpcError(
         "HANDLER_ERROR",

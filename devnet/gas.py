@@ -2,7 +2,8 @@
 
 Simple on purpose, but consistent the way nearcore's is: the signer prepays every fee and all
 attached gas when the transaction is accepted, each outcome burns part of it, and whatever is left
-unspent goes back to the signer, so balance change = deposits + sum of tokens_burnt.
+unspent goes back to the signer in a refund receipt from ``system`` (devnet.receipts), so
+balance change = deposits + sum of tokens_burnt.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,6 +37,7 @@ from devnet.transaction import (
 )
 
 SYSTEM = "system"
+EMPTY_KEY = PublicKey(ED25519, bytes(32))  # the key refunds of deposits carry: none
 REGISTRAR = "registrar"
 CODE_PREFIX = b"pycontract:"
 
@@ -93,6 +94,9 @@ class ReceiptExecutor:
     ) -> None:
         self.accounts = accounts
         self.contracts = contracts
+        # told before a receipt commits storage writes (the state's history keeps what they
+        # overwrite): the storage and the keys written
+        self.storage_written: Callable[[dict[str, Any], Iterable[str]], None] | None = None
 
     def run(self, first: Receipt, env: BlockEnv) -> tuple[list[Receipt], list[Outcome]]:
         """Execute ``first`` and every receipt it leads to; returns them in execution order."""
@@ -209,6 +213,8 @@ class ReceiptExecutor:
             outcome = self._finish(r, logs, children, state.burnt, status)
             return outcome, children, PromiseResult(False)
         if overlay is not None:
+            if self.storage_written is not None and overlay.changes:
+                self.storage_written(overlay.base, overlay.changes.keys())
             overlay.commit()
         if returned is not None:
             # a chain's result is its last callback's (``a.then(b)`` returns b's value)
@@ -233,12 +239,12 @@ class ReceiptExecutor:
         burnt: int,
         status: dict[str, Any],
     ) -> Outcome:
-        """Record the outcome and give the signer back the gas this receipt did not use."""
+        """Record the outcome; the gas this receipt did not use goes back to the signer in a
+        refund receipt from ``system`` (nearcore's refund_unspent_gas_and_deposits: the gas
+        refund penalty of NEP-536 is 0/100 with a minimum of 0 in every shipped protocol)."""
         unused = r.budget - burnt - sum(c.budget for c in children)
         if unused > 0 and r.gas_price:
-            signer = self.accounts.get(r.signer_id)
-            if signer is not None:
-                signer.amount += unused * r.gas_price
+            children.append(self._gas_refund(r, unused * r.gas_price))
         return Outcome(
             r.id, r.receiver_id, logs, [c.id for c in children], burnt, burnt * r.gas_price, status
         )
@@ -250,7 +256,14 @@ class ReceiptExecutor:
                 {"AccountDoesNotExist": {"account_id": r.receiver_id}}, 0
             ).as_status()
             return Outcome(r.id, r.receiver_id, [], [], 0, 0, status), [], PromiseResult(False)
-        acc.amount += _deposit(r.actions)
+        amount = _deposit(r.actions)
+        acc.amount += amount
+        if r.predecessor_id == SYSTEM:
+            # a gas refund gives the signing key its allowance back (apply_action_receipt);
+            # a deposit refund names no key (the empty one), so it finds none
+            key = acc.keys.get(r.signer_pk)
+            if key is not None and not key.full_access and key.allowance is not None:
+                acc.keys[r.signer_pk] = replace(key, allowance=key.allowance + amount)
         return (
             Outcome(r.id, r.receiver_id, [], [], 0, 0, {"SuccessValue": ""}),
             [],
@@ -258,11 +271,28 @@ class ReceiptExecutor:
         )
 
     def _refund(self, r: Receipt, receiver: str, amount: int, index: int) -> Receipt:
+        """A failed receipt's deposit back to its predecessor (Receipt::new_balance_refund: the
+        signer is ``system`` and the key the empty one)."""
         return Receipt(
             id=hashlib.sha256(r.id + b"refund" + index.to_bytes(4, "little")).digest(),
             predecessor_id=SYSTEM,
             receiver_id=receiver,
             signer_id=SYSTEM,
+            signer_pk=EMPTY_KEY,
+            actions=(Transfer(amount),),
+            gas_price=0,
+            budget=0,
+            free=True,
+        )
+
+    def _gas_refund(self, r: Receipt, amount: int) -> Receipt:
+        """Unused prepaid gas back to the signer (Receipt::new_gas_refund: signed as the signer,
+        with its key, whose allowance it restores)."""
+        return Receipt(
+            id=hashlib.sha256(r.id + b"gas-refund").digest(),
+            predecessor_id=SYSTEM,
+            receiver_id=r.signer_id,
+            signer_id=r.signer_id,
             signer_pk=r.signer_pk,
             actions=(Transfer(amount),),
             gas_price=0,

@@ -28,7 +28,7 @@ from devnet.gas import GAS_PRICE
 from devnet.journal import Journal
 from devnet.protocol_config import protocol_config_view
 from devnet.receipts import Receipt
-from devnet.runtime import BlockChanges, Runtime, TxRecord
+from devnet.runtime import BlockChanges, Runtime, StateGarbageCollected, TxRecord
 from devnet.state import Block, valid_account_id
 from devnet.transaction import ED25519, PublicKey, SignedTransaction, decode_signed_transaction
 from devnet.views import (
@@ -298,7 +298,10 @@ class Node:
 
     async def block(self, params: Any) -> Any:
         p = _params_dict(params, ["block_id"])
-        return block_view(self.runtime, self._block_ref(p))
+        block = self._block_ref(p)
+        if self._forgotten(block):  # a garbage-collected block is unknown to the node
+            raise errors.unknown_block({"block_id": p.get("block_id")})
+        return block_view(self.runtime, block)
 
     async def gas_price(self, params: Any) -> Any:
         p = _params_dict(params, ["block_id"])
@@ -449,7 +452,12 @@ class Node:
         head = b58(block.hash)
         if not valid_account_id(account_id):
             raise errors.invalid_account(account_id, block.height, head)
-        acc = self.runtime.accounts.get(account_id)
+        try:
+            if self._forgotten(block):
+                raise StateGarbageCollected(block.height)
+            acc = self.runtime.account_at(account_id, block)
+        except StateGarbageCollected:
+            raise errors.garbage_collected_block(block.height, head) from None
         if acc is None:
             raise errors.unknown_account(account_id, block.height, head)
         result = handler(params, account_id, acc, block)
@@ -542,7 +550,7 @@ class Node:
             storage=StorageOverlay(acc.storage),
             promise_results=[],
             logs=logs,
-            account_exists=lambda a: a in self.runtime.accounts,
+            account_exists=lambda a: self.runtime.account_at(a, block) is not None,
             is_view=True,
         )
         try:

@@ -16,6 +16,7 @@ from devnet import gas, storage
 from devnet.contract import Contract
 from devnet.errors import InvalidTx
 from devnet.genesis import Genesis
+from devnet.history import History, StateGarbageCollected
 from devnet.receipts import (
     SYSTEM,
     BlockEnv,
@@ -49,6 +50,7 @@ from devnet.transaction import (
 from tools.keypair import KeyPair
 
 GENESIS_HEIGHT = 1
+DEFAULT_HISTORY_BLOCKS = 1_000  # blocks whose state queries by block_id still answer
 
 
 def default_contracts() -> Mapping[str, type[Contract]]:
@@ -133,6 +135,8 @@ class Runtime:
         contracts: Mapping[str, type[Contract]]
         | Callable[[], Mapping[str, type[Contract]]]
         | None = None,
+        *,
+        history_blocks: int = DEFAULT_HISTORY_BLOCKS,
     ) -> None:
         if contracts is None:
             self._contracts: Callable[[], Mapping[str, type[Contract]]] = default_contracts
@@ -159,7 +163,11 @@ class Runtime:
         # by block hash: the accounts and keys each block changed (EXPERIMENTAL_changes)
         self.changes: dict[bytes, BlockChanges] = {}
         self.executor = ReceiptExecutor(self.accounts, self._contracts)
+        self.history = History(self.accounts, history_blocks)
         self._apply_genesis(genesis)
+        self.head.total_supply = sum(a.amount + a.locked for a in self.accounts.values())
+        self.history.start(self.head.height)
+        self.executor.storage_written = self.history.storage_written
 
     # -- genesis ----------------------------------------------------------------------------
 
@@ -235,6 +243,11 @@ class Runtime:
         self.blocks.append(block)
         self.block_by_hash[block.hash] = block
 
+    def account_at(self, account_id: str, block: Block) -> Account | None:
+        """``account_id`` as of ``block`` (None: it did not exist then); StateGarbageCollected
+        when the block is older than the history window."""
+        return self.history.account_at(account_id, block.height, self.head.height)
+
     def block_at(self, height: int) -> Block | None:
         index = height - GENESIS_HEIGHT
         if 0 <= index < len(self.blocks):
@@ -297,6 +310,8 @@ class Runtime:
             block.tokens_burnt += outcome.tokens_burnt
             records.append(record)
         self.changes[block.hash] = self._block_changes(records)
+        touched = {acc.account_id for acc in self.changes[block.hash].accounts}
+        block.total_supply = head.total_supply + self.history.end_block(height, touched)
         self._add_block(block)
         return block, [records[r] if isinstance(r, int) else r for r in results]
 
@@ -312,7 +327,15 @@ class Runtime:
             for receipt, o in zip(record.receipts, record.receipt_outcomes, strict=False):
                 causes.pop(o.executor_id, None)  # keep the order of the last change
                 causes[o.executor_id] = ("receipt_processing", o.id)
-                if receipt.free or "Failure" in o.status:
+                if receipt.free:
+                    if _restores_allowance(receipt, self.accounts.get(receipt.receiver_id)):
+                        key_causes.pop((receipt.receiver_id, receipt.signer_pk), None)
+                        key_causes[(receipt.receiver_id, receipt.signer_pk)] = (
+                            "receipt_processing",
+                            o.id,
+                        )
+                    continue
+                if "Failure" in o.status:
                     continue
                 for pk in _keys_touched(receipt.actions):
                     key_causes.pop((receipt.receiver_id, pk), None)
@@ -445,6 +468,14 @@ class Runtime:
         return self.txs.get(tx_hash)
 
 
+def _restores_allowance(receipt: Receipt, holder: Account | None) -> bool:
+    """Whether this refund gave a function-call key back allowance (a gas refund from system)."""
+    if holder is None or receipt.predecessor_id != SYSTEM:
+        return False
+    key = holder.keys.get(receipt.signer_pk)
+    return key is not None and not key.full_access and key.allowance is not None
+
+
 def _keys_touched(actions: tuple[Action, ...]) -> list[PublicKey]:
     """Keys a successful receipt with these actions added, deleted or (delegating) used."""
     touched: list[PublicKey] = []
@@ -538,4 +569,11 @@ def _check_function_call_key(tx: SignedTransaction, key: AccessKey) -> None:
         )
 
 
-__all__ = ["Runtime", "TxRecord", "SetupCallFailed", "SYSTEM", "default_contracts"]
+__all__ = [
+    "Runtime",
+    "TxRecord",
+    "SetupCallFailed",
+    "StateGarbageCollected",
+    "SYSTEM",
+    "default_contracts",
+]

@@ -35,7 +35,7 @@ from devnet.genesis_choice import GenesisChoice, GenesisChoiceError, genesis_for
 from devnet.journal import Journal
 from devnet.rate_limit import RateLimit, RateLimiter
 from devnet.rpc import ARCHIVAL_VIEW, Node, decode_tx_param, dispatch, health_handler
-from devnet.runtime import Runtime
+from devnet.runtime import DEFAULT_HISTORY_BLOCKS, Runtime
 from devnet.transaction import decode_signed_transaction
 from devnet.views import b58
 from tools.keypair import KeyPair
@@ -100,6 +100,7 @@ class Devnet:
         reset: bool = False,
         contracts: Mapping[str, type[Contract]] | None = None,
         rate_limit: RateLimit | str | None = None,
+        history_blocks: int = DEFAULT_HISTORY_BLOCKS,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # genesis.json holds keys
@@ -112,7 +113,8 @@ class Devnet:
             genesis = genesis if genesis is not None else default_genesis()
             self.journal.write_genesis(genesis)
         self.genesis = genesis
-        self.runtime = Runtime(genesis, contracts)
+        # queries by block_id answer the state of the last ``history_blocks`` blocks
+        self.runtime = Runtime(genesis, contracts, history_blocks=history_blocks)
         self._replay()
         self.faults = FaultController()
         self.node = Node(self.runtime, self.journal)
@@ -428,10 +430,16 @@ def start_devnet(
     reset: bool = False,
     contracts: Mapping[str, type[Contract]] | None = None,
     rate_limit: RateLimit | str | None = None,
+    history_blocks: int = DEFAULT_HISTORY_BLOCKS,
 ) -> RunningDevnet:
     """Start a node in this process on a background thread; stop it with ``.stop()``."""
     devnet = Devnet(
-        Path(state_dir), genesis=genesis, reset=reset, contracts=contracts, rate_limit=rate_limit
+        Path(state_dir),
+        genesis=genesis,
+        reset=reset,
+        contracts=contracts,
+        rate_limit=rate_limit,
+        history_blocks=history_blocks,
     )
     return RunningDevnet(devnet, port).start()
 

@@ -96,6 +96,7 @@ class Block:
     receipt_ids: list[bytes] = field(default_factory=list)
     gas_burnt: int = 0
     tokens_burnt: int = 0
+    total_supply: int = 0  # amount plus locked of every account after this block
 
 
 def block_hash(prev_hash: bytes, height: int, timestamp_ns: int, tx_hashes: list[bytes]) -> bytes:

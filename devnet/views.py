@@ -326,7 +326,6 @@ def validators_view(rt: Runtime) -> dict[str, Any]:
 
 def block_view(rt: Runtime, block: Block) -> dict[str, Any]:
     h = b58(block.hash)
-    total_supply = sum(a.amount + a.locked for a in rt.accounts.values())
     header = {
         "height": block.height,
         "prev_height": block.height - 1 if block.height > 1 else None,
@@ -348,7 +347,7 @@ def block_view(rt: Runtime, block: Block) -> dict[str, Any]:
         "chunk_mask": [True],
         "gas_price": str(gas.GAS_PRICE),
         "block_ordinal": block.height,
-        "total_supply": str(total_supply),
+        "total_supply": str(block.total_supply),
         # nearcore still returns these, always zero since rent and rewards were removed
         # (core/primitives/src/views.rs, BlockHeaderView and ChunkHeaderView)
         "rent_paid": "0",
