@@ -16,8 +16,10 @@ from typing import Any
 
 from devnet.contracts.exchange import LP_STORAGE_COST, POOL_STORAGE_COST
 from devnet.server import RunningDevnet
+from memory.jobs import JobStore
 from tests.agent.agent_runs import near_agent
 from tests.devnet.helpers import balance
+from tests.scheduler.devnet_home import make_home
 from tests.scheduler.test_dust_pools_devnet import decisions, usd_capped_home
 from tools.action import FunctionCallSpec, TransactionSpec, TransferSpec
 from tools.base import context_from_manifest
@@ -123,3 +125,64 @@ def test_a_usd_cap_is_not_priced_from_pools_whose_depth_was_only_lent(
         + run.stderr
     )
     assert record["outcome"] != "allow"
+
+
+async def _take_back_and_push_up(devnet: RunningDevnet, pool_ids: list[int]) -> None:
+    """Withdraw 90% of each pool, then buy NEAR with USDC in what is left until it reads about
+    $4 (each thin pool keeps about $35,000 of USDC, above the floor; all three agree)."""
+    for pool_id in pool_ids:
+        args = {"pool_id": pool_id, "account_id": MARKET}
+        shares = int(await _view(devnet, "get_pool_shares", args))
+        burn = {"pool_id": pool_id, "shares": str(shares * 9 // 10), "min_amounts": ["0", "0"]}
+        await _send(devnet, MARKET, EXCHANGE, _call("remove_liquidity", burn, 1))
+        buy = {
+            "pool_id": pool_id,
+            "token_in": USDC,
+            "amount_in": str(4_700 * USDC_UNITS),
+            "token_out": WRAP,
+            "min_amount_out": "0",
+        }
+        await _send(devnet, MARKET, EXCHANGE, _call("swap", {"actions": [buy]}, 1))
+
+
+def test_a_take_profit_does_not_fire_on_pools_whose_depth_was_only_lent(
+    fresh_devnet: RunningDevnet, tmp_path: Path
+) -> None:
+    """The attacker lent depth to three wNEAR/USDC pools at the fair $3 while the victim's
+    daemon indexed them, took 90% back and bought NEAR in the remainder so the three thin pools
+    agree on about $4. A take-profit above $3.5 must keep waiting (issue 13, "Done when": dust
+    pools change neither a USD cap's decision nor a trigger's firing; the honest $300,000 pool
+    still reads $3). What happened: the daemon's snapshot reads only the three lent pools (the
+    index ranks by last-known amounts) and the trigger fires ("NEAR at 3.988804 USDC:
+    triggered"); here the swap it made was then denied by the policy (price_unavailable), so
+    what stands between the pushed trigger and a sale is only that later check.
+    """
+    manifest = fresh_devnet.state_dir / "manifest.json"
+    take_profit = {
+        "id": "take-profit",
+        "kind": "take_profit",
+        "sell": "NEAR",
+        "buy": "USDC",
+        "amount": "1",
+        "price_of": "NEAR",
+        "price_in": "USDC",
+        "above": "3.5",
+        "every": "1s",
+    }
+    home = make_home(tmp_path / "home", manifest, strategies=[take_profit])
+    lent = asyncio.run(_lend_deep_fair_pools(fresh_devnet, 3))
+
+    indexed = near_agent(home, "daemon", "--run-for", "1", "--tick", "0.2")
+    assert indexed.returncode == 0, indexed.stdout + indexed.stderr
+
+    asyncio.run(_take_back_and_push_up(fresh_devnet, lent))
+    ran = near_agent(home, "daemon", "--run-for", "2", "--tick", "0.2")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+
+    store = JobStore(home.root / "jobs.db")
+    try:
+        row = store.strategy("take-profit")
+        note = (row.last_note or "") if row is not None else ""
+        assert store.fires() == [], f"the take-profit fired on lent pools: {note}"
+    finally:
+        store.close()
