@@ -38,3 +38,27 @@ def test_reconcile_keeps_a_landed_payment_when_the_archival_endpoint_is_another_
     ran = near_agent(home, "reconcile")
     assert [status for _, status in reservations(home)] != ["released"], output(ran)
     assert len(fresh_devnet.signed_by(ALICE)) == 1
+
+
+def test_a_payment_does_not_fail_over_to_an_endpoint_of_another_chain(
+    fresh_devnet: RunningDevnet, devnet: RunningDevnet, tmp_path: Path
+) -> None:
+    """The home is alice's on one devnet; its endpoint list names that devnet's node, which is
+    down, then a node of another chain (a provider URL for the wrong network). Promised
+    (README, "rpc.urls (endpoints tried in order, failing over to the next)": endpoints of
+    the network the home is on): the payment stops with a clear error and nothing is signed
+    for, or sent to, the other chain. What happened: failover checks nothing about which chain
+    answered (no genesis hash / chain id check), so every read came from the other chain and
+    the user is told "the key ed25519:... is not an access key of alice.test.near", a wrong
+    diagnosis (the key is fine; the endpoint is another chain's). Here the key mismatch stopped
+    the send; on two chains where the key exists (testnet vs mainnet with one key, a devnet
+    reset) the reads, balances and prices come from the wrong chain with no warning.
+    """
+    from tests.agent.test_rpc_endpoints_cli import dead_url
+
+    home = make_home(tmp_path / "home", fresh_devnet, {"urls": [dead_url(), devnet.rpc_url]})
+    other_before = balance(devnet, BOB)
+    ran = near_agent(home, "do", PAY, "--yes")
+    assert "Traceback" not in ran.stderr, output(ran)
+    assert devnet.signed_by(ALICE) == [] or balance(devnet, BOB) == other_before, output(ran)
+    assert ran.returncode != 0 and "chain" in output(ran).lower(), output(ran)
