@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.chain import ChainClient
+from tools.chain_identity import ChainGuard, ChainIdentity
 from tools.endpoints import (
     DEFAULT_API_KEY_HEADER,
+    DEFAULT_ENDPOINTS,
     DEFAULT_MAX_RETRY_AFTER_S,
     api_key_headers,
     configured_endpoints,
@@ -21,6 +23,7 @@ from tools.errors import NetworkConfigError
 from tools.network import Network
 from tools.nonce_ledger import NonceSource
 from tools.secret_text import register_secret
+from tools.transport import display_url
 
 
 @dataclass(frozen=True)
@@ -89,4 +92,23 @@ def chain_client_for(
         headers=api_key_headers(rpc.api_key(), rpc.api_key_header),
         max_requests=rpc.max_requests,
         max_retry_after_s=rpc.max_retry_after_s,
+        chain_guard=chain_guard_for(network, endpoints.urls[0]),
+    )
+
+
+def chain_guard_for(network: Network, first_url: str) -> ChainGuard:
+    """The chain every endpoint of ``network`` must serve: a devnet's manifest names its chain
+    id and genesis hash; testnet and mainnet are their chain ids; a custom network's chain is
+    what its first endpoint serves (asked only when another endpoint is about to be used)."""
+    manifest = network.extra
+    if isinstance(manifest.get("chain_id"), str) and manifest["chain_id"]:
+        genesis = manifest.get("genesis_hash")
+        return ChainGuard(
+            ChainIdentity(manifest["chain_id"], genesis if isinstance(genesis, str) else None),
+            f"the devnet manifest {network.manifest_path or '(inline)'}",
+        )
+    if network.network_id in DEFAULT_ENDPOINTS:
+        return ChainGuard(ChainIdentity(network.network_id), f"the {network.network_id} network")
+    return ChainGuard(
+        None, f"a custom network's chain is its first endpoint's, {display_url(first_url)}"
     )
