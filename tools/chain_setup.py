@@ -75,8 +75,10 @@ def chain_client_for(
 ) -> ChainClient:
     """A client over the endpoints the settings name for ``network`` (see configured_endpoints)."""
     rpc = rpc or RpcSettings()
+    manifest = manifest_chain(network)
     endpoints = configured_endpoints(
-        network.network_id,
+        # a devnet with mainnet's names is still the devnet: never the public defaults
+        "devnet" if manifest is not None else network.network_id,
         network.rpc_url,
         rpc_url=rpc.rpc_url,
         urls=rpc.urls,
@@ -92,21 +94,25 @@ def chain_client_for(
         headers=api_key_headers(rpc.api_key(), rpc.api_key_header),
         max_requests=rpc.max_requests,
         max_retry_after_s=rpc.max_retry_after_s,
-        chain_guard=chain_guard_for(network, endpoints.urls[0]),
+        chain_guard=chain_guard_for(network, manifest, endpoints.urls[0]),
     )
 
 
-def chain_guard_for(network: Network, first_url: str) -> ChainGuard:
+def manifest_chain(network: Network) -> ChainIdentity | None:
+    """The chain a devnet's manifest names (chain id, and genesis hash when recorded); None for
+    a network without a manifest."""
+    chain_id, genesis = network.extra.get("chain_id"), network.extra.get("genesis_hash")
+    if not isinstance(chain_id, str) or not chain_id:
+        return None
+    return ChainIdentity(chain_id, genesis if isinstance(genesis, str) and genesis else None)
+
+
+def chain_guard_for(network: Network, manifest: ChainIdentity | None, first_url: str) -> ChainGuard:
     """The chain every endpoint of ``network`` must serve: a devnet's manifest names its chain
     id and genesis hash; testnet and mainnet are their chain ids; a custom network's chain is
     what its first endpoint serves (asked only when another endpoint is about to be used)."""
-    manifest = network.extra
-    if isinstance(manifest.get("chain_id"), str) and manifest["chain_id"]:
-        genesis = manifest.get("genesis_hash")
-        return ChainGuard(
-            ChainIdentity(manifest["chain_id"], genesis if isinstance(genesis, str) else None),
-            f"the devnet manifest {network.manifest_path or '(inline)'}",
-        )
+    if manifest is not None:
+        return ChainGuard(manifest, f"the devnet manifest {network.manifest_path or '(inline)'}")
     if network.network_id in DEFAULT_ENDPOINTS:
         return ChainGuard(ChainIdentity(network.network_id), f"the {network.network_id} network")
     return ChainGuard(
