@@ -17,7 +17,9 @@ was never accepted (release). Nothing is ever sent again: the user decides what 
 "Never seen" is only believed from a node that still keeps the time the hash was journalled:
 a non-archival node forgets transactions after a few epochs, so the hashes are looked up on the
 archival endpoints when agent.yaml names any (rpc.archival_urls), and otherwise a hash older than
-the node's history stays pending with a message saying an archival endpoint is needed.
+the node's history stays pending with a message saying an archival endpoint is needed. An
+archival endpoint answers only once it has said it serves this network's chain (its genesis);
+when no endpoint of this chain answers, the reservation stays pending, saying why.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ old transactions only on archival nodes. So the agent talks to a *list* of endpo
 the next one when one is unreachable, failing (5xx) or rate-limiting (429, whose Retry-After it
 honours up to a cap), looks old transactions up on an archival endpoint, and stops a command
 that would make more requests than the user allows (``rpc.max_requests``) with a clear error.
+An endpoint other than the first, and every archival one, is used only once it has said it
+serves the network's chain (tools.chain_identity).
 
 The per-network defaults below are data, declared once: the providers docs.near.org lists on
 its "RPC Providers" and "Setup" pages (the near/docs repository), FastNEAR first.
@@ -140,7 +142,9 @@ class RequestMeter:
 
     The budget is checked before each request and before each signature (``require``); the
     requests that learn a signed transaction's outcome are never refused (``unmetered``), so
-    running out of budget can never lose a hash that was sent.
+    running out of budget can never lose a hash that was sent, nor are those of an action whose
+    first transaction is signed (tools.base.execute_transactions checked the whole action's
+    first): every request is counted, 429 answers included, but no action is left half-done.
     """
 
     max_requests: int | None = None
