@@ -17,7 +17,9 @@ was never accepted (release). Nothing is ever sent again: the user decides what 
 "Never seen" is only believed from a node that still keeps the time the hash was journalled:
 a non-archival node forgets transactions after a few epochs, so the hashes are looked up on the
 archival endpoints when agent.yaml names any (rpc.archival_urls), and otherwise a hash older than
-the node's history stays pending with a message saying an archival endpoint is needed.
+the node's history stays pending with a message saying an archival endpoint is needed. An
+archival endpoint answers only once it has said it serves this network's chain (its genesis);
+when no endpoint of this chain answers, the reservation stays pending, saying why.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from memory.audit import AuditKind, AuditLog
+from memory.audit import AuditEntry, AuditKind, AuditLog
 from memory.process_owner import owner_alive
 from policies.engine import PolicyEngine
 from policies.store import ReservationResolved, ReservationRow
@@ -64,10 +66,13 @@ class Reconciled:
     unseen: list[str] = field(default_factory=list)  # never seen, and can no longer land
     maybe: list[str] = field(default_factory=list)  # never seen yet, but still could land
     forgotten: list[str] = field(default_factory=list)  # unknown to a node that forgot that time
+    unanswered: str | None = None  # why the hashes could not be looked up (no endpoint to ask)
 
     def describe(self) -> str:
         if self.verdict == "pending":
             parts = []
+            if self.unanswered:
+                parts.append(f"its transactions could not be looked up ({self.unanswered})")
             if self.maybe:
                 parts.append(
                     f"{len(self.maybe)} transaction(s) not on chain yet but still able to land "
@@ -114,20 +119,14 @@ async def reconcile_pending(
             continue
         journal = audit.entries(kind=AuditKind.TX_SUBMITTED, data_match={"reservation_id": row.id})
         item = Reconciled(row.id, row.tool, "released")
-        for entry in journal:
-            tx_hash, signer = entry.data["tx_hash"], entry.data.get("signer_id", "")
-            outcome = await chain.tx_status(tx_hash, signer, archival=True)
-            if outcome is None and await _can_still_land(chain, entry.data):
-                item.maybe.append(tx_hash)
-            elif outcome is None and not await _node_remembers(chain, entry.timestamp):
-                item.forgotten.append(tx_hash)
-            elif outcome is None:
-                item.unseen.append(tx_hash)
-            elif outcome.ok:
-                item.landed.append(tx_hash)
-            else:
-                item.failed.append(tx_hash)
-        if (item.maybe or item.forgotten) and not (item.landed or item.failed):
+        try:
+            for entry in journal:
+                await _look_up(chain, entry, item)
+        except ToolError as exc:
+            # no endpoint of this chain answered (one of another chain is never asked): the
+            # budget stays reserved, whatever was learned so far
+            item.unanswered = exc.message
+        if item.unanswered or ((item.maybe or item.forgotten) and not (item.landed or item.failed)):
             item.verdict = "pending"
             results.append(item)
             continue
@@ -156,6 +155,23 @@ async def reconcile_pending(
         )
         results.append(item)
     return results
+
+
+async def _look_up(chain: ChainClient, entry: AuditEntry, item: Reconciled) -> None:
+    """Sort one journalled transaction by what the chain (its archival endpoints when there are
+    any, each checked to serve this chain before its first answer is believed) says of it."""
+    tx_hash, signer = entry.data["tx_hash"], entry.data.get("signer_id", "")
+    outcome = await chain.tx_status(tx_hash, signer, archival=True)
+    if outcome is None and await _can_still_land(chain, entry.data):
+        item.maybe.append(tx_hash)
+    elif outcome is None and not await _node_remembers(chain, entry.timestamp):
+        item.forgotten.append(tx_hash)
+    elif outcome is None:
+        item.unseen.append(tx_hash)
+    elif outcome.ok:
+        item.landed.append(tx_hash)
+    else:
+        item.failed.append(tx_hash)
 
 
 def _owner_alive(policy: PolicyEngine, row: ReservationRow) -> bool:

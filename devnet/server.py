@@ -189,6 +189,8 @@ class Devnet:
                 # a mainnet- or testnet-shaped genesis names the network whose ids it uses
                 "network_id": self.genesis.manifest.get("network_id", "devnet"),
                 "chain_id": self.runtime.chain_id,
+                # what `status` answers as genesis_hash: clients hold every endpoint to it
+                "genesis_hash": b58(self.runtime.blocks[0].hash),
                 "accounts": accounts,
             }
         )

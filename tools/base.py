@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
@@ -438,48 +439,65 @@ async def execute_transactions(
     before = {NEAR: near["total"]} | await snapshot_balances(
         ctx, [w for w in watch if w != NEAR], action.signer_id
     )
-    # every transaction's requests fit the command's budget, or none is sent (no half-done swap)
+    # every transaction's requests fit the command's budget, or none is sent (no half-done swap);
+    # once the first is signed, the budget refuses none of the rest (nor the balances read
+    # after): their requests, 429 answers included, are counted but the action is never split
     ctx.chain.requests.require(
         REQUESTS_TO_SEND * len(action.transactions),
         f"the {len(action.transactions)} transaction(s) of this {action.tool}",
     )
-    result = ToolResult(tool=action.tool, summary=action.preview)
-    outcomes: list[TxOutcome] = []
-    failure: ToolError | None = None
-    for spec, creds in zip(action.transactions, signers, strict=True):
+    with ExitStack() as under_way:
+        under_way_marks: list[Any] = []  # the first signed transaction, once there is one
+
+        def signed_hook(spec: TransactionSpec) -> Callable[[Any], None]:
+            journal = _journal_hook(on_signed, spec)
+
+            def hook(signed: Any) -> None:
+                if not under_way_marks:
+                    under_way.enter_context(ctx.chain.requests.unmetered())
+                    under_way_marks.append(signed)
+                if journal is not None:
+                    journal(signed)
+
+            return hook
+
+        result = ToolResult(tool=action.tool, summary=action.preview)
+        outcomes: list[TxOutcome] = []
+        failure: ToolError | None = None
+        for spec, creds in zip(action.transactions, signers, strict=True):
+            try:
+                outcome = await send_narrowest(
+                    ctx.chain,
+                    ctx.keyring,
+                    creds,
+                    spec,
+                    raise_on_failure=False,
+                    on_signed=signed_hook(spec),
+                )
+            except ToolError as exc:
+                failure = exc
+                break
+            outcomes.append(outcome)
+            result.tx_hashes.append(outcome.tx_hash)
+            result.transactions.append(describe_outcome(outcome, ctx.network))
+            link = ctx.network.explorer_tx_url(outcome.tx_hash)
+            if link:
+                result.explorer_links.append(link)
+            if not outcome.ok:
+                failure = TransactionFailedError(
+                    f"transaction {outcome.tx_hash} to {outcome.receiver_id} failed: "
+                    f"{outcome.first_error()}",
+                    outcome=outcome,
+                    tx_hash=outcome.tx_hash,
+                )
+                break
+            if verify is not None and (failure := verify(len(outcomes) - 1, outcome)) is not None:
+                break
         try:
-            outcome = await send_narrowest(
-                ctx.chain,
-                ctx.keyring,
-                creds,
-                spec,
-                raise_on_failure=False,
-                on_signed=_journal_hook(on_signed, spec),
-            )
-        except ToolError as exc:
-            failure = exc
-            break
-        outcomes.append(outcome)
-        result.tx_hashes.append(outcome.tx_hash)
-        result.transactions.append(describe_outcome(outcome, ctx.network))
-        link = ctx.network.explorer_tx_url(outcome.tx_hash)
-        if link:
-            result.explorer_links.append(link)
-        if not outcome.ok:
-            failure = TransactionFailedError(
-                f"transaction {outcome.tx_hash} to {outcome.receiver_id} failed: "
-                f"{outcome.first_error()}",
-                outcome=outcome,
-                tx_hash=outcome.tx_hash,
-            )
-            break
-        if verify is not None and (failure := verify(len(outcomes) - 1, outcome)) is not None:
-            break
-    try:
-        after = await snapshot_balances(ctx, watch, action.signer_id)
-    except ToolError as exc:  # what was executed stays reported even if the node went away
-        result.data["balance_changes_error"] = exc.message
-        after = before
+            after = await snapshot_balances(ctx, watch, action.signer_id)
+        except ToolError as exc:  # what was executed stays reported even if the node went away
+            result.data["balance_changes_error"] = exc.message
+            after = before
     result.balance_changes = {k: after[k] - before[k] for k in watch if after[k] != before[k]}
     if failure is not None:
         result.ok = False

@@ -40,6 +40,7 @@ from typing import Any
 import base58
 
 from tools import failpoints
+from tools.chain_identity import ChainGuard
 from tools.endpoints import DEFAULT_MAX_RETRY_AFTER_S, FailoverTransport, RequestMeter
 from tools.errors import (
     InvalidTransactionError,
@@ -93,6 +94,8 @@ class ChainClient:
     ``headers`` go with every HTTP request (an API key). ``transport`` replaces the HTTP
     endpoints with one transport of the caller's (tests). ``max_requests`` is the budget of
     requests :attr:`requests` counts; ``max_retry_after_s`` the longest 429 wait honoured.
+    ``chain_guard`` (tools.chain_identity) holds every endpoint but the primary to the
+    network's chain before its first use, archival ones included.
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class ChainClient:
         max_requests: int | None = None,
         max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
         archival_transport: RpcTransport | None = None,
+        chain_guard: ChainGuard | None = None,
     ) -> None:
         # what a sibling client (same endpoints, key and limits; its own connections) is made of
         self._settings: dict[str, Any] = {
@@ -127,6 +131,7 @@ class ChainClient:
             "headers": dict(headers or {}),
             "max_requests": max_requests,
             "max_retry_after_s": max_retry_after_s,
+            "chain_guard": chain_guard,  # siblings share what each endpoint was found to serve
         }
         self.rpc_url = rpc_url
         self.timeout_s = timeout_s
@@ -138,22 +143,27 @@ class ChainClient:
         self.nonces: NonceSource = nonces if nonces is not None else ProcessNonces()
         self.requests = RequestMeter(max_requests)
 
-        def endpoints(given: RpcTransport | None, addresses: Sequence[str]) -> FailoverTransport:
-            pairs = (
-                [(given, getattr(given, "where", display_url(rpc_url)))]
-                if given is not None
-                else [
-                    (HttpTransport(url, timeout_s=timeout_s, headers=headers), display_url(url))
-                    for url in addresses
-                ]
-            )
-            return FailoverTransport(
-                pairs, meter=self.requests, max_retry_after_s=max_retry_after_s
-            )
+        def pairs(given: RpcTransport | None, addresses: Sequence[str]) -> list[Any]:
+            if given is not None:
+                return [(given, getattr(given, "where", display_url(rpc_url)))]
+            return [
+                (HttpTransport(url, timeout_s=timeout_s, headers=headers), display_url(url))
+                for url in addresses
+            ]
 
-        self.transport: FailoverTransport = endpoints(transport, list(urls) or [rpc_url])
+        regular = pairs(transport, list(urls) or [rpc_url])
+        self.transport: FailoverTransport = FailoverTransport(
+            regular, meter=self.requests, max_retry_after_s=max_retry_after_s, guard=chain_guard
+        )
         self.archival: FailoverTransport | None = (
-            endpoints(archival_transport, archival_urls)
+            FailoverTransport(
+                pairs(archival_transport, archival_urls),
+                meter=self.requests,
+                max_retry_after_s=max_retry_after_s,
+                guard=chain_guard,
+                trust_first=False,  # an archival answer is believed only from this chain
+                reference=regular[0],
+            )
             if archival_transport is not None or archival_urls
             else None
         )

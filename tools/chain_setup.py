@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.chain import ChainClient
+from tools.chain_identity import ChainGuard, ChainIdentity
 from tools.endpoints import (
     DEFAULT_API_KEY_HEADER,
     DEFAULT_MAX_RETRY_AFTER_S,
@@ -22,6 +23,7 @@ from tools.errors import NetworkConfigError
 from tools.network import Network
 from tools.nonce_ledger import NonceSource
 from tools.secret_text import register_secret
+from tools.transport import display_url
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def chain_client_for(
 ) -> ChainClient:
     """A client over the endpoints the settings name for ``network`` (see configured_endpoints)."""
     rpc = rpc or RpcSettings()
+    manifest = manifest_chain(network)
     endpoints = configured_endpoints(
         network.rpc_url,
         defaults=default_endpoints(network.network_id) if network.public else None,
@@ -90,4 +93,27 @@ def chain_client_for(
         headers=api_key_headers(rpc.api_key(), rpc.api_key_header),
         max_requests=rpc.max_requests,
         max_retry_after_s=rpc.max_retry_after_s,
+        chain_guard=chain_guard_for(network, manifest, endpoints.urls[0]),
+    )
+
+
+def manifest_chain(network: Network) -> ChainIdentity | None:
+    """The chain a devnet's manifest names (chain id, and genesis hash when recorded); None for
+    a network without a manifest."""
+    chain_id, genesis = network.extra.get("chain_id"), network.extra.get("genesis_hash")
+    if not isinstance(chain_id, str) or not chain_id:
+        return None
+    return ChainIdentity(chain_id, genesis if isinstance(genesis, str) and genesis else None)
+
+
+def chain_guard_for(network: Network, manifest: ChainIdentity | None, first_url: str) -> ChainGuard:
+    """The chain every endpoint of ``network`` must serve: a devnet's manifest names its chain
+    id and genesis hash; testnet and mainnet are their chain ids; a custom network's chain is
+    what its first endpoint serves (asked only when another endpoint is about to be used)."""
+    if manifest is not None:
+        return ChainGuard(manifest, f"the devnet manifest {network.manifest_path or '(inline)'}")
+    if network.public:
+        return ChainGuard(ChainIdentity(network.network_id), f"the {network.network_id} network")
+    return ChainGuard(
+        None, f"a custom network's chain is its first endpoint's, {display_url(first_url)}"
     )

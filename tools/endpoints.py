@@ -6,6 +6,8 @@ old transactions only on archival nodes. So the agent talks to a *list* of endpo
 the next one when one is unreachable, failing (5xx) or rate-limiting (429, whose Retry-After it
 honours up to a cap), looks old transactions up on an archival endpoint, and stops a command
 that would make more requests than the user allows (``rpc.max_requests``) with a clear error.
+An endpoint other than the first, and every archival one, is used only once it has said it
+serves the network's chain (tools.chain_identity).
 
 The per-network defaults below are data, declared once: the providers docs.near.org lists on
 its "RPC Providers" and "Setup" pages (the near/docs repository), FastNEAR first.
@@ -23,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tools.chain_identity import ChainGuard, ChainMismatchError, identity_from_status
 from tools.errors import NetworkConfigError, RpcError, ToolError, TransientRpcError
-from tools.transport import RpcReply, RpcTransport
+from tools.transport import RpcReply, RpcTransport, read_result
 
 DEFAULT_MAX_RETRY_AFTER_S = 30.0
 """The longest Retry-After the agent waits out; a longer one fails over or gives up."""
@@ -139,7 +142,9 @@ class RequestMeter:
 
     The budget is checked before each request and before each signature (``require``); the
     requests that learn a signed transaction's outcome are never refused (``unmetered``), so
-    running out of budget can never lose a hash that was sent.
+    running out of budget can never lose a hash that was sent, nor are those of an action whose
+    first transaction is signed (tools.base.execute_transactions checked the whole action's
+    first): every request is counted, 429 answers included, but no action is left half-done.
     """
 
     max_requests: int | None = None
@@ -269,6 +274,12 @@ class FailoverTransport:
     RateLimitedError names the endpoint and the wait. The endpoint that answered stays preferred.
     Sending the same request to another endpoint is safe: reads are reads, and a transaction is
     only ever re-sent as the same signed bytes (it cannot execute twice).
+
+    With a ``guard`` (tools.chain_identity), an endpoint is asked which chain it serves before
+    its first use and never used if it serves another; the first endpoint is trusted as is when
+    ``trust_first`` (the primary: no extra request on the normal path), never for archival ones.
+    ``reference`` is the endpoint whose chain is the network's when the guard knows none yet (a
+    custom network's first endpoint; by default this transport's first).
     """
 
     def __init__(
@@ -279,10 +290,16 @@ class FailoverTransport:
         max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        guard: ChainGuard | None = None,
+        trust_first: bool = True,
+        reference: tuple[RpcTransport, str] | None = None,
     ) -> None:
         if not endpoints:
             raise NetworkConfigError("a failover transport needs at least one endpoint")
         self._endpoints = [_Endpoint(t, where) for t, where in endpoints]
+        self._guard = guard
+        self._trust_first = trust_first
+        self._reference = reference or (endpoints[0][0], endpoints[0][1])
         self.meter = meter if meter is not None else RequestMeter()
         self.max_retry_after_s = max_retry_after_s
         self._clock = clock
@@ -298,6 +315,10 @@ class FailoverTransport:
 
     async def request(self, method: str, params: Any) -> RpcReply:
         failed: dict[int, str] = {}  # endpoints that failed this request, and how
+        wrong_chain = False  # whether one of them serves another chain
+        for i, known in enumerate(self._endpoints):
+            if self._guard is not None and (why := self._guard.refusal(known.where)):
+                failed[i], wrong_chain = why, True
         last_5xx: RpcReply | None = None
         count = len(self._endpoints)
         refusals = 0  # 429s this request met
@@ -310,13 +331,15 @@ class FailoverTransport:
             if not ready:
                 resting = [i for i in order if i not in failed]
                 if not resting:
+                    if wrong_chain:
+                        raise ChainMismatchError(
+                            "no RPC endpoint of this network answered: "
+                            + "; ".join(failed.values())
+                        )
                     if last_5xx is not None:
                         return last_5xx  # the node's own error body tells the caller more
                     raise TransientRpcError(
-                        "no RPC endpoint answered: "
-                        + "; ".join(
-                            f"{self._endpoints[i].where} {why}" for i, why in failed.items()
-                        )
+                        "no RPC endpoint answered: " + "; ".join(failed.values())
                     )
                 soonest = min(resting, key=lambda i: self._endpoints[i].resting_until)
                 endpoint = self._endpoints[soonest]
@@ -336,11 +359,16 @@ class FailoverTransport:
                 continue
             index = ready[0]
             endpoint = self._endpoints[index]
-            self.meter.spend(method, endpoint.where)
+            checking = self._unchecked(index)
+            if checking and self._guard is not None and self._guard.expected is None:
+                await self._learn_reference(endpoint.where)
+                continue  # the reference may be this very endpoint: decide again
+            call, args = ("status", []) if checking else (method, params)
+            self.meter.spend(call, endpoint.where)
             try:
-                reply = await endpoint.transport.request(method, params)
+                reply = await endpoint.transport.request(call, args)
             except TransientRpcError as exc:
-                failed[index] = f"unreachable ({exc.message})"
+                failed[index] = f"{endpoint.where} unreachable ({exc.message})"
                 continue
             if reply.status == 429:
                 asked = retry_after_seconds(reply.retry_after)
@@ -359,11 +387,50 @@ class FailoverTransport:
                     )
                 continue
             if reply.status >= 500:
-                failed[index] = f"answered HTTP {reply.status}"
-                last_5xx = reply
+                failed[index] = f"{endpoint.where} answered HTTP {reply.status}"
+                last_5xx = None if checking else reply
                 continue
+            if checking:
+                try:
+                    self._judge(endpoint.where, reply)
+                except ChainMismatchError as exc:
+                    failed[index], wrong_chain = exc.message, True
+                except RpcError as exc:
+                    failed[index] = (
+                        f"{endpoint.where} did not say which chain it serves ({exc.message})"
+                    )
+                continue  # verified: the request itself goes next
             self._preferred = index
             return reply
+
+    def _unchecked(self, index: int) -> bool:
+        """Whether endpoint ``index`` must be asked which chain it serves before it is used."""
+        if self._guard is None or (self._trust_first and index == 0):
+            return False
+        return not self._guard.verified(self._endpoints[index].where)
+
+    def _judge(self, where: str, reply: RpcReply) -> None:
+        assert self._guard is not None
+        self._guard.judge(where, identity_from_status(read_result(reply, "status", where), where))
+
+    async def _learn_reference(self, checking: str) -> None:
+        """Ask the reference endpoint which chain it serves (a custom network's chain is its
+        first endpoint's); ChainMismatchError when it cannot tell, since then no other endpoint
+        can be checked."""
+        assert self._guard is not None
+        transport, where = self._reference
+        self.meter.spend("status", where)
+        try:
+            reply = await transport.request("status", [])
+            served = identity_from_status(read_result(reply, "status", where), where)
+        except RpcError as exc:
+            raise ChainMismatchError(
+                f"cannot check that endpoint {checking} serves this network's chain: {where}, "
+                f"the first endpoint, whose chain the others must serve ({self._guard.source}), "
+                f"did not say which chain it serves ({exc.message})",
+                endpoint=checking,
+            ) from exc
+        self._guard.establish(where, served)
 
     async def close(self) -> None:
         for endpoint in self._endpoints:

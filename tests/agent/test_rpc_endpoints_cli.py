@@ -181,3 +181,21 @@ def test_reconcile_keeps_a_reservation_whose_transaction_the_node_forgot(
     assert "counted against your budget" in found.stdout
     assert [status for _, status in reservations(home)] == ["settled"]
     assert len(fresh_devnet.signed_by(ALICE)) == 1  # reconciling never sends anything
+
+
+def test_reconcile_names_an_archival_endpoint_of_another_chain_and_keeps_the_budget(
+    fresh_devnet: RunningDevnet, devnet: RunningDevnet, tmp_path: Path
+) -> None:
+    """A landed payment, interrupted before settling; rpc.archival_urls names another chain's
+    node: reconcile says which endpoint serves which chain, and the reservation stays pending."""
+    home = make_home(tmp_path / "home", fresh_devnet)
+    crashed = near_agent(home, "do", PAY, "--yes", failpoint="before_settle")
+    assert crashed.returncode == -signal.SIGKILL, output(crashed)
+    set_rpc(home, {"archival_urls": [devnet.rpc_url]})
+    lookups_before = devnet.request_counts()["requests"].get("tx", 0)
+    ran = near_agent(home, "reconcile")
+    assert ran.returncode == 0 and "Traceback" not in ran.stderr, output(ran)
+    assert f"endpoint {devnet.rpc_url} serves chain devnet" in ran.stdout, output(ran)
+    assert "the budget stays reserved" in ran.stdout, output(ran)
+    assert [status for _, status in reservations(home)] == ["pending"]
+    assert devnet.request_counts()["requests"].get("tx", 0) == lookups_before  # never asked

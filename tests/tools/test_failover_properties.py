@@ -8,11 +8,13 @@ virtual, so waits are measured exactly and cost nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tools.chain_identity import ChainGuard, ChainIdentity, ChainMismatchError
 from tools.endpoints import (
     RATE_LIMITED_ROUNDS,
     FailoverTransport,
@@ -116,3 +118,78 @@ def test_the_budget_counts_the_current_command_only() -> None:
     meter.spend("block", "e")
     assert meter.used == 1 and meter.total == 3 and meter.remaining == 1
     assert meter.snapshot()["by_method"] == {"query": 2, "block": 1}
+
+
+@dataclass
+class OnChain(Scripted):
+    """A scripted endpoint serving ``chain``: it answers ``status`` with that chain's identity
+    (when its behaviour is "ok") and records every other request it received."""
+
+    chain: str = "A"
+    asked: list[str] = field(default_factory=list)
+
+    async def request(self, method: str, params: object) -> RpcReply:
+        self.asked.append(method)
+        reply = await super().request(method, params)
+        if method == "status" and reply.status == 200:
+            body = {"jsonrpc": "2.0", "id": "x", "result": {"chain_id": "devnet"}}
+            body["result"]["genesis_hash"] = f"genesis-{self.chain}"  # type: ignore[index]
+            return RpcReply(200, json.dumps(body).encode())
+        return reply
+
+
+@given(
+    scripts=st.lists(
+        st.tuples(st.sampled_from("AB"), st.lists(behaviour, min_size=1, max_size=3)),
+        min_size=1,
+        max_size=3,
+    ),
+    trust_first=st.booleans(),
+)
+def test_no_endpoint_of_another_chain_is_used(
+    scripts: list[tuple[str, list[Behaviour]]], trust_first: bool
+) -> None:
+    """Whatever the endpoints do, a guarded transport sends nothing but ``status`` to an
+    endpoint of another chain (the trusted primary aside), answers only from one of its own
+    chain, and asks each endpoint which chain it serves at most once per guard."""
+    clock = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    endpoints = [OnChain(f"e{i}", script, chain=c) for i, (c, script) in enumerate(scripts)]
+    guard = ChainGuard(ChainIdentity("devnet", "genesis-A"), "the test")
+    transport = FailoverTransport(
+        [(e, e.name) for e in endpoints],
+        max_retry_after_s=CAP,
+        clock=lambda: clock[0],
+        sleep=sleep,
+        guard=guard,
+        trust_first=trust_first,
+    )
+
+    async def main() -> list[RpcReply | BaseException]:
+        results: list[RpcReply | BaseException] = []
+        for _ in range(2):
+            try:
+                results.append(await transport.request("query", {}))
+            except RpcError as exc:
+                results.append(exc)
+        return results
+
+    for result in asyncio.run(main()):
+        if isinstance(result, RpcReply) and result.status == 200:
+            assert result.body.decode() in [
+                e.name
+                for i, e in enumerate(endpoints)
+                if e.chain == "A" or (trust_first and i == 0)
+            ]
+        if isinstance(result, ChainMismatchError):
+            assert any(e.chain == "B" and "status" in e.asked for e in endpoints)
+    for i, e in enumerate(endpoints):
+        if e.chain == "B" and not (trust_first and i == 0):
+            assert set(e.asked) <= {"status"}
+        answered = [
+            kind for method, (kind, _) in zip(e.asked, e.seen(), strict=True) if method == "status"
+        ]
+        assert answered.count("ok") <= 1  # a verified (or refused) endpoint is not asked again

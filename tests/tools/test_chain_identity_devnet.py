@@ -1,0 +1,135 @@
+"""Every endpoint but the primary is held to the network's chain (tools/chain_identity.py):
+two devnets over HTTP, whose genesis hashes differ; a dead endpoint is a port nothing listens on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from devnet.server import RunningDevnet
+from tests.tools.conftest import manifest_of
+from tests.tools.test_endpoints_devnet import BOB, UNSEEN, dead_url, run_with
+from tools.chain import ChainClient
+from tools.chain_identity import ChainMismatchError
+from tools.chain_setup import RpcSettings, chain_client_for
+from tools.network import Network, custom_network, devnet_from_manifest
+
+
+def devnet_network(node: RunningDevnet) -> Network:
+    manifest, _ = manifest_of(node)
+    return devnet_from_manifest(manifest, rpc_url=node.rpc_url)
+
+
+def client(network: Network, **rpc: Any) -> ChainClient:
+    return chain_client_for(network, retries=0, rpc=RpcSettings(**rpc))
+
+
+def test_the_devnet_manifest_records_the_genesis_hash_its_status_answers(
+    fresh_devnet: RunningDevnet,
+) -> None:
+    manifest = json.loads((fresh_devnet.state_dir / "manifest.json").read_text())
+    chain = ChainClient(fresh_devnet.rpc_url, retries=0)
+    status = run_with(chain, lambda: chain.rpc("status", []))
+    assert manifest["genesis_hash"] == status["genesis_hash"]
+    assert manifest["chain_id"] == status["chain_id"]
+
+
+def test_the_primary_endpoint_costs_no_chain_check(fresh_devnet: RunningDevnet) -> None:
+    chain = client(devnet_network(fresh_devnet), urls=(fresh_devnet.rpc_url, dead_url()))
+    run_with(chain, lambda: chain.near_balance(BOB))
+    assert chain.requests.by_method["status"] == 0
+
+
+def test_a_failover_endpoint_of_another_chain_is_named_and_never_used_again(
+    fresh_devnet: RunningDevnet, devnet: RunningDevnet
+) -> None:
+    chain = client(devnet_network(fresh_devnet), urls=(dead_url(), devnet.rpc_url))
+
+    async def scenario() -> list[str]:
+        messages = []
+        for _ in range(2):
+            with pytest.raises(ChainMismatchError) as info:
+                await chain.near_balance(BOB)
+            messages.append(info.value.message)
+        return messages
+
+    messages = run_with(chain, scenario)
+    genesis = fresh_devnet.manifest["genesis_hash"]
+    for message in messages:
+        assert f"endpoint {devnet.rpc_url} serves chain devnet (genesis " in message
+        assert f"not chain devnet (genesis {genesis})" in message
+    # asked once which chain it serves, and nothing else, ever
+    assert chain.requests.by_endpoint[devnet.rpc_url] == 1
+    assert chain.requests.by_method["status"] == 1
+
+
+def test_a_failover_endpoint_of_the_same_chain_is_checked_once(
+    fresh_devnet: RunningDevnet,
+) -> None:
+    chain = client(devnet_network(fresh_devnet), urls=(dead_url(), fresh_devnet.rpc_url))
+    sibling = chain.sibling()  # another thread's client: it shares what was verified
+
+    async def scenario() -> None:
+        await chain.near_balance(BOB)
+        await chain.near_balance(BOB)
+        try:
+            await sibling.near_balance(BOB)
+        finally:
+            await sibling.close()
+
+    run_with(chain, scenario)
+    assert chain.requests.by_method["status"] == 1
+    assert chain.requests.by_endpoint[fresh_devnet.rpc_url] == 3  # status, then two reads
+    assert sibling.requests.by_method["status"] == 0
+
+
+def test_an_archival_endpoint_of_another_chain_is_never_believed(
+    fresh_devnet: RunningDevnet, devnet: RunningDevnet
+) -> None:
+    chain = client(devnet_network(fresh_devnet), archival_urls=(devnet.rpc_url,))
+
+    async def scenario() -> None:
+        with pytest.raises(ChainMismatchError, match=f"endpoint {devnet.rpc_url} serves"):
+            await chain.tx_status(UNSEEN, BOB, archival=True)
+
+    run_with(chain, scenario)
+    assert chain.requests.by_method["tx"] == 0
+
+
+def test_a_custom_networks_chain_is_its_first_endpoints(
+    fresh_devnet: RunningDevnet, devnet: RunningDevnet
+) -> None:
+    same = client(custom_network(fresh_devnet.rpc_url), archival_urls=(fresh_devnet.archival_url,))
+    other = client(custom_network(fresh_devnet.rpc_url), archival_urls=(devnet.rpc_url,))
+    assert run_with(same, lambda: same.tx_status(UNSEEN, BOB, archival=True)) is None
+    assert same.requests.by_method["status"] == 2  # the first endpoint's, then the archival's
+
+    async def refused() -> None:
+        with pytest.raises(ChainMismatchError, match=f"endpoint {devnet.rpc_url} serves"):
+            await other.tx_status(UNSEEN, BOB, archival=True)
+
+    run_with(other, refused)
+
+
+def test_a_custom_network_whose_first_endpoint_is_down_cannot_fail_over(
+    fresh_devnet: RunningDevnet,
+) -> None:
+    first = dead_url()
+    chain = client(custom_network(first), urls=(first, fresh_devnet.rpc_url))
+
+    async def scenario() -> None:
+        with pytest.raises(ChainMismatchError, match="cannot check that endpoint"):
+            await chain.near_balance(BOB)
+
+    run_with(chain, scenario)
+    assert chain.requests.by_endpoint[fresh_devnet.rpc_url] == 0
+
+
+def test_a_devnet_with_mainnets_names_is_reached_through_its_own_node() -> None:
+    network = devnet_from_manifest(
+        {"rpc_url": "http://127.0.0.1:9", "network_id": "mainnet", "chain_id": "devnet"}
+    )
+    assert client(network).transport.where == "http://127.0.0.1:9"
