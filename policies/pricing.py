@@ -204,19 +204,34 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True)
 class PriceInputs:
-    """Pools, the stablecoins that are one dollar each, wNEAR, and the rules: what a price reads.
+    """Pools, the declared stablecoins, wNEAR, and the rules: what a price reads.
 
-    ``stablecoins`` maps each stablecoin's contract id to its decimals.
+    ``stablecoins`` maps each declared stablecoin's contract id to its decimals, the primary
+    first. The primary is one dollar; each other one counts as a dollar only when the pools
+    between it and the stablecoins already accepted agree it is worth one (within
+    ``max_spread_bps``); otherwise it is left out of pricing (``left_out`` says why), so a
+    configuration that declares a dollar that is not one (wNEAR) cannot make it one.
     """
 
     pools: Sequence[Pool]
     stablecoins: Mapping[str, int]
     bridge: str | None
     rules: PriceRules = PriceRules()
+    verify_stablecoins: bool = True
+    dollars: Mapping[str, Fraction] = field(init=False)
+    left_out: tuple[Discarded, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        declared = {c: Fraction(MICRO_USD, 10**d) for c, d in self.stablecoins.items()}
+        dollars, left_out = (
+            _checked_dollars(self, declared) if self.verify_stablecoins else (declared, ())
+        )
+        object.__setattr__(self, "dollars", dollars)
+        object.__setattr__(self, "left_out", left_out)
 
     def usd_targets(self) -> dict[str, Fraction]:
-        """Each stablecoin, with the micro-USD one of its base units is worth."""
-        return {c: Fraction(MICRO_USD, 10**d) for c, d in self.stablecoins.items()}
+        """Each stablecoin accepted as a dollar, with the micro-USD one base unit is worth."""
+        return dict(self.dollars)
 
     def measure(
         self, token_in: str, targets: Mapping[str, Fraction], amount_in: int
@@ -224,6 +239,59 @@ class PriceInputs:
         """The agreed rate from ``token_in`` to any of ``targets`` (each with the factor that
         makes its base units comparable); PriceUnavailable with the evidence otherwise."""
         return _measure(self, token_in, targets, amount_in)
+
+
+def _checked_dollars(
+    market: PriceInputs, declared: Mapping[str, Fraction]
+) -> tuple[dict[str, Fraction], tuple[Discarded, ...]]:
+    """The declared stablecoins the pools agree are worth a dollar (the primary always), and a
+    record for each one left out."""
+    coins = list(declared)
+    if len(coins) <= 1:
+        return dict(declared), ()
+    accepted = {coins[0]: declared[coins[0]]}
+    pending = coins[1:]
+    why: dict[str, Discarded] = {}
+    progress = True
+    while pending and progress:
+        progress = False
+        for coin in list(pending):
+            reference = PriceInputs(
+                market.pools,
+                {c: market.stablecoins[c] for c in accepted},
+                market.bridge,
+                market.rules,
+                verify_stablecoins=False,
+            )
+            names = " or ".join(accepted)
+            try:
+                worth = reference.measure(coin, reference.usd_targets(), 0)
+            except PriceUnavailable as exc:
+                pools = tuple(p for s in exc.evidence.sources for p in s.pools)
+                why[coin] = Discarded(
+                    pools,
+                    (),
+                    f"{coin} is declared a stablecoin, but no agreed price against {names} "
+                    f"shows it is worth $1 ({exc}); it is left out of pricing",
+                )
+                continue
+            dollar = declared[coin]
+            if abs(worth.rate - dollar) * BPS > dollar * market.rules.max_spread_bps:
+                whole = worth.rate * (MICRO_USD / dollar)
+                sources = worth.evidence.sources
+                why[coin] = Discarded(
+                    tuple(p for s in sources for p in s.pools),
+                    tuple(k for s in sources for k in s.kinds),
+                    f"{coin} is declared a stablecoin, but its pools against {names} price it at "
+                    f"{_usd(int(whole))}, more than {market.rules.max_spread_bps} bps from $1; "
+                    "it is left out of pricing",
+                )
+                continue
+            accepted[coin] = dollar
+            pending.remove(coin)
+            why.pop(coin, None)
+            progress = True
+    return accepted, tuple(why[c] for c in pending)
 
 
 # ------------------------------------------------------------------------------ the mechanism
@@ -347,6 +415,7 @@ def _measure(
             sources.append(Source(ids, kinds, target, amount_in, out, liquidity, spot, rate))
             read_at.update((p.pool_id, p.fetched_at) for p in route)
 
+    discarded.extend(market.left_out)
     evidence = Evidence(tuple(sources), tuple(discarded))
     names = " or ".join(sorted(targets))
     if not sources:
@@ -409,9 +478,10 @@ def _route_name(source: Source) -> str:
 class PoolPrices:
     """PriceSource and QuoteSource over the pools ``pools()`` returns (read once per call).
 
-    ``stablecoins`` (contract id -> decimals) are worth one USD per whole token; other tokens
-    are priced by :class:`PriceInputs` against all of them, through ``bridge`` (wNEAR) too. Native
-    NEAR is priced as ``bridge``.
+    ``stablecoins`` (contract id -> decimals, the primary first) are worth one USD per whole
+    token once the pools agree (:class:`PriceInputs`); other tokens are priced against those,
+    through ``bridge`` (wNEAR) too. Native NEAR is priced as ``bridge``. ``on_sources`` is told
+    the pools of each accepted price or quote (the market keeps reading them).
     """
 
     def __init__(
@@ -422,6 +492,7 @@ class PoolPrices:
         bridge: str | None = None,
         source: str = "pools",
         rules: PriceRules = PriceRules(),
+        on_sources: Callable[[Iterable[int]], None] | None = None,
     ) -> None:
         if not stablecoins:
             raise ValueError("at least one stablecoin is needed to price in USD")
@@ -430,6 +501,11 @@ class PoolPrices:
         self.bridge = bridge
         self.source = source
         self.rules = rules
+        self._on_sources = on_sources
+
+    def _accepted(self, measured: Measurement) -> None:
+        if self._on_sources is not None:
+            self._on_sources(p for s in measured.evidence.sources for p in s.pools)
 
     def _market(self) -> PriceInputs:
         return PriceInputs(list(self._pools()), self.stablecoins, self.bridge, self.rules)
@@ -439,11 +515,13 @@ class PoolPrices:
             if self.bridge is None:
                 raise PriceUnavailable("native NEAR has no wrapped token to price it by")
             token = self.bridge
-        if token in self.stablecoins:  # one dollar by definition, so never stale
-            unit = Fraction(MICRO_USD, 10 ** self.stablecoins[token])
-            return PricePoint(token, unit, _far(), "stablecoin", amount)
         market = self._market()
+        if token in market.dollars:  # one dollar (the pools agree), so never stale
+            unit = market.dollars[token]
+            evidence = Evidence(discarded=market.left_out)
+            return PricePoint(token, unit, _far(), "stablecoin", amount, evidence)
         measured = market.measure(token, market.usd_targets(), amount)
+        self._accepted(measured)
         return PricePoint(
             token,
             measured.rate,
@@ -457,6 +535,7 @@ class PoolPrices:
         if amount_in <= 0:
             raise PriceUnavailable("a quote needs a positive amount")
         measured = self._market().measure(token_in, {token_out: Fraction(1)}, amount_in)
+        self._accepted(measured)
         out = measured.rate * amount_in
         return QuotePoint(
             token_in,
