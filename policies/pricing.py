@@ -256,16 +256,9 @@ def _checked_dollars(
     while pending and progress:
         progress = False
         for coin in list(pending):
-            reference = PriceInputs(
-                market.pools,
-                {c: market.stablecoins[c] for c in accepted},
-                market.bridge,
-                market.rules,
-                verify_stablecoins=False,
-            )
             names = " or ".join(accepted)
             try:
-                worth = reference.measure(coin, reference.usd_targets(), 0)
+                worth = _dollar_worth(market, coin, accepted)
             except PriceUnavailable as exc:
                 pools = tuple(p for s in exc.evidence.sources for p in s.pools)
                 why[coin] = Discarded(
@@ -292,6 +285,22 @@ def _checked_dollars(
             why.pop(coin, None)
             progress = True
     return accepted, tuple(why[c] for c in pending)
+
+
+def _dollar_worth(market: PriceInputs, coin: str, accepted: Mapping[str, Fraction]) -> Measurement:
+    """What ``coin`` is worth in the ``accepted`` stablecoins: by the pools directly between
+    them when any passes the floor, else through wNEAR too."""
+    stables = {c: market.stablecoins[c] for c in accepted}
+    direct = PriceInputs(market.pools, stables, None, market.rules, verify_stablecoins=False)
+    try:
+        return direct.measure(coin, direct.usd_targets(), 0)
+    except PriceUnavailable as exc:
+        if exc.evidence.sources or market.bridge is None:
+            raise  # direct pools disagree or are too few: that is the answer
+    bridged = PriceInputs(
+        market.pools, stables, market.bridge, market.rules, verify_stablecoins=False
+    )
+    return bridged.measure(coin, bridged.usd_targets(), 0)
 
 
 # ------------------------------------------------------------------------------ the mechanism

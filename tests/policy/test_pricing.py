@@ -106,7 +106,8 @@ def test_the_bridge_hop_must_pass_the_floor_too() -> None:
     thin = pool(4, (WRAP, 1_000 * YOCTO), (USDC, 3_000 * U))  # $3,000: under the floor
     deep_ref = pool(2, (REF, 300_000 * R), (WRAP, 50_000 * YOCTO))
     near_in_usdt = pool(1, (WRAP, 50_000 * YOCTO), (USDT, 150_000 * U))
-    point = prices([thin, deep_ref, near_in_usdt]).usd_price(REF, R)
+    usdt_is_a_dollar = pool(6, (USDC, 200_000 * U), (USDT, 200_000 * U), fee_bps=1)
+    point = prices([thin, deep_ref, near_in_usdt, usdt_is_a_dollar]).usd_price(REF, R)
     assert [s.pools for s in point.evidence.sources] == [(2, 1)]
     assert any(
         d.pools == (2, 4) and "pool 4 holds $3000" in d.reason for d in point.evidence.discarded
