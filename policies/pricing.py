@@ -8,8 +8,12 @@ cents, at any ratio; so a price is the agreement of independent sources at the t
    ``min_liquidity_usd`` on its stable side: the stablecoin reserve, or, for a pool without a
    stablecoin, its wNEAR reserve valued at wNEAR's median rate. A pool without either side cannot
    be measured and is not read. Pools of a kind ``tools.pools`` cannot quote are not read.
-2. **Sources.** Each pool from the token to a stablecoin (USDC and USDT when listed; each is one
-   dollar), and each two-hop route through wNEAR, is one source. For a quote, the target is the
+2. **Sources.** Each pool from the token to a stablecoin (USDC and USDT when listed), and each
+   two-hop route through wNEAR, is one source. The primary stablecoin (the first) is one
+   dollar; another counts as one only when the pools between it and the stablecoins already
+   counted (directly, else through wNEAR) agree it is worth $1 within ``max_spread_bps``.
+   Otherwise it is left out of pricing and each price records why: a configuration that
+   declares a dollar that is not one (wNEAR, or a token that lost its peg) prices nothing. For a quote, the target is the
    token bought instead of a stablecoin.
 3. **Agreement.** Each source's rate for a small trade (its spot rate, fee included) is compared:
    when the highest and lowest differ by more than ``max_spread_bps`` of their median, nothing is
@@ -29,6 +33,17 @@ cents, at any ratio; so a price is the agreement of independent sources at the t
    more than the bound) still counts as agreement, not in the median; the price is the median of
    the rest, as out per in. Without a size (0), or one too small for the pools to resolve,
    the rate for a small trade is the price.
+
+**Which pools are read** (tools/market.py). Anyone can lend a pool depth for a moment and take
+it back, so the depth a pool last showed decides nothing alone. For each pair that prices, the
+snapshot reads 16 pools: first the pools that were sources of earlier accepted prices (up to 8,
+longest established first; newer pools never displace them), then the deepest of the rest by
+last-known amounts. A pushed pool is then read beside the honest established ones and the
+agreement bound denies. The remaining bound: where no honest pool is established yet (a new home,
+or a pair not priced before), the attacker must out-lend the honest deep pools on 16 pools of the
+pair at once (each deeper than the deepest honest pool, at the fair price) when the agent first
+prices it, and then push all of them; once established, honest sources leave the read only when
+they stop passing the floor (their own depth is drained), and eight established sources are kept.
 
 Prices are exact rationals (micro-USD per base unit); values are rounded up so a cap is never
 passed by rounding. The engine never prices from the quote inside an action, and refuses prices
