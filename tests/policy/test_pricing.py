@@ -192,3 +192,24 @@ def test_a_pool_under_the_floor_never_changes_a_price(
     assert _outcome(prices([*market(), *extra]), token, amount) == _outcome(
         prices(market()), token, amount
     )
+
+
+def test_a_declared_stablecoin_counts_as_a_dollar_only_when_its_pools_agree() -> None:
+    """wNEAR declared a stablecoin beside USDC: its pools against USDC say $3, so it is left
+    out (recorded) and NEAR is priced from pools at $3, not $1. USDT counts once a deep
+    USDC/USDT pool shows it at $1, and is left out when that pool reads it at $0.90."""
+    declared = PoolPrices(market, stablecoins={USDC: 6, WRAP: 24}, bridge=WRAP)
+    point = declared.usd_price(NEAR, YOCTO)
+    assert 2_900_000 < point.micro_usd_per_unit * YOCTO < 3_000_000
+    (why,) = [d for d in point.evidence.discarded if "declared a stablecoin" in d.reason]
+    assert WRAP in why.reason and "$2.99" in why.reason and why.pools == (0,)
+
+    def usdt_at(dollars: int) -> PoolPrices:
+        peg = pool(6, (USDC, dollars * 2_000 * U), (USDT, 200_000 * U), fee_bps=1)
+        return PoolPrices(lambda: [*market(), peg], stablecoins=STABLES, bridge=WRAP)
+
+    assert usdt_at(100).usd_price(USDT).micro_usd_per_unit == Fraction(1)
+    assert usdt_at(100).usd_price(USDT).source == "stablecoin"
+    with pytest.raises(PriceUnavailable) as off_peg:  # priced like any token: no agreement
+        usdt_at(90).usd_price(USDT, U)
+    assert any("declared a stablecoin" in d.reason for d in off_peg.value.evidence.discarded)
