@@ -13,8 +13,8 @@ cents, at any ratio; so a price is the agreement of independent sources at the t
    dollar; another counts as one only when the pools between it and the stablecoins already
    counted (directly, else through wNEAR) agree it is worth $1 within ``max_spread_bps``.
    Otherwise it is left out of pricing and each price records why: a configuration that
-   declares a dollar that is not one (wNEAR, or a token that lost its peg) prices nothing. For a quote, the target is the
-   token bought instead of a stablecoin.
+   declares a dollar that is not one (wNEAR, or a token that lost its peg) is priced in nothing.
+   For a quote, the target is the token bought instead of a stablecoin.
 3. **Agreement.** Each source's rate for a small trade (its spot rate, fee included) is compared:
    when the highest and lowest differ by more than ``max_spread_bps`` of their median, nothing is
    priced (PriceUnavailable names both). A pool pushed away from the others thus denies instead
