@@ -239,8 +239,9 @@ class PoolIndex:
 
     def establish(self, pool_ids: Iterable[int]) -> None:
         """Record that ``pool_ids`` were sources of an accepted price (kept from then on)."""
-        ids = sorted(set(pool_ids))
-        if ids:
+        known = self.store.established(self.scope)
+        ids = sorted(set(pool_ids) - set(known))
+        if ids:  # a write only when something is new
             self.store.establish(self.scope, ids, self.clock())
 
     def unsupported_on_pair(self, token_a: str, token_b: str) -> list[IndexedPool]:
