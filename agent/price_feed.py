@@ -88,4 +88,5 @@ async def pool_prices(
         bridge=ctx.network.wrap_id,
         source=ctx.network.exchange_id or "none",
         rules=rules,
+        on_sources=market.establish if market is not None else None,
     )

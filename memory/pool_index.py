@@ -41,6 +41,12 @@ CREATE TABLE IF NOT EXISTS token_metadata (
     read_at REAL NOT NULL,
     PRIMARY KEY (scope, contract_id)
 );
+CREATE TABLE IF NOT EXISTS established_pools (
+    scope TEXT NOT NULL,
+    pool_id INTEGER NOT NULL,
+    since REAL NOT NULL,
+    PRIMARY KEY (scope, pool_id)
+);
 CREATE TABLE IF NOT EXISTS pool_tokens (
     scope TEXT NOT NULL,
     token TEXT NOT NULL,
@@ -134,6 +140,20 @@ class SqlitePoolIndexStore:
     def mark_stale(self, scope: str) -> None:
         with write_transaction(self.conn) as conn:
             conn.execute("UPDATE pool_index_meta SET full_scan_at = NULL WHERE scope = ?", (scope,))
+
+    def established(self, scope: str) -> dict[int, float]:
+        rows = self.conn.execute(
+            "SELECT pool_id, since FROM established_pools WHERE scope = ?", (scope,)
+        ).fetchall()
+        return {int(row[0]): float(row[1]) for row in rows}
+
+    def establish(self, scope: str, pool_ids: Iterable[int], at: float) -> None:
+        """Kept across full scans (pool ids never change): first establishment wins."""
+        with write_transaction(self.conn) as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO established_pools (scope, pool_id, since) VALUES (?, ?, ?)",
+                [(scope, pool_id, at) for pool_id in pool_ids],
+            )
 
 
 def _write(conn: Any, scope: str, pools: Sequence[IndexedPool]) -> None:

@@ -8,9 +8,13 @@ cents, at any ratio; so a price is the agreement of independent sources at the t
    ``min_liquidity_usd`` on its stable side: the stablecoin reserve, or, for a pool without a
    stablecoin, its wNEAR reserve valued at wNEAR's median rate. A pool without either side cannot
    be measured and is not read. Pools of a kind ``tools.pools`` cannot quote are not read.
-2. **Sources.** Each pool from the token to a stablecoin (USDC and USDT when listed; each is one
-   dollar), and each two-hop route through wNEAR, is one source. For a quote, the target is the
-   token bought instead of a stablecoin.
+2. **Sources.** Each pool from the token to a stablecoin (USDC and USDT when listed), and each
+   two-hop route through wNEAR, is one source. The primary stablecoin (the first) is one
+   dollar; another counts as one only when the pools between it and the stablecoins already
+   counted (directly, else through wNEAR) agree it is worth $1 within ``max_spread_bps``.
+   Otherwise it is left out of pricing and each price records why: a configuration that
+   declares a dollar that is not one (wNEAR, or a token that lost its peg) is priced in nothing.
+   For a quote, the target is the token bought instead of a stablecoin.
 3. **Agreement.** Each source's rate for a small trade (its spot rate, fee included) is compared:
    when the highest and lowest differ by more than ``max_spread_bps`` of their median, nothing is
    priced (PriceUnavailable names both). A pool pushed away from the others thus denies instead
@@ -29,6 +33,17 @@ cents, at any ratio; so a price is the agreement of independent sources at the t
    more than the bound) still counts as agreement, not in the median; the price is the median of
    the rest, as out per in. Without a size (0), or one too small for the pools to resolve,
    the rate for a small trade is the price.
+
+**Which pools are read** (tools/market.py). Anyone can lend a pool depth for a moment and take
+it back, so the depth a pool last showed decides nothing alone. For each pair that prices, the
+snapshot reads 16 pools: first the pools that were sources of earlier accepted prices (up to 8,
+longest established first; newer pools never displace them), then the deepest of the rest by
+last-known amounts. A pushed pool is then read beside the honest established ones and the
+agreement bound denies. The remaining bound: where no honest pool is established yet (a new home,
+or a pair not priced before), the attacker must out-lend the honest deep pools on 16 pools of the
+pair at once (each deeper than the deepest honest pool, at the fair price) when the agent first
+prices it, and then push all of them; once established, honest sources leave the read only when
+they stop passing the floor (their own depth is drained), and eight established sources are kept.
 
 Prices are exact rationals (micro-USD per base unit); values are rounded up so a cap is never
 passed by rounding. The engine never prices from the quote inside an action, and refuses prices
@@ -204,19 +219,34 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True)
 class PriceInputs:
-    """Pools, the stablecoins that are one dollar each, wNEAR, and the rules: what a price reads.
+    """Pools, the declared stablecoins, wNEAR, and the rules: what a price reads.
 
-    ``stablecoins`` maps each stablecoin's contract id to its decimals.
+    ``stablecoins`` maps each declared stablecoin's contract id to its decimals, the primary
+    first. The primary is one dollar; each other one counts as a dollar only when the pools
+    between it and the stablecoins already accepted agree it is worth one (within
+    ``max_spread_bps``); otherwise it is left out of pricing (``left_out`` says why), so a
+    configuration that declares a dollar that is not one (wNEAR) cannot make it one.
     """
 
     pools: Sequence[Pool]
     stablecoins: Mapping[str, int]
     bridge: str | None
     rules: PriceRules = PriceRules()
+    verify_stablecoins: bool = True
+    dollars: Mapping[str, Fraction] = field(init=False)
+    left_out: tuple[Discarded, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        declared = {c: Fraction(MICRO_USD, 10**d) for c, d in self.stablecoins.items()}
+        dollars, left_out = (
+            _checked_dollars(self, declared) if self.verify_stablecoins else (declared, ())
+        )
+        object.__setattr__(self, "dollars", dollars)
+        object.__setattr__(self, "left_out", left_out)
 
     def usd_targets(self) -> dict[str, Fraction]:
-        """Each stablecoin, with the micro-USD one of its base units is worth."""
-        return {c: Fraction(MICRO_USD, 10**d) for c, d in self.stablecoins.items()}
+        """Each stablecoin accepted as a dollar, with the micro-USD one base unit is worth."""
+        return dict(self.dollars)
 
     def measure(
         self, token_in: str, targets: Mapping[str, Fraction], amount_in: int
@@ -224,6 +254,68 @@ class PriceInputs:
         """The agreed rate from ``token_in`` to any of ``targets`` (each with the factor that
         makes its base units comparable); PriceUnavailable with the evidence otherwise."""
         return _measure(self, token_in, targets, amount_in)
+
+
+def _checked_dollars(
+    market: PriceInputs, declared: Mapping[str, Fraction]
+) -> tuple[dict[str, Fraction], tuple[Discarded, ...]]:
+    """The declared stablecoins the pools agree are worth a dollar (the primary always), and a
+    record for each one left out."""
+    coins = list(declared)
+    if len(coins) <= 1:
+        return dict(declared), ()
+    accepted = {coins[0]: declared[coins[0]]}
+    pending = coins[1:]
+    why: dict[str, Discarded] = {}
+    progress = True
+    while pending and progress:
+        progress = False
+        for coin in list(pending):
+            names = " or ".join(accepted)
+            try:
+                worth = _dollar_worth(market, coin, accepted)
+            except PriceUnavailable as exc:
+                pools = tuple(p for s in exc.evidence.sources for p in s.pools)
+                why[coin] = Discarded(
+                    pools,
+                    (),
+                    f"{coin} is declared a stablecoin, but no agreed price against {names} "
+                    f"shows it is worth $1 ({exc}); it is left out of pricing",
+                )
+                continue
+            dollar = declared[coin]
+            if abs(worth.rate - dollar) * BPS > dollar * market.rules.max_spread_bps:
+                whole = worth.rate * (MICRO_USD / dollar)
+                sources = worth.evidence.sources
+                why[coin] = Discarded(
+                    tuple(p for s in sources for p in s.pools),
+                    tuple(k for s in sources for k in s.kinds),
+                    f"{coin} is declared a stablecoin, but its pools against {names} price it at "
+                    f"{_usd(int(whole))}, more than {market.rules.max_spread_bps} bps from $1; "
+                    "it is left out of pricing",
+                )
+                continue
+            accepted[coin] = dollar
+            pending.remove(coin)
+            why.pop(coin, None)
+            progress = True
+    return accepted, tuple(why[c] for c in pending)
+
+
+def _dollar_worth(market: PriceInputs, coin: str, accepted: Mapping[str, Fraction]) -> Measurement:
+    """What ``coin`` is worth in the ``accepted`` stablecoins: by the pools directly between
+    them when any passes the floor, else through wNEAR too."""
+    stables = {c: market.stablecoins[c] for c in accepted}
+    direct = PriceInputs(market.pools, stables, None, market.rules, verify_stablecoins=False)
+    try:
+        return direct.measure(coin, direct.usd_targets(), 0)
+    except PriceUnavailable as exc:
+        if exc.evidence.sources or market.bridge is None:
+            raise  # direct pools disagree or are too few: that is the answer
+    bridged = PriceInputs(
+        market.pools, stables, market.bridge, market.rules, verify_stablecoins=False
+    )
+    return bridged.measure(coin, bridged.usd_targets(), 0)
 
 
 # ------------------------------------------------------------------------------ the mechanism
@@ -347,6 +439,7 @@ def _measure(
             sources.append(Source(ids, kinds, target, amount_in, out, liquidity, spot, rate))
             read_at.update((p.pool_id, p.fetched_at) for p in route)
 
+    discarded.extend(market.left_out)
     evidence = Evidence(tuple(sources), tuple(discarded))
     names = " or ".join(sorted(targets))
     if not sources:
@@ -409,9 +502,10 @@ def _route_name(source: Source) -> str:
 class PoolPrices:
     """PriceSource and QuoteSource over the pools ``pools()`` returns (read once per call).
 
-    ``stablecoins`` (contract id -> decimals) are worth one USD per whole token; other tokens
-    are priced by :class:`PriceInputs` against all of them, through ``bridge`` (wNEAR) too. Native
-    NEAR is priced as ``bridge``.
+    ``stablecoins`` (contract id -> decimals, the primary first) are worth one USD per whole
+    token once the pools agree (:class:`PriceInputs`); other tokens are priced against those,
+    through ``bridge`` (wNEAR) too. Native NEAR is priced as ``bridge``. ``on_sources`` is told
+    the pools of each accepted price or quote (the market keeps reading them).
     """
 
     def __init__(
@@ -422,6 +516,7 @@ class PoolPrices:
         bridge: str | None = None,
         source: str = "pools",
         rules: PriceRules = PriceRules(),
+        on_sources: Callable[[Iterable[int]], None] | None = None,
     ) -> None:
         if not stablecoins:
             raise ValueError("at least one stablecoin is needed to price in USD")
@@ -430,6 +525,11 @@ class PoolPrices:
         self.bridge = bridge
         self.source = source
         self.rules = rules
+        self._on_sources = on_sources
+
+    def _accepted(self, measured: Measurement) -> None:
+        if self._on_sources is not None:
+            self._on_sources(p for s in measured.evidence.sources for p in s.pools)
 
     def _market(self) -> PriceInputs:
         return PriceInputs(list(self._pools()), self.stablecoins, self.bridge, self.rules)
@@ -439,11 +539,13 @@ class PoolPrices:
             if self.bridge is None:
                 raise PriceUnavailable("native NEAR has no wrapped token to price it by")
             token = self.bridge
-        if token in self.stablecoins:  # one dollar by definition, so never stale
-            unit = Fraction(MICRO_USD, 10 ** self.stablecoins[token])
-            return PricePoint(token, unit, _far(), "stablecoin", amount)
         market = self._market()
+        if token in market.dollars:  # one dollar (the pools agree), so never stale
+            unit = market.dollars[token]
+            evidence = Evidence(discarded=market.left_out)
+            return PricePoint(token, unit, _far(), "stablecoin", amount, evidence)
         measured = market.measure(token, market.usd_targets(), amount)
+        self._accepted(measured)
         return PricePoint(
             token,
             measured.rate,
@@ -457,6 +559,7 @@ class PoolPrices:
         if amount_in <= 0:
             raise PriceUnavailable("a quote needs a positive amount")
         measured = self._market().measure(token_in, {token_out: Fraction(1)}, amount_in)
+        self._accepted(measured)
         out = measured.rate * amount_in
         return QuotePoint(
             token_in,

@@ -7,8 +7,12 @@ matter for the tokens of an intent and one snapshot reads them fresh:
 * the pairs among the intent's tokens and the hubs (wNEAR and the stablecoins USDC / USDt when
   the network lists them): direct routes, two-hop routes through a hub, and every pool that
   prices a token in USD (token vs stablecoin, token vs wNEAR, wNEAR vs stablecoin);
-* at most ``per_pair`` pools per pair, the deepest by their last-known amounts, so a pair with
-  hundreds of junk pools costs no more than any other;
+* at most ``per_pair`` (16) pools per pair that prices (one side a hub or a stablecoin), and
+  ``route_per_pair`` (3) per pair of two other tokens, so a pair with hundreds of junk pools
+  costs no more than any other. A pair that prices reads first the pools established as price
+  sources of earlier accepted prices (up to half), then the deepest of the rest by last-known
+  amounts: last-known depth can be lent and taken back, so it alone must not decide which pools
+  a price reads (policies/pricing.py states what an attacker must then out-lend);
 * simple pools in one ``get_pool_by_ids`` request, stable and rated pools by their own views
   (``get_stable_pool`` / ``get_rated_pool``: exact comparable balances, decimals and rates),
   all at once.
@@ -42,7 +46,8 @@ from tools.pools import RATED_SWAP, SIMPLE_POOL, STABLE_SWAP, Pool
 
 log = logging.getLogger(__name__)
 
-PER_PAIR = 3  # candidate pools read per token pair
+PER_PAIR = 16  # candidate pools read per pair that prices (one side a hub or stablecoin)
+ROUTE_PER_PAIR = 3  # candidate pools read per pair of two other tokens (routes only)
 RECHECK_S = 60.0  # how often one process asks the exchange for new pools
 DETAIL_VIEWS = {STABLE_SWAP: "get_stable_pool", RATED_SWAP: "get_rated_pool"}
 
@@ -72,6 +77,7 @@ class Market:
     hubs: tuple[str, ...] = ()
     priced_in: tuple[str, ...] = ()  # stablecoins USD prices are read in (beyond the hubs)
     per_pair: int = PER_PAIR
+    route_per_pair: int = ROUTE_PER_PAIR
     recheck_s: float = RECHECK_S
     clock: Callable[[], float] = time.monotonic
     snapshot: MarketSnapshot | None = None
@@ -135,12 +141,19 @@ class Market:
 
     def candidates(self, tokens: Iterable[str]) -> list[IndexedPool]:
         """The pools worth reading for ``tokens``: per pair among them, the hubs and the
-        stablecoins prices are read in, the deepest ``per_pair``."""
+        stablecoins prices are read in, ``per_pair`` for a pair that prices (established price
+        sources first, then the deepest), ``route_per_pair`` for any other."""
+        pricing = set(self.hubs) | set(self.priced_in)
         chosen: dict[int, IndexedPool] = {}
         for a, b in combinations(sorted(self.universe(tokens)), 2):
-            for pool in self.index.on_pair(a, b, self.per_pair):
+            cap = self.per_pair if {a, b} & pricing else self.route_per_pair
+            for pool in self.index.on_pair(a, b, cap):
                 chosen.setdefault(pool.pool_id, pool)
         return [chosen[i] for i in sorted(chosen)]
+
+    def establish(self, pool_ids: Iterable[int]) -> None:
+        """Keep ``pool_ids`` (the sources of an accepted price) read from now on."""
+        self.index.establish(pool_ids)
 
     def unsupported_between(self, token_in: str, token_out: str) -> list[IndexedPool]:
         """Pools directly on the pair that no route may use (their kind is not supported)."""

@@ -220,7 +220,8 @@ def devnet_from_manifest(manifest: Path | dict[str, Any], rpc_url: str | None = 
         )
     if not isinstance(stablecoins, list) or not all(isinstance(s, str) for s in stablecoins):
         raise NetworkConfigError(f"{where}: stablecoins must be a list of token symbols")
-    return replace(network, stablecoins=_check_stablecoins(stablecoins, tokens, "stablecoins"))
+    checked = _check_stablecoins(stablecoins, tokens, "stablecoins", wrap_id)
+    return replace(network, stablecoins=checked)
 
 
 def _listed(data: Mapping[str, Any], name: str, where: str) -> list[Any]:
@@ -296,7 +297,7 @@ def apply_overrides(network: Network, overrides: NetworkOverrides) -> Network:
         )
     _check_together(merged, mine, network)
     stablecoins = (
-        _check_stablecoins(list(overrides.stablecoins), merged, "stablecoins")
+        _check_stablecoins(list(overrides.stablecoins), merged, "stablecoins", network.wrap_id)
         if overrides.stablecoins is not None
         else tuple(s for s in network.stablecoins if _find(merged, s) is not None)
     )
@@ -389,8 +390,13 @@ def _check_together(
 
 
 def _check_stablecoins(
-    symbols: Sequence[str], tokens: Sequence[Mapping[str, Any]], name: str
+    symbols: Sequence[str],
+    tokens: Sequence[Mapping[str, Any]],
+    name: str,
+    wrap_id: str | None = None,
 ) -> tuple[str, ...]:
+    """The listed symbols, refusing one that is not listed, listed twice, or NEAR itself
+    (native or wrapped: its price is what the stablecoins measure, never a dollar)."""
     out: list[str] = []
     for index, symbol in enumerate(symbols):
         found = _find(tokens, symbol)
@@ -402,6 +408,11 @@ def _check_stablecoins(
             )
         if found["symbol"] in out:
             raise NetworkConfigError(f"{name}[{index}] {symbol!r} is listed twice")
+        if found.get("contract_id") is None or found.get("contract_id") == wrap_id:
+            raise NetworkConfigError(
+                f"{name}[{index}] {symbol!r} is NEAR, not a USD stablecoin; "
+                "list only tokens worth one dollar (USDC, USDt)"
+            )
         out.append(found["symbol"])
     return tuple(out)
 

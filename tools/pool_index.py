@@ -2,7 +2,8 @@
 
 Why: mainnet's Ref has thousands of pools and a public RPC allows a few requests a minute;
 reading them all for every swap costs dozens of requests. The index keeps each pool's id, kind,
-tokens, fee, amp, decimals (once learned) and last-known amounts (its depth, for ranking) in a
+tokens, fee, amp, decimals (once learned) and last-known amounts (its depth, for ranking), and
+which pools were sources of accepted prices (established: read before any deeper newcomer), in a
 store that outlives the process (the home's SQLite file, see ``memory.pool_index``; in memory
 without a home).
 
@@ -100,6 +101,10 @@ class IndexStore(Protocol):
 
     def mark_stale(self, scope: str) -> None: ...
 
+    def established(self, scope: str) -> dict[int, float]: ...
+
+    def establish(self, scope: str, pool_ids: Iterable[int], at: float) -> None: ...
+
 
 class MemoryIndexStore:
     """An index for this process only (a context without a home)."""
@@ -107,6 +112,7 @@ class MemoryIndexStore:
     def __init__(self) -> None:
         self._meta: dict[str, IndexMeta] = {}
         self._pools: dict[str, dict[int, IndexedPool]] = {}
+        self._established: dict[str, dict[int, float]] = {}
 
     def meta(self, scope: str) -> IndexMeta | None:
         return self._meta.get(scope)
@@ -143,6 +149,14 @@ class MemoryIndexStore:
     def mark_stale(self, scope: str) -> None:
         if scope in self._meta:
             self._meta[scope] = replace(self._meta[scope], full_scan_at=None)
+
+    def established(self, scope: str) -> dict[int, float]:
+        return dict(self._established.get(scope, {}))
+
+    def establish(self, scope: str, pool_ids: Iterable[int], at: float) -> None:
+        held = self._established.setdefault(scope, {})
+        for pool_id in pool_ids:
+            held.setdefault(pool_id, at)
 
 
 def index_scope(chain_scope: str, exchange_id: str) -> str:
@@ -196,12 +210,34 @@ class PoolIndex:
         )
 
     def on_pair(self, token_a: str, token_b: str, cap: int) -> list[IndexedPool]:
-        """The ``cap`` deepest routable pools holding both tokens, deepest first."""
+        """At most ``cap`` routable pools holding both tokens: first the established ones
+        (price sources of earlier accepted prices, longest established first, at most half
+        of ``cap``), then the deepest of the rest by last-known amounts.
+
+        Why: last-known depth can be lent for a moment and taken back, so depth alone would let
+        new pools displace the honest ones from the read; established pools stay read, and new
+        pools can still add sources in the other half."""
         found = [
             p for p in self.store.on_pair(self.scope, token_a, token_b) if p.kind in SUPPORTED_KINDS
         ]
-        found.sort(key=lambda p: (-p.depth(token_a, token_b), p.pool_id))
-        return found[:cap]
+        since = self.store.established(self.scope)
+        sticky = sorted(
+            (p for p in found if p.pool_id in since), key=lambda p: (since[p.pool_id], p.pool_id)
+        )
+        chosen = sticky[: cap // 2]
+        taken = {p.pool_id for p in chosen}
+        rest = sorted(
+            (p for p in found if p.pool_id not in taken),
+            key=lambda p: (-p.depth(token_a, token_b), p.pool_id),
+        )
+        return [*chosen, *rest[: cap - len(chosen)]]
+
+    def establish(self, pool_ids: Iterable[int]) -> None:
+        """Record that ``pool_ids`` were sources of an accepted price (kept from then on)."""
+        known = self.store.established(self.scope)
+        ids = sorted(set(pool_ids) - set(known))
+        if ids:  # a write only when something is new
+            self.store.establish(self.scope, ids, self.clock())
 
     def unsupported_on_pair(self, token_a: str, token_b: str) -> list[IndexedPool]:
         """Pools holding both tokens that no quote can use (their kind is not supported)."""

@@ -110,8 +110,7 @@ class ExchangeMarket:
             amount = int(self._rate(inputs, sold_id, base_id, amount) * amount)
         return self._rate(inputs, base_id, quote_id, amount) * whole
 
-    @staticmethod
-    def _rate(inputs: PriceInputs, token_in: str, token_out: str, amount: int) -> Fraction:
+    def _rate(self, inputs: PriceInputs, token_in: str, token_out: str, amount: int) -> Fraction:
         """Base units of ``token_out`` per base unit of ``token_in`` at ``amount``; USD
         stablecoins all count when ``token_out`` is one of them (each a dollar)."""
         stables = inputs.usd_targets()
@@ -119,7 +118,11 @@ class ExchangeMarket:
             targets = {s: f / stables[token_out] for s, f in stables.items()}
         else:
             targets = {token_out: Fraction(1)}
-        return inputs.measure(token_in, targets, amount).rate
+        measured = inputs.measure(token_in, targets, amount)
+        market = getattr(self.ctx, "market", None)
+        if market is not None:  # keep reading the pools this accepted price came from
+            market.establish(p for s in measured.evidence.sources for p in s.pools)
+        return measured.rate
 
     async def balance(self, token: str) -> int:
         info = await self.ctx.tokens.resolve(token)

@@ -33,6 +33,7 @@ USDT = "usdt.test.near"
 HONEST = [
     pool(0, (WRAP, 100_000 * YOCTO), (USDC, 300_000 * U)),  # NEAR at $3
     pool(1, (WRAP, 50_000 * YOCTO), (USDT, 150_000 * U)),
+    pool(2, (USDC, 200_000 * U), (USDT, 200_000 * U), fee_bps=1),  # shows USDT is a dollar
 ]
 DUST_UP = pool(7, (WRAP, YOCTO), (USDC, 20 * U))  # one wNEAR for $20
 DUST_DOWN = pool(8, (WRAP, 1_000 * YOCTO), (USDC, 10 * U))  # NEAR at a cent

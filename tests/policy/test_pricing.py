@@ -106,7 +106,8 @@ def test_the_bridge_hop_must_pass_the_floor_too() -> None:
     thin = pool(4, (WRAP, 1_000 * YOCTO), (USDC, 3_000 * U))  # $3,000: under the floor
     deep_ref = pool(2, (REF, 300_000 * R), (WRAP, 50_000 * YOCTO))
     near_in_usdt = pool(1, (WRAP, 50_000 * YOCTO), (USDT, 150_000 * U))
-    point = prices([thin, deep_ref, near_in_usdt]).usd_price(REF, R)
+    usdt_is_a_dollar = pool(6, (USDC, 200_000 * U), (USDT, 200_000 * U), fee_bps=1)
+    point = prices([thin, deep_ref, near_in_usdt, usdt_is_a_dollar]).usd_price(REF, R)
     assert [s.pools for s in point.evidence.sources] == [(2, 1)]
     assert any(
         d.pools == (2, 4) and "pool 4 holds $3000" in d.reason for d in point.evidence.discarded
@@ -191,3 +192,24 @@ def test_a_pool_under_the_floor_never_changes_a_price(
     assert _outcome(prices([*market(), *extra]), token, amount) == _outcome(
         prices(market()), token, amount
     )
+
+
+def test_a_declared_stablecoin_counts_as_a_dollar_only_when_its_pools_agree() -> None:
+    """wNEAR declared a stablecoin beside USDC: its pools against USDC say $3, so it is left
+    out (recorded) and NEAR is priced from pools at $3, not $1. USDT counts once a deep
+    USDC/USDT pool shows it at $1, and is left out when that pool reads it at $0.90."""
+    declared = PoolPrices(market, stablecoins={USDC: 6, WRAP: 24}, bridge=WRAP)
+    point = declared.usd_price(NEAR, YOCTO)
+    assert 2_900_000 < point.micro_usd_per_unit * YOCTO < 3_000_000
+    (why,) = [d for d in point.evidence.discarded if "declared a stablecoin" in d.reason]
+    assert WRAP in why.reason and "$2.99" in why.reason and why.pools == (0,)
+
+    def usdt_at(dollars: int) -> PoolPrices:
+        peg = pool(6, (USDC, dollars * 2_000 * U), (USDT, 200_000 * U), fee_bps=1)
+        return PoolPrices(lambda: [*market(), peg], stablecoins=STABLES, bridge=WRAP)
+
+    assert usdt_at(100).usd_price(USDT).micro_usd_per_unit == Fraction(1)
+    assert usdt_at(100).usd_price(USDT).source == "stablecoin"
+    with pytest.raises(PriceUnavailable) as off_peg:  # priced like any token: no agreement
+        usdt_at(90).usd_price(USDT, U)
+    assert any("declared a stablecoin" in d.reason for d in off_peg.value.evidence.discarded)
