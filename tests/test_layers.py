@@ -7,6 +7,7 @@ still a dependency, and a cycle hidden in a function body is still a cycle.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,6 +177,10 @@ def test_the_walker_sees_both_kinds_of_import() -> None:
 
 # tools/ may not import memory/, so the nonce ledger (a tools module) keeps its own block.
 OWN_TRANSACTIONS = {"memory.db", "tools.nonce_ledger"}
+# an SQL BEGIN statement (not prose that starts with the word, such as a docstring)
+SQL_BEGIN = re.compile(
+    r"\s*BEGIN(\s+(DEFERRED|IMMEDIATE|EXCLUSIVE))?(\s+TRANSACTION)?\s*;?\s*$", re.IGNORECASE
+)
 
 
 def test_sqlite_transactions_are_begun_in_one_place() -> None:
@@ -186,7 +191,7 @@ def test_sqlite_transactions_are_begun_in_one_place() -> None:
             if (
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
-                and node.value.strip().upper().startswith("BEGIN")
+                and SQL_BEGIN.match(node.value)
                 and module not in OWN_TRANSACTIONS
             ):
                 begins.append(f"{module}:{node.lineno}")
