@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,56 @@ def test_the_cli_plans_and_helps_without_chain_or_llm_client(
     args: tuple[str, ...], tmp_path: Path
 ) -> None:
     assert _loaded(_cli("--home", str(tmp_path / "home"), *args)) == []
+
+
+@pytest.mark.parametrize("args", [("--help",), ("plan", "--help"), ("grants", "--help")])
+def test_help_is_formatted_without_rich(args: tuple[str, ...], tmp_path: Path) -> None:
+    """Rich's help layout cost a third of ``--help``; the plain formatter prints the same text."""
+    body = _cli("--home", str(tmp_path / "home"), *args)
+    probe = f"{body}\n"
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write("
+        "'\\nRICH ' + str('typer.rich_utils' in sys.modules) + '\\n'))\n" + probe
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "RICH False" in done.stderr
+    assert "Usage:" in done.stdout
+
+
+def _groups() -> list[tuple[list[str], Any]]:
+    from typer.main import get_command
+
+    from agent.cli import app
+
+    top = get_command(app)
+    found: list[tuple[list[str], Any]] = [([], top)]
+    for name, sub in getattr(top, "commands", {}).items():
+        if getattr(sub, "commands", None):
+            found.append(([name], sub))
+    return found
+
+
+@pytest.mark.parametrize("group", _groups(), ids=lambda g: " ".join(g[0]) or "near-agent")
+def test_help_lists_every_command_with_its_whole_summary(
+    group: tuple[list[str], Any], tmp_path: Path
+) -> None:
+    """Plain help must not shorten a command's summary (``agent.cli_group.summary``)."""
+    from agent.cli_group import summary
+
+    path, command = group
+    done = subprocess.run(
+        [sys.executable, "-m", "agent", "--home", str(tmp_path / "home"), *path, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    shown = "".join(done.stdout.split())
+    for name, sub in command.commands.items():
+        if not sub.hidden:
+            assert "".join(summary(sub).split()) in shown, (name, summary(sub))
