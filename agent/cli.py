@@ -15,12 +15,13 @@ from agent.cli_audit import audit_app
 from agent.cli_contacts import contacts_app, prefs_app
 from agent.cli_errors import ReportsUnusableFiles
 from agent.cli_grants import AllowLongExpiry, grants_app
+from agent.cli_group import command_group
 from agent.cli_intents import chat, do, plan, reconcile
 from agent.cli_keys import keys_app
 from agent.cli_schedule import approvals_app, daemon, pause, resume, schedule_app
 from agent.home import Home
 
-app = typer.Typer(
+app = command_group(
     cls=ReportsUnusableFiles,
     name="near-agent",
     help="An agent that acts on NEAR for you, only within the limits you granted.",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agent.cli_group import command_group
 from agent.home import Home
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from memory.audit.anchor import AnchorNotary
     from memory.audit.anchorers import Anchorer
 
-audit_app = typer.Typer(
+audit_app = command_group(
     name="audit",
     help="The tamper-evident record of everything the agent did, and why.",
     no_args_is_help=True,

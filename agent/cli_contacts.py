@@ -6,16 +6,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agent.cli_group import command_group
 from agent.home import Home
 
 if TYPE_CHECKING:
     from memory.contacts import AddressBook
     from memory.preferences import PreferencesStore
 
-contacts_app = typer.Typer(
+contacts_app = command_group(
     name="contacts", help="Names for NEAR accounts, usable in any intent.", no_args_is_help=True
 )
-prefs_app = typer.Typer(
+prefs_app = command_group(
     name="prefs",
     help="Defaults the planner uses when an intent leaves them out.",
     no_args_is_help=True,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 from typer._click.core import Context  # typer's own click (it no longer uses the click package)
-from typer.core import TyperGroup
+
+from agent.cli_group import PlainHelpGroup
 
 
-class ReportsUnusableFiles(TyperGroup):
+class ReportsUnusableFiles(PlainHelpGroup):
     """A command group whose commands render UnusableFile (a damaged database, a malformed
     agent.yaml or grants file) as the file, what is wrong and what to do, and exit 2."""
 

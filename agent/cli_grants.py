@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from agent.cli_errors import ReportsUnusableFiles
+from agent.cli_group import command_group
 
 if TYPE_CHECKING:
     from agent.home import Home
     from policies.grants import Grant
 
-grants_app = typer.Typer(
+grants_app = command_group(
     cls=ReportsUnusableFiles,
     name="grants",
     help="Show, add, revoke and test the grants that limit what the agent may do.",

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from agent.cli_group import command_group
+
 if TYPE_CHECKING:
     from agent.home import Home
     from tools.keystore import Keystore
 
-keys_app = typer.Typer(
+keys_app = command_group(
     name="keys",
     help="Import, list and encrypt the keys the agent signs with (secrets are never shown).",
     no_args_is_help=True,

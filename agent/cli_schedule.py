@@ -14,17 +14,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from agent.cli_group import command_group
 from agent.home import Home
 
 if TYPE_CHECKING:
     from memory.jobs import JobStore
 
-schedule_app = typer.Typer(
+schedule_app = command_group(
     name="schedule",
     help="Strategies the daemon runs unattended (DCA, limit orders, stop-loss, ...).",
     no_args_is_help=True,
 )
-approvals_app = typer.Typer(
+approvals_app = command_group(
     name="approvals",
     help="Scheduled actions the policy wants you to confirm (they expire).",
     no_args_is_help=True,

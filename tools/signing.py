@@ -12,15 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import base58
-from py_near.transactions import (
-    create_create_account_action,
-    create_delete_access_key_action,
-    create_full_access_key_action,
-    create_function_call_access_key_action,
-    create_function_call_action,
-    create_transfer_action,
-)
-from py_near_primitives import Transaction
 
 from tools.action import FunctionCallSpec, TransactionSpec, TransferSpec
 from tools.keys import Credentials
@@ -88,6 +79,16 @@ SignableSpec = TransactionSpec | KeyTransaction | CreateAccountTransaction
 
 
 def _py_near_actions(spec: SignableSpec) -> list[Any]:
+    # py-near is imported where a transaction is signed, so planning never loads it
+    from py_near.transactions import (
+        create_create_account_action,
+        create_delete_access_key_action,
+        create_full_access_key_action,
+        create_function_call_access_key_action,
+        create_function_call_action,
+        create_transfer_action,
+    )
+
     actions: list[Any] = []
     if isinstance(spec, CreateAccountTransaction):
         return [
@@ -125,6 +126,8 @@ def sign_transaction(
     block_hash: bytes,
 ) -> SignedTx:
     """Sign with py-near's primitives; the hash is known before anything is sent."""
+    from py_near_primitives import Transaction
+
     pair = creds.key_pair
     tx = Transaction(
         spec.signer_id,

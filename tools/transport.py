@@ -13,13 +13,14 @@ import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
-
-import aiohttp
 
 from tools.errors import RpcError, TransientRpcError
 from tools.rpc_errors import classify_rpc_error
+
+if TYPE_CHECKING:
+    import aiohttp  # imported where a request is made: planning never loads it
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class HttpTransport:
         return f"HttpTransport({self.where!r})"
 
     def _session_here(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         loop = asyncio.get_running_loop()
         if self._session is None or self._session_loop is not loop or self._session.closed:
             # a session from another (finished) loop cannot be used or closed from this one
@@ -113,6 +116,8 @@ class HttpTransport:
         return self._session
 
     async def request(self, method: str, params: Any) -> RpcReply:
+        import aiohttp
+
         payload = {"jsonrpc": "2.0", "id": "dontcare", "method": method, "params": params}
         try:
             async with self._session_here().post(
