@@ -276,7 +276,10 @@ SPECS: dict[str, Spec] = {
         ratios={
             "stateless_per_s": ("cedarpy_per_s", "baseline_hash_per_s"),
             "dry_run_per_s": ("baseline_hash_per_s",),
-            "reserve_*": ("raw_commit_per_s",),
+            "reserve_durable_per_s": ("raw_commit_per_s",),
+            "reserve_many_per_s": ("raw_commit_per_s",),
+            # synchronous=NORMAL does not wait for the disk: CPU work, like the hash loop
+            "reserve_normal_per_s": ("baseline_hash_per_s",),
             "cedarpy_per_s": ("baseline_hash_per_s",),
         },
     ),
