@@ -3,6 +3,8 @@
 Each benchmark runs as its own subprocess (one failing or hanging cannot stop the others), in a
 quick mode sized to finish in seconds on a small machine; ``--full`` uses each benchmark's own
 defaults (minutes). ``--only devnet policy`` picks benchmarks; ``--json`` prints the rows as JSON.
+Each benchmark runs ``--repeats`` times (3 by default): every figure is the median of its runs,
+shown beside its median ratio to a baseline measured in the same run (see bench/table.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="seconds allowed per benchmark (default 120 quick, 1800 full)",
     )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="runs of each benchmark whose median is shown (default 3)",
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args(argv)
     timeout = args.timeout or (1800.0 if args.full else 120.0)
@@ -51,12 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for module in modules:
         print(f"running {module} ...", file=sys.stderr, flush=True)
-        rows += rows_for(spec_for(module), args.full, timeout)
+        rows += rows_for(spec_for(module), args.full, timeout, args.repeats)
     if args.json:
         print(json.dumps(as_json(rows), indent=2))
     else:
         mode = "full" if args.full else "quick"
-        print(f"near-agent benchmarks ({mode} mode, cpus={os.cpu_count()})")
+        repeats = args.repeats or 3
+        print(
+            f"near-agent benchmarks ({mode} mode, median of {repeats} runs, cpus={os.cpu_count()})"
+        )
         print(render(rows))
     return 1 if any(r.met == "FAILED" for r in rows) else 0
 

@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import baseline
+
 INTENTS = ("send 1 NEAR to bob", "swap 1 NEAR to USDC", "label task 2 item 1 as hello")
 
 
@@ -120,8 +122,11 @@ def main(argv: list[str] | None = None) -> None:
         },
         "cli_cold_start_s": round(cold, 3),
     }
+    raw_commit_ms = 1000 / baseline.raw_commit_per_s(100 if args.quick else 500)
+    python_start = baseline.python_start_s(3 if args.quick else 7)
     if args.json:
         print(json.dumps(figures))
+        baseline.emit(raw_commit_ms=raw_commit_ms, python_start_s=python_start)
         return
     print(f"agent overhead per intent (median of {rounds}, chain time excluded):")
     for name in ("plan", "prepare", "evaluate", "audit"):
@@ -130,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         f"  total     {stages['total']:8.3f} ms   (p95 {stages['total_p95']:.3f} ms; target < 5 ms)"
     )
     print(f"near-agent --help cold start: {cold:.3f} s (median; target < 0.5 s)")
+    baseline.emit(raw_commit_ms=raw_commit_ms, python_start_s=python_start)
 
 
 if __name__ == "__main__":

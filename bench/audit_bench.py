@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import baseline
 from memory.audit import AuditDraft, AuditKind, AuditLog, new_correlation_id
 
 
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> None:
             took = time.perf_counter() - started
             size = (Path(tmp) / "big.db").stat().st_size / 2**20
             print(f"verify {report.count:,} entries: {took:.2f} s (ok={report.ok}, {size:.0f} MiB)")
+        baseline.emit(
+            raw_commit_per_s=baseline.raw_commit_per_s(args.single, Path(tmp)),
+            hash_per_s=baseline.hash_loop_per_s(200_000),
+        )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import Any
 
 from py_near.account import Account
 
+from bench import baseline
 from tools.keypair import KeyPair
 
 NEAR = 10**24
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
             views, elapsed = asyncio.run(_views(rpc, ids, args.seconds, contract))
             kind = "view_account + call_function" if contract else "view_account"
             print(f"views: {views} in {elapsed:.1f} s = {views / elapsed:.0f} calls/s ({kind})")
+            baseline.emit(http_per_s=baseline.http_round_trips_per_s(rpc, min(args.seconds, 2.0)))
         finally:
             stop()
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
+from bench import baseline
 from policies.engine import PolicyEngine, to_us
 from policies.evaluator import ActiveGrant, ChainFacts, evaluate
 from policies.grants import parse_grants
@@ -258,18 +259,7 @@ def bench_reserve_batched(n: int, folder: Path, batch: int = 16) -> float:
 
 def bench_raw_commit(n: int, folder: Path) -> float:
     """The disk's bound: one-row SQLite commits with synchronous=FULL, nothing else."""
-    from memory.db import connect
-
-    conn = connect(folder / "raw.db").conn
-    conn.execute("CREATE TABLE t (x INTEGER)")
-    start = time.perf_counter()
-    for i in range(n):
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO t VALUES (?)", (i,))
-        conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return n / elapsed
+    return baseline.raw_commit_per_s(n, folder)
 
 
 CEDAR_POLICIES = """
@@ -398,6 +388,7 @@ def main() -> None:
         print("cedarpy: not installed (pip install -e '.[bench]' to compare)")
     else:
         print(f"cedarpy, same stateless rules (precomputed context): {cedar:>10,.0f} decisions/s")
+    baseline.emit(hash_per_s=baseline.hash_loop_per_s(args.n * 10))
 
 
 if __name__ == "__main__":

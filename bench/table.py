@@ -4,17 +4,24 @@ Each benchmark stays a standalone script that prints figures; this module knows 
 one in a quick mode (bounded time), how to read its figures (its ``--json`` output when it has
 one, its text otherwise) and what target each figure has, so one command gives one table and the
 README's figures come from one run. A benchmark that fails or times out becomes a row saying so.
+
+On a shared machine one run's figures can differ 4x from the next, so each benchmark runs several
+times and every figure is the median of its repeats; each run also prints baselines measured in
+the same process (``bench.baseline``), and a figure divided by its baseline in the same repeat
+(then the median of those) is the ratio shown beside it, which moves far less with the load.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +33,17 @@ Parser = Callable[[str], dict[str, float]]
 class Target:
     """``value <op> threshold`` is the goal; ``text`` is how it is shown."""
 
-    op: str  # "<" or ">="
+    op: str  # "<", "<=" or ">="
     threshold: float
     text: str
+    on_ratio: bool = False  # judged on the figure's ratio to its baseline, not the figure
 
     def met(self, value: float) -> bool:
-        return value < self.threshold if self.op == "<" else value >= self.threshold
+        if self.op == "<":
+            return value < self.threshold
+        if self.op == "<=":
+            return value <= self.threshold
+        return value >= self.threshold
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,18 @@ class Spec:
     units: dict[str, str]
     targets: dict[str, Target] = field(default_factory=dict)
     full: tuple[str, ...] = ()
+    # figure (a glob such as ``reserve_*``) -> baselines to divide by, the first one printed wins
+    ratios: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    repeats: int = 3  # runs whose median is shown; 1 where figures do not depend on the machine
+
+    def baseline_for(self, figure: str, figures: dict[str, float]) -> str | None:
+        """The baseline figure ``figure`` is divided by in this run, if any was printed."""
+        if figure.startswith("baseline_"):
+            return None
+        for pattern, baselines in self.ratios.items():
+            if fnmatchcase(figure, pattern):
+                return next((b for b in baselines if figures.get(b)), None)
+        return None
 
 
 @dataclass
@@ -53,8 +77,13 @@ class Row:
     measured: str
     target: str
     met: str
-    value: float | None = None  # the raw figure, for ``--json``
+    value: float | None = None  # the median figure, for ``--json``
     unit: str = ""
+    ratio: str = "-"
+    ratio_value: float | None = None  # median of figure / baseline over the repeats
+    baseline: str = ""
+    values: list[float] = field(default_factory=list)  # each repeat's figure
+    ratio_values: list[float] = field(default_factory=list)  # each repeat's ratio
 
 
 def _number(text: str) -> float:
@@ -69,6 +98,8 @@ def per_million(parse: Parser) -> Parser:
         found = inner(output)
         if found.get("verify_entries") and "verify_s" in found:
             found["verify_s_per_million"] = found["verify_s"] * 1_000_000 / found["verify_entries"]
+        if found.get("baseline_hash_per_s"):
+            found["baseline_hash_s_per_million"] = 1_000_000 / found["baseline_hash_per_s"]
         return found
 
     return with_scaled
@@ -89,23 +120,25 @@ def regex_parser(patterns: dict[str, str]) -> Parser:
 
 
 def json_or(fallback: Parser) -> Parser:
-    """The last line that is a JSON object of numbers, else the text parser."""
+    """Figures from every line that is a JSON object of numbers, over the text parser's."""
 
     def parse(output: str) -> dict[str, float]:
-        for line in reversed(output.strip().splitlines()):
+        found = fallback(output)
+        for line in output.strip().splitlines():
             line = line.strip()
-            if line.startswith("{"):
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(data, dict):
-                    return {
-                        k: float(v)
-                        for k, v in data.items()
-                        if isinstance(v, int | float) and not isinstance(v, bool)
-                    }
-        return fallback(output)
+            if not line.startswith("{"):
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(data, dict):
+                found |= {
+                    k: float(v)
+                    for k, v in data.items()
+                    if isinstance(v, int | float) and not isinstance(v, bool)
+                }
+        return found
 
     return parse
 
@@ -143,10 +176,18 @@ SPECS: dict[str, Spec] = {
             "evaluate_ms": "ms",
             "audit_ms": "ms",
             "cli_cold_start_s": "s",
+            "baseline_raw_commit_ms": "ms",
+            "baseline_python_start_s": "s",
         },
         targets={
-            "overhead_ms_per_intent": Target("<", 5.0, "< 5 ms"),
+            "overhead_ms_per_intent": Target("<=", 1.5, "<= 1.5x raw commit", on_ratio=True),
             "cli_cold_start_s": Target("<", 0.5, "< 0.5 s"),
+        },
+        ratios={
+            "overhead_ms_per_intent": ("baseline_raw_commit_ms",),
+            "overhead_ms_p95": ("baseline_raw_commit_ms",),
+            "audit_ms": ("baseline_raw_commit_ms",),
+            "cli_cold_start_s": ("baseline_python_start_s",),
         },
     ),
     "audit_bench": Spec(
@@ -168,10 +209,17 @@ SPECS: dict[str, Spec] = {
             "verify_s": "s",
             "verify_entries": "entries",
             "verify_s_per_million": "s",
+            "baseline_raw_commit_per_s": "commits/s",
+            "baseline_hash_per_s": "hashes/s",
+            "baseline_hash_s_per_million": "s",
         },
         targets={
             "appends_per_s_batched": Target(">=", 5_000, ">= 5,000/s"),
             "verify_s_per_million": Target("<", 10.0, "< 10 s"),
+        },
+        ratios={
+            "appends_per_s_*": ("baseline_raw_commit_per_s",),
+            "verify_s_per_million": ("baseline_hash_s_per_million",),
         },
     ),
     "devnet_bench": Spec(
@@ -185,8 +233,13 @@ SPECS: dict[str, Spec] = {
                 }
             )
         ),
-        units={"transfers_per_s": "tx/s", "views_per_s": "calls/s"},
+        units={
+            "transfers_per_s": "tx/s",
+            "views_per_s": "calls/s",
+            "baseline_http_per_s": "calls/s",
+        },
         targets={"transfers_per_s": Target(">=", 300, ">= 300 tx/s")},
+        ratios={"*_per_s": ("baseline_http_per_s",)},
     ),
     "policy_bench": Spec(
         module="policy_bench",
@@ -215,10 +268,19 @@ SPECS: dict[str, Spec] = {
                 "cedarpy_per_s",
             )
         }
-        | {"raw_commit_per_s": "commits/s"},
+        | {"raw_commit_per_s": "commits/s", "baseline_hash_per_s": "hashes/s"},
         targets={
             "stateless_per_s": Target(">=", 20_000, ">= 20,000/s"),
             "reserve_durable_per_s": Target(">=", 2_000, ">= 2,000/s"),
+        },
+        ratios={
+            "stateless_per_s": ("cedarpy_per_s", "baseline_hash_per_s"),
+            "dry_run_per_s": ("baseline_hash_per_s",),
+            "reserve_durable_per_s": ("raw_commit_per_s",),
+            "reserve_many_per_s": ("raw_commit_per_s",),
+            # synchronous=NORMAL does not wait for the disk: CPU work, like the hash loop
+            "reserve_normal_per_s": ("baseline_hash_per_s",),
+            "cedarpy_per_s": ("baseline_hash_per_s",),
         },
     ),
     "rpc_bench": Spec(
@@ -243,16 +305,22 @@ SPECS: dict[str, Spec] = {
             "warm_requests_per_swap": Target("<", 13, "<= 12"),
             "pools": Target(">=", 5_000, ">= 5,000"),
         },
+        repeats=1,
     ),
     "scheduler_bench": Spec(
         module="scheduler_bench",
         quick=("--strategies", "1000", "--seconds", "6"),
         parse=json_or(scheduler_parser),
-        units={"p99_lateness_ms_at_1000": "ms", "most_strategies_on_time": "strategies"},
+        units={
+            "p99_lateness_ms_at_1000": "ms",
+            "most_strategies_on_time": "strategies",
+            "baseline_idle_tick_p99_ms": "ms",
+        },
         targets={
             "p99_lateness_ms_at_1000": Target("<", 1000.0, "< 1,000 ms"),
             "most_strategies_on_time": Target(">=", 1000, ">= 1,000"),
         },
+        ratios={"p99_lateness_ms_at_*": ("baseline_idle_tick_p99_ms",)},
     ),
 }
 
@@ -298,56 +366,94 @@ def _format(value: float, unit: str) -> str:
     return f"{text} {unit}".strip()
 
 
-def rows_for(spec: Spec, full: bool, timeout_s: float) -> list[Row]:
-    """Run one benchmark and turn its figures into rows (a failed run is one row saying so)."""
-    args = spec.full if full else spec.quick
-    started = time.perf_counter()
-    code, output = run_module(spec.module, args, timeout_s)
-    took = time.perf_counter() - started
+def _ratio_text(ratio: float, baseline: str) -> str:
+    name = baseline.removeprefix("baseline_")
+    return f"{ratio:,.3g}x {name}"
+
+
+def summarise(spec: Spec, runs: list[dict[str, float]]) -> list[Row]:
+    """One row per figure: its median over the runs and the median of its per-run ratio."""
     name = spec.module.removesuffix("_bench")
-    if code is None:
-        return [Row(name, "(run)", f"timed out after {timeout_s:.0f} s", "", "FAILED")]
-    figures = spec.parse(output)
-    if code != 0 or not figures:
-        last = (output.strip().splitlines() or ["no output"])[-1][:60]
-        return [Row(name, "(run)", f"exit {code}: {last}", "", "FAILED")]
+    names = [f for f in dict.fromkeys(k for run in runs for k in run)]
     rows = []
-    for figure, value in figures.items():
-        target = spec.targets.get(figure)
+    for figure in names:
+        values = [run[figure] for run in runs if figure in run]
+        ratios, baseline = [], ""
+        for run in runs:
+            used = spec.baseline_for(figure, run) if figure in run else None
+            if used:
+                ratios.append(run[figure] / run[used])
+                baseline = used
+        value = statistics.median(values)
+        ratio = statistics.median(ratios) if ratios else None
         unit = spec.units.get(figure, "")
+        target = spec.targets.get(figure)
+        judged = ratio if target and target.on_ratio else value
+        met = "-" if not target else ("NO" if judged is None or not target.met(judged) else "yes")
         rows.append(
             Row(
                 name,
                 figure,
                 _format(value, unit),
                 target.text if target else "-",
-                ("yes" if target.met(value) else "NO") if target else "-",
+                met,
                 value,
                 unit,
+                _ratio_text(ratio, baseline) if ratio is not None else "-",
+                ratio,
+                baseline,
+                values,
+                ratios,
             )
         )
     for figure, target in spec.targets.items():
-        if figure not in figures:
+        if figure not in names:
             rows.append(Row(name, figure, "not printed", target.text, "NO"))
-    rows.append(Row(name, "(wall time)", f"{took:.1f} s", "", ""))
     return rows
+
+
+def rows_for(spec: Spec, full: bool, timeout_s: float, repeats: int | None = None) -> list[Row]:
+    """Run one benchmark ``repeats`` times and turn its figures into rows (a failure is one row)."""
+    args = spec.full if full else spec.quick
+    name = spec.module.removesuffix("_bench")
+    count = 1 if spec.repeats == 1 else (repeats or spec.repeats)
+    runs: list[dict[str, float]] = []
+    started = time.perf_counter()
+    for _ in range(count):
+        code, output = run_module(spec.module, args, timeout_s)
+        if code is None:
+            return [Row(name, "(run)", f"timed out after {timeout_s:.0f} s", "", "FAILED")]
+        figures = spec.parse(output)
+        if code != 0 or not figures:
+            last = (output.strip().splitlines() or ["no output"])[-1][:60]
+            return [Row(name, "(run)", f"exit {code}: {last}", "", "FAILED")]
+        runs.append(figures)
+    took = time.perf_counter() - started
+    rows = summarise(spec, runs)
+    rows.append(Row(name, "(wall time)", f"{took:.1f} s for {count} run(s)", "", ""))
+    return rows
+
+
+COLUMNS = (
+    ("bench", "benchmark"),
+    ("figure", "figure"),
+    ("measured", "median"),
+    ("ratio", "ratio to baseline (same run)"),
+    ("target", "target"),
+    ("met", "met?"),
+)
 
 
 def render(rows: list[Row]) -> str:
     """A plain-text table (Markdown-compatible, so it pastes into the README)."""
-    header = Row("benchmark", "figure", "measured", "target", "met?")
-    table = [header, *rows]
-    widths = [
-        max(len(getattr(r, f)) for r in table)
-        for f in ("bench", "figure", "measured", "target", "met")
-    ]
+    table = [[title for _, title in COLUMNS], *([getattr(r, f) for f, _ in COLUMNS] for r in rows)]
+    widths = [max(len(cells[i]) for cells in table) for i in range(len(COLUMNS))]
 
-    def line(r: Row) -> str:
-        cells = (r.bench, r.figure, r.measured, r.target, r.met)
+    def line(cells: list[str]) -> str:
         return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+    return "\n".join([line(table[0]), rule, *(line(cells) for cells in table[1:])])
 
 
 def as_json(rows: list[Row]) -> list[dict[str, Any]]:
