@@ -380,18 +380,15 @@ class ChainClient:
             return True
         return status in _SATISFIES.get(self.wait_until, _SATISFIES["FINAL"])
 
-    async def history_start(self, *, archival: bool = False) -> datetime | None:
-        """When the oldest block the lookup endpoint still keeps was made (nearcore's
+    async def history_start(self) -> datetime | None:
+        """When the oldest block the regular endpoints still keep was made (nearcore's
         ``block`` with ``sync_checkpoint: earliest_available``); None when it cannot say.
 
         A non-archival node forgets transactions older than its garbage-collection horizon: its
         "unknown" means nothing about a transaction signed before this time.
         """
-        transport = self.archival if archival and self.archival is not None else self.transport
         try:
-            block = await self.rpc_once(
-                "block", {"sync_checkpoint": "earliest_available"}, transport=transport
-            )
+            block = await self.rpc_once("block", {"sync_checkpoint": "earliest_available"})
         except RpcError:
             return None
         header = block.get("header") if isinstance(block, Mapping) else None

@@ -114,6 +114,3 @@ def _error_detail(cause: Any, data: Any, message: str) -> str:
                 else json.dumps(candidate, separators=(",", ":"), sort_keys=True)
             )
     return message
-
-
-# --------------------------------------------------------------------------- signing
