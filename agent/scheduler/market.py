@@ -121,7 +121,7 @@ class ExchangeMarket:
         measured = inputs.measure(token_in, targets, amount)
         market = getattr(self.ctx, "market", None)
         if market is not None:  # keep reading the pools this accepted price came from
-            market.establish(p for s in measured.evidence.sources for p in s.pools)
+            market.establish(measured.evidence.source_pools)
         return measured.rate
 
     async def balance(self, token: str) -> int:
