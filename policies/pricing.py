@@ -133,6 +133,11 @@ class Evidence:
     sources: tuple[Source, ...] = ()
     discarded: tuple[Discarded, ...] = ()
 
+    @property
+    def source_pools(self) -> tuple[int, ...]:
+        """The pools of every source, in order (what an accepted price keeps reading)."""
+        return tuple(p for s in self.sources for p in s.pools)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "sources": [s.to_dict() for s in self.sources],
@@ -275,7 +280,7 @@ def _checked_dollars(
             try:
                 worth = _dollar_worth(market, coin, accepted)
             except PriceUnavailable as exc:
-                pools = tuple(p for s in exc.evidence.sources for p in s.pools)
+                pools = exc.evidence.source_pools
                 why[coin] = Discarded(
                     pools,
                     (),
@@ -288,7 +293,7 @@ def _checked_dollars(
                 whole = worth.rate * (MICRO_USD / dollar)
                 sources = worth.evidence.sources
                 why[coin] = Discarded(
-                    tuple(p for s in sources for p in s.pools),
+                    worth.evidence.source_pools,
                     tuple(k for s in sources for k in s.kinds),
                     f"{coin} is declared a stablecoin, but its pools against {names} price it at "
                     f"{_usd(int(whole))}, more than {market.rules.max_spread_bps} bps from $1; "
@@ -529,7 +534,7 @@ class PoolPrices:
 
     def _accepted(self, measured: Measurement) -> None:
         if self._on_sources is not None:
-            self._on_sources(p for s in measured.evidence.sources for p in s.pools)
+            self._on_sources(measured.evidence.source_pools)
 
     def _market(self) -> PriceInputs:
         return PriceInputs(list(self._pools()), self.stablecoins, self.bridge, self.rules)

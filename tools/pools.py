@@ -21,6 +21,7 @@ from math import isqrt
 from typing import Any
 
 from tools.stable_swap import (
+    FEE_DIVISOR,
     RATED_DECIMALS,
     STABLE_DECIMALS,
     rated_swap_out,
@@ -28,7 +29,6 @@ from tools.stable_swap import (
     to_comparable,
 )
 
-FEE_DIVISOR = 10_000
 SIMPLE_POOL = "SIMPLE_POOL"
 STABLE_SWAP = "STABLE_SWAP"
 RATED_SWAP = "RATED_SWAP"

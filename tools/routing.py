@@ -11,7 +11,6 @@ are never routed through (see ``tools.pools``).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.chain import ChainClient
 from tools.errors import ContractAnswerError, NoRouteError, ViewCallError
+from tools.pool_index import read_pool_range
 from tools.pools import FEE_DIVISOR, Pool, swap_out
 from tools.rpc_values import U64_MAX, parse_uint
 
@@ -83,25 +83,7 @@ async def fetch_pools(chain: ChainClient, exchange_id: str, concurrency: int = 8
     (``tools.market.Market``), which reads the few pools that matter."""
     raw = await chain.view(exchange_id, "get_number_of_pools", {})
     total = parse_uint(raw, "the number of pools", limit=U64_MAX, error=ContractAnswerError)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def read(start: int) -> list[Any]:
-        async with gate:
-            return list(
-                await chain.view(exchange_id, "get_pools", {"from_index": start, "limit": PAGE})
-                or []
-            )
-
-    starts = list(range(0, total, PAGE))
-    pages = await asyncio.gather(*(read(start) for start in starts))
-    pools: list[Pool] = []
-    for start, page in zip(starts, pages, strict=True):
-        for offset, view in enumerate(page):
-            try:
-                pools.append(Pool.from_view(start + offset, view))
-            except (KeyError, TypeError, ValueError):
-                log.warning("skipping unreadable pool %s", start + offset)
-    return pools
+    return await read_pool_range(chain, exchange_id, 0, total, PAGE, concurrency)
 
 
 def _hop(pool: Pool, token_in: str, token_out: str, amount: int) -> Hop | None:

@@ -98,11 +98,11 @@ class ExchangeMarket:
         if base_id == quote_id:
             return Fraction(1)
         whole = Fraction(10**base_dec, 10**quote_dec)  # base units per quote unit, as wholes
-        sized_in = (await self._flow(size.token))[0] if size is not None else base_id
-        inputs = await self._inputs(base_id, quote_id, sized_in)
         if size is None:
+            inputs = await self._inputs(base_id, quote_id, base_id)
             return self._rate(inputs, base_id, quote_id, 10**base_dec) * whole
         sold_id, sold_dec = await self._flow(size.token)
+        inputs = await self._inputs(base_id, quote_id, sold_id)
         amount = parse_amount(size.amount, sold_dec)
         if sold_id == quote_id:  # buying base: quote paid per base received
             return whole / self._rate(inputs, quote_id, base_id, amount)
@@ -121,7 +121,7 @@ class ExchangeMarket:
         measured = inputs.measure(token_in, targets, amount)
         market = getattr(self.ctx, "market", None)
         if market is not None:  # keep reading the pools this accepted price came from
-            market.establish(p for s in measured.evidence.sources for p in s.pools)
+            market.establish(measured.evidence.source_pools)
         return measured.rate
 
     async def balance(self, token: str) -> int:
