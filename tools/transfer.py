@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from tools.account_id import is_near_implicit
 from tools.action import NEAR, CanonicalAction, FunctionCallSpec, TokenFlow, TransactionSpec
 from tools.action import TransferSpec as NativeTransfer
 from tools.amounts import format_amount, parse_amount
@@ -47,7 +48,7 @@ class TransferTool(Tool[TransferArgs]):
         amount = parse_amount(args.amount, token.decimals)
         if receiver == ctx.account_id:
             raise ToolError(f"{receiver} is this account; sending to yourself does nothing")
-        if not is_implicit_account(receiver) and not await ctx.chain.account_exists(receiver):
+        if not is_near_implicit(receiver) and not await ctx.chain.account_exists(receiver):
             raise UnknownAccountError(
                 f"the receiver {receiver} does not exist on {ctx.network.network_id}",
                 account_id=receiver,
@@ -161,8 +162,3 @@ def storage_deposit_call(ctx: ToolContext, account_id: str, deposit: int) -> Fun
         gas=ctx.gas_for("storage_deposit"),
         deposit=deposit,
     )
-
-
-def is_implicit_account(account_id: str) -> bool:
-    """A NEAR implicit account id: 64 lowercase hex characters (an ed25519 public key)."""
-    return len(account_id) == 64 and all(c in "0123456789abcdef" for c in account_id)
