@@ -94,15 +94,13 @@ class TransferTool(Tool[TransferArgs]):
         actions: list[FunctionCallSpec] = []
         outflows: list[TokenFlow] = []
         note = ""
-        deposit = await registration_deposit(ctx, contract, receiver)
-        if deposit:
-            actions.append(storage_deposit_call(ctx, receiver, deposit))
-            outflows.append(
-                TokenFlow(token=NEAR, amount=deposit, recipient=contract, purpose="storage_deposit")
-            )
+        if (reg := await registration(ctx, contract, receiver)) is not None:
+            call, flow = reg
+            actions.append(call)
+            outflows.append(flow)
             note = (
                 f"; registers {receiver} on {contract} first "
-                f"({format_amount(deposit, NEAR_DECIMALS)} NEAR storage deposit)"
+                f"({format_amount(flow.amount, NEAR_DECIMALS)} NEAR storage deposit)"
             )
         actions.append(
             FunctionCallSpec(
@@ -153,6 +151,20 @@ async def registration_deposit(ctx: ToolContext, contract: str, account_id: str)
     if minimum <= 0:
         raise ToolError(f"{contract} reports no storage_balance_bounds minimum")
     return minimum
+
+
+async def registration(
+    ctx: ToolContext, contract: str, account_id: str
+) -> tuple[FunctionCallSpec, TokenFlow] | None:
+    """The ``storage_deposit`` that registers ``account_id`` on ``contract`` and the NEAR outflow
+    it pays (they always go into an action together); None when it is registered already."""
+    deposit = await registration_deposit(ctx, contract, account_id)
+    if not deposit:
+        return None
+    return (
+        storage_deposit_call(ctx, account_id, deposit),
+        TokenFlow(token=NEAR, amount=deposit, recipient=contract, purpose="storage_deposit"),
+    )
 
 
 def storage_deposit_call(ctx: ToolContext, account_id: str, deposit: int) -> FunctionCallSpec:
