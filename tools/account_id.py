@@ -12,6 +12,7 @@ import re
 # and "$" matches before a trailing newline ("bob.near\n"); neither is a NEAR account id.
 _ACCOUNT_PART = r"[a-z0-9]+(?:[-_][a-z0-9]+)*"
 _ACCOUNT_ID = re.compile(rf"{_ACCOUNT_PART}(?:\.{_ACCOUNT_PART})*", re.ASCII)
+_NEAR_IMPLICIT = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
 def is_valid_account_id(account_id: str) -> bool:
@@ -24,3 +25,8 @@ def is_valid_account_id(account_id: str) -> bool:
         and 2 <= len(account_id) <= 64
         and _ACCOUNT_ID.fullmatch(account_id) is not None
     )
+
+
+def is_near_implicit(account_id: str) -> bool:
+    """A NEAR implicit account id: 64 lowercase hex characters (an ed25519 public key)."""
+    return isinstance(account_id, str) and _NEAR_IMPLICIT.fullmatch(account_id) is not None

@@ -38,7 +38,7 @@ from tools.errors import (
 from tools.outcome import TxOutcome
 from tools.ref_logs import LOSTFOUND_OWNER, LOSTFOUND_USER, ft_transfers, lostfound_of
 from tools.rpc_values import contract_u128, u128_text
-from tools.transfer import registration_deposit, storage_deposit_call
+from tools.transfer import registration
 
 CLAIM_COMMAND = '`near-agent do "recover my tokens from the exchange"`'
 """What the user runs to claim everything in their lost-and-found (the offline planner's phrase)."""
@@ -77,20 +77,11 @@ class ClaimLostfoundTool(Tool[ClaimLostfoundArgs]):
         outflows: list[TokenFlow] = []
         lines: list[str] = []
         for token, amount in parked.items():
-            deposit = await registration_deposit(ctx, token, me)
-            if deposit:
-                txs.append(
-                    TransactionSpec(
-                        signer_id=me,
-                        receiver_id=token,
-                        actions=(storage_deposit_call(ctx, me, deposit),),
-                    )
-                )
-                outflows.append(
-                    TokenFlow(
-                        token=NEAR, amount=deposit, recipient=token, purpose="storage_deposit"
-                    )
-                )
+            reg = await registration(ctx, token, me)
+            if reg is not None:
+                call, flow = reg
+                txs.append(TransactionSpec(signer_id=me, receiver_id=token, actions=(call,)))
+                outflows.append(flow)
             txs.append(
                 TransactionSpec(
                     signer_id=me,
@@ -110,7 +101,7 @@ class ClaimLostfoundTool(Tool[ClaimLostfoundArgs]):
             )
             lines.append(
                 await _shown(ctx, token, amount)
-                + (f" (registers you on {token} first)" if deposit else "")
+                + (f" (registers you on {token} first)" if reg is not None else "")
             )
         await require_near_for(ctx, txs, "the claim")
         return CanonicalAction(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from tools.account_id import is_valid_account_id
+from tools.account_id import is_near_implicit, is_valid_account_id
 from tools.endpoints import default_endpoints
 from tools.errors import InvalidAccountIdError, NetworkConfigError, NotConfiguredError
 from tools.network_catalog import (
@@ -36,7 +36,7 @@ _PUBLIC: dict[str, dict[str, Any]] = {  # endpoints: tools/endpoints.py, DEFAULT
 # A token symbol: a letter, then up to 15 letters or digits, and an optional short suffix after
 # one dot (USDC.e, USDT.e: bridged tokens are named apart from the native ones).
 _SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9]{0,15}(?:\.[A-Za-z][A-Za-z0-9]{0,3})?", re.ASCII)
-_IMPLICIT = re.compile(r"[0-9a-f]{64}|0x[0-9a-f]{40}")
+_ETH_IMPLICIT = re.compile(r"0x[0-9a-f]{40}", re.ASCII)
 
 
 def is_token_symbol(text: object) -> TypeGuard[str]:
@@ -46,7 +46,9 @@ def is_token_symbol(text: object) -> TypeGuard[str]:
 
 def is_implicit_account(text: str) -> bool:
     """A 64-hex (NEAR implicit) or 0x-40-hex (ETH implicit) account id."""
-    return isinstance(text, str) and _IMPLICIT.fullmatch(text) is not None
+    return is_near_implicit(text) or (
+        isinstance(text, str) and _ETH_IMPLICIT.fullmatch(text) is not None
+    )
 
 
 def names_a_contract(text: str) -> bool:

@@ -66,7 +66,7 @@ from tools.ref_logs import (
 )
 from tools.routing import best_route, min_out
 from tools.rpc_values import u128_text
-from tools.transfer import registration_deposit, storage_deposit_call
+from tools.transfer import registration
 
 
 class SwapTool(Tool[SwapArgs]):
@@ -111,13 +111,11 @@ class SwapTool(Tool[SwapArgs]):
         outflows: list[TokenFlow] = []
 
         async def register(contract: str) -> FunctionCallSpec | None:
-            deposit = await registration_deposit(ctx, contract, me)
-            if not deposit:
+            if (reg := await registration(ctx, contract, me)) is None:
                 return None
-            outflows.append(
-                TokenFlow(token=NEAR, amount=deposit, recipient=contract, purpose="storage_deposit")
-            )
-            return storage_deposit_call(ctx, me, deposit)
+            call, flow = reg
+            outflows.append(flow)
+            return call
 
         if (reg := await register(eff_out)) is not None:
             txs.append(TransactionSpec(signer_id=me, receiver_id=eff_out, actions=(reg,)))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from tools.account_id import is_near_implicit
 from tools.action import NEAR, CanonicalAction, FunctionCallSpec, TokenFlow, TransactionSpec
 from tools.action import TransferSpec as NativeTransfer
 from tools.amounts import format_amount, parse_amount
@@ -47,7 +48,7 @@ class TransferTool(Tool[TransferArgs]):
         amount = parse_amount(args.amount, token.decimals)
         if receiver == ctx.account_id:
             raise ToolError(f"{receiver} is this account; sending to yourself does nothing")
-        if not is_implicit_account(receiver) and not await ctx.chain.account_exists(receiver):
+        if not is_near_implicit(receiver) and not await ctx.chain.account_exists(receiver):
             raise UnknownAccountError(
                 f"the receiver {receiver} does not exist on {ctx.network.network_id}",
                 account_id=receiver,
@@ -93,15 +94,13 @@ class TransferTool(Tool[TransferArgs]):
         actions: list[FunctionCallSpec] = []
         outflows: list[TokenFlow] = []
         note = ""
-        deposit = await registration_deposit(ctx, contract, receiver)
-        if deposit:
-            actions.append(storage_deposit_call(ctx, receiver, deposit))
-            outflows.append(
-                TokenFlow(token=NEAR, amount=deposit, recipient=contract, purpose="storage_deposit")
-            )
+        if (reg := await registration(ctx, contract, receiver)) is not None:
+            call, flow = reg
+            actions.append(call)
+            outflows.append(flow)
             note = (
                 f"; registers {receiver} on {contract} first "
-                f"({format_amount(deposit, NEAR_DECIMALS)} NEAR storage deposit)"
+                f"({format_amount(flow.amount, NEAR_DECIMALS)} NEAR storage deposit)"
             )
         actions.append(
             FunctionCallSpec(
@@ -154,6 +153,20 @@ async def registration_deposit(ctx: ToolContext, contract: str, account_id: str)
     return minimum
 
 
+async def registration(
+    ctx: ToolContext, contract: str, account_id: str
+) -> tuple[FunctionCallSpec, TokenFlow] | None:
+    """The ``storage_deposit`` that registers ``account_id`` on ``contract`` and the NEAR outflow
+    it pays (they always go into an action together); None when it is registered already."""
+    deposit = await registration_deposit(ctx, contract, account_id)
+    if not deposit:
+        return None
+    return (
+        storage_deposit_call(ctx, account_id, deposit),
+        TokenFlow(token=NEAR, amount=deposit, recipient=contract, purpose="storage_deposit"),
+    )
+
+
 def storage_deposit_call(ctx: ToolContext, account_id: str, deposit: int) -> FunctionCallSpec:
     return FunctionCallSpec(
         method_name="storage_deposit",
@@ -161,8 +174,3 @@ def storage_deposit_call(ctx: ToolContext, account_id: str, deposit: int) -> Fun
         gas=ctx.gas_for("storage_deposit"),
         deposit=deposit,
     )
-
-
-def is_implicit_account(account_id: str) -> bool:
-    """A NEAR implicit account id: 64 lowercase hex characters (an ed25519 public key)."""
-    return len(account_id) == 64 and all(c in "0123456789abcdef" for c in account_id)
