@@ -11,7 +11,6 @@ Every text value written through such a connection (INSERT, UPDATE, REPLACE) is 
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ import sqlite_utils
 
 from memory.redact import redact_text
 from memory.user_files import UnusableFile
+from tools.sqlite_wal import keep_wal_on_close, use_wal
 
 _WRITES = ("INSERT", "UPDATE", "REPLACE", "UPSERT", "WITH")
 
@@ -174,7 +174,8 @@ def connect(
     conn.path = str(path)
     conn.redacting = redacting
     try:
-        _use_wal(conn)
+        use_wal(conn)
+        keep_wal_on_close(conn)  # every commit is in the log already: closing costs no fsync
         conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -183,19 +184,6 @@ def connect(
         conn.close()
         raise
     return sqlite_utils.Database(conn)
-
-
-def _use_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
-    """Switch to WAL once; processes opening a new file together may briefly see it locked."""
-    for attempt in range(attempts):
-        try:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.02 * (attempt + 1))
 
 
 @contextmanager

@@ -51,6 +51,7 @@ from typing import ClassVar, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from tools.errors import ToolError, UnusableFile
+from tools.sqlite_wal import keep_wal_on_close, use_wal
 
 LEDGER_FILE = "nonces.db"
 LOCKS_DIR = "nonce-locks"
@@ -264,17 +265,30 @@ class NonceLedger:
         """The folder and the database file, private, whether never made or removed since."""
         with _usable(self.path):
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            try:
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                return
+            # a new file: a log left by the removed one would be replayed into it, half a database
+            for leftover in ("-wal", "-shm"):
+                Path(f"{self.path}{leftover}").unlink(missing_ok=True)
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """One write transaction, begun before reading (BEGIN IMMEDIATE): atomic across
-        processes. The schema is made inside it, so a removed database is simply begun again."""
+        processes. The schema is made inside it, so a removed database is simply begun again.
+
+        ``durable=False`` commits without an fsync of its own: the write-ahead log keeps commits
+        in order, so the next durable commit (a signature recorded before it is sent) makes it
+        durable too, and a power cut before that loses only an allocation nothing was signed
+        with."""
         self._ensure_file()
         with _usable(self.path):
             conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
             try:
-                conn.execute("PRAGMA synchronous=FULL")
+                use_wal(conn)
+                keep_wal_on_close(conn)
+                conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in _SCHEMA:
@@ -325,7 +339,7 @@ class NonceLedger:
             pause = min(pause * 2, 0.05)
 
     def allocate(self, key: NonceKey, chain_nonce: int) -> int:
-        with self._write() as conn:
+        with self._write(durable=False) as conn:  # made durable by the signature's record
             last = self._last(conn, key)
             nonce = max(chain_nonce, last) + 1
             if nonce > SQLITE_INT_MAX:
@@ -340,7 +354,7 @@ class NonceLedger:
 
     def last(self, key: NonceKey) -> int:
         """The highest nonce allocated (or seen used) for ``key``; 0 when none."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             return self._last(conn, key)
 
     def record(self, key: NonceKey, nonce: int, tx_hash: str) -> None:
