@@ -7,8 +7,8 @@ the same nonce, byte for byte, so the node executes it once and answers both wit
 two intents report "done" with one transaction. The nonce ledger (``NonceLedger``: SQLite plus
 one lock file per key) makes every nonce, and so every signature, belong to one allocation:
 
-* a nonce is ``max(chain nonce, last allocated for this key) + 1``, written durably in one
-  SQLite write transaction before anything is signed with it; after the node refuses a nonce
+* a nonce is ``max(chain nonce, last allocated for this key) + 1``, committed in one SQLite
+  write transaction before anything is signed with it; after the node refuses a nonce
   the ledger only ever moves forward;
 * every signed hash is recorded with its key and nonce before it is journalled or sent; a hash
   or a (key, nonce) already recorded is refused (:class:`SignatureReuseError`), so no hash can be
@@ -274,21 +274,23 @@ class NonceLedger:
                 Path(f"{self.path}{leftover}").unlink(missing_ok=True)
 
     @contextlib.contextmanager
-    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, begun before reading (BEGIN IMMEDIATE): atomic across
         processes. The schema is made inside it, so a removed database is simply begun again.
 
-        ``durable=False`` commits without an fsync of its own: the write-ahead log keeps commits
-        in order, so the next durable commit (a signature recorded before it is sent) makes it
-        durable too, and a power cut before that loses only an allocation nothing was signed
-        with."""
+        Commits survive a crash of any process but are not synced to the disk (WAL with
+        ``synchronous=NORMAL``): the ledger orders the processes of a running machine, and
+        after a power cut none of them is left to collide with. What a power cut may take
+        back is the latest allocations; a nonce sent with one is then on chain (allocation
+        starts above the chain's) or, at worst, refused by the node as used, never sent
+        twice: the journal, synced before every send, keeps the hash for reconcile."""
         self._ensure_file()
         with _usable(self.path):
             conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
             try:
                 use_wal(conn)
                 keep_wal_on_close(conn)
-                conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+                conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in _SCHEMA:
@@ -339,7 +341,7 @@ class NonceLedger:
             pause = min(pause * 2, 0.05)
 
     def allocate(self, key: NonceKey, chain_nonce: int) -> int:
-        with self._write(durable=False) as conn:  # made durable by the signature's record
+        with self._write() as conn:
             last = self._last(conn, key)
             nonce = max(chain_nonce, last) + 1
             if nonce > SQLITE_INT_MAX:
@@ -354,7 +356,7 @@ class NonceLedger:
 
     def last(self, key: NonceKey) -> int:
         """The highest nonce allocated (or seen used) for ``key``; 0 when none."""
-        with self._write(durable=False) as conn:
+        with self._write() as conn:
             return self._last(conn, key)
 
     def record(self, key: NonceKey, nonce: int, tx_hash: str) -> None:
