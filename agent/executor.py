@@ -3,6 +3,13 @@
 plan -> prepare -> policy (reserve) -> confirmation -> execute -> settle -> audit. The first step
 that does not complete stops the run; the report says what happened and what did not. Nothing
 here decides limits: the policy engine does, on the canonical action the tool prepared.
+
+A run's audit entries are written in as few durable commits as a crash allows: they wait in
+memory until something must be on disk first, then go in one transaction. Each signed
+transaction's journal entry is committed (with everything before it) before it is sent; the
+question to the user is committed before it is asked; the rest when the run ends, however it
+ends. A crash before a commit loses only entries about a run that sent nothing since its last
+commit, so nothing reconcile or the user needs.
 """
 
 from __future__ import annotations
@@ -12,7 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agent.plan import Plan, PlanStep
-from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
+from memory.audit import (
+    Actor,
+    AuditDraft,
+    AuditKind,
+    AuditLog,
+    PreparedDraft,
+    new_correlation_id,
+    prepare_draft,
+)
 from memory.audit.labels import label_content_hash, record_label
 from policies.approvals import ApprovalRefused
 from policies.engine import PolicyEngine
@@ -91,12 +106,19 @@ class Executor:
         self.review = review  # asked before signing what the policy allows outright
         self.actor: Actor = actor
         self.tools = tools if tools is not None else tool_registry.build_registry()
+        self._unwritten: dict[str, list[PreparedDraft]] = {}  # per run, by correlation id
         # make sure the prices the policy reads cover the action and are fresh (the market
         # snapshot the prepare took is reused when it does)
         self.before_evaluate = before_evaluate
 
     async def run(self, plan: Plan, *, correlation_id: str | None = None) -> RunReport:
         cid = correlation_id or new_correlation_id()
+        try:
+            return await self._run(plan, cid)
+        finally:
+            self._write(cid)  # whatever ended the run: every entry it made is written
+
+    async def _run(self, plan: Plan, cid: str) -> RunReport:
         report = RunReport(cid, plan)
         self._log(AuditKind.USER_MESSAGE, cid, {"text": plan.intent})
         self._log(AuditKind.PLAN, cid, plan.to_json_dict(), status="ok" if plan.ok else "refused")
@@ -195,6 +217,7 @@ class Executor:
             },
             tool,
         )
+        self._write(cid)  # on disk before the user, who may take long, is asked
         if self.confirm is None or not self.confirm(action, decision):
             self._log(AuditKind.APPROVAL_DENIED, cid, {"action_hash": decision.action_hash}, tool)
             return None
@@ -232,6 +255,7 @@ class Executor:
                 tool,
                 "signed",
             )
+            self._write(cid)  # journal before send: durable, with all the run said before it
             journalled.append(signed.tx_hash)
             failpoints.hit("after_sign")
 
@@ -269,6 +293,7 @@ class Executor:
         resolved = self._settle_or_release(reservation, cid, tool, sent=True)
         self._log(AuditKind.TX_OUTCOME, cid, {"result": result.model_dump(mode="json")}, tool, "ok")
         if tool == "submit_label":
+            self._write(cid)
             self._record_label(action, result, cid)
         summary = result.summary
         if resolved == "released":
@@ -322,7 +347,8 @@ class Executor:
         owner = self.policy.owner
         try:
             if sent:
-                self.policy.settle(reservation, owner=owner)
+                # journalled: a settlement lost to a power cut is redone by reconcile
+                self.policy.settle(reservation, owner=owner, durable=False)
             else:
                 self.policy.release(reservation, "nothing was sent", owner=owner)
         except ReservationResolved as exc:
@@ -366,6 +392,12 @@ class Executor:
         tool: str | None = None,
         status: str | None = None,
     ) -> None:
-        self.audit.append(
-            kind, actor=self.actor, correlation_id=cid, data=data, tool=tool, status=status
-        )
+        """Stage one entry of run ``cid``; :meth:`_write` commits the run's staged entries."""
+        draft = prepare_draft(AuditDraft(kind, self.actor, cid, data, tool, status))
+        self._unwritten.setdefault(cid, []).append(draft)
+
+    def _write(self, cid: str) -> None:
+        """Commit run ``cid``'s staged entries in one durable transaction (none: no commit)."""
+        drafts = self._unwritten.pop(cid, None)
+        if drafts:
+            self.audit.append_many(drafts)

@@ -176,12 +176,14 @@ SPECS: dict[str, Spec] = {
             "evaluate_ms": "ms",
             "audit_ms": "ms",
             "cli_cold_start_s": "s",
+            "syncs_per_swap": "fsyncs",
             "baseline_raw_commit_ms": "ms",
             "baseline_python_start_s": "s",
         },
         targets={
             "overhead_ms_per_intent": Target("<=", 1.5, "<= 1.5x raw commit", on_ratio=True),
             "cli_cold_start_s": Target("<", 0.5, "< 0.5 s"),
+            "syncs_per_swap": Target("<=", 8, "<= 8"),
         },
         ratios={
             "overhead_ms_per_intent": ("baseline_raw_commit_ms",),
@@ -282,6 +284,23 @@ SPECS: dict[str, Spec] = {
             "reserve_normal_per_s": ("baseline_hash_per_s",),
             "cedarpy_per_s": ("baseline_hash_per_s",),
         },
+    ),
+    "reservation_bench": Spec(
+        module="reservation_bench",
+        quick=("--quick", "--json"),
+        full=("--json",),
+        parse=json_or(lambda _: {}),
+        units={
+            **{f"reserve_p99_ms_at_{n}": "ms" for n in (1, 2, 4, 8)},
+            **{f"reserve_per_s_at_{n}": "reserves/s" for n in (1, 2, 4, 8)},
+            **{f"overspend_near_at_{n}": "NEAR" for n in (1, 2, 4, 8)},
+            "baseline_raw_commit_ms": "ms",
+        },
+        targets={
+            "reserve_p99_ms_at_8": Target("<", 20.0, "< 20 ms"),
+            **{f"overspend_near_at_{n}": Target("<=", 0, "0") for n in (1, 2, 4, 8)},
+        },
+        ratios={"reserve_p99_ms_at_*": ("baseline_raw_commit_ms",)},
     ),
     "rpc_bench": Spec(
         module="rpc_bench",

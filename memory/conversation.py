@@ -28,7 +28,7 @@ class Conversation:
     """Messages of every session in ``memory.db``; secrets pasted into chat are redacted."""
 
     def __init__(self, path: Path | str) -> None:
-        self._db = connect(path)
+        self._db = connect(path, durable=False)  # what the planner saw: no power-cut guarantee
         with write_transaction(self._db.conn):  # processes may open a new file together
             self._db.table(_TABLE).create(
                 {"id": int, "session_id": str, "role": str, "text": str, "ts": str},

@@ -256,12 +256,16 @@ class PolicyEngine:
         actual: Mapping[str, int] | None = None,
         *,
         owner: ProcessOwner | None = None,
+        durable: bool = True,
     ) -> ReservationRow:
         """The action ran: keep its reservation at what the chain moved (``actual`` per token,
         base units; None keeps the reserved amounts) and remember its recipients.
 
-        ReservationResolved if it is no longer pending (or no longer ``owner``'s)."""
-        return self._ledger.settle(reservation_id, actual, now_us=to_us(self.clock()), owner=owner)
+        ReservationResolved if it is no longer pending (or no longer ``owner``'s). ``durable``
+        may be False only when every transaction sent for it is journalled (see the ledger)."""
+        return self._ledger.settle(
+            reservation_id, actual, now_us=to_us(self.clock()), owner=owner, durable=durable
+        )
 
     def release(
         self, reservation_id: str, reason: str = "", *, owner: ProcessOwner | None = None

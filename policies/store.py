@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -369,6 +369,22 @@ class PolicyLedger:
         self._local = threading.local()
 
     @contextmanager
+    def _unsynced(self) -> Iterator[None]:
+        """Commits made inside skip their own fsync (the write-ahead log keeps their order, so
+        the next durable commit carries them). Only for what a power cut may undo because
+        reconcile redoes it from the journal and the chain: a claim or a settlement falls back
+        to a pending reservation, which still counts in full."""
+        if not self.durable:
+            yield
+            return
+        conn = self.conn
+        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA synchronous=FULL")
+
+    @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
         begin = write_transaction if write else read_transaction
         with begin(self.conn) as conn:
@@ -551,11 +567,12 @@ class PolicyLedger:
         One statement, so no reconcile can slip between the check and the mark; False means it
         was taken away (settled, released or let go) and nothing may be sent for it.
         """
-        cur = self.conn.execute(
-            "UPDATE reservations SET signing_us = COALESCE(signing_us, ?) "
-            f"WHERE id = ? AND status = 'pending' AND {_OWNER_MATCH}",
-            (now_us, reservation_id, owner.pid, owner.start, owner.host),
-        )
+        with self._unsynced():  # lost to a power cut: pending, resolved from the journal
+            cur = self.conn.execute(
+                "UPDATE reservations SET signing_us = COALESCE(signing_us, ?) "
+                f"WHERE id = ? AND status = 'pending' AND {_OWNER_MATCH}",
+                (now_us, reservation_id, owner.pid, owner.start, owner.host),
+            )
         return cur.rowcount == 1
 
     def disown(self, reservation_id: str, owner: ProcessOwner, *, now_us: int) -> bool:
@@ -579,13 +596,16 @@ class PolicyLedger:
         *,
         now_us: int,
         owner: ProcessOwner | None = None,
+        durable: bool = True,
     ) -> ReservationRow:
         """Replace the reserved amounts with what the chain moved; mark recipients as seen.
 
         Only a reservation still pending (and, given ``owner``, still that owner's) is settled;
         otherwise ReservationResolved says what became of it and nothing changes.
+        ``durable=False`` when the transactions are journalled: a power cut may then undo the
+        settlement, leaving a pending reservation (counted in full) for reconcile to settle.
         """
-        with self.transaction() as conn:
+        with nullcontext() if durable else self._unsynced(), self.transaction() as conn:
             row = self._close(reservation_id, "settled", now_us, owner)
             if actual is not None:
                 for token in set(row.amounts) | set(actual):

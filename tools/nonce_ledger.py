@@ -7,8 +7,8 @@ the same nonce, byte for byte, so the node executes it once and answers both wit
 two intents report "done" with one transaction. The nonce ledger (``NonceLedger``: SQLite plus
 one lock file per key) makes every nonce, and so every signature, belong to one allocation:
 
-* a nonce is ``max(chain nonce, last allocated for this key) + 1``, written durably in one
-  SQLite write transaction before anything is signed with it; after the node refuses a nonce
+* a nonce is ``max(chain nonce, last allocated for this key) + 1``, committed in one SQLite
+  write transaction before anything is signed with it; after the node refuses a nonce
   the ledger only ever moves forward;
 * every signed hash is recorded with its key and nonce before it is journalled or sent; a hash
   or a (key, nonce) already recorded is refused (:class:`SignatureReuseError`), so no hash can be
@@ -51,6 +51,7 @@ from typing import ClassVar, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from tools.errors import ToolError, UnusableFile
+from tools.sqlite_wal import keep_wal_on_close, use_wal
 
 LEDGER_FILE = "nonces.db"
 LOCKS_DIR = "nonce-locks"
@@ -264,17 +265,32 @@ class NonceLedger:
         """The folder and the database file, private, whether never made or removed since."""
         with _usable(self.path):
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            try:
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                return
+            # a new file: a log left by the removed one would be replayed into it, half a database
+            for leftover in ("-wal", "-shm"):
+                Path(f"{self.path}{leftover}").unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, begun before reading (BEGIN IMMEDIATE): atomic across
-        processes. The schema is made inside it, so a removed database is simply begun again."""
+        processes. The schema is made inside it, so a removed database is simply begun again.
+
+        Commits survive a crash of any process but are not synced to the disk (WAL with
+        ``synchronous=NORMAL``): the ledger orders the processes of a running machine, and
+        after a power cut none of them is left to collide with. What a power cut may take
+        back is the latest allocations; a nonce sent with one is then on chain (allocation
+        starts above the chain's) or, at worst, refused by the node as used, never sent
+        twice: the journal, synced before every send, keeps the hash for reconcile."""
         self._ensure_file()
         with _usable(self.path):
             conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
             try:
-                conn.execute("PRAGMA synchronous=FULL")
+                use_wal(conn)
+                keep_wal_on_close(conn)
+                conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in _SCHEMA:

@@ -15,7 +15,9 @@ from memory.audit.log import (
     AuditPayloadError,
     AuditReadError,
     Head,
+    PreparedDraft,
     new_correlation_id,
+    prepare_draft,
 )
 from memory.audit.verify import VerifyReport
 
@@ -29,6 +31,8 @@ __all__ = [
     "AuditPayloadError",
     "AuditReadError",
     "Head",
+    "PreparedDraft",
     "VerifyReport",
     "new_correlation_id",
+    "prepare_draft",
 ]

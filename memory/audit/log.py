@@ -233,6 +233,20 @@ def _clean_label(value: str | None, name: str, *, required: bool) -> str | None:
     return redact_text(value)
 
 
+@dataclass(frozen=True)
+class PreparedDraft:
+    """A draft already validated, redacted and normalised (:func:`prepare_draft`): a writer that
+    holds entries back to commit them together learns of a bad one when it is made."""
+
+    fields: dict[str, Any]
+
+
+def prepare_draft(draft: AuditDraft) -> PreparedDraft:
+    """AuditPayloadError now for what :meth:`AuditLog.append_many` would refuse later (but size,
+    which needs the entry's id and time)."""
+    return PreparedDraft(_prepare(draft))
+
+
 def _prepare(draft: AuditDraft) -> dict[str, Any]:
     """Validate, redact and normalise one draft into the fields that will be hashed."""
     try:
@@ -297,9 +311,11 @@ class AuditLog:
         draft = AuditDraft(kind, actor, correlation_id, data or {}, tool, status)
         return self.append_many([draft])[0]
 
-    def append_many(self, drafts: Iterable[AuditDraft]) -> list[AuditEntry]:
+    def append_many(self, drafts: Iterable[AuditDraft | PreparedDraft]) -> list[AuditEntry]:
         """Append several entries in one transaction: all of them are written, or none."""
-        prepared = [_prepare(d) for d in drafts]
+        prepared = [
+            dict(d.fields) if isinstance(d, PreparedDraft) else _prepare(d) for d in drafts
+        ]
         if not prepared:
             return []
         written: list[tuple[int, bytes, str, str]] = []

@@ -4,8 +4,10 @@ on a real home whose file was truncated, overwritten or mis-written."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,7 +56,11 @@ def overwrite(path: Path) -> None:
 
 
 def damage(path: Path, how: Callable[[Path], None]) -> None:
-    for suffix in ("-wal", "-shm"):  # the damage is in the file itself, not a journal
+    # the stores leave their log beside the file: move it all into the file first, since the
+    # damage is in the file itself, not a journal
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for suffix in ("-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     how(path)
 

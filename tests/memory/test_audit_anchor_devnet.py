@@ -6,7 +6,6 @@ ever published, so anchors from another test's log would (rightly) fail it.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typer.testing import CliRunner
 from agent.cli_audit import audit_app
 from agent.home import Home
 from memory.audit import AuditKind, AuditLog
+from tests.support.sqlite_copy import copy_database
 
 from .tampering import open_raw, rehash_all
 
@@ -172,11 +172,11 @@ def test_verify_anchored_reads_the_anchors_from_chain_not_the_local_copy(
     ok = near_agent(home, "audit", "verify", "--anchored")
     assert ok.returncode == 0 and "1 anchor(s) checked on chain" in ok.stdout, ok.stderr
     pristine = tmp_path / "pristine.db"
-    shutil.copy(home.audit_db, pristine)
+    copy_database(home.audit_db, pristine)
 
     for name, (tamper, first_bad) in TAMPERS.items():
         _emptied(home.audit_db)
-        shutil.copy(pristine, home.audit_db)
+        copy_database(pristine, home.audit_db)
         tamper(home.audit_db)
         checked = near_agent(home, "audit", "verify", "--anchored")
         if first_bad is None:

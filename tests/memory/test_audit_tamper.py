@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from memory.audit import AuditDraft, AuditKind, AuditLog, VerifyReport
+from tests.support.sqlite_copy import copy_database
 
 from .tampering import flip_byte, insert_forged, open_raw, rehash_all, swap_rows
 
@@ -48,7 +49,7 @@ def copy_of(pristine: Path) -> Iterator[CopyOf]:
     def make() -> Path:
         folder = tempfile.mkdtemp()
         folders.append(folder)
-        return Path(shutil.copy(pristine, Path(folder) / "audit.db"))
+        return copy_database(pristine, Path(folder) / "audit.db")
 
     yield make
     for folder in folders:
