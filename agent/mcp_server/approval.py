@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+ELICIT_TIMEOUT_S = 300  # unanswered by then: the call waits in the inbox instead
 ELICIT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -45,23 +46,31 @@ def elicit_message(preview: str, reasons: list[str], rules: list[dict[str, str]]
 
 @dataclass
 class Answer:
-    """What the user said to one elicited action (None: not asked)."""
+    """What the user said to one elicited action."""
 
     action_hash: str
     approved: bool
-    how: str  # accept | decline | cancel | error: ...
+    how: str  # accept | decline | cancel
 
 
 async def ask_by_elicitation(
     session: Any, request_id: Any, action_hash: str, message: str
-) -> Answer:
-    """Send one form elicitation; only an accept with ``approve: true`` approves."""
+) -> Answer | None:
+    """Send one form elicitation; only an accept with ``approve: true`` approves. None when
+    the client could not answer (an error): the call then waits in the inbox instead."""
+    import anyio
+    from mcp.shared.exceptions import MCPError
+
+    result = None
     try:
-        result = await session.elicit_form(
-            message=message, requested_schema=ELICIT_SCHEMA, related_request_id=request_id
-        )
-    except Exception as exc:  # the client failed to answer: nothing is approved
-        return Answer(action_hash, False, f"error: {type(exc).__name__}: {exc}"[:300])
+        with anyio.move_on_after(ELICIT_TIMEOUT_S):
+            result = await session.elicit_form(
+                message=message, requested_schema=ELICIT_SCHEMA, related_request_id=request_id
+            )
+    except (MCPError, ValueError, RuntimeError):  # no answer; nothing is approved
+        return None
+    if result is None:  # no answer in time
+        return None
     content = result.content or {}
     approved = result.action == "accept" and content.get("approve") is True
     return Answer(action_hash, approved, str(result.action))

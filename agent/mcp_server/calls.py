@@ -17,7 +17,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.executor import Executor, RunReport
-from agent.mcp_server.approval import Answer, Confirmer, ask_by_elicitation, elicit_message
+from agent.mcp_server.approval import (
+    Answer,
+    Confirmer,
+    ask_by_elicitation,
+    can_elicit,
+    elicit_message,
+)
 from agent.mcp_server.client_audit import ACTOR, ClientAudit
 from agent.mcp_server.tool_table import (
     AGENT_TOOLS,
@@ -89,7 +95,7 @@ class Calls:
             return await self._refused(intent, tool, list(exc.problems) or [exc.detail])
         step = PlanStep(tool=tool, args=args)
         answer: Answer | None = None
-        if mcp_session is not None:
+        if mcp_session is not None and can_elicit(mcp_session):
             answer = await self._elicit(step, mcp_session, request_id)
         confirmer = Confirmer(answer, self._inbox_filer(step))
         async with self.app.lock:
