@@ -2,11 +2,12 @@
 
 The same calls run three ways against one devnet home, interleaved round by round: in-process
 (the server's own ``Calls``, no protocol), through ``near-agent mcp`` over stdio, and over
-streamable HTTP (the SDK's client for both). Two calls make no chain request at all, so their figures hold no chain time: a call
-whose arguments the tool's model refuses (validated and audited) and ``recent_activity`` (an
-audited read). For a transfer the policy denies (prepared against the chain, decided, audited),
-chain time is the same both ways and cancels in the difference shown. Figures are medians;
-each MCP figure's ratio is to the in-process median of the same call, measured in the same run.
+streamable HTTP (the SDK's client for both). Two calls make no chain request at all, so their
+figures hold no chain time: a call whose arguments the tool's model refuses (validated and
+audited) and ``recent_activity`` (an audited read). For a transfer the policy denies (prepared
+against the chain, decided, audited), chain time is the same both ways and cancels in the
+difference shown. Figures are medians; each MCP figure's ratio is to the in-process median of
+the same call, measured in the same run.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
 Call = Callable[[], Awaitable[Any]]
 
 
-async def _interleaved(ways: dict[str, dict[str, Call]], rounds: int) -> dict[str, dict[str, float]]:
+async def _interleaved(
+    ways: dict[str, dict[str, Call]], rounds: int
+) -> dict[str, dict[str, float]]:
     """Median ms per way and call; each round runs every way once, one after the other, so a
     burst of load on the shared machine (a slow fsync) falls on all of them alike."""
     times: dict[str, dict[str, list[float]]] = {w: {c: [] for c in CALLS} for w in ways}
@@ -61,13 +64,13 @@ def _in_process_calls(app: Any) -> dict[str, Call]:
     from agent.mcp_server.calls import Calls
 
     calls = Calls(app, "bench in-process")
-    out: dict[str, Call] = {}
-    for name, (tool, args) in CALLS.items():
+
+    def one(tool: str, args: dict[str, Any]) -> Call:
         if tool == "recent_activity":
-            out[name] = lambda args=args: calls.recent_activity(args)
-        else:
-            out[name] = lambda tool=tool, args=args: calls.agent_tool(tool, args)
-    return out
+            return lambda: calls.recent_activity(args)
+        return lambda: calls.agent_tool(tool, args)
+
+    return {name: one(tool, args) for name, (tool, args) in CALLS.items()}
 
 
 def _session_calls(session: Any) -> dict[str, Call]:
@@ -75,7 +78,10 @@ def _session_calls(session: Any) -> dict[str, Call]:
         result = await session.call_tool(tool, args)
         assert result.structured_content is not None
 
-    return {name: (lambda t=tool, a=args: call(t, a)) for name, (tool, args) in CALLS.items()}
+    def one(tool: str, args: dict[str, Any]) -> Call:
+        return lambda: call(tool, args)
+
+    return {name: one(tool, args) for name, (tool, args) in CALLS.items()}
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -36,8 +36,8 @@ from agent.scheduler.inbox import Inbox
 from memory.audit import AuditKind, new_correlation_id
 from policies.evaluator import CONFIRM
 from tools.errors import ToolError
-from tools.validation import validation_problems
 from tools.registry import StepError, validate_args
+from tools.validation import validation_problems
 
 MAX_INTENT_CHARS = 2000
 INBOX_PREFIX = "mcp:"
@@ -165,7 +165,9 @@ class Calls:
         }
         return CallOutcome(data, True)
 
-    def _outcome(self, report: RunReport, confirmer: Confirmer, answer: Answer | None) -> CallOutcome:
+    def _outcome(
+        self, report: RunReport, confirmer: Confirmer, answer: Answer | None
+    ) -> CallOutcome:
         step = report.steps[0]
         data: dict[str, Any] = {
             "tool": step.tool,
@@ -221,17 +223,18 @@ class Calls:
             status="refused" if problems else None,
         )
         if problems:
-            data = {"status": "refused", "problems": problems, "correlation_id": cid}
-            return CallOutcome(data, True)
+            return CallOutcome(
+                {"status": "refused", "problems": problems, "correlation_id": cid}, True
+            )
         assert isinstance(tool, str)
         try:
             async with self.app.lock:
                 self.app.session.ctx.chain.requests.begin_command()
                 action, decision = await self.app.session.check(PlanStep(tool=tool, args=args))
         except ToolError as exc:
-            data = {"status": "refused", "problems": [exc.message], "correlation_id": cid}
-            return CallOutcome(data, True)
-        data = {
+            refused = {"status": "refused", "problems": [exc.message], "correlation_id": cid}
+            return CallOutcome(refused, True)
+        data: dict[str, Any] = {
             "tool": tool,
             "status": "checked",
             "preview": action.preview,
@@ -272,4 +275,3 @@ def recent_entries(audit: Any, limit: int) -> list[dict[str, Any]]:
     rows = audit.entries(limit=limit, newest_first=True)
     keep = ("id", "ts", "kind", "actor", "correlation_id", "tool", "status", "data")
     return [{k: v for k, v in row.to_dict().items() if k in keep} for row in rows]
-

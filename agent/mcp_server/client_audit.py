@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from memory.audit import AuditDraft, AuditEntry, AuditKind, AuditLog
+from memory.audit import Actor, AuditDraft, AuditEntry, AuditKind, AuditLog
 
-ACTOR = "mcp"
+ACTOR: Actor = "mcp"
 MAX_CLIENT_CHARS = 100
 UNNAMED = "unnamed client"
 

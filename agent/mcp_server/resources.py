@@ -31,7 +31,9 @@ RESOURCES = (
 def _whole(grant: Grant | None, measure: str, units: int) -> str | None:
     if measure == "usd":
         return f"${format_amount(units, 6)}"
-    decimals = NEAR_DECIMALS if measure == NEAR else (grant.decimals.get(measure) if grant else None)
+    decimals = (
+        NEAR_DECIMALS if measure == NEAR else (grant.decimals.get(measure) if grant else None)
+    )
     if decimals is None:
         return None
     return format_amount(units, decimals)

@@ -115,7 +115,7 @@ def build_server(app_factory: Any) -> Server[McpApp]:
                     input_schema=schema,
                     annotations=types.ToolAnnotations(
                         read_only_hint=name in READ_ONLY,
-                        destructive_hint=False if name in READ_ONLY else True,
+                        destructive_hint=name not in READ_ONLY,
                     ),
                 )
                 for name, description, schema in tool_specs(app.unavailable)

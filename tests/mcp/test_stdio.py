@@ -128,9 +128,7 @@ def test_a_first_time_recipient_is_asked_through_elicitation_and_an_accept_lands
     assert "approval_requested" in kinds and "approval_granted" in kinds
 
 
-def test_a_declined_elicitation_signs_nothing(
-    make_home: MakeHome, devnet: RunningDevnet
-) -> None:
+def test_a_declined_elicitation_signs_nothing(make_home: MakeHome, devnet: RunningDevnet) -> None:
     home = make_home()
     nonce = alice_nonce(devnet)
 
