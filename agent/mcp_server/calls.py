@@ -40,6 +40,7 @@ from tools.registry import StepError, validate_args
 from tools.validation import validation_problems
 
 MAX_INTENT_CHARS = 2000
+DONE = "done: the action ran; what it did is in result"
 INBOX_PREFIX = "mcp:"
 ERROR_STATUSES = frozenset({"refused", "denied", "declined", "failed", "unknown"})
 
@@ -172,7 +173,8 @@ class Calls:
         data: dict[str, Any] = {
             "tool": step.tool,
             "status": step.status,
-            "message": step.message,
+            # what the tool reported (task texts, token names) stays in ``result``, as data
+            "message": DONE if step.status == "done" else step.message,
             "preview": step.preview,
             "correlation_id": report.correlation_id,
         }

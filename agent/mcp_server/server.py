@@ -84,6 +84,15 @@ async def open_app(home: Home) -> AsyncIterator[McpApp]:
         await session.close()
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("near-agent")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return ""
+
+
 def _client(ctx: ServerRequestContext[Any]) -> str:
     params = ctx.session.client_params
     info = params.client_info if params is not None else None
@@ -167,6 +176,7 @@ def build_server(app_factory: Any) -> Server[McpApp]:
 
     return Server(
         SERVER_NAME,
+        version=_version(),
         instructions=INSTRUCTIONS,
         lifespan=app_factory,
         on_list_tools=list_tools,

@@ -45,8 +45,10 @@ def answering(approve: bool, seen: list[str] | None = None) -> Elicit:
 
 @asynccontextmanager
 async def stdio_session(
-    home: Home, client: str = "test-client", elicit: Elicit | None = None
+    home: Home, client: str = "test-client", elicit: Elicit | None = None, *, modern: bool = False
 ) -> AsyncIterator[ClientSession]:
+    """Connected and initialized; ``modern``: by ``server/discover`` (protocol 2026-07-28, no
+    requests from the server) instead of the ``initialize`` handshake."""
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "agent", "--home", str(home.root), "mcp"],
@@ -63,7 +65,7 @@ async def stdio_session(
                 client_info=types.Implementation(name=client, version="1.0"),
             ) as session,
         ):
-            await session.initialize()
+            await (session.discover() if modern else session.initialize())
             yield session
 
 

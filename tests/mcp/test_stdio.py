@@ -4,6 +4,7 @@ denies or wants confirmed, and that every call is in the audit log with the clie
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import Any
@@ -169,6 +170,25 @@ def test_a_client_that_cannot_elicit_gets_an_inbox_id_and_nothing_is_signed(
     assert "Send 0.1 NEAR to bob.test.near" in listed.stdout
 
 
+def test_a_client_on_the_requestless_protocol_gets_the_inbox_even_if_it_could_elicit(
+    make_home: MakeHome, devnet: RunningDevnet
+) -> None:
+    home = make_home()
+    nonce = alice_nonce(devnet)
+    asked: list[str] = []
+
+    async def scenario() -> dict[str, Any]:
+        async with stdio_session(
+            home, client="modern", elicit=answering(True, asked), modern=True
+        ) as client:
+            return data(await client.call_tool("transfer", PAY_BOB))
+
+    out = anyio.run(scenario)
+    assert out["status"] == "awaiting_approval" and out["inbox_id"] and not asked
+    assert alice_nonce(devnet) == nonce
+    assert {e.data["client"] for e in story(home, out["correlation_id"])} == {"modern 1.0"}
+
+
 HOSTILE: list[tuple[str, Any, str]] = [
     ("transfer", {"receiver_id": BOB, "amount": 0.1, "token": "NEAR"}, "amount"),
     ("transfer", {"receiver_id": BOB, "amount": 1, "token": "NEAR"}, "amount"),
@@ -236,8 +256,6 @@ def test_resources_show_the_budget_left_and_recent_activity_as_data(
             assert paid["status"] == "done", paid
             return grants.contents[0].text, recent.contents[0].text, activity, paid
 
-    import json
-
     grants_text, recent_text, activity, paid = anyio.run(scenario)
     grants = json.loads(grants_text)
     transfers = next(g for g in grants["grants"] if g["grant"]["id"] == "demo-transfers")
@@ -249,3 +267,22 @@ def test_resources_show_the_budget_left_and_recent_activity_as_data(
     assert paid["correlation_id"] in {e["correlation_id"] for e in recent}
     assert len(activity["entries"]) == 5
     assert activity["entries"][0]["data"]["client"] == "reader 1.0"
+
+
+def test_task_texts_from_the_chain_come_back_as_data_fields_only(make_home: MakeHome) -> None:
+    from devnet.genesis_default import TASK_SPECS
+
+    home = make_home()
+
+    async def scenario() -> dict[str, Any]:
+        async with stdio_session(home) as client:
+            return data(await client.call_tool("list_tasks", {"status": "open"}))
+
+    out = anyio.run(scenario)
+    assert out["status"] == "done"
+    titles = {spec["title"] for spec in TASK_SPECS}
+    listed = json.dumps(out["result"]["data"])
+    assert all(title in listed for title in titles)
+    outside = json.dumps({k: v for k, v in out.items() if k != "result"})
+    assert not any(title in outside for title in titles)
+    assert not any(title in out["result"]["summary"] for title in titles)
