@@ -95,10 +95,11 @@ class Calls:
         except StepError as exc:
             return await self._refused(intent, tool, list(exc.problems) or [exc.detail])
         step = PlanStep(tool=tool, args=args)
+        cid = new_correlation_id()  # the call's story, the inbox request included
         answer: Answer | None = None
         if mcp_session is not None and can_elicit(mcp_session):
             answer = await self._elicit(step, mcp_session, request_id)
-        confirmer = Confirmer(answer, self._inbox_filer(step))
+        confirmer = Confirmer(answer, self._inbox_filer(step, cid))
         async with self.app.lock:
             session = self.app.session
             session.ctx.chain.requests.begin_command()  # each call has the whole request budget
@@ -111,7 +112,7 @@ class Calls:
                 before_evaluate=session.feed.refresh,
             )
             plan = Plan(intent=intent, steps=[step], planner="offline")
-            report = await executor.run(plan)
+            report = await executor.run(plan, correlation_id=cid)
         return self._outcome(report, confirmer, answer)
 
     async def _elicit(self, step: PlanStep, mcp_session: Any, request_id: Any) -> Answer | None:
@@ -127,7 +128,7 @@ class Calls:
         message = elicit_message(action.preview, decision.reasons, rules)
         return await ask_by_elicitation(mcp_session, request_id, decision.action_hash, message)
 
-    def _inbox_filer(self, step: PlanStep) -> Any:
+    def _inbox_filer(self, step: PlanStep, cid: str) -> Any:
         def file(action: Any, decision: Any) -> str:
             return Inbox(self.app.jobs, self.audit).ask(  # type: ignore[arg-type]
                 strategy_id=f"{INBOX_PREFIX}{self.client}",
@@ -136,7 +137,7 @@ class Calls:
                 args=dict(step.args),
                 preview=action.preview,
                 reasons=list(decision.reasons),
-                correlation_id=new_correlation_id(),
+                correlation_id=cid,
             )
 
         return file

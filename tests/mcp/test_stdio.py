@@ -168,6 +168,18 @@ def test_a_client_that_cannot_elicit_gets_an_inbox_id_and_nothing_is_signed(
     )
     assert inbox_id in listed.stdout and "mcp:no-elicit 1.0" in listed.stdout
     assert "Send 0.1 NEAR to bob.test.near" in listed.stdout
+    [filed] = [e for e in story(home, out["correlation_id"]) if e.status == "inbox"]
+    assert filed.data["inbox_id"] == inbox_id and filed.data["client"] == "no-elicit 1.0"
+    before = near_of(devnet, BOB)
+    approved = subprocess.run(  # the user approves it, on the fresh preview: then it lands
+        [sys.executable, "-m", "agent", "--home", str(home.root)]
+        + ["approvals", "approve", inbox_id, "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+    assert near_of(devnet, BOB) - before == TENTH
 
 
 def test_a_client_on_the_requestless_protocol_gets_the_inbox_even_if_it_could_elicit(
