@@ -18,6 +18,7 @@ from agent.cli_grants import AllowLongExpiry, grants_app
 from agent.cli_group import command_group
 from agent.cli_intents import chat, do, plan, reconcile
 from agent.cli_keys import keys_app
+from agent.cli_mcp import mcp
 from agent.cli_schedule import approvals_app, daemon, pause, resume, schedule_app
 from agent.home import Home
 
@@ -44,6 +45,7 @@ app.command()(reconcile)
 app.command()(daemon)
 app.command()(pause)
 app.command()(resume)
+app.command()(mcp)
 
 
 @app.callback()

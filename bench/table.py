@@ -243,6 +243,23 @@ SPECS: dict[str, Spec] = {
         targets={"transfers_per_s": Target(">=", 300, ">= 300 tx/s")},
         ratios={"*_per_s": ("baseline_http_per_s",)},
     ),
+    "mcp_bench": Spec(
+        module="mcp_bench",
+        quick=("--quick", "--json"),
+        full=("--json",),
+        parse=json_or(lambda _: {}),
+        units={
+            f"{call}_{way}_ms": "ms"
+            for call in ("refused", "activity", "denied", "denied_overhead")
+            for way in ("stdio", "http", "inprocess")
+        }
+        | {f"baseline_{call}_inprocess_ms": "ms" for call in ("refused", "activity", "denied")},
+        ratios={
+            "refused_*_ms": ("baseline_refused_inprocess_ms",),
+            "activity_*_ms": ("baseline_activity_inprocess_ms",),
+            "denied_*_ms": ("baseline_denied_inprocess_ms",),
+        },
+    ),
     "policy_bench": Spec(
         module="policy_bench",
         quick=("-n", "4000", "--reserve-n", "300"),
