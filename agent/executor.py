@@ -14,7 +14,7 @@ commit, so nothing reconcile or the user needs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -98,6 +98,7 @@ class Executor:
         actor: Actor = "user",
         tools: dict[str, Tool[Any]] | None = None,
         before_evaluate: Callable[[ToolContext, CanonicalAction], Awaitable[None]] | None = None,
+        entry_data: Mapping[str, Any] | None = None,
     ) -> None:
         self.ctx = ctx
         self.policy = policy
@@ -107,6 +108,8 @@ class Executor:
         self.actor: Actor = actor
         self.tools = tools if tools is not None else tool_registry.build_registry()
         self._unwritten: dict[str, list[PreparedDraft]] = {}  # per run, by correlation id
+        # fields every entry it writes carries besides its own (an MCP call names its client)
+        self.entry_data = dict(entry_data or {})
         # make sure the prices the policy reads cover the action and are fresh (the market
         # snapshot the prepare took is reused when it does)
         self.before_evaluate = before_evaluate
@@ -393,6 +396,8 @@ class Executor:
         status: str | None = None,
     ) -> None:
         """Stage one entry of run ``cid``; :meth:`_write` commits the run's staged entries."""
+        if self.entry_data:
+            data = {**data, **self.entry_data}
         draft = prepare_draft(AuditDraft(kind, self.actor, cid, data, tool, status))
         self._unwritten.setdefault(cid, []).append(draft)
 

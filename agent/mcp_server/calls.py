@@ -106,10 +106,11 @@ class Calls:
             executor = Executor(
                 ctx=session.ctx,
                 policy=session.policy,
-                audit=self.audit,  # type: ignore[arg-type]
+                audit=session.audit,
                 confirm=confirmer,
                 actor=ACTOR,
                 before_evaluate=session.feed.refresh,
+                entry_data={"client": self.client},
             )
             plan = Plan(intent=intent, steps=[step], planner="offline")
             report = await executor.run(plan, correlation_id=cid)
@@ -154,8 +155,9 @@ class Calls:
         executor = Executor(
             ctx=self.app.session.ctx,
             policy=self.app.session.policy,
-            audit=self.audit,  # type: ignore[arg-type]
+            audit=self.app.session.audit,
             actor=ACTOR,
+            entry_data={"client": self.client},
         )
         report = await executor.run(plan)
         data = {

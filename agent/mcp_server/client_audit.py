@@ -1,8 +1,7 @@
 """The audit log as an MCP call writes it: actor ``mcp`` and the client's name on every entry.
 
-The executor writes each step of a call's story itself; wrapping the log it writes to is how
-every one of those entries (message, plan, decision, approval, transactions, outcome) comes to
-name the client that asked, with no change to the executor.
+The executor names the client on each step of a call's story itself (its ``entry_data``);
+this wrapper does the same for what the server writes directly (a dry run, an inbox request).
 """
 
 from __future__ import annotations
