@@ -150,6 +150,53 @@ def list_grants(ctx: typer.Context) -> None:
     Console().print(table)
 
 
+def grant_rules(g: Grant) -> list[tuple[str, str]]:
+    """A grant's rules in words, field by field: what ``grants show`` prints and the console
+    shows (one wording for both)."""
+    rows: list[tuple[str, str]] = []
+
+    def add(name: str, value: str) -> None:
+        rows.append((name, value))
+
+    add("description", g.description or "-")
+    add("expires_at", g.expires_at.isoformat())
+    add("kinds", ", ".join(g.kinds))
+    add("tokens", ", ".join(g.label(t) for t in g.tokens) or "(none)")
+    add("recipients", ", ".join(g.recipients) or "(none)")
+    add(
+        "contracts",
+        "; ".join(f"{c.contract}: {', '.join(c.methods)}" for c in g.contracts) or "(none)",
+    )
+    add("exchanges", ", ".join(g.exchanges) or "(none)")
+    add("per action", ", ".join(_amount(g, t, a) for t, a in g.per_action.items()) or "-")
+    add("per action (USD)", _usd(g.per_action_usd_micro))
+    for w in g.windows:
+        cap = _amount(g, w.token, w.amount or 0) if w.token else _usd(w.usd_micro)
+        add("window", f"{cap} in any {w.period_s}s")
+    if g.rate_limit:
+        add("rate limit", f"{g.rate_limit.count} per {g.rate_limit.period_s}s")
+    if g.min_interval_s is not None:
+        add("min interval", f"{g.min_interval_s}s")
+    if g.max_slippage_bps is not None:
+        add("max slippage", f"{g.max_slippage_bps} bps (quote <= {g.quote_max_age_s}s old)")
+    if g.hours_utc:
+        add(
+            "hours (UTC)",
+            ", ".join(
+                f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in g.hours_utc
+            ),
+        )
+    c = g.confirm
+    triggers = [f"above {_amount(g, t, a)}" for t, a in c.above.items()]
+    if c.above_usd_micro is not None:
+        triggers.append(f"above {_usd(c.above_usd_micro)}")
+    if c.first_time_recipient:
+        triggers.append("first-time recipient")
+    triggers += [f"every {k}" for k in c.kinds]
+    add("confirm", "; ".join(triggers) or "-")
+    return rows
+
+
 @grants_app.command("show")
 def show(
     ctx: typer.Context,
@@ -180,46 +227,8 @@ def show(
         )
         table.add_column("field")
         table.add_column("value")
-        table.add_row("description", g.description or "-")
-        table.add_row("expires_at", g.expires_at.isoformat())
-        table.add_row("kinds", ", ".join(g.kinds))
-        table.add_row("tokens", ", ".join(g.label(t) for t in g.tokens) or "(none)")
-        table.add_row("recipients", ", ".join(g.recipients) or "(none)")
-        table.add_row(
-            "contracts",
-            "; ".join(f"{c.contract}: {', '.join(c.methods)}" for c in g.contracts) or "(none)",
-        )
-        table.add_row("exchanges", ", ".join(g.exchanges) or "(none)")
-        table.add_row(
-            "per action", ", ".join(_amount(g, t, a) for t, a in g.per_action.items()) or "-"
-        )
-        table.add_row("per action (USD)", _usd(g.per_action_usd_micro))
-        for w in g.windows:
-            cap = _amount(g, w.token, w.amount or 0) if w.token else _usd(w.usd_micro)
-            table.add_row("window", f"{cap} in any {w.period_s}s")
-        if g.rate_limit:
-            table.add_row("rate limit", f"{g.rate_limit.count} per {g.rate_limit.period_s}s")
-        if g.min_interval_s is not None:
-            table.add_row("min interval", f"{g.min_interval_s}s")
-        if g.max_slippage_bps is not None:
-            table.add_row(
-                "max slippage", f"{g.max_slippage_bps} bps (quote <= {g.quote_max_age_s}s old)"
-            )
-        if g.hours_utc:
-            table.add_row(
-                "hours (UTC)",
-                ", ".join(
-                    f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in g.hours_utc
-                ),
-            )
-        c = g.confirm
-        triggers = [f"above {_amount(g, t, a)}" for t, a in c.above.items()]
-        if c.above_usd_micro is not None:
-            triggers.append(f"above {_usd(c.above_usd_micro)}")
-        if c.first_time_recipient:
-            triggers.append("first-time recipient")
-        triggers += [f"every {k}" for k in c.kinds]
-        table.add_row("confirm", "; ".join(triggers) or "-")
+        for name, value in grant_rules(g):
+            table.add_row(name, value)
         console.print(table)
 
 
@@ -274,23 +283,15 @@ def revoke(
     reason: Annotated[str, typer.Option(help="Why, for the record.")] = "",
 ) -> None:
     """End one grant (every version so far) or, with --all, every grant, at once."""
-    from agent.grant_changes import record_revocation
-    from memory.audit import AuditLog
+    from agent.grant_changes import UnknownGrant, revoke_grants
     from policies.engine import to_us
-    from policies.store import GrantBook
 
-    home: Home = ctx.obj
     if (grant_id is None) == (not all_):
         _fail("Give a grant id or --all (not both).")
-    with AuditLog(home.audit_db) as audit:  # opened first: a damaged log stops all of it
-        book = GrantBook(home.policy_db)
-        try:
-            if grant_id is not None and not book.grants(grant_id):
-                _fail(f"No grant {grant_id!r}; nothing was revoked.")
-            revoked = book.revoke(grant_id, now_us=to_us(_now()), reason=reason)
-        finally:
-            book.close()
-        record_revocation(audit, revoked, reason)
+    try:
+        revoked = revoke_grants(ctx.obj, grant_id, reason, now_us=to_us(_now()))
+    except UnknownGrant as exc:
+        _fail(str(exc))
     typer.echo(f"Revoked: {', '.join(revoked) if revoked else '(no grants)'}")
 
 

@@ -18,6 +18,7 @@ from agent.cli_group import command_group
 from agent.home import Home
 
 if TYPE_CHECKING:
+    from memory.audit import Actor
     from memory.jobs import JobStore
 
 schedule_app = command_group(
@@ -281,8 +282,8 @@ def remove(ctx: typer.Context, strategy_id: str) -> None:
     typer.echo(f"Removed {strategy_id}.")
 
 
-def set_paused(home: Home, paused: bool, reason: str) -> None:
-    """Pull or lift the kill switch as the user, audited: `pause`/`resume` and chat's twins."""
+def set_paused(home: Home, paused: bool, reason: str, actor: Actor = "user") -> None:
+    """Pull or lift the kill switch, audited: `pause`/`resume`, chat's twins and the console."""
     from memory.audit import AuditLog
     from memory.switch import KillSwitch
 
@@ -290,9 +291,9 @@ def set_paused(home: Home, paused: bool, reason: str) -> None:
         switch = KillSwitch(home.memory_db, audit)
         try:
             if paused:
-                switch.pause(actor="user", reason=reason)
+                switch.pause(actor=actor, reason=reason)
             else:
-                switch.resume(actor="user", reason=reason)
+                switch.resume(actor=actor, reason=reason)
         finally:
             switch.close()
 

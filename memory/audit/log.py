@@ -77,7 +77,7 @@ class AuditKind(StrEnum):
     LABEL_SUBMITTED = "label_submitted"
 
 
-Actor = Literal["user", "scheduler", "system"]
+Actor = Literal["user", "scheduler", "system", "console"]  # console: the local web page
 _ACTORS = frozenset(get_args(Actor))
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 MAX_ENTRY_BYTES = 1 << 20
