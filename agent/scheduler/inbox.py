@@ -9,6 +9,7 @@ an expired item can never be approved.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -118,7 +119,11 @@ class Inbox:
         if item is not None and item.fire_id is not None:
             self.store.note_fire(item.fire_id, {"inbox": f"{status}: {detail}"})
 
-    def deny(self, item_id: str) -> None:
+    def pending_for(self, strategy_id: str) -> list[InboxRow]:
+        """One strategy's pending, unexpired items, oldest first."""
+        return [item for item in self.pending() if item.strategy_id == strategy_id]
+
+    def deny(self, item_id: str, *, actor: str = "user") -> None:
         self.expire()
         item = self.store.inbox_item(item_id)
         if item is None:
@@ -127,7 +132,7 @@ class Inbox:
             raise InboxError(f"request {item_id} is {item.status}; only pending ones can be denied")
         self.audit.append(
             AuditKind.APPROVAL_DENIED,
-            actor="user",
+            actor=actor,
             correlation_id=new_correlation_id(),
             tool=item.tool,
             data={"inbox_id": item_id, "strategy_id": item.strategy_id},
@@ -135,7 +140,12 @@ class Inbox:
 
 
 async def approve_item(
-    session: Any, inbox: Inbox, item_id: str, confirm: Callable[[Any, Any], bool]
+    session: Any,
+    inbox: Inbox,
+    item_id: str,
+    confirm: Callable[[Any, Any], bool],
+    *,
+    actor: str = "user",
 ) -> Any:
     """Run an inbox item's tool call now, as the user, after a fresh preview.
 
@@ -153,7 +163,7 @@ async def approve_item(
         planner="offline",
     )
     try:
-        report = await session.executor(confirm, actor="user").run(plan)
+        report = await session.executor(confirm, actor=actor).run(plan)
     except BaseException:
         inbox.finish(item_id, "failed", "interrupted")
         raise
@@ -164,3 +174,52 @@ async def approve_item(
         status = {"done": "approved", "declined": "declined"}.get(step.status, "failed")
         inbox.finish(item_id, status, f"{step.status}: {step.message}")
     return report
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What one item of a bulk approval or denial became."""
+
+    item_id: str
+    ok: bool
+    message: str
+    report: Any = None  # the executor's RunReport when the item was run
+
+
+async def approve_all(
+    session: Any,
+    inbox: Inbox,
+    strategy_id: str,
+    confirm: Callable[[Any, Any], bool],
+    *,
+    actor: str = "user",
+) -> list[BulkOutcome]:
+    """Approve every pending item of one strategy, oldest first, each exactly as
+    ``approve_item`` does: prepared again, previewed to ``confirm``, evaluated again in full.
+
+    An item that fails or is declined does not stop the others (each is its own action).
+    """
+    outcomes: list[BulkOutcome] = []
+    for item in inbox.pending_for(strategy_id):
+        try:
+            report = await approve_item(session, inbox, item.id, confirm, actor=actor)
+        except InboxError as exc:  # resolved by someone else meanwhile
+            outcomes.append(BulkOutcome(item.id, False, str(exc)))
+            continue
+        step = report.steps[0] if report.steps else None
+        message = f"{step.status}: {step.message}" if step else (report.plan.error or "not run")
+        outcomes.append(BulkOutcome(item.id, bool(report.ok), message, report))
+    return outcomes
+
+
+def deny_all(inbox: Inbox, strategy_id: str, *, actor: str = "user") -> list[BulkOutcome]:
+    """Deny every pending item of one strategy (each audited as a single ``deny`` is)."""
+    outcomes: list[BulkOutcome] = []
+    for item in inbox.pending_for(strategy_id):
+        try:
+            inbox.deny(item.id, actor=actor)
+        except InboxError as exc:
+            outcomes.append(BulkOutcome(item.id, False, str(exc)))
+            continue
+        outcomes.append(BulkOutcome(item.id, True, "denied"))
+    return outcomes
