@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from agent.cli_audit import audit_app
+from agent.cli_console import console
 from agent.cli_contacts import contacts_app, prefs_app
 from agent.cli_errors import ReportsUnusableFiles
 from agent.cli_grants import AllowLongExpiry, grants_app
@@ -44,6 +45,7 @@ app.command()(reconcile)
 app.command()(daemon)
 app.command()(pause)
 app.command()(resume)
+app.command()(console)
 
 
 @app.callback()

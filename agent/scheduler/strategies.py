@@ -162,6 +162,23 @@ class DCA(_Base):
         return Decision(self.swap(self.sell, self.buy, self.amount), "scheduled buy")
 
 
+def _price_note(price_of: str, shown: str, price_in: str, state: str) -> str:
+    return f"{price_of} at {shown} {price_in}: {state}"
+
+
+def price_in_note(note: str) -> Decimal | None:
+    """The price a trigger's note states (``_price_note``'s format), for the console's chart."""
+    head, sep, _ = note.partition(": ")
+    parts = head.split(" ")
+    if not sep or len(parts) != 4 or parts[1] != "at":
+        return None
+    try:
+        price = Decimal(parts[2])
+    except InvalidOperation:
+        return None
+    return price if price.is_finite() else None
+
+
 class _PriceTrigger(_Base):
     """Swap once when the price of ``price_of`` in ``price_in`` crosses a level."""
 
@@ -191,10 +208,10 @@ class _PriceTrigger(_Base):
         price = await market.price(self.price_of, self.price_in, size)
         shown = show_price(price)
         if not self._crossed(price):
-            return Decision(None, f"{self.price_of} at {shown} {self.price_in}: waiting")
+            return Decision(None, _price_note(self.price_of, shown, self.price_in, "waiting"))
         return Decision(
             self.swap(self.sell, self.buy, self.amount),
-            f"{self.price_of} at {shown} {self.price_in}: triggered",
+            _price_note(self.price_of, shown, self.price_in, "triggered"),
             one_shot=True,
         )
 
