@@ -124,6 +124,12 @@ class TokenUnits:
         sign = "+" if signed and units > 0 else ""
         return f"{sign}{format_amount(units, decimals)} {shown(symbol)}"
 
+    def show_usd(self, micro: int) -> str:
+        """``$12.5`` from micro-dollars (how the policy measures USD budgets)."""
+        from tools.amounts import format_amount
+
+        return f"${format_amount(micro, 6)}"
+
 
 class Amount(BaseModel):
     """An amount of one token: base units (a decimal string, signed for balance changes) and
