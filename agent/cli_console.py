@@ -63,9 +63,23 @@ def console(
     sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
     bound = sock.getsockname()[1]
     token = new_token()
-    app = build_app(home, token=token, hosts=allowed_hosts(host, bound))
+    app = build_app(home, token=token, hosts=allowed_hosts(host, bound, _own_names(host)))
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"Console for {home.root}: http://{shown}:{bound}/?token={token}", err=False)
     typer.echo("Press Ctrl+C to stop.")
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _own_names(host: str) -> list[str]:
+    """This machine's name and addresses, which remote browsers use when it listens on all."""
+    import socket
+
+    if host not in ("0.0.0.0", "::"):
+        return []
+    name = socket.gethostname()
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+    except OSError:
+        addresses = set()
+    return [name, *sorted(addresses)]

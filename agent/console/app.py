@@ -4,7 +4,7 @@ library function the matching CLI command calls, audited with actor ``console``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,8 +17,11 @@ from agent.console import pages
 from agent.console.security import ConsoleGuard, csrf_for
 from agent.home import Home
 
+if TYPE_CHECKING:
+    from memory.audit import Actor
+
 HERE = Path(__file__).parent
-ACTOR = "console"
+ACTOR: Actor = "console"
 
 
 def _templates() -> Jinja2Templates:

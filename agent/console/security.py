@@ -50,10 +50,10 @@ def is_loopback(host: str) -> bool:
     return host in LOOPBACK or host.startswith("127.")
 
 
-def allowed_hosts(host: str, port: int) -> frozenset[str]:
+def allowed_hosts(host: str, port: int, extra: Iterable[str] = ()) -> frozenset[str]:
     """The Host header values a browser sends for this console (and nothing a rebinding DNS
-    name could send)."""
-    names = set(LOOPBACK) | {host}
+    name could send); ``extra``: this machine's own names, when it listens on every address."""
+    names = set(LOOPBACK) | {host} | set(extra)
     return frozenset(f"[{name}]:{port}" if ":" in name else f"{name}:{port}" for name in names)
 
 

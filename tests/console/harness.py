@@ -1,4 +1,4 @@
-"""A real ``near-agent console`` process, and a real ``near-agent daemon``, for the console tests."""
+"""Real ``near-agent console`` and ``near-agent daemon`` processes for the console tests."""
 
 from __future__ import annotations
 

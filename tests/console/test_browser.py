@@ -117,7 +117,8 @@ def test_a_grant_revoked_in_the_browser_stops_the_next_action(
         assert fire.status != "done"
     with AuditLog(home.audit_db) as log:
         decisions = log.entries(kind="policy_decision")
-        assert decisions and all(e.data["decision"] == "deny" for e in decisions)
+        assert decisions and all(e.status == "deny" for e in decisions)
+        assert any("grant_revoked" in str(e.data) or "revoked" in str(e.data) for e in decisions)
 
 
 def _fires(home: Home) -> int:
@@ -144,14 +145,15 @@ def test_the_kill_switch_in_the_browser_stops_the_daemons_fires(
         "every": "1s",
         "guards": {"max_trades": 1000, "per": "1h"},
     }
-    home = make_home(tmp_path / "home", fresh_devnet.state_dir / "manifest.json", strategies=[steady])
+    home = make_home(
+        tmp_path / "home", fresh_devnet.state_dir / "manifest.json", strategies=[steady]
+    )
     with running_console(home) as console, daemon_process(home) as daemon:
         page = browser_page
         page.goto(console.url)
         _wait(lambda: _fires(home) >= 2)  # the daemon is firing
         page.locator("#kill-switch").click()
-        page.wait_for_selector("p.said")
-        assert "PAUSED" in page.locator("#switch-state").inner_text()
+        page.wait_for_selector("text=PAUSED: nothing scheduled runs")
         shoot(page, "overview-paused")
         with AuditLog(home.audit_db) as log:
             (pulled,) = log.entries(kind=AuditKind.PAUSED, actor="console")
@@ -163,10 +165,18 @@ def test_the_kill_switch_in_the_browser_stops_the_daemons_fires(
         assert daemon.poll() is None  # paused, not dead
         page.locator("#kill-switch").click()  # resume
         page.wait_for_selector("text=running: strategies may act")
-        _wait(lambda: _fires(home) > stopped_at)
+        with AuditLog(home.audit_db) as log:
+            (resumed,) = log.entries(kind=AuditKind.RESUMED, actor="console")
+        _wait(lambda: _done_after(home, resumed.timestamp))  # it acts again
     with JobStore(home.root / "jobs.db") as store:
-        late = [f for f in store.fires("steady") if f.started_at.isoformat() > pulled.ts]
-    assert all(f.status == "abandoned" for f in late[: len(late) - (_fires(home) - stopped_at)])
+        fires = store.fires("steady")
+    paused_span = [f for f in fires if pulled.timestamp < f.started_at < resumed.timestamp]
+    assert all(f.status == "abandoned" for f in paused_span)  # none acted while paused
+
+
+def _done_after(home: Home, moment: Any) -> bool:
+    with JobStore(home.root / "jobs.db") as store:
+        return any(f.status == "done" and f.started_at > moment for f in store.fires("steady"))
 
 
 def _nothing_running(home: Home) -> bool:
@@ -179,7 +189,7 @@ def test_text_from_the_chain_or_a_model_renders_inert(
 ) -> None:
     home = make_home(tmp_path / "home", fresh_devnet.state_dir / "manifest.json")
     hostile = (
-        'label task <script>window.__ran = true</script>'
+        "label task <script>window.__ran = true</script>"
         '<img src=x onerror="window.__ran = true"> "quoted" & more'
     )
     with AuditLog(home.audit_db) as log:

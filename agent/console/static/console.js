@@ -2,12 +2,16 @@
 // the Content-Security-Policy allows only this file).
 "use strict";
 
+let leaving = false; // a form was sent: never reload over its answer
+
 document.addEventListener("submit", (event) => {
   const form = event.target;
   const question = form.getAttribute("data-confirm");
   if (question && !window.confirm(question)) {
     event.preventDefault();
+    return;
   }
+  leaving = true;
 });
 
 function tickCountdowns() {
@@ -26,6 +30,7 @@ async function poll() {
     const reply = await fetch("/live", { credentials: "same-origin", cache: "no-store" });
     const state = JSON.stringify(await reply.json());
     if (badge) badge.classList.remove("offline");
+    if (leaving) return;
     if (seen !== null && state !== seen) {
       window.location.replace(window.location.pathname + window.location.search.replace(/([?&])said=[^&]*&?/, "$1"));
       return;
