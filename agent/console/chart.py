@@ -35,7 +35,8 @@ def price_chart(strategy: Any, fires: list[Any], last_note: str) -> str | None:
         if price is not None:
             points.append((price, fire.status == "done"))
     latest = price_in_note(last_note or "")
-    if latest is not None:
+    fired_last = bool(fires) and fires[0].detail.get("note") == last_note  # the same reading
+    if latest is not None and not fired_last:
         points.append((latest, False))
     values = [p for p, _ in points] + [v for _, v in levels]
     low, high = min(values), max(values)

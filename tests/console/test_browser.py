@@ -45,21 +45,21 @@ def test_a_scheduled_action_needing_confirmation_is_approved_in_the_browser_and_
         confirm_above="1",
         strategies=[{**BIG_DCA, "every": "1h"}],
     )
-    fired = run_daemon(home, run_for=3)  # fires once at start: 2 NEAR needs confirmation
-    assert fired.returncode == 0, fired.stderr
     usdc_before, _ = usdc_and_nonce(fresh_devnet)
     with running_console(home) as console:
         page = browser_page
         page.goto(console.url)
+        assert page.locator("#pending-count").inner_text() == "0"
+        fired = run_daemon(home, run_for=3)  # fires once at start: 2 NEAR needs confirmation
+        assert fired.returncode == 0, fired.stderr
+        page.wait_for_selector("#pending-count:text-is('1')")  # live: no reload by the user
         shoot(page, "overview")
         page.click("text=Approvals")
         item = page.locator("li.item")
         assert item.count() == 1
         assert "2 NEAR" in item.locator(".preview").inner_text()
         assert "big-dca" in item.inner_text()
-        page.wait_for_function(
-            "document.querySelector('.countdown').textContent.includes('min')"
-        )  # the expiry counts down
+        page.wait_for_selector(".countdown:has-text('min')")  # the expiry counts down
         shoot(page, "approvals")
         item.locator("button.approve").click()
         page.wait_for_selector("p.said")
@@ -216,3 +216,48 @@ def test_text_from_the_chain_or_a_model_renders_inert(
         assert "<script>" in page.locator("h1").inner_text()
         assert page.evaluate("window.__ran === undefined")
         assert page.locator("main script, main img").count() == 0
+
+
+def test_the_strategies_page_charts_prices_with_trigger_levels_and_fills(
+    fresh_devnet: RunningDevnet, tmp_path: Path, browser_page: Any
+) -> None:
+    price = {"price_of": "NEAR", "price_in": "USDC", "every": "1h"}
+    strategies = [
+        {
+            "id": "take",
+            "kind": "take_profit",
+            "sell": "NEAR",
+            "buy": "USDC",
+            "amount": "1",
+            "above": "1",
+            **price,
+        },
+        {
+            "id": "floor",
+            "kind": "stop_loss",
+            "sell": "NEAR",
+            "buy": "USDC",
+            "amount": "1",
+            "below": "0.5",
+            **price,
+        },
+    ]
+    home = make_home(
+        tmp_path / "home", fresh_devnet.state_dir / "manifest.json", strategies=strategies
+    )
+    ran = run_daemon(home, run_for=3)  # take fires at once (NEAR is near 3 USDC); floor waits
+    assert ran.returncode == 0, ran.stderr
+    with running_console(home) as console:
+        page = browser_page
+        page.goto(console.url)
+        page.click("text=Strategies")
+        take = page.locator("#strategy-take")
+        assert "completed" in take.locator(".status").inner_text()
+        assert take.locator("svg.chart line.level-above").count() == 1
+        assert take.locator("svg.chart circle.fill").count() == 1  # the fill
+        assert "done" in take.locator("table.fires").inner_text()
+        floor = page.locator("#strategy-floor")
+        assert "waiting" in floor.inner_text() and "next fire" in floor.inner_text()
+        assert floor.locator("svg.chart line.level-below").count() == 1
+        assert floor.locator("svg.chart circle.quote").count() == 1  # the latest price seen
+        shoot(page, "strategies")
