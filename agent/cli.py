@@ -244,12 +244,14 @@ def demo(
 
 
 def main() -> None:
+    import os
     import sys
 
     from agent.intent_screen import IntentRefused
     from memory.redact_io import install_redaction
 
     install_redaction()  # secrets never reach the terminal or a log, whatever prints them
+    os.umask(0o077)  # whatever the agent creates (home, databases, keys) is its user's alone
     try:
         app()
     except IntentRefused as exc:  # refused before anything saw it: say why, no traceback

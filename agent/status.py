@@ -210,10 +210,12 @@ def _daemon(home: Home) -> DaemonStatus:
 def _approvals_pending(home: Home) -> int:
     import sqlite3
 
-    conn = _read_only_db(home.root / "jobs.db")
+    from memory.jobs import ts
+
+    conn = _read_only_db(home.jobs_db)
     if conn is None:
         return 0
-    now = datetime.now(UTC).isoformat()
+    now = ts(datetime.now(UTC))
     try:
         row = conn.execute(
             "SELECT COUNT(*) FROM inbox WHERE status = 'pending' AND expires_at > ?", (now,)
