@@ -166,6 +166,7 @@ class RequestMeter:
     _unmetered: int = 0
     _command_start: int = 0  # the total when the current command began
     _waited_s: float = 0.0  # seconds the current command spent waiting on the network
+    _begun: bool = False  # whether begin_command was called yet
 
     @property
     def total(self) -> int:
@@ -182,9 +183,13 @@ class RequestMeter:
 
     def begin_command(self) -> None:
         """A new command starts with the whole budget (a chat's next intent, a daemon's next
-        fire); the counts by method and endpoint keep adding up."""
+        fire); the counts by method and endpoint keep adding up. The deadline starts again
+        too, except at the first command, which shares it with the session's opening (so
+        ``near-agent do`` is bounded by one deadline in all)."""
         self._command_start = self.total
-        self._waited_s = 0.0
+        if self._begun:  # the first command also bears what opening the session waited
+            self._waited_s = 0.0
+        self._begun = True
 
     # ---- the deadline: time spent waiting on the network, not time spent asking the user
 
