@@ -57,7 +57,7 @@ def write_config(
     if key_file is not None:
         body["key_file"] = str(Path(key_file).expanduser().resolve())
     AgentConfig.model_validate(body)  # the same rules load_config applies
-    home.root.mkdir(parents=True, exist_ok=True)
+    home.make()
     header = (
         "# Written by `near-agent init`; every setting is documented in the project's agent.yaml.\n"
     )
