@@ -36,7 +36,7 @@ from policies.evaluator import (
 from policies.grants import Ceiling, Grant
 from policies.pricing import PricePoint, PriceSource, QuotePoint, QuoteSource
 from policies.store import PolicyLedger, ReservationRow
-from policies.windows import BudgetLine, NoState, State, check_windows, to_us
+from policies.windows import NoState, State, to_us
 from tools.action import CanonicalAction
 
 Clock = Callable[[], datetime]
@@ -91,12 +91,6 @@ class PolicyEngine:
             ceiling = Ceiling.model_validate_json(ceiling_row[1]) if ceiling_row else None
             self._cache = (token, grants, ceiling)
         return self._cache[1], self._cache[2]
-
-    def window_usage(self, grant: Grant, now: datetime) -> list[BudgetLine]:
-        """Each of a grant's windows as it stands at ``now``, nothing requested (budget bars)."""
-        return check_windows(
-            grant.id, tuple(grant.windows), self._ledger, grant.id, to_us(now), {}, 0
-        )
 
     # ------------------------------------------------------------------ deciding
 

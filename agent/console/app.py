@@ -53,7 +53,12 @@ class Console:
     # ------------------------------------------------------------------ pages
 
     async def overview(self, request: Request) -> Response:
-        return self.render(request, "overview.html", o=pages.overview(self.home))
+        from starlette.concurrency import run_in_threadpool
+
+        from agent.status import read_status
+
+        status = await run_in_threadpool(read_status, self.home)  # it runs its own event loop
+        return self.render(request, "overview.html", s=status, audit=pages.audit_state(self.home))
 
     async def approvals(self, request: Request) -> Response:
         items = pages.pending_items(self.home)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -24,12 +25,11 @@ def when(value: datetime | None) -> str:
 @contextmanager
 def inbox_of(home: Home) -> Iterator[Any]:
     """The approval inbox, as `approvals list` opens it."""
-    from agent.scheduler.daemon import jobs_db
     from agent.scheduler.inbox import Inbox
     from memory.audit import AuditLog
     from memory.jobs import JobStore
 
-    with JobStore(jobs_db(home)) as store, AuditLog(home.audit_db) as audit:
+    with JobStore(home.jobs_db) as store, AuditLog(home.audit_db) as audit:
         yield Inbox(store, audit)
 
 
@@ -96,46 +96,36 @@ class GrantView:
 
 
 def grant_views(home: Home) -> list[GrantView]:
-    """Each grant's rules in `grants show`'s words and its windows as `grants check` counts them."""
-    from agent.cli_grants import _shower, _units, configured_facts, grant_rules
-    from policies.engine import PolicyEngine
-    from policies.grants import grant_status
+    """Each grant's rules in `grants show`'s words, its windows as `near-agent status` counts
+    them."""
+    from agent.cli_grants import grant_rules
+    from agent.status import read_status
+    from policies.grants import Grant
+    from policies.store import GrantBook
 
-    moment = now()
-    units = _units(home)
-    engine = PolicyEngine(home.policy_db, facts=configured_facts(home))
+    status = {g.grant_id: g for g in read_status(home, probe_chain=False).grants}
+    book = GrantBook(home.policy_db)
     try:
-        out = []
-        for active in engine.grants():
-            g = active.grant
-            lines = engine.window_usage(g, moment)
-            bars = []
-            for line in lines:
-                show = _shower(line.measure, dict(units))
-                name = units.get(line.measure, (0, line.measure))[1]
-                name = "" if line.measure == "usd" else f" {name}"
-                percent = min(100, line.used * 100 // line.cap) if line.cap else 100
-                bars.append(
-                    BudgetBar(
-                        f"{show(line.used)}{name} of {show(line.cap)}{name} used "
-                        f"in any {line.period_s}s",
-                        percent,
-                        f"{show(line.left)}{name} left",
-                    )
-                )
-            out.append(
-                GrantView(
-                    g.id,
-                    active.version,
-                    grant_status(g, revoked=active.revoked, now=moment),
-                    g.expires_at,
-                    grant_rules(g),
-                    bars,
-                )
-            )
-        return out
+        rows = book.grants()
     finally:
-        engine.close()
+        book.close()
+    out = []
+    for row in rows:
+        g = Grant.model_validate_json(row.body)
+        known = status.get(g.id)
+        if known is None:
+            continue
+        bars = [
+            BudgetBar(
+                f"{w.used.display} of {w.cap.display} used in any {w.period_s}s",
+                min(100, w.used.units * 100 // w.cap.units) if w.cap.units else 100,
+                f"{w.left.display} left"
+                + (f", more from {when(w.frees_at)}" if w.frees_at else ""),
+            )
+            for w in known.windows
+        ]
+        out.append(GrantView(g.id, row.version, known.status, g.expires_at, grant_rules(g), bars))
+    return out
 
 
 # ------------------------------------------------------------------ strategies
@@ -165,12 +155,11 @@ class StrategyView:
 def strategy_views(home: Home, fires: int = 10) -> list[StrategyView]:
     """What `schedule list` and `schedule show` print, per strategy, with its price chart."""
     from agent.console.chart import price_chart
-    from agent.scheduler.daemon import jobs_db
     from agent.scheduler.strategies import parse_strategy
     from memory.jobs import JobStore
 
     out = []
-    with JobStore(jobs_db(home)) as store:
+    with JobStore(home.jobs_db) as store:
         for row in store.strategies():
             try:
                 strategy: Any = parse_strategy(row.config)
@@ -233,59 +222,39 @@ def network_of(home: Home) -> str | None:
 
 
 @dataclass(frozen=True)
-class Overview:
-    network: str
-    account: str
-    rpc_url: str
-    paused: bool
-    pending: int
-    strategies: int
-    audit_ok: bool
-    audit_count: int
-    audit_problem: str
+class AuditState:
+    ok: bool
+    count: int
+    problem: str
     last_anchor: str
 
 
-def overview(home: Home) -> Overview:
-    from agent.config import load_config
-    from agent.scheduler.daemon import jobs_db
+def audit_state(home: Home) -> AuditState:
+    """The audit chain verified end to end (as `audit verify` does) and its last anchor."""
     from memory.audit import AuditLog
-    from memory.jobs import JobStore
 
-    config = load_config(home.config_file)
     with AuditLog(home.audit_db) as audit:
         report = audit.verify()
         anchors = audit.anchors()
-    with JobStore(jobs_db(home)) as store:
-        count = len(store.strategies())
     last = anchors[-1] if anchors else None
-    return Overview(
-        network=config.network,
-        account=config.account_id,
-        rpc_url=str(config.rpc_url or "(the network's default)"),
-        paused=paused(home),
-        pending=len(pending_items(home)),
-        strategies=count,
-        audit_ok=report.ok,
-        audit_count=report.count,
-        audit_problem=report.reason or "",
-        last_anchor=(
-            f"{last.entries} entries, tx {last.tx_hash} ({last.ts})" if last else "never anchored"
-        ),
+    return AuditState(
+        report.ok,
+        report.count,
+        report.reason or "",
+        f"{last.entries} entries, tx {last.tx_hash} ({last.ts})" if last else "never anchored",
     )
 
 
 @asynccontextmanager
 async def session_inbox(home: Home) -> AsyncIterator[tuple[Any, Any]]:
     """An agent session and the inbox, as `approvals approve` opens them."""
-    from agent.scheduler.daemon import jobs_db
     from agent.scheduler.inbox import Inbox
     from agent.session import AgentSession
     from memory.jobs import JobStore
 
     session = await AgentSession.open(home)
     try:
-        with JobStore(jobs_db(home)) as store:
+        with JobStore(home.jobs_db) as store:
             yield session, Inbox(store, session.audit)
     finally:
         await session.close()
@@ -293,18 +262,19 @@ async def session_inbox(home: Home) -> AsyncIterator[tuple[Any, Any]]:
 
 def live_state(home: Home) -> dict[str, Any]:
     """A fingerprint of what the pages show: the audit head, the inbox, the fires, the switch."""
-    from agent.scheduler.daemon import jobs_db
+    from agent.daemon_lock import daemon_pid
     from memory.audit import AuditLog
     from memory.jobs import JobStore
 
     with AuditLog(home.audit_db) as audit:
         head = audit.head()
-    with JobStore(jobs_db(home)) as store:
+    with JobStore(home.jobs_db) as store:
         pending = len(store.inbox("pending"))
         notes = [(s.id, s.status, s.last_note, when(s.next_fire_at)) for s in store.strategies()]
     return {
         "audit": head.count,
         "pending": pending,
         "paused": paused(home),
-        "strategies": hash(tuple(notes)) & 0xFFFFFFFF,
+        "daemon": daemon_pid(home.root) is not None,
+        "strategies": hashlib.sha256(repr(notes).encode()).hexdigest()[:16],
     }

@@ -53,6 +53,8 @@ def test_a_scheduled_action_needing_confirmation_is_approved_in_the_browser_and_
         fired = run_daemon(home, run_for=3)  # fires once at start: 2 NEAR needs confirmation
         assert fired.returncode == 0, fired.stderr
         page.wait_for_selector("#pending-count:text-is('1')")  # live: no reload by the user
+        assert "node answers" in page.locator("#node-state").inner_text()
+        assert "NEAR" in page.locator(".balance").first.inner_text()
         shoot(page, "overview")
         page.click("text=Approvals")
         item = page.locator("li.item")
@@ -152,6 +154,7 @@ def test_the_kill_switch_in_the_browser_stops_the_daemons_fires(
         page = browser_page
         page.goto(console.url)
         _wait(lambda: _fires(home) >= 2)  # the daemon is firing
+        page.wait_for_selector("#daemon-state:has-text('running (pid')")  # live, as it starts
         page.locator("#kill-switch").click()
         page.wait_for_selector("text=PAUSED: nothing scheduled runs")
         shoot(page, "overview-paused")
