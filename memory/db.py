@@ -194,10 +194,17 @@ _SIDE_FILES = ("-wal", "-shm", "-journal")
 def _owner_only(path: Path) -> None:
     """Create the database file readable by its owner alone (0600; SQLite gives its -wal, -shm
     and journal files the database's mode) and tighten one of ours that others could read."""
-    try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    except OSError:
-        return  # unwritable or not a file: sqlite3.connect says what is wrong
+    # Never open an existing database file here: closing any descriptor of a file drops every
+    # POSIX lock this process holds on it, so another connection of this process would lose its
+    # locks (and a second process could then miss or overwrite its writes). Only a new file is
+    # created, and modes are changed by path.
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # another process created it just now
+        except OSError:
+            return  # unwritable or not a file: sqlite3.connect says what is wrong
     for each in (path, *(Path(f"{path}{side}") for side in _SIDE_FILES)):
         try:
             info = each.stat()
