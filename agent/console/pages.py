@@ -33,18 +33,6 @@ def inbox_of(home: Home) -> Iterator[Any]:
         yield Inbox(store, audit)
 
 
-def paused(home: Home) -> bool:
-    from memory.audit import AuditLog
-    from memory.switch import KillSwitch
-
-    with AuditLog(home.audit_db) as audit:
-        switch = KillSwitch(home.memory_db, audit)
-        try:
-            return switch.is_paused()
-        finally:
-            switch.close()
-
-
 # ------------------------------------------------------------------ approvals
 
 
@@ -261,20 +249,21 @@ async def session_inbox(home: Home) -> AsyncIterator[tuple[Any, Any]]:
 
 
 def live_state(home: Home) -> dict[str, Any]:
-    """A fingerprint of what the pages show: the audit head, the inbox, the fires, the switch."""
-    from agent.daemon_lock import daemon_pid
+    """A fingerprint of what the pages show: the audit head, the inbox, the daemon, the switch
+    (as `near-agent status` reads them, without asking the node) and the strategies' notes."""
+    from agent.status import read_status
     from memory.audit import AuditLog
     from memory.jobs import JobStore
 
+    status = read_status(home, probe_chain=False)
     with AuditLog(home.audit_db) as audit:
         head = audit.head()
     with JobStore(home.jobs_db) as store:
-        pending = len(store.inbox("pending"))
         notes = [(s.id, s.status, s.last_note, when(s.next_fire_at)) for s in store.strategies()]
     return {
         "audit": head.count,
-        "pending": pending,
-        "paused": paused(home),
-        "daemon": daemon_pid(home.root) is not None,
+        "pending": status.approvals_pending,
+        "paused": status.kill_switch.paused,
+        "daemon": status.daemon.running,
         "strategies": hashlib.sha256(repr(notes).encode()).hexdigest()[:16],
     }
