@@ -169,7 +169,7 @@ class _Reader:
         elif kind == AuditKind.APPROVAL_GRANTED:
             self.outcome = "pending"
         elif kind == AuditKind.APPROVAL_DENIED:
-            self.outcome, self.detail = "declined", "declined; nothing was sent"
+            self.outcome, self.detail = "declined", "nothing was sent"
         elif kind == AuditKind.APPROVAL_EXPIRED:
             self.outcome, self.detail = "expired", "the approval request expired"
         elif kind == AuditKind.TX_SUBMITTED:
@@ -209,7 +209,7 @@ class _Reader:
                 self.fee = (self.fee or 0) + fee
         if status == "ok":
             self.outcome = "done"
-            self.detail = str((result or {}).get("summary", ""))
+            self.detail = str((result or {}).get("summary", "")).removeprefix("Done: ")
         elif status == "left_to_reconcile":
             self.outcome, self.detail = "unknown", _error_words(d)
         elif status == "failed":

@@ -345,6 +345,8 @@ class AuditLog:
         self,
         *,
         since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        before_id: int | None = None,
         kind: AuditKind | str | None = None,
         tool: str | None = None,
         status: str | None = None,
@@ -356,6 +358,8 @@ class AuditLog:
     ) -> list[AuditEntry]:
         """Entries matching every given filter, oldest first (``limit`` keeps the newest N).
 
+        ``until`` excludes entries at or after that time; ``before_id`` keeps ids below it (the
+        cursor of a page of newest entries).
         ``data_match`` compares top-level fields of ``data`` (``{"task_id": "t1"}``).
         """
         where: list[str] = []
@@ -368,6 +372,12 @@ class AuditLog:
         if since is not None:
             where.append("ts >= ?")
             params.append(_as_ts(since))
+        if until is not None:
+            where.append("ts < ?")
+            params.append(_as_ts(until))
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(int(before_id))
         if kind is not None:
             where.append("kind = ?")
             params.append(AuditKind(kind).value)

@@ -116,9 +116,9 @@ def _decision(d: dict[str, Any], status: str | None, units: TokenUnits) -> str:
 
 def _result(d: dict[str, Any], status: str | None, units: TokenUnits) -> list[tuple[str, str]]:
     """(stage, sentence) pairs for a tx_outcome: the outcome, its receipts, its balances."""
-    result = d.get("result") if isinstance(d.get("result"), dict) else {}
+    result = d.get("result") if isinstance(d.get("result"), dict) else d  # older: fields at top
     out: list[tuple[str, str]] = []
-    if status == "ok":
+    if status in ("ok", "success", "final"):
         summary = str(result.get("summary", "")).removeprefix("Done: ")
         out.append(("outcome", f"Done: {_text(summary)}"))
     elif status == "left_to_reconcile":
@@ -144,8 +144,10 @@ def _result(d: dict[str, Any], status: str | None, units: TokenUnits) -> list[tu
         if tx.get("explorer"):
             sentence += f" ({_text(tx['explorer'])})"
         out.append(("receipts", sentence + "."))
+    if not result.get("transactions") and result.get("tx_hash"):
+        out.append(("receipts", f"Transaction {_text(result['tx_hash'])}."))
     changes = result.get("balance_changes") or {}
-    if changes:
+    if isinstance(changes, dict) and changes:
         moved = ", ".join(_amount(units, t, v, signed=True) for t, v in changes.items())
         out.append(("balance", f"Balance changes: {moved}."))
     return out
