@@ -382,9 +382,8 @@ def show(
         f"{g.max_failures} failures in a row ({failures} now)"
     )
     if waiting:
-        say(
-            f"waiting for approval: {', '.join(i.id for i in waiting)} (`near-agent approvals list`)"
-        )
+        ids = ", ".join(i.id for i in waiting)
+        say(f"waiting for approval: {ids} (`near-agent approvals list`)")
     say("config: " + json.dumps(row.config, sort_keys=True))
     if not recent:
         say("fires: none yet")
