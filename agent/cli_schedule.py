@@ -8,6 +8,7 @@ acts. Heavy modules are imported inside the commands so ``near-agent --help`` st
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -60,7 +61,7 @@ def _held(switch: Any) -> str:
     """The line every listing starts with while the kill switch is pulled."""
     from agent.scheduler.daemon import describe_pause
 
-    return describe_pause(switch)
+    return describe_pause(switch, daemon=False)
 
 
 def _status(row: Any, switch: Any) -> str:
@@ -70,13 +71,17 @@ def _status(row: Any, switch: Any) -> str:
     return row.status + (f" ({row.status_reason})" if row.status_reason else "")
 
 
-def _row_json(row: Any, switch: Any) -> dict[str, Any]:
+def _what(row: Any) -> str:
     from agent.scheduler.strategies import parse_strategy
 
     try:
-        what = parse_strategy(row.config).describe()
+        return parse_strategy(row.config).describe()
     except ValueError:
-        what = "(invalid config)"
+        return "(invalid config)"
+
+
+def _row_json(row: Any, switch: Any) -> dict[str, Any]:
+    what = _what(row)
     return {
         "id": row.id,
         "kind": row.kind,
@@ -300,17 +305,18 @@ def list_(
     if not rows:
         typer.echo("No strategies. Add one with `near-agent schedule add` or in agent.yaml.")
         return
-    table = Table("id", "kind", "status", "next fire", "what", "last")
-    for row in rows:
-        item = _row_json(row, switch)
-        table.add_row(
-            row.id,
-            row.kind,
-            _status(row, switch),
-            _when(row.next_fire_at),
-            item["what"],
-            row.last_note,
-        )
+    header = ("id", "kind", "status", "next fire", "what", "last")
+    cells = [
+        (r.id, r.kind, _status(r, switch), _when(r.next_fire_at), _what(r), r.last_note)
+        for r in rows
+    ]
+    if not sys.stdout.isatty():  # piped: one tab-separated line per strategy, never wrapped
+        for line in (header, *cells):
+            typer.echo("\t".join(line))
+        return
+    table = Table(*header)
+    for line in cells:
+        table.add_row(*line)
     Console().print(table)
 
 

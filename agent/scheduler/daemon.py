@@ -104,14 +104,13 @@ def daemon_log(home: Home) -> Iterator[logging.Logger]:
         handler.close()
 
 
-def describe_pause(state: SwitchState) -> str:
-    """What the daemon says while the kill switch is pulled, and how it ends."""
+def describe_pause(state: SwitchState, *, daemon: bool = True) -> str:
+    """What the daemon (and ``schedule list``) says while the kill switch is pulled, and how
+    it ends."""
     since = f" since {state.changed_at:%Y-%m-%d %H:%M:%S} UTC" if state.changed_at else ""
     why = f" ({state.reason})" if state.reason else ""
-    return (
-        f"PAUSED by the kill switch{since}{why}: no strategy fires until `near-agent resume`; "
-        "this daemon keeps running and carries on by itself then"
-    )
+    line = f"PAUSED by the kill switch{since}{why}: no strategy fires until `near-agent resume`"
+    return line + ("; this daemon keeps running and carries on by itself then" if daemon else "")
 
 
 def describe_stop(store: JobStore, why: str) -> str:
