@@ -36,7 +36,7 @@ approvals_app = command_group(
 def _store(ctx: typer.Context) -> JobStore:
     """The job store, with agent.yaml's ``strategies:`` synced into it first (the daemon syncs
     them too), so every command sees the strategies the file declares."""
-    from agent.config import ConfigError, load_config
+    from agent.config import load_config
     from agent.scheduler.daemon import jobs_db, sync_config_strategies
     from memory.jobs import JobStore
 
@@ -44,10 +44,13 @@ def _store(ctx: typer.Context) -> JobStore:
     store = JobStore(jobs_db(home))
     if home.config_file.exists():
         try:
-            items = load_config(home.config_file).strategies
+            items = load_config(home.config_file).strategies  # unusable: the CLI says so, exit 2
             sync_config_strategies(store, items, datetime.now(UTC))
-        except (ConfigError, ValueError) as exc:
+        except ValueError as exc:  # an id `schedule add` already uses
             typer.echo(f"warning: agent.yaml's strategies not loaded: {exc}", err=True)
+        except BaseException:
+            store.close()
+            raise
     return store
 
 

@@ -45,6 +45,7 @@ def sync_config_strategies(
     file is removed. Returns a line per change. Raises ValueError on an invalid entry.
     """
     wanted = {s.id: s for s in parse_strategies(items)}
+    defaulted = {i.get("id") for i in items if isinstance(i, dict) and "every" not in i}
     changes: list[str] = []
     for strategy in wanted.values():
         stored = store.strategy(strategy.id)
@@ -62,7 +63,8 @@ def sync_config_strategies(
             now=now,
             replace=True,
         )
-        changes.append(f"{'updated' if stored else 'added'} {strategy.id} from agent.yaml")
+        default = f" (every {strategy.every}: the default)" if strategy.id in defaulted else ""
+        changes.append(f"{'updated' if stored else 'added'} {strategy.id} from agent.yaml{default}")
     for row in store.strategies():
         if row.source == "config" and row.id not in wanted:
             store.remove_strategy(row.id)

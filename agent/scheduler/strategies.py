@@ -433,7 +433,8 @@ INTERVAL_REQUIRED = ("dca",)
 
 
 def interval_problem(spec: dict[str, Any]) -> str | None:
-    """A strategy that spends at every fire must say how often (``every``)."""
+    """A strategy that spends at every fire must say how often (``every``) when it is added
+    (agent.yaml files written before this rule still load: their interval is shown)."""
     kind = canonical_kind(str(spec.get("kind", "")))
     if kind in INTERVAL_REQUIRED and "every" not in spec:
         return f"every: required for a {kind} strategy (how often it spends), e.g. every=1d"
@@ -450,9 +451,6 @@ def parse_strategies(items: list[dict[str, Any]]) -> list[Strategy]:
             parsed.append(parse_strategy(item))
         except ValidationError as exc:
             problems.extend(f"strategies[{n}] ({name}) {p}" for p in strategy_problems(exc))
-            continue
-        if problem := interval_problem(item):
-            problems.append(f"strategies[{n}] ({name}) {problem}")
     ids = [s.id for s in parsed]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
