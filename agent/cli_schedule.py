@@ -503,8 +503,8 @@ def daemon(
     import asyncio
 
     from agent.config import ConfigError
-    from agent.daemon_lock import DaemonRunning, daemon_since
-    from agent.scheduler.daemon import run_daemon
+    from agent.daemon_lock import DaemonRunning
+    from agent.scheduler.daemon import daemon_since, run_daemon
 
     home: Home = ctx.obj
     try:
@@ -514,7 +514,7 @@ def daemon(
     except DaemonRunning as exc:
         since = daemon_since(home)
         when = f", running since {_when(since)}" if since else ""
-        kill = f" or `kill {exc.pid}`" if exc.pid else ""
+        kill = f" or `kill {exc.pid}`" if exc.pid else ""  # (0: it has not written it yet)
         raise _fail(
             f"Not started: {exc}{when}. Stop that one first (Ctrl-C in its terminal{kill}); "
             "`near-agent daemon status` shows it."
@@ -536,10 +536,10 @@ daemon_app.callback(invoke_without_command=True)(daemon)
 
 def daemon_state(home: Home) -> dict[str, Any]:
     """Whether a daemon runs for ``home``: pid, since when, its log (reads, creates nothing)."""
-    from agent.daemon_lock import daemon_pid, daemon_since
-    from agent.scheduler.daemon import log_path
+    from agent.daemon_lock import daemon_pid
+    from agent.scheduler.daemon import daemon_since, log_path
 
-    pid = daemon_pid(home)
+    pid = daemon_pid(home.root)
     since = daemon_since(home) if pid else None
     log = log_path(home)
     return {

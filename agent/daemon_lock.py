@@ -1,88 +1,90 @@
-"""One daemon per home: an ``fcntl.flock`` on HOME/daemon.lock, held while the daemon runs.
+"""One scheduler daemon per home: HOME/daemon.lock, held with ``fcntl.flock`` while it runs.
 
-The lock file holds the running daemon's pid (and its modification time says since when). The
-kernel drops the lock when the process ends, however it ends, so a crashed daemon never leaves a
-stale lock: a file whose lock can be taken belongs to no running daemon.
+Why a lock rather than a pid file alone: a pid file outlives a crash and its pid may be reused by
+another process; an flock is released by the kernel when the holder dies, so "is it locked" is
+the truth about whether a daemon runs. The file holds the holder's pid, for people and ``status``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-
-from agent.home import Home
 
 LOCK_NAME = "daemon.lock"
 
 
 class DaemonRunning(Exception):
-    """Another daemon holds this home's lock."""
+    """Another daemon holds this home's lock; ``pid`` is the one it wrote (None if unreadable)."""
 
-    def __init__(self, pid: int | None) -> None:
-        who = f"pid {pid}" if pid else "another process"
-        super().__init__(f"a daemon already runs for this home ({who})")
+    def __init__(self, path: Path, pid: int | None) -> None:
+        who = f"pid {pid}" if pid is not None else "another process"
+        super().__init__(f"a daemon already runs for this home ({who}, lock {path})")
+        self.path = path
         self.pid = pid
 
 
-def lock_path(home: Home) -> Path:
-    return home.root / LOCK_NAME
+def lock_path(home_root: Path) -> Path:
+    return Path(home_root) / LOCK_NAME
 
 
-def _read_pid(fd: int) -> int | None:
-    os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 64).decode("ascii", "replace").strip()
+def _written_pid(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
     return int(text) if text.isdigit() else None
 
 
-def daemon_pid(home: Home) -> int | None:
-    """The pid of the daemon running for ``home``, None when none runs (creates nothing)."""
-    path = lock_path(home)
+def daemon_pid(home_root: Path) -> int | None:
+    """The pid of the daemon running for this home, or None when none holds its lock (0: one
+    holds it but has not written its pid yet).
+
+    Reads only: never creates the lock file (or the home)."""
+    path = lock_path(home_root)
     try:
         fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+    except OSError:
         return None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _read_pid(fd) or None
+            return _written_pid(path) or 0  # held; 0 while the holder has not written its pid
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:
         os.close(fd)
 
 
-def daemon_since(home: Home) -> datetime | None:
-    """When the running daemon took the lock (None when none runs)."""
-    if daemon_pid(home) is None:
-        return None
-    with contextlib.suppress(FileNotFoundError):
-        return datetime.fromtimestamp(lock_path(home).stat().st_mtime, UTC)
-    return None
+class DaemonLock:
+    """Held by the running daemon: ``acquire`` raises DaemonRunning when another holds it."""
 
+    def __init__(self, home_root: Path) -> None:
+        self.path = lock_path(home_root)
+        self._fd: int | None = None
 
-@contextlib.contextmanager
-def hold_daemon_lock(home: Home) -> Iterator[None]:
-    """Hold the home's daemon lock for the block; DaemonRunning if another daemon has it."""
-    home.root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path(home), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DaemonRunning(_read_pid(fd)) from None
+            os.close(fd)
+            raise DaemonRunning(self.path, _written_pid(self.path)) from None
         os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        os.write(fd, f"{os.getpid()}\n".encode())
         os.fsync(fd)
-        try:
-            yield
-        finally:
-            os.ftruncate(fd, 0)  # a clean exit leaves no pid behind
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> DaemonLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

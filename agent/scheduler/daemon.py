@@ -142,17 +142,31 @@ async def run_daemon(
 ) -> int:
     """Run until SIGINT/SIGTERM, ``stop`` or ``run_for`` seconds; returns an exit code.
 
-    DaemonRunning (before anything else happens) when another daemon holds the home's lock.
+    ConfigError when agent.yaml is missing or unusable, and DaemonRunning when another daemon
+    holds the home's lock: both before anything is written to the home.
     """
-    from agent.daemon_lock import hold_daemon_lock
+    from agent.config import load_config
+    from agent.daemon_lock import DaemonLock
 
-    with hold_daemon_lock(home), daemon_log(home) as logged:
+    load_config(home.config_file)  # a home that cannot run gets no lock file and no log
+    with DaemonLock(home.root), daemon_log(home) as logged:
 
         def say_and_log(line: str) -> None:
             logged.info(line)
             say(line)
 
         return await _run_locked(home, tick_s=tick_s, run_for=run_for, stop=stop, say=say_and_log)
+
+
+def daemon_since(home: Home) -> datetime | None:
+    """When the running daemon took the home's lock (it writes its pid then); None if none runs."""
+    from agent.daemon_lock import daemon_pid, lock_path
+
+    if daemon_pid(home.root) is None:
+        return None
+    with contextlib.suppress(FileNotFoundError):
+        return datetime.fromtimestamp(lock_path(home.root).stat().st_mtime, UTC)
+    return None
 
 
 async def _run_locked(

@@ -80,7 +80,7 @@ def test_one_daemon_per_home_with_status_log_and_a_last_word_on_ctrl_c(
 
         second = near_agent(home, "daemon", "--run-for", "1")
         assert second.returncode == 1
-        assert f"a daemon already runs for this home (pid {first.pid})" in second.stderr
+        assert f"a daemon already runs for this home (pid {first.pid}, " in second.stderr
         assert "daemon running" not in second.stdout  # it never started
     finally:
         first.send_signal(signal.SIGINT)
