@@ -528,7 +528,9 @@ def daemon(
 
 daemon_app = command_group(
     name="daemon",
-    help="Run the scheduler (`near-agent daemon`), or see whether it runs (`daemon status`).",
+    help="Run the scheduler until stopped (Ctrl-C): strategies fire on time, through the policy "
+    "engine. One daemon per home, logging to HOME/logs/daemon.log; `daemon status` says whether "
+    "one runs.",
     invoke_without_command=True,
 )
 daemon_app.callback(invoke_without_command=True)(daemon)

@@ -46,8 +46,11 @@ def _lasting(decision: Any) -> list[str]:
 
 
 async def check_strategy(session: Any, strategy: Any) -> Preflight:
-    """Refuse unknown tokens and orders no grant can ever allow; note what fails today."""
-    from tools.errors import ToolError, UnknownTokenError
+    """Refuse unknown tokens and orders no grant can ever allow; note what fails today.
+
+    RpcError when the network does not answer: nothing could be checked (the caller says so).
+    """
+    from tools.errors import RpcError, ToolError, UnknownTokenError
 
     result = Preflight()
     for token in strategy.tokens():
@@ -56,6 +59,8 @@ async def check_strategy(session: Any, strategy: Any) -> Preflight:
         except UnknownTokenError as exc:
             result.refusal = exc.message
             return result
+        except RpcError:
+            raise
         except ToolError as exc:
             result.notes.append(f"could not check token {token}: {exc.message}")
     step = strategy.sample_step()
@@ -63,6 +68,8 @@ async def check_strategy(session: Any, strategy: Any) -> Preflight:
         return result
     try:
         action, decision = await session.check(step)
+    except RpcError:
+        raise
     except ToolError as exc:
         result.notes.append(f"today its order could not be prepared: {exc.message}")
         return result

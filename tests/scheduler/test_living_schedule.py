@@ -87,6 +87,18 @@ def test_yaml_numbers_are_taken_when_exact_and_refused_with_the_fix_when_not(
     assert 'amount: 0.1 is a YAML float, which is not exact money: quote it, e.g. "0.1"' in error
     assert stored_ids(home) == ["y"]
 
+    # the same rule in agent.yaml: the file is named, with the fix
+    float_home = home_on(devnet, tmp_path / "float", strategies=[{"id": "f", **_dca(0.5)}])
+    listed = near_agent(float_home, "schedule", "list")
+    assert listed.returncode == 2 and "agent.yaml" in listed.stderr
+    assert 'amount: 0.5 is a YAML float, which is not exact money: quote it, e.g. "0.5"' in (
+        listed.stderr
+    )
+
+
+def _dca(amount: object) -> dict[str, object]:
+    return {"kind": "dca", "sell": "NEAR", "buy": "USDC", "amount": amount, "every": "1d"}
+
 
 def test_agent_yaml_strategies_are_listed_before_any_daemon_ran(
     devnet: RunningDevnet, tmp_path: Path
@@ -163,3 +175,17 @@ def test_one_pending_request_per_strategy_approved_or_denied_all_at_once(
         assert len(swaps) == 1  # the one approved request ran once, as the user
         assert audit.entries(kind="approval_denied", data_match={"strategy_id": "b"})
         assert audit.verify().ok
+
+
+def test_add_with_the_network_down_says_nothing_was_checked_and_stores_nothing(
+    fresh_devnet: RunningDevnet, tmp_path: Path
+) -> None:
+    home = home_on(fresh_devnet, tmp_path / "home")
+    fresh_devnet.stop()
+    spec = ("kind=dca", "id=d", "sell=NEAR", "buy=USDC", "amount=10", "every=1d")
+    error = refused(home, *spec)
+    assert "Not added: could not check d against the network and grants" in error
+    assert "--no-check" in error
+    unchecked = near_agent(home, "schedule", "add", *spec, "--no-check")
+    assert unchecked.returncode == 0, unchecked.stderr
+    assert "not checked against tokens and grants (--no-check)" in unchecked.stdout
