@@ -446,6 +446,15 @@ class JobStore:
             )
         return cur.rowcount > 0
 
+    def fires_asking(self, strategy_id: str, item_id: str) -> int:
+        """How many fires were declined into inbox item ``item_id`` (one stands for several)."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM fires WHERE strategy_id = ? AND status = 'awaiting_approval'"
+            " AND json_extract(detail, '$.inbox_id') = ?",
+            (strategy_id, item_id),
+        ).fetchone()
+        return int(row[0])
+
     def inbox(self, status: str | None = None) -> list[InboxRow]:
         sql = "SELECT * FROM inbox"
         params: tuple[str, ...] = ()

@@ -124,11 +124,7 @@ class Inbox:
 
     def view(self, item: InboxRow) -> InboxView:
         """The item with how many fires asked for it."""
-        asked = sum(
-            1
-            for fire in self.store.fires(item.strategy_id, status="awaiting_approval")
-            if fire.detail.get("inbox_id") == item.id
-        )
+        asked = self.store.fires_asking(item.strategy_id, item.id)
         return InboxView(**{f.name: getattr(item, f.name) for f in fields(item)}, fires=asked)
 
     def pending(self) -> list[InboxRow]:

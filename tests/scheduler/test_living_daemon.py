@@ -13,6 +13,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+import pytest
+
 from agent.home import Home
 from devnet.server import RunningDevnet
 from tests.agent.agent_runs import near_agent, start
@@ -127,3 +129,17 @@ def test_the_kill_switch_shows_in_schedule_and_the_daemon_says_it(
     out.rest()
     listed = near_agent(home, "schedule", "list")
     assert "kill switch" not in listed.stdout and "PAUSED" not in listed.stdout
+
+
+def test_the_daemon_log_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.scheduler import daemon as daemon_module
+
+    monkeypatch.setattr(daemon_module, "LOG_BYTES", 2_000)
+    home = Home(tmp_path / "home")
+    with daemon_module.daemon_log(home) as logged:
+        for n in range(1_000):
+            logged.info("fire %d of dca: done", n)
+    logs = sorted((home.root / "logs").iterdir())
+    assert [p.name for p in logs] == [f"daemon.log{s}" for s in ("", ".1", ".2", ".3")]
+    assert all(p.stat().st_size <= 2_100 for p in logs)
+    assert "fire 999 of dca: done" in logs[0].read_text()
