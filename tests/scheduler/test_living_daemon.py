@@ -17,7 +17,7 @@ import pytest
 
 from agent.home import Home
 from devnet.server import RunningDevnet
-from tests.agent.agent_runs import near_agent, start
+from tests.agent.agent_runs import gate, near_agent, resume, start, wait_paused
 from tests.scheduler.devnet_home import make_home
 
 DCA = {"id": "dca", "kind": "dca", "sell": "NEAR", "buy": "USDC", "amount": "1", "every": "1h"}
@@ -143,3 +143,22 @@ def test_the_daemon_log_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert [p.name for p in logs] == [f"daemon.log{s}" for s in ("", ".1", ".2", ".3")]
     assert all(p.stat().st_size <= 2_100 for p in logs)
     assert "fire 999 of dca: done" in logs[0].read_text()
+
+
+def test_ctrl_c_during_a_fire_lets_it_finish_and_says_so(
+    devnet: RunningDevnet, tmp_path: Path
+) -> None:
+    home = home_on(devnet, tmp_path / "home", strategies=[DCA])
+    held = gate()
+    daemon = start(home, "daemon", "--tick", "0.1", pause=("after_sign", held))
+    wait_paused(daemon, held)  # the fire has signed its swap and not sent it yet
+    out = Lines(daemon)
+    daemon.send_signal(signal.SIGINT)
+    resume(held)
+    lines = out.rest()
+    assert daemon.returncode == 0, lines
+    assert "stopping: the fire under way finishes and is recorded first" in lines
+    assert any("dca: done" in line for line in lines), lines
+    assert lines[-1] == "daemon stopped (Ctrl-C); no fire was left half-done", lines
+    shown = json.loads(near_agent(home, "schedule", "show", "dca", "--json").stdout)
+    assert [f["status"] for f in shown["fires"]] == ["done"]
