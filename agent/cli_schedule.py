@@ -263,6 +263,9 @@ def add(
     if not no_check:
         notes = _preflight(ctx.obj, strategy)
     with _store(ctx) as store:
+        existing = store.strategy(strategy.id)
+        if existing is not None and existing.source == "config":
+            raise _fail(_declared_in_config(strategy.id))
         try:
             store.add_strategy(
                 strategy.id,
@@ -447,9 +450,19 @@ def resume_one(ctx: typer.Context, strategy_id: str) -> None:
 def remove(ctx: typer.Context, strategy_id: str) -> None:
     """Delete a strategy (its fire history stays in the ledger and the audit log)."""
     with _store(ctx) as store:
+        row = store.strategy(strategy_id)
+        if row is not None and row.source == "config":
+            raise _fail(_declared_in_config(strategy_id))
         if not store.remove_strategy(strategy_id):
             raise _fail(f"No strategy {strategy_id!r}.")
     typer.echo(f"Removed {strategy_id}.")
+
+
+def _declared_in_config(strategy_id: str) -> str:
+    return (
+        f"{strategy_id} is declared in agent.yaml: change or delete it there "
+        f"(`near-agent schedule pause {strategy_id}` stops it meanwhile)."
+    )
 
 
 def set_paused(home: Home, paused: bool, reason: str) -> None:

@@ -16,6 +16,7 @@ from memory.audit import AuditLog
 from tests.agent.agent_runs import near_agent
 from tests.scheduler.devnet_home import make_home
 
+DCA_1D = ("kind=dca", "sell=NEAR", "buy=USDC", "amount=1", "every=1d")
 LIMIT = ("sell=USDC", "buy=NEAR", "amount=3", "below=0.5", "price_of=NEAR", "price_in=USDC")
 
 
@@ -120,6 +121,12 @@ def test_agent_yaml_strategies_are_listed_before_any_daemon_ran(
     assert row["config"]["amount"] == "1" and row["held_by_kill_switch"] is False
     shown = near_agent(home, "schedule", "show", "weekly")
     assert shown.returncode == 0 and "from config" in shown.stdout
+    # one declaration: the file's strategy is changed in the file, not shadowed by the CLI
+    removed = near_agent(home, "schedule", "remove", "weekly")
+    assert removed.returncode == 1 and "declared in agent.yaml" in removed.stderr
+    replaced = near_agent(home, "schedule", "add", "--replace", "--no-check", "id=weekly", *DCA_1D)
+    assert replaced.returncode == 1 and "declared in agent.yaml" in replaced.stderr
+    assert stored_ids(home) == ["weekly"]
 
 
 def confirm_dca(strategy_id: str) -> dict[str, str]:
