@@ -19,7 +19,7 @@ from agent.cli_group import command_group
 from agent.cli_intents import chat, do, plan, reconcile
 from agent.cli_keys import keys_app
 from agent.cli_root import RootGroup, check_home, show_version
-from agent.cli_schedule import approvals_app, daemon, pause, resume, schedule_app
+from agent.cli_schedule import approvals_app, daemon_app, pause, resume, schedule_app
 from agent.cli_status import status
 from agent.home import Home
 
@@ -44,7 +44,7 @@ app.command()(plan)
 app.command()(do)
 app.command()(chat)
 app.command()(reconcile)
-app.command()(daemon)
+app.add_typer(daemon_app, name="daemon")
 app.command()(pause)
 app.command()(resume)
 app.command()(status)

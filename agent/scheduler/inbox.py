@@ -4,12 +4,17 @@ Nothing waits for an answer: the fire is declined at once and the tool call (wit
 the policy's reasons) waits here until it expires. Approving re-prepares the same call now, shows
 the fresh preview, records a policy approval bound to that exact action and runs it as the user;
 an expired item can never be approved.
+
+One pending item per strategy: a fire that asks while its strategy already has one pending
+refreshes that item (the newest call, preview and reasons, a new expiry) instead of adding
+another, and the item counts the fires that asked for it (from the fire ledger). Approving it
+runs the call once: the fires it stands for were each declined when they fired, as always.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +22,11 @@ from memory.audit import AuditKind, AuditLog, new_correlation_id
 from memory.jobs import InboxRow, JobStore, ts
 
 DEFAULT_TTL = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class InboxView(InboxRow):
+    fires: int = 0  # fires that asked for it (one pending item stands for all of them)
 
 
 class InboxError(Exception):
@@ -52,9 +62,26 @@ class Inbox:
         reasons: list[str],
         correlation_id: str,
     ) -> str:
-        """File a request; the executor has already audited approval_requested under this id."""
+        """File a request, or refresh the strategy's pending one (see the module docstring);
+        the executor has already audited approval_requested under this correlation id."""
         now = self.clock()
-        item_id = self.store.add_inbox(
+        self.expire(now)
+        item_id = next(
+            (
+                item.id
+                for item in self.store.inbox("pending")
+                if item.strategy_id == strategy_id
+                and self.store.refresh_inbox(
+                    item.id,
+                    fire_id=fire_id,
+                    args=args,
+                    preview=preview,
+                    reasons=reasons,
+                    expires_at=now + self.ttl,
+                )
+            ),
+            None,
+        ) or self.store.add_inbox(
             strategy_id=strategy_id,
             fire_id=fire_id,
             tool=tool,
@@ -94,6 +121,11 @@ class Inbox:
                     data={"inbox_id": item.id, "strategy_id": item.strategy_id},
                 )
         return gone
+
+    def view(self, item: InboxRow) -> InboxView:
+        """The item with how many fires asked for it."""
+        asked = self.store.fires_asking(item.strategy_id, item.id)
+        return InboxView(**{f.name: getattr(item, f.name) for f in fields(item)}, fires=asked)
 
     def pending(self) -> list[InboxRow]:
         self.expire()
