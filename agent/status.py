@@ -6,10 +6,11 @@ Public API (the console imports it and must not gather these facts itself):
 - :class:`AgentStatus` and its parts, pydantic models; ``model_dump(mode="json")`` is the
   documented ``status --json`` shape (amounts as base-unit strings beside display text).
 
-Reading the status never changes the home: nothing is created (no home, no database, no lock
-file) and nothing is signed. Each part that cannot be read carries its ``error`` in words instead
-of failing the whole; the node is asked only when ``probe_chain`` (bounded by ``deadline_s``,
-default ``rpc.deadline_s``).
+Reading the status creates nothing (no home, no database, no lock file) and signs nothing; a
+database it opens that others could read is made owner-only (memory.db.connect), so
+``problems`` lists what is still loose. Each part that cannot be read carries its ``error`` in
+words instead of failing the whole; the node is asked only when ``probe_chain`` (bounded by
+``deadline_s``, default ``rpc.deadline_s``).
 """
 
 from __future__ import annotations
