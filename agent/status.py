@@ -136,7 +136,7 @@ def read_status(
     if not root.is_dir():
         return AgentStatus(home=str(root), exists=False)
     config, config_error = _config(home)
-    grants, ceiling = _grants(home)
+    grants, ceiling = read_grants(home)
     node = account = key = None
     if config is not None:
         node, account, key = _chain_parts(home, config, probe_chain, deadline_s)
@@ -228,7 +228,9 @@ def _approvals_pending(home: Home) -> int:
     return int(row[0])
 
 
-def _grants(home: Home) -> tuple[list[GrantStatus], list[WindowBudget]]:
+def read_grants(home: Home) -> tuple[list[GrantStatus], list[WindowBudget]]:
+    """Every grant's latest version with each window's budget used and left, and the global
+    ceiling's windows (``grants list --json`` and ``grants show --json`` show the same)."""
     from policies.grants import NEAR_DECIMALS, Ceiling, Grant, grant_status
     from policies.store import PolicyLedger
     from policies.windows import check_windows, to_us
