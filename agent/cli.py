@@ -220,6 +220,7 @@ def init(
             key_file=key_file,
             devnet_manifest=manifest,
             overwrite=force,
+            check_node=True,
         )
     except ConfigError as exc:
         typer.echo(str(exc), err=True)

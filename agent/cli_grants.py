@@ -126,12 +126,27 @@ def grant_summaries(home: Home, now: datetime | None = None) -> list[GrantSummar
 NO_GRANTS = "No grants: the agent may do nothing. Add some with `near-agent grants add FILE`."
 
 
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="JSON (the shape is documented in the README).")
+]
+
+
 @grants_app.command("list")
-def list_grants(ctx: typer.Context) -> None:
+def list_grants(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every grant's latest version and whether it is active."""
     from rich.console import Console
     from rich.table import Table
 
+    if as_json:
+        from agent.status import read_grants
+
+        grants, ceiling = read_grants(ctx.obj)
+        body = {
+            "grants": [g.model_dump(mode="json") for g in grants],
+            "ceiling": [w.model_dump(mode="json") for w in ceiling],
+        }
+        typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
     summaries = grant_summaries(ctx.obj)
     if not summaries:
         typer.echo(NO_GRANTS)
@@ -202,6 +217,7 @@ def show(
     ctx: typer.Context,
     grant_id: Annotated[str, typer.Argument(help="Grant id.")],
     history: Annotated[bool, typer.Option("--history", help="Every version.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """One grant in full, in whole tokens."""
     from rich.console import Console
@@ -218,6 +234,9 @@ def show(
         book.close()
     if not rows:
         _fail(f"No grant {grant_id!r}. `near-agent grants list` shows the grants there are.")
+    if as_json:
+        typer.echo(json.dumps(_versions_json(home, rows), indent=2, ensure_ascii=False))
+        return
     console = Console()
     for row in rows:
         g = Grant.model_validate_json(row.body)
@@ -230,6 +249,79 @@ def show(
         for name, value in grant_rules(g):
             table.add_row(name, value)
         console.print(table)
+
+
+def _amount_json(grant: Grant, token: str, units: int) -> dict[str, str]:
+    return {"token": token, "units": str(units), "display": _amount(grant, token, units)}
+
+
+def _usd_json(micro: int | None) -> dict[str, str] | None:
+    return None if micro is None else {"units": str(micro), "display": _usd(micro)}
+
+
+def _versions_json(home: Home, rows: list[Any]) -> list[dict[str, Any]]:
+    """``grants show --json``: each version in full, amounts as base-unit strings (micro-USD
+    for USD) beside whole-token text; the latest version also with its budget used and left."""
+    from datetime import UTC
+
+    from agent.status import read_grants
+    from policies.grants import Grant, grant_status
+
+    now = _now()
+    budgets = {g.grant_id: g for g in read_grants(home)[0]}
+    out = []
+    for row in rows:
+        g = Grant.model_validate_json(row.body)
+        latest = budgets.get(g.id)
+        c = g.confirm
+        out.append(
+            {
+                "grant_id": g.id,
+                "version": row.version,
+                "revoked": row.revoked,
+                "status": grant_status(g, revoked=row.revoked, now=now),
+                "description": g.description,
+                "expires_at": g.expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "kinds": list(g.kinds),
+                "tokens": [{"token": t, "label": g.label(t)} for t in g.tokens],
+                "recipients": list(g.recipients),
+                "contracts": [
+                    {"contract": r.contract, "methods": list(r.methods)} for r in g.contracts
+                ],
+                "exchanges": list(g.exchanges),
+                "per_action": [_amount_json(g, t, a) for t, a in g.per_action.items()],
+                "per_action_usd": _usd_json(g.per_action_usd_micro),
+                "windows": [
+                    {
+                        "period_s": w.period_s,
+                        "cap": _amount_json(g, w.token, w.amount or 0)
+                        if w.token
+                        else _usd_json(w.usd_micro),
+                    }
+                    for w in g.windows
+                ],
+                "rate_limit": None
+                if g.rate_limit is None
+                else {"count": g.rate_limit.count, "period_s": g.rate_limit.period_s},
+                "min_interval_s": g.min_interval_s,
+                "max_slippage_bps": g.max_slippage_bps,
+                "quote_max_age_s": g.quote_max_age_s,
+                "hours_utc": [
+                    [f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}"]
+                    for s, e in g.hours_utc
+                ],
+                "confirm": {
+                    "above": [_amount_json(g, t, a) for t, a in c.above.items()],
+                    "above_usd": _usd_json(c.above_usd_micro),
+                    "first_time_recipient": c.first_time_recipient,
+                    "kinds": list(c.kinds),
+                },
+                "budget": [w.model_dump(mode="json") for w in latest.windows]
+                if latest is not None and latest.version == row.version
+                else None,
+            }
+        )
+    return out
 
 
 AllowLongExpiry = Annotated[

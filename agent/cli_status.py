@@ -107,7 +107,7 @@ def render(facts: AgentStatus) -> list[str]:
         k = facts.key
         if k.public_key:
             sealed = "encrypted" if k.encrypted else "not encrypted"
-            lines.append(f"key        {k.public_key} in {k.kept_at} ({sealed})")
+            lines.append(f"key        public key {k.public_key} in {k.kept_at} ({sealed})")
         if k.error:
             lines.append(f"key        PROBLEM: {k.error}")
     if not facts.grants:

@@ -6,10 +6,11 @@ Public API (the console imports it and must not gather these facts itself):
 - :class:`AgentStatus` and its parts, pydantic models; ``model_dump(mode="json")`` is the
   documented ``status --json`` shape (amounts as base-unit strings beside display text).
 
-Reading the status never changes the home: nothing is created (no home, no database, no lock
-file) and nothing is signed. Each part that cannot be read carries its ``error`` in words instead
-of failing the whole; the node is asked only when ``probe_chain`` (bounded by ``deadline_s``,
-default ``rpc.deadline_s``).
+Reading the status creates nothing (no home, no database, no lock file) and signs nothing; a
+database it opens that others could read is made owner-only (memory.db.connect), so
+``problems`` lists what is still loose. Each part that cannot be read carries its ``error`` in
+words instead of failing the whole; the node is asked only when ``probe_chain`` (bounded by
+``deadline_s``, default ``rpc.deadline_s``).
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def read_status(
     if not root.is_dir():
         return AgentStatus(home=str(root), exists=False)
     config, config_error = _config(home)
-    grants, ceiling = _grants(home)
+    grants, ceiling = read_grants(home)
     node = account = key = None
     if config is not None:
         node, account, key = _chain_parts(home, config, probe_chain, deadline_s)
@@ -227,7 +228,9 @@ def _approvals_pending(home: Home) -> int:
     return int(row[0])
 
 
-def _grants(home: Home) -> tuple[list[GrantStatus], list[WindowBudget]]:
+def read_grants(home: Home) -> tuple[list[GrantStatus], list[WindowBudget]]:
+    """Every grant's latest version with each window's budget used and left, and the global
+    ceiling's windows (``grants list --json`` and ``grants show --json`` show the same)."""
     from policies.grants import NEAR_DECIMALS, Ceiling, Grant, grant_status
     from policies.store import PolicyLedger
     from policies.windows import check_windows, to_us
