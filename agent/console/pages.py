@@ -87,11 +87,11 @@ def grant_views(home: Home) -> list[GrantView]:
     """Each grant's rules in `grants show`'s words, its windows as `near-agent status` counts
     them."""
     from agent.cli_grants import grant_rules
-    from agent.status import read_status
+    from agent.status import read_grants
     from policies.grants import Grant
     from policies.store import GrantBook
 
-    status = {g.grant_id: g for g in read_status(home, probe_chain=False).grants}
+    status = {g.grant_id: g for g in read_grants(home)[0]}
     book = GrantBook(home.policy_db)
     try:
         rows = book.grants()
