@@ -154,6 +154,7 @@ def test_the_kill_switch_in_the_browser_stops_the_daemons_fires(
         page = browser_page
         page.goto(console.url)
         _wait(lambda: _fires(home) >= 2)  # the daemon is firing
+        page.wait_for_selector("#daemon-state:has-text('running (pid')")  # live, as it starts
         page.locator("#kill-switch").click()
         page.wait_for_selector("text=PAUSED: nothing scheduled runs")
         shoot(page, "overview-paused")
