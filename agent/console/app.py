@@ -93,13 +93,14 @@ class Console:
                 outcome=outcome,
                 text=text,
             )
+            units, network = pages.units_and_network(self.home)
             page = list_activity(
                 self.home.audit_db,
                 flt,
                 limit=50,
                 before_cursor=q.get("before") or None,
-                units=pages.token_units(self.home),
-                network=pages.network_of(self.home),
+                units=units,
+                network=network,
             )
         except ValueError as exc:
             problem, page, flt = str(exc), None, ActivityFilter()
@@ -116,12 +117,10 @@ class Console:
     async def story(self, request: Request) -> Response:
         from memory.audit.activity import IntentNotFound, find
 
+        units, network = pages.units_and_network(self.home)
         try:
             story = find(
-                self.home.audit_db,
-                request.path_params["intent_id"],
-                units=pages.token_units(self.home),
-                network=pages.network_of(self.home),
+                self.home.audit_db, request.path_params["intent_id"], units=units, network=network
             )
         except IntentNotFound as exc:
             return self.render(request, "missing.html", problem=str(exc), status_code=404)

@@ -189,21 +189,12 @@ def strategy_views(home: Home, fires: int = 10) -> list[StrategyView]:
 # ------------------------------------------------------------------ activity
 
 
-def token_units(home: Home) -> Any:
-    """Decimals and symbols of the tokens the grants name, for whole-token amounts."""
-    from agent.cli_grants import _units
-    from memory.audit.activity import TokenUnits
+def units_and_network(home: Home) -> tuple[Any, str | None]:
+    """Whole-token units the home knows and its network, as `audit list` and `audit show` take
+    them (so amounts read the same in the console)."""
+    from agent.cli_audit import _units_and_network
 
-    return TokenUnits({t: (d, label) for t, (d, label) in _units(home).items()})
-
-
-def network_of(home: Home) -> str | None:
-    from agent.config import ConfigError, load_config
-
-    try:
-        return load_config(home.config_file).network
-    except ConfigError:
-        return None
+    return _units_and_network(home)
 
 
 # ------------------------------------------------------------------ overview
