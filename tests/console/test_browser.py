@@ -43,7 +43,7 @@ def test_a_scheduled_action_needing_confirmation_is_approved_in_the_browser_and_
         tmp_path / "home",
         fresh_devnet.state_dir / "manifest.json",
         confirm_above="1",
-        strategies=[{**BIG_DCA, "every": "1h"}],
+        strategies=[{**BIG_DCA, "every": "1h"}, {**BIG_DCA, "id": "more-dca", "every": "1h"}],
     )
     usdc_before, _ = usdc_and_nonce(fresh_devnet)
     with running_console(home) as console:
@@ -52,29 +52,32 @@ def test_a_scheduled_action_needing_confirmation_is_approved_in_the_browser_and_
         assert page.locator("#pending-count").inner_text() == "0"
         fired = run_daemon(home, run_for=3)  # fires once at start: 2 NEAR needs confirmation
         assert fired.returncode == 0, fired.stderr
-        page.wait_for_selector("#pending-count:text-is('1')")  # live: no reload by the user
+        page.wait_for_selector("#pending-count:text-is('2')")  # live: no reload by the user
         assert "node answers" in page.locator("#node-state").inner_text()
         assert "NEAR" in page.locator(".balance").first.inner_text()
         shoot(page, "overview")
         page.click("text=Approvals")
-        item = page.locator("li.item")
-        assert item.count() == 1
+        assert page.locator("li.item").count() == 2
+        item = page.locator("li.item", has_text="from big-dca")
         assert "2 NEAR" in item.locator(".preview").inner_text()
-        assert "big-dca" in item.inner_text()
         page.wait_for_selector(".countdown:has-text('min')")  # the expiry counts down
         shoot(page, "approvals")
         item.locator("button.approve").click()
         page.wait_for_selector("p.said")
         assert "swap: done" in page.locator("p.said").inner_text()
-        assert page.locator("li.item").count() == 0
-
+        assert page.locator("li.item").count() == 1
         usdc_after, _ = usdc_and_nonce(fresh_devnet)
         assert usdc_after > usdc_before  # it landed on chain
-        (granted,) = console_entries(home, "approval_granted")
-        assert granted.tool == "swap"
+
+        page.click("text=Approve all")  # every waiting action of more-dca, each checked again
+        page.wait_for_selector("p.said")
+        assert "done" in page.locator("p.said").inner_text()
+        assert page.locator("li.item").count() == 0
+        assert usdc_and_nonce(fresh_devnet)[0] > usdc_after
+        granted = console_entries(home, "approval_granted")
+        assert [e.tool for e in granted] == ["swap", "swap"]
         with JobStore(home.root / "jobs.db") as store:
-            (request,) = store.inbox()
-            assert request.status == "approved"
+            assert [r.status for r in store.inbox()] == ["approved", "approved"]
 
         page.click("text=Activity")
         rows = page.locator("tr.intent")
