@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from memory.audit.activity import (
+from memory.audit.intents import Facts, row, search_text, summarise
+from memory.audit.log import AuditEntry, _entry_from_row
+from memory.audit.rows import (
     ActivityFilter,
     IntentNotFound,
     IntentRow,
@@ -28,8 +30,7 @@ from memory.audit.activity import (
     Page,
     TokenUnits,
 )
-from memory.audit.intents import Facts, row, search_text, summarise
-from memory.audit.log import AuditEntry, _entry_from_row
+from memory.db import connect, write_transaction
 
 VERSION = 1
 """Bump when :func:`memory.audit.intents.summarise` changes what it derives: the index rebuilds."""
@@ -71,7 +72,7 @@ _BATCH = 500  # correlation ids per IN (...) query
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     if not path.is_file():
         raise FileNotFoundError(f"no audit log at {path}")
-    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+    conn = connect(path, redacting=False).conn  # a damaged file: DamagedDatabase, named
     try:
         yield conn
     finally:
@@ -100,16 +101,11 @@ def sync(conn: sqlite3.Connection) -> None:
     state = conn.execute("SELECT version, upto, upto_hash FROM activity_state").fetchone()
     if _current(conn, state, head):
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         state = conn.execute("SELECT version, upto, upto_hash FROM activity_state").fetchone()
         head = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
         if not _current(conn, state, head):
             _catch_up(conn, state, head)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def _current(conn: sqlite3.Connection, state: Any, head: Any) -> bool:

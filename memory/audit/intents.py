@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from memory.audit.activity import Amount, IntentRow, Outcome, TokenUnits
 from memory.audit.log import AuditEntry, AuditKind
+from memory.audit.rows import Amount, IntentRow, Outcome, TokenUnits
 from memory.audit.text import shown
 
 Facts = dict[str, Any]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from memory.audit.activity import RuleVerdict, StoryStage, StoryStep, TokenUnits
 from memory.audit.intents import deciding_rules, rule_words
 from memory.audit.log import AuditEntry, AuditKind
+from memory.audit.rows import RuleVerdict, StoryStage, StoryStep, TokenUnits
 from memory.audit.text import shown
 
 _STAGES: dict[AuditKind, StoryStage] = {

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from memory.audit.activity import TokenUnits
+from memory.audit.rows import TokenUnits
 
 _MAX_DECIMALS = 64
 
