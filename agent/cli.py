@@ -12,23 +12,26 @@ from typing import Annotated
 import typer
 
 from agent.cli_audit import audit_app
+from agent.cli_console import console
 from agent.cli_contacts import contacts_app, prefs_app
-from agent.cli_errors import ReportsUnusableFiles
 from agent.cli_grants import AllowLongExpiry, grants_app
 from agent.cli_group import command_group
 from agent.cli_intents import chat, do, plan, reconcile
 from agent.cli_keys import keys_app
 from agent.cli_mcp import mcp
-from agent.cli_schedule import approvals_app, daemon, pause, resume, schedule_app
+from agent.cli_root import RootGroup, check_home, show_version
+from agent.cli_schedule import approvals_app, daemon_app, pause, resume, schedule_app
+from agent.cli_status import status
 from agent.home import Home
 
 app = command_group(
-    cls=ReportsUnusableFiles,
+    cls=RootGroup,
     name="near-agent",
     help="An agent that acts on NEAR for you, only within the limits you granted.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 app.add_typer(audit_app, name="audit")
@@ -42,10 +45,12 @@ app.command()(plan)
 app.command()(do)
 app.command()(chat)
 app.command()(reconcile)
-app.command()(daemon)
+app.add_typer(daemon_app, name="daemon")
 app.command()(pause)
 app.command()(resume)
 app.command()(mcp)
+app.command()(status)
+app.command()(console)
 
 
 @app.callback()
@@ -56,17 +61,27 @@ def _root(
         typer.Option(
             "--home",
             envvar="NEAR_AGENT_HOME",
-            help="Folder for configuration, keys and databases (default: ~/.near-agent).",
+            help="Folder for configuration, keys and databases (default: ~/.near-agent); "
+            "accepted anywhere on the line.",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = Home.resolve(home)
+    check_home(ctx, ctx.obj)
 
 
 @app.command()
 def devnet(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3030,
+    port: Annotated[
+        int, typer.Option(help="Port on 127.0.0.1 (1-65535).", min=1, max=65535)
+    ] = 3030,
     state_dir: Annotated[
         Path | None,
         typer.Option(help="Keep the chain here across restarts (default: HOME/devnet)."),
@@ -207,6 +222,7 @@ def init(
             key_file=key_file,
             devnet_manifest=manifest,
             overwrite=force,
+            check_node=True,
         )
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
@@ -233,12 +249,14 @@ def demo(
 
 
 def main() -> None:
+    import os
     import sys
 
     from agent.intent_screen import IntentRefused
     from memory.redact_io import install_redaction
 
     install_redaction()  # secrets never reach the terminal or a log, whatever prints them
+    os.umask(0o077)  # whatever the agent creates (home, databases, keys) is its user's alone
     try:
         app()
     except IntentRefused as exc:  # refused before anything saw it: say why, no traceback

@@ -13,9 +13,11 @@ from agent.cli_group import command_group
 from agent.home import Home
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
     from memory.audit import AuditEntry, AuditLog, Head
+    from memory.audit.activity import IntentRow, IntentStory, TokenUnits
     from memory.audit.anchor import AnchorNotary
     from memory.audit.anchorers import Anchorer
 
@@ -25,21 +27,35 @@ audit_app = command_group(
     no_args_is_help=True,
 )
 
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_RELATIVE = re.compile(
+    r"^\s*(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?)"
+    r"(\s+ago)?\s*$",
+    re.IGNORECASE,
+)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+TIME_HELP = "24h, 30m, 7d, today, yesterday, now or an ISO date/time (UTC unless it says)."
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``30m``, ``2h``, ``7d`` (ago) or an ISO date/time (UTC unless it says otherwise)."""
+    """A point in time as people say it: ``30m``, ``2h``, ``7d``, ``2 hours ago`` (before now),
+    ``today``, ``yesterday`` (their start, UTC), ``now``, or an ISO date/time (UTC unless it says
+    otherwise)."""
     now = now or datetime.now(UTC)
+    word = text.strip().lower()
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    named = {"now": now, "today": midnight, "yesterday": midnight - timedelta(days=1)}
+    if word in named:
+        return named[word]
     match = _RELATIVE.match(text)
     if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        unit = _UNITS[match.group(2)[0].lower()]
+        return now - timedelta(**{unit: int(match.group(1))})
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise typer.BadParameter(
-            f"{text!r} is not a time: use 30m, 2h, 7d or an ISO date like 2026-05-01T12:00"
+            f"{text!r} is not a time: use 30m, 2h, 7d, today, yesterday, now or an ISO date "
+            "like 2026-05-01T12:00"
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
@@ -167,108 +183,351 @@ def _parse_head(text: str) -> Head:
     return Head(int(count), digest)
 
 
-def _short(text: str | None, width: int) -> str:
-    text = text or ""
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _time_option(text: str | None, flag: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_since(text)
+    except typer.BadParameter as exc:
+        raise typer.BadParameter(str(exc), param_hint=flag) from None
+
+
+# What people type for an entry's status -> the statuses entries store (decisions are stored as
+# allow/deny/confirm, a strategy's fire as done/denied/...): declared once, used by --status.
+_ENTRY_STATUS_WORDS: dict[str, tuple[str, ...]] = {
+    "denied": ("deny", "denied"),
+    "deny": ("deny", "denied"),
+    "allowed": ("allow",),
+    "allow": ("allow",),
+    "confirm": ("confirm",),
+    "needs_approval": ("confirm", "inbox", "awaiting_approval"),
+    "done": ("ok", "done"),
+    "ok": ("ok", "done"),
+    "failed": ("failed",),
+    "refused": ("refused",),
+}
+
+
+def _units_and_network(home: Home) -> tuple[TokenUnits, str | None]:
+    """Whole-token units the home knows and its network (None if agent.yaml cannot say)."""
+    from memory.audit.units import known_token_units
+
+    network = None
+    try:
+        from agent.config import load_config
+
+        network = load_config(home.config_file).network
+    except Exception:  # no or unreadable agent.yaml: the view still works, without a network
+        network = None
+    return known_token_units(home.pools_db), network
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped or captured: don't wrap at a guessed 80 columns
+        console = Console(width=200, highlight=False)
+    return console
+
+
+def _echo_json(value: object) -> None:
+    import json
+
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 @audit_app.command("list")
 def list_entries(
     ctx: typer.Context,
-    since: Annotated[str | None, typer.Option(help="30m, 2h, 7d or an ISO time.")] = None,
-    kind: Annotated[str | None, typer.Option(help="Entry kind, e.g. tx_outcome.")] = None,
+    since: Annotated[str | None, typer.Option(help=f"From: {TIME_HELP}")] = None,
+    until: Annotated[str | None, typer.Option(help=f"Before: {TIME_HELP}")] = None,
+    actor: Annotated[
+        str | None, typer.Option(help="user, scheduler, system, console or mcp[:client].")
+    ] = None,
+    strategy: Annotated[str | None, typer.Option(help="Only this strategy's fires.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            "--outcome",
+            help="What happened: done, denied, declined, refused, failed, unknown, "
+            "needs_approval, expired, skipped, pending, recorded (deny, allowed, ok... work too).",
+        ),
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Words of the intent, a tx hash or an intent id.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Rows per page.")] = 20,
+    before: Annotated[
+        str | None, typer.Option(help="The cursor a previous page printed: the page after it.")
+    ] = None,
+    entries: Annotated[
+        bool, typer.Option("--entries", help="One row per audit entry instead of per intent.")
+    ] = False,
+    kind: Annotated[
+        str | None, typer.Option(help="With --entries: entry kind, e.g. tx_outcome.")
+    ] = None,
     tool: Annotated[str | None, typer.Option(help="Tool name, e.g. swap.")] = None,
-    status: Annotated[str | None, typer.Option(help="Status, e.g. denied.")] = None,
-    actor: Annotated[str | None, typer.Option(help="user, scheduler or system.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Show at most the newest N.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """List entries, oldest first, filtered."""
-    from rich.console import Console
-
+    """What the agent did, newest first: one row per intent (or per entry with --entries)."""
     from memory.audit import AuditKind, AuditReadError
 
+    when = _time_option(since, "--since")
+    till = _time_option(until, "--until")
+    if kind is not None and not entries:
+        raise typer.BadParameter("only with --entries", param_hint="--kind")
     if kind is not None and kind not in {k.value for k in AuditKind}:
         known = ", ".join(k.value for k in AuditKind)
         raise typer.BadParameter(f"unknown kind {kind!r}; known: {known}", param_hint="--kind")
-    when = parse_since(since) if since else None
+    if entries:
+        _list_per_entry(
+            ctx, when, till, kind, tool, status, actor, strategy, limit, before, as_json
+        )
+        return
+    from memory.audit.activity import ActivityFilter, list_activity, parse_outcome
+
+    try:
+        outcome = parse_outcome(status) if status is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--status") from None
+    home: Home = ctx.obj
+    units, network = _units_and_network(home)
+    text = " ".join(x for x in (search, tool) if x) or None
+    flt = ActivityFilter(
+        since=when, until=till, actor=actor, strategy=strategy, outcome=outcome, text=text
+    )
+    try:
+        page = list_activity(
+            home.audit_db, flt, limit=limit, before_cursor=before, units=units, network=network
+        )
+    except AuditReadError as exc:
+        raise _damaged(exc) from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--before") from None
+    if as_json:
+        _echo_json(page.model_dump(mode="json"))
+        return
+    if not page.items:
+        typer.echo("No intents match.")
+        return
+    _console().print(intents_table(page.items))
+    if page.next_cursor:
+        typer.echo(f"More: --before {page.next_cursor}")
+
+
+def intents_table(rows: list[IntentRow]) -> Table:
+    """One row per intent: when, who, what was asked, what happened, amounts, fee, tx hashes.
+
+    Every cell is plain text (rich markup in the data is not interpreted) and the rows' text is
+    already made safe by ``memory.audit.activity.shown``.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_lines=False)
+    for column in ("when (UTC)", "who", "asked", "what happened", "amounts", "fee", "tx", "id"):
+        whole = column in ("when (UTC)", "tx", "id")  # copied whole: never folded
+        table.add_column(column, overflow="fold", no_wrap=whole)
+    for r in rows:
+        who = r.actor + (f"/{r.strategy}" if r.strategy else "")
+        happened = r.outcome.replace("_", " ") + (f": {r.detail}" if r.detail else "")
+        moved = ", ".join(a.display for a in r.amounts)
+        if r.balance_changes:
+            moved += (" -> " if moved else "") + ", ".join(a.display for a in r.balance_changes)
+        table.add_row(
+            *(
+                Text(cell)
+                for cell in (
+                    r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    who,
+                    r.asked,
+                    happened,
+                    moved,
+                    r.fee.display if r.fee else "",
+                    "\n".join(r.tx_hashes),
+                    r.intent_id[:8],
+                )
+            )
+        )
+    return table
+
+
+def _list_per_entry(
+    ctx: typer.Context,
+    when: datetime | None,
+    till: datetime | None,
+    kind: str | None,
+    tool: str | None,
+    status: str | None,
+    actor: str | None,
+    strategy: str | None,
+    limit: int,
+    before: str | None,
+    as_json: bool,
+) -> None:
+    from memory.audit import AuditReadError
+
+    if before is not None and not before.isdigit():
+        raise typer.BadParameter(f"{before!r} is not a cursor (an entry id)", param_hint="--before")
+    wanted = _ENTRY_STATUS_WORDS.get(status.strip().lower(), (status,)) if status else (None,)
+    match = {"strategy_id": strategy} if strategy else None
+    rows: dict[int, AuditEntry] = {}
     with _open(ctx) as log:
         try:
-            rows = log.entries(
-                since=when, kind=kind, tool=tool, status=status, actor=actor, limit=limit
-            )
+            for stored in wanted:
+                for e in log.entries(
+                    since=when,
+                    until=till,
+                    kind=kind,
+                    tool=tool,
+                    status=stored,
+                    actor=actor,
+                    data_match=match,
+                    before_id=int(before) if before else None,
+                    limit=limit + 1,
+                ):
+                    rows[e.id] = e
         except AuditReadError as exc:
             raise _damaged(exc) from exc
-    if not rows:
+    newest = sorted(rows.values(), key=lambda e: e.id, reverse=True)
+    page, more = newest[:limit], len(newest) > limit
+    cursor = str(page[-1].id) if more and page else None
+    if as_json:
+        _echo_json({"items": [e.to_dict() for e in page], "next_cursor": cursor})
+        return
+    if not page:
         typer.echo("No audit entries match.")
         return
-    console = Console()
-    if not console.is_terminal:  # piped or captured: don't wrap at a guessed 80 columns
-        console = Console(width=160)
-    console.print(entries_table(rows))
+    _console().print(entries_table(list(reversed(page))))
+    if cursor:
+        typer.echo(f"More: --entries --before {cursor}")
 
 
 def entries_table(rows: list[AuditEntry]) -> Table:
-    """The table `audit list` and chat's /audit show: one row per entry, oldest first."""
+    """The table `audit list --entries` and chat's /audit show: one row per entry, as given."""
     from rich.table import Table
+    from rich.text import Text
 
-    from memory.audit.story import describe
+    from memory.audit.story import entry_sentence
+    from memory.audit.text import shown
 
     table = Table(show_lines=False)
     for column in ("id", "time (UTC)", "actor", "kind", "tool", "status", "intent", "details"):
         table.add_column(column, overflow="fold")
     for e in rows:
         table.add_row(
-            str(e.id),
-            e.ts[:19].replace("T", " "),
-            e.actor,
-            e.kind.value,
-            e.tool or "",
-            e.status or "",
-            e.correlation_id[:8],
-            _short(describe(e), 80),
+            *(
+                Text(cell)
+                for cell in (
+                    str(e.id),
+                    e.ts[:19].replace("T", " "),
+                    shown(e.actor),
+                    e.kind.value,
+                    shown(e.tool or ""),
+                    shown(e.status or ""),
+                    shown(e.correlation_id[:8]),
+                    entry_sentence(e),
+                )
+            )
         )
     return table
-
-
-def _story_for(log: AuditLog, ident: str) -> list[AuditEntry]:
-    if ident.isdigit():
-        entry = log.get(int(ident))
-        if entry is not None:
-            return log.story(entry.correlation_id)
-    story = log.story(ident)
-    if story:
-        return story
-    matches = log.correlation_ids(ident) if len(ident) >= 4 else []
-    if len(matches) == 1:
-        return log.story(matches[0])
-    if len(matches) > 1:
-        raise typer.BadParameter(f"{ident!r} matches several intents: {', '.join(matches)}")
-    raise typer.BadParameter(f"no audit entry or intent {ident!r}")
 
 
 @audit_app.command("show")
 def show(
     ctx: typer.Context,
-    ident: Annotated[str, typer.Argument(metavar="ID", help="Entry id or (prefix of) intent id.")],
+    ident: Annotated[
+        str,
+        typer.Argument(metavar="REF", help="A tx hash, an intent id (or its start), an entry id."),
+    ],
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Also every entry in full and every rule's verdict.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """One intent's whole story: message -> plan -> decision -> approval -> tx -> outcome."""
-    import json
-
+    """Everything about one intent, in sentences: message -> plan -> each check -> approval ->
+    transactions -> receipts -> balance changes."""
     from memory.audit import AuditReadError
-    from memory.audit.story import render_story
+    from memory.audit.activity import IntentNotFound, find
 
-    with _open(ctx) as log:
-        try:
-            story = _story_for(log, ident)
-        except AuditReadError as exc:
-            raise _damaged(exc) from exc
-    highlight = int(ident) if ident.isdigit() else None
-    typer.echo(f"Intent {story[0].correlation_id} ({len(story)} steps)")
-    typer.echo(render_story(story))
-    if highlight is not None:
-        chosen = next(e for e in story if e.id == highlight)
-        typer.echo(f"\nEntry #{chosen.id} data:")
-        typer.echo(json.dumps(chosen.data, indent=2, ensure_ascii=False, sort_keys=True))
+    home: Home = ctx.obj
+    units, network = _units_and_network(home)
+    try:
+        story = find(home.audit_db, ident, units=units, network=network)
+    except IntentNotFound as exc:
+        raise typer.BadParameter(str(exc), param_hint="REF") from None
+    except AuditReadError as exc:
+        raise _damaged(exc) from exc
+    if as_json:
+        _echo_json(story.model_dump(mode="json"))
+        return
+    typer.echo(render_story(story, trace=trace, entry_id=_entry_ref(ident, story)))
+
+
+def _entry_ref(ident: str, story: IntentStory) -> int | None:
+    if story.matched == "entry id" and ident.strip().isdigit():
+        return int(ident.strip())
+    return None
+
+
+def render_story(story: IntentStory, *, trace: bool = False, entry_id: int | None = None) -> str:
+    """The story as text: a summary, then one numbered sentence per step (then the trace)."""
+
+    from memory.audit.text import shown
+
+    r = story.intent
+    took = (r.ended_at - r.started_at).total_seconds()
+    who = r.actor + (f" (strategy {r.strategy})" if r.strategy else "")
+    lines = [
+        f"Intent {r.intent_id}: {r.outcome.replace('_', ' ')}"
+        + (f" ({r.network})" if r.network else ""),
+        f"  When:   {r.started_at:%Y-%m-%d %H:%M:%S} UTC, {took:.2f} s, "
+        f"entries {r.first_entry}-{r.last_entry}",
+        f"  Who:    {who}",
+        f'  Asked:  "{r.asked}"',
+    ]
+    if r.detail:
+        lines.append(f"  Result: {r.detail}")
+    if r.amounts:
+        lines.append(f"  Amount: {', '.join(a.display for a in r.amounts)}")
+    if r.balance_changes:
+        lines.append(f"  Moved:  {', '.join(a.display for a in r.balance_changes)}")
+    if r.fee:
+        lines.append(f"  Fee:    {r.fee.display}")
+    for tx in r.tx_hashes:
+        lines.append(f"  Tx:     {tx}")
+    lines.append(f"  (found by {story.matched})")
+    lines.append("")
+    for number, step in enumerate(story.steps, start=1):
+        ids = ", ".join(f"#{i}" for i in step.entry_ids)
+        lines.append(f"{number:>3}. {step.sentence}  [{ids}]")
+    if entry_id is not None:
+        chosen = next((e for e in story.entries if e.get("id") == entry_id), None)
+        if chosen is not None:
+            lines += ["", f"Entry #{entry_id} data:", _data(chosen)]
+    if trace:
+        lines += ["", "Trace:"]
+        checks = {i: s.verdicts for s in story.steps if s.verdicts for i in s.entry_ids}
+        for e in story.entries:
+            head = f"#{e['id']} {e['ts']} {shown(e['actor'])} {e['kind']}"
+            extra = " ".join(shown(x) for x in (e.get("tool"), e.get("status")) if x)
+            lines.append(f"{head} {extra}".rstrip())
+            for v in checks.get(int(str(e["id"])), []):
+                grant = f" [{v.grant}]" if v.grant else ""
+                lines.append(f"    rule {v.rule}{grant}: {v.result} ({v.code}) {v.words}".rstrip())
+            lines.append(_data(e))
+    return "\n".join(lines)
+
+
+def _data(entry: dict[str, object]) -> str:
+    """An entry's data as indented JSON (a JSON string escapes every control character)."""
+    import json
+    import textwrap
+
+    text = json.dumps(entry.get("data"), indent=2, ensure_ascii=True, sort_keys=True)
+    return textwrap.indent(text, "    ")
 
 
 @audit_app.command()
@@ -335,11 +594,25 @@ def verify_export(
     ] = None,
 ) -> None:
     """Check an exported log on its own, without the database (exits 1 if it was altered)."""
-    from memory.audit.export import verify_jsonl
+    from memory.audit.export import NotAnExport, check_jsonl_format, verify_jsonl
 
     expected = _parse_head(expect_head) if expect_head else None
-    with file.open(encoding="utf-8") as lines:
-        report = verify_jsonl(lines, expected_head=expected)
+    try:
+        with file.open(encoding="utf-8") as lines:
+            first = next((ln for ln in lines if ln.strip()), None)
+            if first is not None:
+                check_jsonl_format(first)
+            lines.seek(0)
+            report = verify_jsonl(lines, expected_head=expected)
+    except NotAnExport as exc:
+        typer.echo(f"{file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except UnicodeDecodeError:
+        typer.echo(f"{file}: not a text file, so not a JSON Lines export", err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        typer.echo(f"Cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
     if not report.ok:
         typer.echo(f"TAMPERED: entry {report.first_bad_id}: {report.reason}", err=True)
         raise typer.Exit(1)

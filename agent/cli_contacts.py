@@ -64,10 +64,25 @@ def add_contact(
 
 
 @contacts_app.command("list")
-def list_contacts(ctx: typer.Context) -> None:
+def list_contacts(
+    ctx: typer.Context,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="JSON: a list of {name, account_id, note, added_at}."),
+    ] = False,
+) -> None:
     """Every saved contact."""
+    import json
+
     with _book(ctx) as book:
         contacts = book.list()
+    if as_json:
+        rows = [
+            {"name": c.name, "account_id": c.account_id, "note": c.note, "added_at": c.added_at}
+            for c in contacts
+        ]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
     if not contacts:
         typer.echo("No contacts yet: add one with `near-agent contacts add bob bob.near`.")
         return

@@ -126,12 +126,27 @@ def grant_summaries(home: Home, now: datetime | None = None) -> list[GrantSummar
 NO_GRANTS = "No grants: the agent may do nothing. Add some with `near-agent grants add FILE`."
 
 
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="JSON (the shape is documented in the README).")
+]
+
+
 @grants_app.command("list")
-def list_grants(ctx: typer.Context) -> None:
+def list_grants(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every grant's latest version and whether it is active."""
     from rich.console import Console
     from rich.table import Table
 
+    if as_json:
+        from agent.status import read_grants
+
+        grants, ceiling = read_grants(ctx.obj)
+        body = {
+            "grants": [g.model_dump(mode="json") for g in grants],
+            "ceiling": [w.model_dump(mode="json") for w in ceiling],
+        }
+        typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
     summaries = grant_summaries(ctx.obj)
     if not summaries:
         typer.echo(NO_GRANTS)
@@ -150,11 +165,59 @@ def list_grants(ctx: typer.Context) -> None:
     Console().print(table)
 
 
+def grant_rules(g: Grant) -> list[tuple[str, str]]:
+    """A grant's rules in words, field by field: what ``grants show`` prints and the console
+    shows (one wording for both)."""
+    rows: list[tuple[str, str]] = []
+
+    def add(name: str, value: str) -> None:
+        rows.append((name, value))
+
+    add("description", g.description or "-")
+    add("expires_at", g.expires_at.isoformat())
+    add("kinds", ", ".join(g.kinds))
+    add("tokens", ", ".join(g.label(t) for t in g.tokens) or "(none)")
+    add("recipients", ", ".join(g.recipients) or "(none)")
+    add(
+        "contracts",
+        "; ".join(f"{c.contract}: {', '.join(c.methods)}" for c in g.contracts) or "(none)",
+    )
+    add("exchanges", ", ".join(g.exchanges) or "(none)")
+    add("per action", ", ".join(_amount(g, t, a) for t, a in g.per_action.items()) or "-")
+    add("per action (USD)", _usd(g.per_action_usd_micro))
+    for w in g.windows:
+        cap = _amount(g, w.token, w.amount or 0) if w.token else _usd(w.usd_micro)
+        add("window", f"{cap} in any {w.period_s}s")
+    if g.rate_limit:
+        add("rate limit", f"{g.rate_limit.count} per {g.rate_limit.period_s}s")
+    if g.min_interval_s is not None:
+        add("min interval", f"{g.min_interval_s}s")
+    if g.max_slippage_bps is not None:
+        add("max slippage", f"{g.max_slippage_bps} bps (quote <= {g.quote_max_age_s}s old)")
+    if g.hours_utc:
+        add(
+            "hours (UTC)",
+            ", ".join(
+                f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in g.hours_utc
+            ),
+        )
+    c = g.confirm
+    triggers = [f"above {_amount(g, t, a)}" for t, a in c.above.items()]
+    if c.above_usd_micro is not None:
+        triggers.append(f"above {_usd(c.above_usd_micro)}")
+    if c.first_time_recipient:
+        triggers.append("first-time recipient")
+    triggers += [f"every {k}" for k in c.kinds]
+    add("confirm", "; ".join(triggers) or "-")
+    return rows
+
+
 @grants_app.command("show")
 def show(
     ctx: typer.Context,
     grant_id: Annotated[str, typer.Argument(help="Grant id.")],
     history: Annotated[bool, typer.Option("--history", help="Every version.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """One grant in full, in whole tokens."""
     from rich.console import Console
@@ -171,6 +234,9 @@ def show(
         book.close()
     if not rows:
         _fail(f"No grant {grant_id!r}. `near-agent grants list` shows the grants there are.")
+    if as_json:
+        typer.echo(json.dumps(_versions_json(home, rows), indent=2, ensure_ascii=False))
+        return
     console = Console()
     for row in rows:
         g = Grant.model_validate_json(row.body)
@@ -180,47 +246,82 @@ def show(
         )
         table.add_column("field")
         table.add_column("value")
-        table.add_row("description", g.description or "-")
-        table.add_row("expires_at", g.expires_at.isoformat())
-        table.add_row("kinds", ", ".join(g.kinds))
-        table.add_row("tokens", ", ".join(g.label(t) for t in g.tokens) or "(none)")
-        table.add_row("recipients", ", ".join(g.recipients) or "(none)")
-        table.add_row(
-            "contracts",
-            "; ".join(f"{c.contract}: {', '.join(c.methods)}" for c in g.contracts) or "(none)",
-        )
-        table.add_row("exchanges", ", ".join(g.exchanges) or "(none)")
-        table.add_row(
-            "per action", ", ".join(_amount(g, t, a) for t, a in g.per_action.items()) or "-"
-        )
-        table.add_row("per action (USD)", _usd(g.per_action_usd_micro))
-        for w in g.windows:
-            cap = _amount(g, w.token, w.amount or 0) if w.token else _usd(w.usd_micro)
-            table.add_row("window", f"{cap} in any {w.period_s}s")
-        if g.rate_limit:
-            table.add_row("rate limit", f"{g.rate_limit.count} per {g.rate_limit.period_s}s")
-        if g.min_interval_s is not None:
-            table.add_row("min interval", f"{g.min_interval_s}s")
-        if g.max_slippage_bps is not None:
-            table.add_row(
-                "max slippage", f"{g.max_slippage_bps} bps (quote <= {g.quote_max_age_s}s old)"
-            )
-        if g.hours_utc:
-            table.add_row(
-                "hours (UTC)",
-                ", ".join(
-                    f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in g.hours_utc
-                ),
-            )
-        c = g.confirm
-        triggers = [f"above {_amount(g, t, a)}" for t, a in c.above.items()]
-        if c.above_usd_micro is not None:
-            triggers.append(f"above {_usd(c.above_usd_micro)}")
-        if c.first_time_recipient:
-            triggers.append("first-time recipient")
-        triggers += [f"every {k}" for k in c.kinds]
-        table.add_row("confirm", "; ".join(triggers) or "-")
+        for name, value in grant_rules(g):
+            table.add_row(name, value)
         console.print(table)
+
+
+def _amount_json(grant: Grant, token: str, units: int) -> dict[str, str]:
+    return {"token": token, "units": str(units), "display": _amount(grant, token, units)}
+
+
+def _usd_json(micro: int | None) -> dict[str, str] | None:
+    return None if micro is None else {"units": str(micro), "display": _usd(micro)}
+
+
+def _versions_json(home: Home, rows: list[Any]) -> list[dict[str, Any]]:
+    """``grants show --json``: each version in full, amounts as base-unit strings (micro-USD
+    for USD) beside whole-token text; the latest version also with its budget used and left."""
+    from datetime import UTC
+
+    from agent.status import read_grants
+    from policies.grants import Grant, grant_status
+
+    now = _now()
+    budgets = {g.grant_id: g for g in read_grants(home)[0]}
+    out = []
+    for row in rows:
+        g = Grant.model_validate_json(row.body)
+        latest = budgets.get(g.id)
+        c = g.confirm
+        out.append(
+            {
+                "grant_id": g.id,
+                "version": row.version,
+                "revoked": row.revoked,
+                "status": grant_status(g, revoked=row.revoked, now=now),
+                "description": g.description,
+                "expires_at": g.expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "kinds": list(g.kinds),
+                "tokens": [{"token": t, "label": g.label(t)} for t in g.tokens],
+                "recipients": list(g.recipients),
+                "contracts": [
+                    {"contract": r.contract, "methods": list(r.methods)} for r in g.contracts
+                ],
+                "exchanges": list(g.exchanges),
+                "per_action": [_amount_json(g, t, a) for t, a in g.per_action.items()],
+                "per_action_usd": _usd_json(g.per_action_usd_micro),
+                "windows": [
+                    {
+                        "period_s": w.period_s,
+                        "cap": _amount_json(g, w.token, w.amount or 0)
+                        if w.token
+                        else _usd_json(w.usd_micro),
+                    }
+                    for w in g.windows
+                ],
+                "rate_limit": None
+                if g.rate_limit is None
+                else {"count": g.rate_limit.count, "period_s": g.rate_limit.period_s},
+                "min_interval_s": g.min_interval_s,
+                "max_slippage_bps": g.max_slippage_bps,
+                "quote_max_age_s": g.quote_max_age_s,
+                "hours_utc": [
+                    [f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}"]
+                    for s, e in g.hours_utc
+                ],
+                "confirm": {
+                    "above": [_amount_json(g, t, a) for t, a in c.above.items()],
+                    "above_usd": _usd_json(c.above_usd_micro),
+                    "first_time_recipient": c.first_time_recipient,
+                    "kinds": list(c.kinds),
+                },
+                "budget": [w.model_dump(mode="json") for w in latest.windows]
+                if latest is not None and latest.version == row.version
+                else None,
+            }
+        )
+    return out
 
 
 AllowLongExpiry = Annotated[
@@ -274,23 +375,15 @@ def revoke(
     reason: Annotated[str, typer.Option(help="Why, for the record.")] = "",
 ) -> None:
     """End one grant (every version so far) or, with --all, every grant, at once."""
-    from agent.grant_changes import record_revocation
-    from memory.audit import AuditLog
+    from agent.grant_changes import UnknownGrant, revoke_grants
     from policies.engine import to_us
-    from policies.store import GrantBook
 
-    home: Home = ctx.obj
     if (grant_id is None) == (not all_):
         _fail("Give a grant id or --all (not both).")
-    with AuditLog(home.audit_db) as audit:  # opened first: a damaged log stops all of it
-        book = GrantBook(home.policy_db)
-        try:
-            if grant_id is not None and not book.grants(grant_id):
-                _fail(f"No grant {grant_id!r}; nothing was revoked.")
-            revoked = book.revoke(grant_id, now_us=to_us(_now()), reason=reason)
-        finally:
-            book.close()
-        record_revocation(audit, revoked, reason)
+    try:
+        revoked = revoke_grants(ctx.obj, grant_id, reason, now_us=to_us(_now()))
+    except UnknownGrant as exc:
+        _fail(str(exc))
     typer.echo(f"Revoked: {', '.join(revoked) if revoked else '(no grants)'}")
 
 

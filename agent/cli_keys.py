@@ -7,8 +7,9 @@ guarantees instead of a world-readable file somewhere. Heavy imports stay inside
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -16,7 +17,7 @@ from agent.cli_group import command_group
 
 if TYPE_CHECKING:
     from agent.home import Home
-    from tools.keystore import Keystore
+    from tools.keystore import KeyEntry, Keystore
 
 keys_app = command_group(
     name="keys",
@@ -100,13 +101,29 @@ def import_key(
 
 
 @keys_app.command("list")
-def list_keys(ctx: typer.Context) -> None:
+def list_keys(
+    ctx: typer.Context,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="JSON: the keystore's folder, whether it is encrypted, and each key."
+        ),
+    ] = False,
+) -> None:
     """Every stored key: account, public key, what it may do, whether it is encrypted."""
     from tools.amounts import format_amount
 
     home: Home = ctx.obj
     store = _keystore(home)
     entries = store.entries()
+    if as_json:
+        body = {
+            "keystore": str(home.keys_dir),
+            "encrypted": store.encrypted,
+            "keys": [_key_json(e) for e in entries],
+        }
+        typer.echo(json.dumps(body, indent=2))
+        return
     if not entries:
         typer.echo(f"No keys in {home.keys_dir}. Import one with `near-agent keys import FILE`.")
         return
@@ -127,6 +144,32 @@ def list_keys(ctx: typer.Context) -> None:
         typer.echo(
             f"{e.account_id}  {e.public_key}  {scope}{'  (encrypted)' if e.encrypted else ''}"
         )
+
+
+def _key_json(entry: KeyEntry) -> dict[str, Any]:
+    """One key as ``keys list --json`` shows it (never its secret)."""
+    from tools.amounts import format_amount
+
+    permission = entry.permission
+    return {
+        "account_id": entry.account_id,
+        "public_key": entry.public_key,
+        "path": str(entry.path),
+        "encrypted": entry.encrypted,
+        "full_access": permission is None,
+        "permission": None
+        if permission is None
+        else {
+            "receiver_id": permission.receiver_id,
+            "method_names": list(permission.method_names),
+            "allowance": None
+            if permission.allowance is None
+            else {
+                "units": str(permission.allowance),
+                "display": f"{format_amount(permission.allowance, 24)} NEAR",
+            },
+        },
+    }
 
 
 @keys_app.command("encrypt")

@@ -13,7 +13,11 @@ from yaml import YAMLError
 
 from memory.user_files import UnusableFile, load_yaml
 from policies.pricing import PriceRules
-from tools.endpoints import DEFAULT_API_KEY_HEADER, DEFAULT_MAX_RETRY_AFTER_S
+from tools.endpoints import (
+    DEFAULT_API_KEY_HEADER,
+    DEFAULT_DEADLINE_S,
+    DEFAULT_MAX_RETRY_AFTER_S,
+)
 from tools.errors import InvalidAccountIdError, NetworkConfigError
 from tools.network import (
     NetworkOverrides,
@@ -76,6 +80,8 @@ class RpcConfig(_Strict):
     api_key_header: str = DEFAULT_API_KEY_HEADER  # "Authorization" sends "Bearer KEY"
     max_requests: int | None = Field(default=None, ge=1)  # per command; None: no limit
     max_retry_after_s: float = Field(default=DEFAULT_MAX_RETRY_AFTER_S, ge=0, le=3600)
+    # seconds one command may wait on the network in all (requests, retries, failovers)
+    deadline_s: float = Field(default=DEFAULT_DEADLINE_S, gt=0, le=3600)
 
     @field_validator("urls", "archival_urls")
     @classmethod

@@ -83,7 +83,7 @@ def claim_demo_folder(folder: Path) -> Home:
                 "agent.yaml and give grants in it, so nothing was changed.",
                 _PICK,
             )
-        root.mkdir(parents=True, exist_ok=True)
+        Home(root).make()
         (root / DEMO_MARK).write_text(
             "Made by `near-agent demo`: a demo home on a local devnet, whose grants the demo "
             "gives itself each time it runs here.\n"

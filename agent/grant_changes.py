@@ -10,7 +10,7 @@ from pathlib import Path
 
 from agent.config import AgentConfig
 from agent.home import Home
-from memory.audit import AuditKind, AuditLog, new_correlation_id
+from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
 from policies.store_grants import store_grants_file
 
 _NOTICE_MARK = ".grants_file_ignored"  # in HOME: the notice below was shown once
@@ -43,12 +43,40 @@ def give_grants(
     return results
 
 
-def record_revocation(audit: AuditLog, revoked: list[str], reason: str) -> None:
+class UnknownGrant(LookupError):
+    """Revoking a grant id the grant book does not hold: nothing was revoked."""
+
+
+def revoke_grants(
+    home: Home, grant_id: str | None, reason: str, *, now_us: int, actor: Actor = "user"
+) -> list[str]:
+    """End one grant (every version so far) or, with ``grant_id`` None, every grant; audited.
+
+    The one way grants are revoked (``grants revoke`` and the console). UnknownGrant when
+    ``grant_id`` names no grant (nothing revoked).
+    """
+    from policies.store import GrantBook
+
+    with AuditLog(home.audit_db) as audit:  # opened first: a damaged log stops all of it
+        book = GrantBook(home.policy_db)
+        try:
+            if grant_id is not None and not book.grants(grant_id):
+                raise UnknownGrant(f"No grant {grant_id!r}; nothing was revoked.")
+            revoked = book.revoke(grant_id, now_us=now_us, reason=reason)
+        finally:
+            book.close()
+        record_revocation(audit, revoked, reason, actor=actor)
+    return revoked
+
+
+def record_revocation(
+    audit: AuditLog, revoked: list[str], reason: str, *, actor: Actor = "user"
+) -> None:
     """Audit each revoked grant as ``grant_revoked``."""
     for grant_id in revoked:
         audit.append(
             AuditKind.GRANT_REVOKED,
-            actor="user",
+            actor=actor,
             correlation_id=new_correlation_id(),
             data={"grant_id": grant_id, "reason": reason},
         )

@@ -34,6 +34,15 @@ class Home:
         chosen = explicit or os.environ.get(HOME_ENV) or Path.home() / ".near-agent"
         return cls(Path(chosen).expanduser().resolve())
 
+    def make(self) -> Home:
+        """Create the home folder, readable by its owner alone (0700); tighten it if it is
+        looser. The one way a home's folder is made (``init``, ``demo``, ``keys import``)."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = self.root.stat()
+        if info.st_mode & 0o077 and info.st_uid == os.getuid():
+            os.chmod(self.root, info.st_mode & 0o700)
+        return self
+
     @property
     def config_file(self) -> Path:
         return self.root / "agent.yaml"
@@ -58,6 +67,11 @@ class Home:
     def pools_db(self) -> Path:
         """The exchange pool index (``memory.pool_index``): a cache, rebuilt from the chain."""
         return self.root / "pools.db"
+
+    @property
+    def jobs_db(self) -> Path:
+        """The scheduler's strategies, fire ledger and approval inbox (``memory.jobs``)."""
+        return self.root / "jobs.db"
 
     @property
     def devnet_dir(self) -> Path:

@@ -224,6 +224,20 @@ SPECS: dict[str, Spec] = {
             "verify_s_per_million": ("baseline_hash_s_per_million",),
         },
     ),
+    "console_bench": Spec(
+        module="console_bench",
+        quick=("--quick", "--json"),
+        full=("--json",),
+        parse=json_or(regex_parser({"activity_page_ms": r"entries: ([\d.]+) ms server time"})),
+        units={
+            "activity_page_ms": "ms",
+            "activity_first_render_ms": "ms",
+            "audit_entries": "entries",
+            "baseline_empty_page_ms": "ms",
+        },
+        targets={"activity_page_ms": Target("<", 200.0, "< 200 ms at 100,000 entries")},
+        ratios={"activity_*_ms": ("baseline_empty_page_ms",)},
+    ),
     "devnet_bench": Spec(
         module="devnet_bench",
         quick=("--accounts", "4", "--seconds", "2"),

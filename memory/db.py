@@ -10,7 +10,9 @@ Every text value written through such a connection (INSERT, UPDATE, REPLACE) is 
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -164,7 +166,8 @@ def connect(
     chain).
     """
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _owner_only(Path(path))
     conn = sqlite3.connect(
         str(path),
         timeout=30.0,
@@ -185,6 +188,33 @@ def connect(
         conn.close()
         raise
     return sqlite_utils.Database(conn)
+
+
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _owner_only(path: Path) -> None:
+    """Create the database file readable by its owner alone (0600; SQLite gives its -wal, -shm
+    and journal files the database's mode) and tighten one of ours that others could read."""
+    # Never open an existing database file here: closing any descriptor of a file drops every
+    # POSIX lock this process holds on it, so another connection of this process would lose its
+    # locks (and a second process could then miss or overwrite its writes). Only a new file is
+    # created, and modes are changed by path.
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # another process created it just now
+        except OSError:
+            return  # unwritable or not a file: sqlite3.connect says what is wrong
+    for each in (path, *(Path(f"{path}{side}") for side in _SIDE_FILES)):
+        try:
+            info = each.stat()
+        except OSError:
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077 and info.st_uid == os.getuid():
+            os.chmod(each, mode & 0o700)
 
 
 @contextmanager

@@ -420,6 +420,41 @@ class JobStore:
             )
         return item_id
 
+    def refresh_inbox(
+        self,
+        item_id: str,
+        *,
+        fire_id: int | None,
+        args: dict[str, Any],
+        preview: str,
+        reasons: list[str],
+        expires_at: datetime,
+    ) -> bool:
+        """A newer fire's request takes a pending item's place; False if it is no longer pending."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE inbox SET fire_id = ?, args = ?, preview = ?, reasons = ?, expires_at = ?"
+                " WHERE id = ? AND status = 'pending'",
+                (
+                    fire_id,
+                    json.dumps(args),
+                    preview,
+                    json.dumps(reasons),
+                    ts(expires_at),
+                    item_id,
+                ),
+            )
+        return cur.rowcount > 0
+
+    def fires_asking(self, strategy_id: str, item_id: str) -> int:
+        """How many fires were declined into inbox item ``item_id`` (one stands for several)."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM fires WHERE strategy_id = ? AND status = 'awaiting_approval'"
+            " AND json_extract(detail, '$.inbox_id') = ?",
+            (strategy_id, item_id),
+        ).fetchone()
+        return int(row[0])
+
     def inbox(self, status: str | None = None) -> list[InboxRow]:
         sql = "SELECT * FROM inbox"
         params: tuple[str, ...] = ()

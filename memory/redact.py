@@ -47,6 +47,17 @@ def _public_key(match: re.Match[str]) -> str:
 
 _PUBLIC_KEY_FIELD = re.compile(r"(?i)(^|_)(public_key|pk)$")
 
+# The same label written out in text: JSON or YAML ("public_key": "ed25519:...") or words
+# ("public key ed25519:..."), just before the value.
+_PUBLIC_KEY_LABEL = re.compile(r"""(?i)public[_ ]key["']?\s*[:=]?\s*["']?$""")
+
+
+def _ed25519_in_text(match: re.Match[str]) -> str:
+    """A value labelled as a public key keeps a 32-byte key (as under a public_key field);
+    anything else is hidden."""
+    before = match.string[max(0, match.start() - 24) : match.start()]
+    return _public_key(match) if _PUBLIC_KEY_LABEL.search(before) else _ed25519_secret(match)
+
 
 def _bare_secret(match: re.Match[str]) -> str:
     return REDACTED if decoded_size(match.group(0)) == 64 else match.group(0)
@@ -61,7 +72,7 @@ def redact_text(text: str, *, public_key_field: bool = False) -> str:
     look like.
     """
     if "ed25519:" in text.lower():
-        text = ED25519_VALUE.sub(_public_key if public_key_field else _ed25519_secret, text)
+        text = ED25519_VALUE.sub(_public_key if public_key_field else _ed25519_in_text, text)
     if len(text) >= 64:
         text = BARE_B58.sub(_bare_secret, text)
     if "sk-" in text:

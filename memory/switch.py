@@ -6,11 +6,44 @@ same state; every change is written to the audit log.
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
 from memory.db import connect
+
+
+@dataclass(frozen=True)
+class SwitchState:
+    """Whether the switch is pulled, why, and since when (None: never changed)."""
+
+    paused: bool
+    reason: str = ""
+    changed_at: datetime | None = None
+
+
+_STATE_SQL = "SELECT paused, reason, changed_at FROM kill_switch WHERE id = 1"
+
+
+def _state(row: tuple | None) -> SwitchState:
+    if not row:
+        return SwitchState(False)
+    return SwitchState(bool(row[0]), row[1], datetime.fromisoformat(row[2]))
+
+
+def switch_state(path: Path) -> SwitchState:
+    """The switch as a read-only command sees it, creating nothing (no file: not paused)."""
+    if not path.exists():
+        return SwitchState(False)
+    db = connect(path)
+    try:
+        return _state(db.execute(_STATE_SQL).fetchone())
+    except sqlite3.OperationalError:  # the table was never made: never paused
+        return SwitchState(False)
+    finally:
+        db.conn.close()
 
 
 class KillSwitch:
@@ -29,6 +62,9 @@ class KillSwitch:
     def is_paused(self) -> bool:
         row = self._db.execute("SELECT paused FROM kill_switch WHERE id = 1").fetchone()
         return bool(row and row[0])
+
+    def state(self) -> SwitchState:
+        return _state(self._db.execute(_STATE_SQL).fetchone())
 
     def pause(self, *, actor: Actor, reason: str = "") -> None:
         self._set(True, actor, reason)

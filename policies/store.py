@@ -436,6 +436,20 @@ class PolicyLedger:
                 usd += u or 0
         return tokens, usd
 
+    def oldest_live(self, grant_id: str | None, since_us: int) -> int | None:
+        """When the oldest live reservation made at or after ``since_us`` was made (``grant_id``
+        None: any grant); None when there is none. A rolling window's budget starts to come back
+        when that reservation ages out of it."""
+        sql = (
+            "SELECT MIN(created_us) FROM reservations "
+            "WHERE status != 'released' AND created_us >= ?"
+        )
+        params: tuple[Any, ...] = (since_us,)
+        if grant_id is not None:
+            sql, params = sql + " AND grant_id = ?", (since_us, grant_id)
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
     def activity(
         self, grant_id: str, since_us: int, *, want_last: bool = True
     ) -> tuple[int, int | None]:

@@ -71,6 +71,7 @@ def test_the_tool_declarations_load_no_chain_or_llm_client() -> None:
 def test_the_cli_plans_and_helps_without_chain_or_llm_client(
     args: tuple[str, ...], tmp_path: Path
 ) -> None:
+    (tmp_path / "home").mkdir()  # a command needs a home (only init and the like make one)
     assert _loaded(_cli("--home", str(tmp_path / "home"), *args)) == []
 
 

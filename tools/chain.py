@@ -27,7 +27,6 @@ when there are any (``tx_status(..., archival=True)``).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -41,7 +40,12 @@ import base58
 
 from tools import failpoints
 from tools.chain_identity import ChainGuard
-from tools.endpoints import DEFAULT_MAX_RETRY_AFTER_S, FailoverTransport, RequestMeter
+from tools.endpoints import (
+    DEFAULT_MAX_RETRY_AFTER_S,
+    CommandDeadlineExceeded,
+    FailoverTransport,
+    RequestMeter,
+)
 from tools.errors import (
     InvalidTransactionError,
     OutcomeUnknownError,
@@ -95,7 +99,9 @@ class ChainClient:
     endpoints with one transport of the caller's (tests). ``max_requests`` is the budget of
     requests :attr:`requests` counts; ``max_retry_after_s`` the longest 429 wait honoured.
     ``chain_guard`` (tools.chain_identity) holds every endpoint but the primary to the
-    network's chain before its first use, archival ones included.
+    network's chain before its first use, archival ones included. ``deadline_s`` bounds the
+    time one command (see RequestMeter.begin_command) waits on the network in all, retries and
+    failovers included; ``down_hint`` is added to the error when the node does not answer.
     """
 
     def __init__(
@@ -117,6 +123,8 @@ class ChainClient:
         max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
         archival_transport: RpcTransport | None = None,
         chain_guard: ChainGuard | None = None,
+        deadline_s: float | None = None,
+        down_hint: str = "",
     ) -> None:
         # what a sibling client (same endpoints, key and limits; its own connections) is made of
         self._settings: dict[str, Any] = {
@@ -132,6 +140,8 @@ class ChainClient:
             "max_requests": max_requests,
             "max_retry_after_s": max_retry_after_s,
             "chain_guard": chain_guard,  # siblings share what each endpoint was found to serve
+            "deadline_s": deadline_s,
+            "down_hint": down_hint,
         }
         self.rpc_url = rpc_url
         self.timeout_s = timeout_s
@@ -141,7 +151,7 @@ class ChainClient:
         self.wait_until = wait_until
         self.finality = finality
         self.nonces: NonceSource = nonces if nonces is not None else ProcessNonces()
-        self.requests = RequestMeter(max_requests)
+        self.requests = RequestMeter(max_requests, deadline_s=deadline_s, down_hint=down_hint)
 
         def pairs(given: RpcTransport | None, addresses: Sequence[str]) -> list[Any]:
             if given is not None:
@@ -201,7 +211,7 @@ class ChainClient:
             except TransientRpcError:
                 if attempt >= self.retries:
                     raise
-                await asyncio.sleep(self.backoff_s * 2**attempt)
+                await self.requests.pause(self.backoff_s * 2**attempt, self._where)
         raise AssertionError("unreachable")
 
     # ---- reads
@@ -449,7 +459,9 @@ class ChainClient:
     ) -> TxOutcome:
         for attempt in range(self.nonce_retries + 1):
             if attempt:  # another client is using the key: back off with jitter, then resync
-                await asyncio.sleep(self.backoff_s * random.uniform(0.5, 1.5) * min(attempt, 4))
+                await self.requests.pause(
+                    self.backoff_s * random.uniform(0.5, 1.5) * min(attempt, 4), self._where
+                )
             chain_nonce = await self.access_key_nonce(key.account_id, key.public_key)
             nonce = self.nonces.allocate(key, chain_nonce)
             block_hash = await self.latest_block_hash()
@@ -520,7 +532,16 @@ class ChainClient:
         unknown_since_refusal = 0
         for attempt in range(self.retries + 3):
             if attempt:
-                await asyncio.sleep(self.backoff_s * 2 ** min(attempt - 1, 5))
+                try:
+                    await self.requests.pause(
+                        self.backoff_s * 2 ** min(attempt - 1, 5), self._where
+                    )
+                except CommandDeadlineExceeded as exc:
+                    raise OutcomeUnknownError(
+                        f"transaction {signed.tx_hash} was sent but its outcome could not be "
+                        f"confirmed ({exc.message}); check it by hash before trying again",
+                        tx_hash=signed.tx_hash,
+                    ) from exc
             try:
                 if sent:
                     outcome = await self.tx_status(signed.tx_hash, signed.signer_id)

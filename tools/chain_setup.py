@@ -14,6 +14,7 @@ from tools.chain import ChainClient
 from tools.chain_identity import ChainGuard, ChainIdentity
 from tools.endpoints import (
     DEFAULT_API_KEY_HEADER,
+    DEFAULT_DEADLINE_S,
     DEFAULT_MAX_RETRY_AFTER_S,
     api_key_headers,
     configured_endpoints,
@@ -37,6 +38,7 @@ class RpcSettings:
     api_key_header: str = DEFAULT_API_KEY_HEADER
     max_requests: int | None = None
     max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S
+    deadline_s: float = DEFAULT_DEADLINE_S
 
     @classmethod
     def from_config(cls, config: Any) -> RpcSettings:
@@ -49,6 +51,7 @@ class RpcSettings:
             api_key_header=rpc.api_key_header,
             max_requests=rpc.max_requests,
             max_retry_after_s=rpc.max_retry_after_s,
+            deadline_s=rpc.deadline_s,
         )
 
     def api_key(self) -> str | None:
@@ -63,6 +66,9 @@ class RpcSettings:
             )
         register_secret(key)
         return key
+
+
+DEVNET_DOWN_HINT = "Is the devnet running? Start it with `near-agent devnet`."
 
 
 def chain_client_for(
@@ -94,6 +100,8 @@ def chain_client_for(
         max_requests=rpc.max_requests,
         max_retry_after_s=rpc.max_retry_after_s,
         chain_guard=chain_guard_for(network, manifest, endpoints.urls[0]),
+        deadline_s=rpc.deadline_s,
+        down_hint=DEVNET_DOWN_HINT if network.manifest_path is not None else "",
     )
 
 

@@ -41,6 +41,10 @@ MIN_RETRY_AFTER_S = 0.1
 RATE_LIMITED_ROUNDS = 4
 """How many 429s one request takes from each endpoint before it gives up."""
 
+DEFAULT_DEADLINE_S = 30.0
+"""How long one command may spend waiting on the network in all (``rpc.deadline_s``): every
+request, retry, failover and Retry-After wait of it together."""
+
 DEFAULT_API_KEY_HEADER = "Authorization"
 """FastNEAR takes its API key as ``Authorization: Bearer KEY`` (docs.fastnear.com, "Auth")."""
 
@@ -129,6 +133,12 @@ def api_key_headers(key: str | None, header: str = DEFAULT_API_KEY_HEADER) -> di
 # --------------------------------------------------------------------------- the budget
 
 
+class CommandDeadlineExceeded(RpcError):
+    """The command spent its whole ``rpc.deadline_s`` waiting on the network."""
+
+    code = "rpc_deadline"
+
+
 class RequestBudgetExceeded(ToolError):
     """The command would make more RPC requests than ``rpc.max_requests`` allows."""
 
@@ -148,11 +158,15 @@ class RequestMeter:
     """
 
     max_requests: int | None = None
+    deadline_s: float | None = None  # seconds of waiting on the network per command
+    down_hint: str = ""  # what to do when the node does not answer (start the devnet)
     by_method: Counter[str] = field(default_factory=Counter)
     by_endpoint: Counter[str] = field(default_factory=Counter)
     rate_limited: Counter[str] = field(default_factory=Counter)  # 429 answers by endpoint
     _unmetered: int = 0
     _command_start: int = 0  # the total when the current command began
+    _waited_s: float = 0.0  # seconds the current command spent waiting on the network
+    _begun: bool = False  # whether begin_command was called yet
 
     @property
     def total(self) -> int:
@@ -169,8 +183,57 @@ class RequestMeter:
 
     def begin_command(self) -> None:
         """A new command starts with the whole budget (a chat's next intent, a daemon's next
-        fire); the counts by method and endpoint keep adding up."""
+        fire); the counts by method and endpoint keep adding up. The deadline starts again
+        too, except at the first command, which shares it with the session's opening (so
+        ``near-agent do`` is bounded by one deadline in all)."""
         self._command_start = self.total
+        if self._begun:  # the first command also bears what opening the session waited
+            self._waited_s = 0.0
+        self._begun = True
+
+    # ---- the deadline: time spent waiting on the network, not time spent asking the user
+
+    def time_left(self) -> float | None:
+        """Seconds the current command may still wait on the network (None: no deadline)."""
+        return None if self.deadline_s is None else self.deadline_s - self._waited_s
+
+    def waited(self, seconds: float) -> None:
+        self._waited_s += max(0.0, seconds)
+
+    def out_of_time(self, where: str) -> CommandDeadlineExceeded:
+        hint = f" {self.down_hint}" if self.down_hint else ""
+        return CommandDeadlineExceeded(
+            f"the RPC node ({where}) did not answer within this command's {self.deadline_s:g} s "
+            f"(rpc.deadline_s in agent.yaml); nothing more was sent.{hint}",
+            endpoint=where,
+            deadline_s=self.deadline_s,
+        )
+
+    async def bounded(self, request: Awaitable[RpcReply], where: str) -> RpcReply:
+        """Await one request within what is left of the deadline, counting the time it took."""
+        left = self.time_left()
+        if left is not None and left <= 0:
+            if hasattr(request, "close"):
+                request.close()  # type: ignore[attr-defined]
+            raise self.out_of_time(where)
+        started = time.monotonic()
+        try:
+            if left is None:
+                return await request
+            return await asyncio.wait_for(request, left)
+        except TimeoutError:
+            raise self.out_of_time(where) from None
+        finally:
+            self.waited(time.monotonic() - started)
+
+    async def pause(self, seconds: float, where: str) -> None:
+        """Wait before a retry, within the deadline (CommandDeadlineExceeded when it would
+        pass it)."""
+        left = self.time_left()
+        if left is not None and seconds >= left:
+            raise self.out_of_time(where)
+        await asyncio.sleep(seconds)
+        self.waited(seconds)
 
     def spend(self, method: str, where: str) -> None:
         """Count one request about to be sent; RequestBudgetExceeded if none is left."""
@@ -338,8 +401,9 @@ class FailoverTransport:
                         )
                     if last_5xx is not None:
                         return last_5xx  # the node's own error body tells the caller more
+                    hint = f" {self.meter.down_hint}" if self.meter.down_hint else ""
                     raise TransientRpcError(
-                        "no RPC endpoint answered: " + "; ".join(failed.values())
+                        "no RPC endpoint answered: " + "; ".join(failed.values()) + hint
                     )
                 soonest = min(resting, key=lambda i: self._endpoints[i].resting_until)
                 endpoint = self._endpoints[soonest]
@@ -355,7 +419,11 @@ class FailoverTransport:
                         endpoint=endpoint.where,
                         retry_after_s=endpoint.asked_wait_s,
                     )
+                left = self.meter.time_left()
+                if left is not None and wait >= left:
+                    raise self.meter.out_of_time(endpoint.where)
                 await self._sleep(wait)
+                self.meter.waited(wait)
                 continue
             index = ready[0]
             endpoint = self._endpoints[index]
@@ -366,7 +434,9 @@ class FailoverTransport:
             call, args = ("status", []) if checking else (method, params)
             self.meter.spend(call, endpoint.where)
             try:
-                reply = await endpoint.transport.request(call, args)
+                reply = await self.meter.bounded(
+                    endpoint.transport.request(call, args), endpoint.where
+                )
             except TransientRpcError as exc:
                 failed[index] = f"{endpoint.where} unreachable ({exc.message})"
                 continue
@@ -421,7 +491,7 @@ class FailoverTransport:
         transport, where = self._reference
         self.meter.spend("status", where)
         try:
-            reply = await transport.request("status", [])
+            reply = await self.meter.bounded(transport.request("status", []), where)
             served = identity_from_status(read_result(reply, "status", where), where)
         except RpcError as exc:
             raise ChainMismatchError(

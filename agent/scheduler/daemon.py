@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from agent.home import Home
 from agent.scheduler.core import FireReport, Scheduler
 from agent.scheduler.strategies import parse_strategies
 from memory.jobs import JobStore
+from memory.switch import SwitchState
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,7 @@ def sync_config_strategies(
     file is removed. Returns a line per change. Raises ValueError on an invalid entry.
     """
     wanted = {s.id: s for s in parse_strategies(items)}
+    defaulted = {i.get("id") for i in items if isinstance(i, dict) and "every" not in i}
     changes: list[str] = []
     for strategy in wanted.values():
         stored = store.strategy(strategy.id)
@@ -58,12 +63,73 @@ def sync_config_strategies(
             now=now,
             replace=True,
         )
-        changes.append(f"{'updated' if stored else 'added'} {strategy.id} from agent.yaml")
+        default = f" (every {strategy.every}: the default)" if strategy.id in defaulted else ""
+        changes.append(f"{'updated' if stored else 'added'} {strategy.id} from agent.yaml{default}")
     for row in store.strategies():
         if row.source == "config" and row.id not in wanted:
             store.remove_strategy(row.id)
             changes.append(f"removed {row.id} (no longer in agent.yaml)")
     return changes
+
+
+def log_path(home: Home) -> Path:
+    """The daemon's log: every line it prints, with a time, and what went wrong in a tick."""
+    return home.root / "logs" / "daemon.log"
+
+
+LOG_BYTES = 1_000_000  # the log rotates at this size, keeping LOG_BACKUPS older files
+LOG_BACKUPS = 3
+
+
+@contextlib.contextmanager
+def daemon_log(home: Home) -> Iterator[logging.Logger]:
+    """A bounded, rotating log file in the home (0600), fed by ``say`` and by tick failures."""
+    from logging.handlers import RotatingFileHandler
+
+    path = log_path(home)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS)
+    formatter = logging.Formatter("%(asctime)sZ %(levelname)s %(message)s")
+    formatter.converter = time.gmtime  # the log speaks UTC, as every other time shown
+    handler.setFormatter(formatter)
+    said = logging.getLogger("near-agent.daemon")
+    said.setLevel(logging.INFO)
+    said.propagate = False
+    for logger in (said, log):
+        logger.addHandler(handler)
+    try:
+        yield said
+    finally:
+        for logger in (said, log):
+            logger.removeHandler(handler)
+        handler.close()
+
+
+def describe_pause(state: SwitchState, *, daemon: bool = True) -> str:
+    """What the daemon (and ``schedule list``) says while the kill switch is pulled, and how
+    it ends."""
+    since = f" since {state.changed_at:%Y-%m-%d %H:%M:%S} UTC" if state.changed_at else ""
+    why = f" ({state.reason})" if state.reason else ""
+    line = f"PAUSED by the kill switch{since}{why}: no strategy fires until `near-agent resume`"
+    return line + ("; this daemon keeps running and carries on by itself then" if daemon else "")
+
+
+def describe_stop(store: JobStore, why: str) -> str:
+    """The daemon's last line: why it stopped and what, if anything, is left pending."""
+    from memory.jobs import STARTED
+
+    left = store.fires(status=STARTED)
+    waiting = len(store.inbox("pending"))
+    parts = [f"daemon stopped ({why})"]
+    if left:
+        ids = ", ".join(f"#{f.id} of {f.strategy_id}" for f in left)
+        parts.append(f"fires left in flight: {ids}; the next start settles them (never re-run)")
+    else:
+        parts.append("no fire was left half-done")
+    if waiting:
+        parts.append(f"{waiting} request(s) wait in `near-agent approvals list`")
+    return "; ".join(parts)
 
 
 async def run_daemon(
@@ -74,7 +140,43 @@ async def run_daemon(
     stop: asyncio.Event | None = None,
     say: Callable[[str], None] = print,
 ) -> int:
-    """Run until SIGINT/SIGTERM, ``stop`` or ``run_for`` seconds; returns an exit code."""
+    """Run until SIGINT/SIGTERM, ``stop`` or ``run_for`` seconds; returns an exit code.
+
+    ConfigError when agent.yaml is missing or unusable, and DaemonRunning when another daemon
+    holds the home's lock: both before anything is written to the home.
+    """
+    from agent.config import load_config
+    from agent.daemon_lock import DaemonLock
+
+    load_config(home.config_file)  # a home that cannot run gets no lock file and no log
+    with DaemonLock(home.root), daemon_log(home) as logged:
+
+        def say_and_log(line: str) -> None:
+            logged.info(line)
+            say(line)
+
+        return await _run_locked(home, tick_s=tick_s, run_for=run_for, stop=stop, say=say_and_log)
+
+
+def daemon_since(home: Home) -> datetime | None:
+    """When the running daemon took the home's lock (it writes its pid then); None if none runs."""
+    from agent.daemon_lock import daemon_pid, lock_path
+
+    if daemon_pid(home.root) is None:
+        return None
+    with contextlib.suppress(FileNotFoundError):
+        return datetime.fromtimestamp(lock_path(home.root).stat().st_mtime, UTC)
+    return None
+
+
+async def _run_locked(
+    home: Home,
+    *,
+    tick_s: float,
+    run_for: float | None,
+    stop: asyncio.Event | None,
+    say: Callable[[str], None],
+) -> int:
     from agent.scheduler.fires import recover_started
     from agent.scheduler.inbox import Inbox
     from agent.scheduler.market import ExchangeMarket
@@ -87,6 +189,7 @@ async def run_daemon(
     switch = KillSwitch(home.memory_db, session.audit)
     stop = stop or asyncio.Event()
     try:
+        say(f"daemon starting (pid {os.getpid()}); log: {log_path(home)}")
         if notice := session.grants_file_notice():
             say(notice)
         now = datetime.now(UTC)
@@ -104,10 +207,17 @@ async def run_daemon(
         )
         scheduler = Scheduler(store, SessionRunner(session, inbox), market, session.audit, switch)
         active = len(store.strategies("active"))
-        say(
-            f"daemon running: {active} active strateg{'y' if active == 1 else 'ies'}"
-            f"{' (PAUSED: near-agent resume to start)' if switch.is_paused() else ''}"
-        )
+        say(f"daemon running: {active} active strateg{'y' if active == 1 else 'ies'}")
+        paused: list[bool] = [False]
+
+        def watch_switch() -> None:
+            """Say when the kill switch is pulled or lifted (the ticks themselves are silent)."""
+            state = switch.state()
+            if state.paused != paused[0]:
+                paused[0] = state.paused
+                say(describe_pause(state) if state.paused else "RESUMED: strategies fire again")
+
+        watch_switch()
 
         # what a crash left pending, and what a fire of this very daemon left with an unknown
         # outcome (its executor lets go of such a reservation, so it is resolved here too)
@@ -115,14 +225,18 @@ async def run_daemon(
             for item in await session.reconcile():
                 say(item.describe())
 
-        await drive(
+        why = await drive(
             scheduler,
             tick_s=tick_s,
             stop=stop,
             run_for=run_for,
             on_report=lambda r: say(_line(r)),
-            extra=[(inbox.expire, 30.0), (reconcile, 300.0)],
+            on_signal=lambda busy: (
+                busy and say("stopping: the fire under way finishes and is recorded first")
+            ),
+            extra=[(inbox.expire, 30.0), (reconcile, 300.0), (watch_switch, min(tick_s, 1.0))],
         )
+        say(describe_stop(store, why))
         return 0
     finally:
         switch.close()
@@ -137,9 +251,11 @@ async def drive(
     stop: asyncio.Event,
     run_for: float | None = None,
     on_report: Callable[[FireReport], None] | None = None,
+    on_signal: Callable[[bool], None] | None = None,
     extra: list[tuple[Callable[[], Any], float]] | None = None,
-) -> None:
-    """Run ``scheduler.tick`` under APScheduler until ``stop`` is set or ``run_for`` passes.
+) -> str:
+    """Run ``scheduler.tick`` under APScheduler until ``stop`` is set or ``run_for`` passes;
+    returns why it stopped. ``on_signal`` hears of SIGINT/SIGTERM (True: a tick is under way).
 
     The heartbeat is coalesced and never runs twice at once: a slow tick delays the next one
     instead of piling up, and the lateness it causes shows in every fire's ledger row.
@@ -178,22 +294,37 @@ async def drive(
             func, IntervalTrigger(seconds=every), id=f"extra-{n}", coalesce=True, max_instances=1
         )
     loop = asyncio.get_running_loop()
+    why = ["stopped"]
+
+    def on(sig: signal.Signals) -> None:
+        if not stop.is_set():
+            why[0] = "Ctrl-C" if sig == signal.SIGINT else sig.name
+            if on_signal is not None:
+                on_signal(busy.locked())
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on, sig)
     aps.start()
     try:
         if run_for is None:
             await stop.wait()
         else:
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(stop.wait(), timeout=run_for)
+            except TimeoutError:
+                why[0] = f"--run-for {run_for:g}s elapsed"
     finally:
         stop.set()  # no tick starts after this
         aps.pause()
         async with busy:  # a fire under way finishes and is recorded before the jobs stop
             pass
         aps.shutdown(wait=False)  # (this would cancel a running tick)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return why[0]
 
 
 def _line(report: FireReport) -> str:
@@ -211,14 +342,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-for", type=float, default=None)
     parser.add_argument("--tick", type=float, default=0.2)
     args = parser.parse_args(argv)
-    return asyncio.run(
-        run_daemon(
-            Home.resolve(args.home),
-            tick_s=args.tick,
-            run_for=args.run_for,
-            say=lambda s: print(s, flush=True),
+    from agent.daemon_lock import DaemonRunning
+
+    try:
+        return asyncio.run(
+            run_daemon(
+                Home.resolve(args.home),
+                tick_s=args.tick,
+                run_for=args.run_for,
+                say=lambda s: print(s, flush=True),
+            )
         )
-    )
+    except DaemonRunning as exc:
+        print(f"{exc}; stop it before starting another", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,11 +4,17 @@ Nothing waits for an answer: the fire is declined at once and the tool call (wit
 the policy's reasons) waits here until it expires. Approving re-prepares the same call now, shows
 the fresh preview, records a policy approval bound to that exact action and runs it as the user;
 an expired item can never be approved.
+
+One pending item per strategy: a fire that asks while its strategy already has one pending
+refreshes that item (the newest call, preview and reasons, a new expiry) instead of adding
+another, and the item counts the fires that asked for it (from the fire ledger). Approving it
+runs the call once: the fires it stands for were each declined when they fired, as always.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +22,11 @@ from memory.audit import AuditKind, AuditLog, new_correlation_id
 from memory.jobs import InboxRow, JobStore, ts
 
 DEFAULT_TTL = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class InboxView(InboxRow):
+    fires: int = 0  # fires that asked for it (one pending item stands for all of them)
 
 
 class InboxError(Exception):
@@ -51,9 +62,26 @@ class Inbox:
         reasons: list[str],
         correlation_id: str,
     ) -> str:
-        """File a request; the executor has already audited approval_requested under this id."""
+        """File a request, or refresh the strategy's pending one (see the module docstring);
+        the executor has already audited approval_requested under this correlation id."""
         now = self.clock()
-        item_id = self.store.add_inbox(
+        self.expire(now)
+        item_id = next(
+            (
+                item.id
+                for item in self.store.inbox("pending")
+                if item.strategy_id == strategy_id
+                and self.store.refresh_inbox(
+                    item.id,
+                    fire_id=fire_id,
+                    args=args,
+                    preview=preview,
+                    reasons=reasons,
+                    expires_at=now + self.ttl,
+                )
+            ),
+            None,
+        ) or self.store.add_inbox(
             strategy_id=strategy_id,
             fire_id=fire_id,
             tool=tool,
@@ -94,6 +122,11 @@ class Inbox:
                 )
         return gone
 
+    def view(self, item: InboxRow) -> InboxView:
+        """The item with how many fires asked for it."""
+        asked = self.store.fires_asking(item.strategy_id, item.id)
+        return InboxView(**{f.name: getattr(item, f.name) for f in fields(item)}, fires=asked)
+
     def pending(self) -> list[InboxRow]:
         self.expire()
         return self.store.inbox("pending")
@@ -118,7 +151,11 @@ class Inbox:
         if item is not None and item.fire_id is not None:
             self.store.note_fire(item.fire_id, {"inbox": f"{status}: {detail}"})
 
-    def deny(self, item_id: str) -> None:
+    def pending_for(self, strategy_id: str) -> list[InboxRow]:
+        """One strategy's pending, unexpired items, oldest first."""
+        return [item for item in self.pending() if item.strategy_id == strategy_id]
+
+    def deny(self, item_id: str, *, actor: str = "user") -> None:
         self.expire()
         item = self.store.inbox_item(item_id)
         if item is None:
@@ -127,7 +164,7 @@ class Inbox:
             raise InboxError(f"request {item_id} is {item.status}; only pending ones can be denied")
         self.audit.append(
             AuditKind.APPROVAL_DENIED,
-            actor="user",
+            actor=actor,
             correlation_id=new_correlation_id(),
             tool=item.tool,
             data={"inbox_id": item_id, "strategy_id": item.strategy_id},
@@ -135,7 +172,12 @@ class Inbox:
 
 
 async def approve_item(
-    session: Any, inbox: Inbox, item_id: str, confirm: Callable[[Any, Any], bool]
+    session: Any,
+    inbox: Inbox,
+    item_id: str,
+    confirm: Callable[[Any, Any], bool],
+    *,
+    actor: str = "user",
 ) -> Any:
     """Run an inbox item's tool call now, as the user, after a fresh preview.
 
@@ -153,7 +195,7 @@ async def approve_item(
         planner="offline",
     )
     try:
-        report = await session.executor(confirm, actor="user").run(plan)
+        report = await session.executor(confirm, actor=actor).run(plan)
     except BaseException:
         inbox.finish(item_id, "failed", "interrupted")
         raise
@@ -164,3 +206,52 @@ async def approve_item(
         status = {"done": "approved", "declined": "declined"}.get(step.status, "failed")
         inbox.finish(item_id, status, f"{step.status}: {step.message}")
     return report
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What one item of a bulk approval or denial became."""
+
+    item_id: str
+    ok: bool
+    message: str
+    report: Any = None  # the executor's RunReport when the item was run
+
+
+async def approve_all(
+    session: Any,
+    inbox: Inbox,
+    strategy_id: str,
+    confirm: Callable[[Any, Any], bool],
+    *,
+    actor: str = "user",
+) -> list[BulkOutcome]:
+    """Approve every pending item of one strategy, oldest first, each exactly as
+    ``approve_item`` does: prepared again, previewed to ``confirm``, evaluated again in full.
+
+    An item that fails or is declined does not stop the others (each is its own action).
+    """
+    outcomes: list[BulkOutcome] = []
+    for item in inbox.pending_for(strategy_id):
+        try:
+            report = await approve_item(session, inbox, item.id, confirm, actor=actor)
+        except InboxError as exc:  # resolved by someone else meanwhile
+            outcomes.append(BulkOutcome(item.id, False, str(exc)))
+            continue
+        step = report.steps[0] if report.steps else None
+        message = f"{step.status}: {step.message}" if step else (report.plan.error or "not run")
+        outcomes.append(BulkOutcome(item.id, bool(report.ok), message, report))
+    return outcomes
+
+
+def deny_all(inbox: Inbox, strategy_id: str, *, actor: str = "user") -> list[BulkOutcome]:
+    """Deny every pending item of one strategy (each audited as a single ``deny`` is)."""
+    outcomes: list[BulkOutcome] = []
+    for item in inbox.pending_for(strategy_id):
+        try:
+            inbox.deny(item.id, actor=actor)
+        except InboxError as exc:
+            outcomes.append(BulkOutcome(item.id, False, str(exc)))
+            continue
+        outcomes.append(BulkOutcome(item.id, True, "denied"))
+    return outcomes

@@ -13,13 +13,21 @@ from decimal import Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from agent.plan import PlanStep
 from policies.grants import parse_duration
 from policies.pricing import PriceUnavailable as PriceUnavailable  # no price: no trigger fires
 from tools.amounts import format_amount
-from tools.validation import validation_problems
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -69,6 +77,23 @@ def _decimal_text(value: str) -> str:
     if not number.is_finite() or number <= 0:
         raise ValueError(f"{value!r} must be a positive number")
     return value
+
+
+def _exact_number(value: Any) -> Any:
+    """A YAML integer (``amount: 3``) is exact and taken as its text; a YAML float is not."""
+    if isinstance(value, bool):
+        return value  # refused as not text, as before
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        raise ValueError(
+            f'{value!r} is a YAML float, which is not exact money: quote it, e.g. "{value!r}"'
+        )
+    return value
+
+
+# An amount or a price level: decimal text (a YAML integer is accepted as its text)
+Number = Annotated[str, BeforeValidator(_exact_number)]
 
 
 def _fraction(text: str) -> Fraction:
@@ -141,6 +166,14 @@ class _Base(BaseModel):
     def describe(self) -> str:
         raise NotImplementedError
 
+    def tokens(self) -> list[str]:
+        """Every token the strategy names (each must exist on the network)."""
+        return []
+
+    def sample_step(self) -> PlanStep | None:
+        """The tool call a fire makes, when it is known before the fire (checked at ``add``)."""
+        return None
+
     async def decide(self, market: Market) -> Decision:
         raise NotImplementedError
 
@@ -151,15 +184,38 @@ class DCA(_Base):
     kind: Literal["dca"] = "dca"
     sell: str
     buy: str
-    amount: str
+    amount: Number
 
     _amount = field_validator("amount")(_decimal_text)
 
     def describe(self) -> str:
         return f"every {self.every}: swap {self.amount} {self.sell} to {self.buy}"
 
+    def tokens(self) -> list[str]:
+        return [self.sell, self.buy]
+
+    def sample_step(self) -> PlanStep | None:
+        return self.swap(self.sell, self.buy, self.amount)
+
     async def decide(self, market: Market) -> Decision:
         return Decision(self.swap(self.sell, self.buy, self.amount), "scheduled buy")
+
+
+def _price_note(price_of: str, shown: str, price_in: str, state: str) -> str:
+    return f"{price_of} at {shown} {price_in}: {state}"
+
+
+def price_in_note(note: str) -> Decimal | None:
+    """The price a trigger's note states (``_price_note``'s format), for the console's chart."""
+    head, sep, _ = note.partition(": ")
+    parts = head.split(" ")
+    if not sep or len(parts) != 4 or parts[1] != "at":
+        return None
+    try:
+        price = Decimal(parts[2])
+    except InvalidOperation:
+        return None
+    return price if price.is_finite() else None
 
 
 class _PriceTrigger(_Base):
@@ -167,7 +223,7 @@ class _PriceTrigger(_Base):
 
     sell: str
     buy: str
-    amount: str
+    amount: Number
     price_of: str
     price_in: str
     every: str = "30s"
@@ -176,6 +232,12 @@ class _PriceTrigger(_Base):
 
     def _crossed(self, price: Fraction) -> bool:
         raise NotImplementedError
+
+    def tokens(self) -> list[str]:
+        return [self.sell, self.buy, self.price_of, self.price_in]
+
+    def sample_step(self) -> PlanStep | None:
+        return self.swap(self.sell, self.buy, self.amount)
 
     def _level_text(self) -> str:
         raise NotImplementedError
@@ -191,10 +253,10 @@ class _PriceTrigger(_Base):
         price = await market.price(self.price_of, self.price_in, size)
         shown = show_price(price)
         if not self._crossed(price):
-            return Decision(None, f"{self.price_of} at {shown} {self.price_in}: waiting")
+            return Decision(None, _price_note(self.price_of, shown, self.price_in, "waiting"))
         return Decision(
             self.swap(self.sell, self.buy, self.amount),
-            f"{self.price_of} at {shown} {self.price_in}: triggered",
+            _price_note(self.price_of, shown, self.price_in, "triggered"),
             one_shot=True,
         )
 
@@ -203,8 +265,8 @@ class LimitOrder(_PriceTrigger):
     """A limit order: ``below`` or ``above`` (exactly one) a price."""
 
     kind: Literal["limit"] = "limit"
-    below: str | None = None
-    above: str | None = None
+    below: Number | None = None
+    above: Number | None = None
 
     @model_validator(mode="after")
     def _one_level(self) -> LimitOrder:
@@ -226,7 +288,7 @@ class StopLoss(_PriceTrigger):
     """Sell a position when its price falls to ``below``."""
 
     kind: Literal["stop_loss"] = "stop_loss"
-    below: str
+    below: Number
 
     _level = field_validator("below")(_decimal_text)
 
@@ -241,7 +303,7 @@ class TakeProfit(_PriceTrigger):
     """Sell a position when its price rises to ``above``."""
 
     kind: Literal["take_profit"] = "take_profit"
-    above: str
+    above: Number
 
     _level = field_validator("above")(_decimal_text)
 
@@ -267,6 +329,9 @@ class Rebalance(_Base):
         if any(w < 0 for w in weights.values()) or sum(weights.values()) != 100:
             raise ValueError("weights must be non-negative percentages that sum to 100")
         return weights
+
+    def tokens(self) -> list[str]:
+        return [*self.weights, self.value_in]
 
     def describe(self) -> str:
         parts = ", ".join(f"{t} {w}%" for t, w in self.weights.items())
@@ -325,20 +390,76 @@ Strategy = Annotated[
 ]
 _ADAPTER: TypeAdapter[Strategy] = TypeAdapter(Strategy)
 KINDS = ("dca", "limit", "stop_loss", "take_profit", "rebalance", "claim_rewards")
+# Other spellings of a kind a user may write (the README's "stop-loss", "limit order"):
+# declared once, turned into the kind above before validation.
+KIND_ALIASES = {
+    "limit_order": "limit",
+    "stoploss": "stop_loss",
+    "takeprofit": "take_profit",
+    "claim": "claim_rewards",
+    "rewards": "claim_rewards",
+}
+
+
+def canonical_kind(text: str) -> str:
+    """``stop-loss``, ``Stop Loss`` and ``stop_loss`` are one kind; unknown text is kept."""
+    key = "_".join(text.strip().lower().replace("-", " ").replace("_", " ").split())
+    return KIND_ALIASES.get(key, key)
+
+
+def _with_kind(data: Any) -> Any:
+    if isinstance(data, dict) and isinstance(data.get("kind"), str):
+        return {**data, "kind": canonical_kind(data["kind"])}
+    return data
 
 
 def parse_strategy(data: dict[str, Any]) -> Strategy:
     """A strategy from its config (an agent.yaml ``strategies:`` entry or the CLI).
 
-    Raises ValueError (pydantic's ValidationError) when the config is not valid.
+    Raises ValueError (pydantic's ValidationError) when the config is not valid;
+    ``strategy_problems`` words it for people.
     """
-    return _ADAPTER.validate_python(data)
+    return _ADAPTER.validate_python(_with_kind(data))
+
+
+def strategy_problems(exc: ValidationError) -> list[str]:
+    """One line per problem, naming the setting as the user wrote it (never the kind's tag)."""
+    problems: list[str] = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err["loc"][1:]) or "(entry)"
+        kind = err["loc"][0] if err["loc"] else ""
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "union_tag_invalid":
+            tag = (err.get("ctx") or {}).get("tag", "")
+            where, message = (
+                "kind",
+                f"{tag!r} is not a strategy kind; use one of {', '.join(KINDS)}",
+            )
+        elif err["type"] == "union_tag_not_found":
+            where, message = "kind", f"Field required: one of {', '.join(KINDS)}"
+        elif err["type"] == "extra_forbidden":
+            message = f"not a setting of a {kind} strategy"
+        elif err["type"] == "string_type":
+            message = 'must be text (quote it in YAML, e.g. "3")'
+        problems.append(f"{where}: {message}")
+    return problems
+
+
+# Kinds whose interval is how often they spend: never a silent default.
+INTERVAL_REQUIRED = ("dca",)
+
+
+def interval_problem(spec: dict[str, Any]) -> str | None:
+    """A strategy that spends at every fire must say how often (``every``) when it is added
+    (agent.yaml files written before this rule still load: their interval is shown)."""
+    kind = canonical_kind(str(spec.get("kind", "")))
+    if kind in INTERVAL_REQUIRED and "every" not in spec:
+        return f"every: required for a {kind} strategy (how often it spends), e.g. every=1d"
+    return None
 
 
 def parse_strategies(items: list[dict[str, Any]]) -> list[Strategy]:
     """Validate agent.yaml's ``strategies:`` list; ValueError names each bad entry and field."""
-    from pydantic import ValidationError
-
     parsed: list[Strategy] = []
     problems: list[str] = []
     for n, item in enumerate(items):
@@ -346,10 +467,7 @@ def parse_strategies(items: list[dict[str, Any]]) -> list[Strategy]:
         try:
             parsed.append(parse_strategy(item))
         except ValidationError as exc:
-            problems.extend(
-                f"strategies[{n}] ({name}) {problem}"
-                for problem in validation_problems(exc, whole="(entry)", skip=1)
-            )
+            problems.extend(f"strategies[{n}] ({name}) {p}" for p in strategy_problems(exc))
     ids = [s.id for s in parsed]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

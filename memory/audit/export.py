@@ -57,6 +57,33 @@ def export(log: AuditLog, out: TextIO, fmt: ExportFormat = "jsonl") -> int:
     return count
 
 
+class NotAnExport(ValueError):
+    """The file is not a JSON Lines export (a CSV export, or not JSON at all): nothing to verify."""
+
+
+def check_jsonl_format(first_line: str) -> None:
+    """Raise NotAnExport, saying what the file is and what is expected, unless ``first_line``
+    (the first non-blank line) is a JSON object as ``audit export --format jsonl`` writes."""
+    expected = (
+        "`audit verify-export` checks the JSON Lines format (`audit export --format jsonl`: one "
+        "JSON object per line with its prev_hash and hash)"
+    )
+    text = first_line.strip().lstrip("\ufeff")
+    if text.split(",")[: len(CSV_COLUMNS)] == list(CSV_COLUMNS):
+        raise NotAnExport(
+            f"this is a CSV export, not JSON Lines: {expected}; CSV is for spreadsheets and "
+            "cannot be verified"
+        )
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise NotAnExport(
+            f"this file is not JSON Lines (its first line is not a JSON object): {expected}"
+        )
+
+
 def verify_jsonl(lines: Iterable[str], expected_head: Head | None = None) -> VerifyReport:
     """Check an exported JSON Lines file on its own: every link and hash, in order."""
     prev, count = GENESIS_HASH, 0

@@ -77,7 +77,7 @@ class AuditKind(StrEnum):
     LABEL_SUBMITTED = "label_submitted"
 
 
-Actor = Literal["user", "scheduler", "system", "mcp"]
+Actor = Literal["user", "scheduler", "system", "mcp", "console"]  # console: the local web page
 _ACTORS = frozenset(get_args(Actor))
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 MAX_ENTRY_BYTES = 1 << 20
@@ -313,9 +313,7 @@ class AuditLog:
 
     def append_many(self, drafts: Iterable[AuditDraft | PreparedDraft]) -> list[AuditEntry]:
         """Append several entries in one transaction: all of them are written, or none."""
-        prepared = [
-            dict(d.fields) if isinstance(d, PreparedDraft) else _prepare(d) for d in drafts
-        ]
+        prepared = [dict(d.fields) if isinstance(d, PreparedDraft) else _prepare(d) for d in drafts]
         if not prepared:
             return []
         written: list[tuple[int, bytes, str, str]] = []
@@ -361,6 +359,8 @@ class AuditLog:
         self,
         *,
         since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        before_id: int | None = None,
         kind: AuditKind | str | None = None,
         tool: str | None = None,
         status: str | None = None,
@@ -372,6 +372,8 @@ class AuditLog:
     ) -> list[AuditEntry]:
         """Entries matching every given filter, oldest first (``limit`` keeps the newest N).
 
+        ``until`` excludes entries at or after that time; ``before_id`` keeps ids below it (the
+        cursor of a page of newest entries).
         ``data_match`` compares top-level fields of ``data`` (``{"task_id": "t1"}``).
         """
         where: list[str] = []
@@ -384,6 +386,12 @@ class AuditLog:
         if since is not None:
             where.append("ts >= ?")
             params.append(_as_ts(since))
+        if until is not None:
+            where.append("ts < ?")
+            params.append(_as_ts(until))
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(int(before_id))
         if kind is not None:
             where.append("kind = ?")
             params.append(AuditKind(kind).value)

@@ -59,7 +59,7 @@ def test_grant_status_is_worded_alike_in_chat_and_grants_list(home: Home) -> Non
 
 
 def test_chat_audit_shows_the_audit_list_table(home: Home) -> None:
-    listed = near_agent(home, "audit", "list", "--limit", "15")
+    listed = near_agent(home, "audit", "list", "--entries", "--limit", "15")
     chatted = near_agent(home, "chat", stdin="/audit\n/quit\n")
     for output in (listed, chatted):
         assert "time (UTC)" in output and "grant_added" in output

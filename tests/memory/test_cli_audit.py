@@ -91,32 +91,34 @@ def filled(tmp_path: Path) -> dict[str, str]:
 
 
 def test_list_filters_and_limits(app: typer.Typer, filled: dict[str, str]) -> None:
-    result = runner.invoke(app, ["audit", "list"])
+    result = runner.invoke(app, ["audit", "list", "--entries"])
     assert result.exit_code == 0, result.output
     assert "user_message" in result.output and "schedule_fired" in result.output
-    result = runner.invoke(app, ["audit", "list", "--actor", "scheduler", "--status", "deny"])
+    result = runner.invoke(
+        app, ["audit", "list", "--entries", "--actor", "scheduler", "--status", "deny"]
+    )
     assert "daily budget spent" in result.output and "user_message" not in result.output
-    result = runner.invoke(app, ["audit", "list", "--kind", "tx_outcome"])
+    result = runner.invoke(app, ["audit", "list", "--entries", "--kind", "tx_outcome"])
     assert "HASH1" in result.output and "schedule_fired" not in result.output
-    result = runner.invoke(app, ["audit", "list", "--limit", "1"])
+    result = runner.invoke(app, ["audit", "list", "--entries", "--limit", "1"])
     assert "policy_decision" in result.output and "tx_outcome" not in result.output
-    result = runner.invoke(app, ["audit", "list", "--since", "1h", "--tool", "swap"])
+    result = runner.invoke(app, ["audit", "list", "--entries", "--since", "1h", "--tool", "swap"])
     assert "schedule_fired" in result.output and "transfer" not in result.output
-    result = runner.invoke(app, ["audit", "list", "--since", "2999-01-01"])
+    result = runner.invoke(app, ["audit", "list", "--entries", "--since", "2999-01-01"])
     assert "No audit entries match" in result.output
 
 
 def test_list_rejects_unknown_kind_and_bad_time(app: typer.Typer, filled: dict) -> None:
-    result = runner.invoke(app, ["audit", "list", "--kind", "teleport"])
+    result = runner.invoke(app, ["audit", "list", "--entries", "--kind", "teleport"])
     assert result.exit_code != 0 and "unknown kind" in result.output
     result = runner.invoke(app, ["audit", "list", "--since", "yesterday-ish"])
     assert result.exit_code != 0 and "not a time" in result.output
 
 
 def test_show_tells_one_intents_story(app: typer.Typer, filled: dict[str, str]) -> None:
-    by_id = runner.invoke(app, ["audit", "show", "4"])
+    by_id = runner.invoke(app, ["audit", "show", "4", "--trace"])
     assert by_id.exit_code == 0, by_id.output
-    lines = by_id.output
+    lines = by_id.output.split("Trace:")[1]  # the full trace, entry by entry
     order = [
         lines.index(k)
         for k in ("user_message", "plan", "policy_decision", "tx_submitted", "tx_outcome")
@@ -124,12 +126,12 @@ def test_show_tells_one_intents_story(app: typer.Typer, filled: dict[str, str]) 
     assert order == sorted(order)
     assert "send 2 NEAR to bob" in lines and "schedule_fired" not in lines
     assert '"tx_hash": "HASH1"' in lines  # the chosen entry's data in full
-    by_cid = runner.invoke(app, ["audit", "show", filled["dca"]])
+    by_cid = runner.invoke(app, ["audit", "show", filled["dca"], "--trace"])
     assert "daily budget spent" in by_cid.output and "user_message" not in by_cid.output
-    by_prefix = runner.invoke(app, ["audit", "show", "dca0"])
+    by_prefix = runner.invoke(app, ["audit", "show", "dca0", "--trace"])
     assert by_prefix.exit_code == 0 and "schedule_fired" in by_prefix.output
     missing = runner.invoke(app, ["audit", "show", "nope-nope"])
-    assert missing.exit_code != 0 and "no audit entry or intent" in missing.output
+    assert missing.exit_code != 0 and "no transaction, intent or entry" in missing.output
 
 
 def test_verify_passes_then_names_the_tampered_entry(

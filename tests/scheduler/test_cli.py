@@ -54,7 +54,15 @@ def test_add_list_show_pause_resume_remove(tmp_path: Path) -> None:
     assert code == 0, out
     assert "every 1d: swap 10 USDC to NEAR" in out
     code, out = run(
-        home, "schedule", "add", "kind=dca", "id=d1", "sell=USDC", "buy=NEAR", "amount=10"
+        home,
+        "schedule",
+        "add",
+        "kind=dca",
+        "id=d1",
+        "sell=USDC",
+        "buy=NEAR",
+        "amount=10",
+        "every=1d",
     )
     assert code == 1 and "exists already" in out
     code, out = run(home, "schedule", "add", "kind=dca", "id=bad", "amount=1.5.5")
