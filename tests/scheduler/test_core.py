@@ -43,7 +43,7 @@ def limit(**extra: object) -> dict:
 
 
 def tick(rig: Rig, delta: timedelta = timedelta(0)) -> list:
-    return asyncio.run(rig.scheduler.tick(rig.clock.advance(delta)))
+    return asyncio.run(rig.scheduler.tick(rig.clock.advance(delta), wait=True))
 
 
 def test_dca_fires_each_interval_straight_to_the_tool(rig: Rig) -> None:
@@ -128,7 +128,7 @@ def test_pause_while_fires_wait_stops_them_before_they_act(tmp_path) -> None:
             return await super().run(job)
 
     rig = make_rig(tmp_path, PausingRunner())
-    rig.scheduler._gate = asyncio.Semaphore(1)
+    rig.scheduler.concurrency = 1
     try:
         for n in range(4):
             rig.scheduler.add(parse_strategy(dca(id=f"d{n}")), now=T0)
