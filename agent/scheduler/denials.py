@@ -3,7 +3,7 @@
 The executor's step report carries the decision as a dict (``Decision.to_dict``): the denying
 rules of its trace say why, most already in words ("10 NEAR exceeds 5 NEAR per action"). The
 global ceiling's trace is in base units, so it is told from its budget line instead
-("global ceiling: 50 NEAR per 24h reached (49 used, 2 asked)").
+("global ceiling: 49 NEAR used + 2 NEAR asked would pass 50 NEAR per 24h").
 """
 
 from __future__ import annotations
@@ -49,10 +49,9 @@ def _ceiling_words(decision: Mapping[str, Any], units: Mapping[str, tuple[int, s
             continue
         measure = str(line["measure"])
         return (
-            f"global ceiling: {amount_text(cap, measure, units)} per "
-            f"{period_text(int(line['period_s']))} reached "
-            f"({amount_text(used, measure, units)} used, {amount_text(asked, measure, units)} "
-            "asked)"
+            f"global ceiling: {amount_text(used, measure, units)} used + "
+            f"{amount_text(asked, measure, units)} asked would pass "
+            f"{amount_text(cap, measure, units)} per {period_text(int(line['period_s']))}"
         )
     return ""
 
