@@ -325,15 +325,15 @@ class Scheduler:
         if not candidates:
             self.store.set_next(advances)
             return []
-        fires = [
-            (
-                c.row.id,
-                c.scheduled,
-                c.cid,
-                {"step": c.decision.step.model_dump(mode="json"), "note": c.decision.note},
-            )
+        steps = {  # each step as JSON once, for the ledger and the audit entry
+            c.cid: c.decision.step.model_dump(mode="json")
             for c in candidates
             if c.decision is not None and c.decision.step is not None
+        }
+        fires = [
+            (c.row.id, c.scheduled, c.cid, {"step": steps[c.cid], "note": c.decision.note})
+            for c in candidates
+            if c.decision is not None and c.cid in steps
         ]
         one_shots = [c.row.id for c in candidates if c.decision and c.decision.one_shot]
         started = self.store.start_fires(fires, now, complete=one_shots, advance=advances)
@@ -358,7 +358,7 @@ class Scheduler:
                         "scheduled_at": ts(c.scheduled),
                         "late_ms": int((now - c.scheduled) / timedelta(milliseconds=1)),
                         "note": c.decision.note,
-                        "step": c.decision.step.model_dump(mode="json"),
+                        "step": steps[c.cid],
                     },
                     None,
                     STARTED,
