@@ -316,6 +316,8 @@ SPECS: dict[str, Spec] = {
             "p99_lateness_ms_at_10000": "ms",
             "coalesced_at_1000": "fires",
             "coalesced_at_10000": "fires",
+            "cpu_ms_per_fire_at_1000": "ms",
+            "cpu_ms_per_fire_at_10000": "ms",
             "most_strategies_on_time": "strategies",
             "baseline_idle_tick_p99_ms": "ms",
         },

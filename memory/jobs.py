@@ -272,17 +272,19 @@ class JobStore:
         ``advance`` moves next fire times (see ``set_next``) in it too.
         """
         started: dict[tuple[str, str], int] = {}
+        now_text = ts(now)
         with self.transaction() as conn:
             for strategy_id, scheduled, cid, detail in fires:
+                when = ts(scheduled)
                 try:
                     cur = conn.execute(
                         "INSERT INTO fires (strategy_id, scheduled_at, started_at, status,"
                         " correlation_id, detail) VALUES (?, ?, ?, 'started', ?, ?)",
-                        (strategy_id, ts(scheduled), ts(now), cid, json.dumps(detail)),
+                        (strategy_id, when, now_text, cid, json.dumps(detail)),
                     )
                 except sqlite3.IntegrityError:
                     continue
-                started[(strategy_id, ts(scheduled))] = int(cur.lastrowid or 0)
+                started[(strategy_id, when)] = int(cur.lastrowid or 0)
             conn.executemany(
                 "UPDATE strategies SET next_fire_at = ?, last_note = ? WHERE id = ?",
                 [(ts(n) if n else None, note, sid) for sid, n, note in advance],
@@ -336,13 +338,14 @@ class JobStore:
 
     def finish_fires(self, items: Iterable[tuple[int, str, dict[str, Any]]], now: datetime) -> None:
         """Several ``finish_fire`` calls in one transaction (one disk sync)."""
+        now_text = ts(now)
         with self.transaction() as conn:
             for fire_id, status, detail in items:
                 row = conn.execute("SELECT detail FROM fires WHERE id = ?", (fire_id,)).fetchone()
                 merged = {**(json.loads(row[0]) if row else {}), **detail}
                 conn.execute(
                     "UPDATE fires SET status = ?, finished_at = ?, detail = ? WHERE id = ?",
-                    (status, ts(now), json.dumps(merged, default=str), fire_id),
+                    (status, now_text, json.dumps(merged, default=str), fire_id),
                 )
 
     def note_fire(self, fire_id: int, detail: dict[str, Any]) -> None:
