@@ -143,7 +143,7 @@ class Scheduler:
         self.concurrency = max(1, concurrency)
         self._parsed = ParsedCache()
         self._ticks = 0
-        self._gates: dict[int, asyncio.Semaphore] = {}  # one per event loop (tests run several)
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._acting: dict[str, asyncio.Task[None]] = {}  # strategy id -> its fire under way
         self._ended: list[_Ended] = []  # acted, outcome not yet written
         self._reports: list[FireReport] = []  # written, not yet returned by a tick
@@ -248,12 +248,11 @@ class Scheduler:
         return reports
 
     def _gate(self) -> asyncio.Semaphore:
+        """The slots of the running event loop (a semaphore belongs to one loop)."""
         loop = asyncio.get_running_loop()
-        gate = self._gates.get(id(loop))
-        if gate is None:
-            self._gates = {id(loop): asyncio.Semaphore(self.concurrency)}  # older loops are gone
-            gate = self._gates[id(loop)]
-        return gate
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.concurrency))
+        return self._slots[1]
 
     def _plan_fire(
         self,
