@@ -159,6 +159,14 @@ class TokenConfig(_Strict):
     decimals: int = Field(ge=0, le=36)
 
 
+class SchedulerConfig(_Strict):
+    """How the daemon runs strategies (agent/scheduler/core.py)."""
+
+    # fires acting at once; one strategy's fires never overlap, and one access key still sends
+    # one transaction at a time (tools/nonce_ledger.py), whatever this says
+    max_concurrent_fires: int = Field(default=16, ge=1, le=1024)
+
+
 class AgentConfig(_Strict):
     network: Literal["devnet", "testnet", "mainnet", "custom"] = "devnet"
     rpc_url: str | None = None  # required for custom; overrides the default for the others
@@ -172,6 +180,7 @@ class AgentConfig(_Strict):
     stablecoins: list[str] | None = None  # symbols prices are read against; unset: the network's
     defaults: Defaults = Defaults()
     pricing: PricingConfig = PricingConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
     # No longer read: grants live only in the grant store and change only through
     # `near-agent grants add` (or `init --grants`). Accepted so an older agent.yaml still loads;
     # the CLI says once that it is ignored (agent/grant_changes.py).

@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS fires (
 );
 CREATE INDEX IF NOT EXISTS fires_by_status ON fires (status);
 CREATE INDEX IF NOT EXISTS fires_by_strategy ON fires (strategy_id, scheduled_at);
+-- the due query reads this index only (next_fire_at is sortable ISO text); made at open, so an
+-- existing home gains it the first time a newer version opens its jobs.db
+CREATE INDEX IF NOT EXISTS strategies_due ON strategies (status, next_fire_at);
 CREATE TABLE IF NOT EXISTS inbox (
     id TEXT PRIMARY KEY,
     strategy_id TEXT NOT NULL,
@@ -67,6 +70,7 @@ STARTED = "started"
 # refused (the tool would not prepare it), skipped (a guard), missed (late past the grace),
 # abandoned (interrupted before anything was sent, or paused), awaiting_approval (in the inbox).
 TRADE_STATUSES = ("started", "done", "unknown", "failed")  # counted by trade-per-period guards
+NOT_ACTING = ("failed", "unknown", "refused", "denied")  # counted toward auto-pause, until a done
 
 
 def ts(when: datetime) -> str:
@@ -77,7 +81,9 @@ def ts(when: datetime) -> str:
 
 
 def parse_ts(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """The inverse of ``ts`` (fromisoformat: a C parser, where strptime cost a due query at
+    thousands of strategies more than everything else in it)."""
+    return datetime.fromisoformat(text)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class StrategyRow:
     next_fire_at: datetime | None
     created_at: datetime
     last_note: str
+    config_text: str = ""  # the stored text of ``config``: what parsed configs are cached by
 
 
 @dataclass(frozen=True)
@@ -161,19 +168,35 @@ class JobStore:
         now: datetime,
         replace: bool = False,
     ) -> None:
+        self.add_strategies(
+            [(strategy_id, kind, config, next_fire_at)], source=source, now=now, replace=replace
+        )
+
+    def add_strategies(
+        self,
+        items: Iterable[tuple[str, str, dict[str, Any], datetime | None]],
+        *,
+        source: str,
+        now: datetime,
+        replace: bool = False,
+    ) -> None:
+        """Several strategies (id, kind, config, next fire) in one transaction: all or none."""
         verb = "INSERT OR REPLACE" if replace else "INSERT"
         with self.transaction() as conn:
-            conn.execute(
+            conn.executemany(
                 f"{verb} INTO strategies (id, kind, config, source, status, next_fire_at,"
                 " created_at) VALUES (?, ?, ?, ?, 'active', ?, ?)",
-                (
-                    strategy_id,
-                    kind,
-                    json.dumps(config, sort_keys=True),
-                    source,
-                    ts(next_fire_at) if next_fire_at else None,
-                    ts(now),
-                ),
+                [
+                    (
+                        strategy_id,
+                        kind,
+                        json.dumps(config, sort_keys=True),
+                        source,
+                        ts(next_fire_at) if next_fire_at else None,
+                        ts(now),
+                    )
+                    for strategy_id, kind, config, next_fire_at in items
+                ],
             )
 
     def strategy(self, strategy_id: str) -> StrategyRow | None:
@@ -186,6 +209,13 @@ class JobStore:
         if status is not None:
             sql, params = sql + " WHERE status = ?", (status,)
         return [_strategy(r) for r in self.conn.execute(sql + " ORDER BY id", params)]
+
+    def ids(self, status: str | None = None) -> set[str]:
+        """The ids of every strategy (with ``status``), without reading their configs."""
+        sql, params = "SELECT id FROM strategies", ()
+        if status is not None:
+            sql, params = sql + " WHERE status = ?", (status,)
+        return {row[0] for row in self.conn.execute(sql, params)}
 
     def remove_strategy(self, strategy_id: str) -> bool:
         with self.transaction() as conn:
@@ -242,17 +272,19 @@ class JobStore:
         ``advance`` moves next fire times (see ``set_next``) in it too.
         """
         started: dict[tuple[str, str], int] = {}
+        now_text = ts(now)
         with self.transaction() as conn:
             for strategy_id, scheduled, cid, detail in fires:
+                when = ts(scheduled)
                 try:
                     cur = conn.execute(
                         "INSERT INTO fires (strategy_id, scheduled_at, started_at, status,"
                         " correlation_id, detail) VALUES (?, ?, ?, 'started', ?, ?)",
-                        (strategy_id, ts(scheduled), ts(now), cid, json.dumps(detail)),
+                        (strategy_id, when, now_text, cid, json.dumps(detail)),
                     )
                 except sqlite3.IntegrityError:
                     continue
-                started[(strategy_id, ts(scheduled))] = int(cur.lastrowid or 0)
+                started[(strategy_id, when)] = int(cur.lastrowid or 0)
             conn.executemany(
                 "UPDATE strategies SET next_fire_at = ?, last_note = ? WHERE id = ?",
                 [(ts(n) if n else None, note, sid) for sid, n, note in advance],
@@ -306,13 +338,14 @@ class JobStore:
 
     def finish_fires(self, items: Iterable[tuple[int, str, dict[str, Any]]], now: datetime) -> None:
         """Several ``finish_fire`` calls in one transaction (one disk sync)."""
+        now_text = ts(now)
         with self.transaction() as conn:
             for fire_id, status, detail in items:
                 row = conn.execute("SELECT detail FROM fires WHERE id = ?", (fire_id,)).fetchone()
                 merged = {**(json.loads(row[0]) if row else {}), **detail}
                 conn.execute(
                     "UPDATE fires SET status = ?, finished_at = ?, detail = ? WHERE id = ?",
-                    (status, ts(now), json.dumps(merged, default=str), fire_id),
+                    (status, now_text, json.dumps(merged, default=str), fire_id),
                 )
 
     def note_fire(self, fire_id: int, detail: dict[str, Any]) -> None:
@@ -374,11 +407,12 @@ class JobStore:
         return parse_ts(row[0]) if row and row[0] else None
 
     def consecutive_failures(self, strategy_id: str) -> int:
-        """Failed, unknown or refused fires since the last one that completed (done)."""
+        """Fires that could not act (failed, unknown, refused, or denied by the policy) since the
+        last one that completed (done): a strategy the policy keeps denying cannot act either."""
         count = 0
         for (status,) in self.conn.execute(
             "SELECT status FROM fires WHERE strategy_id = ? AND status IN"
-            " ('done', 'failed', 'unknown', 'refused')"
+            f" ('done', {', '.join(repr(s) for s in NOT_ACTING)})"
             " ORDER BY scheduled_at DESC, id DESC LIMIT 1000",
             (strategy_id,),
         ):
@@ -497,6 +531,7 @@ def _strategy(row: tuple[Any, ...]) -> StrategyRow:
         parse_ts(nxt) if nxt else None,
         parse_ts(created),
         note,
+        config,
     )
 
 

@@ -21,6 +21,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -163,9 +164,16 @@ class RequestMeter:
     by_method: Counter[str] = field(default_factory=Counter)
     by_endpoint: Counter[str] = field(default_factory=Counter)
     rate_limited: Counter[str] = field(default_factory=Counter)  # 429 answers by endpoint
-    _unmetered: int = 0
-    _command_start: int = 0  # the total when the current command began
-    _waited_s: float = 0.0  # seconds the current command spent waiting on the network
+    _unmetered: int = 0  # outside any command
+    # the command under way in this asyncio task (the daemon runs several fires at once, each a
+    # command with its own budget, over one client): a task sees the command it (or the task
+    # that made it) began, never another's
+    _command: ContextVar[_CommandCount | None] = field(
+        default_factory=lambda: ContextVar("request_command", default=None),
+        repr=False,
+        compare=False,
+    )
+    _waited_s: float = 0.0  # seconds spent waiting on the network outside any command
     _begun: bool = False  # whether begin_command was called yet
 
     @property
@@ -175,7 +183,12 @@ class RequestMeter:
     @property
     def used(self) -> int:
         """Requests the current command made (all of them unless ``begin_command`` was called)."""
-        return self.total - self._command_start
+        command = self._command.get()
+        return self.total if command is None else command.used
+
+    def _unmetered_now(self) -> int:
+        command = self._command.get()
+        return self._unmetered if command is None else command.unmetered
 
     @property
     def remaining(self) -> int | None:
@@ -183,22 +196,28 @@ class RequestMeter:
 
     def begin_command(self) -> None:
         """A new command starts with the whole budget (a chat's next intent, a daemon's next
-        fire); the counts by method and endpoint keep adding up. The deadline starts again
-        too, except at the first command, which shares it with the session's opening (so
-        ``near-agent do`` is bounded by one deadline in all)."""
-        self._command_start = self.total
-        if self._begun:  # the first command also bears what opening the session waited
-            self._waited_s = 0.0
+        fire), in this asyncio task; the counts by method and endpoint keep adding up. The
+        deadline starts again too, except at the first command, which shares it with the
+        session's opening (so ``near-agent do`` is bounded by one deadline in all)."""
+        waited = 0.0 if self._begun else self._waited_s  # the first bears the opening's wait
         self._begun = True
+        self._command.set(_CommandCount(waited_s=waited))
 
     # ---- the deadline: time spent waiting on the network, not time spent asking the user
 
     def time_left(self) -> float | None:
         """Seconds the current command may still wait on the network (None: no deadline)."""
-        return None if self.deadline_s is None else self.deadline_s - self._waited_s
+        if self.deadline_s is None:
+            return None
+        command = self._command.get()
+        return self.deadline_s - (self._waited_s if command is None else command.waited_s)
 
     def waited(self, seconds: float) -> None:
-        self._waited_s += max(0.0, seconds)
+        command = self._command.get()
+        if command is None:
+            self._waited_s += max(0.0, seconds)
+        else:
+            command.waited_s += max(0.0, seconds)
 
     def out_of_time(self, where: str) -> CommandDeadlineExceeded:
         hint = f" {self.down_hint}" if self.down_hint else ""
@@ -238,7 +257,7 @@ class RequestMeter:
     def spend(self, method: str, where: str) -> None:
         """Count one request about to be sent; RequestBudgetExceeded if none is left."""
         limit = self.max_requests
-        if self._unmetered == 0 and limit is not None and self.used >= limit:
+        if self._unmetered_now() == 0 and limit is not None and self.used >= limit:
             raise RequestBudgetExceeded(
                 f"this command reached its limit of {self.max_requests} RPC requests "
                 f"(rpc.max_requests in agent.yaml) before {method}; nothing more was sent. "
@@ -248,11 +267,14 @@ class RequestMeter:
             )
         self.by_method[method] += 1
         self.by_endpoint[where] += 1
+        command = self._command.get()
+        if command is not None:
+            command.used += 1
 
     def require(self, needed: int, what: str) -> None:
         """Refuse, before anything is signed, a step that needs more requests than are left."""
         left = self.remaining
-        if left is not None and self._unmetered == 0 and needed > left:
+        if left is not None and self._unmetered_now() == 0 and needed > left:
             raise RequestBudgetExceeded(
                 f"{what} needs up to {needed} more RPC requests but this command has "
                 f"{left} of its {self.max_requests} left (rpc.max_requests in agent.yaml); "
@@ -278,15 +300,36 @@ class RequestMeter:
         }
 
 
+@dataclass
+class _CommandCount:
+    """One command's requests, how deep it is in ``unmetered`` contexts, and how long it has
+    waited on the network (against ``deadline_s``)."""
+
+    used: int = 0
+    unmetered: int = 0
+    waited_s: float = 0.0
+
+
 class _Unmetered:
+    """Unmetered for the command under way in this task only (outside any command: for the
+    whole meter)."""
+
     def __init__(self, meter: RequestMeter) -> None:
         self._meter = meter
+        self._command: _CommandCount | None = None
 
     def __enter__(self) -> None:
-        self._meter._unmetered += 1
+        self._command = self._meter._command.get()
+        if self._command is None:
+            self._meter._unmetered += 1
+        else:
+            self._command.unmetered += 1
 
     def __exit__(self, *exc: object) -> None:
-        self._meter._unmetered -= 1
+        if self._command is None:
+            self._meter._unmetered -= 1
+        else:
+            self._command.unmetered -= 1
 
 
 # --------------------------------------------------------------------------- 429 handling

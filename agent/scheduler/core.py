@@ -1,22 +1,34 @@
-"""The scheduler's heart: ``tick(now)`` runs every fire due at ``now``, exactly once.
+"""The scheduler's heart: ``tick(now)`` starts every fire due at ``now``, exactly once.
 
 No model is in the loop: a fire is a strategy's decision (one typed tool call) sent straight to
 the executor under the policy engine, with actor=scheduler. Order of a tick:
 
 1. the kill switch: when paused, nothing at all happens;
-2. for each due strategy: misfire policy (grace, coalescing), guard rails, then ``decide``;
+2. for each due strategy whose previous fire is not still acting: misfire policy (grace,
+   coalescing), guard rails, then ``decide``;
 3. one SQLite transaction records every acting fire as "started" and advances each strategy's
    next fire time (a crash before it loses nothing: the fire is still due; after it, the fire is
    never run again, see ``recover``);
-4. the fires act concurrently; each outcome is written to the ledger and the audit log, and a
-   strategy that fails too often in a row pauses itself.
+4. the fires act in the background, at most ``concurrency`` at once, and the tick returns at
+   once: a slow fire never delays the next tick, so lateness is only the wait for a free slot.
+   Two fires of one strategy never overlap (the next waits, due, until the last is recorded),
+   and the chain adapter sends one transaction at a time per access key (nonce ledger), so
+   concurrency never shares a nonce; the policy engine reserves each fire's budget in one write
+   transaction, so concurrent fires never spend past a grant;
+5. outcomes are written in groups (one ledger and one audit transaction for all the fires that
+   ended meanwhile): a crash before that write loses nothing, since the fire is still "started"
+   and ``recover`` settles it from the executor's journal, written before anything was sent.
+   A strategy whose fires could not act (failed, refused, unknown, denied) too often in a row
+   pauses itself, saying why.
 
 Tests and APScheduler call the same ``tick``; the clock is a parameter, never a sleep.
+``tick(wait=True)`` also waits for the fires it started; ``drain`` waits for every fire.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,17 +37,16 @@ from typing import Any, Protocol
 
 from agent.plan import PlanStep
 from agent.scheduler import guards
-from agent.scheduler.strategies import (
-    Decision,
-    Market,
-    PriceUnavailable,
-    Strategy,
-    parse_strategy,
-)
+from agent.scheduler.parsed import Parsed, ParsedCache
+from agent.scheduler.strategies import Decision, Market, PriceUnavailable, Strategy
 from memory.audit import AuditDraft, AuditKind, AuditLog
-from memory.jobs import STARTED, JobStore, StrategyRow, ts
+from memory.jobs import NOT_ACTING, STARTED, JobStore, StrategyRow, ts
+
+log = logging.getLogger(__name__)
 
 MAX_MISSED_ROWS = 100  # without coalescing, at most this many missed fires are listed per tick
+DEFAULT_CONCURRENCY = 16  # agent.yaml's scheduler.max_concurrent_fires
+PRUNE_EVERY = 600  # ticks between forgetting the parsed configs of strategies no longer active
 
 
 def utc_now() -> datetime:
@@ -86,12 +97,26 @@ class FireReport:
 @dataclass
 class _Candidate:
     row: StrategyRow
-    strategy: Strategy
+    parsed: Parsed
     scheduled: datetime
     next_at: datetime | None
     note: str
     decision: Decision | None = None
     cid: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def strategy(self) -> Strategy:
+        return self.parsed.strategy
+
+
+@dataclass
+class _Ended:
+    """A fire that has acted, waiting for its outcome to be written with others."""
+
+    job: FireJob
+    candidate: _Candidate
+    outcome: FireOutcome
+    started_at: datetime
 
 
 class Scheduler:
@@ -106,18 +131,22 @@ class Scheduler:
         switch: Switch,
         *,
         clock: Callable[[], datetime] = utc_now,
-        concurrency: int = 1,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
-        """``concurrency`` is how many fires act at once. Keep 1 for one account: the tool
-        layer judges a swap's outcome by the account's balance change, which another action
-        from the same account running at the same time would blur."""
+        """``concurrency`` is how many fires act at once (at least 1)."""
         self.store = store
         self.runner = runner
         self.market = market
         self.audit = audit
         self.switch = switch
         self.clock = clock
-        self._gate = asyncio.Semaphore(concurrency)
+        self.concurrency = max(1, concurrency)
+        self._parsed = ParsedCache()
+        self._ticks = 0
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._acting: dict[str, asyncio.Task[None]] = {}  # strategy id -> its fire under way
+        self._ended: list[_Ended] = []  # acted, outcome not yet written
+        self._reports: list[FireReport] = []  # written, not yet returned by a tick
 
     # ------------------------------------------------------------------ strategies
 
@@ -130,33 +159,54 @@ class Scheduler:
         now: datetime | None = None,
     ) -> None:
         """Store a strategy; its first fire is due at once (``now``)."""
+        self.add_many([strategy], source=source, replace=replace, now=now)
+
+    def add_many(
+        self,
+        strategies: list[Strategy],
+        *,
+        source: str = "cli",
+        replace: bool = False,
+        now: datetime | None = None,
+    ) -> None:
+        """Store several strategies in one transaction, each first due at ``now``."""
         when = now or self.clock()
-        self.store.add_strategy(
-            strategy.id,
-            strategy.kind,
-            strategy.model_dump(mode="json"),
+        self.store.add_strategies(
+            [(s.id, s.kind, s.model_dump(mode="json"), when) for s in strategies],
             source=source,
-            next_fire_at=when,
             now=when,
             replace=replace,
         )
 
     # ------------------------------------------------------------------ ticking
 
-    async def tick(self, now: datetime | None = None) -> list[FireReport]:
-        """Run everything due at ``now``; returns a report per fire that was recorded."""
+    @property
+    def acting(self) -> int:
+        """Fires under way (acting, or waiting for a free slot)."""
+        return len(self._acting)
+
+    async def tick(self, now: datetime | None = None, *, wait: bool = False) -> list[FireReport]:
+        """Start everything due at ``now``; returns a report per fire recorded since the last
+        tick (fires started earlier that ended meanwhile, and this tick's missed and skipped
+        ones). With ``wait`` it also waits for the fires it started and reports them."""
         now = now or self.clock()
+        self._flush()
+        reports = self._take_reports()
         if self.switch.is_paused():
-            return []
-        reports: list[FireReport] = []
+            return reports + (await self.drain() if wait else [])
         candidates: list[_Candidate] = []
         advances: list[tuple[str, datetime | None, str]] = []
         skipped: list[AuditDraft] = []
+        self._ticks += 1
+        if self._ticks % PRUNE_EVERY == 0:
+            self._parsed.prune(self.store.ids("active"))
         for row in self.store.due(now):
-            candidate = self._plan_fire(row, now, reports, skipped)
+            if row.id in self._acting:
+                continue  # its previous fire is still acting: this one waits, still due
+            candidate = self._plan_fire(row, now, reports, skipped, advances)
             if candidate is None:
                 continue
-            reason = guards.blocked_by(self.store, row.id, candidate.strategy.guards, now)
+            reason = guards.blocked_by(self.store, row.id, candidate.parsed, now)
             if reason is not None:
                 self._skip(candidate, now, reason, reports, skipped)
                 advances.append((row.id, candidate.next_at, f"skipped: {reason}"))
@@ -176,54 +226,76 @@ class Scheduler:
         jobs = self._start(candidates, advances, now)
         if skipped:
             self.audit.append_many(skipped)
-        if jobs:
-            outcomes = await asyncio.gather(*(self._act(job) for job, _ in jobs))
-            reports.extend(
-                self._finish(
-                    [
-                        (job, c, outcome, started)
-                        for (job, c), (outcome, started) in zip(jobs, outcomes, strict=True)
-                    ]
-                )
-            )
+        gate = self._gate()
+        for job, candidate in jobs:
+            task = asyncio.create_task(self._fire(job, candidate, gate))
+            self._acting[job.strategy_id] = task
+        if wait:
+            reports += await self.drain()
         return reports
 
+    async def drain(self) -> list[FireReport]:
+        """Wait for every fire under way and write its outcome; their reports (and any not
+        yet returned). The daemon calls this before it stops, so no fire is cut short."""
+        while self._acting:
+            await asyncio.gather(*self._acting.values(), return_exceptions=True)
+            self._flush()
+        self._flush()
+        return self._take_reports()
+
+    def _take_reports(self) -> list[FireReport]:
+        reports, self._reports = self._reports, []
+        return reports
+
+    def _gate(self) -> asyncio.Semaphore:
+        """The slots of the running event loop (a semaphore belongs to one loop)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.concurrency))
+        return self._slots[1]
+
     def _plan_fire(
-        self, row: StrategyRow, now: datetime, reports: list[FireReport], skipped: list[AuditDraft]
+        self,
+        row: StrategyRow,
+        now: datetime,
+        reports: list[FireReport],
+        skipped: list[AuditDraft],
+        advances: list[tuple[str, datetime | None, str]],
     ) -> _Candidate | None:
         """Which scheduled time fires now, under the strategy's misfire policy."""
         try:
-            strategy = parse_strategy(row.config)
+            parsed = self._parsed.get(row)
         except ValueError as exc:
             self.store.set_status(row.id, "paused", f"invalid config: {exc}")
             return None
+        strategy, grace = parsed.strategy, parsed.grace
         assert row.next_fire_at is not None
-        interval, first = strategy.interval, row.next_fire_at
+        interval, first = parsed.interval, row.next_fire_at
         behind = (now - first) // interval  # whole intervals elapsed past the first due time
         latest = first + behind * interval
         if strategy.coalesce:
             # every due time folds into the latest one; it still runs only within the grace
-            missed = behind if now - latest <= strategy.grace else behind + 1
+            missed = behind if now - latest <= grace else behind + 1
             chosen, next_at = latest, latest + interval
             note = f"coalesced {missed} missed fire(s)" if missed else ""
             if missed:
                 skipped.append(self._draft(row.id, latest, "missed", {"coalesced": missed}))
-            if now - latest > strategy.grace:
+            if now - latest > grace:
                 reports.append(FireReport(row.id, latest, now, "missed", note))
-                self.store.set_next([(row.id, next_at, note)])
+                advances.append((row.id, next_at, note))
                 return None
-            return _Candidate(row, strategy, chosen, next_at, note)
+            return _Candidate(row, parsed, chosen, next_at, note)
         # without coalescing each due time runs in turn, unless it is past the grace
-        if now - first > strategy.grace:
-            past = now - strategy.grace - first
+        if now - first > grace:
+            past = now - grace - first
             count = past // interval + (1 if past % interval else 0)  # due times past the grace
             for k in range(min(count, MAX_MISSED_ROWS)):
                 when = first + k * interval
                 self.store.record_fire(row.id, when, "missed", now, {"late_by": str(now - when)})
                 reports.append(FireReport(row.id, when, now, "missed"))
-            self.store.set_next([(row.id, first + count * interval, f"missed {count} fire(s)")])
+            advances.append((row.id, first + count * interval, f"missed {count} fire(s)"))
             return None
-        return _Candidate(row, strategy, first, first + interval, "")
+        return _Candidate(row, parsed, first, first + interval, "")
 
     def _skip(
         self,
@@ -252,15 +324,15 @@ class Scheduler:
         if not candidates:
             self.store.set_next(advances)
             return []
-        fires = [
-            (
-                c.row.id,
-                c.scheduled,
-                c.cid,
-                {"step": c.decision.step.model_dump(mode="json"), "note": c.decision.note},
-            )
+        steps = {  # each step as JSON once, for the ledger and the audit entry
+            c.cid: c.decision.step.model_dump(mode="json")
             for c in candidates
             if c.decision is not None and c.decision.step is not None
+        }
+        fires = [
+            (c.row.id, c.scheduled, c.cid, {"step": steps[c.cid], "note": c.decision.note})
+            for c in candidates
+            if c.decision is not None and c.cid in steps
         ]
         one_shots = [c.row.id for c in candidates if c.decision and c.decision.one_shot]
         started = self.store.start_fires(fires, now, complete=one_shots, advance=advances)
@@ -285,7 +357,7 @@ class Scheduler:
                         "scheduled_at": ts(c.scheduled),
                         "late_ms": int((now - c.scheduled) / timedelta(milliseconds=1)),
                         "note": c.decision.note,
-                        "step": c.decision.step.model_dump(mode="json"),
+                        "step": steps[c.cid],
                     },
                     None,
                     STARTED,
@@ -294,8 +366,17 @@ class Scheduler:
         self.audit.append_many(drafts)
         return jobs
 
-    async def _act(self, job: FireJob) -> tuple[FireOutcome, datetime]:
-        async with self._gate:
+    async def _fire(self, job: FireJob, candidate: _Candidate, gate: asyncio.Semaphore) -> None:
+        """One fire in the background: act, then wait (as acting) for its outcome's write."""
+        try:
+            outcome, started_at = await self._act(job, gate)
+        except BaseException:  # cancelled: it stays "started" in the ledger, for ``recover``
+            self._acting.pop(job.strategy_id, None)
+            raise
+        self._ended.append(_Ended(job, candidate, outcome, started_at))
+
+    async def _act(self, job: FireJob, gate: asyncio.Semaphore) -> tuple[FireOutcome, datetime]:
+        async with gate:
             started_at = self.clock()  # lateness counts the wait for a free slot too
             if self.switch.is_paused():  # paused while this fire waited: it does not act
                 return FireOutcome("abandoned", "paused before it acted"), started_at
@@ -304,19 +385,35 @@ class Scheduler:
             except Exception as exc:  # the ledger must still hear how it ended
                 return FireOutcome("failed", f"{type(exc).__name__}: {exc}"), started_at
 
-    def _finish(
-        self, done: list[tuple[FireJob, _Candidate, FireOutcome, datetime]]
-    ) -> list[FireReport]:
+    def _flush(self) -> None:
+        """Every ended fire's outcome into the ledger and the audit log (one transaction each
+        for all of them), then auto-pause; only then may those strategies fire again."""
+        done, self._ended = self._ended, []
+        if not done:
+            return
+        try:
+            self._reports.extend(self._finish(done))
+        except BaseException:
+            self._ended = done + self._ended  # written at the next flush; still "started"
+            raise
+        for ended in done:
+            self._acting.pop(ended.job.strategy_id, None)
+
+    def _finish(self, done: list[_Ended]) -> list[FireReport]:
         """Outcomes into the ledger and the audit log (one transaction each), then auto-pause."""
         now = self.clock()
         self.store.finish_fires(
             [
                 (
-                    job.fire_id,
-                    outcome.status,
-                    {"message": outcome.message, "tx_hashes": outcome.tx_hashes, **outcome.detail},
+                    e.job.fire_id,
+                    e.outcome.status,
+                    {
+                        "message": e.outcome.message,
+                        "tx_hashes": e.outcome.tx_hashes,
+                        **e.outcome.detail,
+                    },
                 )
-                for job, _, outcome, _ in done
+                for e in done
             ],
             now,
         )
@@ -324,45 +421,54 @@ class Scheduler:
             AuditDraft(
                 AuditKind.SCHEDULE_FIRED,
                 "scheduler",
-                job.correlation_id,
+                e.job.correlation_id,
                 {
-                    "strategy_id": job.strategy_id,
-                    "fire_id": job.fire_id,
-                    "message": outcome.message,
-                    "tx_hashes": outcome.tx_hashes,
+                    "strategy_id": e.job.strategy_id,
+                    "fire_id": e.job.fire_id,
+                    "message": e.outcome.message,
+                    "tx_hashes": e.outcome.tx_hashes,
                 },
                 None,
-                outcome.status,
+                e.outcome.status,
             )
-            for job, _, outcome, _ in done
+            for e in done
         ]
-        for job, c, outcome, _ in done:
-            if c.decision is not None and c.decision.one_shot:  # say how its one fire went
-                self.store.set_status(job.strategy_id, "completed", f"fired once: {outcome.status}")
-        failing = {
-            job.strategy_id: (job, c)
-            for job, c, outcome, _ in done
-            if outcome.status in ("failed", "unknown", "refused")
-            and not (c.decision is not None and c.decision.one_shot)
+        for e in done:
+            if e.candidate.decision is not None and e.candidate.decision.one_shot:
+                # say how its one fire went
+                self.store.set_status(
+                    e.job.strategy_id, "completed", f"fired once: {e.outcome.status}"
+                )
+        could_not_act = {
+            e.job.strategy_id: e
+            for e in done
+            if e.outcome.status in NOT_ACTING
+            and not (e.candidate.decision is not None and e.candidate.decision.one_shot)
         }
-        for strategy_id, (job, candidate) in failing.items():
-            failures = guards.should_auto_pause(self.store, strategy_id, candidate.strategy.guards)
-            if failures is None:
+        for strategy_id, e in could_not_act.items():
+            count = guards.should_auto_pause(self.store, strategy_id, e.candidate.parsed)
+            if count is None:
                 continue
-            reason = f"auto-paused after {failures} consecutive failures"
+            reason = guards.pause_reason(count, e.outcome.status, e.outcome.message)
             self.store.set_status(strategy_id, "paused", reason)
             drafts.append(
                 AuditDraft(
                     AuditKind.PAUSED,
                     "scheduler",
-                    job.correlation_id,
+                    e.job.correlation_id,
                     {"strategy_id": strategy_id, "reason": reason},
                 )
             )
         self.audit.append_many(drafts)
         return [
-            FireReport(job.strategy_id, job.scheduled_at, started, outcome.status, outcome.message)
-            for job, _, outcome, started in done
+            FireReport(
+                e.job.strategy_id,
+                e.job.scheduled_at,
+                e.started_at,
+                e.outcome.status,
+                e.outcome.message,
+            )
+            for e in done
         ]
 
     def _draft(

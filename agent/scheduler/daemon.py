@@ -205,7 +205,14 @@ async def _run_locked(
             rules=session.config.pricing.rules(),
             stablecoins=(session.config.stablecoin, *session.ctx.network.stablecoins),
         )
-        scheduler = Scheduler(store, SessionRunner(session, inbox), market, session.audit, switch)
+        scheduler = Scheduler(
+            store,
+            SessionRunner(session, inbox),
+            market,
+            session.audit,
+            switch,
+            concurrency=session.config.scheduler.max_concurrent_fires,
+        )
         active = len(store.strategies("active"))
         say(f"daemon running: {active} active strateg{'y' if active == 1 else 'ies'}")
         paused: list[bool] = [False]
@@ -319,7 +326,9 @@ async def drive(
         stop.set()  # no tick starts after this
         aps.pause()
         async with busy:  # a fire under way finishes and is recorded before the jobs stop
-            pass
+            for report in await scheduler.drain():
+                if on_report is not None:
+                    on_report(report)
         aps.shutdown(wait=False)  # (this would cancel a running tick)
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -8,23 +8,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agent.scheduler.strategies import Guards
+from agent.scheduler.parsed import Parsed
 from memory.jobs import JobStore
 
 
-def blocked_by(store: JobStore, strategy_id: str, guards: Guards, now: datetime) -> str | None:
+def blocked_by(store: JobStore, strategy_id: str, parsed: Parsed, now: datetime) -> str | None:
     """Why this strategy may not trade now (a short machine-readable reason), or None."""
-    trades = store.count_trades(strategy_id, now - guards.period)
+    guards = parsed.strategy.guards
+    trades = store.count_trades(strategy_id, now - parsed.period)
     if trades >= guards.max_trades:
         return f"max_trades: {trades} of {guards.max_trades} per {guards.per} used"
-    if guards.cooldown:
+    if parsed.cooldown:
         last = store.last_trade_at(strategy_id)
-        if last is not None and now - last < guards.cooldown_delta:
+        if last is not None and now - last < parsed.cooldown:
             return f"cooldown: last trade at {last.isoformat()}, cooldown {guards.cooldown}"
     return None
 
 
-def should_auto_pause(store: JobStore, strategy_id: str, guards: Guards) -> int | None:
-    """The failure count when it has reached the limit (the strategy must pause), else None."""
+def should_auto_pause(store: JobStore, strategy_id: str, parsed: Parsed) -> int | None:
+    """How many fires in a row could not act (failed, refused, unknown, denied) when that has
+    reached ``guards.max_failures`` (the strategy must pause), else None."""
     failures = store.consecutive_failures(strategy_id)
-    return failures if failures >= guards.max_failures else None
+    return failures if failures >= parsed.strategy.guards.max_failures else None
+
+
+def pause_reason(count: int, status: str, message: str) -> str:
+    """Why a strategy paused itself, in words: how many fires in a row, and the last one's
+    reason (for a denial, the rule's own words)."""
+    what = "denials by the policy" if status == "denied" else "failures"
+    last = message.strip() or status
+    return f"auto-paused after {count} consecutive {what}: {last}"

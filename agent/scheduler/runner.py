@@ -11,7 +11,9 @@ from typing import Any
 
 from agent.plan import Plan
 from agent.scheduler.core import FireJob, FireOutcome
+from agent.scheduler.denials import denial_words
 from agent.scheduler.inbox import Inbox
+from tools.errors import ToolError
 
 
 class SessionRunner:
@@ -51,4 +53,22 @@ class SessionRunner:
                 hashes,
                 {"inbox_id": asked[0]},
             )
+        if step.status == "denied":  # the rule's own words, for the ledger and an auto-pause
+            words = denial_words(step.decision, await self._units(step.decision))
+            reasons = list((step.decision or {}).get("reasons") or [])
+            return FireOutcome("denied", words, hashes, {"reasons": reasons})
         return FireOutcome(step.status, step.message, hashes)
+
+    async def _units(self, decision: dict[str, Any] | None) -> dict[str, tuple[int, str]]:
+        """Decimals and symbol of each token the decision's budgets are counted in."""
+        units: dict[str, tuple[int, str]] = {}
+        for line in (decision or {}).get("budgets") or []:
+            measure = str(line.get("measure", ""))
+            if measure in units or measure in ("usd", "near"):
+                continue
+            try:
+                token = await self.session.ctx.tokens.by_contract(measure)
+            except (ToolError, ValueError):
+                continue
+            units[measure] = (token.decimals, token.symbol)
+        return units

@@ -43,7 +43,7 @@ def limit(**extra: object) -> dict:
 
 
 def tick(rig: Rig, delta: timedelta = timedelta(0)) -> list:
-    return asyncio.run(rig.scheduler.tick(rig.clock.advance(delta)))
+    return asyncio.run(rig.scheduler.tick(rig.clock.advance(delta), wait=True))
 
 
 def test_dca_fires_each_interval_straight_to_the_tool(rig: Rig) -> None:
@@ -128,7 +128,7 @@ def test_pause_while_fires_wait_stops_them_before_they_act(tmp_path) -> None:
             return await super().run(job)
 
     rig = make_rig(tmp_path, PausingRunner())
-    rig.scheduler._gate = asyncio.Semaphore(1)
+    rig.scheduler.concurrency = 1
     try:
         for n in range(4):
             rig.scheduler.add(parse_strategy(dca(id=f"d{n}")), now=T0)
@@ -210,3 +210,53 @@ def test_claim_rewards_runs_the_claim_tool(rig: Rig) -> None:
     tick(rig)
     assert rig.runner.jobs[0].step.tool == "claim_rewards"
     assert rig.runner.jobs[0].step.args == {"task_ids": [0]}
+
+
+def test_a_tick_starts_fires_without_waiting_and_a_strategy_never_overlaps_itself(
+    tmp_path,
+) -> None:
+    from agent.scheduler.core import FireOutcome
+    from tests.scheduler.helpers import make_rig
+
+    gate: list[asyncio.Event] = []
+
+    class HeldRunner(FakeRunner):
+        async def run(self, job):
+            self.jobs.append(job)
+            await gate[0].wait()  # the chain is slow
+            return FireOutcome("done", "ok")
+
+    rig = make_rig(tmp_path, HeldRunner())
+
+    async def scenario() -> None:
+        gate.append(asyncio.Event())
+        release = gate[0]
+        rig.scheduler.add(parse_strategy(dca(every="1h")), now=T0)
+        rig.scheduler.add(parse_strategy(dca(id="other", every="1h")), now=T0)
+        assert await rig.scheduler.tick(T0) == []  # returned while both fires act
+        await asyncio.sleep(0)
+        assert rig.scheduler.acting == 2 and len(rig.runner.jobs) == 2
+        rig.clock.advance(HOUR)  # the next fires fall due while the first still act
+        assert await rig.scheduler.tick(rig.clock.now) == []
+        assert len(rig.runner.jobs) == 2  # they wait, still due: no overlap
+        release.set()
+        reports = await rig.scheduler.drain()
+        assert sorted((r.strategy_id, r.status) for r in reports) == [
+            ("dca", "done"),
+            ("other", "done"),
+        ]
+        await rig.scheduler.tick(rig.clock.now, wait=True)  # now the waiting ones fire
+        assert [j.scheduled_at for j in rig.runner.jobs] == [T0, T0, T0 + HOUR, T0 + HOUR]
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        rig.close()
+
+
+def test_a_changed_config_is_parsed_again(rig: Rig) -> None:
+    rig.scheduler.add(parse_strategy(dca(every="1h")), now=T0)
+    tick(rig)
+    rig.scheduler.add(parse_strategy(dca(every="1h", amount="2")), now=T0 + HOUR, replace=True)
+    tick(rig, HOUR)
+    assert [j.step.args["amount_in"] for j in rig.runner.jobs] == ["1", "2"]

@@ -80,7 +80,7 @@ def test_dca_that_would_exceed_the_daily_cap_stops_at_the_cap(
             rig.scheduler.add(parse_strategy(spec), now=rig.clock.now)
             statuses = []
             for _ in range(5):
-                statuses += [r.status for r in await rig.scheduler.tick(rig.clock.now)]
+                statuses += [r.status for r in await rig.scheduler.tick(rig.clock.now, wait=True)]
                 rig.clock.advance(HOUR)
             assert statuses == ["done", "done", "denied", "denied", "denied"]
             after = await usdc(rig.session)
@@ -107,7 +107,7 @@ def test_confirmation_goes_to_the_inbox_and_nothing_waits(
                 "every": "1h",
             }
             rig.scheduler.add(parse_strategy(spec), now=rig.clock.now)
-            (report,) = await rig.scheduler.tick(rig.clock.now)
+            (report,) = await rig.scheduler.tick(rig.clock.now, wait=True)
             assert report.status == "awaiting_approval"
             (item,) = rig.inbox.pending()
             assert item.tool == "swap" and item.args["amount_in"] == "2"
@@ -133,7 +133,7 @@ def test_confirmation_goes_to_the_inbox_and_nothing_waits(
             assert len(granted) == 1
 
             rig.clock.advance(HOUR)
-            await rig.scheduler.tick(rig.clock.now)
+            await rig.scheduler.tick(rig.clock.now, wait=True)
             (late,) = rig.inbox.pending()
             rig.clock.advance(timedelta(minutes=31))  # past the inbox expiry
             with pytest.raises(InboxError, match="expired"):
@@ -178,14 +178,16 @@ def test_stop_loss_fires_once_on_chain_when_the_market_falls(
                 "every": "30s",
             }
             rig.scheduler.add(parse_strategy(spec), now=rig.clock.now)
-            assert await rig.scheduler.tick(rig.clock.now) == []  # ~2.99: waiting
+            assert await rig.scheduler.tick(rig.clock.now, wait=True) == []  # ~2.99: waiting
             before = await usdc(rig.session)
             await market_sells(fresh_devnet, "5000")  # ~2.72 after the dump
             statuses = []
             for _ in range(4):
                 statuses += [
                     r.status
-                    for r in await rig.scheduler.tick(rig.clock.advance(timedelta(seconds=30)))
+                    for r in await rig.scheduler.tick(
+                        rig.clock.advance(timedelta(seconds=30)), wait=True
+                    )
                 ]
             assert statuses == ["done"]
             assert await usdc(rig.session) > before
