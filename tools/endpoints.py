@@ -233,7 +233,7 @@ class RequestMeter:
         left = self.time_left()
         if left is not None and left <= 0:
             if hasattr(request, "close"):
-                request.close()  # type: ignore[attr-defined]
+                request.close()
             raise self.out_of_time(where)
         started = time.monotonic()
         try:
