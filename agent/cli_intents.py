@@ -317,12 +317,16 @@ async def _chat(home: Home) -> None:
             if line.text is None:
                 break
             if line.rejected is not None:
-                console.print(CONTROL_CODES.format(shown=line.rejected), markup=False)
+                console.print(
+                    CONTROL_CODES.format(shown=line.rejected), markup=False, highlight=False
+                )
                 continue
             text = line.text
             if line.pasted:
                 language = reply_language(session.preferences.load().language, line.pasted[0])
-                console.print(PASTED[language].format(count=len(line.pasted)), markup=False)
+                console.print(
+                    PASTED[language].format(count=len(line.pasted)), markup=False, highlight=False
+                )
                 for pasted in line.pasted:
                     console.print(f"  {pasted}", markup=False, highlight=False)
                 if not terminal.ask(say("confirm", language)):

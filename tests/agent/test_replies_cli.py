@@ -63,7 +63,9 @@ def test_do_yes_without_a_terminal_says_no_one_was_asked(home: Home) -> None:
         ("send 1 NOPE to bob.test.near", 5),
     ],
 )
-def test_plan_exit_codes_tell_apart_what_it_could_not_do(home: Home, intent: str, code: int) -> None:
+def test_plan_exit_codes_tell_apart_what_it_could_not_do(
+    home: Home, intent: str, code: int
+) -> None:
     assert near_agent(home, "plan", intent).returncode == code
     assert near_agent(home, "plan", intent, "--json").returncode == code
 
