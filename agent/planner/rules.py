@@ -120,13 +120,24 @@ _EN_LIST = (
     rf"(?:which|what)\s+tasks\s+are\s+(?P<status>{EN_OPEN}|{EN_CLOSED})",
     rf"(?:list|show)\s+(?:me\s+)?(?:the\s+)?tasks\s+(?:that\s+are\s+)?(?P<status>{EN_OPEN}|{EN_CLOSED})",
 )
+_JA_STATUS = rf"(?:(?P<status>{JA_OPEN}|{JA_CLOSED})\s*(?:の|な)?\s*)?"
+_JA_TASKS = rf"(?:ラベリング|ラベル付け|アノテーション)?\s*タスク"
 _JA_LIST = (
-    rf"(?:(?P<status>{JA_OPEN}|{JA_CLOSED})\s*(?:の|な)?\s*)?タスク\s*(?:の)?\s*"
-    rf"(?:一覧|リスト|を?(?:一覧表示|表示|見せ|教え))?{JA_TAIL}",
+    # タスク一覧, すべてのタスクを表示, 募集中のタスク一覧を見せて, タスクを一覧にして
+    rf"(?:(?:すべて|全て|全部)の\s*|全\s*|今ある\s*)?{_JA_STATUS}{_JA_TASKS}\s*(?:の|を|は)?\s*"
+    r"(?:一覧|リスト)?\s*(?:を|で|に)?\s*"
+    rf"(?:一覧表示|表示|見せ|教え|確認|見|出し)?{JA_TAIL}",
+    # どんなタスクがある, タスクは何がありますか
+    rf"(?:どんな|どの|何の|なんの)\s*{_JA_STATUS}{_JA_TASKS}\s*が\s*(?:ある|あります){JA_TAIL}",
+    rf"{_JA_STATUS}{_JA_TASKS}\s*(?:は|って)\s*(?:何|なに)\s*が\s*(?:ある|あります){JA_TAIL}",
 )
+_ZH_LOOK = r"(?:查看|查询|列出|显示|看看|给我看|列|查|看)(?:\s*一下)?"
+_ZH_STATUS = rf"(?:(?P<status>{ZH_OPEN}|{ZH_CLOSED})\s*(?:的)?\s*)?"
 _ZH_LIST = (
-    rf"(?:查看|查询|列出|显示|看看?|给我看)?\s*(?:所有|全部)?\s*(?:的)?\s*"
-    rf"(?:(?P<status>{ZH_OPEN}|{ZH_CLOSED})\s*(?:的)?\s*)?(?:标注)?任务\s*(?:列表|清单)?{ZH_TAIL}",
+    rf"(?:{_ZH_LOOK})?\s*(?:所有|全部)?\s*(?:的)?\s*{_ZH_STATUS}(?:标注)?任务\s*(?:列表|清单)?{ZH_TAIL}",
+    # 有哪些任务, 现在有什么开放的任务, 看看有哪些任务
+    rf"(?:{_ZH_LOOK})?\s*(?:现在|目前)?\s*(?:还)?\s*有\s*(?:哪些|什么|啥)\s*{_ZH_STATUS}"
+    rf"(?:标注)?任务(?:\s*(?:可做|可以做))?{ZH_TAIL}",
 )
 
 _EN_LABEL_VERB = r"(?:label|tag|annotate|mark)"
@@ -152,13 +163,38 @@ _EN_CLAIM = (
     r"(?:claim|collect|withdraw|redeem|get)\s+(?:all\s+)?(?:of\s+)?(?:my\s+|the\s+)?(?:task\s+)?"
     rf"(?:rewards?|earnings|payouts?)(?:\s+(?:for|from|on|of)\s+(?:the\s+)?(?:tasks?\s*)?{IDS})?",
 )
+_JA_REWARDS = (
+    r"(?:(?:私|わたし|僕|ぼく|俺)の\s*)?(?:(?:すべて|全て|全部)の\s*)?"
+    rf"(?:タスク\s*{IDS}\s*の\s*|タスクの\s*)?"
+    r"(?:(?:稼いだ|獲得した|貯まった|たまった|未受取の|未受け取りの)\s*)?(?:報酬|リワード|賞金)"
+)
+# Only what asks or wants (受け取って, 受け取りたい, 請求する), never a past or a potential form:
+# "報酬を受け取った" says it happened, "報酬を受け取れる" asks whether it can.
+_JA_CLAIM_TAIL = (
+    r"(?:って(?:ください|下さい|ほしい|くれ|ちょうだい)?|る|ります|りたい(?:です)?|ろう|う|います"
+    r"|いたい(?:です)?|して(?:ください|下さい|ほしい|くれ)?|する|します|したい(?:です)?|しよう|す)?"
+)
 _JA_CLAIM = (
-    rf"(?:(?:すべて|全て|全部)の\s*)?(?:タスク\s*{IDS}\s*の\s*)?(?:報酬|リワード|賞金)\s*(?:を)?\s*"
-    rf"(?:受け取|受取|請求|受領|回収|もら|引き出|取得|クレーム){JA_TAIL}",
+    # 報酬を受け取って, タスク3の報酬を全部受け取って, 報酬をもらいたい
+    rf"{_JA_REWARDS}\s*(?:を)?\s*(?:(?:すべて|全て|全部)\s*)?"
+    rf"(?:受け取|受取|請求|受領|回収|もら|引き出|取得|クレーム|ゲット){_JA_CLAIM_TAIL}",
+    # 報酬をください
+    rf"{_JA_REWARDS}\s*を\s*ください",
+    # 報酬の受け取り, 報酬の受け取りをお願いします
+    rf"{_JA_REWARDS}\s*(?:の|を)?\s*(?:受け取り|受取り?|請求|回収)\s*(?:を)?\s*"
+    r"(?:お願い(?:します|いたします)?|して(?:ください)?|したい(?:です)?)?",
+)
+_ZH_REWARDS = (
+    r"(?:所有|全部)?\s*(?:的)?\s*(?:我的)?\s*"
+    rf"(?:任务\s*{IDS}\s*的\s*|任务\s*的?\s*)?(?:(?:赚到|获得|得到|累计)的\s*)?"
+    r"(?:奖励|报酬|收益|奖金|赏金)"
 )
 _ZH_CLAIM = (
-    r"(?:领取|提取|认领|申领|收取|领)\s*(?:所有|全部)?\s*(?:的)?\s*(?:我的)?\s*"
-    rf"(?:任务\s*{IDS}\s*的\s*)?(?:任务)?\s*(?:奖励|报酬|收益|奖金){ZH_TAIL}",
+    # 领取奖励, 领取一下我的奖励, 提现奖励
+    rf"(?:领取|提取|认领|申领|收取|领回|提现|领)(?:\s*一下)?\s*{_ZH_REWARDS}{ZH_TAIL}",
+    # 把奖励领了, 把我的报酬领出来
+    rf"(?:把|将)\s*{_ZH_REWARDS}\s*(?:都|全部)?\s*(?:领取|提取|领|提|取|收)(?:出来|回来|下)?"
+    rf"{ZH_TAIL}",
 )
 
 # "recover my tokens from the exchange", "claim my REF from the lost-and-found"
