@@ -138,11 +138,23 @@ def _offline_plan(home: Home, intent: str) -> dict[str, Any]:
     book = AddressBook(home.memory_db) if home.root.exists() else None
     try:
         contacts = (lambda n: c.account_id if (c := book.get(n)) else None) if book else None
-        planner = OfflinePlanner(contacts=contacts, unavailable=_unavailable_tools(home))
+        planner = OfflinePlanner(
+            contacts=contacts, unavailable=_unavailable_tools(home), language=_preferred(home)
+        )
         return planner.plan_text(intent).to_json_dict()
     finally:
         if book is not None:
             book.close()
+
+
+def _preferred(home: Home) -> str:
+    """The reply-language preference, read without creating anything ("auto" without a home)."""
+    if not home.memory_db.exists():
+        return "auto"
+    from memory.preferences import PreferencesStore
+
+    with PreferencesStore(home.memory_db) as store:
+        return store.load().language
 
 
 def _unavailable_tools(home: Home) -> dict[str, str]:

@@ -105,11 +105,6 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "ja": "{tool}: 未実行: 前の手順が完了しませんでした",
         "zh": "{tool}: 未执行：前一步没有完成",
     },
-    "not_understood": {
-        "en": "{why}",
-        "ja": "理解できませんでした。何も実行していません。 ({why})",
-        "zh": "没有理解，未执行任何操作。({why})",
-    },
     "confirm": {"en": "Go ahead?", "ja": "実行しますか?", "zh": "确定执行吗?"},
     "why_asked": {"en": "asked because", "ja": "確認の理由", "zh": "需要确认的原因"},
     "audit": {
@@ -137,7 +132,7 @@ def render(report: RunReport, language: str, *, unasked: bool = False) -> list[s
     ``unasked``: a confirmation was declined because no one could be asked (no terminal).
     """
     if not report.plan.ok:
-        lines = [say("not_understood", language, why=report.plan.error or "")]
+        lines = [report.plan.error or ""]  # the planner's words, in the user's language
     else:
         lines = []
         for index, step in enumerate(report.steps):

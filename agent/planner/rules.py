@@ -121,7 +121,7 @@ _EN_LIST = (
     rf"(?:list|show)\s+(?:me\s+)?(?:the\s+)?tasks\s+(?:that\s+are\s+)?(?P<status>{EN_OPEN}|{EN_CLOSED})",
 )
 _JA_STATUS = rf"(?:(?P<status>{JA_OPEN}|{JA_CLOSED})\s*(?:の|な)?\s*)?"
-_JA_TASKS = rf"(?:ラベリング|ラベル付け|アノテーション)?\s*タスク"
+_JA_TASKS = r"(?:ラベリング|ラベル付け|アノテーション)?\s*タスク"
 _JA_LIST = (
     # タスク一覧, すべてのタスクを表示, 募集中のタスク一覧を見せて, タスクを一覧にして
     rf"(?:(?:すべて|全て|全部)の\s*|全\s*|今ある\s*)?{_JA_STATUS}{_JA_TASKS}\s*(?:の|を|は)?\s*"

@@ -82,6 +82,8 @@ def test_a_denied_plan_shows_the_rules_words(home: Home) -> None:
 
 
 def test_balances_print_in_whole_tokens_with_sensible_precision(home: Home) -> None:
+    swapped = near_agent(home, "do", "swap 1 NEAR to USDC", "--yes")  # gas leaves 24 decimals
+    assert swapped.returncode == 0, swapped.stdout + swapped.stderr
     done = near_agent(home, "do", "what's my balance", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "balance: done" in done.stdout
