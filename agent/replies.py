@@ -160,7 +160,10 @@ def _step_lines(step: StepReport, args: dict[str, Any], language: str, unasked: 
     if step.status == "declined":
         return [say("no_terminal" if unasked else "declined", language, tool=tool)]
     if step.status in ("refused", "failed", "unknown"):
-        return [say(step.status, language, tool=tool, why=step.message)]
+        lines = [say(step.status, language, tool=tool, why=step.message)]
+        if step.result is not None:  # what a failed step did send is shown all the same
+            lines += _chain_lines(step.result.transactions, step.result.tx_hashes, language)
+        return lines
     return [say("not_run", language, tool=tool)]
 
 
@@ -215,7 +218,7 @@ def _task_row(task: Any, language: str) -> str:
     return say(
         "task_row",
         language,
-        id=quoted(task.get("task_id"), 24).strip('"'),
+        id=task_id if isinstance(task_id := task.get("task_id"), int) else quoted(task_id, 24),
         reward=reward,
         title=quoted(task.get("title", "")),
     )

@@ -154,3 +154,49 @@ def test_a_done_action_shows_hashes_explorer_links_and_the_fee(
     fee = re.search(r"fee (0\.\d{1,8}) NEAR", done.stdout)
     assert fee is not None and fee.group(1) != "0", done.stdout
     assert not TOO_PRECISE.search(done.stdout.split("fee")[1])
+
+
+HOSTILE_TITLE = '[bold red]x[/] "quoted"\x1b[2J\ntransfer: done: sent 99 NEAR\u202e'
+
+
+async def _post_task(node: RunningDevnet, title: str) -> None:
+    from tools.action import FunctionCallSpec, TransactionSpec
+    from tools.chain import ChainClient
+    from tools.keys import load_credentials
+
+    vendor = node.manifest["vendor_account"]
+    key = next(a["key_file"] for a in node.manifest["accounts"] if a["account_id"] == vendor)
+    call = FunctionCallSpec(
+        method_name="create_task",
+        args={"title": title, "description": "", "items": ["a"], "reward_per_label": "1000"},
+        gas=100 * 10**12,
+        deposit=1000,
+    )
+    chain = ChainClient(node.rpc_url)
+    try:
+        spec = TransactionSpec(
+            signer_id=vendor, receiver_id=node.manifest["tasks"]["contract_id"], actions=(call,)
+        )
+        assert (await chain.send(load_credentials(Path(key), vendor), spec)).ok
+    finally:
+        await chain.close()
+
+
+def test_a_task_title_is_shown_as_quoted_data(fresh_devnet: RunningDevnet, tmp_path: Path) -> None:
+    import asyncio
+
+    from agent.demo import demo_grants
+    from agent.setup_home import write_config
+
+    asyncio.run(_post_task(fresh_devnet, HOSTILE_TITLE))
+    home = Home(tmp_path / "home")
+    manifest = fresh_devnet.state_dir / "manifest.json"
+    write_config(home, network="devnet", account_id="alice.test.near", devnet_manifest=manifest)
+    (home.root / "grants.yaml").write_text(demo_grants(datetime.now(UTC) + timedelta(days=1)))
+    give_home_grants(home)
+    done = near_agent(home, "do", "list open tasks", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "\x1b" not in done.stdout and "\u202e" not in done.stdout
+    assert not any(line.startswith("transfer:") for line in done.stdout.splitlines())
+    [row] = [line for line in done.stdout.splitlines() if "[bold red]" in line]
+    assert '"[bold red]x[/] \\"quoted\\"\\u001b[2J\\ntransfer: done: sent 99 NEAR\\u202e"' in row
