@@ -202,6 +202,8 @@ def _done_lines(step: StepReport, args: dict[str, Any], language: str) -> list[s
         extra = [_task_row(task, language) for task in data["tasks"]]
     else:
         what = step.message
+    if result is not None and what != step.message and step.message.startswith(result.summary):
+        what += step.message[len(result.summary) :]  # what the executor added (a note)
     lines = [say("done", language, tool=step.tool, what=what), *extra]
     if result is not None:
         lines.extend(_chain_lines(result.transactions, result.tx_hashes, language))
