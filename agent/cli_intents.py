@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -73,7 +72,13 @@ def plan(
         ),
     ] = True,
 ) -> None:
-    """Show what the agent would do, without doing it."""
+    """Show what the agent would do, without doing it.
+
+    Exit codes: 0 every step could run (allowed, or allowed once you confirm); 2 the intent was
+    refused at the door (hidden characters, a key or seed phrase) or the command was misused;
+    3 not understood, or the planner refused it (no plan); 4 the policy would deny a step;
+    5 a step cannot be prepared (an unknown token, not enough balance, ...).
+    """
     from agent.intent_screen import IntentRefused, screen_intent
 
     try:
@@ -91,12 +96,13 @@ def plan(
         body = _offline_plan(home, intent)
     if checks is not None:
         body["checks"] = checks
+    code = plan_exit_code(body, checks)
     if as_json:
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
-        return
+        raise typer.Exit(code)
     if "error" in body:
         typer.echo(body["error"])
-        return
+        raise typer.Exit(code)
     for index, step in enumerate(body["steps"], start=1):
         args = ", ".join(f"{k}={v}" for k, v in step["args"].items())
         typer.echo(f"{index}. {step['tool']}({args})")
@@ -104,6 +110,25 @@ def plan(
             check_row = checks[index - 1]
             detail = check_row.get("preview") or check_row.get("error", "")
             typer.echo(f"   policy: {check_row['outcome']} {detail}")
+            if check_row.get("why"):
+                typer.echo(f"   because: {'; '.join(check_row['why'])}")
+    raise typer.Exit(code)
+
+
+EXIT_NOT_UNDERSTOOD, EXIT_DENIED, EXIT_CANNOT_PREPARE = 3, 4, 5
+
+
+def plan_exit_code(body: dict[str, Any], checks: list[dict[str, Any]] | None) -> int:
+    """``plan``'s exit code (see its help): no plan, then a denied step, then an unpreparable
+    one; 0 when every step could run."""
+    if "error" in body:
+        return EXIT_NOT_UNDERSTOOD
+    outcomes = {row["outcome"] for row in checks or []}
+    if "deny" in outcomes:
+        return EXIT_DENIED
+    if "refused" in outcomes:
+        return EXIT_CANNOT_PREPARE
+    return 0
 
 
 def _offline_plan(home: Home, intent: str) -> dict[str, Any]:
@@ -113,11 +138,23 @@ def _offline_plan(home: Home, intent: str) -> dict[str, Any]:
     book = AddressBook(home.memory_db) if home.root.exists() else None
     try:
         contacts = (lambda n: c.account_id if (c := book.get(n)) else None) if book else None
-        planner = OfflinePlanner(contacts=contacts, unavailable=_unavailable_tools(home))
+        planner = OfflinePlanner(
+            contacts=contacts, unavailable=_unavailable_tools(home), language=_preferred(home)
+        )
         return planner.plan_text(intent).to_json_dict()
     finally:
         if book is not None:
             book.close()
+
+
+def _preferred(home: Home) -> str:
+    """The reply-language preference, read without creating anything ("auto" without a home)."""
+    if not home.memory_db.exists():
+        return "auto"
+    from memory.preferences import PreferencesStore
+
+    with PreferencesStore(home.memory_db) as store:
+        return store.load().language
 
 
 def _unavailable_tools(home: Home) -> dict[str, str]:
@@ -145,6 +182,7 @@ def _unavailable_tools(home: Home) -> dict[str, str]:
 
 
 async def _plan_and_check(home: Home, intent: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from policies.explain import deciding_words
     from tools.errors import ToolError
 
     session = await _open(home)
@@ -162,6 +200,7 @@ async def _plan_and_check(home: Home, intent: str) -> tuple[dict[str, Any], list
                     "tool": step.tool,
                     "outcome": decision.outcome,
                     "reasons": decision.reasons,
+                    "why": deciding_words(decision),
                     "preview": action.preview,
                 }
             )
@@ -179,7 +218,7 @@ def do(
             "--yes",
             "-y",
             help="Run what the policy allows without asking; what it wants confirmed is still "
-            "asked (and declined when there is no terminal).",
+            "asked (and not sent when there is no terminal to ask on).",
         ),
     ] = False,
 ) -> None:
@@ -189,74 +228,150 @@ def do(
 
 
 async def _do(home: Home, intent: str, yes: bool) -> RunReport:
+    from rich.console import Console
+
+    from agent.chat_prompt import Terminal
+
     session = await _open(home, recover=True)
+    terminal = Terminal(Console(), history=None)
     try:
-        report = await session.run(intent, _ask, review=None if yes else _ask)
+        language = _language(session, intent)
+        asker = Asker(terminal, language)
+        report = await session.run(intent, asker, review=None if yes else asker)
     finally:
         await session.close()
-    _print_report(report)
+    _print_report(report, language, unasked=asker.unasked)
     return report
 
 
-def _ask(action: Any, decision: Any) -> bool:
-    """y/N on the terminal; no terminal means no."""
-    reasons = ", ".join(r for r in decision.reasons if r) if decision.outcome == "confirm" else ""
-    typer.echo(f"{action.preview}" + (f"  [{reasons}]" if reasons else ""))
-    if not sys.stdin.isatty():
-        typer.echo("No terminal to ask on: declined.")
-        return False
-    return typer.confirm("Go ahead?", default=False)
+def _language(session: AgentSession, intent: str) -> str:
+    from agent.replies import reply_language
+
+    return reply_language(session.preferences.load().language, intent)
 
 
-def _print_report(report: RunReport) -> None:
-    from agent.session import describe
+class Asker:
+    """The y/N question before signing, in the user's language; remembers when no one could be
+    asked (no terminal), so the reply says that rather than "you declined"."""
 
-    typer.echo(describe(report))
-    typer.echo(f"(audit: near-agent audit show {report.correlation_id})")
+    def __init__(self, terminal: Any, language: str) -> None:
+        self.terminal = terminal
+        self.language = language
+        self.unasked = False
+
+    def __call__(self, action: Any, decision: Any) -> bool:
+        from agent.replies import say
+        from policies.explain import deciding_words
+
+        self.terminal.stop_spinner()
+        words = deciding_words(decision) if decision.outcome == "confirm" else []
+        why = f"  [{say('why_asked', self.language)}: {'; '.join(words)}]" if words else ""
+        self.terminal.console.print(f"{action.preview}{why}", markup=False, highlight=False)
+        answer = self.terminal.ask(say("confirm", self.language))
+        if answer is None:
+            self.unasked = True
+            return False
+        return answer
+
+
+def _print_report(report: RunReport, language: str = "en", *, unasked: bool = False) -> None:
+    from agent.replies import render
+
+    for line in render(report, language, unasked=unasked):
+        typer.echo(line)
 
 
 def chat(ctx: typer.Context) -> None:
-    """Talk to the agent; /help lists the slash commands."""
+    """Talk to the agent; /help lists the slash commands.
+
+    Ctrl-C discards the line being typed (during an action it stops the command safely);
+    Ctrl-D or /quit leaves. Lines pasted together are shown and run as one request only if you
+    say yes.
+    """
     asyncio.run(_chat(ctx.obj))
 
 
 HELP = """Say what you want, e.g. "send 2 NEAR to bob", "swap 5 NEAR to USDC", "claim my rewards".
 /balance   your balances        /audit   the last entries of the audit log
 /grants    your grants          /pause   stop scheduled actions   /resume   allow them again
-/help      this text            /quit    leave"""
+/help      this text            /quit    leave (or Ctrl-D)
+Arrow keys edit the line and recall earlier ones; Ctrl-C discards the line."""
+
+PASTED = {
+    "en": "You pasted {count} lines; they would run as one request:",
+    "ja": "{count} 行が貼り付けられました。1 つの依頼として実行します:",
+    "zh": "您粘贴了 {count} 行，将作为一个请求执行:",
+}
+CONTROL_CODES = (
+    "That line holds terminal control codes ({shown}), e.g. from arrow keys where no line "
+    "editor runs; nothing was run or kept. Retype it."
+)
 
 
 async def _chat(home: Home) -> None:
     from rich.console import Console
 
-    from agent.intent_screen import IntentRefused
+    from agent.chat_prompt import HISTORY_FILE, Terminal, joined
+    from agent.intent_screen import IntentRefused, screen_intent
+    from agent.replies import reply_language, say
 
     console = Console()
     session = await _open(home, recover=True)
+    terminal = Terminal(console, history=home.root / HISTORY_FILE)
     console.print(
-        f"near-agent on {session.config.network} as {session.config.account_id}. /help for help."
+        f"near-agent on {session.config.network} as {session.config.account_id}. /help for help.",
+        markup=False,
+        highlight=False,
     )
     try:
         while True:
-            try:
-                text = console.input("[bold cyan]you>[/] ").strip()
-            except (EOFError, KeyboardInterrupt):
+            line = terminal.read()
+            if line.text is None:
                 break
+            if line.rejected is not None:
+                console.print(
+                    CONTROL_CODES.format(shown=line.rejected), markup=False, highlight=False
+                )
+                continue
+            text = line.text
+            if line.pasted:
+                language = reply_language(session.preferences.load().language, line.pasted[0])
+                console.print(
+                    PASTED[language].format(count=len(line.pasted)), markup=False, highlight=False
+                )
+                for pasted in line.pasted:
+                    console.print(f"  {pasted}", markup=False, highlight=False)
+                if not terminal.ask(say("confirm", language)):
+                    continue
+                text = joined(line.pasted)
             if not text:
                 continue
             if text in ("/quit", "/exit"):
                 break
             if text.startswith("/"):
+                terminal.remember(text)
                 await _slash(session, console, text)
                 continue
             try:
-                with console.status("working…"):
-                    report = await session.run(text, _ask, review=_ask)
+                screen_intent(text)
             except IntentRefused as exc:  # nothing was kept; the conversation goes on
                 console.print(exc.message, markup=False, highlight=False)
                 continue
-            _print_report(report)
+            terminal.remember(text)
+            language = _language(session, text)
+            asker = Asker(terminal, language)
+            terminal.start_spinner()
+            try:
+                report = await session.run(text, asker, review=asker)
+            except IntentRefused as exc:
+                terminal.stop_spinner()
+                console.print(exc.message, markup=False, highlight=False)
+                continue
+            finally:
+                terminal.stop_spinner()
+            _print_report(report, language, unasked=asker.unasked)
     finally:
+        terminal.stop_spinner()
         await session.close()
 
 
@@ -268,7 +383,7 @@ async def _slash(session: AgentSession, console: Any, text: str) -> None:
         from agent.plan import Plan, PlanStep
 
         balance = Plan(intent="/balance", steps=[PlanStep(tool="balance")], planner="offline")
-        _print_report(await session.run_plan(balance, None))
+        _print_report(await session.run_plan(balance, None), _language(session, ""))
     elif command == "/audit":
         from agent.cli_audit import entries_table
         from memory.audit import AuditReadError

@@ -110,6 +110,7 @@ class AgentSession:
                 contacts=self._resolve_contact,
                 default_token=prefs.default_token,
                 unavailable=unavailable,
+                language=prefs.language,
             )
         from agent.planner.llm import LLMPlanner  # the model client loads only when used
 

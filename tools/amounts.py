@@ -155,6 +155,30 @@ def format_amount(units: int, decimals: int) -> str:
     return f"{sign}{whole}.{frac_text}"
 
 
+DISPLAY_PLACES = 6
+"""Decimal places an amount is shown with to a person (exact text stays in JSON and the log)."""
+
+
+def display_amount(units: int, decimals: int, places: int = DISPLAY_PLACES) -> str:
+    """Base units as a person reads them: thousands grouped, at most ``places`` decimals,
+    cut toward zero (never showing more than there is), trailing zeros trimmed; an amount
+    smaller than that keeps two significant digits ("0.000044"), so a fee never shows as 0.
+
+    "98.995148716699999999999999" NEAR -> "98.995148"; 1234567 whole tokens -> "1,234,567".
+    For display only: the result is never parsed back into an amount.
+    """
+    exact = format_amount(units, decimals)
+    sign, body = ("-", exact[1:]) if exact.startswith("-") else ("", exact)
+    whole, _, frac = body.partition(".")
+    keep = places
+    if whole == "0" and frac and not frac[:places].strip("0"):
+        first = len(frac) - len(frac.lstrip("0"))  # zeros before the first significant digit
+        keep = first + 2
+    frac = frac[:keep].rstrip("0")
+    grouped = f"{int(whole):,}"
+    return f"{sign}{grouped}.{frac}" if frac else f"{sign}{grouped}"
+
+
 def to_decimal(units: int, decimals: int) -> Decimal:
     """For display and ratios only; never feed the result back into a transaction."""
     return Decimal(format_amount(units, decimals))

@@ -400,6 +400,7 @@ def describe_outcome(outcome: TxOutcome, network: Network) -> dict[str, Any]:
         "error": outcome.first_error(),
         "receipts": [r.as_dict() for r in outcome.receipts],
         "explorer": network.explorer_tx_url(outcome.tx_hash),
+        "fee": str(outcome.tokens_burnt),  # yoctoNEAR burnt for gas: what the user paid
     }
 
 

@@ -55,11 +55,11 @@ ZH_MEASURE = r"(?:\s*(?:个|枚))?"
 
 EN_OPEN = r"open|available|active|ongoing|current"
 EN_CLOSED = r"closed|finished|completed|done|ended"
-JA_OPEN = r"オープン|募集中|公開中|進行中|未完了|受付中|開いている|open"
+JA_OPEN = r"オープン|募集中|公開中|進行中|未完了|受付中|開いている|利用可能|参加可能|open"
 JA_CLOSED = (
     r"クローズ済み|クローズ|終了済み|終了した|終了|締め切り済み|締切済み|完了した|完了|closed"
 )
-ZH_OPEN = r"开放中|开放|进行中|未完成|可用|可接|开启|open"
+ZH_OPEN = r"开放中|开放|进行中|未完成|可用|可接|可以做|可做|开启|open"
 ZH_CLOSED = r"已关闭|关闭|已结束|结束|已完成|完成|closed"
 
 STATUS_WORDS: Mapping[str, str] = MappingProxyType(

@@ -39,6 +39,23 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 
 
+NOT_UNDERSTOOD = {
+    "en": 'I did not understand "{clause}", so nothing will run.',
+    "ja": "「{clause}」を理解できなかったため、何も実行しません。",
+    "zh": "没有理解“{clause}”，因此不会执行任何操作。",
+}
+TRY_FOR_EXAMPLE = {
+    "en": "Try for example: ",
+    "ja": "例えば次のように言えます (Try for example): ",
+    "zh": "例如可以说 (Try for example): ",
+}
+
+
+def chosen_language(text: str, preference: str | None = None) -> str:
+    """The preferred reply language when one is set ("en", "ja", "zh"), else the text's."""
+    return preference if preference in EXAMPLES else language_of(text)
+
+
 def language_of(text: str) -> str:
     """ "ja" if the text has kana, "zh" if it has Han characters only, else "en"."""
     if _KANA.search(text):
@@ -48,18 +65,18 @@ def language_of(text: str) -> str:
     return "en"
 
 
-def examples_for(text: str) -> str:
+def examples_for(text: str, preference: str | None = None) -> str:
     """A line of examples in the user's language (English ones too when that is not English)."""
-    language = language_of(text)
+    language = chosen_language(text, preference)
     shown = list(EXAMPLES[language])
     if language != "en":
         shown += list(EXAMPLES["en"][:2])
-    return "Try for example: " + "; ".join(f'"{e}"' for e in shown) + "."
+    return TRY_FOR_EXAMPLE[language] + "; ".join(f'"{e}"' for e in shown) + "."
 
 
-def not_understood(clause: str) -> str:
-    """The clause that matched no rule; nothing will run."""
-    return f'I did not understand "{clause}", so nothing will run.'
+def not_understood(clause: str, preference: str | None = None) -> str:
+    """The clause that matched no rule; nothing will run (in the user's language)."""
+    return NOT_UNDERSTOOD[chosen_language(clause, preference)].format(clause=clause)
 
 
 def unknown_contact(name: str) -> str:

@@ -127,15 +127,18 @@ class OfflinePlanner:
         contacts: Callable[[str], str | None] | None = None,
         default_token: str = "NEAR",
         unavailable: Mapping[str, str] | None = None,
+        language: str = "auto",
     ) -> None:
         """``unavailable``: tool name -> why this network cannot run it (tools.registry); a
-        clause that reads as one of them is refused with that reason."""
+        clause that reads as one of them is refused with that reason. ``language``: the reply
+        language preference ("auto" follows the words)."""
         token = canonical_token(default_token)
         if token is None:
             raise ValueError(f"default_token {default_token!r} is not a token symbol or contract")
         self._contacts = contacts
         self._default_token = token
         self._unavailable = dict(unavailable or {})
+        self._language = language
 
     async def plan(self, text: str, context: PlannerContext | None = None) -> Plan:
         """The ``Planner`` call: the grammar needs no context and never waits."""
@@ -176,7 +179,7 @@ class OfflinePlanner:
             return TextReading(intent, refusal=too_long(MAX_TEXT_CHARS))
         prepared = prepare(intent)
         if not prepared.clauses:
-            return TextReading(intent, refusal=not_understood(intent))
+            return TextReading(intent, refusal=not_understood(intent, self._language))
         if len(prepared.clauses) > MAX_STEPS:
             return TextReading(
                 intent,
@@ -222,14 +225,14 @@ class OfflinePlanner:
             return ClauseReading(shown, mood, refusal=message)
 
     def _refuse(self, intent: str, error: str, *, examples: bool = True) -> Plan:
-        message = f"{error} {examples_for(intent)}" if examples else error
+        message = f"{error} {examples_for(intent, self._language)}" if examples else error
         return Plan.refuse(intent, message, "offline")
 
     def _step(self, clause: str, prepared: Prepared) -> tuple[str, dict[str, Any]]:
         bare, bps = _take_slippage(clause)
         matched = match_clause(bare) or match_clause(bare.replace("、", " "))
         if matched is None:
-            raise Refusal(_why_not(clause))
+            raise Refusal(_why_not(clause, self._language))
         tool, slots = matched
         if bps is not None and tool != "swap":
             raise Refusal(f'Slippage only applies to a swap, but "{clause}" is not one.')
@@ -404,7 +407,7 @@ def _label_args(slots: dict[str, str], prepared: Prepared, clause: str) -> dict[
     return args
 
 
-def _why_not(clause: str) -> str:
+def _why_not(clause: str, language: str) -> str:
     """The most specific reason a clause matched no rule."""
     vague = _VAGUE.search(clause)
     if vague is not None and _MONEY.search(clause):
@@ -412,4 +415,4 @@ def _why_not(clause: str) -> str:
             f'"{vague.group(0)}" in "{clause}" is not an exact amount; nothing is moved without '
             "an exact number."
         )
-    return not_understood(clause)
+    return not_understood(clause, language)

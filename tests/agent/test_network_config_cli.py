@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from agent.cli_intents import EXIT_NOT_UNDERSTOOD
 from agent.home import Home
 from tests.agent.agent_runs import near_agent
 
@@ -73,7 +74,7 @@ def test_planning_without_a_check_leaves_out_what_the_network_lacks(tmp_path: Pa
     """`plan --no-check` reads no chain, but still knows mainnet has no tasks contract."""
     home = _home(tmp_path, network="mainnet")
     run = near_agent(home, "plan", "--no-check", "claim my rewards")
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == EXIT_NOT_UNDERSTOOD, run.stderr  # refused: no plan
     assert "claim rewards needs a tasks contract; none is configured on mainnet" in run.stdout
     swap = near_agent(home, "plan", "--no-check", "swap 1 NEAR to USDC.e")
     assert "1. swap(token_in=NEAR, token_out=USDC.e, amount_in=1)" in swap.stdout, swap.stdout

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from agent.cli_intents import EXIT_NOT_UNDERSTOOD, plan_exit_code
 from agent.home import Home
 from devnet.server import RunningDevnet, start_devnet
 from tests.agent.agent_runs import near_agent
@@ -61,9 +62,11 @@ def _home(tmp_path: Path, node: RunningDevnet, per_action_usd: str = "50", **ext
 
 def _plan(home: Home, intent: str) -> dict[str, Any]:
     run = near_agent(home, "plan", "--json", intent)
-    assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
-    return json.loads(run.stdout)
+    body = json.loads(run.stdout)
+    # the exit code says what the checks say: 0 all could run, 4 a denial, 5 cannot be prepared
+    assert run.returncode == plan_exit_code(body, body.get("checks")), run.stderr
+    return body
 
 
 def test_a_testnet_home_prices_and_plans_a_usdc_swap(tmp_path: Path, standin: RunningDevnet):
@@ -137,7 +140,7 @@ def test_a_contract_override_is_honoured(tmp_path: Path, standin: RunningDevnet)
 def test_task_tools_are_not_offered_on_testnet(tmp_path: Path, standin: RunningDevnet) -> None:
     home = _home(tmp_path, standin)
     run = near_agent(home, "plan", "claim my rewards")
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == EXIT_NOT_UNDERSTOOD, run.stderr  # refused: no plan
     out = run.stdout
     assert "claim rewards needs a tasks contract; none is configured on testnet" in out
     assert "set contracts.tasks in agent.yaml" in out
@@ -155,7 +158,7 @@ def test_the_model_is_not_offered_tools_the_network_lacks(
         )
         server.script(ModelTurn(tool_calls=[ToolCall("claim_rewards", {})]))
         run = near_agent(home, "plan", "--json", "claim my rewards")
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == EXIT_NOT_UNDERSTOOD, run.stderr  # refused: no plan
     offered = {t["function"]["name"] for t in server.requests[0]["tools"]}
     assert "swap" in offered and "balance" in offered
     assert offered.isdisjoint(TASK_TOOLS)
