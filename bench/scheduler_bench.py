@@ -90,10 +90,12 @@ def _timed_scheduler(result: _Result, after: Callable[[], None] | None = None) -
     from agent.scheduler.core import Scheduler
 
     class TimedScheduler(Scheduler):
-        async def tick(self, now: datetime | None = None) -> list[FireReport]:
+        async def tick(
+            self, now: datetime | None = None, *, wait: bool = False
+        ) -> list[FireReport]:
             began = time.perf_counter()
             try:
-                return await super().tick(now)
+                return await super().tick(now, wait=wait)
             finally:
                 result.ticks_ms.append((time.perf_counter() - began) * 1000)
                 if after is not None:

@@ -212,7 +212,8 @@ class JobStore:
 
     def ids(self, status: str | None = None) -> set[str]:
         """The ids of every strategy (with ``status``), without reading their configs."""
-        sql, params = "SELECT id FROM strategies", ()
+        sql = "SELECT id FROM strategies"
+        params: tuple[str, ...] = ()
         if status is not None:
             sql, params = sql + " WHERE status = ?", (status,)
         return {row[0] for row in self.conn.execute(sql, params)}

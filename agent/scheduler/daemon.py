@@ -238,9 +238,7 @@ async def _run_locked(
             stop=stop,
             run_for=run_for,
             on_report=lambda r: say(_line(r)),
-            on_signal=lambda busy: (
-                busy and say("stopping: the fire under way finishes and is recorded first")
-            ),
+            on_signal=_say_when_busy(say),
             extra=[(inbox.expire, 30.0), (reconcile, 300.0), (watch_switch, min(tick_s, 1.0))],
         )
         say(describe_stop(store, why))
@@ -249,6 +247,16 @@ async def _run_locked(
         switch.close()
         store.close()
         await session.close()
+
+
+def _say_when_busy(say: Callable[[str], None]) -> Callable[[bool], None]:
+    """What the daemon says when asked to stop while a fire is under way."""
+
+    def on_signal(busy: bool) -> None:
+        if busy:
+            say("stopping: the fire under way finishes and is recorded first")
+
+    return on_signal
 
 
 async def drive(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from memory.audit import AuditKind, AuditLog, new_correlation_id
+from memory.audit import Actor, AuditKind, AuditLog, new_correlation_id
 from memory.jobs import InboxRow, JobStore, ts
 
 DEFAULT_TTL = timedelta(hours=12)
@@ -155,7 +155,7 @@ class Inbox:
         """One strategy's pending, unexpired items, oldest first."""
         return [item for item in self.pending() if item.strategy_id == strategy_id]
 
-    def deny(self, item_id: str, *, actor: str = "user") -> None:
+    def deny(self, item_id: str, *, actor: Actor = "user") -> None:
         self.expire()
         item = self.store.inbox_item(item_id)
         if item is None:
@@ -177,7 +177,7 @@ async def approve_item(
     item_id: str,
     confirm: Callable[[Any, Any], bool],
     *,
-    actor: str = "user",
+    actor: Actor = "user",
 ) -> Any:
     """Run an inbox item's tool call now, as the user, after a fresh preview.
 
@@ -224,7 +224,7 @@ async def approve_all(
     strategy_id: str,
     confirm: Callable[[Any, Any], bool],
     *,
-    actor: str = "user",
+    actor: Actor = "user",
 ) -> list[BulkOutcome]:
     """Approve every pending item of one strategy, oldest first, each exactly as
     ``approve_item`` does: prepared again, previewed to ``confirm``, evaluated again in full.
@@ -244,7 +244,7 @@ async def approve_all(
     return outcomes
 
 
-def deny_all(inbox: Inbox, strategy_id: str, *, actor: str = "user") -> list[BulkOutcome]:
+def deny_all(inbox: Inbox, strategy_id: str, *, actor: Actor = "user") -> list[BulkOutcome]:
     """Deny every pending item of one strategy (each audited as a single ``deny`` is)."""
     outcomes: list[BulkOutcome] = []
     for item in inbox.pending_for(strategy_id):
