@@ -32,7 +32,7 @@ from memory.audit.rows import (
 )
 from memory.db import connect, write_transaction
 
-VERSION = 1
+VERSION = 2
 """Bump when :func:`memory.audit.intents.summarise` changes what it derives: the index rebuilds."""
 
 MAX_LIMIT = 1000

@@ -231,8 +231,6 @@ class _Reader:
         words = _error_words(d)
         if words and (outcome != "done" or not self.detail):
             self.detail = words
-        if not self.asked and self.strategy:
-            self.asked = f"strategy {self.strategy} fired"
 
     def fee_units(self) -> int | None:
         """Recorded gas when every outcome recorded it; otherwise NEAR spent beyond what the
@@ -281,7 +279,7 @@ def summarise(entries: list[AuditEntry]) -> Facts:
         "entry_count": len(entries),
         "actor": actor,
         "strategy": reader.strategy,
-        "asked": reader.asked,
+        "asked": reader.asked or (f"strategy {reader.strategy} fired" if reader.strategy else ""),
         "tools": reader.tools,
         "outcome": reader.outcome or "recorded",
         "detail": reader.detail,
