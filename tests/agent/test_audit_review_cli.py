@@ -198,3 +198,12 @@ def test_verify_export_says_a_csv_file_is_not_json_lines(acted: Home) -> None:
     assert ok.returncode == 0 and ok.stdout.startswith("OK:")
     missing = near_agent(acted, "audit", "verify-export", str(acted.root / "nope.jsonl"))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_a_home_without_an_audit_log_is_said_and_left_uncreated(tmp_path) -> None:
+    missing = Home(tmp_path / "typo")
+    for args in (("list",), ("show", "1")):
+        result = near_agent(missing, "audit", *args)
+        assert result.returncode == 2 and "No audit log at" in result.stderr, args
+        assert "Traceback" not in result.stderr
+    assert not missing.root.exists()
