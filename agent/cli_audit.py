@@ -389,7 +389,7 @@ def _list_per_entry(
     if before is not None and not before.isdigit():
         raise typer.BadParameter(f"{before!r} is not a cursor (an entry id)", param_hint="--before")
     wanted = _ENTRY_STATUS_WORDS.get(status.strip().lower(), (status,)) if status else (None,)
-    match = {"strategy_id": strategy} if strategy else None
+    match: dict[str, str | int] | None = {"strategy_id": strategy} if strategy else None
     rows: dict[int, AuditEntry] = {}
     with _open(ctx) as log:
         try:

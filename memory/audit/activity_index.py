@@ -145,7 +145,7 @@ def _catch_up(conn: sqlite3.Connection, state: Any, head: Any) -> None:
         for cid, entries in earlier.items():
             touched[cid] = entries  # every entry of the intent, the new ones included
     rows = []
-    txs = []
+    txs: list[tuple[str, str]] = []
     for cid, entries in touched.items():
         facts = summarise(entries)
         rows.append(
