@@ -208,6 +208,18 @@ _ENTRY_STATUS_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _existing_log(home: Home) -> Path:
+    """The home's audit.db; a clear stop (exit 2), creating nothing, when there is none."""
+    if not home.audit_db.is_file():
+        typer.echo(
+            f"No audit log at {home.audit_db}: nothing has been recorded in {home.root} "
+            "(is --home right?)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return home.audit_db
+
+
 def _units_and_network(home: Home) -> tuple[TokenUnits, str | None]:
     """Whole-token units the home knows and its network (None if agent.yaml cannot say)."""
     from memory.audit.units import known_token_units
@@ -300,7 +312,12 @@ def list_entries(
     )
     try:
         page = list_activity(
-            home.audit_db, flt, limit=limit, before_cursor=before, units=units, network=network
+            _existing_log(home),
+            flt,
+            limit=limit,
+            before_cursor=before,
+            units=units,
+            network=network,
         )
     except AuditReadError as exc:
         raise _damaged(exc) from exc
@@ -372,7 +389,7 @@ def _list_per_entry(
     if before is not None and not before.isdigit():
         raise typer.BadParameter(f"{before!r} is not a cursor (an entry id)", param_hint="--before")
     wanted = _ENTRY_STATUS_WORDS.get(status.strip().lower(), (status,)) if status else (None,)
-    match = {"strategy_id": strategy} if strategy else None
+    match: dict[str, str | int] | None = {"strategy_id": strategy} if strategy else None
     rows: dict[int, AuditEntry] = {}
     with _open(ctx) as log:
         try:
@@ -455,7 +472,7 @@ def show(
     home: Home = ctx.obj
     units, network = _units_and_network(home)
     try:
-        story = find(home.audit_db, ident, units=units, network=network)
+        story = find(_existing_log(home), ident, units=units, network=network)
     except IntentNotFound as exc:
         raise typer.BadParameter(str(exc), param_hint="REF") from None
     except AuditReadError as exc:

@@ -16,6 +16,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from memory.audit import AuditDraft, AuditKind, AuditLog
@@ -32,7 +33,11 @@ def _intent(n: int) -> list[AuditDraft]:
         "preview": f"Send 0.{n % 9 + 1} NEAR to bob.near",
         "outflows": [{"token": "near", "amount": amount, "purpose": "transfer"}],
     }
-    decision = {"outcome": "deny" if denied else "allow", "trace": [], "reasons": []}
+    decision: dict[str, object] = {
+        "outcome": "deny" if denied else "allow",
+        "trace": [],
+        "reasons": [],
+    }
     drafts = [
         AuditDraft(AuditKind.USER_MESSAGE, "user", cid, {"text": f"send 0.{n % 9 + 1} NEAR"}),
         AuditDraft(AuditKind.PLAN, "user", cid, {"steps": []}, None, "ok"),
@@ -65,7 +70,7 @@ def build(path: Path, entries: int) -> int:
     return n
 
 
-def _median_ms(work, repeats: int) -> float:  # type: ignore[no-untyped-def]
+def _median_ms(work: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()

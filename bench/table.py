@@ -192,6 +192,23 @@ SPECS: dict[str, Spec] = {
             "cli_cold_start_s": ("baseline_python_start_s",),
         },
     ),
+    "activity_bench": Spec(
+        module="activity_bench",
+        quick=("--entries", "100000", "--repeats", "5", "--json"),
+        parse=json_or(regex_parser({})),
+        units={
+            "entries": "entries",
+            "intents": "intents",
+            "index_build_s": "s",
+            "page_ms": "ms",
+            "denied_page_ms": "ms",
+            "deep_page_ms": "ms",
+            "search_ms": "ms",
+            "baseline_raw_select_ms": "ms",
+        },
+        targets={"page_ms": Target("<", 200, "< 200 ms")},
+        ratios={"*_ms": ("baseline_raw_select_ms",)},
+    ),
     "audit_bench": Spec(
         module="audit_bench",
         quick=("--entries", "20000", "--single", "300"),

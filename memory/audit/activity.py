@@ -11,8 +11,8 @@ the MCP server). Surfaces render these models; they never re-derive rows or stor
 
 Rows come from a derived table kept beside the entries in the audit database (``activity``,
 ``activity_tx``, ``activity_state``): it is caught up from the entries appended since it was last
-read (see :mod:`memory.audit.activity_index`), never hashed, and rebuilt from the chain whenever
-it no longer matches it, so it cannot change or hide what the chain says.
+read (see :mod:`memory.audit.activity_index`), never hashed, and rebuilt when the log was
+re-chained under it; :func:`find` always reads the intent's entries themselves.
 
 Amounts are integers in base units, carried as decimal strings; each also has a whole-token
 ``display`` string, made with the decimals the caller knows (:class:`TokenUnits`). Every text

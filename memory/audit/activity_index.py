@@ -32,7 +32,7 @@ from memory.audit.rows import (
 )
 from memory.db import connect, write_transaction
 
-VERSION = 1
+VERSION = 2
 """Bump when :func:`memory.audit.intents.summarise` changes what it derives: the index rebuilds."""
 
 MAX_LIMIT = 1000
@@ -145,7 +145,7 @@ def _catch_up(conn: sqlite3.Connection, state: Any, head: Any) -> None:
         for cid, entries in earlier.items():
             touched[cid] = entries  # every entry of the intent, the new ones included
     rows = []
-    txs = []
+    txs: list[tuple[str, str]] = []
     for cid, entries in touched.items():
         facts = summarise(entries)
         rows.append(

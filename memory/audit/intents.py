@@ -59,6 +59,11 @@ def rule_words(line: dict[str, Any]) -> str:
     return f"{line.get('rule', '?')}{grant}: {words}"
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (entries are data, not promises)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(str(value))
@@ -151,7 +156,7 @@ class _Reader:
             if status == "refused":
                 self.outcome, self.detail = "refused", str(d.get("error") or "not understood")
         elif kind == AuditKind.ACTION_PREPARED:
-            action = d.get("action") if isinstance(d.get("action"), dict) else {}
+            action = as_dict(d.get("action"))
             for token, units in _asked_amounts(action).items():
                 _add(self.amounts, token, units)
             self.near_prepared = _near_outflow(action)
@@ -194,7 +199,7 @@ class _Reader:
             self.asked = self.asked or _record_words(e)
 
     def _outcome(self, d: dict[str, Any], status: str | None) -> None:
-        result = d.get("result") if isinstance(d.get("result"), dict) else None
+        result: dict[str, Any] | None = as_dict(d["result"]) if "result" in d else None
         if result is not None:
             self.near_sent += self.near_prepared
             self.near_prepared = 0
@@ -231,8 +236,6 @@ class _Reader:
         words = _error_words(d)
         if words and (outcome != "done" or not self.detail):
             self.detail = words
-        if not self.asked and self.strategy:
-            self.asked = f"strategy {self.strategy} fired"
 
     def fee_units(self) -> int | None:
         """Recorded gas when every outcome recorded it; otherwise NEAR spent beyond what the
@@ -281,7 +284,7 @@ def summarise(entries: list[AuditEntry]) -> Facts:
         "entry_count": len(entries),
         "actor": actor,
         "strategy": reader.strategy,
-        "asked": reader.asked,
+        "asked": reader.asked or (f"strategy {reader.strategy} fired" if reader.strategy else ""),
         "tools": reader.tools,
         "outcome": reader.outcome or "recorded",
         "detail": reader.detail,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memory.audit.intents import deciding_rules, rule_words
+from memory.audit.intents import as_dict, deciding_rules, rule_words
 from memory.audit.log import AuditEntry, AuditKind
 from memory.audit.rows import RuleVerdict, StoryStage, StoryStep, TokenUnits
 from memory.audit.text import shown
@@ -116,7 +116,7 @@ def _decision(d: dict[str, Any], status: str | None, units: TokenUnits) -> str:
 
 def _result(d: dict[str, Any], status: str | None, units: TokenUnits) -> list[tuple[str, str]]:
     """(stage, sentence) pairs for a tx_outcome: the outcome, its receipts, its balances."""
-    result = d.get("result") if isinstance(d.get("result"), dict) else d  # older: fields at top
+    result = as_dict(d["result"]) if "result" in d else d  # older entries: fields at the top
     out: list[tuple[str, str]] = []
     if status in ("ok", "success", "final"):
         summary = str(result.get("summary", "")).removeprefix("Done: ")
@@ -158,7 +158,7 @@ def _fired(d: dict[str, Any], status: str | None) -> str:
     if status == "started":
         late = d.get("late_ms")
         when = f" (scheduled at {_text(d.get('scheduled_at'))}, {late} ms late)" if late else ""
-        step = d.get("step") if isinstance(d.get("step"), dict) else {}
+        step = as_dict(d.get("step"))
         tool = f" to {_text(step.get('tool'))}" if step.get("tool") else ""
         note = f"; {_text(d['note'])}" if d.get("note") else ""
         return f"{strategy} fired{tool}{when}{note}."
@@ -210,7 +210,7 @@ def entry_sentences(e: AuditEntry, units: TokenUnits) -> list[tuple[StoryStage, 
         calls = "; ".join(_call(s) for s in steps) or "nothing"
         return [(stage, f"The {planner} planner made {len(steps)} step(s): {calls}.")]
     if kind == AuditKind.ACTION_PREPARED:
-        action = d.get("action") if isinstance(d.get("action"), dict) else {}
+        action = as_dict(d.get("action"))
         return [(stage, f"Prepared: {_text(action.get('preview', e.tool))}.")]
     if kind == AuditKind.POLICY_DECISION:
         return [(stage, _decision(d, status, units))]
@@ -264,7 +264,7 @@ def entry_sentences(e: AuditEntry, units: TokenUnits) -> list[tuple[StoryStage, 
 
 
 def _call(step: dict[str, Any]) -> str:
-    args = step.get("args") if isinstance(step.get("args"), dict) else {}
+    args = as_dict(step.get("args"))
     words = ", ".join(f"{_text(k)} {_text(v)}" for k, v in args.items())
     return f"{_text(step.get('tool'))} ({words})" if words else _text(step.get("tool"))
 

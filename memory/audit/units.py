@@ -36,7 +36,8 @@ def known_token_units(pools_db: Path) -> TokenUnits:
             continue
         decimals = meta.get("decimals") if isinstance(meta, dict) else None
         symbol = meta.get("symbol") if isinstance(meta, dict) else None
-        usable = isinstance(decimals, int) and not isinstance(decimals, bool)
-        if usable and 0 <= decimals <= _MAX_DECIMALS and isinstance(symbol, str) and symbol:
+        if not isinstance(decimals, int) or isinstance(decimals, bool):
+            continue
+        if 0 <= decimals <= _MAX_DECIMALS and isinstance(symbol, str) and symbol:
             known[str(contract_id)] = (decimals, symbol)
     return TokenUnits(known)

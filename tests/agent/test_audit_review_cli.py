@@ -143,20 +143,31 @@ def test_paging_times_and_search(acted: Home) -> None:
 
 
 def test_filter_by_strategy_and_actor(acted: Home) -> None:
-    """A strategy's fire, as the scheduler records it, is listed under its strategy."""
-    with AuditLog(acted.audit_db) as log:
-        log.append(
-            AuditKind.SCHEDULE_FIRED,
-            actor="scheduler",
-            correlation_id="f1re0000000000000000000000000001",
-            status="done",
-            data={"strategy_id": "dca-usdc", "fire_id": 1, "message": "bought", "tx_hashes": []},
-        )
+    """A strategy's fire, run by the daemon, is listed under the scheduler and its strategy."""
+    added = near_agent(
+        acted,
+        "schedule",
+        "add",
+        "kind=dca",
+        "id=dca-usdc",
+        "sell=NEAR",
+        "buy=USDC",
+        "amount=0.1",
+        "every=1d",
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+    ran = near_agent(acted, "daemon", "--run-for", "3")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
     rows = listed(acted, "--strategy", "dca-usdc")["items"]
-    assert [(r["actor"], r["strategy"], r["outcome"]) for r in rows] == [
-        ("scheduler", "dca-usdc", "done")
-    ]
+    assert [(r["actor"], r["strategy"]) for r in rows] == [("scheduler", "dca-usdc")]
+    fire = rows[0]
+    assert fire["outcome"] == "done" and fire["amounts"][0]["display"] == "0.1 NEAR"
+    assert fire["tx_hashes"] and fire["asked"].startswith("scheduled dca dca-usdc")
+    story = near_agent(acted, "audit", "show", fire["tx_hashes"][0]).stdout
+    assert "Strategy dca-usdc fired" in story and "Who:    scheduler (strategy dca-usdc)" in story
     assert {r["actor"] for r in listed(acted, "--actor", "user")["items"]} == {"user"}
+    table = near_agent(acted, "audit", "list", "--actor", "scheduler").stdout
+    assert "scheduler/dca-usdc" in table
 
 
 def test_data_is_shown_as_data_never_as_lines_of_the_view(acted: Home) -> None:
@@ -187,3 +198,12 @@ def test_verify_export_says_a_csv_file_is_not_json_lines(acted: Home) -> None:
     assert ok.returncode == 0 and ok.stdout.startswith("OK:")
     missing = near_agent(acted, "audit", "verify-export", str(acted.root / "nope.jsonl"))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_a_home_without_an_audit_log_is_said_and_left_uncreated(tmp_path) -> None:
+    missing = Home(tmp_path / "typo")
+    for args in (("list",), ("show", "1")):
+        result = near_agent(missing, "audit", *args)
+        assert result.returncode == 2 and "No audit log at" in result.stderr, args
+        assert "Traceback" not in result.stderr
+    assert not missing.root.exists()
