@@ -38,8 +38,11 @@ _FIRE_OUTCOMES: dict[str, Outcome] = {
 
 
 def actor_of(entry: AuditEntry) -> str:
-    """Who acted: the entry's actor, or the surface it came through (``console``,
-    ``mcp:<client>``) when the entry records one in ``data.via``."""
+    """Who acted: the entry's actor, an MCP call's with its client (``mcp:<client>``, the name
+    the client gave itself), or the surface an entry records in ``data.via``."""
+    client = entry.data.get("client")
+    if entry.actor == "mcp" and isinstance(client, str) and client:
+        return f"mcp:{client}"
     via = entry.data.get("via")
     if isinstance(via, str) and via.split(":", 1)[0] in _SURFACES:
         return via
