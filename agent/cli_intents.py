@@ -292,7 +292,7 @@ def chat(ctx: typer.Context) -> None:
 
 
 HELP = """Say what you want, e.g. "send 2 NEAR to bob", "swap 5 NEAR to USDC", "claim my rewards".
-/balance   your balances        /audit   the last entries of the audit log
+/balance   your balances        /audit   the latest intents in the audit log
 /grants    your grants          /pause   stop scheduled actions   /resume   allow them again
 /help      this text            /quit    leave (or Ctrl-D)
 Arrow keys edit the line and recall earlier ones; Ctrl-C discards the line."""
@@ -384,16 +384,23 @@ async def _slash(session: AgentSession, console: Any, text: str) -> None:
 
         balance = Plan(intent="/balance", steps=[PlanStep(tool="balance")], planner="offline")
         _print_report(await session.run_plan(balance, None), _language(session, ""))
-    elif command == "/audit":
-        from agent.cli_audit import entries_table
+    elif command == "/audit":  # the newest intents, as `near-agent audit list` shows them
+        from agent.cli_audit import intents_table
         from memory.audit import AuditReadError
+        from memory.audit.activity import list_activity
+        from memory.audit.units import known_token_units
 
         try:
-            rows = session.audit.entries(limit=15)
+            page = list_activity(
+                session.audit,
+                limit=10,
+                units=known_token_units(session.home.pools_db),
+                network=session.config.network,
+            )
         except AuditReadError as exc:  # a damaged log: say so, the conversation goes on
             console.print(str(exc), markup=False, highlight=False)
             return
-        console.print(entries_table(rows) if rows else "No audit entries yet.")
+        console.print(intents_table(page.items) if page.items else "No audit entries yet.")
     elif command == "/grants":
         from agent.cli_grants import NO_GRANTS, grant_summaries
 

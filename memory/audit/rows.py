@@ -73,8 +73,10 @@ class TokenUnits:
     known: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
     def show(self, token: str, units: int, *, signed: bool = False) -> str:
-        """``2 NEAR``, ``5.98188 USDC``, ``+5.98188 USDC`` (signed) or ``17 base units of x``."""
-        from tools.amounts import format_amount
+        """``2 NEAR``, ``5.98188 USDC``, ``+5.98188 USDC`` (signed) or ``17 base units of x``:
+        as a person reads them (at most 6 decimals, cut toward zero); the exact base units are
+        in the row's data and in ``audit show --trace``."""
+        from tools.amounts import display_amount
         from tools.tokens import NEAR_DECIMALS
 
         if token == "near":
@@ -85,7 +87,7 @@ class TokenUnits:
             sign = "+" if signed and units > 0 else ""
             return f"{sign}{units} base units of {shown(token)}"
         sign = "+" if signed and units > 0 else ""
-        return f"{sign}{format_amount(units, decimals)} {shown(symbol)}"
+        return f"{sign}{display_amount(units, decimals)} {shown(symbol)}"
 
     def show_usd(self, micro: int) -> str:
         """``$12.5`` from micro-dollars (how the policy measures USD budgets)."""

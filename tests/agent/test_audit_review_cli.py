@@ -201,9 +201,17 @@ def test_verify_export_says_a_csv_file_is_not_json_lines(acted: Home) -> None:
 
 
 def test_a_home_without_an_audit_log_is_said_and_left_uncreated(tmp_path) -> None:
-    missing = Home(tmp_path / "typo")
+    missing = Home(tmp_path / "typo")  # a mistyped --home: no such home at all
     for args in (("list",), ("show", "1")):
         result = near_agent(missing, "audit", *args)
-        assert result.returncode == 2 and "No audit log at" in result.stderr, args
+        assert result.returncode == 2 and "No near-agent home at" in result.stderr, args
         assert "Traceback" not in result.stderr
     assert not missing.root.exists()
+    bare = Home(tmp_path / "bare")  # a home whose audit log is gone
+    bare.root.mkdir()
+    (bare.root / "agent.yaml").write_text("network: devnet\naccount_id: alice.test.near\n")
+    for args in (("list",), ("show", "1")):
+        result = near_agent(bare, "audit", *args)
+        assert result.returncode == 2 and "No audit log at" in result.stderr, (args, result)
+        assert "Traceback" not in result.stderr
+    assert not bare.audit_db.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -59,10 +60,13 @@ def test_grant_status_is_worded_alike_in_chat_and_grants_list(home: Home) -> Non
 
 
 def test_chat_audit_shows_the_audit_list_table(home: Home) -> None:
-    listed = near_agent(home, "audit", "list", "--entries", "--limit", "15")
+    """`/audit` shows the newest intents as `audit list` does: one row per intent."""
+    listed = near_agent(home, "audit", "list", "--limit", "10")
     chatted = near_agent(home, "chat", stdin="/audit\n/quit\n")
+    ids = [re.findall(r"│ ([0-9a-f]{8}) │", output) for output in (listed, chatted)]
+    assert ids[0] and ids[0] == ids[1], (listed, chatted)
     for output in (listed, chatted):
-        assert "time (UTC)" in output and "grant_added" in output
+        assert "when (UTC)" in output and "what happened" in output
 
 
 def paused(home: Home) -> bool:
