@@ -42,8 +42,10 @@ RATE_LIMITED_ROUNDS = 4
 """How many 429s one request takes from each endpoint before it gives up."""
 
 DEFAULT_DEADLINE_S = 30.0
-"""How long one command may spend waiting on the network in all (``rpc.deadline_s``): every
-request, retry, failover and Retry-After wait of it together."""
+"""How long a command may wait on the network without an answer (``rpc.deadline_s``): every
+request, retry, failover and Retry-After wait since the last answer together. Against a node
+that never answers, this bounds the whole command; a node that answers, however slowly, or a
+long-lived process's separate activities, are never cut by it."""
 
 DEFAULT_API_KEY_HEADER = "Authorization"
 """FastNEAR takes its API key as ``Authorization: Bearer KEY`` (docs.fastnear.com, "Auth")."""
@@ -165,7 +167,7 @@ class RequestMeter:
     rate_limited: Counter[str] = field(default_factory=Counter)  # 429 answers by endpoint
     _unmetered: int = 0
     _command_start: int = 0  # the total when the current command began
-    _waited_s: float = 0.0  # seconds the current command spent waiting on the network
+    _waited_s: float = 0.0  # seconds waited on the network since the last answer
     _begun: bool = False  # whether begin_command was called yet
 
     @property
@@ -184,8 +186,7 @@ class RequestMeter:
     def begin_command(self) -> None:
         """A new command starts with the whole budget (a chat's next intent, a daemon's next
         fire); the counts by method and endpoint keep adding up. The deadline starts again
-        too, except at the first command, which shares it with the session's opening (so
-        ``near-agent do`` is bounded by one deadline in all)."""
+        too, except at the first command, which shares it with the session's opening."""
         self._command_start = self.total
         if self._begun:  # the first command also bears what opening the session waited
             self._waited_s = 0.0
@@ -194,7 +195,7 @@ class RequestMeter:
     # ---- the deadline: time spent waiting on the network, not time spent asking the user
 
     def time_left(self) -> float | None:
-        """Seconds the current command may still wait on the network (None: no deadline)."""
+        """Seconds the command may still wait for an answer (None: no deadline)."""
         return None if self.deadline_s is None else self.deadline_s - self._waited_s
 
     def waited(self, seconds: float) -> None:
@@ -218,19 +219,21 @@ class RequestMeter:
             raise self.out_of_time(where)
         started = time.monotonic()
         try:
-            if left is None:
-                return await request
-            return await asyncio.wait_for(request, left)
+            reply = await (request if left is None else asyncio.wait_for(request, left))
         except TimeoutError:
-            raise self.out_of_time(where) from None
-        finally:
             self.waited(time.monotonic() - started)
+            raise self.out_of_time(where) from None
+        except BaseException:
+            self.waited(time.monotonic() - started)
+            raise
+        self._waited_s = 0.0  # an answer (even an error or a 429): the node is there
+        return reply
 
     async def pause(self, seconds: float, where: str) -> None:
         """Wait before a retry, within the deadline (CommandDeadlineExceeded when it would
         pass it)."""
         left = self.time_left()
-        if left is not None and seconds >= left:
+        if left is not None and seconds > left:
             raise self.out_of_time(where)
         await asyncio.sleep(seconds)
         self.waited(seconds)
@@ -420,7 +423,7 @@ class FailoverTransport:
                         retry_after_s=endpoint.asked_wait_s,
                     )
                 left = self.meter.time_left()
-                if left is not None and wait >= left:
+                if left is not None and wait > left:
                     raise self.meter.out_of_time(endpoint.where)
                 await self._sleep(wait)
                 self.meter.waited(wait)
