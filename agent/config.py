@@ -80,7 +80,7 @@ class RpcConfig(_Strict):
     api_key_header: str = DEFAULT_API_KEY_HEADER  # "Authorization" sends "Bearer KEY"
     max_requests: int | None = Field(default=None, ge=1)  # per command; None: no limit
     max_retry_after_s: float = Field(default=DEFAULT_MAX_RETRY_AFTER_S, ge=0, le=3600)
-    # seconds one command may wait on the network in all (requests, retries, failovers)
+    # seconds a command may wait on the network without an answer (retries, failovers included)
     deadline_s: float = Field(default=DEFAULT_DEADLINE_S, gt=0, le=3600)
 
     @field_validator("urls", "archival_urls")

@@ -295,13 +295,14 @@ def _window(
 
 
 def _display(units: int, measure: str, decimals: dict[str, tuple[int, str]]) -> str:
-    from tools.amounts import format_amount
+    """Whole tokens as a person reads them; the exact amount is ``units`` beside it."""
+    from tools.amounts import display_amount
 
     if measure == "usd":
-        return f"${format_amount(units, 6)}"
+        return f"${display_amount(units, 6)}"
     if measure in decimals:
         places, label = decimals[measure]
-        return f"{format_amount(units, places)} {label}"
+        return f"{display_amount(units, places)} {label}"
     return f"{units} base units of {measure}"
 
 
@@ -394,6 +395,7 @@ async def _probe(
     account: AccountStatus,
     deadline_s: float,
 ) -> tuple[NodeStatus, AccountStatus]:
+    from tools.amounts import display_amount
     from tools.balance import balance_row
     from tools.base import ToolContext
     from tools.chain_setup import RpcSettings, chain_client_for
@@ -438,12 +440,13 @@ async def _probe(
             for info in await ctx.tokens.all_listed():
                 row = await balance_row(ctx, info)
                 units = int(row["balance"])
+                shown = display_amount(units, int(row["decimals"]))
                 rows.append(
                     TokenBalance(
                         symbol=row["symbol"],
                         token=row["token"],
                         decimals=row["decimals"],
-                        balance=Amount(units=units, display=f"{row['formatted']} {row['symbol']}"),
+                        balance=Amount(units=units, display=f"{shown} {row['symbol']}"),
                     )
                 )
         except ToolError as exc:

@@ -100,8 +100,8 @@ class ChainClient:
     requests :attr:`requests` counts; ``max_retry_after_s`` the longest 429 wait honoured.
     ``chain_guard`` (tools.chain_identity) holds every endpoint but the primary to the
     network's chain before its first use, archival ones included. ``deadline_s`` bounds the
-    time one command (see RequestMeter.begin_command) waits on the network in all, retries and
-    failovers included; ``down_hint`` is added to the error when the node does not answer.
+    time a command waits on the network without an answer, retries and failovers included;
+    ``down_hint`` is added to the error when the node does not answer.
     """
 
     def __init__(

@@ -43,8 +43,10 @@ RATE_LIMITED_ROUNDS = 4
 """How many 429s one request takes from each endpoint before it gives up."""
 
 DEFAULT_DEADLINE_S = 30.0
-"""How long one command may spend waiting on the network in all (``rpc.deadline_s``): every
-request, retry, failover and Retry-After wait of it together."""
+"""How long a command may wait on the network without an answer (``rpc.deadline_s``): every
+request, retry, failover and Retry-After wait since the last answer together. Against a node
+that never answers, this bounds the whole command; a node that answers, however slowly, or a
+long-lived process's separate activities, are never cut by it."""
 
 DEFAULT_API_KEY_HEADER = "Authorization"
 """FastNEAR takes its API key as ``Authorization: Bearer KEY`` (docs.fastnear.com, "Auth")."""
@@ -173,7 +175,7 @@ class RequestMeter:
         repr=False,
         compare=False,
     )
-    _waited_s: float = 0.0  # seconds spent waiting on the network outside any command
+    _waited_s: float = 0.0  # waited since the last answer, outside any command
     _begun: bool = False  # whether begin_command was called yet
 
     @property
@@ -219,6 +221,14 @@ class RequestMeter:
         else:
             command.waited_s += max(0.0, seconds)
 
+    def _answered(self) -> None:
+        """The node answered: the deadline bounds the wait for the next answer, from now."""
+        command = self._command.get()
+        if command is None:
+            self._waited_s = 0.0
+        else:
+            command.waited_s = 0.0
+
     def out_of_time(self, where: str) -> CommandDeadlineExceeded:
         hint = f" {self.down_hint}" if self.down_hint else ""
         return CommandDeadlineExceeded(
@@ -237,19 +247,21 @@ class RequestMeter:
             raise self.out_of_time(where)
         started = time.monotonic()
         try:
-            if left is None:
-                return await request
-            return await asyncio.wait_for(request, left)
+            reply = await (request if left is None else asyncio.wait_for(request, left))
         except TimeoutError:
-            raise self.out_of_time(where) from None
-        finally:
             self.waited(time.monotonic() - started)
+            raise self.out_of_time(where) from None
+        except BaseException:
+            self.waited(time.monotonic() - started)
+            raise
+        self._answered()  # an answer (even an error or a 429): the node is there
+        return reply
 
     async def pause(self, seconds: float, where: str) -> None:
         """Wait before a retry, within the deadline (CommandDeadlineExceeded when it would
         pass it)."""
         left = self.time_left()
-        if left is not None and seconds >= left:
+        if left is not None and seconds > left:
             raise self.out_of_time(where)
         await asyncio.sleep(seconds)
         self.waited(seconds)
@@ -463,7 +475,7 @@ class FailoverTransport:
                         retry_after_s=endpoint.asked_wait_s,
                     )
                 left = self.meter.time_left()
-                if left is not None and wait >= left:
+                if left is not None and wait > left:
                     raise self.meter.out_of_time(endpoint.where)
                 await self._sleep(wait)
                 self.meter.waited(wait)

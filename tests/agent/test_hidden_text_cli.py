@@ -98,6 +98,7 @@ def test_hidden_characters_in_a_contact_are_refused_and_shown(
 
 def test_plan_without_a_configured_home_refuses_too(tmp_path) -> None:
     home = Home(tmp_path / "unconfigured")
+    home.root.mkdir()  # a home with no agent.yaml (a folder that is no home is refused first)
     result = near_agent(home, "plan", f"send 1 NEAR to {RLO}raen.tset.bob")
     assert result.returncode == 2 and "\\u202eraen.tset.bob" in result.stderr, result.stderr
     assert "raen.tset.bob" not in result.stdout
