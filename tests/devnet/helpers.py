@@ -93,7 +93,9 @@ def http_status(node: RunningDevnet, method: str, params: Any) -> int:
 
 
 def view(node: RunningDevnet, contract: str, method: str, args: dict[str, Any]) -> Any:
-    """A contract view over JSON-RPC (``query call_function``), its result decoded from JSON."""
+    """A contract view over JSON-RPC (``query call_function``), its result decoded from JSON,
+    once everything sent has run and is final."""
+    node.settle()
     body = rpc(
         node,
         "query",
@@ -111,6 +113,8 @@ def view(node: RunningDevnet, contract: str, method: str, args: dict[str, Any]) 
 
 
 def balance(node: RunningDevnet, account_id: str) -> int:
+    """The final balance once everything sent has run and is final."""
+    node.settle()
     return int(
         rpc(
             node,
