@@ -156,7 +156,8 @@ class Runtime:
         self.incoming: list[Receipt | DataItem] = []
         self.awaiting: dict[bytes, Receipt] = {}  # data id -> the receipt waiting for it
         self.data: dict[bytes, PromiseResult] = {}  # data that arrived, by data id
-        self.last_active = GENESIS_HEIGHT  # the last block that included or executed anything
+        # the last block that included or executed anything (none yet: the genesis is final)
+        self.last_active = GENESIS_HEIGHT - FINALITY_LAG
         # by block hash: the accounts and keys each block changed (EXPERIMENTAL_changes)
         self.changes: dict[bytes, BlockChanges] = {}
         self.executor = ReceiptExecutor(self.accounts, self._contracts)

@@ -112,6 +112,14 @@ def view(node: RunningDevnet, contract: str, method: str, args: dict[str, Any]) 
     return json.loads(bytes(result["result"]))
 
 
+def final_receipts(node: RunningDevnet, outcome: Any) -> list[dict[str, Any]]:
+    """The receipt outcomes of a py-near outcome's transaction once FINAL (py-near's
+    broadcast_tx_commit returns at EXECUTED_OPTIMISTIC, before the refunds have run)."""
+    tx = outcome.transaction
+    lookup = {"tx_hash": tx.hash, "sender_account_id": tx.signer_id, "wait_until": "FINAL"}
+    return rpc(node, "tx", lookup)["result"]["receipts_outcome"]
+
+
 def balance(node: RunningDevnet, account_id: str) -> int:
     """The final balance once everything sent has run and is final."""
     node.settle()
