@@ -113,6 +113,58 @@ async def _transfers(
     return done, elapsed
 
 
+async def _unwaited_transfers(
+    rpc: str, accounts: list[tuple[str, str]], receiver: str, seconds: float
+) -> tuple[int, float]:
+    """Signed transfers sent without waiting (``send_tx`` with ``wait_until: NONE``, nonces
+    counted locally, many in flight per key), as a busy client sends them; counted once every
+    last one is FINAL, so the figure is what the node accepted and put into blocks."""
+    import aiohttp
+    import base58
+    from py_near import transactions
+
+    async with aiohttp.ClientSession() as session:
+
+        async def call(method: str, params: Any) -> Any:
+            body = {"jsonrpc": "2.0", "id": 0, "method": method, "params": params}
+            async with session.post(rpc, json=body) as response:
+                return (await response.json())["result"]
+
+        head = base58.b58decode((await call("block", {"finality": "final"}))["header"]["hash"])
+        keys = []
+        for account_id, secret in accounts:
+            pk = base58.b58decode(secret.split(":")[1])
+            public = "ed25519:" + base58.b58encode(pk[32:]).decode()
+            view = {"request_type": "view_access_key", "account_id": account_id}
+            key = await call("query", {**view, "public_key": public, "finality": "optimistic"})
+            keys.append((account_id, pk, key["nonce"]))
+        sent = 0
+        last: dict[str, str] = {}
+        stop_at = time.monotonic() + seconds
+        started = time.monotonic()
+
+        async def worker(account_id: str, pk: bytes, nonce: int) -> None:
+            nonlocal sent
+            action = transactions.create_transfer_action(1)
+            while time.monotonic() < stop_at:
+                nonce += 1
+                signed = transactions.sign_and_serialize_transaction(
+                    account_id, pk, receiver, nonce, [action], head
+                )
+                answer = await call("send_tx", {"signed_tx_base64": signed, "wait_until": "NONE"})
+                if answer != {"final_execution_status": "NONE"}:
+                    raise RuntimeError(f"send_tx answered {answer}")
+                last[account_id] = signed
+                sent += 1
+
+        await asyncio.gather(*(worker(*k) for k in keys))
+        for signed in last.values():
+            done = await call("send_tx", {"signed_tx_base64": signed, "wait_until": "FINAL"})
+            if done["final_execution_status"] != "FINAL":
+                raise RuntimeError(f"transfer not final: {done['final_execution_status']}")
+        return sent, time.monotonic() - started
+
+
 async def _views(
     rpc: str,
     account_ids: list[str],
@@ -156,6 +208,11 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"transfers: {sent} in {elapsed:.1f} s = {sent / elapsed:.0f} tx/s "
                 f"({args.accounts} accounts, one tx in flight per key, cpus={os.cpu_count()})"
+            )
+            sent, elapsed = asyncio.run(_unwaited_transfers(rpc, accounts, funder_id, args.seconds))
+            print(
+                f"transfers sent without waiting: {sent} in {elapsed:.1f} s = "
+                f"{sent / elapsed:.0f} tx/s, all final ({args.accounts} accounts)"
             )
             tokens = manifest.get("tokens") or []
             contract = None

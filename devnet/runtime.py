@@ -288,12 +288,13 @@ class Runtime:
         height = head.height + 1
         env = BlockEnv(height, timestamp_ns)
         accepted: list[tuple[SignedTransaction, Outcome, Receipt]] = []
+        index_of: dict[bytes, int] = {}  # hash -> its place in ``accepted``
         results: list[Any] = []
         for tx in txs:
             if tx.hash in self.txs:  # a resubmission: answer with the outcome it already has
                 results.append(self.txs[tx.hash])
                 continue
-            twin = next((i for i, p in enumerate(accepted) if p[0].hash == tx.hash), None)
+            twin = index_of.get(tx.hash)
             if twin is not None:
                 results.append(twin)
                 continue
@@ -302,6 +303,7 @@ class Runtime:
             except InvalidTx as exc:
                 results.append(exc)
                 continue
+            index_of[tx.hash] = len(accepted)
             accepted.append((tx, outcome, first))
             results.append(len(accepted) - 1)
         block = Block(

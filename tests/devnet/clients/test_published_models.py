@@ -80,8 +80,9 @@ def test_new_methods_validate_against_the_published_models(net):
 
     # bob's balance changed where the transfer's receipt ran: a block after the transaction's
     receipt_block = sent["receipts_outcome"][0]["block_hash"]
-    assert rpc(net, "block", {"block_id": receipt_block})["result"]["header"]["height"] > (
-        block["header"]["height"]
+    assert (
+        rpc(net, "block", {"block_id": receipt_block})["result"]["header"]["height"]
+        > (block["header"]["height"])
     )
     net.settle()
     changes = _result(
