@@ -30,13 +30,7 @@ from devnet.journal import Journal
 from devnet.protocol_config import protocol_config_view
 from devnet.runtime import BlockChanges, Runtime, StateGarbageCollected, TxRecord
 from devnet.state import Block, valid_account_id
-from devnet.transaction import (
-    ED25519,
-    PublicKey,
-    SignedTransaction,
-    decode_signed_transaction,
-    signature_valid,
-)
+from devnet.transaction import ED25519, PublicKey, SignedTransaction, decode_signed_transaction
 from devnet.views import (
     PROTOCOL_VERSION,
     access_key_view,
@@ -176,13 +170,6 @@ def decode_tx_param(text: Any) -> SignedTransaction:
         raise errors.parse_error(f"Failed to decode transaction: {exc}") from None
 
 
-def _signed_ok(txs: list[SignedTransaction]) -> frozenset[bytes]:
-    """The signed bytes of those of ``txs`` whose signatures hold. Run on a worker thread: the
-    check is most of a transfer's cost and libsodium releases the GIL, so the event loop keeps
-    taking requests (and another core verifies) while a block's signatures are checked."""
-    return frozenset(tx.raw for tx in txs if signature_valid(tx))
-
-
 class Node:
     """The RPC methods over one runtime; all state access happens on the node's event loop."""
 
@@ -305,12 +292,8 @@ class Node:
             last = time.monotonic()
             async with self._writing:
                 batch, self._pool = self._pool, []
-                txs = [t for t, _ in batch]
                 try:
-                    signed_ok = await asyncio.to_thread(_signed_ok, txs)
-                    block, results = self.runtime.apply_block(
-                        time.time_ns(), txs, signed_ok=signed_ok
-                    )
+                    block, results = self.runtime.apply_block(time.time_ns(), [t for t, _ in batch])
                     if self.journal is not None:
                         raws = [self.runtime.txs[h].tx.raw for h in block.tx_hashes]
                         await asyncio.to_thread(self.journal.append, block.timestamp_ns, raws)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -273,7 +273,6 @@ class Runtime:
         txs: list[SignedTransaction],
         *,
         verify_signatures: bool = True,
-        signed_ok: Collection[bytes] = frozenset(),
     ) -> tuple[Block, list[TxRecord | InvalidTx]]:
         """Make the next block, as a chunk is applied on nearcore: include the valid ones of
         ``txs`` (invalid ones change nothing), run the receipts of transactions sent to their own
@@ -282,9 +281,7 @@ class Runtime:
         are sent on to the next block: each receipt hop takes one block.
 
         Replaying the node's own journal may skip signature checks: those were checked on
-        arrival. ``signed_ok`` holds the signed bytes of transactions whose signatures the caller
-        already found valid, off the node's event loop (the bytes, not the hash: the hash does
-        not cover the signature).
+        arrival.
         """
         head = self.head
         timestamp_ns = max(timestamp_ns, head.timestamp_ns + 1)
@@ -302,9 +299,7 @@ class Runtime:
                 results.append(twin)
                 continue
             try:
-                outcome, first = self._accept(
-                    tx, height, verify_signatures and tx.raw not in signed_ok
-                )
+                outcome, first = self._accept(tx, height, verify_signatures)
             except InvalidTx as exc:
                 results.append(exc)
                 continue
