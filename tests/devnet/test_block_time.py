@@ -4,6 +4,7 @@ receipt hop one block later, a final head two blocks behind, wait_until levels h
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -241,3 +242,31 @@ def test_the_devnet_command_takes_a_block_interval_and_history_window(tmp_path: 
     )
     assert negative.returncode == 2 and "Traceback" not in negative.stderr
     assert not (tmp_path / "home" / "devnet" / "genesis.json").exists()  # nothing started
+
+
+def test_a_forged_copy_in_the_same_block_as_the_signed_one_is_refused(slow: RunningDevnet):
+    """A copy of a transaction with a forged signature (the same hash: the hash does not cover
+    the signature) sent just before the genuine one into the same block is refused, and the
+    block holds the genuine signature: nothing about a signature is remembered by hash."""
+    busy = _signed(slow, "bob.devnet", "alice.devnet", [transactions.create_transfer_action(1)])
+    rpc(slow, "send_tx", {"signed_tx_base64": busy, "wait_until": "INCLUDED"})  # blocks run on
+    busy_at = rpc(slow, "block", {"finality": "optimistic"})["result"]["header"]["height"]
+    genuine = base64.b64decode(
+        _signed(slow, "alice.devnet", "bob.devnet", [transactions.create_transfer_action(5)])
+    )
+    forged = genuine[:-1] + bytes([genuine[-1] ^ 1])
+    for raw in (forged, genuine):  # both in the 0.2 s before the next block
+        sent = rpc(
+            slow,
+            "send_tx",
+            {"signed_tx_base64": base64.b64encode(raw).decode(), "wait_until": "NONE"},
+        )
+        assert sent["result"] == {"final_execution_status": "NONE"}
+    tx_hash = base58.b58encode(hashlib.sha256(genuine[:-65]).digest()).decode()
+    done = rpc(
+        slow, "tx", {"tx_hash": tx_hash, "sender_account_id": "alice.devnet", "wait_until": "FINAL"}
+    )["result"]
+    assert done["status"] == {"SuccessValue": ""}
+    assert done["transaction"]["signature"] == "ed25519:" + base58.b58encode(genuine[-64:]).decode()
+    block = rpc(slow, "block", {"block_id": done["transaction_outcome"]["block_hash"]})
+    assert block["result"]["header"]["height"] == busy_at + 1  # the forged copy's block too
