@@ -123,12 +123,33 @@ def devnet(
             "as public endpoints do (e.g. 30/min, 5/s, 75/10min).",
         ),
     ] = None,
+    block_interval: Annotated[
+        str,
+        typer.Option(
+            "--block-interval",
+            help="Time between blocks while there is work (e.g. 0.1s, 100ms, 1s). Each receipt "
+            "hop takes a block; a block is final two blocks later.",
+        ),
+    ] = "0.1s",
+    history_blocks: Annotated[
+        int,
+        typer.Option(
+            "--history-blocks",
+            min=0,
+            help="How many recent blocks' state queries by block_id still answer.",
+        ),
+    ] = 1000,
 ) -> None:
     """Run the local NEAR-compatible network (JSON-RPC on 127.0.0.1)."""
+    from devnet.block_time import parse_interval
     from devnet.genesis_choice import GenesisChoice, GenesisChoiceError
     from devnet.rate_limit import RateLimit
     from devnet.server import manifest_path, serve_forever
 
+    try:
+        interval_s = parse_interval(block_interval)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--block-interval") from None
     if rate_limit is not None:
         try:
             RateLimit.parse(rate_limit)
@@ -162,7 +183,13 @@ def devnet(
         )
     try:
         serve_forever(
-            state_dir=folder, port=port, reset=reset, genesis=choice, rate_limit=rate_limit
+            state_dir=folder,
+            port=port,
+            reset=reset,
+            genesis=choice,
+            rate_limit=rate_limit,
+            block_interval_s=interval_s,
+            history_blocks=history_blocks,
         )
     finally:
         if handle is not None:

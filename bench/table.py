@@ -262,12 +262,14 @@ SPECS: dict[str, Spec] = {
             regex_parser(
                 {
                     "transfers_per_s": r"transfers: .*?= ([\d,.]+) tx/s",
+                    "waited_transfers_per_s": r"transfers waited one by one: .*?= ([\d,.]+) tx/s",
                     "views_per_s": r"views: .*?= ([\d,.]+) calls/s",
                 }
             )
         ),
         units={
             "transfers_per_s": "tx/s",
+            "waited_transfers_per_s": "tx/s",
             "views_per_s": "calls/s",
             "baseline_http_per_s": "calls/s",
         },

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from devnet.contract import Contract, ContractPanic, Promise, PromiseResult, method_mark
 
-_DELETED = object()
+DELETED = object()
 
 
 def clone(value: Any) -> Any:
@@ -36,7 +36,7 @@ class StorageOverlay(MutableMapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         if key in self.changes:
             value = self.changes[key]
-            if value is _DELETED:
+            if value is DELETED:
                 raise KeyError(key)
             return value
         value = clone(self.base[key])
@@ -51,21 +51,21 @@ class StorageOverlay(MutableMapping[str, Any]):
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
-        self.changes[key] = _DELETED
+        self.changes[key] = DELETED
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
         if key in self.changes:
-            return self.changes[key] is not _DELETED
+            return self.changes[key] is not DELETED
         return key in self.base
 
     def __iter__(self) -> Iterator[str]:
         for key in self.base:
-            if self.changes.get(key, None) is not _DELETED:
+            if self.changes.get(key, None) is not DELETED:
                 yield key
         for key, value in self.changes.items():
-            if key not in self.base and value is not _DELETED:
+            if key not in self.base and value is not DELETED:
                 yield key
 
     def __len__(self) -> int:
@@ -73,7 +73,7 @@ class StorageOverlay(MutableMapping[str, Any]):
 
     def commit(self) -> None:
         for key, value in self.changes.items():
-            if value is _DELETED:
+            if value is DELETED:
                 self.base.pop(key, None)
             else:
                 self.base[key] = value

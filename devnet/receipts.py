@@ -16,7 +16,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from devnet import delegate, gas, storage
-from devnet.context import CallContext, MethodNotFound, StorageOverlay, encode_result, invoke
+from devnet.context import (
+    DELETED,
+    CallContext,
+    MethodNotFound,
+    StorageOverlay,
+    encode_result,
+    invoke,
+)
 from devnet.contract import Contract, ContractPanic, Promise, PromiseResult
 from devnet.contract import FunctionCallAction as PromiseCall
 from devnet.errors import ActionFailure, function_call_error
@@ -68,6 +75,28 @@ class Outcome:
     status: dict[str, Any]  # SuccessValue (base64) | SuccessReceiptId (raw id) | Failure
 
 
+@dataclass
+class DataItem:
+    """A receipt's result on its way to the receipt waiting for it (nearcore's DataReceipt):
+    it travels like a receipt, arriving in the block after the one that produced it."""
+
+    data_id: bytes
+    receiver_id: str
+    result: PromiseResult
+
+
+@dataclass
+class StateChange:
+    """Contract state one successful receipt wrote: a storage entry (``key`` set) or the
+    account's code (``key`` None; ``value`` the code name); ``deleted`` when it was removed."""
+
+    account_id: str
+    key: str | None
+    value: Any
+    cause: bytes  # the receipt's id
+    deleted: bool = False
+
+
 def child_id(parent: bytes, index: int) -> bytes:
     return hashlib.sha256(parent + index.to_bytes(8, "little")).digest()
 
@@ -97,9 +126,13 @@ class ReceiptExecutor:
         # told before a receipt commits storage writes (the state's history keeps what they
         # overwrite): the storage and the keys written
         self.storage_written: Callable[[dict[str, Any], Iterable[str]], None] | None = None
+        # the contract state successful receipts wrote, for EXPERIMENTAL_changes; the runtime
+        # takes them after each receipt
+        self.state_changes: list[StateChange] = []
 
     def run(self, first: Receipt, env: BlockEnv) -> tuple[list[Receipt], list[Outcome]]:
-        """Execute ``first`` and every receipt it leads to; returns them in execution order."""
+        """Execute ``first`` and every receipt it leads to at once (the genesis's setup calls,
+        which happen before the first block); returns them in execution order."""
         queue: deque[Receipt] = deque([first])
         data: dict[bytes, PromiseResult] = {}
         waiting: dict[bytes, Receipt] = {}  # data id -> receipt waiting for it
@@ -108,7 +141,7 @@ class ReceiptExecutor:
         while queue:
             receipt = queue.popleft()
             results = [data.pop(d) for d in receipt.input_data_ids]
-            outcome, children, result = self._execute(receipt, results, env)
+            outcome, children, result = self.execute(receipt, results, env)
             done_receipts.append(receipt)
             outcomes.append(outcome)
             for child in children:
@@ -127,16 +160,19 @@ class ReceiptExecutor:
 
     # -- one receipt ------------------------------------------------------------------------
 
-    def _execute(
+    def execute(
         self,
         r: Receipt,
         results: list[PromiseResult],
         env: BlockEnv,
     ) -> tuple[Outcome, list[Receipt], PromiseResult | None]:
-        """(outcome, new receipts, result for dependants or None when it forwards a promise)."""
+        """Run one receipt: (outcome, new receipts, result for dependants or None when it
+        forwards a promise). The contract state it wrote is appended to :attr:`state_changes`."""
         if r.free:
             return self._execute_free(r)
         acc = self.accounts.get(r.receiver_id)
+        code_before = acc.code_name if acc else None
+        changes_mark = len(self.state_changes)
         snapshot = (acc.amount, acc.locked, acc.code_name, dict(acc.keys)) if acc else None
         overlay = StorageOverlay(acc.storage) if acc else None
         created = False
@@ -199,6 +235,7 @@ class ReceiptExecutor:
             if acc is not None and overlay is not None and r.receiver_id in self.accounts:
                 storage.settle(r.receiver_id, acc, overlay)  # LackBalanceForState
         except ActionFailure as failure:
+            del self.state_changes[changes_mark:]
             if created:
                 self.accounts.pop(r.receiver_id, None)
             elif acc is not None and snapshot is not None:
@@ -215,7 +252,18 @@ class ReceiptExecutor:
         if overlay is not None:
             if self.storage_written is not None and overlay.changes:
                 self.storage_written(overlay.base, overlay.changes.keys())
+            if r.receiver_id in self.accounts:
+                for key, written in overlay.changes.items():
+                    gone = written is DELETED
+                    self.state_changes.append(
+                        StateChange(r.receiver_id, key, None if gone else written, r.id, gone)
+                    )
             overlay.commit()
+        code_after = acc.code_name if acc is not None and r.receiver_id in self.accounts else None
+        if code_after != code_before:
+            self.state_changes.append(
+                StateChange(r.receiver_id, None, code_after, r.id, code_after is None)
+            )
         if returned is not None:
             # a chain's result is its last callback's (``a.then(b)`` returns b's value)
             tail = state.receipt_of[id(_tail(returned))]
@@ -270,11 +318,14 @@ class ReceiptExecutor:
             PromiseResult(True),
         )
 
-    def _refund(self, r: Receipt, receiver: str, amount: int, index: int) -> Receipt:
-        """A failed receipt's deposit back to its predecessor (Receipt::new_balance_refund: the
-        signer is ``system`` and the key the empty one)."""
+    def _refund(
+        self, r: Receipt, receiver: str, amount: int, index: int, *, tag: bytes = b"refund"
+    ) -> Receipt:
+        """A balance sent from ``system`` (Receipt::new_balance_refund: the signer is ``system``
+        and the key the empty one): a failed receipt's deposit back to its predecessor, or a
+        deleted account's balance to its beneficiary."""
         return Receipt(
-            id=hashlib.sha256(r.id + b"refund" + index.to_bytes(4, "little")).digest(),
+            id=hashlib.sha256(r.id + tag + index.to_bytes(4, "little")).digest(),
             predecessor_id=SYSTEM,
             receiver_id=receiver,
             signer_id=SYSTEM,
@@ -405,19 +456,12 @@ class ReceiptExecutor:
                 )
             acc.code_name = name
         elif isinstance(action, DeleteAccount):
-            if acc.amount:
-                payout = Receipt(
-                    id=hashlib.sha256(r.id + b"delete").digest(),
-                    predecessor_id=r.receiver_id,
-                    receiver_id=action.beneficiary_id,
-                    signer_id=r.signer_id,
-                    signer_pk=r.signer_pk,
-                    actions=(Transfer(acc.amount),),
-                    gas_price=0,
-                    budget=0,
-                    free=True,
+            if acc.amount:  # actions.rs, action_delete_account: Receipt::new_balance_refund
+                children.append(
+                    self._refund(r, action.beneficiary_id, acc.amount, 0, tag=b"delete")
                 )
-                children.append(payout)
+            for key in acc.storage:
+                self.state_changes.append(StateChange(r.receiver_id, key, None, r.id, True))
             del self.accounts[r.receiver_id]
         else:
             raise ActionFailure(

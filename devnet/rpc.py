@@ -12,6 +12,7 @@ import base64
 import binascii
 import contextlib
 import contextvars
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,7 +28,6 @@ from devnet.errors import InvalidTx, RpcError
 from devnet.gas import GAS_PRICE
 from devnet.journal import Journal
 from devnet.protocol_config import protocol_config_view
-from devnet.receipts import Receipt
 from devnet.runtime import BlockChanges, Runtime, StateGarbageCollected, TxRecord
 from devnet.state import Block, valid_account_id
 from devnet.transaction import ED25519, PublicKey, SignedTransaction, decode_signed_transaction
@@ -43,17 +43,31 @@ from devnet.views import (
     final_outcome_view,
     key_change_view,
     receipt_view,
+    state_change_view,
     status_view,
     validators_view,
 )
 
 FINALITIES = {"optimistic", "near-final", "final"}
-TX_POLL_S = 0.05  # how often a waiting lookup looks again (nearcore: polling_interval, 500 ms)
 DEFAULT_TX_WAIT_S = 2.0  # how long it waits (nearcore: polling_timeout, 10 s; short for tests)
+DEFAULT_BLOCK_INTERVAL_S = 0.01  # in-process nodes (tests, the demo): fast blocks
 ARCHIVAL_VIEW: contextvars.ContextVar[bool] = contextvars.ContextVar("archival", default=False)
 """Set while a request is served through the devnet's archival endpoint: nothing is forgotten."""
 WAIT_LEVELS = ["NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL"]
+# the levels that satisfy a wait_until (jsonrpc lib.rs, tx_execution_status_meets_expectations)
+SATISFIES: dict[str, frozenset[str]] = {
+    "NONE": frozenset(WAIT_LEVELS),
+    "INCLUDED": frozenset(WAIT_LEVELS[1:]),
+    "EXECUTED_OPTIMISTIC": frozenset({"EXECUTED_OPTIMISTIC", "EXECUTED", "FINAL"}),
+    "INCLUDED_FINAL": frozenset({"INCLUDED_FINAL", "EXECUTED", "FINAL"}),
+    "EXECUTED": frozenset({"EXECUTED", "FINAL"}),
+    "FINAL": frozenset({"FINAL"}),
+}
 
+
+CHANGE_TYPES = frozenset(
+    {"account_changes", "all_access_key_changes", "data_changes", "contract_code_changes"}
+)
 
 # nearcore takes these only by name: a positional list naming them is a parse error
 # (chain/jsonrpc/src/api/transactions.rs: "wait_until is a new feature supported only in object")
@@ -159,17 +173,30 @@ def decode_tx_param(text: Any) -> SignedTransaction:
 class Node:
     """The RPC methods over one runtime; all state access happens on the node's event loop."""
 
-    def __init__(self, runtime: Runtime, journal: Journal | None, rpc_url: str = "") -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        journal: Journal | None,
+        rpc_url: str = "",
+        *,
+        block_interval_s: float = DEFAULT_BLOCK_INTERVAL_S,
+    ) -> None:
+        if not block_interval_s > 0:
+            raise ValueError("the block interval is a number of seconds above 0")
         self.runtime = runtime
         self.journal = journal
         self.rpc_url = rpc_url
         self.started = time.monotonic()
         self.tx_wait_s = DEFAULT_TX_WAIT_S
+        self.block_interval_s = block_interval_s
         # None: keep everything (archival); N: lookups forget what is older than N blocks
         self.retention_blocks: int | None = None
-        self._queue: asyncio.Queue[tuple[SignedTransaction, asyncio.Future[Any]]] | None = None
+        # transactions waiting for the next block, each with the future its sender awaits
+        self._pool: list[tuple[SignedTransaction, asyncio.Future[Any]]] = []
+        self._wake: asyncio.Event | None = None  # set when there is work for a block
+        self._next_block: asyncio.Future[None] | None = None  # resolved as each block is made
+        self._writing: asyncio.Lock | None = None  # held while a block is applied and journaled
         self._writer: asyncio.Task[None] | None = None
-        self._idle = asyncio.Event()
         self.methods: dict[str, Callable[[Any], Awaitable[Any]]] = {
             "status": self.status,
             "block": self.block,
@@ -190,64 +217,98 @@ class Node:
             "EXPERIMENTAL_changes_in_block": self.changes_in_block,
             "block_effects": self.changes_in_block,
         }
-        self._receipts: dict[bytes, Receipt] = {}  # receipt id -> receipt, filled on demand
-        self._receipts_indexed = 0  # transactions whose receipts are in _receipts
         self._chunks: dict[bytes, Block] = {}  # chunk hash -> its block, filled on demand
         self._chunks_indexed = 0
 
     # -- writer -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._queue = asyncio.Queue()
-        self._idle = asyncio.Event()
-        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._writing = asyncio.Lock()
+        self._next_block = loop.create_future()
+        self._writer = loop.create_task(self._produce_loop())
 
     async def stop(self) -> None:
         """Finish the block being written (so nothing applied goes unjournaled), then stop."""
         if self._writer is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), 30)
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+            assert self._writing is not None
+            async with self._writing:
+                self._writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._writer
             self._writer = None
         if self.journal is not None:
             self.journal.close()
 
+    def enqueue(self, tx: SignedTransaction) -> asyncio.Future[Any]:
+        """Put ``tx`` in the pool for the next block; the future gets its record or InvalidTx."""
+        assert self._wake is not None, "node not started"
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pool.append((tx, future))
+        self._wake.set()
+        return future
+
     async def submit(self, tx: SignedTransaction) -> TxRecord:
-        """Queue ``tx`` for the next block; its record once durable, or InvalidTx."""
+        """``tx``'s record once a block included it (and it is durable), or InvalidTx."""
         known = self.runtime.find_tx(tx.hash)
         if known is not None:
             return known
-        assert self._queue is not None, "node not started"
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self._queue.put((tx, future))
-        result = await future
-        if isinstance(result, InvalidTx):
+        result = await self.enqueue(tx)
+        if isinstance(result, Exception):
             raise result
         return result
 
-    async def _write_loop(self) -> None:
-        assert self._queue is not None
+    async def next_block(self, timeout: float) -> bool:
+        """Wait for the next block for at most ``timeout`` seconds; whether one came."""
+        assert self._next_block is not None, "node not started"
+        try:
+            await asyncio.wait_for(asyncio.shield(self._next_block), max(timeout, 0))
+        except TimeoutError:
+            return False
+        return True
+
+    async def settle(self, timeout: float) -> bool:
+        """Wait until every transaction sent has been included, every receipt has run and its
+        block is final (the chain is idle); whether that happened within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self._pool or self.runtime.busy():
+            if not await self.next_block(deadline - time.monotonic()):
+                return False
+        return True
+
+    async def _produce_loop(self) -> None:
+        """Make a block every ``block_interval_s`` while there is work: transactions in the
+        pool, receipts in flight, or recent blocks not yet final. An idle chain makes none."""
+        assert self._wake is not None and self._writing is not None
+        last = -math.inf
         while True:
-            self._idle.set()
-            batch = [await self._queue.get()]
-            self._idle.clear()
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                block, results = self.runtime.apply_block(time.time_ns(), [t for t, _ in batch])
-                if block is not None and self.journal is not None:
-                    raws = [self.runtime.txs[h].tx.raw for h in block.tx_hashes]
-                    await asyncio.to_thread(self.journal.append, block.timestamp_ns, raws)
-            except Exception as exc:  # never leave a client hanging on a node bug
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(errors.internal_error(f"{type(exc).__name__}: {exc}"))
-                continue
+            while not self._pool and not self.runtime.busy():
+                self._wake.clear()
+                await self._wake.wait()
+            delay = last + self.block_interval_s - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            last = time.monotonic()
+            async with self._writing:
+                batch, self._pool = self._pool, []
+                try:
+                    block, results = self.runtime.apply_block(time.time_ns(), [t for t, _ in batch])
+                    if self.journal is not None:
+                        raws = [self.runtime.txs[h].tx.raw for h in block.tx_hashes]
+                        await asyncio.to_thread(self.journal.append, block.timestamp_ns, raws)
+                except Exception as exc:  # never leave a client hanging on a node bug
+                    error = errors.internal_error(f"{type(exc).__name__}: {exc}")
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_result(error)
+                    continue
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+            made, self._next_block = self._next_block, asyncio.get_running_loop().create_future()
+            if made is not None and not made.done():
+                made.set_result(None)
 
     # -- blocks -----------------------------------------------------------------------------
 
@@ -266,6 +327,10 @@ class Node:
             return self.runtime.head
         if finality not in FINALITIES:
             raise errors.parse_error(f"invalid finality {finality!r}")
+        if finality == "final":
+            return self.runtime.final_head
+        if finality == "near-final":
+            return self.runtime.doomslug_head
         return self.runtime.head
 
     def _earliest_kept(self) -> Block:
@@ -336,14 +401,7 @@ class Node:
         p = _params_dict(params, ["receipt_id"])
         text = _str_param(p, "receipt_id")
         receipt_id = _hash_param(text, "receipt_id")
-        found = self._receipts.get(receipt_id)
-        if found is None:
-            txs = list(self.runtime.txs.values())
-            for record in txs[self._receipts_indexed :]:
-                for r in record.receipts:
-                    self._receipts[r.id] = r
-            self._receipts_indexed = len(txs)
-            found = self._receipts.get(receipt_id)
+        found = self.runtime.receipts.get(receipt_id)
         if found is None:
             raise errors.unknown_receipt(text)
         return receipt_view(found)
@@ -380,8 +438,9 @@ class Node:
         return chunk_view(self.runtime, block)
 
     async def changes(self, params: Any) -> Any:
-        """State changes of one block by type: the devnet keeps accounts' and access keys'
-        (``account_changes``, ``all_access_key_changes``, ``single_access_key_changes``)."""
+        """State changes of one block by type: accounts, access keys, contract storage and code
+        (``account_changes``, ``all_access_key_changes``, ``single_access_key_changes``,
+        ``data_changes`` by key prefix, ``contract_code_changes``), each with its last cause."""
         if not isinstance(params, dict):
             raise errors.parse_error("params must be an object")
         block = self._block_ref(params, default_final=False)
@@ -404,18 +463,39 @@ class Node:
                 ],
             }
         ids = params.get("account_ids")
-        if kind not in ("account_changes", "all_access_key_changes"):
+        if kind not in CHANGE_TYPES:
             raise errors.parse_error(
-                f"changes_type {kind!r}: the devnet keeps account_changes, "
-                "all_access_key_changes and single_access_key_changes"
+                f"changes_type {kind!r}: the devnet keeps {', '.join(sorted(CHANGE_TYPES))} "
+                "and single_access_key_changes"
             )
         if not isinstance(ids, list) or not all(isinstance(a, str) for a in ids):
             raise errors.parse_error("missing or invalid field `account_ids`")
         accounts = set(ids)
         if kind == "account_changes":
             views = [account_change_view(c) for c in recorded.accounts if c.account_id in accounts]
-        else:
+        elif kind == "all_access_key_changes":
             views = [key_change_view(c) for c in recorded.keys if c.account_id in accounts]
+        elif kind == "contract_code_changes":
+            views = [
+                state_change_view(c)
+                for c in recorded.state
+                if c.key is None and c.account_id in accounts
+            ]
+        else:
+            text = params.get("key_prefix_base64")
+            if not isinstance(text, str):
+                raise errors.parse_error("missing or invalid field `key_prefix_base64`")
+            try:
+                prefix = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raise errors.parse_error("key_prefix_base64 is not base64") from None
+            views = [
+                state_change_view(c)
+                for c in recorded.state
+                if c.key is not None
+                and c.account_id in accounts
+                and c.key.encode().startswith(prefix)
+            ]
         return {**head, "changes": views}
 
     async def changes_in_block(self, params: Any) -> Any:
@@ -573,15 +653,18 @@ class Node:
             raise exc.rpc() from None
 
     async def broadcast_tx_commit(self, params: Any) -> Any:
-        p = _params_dict(params, ["signed_tx_base64"])
-        record = await self._commit(decode_tx_param(p.get("signed_tx_base64")))
-        return final_outcome_view(record)
-
-    async def broadcast_tx_async(self, params: Any) -> Any:
+        """nearcore's send_tx_commit: ``send_tx`` waiting for EXECUTED_OPTIMISTIC."""
         p = _params_dict(params, ["signed_tx_base64"])
         tx = decode_tx_param(p.get("signed_tx_base64"))
-        with contextlib.suppress(InvalidTx):  # nearcore answers the hash either way
-            await self.submit(tx)
+        return await self._send(tx, "EXECUTED_OPTIMISTIC")
+
+    async def broadcast_tx_async(self, params: Any) -> Any:
+        """The hash at once; the transaction goes to the pool unchecked (a refused one is
+        simply never found)."""
+        p = _params_dict(params, ["signed_tx_base64"])
+        tx = decode_tx_param(p.get("signed_tx_base64"))
+        if self.runtime.find_tx(tx.hash) is None:
+            self.enqueue(tx)
         return b58(tx.hash)
 
     async def send_tx(self, params: Any) -> Any:
@@ -589,17 +672,38 @@ class Node:
         wait_until = p.get("wait_until", "EXECUTED_OPTIMISTIC")
         if wait_until not in WAIT_LEVELS:
             raise errors.parse_error(f"invalid wait_until {wait_until!r}")
-        record = await self._commit(decode_tx_param(p.get("signed_tx_base64")))
-        if wait_until in ("NONE", "INCLUDED", "INCLUDED_FINAL"):
-            return {"final_execution_status": wait_until}
-        return final_outcome_view(record)
+        tx = decode_tx_param(p.get("signed_tx_base64"))
+        if wait_until == "NONE":  # jsonrpc lib.rs, send_tx: send_tx_async, answered at once
+            if self.runtime.find_tx(tx.hash) is None:
+                self.enqueue(tx)
+            return {"final_execution_status": "NONE"}
+        return await self._send(tx, wait_until)
 
-    def _lookup(self, params: Any) -> TxRecord:
+    async def _send(self, tx: SignedTransaction, wait_until: str) -> Any:
+        """Include ``tx`` (InvalidTx answers at once), then wait until it reaches
+        ``wait_until``, or TIMEOUT_ERROR after the node's wait limit."""
+        deadline = time.monotonic() + self.tx_wait_s
+        record = await self._commit(tx)
+        return await self._wait_for(record, wait_until, deadline, with_receipts=False)
+
+    async def _wait_for(
+        self, record: TxRecord, wait_until: str, deadline: float, *, with_receipts: bool
+    ) -> Any:
+        """The outcome of ``record`` once it reaches ``wait_until`` (jsonrpc lib.rs,
+        tx_status_fetch: looked at again after each block until the timeout)."""
+        while True:
+            view = final_outcome_view(self.runtime, record, with_receipts=with_receipts)
+            if view["final_execution_status"] in SATISFIES[wait_until]:
+                return view
+            if not await self.next_block(deadline - time.monotonic()):
+                raise errors.timeout_error()
+
+    def _lookup(self, params: Any) -> TxRecord | None:
         p = _tx_status_params(params)
-        text, tx_hash = self._tx_hash_param(p)
+        _, tx_hash = self._tx_hash_param(p)
         record = self.runtime.find_tx(tx_hash)
         if record is None or self._forgotten(record.block):
-            raise errors.unknown_transaction(text)
+            return None
         return record
 
     def _forgotten(self, block: Block) -> bool:
@@ -610,8 +714,9 @@ class Node:
 
     async def _tx_waiting(self, params: Any, *, with_receipts: bool) -> Any:
         """nearcore's tx_status_fetch: an unseen hash is UNKNOWN_TRANSACTION only when the caller
-        does not wait (``wait_until: NONE``); otherwise the node polls until its timeout and
-        answers TIMEOUT_ERROR (cause NOT_OBSERVED), which the server sends with HTTP 408.
+        does not wait (``wait_until: NONE``); otherwise the node waits, block by block, for the
+        transaction to reach ``wait_until`` and answers TIMEOUT_ERROR after its timeout (cause
+        NOT_OBSERVED when it never saw it), which the server sends with HTTP 408.
         The array form (``[hash, sender]``) waits for the default, EXECUTED_OPTIMISTIC."""
         p = _tx_status_params(params)
         wait_until = (
@@ -623,14 +728,16 @@ class Node:
             raise errors.parse_error(f"invalid wait_until {wait_until!r}")
         deadline = time.monotonic() + self.tx_wait_s
         while True:
-            try:
-                return final_outcome_view(self._lookup(params), with_receipts=with_receipts)
-            except RpcError as exc:
-                if exc.cause != "UNKNOWN_TRANSACTION" or wait_until == "NONE":
-                    raise
-            if time.monotonic() >= deadline:
+            record = self._lookup(params)
+            if record is not None:
+                return await self._wait_for(
+                    record, wait_until, deadline, with_receipts=with_receipts
+                )
+            if wait_until == "NONE":
+                text, _ = self._tx_hash_param(p)
+                raise errors.unknown_transaction(text)
+            if not await self.next_block(deadline - time.monotonic()):
                 raise errors.timeout_error("NOT_OBSERVED")
-            await asyncio.sleep(TX_POLL_S)
 
     def _tx_hash_param(self, p: dict[str, Any]) -> tuple[str, bytes]:
         if "signed_tx_base64" in p:

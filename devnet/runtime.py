@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from devnet import gas, storage
-from devnet.contract import Contract
+from devnet.contract import Contract, PromiseResult
 from devnet.errors import InvalidTx
 from devnet.genesis import Genesis
 from devnet.history import History, StateGarbageCollected
 from devnet.receipts import (
     SYSTEM,
     BlockEnv,
+    DataItem,
     Outcome,
     Receipt,
     ReceiptExecutor,
+    StateChange,
     child_id,
 )
 from devnet.state import (
@@ -62,35 +64,21 @@ def default_contracts() -> Mapping[str, type[Contract]]:
     return getattr(contracts, "CONTRACTS", {})
 
 
+FINALITY_LAG = 2
+"""Blocks between the head and the last final block: with one block producer approving each
+block, Doomslug makes the block before the head doomslug-final and the one before that final
+(chain/chain/src/doomslug.rs), so ``finality: final`` reads ``head - 2``."""
+
+
 @dataclass
 class TxRecord:
+    """An included transaction: its block and its own outcome. Its receipts run in later
+    blocks; :meth:`Runtime.progress` follows them."""
+
     tx: SignedTransaction
     block: Block
     outcome: Outcome
-    receipts: list[Receipt]
-    receipt_outcomes: list[Outcome]
     view_cache: dict[str, Any] = field(default_factory=dict)
-
-    def final_status(self) -> dict[str, Any]:
-        """Follow the first receipt's result through the promises it returned."""
-        by_id = {o.id: o for o in self.receipt_outcomes}
-        outcome = by_id.get(self.outcome.receipt_ids[0])
-        seen = 0
-        while outcome is not None and seen <= len(by_id):
-            status = outcome.status
-            if "SuccessReceiptId" not in status:
-                return status
-            outcome = by_id.get(status["SuccessReceiptId"])
-            seen += 1
-        return {
-            "Failure": {
-                "ActionError": {
-                    "kind": {
-                        "FunctionCallError": {"ExecutionError": "receipt chain did not complete"}
-                    }
-                }
-            }
-        }
 
 
 class AccountChange(NamedTuple):
@@ -120,6 +108,7 @@ class BlockChanges:
 
     accounts: list[AccountChange] = field(default_factory=list)
     keys: list[KeyChange] = field(default_factory=list)
+    state: list[StateChange] = field(default_factory=list)  # storage entries and code
 
 
 class SetupCallFailed(RuntimeError):
@@ -160,6 +149,15 @@ class Runtime:
         self.block_by_hash: dict[bytes, Block] = {}
         self.txs: dict[bytes, TxRecord] = {}
         self.receipt_outcomes: dict[bytes, Outcome] = {}
+        self.receipts: dict[bytes, Receipt] = {}  # every receipt made, by id
+        # the block each outcome (a transaction's or a receipt's) was recorded in
+        self.executed_in: dict[bytes, Block] = {}
+        # what the last block sent on: receipts and data to handle in the next one
+        self.incoming: list[Receipt | DataItem] = []
+        self.awaiting: dict[bytes, Receipt] = {}  # data id -> the receipt waiting for it
+        self.data: dict[bytes, PromiseResult] = {}  # data that arrived, by data id
+        # the last block that included or executed anything (none yet: the genesis is final)
+        self.last_active = GENESIS_HEIGHT - FINALITY_LAG
         # by block hash: the accounts and keys each block changed (EXPERIMENTAL_changes)
         self.changes: dict[bytes, BlockChanges] = {}
         self.executor = ReceiptExecutor(self.accounts, self._contracts)
@@ -232,6 +230,7 @@ class Runtime:
                 )
             for o in outcomes:
                 self.receipt_outcomes[o.id] = o
+        self.executor.state_changes.clear()  # the genesis's state is its own, not a change
 
     # -- blocks -----------------------------------------------------------------------------
 
@@ -254,29 +253,48 @@ class Runtime:
             return self.blocks[index]
         return None
 
+    @property
+    def final_head(self) -> Block:
+        """The last final block (``finality: final``)."""
+        return self.blocks[max(0, len(self.blocks) - 1 - FINALITY_LAG)]
+
+    @property
+    def doomslug_head(self) -> Block:
+        """The last doomslug-final block (``finality: near-final``)."""
+        return self.blocks[max(0, len(self.blocks) - 2)]
+
+    def busy(self) -> bool:
+        """Whether another block has work: receipts in flight, or a recent block not final."""
+        return bool(self.incoming) or self.head.height < self.last_active + FINALITY_LAG
+
     def apply_block(
         self,
         timestamp_ns: int,
         txs: list[SignedTransaction],
         *,
         verify_signatures: bool = True,
-    ) -> tuple[Block | None, list[TxRecord | InvalidTx]]:
-        """Include the valid ones of ``txs`` in a new block and execute them in order.
+    ) -> tuple[Block, list[TxRecord | InvalidTx]]:
+        """Make the next block, as a chunk is applied on nearcore: include the valid ones of
+        ``txs`` (invalid ones change nothing), run the receipts of transactions sent to their own
+        signer at once (local receipts), then what the previous block sent on (runtime.rs,
+        ``apply``: transactions, local receipts, incoming receipts). Receipts and data made here
+        are sent on to the next block: each receipt hop takes one block.
 
-        Invalid transactions change nothing. No block is made when none is valid. Replaying
-        the node's own journal may skip signature checks: those were checked on arrival.
+        Replaying the node's own journal may skip signature checks: those were checked on
+        arrival.
         """
         head = self.head
         timestamp_ns = max(timestamp_ns, head.timestamp_ns + 1)
         height = head.height + 1
         env = BlockEnv(height, timestamp_ns)
-        pending: list[tuple[SignedTransaction, Outcome, list[Receipt], list[Outcome]]] = []
+        accepted: list[tuple[SignedTransaction, Outcome, Receipt]] = []
+        index_of: dict[bytes, int] = {}  # hash -> its place in ``accepted``
         results: list[Any] = []
         for tx in txs:
             if tx.hash in self.txs:  # a resubmission: answer with the outcome it already has
                 results.append(self.txs[tx.hash])
                 continue
-            twin = next((i for i, p in enumerate(pending) if p[0].hash == tx.hash), None)
+            twin = index_of.get(tx.hash)
             if twin is not None:
                 results.append(twin)
                 continue
@@ -285,61 +303,151 @@ class Runtime:
             except InvalidTx as exc:
                 results.append(exc)
                 continue
-            receipts, outcomes = self.executor.run(first, env)
-            pending.append((tx, outcome, receipts, outcomes))
-            results.append(len(pending) - 1)
-        if not pending:
-            return None, results
+            index_of[tx.hash] = len(accepted)
+            accepted.append((tx, outcome, first))
+            results.append(len(accepted) - 1)
         block = Block(
             height,
-            block_hash(head.hash, height, timestamp_ns, [p[0].hash for p in pending]),
+            block_hash(head.hash, height, timestamp_ns, [p[0].hash for p in accepted]),
             head.hash,
             timestamp_ns,
         )
         records = []
-        for tx, outcome, receipts, outcomes in pending:
-            record = TxRecord(tx, block, outcome, receipts, outcomes)
+        local: list[Receipt] = []
+        outgoing: list[Receipt | DataItem] = []
+        for tx, outcome, first in accepted:
+            record = TxRecord(tx, block, outcome)
             self.txs[tx.hash] = record
+            self.executed_in[tx.hash] = block
+            self.receipts[first.id] = first
             block.tx_hashes.append(tx.hash)
-            for o in outcomes:
-                self.receipt_outcomes[o.id] = o
-                block.receipt_ids.append(o.id)
-                block.gas_burnt += o.gas_burnt
-                block.tokens_burnt += o.tokens_burnt
             block.gas_burnt += outcome.gas_burnt
             block.tokens_burnt += outcome.tokens_burnt
+            (local if first.receiver_id == tx.signer_id else outgoing).append(first)
             records.append(record)
-        self.changes[block.hash] = self._block_changes(records)
+        incoming, self.incoming = self.incoming, []
+        executed: list[tuple[Receipt, Outcome]] = []
+        state: list[StateChange] = []
+        for item in [*local, *incoming]:
+            if isinstance(item, DataItem):
+                self.data[item.data_id] = item.result
+                ready = self.awaiting.pop(item.data_id, None)
+                if ready is None or not all(d in self.data for d in ready.input_data_ids):
+                    continue
+                item = ready
+            elif not all(d in self.data for d in item.input_data_ids):
+                for d in item.input_data_ids:  # postponed until its data arrives
+                    if d not in self.data:
+                        self.awaiting[d] = item
+                continue
+            executed.append(self._execute(item, env, block, outgoing))
+            state.extend(self.executor.state_changes)
+            self.executor.state_changes.clear()
+        self.incoming = outgoing
+        if accepted or executed:
+            self.last_active = height
+        self.changes[block.hash] = self._block_changes([p[0] for p in accepted], executed)
+        self.changes[block.hash].state = state
         touched = {acc.account_id for acc in self.changes[block.hash].accounts}
         block.total_supply = head.total_supply + self.history.end_block(height, touched)
         self._add_block(block)
         return block, [records[r] if isinstance(r, int) else r for r in results]
 
-    def _block_changes(self, records: list[TxRecord]) -> BlockChanges:
+    def _execute(
+        self, receipt: Receipt, env: BlockEnv, block: Block, outgoing: list[Receipt | DataItem]
+    ) -> tuple[Receipt, Outcome]:
+        """Run one receipt in ``block``; what it makes goes to ``outgoing``."""
+        results = [self.data.pop(d) for d in receipt.input_data_ids]
+        outcome, children, result = self.executor.execute(receipt, results, env)
+        self.receipt_outcomes[outcome.id] = outcome
+        self.executed_in[outcome.id] = block
+        block.receipt_ids.append(outcome.id)
+        block.gas_burnt += outcome.gas_burnt
+        block.tokens_burnt += outcome.tokens_burnt
+        for child in children:
+            self.receipts[child.id] = child
+        outgoing.extend(children)
+        if result is not None:
+            for data_id, receiver_id in receipt.output_data_receivers:
+                outgoing.append(DataItem(data_id, receiver_id, result))
+        return receipt, outcome
+
+    # -- a transaction's progress -----------------------------------------------------------
+
+    def progress(self, record: TxRecord) -> list[tuple[Outcome, Block]]:
+        """The receipt outcomes of ``record`` recorded so far with their blocks, depth first from
+        the transaction's own (chain.rs, get_recursive_transaction_results: an outcome, then
+        those of its receipt_ids in order; a receipt not yet executed is left out with its
+        descendants)."""
+        found: list[tuple[Outcome, Block]] = []
+        stack = list(reversed(record.outcome.receipt_ids))
+        while stack:
+            receipt_id = stack.pop()
+            outcome = self.receipt_outcomes.get(receipt_id)
+            if outcome is None:
+                continue
+            found.append((outcome, self.executed_in[receipt_id]))
+            stack.extend(reversed(outcome.receipt_ids))
+        return found
+
+    def final_status(self, record: TxRecord, progress: list[tuple[Outcome, Block]]) -> Any:
+        """FinalExecutionStatus: the result the first receipt's promises lead to (chain.rs,
+        get_execution_status), or "Started" while that receipt has not run."""
+        by_id = {o.id: o for o, _ in progress}
+        outcome = by_id.get(record.outcome.receipt_ids[0])
+        while outcome is not None:
+            status = outcome.status
+            if "SuccessReceiptId" not in status:
+                return status
+            outcome = by_id.get(status["SuccessReceiptId"])
+        return "Started"
+
+    def execution_level(self, record: TxRecord, progress: list[tuple[Outcome, Block]]) -> str:
+        """The TxExecutionStatus ``record`` has reached (view_client_actor.rs,
+        get_tx_execution_status): the last receipt id of each outcome counts as its refund."""
+        awaiting = set(record.outcome.receipt_ids)
+        non_refund = set(record.outcome.receipt_ids)
+        for outcome, _ in progress:
+            awaiting.update(outcome.receipt_ids)
+            non_refund.update(outcome.receipt_ids[:-1])
+        executed = {o.id for o, _ in progress}
+        final = self.final_head.height
+        if record.block.height > final:
+            return "EXECUTED_OPTIMISTIC" if non_refund <= executed else "INCLUDED"
+        if not non_refund <= executed:
+            return "INCLUDED_FINAL"
+        if not awaiting <= executed:
+            return "EXECUTED"
+        if all(block.height <= final for _, block in progress):
+            return "FINAL"
+        return "EXECUTED"
+
+    def _block_changes(
+        self, txs: list[SignedTransaction], executed: list[tuple[Receipt, Outcome]]
+    ) -> BlockChanges:
         """The accounts and keys a block changed, each with its last cause and its state after
         the block."""
         causes: dict[str, tuple[str, bytes]] = {}
         key_causes: dict[tuple[str, PublicKey], tuple[str, bytes]] = {}
-        for record in records:
-            tx = record.tx
+        for tx in txs:
             causes[tx.signer_id] = ("transaction_processing", tx.hash)
             key_causes[(tx.signer_id, tx.public_key)] = ("transaction_processing", tx.hash)
-            for receipt, o in zip(record.receipts, record.receipt_outcomes, strict=False):
-                causes.pop(o.executor_id, None)  # keep the order of the last change
-                causes[o.executor_id] = ("receipt_processing", o.id)
-                if receipt.free:
-                    if _restores_allowance(receipt, self.accounts.get(receipt.receiver_id)):
-                        key_causes.pop((receipt.receiver_id, receipt.signer_pk), None)
-                        key_causes[(receipt.receiver_id, receipt.signer_pk)] = (
-                            "receipt_processing",
-                            o.id,
-                        )
-                    continue
-                if "Failure" in o.status:
-                    continue
-                for pk in _keys_touched(receipt.actions):
-                    key_causes.pop((receipt.receiver_id, pk), None)
-                    key_causes[(receipt.receiver_id, pk)] = ("receipt_processing", o.id)
+        for receipt, o in executed:
+            causes.pop(o.executor_id, None)  # keep the order of the last change
+            causes[o.executor_id] = ("receipt_processing", o.id)
+            if receipt.free:
+                if _restores_allowance(receipt, self.accounts.get(receipt.receiver_id)):
+                    key_causes.pop((receipt.receiver_id, receipt.signer_pk), None)
+                    key_causes[(receipt.receiver_id, receipt.signer_pk)] = (
+                        "receipt_processing",
+                        o.id,
+                    )
+                continue
+            if "Failure" in o.status:
+                continue
+            for pk in _keys_touched(receipt.actions):
+                key_causes.pop((receipt.receiver_id, pk), None)
+                key_causes[(receipt.receiver_id, pk)] = ("receipt_processing", o.id)
         changes = BlockChanges()
         for account_id, cause in causes.items():
             acc = self.accounts.get(account_id)

@@ -34,8 +34,15 @@ from devnet.genesis import Genesis, GenesisAccount
 from devnet.genesis_choice import GenesisChoice, GenesisChoiceError, genesis_for
 from devnet.journal import Journal
 from devnet.rate_limit import RateLimit, RateLimiter
-from devnet.rpc import ARCHIVAL_VIEW, Node, decode_tx_param, dispatch, health_handler
-from devnet.runtime import DEFAULT_HISTORY_BLOCKS, Runtime
+from devnet.rpc import (
+    ARCHIVAL_VIEW,
+    DEFAULT_BLOCK_INTERVAL_S,
+    Node,
+    decode_tx_param,
+    dispatch,
+    health_handler,
+)
+from devnet.runtime import DEFAULT_HISTORY_BLOCKS, Runtime, TxRecord
 from devnet.transaction import decode_signed_transaction
 from devnet.views import b58
 from tools.keypair import KeyPair
@@ -43,6 +50,7 @@ from tools.keypair import KeyPair
 MAX_BODY_BYTES = 4 * 1024 * 1024
 NEAR = 10**24
 TX_METHODS = {"broadcast_tx_commit", "broadcast_tx_async", "send_tx"}
+SERVED_BLOCK_INTERVAL_S = 0.1  # `near-agent devnet`: blocks ten times a second while busy
 
 
 class ReplayError(RuntimeError):
@@ -101,6 +109,7 @@ class Devnet:
         contracts: Mapping[str, type[Contract]] | None = None,
         rate_limit: RateLimit | str | None = None,
         history_blocks: int = DEFAULT_HISTORY_BLOCKS,
+        block_interval_s: float = DEFAULT_BLOCK_INTERVAL_S,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # genesis.json holds keys
@@ -117,7 +126,7 @@ class Devnet:
         self.runtime = Runtime(genesis, contracts, history_blocks=history_blocks)
         self._replay()
         self.faults = FaultController()
-        self.node = Node(self.runtime, self.journal)
+        self.node = Node(self.runtime, self.journal, block_interval_s=block_interval_s)
         self.manifest: dict[str, Any] = {}
         self.rpc_url = ""
         self.archival_url = ""
@@ -155,8 +164,9 @@ class Devnet:
         for n, (timestamp_ns, raws) in enumerate(self.journal.blocks()):
             txs = [decode_signed_transaction(raw) for raw in raws]
             block, results = self.runtime.apply_block(timestamp_ns, txs, verify_signatures=False)
-            refused = [r for r in results if isinstance(r, errors.InvalidTx)]
-            if block is None or refused:
+            # each journalled transaction was new and included in its block
+            refused = [r for r in results if not (isinstance(r, TxRecord) and r.block is block)]
+            if refused:
                 raise ReplayError(
                     f"journal block {n} in {self.journal.blocks_path} does not "
                     f"replay ({refused[:1]}); start again with reset"
@@ -332,6 +342,11 @@ class RunningDevnet:
     def signed_by(self, signer_id: str) -> list[str]:
         return self.devnet.signed_by(signer_id)
 
+    def settle(self, timeout: float = 30.0) -> None:
+        """Return once everything sent has run and is final (tests read settled state)."""
+        if not self.call(self.devnet.node.settle(timeout)):
+            raise TimeoutError(f"the devnet did not settle within {timeout} s")
+
     def request_counts(self) -> dict[str, Any]:
         return self.devnet.request_counts()
 
@@ -433,8 +448,11 @@ def start_devnet(
     contracts: Mapping[str, type[Contract]] | None = None,
     rate_limit: RateLimit | str | None = None,
     history_blocks: int = DEFAULT_HISTORY_BLOCKS,
+    block_interval_s: float = DEFAULT_BLOCK_INTERVAL_S,
 ) -> RunningDevnet:
-    """Start a node in this process on a background thread; stop it with ``.stop()``."""
+    """Start a node in this process on a background thread; stop it with ``.stop()``.
+    It makes a block every ``block_interval_s`` while it has work (10 ms by default, so that
+    tests and the demo wait little for receipts to run and blocks to become final)."""
     devnet = Devnet(
         Path(state_dir),
         genesis=genesis,
@@ -442,6 +460,7 @@ def start_devnet(
         contracts=contracts,
         rate_limit=rate_limit,
         history_blocks=history_blocks,
+        block_interval_s=block_interval_s,
     )
     return RunningDevnet(devnet, port).start()
 
@@ -452,15 +471,31 @@ def serve_forever(
     reset: bool = False,
     genesis: GenesisChoice | None = None,
     rate_limit: str | None = None,
+    block_interval_s: float = SERVED_BLOCK_INTERVAL_S,
+    history_blocks: int = DEFAULT_HISTORY_BLOCKS,
 ) -> None:
     """Run a node in the foreground until Ctrl-C; ``genesis`` chooses the world of a new chain,
-    ``rate_limit`` (e.g. "30/min") answers HTTP 429 beyond it per client IP."""
+    ``rate_limit`` (e.g. "30/min") answers HTTP 429 beyond it per client IP,
+    ``block_interval_s`` spaces its blocks, ``history_blocks`` is how many recent blocks'
+    state queries by block still answer."""
 
     async def main() -> None:
         chosen = genesis_for(Path(state_dir), genesis, reset)
-        devnet = Devnet(Path(state_dir), genesis=chosen, reset=reset, rate_limit=rate_limit)
+        devnet = Devnet(
+            Path(state_dir),
+            genesis=chosen,
+            reset=reset,
+            rate_limit=rate_limit,
+            history_blocks=history_blocks,
+            block_interval_s=block_interval_s,
+        )
         runner, url = await start_site(devnet, port)
         print(f"devnet rpc: {url}", flush=True)
+        print(
+            f"blocks: every {block_interval_s:g} s while there is work; state kept for "
+            f"queries by block: the last {history_blocks} blocks",
+            flush=True,
+        )
         if devnet.limiter.limit is not None:
             print(f"rate limit: {devnet.limiter.limit} per client IP (HTTP 429)", flush=True)
         print(f"manifest: {manifest_path(devnet.state_dir)}", flush=True)

@@ -11,8 +11,9 @@ from typing import Any
 import base58
 
 from devnet import gas
-from devnet.receipts import Outcome, Receipt
-from devnet.runtime import AccountChange, KeyChange, Runtime, TxRecord
+from devnet.context import encode_result
+from devnet.receipts import Outcome, Receipt, StateChange
+from devnet.runtime import FINALITY_LAG, AccountChange, KeyChange, Runtime, TxRecord
 from devnet.state import AccessKey, Account, Block, code_hash_of
 from devnet.transaction import (
     Action,
@@ -132,7 +133,9 @@ def action_view(action: Action) -> Any:
     raise TypeError(f"no view for {action!r}")
 
 
-def status_json(status: dict[str, Any]) -> dict[str, Any]:
+def status_json(status: Any) -> Any:
+    if not isinstance(status, dict):  # "Started": the first receipt has not run yet
+        return status
     receipt_id = status.get("SuccessReceiptId")
     if isinstance(receipt_id, bytes):
         return {"SuccessReceiptId": b58(receipt_id)}
@@ -192,22 +195,29 @@ def transaction_view(tx: SignedTransaction) -> dict[str, Any]:
     }
 
 
-def final_outcome_view(record: TxRecord, *, with_receipts: bool = False) -> dict[str, Any]:
-    """FinalExecutionOutcome (``tx``/``broadcast_tx_commit``); cached, since it never changes."""
+def final_outcome_view(
+    rt: Runtime, record: TxRecord, *, with_receipts: bool = False
+) -> dict[str, Any]:
+    """FinalExecutionOutcome as far as execution has come (``tx``/``send_tx``): the receipt
+    outcomes recorded so far, depth first, with ``final_execution_status`` the level reached.
+    Cached once FINAL, since it never changes again."""
     key = "with_receipts" if with_receipts else "plain"
     cached = record.view_cache.get(key)
     if cached is not None:
         return cached
+    progress = rt.progress(record)
+    level = rt.execution_level(record, progress)
     view: dict[str, Any] = {
-        "final_execution_status": "FINAL",
-        "status": status_json(record.final_status()),
+        "final_execution_status": level,
+        "status": status_json(rt.final_status(record, progress)),
         "transaction": transaction_view(record.tx),
         "transaction_outcome": outcome_view(record.outcome, record.block),
-        "receipts_outcome": [outcome_view(o, record.block) for o in record.receipt_outcomes],
+        "receipts_outcome": [outcome_view(o, block) for o, block in progress],
     }
-    if with_receipts:
-        view["receipts"] = [receipt_view(r) for r in record.receipts]
-    record.view_cache[key] = view
+    if with_receipts:  # chain.rs, get_transaction_result_with_receipt: in the same order
+        view["receipts"] = [receipt_view(rt.receipts[o.id]) for o, _ in progress]
+    if level == "FINAL":
+        record.view_cache[key] = view
     return view
 
 
@@ -283,7 +293,7 @@ def chunk_view(rt: Runtime, block: Block) -> dict[str, Any]:
         "author": BLOCK_PRODUCER,
         "header": chunk_header_view(block),
         "transactions": [transaction_view(r.tx) for r in records],
-        "receipts": [receipt_view(receipt) for r in records for receipt in r.receipts],
+        "receipts": [receipt_view(rt.receipts[i]) for i in block.receipt_ids if i in rt.receipts],
     }
 
 
@@ -324,6 +334,11 @@ def validators_view(rt: Runtime) -> dict[str, Any]:
     }
 
 
+def _ancestor(rt: Runtime, block: Block, back: int) -> Block:
+    """The block ``back`` heights below ``block`` (the genesis at most)."""
+    return rt.block_at(max(rt.blocks[0].height, block.height - back)) or rt.blocks[0]
+
+
 def block_view(rt: Runtime, block: Block) -> dict[str, Any]:
     h = b58(block.hash)
     header = {
@@ -353,8 +368,9 @@ def block_view(rt: Runtime, block: Block) -> dict[str, Any]:
         "rent_paid": "0",
         "validator_reward": "0",
         "challenges_result": [],
-        "last_final_block": h,
-        "last_ds_final_block": h,
+        # Doomslug with one producer: the previous block is doomslug-final, the one before final
+        "last_final_block": b58(_ancestor(rt, block, FINALITY_LAG).hash),
+        "last_ds_final_block": b58(_ancestor(rt, block, 1).hash),
         "next_bp_hash": EMPTY_HASH,
         "block_merkle_root": h,
         "epoch_sync_data_hash": None,
@@ -405,3 +421,24 @@ def account_change_view(change: AccountChange) -> dict[str, Any]:
             "storage_paid_at": 0,
         },
     }
+
+
+def state_change_view(change: StateChange) -> dict[str, Any]:
+    """One ``data_changes`` or ``contract_code_changes`` entry of ``EXPERIMENTAL_changes``
+    (StateChangeWithCauseView): storage values and code as the bytes the node holds."""
+    cause = _cause_view("receipt_processing", change.cause)
+    if change.key is None:
+        if change.deleted:
+            body: dict[str, Any] = {"account_id": change.account_id}
+            return {"cause": cause, "type": "contract_code_deletion", "change": body}
+        code = base64.b64encode(f"pycontract:{change.value}".encode()).decode()
+        body = {"account_id": change.account_id, "code_base64": code}
+        return {"cause": cause, "type": "contract_code_update", "change": body}
+    body = {
+        "account_id": change.account_id,
+        "key_base64": base64.b64encode(change.key.encode()).decode(),
+    }
+    if change.deleted:
+        return {"cause": cause, "type": "data_deletion", "change": body}
+    body["value_base64"] = base64.b64encode(encode_result(change.value)).decode()
+    return {"cause": cause, "type": "data_update", "change": body}

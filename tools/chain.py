@@ -501,10 +501,16 @@ class ChainClient:
         return await self.rpc_once("broadcast_tx_commit", [signed.signed_b64])
 
     async def _own_outcome(self, signed: SignedTx, raw: Any) -> TxOutcome:
-        """The outcome of *this* transaction: an answer about another hash is looked up again."""
+        """The outcome of *this* transaction at the level ``wait_until`` asks: an answer about
+        another hash is looked up again, and so is one short of the level (nearcore's
+        ``broadcast_tx_commit`` answers once EXECUTED_OPTIMISTIC, before the receipts' blocks
+        are final, so state read at ``final`` right after would not show them yet)."""
         outcome = parse_outcome(raw)
         if outcome.tx_hash == signed.tx_hash:
-            return outcome
+            if self._reached(raw):
+                return outcome
+            settled = await self.tx_status(signed.tx_hash, signed.signer_id)
+            return settled if settled is not None else outcome
         log.warning(
             "the node answered transaction %s with the outcome of %s; looking it up",
             signed.tx_hash,

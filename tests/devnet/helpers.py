@@ -93,7 +93,9 @@ def http_status(node: RunningDevnet, method: str, params: Any) -> int:
 
 
 def view(node: RunningDevnet, contract: str, method: str, args: dict[str, Any]) -> Any:
-    """A contract view over JSON-RPC (``query call_function``), its result decoded from JSON."""
+    """A contract view over JSON-RPC (``query call_function``), its result decoded from JSON,
+    once everything sent has run and is final."""
+    node.settle()
     body = rpc(
         node,
         "query",
@@ -110,7 +112,17 @@ def view(node: RunningDevnet, contract: str, method: str, args: dict[str, Any]) 
     return json.loads(bytes(result["result"]))
 
 
+def final_receipts(node: RunningDevnet, outcome: Any) -> list[dict[str, Any]]:
+    """The receipt outcomes of a py-near outcome's transaction once FINAL (py-near's
+    broadcast_tx_commit returns at EXECUTED_OPTIMISTIC, before the refunds have run)."""
+    tx = outcome.transaction
+    lookup = {"tx_hash": tx.hash, "sender_account_id": tx.signer_id, "wait_until": "FINAL"}
+    return rpc(node, "tx", lookup)["result"]["receipts_outcome"]
+
+
 def balance(node: RunningDevnet, account_id: str) -> int:
+    """The final balance once everything sent has run and is final."""
+    node.settle()
     return int(
         rpc(
             node,

@@ -17,7 +17,7 @@ from py_near.exceptions.provider import (
     UnknownAccount,
 )
 
-from tests.devnet.helpers import NEAR, balance, near_account, rpc, total_burnt
+from tests.devnet.helpers import NEAR, balance, final_receipts, near_account, rpc, total_burnt
 from tools.keypair import KeyPair
 
 
@@ -278,6 +278,7 @@ def test_add_and_delete_key(net):
     used, deleted, refused = asyncio.run(scenario())
     assert "SuccessValue" in used.status and "SuccessValue" in deleted.status
     assert "does not exist while viewing" in refused
+    net.settle()
     keys = rpc(
         net,
         "query",
@@ -324,8 +325,12 @@ def test_new_key_nonce_starts_from_block_height(net):
         await alice.shutdown()
         return outcome
 
-    asyncio.run(scenario())
-    block = net.runtime.head
+    outcome = asyncio.run(scenario())
+    net.settle()
+    # the key was added by its receipt, in that receipt's block
+    block = net.runtime.block_by_hash[
+        base58.b58decode(final_receipts(net, outcome)[0]["block_hash"])
+    ]
     key = rpc(
         net,
         "query",

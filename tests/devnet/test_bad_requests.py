@@ -16,7 +16,9 @@ def _good_tx(net):
 
 
 def _snapshot(net):
-    return (net.runtime.head.height, balance(net, "alice.devnet"), balance(net, "bob.devnet"))
+    """The transactions the chain included and two balances (blocks come whatever is sent)."""
+    net.settle()
+    return (len(net.runtime.txs), balance(net, "alice.devnet"), balance(net, "bob.devnet"))
 
 
 def test_bad_requests_get_errors_and_change_nothing(net):
@@ -137,8 +139,12 @@ def test_async_broadcast_of_an_invalid_tx_is_never_found(net):
     tx_hash = rpc(net, "broadcast_tx_async", [tx])["result"]
     lookup = {"tx_hash": tx_hash, "sender_account_id": "alice.devnet", "wait_until": "NONE"}
     assert rpc(net, "tx", lookup)["error"]["cause"]["name"] == "UNKNOWN_TRANSACTION"
-    nonce_error = rpc(net, "send_tx", {"signed_tx_base64": tx, "wait_until": "NONE"})["error"]
+    # nearcore's send_tx with NONE is send_tx_async: answered at once, the transaction unchecked
+    none = rpc(net, "send_tx", {"signed_tx_base64": tx, "wait_until": "NONE"})["result"]
+    assert none == {"final_execution_status": "NONE"}
+    nonce_error = rpc(net, "send_tx", {"signed_tx_base64": tx, "wait_until": "INCLUDED"})["error"]
     assert "InvalidNonce" in nonce_error["data"]["TxExecutionError"]["InvalidTxError"]
+    assert rpc(net, "tx", lookup)["error"]["cause"]["name"] == "UNKNOWN_TRANSACTION"
     assert _snapshot(net) == before
 
 

@@ -6,10 +6,18 @@ import asyncio
 import base64
 import json
 
-from tests.devnet.helpers import NEAR, balance, near_account, rpc, total_burnt
+from tests.devnet.helpers import (
+    NEAR,
+    balance,
+    final_receipts,
+    near_account,
+    rpc,
+    total_burnt,
+)
 
 
 def _view(net, account_id, method, args=None):
+    net.settle()
     result = rpc(
         net,
         "query",
@@ -79,7 +87,7 @@ def test_panic_rolls_back_state_and_refunds_deposit(net):
     assert _view(net, "panicker.devnet", "touched")["result"] == list(b"false")
     # the deposit came back through a refund receipt, the unused gas through another (both
     # from system, as nearcore's refund_unspent_gas_and_deposits makes them); only gas was spent
-    assert len(outcome.receipt_outcome) == 3
+    assert len(final_receipts(net, outcome)) == 3
     assert balance(net, "alice.devnet") == before - total_burnt(outcome)
 
 
@@ -96,11 +104,17 @@ def test_cross_contract_call_with_callback(net):
 
     outcome = asyncio.run(scenario())
     assert json.loads(base64.b64decode(outcome.status["SuccessValue"])) == {"ok": True, "value": 7}
-    executors = [
-        r.executor_id if hasattr(r, "executor_id") else None for r in outcome.receipt_outcome
+    executors = [r["outcome"]["executor_id"] for r in final_receipts(net, outcome)]
+    # the call, the callee, the callback, and a gas refund from system for each of the three,
+    # depth first: each receipt followed by those it made (the refund last)
+    assert executors == [
+        "caller.devnet",
+        "counter.devnet",
+        "alice.devnet",
+        "caller.devnet",
+        "alice.devnet",
+        "alice.devnet",
     ]
-    # the call, the callee, the callback, and a gas refund from system for each of the three
-    assert len(executors) == 6
     assert _view(net, "counter.devnet", "get")["result"] == list(b"7")
     seen = json.loads(bytes(_view(net, "caller.devnet", "seen")["result"]))
     assert seen == [{"method": "increment", "ok": True}]
@@ -205,6 +219,7 @@ def test_gas_exceeded_burns_prepaid_gas(net):
 
 def test_gas_accounting_conserves_supply_across_receipts(net):
     def supply():
+        net.settle()
         return sum(a.amount + a.locked for a in net.runtime.accounts.values())
 
     async def scenario():

@@ -31,6 +31,7 @@ CODE = len(b"pycontract:test_counter")
 
 
 def _usage(net, account_id: str) -> int:
+    net.settle()
     view = rpc(
         net,
         "query",

@@ -1,5 +1,9 @@
 """Another client signing with the same key at the same time: InvalidNonce races end with each of
-the agent's transfers applied exactly once."""
+the agent's transfers applied exactly once.
+
+The first collision is made certain, whatever the block timing: both clients read the key's nonce
+before either sends (a barrier), the other client's transaction is included first, and ours then
+goes out with the nonce it already used."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import asyncio
 import logging
 
 import pytest
+from py_near import transactions
 from py_near.account import Account
 
 from devnet.server import RunningDevnet
@@ -16,6 +21,22 @@ from tools.keys import load_credentials
 from tools.network import devnet_from_manifest
 
 ROUNDS = 8
+
+
+class NonceReadBarrier(ChainClient):
+    """Our client, held after its first nonce read until the other client has used that nonce."""
+
+    def __init__(self, rpc_url: str, *, read: asyncio.Event, used: asyncio.Event) -> None:
+        super().__init__(rpc_url, timeout_s=10, retries=5)
+        self.read = read
+        self.used = used
+
+    async def access_key_nonce(self, account_id: str, public_key: str) -> int:
+        nonce = await super().access_key_nonce(account_id, public_key)
+        if not self.read.is_set():
+            self.read.set()
+            await self.used.wait()
+        return nonce
 
 
 def test_a_second_client_on_the_same_key_never_makes_a_transfer_lost_or_doubled(
@@ -40,8 +61,11 @@ def test_a_second_client_on_the_same_key_never_makes_a_transfer_lost_or_doubled(
             await asyncio.sleep(0)
         return sent
 
+    read, used = asyncio.Event(), asyncio.Event()
+
     async def theirs() -> int:
-        """Unchanged py-near on the same key: it does not retry, so some of its sends fail."""
+        """Unchanged py-near on the same key: it does not retry, so some of its sends fail. Its
+        first transfer reads the nonce after ours has read it and is included before ours goes."""
         import json
 
         account = Account(
@@ -50,6 +74,14 @@ def test_a_second_client_on_the_same_key_never_makes_a_transfer_lost_or_doubled(
         await account.startup()
         landed = 0
         try:
+            await read.wait()
+            try:
+                await account.sign_and_submit_tx(
+                    "carol.test.near", [transactions.create_transfer_action(7)], included=True
+                )
+                landed += 7
+            finally:
+                used.set()
             for _ in range(ROUNDS):
                 try:
                     await account.send_money("carol.test.near", 7)
@@ -61,10 +93,11 @@ def test_a_second_client_on_the_same_key_never_makes_a_transfer_lost_or_doubled(
         return landed
 
     async def main() -> None:
-        chain = ChainClient(fresh_devnet.rpc_url, timeout_s=10, retries=5)
+        chain = NonceReadBarrier(fresh_devnet.rpc_url, read=read, used=used)
         try:
             before = (await chain.near_balance("carol.test.near"))["total"]
             sent, landed = await asyncio.gather(ours(chain), theirs())
+            await asyncio.to_thread(fresh_devnet.settle)  # py-near's last transfer is final
             after = (await chain.near_balance("carol.test.near"))["total"]
         finally:
             await chain.close()
@@ -72,4 +105,4 @@ def test_a_second_client_on_the_same_key_never_makes_a_transfer_lost_or_doubled(
         assert after - before == sent + landed  # every one of ours exactly once
 
     asyncio.run(main())
-    assert "resyncing" in caplog.text  # the two clients really did collide on nonces
+    assert "resyncing" in caplog.text  # the barrier made the two clients collide on a nonce

@@ -111,9 +111,16 @@ def test_surface_validates_against_the_published_schemas(node_project, fresh_dev
     ):
         assert "ok" in seen[method], (method, seen[method])
     assert seen["tx_hash"] in seen["chunk_tx_hashes"]
+    # the transaction charges alice in its block; its receipt credits bob in a later one
+    assert seen["heights"]["receipt"] > seen["heights"]["tx"]
     changes = seen["account_changes"]["ok"]["changes"]
-    assert {c["change"]["accountId"] for c in changes} == {"alice.test.near", "bob.test.near"}
-    assert {c["cause"]["type"] for c in changes} <= {"transaction_processing", "receipt_processing"}
+    assert [(c["change"]["accountId"], c["cause"]["type"]) for c in changes] == [
+        ("alice.test.near", "transaction_processing")
+    ]
+    later = seen["receipt_account_changes"]["ok"]["changes"]
+    assert ("bob.test.near", "receipt_processing") in [
+        (c["change"]["accountId"], c["cause"]["type"]) for c in later
+    ]
     key_changes = seen["key_changes_client"]["changes"]
     assert [c["change"]["access_key"]["nonce"] for c in key_changes] == [seen["tx_nonce"]]
     config = seen["protocol_config"]["ok"]["runtimeConfig"]
@@ -129,6 +136,7 @@ def test_meta_transaction_relayed(node_project, fresh_devnet: RunningDevnet):
     seen = run_scenario(node_project, "meta_transaction", fresh_devnet)
     assert seen["status"] == {"SuccessValue": ""}
     assert seen["receipts"] == 2  # the delegate action's receipt, then the inner transfer
+    assert len(set(seen["receipt_blocks"])) == 2  # one hop per block
     assert int(seen["alice_change"]) == 0 and int(seen["carol_change"]) == NEAR
     assert seen["replay"]["error"]["class"] == "DelegateActionInvalidNonceActionError"
     assert seen["expired"]["error"]["class"] == "DelegateActionExpiredActionError"

@@ -110,3 +110,33 @@ def test_meta_transactions_are_relayed_as_nearcore_does(fresh_devnet: RunningDev
     finally:
         alice.close()
         bob.close()
+
+
+def test_receipts_run_in_later_blocks_and_the_final_head_trails(fresh_devnet: RunningDevnet):
+    """nearcore's timing as near-kit reads it: a call's receipt runs in the block after its
+    transaction's, the unused gas comes back (executed on the signer) in a later block still,
+    and ``finality: final`` names a block two below the optimistic head."""
+    alice = _client(fresh_devnet, "alice.test.near")
+    try:
+        moved = alice.ft_transfer(
+            "usdc.test.near", "bob.test.near", "1", register=True, wait_until="FINAL"
+        )
+        assert moved.final_execution_status == "FINAL"
+
+        def height(block_hash: str) -> int:
+            return alice.rpc("block", {"block_id": block_hash})["header"]["height"]
+
+        included = height(moved.transaction_outcome.block_hash)
+        call, *later = moved.receipts_outcome
+        assert call.outcome["executor_id"] == "usdc.test.near"
+        assert height(call.block_hash) == included + 1  # one hop: the next block
+        refund = later[-1]  # the last receipt of the call: its gas refund to the signer
+        assert refund.outcome["executor_id"] == "alice.test.near"
+        assert height(refund.block_hash) > height(call.block_hash)
+
+        optimistic = alice.rpc("block", {"finality": "optimistic"})["header"]
+        final = alice.rpc("block", {"finality": "final"})["header"]
+        assert final["height"] == optimistic["height"] - 2
+        assert optimistic["last_final_block"] == final["hash"]
+    finally:
+        alice.close()

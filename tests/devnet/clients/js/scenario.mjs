@@ -266,6 +266,12 @@ const scenarios = {
       blockHeightTtl: 100,
     });
     const relayed = await bob.relayMetaTransaction(signedDelegate);
+    // relayMetaTransaction returns at EXECUTED_OPTIMISTIC; the inner transfer runs a block later
+    const final = await raw("tx", {
+      tx_hash: relayed.transaction.hash,
+      sender_account_id: "bob.test.near",
+      wait_until: "FINAL",
+    });
     const replay = await caught(() => bob.relayMetaTransaction(signedDelegate));
     // valid up to the head only: its receipt runs in a later block
     const late = await alice.createSignedMetaTransaction({
@@ -276,7 +282,8 @@ const scenarios = {
     const expired = await caught(() => bob.relayMetaTransaction(late.signedDelegate));
     return {
       status: relayed.status,
-      receipts: relayed.receipts_outcome.length,
+      receipts: final.body.result.receipts_outcome.length,
+      receipt_blocks: final.body.result.receipts_outcome.map((r) => r.block_hash),
       alice_change: (await balance("alice.test.near")) - before.alice,
       carol_change: (await balance("carol.test.near")) - before.carol,
       replay,
@@ -292,6 +299,9 @@ const scenarios = {
     const sent = await alice.transfer({ receiverId: "bob.test.near", amount: 1n });
     const height = (await provider.viewBlock({ finality: "final" })).header.height;
     const txBlock = await provider.viewBlock({ blockId: sent.transaction_outcome.block_hash });
+    // bob is credited by the transfer's receipt, which runs in a later block
+    const receiptBlock = await provider.viewBlock({ blockId: sent.receipts_outcome[0].block_hash });
+    out.heights = { tx: txBlock.header.height, receipt: receiptBlock.header.height };
     const checks = {
       status: () => rpc.status(client),
       block_final: () => rpc.block(client, { finality: "final" }),
@@ -307,6 +317,12 @@ const scenarios = {
           changesType: "account_changes",
           accountIds: ["alice.test.near", "bob.test.near"],
           blockId: txBlock.header.hash,
+        }),
+      receipt_account_changes: () =>
+        rpc.experimentalChanges(client, {
+          changesType: "account_changes",
+          accountIds: ["alice.test.near", "bob.test.near"],
+          blockId: receiptBlock.header.hash,
         }),
       access_key_changes: () =>
         rpc.experimentalChanges(client, {
