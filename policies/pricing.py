@@ -231,6 +231,8 @@ class PriceInputs:
     between it and the stablecoins already accepted agree it is worth one (within
     ``max_spread_bps``); otherwise it is left out of pricing (``left_out`` says why), so a
     configuration that declares a dollar that is not one (wNEAR) cannot make it one.
+    ``face_value`` (contract id -> decimals) are stablecoins declared but not priced with here,
+    valued at a dollar only to measure a pool's depth on their side.
     """
 
     pools: Sequence[Pool]
@@ -238,6 +240,7 @@ class PriceInputs:
     bridge: str | None
     rules: PriceRules = PriceRules()
     verify_stablecoins: bool = True
+    face_value: Mapping[str, int] = field(default_factory=dict)
     dollars: Mapping[str, Fraction] = field(init=False)
     left_out: tuple[Discarded, ...] = field(init=False)
 
@@ -311,14 +314,22 @@ def _dollar_worth(market: PriceInputs, coin: str, accepted: Mapping[str, Fractio
     """What ``coin`` is worth in the ``accepted`` stablecoins: by the pools directly between
     them when any passes the floor, else through wNEAR too."""
     stables = {c: market.stablecoins[c] for c in accepted}
-    direct = PriceInputs(market.pools, stables, None, market.rules, verify_stablecoins=False)
+    face = {coin: market.stablecoins[coin]}  # the coin on trial: its side must be deep too
+    direct = PriceInputs(
+        market.pools, stables, None, market.rules, verify_stablecoins=False, face_value=face
+    )
     try:
         return direct.measure(coin, direct.usd_targets(), 0)
     except PriceUnavailable as exc:
         if exc.evidence.sources or market.bridge is None:
             raise  # direct pools disagree or are too few: that is the answer
     bridged = PriceInputs(
-        market.pools, stables, market.bridge, market.rules, verify_stablecoins=False
+        market.pools,
+        stables,
+        market.bridge,
+        market.rules,
+        verify_stablecoins=False,
+        face_value=face,
     )
     return bridged.measure(coin, bridged.usd_targets(), 0)
 
@@ -352,6 +363,14 @@ class _Liquidity:
 
     def __init__(self, market: PriceInputs, usable: Sequence[Pool]) -> None:
         self.stable_usd = market.usd_targets()
+        # a stablecoin on trial (is it worth a dollar?) is still a side that must be deep:
+        # valued at face value, a dust side cannot pass the floor on its other side's depth
+        # (a pool of $10,000 of wNEAR against 1 cent of USDT reads USDT at any price)
+        self.face_usd = {
+            coin: Fraction(MICRO_USD, 10**decimals)
+            for coin, decimals in market.face_value.items()
+            if coin not in self.stable_usd
+        }
         self.bridge = market.bridge
         self.bridge_usd: Fraction | None = None
         if market.bridge is not None:
@@ -367,12 +386,13 @@ class _Liquidity:
             self.bridge_usd = _median(rates) if rates else None
 
     def of(self, pool: Pool) -> int | None:
+        face = [pool.reserve(s) * f for s, f in self.face_usd.items() if s in pool.tokens]
         stable = [pool.reserve(s) * f for s, f in self.stable_usd.items() if s in pool.tokens]
         if stable:
-            return int(min(stable))
+            return int(min(stable + face))
         if self.bridge is not None and self.bridge in pool.tokens and self.bridge_usd:
-            return int(pool.reserve(self.bridge) * self.bridge_usd)
-        return None
+            return int(min([pool.reserve(self.bridge) * self.bridge_usd, *face]))
+        return int(min(face)) if face else None
 
 
 def _routes(
