@@ -15,8 +15,11 @@ import pytest
 from tests.console.harness import CHROMIUM, CHROMIUM_ARGS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module: Playwright's sync API marks an event loop as running in
+    this thread while it is open, so it must be closed before another module's test calls
+    ``asyncio.run`` in the same worker."""
     if not CHROMIUM.exists():
         message = f"the browser tests need Debian's chromium at {CHROMIUM}"
         if os.environ.get("CI"):
