@@ -314,8 +314,8 @@ async def drive(
     def on(sig: signal.Signals) -> None:
         if not stop.is_set():
             why[0] = "Ctrl-C" if sig == signal.SIGINT else sig.name
-            if on_signal is not None:
-                on_signal(busy.locked())
+            if on_signal is not None:  # busy: a tick, or a fire it started, still acting
+                on_signal(busy.locked() or scheduler.acting > 0)
         stop.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):

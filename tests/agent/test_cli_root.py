@@ -69,7 +69,7 @@ def test_home_is_accepted_after_the_subcommand(home: Home) -> None:
 
 def test_an_argument_after_double_dash_is_not_taken_for_home(home: Home) -> None:
     done = run("--home", str(home.root), "plan", "--json", "--", "--home")
-    assert done.returncode == 0, done.stderr  # planned (not understood), not a bad --home
+    assert done.returncode == 3, done.stderr  # planned and not understood, not a bad --home
     assert '"--home"' in done.stdout
 
 
