@@ -79,10 +79,8 @@ class History:
         for key in keys:
             pending.append((storage, key, storage.get(key, _ABSENT)))
 
-    def end_block(self, height: int, touched: Iterable[str]) -> int:
-        """Record block ``height``, which changed the ``touched`` accounts; returns how much the
-        total supply (amount plus locked of every account) changed with it."""
-        delta = 0
+    def end_block(self, height: int, touched: Iterable[str]) -> None:
+        """Record block ``height``, which changed the ``touched`` accounts."""
         changed = []
         for account_id in touched:
             before = self._latest.get(account_id)
@@ -94,15 +92,11 @@ class History:
                 del self._latest[account_id]
             else:
                 self._latest[account_id] = after
-                delta += after.amount + after.locked
-            if before is not None:
-                delta -= before.amount + before.locked
             self._before.setdefault(account_id, []).append((height, before))
             changed.append(account_id)
         self._blocks.append(_BlockRecord(height, changed, self._pending_undo))
         self._pending_undo = []
         self._forget_before(height - self.window)
-        return delta
 
     def _forget_before(self, oldest: int) -> None:
         """Drop what only heights below ``oldest`` need (a block's record serves the heights

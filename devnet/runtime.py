@@ -349,7 +349,10 @@ class Runtime:
         self.changes[block.hash] = self._block_changes([p[0] for p in accepted], executed)
         self.changes[block.hash].state = state
         touched = {acc.account_id for acc in self.changes[block.hash].accounts}
-        block.total_supply = head.total_supply + self.history.end_block(height, touched)
+        self.history.end_block(height, touched)
+        # as on nearcore, the supply falls only by what was burnt: value carried by receipts
+        # still on their way (a transfer's deposit, a refund) is not lost in the meantime
+        block.total_supply = head.total_supply - block.tokens_burnt
         self._add_block(block)
         return block, [records[r] if isinstance(r, int) else r for r in results]
 

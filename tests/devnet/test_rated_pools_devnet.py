@@ -24,6 +24,8 @@ PRICE = 125 * NEAR // 100  # 1.25 NEAR per stNEAR
 
 
 def raw_view(node: RunningDevnet, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The exchange's answer (an error included) once everything sent has run and is final."""
+    node.settle()
     return rpc(
         node,
         "query",
