@@ -2,9 +2,11 @@
 
 The page runs on the user's machine, where any web site in the same browser could send it
 requests. So: every request needs the secret the console printed (taken once from the URL,
-then kept in an HttpOnly SameSite=Strict cookie); every POST also carries a CSRF token; a Host
-header other than the one the console serves on is refused (DNS rebinding); a strict
-Content-Security-Policy forbids inline script, so text from the chain or a model cannot run.
+then kept in an HttpOnly SameSite=Strict cookie); every POST also carries a CSRF token; a
+connection from another user of this machine is refused (a browser sends the cookie to every
+port of 127.0.0.1, so another user's page there receives it); a Host header other than the one
+the console serves on is refused (DNS rebinding); a strict Content-Security-Policy forbids
+inline script, so text from the chain or a model cannot run.
 """
 
 from __future__ import annotations
@@ -116,6 +118,10 @@ class ConsoleGuard:
         await self.app(scope, receive, _with_headers(send))
 
     def _check_request(self, scope: dict[str, Any]) -> Refusal | None:
+        from agent.peer_user import foreign_local_peer
+
+        if foreign_local_peer(scope.get("client"), scope.get("server")):
+            return Refusal(403, "Refused: this console serves only the user who started it.")
         host = _header(scope, b"host")
         if host not in self.hosts:
             return Refusal(421, "Refused: this console does not answer to that Host name.")

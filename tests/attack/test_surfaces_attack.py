@@ -1,0 +1,153 @@
+"""Attacks on the console, the MCP server and status, at the level a user or an attacker acts:
+real ``near-agent`` processes, real HTTP, a real browser, another local user."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import secrets
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from agent.console.security import COOKIE
+from agent.home import Home
+from devnet.server import RunningDevnet
+from tests.console.conftest import browser_page, chromium
+from tests.console.harness import RunningConsole, running_console
+from tests.mcp.clients import http_server
+from tests.mcp.conftest import MakeHome, make_home
+from tests.scheduler.devnet_home import make_home as devnet_home
+
+__all__ = ["browser_page", "chromium", "make_home"]
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")  # runnable by any user (the venv's is root's own)
+OTHER_UID = 65534  # nobody
+
+
+def needs_another_user() -> None:
+    if os.geteuid() != 0 or not SYSTEM_PYTHON.exists():
+        pytest.skip("acting as another local user needs root and /usr/bin/python3")
+
+
+def as_other_user(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` as another local user (nobody), with the standard library only."""
+    return subprocess.run(
+        [str(SYSTEM_PYTHON), "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        user=OTHER_UID,
+        group=OTHER_UID,
+        extra_groups=[],
+        cwd="/",
+    )
+
+
+@pytest.fixture
+def home(devnet: RunningDevnet, tmp_path: Path) -> Home:
+    return devnet_home(tmp_path / "home", devnet.state_dir / "manifest.json")
+
+
+@pytest.fixture
+def console(home: Home) -> Iterator[RunningConsole]:
+    with running_console(home) as running:
+        yield running
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    cookies: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        type(self).cookies.append(self.headers.get("Cookie") or "")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<p>another user's page</p>")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def other_users_page() -> Iterator[tuple[str, list[str]]]:
+    """A web server on another port of 127.0.0.1 (as another local user could run one)."""
+    handler = type("Recorder", (_Recorder,), {"cookies": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", handler.cookies
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def get_as_other_user(console: RunningConsole, cookie: str) -> int:
+    parts = urlsplit(console.base)
+    code = (
+        "import http.client\n"
+        f"c = http.client.HTTPConnection({parts.hostname!r}, {parts.port}, timeout=30)\n"
+        f"c.request('GET', '/grants', headers={{'Host': {console.host!r}, 'Cookie': {cookie!r}}})\n"
+        "print(c.getresponse().status)\n"
+    )
+    done = as_other_user(code)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip())
+
+
+def test_the_console_cookie_reaching_another_users_port_does_not_open_the_console(
+    console: RunningConsole, browser_page: object, other_users_page: tuple[str, list[str]]
+) -> None:
+    """A browser sends a cookie to every port of its host: a page another local user serves on
+    127.0.0.1 receives the console's cookie. With it, that user must still be refused."""
+    needs_another_user()
+    page: object = browser_page
+    page.goto(console.url)  # type: ignore[attr-defined]
+    url, cookies = other_users_page
+    page.goto(url)  # type: ignore[attr-defined]
+    leaked = next(c for c in cookies if COOKIE in c)
+    assert console.token in leaked  # what the browser gives away, whatever the console does
+    assert get_as_other_user(console, leaked) == 403
+
+
+INIT = (
+    '{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": '
+    '"2025-06-18", "capabilities": {}, "clientInfo": {"name": "other", "version": "0"}}}'
+)
+
+
+def post_init_code(url: str, token: str) -> str:
+    parts = urlsplit(url)
+    return (
+        "import http.client\n"
+        f"c = http.client.HTTPConnection({parts.hostname!r}, {parts.port}, timeout=30)\n"
+        f"c.request('POST', {parts.path!r}, body={INIT!r}, headers={{"
+        f"'Host': {parts.netloc!r}, 'Authorization': 'Bearer {token}', "
+        "'Content-Type': 'application/json', "
+        "'Accept': 'application/json, text/event-stream'})\n"
+        "print(c.getresponse().status)\n"
+    )
+
+
+def test_the_mcp_token_in_another_local_users_hands_opens_nothing(make_home: MakeHome) -> None:
+    """The bearer token can leave its user (a shared shell history, a config file left
+    readable): another user of the machine who has it is refused all the same."""
+    needs_another_user()
+    token = secrets.token_urlsafe(32)
+    with http_server(make_home(), token) as url:
+        mine = subprocess.run(
+            [sys.executable, "-I", "-c", post_init_code(url, token)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert mine.stdout.strip() == "200", mine.stderr
+        theirs = as_other_user(post_init_code(url, token))
+        assert theirs.returncode == 0, theirs.stderr
+        assert theirs.stdout.strip() == "401"
