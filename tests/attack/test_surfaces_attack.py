@@ -4,6 +4,7 @@ real ``near-agent`` processes, real HTTP, a real browser, another local user."""
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import secrets
 import subprocess
@@ -11,8 +12,10 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import pytest
 
 from agent.console.security import COOKIE
@@ -20,7 +23,7 @@ from agent.home import Home
 from devnet.server import RunningDevnet
 from tests.console.conftest import browser_page, chromium
 from tests.console.harness import RunningConsole, running_console
-from tests.mcp.clients import http_server
+from tests.mcp.clients import ROOT, data, http_server, stdio_session
 from tests.mcp.conftest import MakeHome, make_home
 from tests.scheduler.devnet_home import make_home as devnet_home
 
@@ -151,3 +154,49 @@ def test_the_mcp_token_in_another_local_users_hands_opens_nothing(make_home: Mak
         theirs = as_other_user(post_init_code(url, token))
         assert theirs.returncode == 0, theirs.stderr
         assert theirs.stdout.strip() == "401"
+
+
+def audit_rows(home: Home, *args: str) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "agent", "--home", str(home.root), "audit", "list", "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["items"]
+
+
+def test_an_mcp_query_refused_or_answered_is_never_left_pending_in_the_audit_review(
+    make_home: MakeHome,
+) -> None:
+    """A hostile ``check`` (an unknown field) and ``recent_activity`` (a float) are refused and
+    audited: the audit review says refused, with the field named; answered queries are records,
+    not actions waiting for an outcome."""
+    home = make_home()
+    smuggled = {"tool": "transfer", "args": {"receiver_id": "bob.test.near"}, "sign": True}
+
+    async def scenario() -> None:
+        async with stdio_session(home, client="hostile") as client:
+            assert data(await client.call_tool("check", smuggled))["status"] == "refused"
+            refused = await client.call_tool("recent_activity", {"limit": 1.5})
+            assert data(refused)["status"] == "refused"
+            assert "entries" in data(await client.call_tool("recent_activity", {"limit": 2}))
+
+    anyio.run(scenario)
+    rows = [r for r in audit_rows(home) if r["actor"].startswith("mcp")]
+    assert [r["outcome"] for r in rows] == ["recorded", "refused", "refused"]
+    refused = audit_rows(home, "--status", "refused")
+    assert [r["tools"] for r in refused] == [["recent_activity"], ["check"]]
+    assert "limit" in refused[0]["detail"] and "sign" in refused[1]["detail"]
+    assert audit_rows(home, "--status", "pending") == []
+    shown = subprocess.run(
+        [sys.executable, "-m", "agent", "--home", str(home.root), "audit", "show"]
+        + [refused[1]["intent_id"]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert "Refused: unknown field(s) ['sign']" in shown.stdout, shown.stdout
