@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -200,7 +200,10 @@ class Console:
         from agent.cli_schedule import set_paused
 
         form = await request.form()
-        pause = form.get("to") == "pause"
+        to = form.get("to")
+        if to not in ("pause", "resume"):  # never lifted (or pulled) by a mangled form
+            return PlainTextResponse("Refused: say to=pause or to=resume.", 400)
+        pause = to == "pause"
         set_paused(
             self.home,
             pause,

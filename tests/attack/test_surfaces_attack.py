@@ -23,6 +23,7 @@ from agent.home import Home
 from devnet.server import RunningDevnet
 from tests.console.conftest import browser_page, chromium
 from tests.console.harness import RunningConsole, running_console
+from tests.console.test_security import csrf_of, is_paused, request
 from tests.mcp.clients import ROOT, data, http_server, stdio_session
 from tests.mcp.conftest import MakeHome, make_home
 from tests.scheduler.devnet_home import make_home as devnet_home
@@ -200,3 +201,19 @@ def test_an_mcp_query_refused_or_answered_is_never_left_pending_in_the_audit_rev
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert "Refused: unknown field(s) ['sign']" in shown.stdout, shown.stdout
+
+
+def test_a_kill_switch_post_that_says_neither_pause_nor_resume_changes_nothing(
+    console: RunningConsole, home: Home
+) -> None:
+    """The page's own form (its CSRF token included) with the ``to`` field missing or mangled:
+    the switch must stay as it is, never be lifted by default."""
+    csrf = csrf_of(console)
+    paused = request(
+        console, "POST", "/switch", cookie=console.token, body={"to": "pause", "csrf": csrf}
+    )
+    assert paused.status == 303 and is_paused(home)
+    for body in ({"csrf": csrf}, {"to": "Pause", "csrf": csrf}, {"to": "", "csrf": csrf}):
+        answer = request(console, "POST", "/switch", cookie=console.token, body=body)
+        assert answer.status == 400, body
+        assert is_paused(home), body
