@@ -31,7 +31,17 @@ def _templates() -> Jinja2Templates:
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
+    env.filters["segment"] = path_segment
     return Jinja2Templates(env=env)
+
+
+def path_segment(value: object) -> str:
+    """One path segment of a link or form action, every reserved character encoded ("/"
+    included): an id (a strategy named by an MCP client, a grant id) can never walk the
+    browser to another path with "..". The routes take such ids with ``:path``."""
+    from urllib.parse import quote
+
+    return quote(str(value), safe="")
 
 
 class Console:
@@ -236,15 +246,15 @@ def build_app(home: Home, *, token: str, hosts: frozenset[str]) -> Any:
         Route("/", c.overview),
         Route("/approvals", c.approvals),
         Route("/activity", c.activity),
-        Route("/activity/{intent_id}", c.story),
+        Route("/activity/{intent_id:path}", c.story),
         Route("/grants", c.grants),
         Route("/strategies", c.strategies),
         Route("/live", c.live),
-        Route("/approvals/{item_id}/approve", c.approve, methods=["POST"]),
-        Route("/approvals/{item_id}/deny", c.deny, methods=["POST"]),
-        Route("/strategies/{strategy_id}/approve", c.approve_strategy, methods=["POST"]),
-        Route("/strategies/{strategy_id}/deny", c.deny_strategy, methods=["POST"]),
-        Route("/grants/{grant_id}/revoke", c.revoke, methods=["POST"]),
+        Route("/approvals/{item_id:path}/approve", c.approve, methods=["POST"]),
+        Route("/approvals/{item_id:path}/deny", c.deny, methods=["POST"]),
+        Route("/strategies/{strategy_id:path}/approve", c.approve_strategy, methods=["POST"]),
+        Route("/strategies/{strategy_id:path}/deny", c.deny_strategy, methods=["POST"]),
+        Route("/grants/{grant_id:path}/revoke", c.revoke, methods=["POST"]),
         Route("/switch", c.switch, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -3,9 +3,12 @@ real ``near-agent`` processes, real HTTP, a real browser, another local user."""
 
 from __future__ import annotations
 
+import html
+import http.client
 import http.server
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -13,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import anyio
 import pytest
@@ -217,3 +220,60 @@ def test_a_kill_switch_post_that_says_neither_pause_nor_resume_changes_nothing(
         answer = request(console, "POST", "/switch", cookie=console.token, body=body)
         assert answer.status == 400, body
         assert is_paused(home), body
+
+
+VICTIM = "victim"
+# a client names itself; in a link, ".." segments would walk out of its own strategy's path
+PATH_WALKER = "a/../../../strategies/mcp:victim"
+
+
+def pending_strategies(home: Home) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "agent", "--home", str(home.root), "approvals", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    items = listed["items"] if isinstance(listed, dict) else listed
+    return sorted(i["strategy_id"] for i in items if i["status"] == "pending")
+
+
+def test_a_client_name_cannot_point_the_consoles_buttons_at_another_strategy(
+    make_home: MakeHome,
+) -> None:
+    """Two clients that cannot ask the user file one request each; one named itself with path
+    segments. Its 'Deny all' button on the Approvals page must deny its own request only."""
+    home = make_home()
+    pay = {"receiver_id": "bob.test.near", "amount": "0.1", "token": "NEAR"}
+
+    async def file_requests() -> None:
+        for name in (VICTIM, PATH_WALKER):
+            async with stdio_session(home, client=name) as client:
+                assert data(await client.call_tool("transfer", pay))["status"] == (
+                    "awaiting_approval"
+                )
+
+    anyio.run(file_requests)
+    victim, walker = f"mcp:{VICTIM} 1.0", f"mcp:{PATH_WALKER} 1.0"
+    assert pending_strategies(home) == sorted([victim, walker])
+    with running_console(home) as console:
+        parts = urlsplit(console.base)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        cookie = f"{COOKIE}={console.token}"
+        conn.request("GET", "/approvals", headers={"Host": console.host, "Cookie": cookie})
+        page = conn.getresponse().read().decode()
+        forms = re.findall(r'<form method="post" action="([^"]+)" data-confirm="([^"]+)"', page)
+        [action] = [a for a, q in forms if q == f"Deny every waiting action of {walker}?"]
+        target = urlsplit(urljoin(console.base + "/approvals", html.unescape(action)))
+        answer = request(
+            console,
+            "POST",
+            target.path + (f"?{target.query}" if target.query else ""),
+            cookie=console.token,
+            body={"csrf": csrf_of(console)},
+        )
+        assert answer.status == 303
+    assert pending_strategies(home) == [victim]
