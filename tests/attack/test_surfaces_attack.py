@@ -277,3 +277,58 @@ def test_a_client_name_cannot_point_the_consoles_buttons_at_another_strategy(
         )
         assert answer.status == 303
     assert pending_strategies(home) == [victim]
+
+
+def run_agent(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agent", "--home", str(home.root), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def mode_of(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_every_file_of_a_home_is_kept_owner_only_not_just_its_databases(
+    home: Home, tmp_path: Path
+) -> None:
+    """agent.yaml names the account and the key file, grants.yaml the user's limits and
+    recipients: left readable by others (an editor, a copy), a command makes them owner-only as
+    it does the databases; a home file that is a link to a file others can read is reported."""
+    (home.root / "grants.yaml").write_text("grants: []\n")
+    for name in ("agent.yaml", "grants.yaml"):
+        os.chmod(home.root / name, 0o644)
+    (home.root / "notes").mkdir(mode=0o755)
+    os.chmod(home.root / "notes", 0o755)
+    assert run_agent(home, "audit", "list").returncode == 0
+    assert mode_of(home.root / "agent.yaml") == 0o600
+    assert mode_of(home.root / "grants.yaml") == 0o600
+    assert mode_of(home.root / "notes") == 0o700
+
+    outside = tmp_path / "shared.yaml"
+    outside.write_text((home.root / "agent.yaml").read_text())
+    os.chmod(outside, 0o644)
+    (home.root / "agent.yaml").unlink()
+    (home.root / "agent.yaml").symlink_to(outside)
+    status = run_agent(home, "status", "--offline")
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert f"{home.root / 'agent.yaml'} is mode 0644" in status.stdout
+    assert mode_of(outside) == 0o644  # a file outside the home is never changed
+
+
+def test_a_folder_that_is_not_a_home_is_never_chmodded(tmp_path: Path) -> None:
+    """``--home`` mistyped as an existing folder (``/tmp``, the user's own home folder): no
+    command may change its modes or those of anything in it."""
+    folder = tmp_path / "projects"
+    (folder / "src").mkdir(parents=True)
+    (folder / "src" / "main.py").write_text("print('hi')\n")
+    modes = {folder: 0o755, folder / "src": 0o755, folder / "src" / "main.py": 0o644}
+    for path, mode in modes.items():
+        os.chmod(path, mode)
+    for args in (("status", "--offline"), ("audit", "list"), ("grants", "list")):
+        run_agent(Home(folder), *args)
+        assert {p: mode_of(p) for p in modes} == modes, args
