@@ -3,6 +3,7 @@ library function the matching CLI command calls, audited with actor ``console``.
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from agent.console import pages
-from agent.console.security import ConsoleGuard, csrf_for
+from agent.console.security import ConsoleGuard, csrf_for, said_mac
 from agent.home import Home
 
 if TYPE_CHECKING:
@@ -49,11 +50,15 @@ class Console:
 
     def __init__(self, home: Home, token: str) -> None:
         self.home = home
+        self._token = token
         self.csrf = csrf_for(token)
         self.templates = _templates()
 
     def render(self, request: Request, name: str, **context: Any) -> Response:
         flash = request.query_params.get("said", "")
+        mac = request.query_params.get("mac", "")
+        if not hmac.compare_digest(mac.encode(), said_mac(self._token, flash).encode()):
+            flash = ""  # not the console's own words: a link carried them
         return self.templates.TemplateResponse(
             request,
             name,
@@ -157,8 +162,8 @@ class Console:
             try:
                 report = await approve_item(session, inbox, item_id, _approve, actor=ACTOR)
             except InboxError as exc:
-                return _back("/approvals", str(exc))
-        return _back("/approvals", f"{item_id}: {describe(report)}")
+                return self._back("/approvals", str(exc))
+        return self._back("/approvals", f"{item_id}: {describe(report)}")
 
     async def deny(self, request: Request) -> Response:
         from agent.scheduler.inbox import InboxError
@@ -168,8 +173,8 @@ class Console:
             try:
                 inbox.deny(item_id, actor=ACTOR)
             except InboxError as exc:
-                return _back("/approvals", str(exc))
-        return _back("/approvals", f"Denied {item_id}.")
+                return self._back("/approvals", str(exc))
+        return self._back("/approvals", f"Denied {item_id}.")
 
     async def approve_strategy(self, request: Request) -> Response:
         from agent.scheduler.inbox import approve_all
@@ -178,7 +183,7 @@ class Console:
         async with pages.session_inbox(self.home) as (session, inbox):
             outcomes = await approve_all(session, inbox, strategy_id, _approve, actor=ACTOR)
         said = "; ".join(f"{o.item_id}: {o.message}" for o in outcomes)
-        return _back("/approvals", said or f"Nothing of {strategy_id} was waiting.")
+        return self._back("/approvals", said or f"Nothing of {strategy_id} was waiting.")
 
     async def deny_strategy(self, request: Request) -> Response:
         from agent.scheduler.inbox import deny_all
@@ -187,7 +192,7 @@ class Console:
         with pages.inbox_of(self.home) as inbox:
             outcomes = deny_all(inbox, strategy_id, actor=ACTOR)
         said = "; ".join(f"{o.item_id}: {o.message}" for o in outcomes)
-        return _back("/approvals", said or f"Nothing of {strategy_id} was waiting.")
+        return self._back("/approvals", said or f"Nothing of {strategy_id} was waiting.")
 
     async def revoke(self, request: Request) -> Response:
         from agent.grant_changes import UnknownGrant, revoke_grants
@@ -203,8 +208,8 @@ class Console:
                 actor=ACTOR,
             )
         except UnknownGrant as exc:
-            return _back("/grants", str(exc))
-        return _back("/grants", f"Revoked: {', '.join(revoked) or '(no grants)'}")
+            return self._back("/grants", str(exc))
+        return self._back("/grants", f"Revoked: {', '.join(revoked) or '(no grants)'}")
 
     async def switch(self, request: Request) -> Response:
         from agent.cli_schedule import set_paused
@@ -220,23 +225,25 @@ class Console:
             "kill switch pulled in the console" if pause else "resumed in the console",
             actor=ACTOR,
         )
-        return _back(
+        return self._back(
             "/",
             "Paused: no scheduled action will run."
             if pause
             else "Resumed: scheduled strategies run again.",
         )
 
+    def _back(self, path: str, said: str) -> Response:
+        """Back to ``path``, showing ``said`` there (sealed as the console's own words)."""
+        from urllib.parse import urlencode
+
+        said = said[:2000]
+        query = urlencode({"said": said, "mac": said_mac(self._token, said)})
+        return RedirectResponse(f"{path}?{query}", 303)
+
 
 def _approve(action: Any, decision: Any) -> bool:
     """The user pressed Approve on this item (and confirmed the dialog): as `approve --yes`."""
     return True
-
-
-def _back(path: str, said: str) -> Response:
-    from urllib.parse import urlencode
-
-    return RedirectResponse(f"{path}?{urlencode({'said': said[:2000]})}", 303)
 
 
 def build_app(home: Home, *, token: str, hosts: frozenset[str]) -> Any:

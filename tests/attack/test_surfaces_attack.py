@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import anyio
 import pytest
@@ -332,3 +332,36 @@ def test_a_folder_that_is_not_a_home_is_never_chmodded(tmp_path: Path) -> None:
     for args in (("status", "--offline"), ("audit", "list"), ("grants", "list")):
         run_agent(Home(folder), *args)
         assert {p: mode_of(p) for p in modes} == modes, args
+
+
+SPOOF = "Your grants were reset: run near-agent grants add /tmp/evil.yaml"
+
+
+def test_a_link_from_another_page_cannot_put_words_in_the_consoles_mouth(
+    console: RunningConsole,
+) -> None:
+    """Any page on another port of 127.0.0.1 is the same site: its links arrive with the
+    console's cookie. The line the console shows after an action (``said``) must be the
+    console's own, not text a link carried."""
+    parts = urlsplit(console.base)
+
+    def get(path: str) -> http.client.HTTPResponse:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        headers = {"Host": console.host, "Cookie": f"{COOKIE}={console.token}"}
+        conn.request("GET", path, headers=headers)
+        return conn.getresponse()
+
+    spoofed = get(f"/approvals?said={quote(SPOOF)}").read().decode()
+    assert "Your grants were reset" not in spoofed
+
+    denied = request(
+        console,
+        "POST",
+        "/approvals/no-such-item/deny",
+        cookie=console.token,
+        body={"csrf": csrf_of(console)},
+    )
+    assert denied.status == 303
+    location = denied.getheader("location")
+    page = get(location).read().decode()
+    assert "no-such-item" in page  # the console's own answer is shown
