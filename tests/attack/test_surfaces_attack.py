@@ -365,3 +365,19 @@ def test_a_link_from_another_page_cannot_put_words_in_the_consoles_mouth(
     location = denied.getheader("location")
     page = get(location).read().decode()
     assert "no-such-item" in page  # the console's own answer is shown
+
+
+@pytest.mark.parametrize("name", ["memory.db", "jobs.db"])
+def test_status_on_a_damaged_database_names_it_instead_of_a_traceback(
+    home: Home, name: str
+) -> None:
+    damaged = home.root / name
+    for side in ("-wal", "-shm"):
+        Path(f"{damaged}{side}").unlink(missing_ok=True)
+    damaged.write_bytes(b"not a database " * 400)
+    os.chmod(damaged, 0o600)
+    for args in (("status", "--offline"), ("status", "--offline", "--json")):
+        done = run_agent(home, *args)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        assert f"{damaged}: the database is damaged" in done.stderr
