@@ -265,4 +265,14 @@ def build_app(home: Home, *, token: str, hosts: frozenset[str]) -> Any:
         Route("/switch", c.switch, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return ConsoleGuard(Starlette(routes=routes), token=token, hosts=hosts)
+    from memory.user_files import UnusableFile
+
+    handlers = {UnusableFile: _unusable_file}
+    app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    return ConsoleGuard(app, token=token, hosts=hosts)
+
+
+async def _unusable_file(request: Request, exc: Exception) -> Response:
+    """A damaged database or a malformed file: its name, what is wrong and what to do, as the
+    CLI says it (the page cannot be shown until it is fixed)."""
+    return PlainTextResponse(str(exc) + "\n", 503)

@@ -381,3 +381,22 @@ def test_status_on_a_damaged_database_names_it_instead_of_a_traceback(
         assert done.returncode == 2, done.stdout + done.stderr
         assert "Traceback" not in done.stderr
         assert f"{damaged}: the database is damaged" in done.stderr
+
+
+def test_the_console_on_a_damaged_database_names_it_on_the_page(
+    console: RunningConsole, home: Home
+) -> None:
+    damaged = home.jobs_db
+    for side in ("-wal", "-shm"):
+        Path(f"{damaged}{side}").unlink(missing_ok=True)
+    damaged.write_bytes(b"not a database " * 400)
+    parts = urlsplit(console.base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request(
+        "GET", "/approvals", headers={"Host": console.host, "Cookie": f"{COOKIE}={console.token}"}
+    )
+    answer = conn.getresponse()
+    page = answer.read().decode()
+    assert answer.status == 503, page
+    assert f"{damaged}: the database is damaged" in page
+    assert answer.getheader("content-security-policy")  # the guard's headers still apply
