@@ -400,3 +400,16 @@ def test_the_console_on_a_damaged_database_names_it_on_the_page(
     assert answer.status == 503, page
     assert f"{damaged}: the database is damaged" in page
     assert answer.getheader("content-security-policy")  # the guard's headers still apply
+
+
+@pytest.mark.parametrize(
+    "host", ["127.example.invalid", "127.0.0.1.example.invalid", "::ffff:10.0.0.1"]
+)
+def test_a_host_name_that_only_looks_like_loopback_needs_allow_remote(
+    home: Home, host: str
+) -> None:
+    """``--host 127.mycorp.lan`` is a name, and it can resolve to any address: only a loopback
+    address (or localhost) is taken as this machine only."""
+    done = run_agent(home, "console", "--host", host, "--port", "0")
+    assert done.returncode == 2
+    assert "--allow-remote" in done.stderr, done.stderr
