@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from agent.console import pages
-from agent.console.security import ConsoleGuard, csrf_for, said_mac
+from agent.console.security import ConsoleGuard, cookie_name, csrf_for, said_mac
 from agent.home import Home
 
 if TYPE_CHECKING:
@@ -246,8 +246,9 @@ def _approve(action: Any, decision: Any) -> bool:
     return True
 
 
-def build_app(home: Home, *, token: str, hosts: frozenset[str]) -> Any:
-    """The console as an ASGI app: routes behind the guard (token, Host, CSRF, CSP)."""
+def build_app(home: Home, *, token: str, hosts: frozenset[str], port: int | None = None) -> Any:
+    """The console as an ASGI app: routes behind the guard (token, Host, CSRF, CSP); ``port``
+    names its cookie (see :func:`cookie_name`)."""
     c = Console(home, token)
     routes = [
         Route("/", c.overview),
@@ -269,7 +270,7 @@ def build_app(home: Home, *, token: str, hosts: frozenset[str]) -> Any:
 
     handlers = {UnusableFile: _unusable_file}
     app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
-    return ConsoleGuard(app, token=token, hosts=hosts)
+    return ConsoleGuard(app, token=token, hosts=hosts, cookie=cookie_name(port))
 
 
 async def _unusable_file(request: Request, exc: Exception) -> Response:

@@ -43,6 +43,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def cookie_name(port: int | None) -> str:
+    """The cookie of the console on ``port``: a browser keeps one cookie per name for every
+    port of a host, so each console (one per home) needs a name of its own."""
+    return COOKIE if port is None else f"{COOKIE}_{port}"
+
+
 def csrf_for(token: str) -> str:
     """The CSRF token the page embeds in its forms: derived from the secret, never the secret."""
     return hmac.new(token.encode(), b"csrf", hashlib.sha256).hexdigest()
@@ -89,11 +95,11 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
     return None
 
 
-def _cookie(scope: dict[str, Any]) -> str | None:
+def _cookie(scope: dict[str, Any], name: str) -> str | None:
     raw = _header(scope, b"cookie") or ""
     for part in raw.split(";"):
         key, _, value = part.strip().partition("=")
-        if key == COOKIE:
+        if key == name:
             return value
     return None
 
@@ -101,9 +107,10 @@ def _cookie(scope: dict[str, Any]) -> str | None:
 class ConsoleGuard:
     """ASGI middleware: Host check, token (URL once, then cookie), CSRF on POST, headers."""
 
-    def __init__(self, app: Any, *, token: str, hosts: Iterable[str]) -> None:
+    def __init__(self, app: Any, *, token: str, hosts: Iterable[str], cookie: str = COOKIE) -> None:
         self.app = app
         self.token = token
+        self.cookie = cookie
         self.csrf = csrf_for(token)
         self.hosts = frozenset(hosts)
 
@@ -119,7 +126,7 @@ class ConsoleGuard:
         if TOKEN_PARAM in query:  # the printed URL: trade the token for a cookie, drop it
             rest = {k: v for k, v in query.items() if k != TOKEN_PARAM}
             location = scope["path"] + ("?" + urlencode(rest, doseq=True) if rest else "")
-            await _redirect(send, location, self.token)
+            await _redirect(send, location, self.cookie, self.token)
             return
         if scope["method"] == "POST":
             body = await _read_body(receive)
@@ -146,7 +153,7 @@ class ConsoleGuard:
         if origin is not None and origin.split("://", 1)[-1] not in self.hosts:
             return Refusal(403, "Refused: the request came from another site.")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        offered = (query.get(TOKEN_PARAM) or [None])[0] or _cookie(scope)
+        offered = (query.get(TOKEN_PARAM) or [None])[0] or _cookie(scope, self.cookie)
         if offered is None or not hmac.compare_digest(offered.encode(), self.token.encode()):
             return Refusal(
                 403, "Refused: open the console with the URL `near-agent console` printed."
@@ -204,8 +211,8 @@ async def _plain(send: Any, refusal: Refusal) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _redirect(send: Any, location: str, token: str) -> None:
-    cookie = f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"
+async def _redirect(send: Any, location: str, name: str, token: str) -> None:
+    cookie = f"{name}={token}; HttpOnly; SameSite=Strict; Path=/"
     await send(
         {
             "type": "http.response.start",

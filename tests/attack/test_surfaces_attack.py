@@ -24,14 +24,13 @@ import pytest
 from agent.console.security import COOKIE
 from agent.home import Home
 from devnet.server import RunningDevnet
-from tests.console.conftest import browser_page, chromium
-from tests.console.harness import RunningConsole, running_console
+from tests.console.harness import CHROMIUM, CHROMIUM_ARGS, RunningConsole, running_console
 from tests.console.test_security import csrf_of, is_paused, request
 from tests.mcp.clients import ROOT, data, http_server, stdio_session
 from tests.mcp.conftest import MakeHome, make_home
 from tests.scheduler.devnet_home import make_home as devnet_home
 
-__all__ = ["browser_page", "chromium", "make_home"]
+__all__ = ["make_home"]
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")  # runnable by any user (the venv's is root's own)
 OTHER_UID = 65534  # nobody
@@ -54,6 +53,26 @@ def as_other_user(code: str) -> subprocess.CompletedProcess[str]:
         extra_groups=[],
         cwd="/",
     )
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    """A headless Chromium page of its own, closed (event loop and all) after the test, so the
+    tests here that drive the MCP client with ``anyio.run`` can share a worker with it."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser tests need Debian's chromium at {CHROMIUM}")
+        pytest.skip(f"the browser tests need Debian's chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            page.set_default_timeout(30_000)
+            yield page
+        finally:
+            browser.close()
 
 
 @pytest.fixture
@@ -262,7 +281,7 @@ def test_a_client_name_cannot_point_the_consoles_buttons_at_another_strategy(
     with running_console(home) as console:
         parts = urlsplit(console.base)
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        cookie = f"{COOKIE}={console.token}"
+        cookie = f"{console.cookie}={console.token}"
         conn.request("GET", "/approvals", headers={"Host": console.host, "Cookie": cookie})
         page = conn.getresponse().read().decode()
         forms = re.findall(r'<form method="post" action="([^"]+)" data-confirm="([^"]+)"', page)
@@ -347,7 +366,7 @@ def test_a_link_from_another_page_cannot_put_words_in_the_consoles_mouth(
 
     def get(path: str) -> http.client.HTTPResponse:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        headers = {"Host": console.host, "Cookie": f"{COOKIE}={console.token}"}
+        headers = {"Host": console.host, "Cookie": f"{console.cookie}={console.token}"}
         conn.request("GET", path, headers=headers)
         return conn.getresponse()
 
@@ -393,7 +412,9 @@ def test_the_console_on_a_damaged_database_names_it_on_the_page(
     parts = urlsplit(console.base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     conn.request(
-        "GET", "/approvals", headers={"Host": console.host, "Cookie": f"{COOKIE}={console.token}"}
+        "GET",
+        "/approvals",
+        headers={"Host": console.host, "Cookie": f"{console.cookie}={console.token}"},
     )
     answer = conn.getresponse()
     page = answer.read().decode()
@@ -413,3 +434,17 @@ def test_a_host_name_that_only_looks_like_loopback_needs_allow_remote(
     done = run_agent(home, "console", "--host", host, "--port", "0")
     assert done.returncode == 2
     assert "--allow-remote" in done.stderr, done.stderr
+
+
+def test_two_consoles_of_two_homes_stay_open_side_by_side_in_one_browser(
+    devnet: RunningDevnet, tmp_path: Path, browser_page: Any
+) -> None:
+    """A testnet home and a mainnet home, a console for each: a browser keeps one cookie per
+    name for all of 127.0.0.1, so opening the second must not lock the first out."""
+    manifest = devnet.state_dir / "manifest.json"
+    first, second = (devnet_home(tmp_path / name, manifest) for name in ("one", "two"))
+    with running_console(first) as one, running_console(second) as two:
+        browser_page.goto(one.url)
+        browser_page.goto(two.url)
+        assert browser_page.goto(one.base + "/grants").status == 200
+        assert browser_page.goto(two.base + "/grants").status == 200
