@@ -63,7 +63,8 @@ def console(
     sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
     bound = sock.getsockname()[1]
     token = new_token()
-    app = build_app(home, token=token, hosts=allowed_hosts(host, bound, _own_names(host)))
+    hosts = allowed_hosts(host, bound, _own_names(host))
+    app = build_app(home, token=token, hosts=hosts, port=bound)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"Console for {home.root}: http://{shown}:{bound}/?token={token}", err=False)
     typer.echo("Press Ctrl+C to stop.")

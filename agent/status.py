@@ -172,12 +172,13 @@ def _config(home: Home) -> tuple[Any, str | None]:
 
 
 def _read_only_db(path: Path) -> Any:
-    """A read-only connection to an existing database, or None when there is none."""
-    import sqlite3
+    """A read-only connection to an existing database, or None when there is none (a damaged
+    file is reported as DamagedDatabase, naming it, as every command does)."""
+    from memory.db import connect_read_only
 
     if not path.exists():
         return None
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    return connect_read_only(path)
 
 
 def _kill_switch(home: Home) -> KillSwitchStatus:

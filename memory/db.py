@@ -190,6 +190,14 @@ def connect(
     return sqlite_utils.Database(conn)
 
 
+def connect_read_only(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Connection:
+    """A read-only connection to an existing database (nothing is created or changed), whose
+    statements report a damaged file as DamagedDatabase like :func:`connect`'s."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout, factory=_Connection)
+    conn.path = str(path)
+    return conn
+
+
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
 

@@ -3,18 +3,19 @@ library function the matching CLI command calls, audited with actor ``console``.
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from agent.console import pages
-from agent.console.security import ConsoleGuard, csrf_for
+from agent.console.security import ConsoleGuard, cookie_name, csrf_for, said_mac
 from agent.home import Home
 
 if TYPE_CHECKING:
@@ -31,7 +32,17 @@ def _templates() -> Jinja2Templates:
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
+    env.filters["segment"] = path_segment
     return Jinja2Templates(env=env)
+
+
+def path_segment(value: object) -> str:
+    """One path segment of a link or form action, every reserved character encoded ("/"
+    included): an id (a strategy named by an MCP client, a grant id) can never walk the
+    browser to another path with "..". The routes take such ids with ``:path``."""
+    from urllib.parse import quote
+
+    return quote(str(value), safe="")
 
 
 class Console:
@@ -39,11 +50,15 @@ class Console:
 
     def __init__(self, home: Home, token: str) -> None:
         self.home = home
+        self._token = token
         self.csrf = csrf_for(token)
         self.templates = _templates()
 
     def render(self, request: Request, name: str, **context: Any) -> Response:
         flash = request.query_params.get("said", "")
+        mac = request.query_params.get("mac", "")
+        if not hmac.compare_digest(mac.encode(), said_mac(self._token, flash).encode()):
+            flash = ""  # not the console's own words: a link carried them
         return self.templates.TemplateResponse(
             request,
             name,
@@ -147,8 +162,8 @@ class Console:
             try:
                 report = await approve_item(session, inbox, item_id, _approve, actor=ACTOR)
             except InboxError as exc:
-                return _back("/approvals", str(exc))
-        return _back("/approvals", f"{item_id}: {describe(report)}")
+                return self._back("/approvals", str(exc))
+        return self._back("/approvals", f"{item_id}: {describe(report)}")
 
     async def deny(self, request: Request) -> Response:
         from agent.scheduler.inbox import InboxError
@@ -158,8 +173,8 @@ class Console:
             try:
                 inbox.deny(item_id, actor=ACTOR)
             except InboxError as exc:
-                return _back("/approvals", str(exc))
-        return _back("/approvals", f"Denied {item_id}.")
+                return self._back("/approvals", str(exc))
+        return self._back("/approvals", f"Denied {item_id}.")
 
     async def approve_strategy(self, request: Request) -> Response:
         from agent.scheduler.inbox import approve_all
@@ -168,7 +183,7 @@ class Console:
         async with pages.session_inbox(self.home) as (session, inbox):
             outcomes = await approve_all(session, inbox, strategy_id, _approve, actor=ACTOR)
         said = "; ".join(f"{o.item_id}: {o.message}" for o in outcomes)
-        return _back("/approvals", said or f"Nothing of {strategy_id} was waiting.")
+        return self._back("/approvals", said or f"Nothing of {strategy_id} was waiting.")
 
     async def deny_strategy(self, request: Request) -> Response:
         from agent.scheduler.inbox import deny_all
@@ -177,7 +192,7 @@ class Console:
         with pages.inbox_of(self.home) as inbox:
             outcomes = deny_all(inbox, strategy_id, actor=ACTOR)
         said = "; ".join(f"{o.item_id}: {o.message}" for o in outcomes)
-        return _back("/approvals", said or f"Nothing of {strategy_id} was waiting.")
+        return self._back("/approvals", said or f"Nothing of {strategy_id} was waiting.")
 
     async def revoke(self, request: Request) -> Response:
         from agent.grant_changes import UnknownGrant, revoke_grants
@@ -193,26 +208,37 @@ class Console:
                 actor=ACTOR,
             )
         except UnknownGrant as exc:
-            return _back("/grants", str(exc))
-        return _back("/grants", f"Revoked: {', '.join(revoked) or '(no grants)'}")
+            return self._back("/grants", str(exc))
+        return self._back("/grants", f"Revoked: {', '.join(revoked) or '(no grants)'}")
 
     async def switch(self, request: Request) -> Response:
         from agent.cli_schedule import set_paused
 
         form = await request.form()
-        pause = form.get("to") == "pause"
+        to = form.get("to")
+        if to not in ("pause", "resume"):  # never lifted (or pulled) by a mangled form
+            return PlainTextResponse("Refused: say to=pause or to=resume.", 400)
+        pause = to == "pause"
         set_paused(
             self.home,
             pause,
             "kill switch pulled in the console" if pause else "resumed in the console",
             actor=ACTOR,
         )
-        return _back(
+        return self._back(
             "/",
             "Paused: no scheduled action will run."
             if pause
             else "Resumed: scheduled strategies run again.",
         )
+
+    def _back(self, path: str, said: str) -> Response:
+        """Back to ``path``, showing ``said`` there (sealed as the console's own words)."""
+        from urllib.parse import urlencode
+
+        said = said[:2000]
+        query = urlencode({"said": said, "mac": said_mac(self._token, said)})
+        return RedirectResponse(f"{path}?{query}", 303)
 
 
 def _approve(action: Any, decision: Any) -> bool:
@@ -220,29 +246,34 @@ def _approve(action: Any, decision: Any) -> bool:
     return True
 
 
-def _back(path: str, said: str) -> Response:
-    from urllib.parse import urlencode
-
-    return RedirectResponse(f"{path}?{urlencode({'said': said[:2000]})}", 303)
-
-
-def build_app(home: Home, *, token: str, hosts: frozenset[str]) -> Any:
-    """The console as an ASGI app: routes behind the guard (token, Host, CSRF, CSP)."""
+def build_app(home: Home, *, token: str, hosts: frozenset[str], port: int | None = None) -> Any:
+    """The console as an ASGI app: routes behind the guard (token, Host, CSRF, CSP); ``port``
+    names its cookie (see :func:`cookie_name`)."""
     c = Console(home, token)
     routes = [
         Route("/", c.overview),
         Route("/approvals", c.approvals),
         Route("/activity", c.activity),
-        Route("/activity/{intent_id}", c.story),
+        Route("/activity/{intent_id:path}", c.story),
         Route("/grants", c.grants),
         Route("/strategies", c.strategies),
         Route("/live", c.live),
-        Route("/approvals/{item_id}/approve", c.approve, methods=["POST"]),
-        Route("/approvals/{item_id}/deny", c.deny, methods=["POST"]),
-        Route("/strategies/{strategy_id}/approve", c.approve_strategy, methods=["POST"]),
-        Route("/strategies/{strategy_id}/deny", c.deny_strategy, methods=["POST"]),
-        Route("/grants/{grant_id}/revoke", c.revoke, methods=["POST"]),
+        Route("/approvals/{item_id:path}/approve", c.approve, methods=["POST"]),
+        Route("/approvals/{item_id:path}/deny", c.deny, methods=["POST"]),
+        Route("/strategies/{strategy_id:path}/approve", c.approve_strategy, methods=["POST"]),
+        Route("/strategies/{strategy_id:path}/deny", c.deny_strategy, methods=["POST"]),
+        Route("/grants/{grant_id:path}/revoke", c.revoke, methods=["POST"]),
         Route("/switch", c.switch, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return ConsoleGuard(Starlette(routes=routes), token=token, hosts=hosts)
+    from memory.user_files import UnusableFile
+
+    handlers = {UnusableFile: _unusable_file}
+    app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    return ConsoleGuard(app, token=token, hosts=hosts, cookie=cookie_name(port))
+
+
+async def _unusable_file(request: Request, exc: Exception) -> Response:
+    """A damaged database or a malformed file: its name, what is wrong and what to do, as the
+    CLI says it (the page cannot be shown until it is fixed)."""
+    return PlainTextResponse(str(exc) + "\n", 503)

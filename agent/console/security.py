@@ -2,9 +2,11 @@
 
 The page runs on the user's machine, where any web site in the same browser could send it
 requests. So: every request needs the secret the console printed (taken once from the URL,
-then kept in an HttpOnly SameSite=Strict cookie); every POST also carries a CSRF token; a Host
-header other than the one the console serves on is refused (DNS rebinding); a strict
-Content-Security-Policy forbids inline script, so text from the chain or a model cannot run.
+then kept in an HttpOnly SameSite=Strict cookie); every POST also carries a CSRF token; a
+connection from another user of this machine is refused (a browser sends the cookie to every
+port of 127.0.0.1, so another user's page there receives it); a Host header other than the one
+the console serves on is refused (DNS rebinding); a strict Content-Security-Policy forbids
+inline script, so text from the chain or a model cannot run.
 """
 
 from __future__ import annotations
@@ -41,13 +43,36 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def cookie_name(port: int | None) -> str:
+    """The cookie of the console on ``port``: a browser keeps one cookie per name for every
+    port of a host, so each console (one per home) needs a name of its own."""
+    return COOKIE if port is None else f"{COOKIE}_{port}"
+
+
 def csrf_for(token: str) -> str:
     """The CSRF token the page embeds in its forms: derived from the secret, never the secret."""
     return hmac.new(token.encode(), b"csrf", hashlib.sha256).hexdigest()
 
 
+def said_mac(token: str, said: str) -> str:
+    """The seal on the line a page shows after an action (``?said=...&mac=...``): a link from
+    another page on 127.0.0.1 (the same site, so it arrives with the cookie) cannot forge it."""
+    return hmac.new(token.encode(), b"said\0" + said.encode(), hashlib.sha256).hexdigest()
+
+
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.")
+    """A loopback address, or localhost; a name that merely starts with "127." is a name, which
+    can resolve to any address."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
 
 
 def allowed_hosts(host: str, port: int, extra: Iterable[str] = ()) -> frozenset[str]:
@@ -70,11 +95,11 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
     return None
 
 
-def _cookie(scope: dict[str, Any]) -> str | None:
+def _cookie(scope: dict[str, Any], name: str) -> str | None:
     raw = _header(scope, b"cookie") or ""
     for part in raw.split(";"):
         key, _, value = part.strip().partition("=")
-        if key == COOKIE:
+        if key == name:
             return value
     return None
 
@@ -82,9 +107,10 @@ def _cookie(scope: dict[str, Any]) -> str | None:
 class ConsoleGuard:
     """ASGI middleware: Host check, token (URL once, then cookie), CSRF on POST, headers."""
 
-    def __init__(self, app: Any, *, token: str, hosts: Iterable[str]) -> None:
+    def __init__(self, app: Any, *, token: str, hosts: Iterable[str], cookie: str = COOKIE) -> None:
         self.app = app
         self.token = token
+        self.cookie = cookie
         self.csrf = csrf_for(token)
         self.hosts = frozenset(hosts)
 
@@ -100,7 +126,7 @@ class ConsoleGuard:
         if TOKEN_PARAM in query:  # the printed URL: trade the token for a cookie, drop it
             rest = {k: v for k, v in query.items() if k != TOKEN_PARAM}
             location = scope["path"] + ("?" + urlencode(rest, doseq=True) if rest else "")
-            await _redirect(send, location, self.token)
+            await _redirect(send, location, self.cookie, self.token)
             return
         if scope["method"] == "POST":
             body = await _read_body(receive)
@@ -116,6 +142,10 @@ class ConsoleGuard:
         await self.app(scope, receive, _with_headers(send))
 
     def _check_request(self, scope: dict[str, Any]) -> Refusal | None:
+        from agent.peer_user import foreign_local_peer
+
+        if foreign_local_peer(scope.get("client"), scope.get("server")):
+            return Refusal(403, "Refused: this console serves only the user who started it.")
         host = _header(scope, b"host")
         if host not in self.hosts:
             return Refusal(421, "Refused: this console does not answer to that Host name.")
@@ -123,7 +153,7 @@ class ConsoleGuard:
         if origin is not None and origin.split("://", 1)[-1] not in self.hosts:
             return Refusal(403, "Refused: the request came from another site.")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        offered = (query.get(TOKEN_PARAM) or [None])[0] or _cookie(scope)
+        offered = (query.get(TOKEN_PARAM) or [None])[0] or _cookie(scope, self.cookie)
         if offered is None or not hmac.compare_digest(offered.encode(), self.token.encode()):
             return Refusal(
                 403, "Refused: open the console with the URL `near-agent console` printed."
@@ -181,8 +211,8 @@ async def _plain(send: Any, refusal: Refusal) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _redirect(send: Any, location: str, token: str) -> None:
-    cookie = f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"
+async def _redirect(send: Any, location: str, name: str, token: str) -> None:
+    cookie = f"{name}={token}; HttpOnly; SameSite=Strict; Path=/"
     await send(
         {
             "type": "http.response.start",

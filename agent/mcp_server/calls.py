@@ -219,14 +219,7 @@ class Calls:
             except StepError as exc:
                 problems.extend(exc.problems or (exc.detail,))
         cid = new_correlation_id()
-        self.audit.append(
-            AuditKind.USER_MESSAGE,
-            actor=ACTOR,
-            correlation_id=cid,
-            tool=CHECK,
-            data={"text": _intent(CHECK, arguments)},
-            status="refused" if problems else None,
-        )
+        self._query(CHECK, cid, _intent(CHECK, arguments), problems)
         if problems:
             return CallOutcome(
                 {"status": "refused", "problems": problems, "correlation_id": cid}, True
@@ -255,24 +248,26 @@ class Calls:
         try:
             parsed = RecentActivityArgs.model_validate(arguments if arguments is not None else {})
         except ValidationError as exc:
-            self.audit.append(
-                AuditKind.USER_MESSAGE,
-                actor=ACTOR,
-                correlation_id=cid,
-                tool=RECENT_ACTIVITY,
-                data={"text": intent},
-                status="refused",
-            )
             problems = list(validation_problems(exc, whole="(args)"))
+            self._query(RECENT_ACTIVITY, cid, intent, problems)
             return CallOutcome({"status": "refused", "problems": problems}, True)
+        self._query(RECENT_ACTIVITY, cid, intent, [])
+        return CallOutcome({"entries": recent_entries(self.app.session.audit, parsed.limit)}, False)
+
+    def _query(self, tool: str, cid: str, intent: str, problems: list[str]) -> None:
+        """A read-only call as one complete audit entry: ``answered``, or ``refused`` with the
+        problems (a status on a message says no action follows it)."""
+        data: dict[str, Any] = {"text": intent}
+        if problems:
+            data["error"] = "; ".join(problems)
         self.audit.append(
             AuditKind.USER_MESSAGE,
             actor=ACTOR,
             correlation_id=cid,
-            tool=RECENT_ACTIVITY,
-            data={"text": intent},
+            tool=tool,
+            data=data,
+            status="refused" if problems else "answered",
         )
-        return CallOutcome({"entries": recent_entries(self.app.session.audit, parsed.limit)}, False)
 
 
 def recent_entries(audit: Any, limit: int) -> list[dict[str, Any]]:

@@ -59,7 +59,8 @@ def load_token(token_file: Path | None) -> tuple[str, str]:
 
 
 class BearerGate:
-    """ASGI: only requests carrying ``Authorization: Bearer <token>`` reach the app."""
+    """ASGI: only requests carrying ``Authorization: Bearer <token>``, from a process of the
+    server's own user, reach the app."""
 
     def __init__(self, app: Any, token: str) -> None:
         self.app = app
@@ -69,8 +70,11 @@ class BearerGate:
         if scope["type"] != "http":  # lifespan: the app's own start and stop
             await self.app(scope, receive, send)
             return
+        from agent.peer_user import foreign_local_peer
+
         given = dict(scope.get("headers") or []).get(b"authorization", b"")
-        if hmac.compare_digest(given, self._expected):
+        foreign = foreign_local_peer(scope.get("client"), scope.get("server"))
+        if hmac.compare_digest(given, self._expected) and not foreign:
             await self.app(scope, receive, send)
             return
         body = b'{"error": "unauthorized: send Authorization: Bearer <token>"}'

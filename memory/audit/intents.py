@@ -153,7 +153,12 @@ class _Reader:
             self.strategy = d["strategy_id"]
         if kind == AuditKind.USER_MESSAGE:
             self.asked = self.asked or str(d.get("text", ""))
-            self.outcome = "pending"
+            # a message with a status is a whole read-only call (an MCP check or query): no
+            # action follows it; without one, the action it asks for is on its way
+            if status == "refused":
+                self.outcome, self.detail = "refused", _error_words(d) or "refused"
+            else:
+                self.outcome = "pending" if status is None else "recorded"
         elif kind == AuditKind.PLAN:
             self.asked = self.asked or str(d.get("intent", ""))
             if status == "refused":

@@ -201,14 +201,17 @@ def entry_sentences(e: AuditEntry, units: TokenUnits) -> list[tuple[StoryStage, 
     if kind == AuditKind.USER_MESSAGE:
         who = {"user": "You", "scheduler": "The scheduler"}.get(e.actor, _text(e.actor))
         via = f" (through {_text(d['via'])})" if d.get("via") else ""
-        return [(stage, f"{who} asked{via}: {_quoted(d.get('text'))}.")]
+        said = [(stage, f"{who} asked{via}: {_quoted(d.get('text'))}.")]
+        if status == "refused":  # a read-only call refused whole (an MCP check or query)
+            said.append((stage, f"Refused: {_text(d.get('error') or 'its arguments')}."))
+        return said
     if kind == AuditKind.PLAN:
-        planner = _text(d.get("planner") or "the")
+        planner = f"The {_text(d['planner'])} planner" if d.get("planner") else "The planner"
         if status == "refused":
-            return [(stage, f"The {planner} planner refused it: {_text(d.get('error'))}.")]
+            return [(stage, f"{planner} refused it: {_text(d.get('error'))}.")]
         steps = [s for s in d.get("steps") or [] if isinstance(s, dict)]
         calls = "; ".join(_call(s) for s in steps) or "nothing"
-        return [(stage, f"The {planner} planner made {len(steps)} step(s): {calls}.")]
+        return [(stage, f"{planner} made {len(steps)} step(s): {calls}.")]
     if kind == AuditKind.ACTION_PREPARED:
         action = as_dict(d.get("action"))
         return [(stage, f"Prepared: {_text(action.get('preview', e.tool))}.")]

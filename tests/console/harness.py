@@ -33,6 +33,13 @@ class RunningConsole:
     host: str  # the Host header a browser sends
     process: subprocess.Popen[str]
 
+    @property
+    def cookie(self) -> str:
+        """The name of this console's cookie (one per port)."""
+        from agent.console.security import cookie_name
+
+        return cookie_name(int(self.base.rsplit(":", 1)[1]))
+
 
 def agent_command(home: Home, *args: str) -> list[str]:
     return [sys.executable, "-m", "agent", "--home", str(home.root), *args]

@@ -11,7 +11,6 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from agent.console.security import COOKIE
 from agent.home import Home
 from devnet.server import RunningDevnet
 from memory.audit import AuditLog
@@ -45,7 +44,7 @@ def request(
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     headers = {"Host": host or console.host}
     if cookie is not None:
-        headers["Cookie"] = f"{COOKIE}={cookie}"
+        headers["Cookie"] = f"{console.cookie}={cookie}"
     if origin is not None:
         headers["Origin"] = origin
     data = None
@@ -61,7 +60,9 @@ def request(
 def csrf_of(console: RunningConsole) -> str:
     parts = urlsplit(console.base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request("GET", "/", headers={"Host": console.host, "Cookie": f"{COOKIE}={console.token}"})
+    conn.request(
+        "GET", "/", headers={"Host": console.host, "Cookie": f"{console.cookie}={console.token}"}
+    )
     page = conn.getresponse().read().decode()
     match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
     assert match, page
@@ -83,7 +84,7 @@ def test_the_printed_url_is_exchanged_for_a_strict_http_only_cookie(
     response = request(console, "GET", f"/?token={console.token}")
     assert response.status == 303 and response.getheader("Location") == "/"
     cookie = response.getheader("Set-Cookie") or ""
-    assert f"{COOKIE}={console.token}" in cookie
+    assert f"{console.cookie}={console.token}" in cookie
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     page = request(console, "GET", "/", cookie=console.token)
     assert page.status == 200
