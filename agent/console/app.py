@@ -269,7 +269,7 @@ def build_app(home: Home, *, token: str, hosts: frozenset[str], port: int | None
     from memory.user_files import UnusableFile
 
     handlers = {UnusableFile: _unusable_file}
-    app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, exception_handlers=handlers)
     return ConsoleGuard(app, token=token, hosts=hosts, cookie=cookie_name(port))
 
 
