@@ -35,8 +35,10 @@ def status(
     if as_json:
         typer.echo(json.dumps(facts.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
-        for line in render(facts):
-            typer.echo(line)
+        from memory.audit.text import shown
+
+        for line in render(facts):  # a node's or a file's words may hold control characters
+            typer.echo(shown(line))
     raise typer.Exit(0 if healthy(facts) else 1)
 
 
