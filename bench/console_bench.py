@@ -89,7 +89,7 @@ async def _get(app: Any, path: str) -> tuple[int, bytes]:
         "query_string": b"",
         "root_path": "",
         "headers": [(b"host", HOST.encode()), (b"cookie", f"near_agent_console={TOKEN}".encode())],
-        "client": ("127.0.0.1", 1),
+        "client": None,  # an in-process call: no connection whose owner could be read
         "server": ("127.0.0.1", 8737),
     }
     status = 0
