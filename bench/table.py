@@ -273,7 +273,7 @@ SPECS: dict[str, Spec] = {
             "views_per_s": "calls/s",
             "baseline_http_per_s": "calls/s",
         },
-        targets={"transfers_per_s": Target(">=", 300, ">= 300 tx/s")},
+        targets={"transfers_per_s": Target(">=", 1_000, ">= 1,000 tx/s")},
         ratios={"*_per_s": ("baseline_http_per_s",)},
     ),
     "mcp_bench": Spec(
