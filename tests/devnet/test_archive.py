@@ -7,7 +7,9 @@ from __future__ import annotations
 from py_near import transactions
 
 from devnet.runtime import DEFAULT_RECENT_BLOCKS
+from devnet.server import start_devnet
 from tests.devnet.helpers import balance, rpc, signed_by_alice
+from tests.devnet.sample_contracts import SAMPLE_CONTRACTS
 
 
 def _send_final(net, signed: str) -> dict:
@@ -52,6 +54,14 @@ def test_old_records_answer_identically_after_leaving_memory(net):
     assert again == outcome
     assert balance(net, "bob.devnet") == bob
     assert len(net.runtime.txs) == included
+
+    # a restart replays the journal and rebuilds the archive: the same answers again
+    net.stop()
+    again_net = start_devnet(net.devnet.state_dir, contracts=SAMPLE_CONTRACTS)
+    try:
+        assert [rpc(again_net, method, params) for method, params in asked] == before
+    finally:
+        again_net.stop()
 
 
 def test_peak_memory_after_100000_transactions_is_under_200_mib():
