@@ -196,12 +196,74 @@ async def _views(
     return done, elapsed
 
 
+def memory_probe(transactions: int, state_dir: str) -> None:
+    """Apply ``transactions`` signed transfers to a devnet chain (blocks of 100, as a busy node
+    makes them) and print the process's peak RSS: what the node holds after that many."""
+    import base64
+    import resource
+
+    import base58
+    from py_near import transactions as near_tx
+
+    from devnet.genesis import Genesis, GenesisAccount
+    from devnet.runtime import Runtime
+    from devnet.transaction import decode_signed_transaction
+
+    sender, receiver = KeyPair.generate(), KeyPair.generate()
+    genesis = Genesis(
+        genesis_time_ns=time.time_ns(),
+        accounts=[
+            GenesisAccount(
+                account_id="alice.devnet", balance=10**6 * NEAR, secret_keys=[sender.secret_key]
+            ),
+            GenesisAccount(
+                account_id="bob.devnet", balance=NEAR, secret_keys=[receiver.secret_key]
+            ),
+        ],
+    )
+    runtime = Runtime(genesis, {}, archive=Path(state_dir) / "archive.sqlite")
+    key = base58.b58decode(sender.secret_key.split(":")[1])
+    action = near_tx.create_transfer_action(1)
+    nonce = 0
+    while nonce < transactions:
+        block = []
+        for _ in range(min(100, transactions - nonce)):
+            nonce += 1
+            signed = near_tx.sign_and_serialize_transaction(
+                "alice.devnet", key, "bob.devnet", nonce, [action], runtime.head.hash
+            )
+            block.append(decode_signed_transaction(base64.b64decode(signed)))
+        runtime.apply_block(time.time_ns(), block)
+    for _ in range(4):  # the last receipts run and become final
+        runtime.apply_block(time.time_ns(), [])
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"memory: peak {peak_mib:.0f} MiB after {transactions} transactions")
+
+
+def _peak_memory(transactions: int) -> str:
+    """Run :func:`memory_probe` in its own process, so that its peak is the chain's alone."""
+    with tempfile.TemporaryDirectory() as tmp:
+        code = f"from bench.devnet_bench import memory_probe; memory_probe({transactions}, {tmp!r})"
+        done = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        )
+    return done.stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--in-process", action="store_true")
+    parser.add_argument(
+        "--memory-txs",
+        type=int,
+        default=100_000,
+        help="transfers after which the chain's peak memory is measured (0: skip)",
+    )
     args = parser.parse_args(argv)
+    if args.memory_txs:
+        print(_peak_memory(args.memory_txs))
     with tempfile.TemporaryDirectory() as tmp:
         manifest, stop = _start_node(Path(tmp) / "state", args.in_process)
         try:

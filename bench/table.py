@@ -264,6 +264,7 @@ SPECS: dict[str, Spec] = {
                     "transfers_per_s": r"transfers: .*?= ([\d,.]+) tx/s",
                     "waited_transfers_per_s": r"transfers waited one by one: .*?= ([\d,.]+) tx/s",
                     "views_per_s": r"views: .*?= ([\d,.]+) calls/s",
+                    "peak_memory_mib": r"memory: peak ([\d,.]+) MiB",
                 }
             )
         ),
@@ -272,8 +273,12 @@ SPECS: dict[str, Spec] = {
             "waited_transfers_per_s": "tx/s",
             "views_per_s": "calls/s",
             "baseline_http_per_s": "calls/s",
+            "peak_memory_mib": "MiB",
         },
-        targets={"transfers_per_s": Target(">=", 1_000, ">= 1,000 tx/s")},
+        targets={
+            "transfers_per_s": Target(">=", 1_000, ">= 1,000 tx/s"),
+            "peak_memory_mib": Target("<", 200, "< 200 MiB after 100,000 transactions"),
+        },
         ratios={"*_per_s": ("baseline_http_per_s",)},
     ),
     "mcp_bench": Spec(

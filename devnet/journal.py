@@ -84,6 +84,6 @@ class Journal:
     def wipe(self) -> None:
         """Forget the chain (``reset``): genesis, blocks, keys and manifest."""
         self.close()
-        for name in ("genesis.json", "blocks.jsonl", "manifest.json"):
+        for name in ("genesis.json", "blocks.jsonl", "manifest.json", "archive.sqlite"):
             (self.state_dir / name).unlink(missing_ok=True)
         shutil.rmtree(self.state_dir / "keys", ignore_errors=True)

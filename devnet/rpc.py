@@ -251,7 +251,7 @@ class Node:
 
     async def submit(self, tx: SignedTransaction) -> TxRecord:
         """``tx``'s record once a block included it (and it is durable), or InvalidTx."""
-        known = self.runtime.find_tx(tx.hash)
+        known = self.runtime.find_recent_tx(tx.hash)  # an archived one: the block answers it
         if known is not None:
             return known
         result = await self.enqueue(tx)
@@ -663,7 +663,7 @@ class Node:
         simply never found)."""
         p = _params_dict(params, ["signed_tx_base64"])
         tx = decode_tx_param(p.get("signed_tx_base64"))
-        if self.runtime.find_tx(tx.hash) is None:
+        if self.runtime.find_recent_tx(tx.hash) is None:
             self.enqueue(tx)
         return b58(tx.hash)
 
@@ -674,7 +674,7 @@ class Node:
             raise errors.parse_error(f"invalid wait_until {wait_until!r}")
         tx = decode_tx_param(p.get("signed_tx_base64"))
         if wait_until == "NONE":  # jsonrpc lib.rs, send_tx: send_tx_async, answered at once
-            if self.runtime.find_tx(tx.hash) is None:
+            if self.runtime.find_recent_tx(tx.hash) is None:
                 self.enqueue(tx)
             return {"final_execution_status": "NONE"}
         return await self._send(tx, wait_until)

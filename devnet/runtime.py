@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from devnet import gas, storage
+from devnet.archive import Archive, Tiered
 from devnet.contract import Contract, PromiseResult
 from devnet.errors import InvalidTx
 from devnet.genesis import Genesis
@@ -46,6 +50,7 @@ from devnet.transaction import (
     PublicKey,
     SignedTransaction,
     Stake,
+    decode_signed_transaction,
     deposit_of,
     signature_valid,
 )
@@ -53,6 +58,7 @@ from tools.keypair import KeyPair
 
 GENESIS_HEIGHT = 1
 DEFAULT_HISTORY_BLOCKS = 1_000  # blocks whose state queries by block_id still answer
+DEFAULT_RECENT_BLOCKS = 32  # blocks whose transactions and outcomes stay in memory (with archive)
 
 
 def default_contracts() -> Mapping[str, type[Contract]]:
@@ -126,6 +132,8 @@ class Runtime:
         | None = None,
         *,
         history_blocks: int = DEFAULT_HISTORY_BLOCKS,
+        archive: Path | None = None,
+        recent_blocks: int = DEFAULT_RECENT_BLOCKS,
     ) -> None:
         if contracts is None:
             self._contracts: Callable[[], Mapping[str, type[Contract]]] = default_contracts
@@ -147,11 +155,24 @@ class Runtime:
         self.accounts: dict[str, Account] = {}
         self.blocks: list[Block] = []
         self.block_by_hash: dict[bytes, Block] = {}
-        self.txs: dict[bytes, TxRecord] = {}
-        self.receipt_outcomes: dict[bytes, Outcome] = {}
-        self.receipts: dict[bytes, Receipt] = {}  # every receipt made, by id
+        # records of blocks older than ``recent_blocks`` move to the archive file (if any)
+        self.archive = None if archive is None else Archive(archive)
+        self.recent_blocks = recent_blocks
+        self.txs: Tiered[TxRecord] = Tiered(
+            self.archive, "txs", self._encode_record, self._decode_record
+        )
+        self.receipt_outcomes: Tiered[Outcome] = Tiered(self.archive, "outcomes")
+        self.receipts: Tiered[Receipt] = Tiered(self.archive, "receipts")  # every receipt made
         # the block each outcome (a transaction's or a receipt's) was recorded in
-        self.executed_in: dict[bytes, Block] = {}
+        self.executed_in: Tiered[Block] = Tiered(
+            self.archive,
+            "executed_in",
+            lambda block: block.height.to_bytes(8, "little"),
+            lambda raw: self.blocks[int.from_bytes(raw, "little") - GENESIS_HEIGHT],
+        )
+        # per block not yet archived: (height, its block hash, the keys it recorded)
+        self._unarchived: deque[tuple[int, bytes, list[bytes], list[bytes]]] = deque()
+        self._made: list[bytes] = []  # receipts the block being made created
         # what the last block sent on: receipts and data to handle in the next one
         self.incoming: list[Receipt | DataItem] = []
         self.awaiting: dict[bytes, Receipt] = {}  # data id -> the receipt waiting for it
@@ -159,7 +180,7 @@ class Runtime:
         # the last block that included or executed anything (none yet: the genesis is final)
         self.last_active = GENESIS_HEIGHT - FINALITY_LAG
         # by block hash: the accounts and keys each block changed (EXPERIMENTAL_changes)
-        self.changes: dict[bytes, BlockChanges] = {}
+        self.changes: Tiered[BlockChanges] = Tiered(self.archive, "changes")
         self.executor = ReceiptExecutor(self.accounts, self._contracts)
         self.history = History(self.accounts, history_blocks)
         self._apply_genesis(genesis)
@@ -291,8 +312,9 @@ class Runtime:
         index_of: dict[bytes, int] = {}  # hash -> its place in ``accepted``
         results: list[Any] = []
         for tx in txs:
-            if tx.hash in self.txs:  # a resubmission: answer with the outcome it already has
-                results.append(self.txs[tx.hash])
+            known = self.txs.recent.get(tx.hash)
+            if known is not None:  # a resubmission: answer with the outcome it already has
+                results.append(known)
                 continue
             twin = index_of.get(tx.hash)
             if twin is not None:
@@ -301,7 +323,9 @@ class Runtime:
             try:
                 outcome, first = self._accept(tx, height, verify_signatures)
             except InvalidTx as exc:
-                results.append(exc)
+                # an archived resubmission is always refused (its nonce is used): only then is
+                # the disk read, so new transactions never wait on it
+                results.append(self.txs.get(tx.hash) or exc)
                 continue
             index_of[tx.hash] = len(accepted)
             accepted.append((tx, outcome, first))
@@ -320,6 +344,7 @@ class Runtime:
             self.txs[tx.hash] = record
             self.executed_in[tx.hash] = block
             self.receipts[first.id] = first
+            self._made.append(first.id)
             block.tx_hashes.append(tx.hash)
             block.gas_burnt += outcome.gas_burnt
             block.tokens_burnt += outcome.tokens_burnt
@@ -354,7 +379,36 @@ class Runtime:
         # still on their way (a transfer's deposit, a refund) is not lost in the meantime
         block.total_supply = head.total_supply - block.tokens_burnt
         self._add_block(block)
+        self._archive_old(block, [p[0].hash for p in accepted], [o.id for _, o in executed])
         return block, [records[r] if isinstance(r, int) else r for r in results]
+
+    def _archive_old(self, block: Block, tx_hashes: list[bytes], outcome_ids: list[bytes]) -> None:
+        """Note what ``block`` recorded, and move what blocks older than ``recent_blocks``
+        recorded to the archive: final by then, read back from disk when asked for."""
+        if self.archive is None:
+            return
+        made, self._made = self._made, []
+        self._unarchived.append((block.height, block.hash, tx_hashes + outcome_ids, made))
+        oldest_recent = block.height - self.recent_blocks
+        if not self._unarchived or self._unarchived[0][0] > oldest_recent:
+            return
+        with self.archive.batch():
+            while self._unarchived and self._unarchived[0][0] <= oldest_recent:
+                _, old_hash, ids, made_ids = self._unarchived.popleft()
+                self.txs.evict(ids)
+                self.receipt_outcomes.evict(ids)
+                self.executed_in.evict(ids)
+                self.receipts.evict(made_ids)
+                self.changes.evict([old_hash])
+
+    def _encode_record(self, record: TxRecord) -> bytes:
+        return pickle.dumps((record.tx.raw, record.block.height, record.outcome))
+
+    def _decode_record(self, raw: bytes) -> TxRecord:
+        tx_raw, height, outcome = pickle.loads(raw)
+        return TxRecord(
+            decode_signed_transaction(tx_raw), self.blocks[height - GENESIS_HEIGHT], outcome
+        )
 
     def _execute(
         self, receipt: Receipt, env: BlockEnv, block: Block, outgoing: list[Receipt | DataItem]
@@ -369,6 +423,7 @@ class Runtime:
         block.tokens_burnt += outcome.tokens_burnt
         for child in children:
             self.receipts[child.id] = child
+            self._made.append(child.id)
         outgoing.extend(children)
         if result is not None:
             for data_id, receiver_id in receipt.output_data_receivers:
@@ -577,6 +632,11 @@ class Runtime:
 
     def find_tx(self, tx_hash: bytes) -> TxRecord | None:
         return self.txs.get(tx_hash)
+
+    def find_recent_tx(self, tx_hash: bytes) -> TxRecord | None:
+        """``tx_hash``'s record if still in memory: a check on the way to the pool, where
+        :meth:`apply_block` answers an archived resubmission with its record anyway."""
+        return self.txs.recent.get(tx_hash)
 
 
 def _restores_allowance(receipt: Receipt, holder: Account | None) -> bool:

@@ -123,7 +123,12 @@ class Devnet:
             self.journal.write_genesis(genesis)
         self.genesis = genesis
         # queries by block_id answer the state of the last ``history_blocks`` blocks
-        self.runtime = Runtime(genesis, contracts, history_blocks=history_blocks)
+        self.runtime = Runtime(
+            genesis,
+            contracts,
+            history_blocks=history_blocks,
+            archive=self.state_dir / "archive.sqlite",
+        )
         self._replay()
         self.faults = FaultController()
         self.node = Node(self.runtime, self.journal, block_interval_s=block_interval_s)

@@ -1,0 +1,73 @@
+"""A devnet driven past its in-memory window answers for old transactions, receipts, blocks
+and changes exactly as before, from its archive on disk, and never executes an old
+transaction twice."""
+
+from __future__ import annotations
+
+from py_near import transactions
+
+from devnet.runtime import DEFAULT_RECENT_BLOCKS
+from devnet.server import start_devnet
+from tests.devnet.helpers import balance, rpc, signed_by_alice
+from tests.devnet.sample_contracts import SAMPLE_CONTRACTS
+
+
+def _send_final(net, signed: str) -> dict:
+    answer = rpc(net, "send_tx", {"signed_tx_base64": signed, "wait_until": "FINAL"})
+    assert "result" in answer, answer
+    return answer["result"]
+
+
+def test_old_records_answer_identically_after_leaving_memory(net):
+    first = signed_by_alice(net, "bob.devnet", [transactions.create_transfer_action(7)])
+    outcome = _send_final(net, first)
+    tx_hash = outcome["transaction"]["hash"]
+    height = rpc(net, "block", {"block_id": outcome["transaction_outcome"]["block_hash"]})[
+        "result"
+    ]["header"]["height"]
+    receipt_id = outcome["transaction_outcome"]["outcome"]["receipt_ids"][0]
+    status_params = {"tx_hash": tx_hash, "sender_account_id": "alice.devnet"}
+    changes_params = {"block_id": height, "changes_type": "account_changes"}
+    changes_params["account_ids"] = ["alice.devnet", "bob.devnet"]
+    asked = [
+        ("tx", status_params),
+        ("EXPERIMENTAL_tx_status", status_params),
+        ("EXPERIMENTAL_receipt", {"receipt_id": receipt_id}),
+        ("block", {"block_id": height}),
+        ("chunk", {"block_id": height, "shard_id": 0}),
+        ("EXPERIMENTAL_changes", changes_params),
+    ]
+    before = [rpc(net, method, params) for method, params in asked]
+    assert all("result" in answer for answer in before), before
+
+    while net.runtime.head.height <= height + DEFAULT_RECENT_BLOCKS + 2:
+        more = signed_by_alice(net, "alice.devnet", [transactions.create_transfer_action(1)])
+        _send_final(net, more)
+    # the first transaction's records left memory for the archive file
+    assert net.runtime.find_recent_tx(bytes(net.runtime.blocks[height - 1].tx_hashes[0])) is None
+    assert (net.devnet.state_dir / "archive.sqlite").exists()
+
+    assert [rpc(net, method, params) for method, params in asked] == before
+
+    bob, included = balance(net, "bob.devnet"), len(net.runtime.txs)
+    again = _send_final(net, first)  # an identical old transaction: its outcome, not a re-run
+    assert again == outcome
+    assert balance(net, "bob.devnet") == bob
+    assert len(net.runtime.txs) == included
+
+    # a restart replays the journal and rebuilds the archive: the same answers again
+    net.stop()
+    again_net = start_devnet(net.devnet.state_dir, contracts=SAMPLE_CONTRACTS)
+    try:
+        assert [rpc(again_net, method, params) for method, params in asked] == before
+    finally:
+        again_net.stop()
+
+
+def test_peak_memory_after_100000_transactions_is_under_200_mib():
+    """The bench's figure: a chain's own process after 100,000 signed transfers."""
+    from bench.devnet_bench import _peak_memory
+
+    line = _peak_memory(100_000)
+    assert line.startswith("memory: peak ") and line.endswith(" MiB after 100000 transactions")
+    assert int(line.split()[2]) < 200, line
