@@ -62,12 +62,3 @@ def test_old_records_answer_identically_after_leaving_memory(net):
         assert [rpc(again_net, method, params) for method, params in asked] == before
     finally:
         again_net.stop()
-
-
-def test_peak_memory_after_100000_transactions_is_under_200_mib():
-    """The bench's figure: a chain's own process after 100,000 signed transfers."""
-    from bench.devnet_bench import _peak_memory
-
-    line = _peak_memory(100_000)
-    assert line.startswith("memory: peak ") and line.endswith(" MiB after 100000 transactions")
-    assert int(line.split()[2]) < 200, line
