@@ -64,7 +64,7 @@ def test_ctrl_c_on_a_half_typed_line_discards_it_and_the_next_intent_runs(
 ) -> None:
     chat.send("send 1 NEAR to bo")
     chat.sendintr()
-    chat.expect(PROMPT, timeout=10)
+    chat.expect(PROMPT, timeout=60)
     chat.sendline("what's my balance")
     chat.expect("balance: done")
     chat.expect(PROMPT)
@@ -74,9 +74,9 @@ def test_ctrl_c_on_a_half_typed_line_discards_it_and_the_next_intent_runs(
 
 def test_ctrl_c_on_an_empty_prompt_gives_a_fresh_prompt(chat: pexpect.spawn) -> None:
     chat.sendintr()
-    chat.expect(PROMPT, timeout=10)
+    chat.expect(PROMPT, timeout=60)
     chat.sendintr()
-    chat.expect(PROMPT, timeout=10)
+    chat.expect(PROMPT, timeout=60)
     quit_cleanly(chat)
 
 
