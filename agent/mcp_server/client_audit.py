@@ -46,13 +46,20 @@ class ClientAudit:
         tool: str | None = None,
         status: str | None = None,
     ) -> AuditEntry:
-        draft = AuditDraft(kind, actor, correlation_id, data or {}, tool, status)
-        return self.append_many([draft])[0]
+        return self._log.append(
+            kind,
+            actor=actor,
+            correlation_id=correlation_id,
+            data=self._named(data or {}),
+            tool=tool,
+            status=status,
+        )
 
     def append_many(self, drafts: Iterable[AuditDraft]) -> list[AuditEntry]:
-        return self._log.append_many(
-            replace(d, data={**d.data, "client": self.client}) for d in drafts
-        )
+        return self._log.append_many(replace(d, data=self._named(d.data)) for d in drafts)
+
+    def _named(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "client": self.client}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._log, name)
