@@ -14,7 +14,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -233,14 +233,14 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     answers "database is locked" at once); taking the write lock first makes it wait its turn.
     All of it commits, or none of it.
     """
-    with _transaction(conn, _BEGIN_WRITE):
+    with _transaction(conn, _begin_write):
         yield conn
 
 
 @contextmanager
 def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One snapshot to read from (a deferred BEGIN): several reads see the same state."""
-    with _transaction(conn, "BEGIN"):
+    with _transaction(conn, lambda c: c.execute("BEGIN")):
         yield conn
 
 
@@ -277,11 +277,10 @@ def _begin_write(conn: sqlite3.Connection) -> None:
 
 
 @contextmanager
-def _transaction(conn: sqlite3.Connection, begin: str) -> Iterator[None]:
-    if begin == _BEGIN_WRITE:
-        _begin_write(conn)
-    else:
-        conn.execute(begin)
+def _transaction(
+    conn: sqlite3.Connection, begin: Callable[[sqlite3.Connection], object]
+) -> Iterator[None]:
+    begin(conn)
     try:
         yield
     except BaseException:
