@@ -10,15 +10,18 @@ key with no recognisable prefix is hidden wherever it is echoed back.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from tools.secret_text import (
     BARE_B58,
     BEARER,
     ED25519_VALUE,
+    MIN_SECRET_CHARS,
     OPENAI_KEY,
     decoded_size,
     hide_registered,
+    secrets_generation,
 )
 
 REDACTED = "[REDACTED]"
@@ -30,6 +33,7 @@ _SECRET_FIELD = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def is_secret_field(name: str) -> bool:
     """Fields whose value is a secret whatever it looks like (``private_key``, ``password``...)."""
     return bool(_SECRET_FIELD.search(name))
@@ -63,6 +67,13 @@ def _bare_secret(match: re.Match[str]) -> str:
     return REDACTED if decoded_size(match.group(0)) == 64 else match.group(0)
 
 
+# What short texts read once redacted, for as long as no new secret is registered: an audit
+# entry repeats the same rule names, account ids and tokens, so most texts were seen before.
+_SEEN_MAX_CHARS = 256
+_SEEN_MAX_TEXTS = 8192
+_seen: dict[tuple[str, bool], tuple[int, str]] = {}
+
+
 def redact_text(text: str, *, public_key_field: bool = False) -> str:
     """Replace secret keys, ``sk-`` API keys, Bearer tokens and registered secrets in ``text``.
 
@@ -71,15 +82,40 @@ def redact_text(text: str, *, public_key_field: bool = False) -> str:
     (``tools.secret_text.register_secret``) are replaced wherever they occur, whatever they
     look like.
     """
-    if "ed25519:" in text.lower():
+    if len(text) < MIN_SECRET_CHARS:
+        return text  # shorter than every shape below and every registered value, even disguised
+    if len(text) > _SEEN_MAX_CHARS:
+        return _redacted(text, public_key_field)
+    # Read before redacting: an answer found under an older generation may miss a secret
+    # registered since, so it is only reused under the generation it was found in.
+    generation = secrets_generation()
+    key = (text, public_key_field)
+    seen = _seen.get(key)
+    if seen is not None and seen[0] == generation:
+        return seen[1]
+    clean = _redacted(text, public_key_field)
+    if len(_seen) >= _SEEN_MAX_TEXTS:
+        _seen.clear()
+    _seen[key] = (generation, clean)
+    return clean
+
+
+def _redacted(text: str, public_key_field: bool) -> str:
+    lower = text.lower()
+    if "ed25519:" in lower:
         text = ED25519_VALUE.sub(_public_key if public_key_field else _ed25519_in_text, text)
     if len(text) >= 64:
         text = BARE_B58.sub(_bare_secret, text)
     if "sk-" in text:
         text = OPENAI_KEY.sub(REDACTED, text)
-    if "earer" in text or "EARER" in text:
+    if "bearer" in lower:
         text = BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     return hide_registered(text, REDACTED)
+
+
+@lru_cache(maxsize=4096)
+def _is_public_key_field(name: str) -> bool:
+    return bool(_PUBLIC_KEY_FIELD.search(name))
 
 
 def redact(value: Any) -> Any:
@@ -89,10 +125,13 @@ def redact(value: Any) -> Any:
     if isinstance(value, dict):
         out: dict[Any, Any] = {}
         for key, item in value.items():
-            clean_key = redact_text(key) if isinstance(key, str) else key
-            if isinstance(key, str) and is_secret_field(key) and item not in (None, ""):
+            if not isinstance(key, str):
+                out[key] = redact(item)
+                continue
+            clean_key = redact_text(key)
+            if is_secret_field(key) and item not in (None, ""):
                 out[clean_key] = REDACTED
-            elif isinstance(key, str) and isinstance(item, str) and _PUBLIC_KEY_FIELD.search(key):
+            elif isinstance(item, str) and _is_public_key_field(key):
                 out[clean_key] = redact_text(item, public_key_field=True)
             else:
                 out[clean_key] = redact(item)

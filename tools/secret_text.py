@@ -29,6 +29,7 @@ _LOCK = threading.Lock()
 _VALUES: set[str] = set()
 _ORDERED: tuple[str, ...] = ()
 _PATTERN: re.Pattern[str] | None = None
+_GENERATION = 0
 
 B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 ED25519_VALUE = re.compile(rf"(?i:ed25519):([{B58_ALPHABET}]{{40,100}})")
@@ -57,7 +58,7 @@ _SENTENCE_WORDS = frozenset(
 
 def register_secret(value: str | None) -> None:
     """Remember a secret value so that it is redacted wherever it appears in this process."""
-    global _ORDERED, _PATTERN
+    global _ORDERED, _PATTERN, _GENERATION
     if not isinstance(value, str) or len(value.strip()) < MIN_SECRET_CHARS:
         return
     with _LOCK:
@@ -67,6 +68,7 @@ def register_secret(value: str | None) -> None:
         _ORDERED = tuple(sorted(_VALUES, key=len, reverse=True))  # longest first: no partials
         # any case: an error that lowercases a value ("did you mean ...?") must not show it
         _PATTERN = re.compile("|".join(re.escape(v) for v in _ORDERED), re.IGNORECASE)
+        _GENERATION += 1
 
 
 def register_key_secret(seed: bytes, public: bytes) -> None:
@@ -75,6 +77,12 @@ def register_key_secret(seed: bytes, public: bytes) -> None:
     short = base58.b58encode(seed).decode()
     for form in (f"ed25519:{full}", full, f"ed25519:{short}", short, seed.hex()):
         register_secret(form)
+
+
+def secrets_generation() -> int:
+    """A number that grows each time a secret is registered: what was redacted under an older
+    number may hold a value that is a secret now."""
+    return _GENERATION
 
 
 def registered_secrets() -> tuple[str, ...]:
