@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agent.cli_group import command_group
+from agent.cli_group import NegativeNumbersAreArguments, command_group
 from agent.home import Home
 
 if TYPE_CHECKING:
@@ -452,12 +452,16 @@ def entries_table(rows: list[AuditEntry]) -> Table:
     return table
 
 
-@audit_app.command("show")
+@audit_app.command("show", cls=NegativeNumbersAreArguments)
 def show(
     ctx: typer.Context,
     ident: Annotated[
         str,
-        typer.Argument(metavar="REF", help="A tx hash, an intent id (or its start), an entry id."),
+        typer.Argument(
+            metavar="REF",
+            help="A tx hash, an intent id (or its start), an entry id, or -N: the Nth newest "
+            "intent (-1 is the first row of `audit list`).",
+        ),
     ],
     trace: Annotated[
         bool, typer.Option("--trace", help="Also every entry in full and every rule's verdict.")
@@ -472,6 +476,8 @@ def show(
     home: Home = ctx.obj
     units, network = _units_and_network(home)
     try:
+        if _POSITION.fullmatch(ident.strip()):
+            ident = _intent_at(home, int(ident.strip()))
         story = find(_existing_log(home), ident, units=units, network=network)
     except IntentNotFound as exc:
         raise typer.BadParameter(str(exc), param_hint="REF") from None
@@ -481,6 +487,31 @@ def show(
         _echo_json(story.model_dump(mode="json"))
         return
     typer.echo(render_story(story, trace=trace, entry_id=_entry_ref(ident, story)))
+
+
+_POSITION = re.compile(r"-\d+")  # counted from the newest intent, as Python counts from the end
+_PAGE = 500
+
+
+def _intent_at(home: Home, position: int) -> str:
+    """The id of the intent ``position`` places from the newest (-1: the newest), in the order
+    `audit list` shows them; BadParameter when there is no such intent."""
+    from memory.audit.activity import list_activity
+
+    if position == 0:
+        raise typer.BadParameter("-0 names no intent: -1 is the newest", param_hint="REF")
+    wanted, seen, cursor = -position, 0, None
+    while True:
+        page = list_activity(_existing_log(home), limit=_PAGE, before_cursor=cursor)
+        if wanted <= seen + len(page.items):
+            return page.items[wanted - seen - 1].intent_id
+        seen += len(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            held = f"only {seen} intent{'' if seen == 1 else 's'}" if seen else "no intents"
+            raise typer.BadParameter(
+                f"{position} names no intent: the audit log holds {held}", param_hint="REF"
+            )
 
 
 def _entry_ref(ident: str, story: IntentStory) -> int | None:

@@ -9,12 +9,13 @@ the rich help showed its whole first paragraph; ``PlainHelpGroup`` keeps it whol
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import typer
 from typer._click.core import Command, Context  # typer's own click
 from typer._click.formatting import HelpFormatter
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 
 def summary(command: Command) -> str:
@@ -40,3 +41,19 @@ class PlainHelpGroup(TyperGroup):
 def command_group(*, cls: type[TyperGroup] = PlainHelpGroup, **settings: Any) -> typer.Typer:
     """A Typer app with plain help (``rich_markup_mode=None``); ``settings`` as for Typer."""
     return typer.Typer(cls=cls, rich_markup_mode=None, **settings)
+
+
+_NEGATIVE_NUMBER = re.compile(r"-\d+")
+
+
+class NegativeNumbersAreArguments(TyperCommand):
+    """A command whose argument may be a negative number (``audit show -1``): click would read
+    ``-1`` as an unknown option; here such a word is an argument, as if written after ``--``."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        numbers = [a for a in args[:end] if _NEGATIVE_NUMBER.fullmatch(a)]
+        if numbers:
+            options = [a for a in args[:end] if not _NEGATIVE_NUMBER.fullmatch(a)]
+            args = [*options, "--", *numbers, *args[end + 1 :]]
+        return super().parse_args(ctx, args)

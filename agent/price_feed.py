@@ -57,8 +57,7 @@ class PoolFeed:
         market = ctx.market
         if market is None:
             return
-        wrap = ctx.network.wrap_id or ctx.tokens.wrap_id
-        tokens = action_tokens(action, wrap) if action is not None else set()
+        tokens = action_tokens(action, ctx.wrap_id) if action is not None else set()
         await market.ensure(tokens, self.max_age_s)
 
 
@@ -85,7 +84,7 @@ async def pool_prices(
     return PoolPrices(
         snapshot_pools,
         stablecoins=stablecoins,
-        bridge=ctx.network.wrap_id,
+        bridge=ctx.wrap_id,
         source=ctx.network.exchange_id or "none",
         rules=rules,
         on_sources=market.establish if market is not None else None,

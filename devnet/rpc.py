@@ -38,7 +38,6 @@ from devnet.views import (
     account_view,
     b58,
     block_view,
-    chunk_hash,
     chunk_view,
     final_outcome_view,
     key_change_view,
@@ -217,8 +216,6 @@ class Node:
             "EXPERIMENTAL_changes_in_block": self.changes_in_block,
             "block_effects": self.changes_in_block,
         }
-        self._chunks: dict[bytes, Block] = {}  # chunk hash -> its block, filled on demand
-        self._chunks_indexed = 0
 
     # -- writer -----------------------------------------------------------------------------
 
@@ -335,10 +332,11 @@ class Node:
 
     def _earliest_kept(self) -> Block:
         """The oldest block this endpoint still serves (all of them unless retention is set)."""
-        for block in self.runtime.blocks:
-            if not self._forgotten(block):
-                return block
-        return self.runtime.head
+        runtime = self.runtime
+        if self.retention_blocks is None or ARCHIVAL_VIEW.get():
+            return runtime.blocks.genesis
+        earliest = runtime.head.height - self.retention_blocks
+        return runtime.block_at(max(earliest, runtime.blocks.genesis.height)) or runtime.head
 
     def _block_by_id(self, block_id: Any) -> Block:
         block = None
@@ -349,7 +347,7 @@ class Node:
                 block = self.runtime.block_at(int(block_id))
             else:
                 try:
-                    block = self.runtime.block_by_hash.get(base58.b58decode(block_id))
+                    block = self.runtime.block_with_hash(base58.b58decode(block_id))
                 except ValueError:
                     raise errors.parse_error(f"invalid block id {block_id!r}") from None
         else:
@@ -420,11 +418,7 @@ class Node:
         if "chunk_id" in params:
             text = _str_param(params, "chunk_id")
             wanted = _hash_param(text, "chunk_id")
-            blocks = self.runtime.blocks
-            for indexed in blocks[self._chunks_indexed :]:
-                self._chunks[chunk_hash(indexed)] = indexed
-            self._chunks_indexed = len(blocks)
-            found = self._chunks.get(wanted)
+            found = self.runtime.blocks.by_chunk_hash(wanted)
             if found is None:
                 raise errors.unknown_chunk(text)
             block = found

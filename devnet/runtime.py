@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from devnet import gas, storage
 from devnet.archive import Archive, Tiered
+from devnet.blocks import Blocks
 from devnet.contract import Contract, PromiseResult
 from devnet.errors import InvalidTx
 from devnet.genesis import Genesis
@@ -153,10 +154,10 @@ class Runtime:
         self.genesis = genesis
         self.chain_id = genesis.chain_id
         self.accounts: dict[str, Account] = {}
-        self.blocks: list[Block] = []
-        self.block_by_hash: dict[bytes, Block] = {}
-        # records of blocks older than ``recent_blocks`` move to the archive file (if any)
+        # blocks, and the records of blocks, older than ``recent_blocks`` move to the archive
+        # file (if any)
         self.archive = None if archive is None else Archive(archive)
+        self.blocks = Blocks(self.archive)
         self.recent_blocks = recent_blocks
         self.txs: Tiered[TxRecord] = Tiered(
             self.archive, "txs", self._encode_record, self._decode_record
@@ -168,7 +169,7 @@ class Runtime:
             self.archive,
             "executed_in",
             lambda block: block.height.to_bytes(8, "little"),
-            lambda raw: self.blocks[int.from_bytes(raw, "little") - GENESIS_HEIGHT],
+            lambda raw: self._archived_block(int.from_bytes(raw, "little")),
         )
         # per block not yet archived: (height, its block hash, the keys it recorded)
         self._unarchived: deque[tuple[int, bytes, list[bytes], list[bytes]]] = deque()
@@ -257,11 +258,16 @@ class Runtime:
 
     @property
     def head(self) -> Block:
-        return self.blocks[-1]
+        return self.blocks.head
 
     def _add_block(self, block: Block) -> None:
         self.blocks.append(block)
-        self.block_by_hash[block.hash] = block
+
+    def _archived_block(self, height: int) -> Block:
+        block = self.blocks.at(height)
+        if block is None:
+            raise LookupError(f"a record names block {height}, which the chain lacks")
+        return block
 
     def account_at(self, account_id: str, block: Block) -> Account | None:
         """``account_id`` as of ``block`` (None: it did not exist then); StateGarbageCollected
@@ -269,10 +275,10 @@ class Runtime:
         return self.history.account_at(account_id, block.height, self.head.height)
 
     def block_at(self, height: int) -> Block | None:
-        index = height - GENESIS_HEIGHT
-        if 0 <= index < len(self.blocks):
-            return self.blocks[index]
-        return None
+        return self.blocks.at(height)
+
+    def block_with_hash(self, block_hash: bytes) -> Block | None:
+        return self.blocks.by_hash(block_hash)
 
     @property
     def final_head(self) -> Block:
@@ -400,15 +406,14 @@ class Runtime:
                 self.executed_in.evict(ids)
                 self.receipts.evict(made_ids)
                 self.changes.evict([old_hash])
+            self.blocks.evict_through(oldest_recent)
 
     def _encode_record(self, record: TxRecord) -> bytes:
         return pickle.dumps((record.tx.raw, record.block.height, record.outcome))
 
     def _decode_record(self, raw: bytes) -> TxRecord:
         tx_raw, height, outcome = pickle.loads(raw)
-        return TxRecord(
-            decode_signed_transaction(tx_raw), self.blocks[height - GENESIS_HEIGHT], outcome
-        )
+        return TxRecord(decode_signed_transaction(tx_raw), self._archived_block(height), outcome)
 
     def _execute(
         self, receipt: Receipt, env: BlockEnv, block: Block, outgoing: list[Receipt | DataItem]
@@ -541,7 +546,7 @@ class Runtime:
             raise InvalidTx({"InvalidReceiverId": {"receiver_id": tx.receiver_id}})
         if verify_signature and not signature_valid(tx):
             raise InvalidTx("InvalidSignature")
-        if tx.block_hash not in self.block_by_hash:
+        if self.blocks.by_hash(tx.block_hash) is None:
             raise InvalidTx("Expired")
         _validate_actions(tx)
         signer = self.accounts.get(tx.signer_id)

@@ -107,3 +107,8 @@ def block_hash(prev_hash: bytes, height: int, timestamp_ns: int, tx_hashes: list
     for tx_hash in tx_hashes:
         h.update(tx_hash)
     return h.digest()
+
+
+def chunk_hash(block: Block) -> bytes:
+    """The hash of a block's one chunk (shard 0)."""
+    return hashlib.sha256(block.hash + b"chunk").digest()

@@ -14,7 +14,7 @@ from devnet import gas
 from devnet.context import encode_result
 from devnet.receipts import Outcome, Receipt, StateChange
 from devnet.runtime import FINALITY_LAG, AccountChange, KeyChange, Runtime, TxRecord
-from devnet.state import AccessKey, Account, Block, code_hash_of
+from devnet.state import AccessKey, Account, Block, chunk_hash, code_hash_of
 from devnet.transaction import (
     Action,
     AddKey,
@@ -255,11 +255,6 @@ def status_view(rt: Runtime, uptime_sec: int, rpc_addr: str | None) -> dict[str,
             "rustc_version": "",
         },
     }
-
-
-def chunk_hash(block: Block) -> bytes:
-    """The hash of a block's one chunk (shard 0)."""
-    return hashlib.sha256(block.hash + b"chunk").digest()
 
 
 def chunk_header_view(block: Block) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from tools.chain_setup import RpcSettings, chain_client_for
 from tools.errors import (
     CredentialsError,
     InsufficientBalanceError,
+    NotConfiguredError,
     RpcError,
     ToolError,
     TransactionFailedError,
@@ -203,6 +204,23 @@ class ToolContext:
 
     def gas_for(self, method: str) -> int:
         return self.gas.get(method, self.gas["default"])
+
+    @property
+    def wrap_id(self) -> str | None:
+        """The wNEAR contract that stands for native NEAR on the exchange: the network's, else
+        the token table's (one given on its own); None where neither names one."""
+        return self.network.wrap_id or self.tokens.wrap_id
+
+    def require_wrap(self, needed_for: str) -> str:
+        """:attr:`wrap_id`, or NotConfiguredError saying what needed it (before anything is
+        signed, so a network without wNEAR refuses cleanly)."""
+        wrap = self.wrap_id
+        if not wrap:
+            raise NotConfiguredError(
+                f"{needed_for} needs a wNEAR contract, and none is configured on "
+                f"{self.network.network_id}"
+            )
+        return wrap
 
     def require_credentials(self) -> Credentials:
         if self.credentials is None:

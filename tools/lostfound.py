@@ -175,9 +175,9 @@ async def _parked(ctx: ToolContext, exchange: str, token: str | None) -> dict[st
     me = ctx.account_id
     if token is not None:
         info = await ctx.tokens.resolve(token)
-        contract = (ctx.network.wrap_id or ctx.tokens.wrap_id) if info.is_native else None
-        contract = contract or info.contract_id
-        assert contract is not None
+        contract = info.contract_id
+        if contract is None:  # native NEAR: the exchange holds it as wNEAR
+            contract = ctx.require_wrap("claiming NEAR (the exchange keeps NEAR as wNEAR)")
         raw = await ctx.chain.view(
             exchange, "get_lostfound_token", {"account_id": me, "token_id": contract}
         )

@@ -91,7 +91,7 @@ class Market:
         exchange = ctx.network.exchange_id
         if not exchange:
             return None
-        wrap = ctx.network.wrap_id or ctx.tokens.wrap_id
+        wrap = ctx.wrap_id
         listed = {e["symbol"].casefold(): e["contract_id"] for e in ctx.tokens.listed}
         stables = (listed.get(s.casefold()) for s in ctx.network.stablecoins)
         hubs = tuple(dict.fromkeys(h for h in (wrap, *stables) if h))

@@ -80,9 +80,9 @@ class SwapTool(Tool[SwapArgs]):
 
     async def prepare(self, args: SwapArgs, ctx: ToolContext) -> CanonicalAction:
         exchange = ctx.network.exchange_id
-        wrap = ctx.network.wrap_id or ctx.tokens.wrap_id
-        if not exchange or not wrap:
+        if not exchange:
             raise NotConfiguredError(f"no exchange is configured on {ctx.network.network_id}")
+        wrap = ctx.require_wrap("a swap (the exchange trades NEAR as wNEAR)")
         tin = await ctx.tokens.resolve(args.token_in)
         tout = await ctx.tokens.resolve(args.token_out)
         if tin.flow_id == tout.flow_id:
@@ -94,9 +94,8 @@ class SwapTool(Tool[SwapArgs]):
                 code_hint="slippage_above_limit",
             )
         amount_in = parse_amount(args.amount_in, tin.decimals)
-        eff_in = wrap if tin.is_native else tin.contract_id
-        eff_out = wrap if tout.is_native else tout.contract_id
-        assert eff_in is not None and eff_out is not None
+        eff_in = tin.contract_id or wrap  # native NEAR trades as wNEAR
+        eff_out = tout.contract_id or wrap
         if eff_in == eff_out:
             raise ToolError("NEAR and wNEAR are the same asset; wrapping is not a swap here")
 
@@ -210,7 +209,7 @@ class SwapTool(Tool[SwapArgs]):
                 "prepare the swap again for a fresh price",
                 quote_age_s=int(age),
             )
-        wrap = ctx.network.wrap_id or ctx.tokens.wrap_id or ""
+        wrap = ctx.require_wrap("a swap (the exchange trades NEAR as wNEAR)")
         eff_in = wrap if quote.token_in == NEAR else quote.token_in
         eff_out = wrap if quote.token_out == NEAR else quote.token_out
         exchange = ctx.network.exchange_id or quote.source

@@ -139,6 +139,7 @@ class Calls:
                 preview=action.preview,
                 reasons=list(decision.reasons),
                 correlation_id=cid,
+                filed_by=ACTOR,
             )
 
         return file

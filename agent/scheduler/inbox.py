@@ -61,9 +61,12 @@ class Inbox:
         preview: str,
         reasons: list[str],
         correlation_id: str,
+        filed_by: Actor,
     ) -> str:
         """File a request, or refresh the strategy's pending one (see the module docstring);
-        the executor has already audited approval_requested under this correlation id."""
+        the executor has already audited approval_requested under this correlation id.
+        ``filed_by`` is who asked (the scheduler for a fire, ``mcp`` for an MCP client's call):
+        the actor of the audit entry."""
         now = self.clock()
         self.expire(now)
         item_id = next(
@@ -93,7 +96,7 @@ class Inbox:
         )
         self.audit.append(
             AuditKind.APPROVAL_REQUESTED,
-            actor="scheduler",
+            actor=filed_by,
             correlation_id=correlation_id,
             tool=tool,
             status="inbox",

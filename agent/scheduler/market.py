@@ -82,12 +82,12 @@ class ExchangeMarket:
         if self._stablecoins is None:
             self._stablecoins = await listed_stablecoins(self.ctx.tokens, self.stablecoin_symbols)
         pools = await self._fresh_pools({*tokens, *self._stablecoins})
-        return PriceInputs(pools, self._stablecoins, self.ctx.network.wrap_id, self.rules)
+        return PriceInputs(pools, self._stablecoins, self.ctx.wrap_id, self.rules)
 
     async def _flow(self, token: str) -> tuple[str, int]:
         info = await self.ctx.tokens.resolve(token)
         if info.contract_id is None:  # native NEAR trades as wNEAR
-            return self.ctx.network.wrap_id, info.decimals
+            return self.ctx.require_wrap("a price in NEAR"), info.decimals
         return info.contract_id, info.decimals
 
     async def price(self, base: str, quote: str, size: OrderSize | None = None) -> Fraction:

@@ -34,6 +34,7 @@ class SessionRunner:
                     preview=action.preview,
                     reasons=list(decision.reasons),
                     correlation_id=job.correlation_id,
+                    filed_by="scheduler",
                 )
             )
             return False

@@ -215,3 +215,30 @@ def test_a_home_without_an_audit_log_is_said_and_left_uncreated(tmp_path) -> Non
         assert result.returncode == 2 and "No audit log at" in result.stderr, (args, result)
         assert "Traceback" not in result.stderr
     assert not bare.audit_db.exists()
+
+
+def test_show_counts_negative_positions_from_the_newest_intent(home: Home) -> None:
+    """`audit show -1` is the newest intent (the first row of `audit list`), -2 the one before,
+    as Python counts from the end; a position with no intent is a plain usage error."""
+    for intent in (LABEL, TOO_MUCH):
+        near_agent(home, "do", intent, "--yes")
+    page = listed(home)
+    rows = page["items"]
+    assert [r["asked"] for r in rows[:2]] == [TOO_MUCH, LABEL] and page["next_cursor"] is None
+
+    for position, row in (("-1", rows[0]), ("-2", rows[1])):
+        shown = near_agent(home, "audit", "show", position, "--json")
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        assert json.loads(shown.stdout)["intent"]["intent_id"] == row["intent_id"]
+    text = near_agent(home, "audit", "show", "--trace", "-1")
+    assert text.returncode == 0, text.stderr
+    assert f'You asked: "{TOO_MUCH}"' in text.stdout and "Trace:" in text.stdout
+
+    beyond = -(len(rows) + 1)
+    for position, why in (
+        (str(beyond), f"{beyond} names no intent: the audit log holds only {len(rows)} intents"),
+        ("-0", "-0 names no intent: -1 is the newest"),
+    ):
+        refused = near_agent(home, "audit", "show", position)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert why in refused.stderr and "Traceback" not in refused.stderr

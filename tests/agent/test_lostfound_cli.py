@@ -10,6 +10,7 @@ through the policy like any action and delivers to her account, registering her 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from agent.home import Home
 from agent.setup_home import write_config
 from devnet.server import RunningDevnet
 from tests.agent.agent_runs import finish, near_agent, resume, start, wait_paused
+from tests.devnet.helpers import rpc
 from tests.support.gate import Gate
 from tests.support.grants import give_home_grants
 from tests.tools.conftest import call as send_call
@@ -149,3 +151,37 @@ def test_a_parked_swap_output_is_told_apart_and_recovered(
     assert int(view(devnet, ref, "ft_balance_of", {"account_id": ALICE})) == parked
     lost = view(devnet, exchange, "get_lostfound_token", {"account_id": ALICE, "token_id": ref})
     assert lost == "0"
+
+
+def test_claiming_near_where_no_wnear_is_configured_is_refused_plainly(
+    devnet: RunningDevnet, tmp_path: Path
+) -> None:
+    """Ref keeps NEAR as wNEAR, so on a network whose configuration names an exchange but no
+    wNEAR contract there is no NEAR to look for: the claim says so, and nothing is sent."""
+    manifest = json.loads((devnet.state_dir / "manifest.json").read_text())
+    wrap = manifest.pop("wrap_id", None) or manifest["wrap"]["contract_id"]
+    manifest.pop("wrap", None)
+    manifest["tokens"] = [t for t in manifest["tokens"] if t["contract_id"] != wrap]
+    without_wnear = tmp_path / "manifest.json"
+    without_wnear.write_text(json.dumps(manifest))
+    home = Home(tmp_path / "home")
+    write_config(home, network="devnet", account_id=ALICE, devnet_manifest=without_wnear)
+    expires = datetime.now(UTC) + timedelta(days=1)
+    (home.root / "grants.yaml").write_text(demo_grants(expires))
+    give_home_grants(home)
+    nonce = alice_nonce(devnet)
+
+    refused = near_agent(home, "do", "recover my NEAR from the exchange", "--yes")
+    text = refused.stdout + refused.stderr
+    assert refused.returncode != 0, text
+    assert "claiming NEAR (the exchange keeps NEAR as wNEAR) needs a wNEAR contract" in text
+    assert "none is configured on devnet" in text
+    assert "Traceback" not in text and "AssertionError" not in text
+    assert alice_nonce(devnet) == nonce  # nothing signed
+
+
+def alice_nonce(devnet: RunningDevnet) -> int:
+    """The highest nonce of alice's keys, as the node answers it."""
+    params = {"request_type": "view_access_key_list", "account_id": ALICE, "finality": "final"}
+    keys = rpc(devnet, "query", params)["result"]["keys"]
+    return max(k["access_key"]["nonce"] for k in keys)

@@ -33,6 +33,7 @@ def file_request(home: Home, strategy_id: str) -> str:
             preview="Swap 2 NEAR for USDC",
             reasons=["confirm_above"],
             correlation_id=new_correlation_id(),
+            filed_by="scheduler",
         )
 
 

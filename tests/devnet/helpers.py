@@ -139,8 +139,11 @@ def total_burnt(outcome: Any) -> int:
     )
 
 
-def signed_by_alice(net: RunningDevnet, receiver_id: str, actions: list[Any]) -> str:
-    """A base64 transaction from alice.devnet with her next nonce and the latest block hash."""
+def signed_by_alice(
+    net: RunningDevnet, receiver_id: str, actions: list[Any], block_hash: str | None = None
+) -> str:
+    """A base64 transaction from alice.devnet with her next nonce and the latest block hash
+    (or ``block_hash``, base58)."""
     import base58
     from py_near import transactions
 
@@ -157,7 +160,7 @@ def signed_by_alice(net: RunningDevnet, receiver_id: str, actions: list[Any]) ->
             "finality": "final",
         },
     )["result"]
-    head = rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
+    head = block_hash or rpc(net, "status", [])["result"]["sync_info"]["latest_block_hash"]
     return transactions.sign_and_serialize_transaction(
         "alice.devnet", pk, receiver_id, key["nonce"] + 1, actions, base58.b58decode(head)
     )

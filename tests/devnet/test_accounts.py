@@ -328,9 +328,10 @@ def test_new_key_nonce_starts_from_block_height(net):
     outcome = asyncio.run(scenario())
     net.settle()
     # the key was added by its receipt, in that receipt's block
-    block = net.runtime.block_by_hash[
+    block = net.runtime.block_with_hash(
         base58.b58decode(final_receipts(net, outcome)[0]["block_hash"])
-    ]
+    )
+    assert block is not None
     key = rpc(
         net,
         "query",

@@ -170,6 +170,16 @@ def test_a_client_that_cannot_elicit_gets_an_inbox_id_and_nothing_is_signed(
     assert "Send 0.1 NEAR to bob.test.near" in listed.stdout
     [filed] = [e for e in story(home, out["correlation_id"]) if e.status == "inbox"]
     assert filed.data["inbox_id"] == inbox_id and filed.data["client"] == "no-elicit 1.0"
+    assert filed.actor == "mcp"  # the client filed it, not a scheduled fire
+    by_mcp = subprocess.run(
+        [sys.executable, "-m", "agent", "--home", str(home.root)]
+        + ["audit", "list", "--entries", "--actor", "mcp", "--status", "inbox", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert by_mcp.returncode == 0, by_mcp.stdout + by_mcp.stderr
+    assert [e["data"]["inbox_id"] for e in json.loads(by_mcp.stdout)["items"]] == [inbox_id]
     before = near_of(devnet, BOB)
     approved = subprocess.run(  # the user approves it, on the fresh preview: then it lands
         [sys.executable, "-m", "agent", "--home", str(home.root)]

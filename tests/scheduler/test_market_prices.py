@@ -77,7 +77,13 @@ def market(chain: FlakyChain, clock: Clock) -> ExchangeMarket:
         chain_scope="devnet@http://127.0.0.1:1",
     )
     ctx = SimpleNamespace(
-        network=network, chain=chain, tokens=Tokens(), account_id="a", market=None
+        network=network,
+        chain=chain,
+        tokens=Tokens(),
+        account_id="a",
+        market=None,
+        wrap_id=WRAP,  # ToolContext.wrap_id and require_wrap on this network
+        require_wrap=lambda needed_for: WRAP,
     )
     return ExchangeMarket(
         ctx, max_age=timedelta(seconds=30), refresh=timedelta(seconds=2), clock=clock
