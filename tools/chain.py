@@ -55,6 +55,7 @@ from tools.errors import (
     UnknownAccountError,
     ViewCallError,
 )
+from tools.key_pool import Signer, hold_free, members_of
 from tools.keys import Credentials
 from tools.nonce_ledger import NonceKey, NonceSource, ProcessNonces
 from tools.outcome import MalformedOutcomeError, TxOutcome, parse_outcome
@@ -418,7 +419,7 @@ class ChainClient:
 
     async def send(
         self,
-        creds: Credentials,
+        creds: Signer,
         spec: SignableSpec,
         *,
         raise_on_failure: bool = True,
@@ -431,17 +432,23 @@ class ChainClient:
         OutcomeUnknownError (with the hash) if its fate could not be learned. ``on_signed`` is
         called with each signed transaction before it is first sent, so that a caller can journal
         the hash and, after a crash, resolve it with :meth:`tx_status` instead of sending again
-        (:meth:`SignedTx.journal_fields` is what to record).
+        (:meth:`SignedTx.journal_fields` is what to record, the key that signed included).
+
+        ``creds`` is one key, or a :class:`~tools.key_pool.KeyPool` of the signer's keys: the
+        transaction is then signed by whichever of them is free first (tools.key_pool).
         """
-        if spec.signer_id != creds.account_id:
+        members = members_of(creds)
+        account_id = members[0].account_id
+        if spec.signer_id != account_id:
             raise InvalidTransactionError(
-                f"transaction signer {spec.signer_id} is not the key's account {creds.account_id}"
+                f"transaction signer {spec.signer_id} is not the key's account {account_id}"
             )
         failpoints.hit("before_send")
         self.requests.require(REQUESTS_TO_SEND, f"sending a transaction to {spec.receiver_id}")
-        key = self.nonce_key(creds)
-        async with self.nonces.hold(key):
-            outcome = await self._send_held(key, partial(sign_transaction, creds, spec), on_signed)
+        by_key = {self.nonce_key(member): member for member in members}
+        async with hold_free(self.nonces, list(by_key)) as key:
+            signer = by_key[key]
+            outcome = await self._send_held(key, partial(sign_transaction, signer, spec), on_signed)
         if raise_on_failure and not outcome.ok:
             raise TransactionFailedError(
                 f"transaction {outcome.tx_hash} to {spec.receiver_id} failed: "
