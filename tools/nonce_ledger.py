@@ -377,7 +377,8 @@ class NonceLedger:
 
         When another process has it, a thread blocks in flock on a duplicate of ``fd`` (one
         open file, so one lock) and wakes the loop when the kernel grants it: no polling. Given
-        up (cancelled, or after ``wait_s``), the thread lets the lock go as soon as it gets it.
+        up (cancelled, or after ``wait_s``), the lock is let go as soon as it is granted, by the
+        thread itself, so no one else waits on this event loop for it.
         """
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -387,15 +388,8 @@ class NonceLedger:
         loop = asyncio.get_running_loop()
         granted: asyncio.Future[None] = loop.create_future()
         waiter = os.dup(fd)
-
-        def settle(error: OSError | None) -> None:  # on the loop's thread
-            if error is None and granted.done():
-                fcntl.flock(waiter, fcntl.LOCK_UN)  # given up meanwhile: nobody's lock
-            elif error is not None and not granted.done():
-                granted.set_exception(error)
-            elif not granted.done():
-                granted.set_result(None)
-            os.close(waiter)
+        guard = threading.Lock()
+        state = {"wanted": True, "got": False}
 
         def wait_in_thread() -> None:
             error: OSError | None = None
@@ -403,24 +397,35 @@ class NonceLedger:
                 fcntl.flock(waiter, fcntl.LOCK_EX)
             except OSError as exc:
                 error = exc
-            try:
-                loop.call_soon_threadsafe(settle, error)
-            except RuntimeError:  # the loop is gone: so is whoever waited
-                if error is None:
-                    fcntl.flock(waiter, fcntl.LOCK_UN)
-                os.close(waiter)
+            with guard:
+                if error is None and state["wanted"]:
+                    state["got"] = True  # the lock is the waiting send's from now on
+                else:
+                    if error is None:
+                        fcntl.flock(waiter, fcntl.LOCK_UN)  # given up meanwhile: nobody's
+                    os.close(waiter)
+            with contextlib.suppress(RuntimeError):  # the loop is gone: so is the send
+                loop.call_soon_threadsafe(_settle, granted, error)
 
         threading.Thread(target=wait_in_thread, name="nonce-key-wait", daemon=True).start()
         try:
             await asyncio.wait_for(granted, self.wait_s)
-        except TimeoutError:
-            raise KeyBusyError(
-                f"another near-agent process has been sending with the key "
-                f"{key.public_key} of {key.account_id} for over {self.wait_s:.0f} s; "
-                "nothing was signed, try again",
-                account_id=key.account_id,
-                public_key=key.public_key,
-            ) from None
+        except BaseException as exc:
+            with guard:
+                state["wanted"] = False
+                if state["got"]:  # granted just now, but no one will use it
+                    fcntl.flock(waiter, fcntl.LOCK_UN)
+                    os.close(waiter)
+            if isinstance(exc, TimeoutError):
+                raise KeyBusyError(
+                    f"another near-agent process has been sending with the key "
+                    f"{key.public_key} of {key.account_id} for over {self.wait_s:.0f} s; "
+                    "nothing was signed, try again",
+                    account_id=key.account_id,
+                    public_key=key.public_key,
+                ) from None
+            raise
+        os.close(waiter)  # the lock stays held through ``fd``, the same open file
 
     def allocate(self, key: NonceKey, chain_nonce: int) -> int:
         with self._write() as conn:
@@ -491,6 +496,16 @@ class NonceLedger:
             "DO UPDATE SET last_nonce = excluded.last_nonce",
             (key.stored_network(), key.account_id, key.public_key, nonce),
         )
+
+
+def _settle(granted: asyncio.Future[None], error: OSError | None) -> None:
+    """Wake the send waiting for a key's file lock (unless it stopped waiting)."""
+    if granted.done():
+        return
+    if error is None:
+        granted.set_result(None)
+    else:
+        granted.set_exception(error)
 
 
 def _reuse(tx_hash: str, nonce: int, held_nonce: int) -> SignatureReuseError:
