@@ -110,6 +110,10 @@ def test_pool_add_is_on_chain_and_held_then_idempotent_then_removed(
     listed = agent(pool_home, "keys", "pool", "list", "--json")
     assert {k["public_key"] for k in json.loads(listed.stdout)["pool"]} == set(held)
     assert "key pool" in agent(pool_home, "keys", "list").stdout
+    status = json.loads(agent(pool_home, "status", "--json").stdout)
+    assert {p["public_key"]: p["in_use"] for p in status["key"]["pool"]} == dict.fromkeys(
+        held, True
+    )
 
     again = agent(pool_home, "keys", "pool", "add", "--count", "3", "--yes")
 
