@@ -138,7 +138,9 @@ async def add_pool_keys(
         spec = KeyTransaction(
             signer_id=account, add=tuple(FullAccessKeyGrant(e.public_key) for e in adding)
         )
-        outcome = await _send(home, ctx, spec, cid, what=f"adding {len(adding)} pool key(s)")
+        outcome = await _send(
+            home, ctx, spec, cid, what=f"adding {len(adding)} pool key(s)", tool=POOL_TOOL
+        )
         report.tx_hashes.append(outcome.tx_hash)
         for entry in adding:
             store.set_pool_state(entry, POOL_ACTIVE)
@@ -219,7 +221,12 @@ async def remove_pool_keys(
                         await holding.enter_async_context(ctx.chain.nonces.hold(key))
                 spec = KeyTransaction(signer_id=account, delete=tuple(sorted(live_keys)))
                 outcome = await _send(
-                    home, ctx, spec, cid, what=f"deleting {len(live_keys)} pool key(s)"
+                    home,
+                    ctx,
+                    spec,
+                    cid,
+                    what=f"deleting {len(live_keys)} pool key(s)",
+                    tool=POOL_TOOL,
                 )
             tx_hash = outcome.tx_hash
             report.tx_hashes.append(tx_hash)

@@ -52,6 +52,7 @@ from tools.errors import (
     RpcError,
     TransactionFailedError,
     TransientRpcError,
+    UnknownAccessKeyError,
     UnknownAccountError,
     ViewCallError,
 )
@@ -312,21 +313,29 @@ class ChainClient:
             raise ViewCallError(f"{contract_id}.{method} returned non-JSON bytes") from exc
 
     async def access_key_nonce(self, account_id: str, public_key: str) -> int:
-        result = await self.rpc(
-            "query",
-            {
-                "request_type": "view_access_key",
-                "account_id": account_id,
-                "public_key": public_key,
-                "finality": "optimistic",
-            },
+        """The key's nonce; UnknownAccessKeyError when the key is not (or no longer) one of the
+        account's (a ``query`` error, or nearcore's UNKNOWN_ACCESS_KEY)."""
+        gone = UnknownAccessKeyError(
+            f"the key {public_key} is not an access key of {account_id}", account_id=account_id
         )
+        try:
+            result = await self.rpc(
+                "query",
+                {
+                    "request_type": "view_access_key",
+                    "account_id": account_id,
+                    "public_key": public_key,
+                    "finality": "optimistic",
+                },
+            )
+        except RpcError as exc:
+            if exc.details.get("cause") == "UNKNOWN_ACCESS_KEY":
+                raise gone from exc
+            raise
         if not isinstance(result, Mapping):
             raise RpcError(f"the node answered view_access_key with {short(result)}")
         if result.get("error"):
-            raise InvalidTransactionError(
-                f"the key {public_key} is not an access key of {account_id}", account_id=account_id
-            )
+            raise gone
         if "nonce" not in result:
             raise RpcError(f"the node's view of the key of {account_id} has no nonce")
         return parse_uint(result["nonce"], "the access key nonce", limit=U64_MAX)

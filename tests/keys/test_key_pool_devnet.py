@@ -8,6 +8,8 @@ concurrent `do` runs each sign with a key of their own, each transfer landing ex
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -15,6 +17,7 @@ import stat
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,7 @@ import pytest
 import yaml
 
 from agent.demo import demo_grants
-from agent.home import Home
+from agent.home import Home, user_state_dir
 from agent.setup_home import write_config
 from devnet.server import RunningDevnet
 from memory.audit import AuditKind, AuditLog
@@ -31,6 +34,7 @@ from tests.devnet.helpers import balance, rpc
 from tests.support.gate import Gate, release_together
 from tests.support.grants import give_home_grants
 from tools.failpoints import ENV, WAIT_ENV
+from tools.nonce_ledger import LOCKS_DIR, NonceKey
 
 ALICE = "alice.test.near"
 BOB = "bob.test.near"
@@ -249,3 +253,46 @@ def test_concurrent_do_runs_sign_with_keys_of_their_own(
         status = rpc(fresh_devnet, "tx", {"tx_hash": entry["tx_hash"], "sender_account_id": ALICE})
         assert status["result"]["transaction"]["public_key"] == entry["public_key"]
         assert "SuccessValue" in status["result"]["status"]
+
+
+@contextlib.contextmanager
+def another_process_sends_with(devnet: RunningDevnet, public_key: str) -> Iterator[None]:
+    """Hold a key's lock in the user's nonce ledger, as a send under way in another process."""
+    key = NonceKey(devnet.rpc_url, ALICE, public_key)
+    locks = user_state_dir() / LOCKS_DIR
+    locks.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(locks / f"{key.digest()}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.slow
+def test_a_send_signed_by_a_removed_pool_key_is_released_by_reconcile(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    (main,) = onchain_keys(fresh_devnet)
+    added = agent(pool_home, "keys", "pool", "add", "--count", "1", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    (pool_key,) = stored_pool(pool_home)
+    with another_process_sends_with(fresh_devnet, main):  # so the run signs with the pool key
+        crashed = agent(
+            pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes", env={ENV: "after_sign"}
+        )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
+    with AuditLog(pool_home.audit_db) as log:
+        (journalled,) = [
+            e for e in log.entries(kind=AuditKind.TX_SUBMITTED) if e.data["receiver_id"] == BOB
+        ]
+    assert journalled.data["public_key"] == pool_key
+
+    removed = agent(pool_home, "keys", "pool", "remove", "--yes")
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    recovered = agent(pool_home, "reconcile")
+
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert "still able to land" not in recovered.stdout  # its key is gone: it never can
+    assert "released" in recovered.stdout, recovered.stdout
+    assert "Nothing to recover." in agent(pool_home, "reconcile").stdout

@@ -23,6 +23,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from tests.support.fake_chain import FakeChain, envelope, rpc_error
+from tools.errors import UnknownAccessKeyError
 from tools.key_pool import KeyPool, hold_free, members_of
 from tools.keypair import KeyPair
 from tools.keys import Credentials
@@ -190,3 +192,26 @@ def test_a_pool_is_one_account_and_each_key_once() -> None:
         KeyPool((Credentials("alice.test.near", one), Credentials("bob.test.near", two)))
     with pytest.raises(Exception, match="each key once"):
         KeyPool((Credentials("alice.test.near", one), Credentials("alice.test.near", one)))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        rpc_error("UNKNOWN_ACCESS_KEY", {"public_key": "ed25519:gone"}),  # nearcore
+        envelope({"error": "access key ed25519:gone does not exist while viewing", "logs": []}),
+    ],
+)
+def test_a_deleted_key_reads_as_unknown_whichever_way_the_node_says_it(answer: dict) -> None:
+    """Reconcile releases what a removed pool key signed on this error, so both spellings of
+    "no such key" must give it (and nothing else may)."""
+
+    async def main() -> None:
+        node = FakeChain(replies={"view_access_key": answer})
+        chain = node.client(timeout_s=5, retries=0)
+        try:
+            with pytest.raises(UnknownAccessKeyError, match="is not an access key"):
+                await chain.access_key_nonce("alice.test.near", "ed25519:gone")
+        finally:
+            await chain.close()
+
+    asyncio.run(main())
