@@ -455,9 +455,23 @@ class ChainClient:
         failpoints.hit("before_send")
         self.requests.require(REQUESTS_TO_SEND, f"sending a transaction to {spec.receiver_id}")
         by_key = {self.nonce_key(member): member for member in members}
-        async with hold_free(self.nonces, list(by_key)) as key:
-            signer = by_key[key]
-            outcome = await self._send_held(key, partial(sign_transaction, signer, spec), on_signed)
+        while True:
+            async with hold_free(self.nonces, list(by_key)) as key:
+                signer = by_key[key]
+                try:
+                    outcome = await self._send_held(
+                        key, partial(sign_transaction, signer, spec), on_signed
+                    )
+                    break
+                except UnknownAccessKeyError:
+                    if len(by_key) == 1:
+                        raise
+                    # a pool key removed from the account since this process read its keys:
+                    # nothing was signed with it, so another key of the pool signs instead
+                    log.warning(
+                        "key %s is gone from %s; signing with another", key.public_key, account_id
+                    )
+                    del by_key[key]
         if raise_on_failure and not outcome.ok:
             raise TransactionFailedError(
                 f"transaction {outcome.tx_hash} to {spec.receiver_id} failed: "

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from tests.support.fake_chain import FakeChain, envelope, rpc_error
+from tests.tools.test_chain import transfer
 from tools.errors import UnknownAccessKeyError
 from tools.key_pool import KeyPool, hold_free, members_of
 from tools.keypair import KeyPair
@@ -211,6 +212,32 @@ def test_a_deleted_key_reads_as_unknown_whichever_way_the_node_says_it(answer: d
         try:
             with pytest.raises(UnknownAccessKeyError, match="is not an access key"):
                 await chain.access_key_nonce("alice.test.near", "ed25519:gone")
+        finally:
+            await chain.close()
+
+    asyncio.run(main())
+
+
+def test_a_pool_key_removed_from_the_account_is_passed_over_unsigned() -> None:
+    """A process that read its pool before a `keys pool remove` signs with another key."""
+
+    async def main() -> None:
+        gone, live = KeyPair.generate(), KeyPair.generate()
+        node = FakeChain(
+            balances={"alice.test.near": 10**25, "bob.test.near": 0},
+            nonces={("alice.test.near", live.public_key): 7},
+        )
+        chain = node.client(timeout_s=5, retries=0)
+        pool = KeyPool((Credentials("alice.test.near", gone), Credentials("alice.test.near", live)))
+        signed: list[str] = []
+        try:
+            outcome = await chain.send(
+                pool, transfer(5), on_signed=lambda tx: signed.append(tx.public_key)
+            )
+            assert outcome.ok and node.balances["bob.test.near"] == 5
+            assert signed == [live.public_key]  # nothing was ever signed with the gone key
+            with pytest.raises(UnknownAccessKeyError):  # a lone key that is gone still says so
+                await chain.send(Credentials("alice.test.near", gone), transfer(5))
         finally:
             await chain.close()
 
