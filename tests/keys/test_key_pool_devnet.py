@@ -296,3 +296,22 @@ def test_a_send_signed_by_a_removed_pool_key_is_released_by_reconcile(
     assert "still able to land" not in recovered.stdout  # its key is gone: it never can
     assert "released" in recovered.stdout, recovered.stdout
     assert "Nothing to recover." in agent(pool_home, "reconcile").stdout
+
+
+@pytest.mark.parametrize("answer", ["n\n", ""])  # a "no", and no terminal to answer on
+def test_pool_add_shows_the_keys_and_asks_first(
+    pool_home: Home, fresh_devnet: RunningDevnet, answer: str
+) -> None:
+    before = onchain_keys(fresh_devnet)
+    asked = subprocess.run(
+        _command(pool_home, "keys", "pool", "add", "--count", "2"),
+        env=_env(),
+        input=answer,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    assert "add 2 full-access key(s) to alice.test.near in one transaction" in asked.stdout
+    assert "Nothing was changed." in asked.stdout
+    assert stored_pool(pool_home) == {} and onchain_keys(fresh_devnet) == before
