@@ -34,6 +34,7 @@ from tests.devnet.helpers import balance, rpc
 from tests.support.gate import Gate, release_together
 from tests.support.grants import give_home_grants
 from tools.failpoints import ENV, WAIT_ENV
+from tools.key_sealing import PASSPHRASE_ENV
 from tools.nonce_ledger import LOCKS_DIR, NonceKey
 
 ALICE = "alice.test.near"
@@ -315,3 +316,22 @@ def test_pool_add_shows_the_keys_and_asks_first(
     assert "add 2 full-access key(s) to alice.test.near in one transaction" in asked.stdout
     assert "Nothing was changed." in asked.stdout
     assert stored_pool(pool_home) == {} and onchain_keys(fresh_devnet) == before
+
+
+@pytest.mark.slow
+def test_pool_keys_are_sealed_like_every_key_of_an_encrypted_keystore(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    secret = {PASSPHRASE_ENV: "correct horse battery staple"}
+    sealed = agent(pool_home, "keys", "encrypt", env=secret)
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
+
+    added = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes", env=secret)
+
+    assert added.returncode == 0, added.stdout + added.stderr
+    held = stored_pool(pool_home)
+    assert len(held) == 2
+    assert all("encrypted" in body and "private_key" not in body for body in held.values())
+    paid = agent(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes", env=secret)
+    assert paid.returncode == 0, paid.stdout + paid.stderr
+    assert "transfer: done" in paid.stdout
