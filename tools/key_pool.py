@@ -120,7 +120,10 @@ async def _first_granted(nonces: NonceSource, keys: Sequence[NonceKey]) -> Async
             if isinstance(outcome, contextlib.AsyncExitStack):
                 await outcome.aclose()  # granted too late: someone else may have it now
     if winner is None:
-        failed = [t.exception() for t in waits if not t.cancelled() and t.exception()]
-        raise failed[0] if failed else asyncio.CancelledError()
+        for task in waits:
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
+        raise asyncio.CancelledError()
     async with winner.result():
         yield waits[winner]

@@ -27,8 +27,9 @@ transactions in nonce order and refuses a nonce at or below the key's current on
 signatures in flight on one key gain nothing: when the higher nonce lands first, the lower one
 is refused and must be signed again (a wasted signature, another journalled hash for reconcile
 to resolve, another round trip). One transaction in flight per key is what the in-process lock
-always gave; concurrency comes from more keys (a pool of access keys), which is why everything
-here is keyed by (network endpoint, account, public key), never by account alone.
+always gave; concurrency comes from more keys (an account's key pool, tools.key_pool, which
+takes whichever key ``try_hold`` finds free), which is why everything here is keyed by (network
+endpoint, account, public key), never by account alone.
 
 ``ProcessNonces`` is the fallback without a state folder (bare library use): the same
 interface, unique within this process only, as the adapter always was.
