@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from agent.cli_group import command_group
+from agent.cli_key_pool import pool_app
 
 if TYPE_CHECKING:
     from agent.home import Home
@@ -25,6 +26,7 @@ keys_app = command_group(
     no_args_is_help=True,
     add_completion=False,
 )
+keys_app.add_typer(pool_app, name="pool")
 
 
 def _fail(message: str) -> NoReturn:
@@ -129,7 +131,9 @@ def list_keys(
         return
     typer.echo(f"keystore {home.keys_dir} ({'encrypted' if store.encrypted else 'plain'})")
     for e in entries:
-        if e.permission is None:
+        if e.pool:
+            scope = "full access, key pool" + ("" if e.pool_active else " (pending: not used yet)")
+        elif e.permission is None:
             scope = "full access"
         else:
             allowance = (
@@ -157,6 +161,7 @@ def _key_json(entry: KeyEntry) -> dict[str, Any]:
         "path": str(entry.path),
         "encrypted": entry.encrypted,
         "full_access": permission is None,
+        "pool": entry.pool or None,  # a key of the account's key pool: "active" or "pending"
         "permission": None
         if permission is None
         else {

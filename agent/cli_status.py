@@ -112,6 +112,14 @@ def render(facts: AgentStatus) -> list[str]:
             lines.append(f"key        public key {k.public_key} in {k.kept_at} ({sealed})")
         if k.error:
             lines.append(f"key        PROBLEM: {k.error}")
+        if k.pool:
+            in_use = sum(1 for p in k.pool if p.in_use)
+            pending = len(k.pool) - in_use
+            waiting = f", {pending} pending (not on chain)" if pending else ""
+            lines.append(
+                f"key pool   {in_use} more full-access key(s) sign in parallel{waiting}"
+                " (`near-agent keys pool list`)"
+            )
     if not facts.grants:
         lines.append("grants     none: the agent may do nothing (`near-agent grants add FILE`)")
     for g in facts.grants:

@@ -165,11 +165,18 @@ def _audit(home: Home, kind: AuditKind, data: dict[str, Any], cid: str | None = 
 
 
 async def _send(
-    home: Home, ctx: ToolContext, spec: SignableSpec, cid: str, *, what: str | None = None
+    home: Home,
+    ctx: ToolContext,
+    spec: SignableSpec,
+    cid: str,
+    *,
+    what: str | None = None,
+    tool: str = ONCHAIN_TOOL,
 ) -> TxOutcome:
     """Send one key or account transaction, journalled like the executor's: each signed hash is
-    written to the audit log (tx_submitted) before it leaves, so a crash can be resolved by hash.
-    A failure raises TransactionFailedError, saying ``what`` failed when given."""
+    written to the audit log (tx_submitted, under the command ``tool``) before it leaves, so a
+    crash can be resolved by hash. A failure raises TransactionFailedError, saying ``what``
+    failed when given."""
 
     def journal(signed: SignedTx) -> None:
         with AuditLog(home.audit_db) as log:
@@ -178,7 +185,7 @@ async def _send(
                 actor="user",
                 correlation_id=cid,
                 data=signed.journal_fields(),
-                tool=ONCHAIN_TOOL,
+                tool=tool,
                 status="signed",
             )
 

@@ -35,7 +35,7 @@ from policies.engine import PolicyEngine
 from policies.store import ReservationResolved, ReservationRow
 from policies.windows import to_us
 from tools.chain import ChainClient
-from tools.errors import ToolError
+from tools.errors import ToolError, UnknownAccessKeyError, UnknownAccountError
 
 Verdict = Literal["settled", "released", "pending"]
 RELEASE_REASON = "reconciled: nothing reached the chain"
@@ -201,6 +201,8 @@ async def _can_still_land(chain: ChainClient, journalled: dict) -> bool:
         return False  # journalled before nonces were recorded: treat as the node says
     try:
         current = await chain.access_key_nonce(journalled.get("signer_id", ""), key)
+    except (UnknownAccessKeyError, UnknownAccountError):
+        return False  # the key (a removed pool key) or its account is gone: it never can
     except ToolError:
         return True  # cannot tell: keep the budget reserved
     return current < nonce

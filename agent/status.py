@@ -68,6 +68,13 @@ class AccountStatus(_Model):
     error: str | None = None  # balances could not be read
 
 
+class PoolKeyStatus(_Model):
+    """One key of the account's key pool (tools.key_pool)."""
+
+    public_key: str
+    in_use: bool  # its AddKey landed; False: stored, not on chain yet
+
+
 class KeyStatus(_Model):
     """The key the agent signs with; its secret is never read here (no passphrase asked)."""
 
@@ -75,6 +82,8 @@ class KeyStatus(_Model):
     kept_at: str | None = None  # the key file's path
     encrypted: bool | None = None
     error: str | None = None  # missing, unreadable, or readable by others
+    # the account's key pool: further full-access keys, so actions sign in parallel
+    pool: list[PoolKeyStatus] = []
 
 
 class WindowBudget(_Model):
@@ -330,7 +339,7 @@ def _chain_parts(
             network=config.network, error=exc.message, how_to_start=_start(home, config)
         )
         return node, account, KeyStatus(error="the network is not configured")
-    key = _key(config, network)
+    key = _key(config, network).model_copy(update=_pool(home, config.account_id))
     node = NodeStatus(
         network=config.network,
         rpc_url=network.rpc_url,
@@ -350,6 +359,20 @@ def devnet_start_command(home: Home) -> str:
     """The command that starts this home's devnet (``--home`` named unless it is the default)."""
     default = Home.resolve(Path.home() / ".near-agent").root
     return DEVNET_START if home.root == default else f"near-agent --home {home.root} devnet"
+
+
+def _pool(home: Home, account_id: str) -> dict[str, Any]:
+    """The account's pool keys in HOME/keys (read without opening a secret)."""
+    from tools.keystore import Keystore
+
+    entries = Keystore(home.keys_dir).entries()
+    return {
+        "pool": [
+            PoolKeyStatus(public_key=e.public_key, in_use=e.pool_active)
+            for e in entries
+            if e.account_id == account_id and e.pool
+        ]
+    }
 
 
 def _key(config: Any, network: Any) -> KeyStatus:

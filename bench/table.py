@@ -381,6 +381,32 @@ SPECS: dict[str, Spec] = {
         },
         repeats=1,
     ),
+    "signing_bench": Spec(
+        module="signing_bench",
+        # 16 transfers at once, blocks every 0.1 s: about 15 s a run
+        quick=("--transfers", "16", "--block-interval", "0.1", "--json"),
+        full=("--json",),
+        parse=json_or(lambda _: {}),
+        units={
+            **{f"wall_s_at_{k}": "s" for k in (1, 2, 4, 8)},
+            **{f"speedup_at_{k}": "x" for k in (1, 2, 4, 8)},
+            **{f"nonce_errors_at_{k}": "refused" for k in (1, 2, 4, 8)},
+            **{f"failed_at_{k}": "transfers" for k in (1, 2, 4, 8)},
+            **{f"duplicate_sends_at_{k}": "hashes" for k in (1, 2, 4, 8)},
+            **{f"balance_off_at_{k}": "yoctoNEAR" for k in (1, 2, 4, 8)},
+            "baseline_wall_s_one_key": "s",
+        },
+        targets={
+            "speedup_at_4": Target(">=", 3.0, ">= 3x one key (about 4x)"),
+            **{f"nonce_errors_at_{k}": Target("<=", 0, "0") for k in (1, 2, 4, 8)},
+            **{f"failed_at_{k}": Target("<=", 0, "0") for k in (1, 2, 4, 8)},
+            **{f"duplicate_sends_at_{k}": Target("<=", 0, "0") for k in (1, 2, 4, 8)},
+            **{
+                f"balance_off_at_{k}": Target("<=", 0, "0 (each landed once)") for k in (1, 2, 4, 8)
+            },
+        },
+        ratios={"wall_s_at_*": ("baseline_wall_s_one_key",)},
+    ),
     "scheduler_bench": Spec(
         module="scheduler_bench",
         quick=("--strategies", "1000", "10000", "--seconds", "6"),

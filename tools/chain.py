@@ -52,9 +52,11 @@ from tools.errors import (
     RpcError,
     TransactionFailedError,
     TransientRpcError,
+    UnknownAccessKeyError,
     UnknownAccountError,
     ViewCallError,
 )
+from tools.key_pool import Signer, hold_free, members_of
 from tools.keys import Credentials
 from tools.nonce_ledger import NonceKey, NonceSource, ProcessNonces
 from tools.outcome import MalformedOutcomeError, TxOutcome, parse_outcome
@@ -311,21 +313,29 @@ class ChainClient:
             raise ViewCallError(f"{contract_id}.{method} returned non-JSON bytes") from exc
 
     async def access_key_nonce(self, account_id: str, public_key: str) -> int:
-        result = await self.rpc(
-            "query",
-            {
-                "request_type": "view_access_key",
-                "account_id": account_id,
-                "public_key": public_key,
-                "finality": "optimistic",
-            },
+        """The key's nonce; UnknownAccessKeyError when the key is not (or no longer) one of the
+        account's (a ``query`` error, or nearcore's UNKNOWN_ACCESS_KEY)."""
+        gone = UnknownAccessKeyError(
+            f"the key {public_key} is not an access key of {account_id}", account_id=account_id
         )
+        try:
+            result = await self.rpc(
+                "query",
+                {
+                    "request_type": "view_access_key",
+                    "account_id": account_id,
+                    "public_key": public_key,
+                    "finality": "optimistic",
+                },
+            )
+        except RpcError as exc:
+            if exc.details.get("cause") == "UNKNOWN_ACCESS_KEY":
+                raise gone from exc
+            raise
         if not isinstance(result, Mapping):
             raise RpcError(f"the node answered view_access_key with {short(result)}")
         if result.get("error"):
-            raise InvalidTransactionError(
-                f"the key {public_key} is not an access key of {account_id}", account_id=account_id
-            )
+            raise gone
         if "nonce" not in result:
             raise RpcError(f"the node's view of the key of {account_id} has no nonce")
         return parse_uint(result["nonce"], "the access key nonce", limit=U64_MAX)
@@ -418,7 +428,7 @@ class ChainClient:
 
     async def send(
         self,
-        creds: Credentials,
+        creds: Signer,
         spec: SignableSpec,
         *,
         raise_on_failure: bool = True,
@@ -431,17 +441,37 @@ class ChainClient:
         OutcomeUnknownError (with the hash) if its fate could not be learned. ``on_signed`` is
         called with each signed transaction before it is first sent, so that a caller can journal
         the hash and, after a crash, resolve it with :meth:`tx_status` instead of sending again
-        (:meth:`SignedTx.journal_fields` is what to record).
+        (:meth:`SignedTx.journal_fields` is what to record, the key that signed included).
+
+        ``creds`` is one key, or a :class:`~tools.key_pool.KeyPool` of the signer's keys: the
+        transaction is then signed by whichever of them is free first (tools.key_pool).
         """
-        if spec.signer_id != creds.account_id:
+        members = members_of(creds)
+        account_id = members[0].account_id
+        if spec.signer_id != account_id:
             raise InvalidTransactionError(
-                f"transaction signer {spec.signer_id} is not the key's account {creds.account_id}"
+                f"transaction signer {spec.signer_id} is not the key's account {account_id}"
             )
         failpoints.hit("before_send")
         self.requests.require(REQUESTS_TO_SEND, f"sending a transaction to {spec.receiver_id}")
-        key = self.nonce_key(creds)
-        async with self.nonces.hold(key):
-            outcome = await self._send_held(key, partial(sign_transaction, creds, spec), on_signed)
+        by_key = {self.nonce_key(member): member for member in members}
+        while True:
+            async with hold_free(self.nonces, list(by_key)) as key:
+                signer = by_key[key]
+                try:
+                    outcome = await self._send_held(
+                        key, partial(sign_transaction, signer, spec), on_signed
+                    )
+                    break
+                except UnknownAccessKeyError:
+                    if len(by_key) == 1:
+                        raise
+                    # a pool key removed from the account since this process read its keys:
+                    # nothing was signed with it, so another key of the pool signs instead
+                    log.warning(
+                        "key %s is gone from %s; signing with another", key.public_key, account_id
+                    )
+                    del by_key[key]
         if raise_on_failure and not outcome.ok:
             raise TransactionFailedError(
                 f"transaction {outcome.tx_hash} to {spec.receiver_id} failed: "

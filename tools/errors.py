@@ -120,6 +120,12 @@ class InvalidTransactionError(ToolError):
     code = "invalid_transaction"
 
 
+class UnknownAccessKeyError(InvalidTransactionError):
+    """The key is not (or no longer) an access key of the account: nothing it signs can land."""
+
+    code = "unknown_access_key"
+
+
 class TransactionFailedError(ToolError):
     """The transaction or one of its receipts failed. ``outcome`` is the parsed final outcome."""
 

@@ -7,7 +7,9 @@ held in memory: files are written whole, with mode 0600, holding ciphertext when
 
 A key file is near-cli's ``{"account_id", "public_key", "private_key"}`` or, encrypted,
 ``{"account_id", "public_key", "encrypted": {...}}``; either may carry ``permission`` (a
-function-call key's receiver, methods and allowance; absent means full access).
+function-call key's receiver, methods and allowance; absent means full access) and ``pool``
+(a further full-access key of the account's key pool, tools.key_pool: ``pending`` from when its
+secret is written until the transaction adding it lands, ``active`` after).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,9 @@ from tools.keys import check_permissions, load_credentials
 
 MARKER = "keystore.json"
 PassphraseSource = Callable[[], str]
+POOL_PENDING = "pending"  # the secret is held; the key may not be on chain yet
+POOL_ACTIVE = "active"  # on chain: the key ring signs with it
+POOL_STATES = (POOL_PENDING, POOL_ACTIVE)
 
 
 def write_private_file(path: Path, body: Mapping[str, Any]) -> None:
@@ -92,10 +97,15 @@ class KeyEntry:
     encrypted: bool
     permission: FunctionCallPermission | None = None  # None = full access
     note: str = ""
+    pool: str = ""  # "" = not a pool key, else one of POOL_STATES
 
     @property
     def full_access(self) -> bool:
         return self.permission is None
+
+    @property
+    def pool_active(self) -> bool:
+        return self.pool == POOL_ACTIVE
 
 
 @dataclass
@@ -154,15 +164,24 @@ class Keystore:
                 permission=entry.permission,
                 note=entry.note,
                 path=entry.path,
+                pool=entry.pool,
             )
 
     def path_for(
-        self, account_id: str, public_key: str, permission: FunctionCallPermission | None
+        self,
+        account_id: str,
+        public_key: str,
+        permission: FunctionCallPermission | None,
+        *,
+        pool: bool = False,
     ) -> Path:
-        """One file per full-access account; function-call keys are also named by their key."""
+        """One file for an account's main full-access key; pool keys and function-call keys
+        are also named by their key."""
+        tag = public_key.removeprefix("ed25519:")[:12]
+        if pool:
+            return self.root / f"{account_id}.pool.{tag}.json"
         if permission is None:
             return self.root / f"{account_id}.json"
-        tag = public_key.removeprefix("ed25519:")[:12]
         return self.root / f"{account_id}.fc.{permission.receiver_id}.{tag}.json"
 
     def store(
@@ -173,9 +192,13 @@ class Keystore:
         permission: FunctionCallPermission | None = None,
         note: str = "",
         path: Path | None = None,
+        pool: str = "",
     ) -> KeyEntry:
-        """Write one key (sealed when the keystore is encrypted); returns its description."""
-        target = path or self.path_for(account_id, pair.public_key, permission)
+        """Write one key (sealed when the keystore is encrypted); returns its description.
+        ``pool`` (one of POOL_STATES) stores a full-access key of the account's pool."""
+        if pool and (pool not in POOL_STATES or permission is not None):
+            raise CredentialsError(f"a pool key is a full-access key in state {POOL_STATES}")
+        target = path or self.path_for(account_id, pair.public_key, permission, pool=bool(pool))
         body: dict[str, Any] = {"account_id": account_id, "public_key": pair.public_key}
         if self.encrypted:
             body["encrypted"] = seal(
@@ -189,8 +212,22 @@ class Keystore:
             body["permission"] = permission.to_json()
         if note:
             body["note"] = note
+        if pool:
+            body["pool"] = pool
         write_private_file(target, body)
-        return KeyEntry(target, account_id, pair.public_key, "encrypted" in body, permission, note)
+        return KeyEntry(
+            target, account_id, pair.public_key, "encrypted" in body, permission, note, pool
+        )
+
+    def set_pool_state(self, entry: KeyEntry, state: str) -> KeyEntry:
+        """Mark a pool key ``state`` (rewriting its file whole; the secret is not opened)."""
+        if not entry.pool or state not in POOL_STATES:
+            raise CredentialsError(f"{entry.path} is not a pool key, or {state!r} no pool state")
+        check_permissions(entry.path)
+        raw = json.loads(entry.path.read_text())
+        raw["pool"] = state
+        write_private_file(entry.path, raw)
+        return replace(entry, pool=state)
 
     def entries(self) -> list[KeyEntry]:
         """Every stored key, read without decrypting anything."""
@@ -211,6 +248,7 @@ class Keystore:
                         encrypted=is_encrypted_file(raw),
                         permission=FunctionCallPermission.from_json(perm) if perm else None,
                         note=str(raw.get("note", "")),
+                        pool=_pool_state(raw),
                     )
                 )
             except (OSError, ValueError, KeyError, TypeError):
@@ -230,3 +268,12 @@ class Keystore:
 
     def remove(self, entry: KeyEntry) -> None:
         entry.path.unlink(missing_ok=True)
+
+
+def _pool_state(raw: Mapping[str, Any]) -> str:
+    """A file's pool state; a value this version does not know is read as pending (never
+    signed with), and a function-call key is never a pool key."""
+    state = raw.get("pool")
+    if not state or raw.get("permission"):
+        return ""
+    return state if state in POOL_STATES else POOL_PENDING

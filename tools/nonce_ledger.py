@@ -27,8 +27,9 @@ transactions in nonce order and refuses a nonce at or below the key's current on
 signatures in flight on one key gain nothing: when the higher nonce lands first, the lower one
 is refused and must be signed again (a wasted signature, another journalled hash for reconcile
 to resolve, another round trip). One transaction in flight per key is what the in-process lock
-always gave; concurrency comes from more keys (a pool of access keys), which is why everything
-here is keyed by (network endpoint, account, public key), never by account alone.
+always gave; concurrency comes from more keys (an account's key pool, tools.key_pool, which
+takes whichever key ``try_hold`` finds free), which is why everything here is keyed by (network
+endpoint, account, public key), never by account alone.
 
 ``ProcessNonces`` is the fallback without a state folder (bare library use): the same
 interface, unique within this process only, as the adapter always was.
@@ -42,9 +43,10 @@ import fcntl
 import hashlib
 import os
 import sqlite3
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -145,11 +147,20 @@ def _usable(path: Path) -> Iterator[None]:
         raise UnusableLedger(path, str(exc)) from exc
 
 
+Release = Callable[[], None]
+"""Lets go of a key taken with ``try_hold``."""
+
+
 class NonceSource(Protocol):
     """What the chain adapter needs to give every signature its own nonce."""
 
     def hold(self, key: NonceKey) -> contextlib.AbstractAsyncContextManager[None]:
         """The key, exclusively, for one whole send."""
+        ...
+
+    async def try_hold(self, key: NonceKey) -> Release | None:
+        """The key, exclusively, if it is free right now (never waits); None when it is not.
+        (How tools.key_pool takes whichever key of a pool is free.)"""
         ...
 
     def allocate(self, key: NonceKey, chain_nonce: int) -> int:
@@ -181,6 +192,16 @@ def _loop_lock(key: NonceKey) -> asyncio.Lock:
     return lock
 
 
+async def _try_loop_lock(key: NonceKey) -> asyncio.Lock | None:
+    """The key's in-process lock if nobody holds or awaits it; acquiring a free lock does not
+    suspend, so nothing can take it between the look and the take."""
+    lock = _loop_lock(key)
+    if lock.locked():
+        return None
+    await lock.acquire()
+    return lock
+
+
 class ProcessNonces:
     """Unique within this process only: for use without an agent home."""
 
@@ -192,6 +213,10 @@ class ProcessNonces:
     async def hold(self, key: NonceKey) -> AsyncIterator[None]:
         async with _loop_lock(key):
             yield
+
+    async def try_hold(self, key: NonceKey) -> Release | None:
+        lock = await _try_loop_lock(key)
+        return None if lock is None else lock.release
 
     def allocate(self, key: NonceKey, chain_nonce: int) -> int:
         last = self._last.get(key, 0)
@@ -304,13 +329,16 @@ class NonceLedger:
             finally:
                 conn.close()
 
+    def _open_lock_file(self, key: NonceKey) -> int:
+        self._ensure_locks_dir()
+        lock_file = self.locks_dir / f"{key.digest()}.lock"
+        with _usable(lock_file):
+            return os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+
     @contextlib.asynccontextmanager
     async def hold(self, key: NonceKey) -> AsyncIterator[None]:
         async with _loop_lock(key):
-            self._ensure_locks_dir()
-            lock_file = self.locks_dir / f"{key.digest()}.lock"
-            with _usable(lock_file):
-                fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._open_lock_file(key)
             try:
                 await self._flock(fd, key)
                 try:
@@ -320,25 +348,85 @@ class NonceLedger:
             finally:
                 os.close(fd)
 
-    async def _flock(self, fd: int, key: NonceKey) -> None:
-        """Take the key's file lock without blocking the event loop (and so cancellably)."""
-        deadline = time.monotonic() + self.wait_s
-        pause = 0.005
-        while True:
+    async def try_hold(self, key: NonceKey) -> Release | None:
+        lock = await _try_loop_lock(key)
+        if lock is None:
+            return None
+        try:
+            fd = self._open_lock_file(key)
+        except BaseException:
+            lock.release()
+            raise
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another process sends with it
+            os.close(fd)
+            lock.release()
+            return None
+
+        def release() -> None:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise KeyBusyError(
-                        f"another near-agent process has been sending with the key "
-                        f"{key.public_key} of {key.account_id} for over {self.wait_s:.0f} s; "
-                        "nothing was signed, try again",
-                        account_id=key.account_id,
-                        public_key=key.public_key,
-                    ) from None
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.05)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+                lock.release()
+
+        return release
+
+    async def _flock(self, fd: int, key: NonceKey) -> None:
+        """Take the key's file lock without blocking the event loop, and cancellably.
+
+        When another process has it, a thread blocks in flock on a duplicate of ``fd`` (one
+        open file, so one lock) and wakes the loop when the kernel grants it: no polling. Given
+        up (cancelled, or after ``wait_s``), the lock is let go as soon as it is granted, by the
+        thread itself, so no one else waits on this event loop for it.
+        """
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        loop = asyncio.get_running_loop()
+        granted: asyncio.Future[None] = loop.create_future()
+        waiter = os.dup(fd)
+        guard = threading.Lock()
+        state = {"wanted": True, "got": False}
+
+        def wait_in_thread() -> None:
+            error: OSError | None = None
+            try:
+                fcntl.flock(waiter, fcntl.LOCK_EX)
+            except OSError as exc:
+                error = exc
+            with guard:
+                if error is None and state["wanted"]:
+                    state["got"] = True  # the lock is the waiting send's from now on
+                else:
+                    if error is None:
+                        fcntl.flock(waiter, fcntl.LOCK_UN)  # given up meanwhile: nobody's
+                    os.close(waiter)
+            with contextlib.suppress(RuntimeError):  # the loop is gone: so is the send
+                loop.call_soon_threadsafe(_settle, granted, error)
+
+        threading.Thread(target=wait_in_thread, name="nonce-key-wait", daemon=True).start()
+        try:
+            await asyncio.wait_for(granted, self.wait_s)
+        except BaseException as exc:
+            with guard:
+                state["wanted"] = False
+                if state["got"]:  # granted just now, but no one will use it
+                    fcntl.flock(waiter, fcntl.LOCK_UN)
+                    os.close(waiter)
+            if isinstance(exc, TimeoutError):
+                raise KeyBusyError(
+                    f"another near-agent process has been sending with the key "
+                    f"{key.public_key} of {key.account_id} for over {self.wait_s:.0f} s; "
+                    "nothing was signed, try again",
+                    account_id=key.account_id,
+                    public_key=key.public_key,
+                ) from None
+            raise
+        os.close(waiter)  # the lock stays held through ``fd``, the same open file
 
     def allocate(self, key: NonceKey, chain_nonce: int) -> int:
         with self._write() as conn:
@@ -409,6 +497,16 @@ class NonceLedger:
             "DO UPDATE SET last_nonce = excluded.last_nonce",
             (key.stored_network(), key.account_id, key.public_key, nonce),
         )
+
+
+def _settle(granted: asyncio.Future[None], error: OSError | None) -> None:
+    """Wake the send waiting for a key's file lock (unless it stopped waiting)."""
+    if granted.done():
+        return
+    if error is None:
+        granted.set_result(None)
+    else:
+        granted.set_exception(error)
 
 
 def _reuse(tx_hash: str, nonce: int, held_nonce: int) -> SignatureReuseError:

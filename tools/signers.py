@@ -18,6 +18,7 @@ from typing import Any
 from tools.action import FunctionCallSpec, TransactionSpec
 from tools.chain import ChainClient
 from tools.errors import CredentialsError, InvalidTransactionError
+from tools.key_pool import KeyPool, Signer
 from tools.keys import Credentials
 from tools.keystore import FunctionCallPermission, Keystore
 from tools.outcome import TxOutcome
@@ -57,10 +58,12 @@ class FunctionCallKey:
 
 @dataclass
 class KeyRing:
-    """The keys this agent holds: full-access ones per account, plus function-call keys."""
+    """The keys this agent holds: full-access ones per account (the main key, plus the keys of
+    its pool, if any: tools.key_pool), plus function-call keys."""
 
     full_access: dict[str, Credentials] = field(default_factory=dict, repr=False)
     function_call: list[FunctionCallKey] = field(default_factory=list)
+    pool_keys: dict[str, list[Credentials]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, *credentials: Credentials | None) -> KeyRing:
@@ -68,6 +71,23 @@ class KeyRing:
 
     def add_full_access(self, credentials: Credentials) -> None:
         self.full_access[credentials.account_id] = credentials
+
+    def add_pool_key(self, credentials: Credentials) -> None:
+        """One more full-access key of its account, used in turn with the main key."""
+        held = self.pool_keys.setdefault(credentials.account_id, [])
+        if all(c.public_key != credentials.public_key for c in held):
+            held.append(credentials)
+
+    def signer_for(self, creds: Credentials) -> Signer:
+        """What to send with when ``for_spec`` chose ``creds``: the account's whole pool when
+        ``creds`` is its main full-access key and it has pool keys, else ``creds`` alone."""
+        main = self.full_access.get(creds.account_id)
+        if main is None or main.public_key != creds.public_key:
+            return creds
+        extra = [
+            c for c in self.pool_keys.get(creds.account_id, ()) if c.public_key != main.public_key
+        ]
+        return KeyPool((main, *extra)) if extra else creds
 
     def add_function_call(
         self, credentials: Credentials, permission: FunctionCallPermission
@@ -97,9 +117,11 @@ class KeyRing:
 
     def public_keys(self) -> list[str]:
         """Every public key in the ring (for display; secrets never leave the ring)."""
-        return [c.public_key for c in self.full_access.values()] + [
-            k.public_key for k in self.function_call
-        ]
+        return (
+            [c.public_key for c in self.full_access.values()]
+            + [c.public_key for held in self.pool_keys.values() for c in held]
+            + [k.public_key for k in self.function_call]
+        )
 
 
 def keyring_from_keystore(
@@ -110,7 +132,8 @@ def keyring_from_keystore(
     """Add the stored keys of ``accounts`` (and of their sub-accounts) to a ring.
 
     A sub-account's full-access key is included so that an action whose signer is the trading
-    sub-account is signed with that account's own key, never the parent's.
+    sub-account is signed with that account's own key, never the parent's. Pool keys whose
+    AddKey has landed (``Keystore`` marks them active) join their account's pool.
     """
     ring = base or KeyRing()
     wanted = tuple(accounts)
@@ -119,7 +142,10 @@ def keyring_from_keystore(
         if not mine:
             continue
         creds = Credentials(entry.account_id, keystore.load(entry))
-        if entry.permission is not None:
+        if entry.pool:
+            if entry.pool_active:
+                ring.add_pool_key(creds)
+        elif entry.permission is not None:
             ring.add_function_call(creds, entry.permission)
         elif entry.account_id not in ring.full_access:
             ring.add_full_access(creds)
@@ -133,10 +159,11 @@ async def send_narrowest(
     spec: SignableSpec,
     **kwargs: Any,
 ) -> TxOutcome:
-    """Send signed by ``creds``; when a function-call key has burnt its gas allowance, the node
-    refused the transaction (nothing happened), so it is signed again by the full-access key."""
+    """Send signed by ``creds`` (by any free key of its pool when it is an account's main key);
+    when a function-call key has burnt its gas allowance, the node refused the transaction
+    (nothing happened), so it is signed again by the full-access key (or its pool)."""
     try:
-        return await chain.send(creds, spec, **kwargs)
+        return await chain.send(ring.signer_for(creds) if ring else creds, spec, **kwargs)
     except InvalidTransactionError as exc:
         wider = ring.full_access.get(spec.signer_id) if ring is not None else None
         if (
@@ -150,4 +177,4 @@ async def send_narrowest(
         "full-access key instead (`near-agent grants onchain` replaces it)",
         creds.public_key,
     )
-    return await chain.send(wider, spec, **kwargs)
+    return await chain.send(ring.signer_for(wider) if ring else wider, spec, **kwargs)

@@ -51,11 +51,18 @@ class FunctionCallKeyGrant:
 
 
 @dataclass(frozen=True)
+class FullAccessKeyGrant:
+    """A full-access key (one of an account's key pool, tools.key_pool)."""
+
+    public_key: str
+
+
+@dataclass(frozen=True)
 class KeyTransaction:
     """Add and/or delete access keys of the signer's own account (never built by a planner)."""
 
     signer_id: str
-    add: tuple[FunctionCallKeyGrant, ...] = ()
+    add: tuple[FunctionCallKeyGrant | FullAccessKeyGrant, ...] = ()
     delete: tuple[str, ...] = ()  # public keys
 
     @property
@@ -98,6 +105,9 @@ def _py_near_actions(spec: SignableSpec) -> list[Any]:
         ]
     if isinstance(spec, KeyTransaction):
         for grant in spec.add:
+            if isinstance(grant, FullAccessKeyGrant):
+                actions.append(create_full_access_key_action(grant.public_key))
+                continue
             actions.append(
                 create_function_call_access_key_action(
                     grant.public_key, grant.allowance, grant.receiver_id, list(grant.method_names)
