@@ -174,9 +174,17 @@ def _record(e: AuditEntry, units: TokenUnits) -> str:
                 f"Grant {_text(d['grant_id'])} version {_text(d.get('version'))} was added "
                 f"from {_text(d['source'])}."
             )
+        if d.get("key_pool"):
+            return (
+                f"A pool key, public key {_text(d.get('onchain_public_key'))}, was added on "
+                f"chain in tx {_text(d.get('tx_hash'))}."
+            )
         what = d.get("onchain_public_key") or d.get("grant_id")
         return f"Grant {_text(what)} was added on chain in tx {_text(d.get('tx_hash'))}."
     if e.kind == AuditKind.GRANT_REVOKED:
+        if d.get("key_pool"):
+            tx = f" in tx {_text(d['tx_hash'])}" if d.get("tx_hash") else ""
+            return f"A pool key, public key {_text(d.get('onchain_public_key'))}, was removed{tx}."
         what = d.get("grant_id") or d.get("onchain_public_key")
         tx = f" in tx {_text(d['tx_hash'])}" if d.get("tx_hash") else ""
         return f"Grant {_text(what)} was revoked{tx}."

@@ -140,6 +140,9 @@ def test_pool_add_is_on_chain_and_held_then_idempotent_then_removed(
     assert sorted(pool_added) == sorted(held)  # each key recorded, its public key readable
     pool_removed = [e.data["onchain_public_key"] for e in revoked if "key_pool" in e.data]
     assert sorted(pool_removed) == sorted(held)
+    told = agent(pool_home, "audit", "show", "-1").stdout  # the removal, as the user reads it
+    assert all(f"A pool key, public key {key}, was removed" in told for key in held), told
+    assert "Grant ed25519" not in told
 
 
 @pytest.mark.parametrize(
