@@ -36,7 +36,7 @@ from policies.evaluator import (
 from policies.grants import Ceiling, Grant
 from policies.pricing import PricePoint, PriceSource, QuotePoint, QuoteSource
 from policies.store import PolicyLedger, ReservationRow
-from policies.windows import NoState, State, to_us
+from policies.windows import State, to_us
 from tools.action import CanonicalAction
 
 Clock = Callable[[], datetime]
@@ -143,8 +143,11 @@ class PolicyEngine:
     ) -> Decision:
         """Decide and, if allowed, reserve the budget atomically; ``reservation_id`` is set then.
 
-        Prices and quotes are fetched before the write lock is taken (by a first pass without
-        history: state only adds denials, so a DENY there is final) and reused inside it.
+        A first pass decides against one snapshot of the committed state, before the write lock
+        is taken: it fetches the prices and quotes reused inside the lock, and its DENY is final
+        (a denial needs no write, and what others commit meanwhile only adds spending; an
+        approval never lifts a DENY). Only what it allows is decided again under the lock,
+        against the state as it is then, and reserved in the same transaction.
         """
         return self.reserve_many([(action, approval_id)])[0]
 
@@ -172,10 +175,7 @@ class PolicyEngine:
                 continue
             prices: dict[tuple[str, int], PricePoint] = {}
             quotes: dict[tuple[str, str, int], QuotePoint] = {}
-            # the first pass may use cached grants; a DENY is confirmed with fresh ones
-            first = self._evaluate(parsed, self.clock(), prices, quotes, NoState(), refresh=False)
-            if first.outcome == DENY:
-                first = self._evaluate(parsed, self.clock(), prices, quotes, NoState())
+            first = self._decide_unlocked(parsed, prices, quotes)
             if first.outcome == DENY:
                 first.dry_run = False
                 results.append(first)
@@ -189,6 +189,20 @@ class PolicyEngine:
                         parsed, approval_id, prices, quotes, digest
                     )
         return [r for r in results if r is not None]
+
+    def _decide_unlocked(
+        self,
+        parsed: CanonicalAction,
+        prices: dict[tuple[str, int], PricePoint],
+        quotes: dict[tuple[str, str, int], QuotePoint],
+    ) -> Decision:
+        """The decision against one committed snapshot, no write lock held. It may use cached
+        grants; a DENY is confirmed with fresh ones, so a grant added since is never missed."""
+        with self._ledger.transaction(write=False):
+            first = self._evaluate(parsed, self.clock(), prices, quotes, refresh=False)
+            if first.outcome == DENY:
+                first = self._evaluate(parsed, self.clock(), prices, quotes)
+        return first
 
     def _reserve_locked(
         self,
