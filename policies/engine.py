@@ -78,9 +78,8 @@ class PolicyEngine:
         """The latest version of every grant, with its revocation flag (a copy; read-only)."""
         return list(self._load()[0])
 
-    def _load(self, refresh: bool = True) -> tuple[list[ActiveGrant], Ceiling | None]:
-        if self._cache is not None and not refresh:
-            return self._cache[1], self._cache[2]
+    def _load(self) -> tuple[list[ActiveGrant], Ceiling | None]:
+        """The grants and ceiling, parsed again only when one was added or revoked."""
         token = self._ledger.state_token()
         if self._cache is None or self._cache[0] != token:
             grants = [
@@ -111,10 +110,9 @@ class PolicyEngine:
         quote_cache: dict[tuple[str, str, int], QuotePoint],
         state: State | None = None,
         action_hash: str | None = None,
-        refresh: bool = True,
     ) -> Decision:
         try:
-            grants, ceiling = self._load(refresh)
+            grants, ceiling = self._load()
         except Exception as exc:  # unreadable grants: nothing is granted
             return Decision(
                 DENY,
@@ -196,13 +194,10 @@ class PolicyEngine:
         prices: dict[tuple[str, int], PricePoint],
         quotes: dict[tuple[str, str, int], QuotePoint],
     ) -> Decision:
-        """The decision against one committed snapshot, no write lock held. It may use cached
-        grants; a DENY is confirmed with fresh ones, so a grant added since is never missed."""
+        """The decision against one committed snapshot (grants, revocations and budgets read
+        together), no write lock held."""
         with self._ledger.transaction(write=False):
-            first = self._evaluate(parsed, self.clock(), prices, quotes, refresh=False)
-            if first.outcome == DENY:
-                first = self._evaluate(parsed, self.clock(), prices, quotes)
-        return first
+            return self._evaluate(parsed, self.clock(), prices, quotes)
 
     def _reserve_locked(
         self,

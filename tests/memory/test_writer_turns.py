@@ -4,7 +4,6 @@ others from writing."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import sqlite3
@@ -12,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -80,6 +80,59 @@ def test_a_writer_waits_asleep_for_another_process_and_asks_sqlite_once(tmp_path
     assert _begins_of(writer) == 1  # it slept until its turn, then began at once
     holder.wait(timeout=PROMPT_S)
     assert _rows(db) == ["holder", "writer"]
+
+
+def _tickets_drawn(db: Path) -> int:
+    """How many writers have queued on the database so far (the lock file's ticket counter)."""
+    with open(f"{db}-lock", "rb") as lock_file:
+        return int.from_bytes(lock_file.read(8).ljust(8, b"\0"), "little")
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + PROMPT_S
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_waiting_writers_get_their_turns_in_the_order_they_came(tmp_path: Path) -> None:
+    db = tmp_path / "policy.db"
+    _table(db)
+    holder = _child("hold", db)
+    _expect(holder, "holding")
+    writers = []
+    for _ in range(5):
+        drawn = _tickets_drawn(db)
+        writers.append(_child("write", db))
+        _expect(writers[-1], "waiting")
+        _until(lambda drawn=drawn: _tickets_drawn(db) > drawn)  # it is in the queue
+    assert holder.stdin is not None
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    _expect(holder, "committed")
+    assert [_begins_of(w) for w in writers] == [1] * 5
+    holder.wait(timeout=PROMPT_S)
+    conn = sqlite3.connect(db)
+    order = [r[0] for r in conn.execute("SELECT who FROM rows ORDER BY rowid")]
+    conn.close()
+    assert order == [f"holder {holder.pid}"] + [f"writer {w.pid}" for w in writers]
+
+
+def test_a_forked_child_does_not_keep_its_parents_turn(tmp_path: Path) -> None:
+    path = lock_path(str(tmp_path / "policy.db"))
+    read_end, write_end = os.pipe()
+    with writer_turn(path, time.monotonic() + PROMPT_S) as held:
+        assert held
+        child = os.fork()
+        if child == 0:  # lives on, holding copies of the parent's descriptors
+            os.read(read_end, 1)
+            os._exit(0)
+    try:
+        with writer_turn(path, time.monotonic() + 2) as held:
+            assert held  # the parent's turn ended when it closed its file
+    finally:
+        os.write(write_end, b"x")
+        os.waitpid(child, 0)
 
 
 def test_a_writer_that_dies_holding_the_lock_does_not_wedge_the_others(tmp_path: Path) -> None:
@@ -200,15 +253,7 @@ def test_a_lock_file_someone_else_owns_is_not_used(tmp_path: Path) -> None:
     foreign = Path(f"{db}-lock")
     foreign.touch(mode=0o666)
     os.chown(foreign, 4242, 4242)
-    _table(db)
-    fd = os.open(foreign, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # its owner holds it and never lets go
-        writer = threading.Thread(target=_write_one, args=(db,))
-        writer.start()
-        writer.join(PROMPT_S)  # waiting for it would last the whole 30 s deadline
-        assert not writer.is_alive()
-    finally:
-        os.close(fd)
+    _write_one_table(db)  # its owner could hold it forever: the writer does not queue on it
     assert _rows(db) == ["writer"]
+    assert foreign.stat().st_size == 0  # no ticket was drawn in it
     assert foreign.stat().st_uid == 4242
