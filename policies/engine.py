@@ -143,9 +143,10 @@ class PolicyEngine:
 
         A first pass decides against one snapshot of the committed state, before the write lock
         is taken: it fetches the prices and quotes reused inside the lock, and its DENY is final
-        (a denial needs no write, and what others commit meanwhile only adds spending; an
-        approval never lifts a DENY). Only what it allows is decided again under the lock,
-        against the state as it is then, and reserved in the same transaction.
+        (it is the decision as of that snapshot, a denial writes nothing, and an approval never
+        lifts a DENY), so a spent budget costs no write lock. Only what it allows is decided
+        again under the lock, against the state as it is then, and reserved in the same
+        transaction: the budget it checks cannot change before its reservation commits.
         """
         return self.reserve_many([(action, approval_id)])[0]
 
