@@ -247,6 +247,25 @@ def test_a_lock_file_that_is_a_link_is_not_followed(tmp_path: Path) -> None:
     assert _rows(db) == ["writer"]
 
 
+def test_a_lock_file_that_cannot_be_opened_leaves_writers_to_sqlites_lock(tmp_path: Path) -> None:
+    """As in a folder the writer may not create files in (root may create files anywhere, so a
+    folder in the lock file's place stands for it)."""
+    db = tmp_path / "policy.db"
+    Path(f"{db}-lock").mkdir()
+    _table(db)
+    holder = _child("hold", db)
+    _expect(holder, "holding")
+    writer = _child("write", db)
+    _expect(writer, "waiting")
+    assert holder.stdin is not None
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    _expect(holder, "committed")
+    assert _begins_of(writer) >= 1  # it tried SQLite's lock until the holder was done
+    holder.wait(timeout=PROMPT_S)
+    assert _rows(db) == ["holder", "writer"]
+
+
 @pytest.mark.skipif(os.getuid() != 0, reason="giving a file to another user needs root")
 def test_a_lock_file_someone_else_owns_is_not_used(tmp_path: Path) -> None:
     db = tmp_path / "policy.db"
