@@ -39,8 +39,10 @@ from contextlib import contextmanager, suppress
 SUFFIX = "-lock"
 MODE = 0o600
 
-_SUPPORTED = sys.platform == "linux" and hasattr(fcntl, "F_OFD_SETLKW")
 _FLOCK = "hhqqixxxx"  # struct flock on 64-bit Linux: type, whence, start, len, pid (0), padding
+_SUPPORTED = (
+    sys.platform == "linux" and hasattr(fcntl, "F_OFD_SETLKW") and struct.calcsize("P") == 8
+)
 _COUNTER = (0, 8)  # the next ticket, little-endian
 _PLACES = 1 << 20  # the byte of ticket t is _PLACES + t % _RING
 _RING = 1 << 40
