@@ -23,6 +23,8 @@ import sqlite_utils
 
 from memory.redact import redact_text
 from memory.user_files import UnusableFile
+from memory.writer_lock import SUFFIX as LOCK_SUFFIX
+from memory.writer_lock import lock_path, writer_turn
 from tools.sqlite_wal import keep_wal_on_close, use_wal
 
 _WRITES = ("INSERT", "UPDATE", "REPLACE", "UPSERT", "WITH")
@@ -140,6 +142,7 @@ class _Connection(sqlite3.Connection):
 
     path: str = "(database)"
     redacting: bool = True
+    writer_lock: str | None = None  # the lock file writers take turns on (memory.writer_lock)
 
     def cursor(self, factory: Any = _Cursor) -> Any:
         return super().cursor(factory)
@@ -177,6 +180,7 @@ def connect(
     )
     conn.path = str(path)
     conn.redacting = redacting
+    conn.writer_lock = None if str(path) == ":memory:" else lock_path(str(path))
     try:
         use_wal(conn)
         keep_wal_on_close(conn)  # every commit is in the log already: closing costs no fsync
@@ -198,12 +202,13 @@ def connect_read_only(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Conn
     return conn
 
 
-_SIDE_FILES = ("-wal", "-shm", "-journal")
+_SIDE_FILES = ("-wal", "-shm", "-journal", LOCK_SUFFIX)
 
 
 def _owner_only(path: Path) -> None:
     """Create the database file readable by its owner alone (0600; SQLite gives its -wal, -shm
-    and journal files the database's mode) and tighten one of ours that others could read."""
+    and journal files the database's mode, and the writers' lock file is made 0600) and tighten
+    one of ours that others could read."""
     # Never open an existing database file here: closing any descriptor of a file drops every
     # POSIX lock this process holds on it, so another connection of this process would lose its
     # locks (and a second process could then miss or overwrite its writes). Only a new file is
@@ -231,9 +236,14 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
     A deferred transaction that reads and then writes cannot wait for another writer (SQLite
     answers "database is locked" at once); taking the write lock first makes it wait its turn.
-    All of it commits, or none of it.
+    Writers of one file wait for that turn asleep on its lock file (``memory.writer_lock``),
+    held until after COMMIT or ROLLBACK. All of it commits, or none of it.
     """
-    with _transaction(conn, _begin_write):
+    deadline = time.monotonic() + _WAIT_FOR_WRITER_S
+    with (
+        writer_turn(getattr(conn, "writer_lock", None), deadline),
+        _transaction(conn, lambda c: _begin_write(c, deadline)),
+    ):
         yield conn
 
 
@@ -250,17 +260,16 @@ _WAIT_FOR_WRITER_S = 30.0  # as long as connect()'s busy timeout
 _LONGEST_PAUSE_S = 0.001
 
 
-def _begin_write(conn: sqlite3.Connection) -> None:
+def _begin_write(conn: sqlite3.Connection, deadline: float) -> None:
     """BEGIN IMMEDIATE, tried again every millisecond or less while another process writes.
 
-    SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms between tries, so a waiting
-    writer may wake up to 100 ms after the lock came free: with several processes writing one
-    file, those sleeps, not the work, made the slowest waits. Waiting in short pauses here keeps
-    a turn at the lock close to the time the writers ahead of it take.
+    With the writers' turn held this succeeds at once; the retries are for writers that take no
+    turn (an older release, the sqlite3 shell) or could not get one. SQLite's own busy handler
+    sleeps 1, 2, 5, 10, ... up to 100 ms between tries, so a waiting writer could wake up to
+    100 ms after the lock came free; short pauses keep such a wait close to the writer's work.
     """
     conn.execute("PRAGMA busy_timeout = 0")
     try:
-        deadline = time.monotonic() + _WAIT_FOR_WRITER_S
         pause = 0.0001
         while True:
             try:

@@ -581,8 +581,9 @@ class PolicyLedger:
         One statement, so no reconcile can slip between the check and the mark; False means it
         was taken away (settled, released or let go) and nothing may be sent for it.
         """
-        with self._unsynced():  # lost to a power cut: pending, resolved from the journal
-            cur = self.conn.execute(
+        # lost to a power cut: pending, resolved from the journal
+        with self._unsynced(), self.transaction() as conn:
+            cur = conn.execute(
                 "UPDATE reservations SET signing_us = COALESCE(signing_us, ?) "
                 f"WHERE id = ? AND status = 'pending' AND {_OWNER_MATCH}",
                 (now_us, reservation_id, owner.pid, owner.start, owner.host),
@@ -594,13 +595,14 @@ class PolicyLedger:
         it (what it sent has an unknown fate), so reconcile may resolve it now, from the journal
         and the chain, as it would a dead owner's. One conditional statement; False if the row
         was no longer pending and ``owner``'s (then nothing changes)."""
-        cur = self.conn.execute(
-            "UPDATE reservations SET owner_pid = NULL, owner_start = NULL, owner_host = NULL, "
-            "detail = json_set(detail, '$.let_go', json_object('pid', owner_pid, 'start', "
-            "owner_start, 'host', owner_host, 'at_us', ?)) "
-            f"WHERE id = ? AND status = 'pending' AND {_OWNER_MATCH}",
-            (now_us, reservation_id, owner.pid, owner.start, owner.host),
-        )
+        with self.transaction() as conn:  # a write takes its turn like every other
+            cur = conn.execute(
+                "UPDATE reservations SET owner_pid = NULL, owner_start = NULL, owner_host = NULL, "
+                "detail = json_set(detail, '$.let_go', json_object('pid', owner_pid, 'start', "
+                "owner_start, 'host', owner_host, 'at_us', ?)) "
+                f"WHERE id = ? AND status = 'pending' AND {_OWNER_MATCH}",
+                (now_us, reservation_id, owner.pid, owner.start, owner.host),
+            )
         return cur.rowcount == 1
 
     def settle(
