@@ -7,11 +7,11 @@ one place that turns agent.yaml's endpoints, API key and budget into a client.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tools.chain import ChainClient
-from tools.chain_identity import ChainGuard, ChainIdentity
+from tools.chain_identity import ChainGuard, ChainIdentity, identity_from_status
 from tools.endpoints import (
     DEFAULT_API_KEY_HEADER,
     DEFAULT_DEADLINE_S,
@@ -125,3 +125,15 @@ def chain_guard_for(network: Network, manifest: ChainIdentity | None, first_url:
     return ChainGuard(
         None, f"a custom network's chain is its first endpoint's, {display_url(first_url)}"
     )
+
+
+async def identified(network: Network, chain: ChainClient) -> Network:
+    """``network`` with the chain its endpoints serve, as ``status`` names it (one request):
+    what the home's caches of a devnet or custom network are keyed by (``Network.chain_scope``),
+    so that a chain reset at the same URL never meets what was cached about the old one. A
+    public network is its name (mainnet and testnet are one chain each): not asked. RpcError
+    (or another ToolError) when no endpoint answers."""
+    if network.public:
+        return network
+    status = await chain.rpc("status", [])
+    return replace(network, chain_identity=identity_from_status(status, network.rpc_url))
