@@ -117,13 +117,15 @@ def manifest_chain(network: Network) -> ChainIdentity | None:
 def chain_guard_for(network: Network, manifest: ChainIdentity | None, first_url: str) -> ChainGuard:
     """The chain every endpoint of ``network`` must serve: a devnet's manifest names its chain
     id and genesis hash; testnet and mainnet are their chain ids; a custom network's chain is
-    what its first endpoint serves (asked only when another endpoint is about to be used)."""
+    what the first of its endpoints to answer serves (``first_url`` unless it is down)."""
     if manifest is not None:
         return ChainGuard(manifest, f"the devnet manifest {network.manifest_path or '(inline)'}")
     if network.public:
         return ChainGuard(ChainIdentity(network.network_id), f"the {network.network_id} network")
     return ChainGuard(
-        None, f"a custom network's chain is its first endpoint's, {display_url(first_url)}"
+        None,
+        "a custom network's chain is what the first of its endpoints to answer serves "
+        f"({display_url(first_url)} unless it is down)",
     )
 
 
