@@ -32,6 +32,7 @@ from policies.evaluator import Decision
 from tools import registry as tool_registry
 from tools.action import CanonicalAction
 from tools.base import ToolContext, context_from_config
+from tools.chain_identity import ChainMismatchError
 from tools.chain_setup import identified
 from tools.errors import ToolError
 from tools.market import Market
@@ -49,6 +50,8 @@ async def open_chain_caches(ctx: ToolContext, home: Home) -> Any:
     """
     try:
         ctx.network = await identified(ctx.network, ctx.chain)
+    except ChainMismatchError:
+        raise  # the home describes a chain that is not there: nothing may run on it
     except ToolError as exc:
         log.info("the chain at %s is not known (%s); nothing cached", ctx.network.rpc_url, exc)
         ctx.market = Market.for_context(ctx)

@@ -11,7 +11,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tools.chain import ChainClient
-from tools.chain_identity import ChainGuard, ChainIdentity, identity_from_status
+from tools.chain_identity import (
+    ChainGuard,
+    ChainIdentity,
+    ChainMismatchError,
+    identity_from_status,
+)
 from tools.endpoints import (
     DEFAULT_API_KEY_HEADER,
     DEFAULT_DEADLINE_S,
@@ -134,8 +139,22 @@ async def identified(network: Network, chain: ChainClient) -> Network:
     what the home's caches of a devnet or custom network are keyed by (``Network.chain_scope``),
     so that a chain reset at the same URL never meets what was cached about the old one. A
     public network is its name (mainnet and testnet are one chain each): not asked. RpcError
-    (or another ToolError) when no endpoint answers."""
+    (or another ToolError) when no endpoint answers; ChainMismatchError when a devnet's node
+    serves another chain than its manifest names (reset since, or another devnet on its port:
+    the manifest's accounts and keys are not that chain's)."""
     if network.public:
         return network
     status = await chain.rpc("status", [])
-    return replace(network, chain_identity=identity_from_status(status, network.rpc_url))
+    served = identity_from_status(status, network.rpc_url)
+    expected = manifest_chain(network)
+    if expected is not None and not expected.admits(served):
+        where = display_url(network.rpc_url)
+        raise ChainMismatchError(
+            f"the devnet at {where} serves {served}, not the {expected} its manifest "
+            f"{network.manifest_path or '(inline)'} names: it was reset, or another devnet "
+            "answers on that port. Point agent.yaml's devnet_manifest at the running devnet's "
+            "manifest (`near-agent devnet --manifest` prints it); nothing was sent.",
+            endpoint=where,
+            chain_id=served.chain_id,
+        )
+    return replace(network, chain_identity=served)

@@ -65,9 +65,11 @@ class ResettableDevnet:
         self.folder, self.port = folder, free_port()
         self.node: RunningDevnet = start_devnet(folder, port=self.port, genesis=genesis, reset=True)
 
-    def reset(self, genesis: Genesis) -> None:
+    def reset(self, genesis: Genesis, folder: Path | None = None) -> None:
+        """A new chain on the same port, from ``folder`` (default: the same state folder,
+        whose manifest it rewrites)."""
         self.node.stop()
-        self.node = start_devnet(self.folder, port=self.port, genesis=genesis, reset=True)
+        self.node = start_devnet(folder or self.folder, port=self.port, genesis=genesis, reset=True)
 
     @property
     def url(self) -> str:
@@ -137,6 +139,24 @@ def test_a_swap_after_a_reset_at_the_same_url_plans_against_the_new_pools(
             for row in conn.execute(f"SELECT DISTINCT scope FROM {table}")
         }
     assert scopes and all(f"#devnet:{genesis}" in scope for scope in scopes), scopes
+
+
+def test_a_manifest_whose_devnet_was_replaced_at_its_port_is_named_and_nothing_is_sent(
+    chain: ResettableDevnet, tmp_path: Path
+) -> None:
+    """Another devnet (another state folder) now answers on the port the home's manifest names:
+    the home's accounts and keys are not that chain's, so every command says so."""
+    home = devnet_home(tmp_path / "home", chain)
+    write_pay_grant(home, "1")
+    stale = chain.node.manifest["genesis_hash"]
+    chain.reset(build_default_genesis(), folder=tmp_path / "another")
+    refused = near_agent(home, "do", PAY, "--yes")
+    text = refused.stdout + refused.stderr
+    assert refused.returncode != 0, text
+    assert "Traceback" not in refused.stderr, text
+    assert f"genesis {chain.node.manifest['genesis_hash']}" in text, text
+    assert f"genesis {stale}" in text and "devnet_manifest" in text, text
+    assert chain.node.signed_by(ALICE) == []
 
 
 def with_alices_key(genesis: Genesis, key: KeyPair) -> Genesis:
