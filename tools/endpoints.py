@@ -399,7 +399,8 @@ class FailoverTransport:
     public network: no extra request on the normal path), never for archival ones. When the
     guard knows no chain yet (a custom network), the first regular endpoint to answer names it
     (a dead first endpoint fails over like any other); an archival transport (not
-    ``trust_first``) never names it, and asks ``reference`` (by default its own first endpoint).
+    ``trust_first``) never names it, and asks ``reference`` (by default its own first endpoint;
+    given the regular FailoverTransport, the first regular endpoint to answer).
     A ``status`` request that checks an endpoint is its own answer: it is sent once.
     """
 
@@ -562,6 +563,22 @@ class FailoverTransport:
         checked."""
         assert self._guard is not None
         transport, where = self._reference
+        if isinstance(transport, FailoverTransport):  # the regular endpoints: the first to
+            try:  # answer names the chain as it is checked (it meters and fails over itself)
+                await transport.request("status", [])
+            except RpcError as exc:
+                raise ChainMismatchError(
+                    f"cannot check that endpoint {checking} serves this network's chain: no "
+                    f"endpoint said which chain it serves ({exc.message})",
+                    endpoint=checking,
+                ) from exc
+            if self._guard.expected is None:  # a guard-less or trusting reference: ask again
+                raise ChainMismatchError(
+                    f"cannot check that endpoint {checking} serves this network's chain: "
+                    f"{where} named none",
+                    endpoint=checking,
+                )
+            return
         self.meter.spend("status", where)
         try:
             reply = await self.meter.bounded(transport.request("status", []), where)

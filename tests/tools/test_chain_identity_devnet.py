@@ -4,6 +4,7 @@ two devnets over HTTP, whose genesis hashes differ; a dead endpoint is a port no
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ from devnet.server import RunningDevnet, start_devnet
 from tests.tools.conftest import manifest_of
 from tests.tools.test_endpoints_devnet import BOB, UNSEEN, dead_url, run_with
 from tools.chain import ChainClient
-from tools.chain_identity import ChainMismatchError
+from tools.chain_identity import ChainGuard, ChainMismatchError
 from tools.chain_setup import RpcSettings, chain_client_for
+from tools.endpoints import FailoverTransport
 from tools.network import Network, custom_network, devnet_from_manifest
+from tools.transport import HttpTransport, read_result
 
 
 def devnet_network(node: RunningDevnet) -> Network:
@@ -152,6 +155,64 @@ def test_a_custom_networks_first_endpoint_is_held_to_the_chain_another_named(
         other.stop()
     # tried once while down, then asked which chain it serves: nothing else, ever
     assert chain.requests.by_endpoint[first] == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tools/chain.py gives the archival transport the first regular endpoint alone as its "
+    "reference (reference=regular[0]); it needs the regular FailoverTransport (see the seams "
+    "report)",
+)
+def test_a_custom_networks_archival_endpoint_is_checked_while_its_first_endpoint_is_down(
+    fresh_devnet: RunningDevnet,
+) -> None:
+    first = dead_url()
+    chain = client(
+        custom_network(first),
+        urls=(first, fresh_devnet.rpc_url),
+        archival_urls=(fresh_devnet.archival_url,),
+    )
+    assert run_with(chain, lambda: chain.tx_status(UNSEEN, BOB, archival=True)) is None
+
+
+def test_an_archival_endpoint_held_to_the_chain_the_regular_endpoints_name(
+    fresh_devnet: RunningDevnet, devnet: RunningDevnet
+) -> None:
+    """Given the regular endpoints as its reference, an archival transport learns a custom
+    network's chain from the first of them to answer (the first is down), and holds its own
+    endpoints to it."""
+    first = dead_url()
+    guard = ChainGuard(None, "a custom network")
+    regular = FailoverTransport(
+        [(HttpTransport(u), u) for u in (first, fresh_devnet.rpc_url)], guard=guard
+    )
+
+    def archival(url: str) -> FailoverTransport:
+        return FailoverTransport(
+            [(HttpTransport(url), url)],
+            meter=regular.meter,
+            guard=guard,
+            trust_first=False,
+            reference=(regular, regular.where),
+        )
+
+    same, other = archival(fresh_devnet.archival_url), archival(devnet.rpc_url)
+
+    async def scenario() -> None:
+        try:
+            reply = await same.request("status", [])
+            assert read_result(reply, "status", "archival")["chain_id"] == "devnet"
+            with pytest.raises(ChainMismatchError, match=f"endpoint {devnet.rpc_url} serves"):
+                await other.request("status", [])
+        finally:
+            for transport in (regular, same, other):
+                await transport.close()
+
+    asyncio.run(scenario())
+    assert guard.expected is not None
+    assert guard.expected.genesis_hash == fresh_devnet.manifest["genesis_hash"]
+    # the dead one tried once; the live one, then each archival endpoint, asked once
+    assert regular.meter.by_method["status"] == 4
 
 
 def test_a_status_request_that_checks_an_endpoint_is_sent_once(
