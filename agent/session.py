@@ -8,6 +8,7 @@ layer, the LLM client) are imported here, never on the CLI's start-up path.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,7 +32,36 @@ from policies.evaluator import Decision
 from tools import registry as tool_registry
 from tools.action import CanonicalAction
 from tools.base import ToolContext, context_from_config
+from tools.chain_identity import ChainMismatchError
+from tools.chain_setup import identified
 from tools.errors import ToolError
+from tools.market import Market
+
+log = logging.getLogger(__name__)
+
+
+async def open_chain_caches(ctx: ToolContext, home: Home) -> Any:
+    """Give ``ctx`` its market and token metadata, cached in the home for the chain its network
+    serves (asked once: a devnet reset at the same URL is another chain, and what was cached
+    about the old one is dropped); the store to close, or None.
+
+    When the chain cannot be asked (no endpoint answers), nothing is cached in the home for this
+    run: the market lives in this process only, as it does without a home.
+    """
+    try:
+        ctx.network = await identified(ctx.network, ctx.chain)
+    except ChainMismatchError:
+        raise  # the home describes a chain that is not there: nothing may run on it
+    except ToolError as exc:
+        log.info("the chain at %s is not known (%s); nothing cached", ctx.network.rpc_url, exc)
+        ctx.market = Market.for_context(ctx)
+        return None
+    store = open_market(ctx, home.pools_db)
+    if not ctx.network.public:
+        gone = store.forget_other_chains(ctx.network.endpoint_scope, ctx.network.chain_scope)
+        if gone:
+            log.info("dropped what was cached about another chain at %s", ctx.network.rpc_url)
+    return store
 
 
 @dataclass
@@ -58,7 +88,7 @@ class AgentSession:
             keys_dir=home.keys_dir,
             state_dir=home.state_dir,
         )
-        pool_index = open_market(ctx, home.pools_db)
+        pool_index = await open_chain_caches(ctx, home)
         feed = PoolFeed()
         try:
             prices: Any = await pool_prices(ctx, config.stablecoin, config.pricing.rules())

@@ -133,6 +133,22 @@ class SqlitePoolIndexStore:
                 ],
             )
 
+    def forget_other_chains(self, endpoint_scope: str, chain_scope: str) -> list[str]:
+        """Drop what was cached about any other chain served at ``endpoint_scope`` (a devnet
+        reset at the same URL: its pools and tokens describe a chain that is gone), keeping
+        ``chain_scope``'s; the scopes dropped. Scopes of other endpoints are not touched."""
+        with write_transaction(self.conn) as conn:
+            held = {
+                row[0]
+                for table in _SCOPED_TABLES
+                for row in conn.execute(f"SELECT DISTINCT scope FROM {table}")  # noqa: S608
+            }
+            gone = sorted(s for s in held if _of_another_chain(s, endpoint_scope, chain_scope))
+            for scope in gone:
+                for table in _SCOPED_TABLES:
+                    conn.execute(f"DELETE FROM {table} WHERE scope = ?", (scope,))  # noqa: S608
+        return gone
+
     def token_metadata(self, scope: str) -> TokenMetadataCache:
         """The ``ft_metadata`` cache of the network ``scope`` names (tools.tokens.MetadataCache)."""
         return TokenMetadataCache(self, scope)
@@ -154,6 +170,22 @@ class SqlitePoolIndexStore:
                 "INSERT OR IGNORE INTO established_pools (scope, pool_id, since) VALUES (?, ?, ?)",
                 [(scope, pool_id, at) for pool_id in pool_ids],
             )
+
+
+_SCOPED_TABLES = ("pool_index_meta", "pools", "pool_tokens", "established_pools", "token_metadata")
+
+
+def _of_another_chain(scope: str, endpoint_scope: str, chain_scope: str) -> bool:
+    """Whether ``scope`` (a chain scope, or an exchange's: chain scope "/" account) describes a
+    chain at ``endpoint_scope`` other than ``chain_scope``: one keyed by another chain
+    ("ENDPOINT#CHAIN...") or by the endpoint alone, as earlier versions keyed it ("ENDPOINT",
+    "ENDPOINT/ACCOUNT"; an account id holds neither "/" nor "#")."""
+    if scope == chain_scope or scope.startswith(chain_scope + "/"):
+        return False
+    if scope == endpoint_scope or scope.startswith(endpoint_scope + "#"):
+        return True
+    rest = scope.removeprefix(endpoint_scope + "/")
+    return rest != scope and "/" not in rest and "#" not in rest
 
 
 def _write(conn: Any, scope: str, pools: Sequence[IndexedPool]) -> None:

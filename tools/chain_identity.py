@@ -9,8 +9,10 @@ life (its siblings included) when it serves another chain.
 
 The reference a network's endpoints are held to: ``chain_id`` "mainnet" / "testnet" for the
 public networks; the chain id and genesis hash the devnet wrote in its manifest; for a custom
-network, whatever its first endpoint (``rpc.urls[0]``) serves, asked only when another endpoint
-is about to be used.
+network, which configuration cannot name, whatever the first of its endpoints to answer serves
+(``rpc.urls`` in order: the first, unless it is down). A custom network's endpoints are all
+asked, the first too: with no reference to trust, none is trusted unasked, and so a first
+endpoint that is down fails over like any other.
 """
 
 from __future__ import annotations
@@ -63,12 +65,13 @@ class ChainGuard:
     """The chain a client's endpoints must serve, and what each endpoint URL was found to serve.
 
     Shared by a client's regular and archival transports and by its siblings, so each endpoint
-    is asked at most once per process. ``expected`` None: the chain is whatever the reference
-    endpoint serves (a custom network), learned the first time another endpoint is checked.
+    is asked at most once per process. ``expected`` None: the chain is whatever the first
+    endpoint to answer serves (a custom network), learned when it is checked (``establish``).
     """
 
     def __init__(self, expected: ChainIdentity | None, source: str) -> None:
         self._expected = expected
+        self.configured = expected is not None  # the reference comes from configuration
         self.source = source  # where the reference comes from, for messages
         self._served: dict[str, ChainIdentity] = {}
         self._refused: dict[str, str] = {}
@@ -88,11 +91,12 @@ class ChainGuard:
             return self._refused.get(where)
 
     def establish(self, where: str, served: ChainIdentity) -> ChainIdentity:
-        """Take what the reference endpoint serves as the chain (a custom network)."""
+        """Take what ``where`` serves as the chain, unless an endpoint answered first (a custom
+        network); the chain every endpoint is held to from now on."""
         with self._lock:
             if self._expected is None:
                 self._expected = served
-                self._served[where] = served
+                self.source = f"{self.source}; {where} answered first, serving {served}"
             return self._expected
 
     def judge(self, where: str, served: ChainIdentity) -> None:

@@ -7,11 +7,16 @@ one place that turns agent.yaml's endpoints, API key and budget into a client.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tools.chain import ChainClient
-from tools.chain_identity import ChainGuard, ChainIdentity
+from tools.chain_identity import (
+    ChainGuard,
+    ChainIdentity,
+    ChainMismatchError,
+    identity_from_status,
+)
 from tools.endpoints import (
     DEFAULT_API_KEY_HEADER,
     DEFAULT_DEADLINE_S,
@@ -117,11 +122,39 @@ def manifest_chain(network: Network) -> ChainIdentity | None:
 def chain_guard_for(network: Network, manifest: ChainIdentity | None, first_url: str) -> ChainGuard:
     """The chain every endpoint of ``network`` must serve: a devnet's manifest names its chain
     id and genesis hash; testnet and mainnet are their chain ids; a custom network's chain is
-    what its first endpoint serves (asked only when another endpoint is about to be used)."""
+    what the first of its endpoints to answer serves (``first_url`` unless it is down)."""
     if manifest is not None:
         return ChainGuard(manifest, f"the devnet manifest {network.manifest_path or '(inline)'}")
     if network.public:
         return ChainGuard(ChainIdentity(network.network_id), f"the {network.network_id} network")
     return ChainGuard(
-        None, f"a custom network's chain is its first endpoint's, {display_url(first_url)}"
+        None,
+        "a custom network's chain is what the first of its endpoints to answer serves "
+        f"({display_url(first_url)} unless it is down)",
     )
+
+
+async def identified(network: Network, chain: ChainClient) -> Network:
+    """``network`` with the chain its endpoints serve, as ``status`` names it (one request):
+    what the home's caches of a devnet or custom network are keyed by (``Network.chain_scope``),
+    so that a chain reset at the same URL never meets what was cached about the old one. A
+    public network is its name (mainnet and testnet are one chain each): not asked. RpcError
+    (or another ToolError) when no endpoint answers; ChainMismatchError when a devnet's node
+    serves another chain than its manifest names (reset since, or another devnet on its port:
+    the manifest's accounts and keys are not that chain's)."""
+    if network.public:
+        return network
+    status = await chain.rpc("status", [])
+    served = identity_from_status(status, network.rpc_url)
+    expected = manifest_chain(network)
+    if expected is not None and not expected.admits(served):
+        where = display_url(network.rpc_url)
+        raise ChainMismatchError(
+            f"the devnet at {where} serves {served}, not the {expected} its manifest "
+            f"{network.manifest_path or '(inline)'} names: it was reset, or another devnet "
+            "answers on that port. Point agent.yaml's devnet_manifest at the running devnet's "
+            "manifest (`near-agent devnet --manifest` prints it); nothing was sent.",
+            endpoint=where,
+            chain_id=served.chain_id,
+        )
+    return replace(network, chain_identity=served)

@@ -395,9 +395,13 @@ class FailoverTransport:
 
     With a ``guard`` (tools.chain_identity), an endpoint is asked which chain it serves before
     its first use and never used if it serves another; the first endpoint is trusted as is when
-    ``trust_first`` (the primary: no extra request on the normal path), never for archival ones.
-    ``reference`` is the endpoint whose chain is the network's when the guard knows none yet (a
-    custom network's first endpoint; by default this transport's first).
+    ``trust_first`` and the guard's chain comes from configuration (the primary of a devnet or a
+    public network: no extra request on the normal path), never for archival ones. When the
+    guard knows no chain yet (a custom network), the first regular endpoint to answer names it
+    (a dead first endpoint fails over like any other); an archival transport (not
+    ``trust_first``) never names it, and asks ``reference`` (by default its own first endpoint;
+    given the regular FailoverTransport, the first regular endpoint to answer).
+    A ``status`` request that checks an endpoint is its own answer: it is sent once.
     """
 
     def __init__(
@@ -483,7 +487,7 @@ class FailoverTransport:
             index = ready[0]
             endpoint = self._endpoints[index]
             checking = self._unchecked(index)
-            if checking and self._guard is not None and self._guard.expected is None:
+            if checking and self._needs_reference():
                 await self._learn_reference(endpoint.where)
                 continue  # the reference may be this very endpoint: decide again
             call, args = ("status", []) if checking else (method, params)
@@ -520,30 +524,61 @@ class FailoverTransport:
                     self._judge(endpoint.where, reply)
                 except ChainMismatchError as exc:
                     failed[index], wrong_chain = exc.message, True
+                    continue
                 except RpcError as exc:
                     failed[index] = (
                         f"{endpoint.where} did not say which chain it serves ({exc.message})"
                     )
-                continue  # verified: the request itself goes next
+                    continue
+                if method != "status":
+                    continue  # verified: the request itself goes next
             self._preferred = index
             return reply
 
     def _unchecked(self, index: int) -> bool:
         """Whether endpoint ``index`` must be asked which chain it serves before it is used."""
-        if self._guard is None or (self._trust_first and index == 0):
+        if self._guard is None:
+            return False
+        if self._trust_first and index == 0 and self._guard.configured:
             return False
         return not self._guard.verified(self._endpoints[index].where)
 
     def _judge(self, where: str, reply: RpcReply) -> None:
+        """Hold ``where`` to the guard's chain; a regular endpoint of a network whose chain is
+        not known yet names it (the first to answer)."""
         assert self._guard is not None
-        self._guard.judge(where, identity_from_status(read_result(reply, "status", where), where))
+        served = identity_from_status(read_result(reply, "status", where), where)
+        if self._trust_first:
+            self._guard.establish(where, served)
+        self._guard.judge(where, served)
+
+    def _needs_reference(self) -> bool:
+        """Whether the chain must be learned elsewhere before an endpoint here is checked: an
+        archival endpoint never names a network's chain."""
+        return not self._trust_first and self._guard is not None and self._guard.expected is None
 
     async def _learn_reference(self, checking: str) -> None:
-        """Ask the reference endpoint which chain it serves (a custom network's chain is its
-        first endpoint's); ChainMismatchError when it cannot tell, since then no other endpoint
-        can be checked."""
+        """Ask the reference endpoint which chain it serves (the network's chain is not known
+        yet); ChainMismatchError when it cannot tell, since then ``checking`` cannot be
+        checked."""
         assert self._guard is not None
         transport, where = self._reference
+        if isinstance(transport, FailoverTransport):  # the regular endpoints: the first to
+            try:  # answer names the chain as it is checked (it meters and fails over itself)
+                await transport.request("status", [])
+            except RpcError as exc:
+                raise ChainMismatchError(
+                    f"cannot check that endpoint {checking} serves this network's chain: no "
+                    f"endpoint said which chain it serves ({exc.message})",
+                    endpoint=checking,
+                ) from exc
+            if self._guard.expected is None:  # a guard-less or trusting reference: ask again
+                raise ChainMismatchError(
+                    f"cannot check that endpoint {checking} serves this network's chain: "
+                    f"{where} named none",
+                    endpoint=checking,
+                )
+            return
         self.meter.spend("status", where)
         try:
             reply = await self.meter.bounded(transport.request("status", []), where)
@@ -551,11 +586,12 @@ class FailoverTransport:
         except RpcError as exc:
             raise ChainMismatchError(
                 f"cannot check that endpoint {checking} serves this network's chain: {where}, "
-                f"the first endpoint, whose chain the others must serve ({self._guard.source}), "
-                f"did not say which chain it serves ({exc.message})",
+                f"which names the chain ({self._guard.source}), did not say which chain it "
+                f"serves ({exc.message})",
                 endpoint=checking,
             ) from exc
         self._guard.establish(where, served)
+        self._guard.judge(where, served)
 
     async def close(self) -> None:
         for endpoint in self._endpoints:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from tools.account_id import is_near_implicit, is_valid_account_id
+from tools.chain_identity import ChainIdentity
 from tools.endpoints import default_endpoints
 from tools.errors import InvalidAccountIdError, NetworkConfigError, NotConfiguredError
 from tools.network_catalog import (
@@ -76,12 +77,25 @@ class Network:
     # the real testnet or mainnet (public_network), not a devnet standing in for one under its
     # name: only then do its default endpoints apply and its caches share the network's name
     public: bool = False
+    # the chain its endpoints were found to serve (tools.chain_setup.identified); None: not asked
+    chain_identity: ChainIdentity | None = None
+
+    @property
+    def endpoint_scope(self) -> str:
+        """The network and endpoint a cache describes before the chain behind it is known."""
+        return self.network_id if self.public else f"{self.network_id}@{self.rpc_url}"
 
     @property
     def chain_scope(self) -> str:
         """Which chain a cache in the home describes: a public network by its name; any other
-        (a devnet, even one shaped like mainnet, or a custom network) by its endpoint too."""
-        return self.network_id if self.public else f"{self.network_id}@{self.rpc_url}"
+        (a devnet, even one shaped like mainnet, or a custom network) by its endpoint and the
+        chain found there (chain id and genesis hash), since a devnet reset and served again
+        at the same URL is another chain: nothing cached about the old one may describe it.
+        Without a known chain, the endpoint alone (good for this process's memory only)."""
+        chain = self.chain_identity
+        if self.public or chain is None:
+            return self.endpoint_scope
+        return f"{self.endpoint_scope}#{chain.chain_id}:{chain.genesis_hash or ''}"
 
     def explorer_tx_url(self, tx_hash: str) -> str | None:
         """A block-explorer link for a transaction, or None where no explorer exists (devnet)."""

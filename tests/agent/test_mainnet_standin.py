@@ -62,5 +62,7 @@ grants:
     with sqlite3.connect(home.root / "pools.db") as db:
         scopes = {row[0] for row in db.execute("SELECT scope FROM pool_index_meta")}
         metadata = {row[0] for row in db.execute("SELECT scope FROM token_metadata")}
-    assert scopes == {f"mainnet@{standin.rpc_url}/v2.ref-finance.near"}
-    assert metadata == {f"mainnet@{standin.rpc_url}"}  # never the real mainnet's cache
+    # the standin's endpoint and the chain it serves, never the real mainnet's cache
+    chain = f"mainnet@{standin.rpc_url}#devnet:{standin.manifest['genesis_hash']}"
+    assert scopes == {f"{chain}/v2.ref-finance.near"}
+    assert metadata == {chain}
