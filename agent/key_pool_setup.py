@@ -27,7 +27,6 @@ from tools.base import ToolContext, context_from_config
 from tools.key_pool import MAX_POOL_KEYS
 from tools.keypair import KeyPair
 from tools.keystore import POOL_ACTIVE, POOL_PENDING, KeyEntry, Keystore
-from tools.nonce_ledger import NonceKey
 from tools.signing import FullAccessKeyGrant, KeyTransaction
 
 POOL_TOOL = "keys pool"  # the audit entries' tool: the command that sent them
@@ -217,7 +216,7 @@ async def remove_pool_keys(
             async with contextlib.AsyncExitStack() as holding:
                 for entry in chosen:
                     if entry.public_key in live_keys:
-                        key = NonceKey(ctx.chain.rpc_url, account, entry.public_key)
+                        key = ctx.chain.nonce_key((account, entry.public_key))
                         await holding.enter_async_context(ctx.chain.nonces.hold(key))
                 spec = KeyTransaction(signer_id=account, delete=tuple(sorted(live_keys)))
                 outcome = await _send(

@@ -100,8 +100,9 @@ class ChainClient:
     ``headers`` go with every HTTP request (an API key). ``transport`` replaces the HTTP
     endpoints with one transport of the caller's (tests). ``max_requests`` is the budget of
     requests :attr:`requests` counts; ``max_retry_after_s`` the longest 429 wait honoured.
-    ``chain_guard`` (tools.chain_identity) holds every endpoint but the primary to the
-    network's chain before its first use, archival ones included. ``deadline_s`` bounds the
+    ``chain_guard`` (tools.chain_identity) holds endpoints to the network's chain before their
+    first use, archival ones included (every endpoint but the first, or on a custom network
+    that names no chain, every endpoint). ``deadline_s`` bounds the
     time a command waits on the network without an answer, retries and failovers included;
     ``down_hint`` is added to the error when the node does not answer.
     """
@@ -174,7 +175,7 @@ class ChainClient:
                 max_retry_after_s=max_retry_after_s,
                 guard=chain_guard,
                 trust_first=False,  # an archival answer is believed only from this chain
-                reference=regular[0],
+                reference=(self.transport, self.transport.where),
             )
             if archival_transport is not None or archival_urls
             else None
@@ -423,8 +424,20 @@ class ChainClient:
 
     # ---- writes
 
-    def nonce_key(self, creds: Credentials) -> NonceKey:
-        return NonceKey(self.rpc_url, creds.account_id, creds.public_key)
+    @property
+    def chain_guard(self) -> ChainGuard | None:
+        return self._settings["chain_guard"]
+
+    def nonce_key(self, signer: Credentials | tuple[str, str]) -> NonceKey:
+        """A key's counter (and lock) on this endpoint and, once the session named it, on the
+        chain it serves: a chain reset at the same URL starts its keys' nonces again.
+        ``signer`` is the key's credentials or its (account id, public key)."""
+        account_id, public_key = (
+            signer if isinstance(signer, tuple) else (signer.account_id, signer.public_key)
+        )
+        guard = self.chain_guard
+        served = guard.primary if guard is not None else None
+        return NonceKey(self.rpc_url, account_id, public_key, chain=str(served or ""))
 
     async def send(
         self,

@@ -72,6 +72,9 @@ class ChainGuard:
     def __init__(self, expected: ChainIdentity | None, source: str) -> None:
         self._expected = expected
         self.configured = expected is not None  # the reference comes from configuration
+        # The chain a session found its endpoints serve (a devnet's or custom network's, named
+        # by ``status`` at session open): what a key's nonces are counted on (NonceKey.chain).
+        self.primary: ChainIdentity | None = None
         self.source = source  # where the reference comes from, for messages
         self._served: dict[str, ChainIdentity] = {}
         self._refused: dict[str, str] = {}

@@ -90,18 +90,25 @@ class NonceKey:
     network: str  # the RPC endpoint the adapter talks to, in its normal spelling
     account_id: str
     public_key: str
+    chain: str = ""  # the chain served there (chain id and genesis hash); "": not known
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "network", normal_endpoint(self.network))
 
+    @property
+    def where(self) -> str:
+        """The endpoint, and the chain it serves when known: a key counted on a chain reset
+        at the same URL since is another counter (the new chain's nonces start again)."""
+        return f"{self.network}#{self.chain}" if self.chain else self.network
+
     def digest(self) -> str:
-        text = "\n".join((self.network, self.account_id, self.public_key))
+        text = "\n".join((self.where, self.account_id, self.public_key))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def stored_network(self) -> str:
-        """The endpoint as the ledger stores it: a digest, since a provider's URL may carry its
-        API key and the ledger is a plain file."""
-        return "sha256:" + hashlib.sha256(self.network.encode()).hexdigest()
+        """Where as the ledger stores it: a digest, since a provider's URL may carry its API
+        key and the ledger is a plain file."""
+        return "sha256:" + hashlib.sha256(self.where.encode()).hexdigest()
 
 
 class KeyBusyError(ToolError):

@@ -181,11 +181,6 @@ def spend_a_high_nonce(node: RunningDevnet, key: KeyPair) -> int:
     return nonce
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the nonce ledger keys a key's counter by endpoint, not by chain: needs NonceKey to "
-    "carry the chain identity (tools/nonce_ledger.py, tools/chain.py; see the seams report)",
-)
 def test_a_key_that_outlives_a_reset_is_counted_afresh_on_the_new_chain(tmp_path: Path) -> None:
     key = KeyPair.generate()
     chain = ResettableDevnet(tmp_path / "devnet", with_alices_key(build_default_genesis(), key))

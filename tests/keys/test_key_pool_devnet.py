@@ -33,6 +33,7 @@ from memory.audit import AuditKind, AuditLog
 from tests.devnet.helpers import balance, rpc
 from tests.support.gate import Gate, release_together
 from tests.support.grants import give_home_grants
+from tools.chain_identity import identity_from_status
 from tools.failpoints import ENV, WAIT_ENV
 from tools.key_sealing import PASSPHRASE_ENV
 from tools.nonce_ledger import LOCKS_DIR, NonceKey
@@ -261,8 +262,10 @@ def test_concurrent_do_runs_sign_with_keys_of_their_own(
 
 @contextlib.contextmanager
 def another_process_sends_with(devnet: RunningDevnet, public_key: str) -> Iterator[None]:
-    """Hold a key's lock in the user's nonce ledger, as a send under way in another process."""
-    key = NonceKey(devnet.rpc_url, ALICE, public_key)
+    """Hold a key's lock in the user's nonce ledger, as a send under way in another process
+    (counted, as the agent counts it, on the chain the devnet serves)."""
+    served = identity_from_status(rpc(devnet, "status", [])["result"], devnet.rpc_url)
+    key = NonceKey(devnet.rpc_url, ALICE, public_key, chain=str(served))
     locks = user_state_dir() / LOCKS_DIR
     locks.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(locks / f"{key.digest()}.lock", os.O_RDWR | os.O_CREAT, 0o600)

@@ -157,12 +157,6 @@ def test_a_custom_networks_first_endpoint_is_held_to_the_chain_another_named(
     assert chain.requests.by_endpoint[first] == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tools/chain.py gives the archival transport the first regular endpoint alone as its "
-    "reference (reference=regular[0]); it needs the regular FailoverTransport (see the seams "
-    "report)",
-)
 def test_a_custom_networks_archival_endpoint_is_checked_while_its_first_endpoint_is_down(
     fresh_devnet: RunningDevnet,
 ) -> None:
