@@ -47,8 +47,14 @@ class PoolView:
         return [e for e in self.keys if e.pool_active]
 
 
-def pool_entries(store: Keystore, account_id: str) -> list[KeyEntry]:
-    return [e for e in store.entries() if e.account_id == account_id and e.pool]
+def pool_entries(store: Keystore, account_id: str, main_key: str | None = None) -> list[KeyEntry]:
+    """The account's pool key files; never the main key's, even when agent.yaml names a file the
+    pool made (the main key signs the pool's changes and is never one of its keys)."""
+    return [
+        e
+        for e in store.entries()
+        if e.account_id == account_id and e.pool and e.public_key != main_key
+    ]
 
 
 def read_pool(home: Home, store: Keystore | None = None) -> PoolView:
@@ -59,7 +65,7 @@ def read_pool(home: Home, store: Keystore | None = None) -> PoolView:
     with contextlib.suppress(Exception):  # a missing main key is for `status` to report
         ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, require_key=False)
         main = ctx.credentials.public_key if ctx.credentials is not None else None
-    return PoolView(config.account_id, main, tuple(pool_entries(store, config.account_id)))
+    return PoolView(config.account_id, main, tuple(pool_entries(store, config.account_id, main)))
 
 
 def check_count(count: int) -> None:
@@ -72,23 +78,45 @@ def check_count(count: int) -> None:
 
 
 async def _settle_stored(
-    ctx: ToolContext, store: Keystore, report: OnchainReport
+    home: Home, ctx: ToolContext, store: Keystore, report: OnchainReport
 ) -> tuple[list[KeyEntry], list[KeyEntry]]:
-    """Bring each stored pool key's state in line with the chain: (active, pending not on chain)."""
+    """Bring each stored pool key's state in line with the chain: (active, pending not on chain).
+
+    Each change is audited as the pool change it is: a key found on chain (an AddKey a crash
+    left unrecorded) joined the pool, a key gone from it (deleted by another client, or a
+    DeleteKey a crash left unrecorded) left it; neither was sent by this run (no tx hash)."""
     account = ctx.account_id
     onchain = await onchain_access_keys(ctx, account)
     active: list[KeyEntry] = []
     pending: list[KeyEntry] = []
-    for entry in pool_entries(store, account):
+    for entry in pool_entries(store, account, ctx.require_credentials().public_key):
         on_chain = onchain.get(entry.public_key) == "FullAccess"
         if on_chain and not entry.pool_active:
             entry = store.set_pool_state(entry, POOL_ACTIVE)
+            _audit_change(home, AuditKind.GRANT_ADDED, entry, None, new_correlation_id())
             report.say(f"pool key {entry.public_key} was already on {account}: now in use")
         elif not on_chain and entry.pool_active:
             entry = store.set_pool_state(entry, POOL_PENDING)
+            _audit_change(home, AuditKind.GRANT_REVOKED, entry, None, new_correlation_id())
             report.say(f"pool key {entry.public_key} is no longer on {account}: not used")
         (active if on_chain else pending).append(entry)
     return active, pending
+
+
+def _audit_change(
+    home: Home, kind: AuditKind, entry: KeyEntry, tx_hash: str | None, cid: str
+) -> None:
+    """One audit entry per pool key that joined (GRANT_ADDED) or left (GRANT_REVOKED) the
+    account, as `grants onchain` records its keys."""
+    data: dict[str, object] = {
+        "onchain_public_key": entry.public_key,
+        "account_id": entry.account_id,
+        "key_pool": True,
+        "tx_hash": tx_hash,
+    }
+    if kind is AuditKind.GRANT_ADDED:
+        data |= {"permission": "FullAccess", "key_file": str(entry.path)}
+    _audit(home, kind, data, cid)
 
 
 async def add_pool_keys(
@@ -108,7 +136,7 @@ async def add_pool_keys(
     try:
         await _require_full_access(ctx)
         account = ctx.account_id
-        active, pending = await _settle_stored(ctx, store, report)
+        active, pending = await _settle_stored(home, ctx, store, report)
         wanted = count - len(active)
         if wanted <= 0:
             report.say(
@@ -144,20 +172,8 @@ async def add_pool_keys(
         report.tx_hashes.append(outcome.tx_hash)
         for entry in adding:
             store.set_pool_state(entry, POOL_ACTIVE)
-        for entry in adding:  # one entry per key, as `grants onchain` records its keys
-            _audit(
-                home,
-                AuditKind.GRANT_ADDED,
-                {
-                    "onchain_public_key": entry.public_key,
-                    "account_id": account,
-                    "permission": "FullAccess",
-                    "key_pool": True,
-                    "tx_hash": outcome.tx_hash,
-                    "key_file": str(entry.path),
-                },
-                cid,
-            )
+        for entry in adding:
+            _audit_change(home, AuditKind.GRANT_ADDED, entry, outcome.tx_hash, cid)
         report.say(
             f"added {len(adding)} full-access key(s) to the key pool of {account} "
             f"(tx {outcome.tx_hash}): {', '.join(e.public_key for e in adding)}; "
@@ -187,7 +203,14 @@ async def remove_pool_keys(
     report = OnchainReport()
     try:
         account = ctx.account_id
-        held = pool_entries(store, account)
+        main = ctx.require_credentials().public_key
+        if main in public_keys:
+            raise OnchainError(
+                f"{main} is not a key of the pool of {account}: it is the main key (agent.yaml's "
+                "key file), which signs the pool's changes and is never removed by `keys pool "
+                "remove`; nothing was changed"
+            )
+        held = pool_entries(store, account, main)
         unknown = sorted(set(public_keys) - {e.public_key for e in held})
         if unknown:
             raise OnchainError(
@@ -199,8 +222,14 @@ async def remove_pool_keys(
             report.say(f"the key pool of {account} holds no key: nothing to remove")
             return report
         await _require_full_access(ctx)
-        onchain = await onchain_access_keys(ctx, account)
-        live = [e for e in chosen if e.public_key in onchain]
+        # record what a crash or another client left first (a key found on chain joined the
+        # pool; one gone from it left, recorded now and not again below)
+        named = {e.public_key for e in chosen}
+        was_active = {e.public_key for e in chosen if e.pool_active}
+        active, pending = await _settle_stored(home, ctx, store, report)
+        chosen = [e for e in (*active, *pending) if e.public_key in named]
+        live = [e for e in chosen if e.pool_active]
+        recorded = was_active - {e.public_key for e in live}
         lines = [f"remove {len(chosen)} key(s) from the key pool of {account}"]
         lines += [
             f"  {e.public_key}" + ("" if e in live else " (not on chain: only forgotten)")
@@ -233,17 +262,9 @@ async def remove_pool_keys(
         for entry in chosen:
             store.remove(entry)
         for entry in chosen:
-            _audit(
-                home,
-                AuditKind.GRANT_REVOKED,
-                {
-                    "onchain_public_key": entry.public_key,
-                    "account_id": account,
-                    "key_pool": True,
-                    "tx_hash": tx_hash if entry.public_key in live_keys else None,
-                },
-                cid,
-            )
+            if entry.public_key not in recorded:
+                sent = tx_hash if entry.public_key in live_keys else None
+                _audit_change(home, AuditKind.GRANT_REVOKED, entry, sent, cid)
         done = f"deleted {len(live_keys)} from {account} (tx {tx_hash}) and " if live_keys else ""
         report.say(
             f"{done}forgot {len(chosen)} pool key(s): {', '.join(e.public_key for e in chosen)}"

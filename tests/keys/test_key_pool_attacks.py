@@ -1,0 +1,245 @@
+"""Key pools attacked from where a user (or someone else holding the account) acts.
+
+Separate `near-agent` processes on a devnet over HTTP: a crash after the AddKey or the DeleteKey
+landed, the main key's file being one the pool made, a pool key deleted on chain by another NEAR
+client, several runs crashing with a pool key each in flight. Each asserts what README's "Key
+pools" promises: nothing sent twice, no nonce error shown, a removed or pending key never signs,
+every pool change in the audit log (which verifies), never the main key removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.home import Home
+from devnet.server import RunningDevnet
+from memory.audit import AuditKind, AuditLog
+from tests.devnet.helpers import balance, near_account
+from tests.keys.test_key_pool_devnet import (
+    ALICE,
+    BOB,
+    TENTH,
+    _command,
+    _env,
+    agent,
+    another_process_sends_with,
+    onchain_keys,
+    pool_home,
+    stored_pool,
+)
+from tests.support.gate import Gate, release_together
+from tools.failpoints import ENV
+
+__all__ = ["pool_home"]  # the fixture, shared with the pool's own devnet tests
+
+
+def _pool_changes(home: Home) -> tuple[list[str], list[str]]:
+    """(keys recorded as added, keys recorded as removed), from the audit log, which verifies."""
+    with AuditLog(home.audit_db) as log:
+        assert log.verify().ok
+        added = log.entries(kind=AuditKind.GRANT_ADDED)
+        revoked = log.entries(kind=AuditKind.GRANT_REVOKED)
+    return (
+        [e.data["onchain_public_key"] for e in added if e.data.get("key_pool")],
+        [e.data["onchain_public_key"] for e in revoked if e.data.get("key_pool")],
+    )
+
+
+def _journalled_to_bob(home: Home) -> list[dict]:
+    with AuditLog(home.audit_db) as log:
+        return [
+            e.data for e in log.entries(kind=AuditKind.TX_SUBMITTED) if e.data["receiver_id"] == BOB
+        ]
+
+
+def _verify_cli(home: Home) -> None:
+    verified = agent(home, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+@pytest.mark.slow
+def test_a_crash_after_the_addkey_landed_is_recorded_when_the_rerun_finds_the_keys(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    (main,) = onchain_keys(fresh_devnet)
+
+    crashed = agent(
+        pool_home, "keys", "pool", "add", "--count", "2", "--yes", env={ENV: "after_submit"}
+    )
+
+    assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
+    written = stored_pool(pool_home)
+    assert set(onchain_keys(fresh_devnet)) == {main, *written}  # the AddKey landed...
+    assert all(body["pool"] == "pending" for body in written.values())  # ...unrecorded
+    paid = agent(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes")
+    assert paid.returncode == 0, paid.stdout + paid.stderr
+    assert [j["public_key"] for j in _journalled_to_bob(pool_home)] == [main]  # pending: unused
+
+    rerun = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert set(onchain_keys(fresh_devnet)) == {main, *written}  # nothing added twice
+    assert all(body["pool"] == "active" for body in stored_pool(pool_home).values())
+    added, _ = _pool_changes(pool_home)
+    assert sorted(added) == sorted(written)  # each key that joined the pool is on record once
+    _verify_cli(pool_home)
+
+
+@pytest.mark.slow
+def test_a_crash_after_the_deletekey_landed_is_finished_by_the_rerun_and_recorded(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    (main,) = onchain_keys(fresh_devnet)
+    added = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    pool = set(stored_pool(pool_home))
+
+    crashed = agent(pool_home, "keys", "pool", "remove", "--yes", env={ENV: "after_submit"})
+
+    assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
+    assert set(onchain_keys(fresh_devnet)) == {main}
+    with another_process_sends_with(fresh_devnet, main):  # only the removed keys are free
+        waiting = subprocess.Popen(
+            _command(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes"),
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        with pytest.raises(subprocess.TimeoutExpired):  # it waits for the main key...
+            waiting.wait(timeout=8)
+    out, err = waiting.communicate(timeout=120)  # ...and signs with it once it is free
+    assert waiting.returncode == 0, out + err
+    assert "nonce" not in (out + err).lower()
+    assert [j["public_key"] for j in _journalled_to_bob(pool_home)] == [main]
+
+    rerun = agent(pool_home, "keys", "pool", "remove", "--yes")
+
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert stored_pool(pool_home) == {}
+    _, removed = _pool_changes(pool_home)
+    assert sorted(removed) == sorted(pool)
+    _verify_cli(pool_home)
+
+
+@pytest.mark.slow
+def test_keys_pool_remove_never_deletes_the_main_key_even_when_it_is_a_pool_file(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    """The user points agent.yaml at one of the pool's key files (a key of its own for this
+    home); `keys pool remove` with no key named must still leave the key the agent signs with."""
+    added = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    pool = stored_pool(pool_home)
+    chosen = sorted(pool)[0]
+    key_file = next(p for p in pool_home.keys_dir.glob("*.pool.*.json") if chosen in p.read_text())
+    manifest = fresh_devnet.state_dir / "manifest.json"
+    again = agent(
+        pool_home,
+        "init",
+        "--account",
+        ALICE,
+        "--key-file",
+        str(key_file),
+        "--manifest",
+        str(manifest),
+        "--force",
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+
+    named = agent(pool_home, "keys", "pool", "remove", chosen, "--yes")
+    assert named.returncode == 1, named.stdout + named.stderr
+    assert "main key" in named.stderr and "Traceback" not in named.stderr
+    assert chosen in onchain_keys(fresh_devnet)
+
+    removed = agent(pool_home, "keys", "pool", "remove", "--yes")
+
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert chosen in onchain_keys(fresh_devnet)  # the key the agent signs with is still there
+    paid = agent(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes")
+    assert paid.returncode == 0 and "transfer: done" in paid.stdout, paid.stdout + paid.stderr
+    _verify_cli(pool_home)
+
+
+@pytest.mark.slow
+def test_a_pool_key_deleted_by_another_client_is_never_signed_with_nor_shown_as_an_error(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    (main,) = onchain_keys(fresh_devnet)
+    added = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    gone, kept = sorted(stored_pool(pool_home))
+
+    async def delete_elsewhere() -> None:  # another wallet of the user's, with the main key
+        account = await near_account(fresh_devnet, ALICE, _main_secret(fresh_devnet))
+        await account.delete_public_key(gone)
+
+    asyncio.run(delete_elsewhere())
+    assert gone not in onchain_keys(fresh_devnet)
+    bob_before = balance(fresh_devnet, BOB)
+
+    with another_process_sends_with(fresh_devnet, main):  # the pool keys are the free ones
+        paid = agent(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes")
+
+    assert paid.returncode == 0, paid.stdout + paid.stderr
+    assert "transfer: done" in paid.stdout
+    assert "nonce" not in (paid.stdout + paid.stderr).lower()
+    assert [j["public_key"] for j in _journalled_to_bob(pool_home)] == [kept]
+    assert balance(fresh_devnet, BOB) - bob_before == TENTH
+
+    removed = agent(pool_home, "keys", "pool", "remove", "--yes")
+
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert set(onchain_keys(fresh_devnet)) == {main}
+    added_keys, removed_keys = _pool_changes(pool_home)
+    assert sorted(added_keys) == sorted(removed_keys) == sorted([gone, kept])  # each once
+    _verify_cli(pool_home)
+
+
+def _main_secret(devnet: RunningDevnet) -> str:
+    for entry in devnet.manifest["accounts"]:
+        if entry["account_id"] == ALICE:
+            return json.loads(Path(entry["key_file"]).read_text())["private_key"]
+    raise KeyError(ALICE)
+
+
+@pytest.mark.slow
+def test_reconcile_settles_each_of_several_runs_that_crashed_in_flight_on_pool_keys(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    runs = 3
+    added = agent(pool_home, "keys", "pool", "add", "--count", str(runs - 1), "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    bob_before = balance(fresh_devnet, BOB)
+
+    with Gate() as gate:
+        processes = [
+            subprocess.Popen(
+                _command(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes"),
+                env=_env({**gate.env("before_send"), ENV: "after_submit"}),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(runs)
+        ]
+        release_together(gate, processes, fresh_devnet, latency_s=1.0, timeout_s=180)
+
+    assert all(p.returncode == -signal.SIGKILL for p in processes)
+    journalled = _journalled_to_bob(pool_home)
+    assert len({j["public_key"] for j in journalled}) == runs  # one key each, all in flight
+    assert balance(fresh_devnet, BOB) - bob_before == runs * TENTH
+
+    recovered = agent(pool_home, "reconcile")
+
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert recovered.stdout.count("1 transaction(s) landed") == runs, recovered.stdout
+    assert "Nothing to recover." in agent(pool_home, "reconcile").stdout
+    assert balance(fresh_devnet, BOB) - bob_before == runs * TENTH  # nothing resent
+    _verify_cli(pool_home)
