@@ -243,3 +243,140 @@ def test_reconcile_settles_each_of_several_runs_that_crashed_in_flight_on_pool_k
     assert "Nothing to recover." in agent(pool_home, "reconcile").stdout
     assert balance(fresh_devnet, BOB) - bob_before == runs * TENTH  # nothing resent
     _verify_cli(pool_home)
+
+
+@pytest.mark.slow
+def test_keys_pool_remove_waits_for_a_send_under_way_with_the_key_then_deletes_it(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    (main,) = onchain_keys(fresh_devnet)
+    added = agent(pool_home, "keys", "pool", "add", "--count", "1", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    (pool_key,) = stored_pool(pool_home)
+    bob_before = balance(fresh_devnet, BOB)
+
+    with Gate() as gate:
+        with another_process_sends_with(fresh_devnet, main):  # so the run takes the pool key
+            sending = subprocess.Popen(
+                _command(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes"),
+                env=_env(gate.env("after_sign")),  # signed with the key, held before it leaves
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            gate.wait_for(1)
+        removing = subprocess.Popen(
+            _command(pool_home, "keys", "pool", "remove", "--yes"),
+            env=_env({"PYTHONUNBUFFERED": "1"}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert removing.stdout is not None
+        assert removing.stdout.readline().startswith("This will remove 1 key(s)")
+        with pytest.raises(subprocess.TimeoutExpired):  # it waits for the send under way
+            removing.wait(timeout=5)
+        gate.release()
+        sent_out, sent_err = sending.communicate(timeout=120)
+        removed_out, removed_err = removing.communicate(timeout=120)
+
+    assert sending.returncode == 0, sent_out + sent_err
+    assert "transfer: done" in sent_out and "nonce" not in (sent_out + sent_err).lower()
+    assert [j["public_key"] for j in _journalled_to_bob(pool_home)] == [pool_key]
+    assert removing.returncode == 0, removed_out + removed_err
+    assert set(onchain_keys(fresh_devnet)) == {main}
+    assert balance(fresh_devnet, BOB) - bob_before == TENTH
+    _verify_cli(pool_home)
+
+
+@pytest.mark.slow
+def test_a_running_chat_never_signs_with_a_pool_key_removed_after_it_started(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    import sys
+
+    import pexpect
+
+    (main,) = onchain_keys(fresh_devnet)
+    added = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    gone, kept = sorted(stored_pool(pool_home))
+    env = {**_env(), "TERM": "xterm", "COLUMNS": "200"}
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agent", "--home", str(pool_home.root), "chat"],
+        env=env,
+        encoding="utf-8",
+        timeout=90,
+        dimensions=(40, 200),
+    )
+    try:
+        child.expect("you>")  # the chat has read its keys: both pool keys
+        removed = agent(pool_home, "keys", "pool", "remove", gone, "--yes")
+        assert removed.returncode == 0, removed.stdout + removed.stderr
+        assert gone not in onchain_keys(fresh_devnet)
+        with another_process_sends_with(fresh_devnet, main):  # the pool keys are the free ones
+            for _ in range(2):
+                child.sendline("send 0.1 NEAR to bob.test.near")
+                child.expect(r"Go ahead\? \[y/N\]: ")  # chat asks before it signs
+                child.sendline("y")
+                child.expect("transfer: done")
+                child.expect("you>")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    assert "nonce" not in (child.before or "").lower()
+    assert [j["public_key"] for j in _journalled_to_bob(pool_home)] == [kept, kept]
+
+
+@pytest.fixture
+def capped_home(pool_home: Home) -> Home:
+    """pool_home, with bob payable at most 0.3 NEAR a day, whatever key signs."""
+    import yaml
+
+    from tests.support.grants import give_home_grants
+
+    body = yaml.safe_load((pool_home.root / "grants.yaml").read_text())
+    for grant in body["grants"]:
+        if grant["id"] == "demo-transfers":
+            grant["id"] = "capped-transfers"
+            grant["windows"] = [{"token": "NEAR", "amount": "0.3", "period": "24h"}]
+    capped = pool_home.root / "capped.yaml"
+    capped.write_text(yaml.safe_dump(body, sort_keys=False))
+    revoked = agent(pool_home, "grants", "revoke", "--all")
+    assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+    give_home_grants(pool_home, capped)
+    return pool_home
+
+
+@pytest.mark.slow
+def test_parallel_sends_on_a_pool_stay_within_the_grants_budget(
+    capped_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    runs = 4
+    added = agent(capped_home, "keys", "pool", "add", "--count", str(runs - 1), "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    bob_before = balance(fresh_devnet, BOB)
+
+    with Gate() as gate:
+        processes = [
+            subprocess.Popen(
+                _command(capped_home, "do", "send 0.1 NEAR to bob.test.near", "--yes"),
+                env=_env(gate.env("after_reserve")),  # past the policy, budget held, unsigned
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(runs)
+        ]
+        gate.wait_for(3)  # three runs reserved their budget and wait, unsigned
+        gate.release()
+        outputs = [p.communicate(timeout=180) for p in processes]
+
+    done = [out for out, _ in outputs if "transfer: done" in out]
+    assert len(done) == 3, outputs  # the fourth found no budget left, whatever key was free
+    assert balance(fresh_devnet, BOB) - bob_before == 3 * TENTH
+    assert len(_journalled_to_bob(capped_home)) == 3
+    _verify_cli(capped_home)
