@@ -380,3 +380,49 @@ def test_parallel_sends_on_a_pool_stay_within_the_grants_budget(
     assert balance(fresh_devnet, BOB) - bob_before == 3 * TENTH
     assert len(_journalled_to_bob(capped_home)) == 3
     _verify_cli(capped_home)
+
+
+@pytest.mark.slow
+def test_pool_key_files_with_swapped_secrets_are_refused_in_one_line_and_nothing_is_sent(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    added = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    first, second = sorted(pool_home.keys_dir.glob("*.pool.*.json"))
+    one, two = json.loads(first.read_text()), json.loads(second.read_text())
+    one["private_key"], two["private_key"] = two["private_key"], one["private_key"]
+    first.write_text(json.dumps(one))
+    second.write_text(json.dumps(two))
+    bob_before = balance(fresh_devnet, BOB)
+
+    paid = agent(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes")
+
+    assert paid.returncode != 0, paid.stdout + paid.stderr
+    told = paid.stdout + paid.stderr
+    assert "does not match" in told and "Traceback" not in told, told
+    assert str(first) in told or str(second) in told, told
+    assert balance(fresh_devnet, BOB) == bob_before and _journalled_to_bob(pool_home) == []
+
+
+def test_keys_pool_add_on_an_encrypted_keystore_without_a_passphrase_changes_nothing(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    from tools.key_sealing import PASSPHRASE_ENV
+
+    sealed = agent(pool_home, "keys", "encrypt", env={PASSPHRASE_ENV: "correct horse"})
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
+    before = onchain_keys(fresh_devnet)
+
+    for env in ({}, {PASSPHRASE_ENV: "wrong horse"}):
+        refused = subprocess.run(
+            _command(pool_home, "keys", "pool", "add", "--count", "2", "--yes"),
+            env=_env(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert refused.returncode != 0, refused.stdout + refused.stderr
+        assert "Traceback" not in refused.stderr and refused.stderr.strip(), refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert stored_pool(pool_home) == {} and onchain_keys(fresh_devnet) == before
