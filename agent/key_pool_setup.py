@@ -242,12 +242,17 @@ async def remove_pool_keys(
         live_keys = {e.public_key for e in live}
         tx_hash: str | None = None
         cid = new_correlation_id()
-        if live_keys:
-            async with contextlib.AsyncExitStack() as holding:
-                for entry in chosen:
-                    if entry.public_key in live_keys:
-                        key = NonceKey(ctx.chain.rpc_url, account, entry.public_key)
-                        await holding.enter_async_context(ctx.chain.nonces.hold(key))
+        async with contextlib.AsyncExitStack() as holding:
+            for entry in chosen:
+                if entry.public_key in live_keys:
+                    key = NonceKey(ctx.chain.rpc_url, account, entry.public_key)
+                    await holding.enter_async_context(ctx.chain.nonces.hold(key))
+            # read again once held: another `keys pool remove` may have deleted and forgotten
+            # them while this one waited; each key is deleted, forgotten and recorded once
+            chosen = [e for e in chosen if e.path.exists()]
+            if live_keys:
+                live_keys &= set(await onchain_access_keys(ctx, account))
+            if live_keys:
                 spec = KeyTransaction(signer_id=account, delete=tuple(sorted(live_keys)))
                 outcome = await _send(
                     home,
@@ -257,14 +262,17 @@ async def remove_pool_keys(
                     what=f"deleting {len(live_keys)} pool key(s)",
                     tool=POOL_TOOL,
                 )
-            tx_hash = outcome.tx_hash
-            report.tx_hashes.append(tx_hash)
-        for entry in chosen:
-            store.remove(entry)
-        for entry in chosen:
-            if entry.public_key not in recorded:
-                sent = tx_hash if entry.public_key in live_keys else None
-                _audit_change(home, AuditKind.GRANT_REVOKED, entry, sent, cid)
+                tx_hash = outcome.tx_hash
+                report.tx_hashes.append(tx_hash)
+            for entry in chosen:
+                store.remove(entry)
+            for entry in chosen:
+                if entry.public_key not in recorded:
+                    sent = tx_hash if entry.public_key in live_keys else None
+                    _audit_change(home, AuditKind.GRANT_REVOKED, entry, sent, cid)
+        if not chosen:
+            report.say(f"another run removed those keys of {account} meanwhile: nothing left")
+            return report
         done = f"deleted {len(live_keys)} from {account} (tx {tx_hash}) and " if live_keys else ""
         report.say(
             f"{done}forgot {len(chosen)} pool key(s): {', '.join(e.public_key for e in chosen)}"

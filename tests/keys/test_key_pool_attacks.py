@@ -426,3 +426,39 @@ def test_keys_pool_add_on_an_encrypted_keystore_without_a_passphrase_changes_not
         assert "Traceback" not in refused.stderr and refused.stderr.strip(), refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
         assert stored_pool(pool_home) == {} and onchain_keys(fresh_devnet) == before
+
+
+@pytest.mark.slow
+def test_two_keys_pool_removes_at_once_delete_each_key_once_and_both_succeed(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    (main,) = onchain_keys(fresh_devnet)
+    added = agent(pool_home, "keys", "pool", "add", "--count", "1", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    (pool_key,) = stored_pool(pool_home)
+
+    with another_process_sends_with(fresh_devnet, pool_key):  # a send under way with it
+        removes = [
+            subprocess.Popen(
+                _command(pool_home, "keys", "pool", "remove", "--yes"),
+                env=_env({"PYTHONUNBUFFERED": "1"}),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for process in removes:  # both read the chain's keys and now wait for the key
+            assert process.stdout is not None
+            assert process.stdout.readline().startswith("This will remove 1 key(s)")
+    outputs = [process.communicate(timeout=120) for process in removes]
+
+    for process, (out, err) in zip(removes, outputs, strict=True):
+        assert process.returncode == 0, out + err
+    assert set(onchain_keys(fresh_devnet)) == {main} and stored_pool(pool_home) == {}
+    with AuditLog(pool_home.audit_db) as log:
+        deletes = [e for e in log.entries(kind=AuditKind.TX_SUBMITTED) if e.tool == "keys pool"]
+    assert len(deletes) == 2  # the AddKey, and one DeleteKey: the key is deleted once
+    _, removed = _pool_changes(pool_home)
+    assert removed == [pool_key]
+    _verify_cli(pool_home)
