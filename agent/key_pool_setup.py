@@ -15,7 +15,9 @@ landed (marked active). A rerun adds the pending keys a crash left behind before
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+import fcntl
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from agent.config import load_config
@@ -31,6 +33,7 @@ from tools.nonce_ledger import NonceKey
 from tools.signing import FullAccessKeyGrant, KeyTransaction
 
 POOL_TOOL = "keys pool"  # the audit entries' tool: the command that sent them
+CHANGE_LOCK = "keys-pool.lock"  # in the home: held by the one pool change running for it
 Confirm = Callable[[str], bool]
 
 
@@ -66,6 +69,29 @@ def read_pool(home: Home, store: Keystore | None = None) -> PoolView:
         ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, require_key=False)
         main = ctx.credentials.public_key if ctx.credentials is not None else None
     return PoolView(config.account_id, main, tuple(pool_entries(store, config.account_id, main)))
+
+
+@contextlib.contextmanager
+def one_pool_change(home: Home) -> Iterator[None]:
+    """Hold the home's pool-change lock for a whole `keys pool add` or `remove`.
+
+    Why: each reads the chain's keys and the key files, then acts on what it read; two at once
+    could add a pool twice, or one re-add a pending key while the other forgets its secret (a key
+    on chain nobody holds). A second change is refused, changing nothing; the kernel lets the
+    lock go when its holder dies, so a crash never leaves it held.
+    """
+    fd = os.open(home.root / CHANGE_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OnchainError(
+                "another `near-agent keys pool` change is running for this home; wait for it "
+                "to finish; nothing was changed"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def check_count(count: int) -> None:
@@ -126,9 +152,17 @@ async def add_pool_keys(
 
     Pending keys a crash left behind are added first; new ones are generated for the rest. Raises
     OnchainError, ToolError or ConfigError with a clear text; nothing is changed when
-    ``confirm`` (shown what will be added) answers no.
+    ``confirm`` (shown what will be added) answers no, or while another pool change runs.
     """
     check_count(count)
+    load_config(home.config_file)  # no home, or a malformed one: said before any lock is made
+    with one_pool_change(home):
+        return await _add_pool_keys(home, count, confirm, keystore)
+
+
+async def _add_pool_keys(
+    home: Home, count: int, confirm: Confirm, keystore: Keystore | None
+) -> OnchainReport:
     config = load_config(home.config_file)
     store = keystore or Keystore(home.keys_dir)
     ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, state_dir=home.state_dir)
@@ -197,6 +231,14 @@ async def remove_pool_keys(
     pending (new runs stop signing with it) and held (a send under way with it finishes), then
     one DeleteKey transaction signed by the main key removes those on chain.
     """
+    load_config(home.config_file)  # no home, or a malformed one: said before any lock is made
+    with one_pool_change(home):
+        return await _remove_pool_keys(home, public_keys, confirm, keystore)
+
+
+async def _remove_pool_keys(
+    home: Home, public_keys: Sequence[str], confirm: Confirm, keystore: Keystore | None
+) -> OnchainReport:
     config = load_config(home.config_file)
     store = keystore or Keystore(home.keys_dir)
     ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, state_dir=home.state_dir)

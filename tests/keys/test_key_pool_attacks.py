@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -429,24 +430,27 @@ def test_keys_pool_add_on_an_encrypted_keystore_without_a_passphrase_changes_not
 
 
 @pytest.mark.slow
-def test_two_keys_pool_removes_at_once_delete_each_key_once_and_both_succeed(
-    pool_home: Home, fresh_devnet: RunningDevnet
+def test_two_homes_removing_the_same_pool_at_once_delete_each_key_once_and_both_succeed(
+    pool_home: Home, fresh_devnet: RunningDevnet, tmp_path: Path
 ) -> None:
     (main,) = onchain_keys(fresh_devnet)
     added = agent(pool_home, "keys", "pool", "add", "--count", "1", "--yes")
     assert added.returncode == 0, added.stdout + added.stderr
     (pool_key,) = stored_pool(pool_home)
+    copy = Home(tmp_path / "copy")  # the home copied as a whole folder: the same keys
+    shutil.copytree(pool_home.root, copy.root)
+    homes = [pool_home, copy]
 
     with another_process_sends_with(fresh_devnet, pool_key):  # a send under way with it
         removes = [
             subprocess.Popen(
-                _command(pool_home, "keys", "pool", "remove", "--yes"),
+                _command(home, "keys", "pool", "remove", "--yes"),
                 env=_env({"PYTHONUNBUFFERED": "1"}),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            for _ in range(2)
+            for home in homes
         ]
         for process in removes:  # both read the chain's keys and now wait for the key
             assert process.stdout is not None
@@ -455,10 +459,48 @@ def test_two_keys_pool_removes_at_once_delete_each_key_once_and_both_succeed(
 
     for process, (out, err) in zip(removes, outputs, strict=True):
         assert process.returncode == 0, out + err
-    assert set(onchain_keys(fresh_devnet)) == {main} and stored_pool(pool_home) == {}
-    with AuditLog(pool_home.audit_db) as log:
-        deletes = [e for e in log.entries(kind=AuditKind.TX_SUBMITTED) if e.tool == "keys pool"]
-    assert len(deletes) == 2  # the AddKey, and one DeleteKey: the key is deleted once
-    _, removed = _pool_changes(pool_home)
-    assert removed == [pool_key]
-    _verify_cli(pool_home)
+    assert set(onchain_keys(fresh_devnet)) == {main}
+    deletes = []
+    for home in homes:
+        assert stored_pool(home) == {}
+        with AuditLog(home.audit_db) as log:
+            deletes += [
+                e.data["tx_hash"]
+                for e in log.entries(kind=AuditKind.TX_SUBMITTED)
+                if e.tool == "keys pool"
+            ]
+        assert _pool_changes(home)[1] == [pool_key]  # each home records forgetting it once
+        _verify_cli(home)
+    assert len(set(deletes)) == 2  # the AddKey (copied), and one DeleteKey between the homes
+
+
+@pytest.mark.slow
+def test_a_second_keys_pool_add_while_one_runs_changes_nothing(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    (main,) = onchain_keys(fresh_devnet)
+
+    with another_process_sends_with(fresh_devnet, main):  # the first add waits to sign
+        first = subprocess.Popen(
+            _command(pool_home, "keys", "pool", "add", "--count", "2", "--yes"),
+            env=_env({"PYTHONUNBUFFERED": "1"}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert first.stdout is not None
+        assert first.stdout.readline().startswith("This will add 2")  # read the chain: 0 keys
+        second = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert "another `near-agent keys pool` change is running" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1 and second.stdout == ""
+        removing = agent(pool_home, "keys", "pool", "remove", "--yes")
+        assert removing.returncode == 1, removing.stdout + removing.stderr
+    out, err = first.communicate(timeout=120)
+
+    assert first.returncode == 0, out + err
+    held = stored_pool(pool_home)
+    assert len(held) == 2 and all(body["pool"] == "active" for body in held.values())
+    assert set(onchain_keys(fresh_devnet)) == {main, *held}  # two keys, not four
+    added, _ = _pool_changes(pool_home)
+    assert sorted(added) == sorted(held)
