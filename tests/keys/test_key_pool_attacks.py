@@ -504,3 +504,51 @@ def test_a_second_keys_pool_add_while_one_runs_changes_nothing(
     assert set(onchain_keys(fresh_devnet)) == {main, *held}  # two keys, not four
     added, _ = _pool_changes(pool_home)
     assert sorted(added) == sorted(held)
+
+
+@pytest.mark.slow
+def test_keys_pool_add_count_is_the_pool_size_afterwards_not_keys_to_add(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    (main,) = onchain_keys(fresh_devnet)
+    first = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    grown = agent(pool_home, "keys", "pool", "add", "--count", "3", "--yes")
+
+    assert grown.returncode == 0, grown.stdout + grown.stderr
+    assert "add 1 full-access key(s)" in grown.stdout
+    held = stored_pool(pool_home)
+    assert len(held) == 3 and set(onchain_keys(fresh_devnet)) == {main, *held}
+
+
+@pytest.mark.slow
+def test_keys_pool_add_and_remove_refuse_a_function_call_main_key_in_one_line(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    made = agent(pool_home, "grants", "onchain")
+    assert made.returncode == 0, made.stdout + made.stderr
+    added = agent(pool_home, "keys", "pool", "add", "--count", "1", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    (fc_file,) = pool_home.keys_dir.glob("*.fc.*.json")
+    manifest = fresh_devnet.state_dir / "manifest.json"
+    init = agent(
+        pool_home,
+        "init",
+        "--account",
+        ALICE,
+        "--key-file",
+        str(fc_file),
+        "--manifest",
+        str(manifest),
+        "--force",
+    )
+    assert init.returncode == 0, init.stdout + init.stderr  # init takes it: the pool must refuse
+    before, held = onchain_keys(fresh_devnet), stored_pool(pool_home)
+
+    for args in (("add", "--count", "2"), ("remove",)):
+        refused = agent(pool_home, "keys", "pool", *args, "--yes")
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "full-access key" in refused.stderr and "Traceback" not in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert onchain_keys(fresh_devnet) == before and stored_pool(pool_home) == held
