@@ -24,7 +24,7 @@ from agent.config import load_config
 from agent.home import Home
 from agent.onchain import OnchainError, OnchainReport, _audit, _require_full_access, _send
 from agent.onchain import access_keys as onchain_access_keys
-from memory.audit import AuditKind, new_correlation_id
+from memory.audit import AuditKind, AuditLog, new_correlation_id
 from tools.base import ToolContext, context_from_config
 from tools.key_pool import MAX_POOL_KEYS
 from tools.keypair import KeyPair
@@ -108,25 +108,45 @@ async def _settle_stored(
 ) -> tuple[list[KeyEntry], list[KeyEntry]]:
     """Bring each stored pool key's state in line with the chain: (active, pending not on chain).
 
-    Each change is audited as the pool change it is: a key found on chain (an AddKey a crash
-    left unrecorded) joined the pool, a key gone from it (deleted by another client, or a
-    DeleteKey a crash left unrecorded) left it; neither was sent by this run (no tx hash)."""
+    The audit log is brought in line too, each key once: a key on chain that the log does not
+    say joined the pool (an AddKey a crash left unrecorded) is recorded as added, and one gone
+    from the chain that the log says joined (deleted by another client, or a DeleteKey a crash
+    left unrecorded) as removed; neither was sent by this run (no tx hash)."""
     account = ctx.account_id
     onchain = await onchain_access_keys(ctx, account)
     active: list[KeyEntry] = []
     pending: list[KeyEntry] = []
     for entry in pool_entries(store, account, ctx.require_credentials().public_key):
         on_chain = onchain.get(entry.public_key) == "FullAccess"
-        if on_chain and not entry.pool_active:
-            entry = store.set_pool_state(entry, POOL_ACTIVE)
+        if on_chain != entry.pool_active:
+            entry = store.set_pool_state(entry, POOL_ACTIVE if on_chain else POOL_PENDING)
+            report.say(
+                f"pool key {entry.public_key} was already on {account}: now in use"
+                if on_chain
+                else f"pool key {entry.public_key} is no longer on {account}: not used"
+            )
+        if on_chain and _recorded_on_chain(home, entry.public_key) is not True:
             _audit_change(home, AuditKind.GRANT_ADDED, entry, None, new_correlation_id())
-            report.say(f"pool key {entry.public_key} was already on {account}: now in use")
-        elif not on_chain and entry.pool_active:
-            entry = store.set_pool_state(entry, POOL_PENDING)
+        elif not on_chain and _recorded_on_chain(home, entry.public_key) is True:
             _audit_change(home, AuditKind.GRANT_REVOKED, entry, None, new_correlation_id())
-            report.say(f"pool key {entry.public_key} is no longer on {account}: not used")
         (active if on_chain else pending).append(entry)
     return active, pending
+
+
+def _recorded_on_chain(home: Home, public_key: str) -> bool | None:
+    """What the audit log last said of a pool key: added (True), removed (False), nothing (None)."""
+    with AuditLog(home.audit_db) as log:
+        said = [
+            e
+            for kind in (AuditKind.GRANT_ADDED, AuditKind.GRANT_REVOKED)
+            for e in log.entries(
+                kind=kind, data_match={"onchain_public_key": public_key}, newest_first=True, limit=1
+            )
+            if e.data.get("key_pool")
+        ]
+    if not said:
+        return None
+    return max(said, key=lambda e: e.id).kind == AuditKind.GRANT_ADDED
 
 
 def _audit_change(
@@ -267,11 +287,9 @@ async def _remove_pool_keys(
         # record what a crash or another client left first (a key found on chain joined the
         # pool; one gone from it left, recorded now and not again below)
         named = {e.public_key for e in chosen}
-        was_active = {e.public_key for e in chosen if e.pool_active}
         active, pending = await _settle_stored(home, ctx, store, report)
         chosen = [e for e in (*active, *pending) if e.public_key in named]
         live = [e for e in chosen if e.pool_active]
-        recorded = was_active - {e.public_key for e in live}
         lines = [f"remove {len(chosen)} key(s) from the key pool of {account}"]
         lines += [
             f"  {e.public_key}" + ("" if e in live else " (not on chain: only forgotten)")
@@ -309,7 +327,7 @@ async def _remove_pool_keys(
             for entry in chosen:
                 store.remove(entry)
             for entry in chosen:
-                if entry.public_key not in recorded:
+                if _recorded_on_chain(home, entry.public_key) is not False:
                     sent = tx_hash if entry.public_key in live_keys else None
                     _audit_change(home, AuditKind.GRANT_REVOKED, entry, sent, cid)
         if not chosen:

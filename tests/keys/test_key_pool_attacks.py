@@ -552,3 +552,31 @@ def test_keys_pool_add_and_remove_refuse_a_function_call_main_key_in_one_line(
         assert "full-access key" in refused.stderr and "Traceback" not in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
         assert onchain_keys(fresh_devnet) == before and stored_pool(pool_home) == held
+
+
+@pytest.mark.slow
+def test_a_remove_killed_before_its_deletekey_leaves_keys_unused_and_the_log_true(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    (main,) = onchain_keys(fresh_devnet)
+    added = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    pool = set(stored_pool(pool_home))
+
+    crashed = agent(pool_home, "keys", "pool", "remove", "--yes", env={ENV: "before_send"})
+
+    assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
+    assert set(onchain_keys(fresh_devnet)) == {main, *pool}  # still on chain...
+    assert all(body["pool"] == "pending" for body in stored_pool(pool_home).values())
+    paid = agent(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes")
+    assert paid.returncode == 0, paid.stdout + paid.stderr
+    assert [j["public_key"] for j in _journalled_to_bob(pool_home)] == [main]  # ...not used
+
+    again = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "nothing to add" in again.stdout
+    assert all(body["pool"] == "active" for body in stored_pool(pool_home).values())
+    added_keys, removed_keys = _pool_changes(pool_home)
+    assert sorted(added_keys) == sorted(pool) and removed_keys == []  # they never left
+    _verify_cli(pool_home)
