@@ -612,3 +612,62 @@ def test_a_reservation_left_on_an_idle_pool_key_is_released_after_later_sends(
 
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
     assert "still able to land" not in recovered.stdout, recovered.stdout
+
+
+@pytest.mark.slow
+def test_after_a_devnet_reset_the_stale_pool_is_never_signed_with_and_add_rebuilds_it(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    from devnet.server import start_devnet
+
+    added = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    stale = set(stored_pool(pool_home))
+    for _ in range(2):  # nonces in the ledger for the old chain
+        paid = agent(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes")
+        assert paid.returncode == 0, paid.stdout + paid.stderr
+    state, port = fresh_devnet.state_dir, int(fresh_devnet.rpc_url.rsplit(":", 1)[1])
+    fresh_devnet.stop()
+    reset = start_devnet(state, port=port, reset=True)
+    try:
+        (main,) = onchain_keys(reset)
+        assert not stale & set(onchain_keys(reset))
+        seen = len(_journalled_to_bob(pool_home))
+
+        paid = agent(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes")
+
+        told = paid.stdout + paid.stderr
+        assert "Traceback" not in told and "nonce" not in told.lower(), told
+        now = _journalled_to_bob(pool_home)[seen:]
+        assert all(j["public_key"] not in stale for j in now), now  # the stale keys never sign
+        assert paid.returncode == 0 and "transfer: done" in paid.stdout, told
+        rebuilt = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+        rebuilt_told = rebuilt.stdout + rebuilt.stderr
+        assert "Traceback" not in rebuilt_told, rebuilt_told
+        assert rebuilt.returncode == 0, rebuilt_told  # the same secrets, added again
+        assert set(stored_pool(pool_home)) == stale
+        assert set(onchain_keys(reset)) == {main, *stale}
+    finally:
+        reset.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="memory.redact hides every `ed25519:` value by its shape, public keys included, so "
+    "the human output of `keys pool add`, `remove` and `list` reads ed25519:[REDACTED] for each "
+    "key (its --json and `audit show` keep them readable); the fix belongs to the redaction "
+    "layer (memory/redact.py, tools/secret_text.py), which this change does not own",
+)
+def test_keys_pool_shows_which_keys_it_adds_lists_and_removes(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    added = agent(pool_home, "keys", "pool", "add", "--count", "2", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    held = sorted(stored_pool(pool_home))
+    listed = agent(pool_home, "keys", "pool", "list")
+    removed = agent(pool_home, "keys", "pool", "remove", "--yes")
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    said = {"add": added.stdout, "list": listed.stdout, "remove": removed.stdout}
+    unreadable = [name for name, told in said.items() if not all(key in told for key in held)]
+    assert unreadable == [], said
