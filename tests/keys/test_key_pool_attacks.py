@@ -671,3 +671,25 @@ def test_keys_pool_shows_which_keys_it_adds_lists_and_removes(
     said = {"add": added.stdout, "list": listed.stdout, "remove": removed.stdout}
     unreadable = [name for name, told in said.items() if not all(key in told for key in held)]
     assert unreadable == [], said
+
+
+@pytest.mark.slow
+def test_pool_keys_added_before_keys_encrypt_are_sealed_by_it_and_still_sign(
+    pool_home: Home, fresh_devnet: RunningDevnet
+) -> None:
+    from tools.key_sealing import PASSPHRASE_ENV
+
+    (main,) = onchain_keys(fresh_devnet)
+    added = agent(pool_home, "keys", "pool", "add", "--count", "1", "--yes")
+    assert added.returncode == 0, added.stdout + added.stderr
+    secret = {PASSPHRASE_ENV: "correct horse battery staple"}
+
+    sealed = agent(pool_home, "keys", "encrypt", env=secret)
+
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
+    ((pool_key, body),) = stored_pool(pool_home).items()
+    assert "encrypted" in body and "private_key" not in body and body["pool"] == "active"
+    with another_process_sends_with(fresh_devnet, main):  # so the run signs with the pool key
+        paid = agent(pool_home, "do", "send 0.1 NEAR to bob.test.near", "--yes", env=secret)
+    assert paid.returncode == 0 and "transfer: done" in paid.stdout, paid.stdout + paid.stderr
+    assert [j["public_key"] for j in _journalled_to_bob(pool_home)] == [pool_key]
