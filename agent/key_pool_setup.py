@@ -9,7 +9,9 @@ As for ``grants onchain`` (agent.onchain, whose helpers this reuses): every step
 (keys already on chain are found with ``view_access_key_list``) and audited, and each secret is
 written to HOME/keys, marked pending, *before* the one transaction adding the keys is sent, so a
 crash can never leave an on-chain key nobody holds; a key is only signed with once its AddKey has
-landed (marked active). A rerun adds the pending keys a crash left behind before making new ones.
+landed (marked active). A rerun adds the pending keys a crash left behind before making new ones,
+and records in the audit log what a crash or another client changed on chain meanwhile. One change
+runs per home at a time (HOME/keys-pool.lock); the main key is never one of the pool's keys.
 """
 
 from __future__ import annotations
