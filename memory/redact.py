@@ -21,6 +21,7 @@ from tools.secret_text import (
     OPENAI_KEY,
     decoded_size,
     hide_registered,
+    is_held_public_key,
     secrets_generation,
 )
 
@@ -57,8 +58,10 @@ _PUBLIC_KEY_LABEL = re.compile(r"""(?i)public[_ ]key["']?\s*[:=]?\s*["']?$""")
 
 
 def _ed25519_in_text(match: re.Match[str]) -> str:
-    """A value labelled as a public key keeps a 32-byte key (as under a public_key field);
-    anything else is hidden."""
+    """A value labelled as a public key keeps a 32-byte key (as under a public_key field), and
+    so does the public key of a key this process holds; anything else is hidden."""
+    if is_held_public_key(match.group(1)):
+        return match.group(0)
     before = match.string[max(0, match.start() - 24) : match.start()]
     return _public_key(match) if _PUBLIC_KEY_LABEL.search(before) else _ed25519_secret(match)
 

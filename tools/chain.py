@@ -429,15 +429,15 @@ class ChainClient:
         return self._settings["chain_guard"]
 
     def nonce_key(self, signer: Credentials | tuple[str, str]) -> NonceKey:
-        """A key's counter (and lock) on this endpoint and, once the session named it, on the
+        """A key's counter (and lock) on this endpoint and, on a devnet or custom network, on the
         chain it serves: a chain reset at the same URL starts its keys' nonces again.
         ``signer`` is the key's credentials or its (account id, public key)."""
         account_id, public_key = (
             signer if isinstance(signer, tuple) else (signer.account_id, signer.public_key)
         )
         guard = self.chain_guard
-        served = guard.primary if guard is not None else None
-        return NonceKey(self.rpc_url, account_id, public_key, chain=str(served or ""))
+        chain = guard.counted_on if guard is not None else ""
+        return NonceKey(self.rpc_url, account_id, public_key, chain=chain)
 
     async def send(
         self,
@@ -467,6 +467,9 @@ class ChainClient:
             )
         failpoints.hit("before_send")
         self.requests.require(REQUESTS_TO_SEND, f"sending a transaction to {spec.receiver_id}")
+        guard = self.chain_guard
+        if guard is not None and guard.expected is None:
+            await self.rpc("status", [])  # a custom network's chain names its keys' counters
         by_key = {self.nonce_key(member): member for member in members}
         while True:
             async with hold_free(self.nonces, list(by_key)) as key:

@@ -72,9 +72,6 @@ class ChainGuard:
     def __init__(self, expected: ChainIdentity | None, source: str) -> None:
         self._expected = expected
         self.configured = expected is not None  # the reference comes from configuration
-        # The chain a session found its endpoints serve (a devnet's or custom network's, named
-        # by ``status`` at session open): what a key's nonces are counted on (NonceKey.chain).
-        self.primary: ChainIdentity | None = None
         self.source = source  # where the reference comes from, for messages
         self._served: dict[str, ChainIdentity] = {}
         self._refused: dict[str, str] = {}
@@ -83,6 +80,15 @@ class ChainGuard:
     @property
     def expected(self) -> ChainIdentity | None:
         return self._expected
+
+    @property
+    def counted_on(self) -> str:
+        """The chain a key's nonces are counted on (``NonceKey.chain``): a chain named by its
+        genesis (a devnet's, a custom network's once an endpoint answered), so that a chain
+        reset at the same URL counts its keys afresh; "" for a public network, one chain under
+        its name, and for a custom network none of whose endpoints has answered yet."""
+        expected = self._expected
+        return str(expected) if expected is not None and expected.genesis_hash else ""
 
     def verified(self, where: str) -> bool:
         with self._lock:

@@ -157,6 +157,4 @@ async def identified(network: Network, chain: ChainClient) -> Network:
             endpoint=where,
             chain_id=served.chain_id,
         )
-    if chain.chain_guard is not None:
-        chain.chain_guard.primary = served  # nonces on a reset chain are counted afresh
     return replace(network, chain_identity=served)

@@ -14,6 +14,7 @@ secret is written until the transaction adding it lands, ``active`` after).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -34,8 +35,9 @@ from tools.key_sealing import (
     passphrase_from_env_or_prompt,
     seal,
 )
-from tools.keypair import KeyPair
+from tools.keypair import KeyPair, decode_public_key
 from tools.keys import check_permissions, load_credentials
+from tools.secret_text import register_held_public_key, register_key_secret
 
 MARKER = "keystore.json"
 PassphraseSource = Callable[[], str]
@@ -215,6 +217,7 @@ class Keystore:
         if pool:
             body["pool"] = pool
         write_private_file(target, body)
+        register_key_secret(pair.seed, pair.public_bytes)  # hidden from here on, shown public
         return KeyEntry(
             target, account_id, pair.public_key, "encrypted" in body, permission, note, pool
         )
@@ -253,6 +256,9 @@ class Keystore:
                 )
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # not one of ours; never fatal for listing
+            with contextlib.suppress(ValueError):  # a key the user holds: shown where printed
+                decode_public_key(out[-1].public_key)
+                register_held_public_key(out[-1].public_key)
         return out
 
     def load(self, entry: KeyEntry) -> KeyPair:

@@ -27,6 +27,7 @@ MIN_SECRET_CHARS = 8
 
 _LOCK = threading.Lock()
 _VALUES: set[str] = set()
+_HELD_PUBLIC: set[str] = set()  # base58 public keys of the keys registered above
 _ORDERED: tuple[str, ...] = ()
 _PATTERN: re.Pattern[str] | None = None
 _GENERATION = 0
@@ -72,16 +73,35 @@ def register_secret(value: str | None) -> None:
 
 
 def register_key_secret(seed: bytes, public: bytes) -> None:
-    """Register an ed25519 key in every text form it may be written in (see tests/keys)."""
+    """Register an ed25519 key in every text form it may be written in (see tests/keys), and
+    its public key as one that may be shown (:func:`is_held_public_key`)."""
     full = base58.b58encode(seed + public).decode()
     short = base58.b58encode(seed).decode()
+    register_held_public_key(base58.b58encode(public).decode())
     for form in (f"ed25519:{full}", full, f"ed25519:{short}", short, seed.hex()):
         register_secret(form)
 
 
+def register_held_public_key(public_key: str) -> None:
+    """Show ``ed25519:<base58>`` (or bare base58) wherever it appears: the public key of a key
+    the user holds (a key file of the keystore names it), never a secret."""
+    global _GENERATION
+    body = public_key.removeprefix("ed25519:")
+    with _LOCK:
+        if body not in _HELD_PUBLIC:
+            _HELD_PUBLIC.add(body)
+            _GENERATION += 1  # a text redacted before may now read otherwise
+
+
+def is_held_public_key(encoded: str) -> bool:
+    """Whether base58 ``encoded`` is the public key of a key this process loaded: a 32-byte
+    value in text may be a seed, but never when it is the public half of a key we hold."""
+    return encoded in _HELD_PUBLIC
+
+
 def secrets_generation() -> int:
-    """A number that grows each time a secret is registered: what was redacted under an older
-    number may hold a value that is a secret now."""
+    """A number that grows each time a secret or a held public key is registered: what was
+    redacted under an older number may read otherwise now."""
     return _GENERATION
 
 

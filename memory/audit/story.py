@@ -175,9 +175,10 @@ def _record(e: AuditEntry, units: TokenUnits) -> str:
                 f"from {_text(d['source'])}."
             )
         if d.get("key_pool"):
+            tx = f" in tx {_text(d['tx_hash'])}" if d.get("tx_hash") else " (found there)"
             return (
                 f"A pool key, public key {_text(d.get('onchain_public_key'))}, was added on "
-                f"chain in tx {_text(d.get('tx_hash'))}."
+                f"chain{tx}."
             )
         what = d.get("onchain_public_key") or d.get("grant_id")
         return f"Grant {_text(what)} was added on chain in tx {_text(d.get('tx_hash'))}."

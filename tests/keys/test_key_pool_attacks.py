@@ -89,6 +89,8 @@ def test_a_crash_after_the_addkey_landed_is_recorded_when_the_rerun_finds_the_ke
     assert all(body["pool"] == "active" for body in stored_pool(pool_home).values())
     added, _ = _pool_changes(pool_home)
     assert sorted(added) == sorted(written)  # each key that joined the pool is on record once
+    told = agent(pool_home, "audit", "show", "-1").stdout  # the last key found, as read
+    assert any(f"public key {key}, was added on chain (found there)." in told for key in written)
     _verify_cli(pool_home)
 
 
@@ -652,13 +654,6 @@ def test_after_a_devnet_reset_the_stale_pool_is_never_signed_with_and_add_rebuil
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="memory.redact hides every `ed25519:` value by its shape, public keys included, so "
-    "the human output of `keys pool add`, `remove` and `list` reads ed25519:[REDACTED] for each "
-    "key (its --json and `audit show` keep them readable); the fix belongs to the redaction "
-    "layer (memory/redact.py, tools/secret_text.py), which this change does not own",
-)
 def test_keys_pool_shows_which_keys_it_adds_lists_and_removes(
     pool_home: Home, fresh_devnet: RunningDevnet
 ) -> None:
