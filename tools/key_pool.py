@@ -71,7 +71,7 @@ def members_of(signer: Signer) -> tuple[Credentials, ...]:
 async def hold_free(nonces: NonceSource, keys: Sequence[NonceKey]) -> AsyncIterator[NonceKey]:
     """Hold one of ``keys`` exclusively for a whole send and yield which.
 
-    The first key that is free right now is taken without waiting; when every one is busy, the
+    The free key that signed longest ago is taken without waiting; when every one is busy, the
     holds of all are awaited together (no polling) and the first to be granted is kept, the
     others let go at once. One key is simply that key's hold.
     """
@@ -79,7 +79,7 @@ async def hold_free(nonces: NonceSource, keys: Sequence[NonceKey]) -> AsyncItera
         async with nonces.hold(keys[0]):
             yield keys[0]
         return
-    for key in keys:
+    for key in nonces.least_recent_first(keys):  # the pool's keys take turns
         release = await nonces.try_hold(key)
         if release is not None:
             try:

@@ -46,7 +46,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -174,6 +174,13 @@ class NonceSource(Protocol):
         """A nonce no other signature of this key has had; recorded before it is returned."""
         ...
 
+    def least_recent_first(self, keys: Sequence[NonceKey]) -> list[NonceKey]:
+        """``keys``, the one that signed longest ago (or never) first, ties in the given order:
+        a pool's keys take turns, so a key whose last signature was never sent (its run died)
+        signs again soon, its nonce moves past that signature, and reconcile can let go of
+        the budget it held (tools.key_pool)."""
+        ...
+
     def advance(self, key: NonceKey, used: int) -> None:
         """The chain says ``used`` is taken: never allocate it or below (forward only)."""
         ...
@@ -215,6 +222,7 @@ class ProcessNonces:
     KEEP_HASHES = 10_000
     _last: ClassVar[dict[NonceKey, int]] = {}
     _signed: ClassVar[OrderedDict[tuple[NonceKey, str], int]] = OrderedDict()  # -> nonce
+    _signed_at: ClassVar[dict[NonceKey, float]] = {}
 
     @contextlib.asynccontextmanager
     async def hold(self, key: NonceKey) -> AsyncIterator[None]:
@@ -235,12 +243,16 @@ class ProcessNonces:
     def advance(self, key: NonceKey, used: int) -> None:
         self._last[key] = max(self._last.get(key, 0), used)
 
+    def least_recent_first(self, keys: Sequence[NonceKey]) -> list[NonceKey]:
+        return sorted(keys, key=lambda k: self._signed_at.get(k, 0.0))
+
     def record(self, key: NonceKey, nonce: int, tx_hash: str) -> None:
         """An assertion within this process and key (the last KEEP_HASHES signatures)."""
         held = self._signed.get((key, tx_hash))
         if held is not None:
             raise _reuse(tx_hash, nonce, held)
         self._signed[(key, tx_hash)] = nonce
+        self._signed_at[key] = time.monotonic()
         while len(self._signed) > self.KEEP_HASHES:
             self._signed.popitem(last=False)
 
@@ -448,6 +460,19 @@ class NonceLedger:
         with self._write() as conn:
             if used > self._last(conn, key):
                 self._store_last(conn, key, min(used, SQLITE_INT_MAX))
+
+    def least_recent_first(self, keys: Sequence[NonceKey]) -> list[NonceKey]:
+        with self._write() as conn:
+            signed_at = {
+                key: conn.execute(
+                    "SELECT MAX(signed_at) FROM signatures WHERE network = ? AND account_id = ? "
+                    "AND public_key = ?",
+                    (key.stored_network(), key.account_id, key.public_key),
+                ).fetchone()[0]
+                or 0.0
+                for key in keys
+            }
+        return sorted(keys, key=signed_at.__getitem__)
 
     def last(self, key: NonceKey) -> int:
         """The highest nonce allocated (or seen used) for ``key``; 0 when none."""

@@ -585,14 +585,6 @@ def test_a_remove_killed_before_its_deletekey_leaves_keys_unused_and_the_log_tru
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a transaction signed by a pool key and never sent (the run died after signing) can "
-    "still land until that key's nonce moves, and sends prefer the main key, so the key may "
-    "stay idle and the reservation pending indefinitely; with one key, the next send moved the "
-    "nonce and the next reconcile released it. Closing it needs the picker to prefer a key with "
-    "an in-doubt nonce, or the journal to record the reference block so expiry can be proven",
-)
 def test_a_reservation_left_on_an_idle_pool_key_is_released_after_later_sends(
     pool_home: Home, fresh_devnet: RunningDevnet
 ) -> None:
