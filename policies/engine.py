@@ -36,7 +36,7 @@ from policies.evaluator import (
 from policies.grants import Ceiling, Grant
 from policies.pricing import PricePoint, PriceSource, QuotePoint, QuoteSource
 from policies.store import PolicyLedger, ReservationRow
-from policies.windows import State, to_us
+from policies.windows import NoState, State, to_us
 from tools.action import CanonicalAction
 
 Clock = Callable[[], datetime]
@@ -78,8 +78,9 @@ class PolicyEngine:
         """The latest version of every grant, with its revocation flag (a copy; read-only)."""
         return list(self._load()[0])
 
-    def _load(self) -> tuple[list[ActiveGrant], Ceiling | None]:
-        """The grants and ceiling, parsed again only when one was added or revoked."""
+    def _load(self, refresh: bool = True) -> tuple[list[ActiveGrant], Ceiling | None]:
+        if self._cache is not None and not refresh:
+            return self._cache[1], self._cache[2]
         token = self._ledger.state_token()
         if self._cache is None or self._cache[0] != token:
             grants = [
@@ -110,9 +111,10 @@ class PolicyEngine:
         quote_cache: dict[tuple[str, str, int], QuotePoint],
         state: State | None = None,
         action_hash: str | None = None,
+        refresh: bool = True,
     ) -> Decision:
         try:
-            grants, ceiling = self._load()
+            grants, ceiling = self._load(refresh)
         except Exception as exc:  # unreadable grants: nothing is granted
             return Decision(
                 DENY,
@@ -141,12 +143,8 @@ class PolicyEngine:
     ) -> Decision:
         """Decide and, if allowed, reserve the budget atomically; ``reservation_id`` is set then.
 
-        A first pass decides against one snapshot of the committed state, before the write lock
-        is taken: it fetches the prices and quotes reused inside the lock, and its DENY is final
-        (it is the decision as of that snapshot, a denial writes nothing, and an approval never
-        lifts a DENY), so a spent budget costs no write lock. Only what it allows is decided
-        again under the lock, against the state as it is then, and reserved in the same
-        transaction: the budget it checks cannot change before its reservation commits.
+        Prices and quotes are fetched before the write lock is taken (by a first pass without
+        history: state only adds denials, so a DENY there is final) and reused inside it.
         """
         return self.reserve_many([(action, approval_id)])[0]
 
@@ -174,7 +172,10 @@ class PolicyEngine:
                 continue
             prices: dict[tuple[str, int], PricePoint] = {}
             quotes: dict[tuple[str, str, int], QuotePoint] = {}
-            first = self._decide_unlocked(parsed, prices, quotes)
+            # the first pass may use cached grants; a DENY is confirmed with fresh ones
+            first = self._evaluate(parsed, self.clock(), prices, quotes, NoState(), refresh=False)
+            if first.outcome == DENY:
+                first = self._evaluate(parsed, self.clock(), prices, quotes, NoState())
             if first.outcome == DENY:
                 first.dry_run = False
                 results.append(first)
@@ -188,17 +189,6 @@ class PolicyEngine:
                         parsed, approval_id, prices, quotes, digest
                     )
         return [r for r in results if r is not None]
-
-    def _decide_unlocked(
-        self,
-        parsed: CanonicalAction,
-        prices: dict[tuple[str, int], PricePoint],
-        quotes: dict[tuple[str, str, int], QuotePoint],
-    ) -> Decision:
-        """The decision against one committed snapshot (grants, revocations and budgets read
-        together), no write lock held."""
-        with self._ledger.transaction(write=False):
-            return self._evaluate(parsed, self.clock(), prices, quotes)
 
     def _reserve_locked(
         self,
