@@ -12,12 +12,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agent.cli_errors import ReportsUnusableFiles
-from agent.cli_group import command_group
+from agent.cli_group import command_group, fail
 
 if TYPE_CHECKING:
     from agent.home import Home
@@ -30,11 +30,6 @@ grants_app = command_group(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
 
 
 def _now() -> Any:
@@ -233,7 +228,7 @@ def show(
     finally:
         book.close()
     if not rows:
-        _fail(f"No grant {grant_id!r}. `near-agent grants list` shows the grants there are.")
+        fail(f"No grant {grant_id!r}. `near-agent grants list` shows the grants there are.")
     if as_json:
         typer.echo(json.dumps(_versions_json(home, rows), indent=2, ensure_ascii=False))
         return
@@ -379,11 +374,11 @@ def revoke(
     from policies.engine import to_us
 
     if (grant_id is None) == (not all_):
-        _fail("Give a grant id or --all (not both).")
+        fail("Give a grant id or --all (not both).")
     try:
         revoked = revoke_grants(ctx.obj, grant_id, reason, now_us=to_us(_now()))
     except UnknownGrant as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"Revoked: {', '.join(revoked) if revoked else '(no grants)'}")
 
 
@@ -426,7 +421,7 @@ def check(
     budget left. Nothing is signed or reserved; exits 2 when anything would be denied."""
     home: Home = ctx.obj
     if sum(x is not None for x in (intent, tool, action)) != 1:
-        _fail("Give exactly one of: an intent, --tool NAME [--args JSON], or --action FILE.")
+        fail("Give exactly one of: an intent, --tool NAME [--args JSON], or --action FILE.")
     if action is not None:
         decisions = [("action", _decide_file(home, action))]
     else:
@@ -449,9 +444,9 @@ def _decide_file(home: Home, action: Path) -> Any:
     try:
         data = json.loads(action.read_text())
     except FileNotFoundError:
-        _fail(f"{action} does not exist.")
+        fail(f"{action} does not exist.")
     except (OSError, ValueError) as exc:
-        _fail(f"{action} is not valid JSON: {exc}")
+        fail(f"{action} is not valid JSON: {exc}")
     engine = PolicyEngine(home.policy_db, facts=configured_facts(home))
     try:
         return engine.dry_run(data)
@@ -475,25 +470,25 @@ async def _decide_live(
             checked = check_args(tool, json.loads(args))  # names the unknown tool or bad field
             steps = [PlanStep.model_validate({"tool": tool, "args": checked})]
         except ValueError as exc:  # bad JSON or a StepError naming the field
-            _fail(f"Not a valid tool call: {exc}")
+            fail(f"Not a valid tool call: {exc}")
     try:
         session = await AgentSession.open(home)
     except UnusableFile:
         raise  # a damaged or malformed file: the CLI's one message for it, exit 2
     except (ConfigError, ToolError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         if intent is not None:
             plan = await session.plan(intent)
             if not plan.ok:
-                _fail(f"Not understood: {plan.error}")
+                fail(f"Not understood: {plan.error}")
             steps = plan.steps
         decisions = []
         for step in steps:
             try:
                 prepared, decision = await session.check(step)
             except ToolError as exc:
-                _fail(f"{step.tool}: {exc.message}")
+                fail(f"{step.tool}: {exc.message}")
             decisions.append((f"{step.tool}: {prepared.preview}", decision))
         return decisions
     finally:
@@ -622,8 +617,8 @@ def onchain(
     except UnusableFile:
         raise  # a damaged or malformed file: the CLI's one message for it, exit 2
     except (OnchainError, ConfigError) as exc:
-        _fail(f"Nothing more was done: {exc}")
+        fail(f"Nothing more was done: {exc}")
     except ToolError as exc:
-        _fail(f"Nothing more was done: {exc.message}")
+        fail(f"Nothing more was done: {exc.message}")
     for line in report.lines:
         typer.echo(line)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer._click.core import Command, Context  # typer's own click
@@ -57,3 +57,9 @@ class NegativeNumbersAreArguments(TyperCommand):
             options = [a for a in args[:end] if not _NEGATIVE_NUMBER.fullmatch(a)]
             args = [*options, "--", *numbers, *args[end + 1 :]]
         return super().parse_args(ctx, args)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Say why a command did nothing, on stderr in one line, and exit with ``code``."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agent.cli_group import command_group
+from agent.cli_group import command_group, fail
 
 if TYPE_CHECKING:
     from agent.home import Home
@@ -28,11 +28,6 @@ pool_app = command_group(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
 
 
 def _confirmer(yes: bool) -> Confirm:
@@ -62,9 +57,9 @@ def _run(home: Home, work: Coroutine[Any, Any, OnchainReport]) -> OnchainReport:
     except UnusableFile:
         raise  # a damaged or malformed file: the CLI's one message for it, exit 2
     except (OnchainError, ConfigError) as exc:
-        _fail(f"Nothing more was done: {exc}")
+        fail(f"Nothing more was done: {exc}")
     except ToolError as exc:
-        _fail(f"Nothing more was done: {exc.message}")
+        fail(f"Nothing more was done: {exc.message}")
 
 
 def _keystore(home: Home) -> Keystore:
@@ -100,7 +95,7 @@ def add(
     try:
         check_count(count)
     except OnchainError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     report = _run(home, add_pool_keys(home, count, _confirmer(yes), _keystore(home)))
     for line in report.lines:
         typer.echo(line)

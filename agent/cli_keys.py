@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agent.cli_group import command_group
+from agent.cli_group import command_group, fail
 from agent.cli_key_pool import pool_app
 
 if TYPE_CHECKING:
@@ -27,11 +27,6 @@ keys_app = command_group(
     add_completion=False,
 )
 keys_app.add_typer(pool_app, name="pool")
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
 
 
 def _keystore(home: Home, *, confirm: bool = False) -> Keystore:
@@ -91,9 +86,9 @@ def import_key(
         entry = store.store(creds.account_id, creds.key_pair, note=f"imported from {file}")
         pointed = _point_config_at(home, creds.account_id, entry.path)
     except CredentialsError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     except (ConfigError, ValueError) as exc:
-        _fail(f"the key was stored but agent.yaml was not changed: {exc}")
+        fail(f"the key was stored but agent.yaml was not changed: {exc}")
     state = "encrypted" if entry.encrypted else "not encrypted"
     typer.echo(
         f"Stored the key {entry.public_key} of {entry.account_id} in {entry.path} ({state})."
@@ -187,5 +182,5 @@ def encrypt(ctx: typer.Context) -> None:
     try:
         store.enable_encryption()
     except CredentialsError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     typer.echo(f"The keystore {home.keys_dir} is encrypted ({len(store.entries())} key(s)).")
