@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -306,7 +307,11 @@ async def drive(
     )
     for n, (func, every) in enumerate(extra or []):
         aps.add_job(
-            func, IntervalTrigger(seconds=every), id=f"extra-{n}", coalesce=True, max_instances=1
+            _on_the_loop(func),
+            IntervalTrigger(seconds=every),
+            id=f"extra-{n}",
+            coalesce=True,
+            max_instances=1,
         )
     loop = asyncio.get_running_loop()
     why = ["stopped"]
@@ -342,6 +347,23 @@ async def drive(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
     return why[0]
+
+
+def _on_the_loop(func: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
+    """``func`` as a coroutine, so APScheduler runs it on the event loop, not in a worker thread.
+
+    Why: a plain function is run in a thread pool, and a thread is not stopped by the shutdown
+    that cancels its job: it went on reading the kill switch's database while the daemon closed
+    that connection, which crashed the process (SIGSEGV), and it shared the stores'
+    connections with the loop meanwhile. On the loop, a job runs between the ticks' awaits and
+    is finished or not started when the stores close."""
+    if inspect.iscoroutinefunction(func):
+        return func
+
+    async def run() -> Any:
+        return func()
+
+    return run
 
 
 def _line(report: FireReport) -> str:
