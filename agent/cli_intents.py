@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from agent.cli_group import fail
 from agent.home import Home
 
 if TYPE_CHECKING:
     from agent.executor import RunReport
     from agent.session import AgentSession
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
 
 
 async def _open(home: Home, *, recover: bool = False) -> AgentSession:
@@ -29,7 +25,7 @@ async def _open(home: Home, *, recover: bool = False) -> AgentSession:
     try:
         session = await AgentSession.open(home)
     except (ConfigError, ToolError) as exc:
-        _fail(str(exc))
+        fail(str(exc), 2)
     if notice := session.grants_file_notice():
         typer.echo(notice, err=True)
     if recover:

@@ -457,7 +457,8 @@ class ChainClient:
         (:meth:`SignedTx.journal_fields` is what to record, the key that signed included).
 
         ``creds`` is one key, or a :class:`~tools.key_pool.KeyPool` of the signer's keys: the
-        transaction is then signed by whichever of them is free first (tools.key_pool).
+        transaction is then signed by a free one, the one that signed longest ago first
+        (tools.key_pool).
         """
         members = members_of(creds)
         account_id = members[0].account_id

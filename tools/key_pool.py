@@ -63,7 +63,8 @@ Signer = Credentials | KeyPool
 
 
 def members_of(signer: Signer) -> tuple[Credentials, ...]:
-    """The keys a send may sign with, in order of preference."""
+    """The keys a send may sign with, the main key first (the order breaks ties between keys
+    that signed equally long ago, see :func:`hold_free`)."""
     return signer.members if isinstance(signer, KeyPool) else (signer,)
 
 
