@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
 import typer
 from typer._click.core import Context  # typer's own click (it no longer uses the click package)
 
-from agent.cli_group import PlainHelpGroup
+from agent.cli_group import PlainHelpGroup, fail
+
+T = TypeVar("T")
 
 
 class ReportsUnusableFiles(PlainHelpGroup):
@@ -20,3 +25,24 @@ class ReportsUnusableFiles(PlainHelpGroup):
         except UnusableFile as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
+
+
+def run_onchain_change(work: Coroutine[Any, Any, T]) -> T:
+    """Run one change on chain (``grants onchain``, ``keys pool``): a refusal is one line on
+    stderr saying nothing more was done, exit 1, no traceback; an unusable file is left to
+    :class:`ReportsUnusableFiles` (exit 2)."""
+    import asyncio
+
+    from agent.config import ConfigError
+    from agent.onchain import OnchainError
+    from memory.user_files import UnusableFile
+    from tools.errors import ToolError
+
+    try:
+        return asyncio.run(work)
+    except UnusableFile:
+        raise
+    except (OnchainError, ConfigError) as exc:
+        fail(f"Nothing more was done: {exc}")
+    except ToolError as exc:
+        fail(f"Nothing more was done: {exc.message}")

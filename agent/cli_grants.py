@@ -591,34 +591,28 @@ def onchain(
     balance, which --fund keeps within the grant's NEAR budget. Every key is stored in
     HOME/keys (owner-only, encrypted when the keystore is) and recorded in the audit log.
     """
-    import asyncio
 
-    from agent.config import ConfigError
-    from agent.onchain import OnchainError, apply_onchain
-    from memory.user_files import UnusableFile
+    from agent.cli_errors import run_onchain_change
+    from agent.onchain import apply_onchain
     from policies.grants import NEAR_DECIMALS
     from tools.amounts import parse_amount
-    from tools.errors import ToolError
+    from tools.errors import AmountError
 
     home: Home = ctx.obj
     try:
         gas_allowance = parse_amount(allowance, NEAR_DECIMALS)
-        report = asyncio.run(
-            apply_onchain(
-                home,
-                tasks_key=tasks_key,
-                revoke=revoke,
-                trading_account=trading_account,
-                fund=fund,
-                grant_id=grant,
-                allowance=gas_allowance,
-            )
-        )
-    except UnusableFile:
-        raise  # a damaged or malformed file: the CLI's one message for it, exit 2
-    except (OnchainError, ConfigError) as exc:
-        fail(f"Nothing more was done: {exc}")
-    except ToolError as exc:
+    except AmountError as exc:
         fail(f"Nothing more was done: {exc.message}")
+    report = run_onchain_change(
+        apply_onchain(
+            home,
+            tasks_key=tasks_key,
+            revoke=revoke,
+            trading_account=trading_account,
+            fund=fund,
+            grant_id=grant,
+            allowance=gas_allowance,
+        )
+    )
     for line in report.lines:
         typer.echo(line)

@@ -9,17 +9,16 @@ inside the commands.
 from __future__ import annotations
 
 import json
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agent.cli_errors import run_onchain_change
 from agent.cli_group import command_group, fail
 
 if TYPE_CHECKING:
     from agent.home import Home
     from agent.key_pool_setup import Confirm
-    from agent.onchain import OnchainReport
     from tools.keystore import Keystore
 
 pool_app = command_group(
@@ -41,25 +40,6 @@ def _confirmer(yes: bool) -> Confirm:
             return False
 
     return confirm
-
-
-def _run(home: Home, work: Coroutine[Any, Any, OnchainReport]) -> OnchainReport:
-    """Run one pool change; every refusal is one line on stderr, exit 1, no traceback."""
-    import asyncio
-
-    from agent.config import ConfigError
-    from agent.onchain import OnchainError
-    from memory.user_files import UnusableFile
-    from tools.errors import ToolError
-
-    try:
-        return asyncio.run(work)
-    except UnusableFile:
-        raise  # a damaged or malformed file: the CLI's one message for it, exit 2
-    except (OnchainError, ConfigError) as exc:
-        fail(f"Nothing more was done: {exc}")
-    except ToolError as exc:
-        fail(f"Nothing more was done: {exc.message}")
 
 
 def _keystore(home: Home) -> Keystore:
@@ -96,7 +76,7 @@ def add(
         check_count(count)
     except OnchainError as exc:
         fail(str(exc))
-    report = _run(home, add_pool_keys(home, count, _confirmer(yes), _keystore(home)))
+    report = run_onchain_change(add_pool_keys(home, count, _confirmer(yes), _keystore(home)))
     for line in report.lines:
         typer.echo(line)
 
@@ -114,7 +94,9 @@ def remove(
     from agent.key_pool_setup import remove_pool_keys
 
     home: Home = ctx.obj
-    report = _run(home, remove_pool_keys(home, public_keys or [], _confirmer(yes), _keystore(home)))
+    report = run_onchain_change(
+        remove_pool_keys(home, public_keys or [], _confirmer(yes), _keystore(home))
+    )
     for line in report.lines:
         typer.echo(line)
 
