@@ -24,7 +24,14 @@ from dataclasses import dataclass
 
 from agent.config import load_config
 from agent.home import Home
-from agent.onchain import OnchainError, OnchainReport, _audit, _require_full_access, _send
+from agent.onchain import (
+    OnchainError,
+    OnchainReport,
+    _audit,
+    _require_full_access,
+    _send,
+    onchain_change,
+)
 from agent.onchain import access_keys as onchain_access_keys
 from memory.audit import AuditKind, AuditLog, new_correlation_id
 from tools.base import ToolContext, context_from_config
@@ -184,11 +191,7 @@ async def add_pool_keys(
 async def _add_pool_keys(
     home: Home, count: int, confirm: Confirm, keystore: Keystore | None
 ) -> OnchainReport:
-    config = load_config(home.config_file)
-    store = keystore or Keystore(home.keys_dir)
-    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, state_dir=home.state_dir)
-    report = OnchainReport()
-    try:
+    async with onchain_change(home, keystore) as (ctx, store, report):
         await _require_full_access(ctx)
         account = ctx.account_id
         active, pending = await _settle_stored(home, ctx, store, report)
@@ -235,8 +238,6 @@ async def _add_pool_keys(
             f"independent actions now sign with up to {len(active) + len(adding) + 1} keys "
             "at once"
         )
-    finally:
-        await ctx.aclose()
     return report
 
 
@@ -260,11 +261,7 @@ async def remove_pool_keys(
 async def _remove_pool_keys(
     home: Home, public_keys: Sequence[str], confirm: Confirm, keystore: Keystore | None
 ) -> OnchainReport:
-    config = load_config(home.config_file)
-    store = keystore or Keystore(home.keys_dir)
-    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, state_dir=home.state_dir)
-    report = OnchainReport()
-    try:
+    async with onchain_change(home, keystore) as (ctx, store, report):
         account = ctx.account_id
         main = ctx.require_credentials().public_key
         if main in public_keys:
@@ -338,6 +335,4 @@ async def _remove_pool_keys(
         report.say(
             f"{done}forgot {len(chosen)} pool key(s): {', '.join(e.public_key for e in chosen)}"
         )
-    finally:
-        await ctx.aclose()
     return report

@@ -16,7 +16,8 @@ the transaction adding it is sent, so a crash can never leave an on-chain key no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -413,6 +414,21 @@ async def _require_full_access(ctx: ToolContext) -> None:
         )
 
 
+@contextlib.asynccontextmanager
+async def onchain_change(
+    home: Home, keystore: Keystore | None = None
+) -> AsyncIterator[tuple[ToolContext, Keystore, OnchainReport]]:
+    """What one change on chain works with: the account's tool context (its chain client closed
+    afterwards), the home's keystore (or ``keystore``) and the report the CLI prints."""
+    config = load_config(home.config_file)
+    store = keystore or Keystore(home.keys_dir)
+    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, state_dir=home.state_dir)
+    try:
+        yield ctx, store, OnchainReport()
+    finally:
+        await ctx.aclose()
+
+
 async def apply_onchain(
     home: Home,
     *,
@@ -432,11 +448,7 @@ async def apply_onchain(
             "--revoke deletes the tasks key only; create the trading account in a separate run"
         )
     fund_units = parse_amount(fund, NEAR_DECIMALS) if fund is not None else None
-    config = load_config(home.config_file)
-    store = keystore or Keystore(home.keys_dir)
-    ctx = context_from_config(config, home_devnet_dir=home.devnet_dir, state_dir=home.state_dir)
-    report = OnchainReport()
-    try:
+    async with onchain_change(home, keystore) as (ctx, store, report):
         await _require_full_access(ctx)
         if revoke:
             await revoke_tasks_key(home, ctx, store, report)
@@ -446,6 +458,4 @@ async def apply_onchain(
             await ensure_trading_account(
                 home, ctx, store, report, trading_account, fund_units, grant_id
             )
-    finally:
-        await ctx.aclose()
     return report
